@@ -1,0 +1,35 @@
+"""funcdiff: JAX's functional transformations (grad, jvp, vjp, jacobians) on plain NumPy.
+
+```python
+import funcdiff
+import funcdiff.numpy as jnp
+
+grad_tanh = funcdiff.grad(jnp.tanh)
+```
+"""
+
+from funcdiff import lax as lax
+from funcdiff import nn as nn
+from funcdiff import numpy as numpy
+from funcdiff import scipy as scipy
+from funcdiff import tree as tree
+from funcdiff import test_util as test_util
+from funcdiff import tree_util as tree_util
+from funcdiff._src.api import grad as grad
+from funcdiff._src.api import hessian as hessian
+from funcdiff._src.api import jacfwd as jacfwd
+from funcdiff._src.api import jacrev as jacrev
+from funcdiff._src.api import jvp as jvp
+from funcdiff._src.api import linearize as linearize
+from funcdiff._src.api import make_jaxpr as make_jaxpr
+from funcdiff._src.api import value_and_grad as value_and_grad
+from funcdiff._src.api import vjp as vjp
+from funcdiff._src.config import config as config
+from funcdiff._src.errors import ConcretizationTypeError as ConcretizationTypeError
+from funcdiff._src.errors import TracerArrayConversionError as TracerArrayConversionError
+from funcdiff._src.errors import TracerBoolConversionError as TracerBoolConversionError
+from funcdiff._src.errors import TracerIntegerConversionError as TracerIntegerConversionError
+from funcdiff._src.errors import UnexpectedTracerError as UnexpectedTracerError
+from funcdiff._src.lax.elementwise import stop_gradient as stop_gradient
+
+__version__ = "0.1.0"

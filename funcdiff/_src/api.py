@@ -1,0 +1,730 @@
+"""The user-facing transformations: make_jaxpr, jvp, linearize, vjp, grad, value_and_grad,
+jacfwd, jacrev and hessian.
+
+Each takes and returns pytrees. Internally a transformation flattens the arguments, runs a
+flat interpreter from `funcdiff._src.interpreters`, and rebuilds the output structure.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from funcdiff._src import core, dtypes
+from funcdiff._src.interpreters import ad
+from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.lax import elementwise as lax_elementwise
+from funcdiff._src.lax import shape as lax_shape
+from funcdiff._src.tree_util import (
+    PyTreeDef,
+    keystr,
+    tree_flatten,
+    tree_flatten_with_path,
+    tree_map,
+    tree_structure,
+    tree_unflatten,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# ---- flattening helpers ---------------------------------------------------------------------
+
+
+class _Store:
+    """Receives the output tree structure of a function called through `flatten_fun`."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: Any = None
+
+
+def flatten_fun(fun: Callable[..., Any], in_tree: PyTreeDef) -> tuple[Callable[..., list], _Store]:
+    store = _Store()
+
+    def flat_fun(*leaves: Any) -> list[Any]:
+        args = tree_unflatten(in_tree, leaves)
+        out = fun(*args)
+        out_leaves, store.value = tree_flatten(out)
+        for leaf in out_leaves:
+            _check_output(leaf, fun)
+        return out_leaves
+
+    return flat_fun, store
+
+
+def _check_output(x: Any, fun: Callable[..., Any]) -> None:
+    if not core.is_valid_array(x):
+        raise TypeError(
+            f"{_fun_name(fun)} returned a value of type {type(x).__name__}, which is not an "
+            "array; transformed functions must return (pytrees of) arrays or scalars."
+        )
+
+
+def _fun_name(fun: Callable[..., Any]) -> str:
+    return getattr(fun, "__name__", repr(fun))
+
+
+def _arg_names(fun: Callable[..., Any], n: int) -> list[str]:
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for i in range(n):
+        if i < len(params) and params[i].kind in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            names.append(params[i].name)
+        else:
+            names.append(f"args[{i}]")
+    return names
+
+
+def _leaf_paths(fun: Callable[..., Any], args: Sequence[Any]) -> list[str]:
+    """A readable name for every leaf of `args`: the parameter name plus its key path."""
+    names = _arg_names(fun, len(args))
+    out = []
+    for name, arg in zip(names, args):
+        for path, _ in tree_flatten_with_path(arg)[0]:
+            out.append(name + keystr(path))
+    return out
+
+
+def _check_args(fun: Callable[..., Any], args: Sequence[Any], leaves: Sequence[Any]) -> None:
+    for i, leaf in enumerate(leaves):
+        if not core.is_valid_array(leaf):
+            path = _leaf_paths(fun, args)[i]
+            raise TypeError(
+                f"Argument {path} of {_fun_name(fun)} is a {type(leaf).__name__}, which is not "
+                "a valid array type; pass NumPy arrays or scalars (or mark it static under jit)."
+            )
+
+
+def _as_array_leaf(x: Any) -> Any:
+    """Leaves handed to users: NumPy arrays or NumPy scalars, never Python containers."""
+    if isinstance(x, np.ndarray | np.generic) or isinstance(x, core.Tracer):
+        return x
+    return np.asarray(x)
+
+
+def _argnums_tuple(argnums: int | Sequence[int], nargs: int, fun: Callable[..., Any]) -> tuple:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not isinstance(a, int) or not -nargs <= a < nargs:
+            raise ValueError(
+                f"argnums={argnums!r} is out of range: {_fun_name(fun)} was called with {nargs} "
+                "positional arguments."
+            )
+    return tuple(a % nargs for a in nums)
+
+
+# ---- make_jaxpr -----------------------------------------------------------------------------
+
+
+def make_jaxpr(
+    fun: Callable[..., Any], static_argnums: int | Sequence[int] = ()
+) -> Callable[..., core.ClosedJaxpr]:
+    """Trace `fun` and return its IR (a `ClosedJaxpr`), printable as a JAX-like listing.
+
+    **Arguments:**
+
+    - `fun`: the function to trace.
+    - `static_argnums`: positions of arguments that are used as Python values, not traced.
+
+    **Returns:** a function taking example arguments (only their shapes and dtypes matter)
+    and returning the `ClosedJaxpr`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        jaxpr = funcdiff.make_jaxpr(lambda x: jnp.sum(jnp.sin(x)))(np.ones(3))
+        print(jaxpr)
+        ```
+    """
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+    @functools.wraps(fun)
+    def make(*args: Any, **kwargs: Any) -> core.ClosedJaxpr:
+        dyn = [a for i, a in enumerate(args) if i not in static]
+        leaves, in_tree = tree_flatten((dyn, kwargs))
+        _check_args(fun, args, [])
+        for i, leaf in enumerate(leaves):
+            if not core.is_valid_array(leaf):
+                raise TypeError(f"make_jaxpr: argument leaf {i} of type {type(leaf).__name__} "
+                                "is not an array; mark it with static_argnums.")
+
+        def call(*flat: Any) -> list[Any]:
+            dyn_args, kw = tree_unflatten(in_tree, flat)
+            it = iter(dyn_args)
+            full = [args[i] if i in static else next(it) for i in range(len(args))]
+            out, _ = tree_flatten(fun(*full, **kw))
+            return out
+
+        avals = [core.get_aval(x) for x in leaves]
+        return pe.trace_to_jaxpr(call, avals)
+
+    return make
+
+
+# ---- forward mode ---------------------------------------------------------------------------
+
+
+def _check_tangents(primals: Sequence[Any], tangents: Sequence[Any], what: str) -> None:
+    p_tree, t_tree = tree_structure(primals), tree_structure(tangents)
+    if p_tree != t_tree:
+        raise TypeError(
+            f"{what}: primal and tangent arguments must have the same tree structure; got "
+            f"primal structure {p_tree} and tangent structure {t_tree}."
+        )
+    for i, (p, t) in enumerate(zip(tree_flatten(primals)[0], tree_flatten(tangents)[0])):
+        pa, ta = core.get_aval(p), core.get_aval(t)
+        expected = ad.tangent_aval(pa)
+        if pa.shape != ta.shape:
+            raise ValueError(
+                f"{what}: the tangent for primal leaf {i} has shape {ta.shape}, but the primal "
+                f"has shape {pa.shape}; they must be equal."
+            )
+        if expected.dtype != dtypes.float0 and ta.dtype != pa.dtype and not (
+            dtypes.is_inexact(ta.dtype) and (ta.weak_type or pa.weak_type)
+        ):
+            raise TypeError(
+                f"{what}: the tangent for primal leaf {i} has dtype {ta.dtype}, but the primal "
+                f"has dtype {pa.dtype}; they must be equal."
+            )
+
+
+def jvp(
+    fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
+) -> tuple[Any, ...]:
+    """Forward mode: evaluate `fun` and its directional derivative at `primals` along
+    `tangents`.
+
+    **Arguments:**
+
+    - `fun`: a function of ``len(primals)`` positional arguments.
+    - `primals`: a tuple or list of arguments (pytrees of arrays).
+    - `tangents`: matching tangents, same structure, shapes and dtypes.
+    - `has_aux`: `fun` returns ``(output, aux)``; `aux` is returned without differentiation.
+
+    **Returns:** ``(primals_out, tangents_out)`` (plus ``aux`` when `has_aux`).
+
+    !!! Example
+        ```python
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        y, dy = funcdiff.jvp(jnp.sin, (0.5,), (1.0,))
+        assert abs(dy - jnp.cos(0.5)) < 1e-12
+        ```
+    """
+    if not isinstance(primals, tuple | list) or not isinstance(tangents, tuple | list):
+        raise TypeError(
+            "jvp: primals and tangents must be tuples or lists of arguments, got "
+            f"{type(primals).__name__} and {type(tangents).__name__}; for one argument "
+            "write jvp(f, (x,), (t,))."
+        )
+    _check_tangents(primals, tangents, "jvp")
+    p_leaves, in_tree = tree_flatten(tuple(primals))
+    t_leaves = tree_flatten(tuple(tangents))[0]
+    _check_args(fun, primals, p_leaves)
+    t_in = [
+        ad.Zero(ad.tangent_aval(core.get_aval(p))) if not dtypes.is_inexact(core.get_aval(p).dtype)
+        else t
+        for p, t in zip(p_leaves, t_leaves)
+    ]
+    flat_fun, out_store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
+    out_p, out_t = ad.jvp_flat(flat_fun, p_leaves, t_in)
+    n = n_out.value
+    out_t = [_zeros_or(t) for t in out_t[:n]]
+    out_tree, aux_tree = out_store.value
+    primal_out = tree_unflatten(out_tree, [_as_array_leaf(x) for x in out_p[:n]])
+    tangent_out = tree_unflatten(out_tree, out_t)
+    if has_aux:
+        return primal_out, tangent_out, tree_unflatten(aux_tree, out_p[n:])
+    return primal_out, tangent_out
+
+
+def _zeros_or(t: Any) -> Any:
+    if type(t) is ad.Zero:
+        return np.zeros(t.aval.shape, t.aval.dtype)
+    return _as_array_leaf(t)
+
+
+def _aux_flat_fun(
+    fun: Callable[..., Any], in_tree: PyTreeDef, has_aux: bool
+) -> tuple[Callable[..., list], _Store, _Store]:
+    """Flatten `fun`; with `has_aux`, its aux output is appended after the main outputs."""
+    store, n_out = _Store(), _Store()
+
+    def flat_fun(*leaves: Any) -> list[Any]:
+        args = tree_unflatten(in_tree, leaves)
+        result = fun(*args)
+        if has_aux:
+            if not isinstance(result, tuple | list) or len(result) != 2:
+                raise TypeError(
+                    f"{_fun_name(fun)} was transformed with has_aux=True, so it must return a "
+                    f"pair (output, aux); it returned {type(result).__name__}."
+                )
+            out, aux = result
+        else:
+            out, aux = result, None
+        out_leaves, out_tree = tree_flatten(out)
+        aux_leaves, aux_tree = tree_flatten(aux)
+        for leaf in out_leaves:
+            _check_output(leaf, fun)
+        store.value = (out_tree, aux_tree)
+        n_out.value = len(out_leaves)
+        return out_leaves + aux_leaves
+
+    return flat_fun, store, n_out
+
+
+def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """Evaluate `fun` at `primals` and return its linear approximation (the JVP at that point)
+    as a function of tangents, evaluated without re-running `fun`.
+
+    !!! Example
+        ```python
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        y, f_jvp = funcdiff.linearize(jnp.exp, 0.0)
+        assert f_jvp(2.0) == 2.0
+        ```
+    """
+    p_leaves, in_tree = tree_flatten(primals)
+    _check_args(fun, primals, p_leaves)
+    flat_fun, store = flatten_fun(fun, in_tree)
+    diff = [dtypes.is_inexact(core.get_aval(p).dtype) for p in p_leaves]
+    out_p, linear = ad.linearize_flat(flat_fun, p_leaves, diff)
+    out_tree = store.value
+
+    def f_jvp(*tangents: Any) -> Any:
+        if len(tangents) != len(primals):
+            raise TypeError(f"f_jvp takes {len(primals)} tangent arguments, got {len(tangents)}")
+        _check_tangents(primals, tangents, "linearize")
+        t_leaves = [
+            t if d else np.zeros(core.get_aval(p).shape, dtypes.float0)
+            for p, t, d in zip(p_leaves, tree_flatten(tangents)[0], diff)
+        ]
+        outs = linear.apply(t_leaves)
+        return tree_unflatten(out_tree, [_as_array_leaf(o) for o in outs])
+
+    return tree_unflatten(out_tree, [_as_array_leaf(x) for x in out_p]), f_jvp
+
+
+# ---- reverse mode ---------------------------------------------------------------------------
+
+
+def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+    """Reverse mode: evaluate `fun` at `primals` and return a function that pulls output
+    cotangents back to the inputs (a vector-Jacobian product).
+
+    **Returns:** ``(primals_out, vjp_fn)`` (plus ``aux`` when `has_aux`); ``vjp_fn(ct)`` takes a
+    cotangent with the structure, shapes and dtypes of ``primals_out`` and returns a tuple with
+    one cotangent per primal (integer inputs get `float0` zeros, as in JAX).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        y, vjp_fn = funcdiff.vjp(lambda x: x * x, np.array([1.0, 2.0]))
+        (ct,) = vjp_fn(np.ones(2))
+        assert np.allclose(ct, [2.0, 4.0])
+        ```
+    """
+    p_leaves, in_tree = tree_flatten(primals)
+    _check_args(fun, primals, p_leaves)
+    flat_fun, store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
+    diff = [dtypes.is_inexact(core.get_aval(p).dtype) for p in p_leaves]
+    out_all, linear = ad.linearize_flat(flat_fun, p_leaves, diff)
+    n = n_out.value
+    out_tree, aux_tree = store.value
+    out_p = out_all[:n]
+    out_avals = [core.get_aval(x) for x in out_p]
+    primal_out = tree_unflatten(out_tree, [_as_array_leaf(x) for x in out_p])
+
+    def vjp_fn(ct: Any) -> tuple[Any, ...]:
+        ct_leaves, ct_tree = tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise TypeError(
+                "vjp_fn: the cotangent must have the structure of the primal output; got "
+                f"cotangent structure {ct_tree} and primal output structure {out_tree}."
+            )
+        for i, (c, a) in enumerate(zip(ct_leaves, out_avals)):
+            ca = core.get_aval(c)
+            if ca.shape != a.shape:
+                raise ValueError(
+                    f"vjp_fn: cotangent leaf {i} has shape {ca.shape} but the primal output has "
+                    f"shape {a.shape}; they must be equal."
+                )
+        cts = list(ct_leaves) + [ad.Zero(core.get_aval(x)) for x in out_all[n:]]
+        in_cts = linear.transpose([_ct_for_output(c, z) for c, z in zip(cts, linear.out_zero)])
+        results = [
+            _zeros_or(c) if d else np.zeros(core.get_aval(p).shape, dtypes.float0)
+            for c, p, d in zip(in_cts, p_leaves, diff)
+        ]
+        return tuple(tree_unflatten(in_tree, results))
+
+    if has_aux:
+        return primal_out, vjp_fn, tree_unflatten(aux_tree, out_all[n:])
+    return primal_out, vjp_fn
+
+
+def _ct_for_output(ct: Any, out_is_zero: bool) -> Any:
+    # Outputs whose tangent is identically zero receive no cotangent.
+    if out_is_zero or type(ct) is ad.Zero:
+        return None
+    return ct
+
+
+def _check_grad_input(fun: Callable, args: Sequence[Any], argnums: tuple, holomorphic: bool,
+                      allow_int: bool, what: str) -> None:
+    names = _arg_names(fun, len(args))
+    for a in argnums:
+        for path, leaf in tree_flatten_with_path(args[a])[0]:
+            dt = core.get_aval(leaf).dtype if core.is_valid_array(leaf) else None
+            where = names[a] + keystr(path)
+            if dt is None:
+                raise TypeError(
+                    f"{what}: argument {where} is a {type(leaf).__name__}, not an array."
+                )
+            if holomorphic and not dtypes.is_complex(dt):
+                raise TypeError(
+                    f"{what} with holomorphic=True requires complex inputs, but argument "
+                    f"{where} has dtype {dt}."
+                )
+            if not dtypes.is_inexact(dt) and not allow_int:
+                raise TypeError(
+                    f"{what} requires real- or complex-valued inputs (a float or complex dtype), "
+                    f"but argument {where} has dtype {dt}. Differentiate with respect to float "
+                    "arguments only (convert it with .astype(float), or leave it out of "
+                    "argnums)."
+                )
+
+
+def value_and_grad(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
+    allow_int: bool = False,
+) -> Callable[..., Any]:
+    """Like `grad`, but the returned function gives ``(value, gradient)`` (with `has_aux`:
+    ``((value, aux), gradient)``), evaluating `fun` once.
+
+    !!! Example
+        ```python
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        value, g = funcdiff.value_and_grad(lambda x: x ** 3)(2.0)
+        assert (value, g) == (8.0, 12.0)
+        ```
+    """
+
+    @functools.wraps(fun)
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums_tuple(argnums, len(args), fun)
+        _check_grad_input(fun, args, nums, holomorphic, allow_int, "grad")
+
+        def partial_fun(*diff_args: Any) -> Any:
+            full = list(args)
+            for i, a in zip(nums, diff_args):
+                full[i] = a
+            return fun(*full, **kwargs)
+
+        diff_args = [args[i] for i in nums]
+        if has_aux:
+            out, vjp_fn, aux = vjp(partial_fun, *diff_args, has_aux=True)
+        else:
+            out, vjp_fn = vjp(partial_fun, *diff_args)
+        _check_scalar_output(out, fun, holomorphic)
+        aval = core.get_aval(out)
+        ct = np.ones((), aval.dtype)
+        grads = vjp_fn(ct)
+        g = grads[0] if isinstance(argnums, int) else tuple(grads)
+        return ((out, aux) if has_aux else out), g
+
+    return value_and_grad_f
+
+
+def _check_scalar_output(out: Any, fun: Callable[..., Any], holomorphic: bool) -> None:
+    if not core.is_valid_array(out):
+        raise TypeError(
+            f"grad requires {_fun_name(fun)} to return a scalar array, but it returned a "
+            f"{type(out).__name__}; for pytree outputs use vjp or jacrev."
+        )
+    aval = core.get_aval(out)
+    if aval.shape != ():
+        raise TypeError(
+            f"grad requires a scalar output, but {_fun_name(fun)} returned an array of shape "
+            f"{aval.shape} ({aval.str_short()}). Use funcdiff.jacrev for the full Jacobian, "
+            "funcdiff.vjp for a vector-Jacobian product, or reduce the output (e.g. .sum())."
+        )
+    if dtypes.is_complex(aval.dtype) and not holomorphic:
+        raise TypeError(
+            f"grad requires a real-valued output, but {_fun_name(fun)} returned dtype "
+            f"{aval.dtype}. For holomorphic functions pass holomorphic=True; otherwise take "
+            "the real part, abs or a norm of the output."
+        )
+    if not dtypes.is_inexact(aval.dtype):
+        raise TypeError(
+            f"grad requires a float output, but {_fun_name(fun)} returned dtype {aval.dtype}."
+        )
+    if holomorphic and not dtypes.is_complex(aval.dtype):
+        raise TypeError("grad with holomorphic=True requires a complex output, got "
+                        f"{aval.dtype}.")
+
+
+def grad(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
+    allow_int: bool = False,
+) -> Callable[..., Any]:
+    """The gradient of a scalar-valued function, computed in reverse mode.
+
+    **Arguments:**
+
+    - `fun`: returns a scalar (a real float; complex with `holomorphic=True`).
+    - `argnums`: which positional argument(s) to differentiate; an int gives that argument's
+      gradient, a tuple gives a tuple of gradients.
+    - `has_aux`: `fun` returns ``(value, aux)``; the gradient function returns
+      ``(gradient, aux)``.
+    - `holomorphic`: differentiate a complex function of complex inputs holomorphically.
+
+    **Returns:** a function with `fun`'s signature returning gradients shaped like the
+    arguments (pytrees are kept).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        def loss(params, x):
+            return jnp.sum(jnp.tanh(x @ params["w"] + params["b"]) ** 2)
+
+        params = {"w": np.ones((3, 2)), "b": np.zeros(2)}
+        grads = funcdiff.grad(loss)(params, np.ones((4, 3)))
+        assert grads["w"].shape == (3, 2)
+        ```
+    """
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
+
+    @functools.wraps(fun)
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        if has_aux:
+            (_, aux), g = vg(*args, **kwargs)
+            return g, aux
+        return vg(*args, **kwargs)[1]
+
+    return grad_f
+
+
+# ---- Jacobians ------------------------------------------------------------------------------
+
+
+def _check_jac_dtypes(leaves: Sequence[Any], holomorphic: bool, what: str, role: str) -> None:
+    for x in leaves:
+        dt = core.get_aval(x).dtype
+        if holomorphic and not dtypes.is_complex(dt):
+            raise TypeError(f"{what} with holomorphic=True requires complex {role}, got {dt}.")
+        if not holomorphic and not dtypes.is_float(dt):
+            hint = " For holomorphic differentiation, pass holomorphic=True." if \
+                dtypes.is_complex(dt) else ""
+            raise TypeError(f"{what} requires real-valued {role} (a float dtype), got {dt}.{hint}")
+
+
+def _partial_args(fun, args, kwargs, nums):
+    def partial_fun(*diff_args: Any) -> Any:
+        full = list(args)
+        for i, a in zip(nums, diff_args):
+            full[i] = a
+        return fun(*full, **kwargs)
+
+    return partial_fun
+
+
+def _basis(aval: core.ShapedArray) -> np.ndarray:
+    """Rows of the identity: ``size`` unit vectors of shape ``aval.shape``."""
+    return np.eye(aval.size, dtype=aval.dtype).reshape((aval.size, *aval.shape))
+
+
+def _stack_block(vectors: list[Any], aval: core.ShapedArray, lead: core.ShapedArray) -> Any:
+    """Stack ``lead.size`` arrays of shape ``aval.shape`` into shape ``lead.shape + aval.shape``
+    with funcdiff operations, so that Jacobians can themselves be differentiated."""
+    if not vectors:
+        return np.zeros((*lead.shape, *aval.shape), aval.dtype)
+    rows = [lax_shape.reshape(v, (1, *aval.shape)) for v in vectors]
+    stacked = rows[0] if len(rows) == 1 else lax_shape.concatenate(rows, 0)
+    return lax_shape.reshape(stacked, (*lead.shape, *aval.shape))
+
+
+def _dense(x: Any, aval: core.ShapedArray) -> Any:
+    return np.zeros(aval.shape, aval.dtype) if x is None or type(x) is ad.Zero else x
+
+
+def _linearize_for_jacobian(fun, argnums, has_aux, holomorphic, what, args, kwargs):
+    nums = _argnums_tuple(argnums, len(args), fun)
+    diff_args = tuple(args[i] for i in nums)
+    in_leaves, in_tree = tree_flatten(diff_args)
+    _check_args(fun, diff_args, in_leaves)
+    _check_jac_dtypes(in_leaves, holomorphic, what, "inputs")
+    flat_fun, store, n_out = _aux_flat_fun(_partial_args(fun, args, kwargs, nums), in_tree,
+                                           has_aux)
+    out_all, linear = ad.linearize_flat(flat_fun, in_leaves, [True] * len(in_leaves))
+    _check_jac_dtypes(out_all[: n_out.value], holomorphic, what, "outputs")
+    return in_leaves, in_tree, store, n_out.value, out_all, linear
+
+
+def jacfwd(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable[..., Any]:
+    """The Jacobian of `fun` by forward mode: one JVP per input direction, all from a single
+    linearization. Output leaves get shape ``out.shape + in.shape``, as in JAX.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+
+        J = funcdiff.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+        assert np.allclose(J, np.diag([2.0, 4.0]))
+        ```
+    """
+
+    @functools.wraps(fun)
+    def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
+        in_leaves, in_tree, store, n, out_all, linear = _linearize_for_jacobian(
+            fun, argnums, has_aux, holomorphic, "jacfwd", args, kwargs)
+        in_avals = [core.get_aval(x) for x in in_leaves]
+        out_avals = [core.get_aval(x) for x in out_all[:n]]
+        zeros = [np.zeros(a.shape, a.dtype) for a in in_avals]
+        # columns[i][k]: the JVPs of output k along every unit direction of input i.
+        columns = []
+        for i, ia in enumerate(in_avals):
+            per_out: list[list[Any]] = [[] for _ in out_avals]
+            for unit in _basis(ia):
+                outs = linear.apply(zeros[:i] + [unit] + zeros[i + 1 :])
+                for k in range(len(out_avals)):
+                    per_out[k].append(outs[k])
+            columns.append([_stack_block(ts, oa, ia) for ts, oa in zip(per_out, out_avals)])
+        # Move the input axes after the output axes: jac[k][i] has shape out.shape + in.shape.
+        jac = []
+        for k, oa in enumerate(out_avals):
+            row = []
+            for i, ia in enumerate(in_avals):
+                perm = tuple(range(ia.ndim, ia.ndim + oa.ndim)) + tuple(range(ia.ndim))
+                row.append(lax_shape.transpose(columns[i][k], perm))
+            jac.append(row)
+        return _finish_jac(jac, store, n, out_all, in_tree, argnums, has_aux)
+
+    return jacfwd_f
+
+
+def jacrev(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable[..., Any]:
+    """The Jacobian of `fun` by reverse mode: one VJP per output element, all from a single
+    linearization. Output leaves get shape ``out.shape + in.shape``, as in JAX.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        J = funcdiff.jacrev(lambda x: jnp.sum(x ** 2))(np.array([1.0, 2.0]))
+        assert np.allclose(J, [2.0, 4.0])
+        ```
+    """
+
+    @functools.wraps(fun)
+    def jacrev_f(*args: Any, **kwargs: Any) -> Any:
+        in_leaves, in_tree, store, n, out_all, linear = _linearize_for_jacobian(
+            fun, argnums, has_aux, holomorphic, "jacrev", args, kwargs)
+        in_avals = [core.get_aval(x) for x in in_leaves]
+        out_avals = [core.get_aval(x) for x in out_all[:n]]
+        no_ct = [None] * len(out_all)
+        jac = []
+        for k, oa in enumerate(out_avals):
+            per_in: list[list[Any]] = [[] for _ in in_avals]
+            if not linear.out_zero[k]:
+                for unit in _basis(oa):
+                    cts = no_ct[:k] + [unit] + no_ct[k + 1 :]
+                    for i, c in enumerate(linear.transpose(cts)):
+                        per_in[i].append(_dense(c, in_avals[i]))
+            else:
+                for i, ia in enumerate(in_avals):
+                    per_in[i] = [np.zeros(ia.shape, ia.dtype)] * oa.size
+            jac.append([_stack_block(cs, ia, oa) for cs, ia in zip(per_in, in_avals)])
+        return _finish_jac(jac, store, n, out_all, in_tree, argnums, has_aux)
+
+    return jacrev_f
+
+
+def _finish_jac(jac, store, n, out_all, in_tree, argnums, has_aux):
+    out_tree, aux_tree = store.value
+    per_out = [tree_unflatten(in_tree, [_as_array_leaf(x) for x in row]) for row in jac]
+    per_out = [r[0] if isinstance(argnums, int) else r for r in per_out]
+    result = tree_unflatten(out_tree, per_out)
+    if has_aux:
+        return result, tree_unflatten(aux_tree, out_all[n:])
+    return result
+
+
+def hessian(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable[..., Any]:
+    """The Hessian of a scalar function: ``jacfwd(jacrev(fun))`` (forward-over-reverse).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        H = funcdiff.hessian(lambda x: jnp.sum(x ** 3))(np.array([1.0, 2.0]))
+        assert np.allclose(H, np.diag([6.0, 12.0]))
+        ```
+    """
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
+
+
+
+def stop_gradient(x: Any) -> Any:
+    """Treat `x` (a pytree) as a constant for differentiation: the identity with zero
+    derivative.
+
+    !!! Example
+        ```python
+        import funcdiff
+
+        assert funcdiff.grad(lambda x: x * funcdiff.lax.stop_gradient(x))(3.0) == 3.0
+        ```
+    """
+    return tree_map(lax_elementwise.stop_gradient, x)

@@ -1,0 +1,99 @@
+"""Exceptions raised for misuse of traced values, each explaining the cause and the fix.
+
+Every message names what went wrong, where in the user's code (file and line), and what to
+write instead. The class docstrings are the user guide for each error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import FrameType
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _is_internal(filename: str) -> bool:
+    return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen")
+
+
+def user_frame() -> FrameType | None:
+    """The innermost stack frame that belongs to user code (outside the funcdiff package)."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and _is_internal(frame.f_code.co_filename):
+        frame = frame.f_back
+    return frame
+
+
+def user_source_line() -> str:
+    """``"file.py:12 (fn_name)"`` for the innermost user frame, or ``""`` if there is none."""
+    frame = user_frame()
+    if frame is None:
+        return ""
+    return f"{frame.f_code.co_filename}:{frame.f_lineno} ({frame.f_code.co_name})"
+
+
+def _where() -> str:
+    line = user_source_line()
+    return f"\nThe problem arose at {line}." if line else ""
+
+
+class FuncdiffTypeError(TypeError):
+    """Base class of funcdiff's type errors about traced values."""
+
+
+class ConcretizationTypeError(FuncdiffTypeError):
+    """A concrete Python value was needed from an abstract traced value.
+
+    Inside `make_jaxpr` or `jit`, arrays are abstract: only their shape and dtype are known.
+    Python control flow (`if x > 0:`), `float(x)` or `int(x)` need an actual value. Use
+    `funcdiff.lax.cond` / `funcdiff.lax.while_loop` / `funcdiff.numpy.where` for data-dependent
+    control flow, or mark the argument static (`jit(f, static_argnums=...)`).
+
+    Under `grad`, `jvp` and `vjp` alone, values are concrete and Python control flow works.
+    """
+
+    def __init__(self, what: str, detail: str = ""):
+        msg = (
+            f"Attempted {what} on an abstract traced value{detail}. Its concrete value is "
+            "not known while tracing (make_jaxpr / jit).\n"
+            "For a branch on traced data, use funcdiff.lax.cond (or funcdiff.lax.while_loop for "
+            "loops, funcdiff.numpy.where for elementwise choices); if the value is really a "
+            "constant, pass it as a static argument (jit(f, static_argnums=...))." + _where()
+        )
+        super().__init__(msg)
+
+
+class TracerBoolConversionError(ConcretizationTypeError):
+    """`bool()` (a Python `if`, `while`, `and`, `or`) was applied to an abstract traced value."""
+
+
+class TracerIntegerConversionError(FuncdiffTypeError):
+    """A traced value was used where Python needs an `int` (`range(x)`, list indexing)."""
+
+
+class TracerArrayConversionError(FuncdiffTypeError):
+    """A traced value was passed to `numpy.asarray` or another NumPy function that needs data.
+
+    Use the matching `funcdiff.numpy` function instead of `numpy`: it accepts traced values.
+    """
+
+    def __init__(self, tracer_repr: str):
+        super().__init__(
+            f"The traced value {tracer_repr} was converted to a NumPy array. Inside a "
+            "transformed function use funcdiff.numpy (import funcdiff.numpy as jnp) instead "
+            "of numpy, or funcdiff.lax.stop_gradient if you need a constant." + _where()
+        )
+
+
+class UnexpectedTracerError(Exception):
+    """A traced value escaped the transformation that created it and was used afterwards.
+
+    This usually happens when a function stores an intermediate value in a global variable,
+    a list outside the function, or an attribute of an object, and it is used after the
+    transformation has returned. Return the value from the function instead.
+    """
+
+
+class PrimitiveError(TypeError):
+    """A primitive received operands of incompatible shapes or dtypes."""

@@ -1,0 +1,269 @@
+"""Automatic differentiation: forward mode by JVP, reverse mode by linearize + transpose.
+
+One set of rules per primitive serves both modes:
+
+* `jvp_rules[p](primals, tangents, **params) -> (primal_out, tangent_out)` gives forward mode.
+  Rules are written with funcdiff's own operations, so they can themselves be differentiated.
+* Reverse mode runs the JVP with *known* primals and *unknown* (staged) tangents
+  (`linearize`): the tangent computation is recorded as a jaxpr that is linear in the input
+  tangents, its constants being the residuals. `backward_pass` then transposes that jaxpr
+  equation by equation, in reverse, with `transpose_rules[p](ct, *args, **params)` defined for
+  the linear primitives only.
+
+Tangents may be the symbolic `Zero`, which rules skip, so unused inputs cost nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core, dtypes
+from funcdiff._src.core import Literal, ShapedArray, Tracer, Var
+from funcdiff._src.interpreters import partial_eval as pe
+
+jvp_rules: dict[core.Primitive, Callable[..., Any]] = {}
+transpose_rules: dict[core.Primitive, Callable[..., Any]] = {}
+# Primitives with no derivative at all (argmax, comparisons...): their tangent is zero.
+nondifferentiable: set[core.Primitive] = set()
+
+
+# ---- symbolic zeros and undefined primals ---------------------------------------------------
+
+
+class Zero:
+    """A tangent or cotangent known to be zero, of the given abstract value."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self) -> str:
+        return f"Zero({self.aval.str_short()})"
+
+
+def tangent_aval(aval: ShapedArray) -> ShapedArray:
+    if dtypes.is_inexact(aval.dtype):
+        return aval
+    return ShapedArray(aval.shape, dtypes.float0)
+
+
+def zeros_like_aval(aval: ShapedArray) -> np.ndarray:
+    return np.zeros(aval.shape, aval.dtype)
+
+
+def instantiate(t: Any) -> Any:
+    return zeros_like_aval(t.aval) if type(t) is Zero else t
+
+
+class UndefinedPrimal:
+    """Marks the linear input of a primitive during transposition."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self) -> str:
+        return f"UndefinedPrimal({self.aval.str_short()})"
+
+
+def is_undefined_primal(x: Any) -> bool:
+    return type(x) is UndefinedPrimal
+
+
+# Adding cotangents of identical shape: a primitive of its own, so the accumulation is itself
+# traceable (needed for higher-order derivatives).
+add_any_p = core.Primitive("add_any")
+add_any_p.def_impl(np.add)
+add_any_p.def_abstract_eval(lambda x, y: x)
+
+
+def add_tangents(x: Any, y: Any) -> Any:
+    if type(x) is Zero:
+        return y
+    if type(y) is Zero:
+        return x
+    return add_any_p.bind(x, y)
+
+
+def _add_any_jvp(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    return add_any_p.bind(*primals), add_tangents(*tangents)
+
+
+def _add_any_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
+    return [ct, ct]
+
+
+jvp_rules[add_any_p] = _add_any_jvp
+transpose_rules[add_any_p] = _add_any_transpose
+
+
+# ---- forward mode ---------------------------------------------------------------------------
+
+
+class JVPTracer(Tracer):
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace: JVPTrace, primal: Any, tangent: Any):
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+
+    @property
+    def aval(self) -> ShapedArray:
+        return core.get_aval(self.primal)
+
+    def to_concrete_value(self) -> Any:
+        return core.concrete_or_none(self.primal)
+
+
+class JVPTrace(core.Trace):
+    __slots__ = ()
+
+    def pure(self, val: Any) -> JVPTracer:
+        return JVPTracer(self, val, Zero(tangent_aval(core.get_aval(val))))
+
+    lift = pure
+
+    def process_primitive(
+        self, primitive: core.Primitive, tracers: list[JVPTracer], params: dict
+    ) -> Any:
+        primals = [t.primal for t in tracers]
+        tangents = [t.tangent for t in tracers]
+        if all(type(t) is Zero for t in tangents) or primitive in nondifferentiable:
+            # Nothing to differentiate: the result is a plain value of the trace below.
+            return primitive.bind(*primals, **params)
+        rule = jvp_rules.get(primitive)
+        if rule is None:
+            raise NotImplementedError(
+                f"Differentiation rule for primitive '{primitive.name}' is not implemented."
+            )
+        primal_out, tangent_out = rule(primals, tangents, **params)
+        if primitive.multiple_results:
+            return [JVPTracer(self, p, t) for p, t in zip(primal_out, tangent_out, strict=True)]
+        return JVPTracer(self, primal_out, tangent_out)
+
+
+def jvp_flat(
+    fun: Callable[..., Sequence[Any]], primals: Sequence[Any], tangents: Sequence[Any]
+) -> tuple[list[Any], list[Any]]:
+    """Forward mode on flat lists. Tangents may be `Zero`; output tangents may be too."""
+    with core.new_main(JVPTrace) as main:
+        trace = JVPTrace(main)
+        ins = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents, strict=True)]
+        outs = fun(*ins)
+        out_tracers = [trace.full_raise(o) for o in outs]
+        return [t.primal for t in out_tracers], [t.tangent for t in out_tracers]
+
+
+# ---- reverse mode: linearize, then transpose ------------------------------------------------
+
+
+class LinearFunction:
+    """The linear map ``tangents_in -> tangents_out`` of a linearized function, as a jaxpr whose
+    constants are the residuals saved from the forward pass."""
+
+    __slots__ = ("jaxpr", "in_avals", "out_zero")
+
+    def __init__(self, jaxpr: core.ClosedJaxpr, in_avals: list[ShapedArray], out_zero: list[bool]):
+        self.jaxpr = jaxpr
+        self.in_avals = in_avals
+        self.out_zero = out_zero
+
+    def residuals(self) -> list[Any]:
+        return self.jaxpr.consts
+
+    def apply(self, tangents: Sequence[Any]) -> list[Any]:
+        """Forward: evaluate the linear map on input tangents."""
+        return core.eval_jaxpr(self.jaxpr.jaxpr, self.jaxpr.consts, *tangents)
+
+    def transpose(self, cotangents: Sequence[Any]) -> list[Any]:
+        """Reverse: the cotangent of every input for the given output cotangents."""
+        args = [UndefinedPrimal(a) for a in self.in_avals]
+        return backward_pass(self.jaxpr.jaxpr, self.jaxpr.consts, args, cotangents)
+
+
+def linearize_flat(
+    fun: Callable[..., Sequence[Any]], primals: Sequence[Any], differentiable: Sequence[bool]
+) -> tuple[list[Any], LinearFunction]:
+    """Run `fun` forward once, recording its tangent map as a linear jaxpr.
+
+    Inputs whose `differentiable` flag is False get a symbolic zero tangent.
+    """
+    with core.new_main(pe.JaxprTrace, pe.JaxprBuilder()) as tmain:
+        ttrace = pe.JaxprTrace(tmain)
+        in_avals = [tangent_aval(core.get_aval(p)) for p in primals]
+        tangent_args = [ttrace.new_arg(a) for a in in_avals]
+        tangents = [t if d else Zero(t.aval) for t, d in zip(tangent_args, differentiable)]
+        out_primals, out_tangents = jvp_flat(fun, primals, tangents)
+        out_zero = [type(t) is Zero for t in out_tangents]
+        out_atoms = [
+            ttrace.full_raise(zeros_like_aval(t.aval) if type(t) is Zero else t).atom
+            for t in out_tangents
+        ]
+        for p in out_primals:
+            if isinstance(p, Tracer) and p._trace.main is tmain:
+                raise AssertionError("internal error: a primal output depends on a tangent")
+        linear = LinearFunction(tmain.payload.build(out_atoms), in_avals, out_zero)
+    return out_primals, linear
+
+
+def backward_pass(
+    jaxpr: core.Jaxpr, consts: Sequence[Any], args: Sequence[Any], cotangents: Sequence[Any]
+) -> list[Any]:
+    """Transpose a linear jaxpr: propagate output cotangents back to its undefined inputs.
+
+    `args` holds a value for each known input and an `UndefinedPrimal` for each linear one.
+    Returns the cotangent of every input (`Zero` where nothing flowed).
+    """
+    primal_env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
+    for v, a in zip(jaxpr.invars, args, strict=True):
+        if not is_undefined_primal(a):
+            primal_env[v] = a
+    ct_env: dict[Var, Any] = {}
+
+    def write_ct(v: core.Atom, ct: Any) -> None:
+        if type(v) is Literal or ct is None or type(ct) is Zero or v in primal_env:
+            return
+        prev = ct_env.get(v)
+        ct_env[v] = ct if prev is None else add_tangents(prev, ct)
+
+    def read_primal(a: core.Atom) -> Any:
+        if type(a) is Literal:
+            return a.val
+        val = primal_env.get(a, _MISSING)
+        return UndefinedPrimal(a.aval) if val is _MISSING else val
+
+    for v, ct in zip(jaxpr.outvars, cotangents, strict=True):
+        write_ct(v, ct)
+    for eqn in reversed(jaxpr.eqns):
+        cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
+        if all(ct is None for ct in cts_out):
+            continue
+        invals = [read_primal(a) for a in eqn.invars]
+        if not any(is_undefined_primal(x) for x in invals):
+            continue  # a known computation inside the linear program: nothing to propagate
+        rule = transpose_rules.get(eqn.primitive)
+        if rule is None:
+            raise NotImplementedError(
+                f"Transpose rule (reverse mode) for primitive '{eqn.primitive.name}' is not "
+                "implemented: it is not linear, or its rule is missing."
+            )
+        cts_out = [Zero(v.aval) if ct is None else ct for v, ct in zip(eqn.outvars, cts_out)]
+        cts_in = rule(cts_out if eqn.primitive.multiple_results else cts_out[0], *invals,
+                      **eqn.params)
+        for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
+            if is_undefined_primal(x):
+                write_ct(a, ct)
+    out = []
+    for v, a in zip(jaxpr.invars, args):
+        ct = ct_env.get(v)
+        out.append(Zero(a.aval) if ct is None and is_undefined_primal(a) else ct)
+    return out
+
+
+_MISSING = object()

@@ -1,0 +1,945 @@
+"""Elementwise primitives: arithmetic, transcendental functions, comparisons, selection.
+
+Binary primitives broadcast like NumPy and promote dtypes by NEP 50 (Python scalars are weak).
+Each primitive is one block: the NumPy implementation, the shape/dtype rule, the derivative
+rules (written with these same operations, so they differentiate again), then its wrapper.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core, dtypes
+from funcdiff._src.core import ShapedArray
+from funcdiff._src.errors import PrimitiveError
+from funcdiff._src.interpreters import ad
+from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
+from funcdiff._src.lax._base import (
+    broadcast_shapes,
+    check_kinds,
+    define_primitive,
+    elementwise_aval,
+    fit_to_aval,
+    unbroadcast,
+)
+
+Array = Any
+
+_INEXACT = "fc"
+_FLOAT = "f"
+_NUMERIC = "iufc"
+_ANY = "biufc"
+
+
+def _unary_aval(kinds: str):
+    def rule(x: ShapedArray) -> ShapedArray:
+        check_kinds([x], kinds)
+        return x
+
+    return rule
+
+
+def _binary_aval(kinds: str):
+    def rule(x: ShapedArray, y: ShapedArray) -> ShapedArray:
+        return elementwise_aval(x, y, kinds=kinds)
+
+    return rule
+
+
+def _compare_aval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
+    out = elementwise_aval(x, y)
+    return ShapedArray(out.shape, np.bool_)
+
+
+def _bool_aval(x: ShapedArray) -> ShapedArray:
+    return ShapedArray(x.shape, np.bool_)
+
+
+# ---- arithmetic -----------------------------------------------------------------------------
+
+
+def _add_jvp(primals, tangents):
+    ans = add(*primals)
+    aval = core.get_aval(ans)
+    tx, ty = tangents
+    if type(tx) is Zero and type(ty) is Zero:
+        return ans, Zero(aval)
+    if type(tx) is Zero:
+        return ans, fit_to_aval(ty, aval)
+    if type(ty) is Zero:
+        return ans, fit_to_aval(tx, aval)
+    return ans, fit_to_aval(add(tx, ty), aval)
+
+
+def _add_transpose(ct, x, y):
+    return [
+        unbroadcast(ct, x.aval) if is_undefined_primal(x) else None,
+        unbroadcast(ct, y.aval) if is_undefined_primal(y) else None,
+    ]
+
+
+add_p = define_primitive(
+    "add", impl=np.add, abstract_eval=_binary_aval(_NUMERIC), jvp=_add_jvp,
+    transpose=_add_transpose,
+)
+
+
+def add(x: Array, y: Array) -> Array:
+    """Elementwise ``x + y`` with NumPy broadcasting."""
+    return add_p.bind(x, y)
+
+
+def _sub_jvp(primals, tangents):
+    ans = sub(*primals)
+    aval = core.get_aval(ans)
+    tx, ty = tangents
+    if type(tx) is Zero and type(ty) is Zero:
+        return ans, Zero(aval)
+    if type(tx) is Zero:
+        return ans, fit_to_aval(neg(ty), aval)
+    if type(ty) is Zero:
+        return ans, fit_to_aval(tx, aval)
+    return ans, fit_to_aval(sub(tx, ty), aval)
+
+
+def _sub_transpose(ct, x, y):
+    return [
+        unbroadcast(ct, x.aval) if is_undefined_primal(x) else None,
+        unbroadcast(neg(ct), y.aval) if is_undefined_primal(y) else None,
+    ]
+
+
+sub_p = define_primitive(
+    "sub", impl=np.subtract, abstract_eval=_binary_aval(_NUMERIC), jvp=_sub_jvp,
+    transpose=_sub_transpose,
+)
+
+
+def sub(x: Array, y: Array) -> Array:
+    """Elementwise ``x - y``."""
+    return sub_p.bind(x, y)
+
+
+def _mul_transpose(ct, x, y):
+    if is_undefined_primal(x) and is_undefined_primal(y):
+        raise NotImplementedError("mul is not linear when both operands are linear")
+    if is_undefined_primal(x):
+        return [unbroadcast(mul(ct, y), x.aval), None]
+    return [None, unbroadcast(mul(x, ct), y.aval)]
+
+
+mul_p = define_primitive(
+    "mul", impl=np.multiply, abstract_eval=_binary_aval(_NUMERIC),
+    jvp_partials=[lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g)],
+    transpose=_mul_transpose,
+)
+
+
+def mul(x: Array, y: Array) -> Array:
+    """Elementwise ``x * y``."""
+    return mul_p.bind(x, y)
+
+
+def _div_transpose(ct, x, y):
+    if is_undefined_primal(y):
+        raise NotImplementedError("div is not linear in its denominator")
+    return [unbroadcast(div(ct, y), x.aval), None]
+
+
+div_p = define_primitive(
+    "div", impl=np.true_divide, abstract_eval=_binary_aval(_INEXACT),
+    jvp_partials=[
+        lambda g, ans, x, y: div(g, y),
+        lambda g, ans, x, y: neg(mul(g, div(ans, y))),
+    ],
+    transpose=_div_transpose,
+)
+
+
+def div(x: Array, y: Array) -> Array:
+    """Elementwise true division of inexact (float or complex) arrays."""
+    return div_p.bind(x, y)
+
+
+def _neg_transpose(ct, x):
+    return [neg(ct)]
+
+
+neg_p = define_primitive(
+    "neg", impl=np.negative, abstract_eval=_unary_aval(_NUMERIC), linear=True,
+    transpose=_neg_transpose,
+)
+
+
+def neg(x: Array) -> Array:
+    """Elementwise ``-x``."""
+    return neg_p.bind(x)
+
+
+def _rem_aval(x, y):
+    return elementwise_aval(x, y, kinds="iuf")
+
+
+rem_p = define_primitive(
+    "rem", impl=np.fmod, abstract_eval=_rem_aval,
+    jvp_partials=[
+        lambda g, ans, x, y: g,
+        lambda g, ans, x, y: mul(neg(g), trunc(div(x, y))),
+    ],
+)
+
+
+def rem(x: Array, y: Array) -> Array:
+    """Remainder of truncated division (C ``fmod``): the result has the sign of `x`."""
+    return rem_p.bind(x, y)
+
+
+floor_divide_p = define_primitive(
+    "floor_divide", impl=np.floor_divide, abstract_eval=_binary_aval("iu"), nondifferentiable=True
+)
+
+
+def floor_divide(x: Array, y: Array) -> Array:
+    """Integer floor division (`numpy.floor_divide` on integers)."""
+    return floor_divide_p.bind(x, y)
+
+
+def trunc(x: Array) -> Array:
+    return mul(sign(x), floor(abs(x)))
+
+
+def _safe_log_base(x: Array) -> Array:
+    # d/dy x**y = log(x) x**y; at x == 0 that term is 0 (the power is 0 or not differentiable).
+    return log(select_n(eq(x, 0), x, ones_like(x)))
+
+
+pow_p = define_primitive(
+    "pow", impl=np.power, abstract_eval=_binary_aval(_INEXACT),
+    jvp_partials=[
+        lambda g, ans, x, y: mul(g, mul(y, pow(x, sub(y, 1)))),
+        lambda g, ans, x, y: mul(g, mul(_safe_log_base(x), ans)),
+    ],
+)
+
+
+def pow(x: Array, y: Array) -> Array:  # noqa: A001
+    """Elementwise ``x ** y`` for inexact arrays (see `integer_pow` for integer exponents)."""
+    return pow_p.bind(x, y)
+
+
+def _integer_pow_impl(x, *, y):
+    if y == 2:
+        return np.multiply(x, x)
+    if y < 0 and np.asarray(x).dtype.kind in "iub":
+        raise PrimitiveError("integers to negative integer powers are not allowed")
+    return np.power(x, y)
+
+
+def _integer_pow_jvp_partial(g, ans, x, *, y):
+    if y == 0:
+        return mul(g, zeros_like(x))
+    if y == 1:
+        return g
+    if y == 2:
+        return mul(g, mul(2, x))
+    return mul(g, mul(y, integer_pow(x, y - 1)))
+
+
+integer_pow_p = define_primitive(
+    "integer_pow", impl=_integer_pow_impl, abstract_eval=lambda x, *, y: _unary_aval(_NUMERIC)(x),
+    jvp_partials=[_integer_pow_jvp_partial],
+)
+
+
+def integer_pow(x: Array, y: int) -> Array:
+    """Elementwise ``x ** y`` for a static Python integer `y`."""
+    return integer_pow_p.bind(x, y=int(y))
+
+
+def square(x: Array) -> Array:
+    return integer_pow(x, 2)
+
+
+def _minmax_partial(pick_x_when):
+    # Ties share the derivative equally, as in JAX.
+    def partial_x(g, ans, x, y):
+        return mul(g, _tie_weights(pick_x_when(x, y), eq(x, y), g))
+
+    def partial_y(g, ans, x, y):
+        return mul(g, _tie_weights(pick_x_when(y, x), eq(x, y), g))
+
+    return [partial_x, partial_y]
+
+
+def _tie_weights(strict: Array, tie: Array, like: Array) -> Array:
+    dt = core.get_aval(like).dtype
+    one = np.ones((), dt)
+    half = np.full((), 0.5, dt)
+    zero = np.zeros((), dt)
+    return select_n(strict, select_n(tie, zero, half), one)
+
+
+max_p = define_primitive(
+    "max", impl=np.maximum, abstract_eval=_binary_aval("biuf"),
+    jvp_partials=_minmax_partial(lambda a, b: gt(a, b)),
+)
+min_p = define_primitive(
+    "min", impl=np.minimum, abstract_eval=_binary_aval("biuf"),
+    jvp_partials=_minmax_partial(lambda a, b: lt(a, b)),
+)
+
+
+def max(x: Array, y: Array) -> Array:  # noqa: A001
+    """Elementwise maximum (propagates NaN, like `numpy.maximum`)."""
+    return max_p.bind(x, y)
+
+
+def min(x: Array, y: Array) -> Array:  # noqa: A001
+    """Elementwise minimum (propagates NaN, like `numpy.minimum`)."""
+    return min_p.bind(x, y)
+
+
+# ---- sign, rounding, absolute value ---------------------------------------------------------
+
+sign_p = define_primitive(
+    "sign", impl=np.sign, abstract_eval=_unary_aval(_NUMERIC), nondifferentiable=True
+)
+floor_p = define_primitive(
+    "floor", impl=np.floor, abstract_eval=_unary_aval(_FLOAT), nondifferentiable=True
+)
+ceil_p = define_primitive(
+    "ceil", impl=np.ceil, abstract_eval=_unary_aval(_FLOAT), nondifferentiable=True
+)
+round_p = define_primitive(
+    "round", impl=np.round, abstract_eval=_unary_aval(_FLOAT), nondifferentiable=True
+)
+is_finite_p = define_primitive(
+    "is_finite", impl=np.isfinite, abstract_eval=_bool_aval, nondifferentiable=True
+)
+
+
+def sign(x: Array) -> Array:
+    """Elementwise sign (-1, 0 or 1); its derivative is zero."""
+    return sign_p.bind(x)
+
+
+def floor(x: Array) -> Array:
+    return floor_p.bind(x)
+
+
+def ceil(x: Array) -> Array:
+    return ceil_p.bind(x)
+
+
+def round(x: Array) -> Array:  # noqa: A001
+    """Round half to even, like `numpy.round`."""
+    return round_p.bind(x)
+
+
+def is_finite(x: Array) -> Array:
+    return is_finite_p.bind(x)
+
+
+def _abs_aval(x: ShapedArray) -> ShapedArray:
+    check_kinds([x], _NUMERIC)
+    return x.update(dtype=dtypes.real_dtype(x.dtype))
+
+
+def _abs_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    ans = abs(x)
+    if dtypes.is_complex(core.get_aval(x).dtype):
+        # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z = 0.
+        safe = select_n(eq(ans, 0), ans, ones_like(ans))
+        return ans, div(real(mul(conj(x), t)), safe)
+    return ans, mul(t, sign(x))
+
+
+abs_p = define_primitive("abs", impl=np.abs, abstract_eval=_abs_aval, jvp=_abs_jvp)
+
+
+def abs(x: Array) -> Array:  # noqa: A001
+    """Elementwise absolute value (the modulus for complex numbers)."""
+    return abs_p.bind(x)
+
+
+# ---- exponentials, logarithms, powers -------------------------------------------------------
+
+exp_p = define_primitive(
+    "exp", impl=np.exp, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: mul(g, ans)],
+)
+log_p = define_primitive(
+    "log", impl=np.log, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: div(g, x)],
+)
+log1p_p = define_primitive(
+    "log1p", impl=np.log1p, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: div(g, add(x, 1))],
+)
+expm1_p = define_primitive(
+    "expm1", impl=np.expm1, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: mul(g, add(ans, 1))],
+)
+sqrt_p = define_primitive(
+    "sqrt", impl=np.sqrt, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: div(g, mul(ans, 2))],
+)
+
+
+def _rsqrt_impl(x):
+    return 1 / np.sqrt(x)
+
+
+rsqrt_p = define_primitive(
+    "rsqrt", impl=_rsqrt_impl, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: mul(g, mul(-0.5, div(ans, x)))],
+)
+cbrt_p = define_primitive(
+    "cbrt", impl=np.cbrt, abstract_eval=_unary_aval(_FLOAT),
+    jvp_partials=[lambda g, ans, x: div(g, mul(3, mul(ans, ans)))],
+)
+
+
+def _logistic_impl(x):
+    # 1 / (1 + exp(-x)) without overflow for large |x|.
+    return np.exp(-np.logaddexp(0, -x)) if np.asarray(x).dtype.kind == "f" else 1 / (1 + np.exp(-x))
+
+
+logistic_p = define_primitive(
+    "logistic", impl=_logistic_impl, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: mul(g, mul(ans, sub(1, ans)))],
+)
+
+
+def exp(x: Array) -> Array:
+    return exp_p.bind(x)
+
+
+def log(x: Array) -> Array:
+    return log_p.bind(x)
+
+
+def log1p(x: Array) -> Array:
+    """``log(1 + x)``, accurate for small `x`."""
+    return log1p_p.bind(x)
+
+
+def expm1(x: Array) -> Array:
+    """``exp(x) - 1``, accurate for small `x`."""
+    return expm1_p.bind(x)
+
+
+def sqrt(x: Array) -> Array:
+    return sqrt_p.bind(x)
+
+
+def rsqrt(x: Array) -> Array:
+    """``1 / sqrt(x)``."""
+    return rsqrt_p.bind(x)
+
+
+def cbrt(x: Array) -> Array:
+    return cbrt_p.bind(x)
+
+
+def logistic(x: Array) -> Array:
+    """The logistic sigmoid ``1 / (1 + exp(-x))``, stable for large ``|x|``."""
+    return logistic_p.bind(x)
+
+
+# ---- trigonometric and hyperbolic functions -------------------------------------------------
+
+sin_p = define_primitive(
+    "sin", impl=np.sin, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: mul(g, cos(x))],
+)
+cos_p = define_primitive(
+    "cos", impl=np.cos, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: neg(mul(g, sin(x)))],
+)
+tan_p = define_primitive(
+    "tan", impl=np.tan, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: mul(g, add(1, mul(ans, ans)))],
+)
+asin_p = define_primitive(
+    "asin", impl=np.arcsin, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: mul(g, rsqrt(sub(1, mul(x, x))))],
+)
+acos_p = define_primitive(
+    "acos", impl=np.arccos, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: neg(mul(g, rsqrt(sub(1, mul(x, x)))))],
+)
+atan_p = define_primitive(
+    "atan", impl=np.arctan, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: div(g, add(1, mul(x, x)))],
+)
+tanh_p = define_primitive(
+    "tanh", impl=np.tanh, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: mul(g, sub(1, mul(ans, ans)))],
+)
+sinh_p = define_primitive(
+    "sinh", impl=np.sinh, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: mul(g, cosh(x))],
+)
+cosh_p = define_primitive(
+    "cosh", impl=np.cosh, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: mul(g, sinh(x))],
+)
+asinh_p = define_primitive(
+    "asinh", impl=np.arcsinh, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: mul(g, rsqrt(add(mul(x, x), 1)))],
+)
+acosh_p = define_primitive(
+    "acosh", impl=np.arccosh, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: mul(g, rsqrt(mul(sub(x, 1), add(x, 1))))],
+)
+atanh_p = define_primitive(
+    "atanh", impl=np.arctanh, abstract_eval=_unary_aval(_INEXACT),
+    jvp_partials=[lambda g, ans, x: div(g, sub(1, mul(x, x)))],
+)
+
+
+def _atan2_partials():
+    def partial_x(g, ans, x, y):
+        return mul(g, div(y, add(mul(x, x), mul(y, y))))
+
+    def partial_y(g, ans, x, y):
+        return mul(g, div(neg(x), add(mul(x, x), mul(y, y))))
+
+    return [partial_x, partial_y]
+
+
+atan2_p = define_primitive(
+    "atan2", impl=np.arctan2, abstract_eval=_binary_aval(_FLOAT), jvp_partials=_atan2_partials()
+)
+
+
+def sin(x: Array) -> Array:
+    return sin_p.bind(x)
+
+
+def cos(x: Array) -> Array:
+    return cos_p.bind(x)
+
+
+def tan(x: Array) -> Array:
+    return tan_p.bind(x)
+
+
+def asin(x: Array) -> Array:
+    return asin_p.bind(x)
+
+
+def acos(x: Array) -> Array:
+    return acos_p.bind(x)
+
+
+def atan(x: Array) -> Array:
+    return atan_p.bind(x)
+
+
+def tanh(x: Array) -> Array:
+    return tanh_p.bind(x)
+
+
+def sinh(x: Array) -> Array:
+    return sinh_p.bind(x)
+
+
+def cosh(x: Array) -> Array:
+    return cosh_p.bind(x)
+
+
+def asinh(x: Array) -> Array:
+    return asinh_p.bind(x)
+
+
+def acosh(x: Array) -> Array:
+    return acosh_p.bind(x)
+
+
+def atanh(x: Array) -> Array:
+    return atanh_p.bind(x)
+
+
+def atan2(x: Array, y: Array) -> Array:
+    """Elementwise arc tangent of ``x / y`` choosing the quadrant (`numpy.arctan2(x, y)`)."""
+    return atan2_p.bind(x, y)
+
+
+# ---- error function -------------------------------------------------------------------------
+
+_math_erf = np.frompyfunc(math.erf, 1, 1)
+_math_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _special_impl(fn):
+    def impl(x):
+        arr = np.asarray(x)
+        out = fn(arr).astype(arr.dtype)
+        return out if isinstance(x, np.ndarray) else out[()]
+
+    return impl
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+erf_p = define_primitive(
+    "erf", impl=_special_impl(_math_erf), abstract_eval=_unary_aval(_FLOAT),
+    jvp_partials=[lambda g, ans, x: mul(g, mul(_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))],
+)
+erfc_p = define_primitive(
+    "erfc", impl=_special_impl(_math_erfc), abstract_eval=_unary_aval(_FLOAT),
+    jvp_partials=[lambda g, ans, x: mul(g, mul(-_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))],
+)
+
+
+def erf(x: Array) -> Array:
+    """The error function."""
+    return erf_p.bind(x)
+
+
+def erfc(x: Array) -> Array:
+    """The complementary error function ``1 - erf(x)``, accurate for large `x`."""
+    return erfc_p.bind(x)
+
+
+# ---- complex numbers ------------------------------------------------------------------------
+
+
+def _to_real_aval(x: ShapedArray) -> ShapedArray:
+    check_kinds([x], _NUMERIC)
+    return x.update(dtype=dtypes.real_dtype(x.dtype))
+
+
+def _real_transpose(ct, x):
+    return [mul(ct, np.ones((), x.aval.dtype))]
+
+
+def _imag_transpose(ct, x):
+    return [mul(neg(ct), np.full((), 1j, x.aval.dtype))]
+
+
+real_p = define_primitive(
+    "real", impl=np.real, abstract_eval=_to_real_aval, linear=True, transpose=_real_transpose
+)
+imag_p = define_primitive(
+    "imag", impl=np.imag, abstract_eval=_to_real_aval, linear=True, transpose=_imag_transpose
+)
+
+
+def _conj_transpose(ct, x):
+    return [conj(ct)]
+
+
+conj_p = define_primitive(
+    "conj", impl=np.conjugate, abstract_eval=_unary_aval(_NUMERIC), linear=True,
+    transpose=_conj_transpose,
+)
+
+
+def _complex_impl(x, y):
+    return np.add(x, np.multiply(y, 1j))
+
+
+def _complex_aval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
+    out = elementwise_aval(x, y, kinds=_FLOAT)
+    return out.update(dtype=np.complex64 if out.dtype == np.float32 else np.complex128)
+
+
+def _complex_transpose(ct, x, y):
+    return [
+        unbroadcast(real(ct), x.aval) if is_undefined_primal(x) else None,
+        unbroadcast(neg(imag(ct)), y.aval) if is_undefined_primal(y) else None,
+    ]
+
+
+complex_p = define_primitive(
+    "complex", impl=_complex_impl, abstract_eval=_complex_aval, linear=True,
+    transpose=_complex_transpose,
+)
+
+
+def real(x: Array) -> Array:
+    return real_p.bind(x)
+
+
+def imag(x: Array) -> Array:
+    return imag_p.bind(x)
+
+
+def conj(x: Array) -> Array:
+    return conj_p.bind(x)
+
+
+def complex(x: Array, y: Array) -> Array:  # noqa: A001
+    """``x + 1j * y`` from real arrays."""
+    return complex_p.bind(x, y)
+
+
+# ---- comparisons and logic (no derivative) --------------------------------------------------
+
+eq_p = define_primitive("eq", impl=np.equal, abstract_eval=_compare_aval, nondifferentiable=True)
+ne_p = define_primitive(
+    "ne", impl=np.not_equal, abstract_eval=_compare_aval, nondifferentiable=True
+)
+lt_p = define_primitive("lt", impl=np.less, abstract_eval=_compare_aval, nondifferentiable=True)
+le_p = define_primitive(
+    "le", impl=np.less_equal, abstract_eval=_compare_aval, nondifferentiable=True
+)
+gt_p = define_primitive(
+    "gt", impl=np.greater, abstract_eval=_compare_aval, nondifferentiable=True
+)
+ge_p = define_primitive(
+    "ge", impl=np.greater_equal, abstract_eval=_compare_aval, nondifferentiable=True
+)
+
+
+def eq(x: Array, y: Array) -> Array:
+    return eq_p.bind(x, y)
+
+
+def ne(x: Array, y: Array) -> Array:
+    return ne_p.bind(x, y)
+
+
+def lt(x: Array, y: Array) -> Array:
+    return lt_p.bind(x, y)
+
+
+def le(x: Array, y: Array) -> Array:
+    return le_p.bind(x, y)
+
+
+def gt(x: Array, y: Array) -> Array:
+    return gt_p.bind(x, y)
+
+
+def ge(x: Array, y: Array) -> Array:
+    return ge_p.bind(x, y)
+
+
+def _bitwise_aval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
+    return elementwise_aval(x, y, kinds="biu")
+
+
+and_p = define_primitive(
+    "and", impl=np.bitwise_and, abstract_eval=_bitwise_aval, nondifferentiable=True
+)
+or_p = define_primitive(
+    "or", impl=np.bitwise_or, abstract_eval=_bitwise_aval, nondifferentiable=True
+)
+xor_p = define_primitive(
+    "xor", impl=np.bitwise_xor, abstract_eval=_bitwise_aval, nondifferentiable=True
+)
+not_p = define_primitive(
+    "not", impl=np.invert, abstract_eval=_unary_aval("biu"), nondifferentiable=True
+)
+shift_left_p = define_primitive(
+    "shift_left", impl=np.left_shift, abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"),
+    nondifferentiable=True,
+)
+shift_right_p = define_primitive(
+    "shift_right", impl=np.right_shift,
+    abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"), nondifferentiable=True,
+)
+
+
+def bitwise_and(x: Array, y: Array) -> Array:
+    """Logical AND of booleans, bitwise AND of integers."""
+    return and_p.bind(x, y)
+
+
+def bitwise_or(x: Array, y: Array) -> Array:
+    return or_p.bind(x, y)
+
+
+def bitwise_xor(x: Array, y: Array) -> Array:
+    return xor_p.bind(x, y)
+
+
+def bitwise_not(x: Array) -> Array:
+    return not_p.bind(x)
+
+
+def shift_left(x: Array, y: Array) -> Array:
+    return shift_left_p.bind(x, y)
+
+
+def shift_right(x: Array, y: Array) -> Array:
+    """Right shift: logical for unsigned integers, arithmetic for signed ones (as NumPy)."""
+    return shift_right_p.bind(x, y)
+
+
+# ---- selection ------------------------------------------------------------------------------
+
+
+def _select_n_impl(which, *cases):
+    if len(cases) == 2:
+        return np.where(which, cases[1], cases[0])
+    return np.choose(np.asarray(which, np.int64), np.broadcast_arrays(*cases))
+
+
+def _select_n_aval(which: ShapedArray, *cases: ShapedArray) -> ShapedArray:
+    if not cases:
+        raise PrimitiveError("select_n needs at least one case")
+    if which.dtype.kind not in "biu":
+        raise PrimitiveError(f"the selector must be boolean or integer, got {which.dtype}")
+    if which.dtype.kind == "b" and len(cases) > 2:
+        raise PrimitiveError("a boolean selector chooses between exactly two cases")
+    out = elementwise_aval(*cases)
+    dtypes_seen = {c.dtype for c in cases if not c.weak_type}
+    if len(dtypes_seen) > 1:
+        raise PrimitiveError(f"cases must have one dtype, got {sorted(map(str, dtypes_seen))}")
+    return out.update(shape=broadcast_shapes(which.shape, out.shape))
+
+
+def _select_n_jvp(primals, tangents):
+    which, *cases = primals
+    ans = select_n(which, *cases)
+    aval = core.get_aval(ans)
+    if all(type(t) is Zero for t in tangents[1:]):
+        return ans, Zero(ad.tangent_aval(aval))
+    ts = [ad.instantiate(t) for t in tangents[1:]]
+    return ans, fit_to_aval(select_n(which, *ts), aval)
+
+
+def _select_n_transpose(ct, which, *cases):
+    if is_undefined_primal(which):
+        raise NotImplementedError("select_n is not linear in its selector")
+    zeros = zeros_like(ct)
+    out: list[Any] = [None]
+    for i, c in enumerate(cases):
+        if not is_undefined_primal(c):
+            out.append(None)
+            continue
+        if len(cases) == 2:
+            picked = select_n(which, ct, zeros) if i == 0 else select_n(which, zeros, ct)
+        else:
+            picked = select_n(eq(which, i), zeros, ct)
+        out.append(unbroadcast(picked, c.aval))
+    return out
+
+
+select_n_p = define_primitive(
+    "select_n", impl=_select_n_impl, abstract_eval=_select_n_aval, jvp=_select_n_jvp,
+    transpose=_select_n_transpose,
+)
+
+
+def select_n(which: Array, *cases: Array) -> Array:
+    """Pick ``cases[which]`` elementwise; a boolean `which` picks ``cases[1]`` where True
+    (note the order: ``select_n(pred, on_false, on_true)``, as in JAX)."""
+    return select_n_p.bind(which, *cases)
+
+
+def select(pred: Array, on_true: Array, on_false: Array) -> Array:
+    """``on_true`` where `pred` is True, else ``on_false``."""
+    return select_n_p.bind(pred, on_false, on_true)
+
+
+def _clamp_aval(lo: ShapedArray, x: ShapedArray, hi: ShapedArray) -> ShapedArray:
+    return elementwise_aval(lo, x, hi, kinds="iuf")
+
+
+def _clamp_partials():
+    def partial_lo(g, ans, lo, x, hi):
+        return select_n(lt(x, lo), zeros_like(g), g)
+
+    def partial_x(g, ans, lo, x, hi):
+        return select_n(bitwise_and(ge(x, lo), le(x, hi)), zeros_like(g), g)
+
+    def partial_hi(g, ans, lo, x, hi):
+        return select_n(gt(x, hi), zeros_like(g), g)
+
+    return [partial_lo, partial_x, partial_hi]
+
+
+def _clamp_impl(lo, x, hi):
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+clamp_p = define_primitive(
+    "clamp", impl=_clamp_impl, abstract_eval=_clamp_aval, jvp_partials=_clamp_partials()
+)
+
+
+def clamp(lo: Array, x: Array, hi: Array) -> Array:
+    """Clip `x` to ``[lo, hi]`` elementwise (argument order as in JAX's `lax.clamp`)."""
+    return clamp_p.bind(lo, x, hi)
+
+
+# ---- dtype conversion and gradient stopping -------------------------------------------------
+
+
+def _convert_impl(x, *, new_dtype, weak_type=False):
+    arr = np.asarray(x)
+    if arr.dtype.kind == "c" and new_dtype.kind != "c":
+        arr = arr.real
+    out = arr.astype(new_dtype, copy=False)
+    return out if isinstance(x, np.ndarray) else out[()]
+
+
+def _convert_aval(x: ShapedArray, *, new_dtype, weak_type=False) -> ShapedArray:
+    return ShapedArray(x.shape, new_dtype, weak_type)
+
+
+def _convert_jvp(primals, tangents, *, new_dtype, weak_type=False):
+    (x,), (t,) = primals, tangents
+    ans = convert_element_type(x, new_dtype, weak_type)
+    if type(t) is Zero or not dtypes.is_inexact(np.dtype(new_dtype)):
+        return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
+    if dtypes.is_complex(core.get_aval(t).dtype) and not dtypes.is_complex(np.dtype(new_dtype)):
+        t = real(t)
+    return ans, convert_element_type(t, new_dtype, weak_type)
+
+
+def _convert_transpose(ct, x, *, new_dtype, weak_type=False):
+    old = x.aval.dtype
+    if dtypes.is_complex(core.get_aval(ct).dtype) and not dtypes.is_complex(old):
+        ct = real(ct)
+    return [convert_element_type(ct, old, x.aval.weak_type)]
+
+
+convert_element_type_p = define_primitive(
+    "convert_element_type", impl=_convert_impl, abstract_eval=_convert_aval, jvp=_convert_jvp,
+    transpose=_convert_transpose,
+)
+
+
+def convert_element_type(x: Array, new_dtype: Any, weak_type: bool = False) -> Array:
+    """Cast to `new_dtype` (no-op if it already has it). Casting a float to an integer has a
+    zero derivative."""
+    new_dtype = np.dtype(new_dtype)
+    aval = core.get_aval(x)
+    if aval.dtype == new_dtype and aval.weak_type == weak_type:
+        return x
+    return convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
+
+
+stop_gradient_p = define_primitive(
+    "stop_gradient", impl=lambda x: x, abstract_eval=lambda x: x, nondifferentiable=True
+)
+
+
+def stop_gradient(x: Array) -> Array:
+    """The identity, with a zero derivative: gradients do not flow through `x`."""
+    return stop_gradient_p.bind(x)
+
+
+# ---- helpers used by rules ------------------------------------------------------------------
+
+
+def zeros_like(x: Array) -> np.ndarray:
+    aval = core.get_aval(x)
+    return np.zeros(aval.shape, aval.dtype)
+
+
+def ones_like(x: Array) -> np.ndarray:
+    aval = core.get_aval(x)
+    return np.ones(aval.shape, aval.dtype)
+

@@ -1,0 +1,135 @@
+"""Contractions: `dot_general`, the one primitive behind dot, matmul, tensordot and einsum."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core, dtypes
+from funcdiff._src.core import ShapedArray
+from funcdiff._src.errors import PrimitiveError
+from funcdiff._src.interpreters.ad import is_undefined_primal
+from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax._base import define_primitive
+
+Array = Any
+
+
+def _free_dims(ndim: int, *used: Sequence[int]) -> list[int]:
+    taken = set().union(*map(set, used))
+    return [d for d in range(ndim) if d not in taken]
+
+
+def _dot_general_impl(x, y, *, dimension_numbers):
+    (xc, yc), (xb, yb) = dimension_numbers
+    x, y = np.asarray(x), np.asarray(y)
+    if not xb:
+        return np.tensordot(x, y, axes=(xc, yc))
+    xf = _free_dims(x.ndim, xc, xb)
+    yf = _free_dims(y.ndim, yc, yb)
+    batch_shape = [x.shape[d] for d in xb]
+    nb = int(np.prod(batch_shape, dtype=np.int64))
+    k = int(np.prod([x.shape[d] for d in xc], dtype=np.int64))
+    m_shape = [x.shape[d] for d in xf]
+    n_shape = [y.shape[d] for d in yf]
+    xt = x.transpose(list(xb) + xf + list(xc)).reshape(nb, -1 if m_shape else 1, k)
+    yt = y.transpose(list(yb) + list(yc) + yf).reshape(nb, k, -1 if n_shape else 1)
+    if 0 in m_shape:
+        xt = xt.reshape(nb, 0, k)
+    if 0 in n_shape:
+        yt = yt.reshape(nb, k, 0)
+    return np.matmul(xt, yt).reshape(batch_shape + m_shape + n_shape)
+
+
+def _dot_general_aval(x: ShapedArray, y: ShapedArray, *, dimension_numbers) -> ShapedArray:
+    (xc, yc), (xb, yb) = dimension_numbers
+    if len(xc) != len(yc) or len(xb) != len(yb):
+        raise PrimitiveError(f"mismatched dimension_numbers {dimension_numbers}")
+    for dims, nd in ((xc, x.ndim), (xb, x.ndim), (yc, y.ndim), (yb, y.ndim)):
+        if any(not 0 <= d < nd for d in dims):
+            raise PrimitiveError(f"dimension_numbers {dimension_numbers} out of range")
+    if len(set(xc) | set(xb)) != len(xc) + len(xb) or len(set(yc) | set(yb)) != len(yc) + len(yb):
+        raise PrimitiveError(f"dimension_numbers {dimension_numbers} repeat a dimension")
+    for a, b in zip(xc, yc):
+        if x.shape[a] != y.shape[b]:
+            raise PrimitiveError(
+                f"contracting dimension {a} of lhs {x.shape} (size {x.shape[a]}) does not match "
+                f"dimension {b} of rhs {y.shape} (size {y.shape[b]})"
+            )
+    for a, b in zip(xb, yb):
+        if x.shape[a] != y.shape[b]:
+            raise PrimitiveError(
+                f"batch dimension {a} of lhs {x.shape} does not match dimension {b} of rhs "
+                f"{y.shape}"
+            )
+    if x.dtype.kind not in "iufc" or y.dtype.kind not in "iufc":
+        raise PrimitiveError(f"dot_general of {x.dtype} and {y.dtype}")
+    dtype, weak = dtypes.result_type((x.dtype, x.weak_type), (y.dtype, y.weak_type))
+    shape = (
+        [x.shape[d] for d in xb]
+        + [x.shape[d] for d in _free_dims(x.ndim, xc, xb)]
+        + [y.shape[d] for d in _free_dims(y.ndim, yc, yb)]
+    )
+    return ShapedArray(shape, dtype, weak)
+
+
+def _transpose_operand(ct, other, aval: ShapedArray, mine, theirs, ct_free_offset, other_first):
+    """Cotangent of one operand of `dot_general`: contract `ct` with the other operand over
+    the other operand's free dimensions, then restore the operand's axis order.
+
+    `mine`/`theirs` are ``(contracting, batch)`` of this operand and of the other one.
+    """
+    (my_c, my_b), (their_c, their_b) = mine, theirs
+    other_ndim = core.get_aval(other).ndim
+    their_free = _free_dims(other_ndim, their_c, their_b)
+    my_free = _free_dims(aval.ndim, my_c, my_b)
+    nb = len(my_b)
+    # Positions in `ct` of the other operand's free dimensions.
+    if other_first:
+        ct_their_free = list(range(nb, nb + len(their_free)))
+    else:
+        ct_their_free = list(range(ct_free_offset, ct_free_offset + len(their_free)))
+    dn = ((tuple(ct_their_free), tuple(their_free)), (tuple(range(nb)), tuple(their_b)))
+    res = dot_general(ct, other, dn)
+    # `res` axes: batch, my free dims (ascending), then my contracting dims ordered by theirs.
+    src = list(my_b) + my_free + [my_c[their_c.index(c)] for c in sorted(their_c)]
+    res = sh.transpose(res, tuple(np.argsort(src).tolist()))
+    if core.get_aval(res).dtype != aval.dtype:
+        res = ew.convert_element_type(res, aval.dtype)
+    return res
+
+
+def _dot_general_transpose(ct, x, y, *, dimension_numbers):
+    (xc, yc), (xb, yb) = dimension_numbers
+    if is_undefined_primal(x) and is_undefined_primal(y):
+        raise NotImplementedError("dot_general is bilinear, not linear in both operands at once")
+    if is_undefined_primal(x):
+        x_free = _free_dims(x.aval.ndim, xc, xb)
+        offset = len(xb) + len(x_free)  # y's free dims follow x's in the output
+        return [_transpose_operand(ct, y, x.aval, (xc, xb), (yc, yb), offset, False), None]
+    # y's cotangent: x's free dims come right after the batch dims of the output.
+    return [None, _transpose_operand(ct, x, y.aval, (yc, yb), (xc, xb), len(xb), True)]
+
+
+dot_general_p = define_primitive(
+    "dot_general", impl=_dot_general_impl, abstract_eval=_dot_general_aval,
+    jvp_partials=[
+        lambda g, ans, x, y, *, dimension_numbers: dot_general(g, y, dimension_numbers),
+        lambda g, ans, x, y, *, dimension_numbers: dot_general(x, g, dimension_numbers),
+    ],
+    transpose=_dot_general_transpose,
+)
+
+
+def dot_general(x: Array, y: Array, dimension_numbers: Any) -> Array:
+    """General tensor contraction.
+
+    `dimension_numbers` is ``((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))``.
+    The result's axes are the batch axes, then the free axes of `x`, then those of `y`.
+    """
+    (xc, yc), (xb, yb) = dimension_numbers
+    dn = ((tuple(map(int, xc)), tuple(map(int, yc))), (tuple(map(int, xb)), tuple(map(int, yb))))
+    return dot_general_p.bind(x, y, dimension_numbers=dn)

@@ -1,0 +1,241 @@
+"""Reductions over static axes, index reductions and cumulative sums."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core
+from funcdiff._src.core import ShapedArray
+from funcdiff._src.errors import PrimitiveError
+from funcdiff._src.interpreters import ad
+from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax._base import check_kinds, define_primitive
+
+Array = Any
+
+
+def _check_axes(x: ShapedArray, axes: tuple[int, ...]) -> None:
+    if len(set(axes)) != len(axes) or any(not 0 <= a < x.ndim for a in axes):
+        raise PrimitiveError(f"invalid axes {axes} for an array of rank {x.ndim}")
+
+
+def _reduce_aval(kinds: str):
+    def rule(x: ShapedArray, *, axes: tuple[int, ...]) -> ShapedArray:
+        check_kinds([x], kinds)
+        _check_axes(x, axes)
+        shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
+        return ShapedArray(shape, x.dtype, x.weak_type)
+
+    return rule
+
+
+def _kept_dims(ndim: int, axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(i for i in range(ndim) if i not in axes)
+
+
+def _expand_back(y: Array, shape: tuple[int, ...], axes: tuple[int, ...]) -> Array:
+    """Broadcast a reduced array back to the operand's shape."""
+    return sh.broadcast_in_dim(y, shape, _kept_dims(len(shape), axes))
+
+
+# ---- sums -----------------------------------------------------------------------------------
+
+
+def _reduce_sum_impl(x, *, axes):
+    return np.sum(x, axis=axes, dtype=np.asarray(x).dtype if np.ndim(x) else None)
+
+
+def _reduce_sum_transpose(ct, x, *, axes):
+    return [_expand_back(ct, x.aval.shape, axes)]
+
+
+reduce_sum_p = define_primitive(
+    "reduce_sum", impl=_reduce_sum_impl, abstract_eval=_reduce_aval("iufc"), linear=True,
+    transpose=_reduce_sum_transpose,
+)
+
+
+def reduce_sum(x: Array, axes: tuple[int, ...]) -> Array:
+    """Sum over the given axes (the dtype is kept)."""
+    return reduce_sum_p.bind(x, axes=tuple(axes))
+
+
+# ---- max and min ----------------------------------------------------------------------------
+
+
+def _reduce_chooser_jvp(p: core.Primitive):
+    # The derivative flows to the locations of the extremum, shared equally among ties.
+    def rule(primals, tangents, *, axes):
+        (x,), (t,) = primals, tangents
+        ans = p.bind(x, axes=axes)
+        shape = core.get_aval(x).shape
+        location = ew.eq(x, _expand_back(ans, shape, axes))
+        dt = core.get_aval(t).dtype
+        mask = ew.convert_element_type(location, dt)
+        counts = reduce_sum(mask, axes)
+        return ans, ew.div(reduce_sum(ew.mul(t, mask), axes), counts)
+
+    return rule
+
+
+def _reduce_max_impl(x, *, axes):
+    return np.max(x, axis=axes)
+
+
+def _reduce_min_impl(x, *, axes):
+    return np.min(x, axis=axes)
+
+
+reduce_max_p = define_primitive(
+    "reduce_max", impl=_reduce_max_impl, abstract_eval=_reduce_aval("biuf")
+)
+reduce_min_p = define_primitive(
+    "reduce_min", impl=_reduce_min_impl, abstract_eval=_reduce_aval("biuf")
+)
+ad.jvp_rules[reduce_max_p] = _reduce_chooser_jvp(reduce_max_p)
+ad.jvp_rules[reduce_min_p] = _reduce_chooser_jvp(reduce_min_p)
+
+
+def reduce_max(x: Array, axes: tuple[int, ...]) -> Array:
+    """Maximum over the given axes (not defined for size-0 axes, as in NumPy)."""
+    return reduce_max_p.bind(x, axes=tuple(axes))
+
+
+def reduce_min(x: Array, axes: tuple[int, ...]) -> Array:
+    return reduce_min_p.bind(x, axes=tuple(axes))
+
+
+# ---- product --------------------------------------------------------------------------------
+
+
+def _reduce_prod_impl(x, *, axes):
+    return np.prod(x, axis=axes, dtype=np.asarray(x).dtype if np.ndim(x) else None)
+
+
+def _reduce_prod_jvp(primals, tangents, *, axes):
+    # d prod = sum_j t_j * prod_{k != j} x_k. Without zeros that is prod * sum(t / x); with one
+    # zero only its own term survives (the product of the others); with more, all vanish.
+    (x,), (t,) = primals, tangents
+    ans = reduce_prod(x, axes)
+    is_zero = ew.eq(x, 0)
+    dt = core.get_aval(x).dtype
+    n_zeros = reduce_sum(ew.convert_element_type(is_zero, np.int64), axes)
+    x_safe = ew.select_n(is_zero, x, np.ones((), dt))
+    prod_nonzero = reduce_prod(x_safe, axes)
+    no_zero_case = ew.mul(ans, reduce_sum(ew.div(t, x_safe), axes))
+    one_zero_case = ew.mul(prod_nonzero, reduce_sum(ew.select_n(is_zero, ew.zeros_like(t), t),
+                                                    axes))
+    zero = np.zeros((), dt)
+    out = ew.select_n(ew.eq(n_zeros, 0),
+                      ew.select_n(ew.eq(n_zeros, 1), zero, one_zero_case),
+                      no_zero_case)
+    return ans, out
+
+
+reduce_prod_p = define_primitive(
+    "reduce_prod", impl=_reduce_prod_impl, abstract_eval=_reduce_aval("iufc"),
+    jvp=_reduce_prod_jvp,
+)
+
+
+def reduce_prod(x: Array, axes: tuple[int, ...]) -> Array:
+    return reduce_prod_p.bind(x, axes=tuple(axes))
+
+
+# ---- logical reductions (no derivative) -----------------------------------------------------
+
+
+def _reduce_and_impl(x, *, axes):
+    return np.all(x, axis=axes)
+
+
+def _reduce_or_impl(x, *, axes):
+    return np.any(x, axis=axes)
+
+
+reduce_and_p = define_primitive(
+    "reduce_and", impl=_reduce_and_impl, abstract_eval=_reduce_aval("b"), nondifferentiable=True
+)
+reduce_or_p = define_primitive(
+    "reduce_or", impl=_reduce_or_impl, abstract_eval=_reduce_aval("b"), nondifferentiable=True
+)
+
+
+def reduce_and(x: Array, axes: tuple[int, ...]) -> Array:
+    return reduce_and_p.bind(x, axes=tuple(axes))
+
+
+def reduce_or(x: Array, axes: tuple[int, ...]) -> Array:
+    return reduce_or_p.bind(x, axes=tuple(axes))
+
+
+# ---- argmax / argmin (no derivative) --------------------------------------------------------
+
+
+def _arg_aval(x: ShapedArray, *, axis: int, index_dtype: np.dtype) -> ShapedArray:
+    check_kinds([x], "biuf")
+    _check_axes(x, (axis,))
+    if x.shape[axis] == 0:
+        raise PrimitiveError(f"argmax/argmin over the size-0 axis {axis}")
+    return ShapedArray(x.shape[:axis] + x.shape[axis + 1 :], index_dtype)
+
+
+def _argmax_impl(x, *, axis, index_dtype):
+    return np.argmax(x, axis=axis).astype(index_dtype)
+
+
+def _argmin_impl(x, *, axis, index_dtype):
+    return np.argmin(x, axis=axis).astype(index_dtype)
+
+
+argmax_p = define_primitive(
+    "argmax", impl=_argmax_impl, abstract_eval=_arg_aval, nondifferentiable=True
+)
+argmin_p = define_primitive(
+    "argmin", impl=_argmin_impl, abstract_eval=_arg_aval, nondifferentiable=True
+)
+
+
+def argmax(x: Array, axis: int, index_dtype: Any = np.int64) -> Array:
+    """Index of the first maximum along `axis`."""
+    return argmax_p.bind(x, axis=int(axis), index_dtype=np.dtype(index_dtype))
+
+
+def argmin(x: Array, axis: int, index_dtype: Any = np.int64) -> Array:
+    """Index of the first minimum along `axis`."""
+    return argmin_p.bind(x, axis=int(axis), index_dtype=np.dtype(index_dtype))
+
+
+# ---- cumulative sum -------------------------------------------------------------------------
+
+
+def _cumsum_impl(x, *, axis, reverse):
+    x = np.asarray(x)
+    if reverse:
+        return np.flip(np.cumsum(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+    return np.cumsum(x, axis=axis, dtype=x.dtype)
+
+
+def _cumsum_aval(x: ShapedArray, *, axis: int, reverse: bool) -> ShapedArray:
+    check_kinds([x], "iufc")
+    _check_axes(x, (axis,))
+    return x
+
+
+def _cumsum_transpose(ct, x, *, axis, reverse):
+    return [cumsum(ct, axis, not reverse)]
+
+
+cumsum_p = define_primitive(
+    "cumsum", impl=_cumsum_impl, abstract_eval=_cumsum_aval, linear=True,
+    transpose=_cumsum_transpose,
+)
+
+
+def cumsum(x: Array, axis: int = 0, reverse: bool = False) -> Array:
+    """Cumulative sum along `axis` (from the end when `reverse`)."""
+    return cumsum_p.bind(x, axis=int(axis), reverse=bool(reverse))
+

@@ -1,0 +1,128 @@
+"""Activation functions and other neural-network helpers, numerically stable in value and
+gradient."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import scipy_special
+from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import shape as sh
+from funcdiff._src.numpy import reductions, ufuncs
+from funcdiff._src.numpy._util import (
+    Array,
+    ArrayLike,
+    asarray,
+    aval,
+    canonical_axes,
+    promote_inexact,
+)
+
+
+def relu(x: ArrayLike) -> Array:
+    """``max(x, 0)``; its derivative at 0 is taken as 0, as in JAX.
+
+    !!! Example
+        ```python
+        import funcdiff
+        from funcdiff import nn
+
+        assert funcdiff.grad(nn.relu)(2.0) == 1.0 and funcdiff.grad(nn.relu)(0.0) == 0.0
+        ```
+    """
+    x = asarray(x)
+    return ew.select_n(ew.gt(x, 0), ew.zeros_like(x), x)
+
+
+def sigmoid(x: ArrayLike) -> Array:
+    """The logistic function ``1 / (1 + exp(-x))``."""
+    return ew.logistic(promote_inexact(x)[0])
+
+
+def softplus(x: ArrayLike) -> Array:
+    """``log(1 + exp(x))`` without overflow."""
+    return ufuncs.logaddexp(x, 0.0)
+
+
+def silu(x: ArrayLike) -> Array:
+    """``x * sigmoid(x)`` (also called swish)."""
+    x = promote_inexact(x)[0]
+    return ew.mul(x, ew.logistic(x))
+
+
+swish = silu
+
+
+def gelu(x: ArrayLike, approximate: bool = True) -> Array:
+    """Gaussian error linear unit; the tanh approximation by default, as in JAX."""
+    x = promote_inexact(x)[0]
+    if approximate:
+        c = math.sqrt(2.0 / math.pi)
+        inner = ew.mul(c, ew.add(x, ew.mul(0.044715, ew.integer_pow(x, 3))))
+        return ew.mul(ew.mul(0.5, x), ew.add(1.0, ew.tanh(inner)))
+    return ew.mul(ew.mul(0.5, x), ew.erfc(ew.mul(-1.0 / math.sqrt(2.0), x)))
+
+
+def elu(x: ArrayLike, alpha: float = 1.0) -> Array:
+    x = promote_inexact(x)[0]
+    safe = ew.select_n(ew.gt(x, 0), x, ew.zeros_like(x))
+    return ew.select_n(ew.gt(x, 0), ew.mul(alpha, ew.expm1(safe)), x)
+
+
+def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Array:
+    x = promote_inexact(x)[0]
+    return ew.select_n(ew.ge(x, 0), ew.mul(negative_slope, x), x)
+
+
+def log_sigmoid(x: ArrayLike) -> Array:
+    return ew.neg(softplus(ew.neg(promote_inexact(x)[0])))
+
+
+def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLike | None = None,
+              keepdims: bool = False, return_sign: bool = False) -> Any:
+    """``log(sum(b * exp(a)))`` over `axis`, stable for large values (see
+    `funcdiff.scipy.special.logsumexp`)."""
+    return scipy_special.logsumexp(a, axis, b, keepdims, return_sign)
+
+
+def softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1) -> Array:
+    """``exp(x) / sum(exp(x))`` along `axis`, computed stably."""
+    x = promote_inexact(x)[0]
+    axes = canonical_axes(axis, aval(x).ndim)
+    hi = ew.stop_gradient(reductions.max(x, axes, keepdims=True))
+    unnormalized = ew.exp(ew.sub(x, hi))
+    return ew.div(unnormalized, reductions.sum(unnormalized, axes, keepdims=True))
+
+
+def log_softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1) -> Array:
+    """``x - logsumexp(x)`` along `axis`, computed stably."""
+    x = promote_inexact(x)[0]
+    axes = canonical_axes(axis, aval(x).ndim)
+    hi = ew.stop_gradient(reductions.max(x, axes, keepdims=True))
+    shifted = ew.sub(x, hi)
+    return ew.sub(shifted, ew.log(reductions.sum(ew.exp(shifted), axes, keepdims=True)))
+
+
+def one_hot(x: ArrayLike, num_classes: int, dtype: Any = np.float64, axis: int = -1) -> Array:
+    """One-hot encoding of integer labels; out-of-range labels give all-zero rows."""
+    x = asarray(x)
+    nd = aval(x).ndim + 1
+    ax = axis % nd
+    classes_shape = [1] * nd
+    classes_shape[ax] = num_classes
+    classes = np.arange(num_classes).reshape(classes_shape)
+    expanded = sh.expand_dims(x, (ax,))
+    return ew.convert_element_type(ufuncs.equal(expanded, classes), dtype)
+
+
+def standardize(x: ArrayLike, axis: int | Sequence[int] | None = -1, eps: float = 1e-5) -> Array:
+    """``(x - mean) / sqrt(var + eps)`` along `axis`."""
+    x = promote_inexact(x)[0]
+    mean = reductions.mean(x, axis, keepdims=True)
+    var = reductions.var(x, axis, keepdims=True)
+    return ew.mul(ew.sub(x, mean), ew.rsqrt(ew.add(var, eps)))
+

@@ -1,0 +1,117 @@
+"""Argument handling shared by the `funcdiff.numpy` functions: conversion and promotion."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core, dtypes
+from funcdiff._src.core import Tracer
+from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import shape as sh
+
+Array = Any
+ArrayLike = Any
+
+
+def asarray(x: ArrayLike, dtype: Any = None) -> Array:
+    """Convert to an array (keeping tracers, and Python scalars as weakly typed scalars)."""
+    if isinstance(x, Tracer):
+        return x if dtype is None else ew.convert_element_type(x, dtype)
+    if type(x) in core._PY_SCALARS and dtype is None:
+        return x
+    if isinstance(x, list | tuple) and _contains_tracer(x):
+        out = stack_same([asarray(e) for e in x])
+        return out if dtype is None else ew.convert_element_type(out, dtype)
+    if isinstance(x, np.ndarray | np.generic) and (dtype is None or x.dtype == dtype):
+        return x
+    return np.asarray(x, dtype=dtype)
+
+
+def _contains_tracer(x: Any) -> bool:
+    if isinstance(x, Tracer):
+        return True
+    if isinstance(x, list | tuple):
+        return any(_contains_tracer(e) for e in x)
+    return False
+
+
+def aval(x: Array) -> core.ShapedArray:
+    return core.get_aval(x)
+
+
+def ndim(x: Array) -> int:
+    return aval(x).ndim
+
+
+def shape(x: Array) -> tuple[int, ...]:
+    return aval(x).shape
+
+
+def promote(*args: ArrayLike) -> list[Array]:
+    """Convert arguments and cast them to their common NumPy (NEP 50) dtype. Weakly typed
+    Python scalars are left as they are: they adopt the dtype of the arrays they meet."""
+    arrays = [asarray(a) for a in args]
+    avals = [aval(a) for a in arrays]
+    dtype, _ = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
+    return [
+        a if v.weak_type or v.dtype == dtype else ew.convert_element_type(a, dtype)
+        for a, v in zip(arrays, avals)
+    ]
+
+
+def promote_inexact(*args: ArrayLike) -> list[Array]:
+    """Like `promote`, then convert integers and booleans to float64 (NumPy's true division
+    and transcendental functions)."""
+    arrays = promote(*args)
+    avals = [aval(a) for a in arrays]
+    dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
+    if dtypes.is_inexact(dtype):
+        return arrays
+    return [ew.convert_element_type(a, np.float64, v.weak_type) for a, v in zip(arrays, avals)]
+
+
+def canonical_axis(axis: int, ndim: int, name: str = "axis") -> int:
+    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+        raise np.exceptions.AxisError(f"{name} {axis} is out of bounds for array of dimension "
+                                      f"{ndim}")
+    return axis % ndim if ndim else 0
+
+
+def canonical_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    out = tuple(canonical_axis(int(a), ndim) for a in axes)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {axis}")
+    return out
+
+
+def strict_promote(*args: ArrayLike) -> list[Array]:
+    """Promote to one dtype, converting weakly typed scalars too (for concatenation)."""
+    arrays = [asarray(a) for a in args]
+    avals = [aval(a) for a in arrays]
+    dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
+    return [
+        a if v.dtype == dtype and v.weak_type == weak else ew.convert_element_type(a, dtype, weak)
+        for a, v in zip(arrays, avals)
+    ]
+
+
+def stack_same(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
+    """Stack arrays of one shape along a new axis."""
+    arrays = strict_promote(*arrays)
+    shapes = {shape(a) for a in arrays}
+    if len(shapes) > 1:
+        raise ValueError(f"all input arrays must have the same shape, got {sorted(shapes)}")
+    axis = canonical_axis(axis, ndim(arrays[0]) + 1)
+    return sh.concatenate([sh.expand_dims(a, (axis,)) for a in arrays], axis)
+
+
+def broadcast_arrays_to_common(*args: Array) -> list[Array]:
+    shapes = [shape(a) for a in args]
+    common = np.broadcast_shapes(*shapes)
+    return [sh.broadcast_to(a, common) for a in args]

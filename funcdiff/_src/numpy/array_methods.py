@@ -1,0 +1,178 @@
+"""Operators and array methods of traced values.
+
+`core.Tracer` knows no operations; this module attaches them, so that inside a transformed
+function ``x + y``, ``x @ w``, ``x[1:3]``, ``x.sum()`` or ``x.at[i].set(v)`` work exactly as
+on NumPy arrays. NumPy functions applied to tracers (``np.sin(x)``, ``ndarray * x``) are
+forwarded to the `funcdiff.numpy` function of the same name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core
+from funcdiff._src.core import Tracer
+from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.numpy import indexing, linalg, reductions, shape, ufuncs
+
+
+def _swap(fn):
+    def reflected(self: Any, other: Any) -> Any:
+        return fn(other, self)
+
+    return reflected
+
+
+def _defer(fn):
+    # Let other array types that know about tracers (none yet) handle the operation.
+    def op(self: Any, other: Any) -> Any:
+        if not core.is_valid_array(other) and not isinstance(other, list | tuple):
+            return NotImplemented
+        return fn(self, other)
+
+    return op
+
+
+_BINARY = {
+    "add": ufuncs.add,
+    "sub": ufuncs.subtract,
+    "mul": ufuncs.multiply,
+    "truediv": ufuncs.divide,
+    "floordiv": ufuncs.floor_divide,
+    "mod": ufuncs.remainder,
+    "pow": ufuncs.power,
+    "matmul": linalg.matmul,
+    "and": ufuncs.bitwise_and,
+    "or": ufuncs.bitwise_or,
+    "xor": ufuncs.bitwise_xor,
+    "lshift": ufuncs.left_shift,
+    "rshift": ufuncs.right_shift,
+}
+
+_COMPARISONS = {
+    "eq": ufuncs.equal,
+    "ne": ufuncs.not_equal,
+    "lt": ufuncs.less,
+    "le": ufuncs.less_equal,
+    "gt": ufuncs.greater,
+    "ge": ufuncs.greater_equal,
+}
+
+
+def _divmod(x: Any, y: Any) -> tuple[Any, Any]:
+    return ufuncs.floor_divide(x, y), ufuncs.remainder(x, y)
+
+
+def _astype(self: Any, dtype: Any, copy: bool = False) -> Any:
+    return ew.convert_element_type(self, dtype)
+
+
+def _reshape(self: Any, *shape_args: Any, order: str = "C") -> Any:
+    target = shape_args[0] if len(shape_args) == 1 else shape_args
+    return shape.reshape(self, target, order)
+
+
+def _transpose(self: Any, *axes: Any) -> Any:
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], tuple | list)):
+        axes = axes[0]
+    return shape.transpose(self, axes or None)
+
+
+def _item(self: Any) -> Any:
+    value = self.to_concrete_value()
+    if value is None:
+        raise core.ConcretizationTypeError("item()", f" {self.aval.str_short()}")
+    return np.asarray(value).item()
+
+
+_METHODS = {
+    "sum": reductions.sum,
+    "prod": reductions.prod,
+    "mean": reductions.mean,
+    "var": reductions.var,
+    "std": reductions.std,
+    "max": reductions.max,
+    "min": reductions.min,
+    "ptp": reductions.ptp,
+    "all": reductions.all,
+    "any": reductions.any,
+    "argmax": reductions.argmax,
+    "argmin": reductions.argmin,
+    "cumsum": reductions.cumsum,
+    "ravel": shape.ravel,
+    "flatten": shape.ravel,
+    "squeeze": shape.squeeze,
+    "swapaxes": shape.swapaxes,
+    "repeat": shape.repeat,
+    "take": shape.take,
+    "diagonal": shape.diagonal,
+    "trace": shape.trace,
+    "clip": ufuncs.clip,
+    "round": ufuncs.round,
+    "conj": ufuncs.conjugate,
+    "conjugate": ufuncs.conjugate,
+    "dot": linalg.dot,
+    "astype": _astype,
+    "reshape": _reshape,
+    "transpose": _transpose,
+    "item": _item,
+}
+
+
+def _array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    fn = _NUMPY_NAMESPACE.get(ufunc.__name__)
+    if method != "__call__" or fn is None or kwargs.get("out") is not None:
+        raise TypeError(
+            f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} cannot be "
+            "applied to a traced value; use the funcdiff.numpy function of the same name "
+            "(import funcdiff.numpy as jnp)."
+        )
+    kwargs.pop("out", None)
+    return fn(*inputs, **kwargs)
+
+
+def _array_function(self: Any, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+    fn = _NUMPY_NAMESPACE.get(func.__name__)
+    if fn is None:
+        raise TypeError(
+            f"numpy.{func.__name__} cannot be applied to a traced value; use the funcdiff.numpy "
+            "equivalent (import funcdiff.numpy as jnp)."
+        )
+    return fn(*args, **kwargs)
+
+
+_NUMPY_NAMESPACE: dict[str, Any] = {}
+
+
+def register_numpy_namespace(namespace: dict[str, Any]) -> None:
+    """Record the public `funcdiff.numpy` functions for forwarding NumPy calls on tracers."""
+    _NUMPY_NAMESPACE.update({k: v for k, v in namespace.items() if callable(v)})
+
+
+def _attach() -> None:
+    for name, fn in _BINARY.items():
+        setattr(Tracer, f"__{name}__", _defer(fn))
+        setattr(Tracer, f"__r{name}__", _defer(_swap(fn)))
+    for name, fn in _COMPARISONS.items():
+        setattr(Tracer, f"__{name}__", _defer(fn))
+    Tracer.__divmod__ = _defer(_divmod)
+    Tracer.__rdivmod__ = _defer(_swap(_divmod))
+    Tracer.__neg__ = ufuncs.negative
+    Tracer.__pos__ = ufuncs.positive
+    Tracer.__abs__ = ufuncs.absolute
+    Tracer.__invert__ = ufuncs.invert
+    Tracer.__getitem__ = indexing.getitem
+    Tracer.__array_ufunc__ = _array_ufunc
+    Tracer.__array_function__ = _array_function
+    for name, fn in _METHODS.items():
+        setattr(Tracer, name, fn)
+    Tracer.T = property(lambda self: shape.transpose(self))
+    Tracer.mT = property(lambda self: shape.swapaxes(self, -1, -2))
+    Tracer.real = property(ufuncs.real)
+    Tracer.imag = property(ufuncs.imag)
+    Tracer.at = property(indexing._IndexUpdateHelper)
+
+
+_attach()

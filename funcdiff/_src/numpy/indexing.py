@@ -1,0 +1,242 @@
+"""NumPy indexing of traced arrays (``x[i]``, ``x[1:3]``, ``x[..., None]``, integer arrays,
+boolean masks) and immutable updates (``x.at[idx].set(v)``).
+
+Basic indices (ints, slices, `None`, `...`) become static slice/squeeze/expand_dims/rev
+primitives; integer-array indices become one `gather`, with NumPy's rules for where the
+broadcast index dimensions go.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core, dtypes, errors
+from funcdiff._src.core import Tracer
+from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import indexing as lax_indexing
+from funcdiff._src.lax import shape as sh
+from funcdiff._src.numpy import ufuncs
+from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval
+
+_FULL = slice(None)
+
+
+def _is_advanced(i: Any) -> bool:
+    if isinstance(i, Tracer):
+        return True
+    if isinstance(i, np.ndarray):
+        return True
+    return isinstance(i, list | tuple)
+
+
+def _normalize(idx: Any, ndim: int) -> list[Any]:
+    """A list of index entries with `...` expanded and boolean masks turned into integer
+    arrays (which needs concrete masks)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out: list[Any] = []
+    for i in idx:
+        if isinstance(i, list | tuple) and not isinstance(i, Tracer):
+            i = asarray(i)
+        if (isinstance(i, np.ndarray | Tracer) and aval(i).dtype.kind == "b") or isinstance(
+            i, bool | np.bool_
+        ):
+            value = core.concrete_or_none(i)
+            if value is None:
+                raise errors.ConcretizationTypeError(
+                    "boolean-mask indexing",
+                    f" {aval(i).str_short()}: the result's size depends on the mask. Use "
+                    "funcdiff.numpy.where(mask, x, 0) to keep a static shape",
+                )
+            value = np.asarray(value)
+            if value.ndim == 0:
+                out.append(None)  # x[True] adds an axis; x[False] selects nothing
+                if not value:
+                    out.append(np.zeros(0, np.int64))
+                continue
+            out.extend(np.nonzero(value))
+            continue
+        if isinstance(i, np.ndarray | Tracer) and not dtypes.is_integer(aval(i).dtype):
+            raise IndexError(
+                f"arrays used as indices must be of integer (or boolean) type, got "
+                f"{aval(i).dtype}"
+            )
+        out.append(i)
+    n_ellipsis = sum(1 for i in out if i is Ellipsis)
+    if n_ellipsis > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    consumed = sum(1 for i in out if i is not None and i is not Ellipsis)
+    if consumed > ndim:
+        raise IndexError(
+            f"too many indices for array: array is {ndim}-dimensional, but {consumed} were "
+            "indexed"
+        )
+    if n_ellipsis:
+        k = out.index(Ellipsis)
+        out[k : k + 1] = [_FULL] * (ndim - consumed)
+    else:
+        out += [_FULL] * (ndim - consumed)
+    return out
+
+
+def getitem(x: Array, idx: Any) -> Array:
+    """``x[idx]`` with NumPy semantics."""
+    x = asarray(x)
+    entries = _normalize(idx, aval(x).ndim)
+    advanced = any(_is_advanced(i) for i in entries)
+    # 1. Insert the new axes, turning `None` into a full slice over a length-1 axis.
+    new_axes = tuple(k for k, i in enumerate(entries) if i is None)
+    if new_axes:
+        x = sh.expand_dims(x, new_axes)
+        entries = [_FULL if i is None else i for i in entries]
+    shape = aval(x).shape
+    if advanced:
+        # Integers join the advanced indices (NumPy broadcasts them together).
+        entries = [np.asarray(i, np.int64) if isinstance(i, int | np.integer) else i
+                   for i in entries]
+    # 2. Static slices, and static integers when there is no advanced index.
+    starts, limits, strides, flips, squeeze_dims = [], [], [], [], []
+    for k, (i, n) in enumerate(zip(entries, shape)):
+        if isinstance(i, slice):
+            start, stop, step = i.indices(n)
+            if step > 0:
+                starts.append(start)
+                limits.append(max(start, stop))
+                strides.append(step)
+            else:
+                # Reverse, then slice forwards.
+                count = len(range(start, stop, step))
+                first = n - 1 - start
+                starts.append(first)
+                limits.append(first + (count - 1) * (-step) + 1 if count else first)
+                strides.append(-step)
+                flips.append(k)
+        elif isinstance(i, int | np.integer) and not advanced:
+            j = int(i)
+            if not -n <= j < n:
+                raise IndexError(f"index {j} is out of bounds for axis {k} with size {n}")
+            j %= n
+            starts.append(j)
+            limits.append(j + 1)
+            strides.append(1)
+            squeeze_dims.append(k)
+        else:
+            starts.append(0)
+            limits.append(n)
+            strides.append(1)
+    if flips:
+        x = sh.rev(x, flips)
+    if starts != [0] * len(shape) or limits != list(shape) or any(s != 1 for s in strides):
+        x = sh.slice(x, starts, limits, None if all(s == 1 for s in strides) else strides)
+    if squeeze_dims:
+        x = sh.squeeze(x, squeeze_dims)
+    if not advanced:
+        return x
+    # 3. One gather for the integer-array indices.
+    index_arrays, dims = [], []
+    for i in entries:
+        if isinstance(i, slice):
+            dims.append(-1)
+        else:
+            arr = asarray(i)
+            if not dtypes.is_integer(aval(arr).dtype):
+                raise IndexError(f"index arrays must be integers, got {aval(arr).dtype}")
+            dims.append(len(index_arrays))
+            index_arrays.append(arr)
+    return lax_indexing.gather(x, index_arrays, dims)
+
+
+# ---- x.at[idx] ------------------------------------------------------------------------------
+
+
+class _IndexUpdateHelper:
+    """``x.at``: indexable, giving an object whose methods return updated copies of `x`."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: Array):
+        self.array = array
+
+    def __getitem__(self, idx: Any) -> _IndexUpdateRef:
+        return _IndexUpdateRef(self.array, idx)
+
+    def __repr__(self) -> str:
+        return f"_IndexUpdateHelper({self.array!r})"
+
+
+class _IndexUpdateRef:
+    """``x.at[idx]``: `get`, `set`, `add`, `subtract`, `multiply`, `divide`, `power`, `min`,
+    `max` and `apply` return a new array; `x` itself is never modified."""
+
+    __slots__ = ("array", "index")
+
+    def __init__(self, array: Array, index: Any):
+        self.array = array
+        self.index = index
+
+    def get(self) -> Array:
+        return getitem(self.array, self.index)
+
+    def _positions(self) -> tuple[Array, Array]:
+        """The flat positions selected by the index, and `x` flattened."""
+        x = asarray(self.array)
+        v = aval(x)
+        flat_positions = np.arange(v.size, dtype=np.int64).reshape(v.shape)
+        positions = getitem(flat_positions, self.index)
+        return positions, sh.reshape(x, (v.size,))
+
+    def _updates(self, values: ArrayLike, positions: Array) -> Array:
+        x_dtype = aval(asarray(self.array)).dtype
+        values = ew.convert_element_type(asarray(values), x_dtype)
+        target = aval(positions).shape
+        try:
+            np.broadcast_shapes(aval(values).shape, target)
+        except ValueError:
+            raise ValueError(
+                f"cannot broadcast update values of shape {aval(values).shape} to the indexed "
+                f"shape {target}"
+            ) from None
+        return sh.broadcast_to(values, target)
+
+    def _scatter(self, fn, values: ArrayLike) -> Array:
+        positions, flat = self._positions()
+        updates = self._updates(values, positions)
+        out = fn(flat, updates, [positions], [0])
+        return sh.reshape(out, aval(asarray(self.array)).shape)
+
+    def set(self, values: ArrayLike) -> Array:
+        """A copy with the indexed elements set to `values`."""
+        return self._scatter(lax_indexing.scatter, values)
+
+    def add(self, values: ArrayLike) -> Array:
+        """A copy with `values` added at the indexed places (repeated indices accumulate)."""
+        return self._scatter(lax_indexing.scatter_add, values)
+
+    def subtract(self, values: ArrayLike) -> Array:
+        return self.add(ew.neg(asarray(values)))
+
+    def multiply(self, values: ArrayLike) -> Array:
+        return self._scatter(lax_indexing.scatter_mul, values)
+
+    def divide(self, values: ArrayLike) -> Array:
+        values = asarray(values)
+        one = np.ones((), aval(asarray(self.array)).dtype)
+        return self.multiply(ew.div(one, ew.convert_element_type(
+            values, aval(asarray(self.array)).dtype)))
+
+    def power(self, values: ArrayLike) -> Array:
+        return self.set(ufuncs.power(self.get(), values))
+
+    def min(self, values: ArrayLike) -> Array:  # noqa: A003
+        current = self.get()
+        return self.set(ew.min(current, self._updates(values, current)))
+
+    def max(self, values: ArrayLike) -> Array:  # noqa: A003
+        current = self.get()
+        return self.set(ew.max(current, self._updates(values, current)))
+
+    def apply(self, func: Any) -> Array:
+        """A copy with `func` applied to the indexed elements."""
+        return self.set(func(self.get()))

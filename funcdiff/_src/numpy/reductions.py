@@ -1,0 +1,196 @@
+"""Reductions of `funcdiff.numpy`: sum, mean, var, max, argmax, cumsum... with `axis` and
+`keepdims`, following NumPy's dtype rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import dtypes
+from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import reductions as red
+from funcdiff._src.lax import shape as sh
+from funcdiff._src.numpy import ufuncs
+from funcdiff._src.numpy._util import (
+    Array,
+    ArrayLike,
+    asarray,
+    aval,
+    canonical_axes,
+    canonical_axis,
+    promote_inexact,
+)
+
+Axis = int | Sequence[int] | None
+
+
+def _keep(y: Array, ndim: int, axes: tuple[int, ...], keepdims: bool) -> Array:
+    return sh.expand_dims(y, axes) if keepdims and axes else y
+
+
+def _sum_dtype(dt: np.dtype) -> np.dtype:
+    # NumPy sums booleans and small integers in the default integer type.
+    if dt.kind == "b" or (dt.kind == "i" and dt.itemsize < 8):
+        return np.dtype(np.int64)
+    if dt.kind == "u" and dt.itemsize < 8:
+        return np.dtype(np.uint64)
+    return dt
+
+
+def sum(  # noqa: A001
+    a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False
+) -> Array:
+    """Sum over `axis` (all axes by default)."""
+    a = asarray(a)
+    v = aval(a)
+    a = ew.convert_element_type(a, np.dtype(dtype) if dtype is not None else _sum_dtype(v.dtype))
+    axes = canonical_axes(axis, v.ndim)
+    return _keep(red.reduce_sum(a, axes), v.ndim, axes, keepdims)
+
+
+def prod(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -> Array:
+    a = asarray(a)
+    v = aval(a)
+    a = ew.convert_element_type(a, np.dtype(dtype) if dtype is not None else _sum_dtype(v.dtype))
+    axes = canonical_axes(axis, v.ndim)
+    return _keep(red.reduce_prod(a, axes), v.ndim, axes, keepdims)
+
+
+def mean(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -> Array:
+    """Arithmetic mean (integers are averaged in float64)."""
+    a = asarray(a)
+    v = aval(a)
+    if dtype is not None:
+        a = ew.convert_element_type(a, dtype)
+    elif not dtypes.is_inexact(v.dtype):
+        a = ew.convert_element_type(a, np.float64)
+    axes = canonical_axes(axis, v.ndim)
+    n = int(np.prod([v.shape[i] for i in axes], dtype=np.int64))
+    total = red.reduce_sum(a, axes)
+    return _keep(ew.div(total, float(n) if n else np.nan), v.ndim, axes, keepdims)
+
+
+def var(a: ArrayLike, axis: Axis = None, dtype: Any = None, ddof: int = 0,
+        keepdims: bool = False) -> Array:
+    """Variance, ``mean(abs(a - mean(a))**2)`` with `ddof` degrees of freedom removed."""
+    a = promote_inexact(asarray(a) if dtype is None else asarray(a, dtype))[0]
+    v = aval(a)
+    axes = canonical_axes(axis, v.ndim)
+    centered = ew.sub(a, mean(a, axes, keepdims=True))
+    if dtypes.is_complex(v.dtype):
+        sq = ew.add(ew.square(ew.real(centered)), ew.square(ew.imag(centered)))
+    else:
+        sq = ew.square(centered)
+    n = int(np.prod([v.shape[i] for i in axes], dtype=np.int64)) - ddof
+    total = red.reduce_sum(sq, axes)
+    return _keep(ew.div(total, float(n) if n > 0 else np.nan), v.ndim, axes, keepdims)
+
+
+def std(a: ArrayLike, axis: Axis = None, dtype: Any = None, ddof: int = 0,
+        keepdims: bool = False) -> Array:
+    """Standard deviation, the square root of `var`."""
+    return ew.sqrt(var(a, axis, dtype, ddof, keepdims))
+
+
+def max(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A001
+    """Maximum over `axis`; the gradient is shared equally among tied maxima."""
+    a = asarray(a)
+    axes = canonical_axes(axis, aval(a).ndim)
+    return _keep(red.reduce_max(a, axes), aval(a).ndim, axes, keepdims)
+
+
+def min(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A001
+    a = asarray(a)
+    axes = canonical_axes(axis, aval(a).ndim)
+    return _keep(red.reduce_min(a, axes), aval(a).ndim, axes, keepdims)
+
+
+amax = max
+amin = min
+
+
+def ptp(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
+    """Range of values, ``max - min``."""
+    return ufuncs.subtract(max(a, axis, keepdims), min(a, axis, keepdims))
+
+
+def all(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A001
+    a = ufuncs._to_bool(a)
+    axes = canonical_axes(axis, aval(a).ndim)
+    return _keep(red.reduce_and(a, axes), aval(a).ndim, axes, keepdims)
+
+
+def any(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A001
+    a = ufuncs._to_bool(a)
+    axes = canonical_axes(axis, aval(a).ndim)
+    return _keep(red.reduce_or(a, axes), aval(a).ndim, axes, keepdims)
+
+
+def count_nonzero(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
+    return sum(ufuncs._to_bool(a), axis, np.int64, keepdims)
+
+
+def _arg_reduction(lax_fn, a: ArrayLike, axis: int | None, keepdims: bool) -> Array:
+    a = asarray(a)
+    if axis is None:
+        flat = sh.reshape(a, (aval(a).size,))
+        out = lax_fn(flat, 0)
+        return sh.reshape(out, (1,) * aval(a).ndim) if keepdims else out
+    ax = canonical_axis(axis, aval(a).ndim)
+    out = lax_fn(a, ax)
+    return sh.expand_dims(out, (ax,)) if keepdims else out
+
+
+def argmax(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> Array:
+    """Index of the first maximum (over the flattened array when `axis` is None)."""
+    return _arg_reduction(red.argmax, a, axis, keepdims)
+
+
+def argmin(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> Array:
+    return _arg_reduction(red.argmin, a, axis, keepdims)
+
+
+def cumsum(a: ArrayLike, axis: int | None = None, dtype: Any = None) -> Array:
+    """Cumulative sum (over the flattened array when `axis` is None)."""
+    a = asarray(a)
+    a = ew.convert_element_type(a, np.dtype(dtype) if dtype is not None else
+                                _sum_dtype(aval(a).dtype))
+    if axis is None:
+        a = sh.reshape(a, (aval(a).size,))
+        axis = 0
+    return red.cumsum(a, canonical_axis(axis, aval(a).ndim))
+
+
+def average(a: ArrayLike, axis: Axis = None, weights: ArrayLike | None = None,
+            returned: bool = False, keepdims: bool = False) -> Any:
+    """Weighted mean; `weights` broadcast against `a` (1-D weights need an int `axis`)."""
+    if weights is None:
+        avg = mean(a, axis, keepdims=keepdims)
+        if not returned:
+            return avg
+        count = aval(asarray(a)).size // np.prod(aval(avg).shape or (1,)) if axis is not None \
+            else aval(asarray(a)).size
+        return avg, np.full(aval(avg).shape, float(count))
+    a, w = promote_inexact(a, weights)
+    if aval(w).ndim == 1 and aval(a).ndim > 1:
+        if not isinstance(axis, int):
+            raise TypeError("1-D weights for an N-D array need an integer axis")
+        ax = canonical_axis(axis, aval(a).ndim)
+        w = sh.broadcast_in_dim(w, aval(a).shape, (ax,))
+    w = sh.broadcast_to(w, aval(a).shape) if aval(w).shape != aval(a).shape else w
+    total_w = sum(w, axis, keepdims=keepdims)
+    avg = ew.div(sum(ew.mul(a, w), axis, keepdims=keepdims), total_w)
+    return (avg, total_w) if returned else avg
+
+
+def logsumexp_raw(a: Array, axes: tuple[int, ...]) -> Array:
+    """``log(sum(exp(a)))`` over `axes`, shifted by the (gradient-stopped) maximum."""
+    hi = red.reduce_max(a, axes)
+    hi = ufuncs.where(ufuncs.isfinite(hi), hi, 0.0)
+    hi = ew.stop_gradient(hi)
+    shifted = ew.sub(a, sh.broadcast_in_dim(hi, aval(a).shape,
+                                            tuple(i for i in range(aval(a).ndim)
+                                                  if i not in axes)))
+    return ew.add(ew.log(red.reduce_sum(ew.exp(shifted), axes)), hi)

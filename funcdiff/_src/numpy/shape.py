@@ -1,0 +1,643 @@
+"""Array creation and shape manipulation of `funcdiff.numpy`."""
+
+from __future__ import annotations
+
+import builtins
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core, dtypes
+from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import indexing as lax_indexing
+from funcdiff._src.lax import shape as sh
+from funcdiff._src.numpy import reductions, ufuncs
+from funcdiff._src.numpy._util import (
+    Array,
+    ArrayLike,
+    asarray,
+    aval,
+    canonical_axes,
+    canonical_axis,
+    promote_inexact,
+    stack_same,
+    strict_promote,
+)
+
+# ---- creation -------------------------------------------------------------------------------
+
+
+def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> Array:  # noqa: A002
+    """Create an array; nested lists may contain traced values."""
+    out = asarray(object, dtype)
+    if type(out) in core._PY_SCALARS:
+        out = np.asarray(out)
+    elif copy and isinstance(out, np.ndarray) and out is object:
+        out = out.copy()
+    while aval(out).ndim < ndmin:
+        out = sh.expand_dims(out, (0,))
+    return out
+
+
+def zeros(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
+    return np.zeros(shape, dtype or np.float64)
+
+
+def ones(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
+    return np.ones(shape, dtype or np.float64)
+
+
+def empty(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
+    """Like `zeros` (funcdiff arrays are never uninitialised)."""
+    return np.zeros(shape, dtype or np.float64)
+
+
+def full(shape: int | Sequence[int], fill_value: ArrayLike, dtype: Any = None) -> Array:
+    fill = asarray(fill_value, dtype)
+    if isinstance(fill, core.Tracer):
+        return sh.broadcast_to(fill, (shape,) if isinstance(shape, int) else tuple(shape))
+    return np.full(shape, fill, dtype)
+
+
+def _like_dtype(a: ArrayLike, dtype: Any) -> np.dtype:
+    return np.dtype(dtype) if dtype is not None else aval(asarray(a)).dtype
+
+
+def _like_shape(a: ArrayLike, shape: Any) -> tuple[int, ...]:
+    return aval(asarray(a)).shape if shape is None else tuple(np.atleast_1d(shape))
+
+
+def zeros_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
+    return np.zeros(_like_shape(a, shape), _like_dtype(a, dtype))
+
+
+def ones_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
+    return np.ones(_like_shape(a, shape), _like_dtype(a, dtype))
+
+
+def empty_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
+    return zeros_like(a, dtype, shape)
+
+
+def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: Any = None, shape: Any = None) -> Array:
+    return full(_like_shape(a, shape), fill_value, _like_dtype(a, dtype))
+
+
+def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> np.ndarray:  # noqa: N803
+    return np.eye(N, M, k, dtype=dtype or np.float64)
+
+
+def identity(n: int, dtype: Any = None) -> np.ndarray:
+    return np.identity(n, dtype=dtype or np.float64)
+
+
+def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> np.ndarray:
+    """Evenly spaced values (the bounds must be concrete: the size is static)."""
+    args = [core.concrete_or_none(a) if isinstance(a, core.Tracer) else a
+            for a in (start, stop, step)]
+    if any(a is None and orig is not None for a, orig in zip(args, (start, stop, step))):
+        raise TypeError("arange needs concrete (not traced) bounds: its size must be static")
+    start, stop, step = args
+    if stop is None:
+        return np.arange(start, dtype=dtype)
+    return np.arange(start, stop, step if step is not None else 1, dtype=dtype)
+
+
+def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
+             retstep: bool = False, dtype: Any = None, axis: int = 0) -> Any:
+    """`num` evenly spaced samples from `start` to `stop`; the bounds may be traced."""
+    start, stop = promote_inexact(start, stop)
+    div = (num - 1) if endpoint else num
+    steps = np.arange(num, dtype=np.float64)
+    shape_out = np.broadcast_shapes(aval(start).shape, aval(stop).shape)
+    start_b = sh.broadcast_to(start, shape_out)
+    stop_b = sh.broadcast_to(stop, shape_out)
+    delta = ew.sub(stop_b, start_b)
+    step = ew.div(delta, float(div)) if div > 0 else ew.mul(delta, np.nan)
+    ax = canonical_axis(axis, len(shape_out) + 1)
+    t = np.expand_dims(steps, tuple(i for i in range(len(shape_out) + 1) if i != ax))
+    out_shape = list(shape_out)
+    out_shape.insert(ax, num)
+    bdims = tuple(i for i in range(len(out_shape)) if i != ax)
+    base = sh.broadcast_in_dim(start_b, out_shape, bdims)
+    stp = sh.broadcast_in_dim(step, out_shape, bdims)
+    out = ew.add(base, ew.mul(stp, t.astype(aval(stp).dtype)))
+    if endpoint and num > 1:
+        out = _set_last(out, stop_b, ax, num)
+    if dtype is not None:
+        out = ew.convert_element_type(out, dtype)
+    return (out, step) if retstep else out
+
+
+def _set_last(out: Array, value: Array, axis: int, num: int) -> Array:
+    # Make the end point exact, as NumPy does.
+    starts = [np.int64(0)] * aval(out).ndim
+    starts[axis] = np.int64(num - 1)
+    update = sh.expand_dims(ew.convert_element_type(value, aval(out).dtype), (axis,))
+    return lax_indexing.dynamic_update_slice(out, update, starts)
+
+
+def logspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
+             base: float = 10.0, dtype: Any = None, axis: int = 0) -> Array:
+    exps = linspace(start, stop, num, endpoint, axis=axis)
+    out = ufuncs.power(base, exps) if not isinstance(base, int) else ufuncs.power(float(base),
+                                                                                   exps)
+    return out if dtype is None else ew.convert_element_type(out, dtype)
+
+
+def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> np.ndarray:  # noqa: N803
+    return np.tri(N, M, k, dtype=dtype or np.float64)
+
+
+def tril(m: ArrayLike, k: int = 0) -> Array:
+    m = asarray(m)
+    n_rows, n_cols = aval(m).shape[-2:]
+    mask = np.tri(n_rows, n_cols, k, dtype=bool)
+    return ufuncs.where(mask, m, np.zeros((), aval(m).dtype))
+
+
+def triu(m: ArrayLike, k: int = 0) -> Array:
+    m = asarray(m)
+    n_rows, n_cols = aval(m).shape[-2:]
+    mask = ~np.tri(n_rows, n_cols, k - 1, dtype=bool)
+    return ufuncs.where(mask, m, np.zeros((), aval(m).dtype))
+
+
+def meshgrid(*xi: ArrayLike, indexing: str = "xy", sparse: bool = False) -> list[Array]:
+    arrays = [ravel(x) for x in xi]
+    n = len(arrays)
+    sizes = [aval(a).size for a in arrays]
+    if indexing == "xy" and n >= 2:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for i, a in enumerate(arrays):
+        dim = i
+        if indexing == "xy" and n >= 2 and i < 2:
+            dim = 1 - i
+        if sparse:
+            shape = [1] * n
+            shape[dim] = aval(a).size
+            out.append(sh.reshape(a, shape))
+        else:
+            out.append(sh.broadcast_in_dim(a, sizes, (dim,)))
+    return out
+
+
+# ---- shape queries --------------------------------------------------------------------------
+
+
+def shape(a: ArrayLike) -> tuple[int, ...]:
+    return aval(asarray(a)).shape
+
+
+def ndim(a: ArrayLike) -> int:
+    return aval(asarray(a)).ndim
+
+
+def size(a: ArrayLike, axis: int | None = None) -> int:
+    v = aval(asarray(a))
+    return v.size if axis is None else v.shape[axis]
+
+
+def astype(x: ArrayLike, dtype: Any) -> Array:
+    return ew.convert_element_type(asarray(x), dtype)
+
+
+def copy(a: ArrayLike) -> Array:
+    a = asarray(a)
+    return a.copy() if isinstance(a, np.ndarray) else a
+
+
+# ---- reshaping ------------------------------------------------------------------------------
+
+
+def _resolve_shape(total: int, newshape: Any) -> tuple[int, ...]:
+    if isinstance(newshape, int | np.integer):
+        newshape = (int(newshape),)
+    newshape = [operator.index(n) for n in newshape]
+    if newshape.count(-1) > 1:
+        raise ValueError("can only specify one unknown dimension (-1)")
+    if -1 in newshape:
+        known = int(np.prod([n for n in newshape if n != -1], dtype=np.int64))
+        if known == 0 or total % known:
+            raise ValueError(f"cannot reshape array of size {total} into shape {tuple(newshape)}")
+        newshape[newshape.index(-1)] = total // known
+    if int(np.prod(newshape, dtype=np.int64)) != total:
+        raise ValueError(f"cannot reshape array of size {total} into shape {tuple(newshape)}")
+    return tuple(newshape)
+
+
+def reshape(a: ArrayLike, shape: Any = None, order: str = "C", *, newshape: Any = None) -> Array:
+    """Reshape (row-major); one dimension may be -1."""
+    if order != "C":
+        raise NotImplementedError("only order='C' reshapes are supported")
+    a = asarray(a)
+    target = shape if shape is not None else newshape
+    return sh.reshape(a, _resolve_shape(aval(a).size, target))
+
+
+def ravel(a: ArrayLike, order: str = "C") -> Array:
+    a = asarray(a)
+    return reshape(a, (aval(a).size,), order)
+
+
+def transpose(a: ArrayLike, axes: Sequence[int] | None = None) -> Array:
+    a = asarray(a)
+    nd = aval(a).ndim
+    perm = tuple(range(nd))[::-1] if axes is None else tuple(canonical_axis(x, nd) for x in axes)
+    if sorted(perm) != list(range(nd)):
+        raise ValueError(f"axes {axes} don't match array of rank {nd}")
+    return sh.transpose(a, perm)
+
+
+def permute_dims(a: ArrayLike, axes: Sequence[int]) -> Array:
+    return transpose(a, axes)
+
+
+def swapaxes(a: ArrayLike, axis1: int, axis2: int) -> Array:
+    a = asarray(a)
+    nd = aval(a).ndim
+    perm = list(range(nd))
+    i, j = canonical_axis(axis1, nd), canonical_axis(axis2, nd)
+    perm[i], perm[j] = perm[j], perm[i]
+    return sh.transpose(a, perm)
+
+
+def moveaxis(a: ArrayLike, source: int | Sequence[int], destination: int | Sequence[int]) -> Array:
+    a = asarray(a)
+    nd = aval(a).ndim
+    src = canonical_axes(source, nd)
+    dst = canonical_axes(destination, nd)
+    if len(src) != len(dst):
+        raise ValueError("source and destination must have the same number of elements")
+    order = [i for i in range(nd) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return sh.transpose(a, order)
+
+
+def expand_dims(a: ArrayLike, axis: int | Sequence[int]) -> Array:
+    a = asarray(a)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    nd = aval(a).ndim + len(axes)
+    return sh.expand_dims(a, tuple(canonical_axis(x, nd) for x in axes))
+
+
+def squeeze(a: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
+    a = asarray(a)
+    v = aval(a)
+    if axis is None:
+        axes = tuple(i for i, n in enumerate(v.shape) if n == 1)
+    else:
+        axes = canonical_axes(axis, v.ndim)
+        for ax in axes:
+            if v.shape[ax] != 1:
+                raise ValueError(f"cannot select an axis to squeeze out which has size not "
+                                 f"equal to one (axis {ax} of shape {v.shape})")
+    return sh.squeeze(a, axes)
+
+
+def atleast_1d(*arys: ArrayLike) -> Any:
+    out = [reshape(a, (1,)) if ndim(a) == 0 else asarray(a) for a in arys]
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*arys: ArrayLike) -> Any:
+    out = []
+    for a in arys:
+        a = asarray(a)
+        while aval(a).ndim < 2:
+            a = sh.expand_dims(a, (0,))
+        out.append(a)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_3d(*arys: ArrayLike) -> Any:
+    out = []
+    for a in arys:
+        a = asarray(a)
+        nd = aval(a).ndim
+        if nd == 0:
+            a = sh.reshape(a, (1, 1, 1))
+        elif nd == 1:
+            a = sh.expand_dims(a, (0, 2))
+        elif nd == 2:
+            a = sh.expand_dims(a, (2,))
+        out.append(a)
+    return out[0] if len(out) == 1 else out
+
+
+def broadcast_to(array: ArrayLike, shape: Sequence[int]) -> Array:
+    array = asarray(array)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    try:
+        np.broadcast_shapes(aval(array).shape, shape)
+    except ValueError:
+        raise ValueError(f"cannot broadcast an array of shape {aval(array).shape} to "
+                         f"{shape}") from None
+    if np.broadcast_shapes(aval(array).shape, shape) != shape:
+        raise ValueError(f"cannot broadcast an array of shape {aval(array).shape} to {shape}")
+    return sh.broadcast_to(array, shape)
+
+
+def broadcast_arrays(*args: ArrayLike) -> list[Array]:
+    arrays = [asarray(a) for a in args]
+    common = np.broadcast_shapes(*(aval(a).shape for a in arrays))
+    return [sh.broadcast_to(a, common) for a in arrays]
+
+
+def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
+    return np.broadcast_shapes(*shapes)
+
+
+# ---- joining and splitting ------------------------------------------------------------------
+
+
+def concatenate(arrays: Sequence[ArrayLike], axis: int | None = 0) -> Array:
+    """Join arrays along an existing axis (flattened first when `axis` is None)."""
+    if not len(arrays):
+        raise ValueError("need at least one array to concatenate")
+    arrays = strict_promote(*arrays)
+    if axis is None:
+        arrays = [ravel(a) for a in arrays]
+        axis = 0
+    nd = aval(arrays[0]).ndim
+    if nd == 0:
+        raise ValueError("zero-dimensional arrays cannot be concatenated")
+    if len(arrays) == 1:
+        return arrays[0]
+    return sh.concatenate(arrays, canonical_axis(axis, nd))
+
+
+def stack(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
+    """Join arrays of one shape along a new axis."""
+    if not len(arrays):
+        raise ValueError("need at least one array to stack")
+    return stack_same(list(arrays), axis)
+
+
+def hstack(tup: Sequence[ArrayLike]) -> Array:
+    arrs = [atleast_1d(a) for a in tup]
+    return concatenate(arrs, 0 if ndim(arrs[0]) == 1 else 1)
+
+
+def vstack(tup: Sequence[ArrayLike]) -> Array:
+    return concatenate([atleast_2d(a) for a in tup], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tup: Sequence[ArrayLike]) -> Array:
+    return concatenate([atleast_3d(a) for a in tup], 2)
+
+
+def column_stack(tup: Sequence[ArrayLike]) -> Array:
+    arrs = []
+    for a in tup:
+        a = asarray(a)
+        arrs.append(sh.reshape(a, (aval(a).size, 1)) if aval(a).ndim < 2 else a)
+    return concatenate(arrs, 1)
+
+
+def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Array:
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)], 0)
+    return concatenate([arr, values], axis)
+
+
+def _split_points(n: int, indices_or_sections: Any, even: bool) -> list[int]:
+    if isinstance(indices_or_sections, int | np.integer):
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError("number sections must be larger than 0")
+        if even and n % sections:
+            raise ValueError("array split does not result in an equal division")
+        base, extra = divmod(n, sections)
+        sizes = [base + 1] * extra + [base] * (sections - extra)
+        return list(np.cumsum([0] + sizes))
+    points = [builtins.min(builtins.max(int(i) if i >= 0 else n + int(i), 0), n)
+              for i in indices_or_sections]
+    return [0] + points + [n]
+
+
+def split(ary: ArrayLike, indices_or_sections: Any, axis: int = 0) -> list[Array]:
+    return _split(ary, indices_or_sections, axis, even=True)
+
+
+def array_split(ary: ArrayLike, indices_or_sections: Any, axis: int = 0) -> list[Array]:
+    return _split(ary, indices_or_sections, axis, even=False)
+
+
+def _split(ary: ArrayLike, indices_or_sections: Any, axis: int, even: bool) -> list[Array]:
+    a = asarray(ary)
+    v = aval(a)
+    ax = canonical_axis(axis, v.ndim)
+    pts = _split_points(v.shape[ax], indices_or_sections, even)
+    out = []
+    for lo, hi in zip(pts[:-1], pts[1:]):
+        hi = builtins.max(lo, hi)
+        starts = [0] * v.ndim
+        limits = list(v.shape)
+        starts[ax], limits[ax] = lo, hi
+        out.append(sh.slice(a, starts, limits))
+    return out
+
+
+def hsplit(ary: ArrayLike, indices_or_sections: Any) -> list[Array]:
+    return split(ary, indices_or_sections, 1 if ndim(ary) > 1 else 0)
+
+
+def vsplit(ary: ArrayLike, indices_or_sections: Any) -> list[Array]:
+    return split(ary, indices_or_sections, 0)
+
+
+def tile(A: ArrayLike, reps: int | Sequence[int]) -> Array:  # noqa: N803
+    a = asarray(A)
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    nd = builtins.max(aval(a).ndim, len(reps))
+    reps = (1,) * (nd - len(reps)) + reps
+    a = sh.reshape(a, (1,) * (nd - aval(a).ndim) + aval(a).shape)
+    shape = aval(a).shape
+    # Broadcast to (r0, n0, r1, n1, ...) and merge each pair.
+    big = []
+    bdims = []
+    for i, (r, n) in enumerate(zip(reps, shape)):
+        big += [r, n]
+        bdims.append(2 * i + 1)
+    out = sh.broadcast_in_dim(a, big, bdims)
+    return sh.reshape(out, [r * n for r, n in zip(reps, shape)])
+
+
+def repeat(a: ArrayLike, repeats: Any, axis: int | None = None) -> Array:
+    """Repeat elements; `repeats` must be concrete (an int or a sequence of ints)."""
+    a = asarray(a)
+    if axis is None:
+        a = ravel(a)
+        axis = 0
+    ax = canonical_axis(axis, aval(a).ndim)
+    n = aval(a).shape[ax]
+    reps = core.concrete_or_none(repeats)
+    if reps is None:
+        raise TypeError("repeat needs concrete repeats: the output size must be static")
+    if np.ndim(reps) == 0:
+        r = int(reps)
+        shape = list(aval(a).shape)
+        expanded = sh.broadcast_in_dim(
+            a, shape[: ax + 1] + [r] + shape[ax + 1 :],
+            tuple(range(ax + 1)) + tuple(range(ax + 2, len(shape) + 1)))
+        shape[ax] = n * r
+        return sh.reshape(expanded, shape)
+    idx = np.repeat(np.arange(n), np.asarray(reps))
+    return take(a, idx, axis=ax)
+
+
+def flip(m: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
+    m = asarray(m)
+    return sh.rev(m, canonical_axes(axis, aval(m).ndim))
+
+
+def fliplr(m: ArrayLike) -> Array:
+    return flip(m, 1)
+
+
+def flipud(m: ArrayLike) -> Array:
+    return flip(m, 0)
+
+
+def roll(a: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | None = None
+         ) -> Array:
+    """Roll elements along axes (static shifts)."""
+    a = asarray(a)
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), aval(a).shape)
+    shifts = (shift,) if isinstance(shift, int) else tuple(shift)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    if len(shifts) == 1 and len(axes) > 1:
+        shifts = shifts * len(axes)
+    for s, ax in zip(shifts, axes):
+        ax = canonical_axis(ax, aval(a).ndim)
+        n = aval(a).shape[ax]
+        if n == 0:
+            continue
+        s = int(s) % n
+        if s:
+            lo = _take_range(a, ax, n - s, n)
+            hi = _take_range(a, ax, 0, n - s)
+            a = sh.concatenate([lo, hi], ax)
+    return a
+
+
+def _take_range(a: Array, axis: int, lo: int, hi: int) -> Array:
+    starts = [0] * aval(a).ndim
+    limits = list(aval(a).shape)
+    starts[axis], limits[axis] = lo, hi
+    return sh.slice(a, starts, limits)
+
+
+def rot90(m: ArrayLike, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Array:
+    m = asarray(m)
+    k %= 4
+    a0, a1 = axes
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, a0), a1)
+    perm = list(range(aval(m).ndim))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return transpose(flip(m, a1), perm)
+    return flip(transpose(m, perm), a1)
+
+
+def pad(array: ArrayLike, pad_width: Any, mode: str = "constant", constant_values: Any = 0
+        ) -> Array:
+    """Pad with a constant (``mode="constant"``), or by edge/reflect/wrap (static widths)."""
+    a = asarray(array)
+    v = aval(a)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (v.ndim, 2)).tolist()
+    if mode == "constant":
+        cv = ew.convert_element_type(asarray(constant_values), v.dtype)
+        if aval(cv).shape != ():
+            raise NotImplementedError("constant_values must be a scalar")
+        return sh.pad(a, cv, [(lo, hi, 0) for lo, hi in widths])
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        raise NotImplementedError(f"pad mode {mode!r} is not supported")
+    for ax, (lo, hi) in enumerate(widths):
+        n = aval(a).shape[ax]
+        idx = np.pad(np.arange(n), (lo, hi), mode=mode)
+        a = take(a, idx, axis=ax)
+    return a
+
+
+# ---- gathering ------------------------------------------------------------------------------
+
+
+def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None) -> Array:
+    """Elements of `a` at integer `indices` along `axis` (the flattened array by default)."""
+    a = asarray(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    ax = canonical_axis(axis, aval(a).ndim)
+    idx = asarray(indices)
+    if not dtypes.is_integer(aval(idx).dtype):
+        raise TypeError(f"indices must be integers, got {aval(idx).dtype}")
+    dims = [-1] * aval(a).ndim
+    dims[ax] = 0
+    return lax_indexing.gather(a, [idx], dims)
+
+
+def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None) -> Array:
+    a = asarray(arr)
+    idx = asarray(indices)
+    if axis is None:
+        return take(ravel(a), ravel(idx))
+    nd = aval(a).ndim
+    ax = canonical_axis(axis, nd)
+    if aval(idx).ndim != nd:
+        raise ValueError("indices and arr must have the same number of dimensions")
+    index_arrays = []
+    for d in range(nd):
+        if d == ax:
+            index_arrays.append(idx)
+        else:
+            shape = [1] * nd
+            shape[d] = aval(a).shape[d]
+            index_arrays.append(np.arange(aval(a).shape[d]).reshape(shape))
+    return lax_indexing.gather(a, index_arrays, list(range(nd)))
+
+
+def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
+    a = asarray(a)
+    nd = aval(a).ndim
+    ax1, ax2 = canonical_axis(axis1, nd), canonical_axis(axis2, nd)
+    n1, n2 = aval(a).shape[ax1], aval(a).shape[ax2]
+    rows = np.arange(builtins.max(0, -offset), n1)
+    cols = rows + offset
+    keep = (cols >= 0) & (cols < n2)
+    rows, cols = rows[keep], cols[keep]
+    # Move the two axes last, gather the diagonal into one trailing axis.
+    rest = [i for i in range(nd) if i not in (ax1, ax2)]
+    moved = sh.transpose(a, rest + [ax1, ax2])
+    dims = [-1] * len(rest) + [0, 1]
+    return lax_indexing.gather(moved, [rows, cols], dims)
+
+
+def diag(v: ArrayLike, k: int = 0) -> Array:
+    """The k-th diagonal of a matrix, or a matrix with `v` on its k-th diagonal."""
+    v = asarray(v)
+    if aval(v).ndim == 2:
+        return diagonal(v, k)
+    if aval(v).ndim != 1:
+        raise ValueError("diag input must be 1-d or 2-d")
+    n = aval(v).size + builtins.abs(k)
+    rows = np.arange(aval(v).size) + builtins.max(-k, 0)
+    cols = np.arange(aval(v).size) + builtins.max(k, 0)
+    zeros_ = np.zeros((n, n), aval(v).dtype)
+    return lax_indexing.scatter(zeros_, v, [rows, cols], [0, 1])
+
+
+def trace(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
+    return reductions.sum(diagonal(a, offset, axis1, axis2), axis=-1)

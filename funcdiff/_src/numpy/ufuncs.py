@@ -1,0 +1,494 @@
+"""Elementwise functions of `funcdiff.numpy`, with NumPy's names, broadcasting and dtypes."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core, dtypes, errors
+from funcdiff._src.core import ShapedArray
+from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval, promote, promote_inexact
+
+# ---- arithmetic -----------------------------------------------------------------------------
+
+
+def add(x: ArrayLike, y: ArrayLike, /) -> Array:
+    """Elementwise ``x + y`` (booleans: logical or, as in NumPy)."""
+    x, y = promote(x, y)
+    if aval(x).dtype.kind == "b":
+        return ew.bitwise_or(x, y)
+    return ew.add(x, y)
+
+
+def subtract(x: ArrayLike, y: ArrayLike, /) -> Array:
+    x, y = promote(x, y)
+    return ew.sub(x, y)
+
+
+def multiply(x: ArrayLike, y: ArrayLike, /) -> Array:
+    x, y = promote(x, y)
+    if aval(x).dtype.kind == "b":
+        return ew.bitwise_and(x, y)
+    return ew.mul(x, y)
+
+
+def divide(x: ArrayLike, y: ArrayLike, /) -> Array:
+    """True division; integers are divided as float64, as in NumPy."""
+    x, y = promote_inexact(x, y)
+    return ew.div(x, y)
+
+
+true_divide = divide
+
+
+def floor_divide(x: ArrayLike, y: ArrayLike, /) -> Array:
+    x, y = promote(x, y)
+    if dtypes.is_inexact(aval(x).dtype) or dtypes.is_inexact(aval(y).dtype):
+        return ew.floor(ew.div(x, y))
+    return _floor_divide_int(x, y)
+
+
+def _floor_divide_int(x: Array, y: Array) -> Array:
+    return ew.floor_divide(x, y)
+
+
+def negative(x: ArrayLike, /) -> Array:
+    return ew.neg(asarray(x))
+
+
+def positive(x: ArrayLike, /) -> Array:
+    return asarray(x)
+
+
+def power(x: ArrayLike, y: ArrayLike, /) -> Array:
+    """``x ** y``. A static integer exponent uses repeated multiplication (exact for negative
+    bases); otherwise the power is taken in floating point."""
+    if isinstance(y, int | np.integer) and not isinstance(y, bool):
+        x = asarray(x)
+        if int(y) < 0 and not dtypes.is_inexact(aval(x).dtype):
+            raise ValueError("Integers to negative integer powers are not allowed.")
+        return ew.integer_pow(x, int(y))
+    x, y = promote(x, y)
+    if not dtypes.is_inexact(aval(x).dtype):
+        raise TypeError(
+            f"power of integer arrays with a non-static exponent ({aval(x).str_short()} ** "
+            f"{aval(y).str_short()}) is not supported; use a Python int exponent or floats."
+        )
+    return ew.pow(x, y)
+
+
+float_power = power
+
+
+def square(x: ArrayLike, /) -> Array:
+    return ew.integer_pow(asarray(x), 2)
+
+
+def reciprocal(x: ArrayLike, /) -> Array:
+    x = asarray(x)
+    return ew.div(np.ones((), aval(x).dtype) if not aval(x).weak_type else 1.0, x)
+
+
+def remainder(x: ArrayLike, y: ArrayLike, /) -> Array:
+    """Remainder of floor division: the result has the sign of `y` (NumPy's ``%``)."""
+    x, y = promote(x, y)
+    r = ew.rem(x, y)
+    fix = ew.bitwise_and(ew.ne(r, 0), ew.ne(ew.lt(r, 0), ew.lt(y, 0)))
+    return ew.select(fix, ew.add(r, y), r)
+
+
+mod = remainder
+
+
+def fmod(x: ArrayLike, y: ArrayLike, /) -> Array:
+    """Remainder of truncated division: the result has the sign of `x`."""
+    x, y = promote(x, y)
+    return ew.rem(x, y)
+
+
+def absolute(x: ArrayLike, /) -> Array:
+    return ew.abs(asarray(x))
+
+
+abs = absolute  # noqa: A001
+
+
+def fabs(x: ArrayLike, /) -> Array:
+    return ew.abs(promote_inexact(x)[0])
+
+
+def sign(x: ArrayLike, /) -> Array:
+    return ew.sign(asarray(x))
+
+
+def maximum(x: ArrayLike, y: ArrayLike, /) -> Array:
+    """Elementwise maximum, propagating NaN; at ties the gradient is shared equally."""
+    x, y = promote(x, y)
+    return ew.max(x, y)
+
+
+def minimum(x: ArrayLike, y: ArrayLike, /) -> Array:
+    x, y = promote(x, y)
+    return ew.min(x, y)
+
+
+def fmax(x: ArrayLike, y: ArrayLike, /) -> Array:
+    """Elementwise maximum ignoring NaN."""
+    x, y = promote(x, y)
+    return where(isnan(y), x, where(isnan(x), y, ew.max(x, y)))
+
+
+def fmin(x: ArrayLike, y: ArrayLike, /) -> Array:
+    x, y = promote(x, y)
+    return where(isnan(y), x, where(isnan(x), y, ew.min(x, y)))
+
+
+def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None) -> Array:
+    """Limit values to ``[a_min, a_max]`` (either bound may be None)."""
+    a = asarray(a)
+    if a_min is not None:
+        a, lo = promote(a, a_min)
+        a = ew.max(a, lo)
+    if a_max is not None:
+        a, hi = promote(a, a_max)
+        a = ew.min(a, hi)
+    return a
+
+
+# ---- exponentials and logarithms ------------------------------------------------------------
+
+
+def _inexact_unary(lax_fn):
+    def fn(x: ArrayLike, /) -> Array:
+        return lax_fn(promote_inexact(x)[0])
+
+    fn.__name__ = lax_fn.__name__
+    fn.__doc__ = f"Elementwise `{lax_fn.__name__}`, as `numpy.{lax_fn.__name__}`."
+    return fn
+
+
+exp = _inexact_unary(ew.exp)
+expm1 = _inexact_unary(ew.expm1)
+log = _inexact_unary(ew.log)
+log1p = _inexact_unary(ew.log1p)
+sqrt = _inexact_unary(ew.sqrt)
+cbrt = _inexact_unary(ew.cbrt)
+sin = _inexact_unary(ew.sin)
+cos = _inexact_unary(ew.cos)
+tan = _inexact_unary(ew.tan)
+sinh = _inexact_unary(ew.sinh)
+cosh = _inexact_unary(ew.cosh)
+tanh = _inexact_unary(ew.tanh)
+
+
+def _named(fn, name):
+    def wrapped(x: ArrayLike, /) -> Array:
+        return fn(promote_inexact(x)[0])
+
+    wrapped.__name__ = name
+    wrapped.__doc__ = f"Elementwise `numpy.{name}`."
+    return wrapped
+
+
+arcsin = _named(ew.asin, "arcsin")
+arccos = _named(ew.acos, "arccos")
+arctan = _named(ew.atan, "arctan")
+arcsinh = _named(ew.asinh, "arcsinh")
+arccosh = _named(ew.acosh, "arccosh")
+arctanh = _named(ew.atanh, "arctanh")
+
+
+def arctan2(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+    x1, x2 = promote_inexact(x1, x2)
+    return ew.atan2(x1, x2)
+
+
+def exp2(x: ArrayLike, /) -> Array:
+    x = promote_inexact(x)[0]
+    return ew.exp(ew.mul(x, math.log(2.0)))
+
+
+def log2(x: ArrayLike, /) -> Array:
+    x = promote_inexact(x)[0]
+    return ew.div(ew.log(x), math.log(2.0))
+
+
+def log10(x: ArrayLike, /) -> Array:
+    x = promote_inexact(x)[0]
+    return ew.div(ew.log(x), math.log(10.0))
+
+
+def logaddexp(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+    """``log(exp(x1) + exp(x2))`` without overflow."""
+    x1, x2 = promote_inexact(x1, x2)
+    delta = ew.sub(x1, x2)
+    out = ew.add(ew.max(x1, x2), ew.log1p(ew.exp(ew.neg(ew.abs(delta)))))
+    # Equal infinities give delta = nan; their sum is the right answer there.
+    return where(isnan(delta), ew.add(x1, x2), out)
+
+
+def logaddexp2(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+    x1, x2 = promote_inexact(x1, x2)
+    ln2 = math.log(2.0)
+    return ew.div(logaddexp(ew.mul(x1, ln2), ew.mul(x2, ln2)), ln2)
+
+
+def hypot(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+    x1, x2 = promote_inexact(x1, x2)
+    return ew.sqrt(ew.add(ew.mul(x1, x1), ew.mul(x2, x2)))
+
+
+def deg2rad(x: ArrayLike, /) -> Array:
+    return ew.mul(promote_inexact(x)[0], math.pi / 180.0)
+
+
+def rad2deg(x: ArrayLike, /) -> Array:
+    return ew.mul(promote_inexact(x)[0], 180.0 / math.pi)
+
+
+radians = deg2rad
+degrees = rad2deg
+
+
+def sinc(x: ArrayLike, /) -> Array:
+    """``sin(pi x) / (pi x)``, 1 at 0."""
+    x = promote_inexact(x)[0]
+    is_zero = ew.eq(x, 0)
+    safe = where(is_zero, 1.0, x)
+    pix = ew.mul(safe, math.pi)
+    return where(is_zero, 1.0, ew.div(ew.sin(pix), pix))
+
+
+# ---- rounding -------------------------------------------------------------------------------
+
+
+def floor(x: ArrayLike, /) -> Array:
+    x = asarray(x)
+    return x if not dtypes.is_inexact(aval(x).dtype) else ew.floor(x)
+
+
+def ceil(x: ArrayLike, /) -> Array:
+    x = asarray(x)
+    return x if not dtypes.is_inexact(aval(x).dtype) else ew.ceil(x)
+
+
+def trunc(x: ArrayLike, /) -> Array:
+    x = asarray(x)
+    return x if not dtypes.is_inexact(aval(x).dtype) else ew.trunc(x)
+
+
+fix = trunc
+
+
+def round(a: ArrayLike, decimals: int = 0) -> Array:  # noqa: A001
+    """Round half to even to the given number of decimals."""
+    a = asarray(a)
+    if not dtypes.is_inexact(aval(a).dtype):
+        return a
+    if decimals == 0:
+        return ew.round(a)
+    scale = 10.0 ** decimals
+    return ew.div(ew.round(ew.mul(a, scale)), scale)
+
+
+around = round
+
+
+def rint(x: ArrayLike, /) -> Array:
+    return round(x)
+
+
+# ---- complex numbers ------------------------------------------------------------------------
+
+
+def real(x: ArrayLike, /) -> Array:
+    x = asarray(x)
+    return ew.real(x) if dtypes.is_complex(aval(x).dtype) else x
+
+
+def imag(x: ArrayLike, /) -> Array:
+    x = asarray(x)
+    if dtypes.is_complex(aval(x).dtype):
+        return ew.imag(x)
+    return np.zeros(aval(x).shape, aval(x).dtype)
+
+
+def conjugate(x: ArrayLike, /) -> Array:
+    x = asarray(x)
+    return ew.conj(x) if dtypes.is_complex(aval(x).dtype) else x
+
+
+conj = conjugate
+
+
+def angle(z: ArrayLike, deg: bool = False) -> Array:
+    """The argument of a complex number (0 or pi for reals)."""
+    z = asarray(z)
+    if dtypes.is_complex(aval(z).dtype):
+        out = ew.atan2(ew.imag(z), ew.real(z))
+    else:
+        z = promote_inexact(z)[0]
+        out = ew.atan2(np.zeros((), aval(z).dtype), z)
+    return rad2deg(out) if deg else out
+
+
+# ---- comparisons, logic and tests -----------------------------------------------------------
+
+
+def _comparison(lax_fn, name):
+    def fn(x: ArrayLike, y: ArrayLike, /) -> Array:
+        x, y = promote(x, y)
+        return lax_fn(x, y)
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise `numpy.{name}` (no derivative)."
+    return fn
+
+
+equal = _comparison(ew.eq, "equal")
+not_equal = _comparison(ew.ne, "not_equal")
+less = _comparison(ew.lt, "less")
+less_equal = _comparison(ew.le, "less_equal")
+greater = _comparison(ew.gt, "greater")
+greater_equal = _comparison(ew.ge, "greater_equal")
+
+
+def _to_bool(x: ArrayLike) -> Array:
+    x = asarray(x)
+    if aval(x).dtype.kind == "b":
+        return x
+    return ew.ne(x, 0)
+
+
+def logical_and(x: ArrayLike, y: ArrayLike, /) -> Array:
+    return ew.bitwise_and(_to_bool(x), _to_bool(y))
+
+
+def logical_or(x: ArrayLike, y: ArrayLike, /) -> Array:
+    return ew.bitwise_or(_to_bool(x), _to_bool(y))
+
+
+def logical_xor(x: ArrayLike, y: ArrayLike, /) -> Array:
+    return ew.bitwise_xor(_to_bool(x), _to_bool(y))
+
+
+def logical_not(x: ArrayLike, /) -> Array:
+    return ew.bitwise_not(_to_bool(x))
+
+
+def _bitwise(lax_fn, name):
+    def fn(x: ArrayLike, y: ArrayLike, /) -> Array:
+        x, y = promote(x, y)
+        return lax_fn(x, y)
+
+    fn.__name__ = name
+    return fn
+
+
+bitwise_and = _bitwise(ew.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(ew.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(ew.bitwise_xor, "bitwise_xor")
+left_shift = _bitwise(ew.shift_left, "left_shift")
+right_shift = _bitwise(ew.shift_right, "right_shift")
+
+
+def invert(x: ArrayLike, /) -> Array:
+    return ew.bitwise_not(asarray(x))
+
+
+bitwise_not = invert
+
+
+def isfinite(x: ArrayLike, /) -> Array:
+    x = asarray(x)
+    if not dtypes.is_inexact(aval(x).dtype):
+        return np.ones(aval(x).shape, bool)
+    if dtypes.is_complex(aval(x).dtype):
+        return logical_and(ew.is_finite(ew.real(x)), ew.is_finite(ew.imag(x)))
+    return ew.is_finite(x)
+
+
+def isnan(x: ArrayLike, /) -> Array:
+    x = asarray(x)
+    if not dtypes.is_inexact(aval(x).dtype):
+        return np.zeros(aval(x).shape, bool)
+    return ew.ne(x, x)
+
+
+def isinf(x: ArrayLike, /) -> Array:
+    x = asarray(x)
+    if not dtypes.is_inexact(aval(x).dtype):
+        return np.zeros(aval(x).shape, bool)
+    return logical_and(logical_not(isfinite(x)), logical_not(isnan(x)))
+
+
+def copysign(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+    x1, x2 = promote_inexact(x1, x2)
+    return where(ew.lt(x2, 0), ew.neg(ew.abs(x1)), ew.abs(x1))
+
+
+def heaviside(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+    x1, x2 = promote_inexact(x1, x2)
+    return where(ew.lt(x1, 0), 0.0, where(ew.gt(x1, 0), 1.0, x2))
+
+
+def nan_to_num(x: ArrayLike, copy: bool = True, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Array:
+    """Replace NaN and infinities by finite numbers (the dtype's largest by default)."""
+    x = asarray(x)
+    dt = aval(x).dtype
+    if not dtypes.is_inexact(dt):
+        return x
+    if dtypes.is_complex(dt):
+        return ew.complex(nan_to_num(ew.real(x), copy, nan, posinf, neginf),
+                          nan_to_num(ew.imag(x), copy, nan, posinf, neginf))
+    info = np.finfo(dt)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    out = where(isnan(x), nan, x)
+    out = where(ew.eq(out, np.inf), posinf, out)
+    return where(ew.eq(out, -np.inf), neginf, out)
+
+
+# ---- selection ------------------------------------------------------------------------------
+
+
+def where(condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None = None, /
+          ) -> Array:
+    """``x`` where `condition` holds, else ``y``, broadcasting all three. The one-argument
+    form (indices of nonzero elements) needs a concrete condition."""
+    if x is None and y is None:
+        return nonzero(condition)
+    if x is None or y is None:
+        raise ValueError("where takes either one argument or three")
+    x, y = promote(x, y)
+    cond = _to_bool(condition)
+    return ew.select_n(cond, y, x)
+
+
+def nonzero(a: ArrayLike) -> tuple[np.ndarray, ...]:
+    """Indices of the nonzero elements. The result's size depends on the data, so `a` must be
+    concrete (not traced under `make_jaxpr` or `jit`)."""
+    value = core.concrete_or_none(asarray(a))
+    if value is None:
+        raise errors.ConcretizationTypeError(
+            "nonzero (or where with one argument, or boolean-mask indexing)",
+            ": its result size depends on the data",
+        )
+    return np.nonzero(value)
+
+
+def result_type(*args: Any) -> np.dtype:
+    """The dtype NumPy would give to an operation on `args` (dtypes, arrays or scalars)."""
+    pairs = []
+    for a in args:
+        if isinstance(a, np.dtype | type) and not isinstance(a, ShapedArray):
+            pairs.append((np.dtype(a), False))
+        else:
+            v = aval(asarray(a))
+            pairs.append((v.dtype, v.weak_type))
+    return dtypes.result_type(*pairs)[0]
+

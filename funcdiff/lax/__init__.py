@@ -1,0 +1,98 @@
+"""Low-level operations, one per primitive, with JAX's `jax.lax` names and semantics.
+
+Prefer `funcdiff.numpy` for everyday code; `funcdiff.lax` is stricter (no implicit rank
+promotion for shape operations) and maps one-to-one onto the IR.
+"""
+
+# ruff: noqa: A004
+from funcdiff._src.lax.elementwise import abs as abs
+from funcdiff._src.lax.elementwise import acos as acos
+from funcdiff._src.lax.elementwise import acosh as acosh
+from funcdiff._src.lax.elementwise import add as add
+from funcdiff._src.lax.elementwise import asin as asin
+from funcdiff._src.lax.elementwise import asinh as asinh
+from funcdiff._src.lax.elementwise import atan as atan
+from funcdiff._src.lax.elementwise import atan2 as atan2
+from funcdiff._src.lax.elementwise import atanh as atanh
+from funcdiff._src.lax.elementwise import bitwise_and as bitwise_and
+from funcdiff._src.lax.elementwise import bitwise_not as bitwise_not
+from funcdiff._src.lax.elementwise import bitwise_or as bitwise_or
+from funcdiff._src.lax.elementwise import bitwise_xor as bitwise_xor
+from funcdiff._src.lax.elementwise import cbrt as cbrt
+from funcdiff._src.lax.elementwise import ceil as ceil
+from funcdiff._src.lax.elementwise import clamp as clamp
+from funcdiff._src.lax.elementwise import complex as complex
+from funcdiff._src.lax.elementwise import conj as conj
+from funcdiff._src.lax.elementwise import convert_element_type as convert_element_type
+from funcdiff._src.lax.elementwise import cos as cos
+from funcdiff._src.lax.elementwise import cosh as cosh
+from funcdiff._src.lax.elementwise import div as div
+from funcdiff._src.lax.elementwise import eq as eq
+from funcdiff._src.lax.elementwise import erf as erf
+from funcdiff._src.lax.elementwise import erfc as erfc
+from funcdiff._src.lax.elementwise import exp as exp
+from funcdiff._src.lax.elementwise import expm1 as expm1
+from funcdiff._src.lax.elementwise import floor as floor
+from funcdiff._src.lax.elementwise import ge as ge
+from funcdiff._src.lax.elementwise import gt as gt
+from funcdiff._src.lax.elementwise import imag as imag
+from funcdiff._src.lax.elementwise import integer_pow as integer_pow
+from funcdiff._src.lax.elementwise import is_finite as is_finite
+from funcdiff._src.lax.elementwise import le as le
+from funcdiff._src.lax.elementwise import log as log
+from funcdiff._src.lax.elementwise import log1p as log1p
+from funcdiff._src.lax.elementwise import logistic as logistic
+from funcdiff._src.lax.elementwise import lt as lt
+from funcdiff._src.lax.elementwise import max as max
+from funcdiff._src.lax.elementwise import min as min
+from funcdiff._src.lax.elementwise import mul as mul
+from funcdiff._src.lax.elementwise import ne as ne
+from funcdiff._src.lax.elementwise import neg as neg
+from funcdiff._src.lax.elementwise import pow as pow
+from funcdiff._src.lax.elementwise import real as real
+from funcdiff._src.lax.elementwise import rem as rem
+from funcdiff._src.lax.elementwise import round as round
+from funcdiff._src.lax.elementwise import rsqrt as rsqrt
+from funcdiff._src.lax.elementwise import select as select
+from funcdiff._src.lax.elementwise import select_n as select_n
+from funcdiff._src.lax.elementwise import shift_left as shift_left
+from funcdiff._src.lax.elementwise import sign as sign
+from funcdiff._src.lax.elementwise import sin as sin
+from funcdiff._src.lax.elementwise import sinh as sinh
+from funcdiff._src.lax.elementwise import sqrt as sqrt
+from funcdiff._src.lax.elementwise import square as square
+from funcdiff._src.lax.elementwise import stop_gradient as stop_gradient
+from funcdiff._src.lax.elementwise import sub as sub
+from funcdiff._src.lax.elementwise import tan as tan
+from funcdiff._src.lax.elementwise import tanh as tanh
+from funcdiff._src.lax.indexing import dynamic_slice as dynamic_slice
+from funcdiff._src.lax.indexing import dynamic_update_slice as dynamic_update_slice
+from funcdiff._src.lax.linalg import dot_general as _dot_general
+from funcdiff._src.lax.reductions import argmax as argmax
+from funcdiff._src.lax.reductions import argmin as argmin
+from funcdiff._src.lax.reductions import cumsum as cumsum
+from funcdiff._src.lax.reductions import reduce_and as reduce_and
+from funcdiff._src.lax.reductions import reduce_max as reduce_max
+from funcdiff._src.lax.reductions import reduce_min as reduce_min
+from funcdiff._src.lax.reductions import reduce_or as reduce_or
+from funcdiff._src.lax.reductions import reduce_prod as reduce_prod
+from funcdiff._src.lax.reductions import reduce_sum as reduce_sum
+from funcdiff._src.lax.shape import broadcast_in_dim as broadcast_in_dim
+from funcdiff._src.lax.shape import broadcast_to as broadcast_to
+from funcdiff._src.lax.shape import concatenate as concatenate
+from funcdiff._src.lax.shape import expand_dims as expand_dims
+from funcdiff._src.lax.shape import pad as pad
+from funcdiff._src.lax.shape import reshape as reshape
+from funcdiff._src.lax.shape import rev as rev
+from funcdiff._src.lax.shape import slice as slice
+from funcdiff._src.lax.shape import squeeze as squeeze
+from funcdiff._src.lax.shape import transpose as transpose
+
+
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    """General tensor contraction (`precision` is accepted for JAX compatibility and ignored;
+    `preferred_element_type` casts the result)."""
+    out = _dot_general(lhs, rhs, dimension_numbers)
+    if preferred_element_type is not None:
+        out = convert_element_type(out, preferred_element_type)
+    return out
