@@ -56,12 +56,25 @@ class ConcretizationTypeError(FuncdiffTypeError):
     def __init__(self, what: str, detail: str = ""):
         msg = (
             f"Attempted {what} on an abstract traced value{detail}. Its concrete value is "
-            "not known while tracing (make_jaxpr / jit).\n"
-            "For a branch on traced data, use funcdiff.lax.cond (or funcdiff.lax.while_loop for "
-            "loops, funcdiff.numpy.where for elementwise choices); if the value is really a "
-            "constant, pass it as a static argument (jit(f, static_argnums=...))." + _where()
+            "not known while tracing (make_jaxpr / jit).\n" + _control_flow_advice() + _where()
         )
         super().__init__(msg)
+
+
+def _control_flow_advice() -> str:
+    lax = sys.modules.get("funcdiff.lax")
+    structured = lax is not None and hasattr(lax, "cond")
+    branch = (
+        "use funcdiff.lax.cond (funcdiff.lax.while_loop for loops, funcdiff.numpy.where for "
+        "elementwise choices)"
+        if structured
+        else "use funcdiff.numpy.where for an elementwise choice, or compute both branches and "
+        "select"
+    )
+    return (
+        f"For a branch on traced data, {branch}; if the value is really a constant, make it "
+        "a static argument (static_argnums) or compute it with NumPy outside the function."
+    )
 
 
 class TracerBoolConversionError(ConcretizationTypeError):

@@ -1580,7 +1580,8 @@ def tree_transpose(
     **Returns**
 
     A tree of structure `inner_treedef` whose leaves are trees of structure
-    `outer_treedef`.
+    `outer_treedef`. Structures are matched like `PyTreeDef.flatten_up_to`, so a leaf of
+    `inner_treedef` may stand for a whole subtree, which is moved as one piece.
 
     **Raises**
 

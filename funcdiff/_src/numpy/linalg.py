@@ -46,12 +46,6 @@ def matmul(a: ArrayLike, b: ArrayLike) -> Array:
     na, nb = aval(a).ndim, aval(b).ndim
     if na == 0 or nb == 0:
         raise ValueError("matmul: input operand does not have enough dimensions (a scalar)")
-    ka, kb = aval(a).shape[-1], aval(b).shape[0 if nb == 1 else -2]
-    if ka != kb:
-        raise ValueError(
-            f"matmul: mismatch in the contracted dimension: {aval(a).shape} @ {aval(b).shape} "
-            f"({ka} != {kb})"
-        )
     if na <= 2 and nb <= 2 or nb <= 2:
         # (..., m, k) @ (k, n) or (k,): contract directly; no batch dimensions needed.
         return _dot_general(a, b, ((na - 1,), (0,)))
