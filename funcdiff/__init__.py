@@ -12,8 +12,8 @@ from funcdiff import lax as lax
 from funcdiff import nn as nn
 from funcdiff import numpy as numpy
 from funcdiff import scipy as scipy
-from funcdiff import tree as tree
 from funcdiff import test_util as test_util
+from funcdiff import tree as tree
 from funcdiff import tree_util as tree_util
 from funcdiff._src.api import grad as grad
 from funcdiff._src.api import hessian as hessian

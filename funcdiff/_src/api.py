@@ -250,7 +250,7 @@ def jvp(
     primal_out = tree_unflatten(out_tree, [_as_array_leaf(x) for x in out_p[:n]])
     tangent_out = tree_unflatten(out_tree, out_t)
     if has_aux:
-        return primal_out, tangent_out, tree_unflatten(aux_tree, out_p[n:])
+        return primal_out, tangent_out, aux_tree.rebuild(out_p[n:])
     return primal_out, tangent_out
 
 
@@ -282,11 +282,29 @@ def _aux_flat_fun(
         aux_leaves, aux_tree = tree_flatten(aux)
         for leaf in out_leaves:
             _check_output(leaf, fun)
-        store.value = (out_tree, aux_tree)
+        # Array-valued aux leaves are returned as (undifferentiated) outputs, so that traced
+        # values come back as plain values; other aux leaves are passed through.
+        aux_arrays = [x for x in aux_leaves if core.is_valid_array(x)]
+        store.value = (out_tree, _AuxTree(aux_tree, aux_leaves))
         n_out.value = len(out_leaves)
-        return out_leaves + aux_leaves
+        return out_leaves + aux_arrays
 
     return flat_fun, store, n_out
+
+
+class _AuxTree:
+    """The structure of an aux output, and its non-array leaves."""
+
+    __slots__ = ("treedef", "leaves")
+
+    def __init__(self, treedef: PyTreeDef, leaves: list[Any]):
+        self.treedef = treedef
+        self.leaves = leaves
+
+    def rebuild(self, array_values: Sequence[Any]) -> Any:
+        it = iter(array_values)
+        leaves = [next(it) if core.is_valid_array(x) else x for x in self.leaves]
+        return tree_unflatten(self.treedef, leaves)
 
 
 def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
@@ -379,7 +397,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
         return tuple(tree_unflatten(in_tree, results))
 
     if has_aux:
-        return primal_out, vjp_fn, tree_unflatten(aux_tree, out_all[n:])
+        return primal_out, vjp_fn, aux_tree.rebuild(out_all[n:])
     return primal_out, vjp_fn
 
 
@@ -690,7 +708,7 @@ def _finish_jac(jac, store, n, out_all, in_tree, argnums, has_aux):
     per_out = [r[0] if isinstance(argnums, int) else r for r in per_out]
     result = tree_unflatten(out_tree, per_out)
     if has_aux:
-        return result, tree_unflatten(aux_tree, out_all[n:])
+        return result, aux_tree.rebuild(out_all[n:])
     return result
 
 

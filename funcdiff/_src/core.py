@@ -90,14 +90,30 @@ class ShapedArray:
 _PY_SCALARS = (bool, int, float, complex)
 
 
+def _shaped(shape: tuple[int, ...], dtype: np.dtype, weak_type: bool = False) -> ShapedArray:
+    """Build a ShapedArray from an already-canonical shape tuple and dtype (the hot path)."""
+    aval = object.__new__(ShapedArray)
+    aval.shape = shape
+    aval.dtype = dtype
+    aval.weak_type = weak_type
+    return aval
+
+
+# Abstract values are immutable, so Python scalars share one each.
+_SCALAR_AVALS = {
+    t: ShapedArray((), dtypes.dtype_of_python_scalar(t()), weak_type=True) for t in _PY_SCALARS
+}
+
+
 def get_aval(x: Any) -> ShapedArray:
     """The abstract value of a concrete value or a tracer."""
     if isinstance(x, Tracer):
         return x.aval
     if isinstance(x, np.ndarray | np.generic):
-        return ShapedArray(x.shape, x.dtype)
-    if type(x) in _PY_SCALARS:
-        return ShapedArray((), dtypes.dtype_of_python_scalar(x), weak_type=True)
+        return _shaped(x.shape, x.dtype)
+    aval = _SCALAR_AVALS.get(type(x))
+    if aval is not None:
+        return aval
     raise TypeError(
         f"Value {x!r} of type {type(x).__name__} is not a valid array: expected a NumPy array, "
         "a Python or NumPy scalar, or a traced value." + _at_user_line()

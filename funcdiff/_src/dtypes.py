@@ -55,11 +55,16 @@ _SHORT = {
 }
 
 
+_short_cache: dict[np.dtype, str] = {}
+
+
 def short_name(dtype: np.dtype) -> str:
     """Short printable name of a dtype, as in a jaxpr listing (``f64``, ``i32``, ``bool``)."""
-    if dtype == float0:
-        return "float0"
-    return _SHORT.get(dtype.name, dtype.name)
+    name = _short_cache.get(dtype)
+    if name is None:
+        name = "float0" if dtype == float0 else _SHORT.get(dtype.name, dtype.name)
+        _short_cache[dtype] = name
+    return name
 
 
 def dtype_of_python_scalar(x: Any) -> np.dtype:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from types import FrameType
+from types import CodeType, FrameType
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -17,12 +17,22 @@ def _is_internal(filename: str) -> bool:
     return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen")
 
 
+_internal_code: dict[CodeType, bool] = {}
+
+
 def user_frame() -> FrameType | None:
     """The innermost stack frame that belongs to user code (outside the funcdiff package)."""
     frame: FrameType | None = sys._getframe(1)
-    while frame is not None and _is_internal(frame.f_code.co_filename):
+    cache = _internal_code
+    while frame is not None:
+        code = frame.f_code
+        internal = cache.get(code)
+        if internal is None:
+            internal = cache[code] = _is_internal(code.co_filename)
+        if not internal:
+            return frame
         frame = frame.f_back
-    return frame
+    return None
 
 
 def user_source_line() -> str:
@@ -108,5 +118,9 @@ class UnexpectedTracerError(Exception):
     """
 
 
-class PrimitiveError(TypeError):
-    """A primitive received operands of incompatible shapes or dtypes."""
+class PrimitiveError(TypeError, ValueError):
+    """A primitive received operands of incompatible shapes or dtypes.
+
+    It is both a `TypeError` (as JAX raises for mistyped operations) and a `ValueError` (as
+    NumPy raises for shapes that do not broadcast), so either `except` clause catches it.
+    """

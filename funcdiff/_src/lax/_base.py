@@ -99,11 +99,28 @@ def check_kinds(avals: Sequence[ShapedArray], kinds: str) -> None:
             raise PrimitiveError(f"operand of dtype {a.dtype} is not {allowed}")
 
 
+_elementwise_cache: dict[tuple, ShapedArray] = {}
+
+
 def elementwise_aval(*avals: ShapedArray, kinds: str = "biufc") -> ShapedArray:
     """Broadcast shape and NumPy (NEP 50) promoted dtype of elementwise operands."""
-    check_kinds(avals, kinds)
+    key = (kinds, *((a.shape, a.dtype, a.weak_type) for a in avals))
+    out = _elementwise_cache.get(key)
+    if out is None:
+        out = _elementwise_aval(avals, kinds)
+        if len(_elementwise_cache) > 4096:
+            _elementwise_cache.clear()
+        _elementwise_cache[key] = out
+    return out
+
+
+def _elementwise_aval(avals: Sequence[ShapedArray], kinds: str) -> ShapedArray:
+    # Weakly typed operands (Python scalars) adopt the result dtype, so only the strong
+    # operands and the result must be of an allowed kind.
+    check_kinds([a for a in avals if not a.weak_type], kinds)
     shape = broadcast_shapes(*(a.shape for a in avals))
     dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
+    check_kinds([ShapedArray((), dtype)], kinds)
     return ShapedArray(shape, dtype, weak)
 
 
