@@ -56,17 +56,40 @@ class JaxprBuilder:
         return ClosedJaxpr(jaxpr, list(self.consts))
 
 
-class JaxprTracer(Tracer):
-    __slots__ = ("_aval", "atom")
+_UNKNOWN = object()
 
-    def __init__(self, trace: JaxprTrace, aval: ShapedArray, atom: core.Atom):
+
+class JaxprTracer(Tracer):
+    """A value of the jaxpr being built. `known` holds the value of a constant lifted into
+    the trace (its variable is created only when an equation uses it); it is `_UNKNOWN` for
+    the trace's own values."""
+
+    __slots__ = ("_aval", "_atom", "known")
+
+    def __init__(self, trace: JaxprTrace, aval: ShapedArray, atom: core.Atom | None,
+                 known: Any = _UNKNOWN):
         self._trace = trace
         self._aval = aval
-        self.atom = atom
+        self._atom = atom
+        self.known = known
 
     @property
     def aval(self) -> ShapedArray:
         return self._aval
+
+    @property
+    def is_known(self) -> bool:
+        return self.known is not _UNKNOWN
+
+    @property
+    def atom(self) -> core.Atom:
+        if self._atom is None:
+            val = self.known
+            if _is_literal_value(val):
+                self._atom = Literal(val, self._aval)
+            else:
+                self._atom = self._trace.main.payload.const_var(val, self._aval)
+        return self._atom
 
 
 def _is_literal_value(val: Any) -> bool:
@@ -88,10 +111,7 @@ class JaxprTrace(core.Trace):
         return JaxprTracer(self, aval, var)
 
     def pure(self, val: Any) -> JaxprTracer:
-        aval = core.get_aval(val)
-        if _is_literal_value(val):
-            return JaxprTracer(self, aval, Literal(val, aval))
-        return JaxprTracer(self, aval, self.builder.const_var(val, aval))
+        return JaxprTracer(self, core.get_aval(val), None, val)
 
     lift = pure
 
@@ -128,3 +148,90 @@ def trace_to_jaxpr(
         outs = fun(*in_tracers)
         out_tracers = [trace.full_raise(x) for x in outs]
         return main.payload.build([t.atom for t in out_tracers])
+
+
+# ---- transformations of whole jaxprs --------------------------------------------------------
+
+# For higher-order primitives (a jit call, control flow): split one equation with some unknown
+# inputs into a known equation and an unknown one. ``rule(eqn, unknowns) -> (known_eqn or None,
+# unknown_eqn, out_unknowns, residual_vars)``; see `partial_eval_jaxpr`.
+partial_eval_jaxpr_rules: dict[core.Primitive, Callable[..., Any]] = {}
+
+
+def partial_eval_jaxpr(
+    closed: ClosedJaxpr, unknowns: Sequence[bool]
+) -> tuple[ClosedJaxpr, ClosedJaxpr, list[bool], int]:
+    """Split a jaxpr into the part computable from its known inputs and the rest.
+
+    Returns ``(known, unknown, out_unknowns, num_residuals)``: `known` takes the known inputs
+    and returns the known outputs followed by the residuals; `unknown` takes the residuals
+    followed by the unknown inputs and returns the unknown outputs.
+    """
+    jaxpr = closed.jaxpr
+    unknown_vars: set[Var] = {v for v, u in zip(jaxpr.invars, unknowns, strict=True) if u}
+    known_eqns: list[JaxprEqn] = []
+    unknown_eqns: list[JaxprEqn] = []
+    for eqn in jaxpr.eqns:
+        ins_unknown = [type(a) is Var and a in unknown_vars for a in eqn.invars]
+        if not any(ins_unknown):
+            known_eqns.append(eqn)
+            continue
+        rule = partial_eval_jaxpr_rules.get(eqn.primitive)
+        if rule is not None:
+            known_eqn, unknown_eqn, out_unknowns = rule(eqn, ins_unknown)
+            if known_eqn is not None:
+                known_eqns.append(known_eqn)
+            unknown_eqns.append(unknown_eqn)
+            unknown_vars.update(v for v, u in zip(eqn.outvars, out_unknowns) if u)
+        else:
+            unknown_eqns.append(eqn)
+            unknown_vars.update(eqn.outvars)
+    out_unknowns = [type(a) is Var and a in unknown_vars for a in jaxpr.outvars]
+    # Residuals: known variables that the unknown part reads.
+    residuals: list[Var] = []
+    seen: set[Var] = set()
+    for eqn in unknown_eqns:
+        for a in eqn.invars:
+            if type(a) is Var and a not in unknown_vars and a not in seen:
+                seen.add(a)
+                residuals.append(a)
+    known_outs = [a for a, u in zip(jaxpr.outvars, out_unknowns) if not u]
+    known = Jaxpr(
+        list(jaxpr.constvars),
+        [v for v, u in zip(jaxpr.invars, unknowns) if not u],
+        known_eqns,
+        known_outs + residuals,
+    )
+    unknown = Jaxpr(
+        [],
+        residuals + [v for v, u in zip(jaxpr.invars, unknowns) if u],
+        unknown_eqns,
+        [a for a, u in zip(jaxpr.outvars, out_unknowns) if u],
+    )
+    return (
+        dce_jaxpr(ClosedJaxpr(known, closed.consts)),
+        ClosedJaxpr(unknown, []),
+        out_unknowns,
+        len(residuals),
+    )
+
+
+# Primitives with effects that dead-code elimination must keep (debug printing).
+effectful: set[core.Primitive] = set()
+
+
+def dce_jaxpr(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Drop equations whose outputs are unused (and unused constants); inputs stay."""
+    jaxpr = closed.jaxpr
+    live: set[Var] = {a for a in jaxpr.outvars if type(a) is Var}
+    kept: list[JaxprEqn] = []
+    for eqn in reversed(jaxpr.eqns):
+        if eqn.primitive in effectful or any(v in live for v in eqn.outvars):
+            kept.append(eqn)
+            live.update(a for a in eqn.invars if type(a) is Var)
+    kept.reverse()
+    if len(kept) == len(jaxpr.eqns) and all(v in live for v in jaxpr.constvars):
+        return closed
+    pairs = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if v in live]
+    new = Jaxpr([v for v, _ in pairs], list(jaxpr.invars), kept, list(jaxpr.outvars))
+    return ClosedJaxpr(new, [c for _, c in pairs])

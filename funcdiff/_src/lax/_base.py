@@ -16,7 +16,7 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad
+from funcdiff._src.interpreters import ad, lowering
 from funcdiff._src.interpreters.ad import Zero
 
 Rule = Callable[..., Any]
@@ -31,6 +31,7 @@ def define_primitive(
     jvp_partials: Sequence[Rule | None] | None = None,
     linear: bool = False,
     transpose: Rule | None = None,
+    lower: Rule | None = None,
     nondifferentiable: bool = False,
     multiple_results: bool = False,
 ) -> core.Primitive:
@@ -50,6 +51,9 @@ def define_primitive(
     - `transpose(ct, *args, **params) -> list`: for primitives linear in some operands; the
       linear operands arrive as `UndefinedPrimal`, and the result has one cotangent per operand
       (None for operands that are not linear).
+    - `lower(ctx, *operand_names, **params) -> str`: the Python expression `jit` generates
+      for it (see `funcdiff._src.interpreters.lowering`). NumPy ufuncs get
+      ``xp.<ufunc name>(...)`` by default; other primitives call `impl`.
     - `nondifferentiable`: the output has no derivative (comparisons, argmax...): its tangent is
       zero and reverse mode treats it as a constant.
     """
@@ -66,6 +70,9 @@ def define_primitive(
         ad.jvp_rules[p] = jvp
     if transpose is not None:
         ad.transpose_rules[p] = transpose
+    if lower is None and isinstance(impl, np.ufunc):
+        lower = lowering.xp_function(impl.__name__)
+    lowering.register(p, lower)
     return p
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad
+from funcdiff._src.interpreters import ad, lowering
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax._base import (
     broadcast_shapes,
@@ -83,7 +83,7 @@ def _add_transpose(ct, x, y):
 
 add_p = define_primitive(
     "add", impl=np.add, abstract_eval=_binary_aval(_NUMERIC), jvp=_add_jvp,
-    transpose=_add_transpose,
+    transpose=_add_transpose, lower=lowering.binary_operator("+"),
 )
 
 
@@ -114,7 +114,7 @@ def _sub_transpose(ct, x, y):
 
 sub_p = define_primitive(
     "sub", impl=np.subtract, abstract_eval=_binary_aval(_NUMERIC), jvp=_sub_jvp,
-    transpose=_sub_transpose,
+    transpose=_sub_transpose, lower=lowering.binary_operator("-"),
 )
 
 
@@ -134,7 +134,7 @@ def _mul_transpose(ct, x, y):
 mul_p = define_primitive(
     "mul", impl=np.multiply, abstract_eval=_binary_aval(_NUMERIC),
     jvp_partials=[lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g)],
-    transpose=_mul_transpose,
+    transpose=_mul_transpose, lower=lowering.binary_operator("*"),
 )
 
 
@@ -155,7 +155,7 @@ div_p = define_primitive(
         lambda g, ans, x, y: div(g, y),
         lambda g, ans, x, y: neg(mul(g, div(ans, y))),
     ],
-    transpose=_div_transpose,
+    transpose=_div_transpose, lower=lowering.binary_operator("/"),
 )
 
 
@@ -170,7 +170,7 @@ def _neg_transpose(ct, x):
 
 neg_p = define_primitive(
     "neg", impl=np.negative, abstract_eval=_unary_aval(_NUMERIC), linear=True,
-    transpose=_neg_transpose,
+    transpose=_neg_transpose, lower=lowering.unary_operator("-"),
 )
 
 
@@ -248,9 +248,18 @@ def _integer_pow_jvp_partial(g, ans, x, *, y):
     return mul(g, mul(y, integer_pow(x, y - 1)))
 
 
+def _integer_pow_lower(ctx, x, *, y):
+    if y == 2:
+        return f"({x} * {x})"
+    if y == 1:
+        return x
+    return f"xp.power({x}, {y})" if y >= 0 or ctx.in_avals[0].dtype.kind in "fc" else \
+        f"{ctx.const(_integer_pow_impl, 'f')}({x}, y={y})"
+
+
 integer_pow_p = define_primitive(
     "integer_pow", impl=_integer_pow_impl, abstract_eval=lambda x, *, y: _unary_aval(_NUMERIC)(x),
-    jvp_partials=[_integer_pow_jvp_partial],
+    jvp_partials=[_integer_pow_jvp_partial], lower=_integer_pow_lower,
 )
 
 
@@ -825,9 +834,15 @@ def _select_n_transpose(ct, which, *cases):
     return out
 
 
+def _select_n_lower(ctx, which, *cases):
+    if len(cases) == 2:
+        return f"xp.where({which}, {cases[1]}, {cases[0]})"
+    return f"{ctx.const(_select_n_impl, 'f')}({which}, {', '.join(cases)})"
+
+
 select_n_p = define_primitive(
     "select_n", impl=_select_n_impl, abstract_eval=_select_n_aval, jvp=_select_n_jvp,
-    transpose=_select_n_transpose,
+    transpose=_select_n_transpose, lower=_select_n_lower,
 )
 
 
@@ -922,7 +937,8 @@ def convert_element_type(x: Array, new_dtype: Any, weak_type: bool = False) -> A
 
 
 stop_gradient_p = define_primitive(
-    "stop_gradient", impl=lambda x: x, abstract_eval=lambda x: x, nondifferentiable=True
+    "stop_gradient", impl=lambda x: x, abstract_eval=lambda x: x, nondifferentiable=True,
+    lower=lambda ctx, x: x,
 )
 
 

@@ -114,8 +114,40 @@ def _dot_general_transpose(ct, x, y, *, dimension_numbers):
     return [None, _transpose_operand(ct, x, y.aval, (yc, yb), (xc, xb), len(xb), True)]
 
 
+def _dot_general_lower(ctx, x, y, *, dimension_numbers):
+    # One matmul (`@`) for every layout it covers, transposing operands as views; otherwise
+    # the general implementation (tensordot or a batched matmul).
+    (xc, yc), (xb, yb) = dimension_numbers
+    nx, ny = ctx.in_avals[0].ndim, ctx.in_avals[1].ndim
+    nb = len(xb)
+    if xb != tuple(range(nb)) or yb != tuple(range(nb)) or len(xc) != 1:
+        return _general_dot_lower(ctx, x, y, dimension_numbers)
+    (i,), (j,) = xc, yc
+    if nb:
+        if nx != nb + 2 or ny != nb + 2:
+            return _general_dot_lower(ctx, x, y, dimension_numbers)
+        lhs = x if i == nb + 1 else f"xp.swapaxes({x}, -1, -2)"
+        rhs = y if j == nb else f"xp.swapaxes({y}, -1, -2)"
+        return f"({lhs} @ {rhs})"
+    if ny == 1 and i == nx - 1:
+        return f"({x} @ {y})"
+    if ny == 2 and i == nx - 1:
+        return f"({x} @ {y})" if j == 0 else f"({x} @ {y}.T)"
+    if nx == 2 and i == 0 and ny <= 2:
+        return f"({x}.T @ {y})" if j == 0 else f"({x}.T @ {y}.T)"
+    if nx == 1 and ny == 2:
+        return f"({x} @ {y})" if j == 0 else f"({y} @ {x})"
+    return _general_dot_lower(ctx, x, y, dimension_numbers)
+
+
+def _general_dot_lower(ctx, x, y, dimension_numbers):
+    fn = ctx.const(_dot_general_impl, "f")
+    return f"{fn}({x}, {y}, dimension_numbers={ctx.param(dimension_numbers)})"
+
+
 dot_general_p = define_primitive(
     "dot_general", impl=_dot_general_impl, abstract_eval=_dot_general_aval,
+    lower=_dot_general_lower,
     jvp_partials=[
         lambda g, ans, x, y, *, dimension_numbers: dot_general(g, y, dimension_numbers),
         lambda g, ans, x, y, *, dimension_numbers: dot_general(x, g, dimension_numbers),

@@ -52,9 +52,16 @@ def _reduce_sum_transpose(ct, x, *, axes):
     return [_expand_back(ct, x.aval.shape, axes)]
 
 
+def _reduce_sum_lower(ctx, x, *, axes):
+    dtype = ctx.in_avals[0].dtype
+    if dtype.kind in "fc" and not ctx.in_avals[0].weak_type:
+        return f"xp.sum({x}, axis={ctx.param(axes)})"
+    return f"{ctx.const(_reduce_sum_impl, 'f')}({x}, axes={ctx.param(axes)})"
+
+
 reduce_sum_p = define_primitive(
     "reduce_sum", impl=_reduce_sum_impl, abstract_eval=_reduce_aval("iufc"), linear=True,
-    transpose=_reduce_sum_transpose,
+    transpose=_reduce_sum_transpose, lower=_reduce_sum_lower,
 )
 
 
@@ -90,10 +97,12 @@ def _reduce_min_impl(x, *, axes):
 
 
 reduce_max_p = define_primitive(
-    "reduce_max", impl=_reduce_max_impl, abstract_eval=_reduce_aval("biuf")
+    "reduce_max", impl=_reduce_max_impl, abstract_eval=_reduce_aval("biuf"),
+    lower=lambda ctx, x, *, axes: f"xp.max({x}, axis={ctx.param(axes)})",
 )
 reduce_min_p = define_primitive(
-    "reduce_min", impl=_reduce_min_impl, abstract_eval=_reduce_aval("biuf")
+    "reduce_min", impl=_reduce_min_impl, abstract_eval=_reduce_aval("biuf"),
+    lower=lambda ctx, x, *, axes: f"xp.min({x}, axis={ctx.param(axes)})",
 )
 ad.jvp_rules[reduce_max_p] = _reduce_chooser_jvp(reduce_max_p)
 ad.jvp_rules[reduce_min_p] = _reduce_chooser_jvp(reduce_min_p)

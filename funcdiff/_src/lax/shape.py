@@ -66,9 +66,19 @@ def _bid_transpose(ct, x, *, shape, broadcast_dimensions):
     return [out]
 
 
+def _bid_lower(ctx, x, *, shape, broadcast_dimensions):
+    ndim_in = len(broadcast_dimensions)
+    if broadcast_dimensions == tuple(range(len(shape) - ndim_in, len(shape))):
+        return f"xp.broadcast_to({x}, {ctx.param(shape)})"
+    expanded = [1] * len(shape)
+    for i, d in enumerate(broadcast_dimensions):
+        expanded[d] = ctx.in_avals[0].shape[i]
+    return f"xp.broadcast_to(xp.reshape({x}, {ctx.param(tuple(expanded))}), {ctx.param(shape)})"
+
+
 broadcast_in_dim_p = define_primitive(
     "broadcast_in_dim", impl=_bid_impl, abstract_eval=_bid_aval, linear=True,
-    transpose=_bid_transpose,
+    transpose=_bid_transpose, lower=_bid_lower,
 )
 
 
@@ -109,6 +119,7 @@ def _reshape_transpose(ct, x, **params):
 reshape_p = define_primitive(
     "reshape", impl=_reshape_impl, abstract_eval=_reshape_aval, linear=True,
     transpose=_reshape_transpose,
+    lower=lambda ctx, x, *, new_sizes: f"xp.reshape({x}, {ctx.param(new_sizes)})",
 )
 
 
@@ -135,6 +146,7 @@ def _squeeze_aval(x: ShapedArray, *, dimensions) -> ShapedArray:
 squeeze_p = define_primitive(
     "squeeze", impl=_squeeze_impl, abstract_eval=_squeeze_aval, linear=True,
     transpose=_reshape_transpose,
+    lower=lambda ctx, x, *, dimensions: f"xp.squeeze({x}, axis={ctx.param(dimensions)})",
 )
 
 
@@ -161,6 +173,7 @@ def _expand_dims_aval(x: ShapedArray, *, dimensions) -> ShapedArray:
 expand_dims_p = define_primitive(
     "expand_dims", impl=_expand_dims_impl, abstract_eval=_expand_dims_aval, linear=True,
     transpose=_reshape_transpose,
+    lower=lambda ctx, x, *, dimensions: f"xp.expand_dims({x}, {ctx.param(dimensions)})",
 )
 
 
@@ -187,9 +200,15 @@ def _transpose_transpose(ct, x, *, permutation):
     return [transpose(ct, tuple(np.argsort(permutation).tolist()))]
 
 
+def _transpose_lower(ctx, x, *, permutation):
+    if permutation == (1, 0):
+        return f"{x}.T" if not ctx.in_avals[0].weak_type else f"xp.transpose({x})"
+    return f"xp.transpose({x}, {ctx.param(permutation)})"
+
+
 transpose_p = define_primitive(
     "transpose", impl=_transpose_impl, abstract_eval=_transpose_aval, linear=True,
-    transpose=_transpose_transpose,
+    transpose=_transpose_transpose, lower=_transpose_lower,
 )
 
 
@@ -273,9 +292,13 @@ def _concatenate_transpose(ct, *xs, dimension):
     return out
 
 
+def _concatenate_lower(ctx, *xs, dimension):
+    return f"xp.concatenate(({', '.join(xs)},), axis={dimension})"
+
+
 concatenate_p = define_primitive(
     "concatenate", impl=_concatenate_impl, abstract_eval=_concatenate_aval, linear=True,
-    transpose=_concatenate_transpose,
+    transpose=_concatenate_transpose, lower=_concatenate_lower,
 )
 
 
@@ -388,8 +411,24 @@ def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
     return [pad(ct, np.zeros((), core.get_aval(ct).dtype), config)]
 
 
+def _slice_lower(ctx, x, *, start_indices, limit_indices, strides):
+    strides = strides or (1,) * len(start_indices)
+    parts = [f"{a}:{b}" + (f":{s}" if s != 1 else "")
+             for a, b, s in zip(start_indices, limit_indices, strides)]
+    if not parts or ctx.in_avals[0].weak_type:
+        return _default_slice(ctx, x, start_indices, limit_indices, strides)
+    return f"{x}[{', '.join(parts)}]"
+
+
+def _default_slice(ctx, x, start_indices, limit_indices, strides):
+    fn = ctx.const(_slice_impl, "f")
+    return (f"{fn}({x}, start_indices={ctx.param(start_indices)}, "
+            f"limit_indices={ctx.param(limit_indices)}, strides={ctx.param(strides)})")
+
+
 slice_p = define_primitive(
-    "slice", impl=_slice_impl, abstract_eval=_slice_aval, linear=True, transpose=_slice_transpose
+    "slice", impl=_slice_impl, abstract_eval=_slice_aval, linear=True,
+    transpose=_slice_transpose, lower=_slice_lower,
 )
 
 

@@ -1,0 +1,515 @@
+"""`jit`: trace once per abstract signature, optimise the IR, generate NumPy code, cache it.
+
+A call whose arguments are plain arrays looks up the compiled program for their signature and
+runs it. A call on traced values (inside `grad`, `jvp`, `vmap` or another `jit`) binds the
+`jit` primitive instead, which keeps the function one unit under every transformation: its
+JVP, partial-evaluation and transpose rules below produce new jitted programs.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core, passes
+from funcdiff._src.config import config
+from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
+from funcdiff._src.interpreters import ad, lowering
+from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
+from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
+
+# ---- the jit primitive ----------------------------------------------------------------------
+
+jit_p = core.Primitive("jit", multiple_results=True)
+
+
+def _compiled(jaxpr: ClosedJaxpr) -> lowering.CompiledProgram:
+    program = _derived(jaxpr, "compiled")
+    if program is None:
+        program = lowering.lower_jaxpr(passes.optimize(jaxpr))
+        _derived(jaxpr, "compiled", program)
+    return program
+
+
+def _jit_impl(*args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
+    return list(_compiled(jaxpr)(*args))
+
+
+def _jit_abstract(*avals: ShapedArray, jaxpr: ClosedJaxpr, name: str) -> list[ShapedArray]:
+    return jaxpr.out_avals
+
+
+jit_p.def_impl(_jit_impl)
+jit_p.def_abstract_eval(_jit_abstract)
+
+
+_derived_lock = threading.Lock()
+_derived_cache: dict[int, tuple[ClosedJaxpr, dict[Hashable, Any]]] = {}
+
+
+def _derived(jaxpr: ClosedJaxpr, key: Hashable, value: Any = None) -> Any:
+    """A per-jaxpr cache of derived programs (compiled code, JVP and transpose jaxprs)."""
+    with _derived_lock:
+        entry = _derived_cache.get(id(jaxpr))
+        if entry is None or entry[0] is not jaxpr:
+            if len(_derived_cache) > 4096:
+                _derived_cache.clear()
+            entry = _derived_cache[id(jaxpr)] = (jaxpr, {})
+        if value is not None:
+            entry[1][key] = value
+        return entry[1].get(key)
+
+
+def _jvp_jaxpr(jaxpr: ClosedJaxpr, nonzeros: tuple[bool, ...]) -> tuple[ClosedJaxpr, list[bool]]:
+    """A jaxpr computing the primal outputs and the nonzero output tangents from the primal
+    inputs and the nonzero input tangents."""
+    cached = _derived(jaxpr, ("jvp", nonzeros))
+    if cached is not None:
+        return cached
+    in_avals = jaxpr.in_avals
+    n = len(in_avals)
+    out_nonzero: list[bool] = []
+
+    def fun(*args: Any) -> list[Any]:
+        primals, it = args[:n], iter(args[n:])
+        tangents = [next(it) if nz else Zero(ad.tangent_aval(a))
+                    for nz, a in zip(nonzeros, in_avals)]
+        outs_p, outs_t = ad.jvp_flat(
+            lambda *xs: core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *xs), primals, tangents)
+        out_nonzero[:] = [type(t) is not Zero for t in outs_t]
+        return list(outs_p) + [t for t in outs_t if type(t) is not Zero]
+
+    t_avals = [ad.tangent_aval(a) for a, nz in zip(in_avals, nonzeros) if nz]
+    result = (pe.trace_to_jaxpr(fun, list(in_avals) + t_avals), list(out_nonzero))
+    _derived(jaxpr, ("jvp", nonzeros), result)
+    return result
+
+
+def _jit_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, jaxpr: ClosedJaxpr, name: str):
+    nonzeros = tuple(type(t) is not Zero for t in tangents)
+    jvp_jaxpr, out_nonzero = _jvp_jaxpr(jaxpr, nonzeros)
+    outs = jit_p.bind(*primals, *[t for t in tangents if type(t) is not Zero],
+                      jaxpr=jvp_jaxpr, name=f"jvp({name})")
+    n = len(jaxpr.out_avals)
+    it = iter(outs[n:])
+    out_t = [next(it) if nz else Zero(ad.tangent_aval(a))
+             for nz, a in zip(out_nonzero, jaxpr.out_avals)]
+    return outs[:n], out_t
+
+
+ad.jvp_rules[jit_p] = _jit_jvp
+
+
+def _split(jaxpr: ClosedJaxpr, unknowns: tuple[bool, ...]):
+    cached = _derived(jaxpr, ("split", unknowns))
+    if cached is None:
+        cached = pe.partial_eval_jaxpr(jaxpr, unknowns)
+        _derived(jaxpr, ("split", unknowns), cached)
+    return cached
+
+
+def _jit_partial_eval(trace: pe.JaxprTrace, tracers: list[pe.JaxprTracer], *,
+                      jaxpr: ClosedJaxpr, name: str) -> list[Any]:
+    """Under linearize: run the known part now (one jitted call that also returns the
+    residuals) and record the unknown part as one jitted equation."""
+    unknowns = tuple(not t.is_known for t in tracers)
+    known, unknown, out_unknowns, n_res = _split(jaxpr, unknowns)
+    known_outs = jit_p.bind(*[t.known for t in tracers if t.is_known], jaxpr=known, name=name)
+    n_known = len(known_outs) - n_res
+    residuals = [trace.pure(r) for r in known_outs[n_known:]]
+    unknown_ins = [t for t in tracers if not t.is_known]
+    unknown_outs = trace.emit(jit_p, residuals + unknown_ins, {"jaxpr": unknown, "name": name},
+                              unknown.out_avals)
+    k, u = iter(known_outs[:n_known]), iter(unknown_outs)
+    return [next(u) if is_u else next(k) for is_u in out_unknowns]
+
+
+pe.partial_eval_rules[jit_p] = _jit_partial_eval
+
+
+def _jit_partial_eval_jaxpr(eqn: JaxprEqn, unknowns: list[bool]):
+    """Split a nested jit equation inside a jaxpr being partially evaluated."""
+    jaxpr = eqn.params["jaxpr"]
+    known, unknown, out_unknowns, n_res = _split(jaxpr, tuple(unknowns))
+    residual_vars = [Var(a) for a in known.out_avals[len(known.out_avals) - n_res:]]
+    known_outvars = [v for v, u in zip(eqn.outvars, out_unknowns) if not u]
+    known_eqn = eqn.replace(
+        invars=[a for a, u in zip(eqn.invars, unknowns) if not u],
+        outvars=known_outvars + residual_vars,
+        params={**eqn.params, "jaxpr": known},
+    )
+    unknown_eqn = eqn.replace(
+        invars=residual_vars + [a for a, u in zip(eqn.invars, unknowns) if u],
+        outvars=[v for v, u in zip(eqn.outvars, out_unknowns) if u],
+        params={**eqn.params, "jaxpr": unknown},
+    )
+    return known_eqn, unknown_eqn, out_unknowns
+
+
+pe.partial_eval_jaxpr_rules[jit_p] = _jit_partial_eval_jaxpr
+
+
+def _jit_transpose(cts: Sequence[Any], *args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
+    undefined = tuple(is_undefined_primal(a) for a in args)
+    ct_nonzero = tuple(type(c) is not Zero for c in cts)
+    key = ("transpose", undefined, ct_nonzero)
+    t_jaxpr = _derived(jaxpr, key)
+    if t_jaxpr is None:
+        known_avals = [core.get_aval(a) for a, u in zip(args, undefined) if not u]
+        ct_avals = [a for a, nz in zip(jaxpr.out_avals, ct_nonzero) if nz]
+        n_known = len(known_avals)
+
+        def fun(*xs: Any) -> list[Any]:
+            known, it = iter(xs[:n_known]), iter(xs[n_known:])
+            full = [ad.UndefinedPrimal(a) if u else next(known)
+                    for a, u in zip(jaxpr.in_avals, undefined)]
+            ct_in = [next(it) if nz else None for nz in ct_nonzero]
+            res = ad.backward_pass(jaxpr.jaxpr, jaxpr.consts, full, ct_in)
+            return [ad.instantiate(r) for r, u in zip(res, undefined) if u]
+
+        t_jaxpr = pe.trace_to_jaxpr(fun, known_avals + ct_avals)
+        _derived(jaxpr, key, t_jaxpr)
+    outs = jit_p.bind(*[a for a, u in zip(args, undefined) if not u],
+                      *[c for c in cts if type(c) is not Zero],
+                      jaxpr=t_jaxpr, name=f"transpose({name})")
+    it = iter(outs)
+    return [next(it) if u else None for u in undefined]
+
+
+ad.transpose_rules[jit_p] = _jit_transpose
+
+
+def _jit_lower(ctx: lowering.LoweringContext, *args: str, jaxpr: ClosedJaxpr, name: str) -> str:
+    # Nested jit calls are normally inlined by `passes.optimize`; this is the fallback.
+    fn = ctx.const(_compiled(jaxpr), "j")
+    return f"{fn}({', '.join(args)})"
+
+
+lowering.register(jit_p, _jit_lower)
+
+
+# ---- the user-facing wrapper ----------------------------------------------------------------
+
+
+_PY_SCALAR_SIG = {t: ("py", t) for t in core._PY_SCALARS}
+
+
+def _signature(x: Any) -> Any:
+    t = type(x)
+    if t is np.ndarray:
+        return (x.shape, x.dtype)
+    sig = _PY_SCALAR_SIG.get(t)
+    if sig is not None:
+        return sig
+    if isinstance(x, np.generic):
+        return ((), x.dtype)
+    if isinstance(x, Tracer):
+        aval = x.aval
+        return (aval.shape, aval.dtype, aval.weak_type, "traced")
+    if isinstance(x, np.ndarray):
+        return (x.shape, x.dtype)
+    return None
+
+
+class _Entry:
+    __slots__ = ("jaxpr", "program", "out_tree")
+
+    def __init__(self, jaxpr: ClosedJaxpr, program: lowering.CompiledProgram | None, out_tree):
+        self.jaxpr = jaxpr
+        self.program = program
+        self.out_tree = out_tree
+
+
+class Lowered:
+    """The result of `jit(f).lower(*args)`: the optimised IR and the generated code."""
+
+    def __init__(self, jaxpr: ClosedJaxpr, optimized: ClosedJaxpr,
+                 program: lowering.CompiledProgram):
+        self.jaxpr = jaxpr
+        self.optimized = optimized
+        self.program = program
+
+    def as_text(self) -> str:
+        """The optimised IR, as a jaxpr listing."""
+        return str(self.optimized)
+
+    def as_python(self) -> str:
+        """The generated NumPy source, one line per operation."""
+        return self.program.as_python()
+
+    def compile(self) -> lowering.CompiledProgram:
+        return self.program
+
+
+class JitFunction:
+    """A function compiled by `jit`. Call it like the original function."""
+
+    def __init__(self, fun: Callable[..., Any], static_argnums: tuple[int, ...],
+                 static_argnames: tuple[str, ...], cache_size: int):
+        self.fun = fun
+        self.static_argnums = static_argnums
+        self.static_argnames = static_argnames
+        self._cache: OrderedDict[Any, _Entry] = OrderedDict()
+        self._cache_limit = cache_size
+        self._lock = threading.Lock()
+        self.trace_count = 0
+        self._last_key: Any = None
+        self._param_names = _positional_names(fun)
+        functools.update_wrapper(self, fun)
+
+    def _split_args(self, args: tuple, kwargs: dict) -> tuple[list, dict, tuple]:
+        static = []
+        dyn_args = []
+        for i, a in enumerate(args):
+            if i in self.static_argnums:
+                static.append((i, _hashable(a, f"argument {i}")))
+            else:
+                dyn_args.append(a)
+        dyn_kwargs = {}
+        for k, v in kwargs.items():
+            if k in self.static_argnames:
+                static.append((k, _hashable(v, f"argument {k!r}")))
+            else:
+                dyn_kwargs[k] = v
+        return dyn_args, dyn_kwargs, tuple(static)
+
+    def _key(self, args: tuple, kwargs: dict) -> tuple[Any, list[Any], Any]:
+        dyn_args, dyn_kwargs, static = self._split_args(args, kwargs)
+        leaves, in_tree = tree_flatten((dyn_args, dyn_kwargs))
+        sig = []
+        for x in leaves:
+            s = _signature(x)
+            if s is None:
+                self._bad_leaf(dyn_args, dyn_kwargs, x)
+            sig.append(s)
+        return (in_tree, tuple(sig), static), leaves, in_tree
+
+    def _bad_leaf(self, dyn_args, dyn_kwargs, leaf) -> None:
+        for path, x in tree_flatten_with_path((dyn_args, dyn_kwargs))[0]:
+            if x is leaf:
+                raise TypeError(
+                    f"jit: argument {keystr(path)} of type {type(leaf).__name__} is not an array; "
+                    "pass NumPy arrays or scalars, or mark it with static_argnums/static_argnames."
+                )
+        raise TypeError(f"jit: invalid argument of type {type(leaf).__name__}")
+
+    def _trace(self, key: Any, args: tuple, kwargs: dict, leaves: list, in_tree) -> _Entry:
+        static = dict(key[2])
+
+        def flat_fun(*flat: Any) -> list[Any]:
+            dyn_args, dyn_kwargs = tree_unflatten(in_tree, flat)
+            it = iter(dyn_args)
+            full = [static[i] if i in static else next(it) for i in range(len(args))]
+            kw = {**dyn_kwargs, **{k: v for k, v in static.items() if isinstance(k, str)}}
+            out = self.fun(*full, **kw)
+            out_leaves, store[0] = tree_flatten(out)
+            for leaf in out_leaves:
+                if not core.is_valid_array(leaf):
+                    raise TypeError(
+                        f"jit: {getattr(self.fun, '__name__', 'the function')} returned a "
+                        f"{type(leaf).__name__}, which is not an array."
+                    )
+            return out_leaves
+
+        store: list[Any] = [None]
+        avals = [core.get_aval(x) for x in leaves]
+        jaxpr = pe.trace_to_jaxpr(flat_fun, avals)
+        # Closed-over traced values (from an outer transformation) become explicit inputs.
+        self.trace_count += 1
+        return _Entry(jaxpr, None, store[0])
+
+    def _lookup(self, args: tuple, kwargs: dict) -> tuple[_Entry, list[Any]]:
+        key, leaves, in_tree = self._key(args, kwargs)
+        entry = self._cache.get(key)
+        if entry is not None:
+            return entry, leaves
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is None:
+                if config.read("explain_cache_misses") and self._cache:
+                    self._explain_miss(key)
+                entry = self._trace(key, args, kwargs, leaves, in_tree)
+                self._cache[key] = entry
+                while len(self._cache) > self._cache_limit:
+                    self._cache.popitem(last=False)
+        return entry, leaves
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        entry, leaves = self._lookup(args, kwargs)
+        jaxpr = entry.jaxpr
+        if any(isinstance(x, Tracer) for x in leaves) or _tracers_in(jaxpr.consts) or \
+                core._state.dynamic.level:
+            consts, closed = _closure_convert(jaxpr)
+            outs = jit_p.bind(*consts, *leaves, jaxpr=closed, name=self.__name__)
+        else:
+            program = entry.program
+            if program is None:
+                program = entry.program = _compiled(jaxpr)
+            outs = program(*leaves)
+        return tree_unflatten(entry.out_tree, outs)
+
+    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+        """Trace and compile for these arguments; inspect the IR and the generated code."""
+        entry, _ = self._lookup(args, kwargs)
+        program = _compiled(entry.jaxpr)
+        return Lowered(entry.jaxpr, program.jaxpr, program)
+
+    def _cache_size(self) -> int:
+        return len(self._cache)
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def _explain_miss(self, key: Any) -> None:
+        in_tree, sig, static = key
+        best = next(reversed(self._cache))
+        o_tree, o_sig, o_static = best
+        reasons = []
+        if o_tree != in_tree:
+            reasons.append(f"the argument structure changed from {o_tree} to {in_tree}")
+        elif o_static != static:
+            for (k, old), (_, new) in zip(o_static, static):
+                if old != new:
+                    reasons.append(f"static argument {self._name_of(k)} changed from {old!r} "
+                                   f"to {new!r}")
+        else:
+            for i, (old, new) in enumerate(zip(o_sig, sig)):
+                if old != new:
+                    reasons.append(f"argument leaf {self._leaf_name(in_tree, i)} changed from "
+                                   f"{_describe(old)} to {_describe(new)}")
+        warnings.warn(
+            f"jit of {self.__name__}: cache miss ({self._cache_size()} compiled version(s) "
+            "exist) because " + "; ".join(reasons or ["of a new argument signature"]),
+            stacklevel=4,
+        )
+
+    def _name_of(self, k: Any) -> str:
+        if isinstance(k, str):
+            return repr(k)
+        names = self._param_names
+        return repr(names[k]) if k < len(names) else f"#{k}"
+
+    def _leaf_name(self, in_tree, i: int) -> str:
+        dummy = tree_unflatten(in_tree, list(range(in_tree.num_leaves)))
+        for path, leaf in tree_flatten_with_path(dummy)[0]:
+            if leaf == i:
+                return _readable_path(path, self._param_names, self.static_argnums)
+        return f"#{i}"
+
+    def __repr__(self) -> str:
+        return f"<jit-compiled {getattr(self.fun, '__qualname__', self.fun)!s}>"
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+
+def _describe(sig: Any) -> str:
+    if sig[0] == "py":
+        return f"a Python {sig[1].__name__} (weakly typed)"
+    shape, dtype = sig[0], sig[1]
+    return f"{core.ShapedArray(shape, dtype).str_short()}"
+
+
+def _readable_path(path: tuple, names: list[str], static: tuple[int, ...]) -> str:
+    # path = (SequenceKey(0 args / 1 kwargs), key, ...)
+    if not path:
+        return "?"
+    first = getattr(path[0], "idx", None)
+    rest = path[1:]
+    if first == 0 and rest:
+        pos = getattr(rest[0], "idx", 0)
+        dyn_positions = [i for i in range(len(names) + 64) if i not in static]
+        arg_index = dyn_positions[pos]
+        head = names[arg_index] if arg_index < len(names) else f"args[{arg_index}]"
+        return head + keystr(rest[1:])
+    if first == 1 and rest:
+        return str(getattr(rest[0], "key", "?")) + keystr(rest[1:])
+    return keystr(path)
+
+
+def _positional_names(fun: Callable[..., Any]) -> list[str]:
+    try:
+        return [p.name for p in inspect.signature(fun).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return []
+
+
+def _hashable(value: Any, what: str) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(
+            f"jit: static {what} must be hashable, got a {type(value).__name__}; pass a tuple "
+            "instead of a list, or make it a regular (traced) argument."
+        ) from None
+    return value
+
+
+def _tracers_in(values: Sequence[Any]) -> bool:
+    return any(isinstance(v, Tracer) for v in values)
+
+
+def _closure_convert(jaxpr: ClosedJaxpr) -> tuple[list[Any], ClosedJaxpr]:
+    """Move traced constants (values closed over from an outer transformation) to inputs."""
+    if not _tracers_in(jaxpr.consts):
+        return [], jaxpr
+    j = jaxpr.jaxpr
+    traced = [(v, c) for v, c in zip(j.constvars, jaxpr.consts) if isinstance(c, Tracer)]
+    kept = [(v, c) for v, c in zip(j.constvars, jaxpr.consts) if not isinstance(c, Tracer)]
+    new = core.Jaxpr([v for v, _ in kept], [v for v, _ in traced] + list(j.invars), j.eqns,
+                     j.outvars)
+    return [c for _, c in traced], ClosedJaxpr(new, [c for _, c in kept])
+
+
+def jit(
+    fun: Callable[..., Any] | None = None,
+    *,
+    static_argnums: int | Sequence[int] = (),
+    static_argnames: str | Sequence[str] = (),
+    cache_size: int = 256,
+) -> Any:
+    """Compile `fun`: trace it once per argument signature, optimise the IR and run it as
+    generated NumPy code.
+
+    **Arguments:**
+
+    - `fun`: the function; its arguments are pytrees of arrays (or static values).
+    - `static_argnums`, `static_argnames`: arguments used as Python values (hashable); each
+      new value traces again.
+    - `cache_size`: how many compiled signatures to keep (least recently traced dropped).
+
+    **Returns:** a `JitFunction`; ``.lower(*args)`` shows the optimised IR (``.as_text()``)
+    and the generated code (``.as_python()``).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        f = funcdiff.jit(lambda x: jnp.sin(x) * x + 1.0)
+        assert np.isclose(f(0.5), np.sin(0.5) * 0.5 + 1.0)
+        print(f.lower(0.5).as_python())
+        ```
+    """
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums,
+                                 static_argnames=static_argnames, cache_size=cache_size)
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    params = _positional_names(fun)
+    nums = tuple(sorted({n % max(len(params), 1) if n < 0 else n for n in nums} |
+                        {params.index(n) for n in names if n in params}))
+    return JitFunction(fun, nums, names, cache_size)

@@ -1,0 +1,321 @@
+"""Optimisation passes on closed jaxprs, run by `jit` before lowering.
+
+Each pass is a small function ``ClosedJaxpr -> ClosedJaxpr`` that keeps the program's meaning:
+inlining of nested jit calls, constant folding, algebraic simplification (the identities that
+derivative code is full of), common-subexpression elimination and dead-code elimination.
+`optimize` runs them in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core
+from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
+from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.lax import shape as lax_shape
+
+Atom = core.Atom
+
+
+def _is_call(eqn: JaxprEqn) -> bool:
+    return eqn.primitive.name == "jit" and "jaxpr" in eqn.params
+
+
+# ---- inlining -------------------------------------------------------------------------------
+
+
+def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Replace nested `jit` equations by the equations of their jaxprs."""
+    jaxpr = closed.jaxpr
+    if not any(_is_call(e) for e in jaxpr.eqns):
+        return closed
+    constvars, consts = list(jaxpr.constvars), list(closed.consts)
+    eqns: list[JaxprEqn] = []
+    env: dict[Var, Atom] = {}
+
+    def read(a: Atom) -> Atom:
+        return env.get(a, a) if type(a) is Var else a
+
+    stack = [(e, None) for e in reversed(jaxpr.eqns)]
+    while stack:
+        eqn, sub = stack.pop()
+        if sub is not None:  # a marker: bind the inlined call's outputs
+            outvars, inner_outs, inner_env = sub
+            for v, a in zip(outvars, inner_outs):
+                env[v] = inner_env.get(a, a) if type(a) is Var else a
+            continue
+        invars = [read(a) for a in eqn.invars]
+        if _is_call(eqn):
+            inner: ClosedJaxpr = eqn.params["jaxpr"]
+            ij = inner.jaxpr
+            for v, c in zip(ij.constvars, inner.consts):
+                fresh = Var(v.aval)
+                constvars.append(fresh)
+                consts.append(c)
+                env[v] = fresh
+            for v, a in zip(ij.invars, invars):
+                env[v] = a
+            stack.append((eqn, (eqn.outvars, ij.outvars, env)))
+            stack.extend((e, None) for e in reversed(ij.eqns))
+            continue
+        eqns.append(eqn.replace(invars=invars))
+    outvars = [read(a) for a in jaxpr.outvars]
+    return ClosedJaxpr(Jaxpr(constvars, list(jaxpr.invars), eqns, outvars), consts)
+
+
+# ---- constant folding -----------------------------------------------------------------------
+
+_FOLD_MAX_ELEMENTS = 1 << 16
+
+
+def fold_constants(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Evaluate equations whose inputs are all constants, when the result is not much larger
+    than its inputs (folding a broadcast into a huge constant would only cost memory)."""
+    jaxpr = closed.jaxpr
+    known: dict[Var, Any] = {
+        v: c for v, c in zip(jaxpr.constvars, closed.consts) if not isinstance(c, core.Tracer)
+    }
+    constvars, consts = list(jaxpr.constvars), list(closed.consts)
+    env: dict[Var, Atom] = {}
+    eqns = []
+    for eqn in jaxpr.eqns:
+        invars = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
+        foldable = (
+            eqn.primitive not in pe.effectful
+            and not _is_call(eqn)
+            and all(type(a) is Literal or a in known for a in invars)
+        )
+        if foldable:
+            in_size = max([np.size(_value(a, known)) for a in invars] or [1])
+            out_size = sum(v.aval.size for v in eqn.outvars)
+            if out_size <= max(in_size, _FOLD_MAX_ELEMENTS // 64) and out_size <= \
+                    _FOLD_MAX_ELEMENTS:
+                vals = [_value(a, known) for a in invars]
+                out = eqn.primitive.impl(*vals, **eqn.params)  # type: ignore[misc]
+                outs = out if eqn.primitive.multiple_results else [out]
+                for v, val in zip(eqn.outvars, outs):
+                    if np.ndim(val) == 0 and v.aval.weak_type is False:
+                        env[v] = Literal(np.asarray(val, v.aval.dtype)[()], v.aval)
+                    else:
+                        fresh = Var(v.aval)
+                        constvars.append(fresh)
+                        consts.append(np.asarray(val, v.aval.dtype))
+                        known[fresh] = consts[-1]
+                        env[v] = fresh
+                continue
+        eqns.append(eqn.replace(invars=invars))
+    outvars = [env.get(a, a) if type(a) is Var else a for a in jaxpr.outvars]
+    return pe.dce_jaxpr(ClosedJaxpr(Jaxpr(constvars, list(jaxpr.invars), eqns, outvars), consts))
+
+
+def _value(a: Atom, known: dict[Var, Any]) -> Any:
+    return a.val if type(a) is Literal else known[a]
+
+
+# ---- algebraic simplification ---------------------------------------------------------------
+
+
+def _literal_value(a: Atom) -> Any:
+    if type(a) is Literal:
+        return a.val
+    return None
+
+
+def _is_scalar_const(a: Atom, value: float) -> bool:
+    v = _literal_value(a)
+    if v is None:
+        return False
+    try:
+        return bool(np.all(np.asarray(v) == value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _same_type(a: Atom, out: Var) -> bool:
+    return a.aval.shape == out.aval.shape and a.aval.dtype == out.aval.dtype
+
+
+Simplifier = Callable[[JaxprEqn, list[Atom], dict[Var, JaxprEqn]], "Atom | JaxprEqn | None"]
+
+
+def _simplify_eqn(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
+                  uses: dict[Var, int]) -> Atom | JaxprEqn | None:
+    """An atom that replaces the equation's single output, a cheaper equation, or None."""
+    name = eqn.primitive.name
+    out = eqn.outvars[0] if len(eqn.outvars) == 1 else None
+    if out is None:
+        return None
+    if name in ("add", "sub", "add_any"):
+        x, y = ins
+        if _is_scalar_const(y, 0) and _same_type(x, out):
+            return x
+        if name != "sub" and _is_scalar_const(x, 0) and _same_type(y, out):
+            return y
+    elif name == "mul":
+        x, y = ins
+        if _is_scalar_const(y, 1) and _same_type(x, out):
+            return x
+        if _is_scalar_const(x, 1) and _same_type(y, out):
+            return y
+        if (_is_scalar_const(x, 0) or _is_scalar_const(y, 0)) and out.aval.size and \
+                out.aval.dtype.kind in "fc":
+            return _zeros_literal_or_none(out)
+    elif name == "div":
+        x, y = ins
+        if _is_scalar_const(y, 1) and _same_type(x, out):
+            return x
+    elif name == "neg":
+        (x,) = ins
+        prev = producers.get(x) if type(x) is Var else None
+        if prev is not None and prev.primitive.name == "neg":
+            return prev.invars[0]
+    elif name in ("reshape", "squeeze", "expand_dims", "convert_element_type",
+                  "broadcast_in_dim"):
+        (x, *_) = ins
+        if _same_type(x, out) and (name != "broadcast_in_dim" or eqn.params[
+                "broadcast_dimensions"] == tuple(range(out.aval.ndim))):
+            return x
+    elif name == "integer_pow" and eqn.params["y"] == 1:
+        return ins[0]
+    elif name == "transpose":
+        (x,) = ins
+        perm = eqn.params["permutation"]
+        if perm == tuple(range(len(perm))):
+            return x
+        prev = producers.get(x) if type(x) is Var else None
+        if prev is not None and prev.primitive.name == "dot_general" and uses.get(x) == 1:
+            swapped = _swap_dot_general(prev, perm, out)
+            if swapped is not None:
+                return swapped
+        if prev is not None and prev.primitive.name == "transpose":
+            inner = prev.params["permutation"]
+            composed = tuple(inner[p] for p in perm)
+            if composed == tuple(range(len(composed))):
+                return prev.invars[0]
+            return eqn.replace(invars=[prev.invars[0]], params={"permutation": composed})
+    elif name == "reduce_sum":
+        (x,) = ins
+        axes = eqn.params["axes"]
+        if not axes:
+            return x
+        if all(x.aval.shape[a] == 1 for a in axes):
+            return eqn.replace(primitive=lax_shape.reshape_p, invars=[x],
+                               params={"new_sizes": out.aval.shape})
+    return None
+
+
+def _swap_dot_general(dot: JaxprEqn, perm: tuple[int, ...], out: Var) -> JaxprEqn | None:
+    """``transpose(dot_general(x, y))`` that only swaps the free dimensions of x and y is
+    ``dot_general(y, x)``: one contraction, no transposed copy."""
+    (xc, yc), (xb, yb) = dot.params["dimension_numbers"]
+    if xb:
+        return None
+    x, y = dot.invars
+    fx, fy = x.aval.ndim - len(xc), y.aval.ndim - len(yc)
+    if perm != tuple(range(fx, fx + fy)) + tuple(range(fx)):
+        return None
+    return dot.replace(invars=[y, x], outvars=[out],
+                       params={**dot.params, "dimension_numbers": ((yc, xc), ((), ()))})
+
+
+def _use_counts(jaxpr: Jaxpr) -> dict[Var, int]:
+    uses: dict[Var, int] = {}
+    for eqn in jaxpr.eqns:
+        for a in eqn.invars:
+            if type(a) is Var:
+                uses[a] = uses.get(a, 0) + 1
+    for a in jaxpr.outvars:
+        if type(a) is Var:
+            uses[a] = uses.get(a, 0) + 1
+    return uses
+
+
+def _zeros_literal_or_none(out: Var) -> Atom | None:
+    if out.aval.shape == ():
+        return Literal(np.zeros((), out.aval.dtype)[()], out.aval)
+    return None
+
+
+def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Apply algebraic identities: ``x*1``, ``x+0``, ``x*0``, ``--x``, transposes of
+    transposes, no-op broadcasts, reshapes and casts, and sums over size-1 axes."""
+    jaxpr = closed.jaxpr
+    env: dict[Var, Atom] = {}
+    producers: dict[Var, JaxprEqn] = {}
+    uses = _use_counts(jaxpr)
+    eqns: list[JaxprEqn] = []
+    for eqn in jaxpr.eqns:
+        ins = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
+        eqn = eqn.replace(invars=ins)
+        result = _simplify_eqn(eqn, ins, producers, uses)
+        if isinstance(result, JaxprEqn):
+            eqn, result = result, None
+        if result is not None:
+            env[eqn.outvars[0]] = result
+            continue
+        eqns.append(eqn)
+        for v in eqn.outvars:
+            producers[v] = eqn
+    outvars = [env.get(a, a) if type(a) is Var else a for a in jaxpr.outvars]
+    return pe.dce_jaxpr(ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns,
+                                          outvars), closed.consts))
+
+
+# ---- common-subexpression elimination -------------------------------------------------------
+
+
+def _hashable_param(v: Any) -> Any:
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return ("id", id(v))
+
+
+def _atom_key(a: Atom) -> Any:
+    if type(a) is Literal:
+        return ("lit", type(a.val), repr(a.val), a.aval.dtype)
+    return a
+
+
+def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Reuse the result of an identical earlier equation (same primitive, inputs, params)."""
+    jaxpr = closed.jaxpr
+    env: dict[Var, Atom] = {}
+    seen: dict[Any, JaxprEqn] = {}
+    eqns: list[JaxprEqn] = []
+    for eqn in jaxpr.eqns:
+        ins = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
+        eqn = eqn.replace(invars=ins)
+        if eqn.primitive not in pe.effectful:
+            key = (eqn.primitive, tuple(_atom_key(a) for a in ins),
+                   tuple(sorted((k, _hashable_param(v)) for k, v in eqn.params.items())))
+            prev = seen.get(key)
+            if prev is not None:
+                for v, p in zip(eqn.outvars, prev.outvars):
+                    env[v] = p
+                continue
+            seen[key] = eqn
+        eqns.append(eqn)
+    outvars = [env.get(a, a) if type(a) is Var else a for a in jaxpr.outvars]
+    return ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns, outvars),
+                       closed.consts)
+
+
+def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Drop equations whose results are unused."""
+    return pe.dce_jaxpr(closed)
+
+
+def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """All passes, in order: inline, fold, simplify, CSE, simplify again, DCE."""
+    closed = inline_calls(closed)
+    closed = fold_constants(closed)
+    closed = simplify(closed)
+    closed = cse(closed)
+    closed = simplify(closed)
+    return dce(closed)
