@@ -153,7 +153,7 @@ def make_jaxpr(
     """
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def make(*args: Any, **kwargs: Any) -> core.ClosedJaxpr:
         dyn = [a for i, a in enumerate(args) if i not in static]
         leaves, in_tree = tree_flatten((dyn, kwargs))
@@ -453,7 +453,7 @@ def value_and_grad(
         ```
     """
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args), fun)
         _check_grad_input(fun, args, nums, holomorphic, allow_int, "grad")
@@ -544,7 +544,7 @@ def grad(
     """
     vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def grad_f(*args: Any, **kwargs: Any) -> Any:
         if has_aux:
             (_, aux), g = vg(*args, **kwargs)
@@ -629,7 +629,7 @@ def jacfwd(
         ```
     """
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
         in_leaves, in_tree, store, n, out_all, linear = _linearize_for_jacobian(
             fun, argnums, has_aux, holomorphic, "jacfwd", args, kwargs)
@@ -678,7 +678,7 @@ def jacrev(
         ```
     """
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def jacrev_f(*args: Any, **kwargs: Any) -> Any:
         in_leaves, in_tree, store, n, out_all, linear = _linearize_for_jacobian(
             fun, argnums, has_aux, holomorphic, "jacrev", args, kwargs)

@@ -263,7 +263,10 @@ class JitFunction:
         self.trace_count = 0
         self._last_key: Any = None
         self._param_names = _positional_names(fun)
-        functools.update_wrapper(self, fun)
+        # Copy the name and docs only: `update_wrapper` would also copy `fun.__dict__`, which
+        # for another JitFunction (or a function wrapping one) holds its cache and `fun`.
+        functools.update_wrapper(self, fun, updated=())
+        self.fun = fun
 
     def _split_args(self, args: tuple, kwargs: dict) -> tuple[list, dict, tuple]:
         static = []
@@ -295,8 +298,9 @@ class JitFunction:
     def _bad_leaf(self, dyn_args, dyn_kwargs, leaf) -> None:
         for path, x in tree_flatten_with_path((dyn_args, dyn_kwargs))[0]:
             if x is leaf:
+                where = _readable_path(path, self._param_names, self.static_argnums)
                 raise TypeError(
-                    f"jit: argument {keystr(path)} of type {type(leaf).__name__} is not an array; "
+                    f"jit: argument {where} of type {type(leaf).__name__} is not an array; "
                     "pass NumPy arrays or scalars, or mark it with static_argnums/static_argnames."
                 )
         raise TypeError(f"jit: invalid argument of type {type(leaf).__name__}")

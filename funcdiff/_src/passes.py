@@ -179,6 +179,8 @@ def _simplify_eqn(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn]
         if _same_type(x, out) and (name != "broadcast_in_dim" or eqn.params[
                 "broadcast_dimensions"] == tuple(range(out.aval.ndim))):
             return x
+    elif name == "dot_general":
+        return _absorb_transposes(eqn, ins, producers)
     elif name == "integer_pow" and eqn.params["y"] == 1:
         return ins[0]
     elif name == "transpose":
@@ -220,6 +222,33 @@ def _swap_dot_general(dot: JaxprEqn, perm: tuple[int, ...], out: Var) -> JaxprEq
         return None
     return dot.replace(invars=[y, x], outvars=[out],
                        params={**dot.params, "dimension_numbers": ((yc, xc), ((), ()))})
+
+
+def _absorb_transposes(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn]
+                       ) -> JaxprEqn | None:
+    """``dot_general(transpose(x), y)`` contracts the original `x` with renumbered dimensions,
+    when the transpose keeps the order of the free dimensions (so the result is unchanged)."""
+    (xc, yc), (xb, yb) = eqn.params["dimension_numbers"]
+    dims = [[xc, xb], [yc, yb]]
+    new_ins = list(ins)
+    changed = False
+    for k, a in enumerate(ins):
+        prev = producers.get(a) if type(a) is Var else None
+        if prev is None or prev.primitive.name != "transpose":
+            continue
+        perm = prev.params["permutation"]
+        c, b = dims[k]
+        free = [d for d in range(len(perm)) if d not in c and d not in b]
+        if [perm[d] for d in free] != sorted(perm[d] for d in free):
+            continue
+        dims[k] = [tuple(perm[d] for d in c), tuple(perm[d] for d in b)]
+        new_ins[k] = prev.invars[0]
+        changed = True
+    if not changed:
+        return None
+    (xc, xb), (yc, yb) = dims
+    return eqn.replace(invars=new_ins, params={**eqn.params,
+                                               "dimension_numbers": ((xc, yc), (xb, yb))})
 
 
 def _use_counts(jaxpr: Jaxpr) -> dict[Var, int]:

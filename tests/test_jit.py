@@ -1,0 +1,231 @@
+"""jit: caching, composition with every transformation, inspection, errors, threads."""
+
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import funcdiff
+import funcdiff.numpy as jnp
+from funcdiff import grad, jit
+from funcdiff._src import core
+
+
+def mlp_loss(params, x):
+    h = jnp.tanh(x @ params["w1"] + params["b1"])
+    return jnp.mean((h @ params["w2"]) ** 2)
+
+
+def make_params(rng):
+    return {"w1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4),
+            "w2": rng.normal(size=(4, 2))}
+
+
+def assert_trees_close(a, b, **kw):
+    la, ta = funcdiff.tree_util.tree_flatten(a)
+    lb, tb = funcdiff.tree_util.tree_flatten(b)
+    assert ta == tb
+    for x, y in zip(la, lb):
+        np.testing.assert_allclose(x, y, **kw)
+
+
+def test_matches_eager_and_returns_numpy():
+    f = jit(lambda x, y: {"s": jnp.sin(x) * y + 1.0, "t": (x @ x.T,)})
+    x, y = np.arange(6.0).reshape(2, 3), 2.0
+    out = f(x, y)
+    assert isinstance(out["s"], np.ndarray) and isinstance(out["t"][0], np.ndarray)
+    np.testing.assert_allclose(out["s"], np.sin(x) * y + 1.0)
+    np.testing.assert_allclose(out["t"][0], x @ x.T)
+
+
+def test_traces_once_per_signature():
+    f = jit(lambda x: x * 2)
+    for _ in range(3):
+        f(np.ones(3))
+    assert f.trace_count == 1 and f._cache_size() == 1
+    f(np.ones(4))  # new shape
+    f(np.ones(3, np.float32))  # new dtype
+    f(1.0)  # weakly typed Python scalar
+    f(np.float64(1.0))  # strongly typed scalar
+    assert f.trace_count == 5
+    f(np.ones(3) * 7)
+    assert f.trace_count == 5
+
+
+def test_weak_types_survive_jit():
+    f = jit(lambda x, s: x * s)
+    assert f(np.ones(2, np.float32), 2.0).dtype == np.float32
+    assert f(np.ones(2, np.float32), np.float64(2.0)).dtype == np.float64
+
+
+def test_static_arguments():
+    def f(x, n, *, mode="sum"):
+        y = x
+        for _ in range(n):
+            y = y * 2
+        return jnp.sum(y) if mode == "sum" else jnp.max(y)
+
+    g = jit(f, static_argnums=1, static_argnames="mode")
+    assert g(np.ones(3), 2) == 12.0
+    assert g(np.ones(3), 3) == 24.0
+    assert g(np.ones(3), 3, mode="max") == 8.0
+    assert g.trace_count == 3
+    g(np.ones(3), 3, mode="max")
+    assert g.trace_count == 3
+    with pytest.raises(TypeError, match="hashable"):
+        jit(lambda x, s: x, static_argnums=1)(1.0, [1, 2])
+
+
+def test_cache_is_bounded():
+    f = jit(lambda x: x + 1, cache_size=2)
+    for n in range(1, 6):
+        f(np.ones(n))
+    assert f._cache_size() == 2
+
+
+def test_explain_cache_misses():
+    f = jit(lambda params, x: params["w"] * x)
+    f({"w": np.ones(3)}, 1.0)
+    with funcdiff.config.override("explain_cache_misses", True):
+        with pytest.warns(UserWarning, match=r"params\['w'\] changed from f64\[3\] to f64\[4\]"):
+            f({"w": np.ones(4)}, 1.0)
+        with pytest.warns(UserWarning, match=r"x changed from a Python float"):
+            f({"w": np.ones(4)}, np.float64(1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f({"w": np.ones(5)}, 1.0)  # off by default
+
+
+@pytest.mark.parametrize("order", ["jit_of_grad", "grad_of_jit", "both"])
+def test_composes_with_grad(order):
+    rng = np.random.default_rng(0)
+    params, x = make_params(rng), rng.normal(size=(5, 3))
+    expected = grad(mlp_loss)(params, x)
+    fn = {"jit_of_grad": jit(grad(mlp_loss)), "grad_of_jit": grad(jit(mlp_loss)),
+          "both": jit(grad(jit(mlp_loss)))}[order]
+    assert_trees_close(fn(params, x), expected, rtol=1e-12)
+
+
+def test_composes_with_forward_mode_and_higher_order():
+    f = lambda x: jnp.sum(jnp.sin(x) ** 3)
+    x, t = np.array([0.1, 0.7, -0.3]), np.array([1.0, 0.5, 2.0])
+    np.testing.assert_allclose(funcdiff.jvp(jit(f), (x,), (t,))[1], funcdiff.jvp(f, (x,), (t,))[1])
+    np.testing.assert_allclose(funcdiff.hessian(jit(f))(x), funcdiff.hessian(f)(x), rtol=1e-12)
+    np.testing.assert_allclose(jit(funcdiff.hessian(f))(x), funcdiff.hessian(f)(x), rtol=1e-12)
+    assert np.isclose(grad(grad(jit(jnp.sin)))(1.0), -np.sin(1.0))
+    assert jit(jit(lambda x: x * 2))(3.0) == 6.0
+    np.testing.assert_allclose(funcdiff.jacrev(jit(jnp.tanh))(x), np.diag(1 - np.tanh(x) ** 2))
+
+
+def test_grad_of_jit_stays_one_unit():
+    jaxpr = funcdiff.make_jaxpr(grad(jit(mlp_loss)))(make_params(np.random.default_rng(0)),
+                                                      np.ones((2, 3)))
+    names = [e.primitive.name for e in jaxpr.eqns]
+    assert names == ["jit", "jit"]  # the forward pass with residuals, and its transpose
+    core.typecheck_jaxpr(jaxpr.jaxpr)
+
+
+def test_closure_over_outer_tracer():
+    def f(x):
+        g = jit(lambda y: y * x)  # closes over the outer traced x
+        return g(2.0)
+
+    assert grad(f)(3.0) == 2.0
+    assert funcdiff.jvp(f, (3.0,), (1.0,))[1] == 2.0
+
+
+def test_lower_shows_ir_and_python():
+    lowered = jit(lambda x: jnp.sin(x) * x + 1.0).lower(0.5)
+    assert "sin" in lowered.as_text()
+    source = lowered.as_python()
+    assert source.splitlines()[0] == "def jitted(a):"
+    assert "xp.sin(a)" in source and "test_jit.py" in source
+
+
+def test_grad_lowers_to_matmuls_without_transposed_copies():
+    rng = np.random.default_rng(0)
+    lowered = jit(grad(mlp_loss)).lower(make_params(rng), np.ones((5, 3)))
+    names = [e.primitive.name for e in lowered.optimized.eqns]
+    assert "transpose" not in names and names.count("dot_general") == 5
+    assert ".T @" in lowered.as_python()
+
+
+def test_python_if_on_traced_value_inside_jit():
+    def f(x):
+        if x > 0:
+            return x
+        return -x
+
+    with pytest.raises(funcdiff.ConcretizationTypeError, match=r"test_jit.py:\d+ \(f\)"):
+        jit(f)(1.0)
+    assert jit(f, static_argnums=0)(-2.0) == 2.0
+
+
+def test_user_strings_never_enter_generated_code():
+    evil = "x'); import os; os.system('echo hacked'); ('"
+    f = jit(lambda d: d[evil] * 2)
+    lowered = f.lower({evil: np.ones(2)})
+    assert "os" not in lowered.program.source and "hacked" not in lowered.program.source
+    np.testing.assert_allclose(f({evil: np.ones(2)}), 2 * np.ones(2))
+
+
+def test_errors_in_compiled_code_name_the_line():
+    f = jit(lambda x, i: jnp.take(x, i))
+    with pytest.raises(IndexError) as info:
+        f(np.ones(3), np.array([5]))
+    notes = "".join(getattr(info.value, "__notes__", []))
+    assert "gather" in notes and "test_jit.py" in notes
+
+
+def test_thread_safety():
+    f = jit(lambda x: jnp.sum(jnp.tanh(x) ** 2))
+    g = jit(grad(lambda x: jnp.sum(jnp.sin(x))))
+    errors = []
+
+    def work(seed):
+        try:
+            rng = np.random.default_rng(seed)
+            for n in range(1, 20):
+                x = rng.normal(size=n)
+                assert np.isclose(f(x), np.sum(np.tanh(x) ** 2))
+                np.testing.assert_allclose(g(x), np.cos(x))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert f._cache_size() == 19
+
+
+class Model:
+    @jit
+    def apply(self, x):
+        return x * 2
+
+
+def test_non_array_arguments_are_rejected_with_their_path():
+    with pytest.raises(TypeError, match=r"argument d\['a'\] of type str"):
+        jit(lambda d: d)({"a": "text"})
+    with pytest.raises(TypeError, match=r"argument self of type Model.*static_argnums"):
+        Model().apply(2.0)
+
+
+def test_decorator_form_and_methods():
+    @funcdiff.jit
+    def f(x):
+        return x + 1
+
+    class Model:
+        @jit(static_argnums=0)
+        def apply(self, x):
+            return x * 2
+
+    assert f(1.0) == 2.0
+    assert Model().apply(2.0) == 4.0
+    g = jit(static_argnames=("n",))(lambda x, n: x * n)
+    assert g(2.0, n=3) == 6.0
