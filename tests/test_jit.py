@@ -229,3 +229,32 @@ def test_decorator_form_and_methods():
     assert Model().apply(2.0) == 4.0
     g = jit(static_argnames=("n",))(lambda x, n: x * n)
     assert g(2.0, n=3) == 6.0
+
+
+def test_buffer_reuse_is_safe_and_lowers_peak_memory():
+    def f(x, w):
+        y = jnp.sin(x)  # an intermediate...
+        z = y.reshape(-1)  # ...with a view that outlives it
+        u = jnp.cos(y)  # y's last direct use: its buffer must not be reused (z sees it)
+        v = jnp.exp(u) * 2.0 + w  # a chain that can reuse buffers
+        return z, jnp.tanh(v) - 1.0
+
+    x, w = np.linspace(0.0, 1.0, 12).reshape(3, 4), np.full((3, 4), 0.5)
+    x_copy, w_copy = x.copy(), w.copy()
+    lowered = jit(f).lower(x, w)
+    z, out = jit(f)(x, w)
+    np.testing.assert_allclose(z, np.sin(x).reshape(-1))
+    np.testing.assert_allclose(out, np.tanh(np.exp(np.cos(np.sin(x))) * 2.0 + w) - 1.0)
+    np.testing.assert_array_equal(x, x_copy)  # the caller's arrays are never written
+    np.testing.assert_array_equal(w, w_copy)
+    source = lowered.program.source
+    assert "out=" in source and "out=b" not in source and "out=c" not in source
+    assert lowered.program.peak_bytes < lowered.program.peak_bytes_without_reuse
+
+
+def test_constants_are_never_written():
+    const = np.ones(4)
+    f = jit(lambda x: jnp.exp(x + const) * 3.0)
+    for _ in range(3):
+        np.testing.assert_allclose(f(np.zeros(4)), np.exp(np.ones(4)) * 3.0)
+    np.testing.assert_array_equal(const, np.ones(4))

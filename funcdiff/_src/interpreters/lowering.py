@@ -101,7 +101,8 @@ class _Names:
 class CompiledProgram:
     """A jaxpr compiled to a Python function over arrays."""
 
-    __slots__ = ("fn", "source", "filename", "line_info", "jaxpr", "num_consts")
+    __slots__ = ("fn", "source", "filename", "line_info", "jaxpr", "peak_bytes",
+                 "peak_bytes_without_reuse")
 
     def __init__(self, fn, source, filename, line_info, jaxpr):
         self.fn = fn
@@ -156,8 +157,14 @@ def _default_lower(ctx: LoweringContext, *args: str, **params: Any) -> str:
     return f"{fn}({', '.join(args)}{kw})" if args else f"{fn}({kw[2:]})"
 
 
-def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np) -> CompiledProgram:
-    """Generate, compile and return the Python function computing `closed`."""
+def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
+                ) -> CompiledProgram:
+    """Generate, compile and return the Python function computing `closed`.
+
+    With `reuse_buffers`, an elementwise operation writes its result into the buffer of an
+    input that dies there (``out=``), when shapes and dtypes match and nothing else (a view,
+    an output, the caller's arrays or a constant) can see that buffer.
+    """
     global _counter
     jaxpr: Jaxpr = closed.jaxpr
     ctx = LoweringContext(xp)
@@ -171,10 +178,16 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np) -> CompiledProgram:
     params = ", ".join(names(v) for v in jaxpr.invars)
     lines = [f"def jitted({params}):"]
     line_info: dict[int, tuple[str, str]] = {}
-    for eqn in jaxpr.eqns:
+    plan = plan_buffers(jaxpr, reuse=reuse_buffers)
+    for i, eqn in enumerate(jaxpr.eqns):
         ctx.eqn = eqn
-        rule = lower_rules.get(eqn.primitive, _default_lower)
-        expr = rule(ctx, *[atom(a) for a in eqn.invars], **eqn.params)
+        reused = plan.reuse.get(i)
+        if reused is not None:
+            args = ", ".join(atom(a) for a in eqn.invars)
+            expr = f"xp.{ufunc_prims[eqn.primitive]}({args}, out={names(reused)})"
+        else:
+            rule = lower_rules.get(eqn.primitive, _default_lower)
+            expr = rule(ctx, *[atom(a) for a in eqn.invars], **eqn.params)
         outs = ", ".join(names(v) for v in eqn.outvars)
         if eqn.primitive.multiple_results and len(eqn.outvars) == 1:
             outs += ","
@@ -192,10 +205,101 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np) -> CompiledProgram:
     code = compile(source, filename, "exec")
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(code, ctx.namespace)  # noqa: S102 - the source is generated here, see module doc
-    return CompiledProgram(ctx.namespace["jitted"], source, filename, line_info, closed)
+    program = CompiledProgram(ctx.namespace["jitted"], source, filename, line_info, closed)
+    program.peak_bytes = plan.peak_bytes
+    program.peak_bytes_without_reuse = plan.peak_bytes_without_reuse
+    return program
+
+
+# ---- buffer planning ------------------------------------------------------------------------
+
+# Primitives computed by a NumPy ufunc (name of the ufunc): their result can be written into a
+# dead input's buffer with ``out=``. Filled by `define_primitive`.
+ufunc_prims: dict[core.Primitive, str] = {}
+# Primitives whose result is always a fresh array, never a view of an input.
+allocating: set[core.Primitive] = set()
+
+
+class BufferPlan:
+    __slots__ = ("reuse", "peak_bytes", "peak_bytes_without_reuse")
+
+    def __init__(self, reuse: dict[int, Var], peak: int, peak_without: int):
+        self.reuse = reuse
+        self.peak_bytes = peak
+        self.peak_bytes_without_reuse = peak_without
+
+
+def _nbytes(v: Var) -> int:
+    return v.aval.size * v.aval.dtype.itemsize
+
+
+def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
+    """Decide which elementwise equations write into a dying input (``out=``) and count the
+    peak bytes of the arrays the program allocates (inputs and constants excluded)."""
+    n = len(jaxpr.eqns)
+    last_use: dict[Var, int] = {}
+    for i, eqn in enumerate(jaxpr.eqns):
+        for a in eqn.invars:
+            if type(a) is Var:
+                last_use[a] = i
+    for a in jaxpr.outvars:
+        if type(a) is Var:
+            last_use[a] = n
+    external = set(jaxpr.invars) | set(jaxpr.constvars)
+    # Which owned buffers (roots) each variable may be a view of.
+    aliases: dict[Var, frozenset[Var]] = {v: frozenset() for v in external}
+    owned: set[Var] = set()
+    for eqn in jaxpr.eqns:
+        fresh = eqn.primitive in allocating or eqn.primitive in ufunc_prims
+        for v in eqn.outvars:
+            if fresh and v.aval.shape != ():
+                owned.add(v)
+                aliases[v] = frozenset((v,))
+            else:
+                aliases[v] = frozenset().union(*(aliases.get(a, frozenset())
+                                                  for a in eqn.invars if type(a) is Var))
+    end: dict[Var, int] = {}
+    for v, roots in aliases.items():
+        for r in roots:
+            end[r] = max(end.get(r, -1), last_use.get(v, -1))
+    chosen: dict[int, Var] = {}
+    if reuse:
+        for i, eqn in enumerate(jaxpr.eqns):
+            if eqn.primitive not in ufunc_prims or len(eqn.outvars) != 1:
+                continue
+            out = eqn.outvars[0]
+            if out.aval.shape == () or out not in owned:
+                continue
+            for a in eqn.invars:
+                if (type(a) is Var and a in owned and aliases[a] == frozenset((a,))
+                        and end.get(a) == i and a.aval.shape == out.aval.shape
+                        and a.aval.dtype == out.aval.dtype):
+                    chosen[i] = a
+                    break
+    return BufferPlan(chosen, _peak(jaxpr, owned, end, chosen), _peak(jaxpr, owned, end, {}))
+
+
+def _peak(jaxpr: Jaxpr, owned: set[Var], end: dict[Var, int], reuse: dict[int, Var]) -> int:
+    live = peak = 0
+    dying: dict[int, list[Var]] = {}
+    for i, eqn in enumerate(jaxpr.eqns):
+        for v in eqn.outvars:
+            if v in owned and i not in reuse:
+                live += _nbytes(v)
+                dying.setdefault(end.get(v, i), []).append(v)
+            elif v in owned:  # takes over the reused input's buffer
+                dying.setdefault(end.get(v, i), []).append(v)
+                live += _nbytes(v) - _nbytes(reuse[i])
+        peak = max(peak, live)
+        for v in dying.pop(i, []):
+            live -= _nbytes(v)
+    return peak
 
 
 # ---- helpers for rules ----------------------------------------------------------------------
+
+
+_OPERATOR_UFUNCS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 
 
 def binary_operator(op: str) -> Callable[..., str]:
@@ -224,9 +328,16 @@ def xp_function(name: str) -> Callable[..., str]:
     return rule
 
 
-def register(p: core.Primitive, rule: Callable[..., str] | None) -> None:
+def register(p: core.Primitive, rule: Callable[..., str] | None, ufunc: str | None = None,
+             allocates: bool = False) -> None:
+    """Register `p`'s lowering rule; `ufunc` names the NumPy ufunc computing it (enabling
+    ``out=`` buffer reuse), `allocates` says its result is never a view of an input."""
     if rule is not None:
         lower_rules[p] = rule
+    if ufunc is not None:
+        ufunc_prims[p] = ufunc
+    if allocates:
+        allocating.add(p)
 
 
 def inputs(args: Sequence[str]) -> str:

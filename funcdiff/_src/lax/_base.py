@@ -32,6 +32,7 @@ def define_primitive(
     linear: bool = False,
     transpose: Rule | None = None,
     lower: Rule | None = None,
+    allocates: bool = False,
     nondifferentiable: bool = False,
     multiple_results: bool = False,
 ) -> core.Primitive:
@@ -54,6 +55,8 @@ def define_primitive(
     - `lower(ctx, *operand_names, **params) -> str`: the Python expression `jit` generates
       for it (see `funcdiff._src.interpreters.lowering`). NumPy ufuncs get
       ``xp.<ufunc name>(...)`` by default; other primitives call `impl`.
+    - `allocates`: the result is always a new array, never a view of an operand (lets `jit`
+      plan buffer reuse around it); NumPy ufuncs are known to allocate.
     - `nondifferentiable`: the output has no derivative (comparisons, argmax...): its tangent is
       zero and reverse mode treats it as a constant.
     """
@@ -70,9 +73,10 @@ def define_primitive(
         ad.jvp_rules[p] = jvp
     if transpose is not None:
         ad.transpose_rules[p] = transpose
-    if lower is None and isinstance(impl, np.ufunc):
-        lower = lowering.xp_function(impl.__name__)
-    lowering.register(p, lower)
+    ufunc = impl.__name__ if isinstance(impl, np.ufunc) and impl.nout == 1 else None
+    if lower is None and ufunc is not None:
+        lower = lowering.xp_function(ufunc)
+    lowering.register(p, lower, ufunc=ufunc, allocates=allocates)
     return p
 
 

@@ -258,7 +258,8 @@ def _integer_pow_lower(ctx, x, *, y):
 
 
 integer_pow_p = define_primitive(
-    "integer_pow", impl=_integer_pow_impl, abstract_eval=lambda x, *, y: _unary_aval(_NUMERIC)(x),
+    "integer_pow", allocates=True,
+    impl=_integer_pow_impl, abstract_eval=lambda x, *, y: _unary_aval(_NUMERIC)(x),
     jvp_partials=[_integer_pow_jvp_partial], lower=_integer_pow_lower,
 )
 
@@ -404,7 +405,7 @@ def _rsqrt_impl(x):
 
 
 rsqrt_p = define_primitive(
-    "rsqrt", impl=_rsqrt_impl, abstract_eval=_unary_aval(_INEXACT),
+    "rsqrt", allocates=True, impl=_rsqrt_impl, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(-0.5, div(ans, x)))],
 )
 cbrt_p = define_primitive(
@@ -419,7 +420,7 @@ def _logistic_impl(x):
 
 
 logistic_p = define_primitive(
-    "logistic", impl=_logistic_impl, abstract_eval=_unary_aval(_INEXACT),
+    "logistic", allocates=True, impl=_logistic_impl, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(ans, sub(1, ans)))],
 )
 
@@ -589,7 +590,8 @@ _math_erfc = np.frompyfunc(math.erfc, 1, 1)
 def _special_impl(fn):
     def impl(x):
         arr = np.asarray(x)
-        out = fn(arr).astype(arr.dtype)
+        # (on a 0-d array, a `frompyfunc` ufunc returns a Python float, not an array)
+        out = np.asarray(fn(arr)).astype(arr.dtype)
         return out if isinstance(x, np.ndarray) else out[()]
 
     return impl
@@ -598,11 +600,11 @@ def _special_impl(fn):
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 erf_p = define_primitive(
-    "erf", impl=_special_impl(_math_erf), abstract_eval=_unary_aval(_FLOAT),
+    "erf", allocates=True, impl=_special_impl(_math_erf), abstract_eval=_unary_aval(_FLOAT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))],
 )
 erfc_p = define_primitive(
-    "erfc", impl=_special_impl(_math_erfc), abstract_eval=_unary_aval(_FLOAT),
+    "erfc", allocates=True, impl=_special_impl(_math_erfc), abstract_eval=_unary_aval(_FLOAT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(-_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))],
 )
 
@@ -630,6 +632,8 @@ def _real_transpose(ct, x):
 
 
 def _imag_transpose(ct, x):
+    if not dtypes.is_complex(x.aval.dtype):
+        return [Zero(x.aval)]  # the imaginary part of a real array is the constant 0
     return [mul(neg(ct), np.full((), 1j, x.aval.dtype))]
 
 
@@ -652,7 +656,8 @@ conj_p = define_primitive(
 
 
 def _complex_impl(x, y):
-    return np.add(x, np.multiply(y, 1j))
+    # `1j * y` keeps a Python float weak (a Python complex), so float32 gives complex64.
+    return np.add(x, 1j * y)
 
 
 def _complex_aval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
@@ -668,7 +673,7 @@ def _complex_transpose(ct, x, y):
 
 
 complex_p = define_primitive(
-    "complex", impl=_complex_impl, abstract_eval=_complex_aval, linear=True,
+    "complex", allocates=True, impl=_complex_impl, abstract_eval=_complex_aval, linear=True,
     transpose=_complex_transpose,
 )
 
@@ -841,7 +846,8 @@ def _select_n_lower(ctx, which, *cases):
 
 
 select_n_p = define_primitive(
-    "select_n", impl=_select_n_impl, abstract_eval=_select_n_aval, jvp=_select_n_jvp,
+    "select_n", allocates=True,
+    impl=_select_n_impl, abstract_eval=_select_n_aval, jvp=_select_n_jvp,
     transpose=_select_n_transpose, lower=_select_n_lower,
 )
 
@@ -879,7 +885,8 @@ def _clamp_impl(lo, x, hi):
 
 
 clamp_p = define_primitive(
-    "clamp", impl=_clamp_impl, abstract_eval=_clamp_aval, jvp_partials=_clamp_partials()
+    "clamp", allocates=True,
+    impl=_clamp_impl, abstract_eval=_clamp_aval, jvp_partials=_clamp_partials()
 )
 
 

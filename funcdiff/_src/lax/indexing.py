@@ -83,7 +83,7 @@ def _gather_transpose(ct, x, *indices, dims):
 
 
 gather_p = define_primitive(
-    "gather", impl=_gather_impl, abstract_eval=_gather_aval, jvp=_gather_jvp,
+    "gather", allocates=True, impl=_gather_impl, abstract_eval=_gather_aval, jvp=_gather_jvp,
     transpose=_gather_transpose,
 )
 
@@ -130,7 +130,7 @@ def _scatter_add_transpose(ct, x, updates, *indices, dims):
 
 
 scatter_add_p = define_primitive(
-    "scatter_add", impl=_scatter_add_impl, abstract_eval=_scatter_aval,
+    "scatter_add", allocates=True, impl=_scatter_add_impl, abstract_eval=_scatter_aval,
     transpose=_scatter_add_transpose,
 )
 ad.jvp_rules[scatter_add_p] = _scatter_linear_jvp(scatter_add_p)
@@ -148,18 +148,24 @@ def _scatter_impl(x, updates, *indices, dims):
 
 
 def _scatter_transpose(ct, x, updates, *indices, dims):
-    # Exact when indices are unique; with repeats, the last write wins (as in NumPy and JAX).
     out: list[Any] = [None, None] + [None] * len(indices)
+    upd_aval = updates.aval if is_undefined_primal(updates) else core.get_aval(updates)
     if is_undefined_primal(x):
-        upd_aval = updates.aval if is_undefined_primal(updates) else core.get_aval(updates)
         out[0] = scatter(ct, np.zeros(upd_aval.shape, upd_aval.dtype), indices, dims)
     if is_undefined_primal(updates):
-        out[1] = gather(ct, indices, dims)
+        # With repeated indices only the last write to a place lands (as in NumPy and JAX), and
+        # only it gets the place's cotangent: scatter each update's id, read back the winners.
+        ids = np.arange(upd_aval.size).reshape(upd_aval.shape)
+        written = scatter(np.full(core.get_aval(ct).shape, -1), ids, indices, dims)
+        landed = ew.eq(gather(written, indices, dims), ids)
+        picked = gather(ct, indices, dims)
+        out[1] = ew.select_n(landed, ew.zeros_like(picked), picked)
     return out
 
 
 scatter_p = define_primitive(
-    "scatter", impl=_scatter_impl, abstract_eval=_scatter_aval, transpose=_scatter_transpose
+    "scatter", allocates=True,
+    impl=_scatter_impl, abstract_eval=_scatter_aval, transpose=_scatter_transpose
 )
 ad.jvp_rules[scatter_p] = _scatter_linear_jvp(scatter_p)
 
@@ -190,8 +196,17 @@ def _scatter_mul_jvp(primals, tangents, *, dims):
     return ans, out
 
 
+def _scatter_mul_transpose(ct, x, updates, *indices, dims):
+    # Linear in `x` only: each place is multiplied by a constant, so the transpose is the same.
+    if is_undefined_primal(updates):
+        raise NotImplementedError("scatter_mul is not linear in its updates")
+    return [scatter_mul(ct, updates, indices, dims), None] + [None] * len(indices)
+
+
 scatter_mul_p = define_primitive(
-    "scatter_mul", impl=_scatter_mul_impl, abstract_eval=_scatter_aval, jvp=_scatter_mul_jvp
+    "scatter_mul", allocates=True,
+    impl=_scatter_mul_impl, abstract_eval=_scatter_aval, jvp=_scatter_mul_jvp,
+    transpose=_scatter_mul_transpose,
 )
 
 
@@ -296,7 +311,7 @@ def _dus_transpose(ct, x, update, *starts):
 
 
 dynamic_update_slice_p = define_primitive(
-    "dynamic_update_slice", impl=_dus_impl, abstract_eval=_dus_aval, jvp=_dus_jvp,
+    "dynamic_update_slice", allocates=True, impl=_dus_impl, abstract_eval=_dus_aval, jvp=_dus_jvp,
     transpose=_dus_transpose,
 )
 

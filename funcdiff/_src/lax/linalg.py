@@ -35,12 +35,11 @@ def _dot_general_impl(x, y, *, dimension_numbers):
     k = int(np.prod([x.shape[d] for d in xc], dtype=np.int64))
     m_shape = [x.shape[d] for d in xf]
     n_shape = [y.shape[d] for d in yf]
-    xt = x.transpose(list(xb) + xf + list(xc)).reshape(nb, -1 if m_shape else 1, k)
-    yt = y.transpose(list(yb) + list(yc) + yf).reshape(nb, k, -1 if n_shape else 1)
-    if 0 in m_shape:
-        xt = xt.reshape(nb, 0, k)
-    if 0 in n_shape:
-        yt = yt.reshape(nb, k, 0)
+    # Explicit sizes: a -1 cannot be inferred when a batch dimension has size 0.
+    m = int(np.prod(m_shape, dtype=np.int64))
+    n = int(np.prod(n_shape, dtype=np.int64))
+    xt = x.transpose(list(xb) + xf + list(xc)).reshape(nb, m, k)
+    yt = y.transpose(list(yb) + list(yc) + yf).reshape(nb, k, n)
     return np.matmul(xt, yt).reshape(batch_shape + m_shape + n_shape)
 
 
@@ -146,7 +145,7 @@ def _general_dot_lower(ctx, x, y, dimension_numbers):
 
 
 dot_general_p = define_primitive(
-    "dot_general", impl=_dot_general_impl, abstract_eval=_dot_general_aval,
+    "dot_general", allocates=True, impl=_dot_general_impl, abstract_eval=_dot_general_aval,
     lower=_dot_general_lower,
     jvp_partials=[
         lambda g, ans, x, y, *, dimension_numbers: dot_general(g, y, dimension_numbers),

@@ -45,7 +45,7 @@ def _expand_back(y: Array, shape: tuple[int, ...], axes: tuple[int, ...]) -> Arr
 
 
 def _reduce_sum_impl(x, *, axes):
-    return np.sum(x, axis=axes, dtype=np.asarray(x).dtype if np.ndim(x) else None)
+    return np.sum(x, axis=axes, dtype=np.asarray(x).dtype)
 
 
 def _reduce_sum_transpose(ct, x, *, axes):
@@ -60,7 +60,8 @@ def _reduce_sum_lower(ctx, x, *, axes):
 
 
 reduce_sum_p = define_primitive(
-    "reduce_sum", impl=_reduce_sum_impl, abstract_eval=_reduce_aval("iufc"), linear=True,
+    "reduce_sum", allocates=True,
+    impl=_reduce_sum_impl, abstract_eval=_reduce_aval("iufc"), linear=True,
     transpose=_reduce_sum_transpose, lower=_reduce_sum_lower,
 )
 
@@ -97,11 +98,11 @@ def _reduce_min_impl(x, *, axes):
 
 
 reduce_max_p = define_primitive(
-    "reduce_max", impl=_reduce_max_impl, abstract_eval=_reduce_aval("biuf"),
+    "reduce_max", allocates=True, impl=_reduce_max_impl, abstract_eval=_reduce_aval("biuf"),
     lower=lambda ctx, x, *, axes: f"xp.max({x}, axis={ctx.param(axes)})",
 )
 reduce_min_p = define_primitive(
-    "reduce_min", impl=_reduce_min_impl, abstract_eval=_reduce_aval("biuf"),
+    "reduce_min", allocates=True, impl=_reduce_min_impl, abstract_eval=_reduce_aval("biuf"),
     lower=lambda ctx, x, *, axes: f"xp.min({x}, axis={ctx.param(axes)})",
 )
 ad.jvp_rules[reduce_max_p] = _reduce_chooser_jvp(reduce_max_p)
@@ -121,31 +122,38 @@ def reduce_min(x: Array, axes: tuple[int, ...]) -> Array:
 
 
 def _reduce_prod_impl(x, *, axes):
-    return np.prod(x, axis=axes, dtype=np.asarray(x).dtype if np.ndim(x) else None)
+    return np.prod(x, axis=axes, dtype=np.asarray(x).dtype)
 
 
 def _reduce_prod_jvp(primals, tangents, *, axes):
-    # d prod = sum_j t_j * prod_{k != j} x_k. Without zeros that is prod * sum(t / x); with one
-    # zero only its own term survives (the product of the others); with more, all vanish.
+    # Multiply the reduced elements pairwise, halving their number at each step, and carry the
+    # tangent by the product rule. Unlike ``prod * sum(t / x)`` this is exact where some
+    # elements are zero, and so are its own derivatives (as in JAX).
     (x,), (t,) = primals, tangents
     ans = reduce_prod(x, axes)
-    is_zero = ew.eq(x, 0)
-    dt = core.get_aval(x).dtype
-    n_zeros = reduce_sum(ew.convert_element_type(is_zero, np.int64), axes)
-    x_safe = ew.select_n(is_zero, x, np.ones((), dt))
-    prod_nonzero = reduce_prod(x_safe, axes)
-    no_zero_case = ew.mul(ans, reduce_sum(ew.div(t, x_safe), axes))
-    one_zero_case = ew.mul(prod_nonzero, reduce_sum(ew.select_n(is_zero, ew.zeros_like(t), t),
-                                                    axes))
-    zero = np.zeros((), dt)
-    out = ew.select_n(ew.eq(n_zeros, 0),
-                      ew.select_n(ew.eq(n_zeros, 1), zero, one_zero_case),
-                      no_zero_case)
-    return ans, out
+    aval = core.get_aval(x)
+    kept = _kept_dims(aval.ndim, axes)
+    n = int(np.prod([aval.shape[a] for a in axes], dtype=np.int64))
+    if n == 0:
+        return ans, ew.zeros_like(ans)
+    rest = tuple(aval.shape[d] for d in kept)
+    xs = sh.reshape(sh.transpose(x, tuple(axes) + kept), (n,) + rest)
+    ts = sh.reshape(sh.transpose(t, tuple(axes) + kept), (n,) + rest)
+    while n > 1:
+        half = (n + 1) // 2
+        x1, t1 = (sh.slice(v, (0,) * (len(rest) + 1), (half,) + rest) for v in (xs, ts))
+        x2, t2 = (sh.slice(v, (half,) + (0,) * len(rest), (n,) + rest) for v in (xs, ts))
+        if n % 2:  # the second half is one short: pad it with a factor of one
+            config = [(0, 1, 0)] + [(0, 0, 0)] * len(rest)
+            x2 = sh.pad(x2, np.ones((), aval.dtype), config)
+            t2 = sh.pad(t2, np.zeros((), aval.dtype), config)
+        xs, ts = ew.mul(x1, x2), ew.add(ew.mul(t1, x2), ew.mul(x1, t2))
+        n = half
+    return ans, sh.reshape(ts, rest)
 
 
 reduce_prod_p = define_primitive(
-    "reduce_prod", impl=_reduce_prod_impl, abstract_eval=_reduce_aval("iufc"),
+    "reduce_prod", allocates=True, impl=_reduce_prod_impl, abstract_eval=_reduce_aval("iufc"),
     jvp=_reduce_prod_jvp,
 )
 
@@ -166,10 +174,12 @@ def _reduce_or_impl(x, *, axes):
 
 
 reduce_and_p = define_primitive(
-    "reduce_and", impl=_reduce_and_impl, abstract_eval=_reduce_aval("b"), nondifferentiable=True
+    "reduce_and", allocates=True,
+    impl=_reduce_and_impl, abstract_eval=_reduce_aval("b"), nondifferentiable=True
 )
 reduce_or_p = define_primitive(
-    "reduce_or", impl=_reduce_or_impl, abstract_eval=_reduce_aval("b"), nondifferentiable=True
+    "reduce_or", allocates=True,
+    impl=_reduce_or_impl, abstract_eval=_reduce_aval("b"), nondifferentiable=True
 )
 
 
@@ -201,10 +211,10 @@ def _argmin_impl(x, *, axis, index_dtype):
 
 
 argmax_p = define_primitive(
-    "argmax", impl=_argmax_impl, abstract_eval=_arg_aval, nondifferentiable=True
+    "argmax", allocates=True, impl=_argmax_impl, abstract_eval=_arg_aval, nondifferentiable=True
 )
 argmin_p = define_primitive(
-    "argmin", impl=_argmin_impl, abstract_eval=_arg_aval, nondifferentiable=True
+    "argmin", allocates=True, impl=_argmin_impl, abstract_eval=_arg_aval, nondifferentiable=True
 )
 
 
@@ -239,7 +249,7 @@ def _cumsum_transpose(ct, x, *, axis, reverse):
 
 
 cumsum_p = define_primitive(
-    "cumsum", impl=_cumsum_impl, abstract_eval=_cumsum_aval, linear=True,
+    "cumsum", allocates=True, impl=_cumsum_impl, abstract_eval=_cumsum_aval, linear=True,
     transpose=_cumsum_transpose,
 )
 

@@ -297,7 +297,8 @@ def _concatenate_lower(ctx, *xs, dimension):
 
 
 concatenate_p = define_primitive(
-    "concatenate", impl=_concatenate_impl, abstract_eval=_concatenate_aval, linear=True,
+    "concatenate", allocates=True,
+    impl=_concatenate_impl, abstract_eval=_concatenate_aval, linear=True,
     transpose=_concatenate_transpose, lower=_concatenate_lower,
 )
 
@@ -344,30 +345,30 @@ def _pad_aval(x: ShapedArray, pv: ShapedArray, *, padding_config) -> ShapedArray
 
 
 def _pad_transpose(ct, x, padding_value, *, padding_config):
-    out: list[Any] = [None, None]
-    if is_undefined_primal(x):
-        # Undo the cropping of negative padding, then take the strided interior.
-        undo = tuple((-builtins.min(lo, 0), -builtins.min(hi, 0), 0) for lo, hi, _ in
-                     padding_config)
-        full = pad(ct, np.zeros((), core.get_aval(ct).dtype), undo)
-        starts, limits, strides = [], [], []
-        for n, (lo, _, interior) in zip(x.aval.shape, padding_config):
-            lo_p = builtins.max(lo, 0)
-            starts.append(lo_p)
-            limits.append(lo_p + (n + (n - 1) * interior if n else 0))
-            strides.append(interior + 1)
-        out[0] = slice(full, starts, limits, strides)
+    # The operand's cotangent: undo the cropping of negative padding, then take the strided
+    # interior. The padding value's is the rest of the sum, whether or not `x` is linear.
+    x_aval = x.aval if is_undefined_primal(x) else core.get_aval(x)
+    undo = tuple((-builtins.min(lo, 0), -builtins.min(hi, 0), 0) for lo, hi, _ in
+                 padding_config)
+    full = pad(ct, np.zeros((), core.get_aval(ct).dtype), undo)
+    starts, limits, strides = [], [], []
+    for n, (lo, _, interior) in zip(x_aval.shape, padding_config):
+        lo_p = builtins.max(lo, 0)
+        starts.append(lo_p)
+        limits.append(lo_p + (n + (n - 1) * interior if n else 0))
+        strides.append(interior + 1)
+    ct_x = slice(full, starts, limits, strides)
+    out: list[Any] = [ct_x if is_undefined_primal(x) else None, None]
     if is_undefined_primal(padding_value):
         total = red.reduce_sum(ct, tuple(range(core.get_aval(ct).ndim)))
-        if is_undefined_primal(x):
-            inner = red.reduce_sum(out[0], tuple(range(x.aval.ndim)))
-            total = ew.sub(total, inner)
-        out[1] = total
+        inner = red.reduce_sum(ct_x, tuple(range(x_aval.ndim)))
+        out[1] = ew.sub(total, inner)
     return out
 
 
 pad_p = define_primitive(
-    "pad", impl=_pad_impl, abstract_eval=_pad_aval, linear=True, transpose=_pad_transpose
+    "pad", allocates=True,
+    impl=_pad_impl, abstract_eval=_pad_aval, linear=True, transpose=_pad_transpose
 )
 
 

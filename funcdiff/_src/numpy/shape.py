@@ -490,7 +490,7 @@ def repeat(a: ArrayLike, repeats: Any, axis: int | None = None) -> Array:
             tuple(range(ax + 1)) + tuple(range(ax + 2, len(shape) + 1)))
         shape[ax] = n * r
         return sh.reshape(expanded, shape)
-    idx = np.repeat(np.arange(n), np.asarray(reps))
+    idx = np.repeat(np.arange(n), np.asarray(reps, dtype=np.int64))
     return take(a, idx, axis=ax)
 
 

@@ -45,10 +45,23 @@ true_divide = divide
 
 
 def floor_divide(x: ArrayLike, y: ArrayLike, /) -> Array:
+    """``x // y``. Floats follow NumPy's algorithm, consistent with `remainder`: the quotient
+    is ``(x - x % y) / y`` rounded to the nearest integer (``1.0 // 0.1`` is 9.0, not 10.0)."""
     x, y = promote(x, y)
     if dtypes.is_inexact(aval(x).dtype) or dtypes.is_inexact(aval(y).dtype):
-        return ew.floor(ew.div(x, y))
+        return _floor_divide_float(x, y)
     return _floor_divide_int(x, y)
+
+
+def _floor_divide_float(x: Array, y: Array) -> Array:
+    # NumPy's npy_divmod: divide the exact multiple of y, then round (no derivative).
+    mod = ew.rem(x, y)
+    quotient = ew.div(ew.sub(x, mod), y)
+    adjust = ew.bitwise_and(ew.ne(mod, 0), ew.ne(ew.lt(y, 0), ew.lt(mod, 0)))
+    quotient = ew.select(adjust, ew.sub(quotient, 1), quotient)
+    floored = ew.floor(quotient)
+    floored = ew.select(ew.gt(ew.sub(quotient, floored), 0.5), ew.add(floored, 1), floored)
+    return ew.select(ew.eq(y, 0), ew.div(x, y), floored)
 
 
 def _floor_divide_int(x: Array, y: Array) -> Array:
@@ -72,15 +85,45 @@ def power(x: ArrayLike, y: ArrayLike, /) -> Array:
             raise ValueError("Integers to negative integer powers are not allowed.")
         return ew.integer_pow(x, int(y))
     x, y = promote(x, y)
+    if aval(x).dtype.kind == "b":
+        raise TypeError("power is not defined for booleans")
     if not dtypes.is_inexact(aval(x).dtype):
-        raise TypeError(
-            f"power of integer arrays with a non-static exponent ({aval(x).str_short()} ** "
-            f"{aval(y).str_short()}) is not supported; use a Python int exponent or floats."
-        )
+        return _integer_power(x, y)
     return ew.pow(x, y)
 
 
-float_power = power
+def _integer_power(x: Array, y: Array) -> Array:
+    """Integer ``x ** y`` for an integer array exponent, by binary exponentiation over the
+    bits of `y` (exact, with NumPy's wrap-around on overflow). Negative exponents raise when
+    `y` is concrete, as in NumPy; a traced negative exponent gives 0."""
+    vx, vy = aval(x), aval(y)
+    dt, weak = dtypes.result_type((vx.dtype, vx.weak_type), (vy.dtype, vy.weak_type))
+    x = ew.convert_element_type(x, dt)
+    y_value = core.concrete_or_none(y)
+    if y_value is not None:
+        y_value = np.asarray(y_value)
+        if y_value.dtype.kind == "i" and np.any(y_value < 0):
+            raise ValueError("Integers to negative integer powers are not allowed.")
+        bits = int(np.max(y_value)).bit_length() if y_value.size else 0
+    else:
+        bits = vy.dtype.itemsize * 8
+    acc: Array = np.ones(np.broadcast_shapes(vx.shape, vy.shape), dt)
+    base = x
+    for bit in range(bits):
+        take = ew.ne(ew.bitwise_and(ew.shift_right(y, bit), 1), 0)
+        acc = ew.select(take, ew.mul(acc, base), acc)
+        if bit + 1 < bits:
+            base = ew.mul(base, base)
+    if y_value is None and vy.dtype.kind == "i":
+        acc = ew.select(ew.lt(y, 0), ew.mul(acc, 0), acc)
+    return ew.convert_element_type(acc, dt, weak)
+
+
+def float_power(x: ArrayLike, y: ArrayLike, /) -> Array:
+    """``x ** y`` computed in at least float64 (or complex128), as `numpy.float_power`."""
+    x, y = promote_inexact(x, y)
+    target = np.dtype(np.complex128 if dtypes.is_complex(aval(x).dtype) else np.float64)
+    return ew.pow(ew.convert_element_type(x, target), ew.convert_element_type(y, target))
 
 
 def square(x: ArrayLike, /) -> Array:
@@ -88,8 +131,14 @@ def square(x: ArrayLike, /) -> Array:
 
 
 def reciprocal(x: ArrayLike, /) -> Array:
+    """``1 / x``. For integers, NumPy's integer division ``1 // x`` truncated toward zero:
+    ``x`` where ``|x| == 1``, otherwise 0."""
     x = asarray(x)
-    return ew.div(np.ones((), aval(x).dtype) if not aval(x).weak_type else 1.0, x)
+    dt = aval(x).dtype
+    if dt.kind in "iu":
+        unit = ew.eq(x, 1) if dt.kind == "u" else ew.bitwise_or(ew.eq(x, 1), ew.eq(x, -1))
+        return ew.select(unit, x, ew.mul(x, 0))
+    return ew.div(np.ones((), dt) if not aval(x).weak_type else 1.0, x)
 
 
 def remainder(x: ArrayLike, y: ArrayLike, /) -> Array:
@@ -207,8 +256,10 @@ def arctan2(x1: ArrayLike, x2: ArrayLike, /) -> Array:
 
 
 def exp2(x: ArrayLike, /) -> Array:
+    """``2 ** x`` (exact at integers, as `numpy.exp2`)."""
     x = promote_inexact(x)[0]
-    return ew.exp(ew.mul(x, math.log(2.0)))
+    two = 2.0 if aval(x).weak_type else np.asarray(2.0, aval(x).dtype)
+    return ew.pow(two, x)
 
 
 def log2(x: ArrayLike, /) -> Array:
@@ -256,10 +307,15 @@ degrees = rad2deg
 def sinc(x: ArrayLike, /) -> Array:
     """``sin(pi x) / (pi x)``, 1 at 0."""
     x = promote_inexact(x)[0]
-    is_zero = ew.eq(x, 0)
-    safe = where(is_zero, 1.0, x)
-    pix = ew.mul(safe, math.pi)
-    return where(is_zero, 1.0, ew.div(ew.sin(pix), pix))
+    # Near 0, the Taylor polynomial 1 - z^2/6 + z^4/120 (z = pi x): exact there to rounding,
+    # and it gives the right derivatives at 0 (a `where` on a constant 1 would give zero
+    # second derivatives).
+    pix = ew.mul(x, math.pi)
+    small = ew.lt(ew.abs(pix), 1e-2)
+    safe = where(small, 1.0, pix)
+    z2 = ew.mul(where(small, pix, 0.0), where(small, pix, 0.0))
+    taylor = ew.add(1.0, ew.mul(z2, ew.add(-1.0 / 6.0, ew.mul(z2, 1.0 / 120.0))))
+    return where(small, taylor, ew.div(ew.sin(safe), safe))
 
 
 # ---- rounding -------------------------------------------------------------------------------
@@ -286,10 +342,20 @@ fix = trunc
 def round(a: ArrayLike, decimals: int = 0) -> Array:  # noqa: A001
     """Round half to even to the given number of decimals."""
     a = asarray(a)
-    if not dtypes.is_inexact(aval(a).dtype):
-        return a
+    dt = aval(a).dtype
+    if not dtypes.is_inexact(dt):
+        if decimals >= 0 or dt.kind == "b":
+            return a
+        # Integers to tens, hundreds...: round half to even in float64, as NumPy does.
+        scale = 10.0 ** (-decimals)
+        as_float = ew.convert_element_type(a, np.float64)
+        return ew.convert_element_type(ew.mul(ew.round(ew.div(as_float, scale)), scale), dt,
+                                       aval(a).weak_type)
     if decimals == 0:
         return ew.round(a)
+    if decimals < 0:
+        scale = 10.0 ** (-decimals)
+        return ew.mul(ew.round(ew.div(a, scale)), scale)
     scale = 10.0 ** decimals
     return ew.div(ew.round(ew.mul(a, scale)), scale)
 
@@ -298,7 +364,8 @@ around = round
 
 
 def rint(x: ArrayLike, /) -> Array:
-    return round(x)
+    """Round to the nearest integer (half to even); integers become float64, as in NumPy."""
+    return round(promote_inexact(x)[0])
 
 
 # ---- complex numbers ------------------------------------------------------------------------
@@ -318,6 +385,8 @@ def imag(x: ArrayLike, /) -> Array:
 
 def conjugate(x: ArrayLike, /) -> Array:
     x = asarray(x)
+    if aval(x).dtype.kind == "b":
+        return ew.convert_element_type(x, np.int8)  # NumPy has no boolean loop
     return ew.conj(x) if dtypes.is_complex(aval(x).dtype) else x
 
 
