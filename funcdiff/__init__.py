@@ -8,9 +8,12 @@ grad_tanh = funcdiff.grad(jnp.tanh)
 ```
 """
 
+from funcdiff import io as io
 from funcdiff import lax as lax
 from funcdiff import nn as nn
 from funcdiff import numpy as numpy
+from funcdiff import optim as optim
+from funcdiff import random as random
 from funcdiff import scipy as scipy
 from funcdiff import test_util as test_util
 from funcdiff import tree as tree

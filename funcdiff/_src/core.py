@@ -14,6 +14,7 @@ The trace state lives in one thread-local object, `_state`, changed only through
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -56,7 +57,7 @@ class ShapedArray:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     def str_short(self) -> str:
         return f"{dtypes.short_name(self.dtype)}[{','.join(map(str, self.shape))}]"
@@ -200,10 +201,16 @@ class JaxprEqn:
         self.params = params
         self.source_info = source_info
 
-    def replace(self, **kwargs: Any) -> JaxprEqn:
-        fields = {s: getattr(self, s) for s in self.__slots__}
-        fields.update(kwargs)
-        return JaxprEqn(**fields)
+    def replace(self, primitive: Primitive | None = None, invars: list[Atom] | None = None,
+                outvars: list[Var] | None = None, params: dict[str, Any] | None = None,
+                source_info: SourceInfo | None = None) -> JaxprEqn:
+        return JaxprEqn(
+            self.primitive if primitive is None else primitive,
+            self.invars if invars is None else invars,
+            self.outvars if outvars is None else outvars,
+            self.params if params is None else params,
+            self.source_info if source_info is None else source_info,
+        )
 
 
 class Jaxpr:

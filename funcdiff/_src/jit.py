@@ -200,6 +200,7 @@ lowering.register(jit_p, _jit_lower)
 
 
 _PY_SCALAR_SIG = {t: ("py", t) for t in core._PY_SCALARS}
+_LEAF = tree_flatten(0)[1]
 
 
 def _signature(x: Any) -> Any:
@@ -219,13 +220,29 @@ def _signature(x: Any) -> Any:
     return None
 
 
+def _fast_signature(x: Any) -> Any:
+    """The cache key of a leaf passed directly as a positional argument (not a container)."""
+    t = type(x)
+    if t is np.ndarray:
+        return (x.shape, x.dtype)
+    sig = _PY_SCALAR_SIG.get(t)
+    if sig is not None:
+        return sig
+    if isinstance(x, np.generic):
+        return ((), x.dtype)
+    return None
+
+
 class _Entry:
-    __slots__ = ("jaxpr", "program", "out_tree")
+    __slots__ = ("jaxpr", "program", "fn", "out_tree", "single_output", "traced_consts")
 
     def __init__(self, jaxpr: ClosedJaxpr, program: lowering.CompiledProgram | None, out_tree):
         self.jaxpr = jaxpr
         self.program = program
+        self.fn = None
         self.out_tree = out_tree
+        self.single_output = out_tree.num_leaves == 1 and out_tree == _LEAF
+        self.traced_consts = _tracers_in(jaxpr.consts)
 
 
 class Lowered:
@@ -258,6 +275,8 @@ class JitFunction:
         self.static_argnums = static_argnums
         self.static_argnames = static_argnames
         self._cache: OrderedDict[Any, _Entry] = OrderedDict()
+        # Compiled entries by the signatures of plain positional array arguments.
+        self._fast: dict[tuple, _Entry] = {}
         self._cache_limit = cache_size
         self._lock = threading.Lock()
         self.trace_count = 0
@@ -344,20 +363,36 @@ class JitFunction:
                 self._cache[key] = entry
                 while len(self._cache) > self._cache_limit:
                     self._cache.popitem(last=False)
+                    self._fast.clear()
         return entry, leaves
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Fast path: positional array arguments, no static ones, nothing being traced.
+        if not kwargs and not self.static_argnums and not core._state.dynamic.level:
+            sig = tuple(map(_fast_signature, args))
+            entry = self._fast.get(sig)
+            if entry is not None:
+                try:
+                    outs = entry.fn(*args)
+                except Exception as e:
+                    lowering._annotate(e, entry.program)
+                    raise
+                return outs[0] if entry.single_output else tree_unflatten(entry.out_tree, outs)
         entry, leaves = self._lookup(args, kwargs)
         jaxpr = entry.jaxpr
-        if any(isinstance(x, Tracer) for x in leaves) or _tracers_in(jaxpr.consts) or \
-                core._state.dynamic.level:
+        if entry.traced_consts or core._state.dynamic.level or any(
+                isinstance(x, Tracer) for x in leaves):
             consts, closed = _closure_convert(jaxpr)
             outs = jit_p.bind(*consts, *leaves, jaxpr=closed, name=self.__name__)
-        else:
-            program = entry.program
-            if program is None:
-                program = entry.program = _compiled(jaxpr)
-            outs = program(*leaves)
+            return tree_unflatten(entry.out_tree, outs)
+        if entry.program is None:
+            entry.program = _compiled(jaxpr)
+            entry.fn = entry.program.fn
+            if not kwargs and not self.static_argnums and len(leaves) == len(args):
+                sig = tuple(map(_fast_signature, args))
+                if None not in sig:
+                    self._fast[sig] = entry
+        outs = entry.program(*leaves)
         return tree_unflatten(entry.out_tree, outs)
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
@@ -372,6 +407,7 @@ class JitFunction:
     def clear_cache(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._fast.clear()
 
     def _explain_miss(self, key: Any) -> None:
         in_tree, sig, static = key

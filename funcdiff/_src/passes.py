@@ -72,7 +72,7 @@ def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
 _FOLD_MAX_ELEMENTS = 1 << 16
 
 
-def fold_constants(closed: ClosedJaxpr) -> ClosedJaxpr:
+def fold_constants(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     """Evaluate equations whose inputs are all constants, when the result is not much larger
     than its inputs (folding a broadcast into a huge constant would only cost memory)."""
     jaxpr = closed.jaxpr
@@ -109,7 +109,8 @@ def fold_constants(closed: ClosedJaxpr) -> ClosedJaxpr:
                 continue
         eqns.append(eqn.replace(invars=invars))
     outvars = [env.get(a, a) if type(a) is Var else a for a in jaxpr.outvars]
-    return pe.dce_jaxpr(ClosedJaxpr(Jaxpr(constvars, list(jaxpr.invars), eqns, outvars), consts))
+    out = ClosedJaxpr(Jaxpr(constvars, list(jaxpr.invars), eqns, outvars), consts)
+    return pe.dce_jaxpr(out) if dce else out
 
 
 def _value(a: Atom, known: dict[Var, Any]) -> Any:
@@ -126,9 +127,11 @@ def _literal_value(a: Atom) -> Any:
 
 
 def _is_scalar_const(a: Atom, value: float) -> bool:
-    v = _literal_value(a)
-    if v is None:
+    if type(a) is not Literal:
         return False
+    v = a.val
+    if type(v) in (int, float):
+        return v == value
     try:
         return bool(np.all(np.asarray(v) == value))
     except (TypeError, ValueError):
@@ -269,7 +272,7 @@ def _zeros_literal_or_none(out: Var) -> Atom | None:
     return None
 
 
-def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
+def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     """Apply algebraic identities: ``x*1``, ``x+0``, ``x*0``, ``--x``, transposes of
     transposes, no-op broadcasts, reshapes and casts, and sums over size-1 axes."""
     jaxpr = closed.jaxpr
@@ -290,8 +293,9 @@ def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
         for v in eqn.outvars:
             producers[v] = eqn
     outvars = [env.get(a, a) if type(a) is Var else a for a in jaxpr.outvars]
-    return pe.dce_jaxpr(ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns,
-                                          outvars), closed.consts))
+    out = ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns, outvars),
+                      closed.consts)
+    return pe.dce_jaxpr(out) if dce else out
 
 
 # ---- common-subexpression elimination -------------------------------------------------------
@@ -307,7 +311,8 @@ def _hashable_param(v: Any) -> Any:
 
 def _atom_key(a: Atom) -> Any:
     if type(a) is Literal:
-        return ("lit", type(a.val), repr(a.val), a.aval.dtype)
+        v = a.val
+        return ("lit", type(v), v if type(v) in (int, float, bool) else repr(v), a.aval.dtype)
     return a
 
 
@@ -318,11 +323,16 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
     seen: dict[Any, JaxprEqn] = {}
     eqns: list[JaxprEqn] = []
     for eqn in jaxpr.eqns:
-        ins = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
-        eqn = eqn.replace(invars=ins)
+        if env:
+            ins = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
+            eqn = eqn.replace(invars=ins)
+        else:
+            ins = eqn.invars
         if eqn.primitive not in pe.effectful:
-            key = (eqn.primitive, tuple(_atom_key(a) for a in ins),
-                   tuple(sorted((k, _hashable_param(v)) for k, v in eqn.params.items())))
+            params = eqn.params
+            key = (eqn.primitive, tuple([_atom_key(a) for a in ins]),
+                   tuple([(k, _hashable_param(params[k])) for k in sorted(params)])
+                   if params else ())
             prev = seen.get(key)
             if prev is not None:
                 for v, p in zip(eqn.outvars, prev.outvars):
@@ -341,10 +351,9 @@ def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
 
 
 def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
-    """All passes, in order: inline, fold, simplify, CSE, simplify again, DCE."""
+    """All passes, in order: inline, fold, simplify, CSE, DCE."""
     closed = inline_calls(closed)
-    closed = fold_constants(closed)
-    closed = simplify(closed)
+    closed = fold_constants(closed, dce=False)
+    closed = simplify(closed, dce=False)
     closed = cse(closed)
-    closed = simplify(closed)
     return dce(closed)

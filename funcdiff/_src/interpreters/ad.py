@@ -22,6 +22,7 @@ import numpy as np
 
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import Literal, ShapedArray, Tracer, Var
+from funcdiff._src.interpreters import lowering
 from funcdiff._src.interpreters import partial_eval as pe
 
 jvp_rules: dict[core.Primitive, Callable[..., Any]] = {}
@@ -100,6 +101,7 @@ def _add_any_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
 
 jvp_rules[add_any_p] = _add_any_jvp
 transpose_rules[add_any_p] = _add_any_transpose
+lowering.register(add_any_p, lowering.binary_operator("+"), ufunc="add", allocates=True)
 
 
 # ---- forward mode ---------------------------------------------------------------------------

@@ -81,28 +81,58 @@ class LoweringContext:
         return [v.aval for v in self.eqn.outvars]
 
 
-class _Names:
-    """Variable names of the generated code: a, b, ..., skipping keywords and reserved names."""
+_DEL_BYTES = 1 << 16
+
+
+class _Registers:
+    """Local names of the generated code (a, b, ..., skipping keywords): a name is reused once
+    its variable is dead, which keeps functions small to compile and frees arrays early."""
 
     def __init__(self) -> None:
         self.names: dict[Var, str] = {}
+        self.free: list[str] = []
+        self.used: set[str] = set()
         self.fresh = core._var_names()
+        self.previous: dict[Var, str] = {}
 
-    def __call__(self, v: Var) -> str:
-        name = self.names.get(v)
-        if name is None:
+    def __getitem__(self, v: Var) -> str:
+        return self.names[v]
+
+    def bind(self, v: Var, name: str) -> None:
+        self.names[v] = name
+
+    def assign(self, v: Var, prefer: str | None = None) -> str:
+        if prefer is not None and prefer in self.free:
+            self.free.remove(prefer)
+            name = prefer
+        elif self.free:
+            name = self.free.pop()
+        else:
             name = next(self.fresh)
             while keyword.iskeyword(name) or name in _RESERVED:
                 name = next(self.fresh)
-            self.names[v] = name
+        self.names[v] = name
+        self.used.add(name)
         return name
+
+    def release(self, v: Var) -> None:
+        name = self.names.get(v)
+        if name is not None and name in self.used:
+            self.used.discard(name)
+            self.free.append(name)
+            self.previous[v] = name
+
+    def last_name(self, v: Var) -> str | None:
+        return self.previous.get(v, self.names.get(v))
+
+    def in_use(self, name: str) -> bool:
+        return name in self.used
 
 
 class CompiledProgram:
     """A jaxpr compiled to a Python function over arrays."""
 
-    __slots__ = ("fn", "source", "filename", "line_info", "jaxpr", "peak_bytes",
-                 "peak_bytes_without_reuse")
+    __slots__ = ("fn", "source", "filename", "line_info", "jaxpr", "plan")
 
     def __init__(self, fn, source, filename, line_info, jaxpr):
         self.fn = fn
@@ -117,6 +147,16 @@ class CompiledProgram:
         except Exception as e:
             _annotate(e, self)
             raise
+
+    @property
+    def peak_bytes(self) -> int:
+        """Peak bytes of the arrays this program allocates (inputs and constants excluded)."""
+        return self.plan.peak_bytes
+
+    @property
+    def peak_bytes_without_reuse(self) -> int:
+        """The same peak if no buffer were reused: what ``out=`` saves."""
+        return self.plan.peak_bytes_without_reuse
 
     def as_python(self) -> str:
         """The generated source, each line annotated with the user's line that produced it."""
@@ -168,27 +208,37 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
     global _counter
     jaxpr: Jaxpr = closed.jaxpr
     ctx = LoweringContext(xp)
-    names = _Names()
+    names = _Registers()
 
     def atom(a: core.Atom) -> str:
-        return ctx.literal(a.val) if type(a) is Literal else names(a)
+        return ctx.literal(a.val) if type(a) is Literal else names[a]
 
     for v, c in zip(jaxpr.constvars, closed.consts):
-        ctx.namespace[names(v)] = c
-    params = ", ".join(names(v) for v in jaxpr.invars)
+        names.bind(v, ctx.const(c, "c"))
+    params = ", ".join(names.assign(v) for v in jaxpr.invars)
     lines = [f"def jitted({params}):"]
     line_info: dict[int, tuple[str, str]] = {}
     plan = plan_buffers(jaxpr, reuse=reuse_buffers)
     for i, eqn in enumerate(jaxpr.eqns):
         ctx.eqn = eqn
         reused = plan.reuse.get(i)
+        args = [atom(a) for a in eqn.invars]
         if reused is not None:
-            args = ", ".join(atom(a) for a in eqn.invars)
-            expr = f"xp.{ufunc_prims[eqn.primitive]}({args}, out={names(reused)})"
+            expr = f"xp.{ufunc_prims[eqn.primitive]}({', '.join(args)}, out={names[reused]})"
         else:
             rule = lower_rules.get(eqn.primitive, _default_lower)
-            expr = rule(ctx, *[atom(a) for a in eqn.invars], **eqn.params)
-        outs = ", ".join(names(v) for v in eqn.outvars)
+            expr = rule(ctx, *args, **eqn.params)
+        # Names of variables that die here are free for this equation's results; a result
+        # written into a dead input's buffer takes that input's name.
+        dead = plan.dies_at.get(i, ())
+        big = [names[v] for v in dead if v is not reused and v not in plan.results_unused
+               and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES]
+        for v in dead:
+            if v not in plan.results_unused:
+                names.release(v)
+        outs = ", ".join(
+            names.assign(v, prefer=names.last_name(reused) if reused is not None else None)
+            for v in eqn.outvars)
         if eqn.primitive.multiple_results and len(eqn.outvars) == 1:
             outs += ","
         if not eqn.outvars:
@@ -196,6 +246,14 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
         lines.append(f"    {outs} = {expr}")
         where = str(eqn.source_info) if eqn.source_info is not None else ""
         line_info[len(lines)] = (eqn.primitive.name, where)
+        for v in eqn.outvars:
+            if v in plan.results_unused:
+                names.release(v)
+        # Large arrays whose name is not taken over right away are dropped now, so that NumPy
+        # frees their memory; small ones wait until their name is reused.
+        freed = [n for n in big if not names.in_use(n)]
+        if freed:
+            lines.append(f"    del {', '.join(freed)}")
     outs = ", ".join(atom(a) for a in jaxpr.outvars)
     lines.append(f"    return ({outs}{',' if len(jaxpr.outvars) == 1 else ''})")
     source = "\n".join(lines) + "\n"
@@ -206,8 +264,7 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(code, ctx.namespace)  # noqa: S102 - the source is generated here, see module doc
     program = CompiledProgram(ctx.namespace["jitted"], source, filename, line_info, closed)
-    program.peak_bytes = plan.peak_bytes
-    program.peak_bytes_without_reuse = plan.peak_bytes_without_reuse
+    program.plan = plan
     return program
 
 
@@ -221,12 +278,24 @@ allocating: set[core.Primitive] = set()
 
 
 class BufferPlan:
-    __slots__ = ("reuse", "peak_bytes", "peak_bytes_without_reuse")
+    """`reuse[i]`: the input whose buffer equation `i` writes into; `dies_at[i]`: variables
+    last used by equation `i` (deleted right after it). Peak bytes are computed on demand."""
 
-    def __init__(self, reuse: dict[int, Var], peak: int, peak_without: int):
+    __slots__ = ("reuse", "dies_at", "results_unused", "_jaxpr", "_owned", "_end")
+
+    def __init__(self, reuse, dies_at, results_unused, jaxpr, owned, end):
         self.reuse = reuse
-        self.peak_bytes = peak
-        self.peak_bytes_without_reuse = peak_without
+        self.dies_at = dies_at
+        self.results_unused = results_unused
+        self._jaxpr, self._owned, self._end = jaxpr, owned, end
+
+    @property
+    def peak_bytes(self) -> int:
+        return _peak(self._jaxpr, self._owned, self._end, self.reuse)
+
+    @property
+    def peak_bytes_without_reuse(self) -> int:
+        return _peak(self._jaxpr, self._owned, self._end, {})
 
 
 def _nbytes(v: Var) -> int:
@@ -276,7 +345,12 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
                         and a.aval.dtype == out.aval.dtype):
                     chosen[i] = a
                     break
-    return BufferPlan(chosen, _peak(jaxpr, owned, end, chosen), _peak(jaxpr, owned, end, {}))
+    dies_at: dict[int, list[Var]] = {}
+    for v, i in last_use.items():
+        if i < n:
+            dies_at.setdefault(i, []).append(v)
+    unused = {v for eqn in jaxpr.eqns for v in eqn.outvars if v not in last_use}
+    return BufferPlan(chosen, dies_at, unused, jaxpr, owned, end)
 
 
 def _peak(jaxpr: Jaxpr, owned: set[Var], end: dict[Var, int], reuse: dict[int, Var]) -> int:

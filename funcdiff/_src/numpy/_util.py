@@ -64,13 +64,26 @@ def promote(*args: ArrayLike) -> list[Array]:
 
 def promote_inexact(*args: ArrayLike) -> list[Array]:
     """Like `promote`, then convert integers and booleans to float64 (NumPy's true division
-    and transcendental functions)."""
+    and transcendental functions).
+
+    When some operand is strongly typed, Python scalars are converted to the result dtype
+    here: the functions built on this one combine their operands in several steps, and an
+    intermediate computed from Python scalars alone would be a (strong) NumPy scalar, which
+    would then promote ``float32`` to ``float64``."""
     arrays = promote(*args)
     avals = [aval(a) for a in arrays]
     dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
-    if dtypes.is_inexact(dtype):
-        return arrays
-    return [ew.convert_element_type(a, np.float64, v.weak_type) for a, v in zip(arrays, avals)]
+    if not dtypes.is_inexact(dtype):
+        dtype = np.dtype(np.float64)
+    if weak:
+        return [a if v.dtype == dtype else ew.convert_element_type(a, dtype, True)
+                for a, v in zip(arrays, avals)]
+    return [
+        np.asarray(a, dtype)[()] if type(a) in core._PY_SCALARS
+        else a if v.dtype == dtype and not v.weak_type
+        else ew.convert_element_type(a, dtype)
+        for a, v in zip(arrays, avals)
+    ]
 
 
 def canonical_axis(axis: int, ndim: int, name: str = "axis") -> int:

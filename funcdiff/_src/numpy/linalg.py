@@ -120,11 +120,13 @@ def cross(a: ArrayLike, b: ArrayLike, axis: int = -1) -> Array:
     b = sh.transpose(b, _last(aval(b).ndim, axis))
     a0, a1, a2 = (getitem(a, (Ellipsis, i)) for i in range(3))
     b0, b1, b2 = (getitem(b, (Ellipsis, i)) for i in range(3))
-    return np_shape.stack([
+    out = np_shape.stack([
         ew.sub(ew.mul(a1, b2), ew.mul(a2, b1)),
         ew.sub(ew.mul(a2, b0), ew.mul(a0, b2)),
         ew.sub(ew.mul(a0, b1), ew.mul(a1, b0)),
     ], axis=-1)
+    # As NumPy: the result's vector axis is `axis` too (counted in the broadcast result).
+    return np_shape.moveaxis(out, -1, axis)
 
 
 def _last(ndim: int, axis: int) -> list[int]:
@@ -149,9 +151,10 @@ def einsum(subscripts: str, *operands: ArrayLike, optimize: Any = "optimal",
     sizes: dict[str, int] = {}
     for spec, op in zip(inputs, ops):
         for ch, n in zip(spec, aval(op).shape):
-            if sizes.get(ch, 1) != 1 and n not in (1, sizes[ch]):
+            if ch not in sizes or sizes[ch] == 1:
+                sizes[ch] = n
+            elif n not in (1, sizes[ch]):
                 raise ValueError(f"einsum: size of label {ch!r} differs: {sizes[ch]} and {n}")
-            sizes[ch] = max(sizes.get(ch, 1), n)
     terms = []
     for spec, op in zip(inputs, ops):
         target = tuple(sizes[ch] for ch in spec)

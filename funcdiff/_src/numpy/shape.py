@@ -116,13 +116,15 @@ def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = 
     stop_b = sh.broadcast_to(stop, shape_out)
     delta = ew.sub(stop_b, start_b)
     step = ew.div(delta, float(div)) if div > 0 else ew.mul(delta, np.nan)
+    # With one sample and the end point (div == 0) the value is `start`; the step is NaN.
+    value_step = step if div > 0 else ew.mul(delta, 0.0)
     ax = canonical_axis(axis, len(shape_out) + 1)
     t = np.expand_dims(steps, tuple(i for i in range(len(shape_out) + 1) if i != ax))
     out_shape = list(shape_out)
     out_shape.insert(ax, num)
     bdims = tuple(i for i in range(len(out_shape)) if i != ax)
     base = sh.broadcast_in_dim(start_b, out_shape, bdims)
-    stp = sh.broadcast_in_dim(step, out_shape, bdims)
+    stp = sh.broadcast_in_dim(value_step, out_shape, bdims)
     out = ew.add(base, ew.mul(stp, t.astype(aval(stp).dtype)))
     if endpoint and num > 1:
         out = _set_last(out, stop_b, ax, num)

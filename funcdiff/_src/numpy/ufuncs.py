@@ -85,9 +85,11 @@ def power(x: ArrayLike, y: ArrayLike, /) -> Array:
             raise ValueError("Integers to negative integer powers are not allowed.")
         return ew.integer_pow(x, int(y))
     x, y = promote(x, y)
-    if aval(x).dtype.kind == "b":
+    dt, _ = dtypes.result_type((aval(x).dtype, aval(x).weak_type),
+                               (aval(y).dtype, aval(y).weak_type))
+    if dt.kind == "b":
         raise TypeError("power is not defined for booleans")
-    if not dtypes.is_inexact(aval(x).dtype):
+    if not dtypes.is_inexact(dt):
         return _integer_power(x, y)
     return ew.pow(x, y)
 
