@@ -35,5 +35,6 @@ from funcdiff._src.errors import TracerIntegerConversionError as TracerIntegerCo
 from funcdiff._src.errors import UnexpectedTracerError as UnexpectedTracerError
 from funcdiff._src.jit import jit as jit
 from funcdiff._src.lax.elementwise import stop_gradient as stop_gradient
+from funcdiff._src.vmap import vmap as vmap
 
 __version__ = "0.1.0"

@@ -28,6 +28,7 @@ from funcdiff._src.tree_util import (
     tree_structure,
     tree_unflatten,
 )
+from funcdiff._src.vmap import vmap
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -583,16 +584,6 @@ def _basis(aval: core.ShapedArray) -> np.ndarray:
     return np.eye(aval.size, dtype=aval.dtype).reshape((aval.size, *aval.shape))
 
 
-def _stack_block(vectors: list[Any], aval: core.ShapedArray, lead: core.ShapedArray) -> Any:
-    """Stack ``lead.size`` arrays of shape ``aval.shape`` into shape ``lead.shape + aval.shape``
-    with funcdiff operations, so that Jacobians can themselves be differentiated."""
-    if not vectors:
-        return np.zeros((*lead.shape, *aval.shape), aval.dtype)
-    rows = [lax_shape.reshape(v, (1, *aval.shape)) for v in vectors]
-    stacked = rows[0] if len(rows) == 1 else lax_shape.concatenate(rows, 0)
-    return lax_shape.reshape(stacked, (*lead.shape, *aval.shape))
-
-
 def _dense(x: Any, aval: core.ShapedArray) -> Any:
     return np.zeros(aval.shape, aval.dtype) if x is None or type(x) is ad.Zero else x
 
@@ -615,9 +606,14 @@ def jacfwd(
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
     holomorphic: bool = False,
+    chunk_size: int | None = None,
 ) -> Callable[..., Any]:
-    """The Jacobian of `fun` by forward mode: one JVP per input direction, all from a single
-    linearization. Output leaves get shape ``out.shape + in.shape``, as in JAX.
+    """The Jacobian of `fun` by forward mode: `fun` is linearized once, then the JVPs of all
+    input directions run as one vectorised (`vmap`) pass. Output leaves have shape
+    ``out.shape + in.shape``, as in JAX.
+
+    **Arguments:** as `grad`, plus `chunk_size`: push this many input directions at a time,
+    bounding memory for large Jacobians (same result).
 
     !!! Example
         ```python
@@ -636,22 +632,20 @@ def jacfwd(
         in_avals = [core.get_aval(x) for x in in_leaves]
         out_avals = [core.get_aval(x) for x in out_all[:n]]
         zeros = [np.zeros(a.shape, a.dtype) for a in in_avals]
-        # columns[i][k]: the JVPs of output k along every unit direction of input i.
-        columns = []
+        columns = []  # columns[i][k]: output k's JVPs along every unit direction of input i
         for i, ia in enumerate(in_avals):
-            per_out: list[list[Any]] = [[] for _ in out_avals]
-            for unit in _basis(ia):
-                outs = linear.apply(zeros[:i] + [unit] + zeros[i + 1 :])
-                for k in range(len(out_avals)):
-                    per_out[k].append(outs[k])
-            columns.append([_stack_block(ts, oa, ia) for ts, oa in zip(per_out, out_avals)])
-        # Move the input axes after the output axes: jac[k][i] has shape out.shape + in.shape.
+            def push(t: Any, i: int = i) -> list[Any]:
+                return linear.apply(zeros[:i] + [t] + zeros[i + 1 :])[:n]
+
+            columns.append(vmap(push, chunk_size=chunk_size)(_basis(ia)) if ia.size else
+                           [np.zeros((0, *oa.shape), oa.dtype) for oa in out_avals])
         jac = []
         for k, oa in enumerate(out_avals):
             row = []
             for i, ia in enumerate(in_avals):
+                block = lax_shape.reshape(columns[i][k], (*ia.shape, *oa.shape))
                 perm = tuple(range(ia.ndim, ia.ndim + oa.ndim)) + tuple(range(ia.ndim))
-                row.append(lax_shape.transpose(columns[i][k], perm))
+                row.append(lax_shape.transpose(block, perm))
             jac.append(row)
         return _finish_jac(jac, store, n, out_all, in_tree, argnums, has_aux)
 
@@ -663,9 +657,14 @@ def jacrev(
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
     holomorphic: bool = False,
+    chunk_size: int | None = None,
 ) -> Callable[..., Any]:
-    """The Jacobian of `fun` by reverse mode: one VJP per output element, all from a single
-    linearization. Output leaves get shape ``out.shape + in.shape``, as in JAX.
+    """The Jacobian of `fun` by reverse mode: `fun` is linearized once, then the VJPs of all
+    output directions run as one vectorised (`vmap`) backward pass. Output leaves have shape
+    ``out.shape + in.shape``, as in JAX.
+
+    **Arguments:** as `grad`, plus `chunk_size`: pull back this many output directions at a
+    time, bounding memory for large Jacobians (same result).
 
     !!! Example
         ```python
@@ -687,16 +686,16 @@ def jacrev(
         no_ct = [None] * len(out_all)
         jac = []
         for k, oa in enumerate(out_avals):
-            per_in: list[list[Any]] = [[] for _ in in_avals]
-            if not linear.out_zero[k]:
-                for unit in _basis(oa):
-                    cts = no_ct[:k] + [unit] + no_ct[k + 1 :]
-                    for i, c in enumerate(linear.transpose(cts)):
-                        per_in[i].append(_dense(c, in_avals[i]))
+            def pull(c: Any, k: int = k) -> list[Any]:
+                cts = linear.transpose(no_ct[:k] + [c] + no_ct[k + 1 :])
+                return [_dense(ct, ia) for ct, ia in zip(cts, in_avals)]
+
+            if linear.out_zero[k] or not oa.size:
+                rows = [np.zeros((oa.size, *ia.shape), ia.dtype) for ia in in_avals]
             else:
-                for i, ia in enumerate(in_avals):
-                    per_in[i] = [np.zeros(ia.shape, ia.dtype)] * oa.size
-            jac.append([_stack_block(cs, ia, oa) for cs, ia in zip(per_in, in_avals)])
+                rows = vmap(pull, chunk_size=chunk_size)(_basis(oa))
+            jac.append([lax_shape.reshape(r, (*oa.shape, *ia.shape))
+                        for r, ia in zip(rows, in_avals)])
         return _finish_jac(jac, store, n, out_all, in_tree, argnums, has_aux)
 
     return jacrev_f

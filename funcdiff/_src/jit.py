@@ -21,10 +21,11 @@ import numpy as np
 from funcdiff._src import core, passes
 from funcdiff._src.config import config
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
-from funcdiff._src.interpreters import ad, lowering
+from funcdiff._src.interpreters import ad, batching, lowering
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
+from funcdiff._src.vmap import vmap_jaxpr
 
 # ---- the jit primitive ----------------------------------------------------------------------
 
@@ -185,6 +186,21 @@ def _jit_transpose(cts: Sequence[Any], *args: Any, jaxpr: ClosedJaxpr, name: str
 
 
 ad.transpose_rules[jit_p] = _jit_transpose
+
+
+def _jit_batch(vals: Sequence[Any], dims: Sequence[int | None], *, jaxpr: ClosedJaxpr,
+               name: str) -> tuple[list[Any], list[int | None]]:
+    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    key = ("vmap", tuple(dims), size)
+    cached = _derived(jaxpr, key)
+    if cached is None:
+        cached = vmap_jaxpr(jaxpr, dims, size)
+        _derived(jaxpr, key, cached)
+    batched, out_dims = cached
+    return jit_p.bind(*vals, jaxpr=batched, name=f"vmap({name})"), out_dims
+
+
+batching.batch_rules[jit_p] = _jit_batch
 
 
 def _jit_lower(ctx: lowering.LoweringContext, *args: str, jaxpr: ClosedJaxpr, name: str) -> str:

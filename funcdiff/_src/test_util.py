@@ -15,6 +15,7 @@ import numpy as np
 
 from funcdiff._src import api, dtypes
 from funcdiff._src.tree_util import tree_flatten, tree_map
+from funcdiff._src.vmap import broadcast_prefix, vmap
 
 _EPS = {np.dtype(np.float64): 1e-4, np.dtype(np.float32): 1e-2, np.dtype(np.complex128): 1e-4,
         np.dtype(np.complex64): 1e-2}
@@ -194,4 +195,56 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int,
             check_grads(f_vjp, args, order - 1, ("rev",), atol, rtol, eps)
 
 
-__all__ = ["check_grads", "check_jvp", "check_vjp", "numerical_jvp"]
+def check_vmap(f: Callable[..., Any], args: Sequence[Any], in_axes: Any = 0,
+               out_axes: Any = 0, atol: float = 1e-12, rtol: float = 1e-10) -> None:
+    """Check that ``vmap(f, in_axes, out_axes)(*args)`` equals applying `f` to each slice of
+    the batch in a Python loop and stacking the results (along `out_axes`).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+        from funcdiff.test_util import check_vmap
+
+        check_vmap(lambda x, w: jnp.tanh(x @ w), (np.ones((5, 3)), np.ones((3, 2))),
+                   in_axes=(0, None))
+        ```
+    """
+    args = tuple(args)
+    spec = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
+    leaves, treedef = tree_flatten(args)
+    axes = broadcast_prefix(spec, args, "in_axes")
+    sizes = {np.shape(x)[a] for x, a in zip(leaves, axes) if a is not None}
+    if len(sizes) != 1:
+        raise ValueError(f"check_vmap needs one batch size, got {sorted(sizes)}")
+    size = sizes.pop()
+    batched = vmap(f, in_axes=in_axes, out_axes=out_axes)(*args)
+    slices = []
+    for b in range(size):
+        sliced = [np.take(x, b, axis=a) if a is not None else x for x, a in zip(leaves, axes)]
+        slices.append(f(*treedef.unflatten(sliced)))
+    out_leaves, out_tree = tree_flatten(batched)
+    per_slice = [tree_flatten(s)[0] for s in slices]
+    out_spec = broadcast_prefix(out_axes, batched, "out_axes")
+    for k, (got, axis) in enumerate(zip(out_leaves, out_spec)):
+        expected = [np.asarray(p[k]) for p in per_slice]
+        if axis is None:
+            want = expected[0]
+        else:
+            want = np.stack(expected, axis=axis % (np.ndim(expected[0]) + 1)) if expected \
+                else np.zeros(np.shape(got))
+        if np.shape(got) != np.shape(want):
+            raise AssertionError(f"vmap output {k} has shape {np.shape(got)}, the loop gives "
+                                 f"{np.shape(want)}")
+        if np.asarray(got).dtype != np.asarray(want).dtype:
+            raise AssertionError(f"vmap output {k} has dtype {np.asarray(got).dtype}, the loop "
+                                 f"gives {np.asarray(want).dtype}")
+        if not np.allclose(got, want, atol=atol, rtol=rtol, equal_nan=True):
+            raise AssertionError(
+                f"vmap output {k} differs from the loop over the batch:\n"
+                f"  vmap: {np.array2string(np.asarray(got), precision=8)}\n"
+                f"  loop: {np.array2string(want, precision=8)}"
+            )
+
+
+__all__ = ["check_grads", "check_jvp", "check_vjp", "check_vmap", "numerical_jvp"]

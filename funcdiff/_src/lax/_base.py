@@ -16,7 +16,7 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, lowering
+from funcdiff._src.interpreters import ad, batching, lowering
 from funcdiff._src.interpreters.ad import Zero
 
 Rule = Callable[..., Any]
@@ -31,6 +31,8 @@ def define_primitive(
     jvp_partials: Sequence[Rule | None] | None = None,
     linear: bool = False,
     transpose: Rule | None = None,
+    batch: Rule | None = None,
+    elementwise: bool = False,
     lower: Rule | None = None,
     allocates: bool = False,
     nondifferentiable: bool = False,
@@ -52,6 +54,10 @@ def define_primitive(
     - `transpose(ct, *args, **params) -> list`: for primitives linear in some operands; the
       linear operands arrive as `UndefinedPrimal`, and the result has one cotangent per operand
       (None for operands that are not linear).
+    - `batch(values, dims, **params) -> (out, out_dim)`: the `vmap` rule; `dims` holds each
+      operand's batch dimension or None.
+    - `elementwise`: instead of `batch`, the primitive works elementwise with NumPy
+      broadcasting, so batching aligns the batch dimensions and applies it once.
     - `lower(ctx, *operand_names, **params) -> str`: the Python expression `jit` generates
       for it (see `funcdiff._src.interpreters.lowering`). NumPy ufuncs get
       ``xp.<ufunc name>(...)`` by default; other primitives call `impl`.
@@ -73,6 +79,10 @@ def define_primitive(
         ad.jvp_rules[p] = jvp
     if transpose is not None:
         ad.transpose_rules[p] = transpose
+    if elementwise:
+        batch = broadcasting_batch(p)
+    if batch is not None:
+        batching.batch_rules[p] = batch
     ufunc = impl.__name__ if isinstance(impl, np.ufunc) and impl.nout == 1 else None
     if lower is None and ufunc is not None:
         lower = lowering.xp_function(ufunc)
@@ -195,7 +205,77 @@ def unbroadcast(ct: Any, aval: ShapedArray) -> Any:
     return ct
 
 
+# ---- batching helpers -----------------------------------------------------------------------
+
+
+def moveaxis(x: Any, src: int, dst: int) -> Any:
+    ndim = core.get_aval(x).ndim
+    if src == dst:
+        return x
+    perm = [d for d in range(ndim) if d != src]
+    perm.insert(dst, src)
+    return _shape.transpose(x, tuple(perm))
+
+
+def move_to_front(x: Any, bdim: int | None, size: int) -> Any:
+    """`x` with its batch dimension first, materialising it (a broadcast) if unbatched."""
+    if bdim is None:
+        aval = core.get_aval(x)
+        return _shape.broadcast_in_dim(x, (size, *aval.shape), tuple(range(1, aval.ndim + 1)))
+    return moveaxis(x, bdim, 0)
+
+
+def batch_size(vals: Sequence[Any], dims: Sequence[int | None]) -> int:
+    for v, d in zip(vals, dims):
+        if d is not None:
+            return core.get_aval(v).shape[d]
+    raise ValueError("no batched operand")
+
+
+def align_for_broadcast(vals: Sequence[Any], dims: Sequence[int | None]) -> list[Any]:
+    """Operands of a NumPy-broadcasting primitive with every batch dimension first and their
+    rank padded (size-1 dimensions after the batch one) so that the batch lines up;
+    unbatched operands broadcast as before."""
+    out_ndim = max(core.get_aval(v).ndim - (d is not None) for v, d in zip(vals, dims))
+    result = []
+    for v, d in zip(vals, dims):
+        if d is None:
+            result.append(v)
+            continue
+        v = moveaxis(v, d, 0)
+        missing = out_ndim - (core.get_aval(v).ndim - 1)
+        if missing:
+            v = _shape.expand_dims(v, tuple(range(1, 1 + missing)))
+        result.append(v)
+    return result
+
+
+def broadcasting_batch(p: core.Primitive) -> Rule:
+    """The batching rule of an elementwise primitive that broadcasts like NumPy."""
+
+    def rule(vals: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
+        if len(vals) == 1:
+            return p.bind(*vals, **params), dims[0]
+        return p.bind(*align_for_broadcast(vals, dims), **params), 0
+
+    rule.__name__ = f"_{p.name}_batch"
+    return rule
+
+
+def shift_axes(axes: Sequence[int]) -> tuple[int, ...]:
+    return tuple(a + 1 for a in axes)
+
+
 # The op modules import this one; the helpers above use them only inside rules, at call time.
 from funcdiff._src.lax import elementwise as _ew  # noqa: E402
 from funcdiff._src.lax import reductions as _red  # noqa: E402
 from funcdiff._src.lax import shape as _shape  # noqa: E402
+
+
+def _add_any_batch(vals: Sequence[Any], dims: Sequence[int | None]) -> tuple[Any, int]:
+    # add_any requires equal shapes: give both operands the batch dimension first.
+    size = batch_size(vals, dims)
+    return ad.add_any_p.bind(*[move_to_front(v, d, size) for v, d in zip(vals, dims)]), 0
+
+
+batching.batch_rules[ad.add_any_p] = _add_any_batch

@@ -28,6 +28,12 @@ from funcdiff._src.lax._base import (
 
 Array = Any
 
+
+def elementwise_primitive(name: str, **rules: Any) -> core.Primitive:
+    """`define_primitive` for this module's primitives: all work elementwise with NumPy
+    broadcasting, which also gives their batching rule."""
+    return define_primitive(name, elementwise=True, **rules)
+
 _INEXACT = "fc"
 _FLOAT = "f"
 _NUMERIC = "iufc"
@@ -81,7 +87,7 @@ def _add_transpose(ct, x, y):
     ]
 
 
-add_p = define_primitive(
+add_p = elementwise_primitive(
     "add", impl=np.add, abstract_eval=_binary_aval(_NUMERIC), jvp=_add_jvp,
     transpose=_add_transpose, lower=lowering.binary_operator("+"),
 )
@@ -112,7 +118,7 @@ def _sub_transpose(ct, x, y):
     ]
 
 
-sub_p = define_primitive(
+sub_p = elementwise_primitive(
     "sub", impl=np.subtract, abstract_eval=_binary_aval(_NUMERIC), jvp=_sub_jvp,
     transpose=_sub_transpose, lower=lowering.binary_operator("-"),
 )
@@ -131,7 +137,7 @@ def _mul_transpose(ct, x, y):
     return [None, unbroadcast(mul(x, ct), y.aval)]
 
 
-mul_p = define_primitive(
+mul_p = elementwise_primitive(
     "mul", impl=np.multiply, abstract_eval=_binary_aval(_NUMERIC),
     jvp_partials=[lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g)],
     transpose=_mul_transpose, lower=lowering.binary_operator("*"),
@@ -149,7 +155,7 @@ def _div_transpose(ct, x, y):
     return [unbroadcast(div(ct, y), x.aval), None]
 
 
-div_p = define_primitive(
+div_p = elementwise_primitive(
     "div", impl=np.true_divide, abstract_eval=_binary_aval(_INEXACT),
     jvp_partials=[
         lambda g, ans, x, y: div(g, y),
@@ -168,7 +174,7 @@ def _neg_transpose(ct, x):
     return [neg(ct)]
 
 
-neg_p = define_primitive(
+neg_p = elementwise_primitive(
     "neg", impl=np.negative, abstract_eval=_unary_aval(_NUMERIC), linear=True,
     transpose=_neg_transpose, lower=lowering.unary_operator("-"),
 )
@@ -183,7 +189,7 @@ def _rem_aval(x, y):
     return elementwise_aval(x, y, kinds="iuf")
 
 
-rem_p = define_primitive(
+rem_p = elementwise_primitive(
     "rem", impl=np.fmod, abstract_eval=_rem_aval,
     jvp_partials=[
         lambda g, ans, x, y: g,
@@ -197,7 +203,7 @@ def rem(x: Array, y: Array) -> Array:
     return rem_p.bind(x, y)
 
 
-floor_divide_p = define_primitive(
+floor_divide_p = elementwise_primitive(
     "floor_divide", impl=np.floor_divide, abstract_eval=_binary_aval("iu"), nondifferentiable=True
 )
 
@@ -216,7 +222,7 @@ def _safe_log_base(x: Array) -> Array:
     return log(select_n(eq(x, 0), x, ones_like(x)))
 
 
-pow_p = define_primitive(
+pow_p = elementwise_primitive(
     "pow", impl=np.power, abstract_eval=_binary_aval(_INEXACT),
     jvp_partials=[
         lambda g, ans, x, y: mul(g, mul(y, pow(x, sub(y, 1)))),
@@ -257,7 +263,7 @@ def _integer_pow_lower(ctx, x, *, y):
         f"{ctx.const(_integer_pow_impl, 'f')}({x}, y={y})"
 
 
-integer_pow_p = define_primitive(
+integer_pow_p = elementwise_primitive(
     "integer_pow", allocates=True,
     impl=_integer_pow_impl, abstract_eval=lambda x, *, y: _unary_aval(_NUMERIC)(x),
     jvp_partials=[_integer_pow_jvp_partial], lower=_integer_pow_lower,
@@ -292,11 +298,11 @@ def _tie_weights(strict: Array, tie: Array, like: Array) -> Array:
     return select_n(strict, select_n(tie, zero, half), one)
 
 
-max_p = define_primitive(
+max_p = elementwise_primitive(
     "max", impl=np.maximum, abstract_eval=_binary_aval("biuf"),
     jvp_partials=_minmax_partial(lambda a, b: gt(a, b)),
 )
-min_p = define_primitive(
+min_p = elementwise_primitive(
     "min", impl=np.minimum, abstract_eval=_binary_aval("biuf"),
     jvp_partials=_minmax_partial(lambda a, b: lt(a, b)),
 )
@@ -314,19 +320,19 @@ def min(x: Array, y: Array) -> Array:  # noqa: A001
 
 # ---- sign, rounding, absolute value ---------------------------------------------------------
 
-sign_p = define_primitive(
+sign_p = elementwise_primitive(
     "sign", impl=np.sign, abstract_eval=_unary_aval(_NUMERIC), nondifferentiable=True
 )
-floor_p = define_primitive(
+floor_p = elementwise_primitive(
     "floor", impl=np.floor, abstract_eval=_unary_aval(_FLOAT), nondifferentiable=True
 )
-ceil_p = define_primitive(
+ceil_p = elementwise_primitive(
     "ceil", impl=np.ceil, abstract_eval=_unary_aval(_FLOAT), nondifferentiable=True
 )
-round_p = define_primitive(
+round_p = elementwise_primitive(
     "round", impl=np.round, abstract_eval=_unary_aval(_FLOAT), nondifferentiable=True
 )
-is_finite_p = define_primitive(
+is_finite_p = elementwise_primitive(
     "is_finite", impl=np.isfinite, abstract_eval=_bool_aval, nondifferentiable=True
 )
 
@@ -368,7 +374,7 @@ def _abs_jvp(primals, tangents):
     return ans, mul(t, sign(x))
 
 
-abs_p = define_primitive("abs", impl=np.abs, abstract_eval=_abs_aval, jvp=_abs_jvp)
+abs_p = elementwise_primitive("abs", impl=np.abs, abstract_eval=_abs_aval, jvp=_abs_jvp)
 
 
 def abs(x: Array) -> Array:  # noqa: A001
@@ -378,23 +384,23 @@ def abs(x: Array) -> Array:  # noqa: A001
 
 # ---- exponentials, logarithms, powers -------------------------------------------------------
 
-exp_p = define_primitive(
+exp_p = elementwise_primitive(
     "exp", impl=np.exp, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, ans)],
 )
-log_p = define_primitive(
+log_p = elementwise_primitive(
     "log", impl=np.log, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, x)],
 )
-log1p_p = define_primitive(
+log1p_p = elementwise_primitive(
     "log1p", impl=np.log1p, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, add(x, 1))],
 )
-expm1_p = define_primitive(
+expm1_p = elementwise_primitive(
     "expm1", impl=np.expm1, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, add(ans, 1))],
 )
-sqrt_p = define_primitive(
+sqrt_p = elementwise_primitive(
     "sqrt", impl=np.sqrt, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, mul(ans, 2))],
 )
@@ -404,11 +410,11 @@ def _rsqrt_impl(x):
     return 1 / np.sqrt(x)
 
 
-rsqrt_p = define_primitive(
+rsqrt_p = elementwise_primitive(
     "rsqrt", allocates=True, impl=_rsqrt_impl, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(-0.5, div(ans, x)))],
 )
-cbrt_p = define_primitive(
+cbrt_p = elementwise_primitive(
     "cbrt", impl=np.cbrt, abstract_eval=_unary_aval(_FLOAT),
     jvp_partials=[lambda g, ans, x: div(g, mul(3, mul(ans, ans)))],
 )
@@ -419,7 +425,7 @@ def _logistic_impl(x):
     return np.exp(-np.logaddexp(0, -x)) if np.asarray(x).dtype.kind == "f" else 1 / (1 + np.exp(-x))
 
 
-logistic_p = define_primitive(
+logistic_p = elementwise_primitive(
     "logistic", allocates=True, impl=_logistic_impl, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(ans, sub(1, ans)))],
 )
@@ -463,51 +469,51 @@ def logistic(x: Array) -> Array:
 
 # ---- trigonometric and hyperbolic functions -------------------------------------------------
 
-sin_p = define_primitive(
+sin_p = elementwise_primitive(
     "sin", impl=np.sin, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, cos(x))],
 )
-cos_p = define_primitive(
+cos_p = elementwise_primitive(
     "cos", impl=np.cos, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: neg(mul(g, sin(x)))],
 )
-tan_p = define_primitive(
+tan_p = elementwise_primitive(
     "tan", impl=np.tan, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, add(1, mul(ans, ans)))],
 )
-asin_p = define_primitive(
+asin_p = elementwise_primitive(
     "asin", impl=np.arcsin, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, rsqrt(sub(1, mul(x, x))))],
 )
-acos_p = define_primitive(
+acos_p = elementwise_primitive(
     "acos", impl=np.arccos, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: neg(mul(g, rsqrt(sub(1, mul(x, x)))))],
 )
-atan_p = define_primitive(
+atan_p = elementwise_primitive(
     "atan", impl=np.arctan, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, add(1, mul(x, x)))],
 )
-tanh_p = define_primitive(
+tanh_p = elementwise_primitive(
     "tanh", impl=np.tanh, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, sub(1, mul(ans, ans)))],
 )
-sinh_p = define_primitive(
+sinh_p = elementwise_primitive(
     "sinh", impl=np.sinh, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, cosh(x))],
 )
-cosh_p = define_primitive(
+cosh_p = elementwise_primitive(
     "cosh", impl=np.cosh, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, sinh(x))],
 )
-asinh_p = define_primitive(
+asinh_p = elementwise_primitive(
     "asinh", impl=np.arcsinh, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, rsqrt(add(mul(x, x), 1)))],
 )
-acosh_p = define_primitive(
+acosh_p = elementwise_primitive(
     "acosh", impl=np.arccosh, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, rsqrt(mul(sub(x, 1), add(x, 1))))],
 )
-atanh_p = define_primitive(
+atanh_p = elementwise_primitive(
     "atanh", impl=np.arctanh, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, sub(1, mul(x, x)))],
 )
@@ -523,7 +529,7 @@ def _atan2_partials():
     return [partial_x, partial_y]
 
 
-atan2_p = define_primitive(
+atan2_p = elementwise_primitive(
     "atan2", impl=np.arctan2, abstract_eval=_binary_aval(_FLOAT), jvp_partials=_atan2_partials()
 )
 
@@ -599,11 +605,11 @@ def _special_impl(fn):
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
-erf_p = define_primitive(
+erf_p = elementwise_primitive(
     "erf", allocates=True, impl=_special_impl(_math_erf), abstract_eval=_unary_aval(_FLOAT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))],
 )
-erfc_p = define_primitive(
+erfc_p = elementwise_primitive(
     "erfc", allocates=True, impl=_special_impl(_math_erfc), abstract_eval=_unary_aval(_FLOAT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(-_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))],
 )
@@ -637,10 +643,10 @@ def _imag_transpose(ct, x):
     return [mul(neg(ct), np.full((), 1j, x.aval.dtype))]
 
 
-real_p = define_primitive(
+real_p = elementwise_primitive(
     "real", impl=np.real, abstract_eval=_to_real_aval, linear=True, transpose=_real_transpose
 )
-imag_p = define_primitive(
+imag_p = elementwise_primitive(
     "imag", impl=np.imag, abstract_eval=_to_real_aval, linear=True, transpose=_imag_transpose
 )
 
@@ -649,7 +655,7 @@ def _conj_transpose(ct, x):
     return [conj(ct)]
 
 
-conj_p = define_primitive(
+conj_p = elementwise_primitive(
     "conj", impl=np.conjugate, abstract_eval=_unary_aval(_NUMERIC), linear=True,
     transpose=_conj_transpose,
 )
@@ -672,7 +678,7 @@ def _complex_transpose(ct, x, y):
     ]
 
 
-complex_p = define_primitive(
+complex_p = elementwise_primitive(
     "complex", allocates=True, impl=_complex_impl, abstract_eval=_complex_aval, linear=True,
     transpose=_complex_transpose,
 )
@@ -697,18 +703,22 @@ def complex(x: Array, y: Array) -> Array:  # noqa: A001
 
 # ---- comparisons and logic (no derivative) --------------------------------------------------
 
-eq_p = define_primitive("eq", impl=np.equal, abstract_eval=_compare_aval, nondifferentiable=True)
-ne_p = define_primitive(
+eq_p = elementwise_primitive(
+    "eq", impl=np.equal, abstract_eval=_compare_aval, nondifferentiable=True
+)
+ne_p = elementwise_primitive(
     "ne", impl=np.not_equal, abstract_eval=_compare_aval, nondifferentiable=True
 )
-lt_p = define_primitive("lt", impl=np.less, abstract_eval=_compare_aval, nondifferentiable=True)
-le_p = define_primitive(
+lt_p = elementwise_primitive(
+    "lt", impl=np.less, abstract_eval=_compare_aval, nondifferentiable=True
+)
+le_p = elementwise_primitive(
     "le", impl=np.less_equal, abstract_eval=_compare_aval, nondifferentiable=True
 )
-gt_p = define_primitive(
+gt_p = elementwise_primitive(
     "gt", impl=np.greater, abstract_eval=_compare_aval, nondifferentiable=True
 )
-ge_p = define_primitive(
+ge_p = elementwise_primitive(
     "ge", impl=np.greater_equal, abstract_eval=_compare_aval, nondifferentiable=True
 )
 
@@ -741,23 +751,23 @@ def _bitwise_aval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
     return elementwise_aval(x, y, kinds="biu")
 
 
-and_p = define_primitive(
+and_p = elementwise_primitive(
     "and", impl=np.bitwise_and, abstract_eval=_bitwise_aval, nondifferentiable=True
 )
-or_p = define_primitive(
+or_p = elementwise_primitive(
     "or", impl=np.bitwise_or, abstract_eval=_bitwise_aval, nondifferentiable=True
 )
-xor_p = define_primitive(
+xor_p = elementwise_primitive(
     "xor", impl=np.bitwise_xor, abstract_eval=_bitwise_aval, nondifferentiable=True
 )
-not_p = define_primitive(
+not_p = elementwise_primitive(
     "not", impl=np.invert, abstract_eval=_unary_aval("biu"), nondifferentiable=True
 )
-shift_left_p = define_primitive(
+shift_left_p = elementwise_primitive(
     "shift_left", impl=np.left_shift, abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"),
     nondifferentiable=True,
 )
-shift_right_p = define_primitive(
+shift_right_p = elementwise_primitive(
     "shift_right", impl=np.right_shift,
     abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"), nondifferentiable=True,
 )
@@ -845,7 +855,7 @@ def _select_n_lower(ctx, which, *cases):
     return f"{ctx.const(_select_n_impl, 'f')}({which}, {', '.join(cases)})"
 
 
-select_n_p = define_primitive(
+select_n_p = elementwise_primitive(
     "select_n", allocates=True,
     impl=_select_n_impl, abstract_eval=_select_n_aval, jvp=_select_n_jvp,
     transpose=_select_n_transpose, lower=_select_n_lower,
@@ -884,7 +894,7 @@ def _clamp_impl(lo, x, hi):
     return np.minimum(np.maximum(x, lo), hi)
 
 
-clamp_p = define_primitive(
+clamp_p = elementwise_primitive(
     "clamp", allocates=True,
     impl=_clamp_impl, abstract_eval=_clamp_aval, jvp_partials=_clamp_partials()
 )
@@ -927,7 +937,7 @@ def _convert_transpose(ct, x, *, new_dtype, weak_type=False):
     return [convert_element_type(ct, old, x.aval.weak_type)]
 
 
-convert_element_type_p = define_primitive(
+convert_element_type_p = elementwise_primitive(
     "convert_element_type", impl=_convert_impl, abstract_eval=_convert_aval, jvp=_convert_jvp,
     transpose=_convert_transpose,
 )
@@ -943,7 +953,7 @@ def convert_element_type(x: Array, new_dtype: Any, weak_type: bool = False) -> A
     return convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
 
 
-stop_gradient_p = define_primitive(
+stop_gradient_p = elementwise_primitive(
     "stop_gradient", impl=lambda x: x, abstract_eval=lambda x: x, nondifferentiable=True,
     lower=lambda ctx, x: x,
 )

@@ -16,10 +16,17 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad
+from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
-from funcdiff._src.lax._base import broadcast_shapes, define_primitive
+from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax._base import (
+    batch_size,
+    broadcast_shapes,
+    define_primitive,
+    move_to_front,
+    moveaxis,
+)
 
 Array = Any
 
@@ -219,12 +226,11 @@ def scatter_mul(x: Array, updates: Array, indices: Sequence[Array], dims: Sequen
 
 
 def _clamped_slices(shape, starts, sizes) -> tuple:
-    # Start indices are clamped so that the slice fits, as in JAX.
+    # Start indices are clamped to [0, n - size] so that the slice fits, as in JAX
+    # (negative indices are not wrapped at this level).
     out = []
     for n, s, size in zip(shape, starts, sizes):
-        s = int(s)
-        s = n + s if s < 0 else s
-        s = min(max(s, 0), n - size)
+        s = min(max(int(s), 0), n - size)
         out.append(np.s_[s : s + size])
     return tuple(out)
 
@@ -319,3 +325,149 @@ dynamic_update_slice_p = define_primitive(
 def dynamic_update_slice(x: Array, update: Array, start_indices: Sequence[Array]) -> Array:
     """A copy of `x` with `update` written at traced `start_indices` (clamped to fit)."""
     return dynamic_update_slice_p.bind(x, update, *start_indices)
+
+
+# ---- batching rules -------------------------------------------------------------------------
+# NumPy's advanced indexing places the broadcast index dimensions either where the indexed
+# dimensions were (when they are adjacent) or first. To batch an indexing operation we add the
+# batch dimension to the operand (as a full slice, or as an `arange` index when the indices are
+# batched too) and work out, with labelled dimensions, where every dimension ends up.
+
+
+def _layout(x_labels: list, dims: Sequence[int], block: list) -> list:
+    """Labels of the dimensions of ``x[...]`` for labelled operand dims and index block."""
+    advanced = [i for i, d in enumerate(dims) if d >= 0]
+    rest = [lab for lab, d in zip(x_labels, dims) if d < 0]
+    if not advanced:
+        return list(x_labels)
+    if advanced == list(range(advanced[0], advanced[-1] + 1)):
+        before = [lab for lab, d in zip(x_labels[: advanced[0]], dims) if d < 0]
+        after = [lab for lab, d in zip(x_labels[advanced[-1] + 1 :], dims[advanced[-1] + 1 :])
+                 if d < 0]
+        return before + block + after
+    return block + rest
+
+
+def _batch_indexing(x, bx, indices, bidx, dims, size, batch_operand):
+    """The batched operand, indices and dims, and the labels of the original and batched
+    result layouts. With `batch_operand`, the operand is given the batch dimension even
+    when unbatched (scatters write a batch of results)."""
+    nx = core.get_aval(x).ndim - (bx is not None)
+    idx_ndim = len(broadcast_shapes(*[
+        tuple(n for k, n in enumerate(core.get_aval(i).shape) if k != b)
+        for i, b in zip(indices, bidx)
+    ])) if indices else 0
+    x_labels = [("x", d) for d in range(nx)]
+    block = [("i", j) for j in range(idx_ndim)]
+    original = _layout(x_labels, dims, block)
+    if bx is not None or batch_operand:
+        x = move_to_front(x, bx, size)
+    if all(b is None for b in bidx):
+        if bx is None and not batch_operand:
+            raise AssertionError("nothing batched")
+        new_dims = (-1, *dims)
+        return x, list(indices), new_dims, original, _layout(["B", *x_labels], new_dims, block)
+    # Batched indices: every index array gets a leading batch dimension (size 1 if unbatched).
+    new_idx = []
+    for i, b in zip(indices, bidx):
+        i = moveaxis(i, b, 0) if b is not None else sh.expand_dims(i, (0,))
+        pad_rank = idx_ndim + 1 - core.get_aval(i).ndim
+        if pad_rank:
+            i = sh.expand_dims(i, tuple(range(1, 1 + pad_rank)))
+        new_idx.append(i)
+    new_block = ["B", *block]
+    if bx is None and not batch_operand:
+        return x, new_idx, tuple(dims), original, _layout(x_labels, dims, new_block)
+    new_idx.append(np.arange(size).reshape((size,) + (1,) * idx_ndim))
+    new_dims = (len(indices), *dims)
+    return x, new_idx, new_dims, original, _layout(["B", *x_labels], new_dims, new_block)
+
+
+def _gather_batch(vals, dims_in, *, dims):
+    x, *indices = vals
+    bx, *bidx = dims_in
+    size = batch_size(vals, dims_in)
+    x, idx, new_dims, original, layout = _batch_indexing(x, bx, indices, bidx, dims, size,
+                                                         False)
+    out = gather(x, idx, new_dims)
+    # The other dimensions must keep their unbatched order; the batch one may go anywhere.
+    rest = [lab for lab in layout if lab != "B"]
+    if rest == original:
+        return out, layout.index("B")
+    return sh.transpose(out, tuple(layout.index(lab) for lab in ["B", *original])), 0
+
+
+def _scatter_batch(p):
+    def rule(vals, dims_in, *, dims):
+        x, updates, *indices = vals
+        bx, bu, *bidx = dims_in
+        size = batch_size(vals, dims_in)
+        x, idx, new_dims, original, layout = _batch_indexing(x, bx, indices, bidx, dims, size,
+                                                             True)
+        # Updates come in the unbatched result layout; put them in the batched one.
+        updates = move_to_front(updates, bu, size)
+        labels = ["B", *original]
+        updates = sh.transpose(updates, tuple(labels.index(lab) for lab in layout))
+        return p.bind(x, updates, *idx, dims=new_dims), 0
+
+    return rule
+
+
+def _window_indices(starts, bstarts, shape, sizes, size):
+    """Index arrays selecting the window ``[start, start + size)`` (clamped, as
+    `dynamic_slice`) in every dimension, batched over the leading dimension."""
+    nd = len(shape)
+    out = []
+    for d, (s, b, n, k) in enumerate(zip(starts, bstarts, shape, sizes)):
+        s = moveaxis(s, b, 0) if b is not None else s
+        s = ew.clamp(np.zeros((), core.get_aval(s).dtype), s,
+                     np.asarray(n - k, core.get_aval(s).dtype))
+        offsets = np.arange(k).reshape((1,) + (1,) * d + (k,) + (1,) * (nd - d - 1))
+        s = sh.reshape(s, (core.get_aval(s).shape[0] if b is not None else 1,) + (1,) * nd)
+        out.append(ew.add(s, offsets.astype(core.get_aval(s).dtype)))
+    return out
+
+
+def _dynamic_slice_batch(vals, dims_in, *, slice_sizes):
+    x, *starts = vals
+    bx, *bstarts = dims_in
+    if all(b is None for b in bstarts):
+        x = moveaxis(x, bx, 0)
+        zero = np.zeros((), core.get_aval(starts[0]).dtype if starts else np.int64)
+        return dynamic_slice(x, [zero, *starts],
+                             (core.get_aval(x).shape[0], *slice_sizes)), 0
+    size = batch_size(vals, dims_in)
+    shape = core.get_aval(x).shape if bx is None else tuple(
+        n for k, n in enumerate(core.get_aval(x).shape) if k != bx)
+    idx = _window_indices(starts, bstarts, shape, slice_sizes, size)
+    nd = len(shape)
+    if bx is None:
+        return gather(x, idx, tuple(range(nd))), 0
+    x = moveaxis(x, bx, 0)
+    batch_idx = np.arange(size).reshape((size,) + (1,) * nd)
+    return gather(x, [batch_idx, *idx], tuple(range(nd + 1))), 0
+
+
+def _dus_batch(vals, dims_in):
+    x, update, *starts = vals
+    bx, bu, *bstarts = dims_in
+    size = batch_size(vals, dims_in)
+    x = move_to_front(x, bx, size)
+    update = move_to_front(update, bu, size)
+    if all(b is None for b in bstarts):
+        zero = np.zeros((), core.get_aval(starts[0]).dtype if starts else np.int64)
+        return dynamic_update_slice(x, update, [zero, *starts]), 0
+    shape = core.get_aval(x).shape[1:]
+    sizes = core.get_aval(update).shape[1:]
+    idx = _window_indices(starts, bstarts, shape, sizes, size)
+    nd = len(shape)
+    batch_idx = np.arange(size).reshape((size,) + (1,) * nd)
+    return scatter(x, update, [batch_idx, *idx], tuple(range(nd + 1))), 0
+
+
+batching.batch_rules[gather_p] = _gather_batch
+batching.batch_rules[scatter_add_p] = _scatter_batch(scatter_add_p)
+batching.batch_rules[scatter_p] = _scatter_batch(scatter_p)
+batching.batch_rules[scatter_mul_p] = _scatter_batch(scatter_mul_p)
+batching.batch_rules[dynamic_slice_p] = _dynamic_slice_batch
+batching.batch_rules[dynamic_update_slice_p] = _dus_batch

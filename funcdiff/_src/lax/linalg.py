@@ -10,10 +10,11 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
+from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._base import define_primitive
+from funcdiff._src.lax._base import define_primitive, moveaxis, shift_axes
 
 Array = Any
 
@@ -164,3 +165,31 @@ def dot_general(x: Array, y: Array, dimension_numbers: Any) -> Array:
     (xc, yc), (xb, yb) = dimension_numbers
     dn = ((tuple(map(int, xc)), tuple(map(int, yc))), (tuple(map(int, xb)), tuple(map(int, yb))))
     return dot_general_p.bind(x, y, dimension_numbers=dn)
+
+
+def _dot_general_batch(vals, dims, *, dimension_numbers):
+    # The vmapped dimension becomes a batch dimension of the contraction (both operands
+    # batched) or a free dimension of the batched operand: one dot_general either way.
+    (x, y), (bx, by) = vals, dims
+    (xc, yc), (xb, yb) = dimension_numbers
+    if bx is not None and by is not None:
+        x, y = moveaxis(x, bx, 0), moveaxis(y, by, 0)
+        dn = ((shift_axes(xc), shift_axes(yc)), ((0, *shift_axes(xb)), (0, *shift_axes(yb))))
+        return dot_general(x, y, dn), 0
+    if bx is not None:
+        def shift(ds):
+            return tuple(d + (d >= bx) for d in ds)
+
+        dn = ((shift(xc), yc), (shift(xb), yb))
+        free_before = sum(1 for d in range(bx) if d not in shift(xc) and d not in shift(xb))
+        return dot_general(x, y, dn), len(xb) + free_before
+    def shift_y(ds):
+        return tuple(d + (d >= by) for d in ds)
+
+    dn = ((xc, shift_y(yc)), (xb, shift_y(yb)))
+    x_free = core.get_aval(x).ndim - len(xc) - len(xb)
+    free_before = sum(1 for d in range(by) if d not in shift_y(yc) and d not in shift_y(yb))
+    return dot_general(x, y, dn), len(xb) + x_free + free_before
+
+
+batching.batch_rules[dot_general_p] = _dot_general_batch

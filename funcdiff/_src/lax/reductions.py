@@ -9,10 +9,10 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad
+from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._base import check_kinds, define_primitive
+from funcdiff._src.lax._base import check_kinds, define_primitive, moveaxis, shift_axes
 
 Array = Any
 
@@ -28,6 +28,22 @@ def _reduce_aval(kinds: str):
         _check_axes(x, axes)
         shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
         return ShapedArray(shape, x.dtype, x.weak_type)
+
+    return rule
+
+
+def _reduce_batch(p: core.Primitive):
+    def rule(vals, dims, *, axes):
+        (x,), (d,) = vals, dims
+        return p.bind(moveaxis(x, d, 0), axes=shift_axes(axes)), 0
+
+    return rule
+
+
+def _axis_batch(p: core.Primitive):
+    def rule(vals, dims, *, axis, **params):
+        (x,), (d,) = vals, dims
+        return p.bind(moveaxis(x, d, 0), axis=axis + 1, **params), 0
 
     return rule
 
@@ -258,3 +274,9 @@ def cumsum(x: Array, axis: int = 0, reverse: bool = False) -> Array:
     """Cumulative sum along `axis` (from the end when `reverse`)."""
     return cumsum_p.bind(x, axis=int(axis), reverse=bool(reverse))
 
+
+
+for _p in (reduce_sum_p, reduce_max_p, reduce_min_p, reduce_prod_p, reduce_and_p, reduce_or_p):
+    batching.batch_rules[_p] = _reduce_batch(_p)
+for _p in (argmax_p, argmin_p, cumsum_p):
+    batching.batch_rules[_p] = _axis_batch(_p)

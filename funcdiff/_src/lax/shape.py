@@ -14,10 +14,17 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
+from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
-from funcdiff._src.lax._base import define_primitive
+from funcdiff._src.lax._base import (
+    batch_size,
+    define_primitive,
+    move_to_front,
+    moveaxis,
+    shift_axes,
+)
 
 Array = Any
 
@@ -446,3 +453,75 @@ def slice(  # noqa: A001
         limit_indices=tuple(int(i) for i in limit_indices),
         strides=None if strides is None else tuple(int(s) for s in strides),
     )
+
+
+# ---- batching rules -------------------------------------------------------------------------
+
+
+def _bid_batch(vals, dims, *, shape, broadcast_dimensions):
+    (x,), (d,) = vals, dims
+    x = moveaxis(x, d, 0)
+    size = core.get_aval(x).shape[0]
+    return broadcast_in_dim(x, (size, *shape), (0, *shift_axes(broadcast_dimensions))), 0
+
+
+def _reshape_batch(vals, dims, *, new_sizes):
+    (x,), (d,) = vals, dims
+    x = moveaxis(x, d, 0)
+    return reshape(x, (core.get_aval(x).shape[0], *new_sizes)), 0
+
+
+def _dims_batch(p):
+    def rule(vals, dims, *, dimensions):
+        (x,), (d,) = vals, dims
+        return p.bind(moveaxis(x, d, 0), dimensions=shift_axes(dimensions)), 0
+
+    return rule
+
+
+def _transpose_batch(vals, dims, *, permutation):
+    (x,), (d,) = vals, dims
+    return transpose(moveaxis(x, d, 0), (0, *shift_axes(permutation))), 0
+
+
+def _concatenate_batch(vals, dims, *, dimension):
+    size = batch_size(vals, dims)
+    return concatenate([move_to_front(v, d, size) for v, d in zip(vals, dims)],
+                       dimension + 1), 0
+
+
+def _pad_batch(vals, dims, *, padding_config):
+    (x, pv), (dx, dpv) = vals, dims
+    size = batch_size(vals, dims)
+    x = move_to_front(x, dx, size)
+    config = ((0, 0, 0), *padding_config)
+    if dpv is None:
+        return pad(x, pv, config), 0
+    # A batched padding value: pad with zeros, then add the value where the padding is.
+    dt = core.get_aval(x).dtype
+    zero, one = np.zeros((), dt), np.ones((), dt)
+    padded = pad(x, zero, config)
+    mask = pad(np.zeros(core.get_aval(x).shape, dt), one, config)
+    pv = moveaxis(pv, dpv, 0)
+    ndim = core.get_aval(padded).ndim
+    return ew.add(padded, ew.mul(mask, broadcast_in_dim(pv, core.get_aval(padded).shape, (0,)))
+                  if ndim else ew.mul(mask, pv)), 0
+
+
+def _slice_batch(vals, dims, *, start_indices, limit_indices, strides):
+    (x,), (d,) = vals, dims
+    x = moveaxis(x, d, 0)
+    size = core.get_aval(x).shape[0]
+    return slice(x, (0, *start_indices), (size, *limit_indices),
+                 None if strides is None else (1, *strides)), 0
+
+
+batching.batch_rules[broadcast_in_dim_p] = _bid_batch
+batching.batch_rules[reshape_p] = _reshape_batch
+batching.batch_rules[squeeze_p] = _dims_batch(squeeze_p)
+batching.batch_rules[expand_dims_p] = _dims_batch(expand_dims_p)
+batching.batch_rules[rev_p] = _dims_batch(rev_p)
+batching.batch_rules[transpose_p] = _transpose_batch
+batching.batch_rules[concatenate_p] = _concatenate_batch
+batching.batch_rules[pad_p] = _pad_batch
+batching.batch_rules[slice_p] = _slice_batch

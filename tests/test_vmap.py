@@ -1,0 +1,157 @@
+"""vmap: axes specifications, nesting, chunking, errors, and composition with the other
+transformations; per-example gradients against a loop of grad."""
+
+import numpy as np
+import pytest
+
+import funcdiff
+import funcdiff.numpy as jnp
+from funcdiff import grad, jit, lax, vmap
+from funcdiff._src import core
+from funcdiff._src.numpy.indexing import _IndexUpdateHelper as at
+from funcdiff._src.numpy.indexing import getitem
+from funcdiff.test_util import check_vmap
+
+rng = np.random.default_rng(0)
+
+
+def logistic_loss(w, x, y):
+    return jnp.log1p(jnp.exp(-y * (x @ w)))
+
+
+def test_per_example_gradients_match_a_loop_of_grad():
+    w = rng.normal(size=10)
+    xs, ys = rng.normal(size=(32, 10)), np.sign(rng.normal(size=32))
+    loop = np.stack([grad(logistic_loss)(w, xs[i], ys[i]) for i in range(32)])
+    per_example = vmap(grad(logistic_loss), in_axes=(None, 0, 0))
+    np.testing.assert_allclose(per_example(w, xs, ys), loop, rtol=1e-12)
+    np.testing.assert_allclose(jit(per_example)(w, xs, ys), loop, rtol=1e-12)
+
+
+def test_grad_of_a_vmapped_loss():
+    w = rng.normal(size=4)
+    xs, ys = rng.normal(size=(6, 4)), np.sign(rng.normal(size=6))
+    total = lambda w: vmap(logistic_loss, (None, 0, 0))(w, xs, ys).sum()
+    expected = sum(grad(logistic_loss)(w, xs[i], ys[i]) for i in range(6))
+    np.testing.assert_allclose(grad(total)(w), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("in_axes", [0, 1, -1, (0, None), (None, 1), ({"a": 0, "b": None}, 0)])
+def test_axes_specifications(in_axes):
+    x = rng.normal(size=(3, 4))
+    if isinstance(in_axes, tuple) and isinstance(in_axes[0], dict):
+        check_vmap(lambda p, v: p["a"] * v.sum() + p["b"], ({"a": x, "b": 1.0}, x), in_axes)
+    elif in_axes == (0, None):
+        check_vmap(lambda u, v: jnp.sin(u) * v, (x, rng.normal(size=4)), in_axes)
+    elif in_axes == (None, 1):
+        check_vmap(lambda u, v: jnp.sin(u) * v, (x, rng.normal(size=(4, 5))), in_axes)
+    else:
+        check_vmap(lambda u: jnp.cumsum(u, axis=0) @ np.ones(u.shape[-1]), (x,), in_axes)
+
+
+@pytest.mark.parametrize("out_axes", [0, 1, -1])
+def test_out_axes(out_axes):
+    check_vmap(lambda v: jnp.outer(v, v), (rng.normal(size=(3, 4)),), 0, out_axes)
+
+
+def test_nested_vmap_with_different_axes():
+    x = rng.normal(size=(3, 4, 5))
+    f = lambda v: jnp.sum(v**2)
+    out = vmap(vmap(f, in_axes=1), in_axes=0)(x)
+    np.testing.assert_allclose(out, np.sum(x**2, axis=1))
+    out = vmap(vmap(f, in_axes=0), in_axes=2)(x)
+    np.testing.assert_allclose(out, np.sum(x**2, axis=1).T)
+
+
+def test_pytree_outputs_and_unmapped_outputs():
+    f = vmap(lambda v, c: {"v": v * 2, "c": c}, in_axes=(0, None), out_axes={"v": 0, "c": None})
+    out = f(np.arange(3.0), 7.0)
+    np.testing.assert_allclose(out["v"], [0.0, 2.0, 4.0])
+    assert out["c"] == 7.0
+    # An unmapped output with out_axes=0 is broadcast along the batch.
+    np.testing.assert_allclose(vmap(lambda v: 1.0, axis_size=3)(np.ones(3)), np.ones(3))
+
+
+def test_axis_size_without_mapped_arguments():
+    out = vmap(lambda c: c + 1.0, in_axes=None, axis_size=4)(2.0)
+    np.testing.assert_allclose(out, np.full(4, 3.0))
+
+
+def test_errors_name_arguments_and_sizes():
+    with pytest.raises(ValueError, match=r"inconsistent sizes.*\[3, 4\].*x.*size 3.*y.*size 4"):
+        vmap(lambda x, y: x + y)(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match="tree prefix"):
+        vmap(lambda p: p["a"], in_axes=({"b": 0},))({"a": np.ones(3)})
+    with pytest.raises(ValueError, match="out_axes is None"):
+        vmap(lambda v: v, out_axes=None)(np.ones(3))
+    with pytest.raises(ValueError, match="one entry per argument"):
+        vmap(lambda a, b: a, in_axes=(0,))(np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match="at least one argument mapped"):
+        vmap(lambda a: a, in_axes=None)(np.ones(3))
+    with pytest.raises(ValueError, match="out of range"):
+        vmap(lambda a: a, in_axes=2)(np.ones((3, 3)))
+
+
+def test_python_control_flow_on_batched_values_is_an_error():
+    with pytest.raises(funcdiff.ConcretizationTypeError):
+        vmap(lambda v: v if v > 0 else -v)(np.ones(3))
+
+
+def test_chunked_vmap_gives_the_same_result():
+    x = rng.normal(size=(10, 3))
+    f = lambda v: jnp.tanh(v) @ np.ones((3, 2))
+    np.testing.assert_allclose(vmap(f, chunk_size=3)(x), vmap(f)(x), rtol=1e-14)
+    v = rng.normal(size=9)
+    np.testing.assert_allclose(funcdiff.jacfwd(lambda v: jnp.tanh(v * 2), chunk_size=4)(v),
+                               funcdiff.jacfwd(lambda v: jnp.tanh(v * 2))(v), rtol=1e-14)
+    for jac in (funcdiff.jacfwd, funcdiff.jacrev):
+        np.testing.assert_allclose(jac(jnp.sin, chunk_size=2)(v), np.diag(np.cos(v)))
+
+
+def test_jacobians_compose():
+    f = lambda x: jnp.sum(jnp.sin(x) * x**2)
+    x = rng.normal(size=4)
+    h1 = funcdiff.jacfwd(funcdiff.jacrev(f))(x)
+    h2 = funcdiff.jacrev(funcdiff.jacfwd(f))(x)
+    h3 = funcdiff.hessian(f)(x)
+    np.testing.assert_allclose(h1, h2, rtol=1e-12)
+    np.testing.assert_allclose(h1, h3, rtol=1e-12)
+    expected = np.diag(-np.sin(x) * x**2 + 4 * x * np.cos(x) + 2 * np.sin(x))
+    np.testing.assert_allclose(h1, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_vmap_of_jit_is_one_batched_call():
+    g = jit(lambda v: jnp.sin(v) @ np.ones((4, 2)))
+    x = rng.normal(size=(5, 4))
+    jaxpr = funcdiff.make_jaxpr(vmap(g))(x)
+    assert [e.primitive.name for e in jaxpr.eqns] == ["jit"]
+    core.typecheck_jaxpr(jaxpr.jaxpr)
+    np.testing.assert_allclose(vmap(g)(x), np.sin(x) @ np.ones((4, 2)))
+
+
+def test_batched_matmul_is_one_dot_general():
+    xs, ws = rng.normal(size=(8, 3)), rng.normal(size=(8, 3, 2))
+    jaxpr = funcdiff.make_jaxpr(vmap(lambda x, w: x @ w))(xs, ws)
+    assert [e.primitive.name for e in jaxpr.eqns] == ["dot_general"]
+    check_vmap(lambda x, w: x @ w, (xs, ws))
+
+
+@pytest.mark.parametrize("batched", [(0, None), (None, 0), (0, 0)])
+def test_indexing_and_updates(batched):
+    x = rng.normal(size=(4, 5, 6))  # a batch of 4 arrays of shape (5, 6)
+    idx = rng.integers(0, 5, size=(4, 3))
+    i, j = batched
+    xs = x if i is not None else x[0]
+    ids = idx if j is not None else idx[0]
+    # NumPy arrays cannot be indexed by traced values, so index through funcdiff's own
+    # indexing (what `Tracer.__getitem__` and `.at` call).
+    check_vmap(lambda a, k: getitem(a, (np.s_[1:], k)), (xs, ids), (i, j))
+    check_vmap(lambda a, k: getitem(a, (k, np.s_[2:4])), (xs, ids), (i, j))
+    check_vmap(lambda a, k: at(a)[k].add(1.0), (xs, ids), (i, j))
+    check_vmap(lambda a, k: at(a)[:, k].set(getitem(a, (slice(None), 0))[:, None]),
+               (xs, ids), (i, j))
+    starts = rng.integers(-1, 6, size=4)
+    s_in = starts if j is not None else starts[0]
+    check_vmap(lambda a, s: lax.dynamic_slice(a, (s, 1), (2, 3)), (xs, s_in), (i, j))
+    check_vmap(lambda a, s: lax.dynamic_update_slice(a, np.ones((2, 3)), (s, 1)), (xs, s_in),
+               (i, j))
