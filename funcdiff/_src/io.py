@@ -468,16 +468,27 @@ def load(path: _PathLike | Any, like: Any = None) -> Any:
             assert "shape" in str(e)
         ```
     """
-    name = repr(os.fspath(path)) if isinstance(path, str | os.PathLike) else "the checkpoint"
+    if isinstance(path, str | os.PathLike):
+        with open(path, "rb") as f:
+            meta, leaves = _read_file(f, repr(os.fspath(path)))
+        name = repr(os.fspath(path))
+    else:
+        name = "the checkpoint"
+        meta, leaves = _read_file(path, name)
+    if like is not None:
+        return _match_like(like, meta, leaves, name)
+    return _build(meta["structure"], iter(leaves))
+
+
+def _read_file(f: Any, name: str) -> tuple[dict[str, Any], list[Any]]:
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not hasattr(archive, "files"):
-                raise CheckpointError(f"{name} is a plain .npy array, not a funcdiff checkpoint.")
+        archive = np.load(f, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise CheckpointError(f"{name} is a plain .npy array, not a funcdiff checkpoint.")
+        with archive:
             meta = _read_meta(archive, name)
-            leaves = _read_leaves(archive, meta, name)
+            return meta, _read_leaves(archive, meta, name)
     except CheckpointError:
-        raise
-    except FileNotFoundError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, KeyError,
             io.UnsupportedOperation) as e:
@@ -485,6 +496,3 @@ def load(path: _PathLike | Any, like: Any = None) -> Any:
             f"{name} cannot be read as a funcdiff checkpoint (truncated or corrupted?): "
             f"{type(e).__name__}: {e}"
         ) from None
-    if like is not None:
-        return _match_like(like, meta, leaves, name)
-    return _build(meta["structure"], iter(leaves))

@@ -13,31 +13,26 @@ import inspect
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from funcdiff._src import core, passes
+from funcdiff._src import core
 from funcdiff._src.config import config
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
 from funcdiff._src.interpreters import ad, batching, lowering
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
+from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
-from funcdiff._src.vmap import vmap_jaxpr
 
 # ---- the jit primitive ----------------------------------------------------------------------
 
 jit_p = core.Primitive("jit", multiple_results=True)
 
 
-def _compiled(jaxpr: ClosedJaxpr) -> lowering.CompiledProgram:
-    program = _derived(jaxpr, "compiled")
-    if program is None:
-        program = lowering.lower_jaxpr(passes.optimize(jaxpr))
-        _derived(jaxpr, "compiled", program)
-    return program
+_compiled = jaxprs.compiled
 
 
 def _jit_impl(*args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
@@ -52,51 +47,9 @@ jit_p.def_impl(_jit_impl)
 jit_p.def_abstract_eval(_jit_abstract)
 
 
-_derived_lock = threading.Lock()
-_derived_cache: dict[int, tuple[ClosedJaxpr, dict[Hashable, Any]]] = {}
-
-
-def _derived(jaxpr: ClosedJaxpr, key: Hashable, value: Any = None) -> Any:
-    """A per-jaxpr cache of derived programs (compiled code, JVP and transpose jaxprs)."""
-    with _derived_lock:
-        entry = _derived_cache.get(id(jaxpr))
-        if entry is None or entry[0] is not jaxpr:
-            if len(_derived_cache) > 4096:
-                _derived_cache.clear()
-            entry = _derived_cache[id(jaxpr)] = (jaxpr, {})
-        if value is not None:
-            entry[1][key] = value
-        return entry[1].get(key)
-
-
-def _jvp_jaxpr(jaxpr: ClosedJaxpr, nonzeros: tuple[bool, ...]) -> tuple[ClosedJaxpr, list[bool]]:
-    """A jaxpr computing the primal outputs and the nonzero output tangents from the primal
-    inputs and the nonzero input tangents."""
-    cached = _derived(jaxpr, ("jvp", nonzeros))
-    if cached is not None:
-        return cached
-    in_avals = jaxpr.in_avals
-    n = len(in_avals)
-    out_nonzero: list[bool] = []
-
-    def fun(*args: Any) -> list[Any]:
-        primals, it = args[:n], iter(args[n:])
-        tangents = [next(it) if nz else Zero(ad.tangent_aval(a))
-                    for nz, a in zip(nonzeros, in_avals)]
-        outs_p, outs_t = ad.jvp_flat(
-            lambda *xs: core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *xs), primals, tangents)
-        out_nonzero[:] = [type(t) is not Zero for t in outs_t]
-        return list(outs_p) + [t for t in outs_t if type(t) is not Zero]
-
-    t_avals = [ad.tangent_aval(a) for a, nz in zip(in_avals, nonzeros) if nz]
-    result = (pe.trace_to_jaxpr(fun, list(in_avals) + t_avals), list(out_nonzero))
-    _derived(jaxpr, ("jvp", nonzeros), result)
-    return result
-
-
 def _jit_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, jaxpr: ClosedJaxpr, name: str):
     nonzeros = tuple(type(t) is not Zero for t in tangents)
-    jvp_jaxpr, out_nonzero = _jvp_jaxpr(jaxpr, nonzeros)
+    jvp_jaxpr, out_nonzero = jaxprs.jvp_jaxpr(jaxpr, nonzeros)
     outs = jit_p.bind(*primals, *[t for t in tangents if type(t) is not Zero],
                       jaxpr=jvp_jaxpr, name=f"jvp({name})")
     n = len(jaxpr.out_avals)
@@ -109,12 +62,7 @@ def _jit_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, jaxpr: ClosedJa
 ad.jvp_rules[jit_p] = _jit_jvp
 
 
-def _split(jaxpr: ClosedJaxpr, unknowns: tuple[bool, ...]):
-    cached = _derived(jaxpr, ("split", unknowns))
-    if cached is None:
-        cached = pe.partial_eval_jaxpr(jaxpr, unknowns)
-        _derived(jaxpr, ("split", unknowns), cached)
-    return cached
+_split = jaxprs.split
 
 
 def _jit_partial_eval(trace: pe.JaxprTrace, tracers: list[pe.JaxprTracer], *,
@@ -159,25 +107,9 @@ pe.partial_eval_jaxpr_rules[jit_p] = _jit_partial_eval_jaxpr
 
 
 def _jit_transpose(cts: Sequence[Any], *args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
-    undefined = tuple(is_undefined_primal(a) for a in args)
-    ct_nonzero = tuple(type(c) is not Zero for c in cts)
-    key = ("transpose", undefined, ct_nonzero)
-    t_jaxpr = _derived(jaxpr, key)
-    if t_jaxpr is None:
-        known_avals = [core.get_aval(a) for a, u in zip(args, undefined) if not u]
-        ct_avals = [a for a, nz in zip(jaxpr.out_avals, ct_nonzero) if nz]
-        n_known = len(known_avals)
-
-        def fun(*xs: Any) -> list[Any]:
-            known, it = iter(xs[:n_known]), iter(xs[n_known:])
-            full = [ad.UndefinedPrimal(a) if u else next(known)
-                    for a, u in zip(jaxpr.in_avals, undefined)]
-            ct_in = [next(it) if nz else None for nz in ct_nonzero]
-            res = ad.backward_pass(jaxpr.jaxpr, jaxpr.consts, full, ct_in)
-            return [ad.instantiate(r) for r, u in zip(res, undefined) if u]
-
-        t_jaxpr = pe.trace_to_jaxpr(fun, known_avals + ct_avals)
-        _derived(jaxpr, key, t_jaxpr)
+    undefined = [is_undefined_primal(a) for a in args]
+    ct_nonzero = [type(c) is not Zero for c in cts]
+    t_jaxpr = jaxprs.transpose_jaxpr(jaxpr, undefined, ct_nonzero)
     outs = jit_p.bind(*[a for a, u in zip(args, undefined) if not u],
                       *[c for c in cts if type(c) is not Zero],
                       jaxpr=t_jaxpr, name=f"transpose({name})")
@@ -191,12 +123,7 @@ ad.transpose_rules[jit_p] = _jit_transpose
 def _jit_batch(vals: Sequence[Any], dims: Sequence[int | None], *, jaxpr: ClosedJaxpr,
                name: str) -> tuple[list[Any], list[int | None]]:
     size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
-    key = ("vmap", tuple(dims), size)
-    cached = _derived(jaxpr, key)
-    if cached is None:
-        cached = vmap_jaxpr(jaxpr, dims, size)
-        _derived(jaxpr, key, cached)
-    batched, out_dims = cached
+    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, size)
     return jit_p.bind(*vals, jaxpr=batched, name=f"vmap({name})"), out_dims
 
 

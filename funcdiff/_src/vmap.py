@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from funcdiff._src import core
 from funcdiff._src.interpreters import batching
-from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.lax import _base
 from funcdiff._src.lax import shape as lax_shape
 from funcdiff._src.tree_util import (
@@ -227,25 +226,3 @@ def _take(x: Any, axis: int, start: int, stop: int) -> Any:
     limits = list(aval.shape)
     starts[axis], limits[axis] = start, stop
     return lax_shape.slice(x, starts, limits)
-
-
-def vmap_jaxpr(closed: core.ClosedJaxpr, in_dims: Sequence[int | None], size: int
-               ) -> tuple[core.ClosedJaxpr, list[int | None]]:
-    """A jaxpr computing `closed` on batched inputs (batch dims `in_dims`); its batched
-    outputs have the batch dimension first."""
-    out_batched: list[bool] = []
-
-    def fun(*args: Any) -> list[Any]:
-        outs, dims = batching.vmap_flat(
-            lambda *xs: core.eval_jaxpr(closed.jaxpr, closed.consts, *xs), args, in_dims, size)
-        out_batched[:] = [d is not None for d in dims]
-        return [_base.moveaxis(o, d, 0) if d is not None else o for o, d in zip(outs, dims)]
-
-    avals = []
-    for a, d in zip(closed.in_avals, in_dims):
-        shape = list(a.shape)
-        if d is not None:
-            shape.insert(d, size)
-        avals.append(core.ShapedArray(shape, a.dtype, a.weak_type))
-    jaxpr = pe.trace_to_jaxpr(fun, avals)
-    return jaxpr, [0 if b else None for b in out_batched]

@@ -240,15 +240,25 @@ def backward_pass(
         val = primal_env.get(a, _MISSING)
         return UndefinedPrimal(a.aval) if val is _MISSING else val
 
+    # Equations that read only known values (recomputation, as `checkpoint` produces) run
+    # forward first; the others are linear in the undefined inputs and are transposed.
+    linear_eqns = []
+    for eqn in jaxpr.eqns:
+        invals = [read_primal(a) for a in eqn.invars]
+        if any(is_undefined_primal(x) for x in invals):
+            linear_eqns.append(eqn)
+            continue
+        out = eqn.primitive.bind(*invals, **eqn.params)
+        outs = out if eqn.primitive.multiple_results else [out]
+        for v, x in zip(eqn.outvars, outs):
+            primal_env[v] = x
     for v, ct in zip(jaxpr.outvars, cotangents, strict=True):
         write_ct(v, ct)
-    for eqn in reversed(jaxpr.eqns):
+    for eqn in reversed(linear_eqns):
         cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
         if all(ct is None for ct in cts_out):
             continue
         invals = [read_primal(a) for a in eqn.invars]
-        if not any(is_undefined_primal(x) for x in invals):
-            continue  # a known computation inside the linear program: nothing to propagate
         rule = transpose_rules.get(eqn.primitive)
         if rule is None:
             raise NotImplementedError(

@@ -159,13 +159,15 @@ partial_eval_jaxpr_rules: dict[core.Primitive, Callable[..., Any]] = {}
 
 
 def partial_eval_jaxpr(
-    closed: ClosedJaxpr, unknowns: Sequence[bool]
+    closed: ClosedJaxpr, unknowns: Sequence[bool], instantiate: Sequence[bool] | None = None
 ) -> tuple[ClosedJaxpr, ClosedJaxpr, list[bool], int]:
     """Split a jaxpr into the part computable from its known inputs and the rest.
 
     Returns ``(known, unknown, out_unknowns, num_residuals)``: `known` takes the known inputs
     and returns the known outputs followed by the residuals; `unknown` takes the residuals
-    followed by the unknown inputs and returns the unknown outputs.
+    followed by the unknown inputs and returns the unknown outputs. Outputs flagged in
+    `instantiate` are made unknown even when computable (passed through as residuals), so
+    that several jaxprs (the branches of a `cond`) can agree on one signature.
     """
     jaxpr = closed.jaxpr
     unknown_vars: set[Var] = {v for v, u in zip(jaxpr.invars, unknowns, strict=True) if u}
@@ -187,14 +189,19 @@ def partial_eval_jaxpr(
             unknown_eqns.append(eqn)
             unknown_vars.update(eqn.outvars)
     out_unknowns = [type(a) is Var and a in unknown_vars for a in jaxpr.outvars]
-    # Residuals: known variables that the unknown part reads.
+    forced = [False] * len(out_unknowns)
+    if instantiate is not None:
+        forced = [inst and not u for inst, u in zip(instantiate, out_unknowns)]
+        out_unknowns = [u or f for u, f in zip(out_unknowns, forced)]
+    # Residuals: known variables that the unknown part reads (or outputs, when forced).
     residuals: list[Var] = []
     seen: set[Var] = set()
-    for eqn in unknown_eqns:
-        for a in eqn.invars:
-            if type(a) is Var and a not in unknown_vars and a not in seen:
-                seen.add(a)
-                residuals.append(a)
+    needed = [a for eqn in unknown_eqns for a in eqn.invars]
+    needed += [a for a, f in zip(jaxpr.outvars, forced) if f]
+    for a in needed:
+        if type(a) is Var and a not in unknown_vars and a not in seen:
+            seen.add(a)
+            residuals.append(a)
     known_outs = [a for a, u in zip(jaxpr.outvars, out_unknowns) if not u]
     known = Jaxpr(
         list(jaxpr.constvars),

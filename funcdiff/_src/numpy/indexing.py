@@ -17,10 +17,23 @@ from funcdiff._src.core import Tracer
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as lax_indexing
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.numpy import ufuncs
+from funcdiff._src.numpy import reductions, ufuncs
 from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval
 
 _FULL = slice(None)
+
+
+class _BoolScalar:
+    """A scalar boolean index: a new axis of length 1, selected (True) or not (False); it
+    takes part in advanced indexing as an index array of shape (1,) or (0,)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool):
+        self.value = value
+
+    def index_array(self) -> np.ndarray:
+        return np.zeros(1 if self.value else 0, np.int64)
 
 
 def _is_advanced(i: Any) -> bool:
@@ -29,6 +42,23 @@ def _is_advanced(i: Any) -> bool:
     if isinstance(i, np.ndarray):
         return True
     return isinstance(i, list | tuple)
+
+
+def _contains_tracer(idx: Any) -> bool:
+    if isinstance(idx, Tracer):
+        return True
+    if isinstance(idx, list | tuple):
+        return any(_contains_tracer(i) for i in idx)
+    return False
+
+
+def _check_bounds(i: Any, n: int, axis: int) -> None:
+    """NumPy's IndexError for a concrete integer index array out of range."""
+    if isinstance(i, np.ndarray) and i.size:
+        lo, hi = int(i.min()), int(i.max())
+        if lo < -n or hi >= n:
+            bad = lo if lo < -n else hi
+            raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {n}")
 
 
 def _normalize(idx: Any, ndim: int) -> list[Any]:
@@ -52,9 +82,7 @@ def _normalize(idx: Any, ndim: int) -> list[Any]:
                 )
             value = np.asarray(value)
             if value.ndim == 0:
-                out.append(None)  # x[True] adds an axis; x[False] selects nothing
-                if not value:
-                    out.append(np.zeros(0, np.int64))
+                out.append(_BoolScalar(bool(value)))  # a new axis, kept or emptied
                 continue
             out.extend(np.nonzero(value))
             continue
@@ -67,7 +95,8 @@ def _normalize(idx: Any, ndim: int) -> list[Any]:
     n_ellipsis = sum(1 for i in out if i is Ellipsis)
     if n_ellipsis > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    consumed = sum(1 for i in out if i is not None and i is not Ellipsis)
+    consumed = sum(1 for i in out
+                   if i is not None and i is not Ellipsis and not isinstance(i, _BoolScalar))
     if consumed > ndim:
         raise IndexError(
             f"too many indices for array: array is {ndim}-dimensional, but {consumed} were "
@@ -85,13 +114,19 @@ def getitem(x: Array, idx: Any) -> Array:
     """``x[idx]`` with NumPy semantics."""
     x = asarray(x)
     entries = _normalize(idx, aval(x).ndim)
-    advanced = any(_is_advanced(i) for i in entries)
-    # 1. Insert the new axes, turning `None` into a full slice over a length-1 axis.
-    new_axes = tuple(k for k, i in enumerate(entries) if i is None)
+    # 1. Insert the new axes, turning `None` into a full slice over a length-1 axis (and a
+    #    scalar boolean into an index array over it).
+    new_axes = tuple(k for k, i in enumerate(entries) if i is None or isinstance(i, _BoolScalar))
     if new_axes:
         x = sh.expand_dims(x, new_axes)
-        entries = [_FULL if i is None else i for i in entries]
+        entries = [_FULL if i is None else i.index_array() if isinstance(i, _BoolScalar) else i
+                   for i in entries]
+    advanced = any(_is_advanced(i) for i in entries)
     shape = aval(x).shape
+    for k, (i, n) in enumerate(zip(entries, shape)):
+        if isinstance(i, list | tuple):
+            i = entries[k] = np.asarray(i)
+        _check_bounds(i, n, k)
     if advanced:
         # Integers join the advanced indices (NumPy broadcasts them together).
         entries = [np.asarray(i, np.int64) if isinstance(i, int | np.integer) else i
@@ -184,7 +219,12 @@ class _IndexUpdateRef:
         x = asarray(self.array)
         v = aval(x)
         flat_positions = np.arange(v.size, dtype=np.int64).reshape(v.shape)
-        positions = getitem(flat_positions, self.index)
+        if _contains_tracer(self.index):
+            positions = getitem(flat_positions, self.index)
+        else:
+            # A concrete index gives concrete positions (also while staging), which lets
+            # `min`/`max` see repeated places. NumPy's own indexing has the same rules.
+            positions = flat_positions[self.index]
         return positions, sh.reshape(x, (v.size,))
 
     def _updates(self, values: ArrayLike, positions: Array) -> Array:
@@ -230,13 +270,44 @@ class _IndexUpdateRef:
         return self.set(ufuncs.power(self.get(), values))
 
     def min(self, values: ArrayLike) -> Array:  # noqa: A003
-        current = self.get()
-        return self.set(ew.min(current, self._updates(values, current)))
+        """A copy with each indexed element replaced by its minimum with `values` (repeated
+        indices take the minimum of all their updates)."""
+        return self._combine(ew.min, reductions.min, values)
 
     def max(self, values: ArrayLike) -> Array:  # noqa: A003
-        current = self.get()
-        return self.set(ew.max(current, self._updates(values, current)))
+        return self._combine(ew.max, reductions.max, values)
+
+    def _combine(self, op, reduce, values: ArrayLike) -> Array:
+        positions, flat = self._positions()
+        updates = self._updates(values, positions)
+        pos = core.concrete_or_none(positions)
+        if pos is None or len(np.unique(np.asarray(pos))) == np.size(pos):
+            # Distinct places (or traced ones, treated as distinct): combine and write.
+            current = self.get()
+            return self.set(op(current, updates))
+        # Repeated places: reduce the updates of each distinct place first.
+        pos = np.asarray(pos).ravel()
+        places, inverse = np.unique(pos, return_inverse=True)
+        updates = sh.reshape(updates, (pos.size,))
+        dt = aval(flat).dtype
+        neutral = _neutral(dt, op is ew.min)
+        mask = np.arange(places.size)[:, None] == inverse.ravel()[None, :]
+        spread = ew.select(mask, sh.broadcast_to(updates, mask.shape), neutral)
+        grouped = reduce(spread, 1)
+        current = lax_indexing.gather(flat, [places], [0])
+        out = lax_indexing.scatter(flat, op(current, grouped), [places], [0])
+        return sh.reshape(out, aval(asarray(self.array)).shape)
 
     def apply(self, func: Any) -> Array:
         """A copy with `func` applied to the indexed elements."""
         return self.set(func(self.get()))
+
+
+def _neutral(dtype: np.dtype, for_min: bool) -> np.ndarray:
+    """The identity of min (the largest value of `dtype`) or of max (the smallest)."""
+    if dtype.kind == "b":
+        return np.asarray(for_min)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return np.asarray(info.max if for_min else info.min, dtype)
+    return np.asarray(np.inf if for_min else -np.inf, dtype)

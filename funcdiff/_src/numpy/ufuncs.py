@@ -161,7 +161,8 @@ def fmod(x: ArrayLike, y: ArrayLike, /) -> Array:
 
 
 def absolute(x: ArrayLike, /) -> Array:
-    return ew.abs(asarray(x))
+    x = asarray(x)
+    return x if aval(x).dtype.kind == "b" else ew.abs(x)
 
 
 abs = absolute  # noqa: A001
@@ -278,7 +279,16 @@ def logaddexp(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     """``log(exp(x1) + exp(x2))`` without overflow."""
     x1, x2 = promote_inexact(x1, x2)
     delta = ew.sub(x1, x2)
-    out = ew.add(ew.max(x1, x2), ew.log1p(ew.exp(ew.neg(ew.abs(delta)))))
+    # The larger plus log1p(exp(smaller - larger)), written per branch as an analytic function
+    # of (x1, x2): at ties the branch taken is still the whole function, so derivatives of
+    # every order are right there (max + log1p(exp(-|x1 - x2|)) has zero second derivative
+    # at x1 == x2). The exponent of the branch not taken is replaced by 0 (no overflow, and
+    # no 0 * inf in reverse mode).
+    first = ew.gt(x1, x2)
+    zero = ew.zeros_like(delta)
+    from_x1 = ew.add(x1, ew.log1p(ew.exp(ew.select(first, ew.neg(delta), zero))))
+    from_x2 = ew.add(x2, ew.log1p(ew.exp(ew.select(first, zero, delta))))
+    out = ew.select(first, from_x1, from_x2)
     # Equal infinities give delta = nan; their sum is the right answer there.
     return where(isnan(delta), ew.add(x1, x2), out)
 
@@ -493,6 +503,8 @@ def isinf(x: ArrayLike, /) -> Array:
     x = asarray(x)
     if not dtypes.is_inexact(aval(x).dtype):
         return np.zeros(aval(x).shape, bool)
+    if dtypes.is_complex(aval(x).dtype):
+        return logical_or(isinf(ew.real(x)), isinf(ew.imag(x)))
     return logical_and(logical_not(isfinite(x)), logical_not(isnan(x)))
 
 

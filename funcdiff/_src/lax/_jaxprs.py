@@ -1,0 +1,145 @@
+"""Transformations of whole closed jaxprs, for primitives that carry jaxprs (jit, cond,
+while_loop, scan, checkpoint): their JVP, partial evaluation, transposition and batching
+build new jaxprs with these functions. Results are cached per jaxpr object."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from funcdiff._src import core, dtypes, passes
+from funcdiff._src.core import ClosedJaxpr
+from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.interpreters.ad import Zero
+from funcdiff._src.lax._base import move_to_front
+
+_lock = threading.RLock()
+_cache: dict[int, tuple[ClosedJaxpr, dict[Hashable, Any]]] = {}
+
+
+def derived(jaxpr: ClosedJaxpr, key: Hashable, make: Any) -> Any:
+    """``make()``, cached per (jaxpr object, key)."""
+    with _lock:
+        entry = _cache.get(id(jaxpr))
+        if entry is None or entry[0] is not jaxpr:
+            if len(_cache) > 8192:
+                _cache.clear()
+            entry = _cache[id(jaxpr)] = (jaxpr, {})
+        if key in entry[1]:
+            return entry[1][key]
+    value = make()
+    with _lock:
+        entry[1][key] = value
+    return value
+
+
+def compiled(jaxpr: ClosedJaxpr) -> lowering.CompiledProgram:
+    """The optimised, generated NumPy program computing `jaxpr`."""
+    return derived(jaxpr, "compiled", lambda: lowering.lower_jaxpr(passes.optimize(jaxpr)))
+
+
+def call(jaxpr: ClosedJaxpr, *args: Any) -> list[Any]:
+    """Evaluate `jaxpr` on concrete arrays (compiled) or on tracers (equation by equation)."""
+    if any(isinstance(a, core.Tracer) for a in args) or core._state.dynamic.level:
+        return core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *args)
+    return list(compiled(jaxpr)(*args))
+
+
+def jvp_jaxpr(jaxpr: ClosedJaxpr, nonzeros: Sequence[bool],
+              instantiate: Sequence[bool] | bool = False) -> tuple[ClosedJaxpr, list[bool]]:
+    """A jaxpr ``(primals, nonzero tangents) -> (primal outs, nonzero tangent outs)``, and
+    which output tangents are nonzero (`instantiate` forces them)."""
+    nonzeros = tuple(nonzeros)
+    n_out = len(jaxpr.out_avals)
+    inst = (instantiate,) * n_out if isinstance(instantiate, bool) else tuple(instantiate)
+
+    def make() -> tuple[ClosedJaxpr, list[bool]]:
+        in_avals = jaxpr.in_avals
+        n = len(in_avals)
+        out_nonzero: list[bool] = []
+
+        def fun(*args: Any) -> list[Any]:
+            primals, it = args[:n], iter(args[n:])
+            tangents = [next(it) if nz else Zero(ad.tangent_aval(a))
+                        for nz, a in zip(nonzeros, in_avals)]
+            outs_p, outs_t = ad.jvp_flat(
+                lambda *xs: core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *xs), primals, tangents)
+            outs_t = [ad.instantiate(t) if i and dtypes.is_inexact(core.get_aval(p).dtype)
+                      else t for t, i, p in zip(outs_t, inst, outs_p)]
+            out_nonzero[:] = [type(t) is not Zero for t in outs_t]
+            return list(outs_p) + [t for t in outs_t if type(t) is not Zero]
+
+        t_avals = [ad.tangent_aval(a) for a, nz in zip(in_avals, nonzeros) if nz]
+        return pe.trace_to_jaxpr(fun, list(in_avals) + t_avals), list(out_nonzero)
+
+    return derived(jaxpr, ("jvp", nonzeros, inst), make)
+
+
+def split(jaxpr: ClosedJaxpr, unknowns: Sequence[bool],
+          instantiate: Sequence[bool] | None = None):
+    """`partial_eval_jaxpr`, cached."""
+    unknowns = tuple(unknowns)
+    inst = None if instantiate is None else tuple(instantiate)
+    return derived(jaxpr, ("split", unknowns, inst),
+                   lambda: pe.partial_eval_jaxpr(jaxpr, unknowns, inst))
+
+
+def transpose_jaxpr(jaxpr: ClosedJaxpr, undefined: Sequence[bool], ct_nonzero: Sequence[bool]
+                    ) -> ClosedJaxpr:
+    """A jaxpr ``(known inputs, nonzero output cotangents) -> cotangents of the linear
+    inputs`` (zeros instantiated) for a jaxpr linear in its `undefined` inputs."""
+    undefined, ct_nonzero = tuple(undefined), tuple(ct_nonzero)
+
+    def make() -> ClosedJaxpr:
+        known_avals = [a for a, u in zip(jaxpr.in_avals, undefined) if not u]
+        ct_avals = [a for a, nz in zip(jaxpr.out_avals, ct_nonzero) if nz]
+        n_known = len(known_avals)
+
+        def fun(*xs: Any) -> list[Any]:
+            known, it = iter(xs[:n_known]), iter(xs[n_known:])
+            full = [ad.UndefinedPrimal(a) if u else next(known)
+                    for a, u in zip(jaxpr.in_avals, undefined)]
+            cts = [next(it) if nz else None for nz in ct_nonzero]
+            res = ad.backward_pass(jaxpr.jaxpr, jaxpr.consts, full, cts)
+            return [ad.instantiate(r) for r, u in zip(res, undefined) if u]
+
+        return pe.trace_to_jaxpr(fun, known_avals + ct_avals)
+
+    return derived(jaxpr, ("transpose", undefined, ct_nonzero), make)
+
+
+def batch_jaxpr(jaxpr: ClosedJaxpr, in_dims: Sequence[int | None], size: int,
+                force_batched: Sequence[bool] | bool = False
+                ) -> tuple[ClosedJaxpr, list[int | None]]:
+    """A jaxpr computing `jaxpr` on inputs batched along `in_dims`; its batched outputs have
+    the batch dimension first (outputs in `force_batched` are batched even if unchanged)."""
+    in_dims = tuple(in_dims)
+    n_out = len(jaxpr.out_avals)
+    force = (force_batched,) * n_out if isinstance(force_batched, bool) else tuple(force_batched)
+
+    def make() -> tuple[ClosedJaxpr, list[int | None]]:
+        out_batched: list[bool] = []
+
+        def fun(*args: Any) -> list[Any]:
+            outs, dims = batching.vmap_flat(
+                lambda *xs: core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *xs), args, in_dims, size)
+            outs = [move_to_front(o, d, size) if d is not None or f else o
+                    for o, d, f in zip(outs, dims, force)]
+            out_batched[:] = [d is not None or f for d, f in zip(dims, force)]
+            return outs
+
+        avals = []
+        for a, d in zip(jaxpr.in_avals, in_dims):
+            shape = list(a.shape)
+            if d is not None:
+                shape.insert(d, size)
+            avals.append(core.ShapedArray(shape, a.dtype, a.weak_type))
+        closed = pe.trace_to_jaxpr(fun, avals)
+        return closed, [0 if b else None for b in out_batched]
+
+    return derived(jaxpr, ("vmap", in_dims, size, force), make)
+
+
+__all__ = ["batch_jaxpr", "call", "compiled", "derived", "jvp_jaxpr", "split", "transpose_jaxpr"]
