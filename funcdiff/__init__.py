@@ -8,6 +8,7 @@ grad_tanh = funcdiff.grad(jnp.tanh)
 ```
 """
 
+from funcdiff import debug as debug
 from funcdiff import io as io
 from funcdiff import lax as lax
 from funcdiff import nn as nn
@@ -25,16 +26,23 @@ from funcdiff._src.api import jacrev as jacrev
 from funcdiff._src.api import jvp as jvp
 from funcdiff._src.api import linearize as linearize
 from funcdiff._src.api import make_jaxpr as make_jaxpr
+from funcdiff._src.api import stop_gradient as stop_gradient
 from funcdiff._src.api import value_and_grad as value_and_grad
 from funcdiff._src.api import vjp as vjp
 from funcdiff._src.config import config as config
+from funcdiff._src.config import debug_nans as debug_nans
+from funcdiff._src.config import disable_jit as disable_jit
+from funcdiff._src.custom_derivatives import checkpoint as checkpoint
+from funcdiff._src.custom_derivatives import checkpoint_policies as checkpoint_policies
+from funcdiff._src.custom_derivatives import custom_jvp as custom_jvp
+from funcdiff._src.custom_derivatives import custom_vjp as custom_vjp
+from funcdiff._src.custom_derivatives import remat as remat
 from funcdiff._src.errors import ConcretizationTypeError as ConcretizationTypeError
 from funcdiff._src.errors import TracerArrayConversionError as TracerArrayConversionError
 from funcdiff._src.errors import TracerBoolConversionError as TracerBoolConversionError
 from funcdiff._src.errors import TracerIntegerConversionError as TracerIntegerConversionError
 from funcdiff._src.errors import UnexpectedTracerError as UnexpectedTracerError
 from funcdiff._src.jit import jit as jit
-from funcdiff._src.lax.elementwise import stop_gradient as stop_gradient
 from funcdiff._src.vmap import vmap as vmap
 
 __version__ = "0.1.0"

@@ -109,10 +109,12 @@ def _check_args(fun: Callable[..., Any], args: Sequence[Any], leaves: Sequence[A
 
 
 def _as_array_leaf(x: Any) -> Any:
-    """Leaves handed to users: NumPy arrays or NumPy scalars, never Python containers."""
-    if isinstance(x, np.ndarray | np.generic) or isinstance(x, core.Tracer):
+    """Leaves handed to users follow NumPy: arrays, and NumPy scalars for 0-d results."""
+    if isinstance(x, core.Tracer) or isinstance(x, np.generic):
         return x
-    return np.asarray(x)
+    if isinstance(x, np.ndarray):
+        return x[()] if x.ndim == 0 else x
+    return np.asarray(x)[()]
 
 
 def _argnums_tuple(argnums: int | Sequence[int], nargs: int, fun: Callable[..., Any]) -> tuple:
@@ -257,7 +259,7 @@ def jvp(
 
 def _zeros_or(t: Any) -> Any:
     if type(t) is ad.Zero:
-        return np.zeros(t.aval.shape, t.aval.dtype)
+        return _as_array_leaf(np.zeros(t.aval.shape, t.aval.dtype))
     return _as_array_leaf(t)
 
 
@@ -444,6 +446,8 @@ def value_and_grad(
     """Like `grad`, but the returned function gives ``(value, gradient)`` (with `has_aux`:
     ``((value, aux), gradient)``), evaluating `fun` once.
 
+    **Arguments:** `fun`, `argnums`, `has_aux`, `holomorphic` and `allow_int`, as for `grad`.
+
     !!! Example
         ```python
         import funcdiff
@@ -525,6 +529,8 @@ def grad(
     - `has_aux`: `fun` returns ``(value, aux)``; the gradient function returns
       ``(gradient, aux)``.
     - `holomorphic`: differentiate a complex function of complex inputs holomorphically.
+    - `allow_int`: allow integer and boolean arguments (their gradient is `float0` zeros)
+      instead of raising.
 
     **Returns:** a function with `fun`'s signature returning gradients shaped like the
     arguments (pytrees are kept).
@@ -608,8 +614,8 @@ def jacfwd(
     holomorphic: bool = False,
     chunk_size: int | None = None,
 ) -> Callable[..., Any]:
-    """The Jacobian of `fun` by forward mode: `fun` is linearized once, then the JVPs of all
-    input directions run as one vectorised (`vmap`) pass. Output leaves have shape
+    """The Jacobian of `fun` by forward mode: the JVPs along all input directions run as one
+    vectorised (`vmap`) pass of `jvp`. Output leaves have shape
     ``out.shape + in.shape``, as in JAX.
 
     **Arguments:** as `grad`, plus `chunk_size`: push this many input directions at a time,
@@ -627,18 +633,35 @@ def jacfwd(
 
     @functools.wraps(fun, updated=())
     def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
-        in_leaves, in_tree, store, n, out_all, linear = _linearize_for_jacobian(
-            fun, argnums, has_aux, holomorphic, "jacfwd", args, kwargs)
+        nums = _argnums_tuple(argnums, len(args), fun)
+        diff_args = tuple(args[i] for i in nums)
+        in_leaves, in_tree = tree_flatten(diff_args)
+        _check_args(fun, diff_args, in_leaves)
+        _check_jac_dtypes(in_leaves, holomorphic, "jacfwd", "inputs")
+        flat_fun, store, n_out = _aux_flat_fun(_partial_args(fun, args, kwargs, nums), in_tree,
+                                               has_aux)
         in_avals = [core.get_aval(x) for x in in_leaves]
-        out_avals = [core.get_aval(x) for x in out_all[:n]]
         zeros = [np.zeros(a.shape, a.dtype) for a in in_avals]
         columns = []  # columns[i][k]: output k's JVPs along every unit direction of input i
-        for i, ia in enumerate(in_avals):
-            def push(t: Any, i: int = i) -> list[Any]:
-                return linear.apply(zeros[:i] + [t] + zeros[i + 1 :])[:n]
 
-            columns.append(vmap(push, chunk_size=chunk_size)(_basis(ia)) if ia.size else
-                           [np.zeros((0, *oa.shape), oa.dtype) for oa in out_avals])
+        def push(t: Any, i: int) -> list[Any]:
+            tangents = zeros[:i] + [t] + zeros[i + 1 :]
+            primals_out, tangents_out = ad.jvp_flat(flat_fun, in_leaves, tangents)
+            return [_dense(x, core.get_aval(p)) for x, p in zip(tangents_out, primals_out)]
+
+        # Forward mode is jvp vectorised over the input directions: the primal computation
+        # runs once, the tangents as one batch.
+        out_all, _ = ad.jvp_flat(flat_fun, in_leaves, [ad.Zero(ad.tangent_aval(a))
+                                                        for a in in_avals])
+        n = n_out.value
+        out_avals = [core.get_aval(x) for x in out_all[:n]]
+        _check_jac_dtypes(out_all[:n], holomorphic, "jacfwd", "outputs")
+        for i, ia in enumerate(in_avals):
+            if ia.size:
+                cols = vmap(lambda t, i=i: push(t, i)[:n], chunk_size=chunk_size)(_basis(ia))
+            else:
+                cols = [np.zeros((0, *oa.shape), oa.dtype) for oa in out_avals]
+            columns.append(cols)
         jac = []
         for k, oa in enumerate(out_avals):
             row = []
@@ -734,14 +757,16 @@ def hessian(
 
 
 def stop_gradient(x: Any) -> Any:
-    """Treat `x` (a pytree) as a constant for differentiation: the identity with zero
-    derivative.
+    """Treat `x` (an array or a pytree of arrays) as a constant for differentiation: the
+    identity with zero derivative.
 
     !!! Example
         ```python
         import funcdiff
 
-        assert funcdiff.grad(lambda x: x * funcdiff.lax.stop_gradient(x))(3.0) == 3.0
+        assert funcdiff.grad(lambda x: x * funcdiff.stop_gradient(x))(3.0) == 3.0
+        f = lambda x: funcdiff.stop_gradient({"a": x})["a"] * x
+        assert funcdiff.grad(f)(3.0) == 3.0
         ```
     """
     return tree_map(lax_elementwise.stop_gradient, x)

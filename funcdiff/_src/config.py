@@ -7,17 +7,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from funcdiff._src import core
+
 
 class Config:
     """The settings object. Known names and their defaults:
 
     - `jax_enable_x64` (True): accepted so JAX programs run unchanged; funcdiff always keeps
       64-bit types (float64 is the default dtype, as in NumPy).
-    - `explain_cache_misses` (False): reserved for `jit` cache-miss explanations.
+    - `explain_cache_misses` (False): `jit` warns why a call traced again (which argument
+      changed, and how).
+    - `jax_debug_nans` (False): raise `FloatingPointError` at the first primitive that
+      produces a NaN, forward or backward, naming it and the user's line (jitted functions
+      then run equation by equation).
+    - `jax_disable_jit` (False): jitted functions run eagerly (see `funcdiff.disable_jit`).
     """
 
-    _DEFAULTS: dict[str, Any] = {"jax_enable_x64": True, "explain_cache_misses": False}
-    _ALIASES: dict[str, str] = {}
+    _DEFAULTS: dict[str, Any] = {
+        "jax_enable_x64": True,
+        "explain_cache_misses": False,
+        "jax_debug_nans": False,
+        "jax_disable_jit": False,
+    }
+    _ALIASES: dict[str, str] = {"debug_nans": "jax_debug_nans", "disable_jit": "jax_disable_jit",
+                                "jax_explain_cache_misses": "explain_cache_misses"}
 
     def __init__(self) -> None:
         self._values = dict(self._DEFAULTS)
@@ -25,6 +38,7 @@ class Config:
 
     def update(self, name: str, value: Any) -> None:
         """Set a setting by name; unknown names raise `AttributeError` listing known ones."""
+        name = self._ALIASES.get(name, name)
         if name not in self._values:
             raise AttributeError(
                 f"Unrecognized config option: {name!r}. Known options: {sorted(self._values)}"
@@ -36,12 +50,17 @@ class Config:
             )
         with self._lock:
             self._values[name] = value
+            if name == "jax_debug_nans":
+                core.flags.check_nans = bool(value)
+            elif name == "jax_disable_jit":
+                core.flags.disable_jit = bool(value)
 
     def read(self, name: str) -> Any:
-        return self._values[name]
+        return self._values[self._ALIASES.get(name, name)]
 
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("_values", {})
+        name = self._ALIASES.get(name, name)
         if name in values:
             return values[name]
         raise AttributeError(f"config has no option {name!r}")
@@ -49,6 +68,7 @@ class Config:
     @contextmanager
     def override(self, name: str, value: Any) -> Iterator[None]:
         """Temporarily set a setting inside a `with` block."""
+        name = self._ALIASES.get(name, name)
         old = self.read(name)
         self.update(name, value)
         try:
@@ -58,3 +78,44 @@ class Config:
 
 
 config = Config()
+
+
+@contextmanager
+def debug_nans(enabled: bool = True) -> Iterator[None]:
+    """Within the block, raise at the first primitive that produces a NaN.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import pytest
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        with funcdiff.debug_nans():
+            with pytest.raises(FloatingPointError, match="log"):
+                jnp.log(np.array(-1.0))
+        ```
+    """
+    with config.override("jax_debug_nans", enabled):
+        yield
+
+
+@contextmanager
+def disable_jit(disable: bool = True) -> Iterator[None]:
+    """Within the block, jitted functions run eagerly (Python prints and breakpoints inside
+    them see concrete values).
+
+    !!! Example
+        ```python
+        import funcdiff
+
+        @funcdiff.jit
+        def f(x):
+            return float(x) + 1.0  # needs a concrete value
+
+        with funcdiff.disable_jit():
+            assert f(1.0) == 2.0
+        ```
+    """
+    with config.override("jax_disable_jit", disable):
+        yield

@@ -278,6 +278,16 @@ class ClosedJaxpr:
         p.text(str(self))
 
 
+class _Flags:
+    """Process-wide switches set through `funcdiff.config` (read on hot paths)."""
+
+    check_nans = False
+    disable_jit = False
+
+
+flags = _Flags()
+
+
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
     """Evaluate a jaxpr by binding each equation's primitive in order.
 
@@ -290,8 +300,11 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
         raise TypeError(f"jaxpr takes {len(jaxpr.invars)} arguments, got {len(args)}")
     for v, x in zip(jaxpr.invars, args):
         env[v] = x
+    check = flags.check_nans
     for eqn in jaxpr.eqns:
         invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
+        if check:
+            _state.source_info = eqn.source_info
         out = eqn.primitive.bind(*invals, **eqn.params)
         if eqn.primitive.multiple_results:
             for v, x in zip(eqn.outvars, out, strict=True):
@@ -463,7 +476,10 @@ class Primitive:
 
     def run_impl(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
         try:
-            return self.impl(*args, **params)  # type: ignore[misc]
+            out = self.impl(*args, **params)  # type: ignore[misc]
+            if flags.check_nans:
+                _check_nans(self, out)
+            return out
         except (ValueError, TypeError, IndexError) as e:
             # Re-check with the shape rule for a precise message; otherwise wrap NumPy's.
             avals = [get_aval(a) for a in args]
@@ -480,6 +496,16 @@ class Primitive:
             raise PrimitiveError(
                 f"{self.name}: {e} (operands {_fmt_avals(avals)})" + _at_user_line()
             ) from None
+
+
+def _check_nans(p: Primitive, out: Any) -> None:
+    for x in out if p.multiple_results else (out,):
+        if isinstance(x, np.ndarray | np.generic) and x.dtype.kind in "fc" and np.isnan(x).any():
+            where = getattr(_state, "source_info", None) or user_source_line()
+            raise FloatingPointError(
+                f"NaN produced by primitive '{p.name}' (output {get_aval(x).str_short()}); "
+                f"the equation comes from {where} (funcdiff debug_nans is on)."
+            )
 
 
 def _fmt_avals(avals: Sequence[ShapedArray]) -> str:
@@ -557,6 +583,7 @@ class _TraceState(threading.local):
         base = MainTrace(0, EvalTrace)
         self.stack: list[MainTrace] = [base]
         self.dynamic: MainTrace = base
+        self.source_info: SourceInfo | None = None  # set while checking for NaNs
 
 
 _state = _TraceState()
@@ -649,13 +676,26 @@ class Tracer:
         return bool(self._concrete("bool() (a Python if/while/and/or)", TracerBoolConversionError))
 
     def __float__(self) -> float:
-        return float(self._concrete("float()", ConcretizationTypeError))
+        return float(self._convertible("float()"))
 
     def __complex__(self) -> complex:
-        return complex(self._concrete("complex()", ConcretizationTypeError))
+        return complex(self._convertible("complex()"))
 
     def __int__(self) -> int:
-        return int(self._concrete("int()", ConcretizationTypeError))
+        return int(self._convertible("int()"))
+
+    def carries_derivative(self) -> bool:
+        """True when converting to a Python number would silently drop a derivative."""
+        return False
+
+    def _convertible(self, what: str) -> Any:
+        if self.carries_derivative():
+            raise ConcretizationTypeError(what, message=(
+                f"Attempted {what} on the traced value {self.aval.str_short()}, which is being "
+                "differentiated: converting it to a Python number would silently drop its "
+                "derivative. Keep it an array (use funcdiff.numpy operations), or wrap it in "
+                "funcdiff.stop_gradient if the derivative should be dropped."))
+        return self._concrete(what, ConcretizationTypeError)
 
     def __index__(self) -> int:
         val = self.to_concrete_value()

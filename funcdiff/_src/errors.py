@@ -63,7 +63,10 @@ class ConcretizationTypeError(FuncdiffTypeError):
     Under `grad`, `jvp` and `vjp` alone, values are concrete and Python control flow works.
     """
 
-    def __init__(self, what: str, detail: str = ""):
+    def __init__(self, what: str, detail: str = "", message: str | None = None):
+        if message is not None:
+            super().__init__(message + _where())
+            return
         msg = (
             f"Attempted {what} on an abstract traced value{detail}. Its concrete value is "
             "not known while tracing (make_jaxpr / jit).\n" + _control_flow_advice() + _where()

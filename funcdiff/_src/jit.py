@@ -36,7 +36,7 @@ _compiled = jaxprs.compiled
 
 
 def _jit_impl(*args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
-    return list(_compiled(jaxpr)(*args))
+    return jaxprs.call(jaxpr, *args)
 
 
 def _jit_abstract(*avals: ShapedArray, jaxpr: ClosedJaxpr, name: str) -> list[ShapedArray]:
@@ -310,8 +310,12 @@ class JitFunction:
         return entry, leaves
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        flags = core.flags
+        if flags.disable_jit:
+            return self.fun(*args, **kwargs)
         # Fast path: positional array arguments, no static ones, nothing being traced.
-        if not kwargs and not self.static_argnums and not core._state.dynamic.level:
+        if not kwargs and not self.static_argnums and not core._state.dynamic.level and \
+                not flags.check_nans:
             sig = tuple(map(_fast_signature, args))
             entry = self._fast.get(sig)
             if entry is not None:
@@ -328,6 +332,9 @@ class JitFunction:
             consts, closed = _closure_convert(jaxpr)
             outs = jit_p.bind(*consts, *leaves, jaxpr=closed, name=self.__name__)
             return tree_unflatten(entry.out_tree, outs)
+        if flags.check_nans:  # run equation by equation, checking every result
+            return tree_unflatten(entry.out_tree, core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts,
+                                                                   *leaves))
         if entry.program is None:
             entry.program = _compiled(jaxpr)
             entry.fn = entry.program.fn

@@ -21,15 +21,26 @@ from funcdiff._src.lax import shape as lax_shape
 Atom = core.Atom
 
 
+# Primitives that call a jaxpr (and the parameter holding it): inlined before lowering, when
+# no transformation needs the call boundary any more.
+_CALLS = {"jit": "jaxpr", "checkpoint": "jaxpr", "custom_jvp_call": "call",
+          "custom_vjp_call": "call"}
+
+
 def _is_call(eqn: JaxprEqn) -> bool:
-    return eqn.primitive.name == "jit" and "jaxpr" in eqn.params
+    return eqn.primitive.name in _CALLS and _CALLS[eqn.primitive.name] in eqn.params
+
+
+def _callee(eqn: JaxprEqn) -> ClosedJaxpr:
+    return eqn.params[_CALLS[eqn.primitive.name]]
 
 
 # ---- inlining -------------------------------------------------------------------------------
 
 
 def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
-    """Replace nested `jit` equations by the equations of their jaxprs."""
+    """Replace nested calls (`jit`, `checkpoint`, custom-derivative functions) by the
+    equations of their jaxprs."""
     jaxpr = closed.jaxpr
     if not any(_is_call(e) for e in jaxpr.eqns):
         return closed
@@ -50,7 +61,7 @@ def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
             continue
         invars = [read(a) for a in eqn.invars]
         if _is_call(eqn):
-            inner: ClosedJaxpr = eqn.params["jaxpr"]
+            inner: ClosedJaxpr = _callee(eqn)
             ij = inner.jaxpr
             for v, c in zip(ij.constvars, inner.consts):
                 fresh = Var(v.aval)

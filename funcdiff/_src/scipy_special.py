@@ -85,19 +85,24 @@ def erfc(x: ArrayLike) -> Array:
 
 
 def xlogy(x: ArrayLike, y: ArrayLike) -> Array:
-    """``x * log(y)``, defined as 0 where ``x == 0`` (also in its gradient)."""
+    """``x * log(y)``, defined as 0 where ``x == 0`` (whatever `y`).
+
+    The derivative in `x` is ``log(y)`` also at ``x == 0`` (the function is linear in `x`);
+    where ``x == 0`` and ``log(y)`` is not finite, both derivatives are 0."""
     x, y = promote_inexact(x, y)
-    x_zero = ew.eq(x, 0)
-    safe_y = ufuncs.where(x_zero, 1.0, y)
-    return ufuncs.where(x_zero, 0.0, ew.mul(x, ew.log(safe_y)))
+    # Where x == 0, x * log(y) is already 0 with the right derivatives unless log(y) is not
+    # finite: only there is y replaced (by 1).
+    bad = ew.bitwise_and(ew.eq(x, 0), ufuncs.logical_not(
+        ew.bitwise_and(ew.gt(y, 0), ew.is_finite(y))))
+    return ew.mul(x, ew.log(ufuncs.where(bad, 1.0, y)))
 
 
 def xlog1py(x: ArrayLike, y: ArrayLike) -> Array:
-    """``x * log1p(y)``, defined as 0 where ``x == 0``."""
+    """``x * log1p(y)``, defined as 0 where ``x == 0`` (derivatives as in `xlogy`)."""
     x, y = promote_inexact(x, y)
-    x_zero = ew.eq(x, 0)
-    safe_y = ufuncs.where(x_zero, 0.0, y)
-    return ufuncs.where(x_zero, 0.0, ew.mul(x, ew.log1p(safe_y)))
+    bad = ew.bitwise_and(ew.eq(x, 0), ufuncs.logical_not(
+        ew.bitwise_and(ew.gt(y, -1), ew.is_finite(y))))
+    return ew.mul(x, ew.log1p(ufuncs.where(bad, 0.0, y)))
 
 
 def entr(x: ArrayLike) -> Array:

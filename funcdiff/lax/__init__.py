@@ -5,6 +5,13 @@ promotion for shape operations) and maps one-to-one onto the IR.
 """
 
 # ruff: noqa: A004
+from funcdiff._src.api import stop_gradient as stop_gradient
+from funcdiff._src.lax.control_flow import cond as cond
+from funcdiff._src.lax.control_flow import fori_loop as fori_loop
+from funcdiff._src.lax.control_flow import map as map
+from funcdiff._src.lax.control_flow import scan as scan
+from funcdiff._src.lax.control_flow import switch as switch
+from funcdiff._src.lax.control_flow import while_loop as while_loop
 from funcdiff._src.lax.elementwise import abs as abs
 from funcdiff._src.lax.elementwise import acos as acos
 from funcdiff._src.lax.elementwise import acosh as acosh
@@ -61,7 +68,6 @@ from funcdiff._src.lax.elementwise import sin as sin
 from funcdiff._src.lax.elementwise import sinh as sinh
 from funcdiff._src.lax.elementwise import sqrt as sqrt
 from funcdiff._src.lax.elementwise import square as square
-from funcdiff._src.lax.elementwise import stop_gradient as stop_gradient
 from funcdiff._src.lax.elementwise import sub as sub
 from funcdiff._src.lax.elementwise import tan as tan
 from funcdiff._src.lax.elementwise import tanh as tanh

@@ -122,6 +122,10 @@ class JVPTracer(Tracer):
     def to_concrete_value(self) -> Any:
         return core.concrete_or_none(self.primal)
 
+    def carries_derivative(self) -> bool:
+        return type(self.tangent) is not Zero or (
+            isinstance(self.primal, Tracer) and self.primal.carries_derivative())
+
 
 class JVPTrace(core.Trace):
     __slots__ = ()
@@ -254,10 +258,13 @@ def backward_pass(
             primal_env[v] = x
     for v, ct in zip(jaxpr.outvars, cotangents, strict=True):
         write_ct(v, ct)
+    check = core.flags.check_nans
     for eqn in reversed(linear_eqns):
         cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
         if all(ct is None for ct in cts_out):
             continue
+        if check:
+            core._state.source_info = eqn.source_info
         invals = [read_primal(a) for a in eqn.invars]
         rule = transpose_rules.get(eqn.primitive)
         if rule is None:

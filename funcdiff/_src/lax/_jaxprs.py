@@ -42,7 +42,8 @@ def compiled(jaxpr: ClosedJaxpr) -> lowering.CompiledProgram:
 
 def call(jaxpr: ClosedJaxpr, *args: Any) -> list[Any]:
     """Evaluate `jaxpr` on concrete arrays (compiled) or on tracers (equation by equation)."""
-    if any(isinstance(a, core.Tracer) for a in args) or core._state.dynamic.level:
+    if (any(isinstance(a, core.Tracer) for a in args) or core._state.dynamic.level
+            or core.flags.check_nans):
         return core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *args)
     return list(compiled(jaxpr)(*args))
 

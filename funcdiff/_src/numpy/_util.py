@@ -87,7 +87,11 @@ def promote_inexact(*args: ArrayLike) -> list[Array]:
 
 
 def canonical_axis(axis: int, ndim: int, name: str = "axis") -> int:
-    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+    """`axis` in ``[0, ndim)``. A 0-d array accepts 0 and -1 (as NumPy's argmax, cumsum and
+    ufunc reductions do)."""
+    if ndim == 0 and axis in (0, -1):
+        return 0
+    if not -ndim <= axis < ndim:
         raise np.exceptions.AxisError(f"{name} {axis} is out of bounds for array of dimension "
                                       f"{ndim}")
     return axis % ndim if ndim else 0
@@ -96,6 +100,8 @@ def canonical_axis(axis: int, ndim: int, name: str = "axis") -> int:
 def canonical_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
+    if ndim == 0 and not isinstance(axis, int | np.integer) and len(axis):
+        raise np.exceptions.AxisError(f"axis {axis} is out of bounds for array of dimension 0")
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
     out = tuple(canonical_axis(int(a), ndim) for a in axes)
     if len(set(out)) != len(out):

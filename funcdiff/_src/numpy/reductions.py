@@ -26,6 +26,21 @@ from funcdiff._src.numpy._util import (
 Axis = int | Sequence[int] | None
 
 
+def _ufunc_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """The axes of a ufunc-style reduction; like NumPy, an int axis 0 or -1 of a 0-d array
+    reduces nothing."""
+    if ndim == 0 and isinstance(axis, int | np.integer) and int(axis) in (0, -1):
+        return ()
+    return canonical_axes(axis, ndim)
+
+
+def _strict_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """The axes of mean/var/std, which (as in NumPy) accept no axis of a 0-d array."""
+    if ndim == 0 and axis is not None and (isinstance(axis, int | np.integer) or len(axis)):
+        raise np.exceptions.AxisError(f"axis {axis} is out of bounds for array of dimension 0")
+    return canonical_axes(axis, ndim)
+
+
 def _keep(y: Array, ndim: int, axes: tuple[int, ...], keepdims: bool) -> Array:
     return sh.expand_dims(y, axes) if keepdims and axes else y
 
@@ -46,7 +61,7 @@ def sum(  # noqa: A001
     a = asarray(a)
     v = aval(a)
     a = ew.convert_element_type(a, np.dtype(dtype) if dtype is not None else _sum_dtype(v.dtype))
-    axes = canonical_axes(axis, v.ndim)
+    axes = _ufunc_axes(axis, v.ndim)
     return _keep(red.reduce_sum(a, axes), v.ndim, axes, keepdims)
 
 
@@ -54,7 +69,7 @@ def prod(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = Fa
     a = asarray(a)
     v = aval(a)
     a = ew.convert_element_type(a, np.dtype(dtype) if dtype is not None else _sum_dtype(v.dtype))
-    axes = canonical_axes(axis, v.ndim)
+    axes = _ufunc_axes(axis, v.ndim)
     return _keep(red.reduce_prod(a, axes), v.ndim, axes, keepdims)
 
 
@@ -66,7 +81,7 @@ def mean(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = Fa
         a = ew.convert_element_type(a, dtype)
     elif not dtypes.is_inexact(v.dtype):
         a = ew.convert_element_type(a, np.float64)
-    axes = canonical_axes(axis, v.ndim)
+    axes = _strict_axes(axis, v.ndim)
     n = int(np.prod([v.shape[i] for i in axes], dtype=np.int64))
     total = red.reduce_sum(a, axes)
     return _keep(ew.div(total, float(n) if n else np.nan), v.ndim, axes, keepdims)
@@ -77,7 +92,7 @@ def var(a: ArrayLike, axis: Axis = None, dtype: Any = None, ddof: int = 0,
     """Variance, ``mean(abs(a - mean(a))**2)`` with `ddof` degrees of freedom removed."""
     a = promote_inexact(asarray(a) if dtype is None else asarray(a, dtype))[0]
     v = aval(a)
-    axes = canonical_axes(axis, v.ndim)
+    axes = _strict_axes(axis, v.ndim)
     centered = ew.sub(a, mean(a, axes, keepdims=True))
     if dtypes.is_complex(v.dtype):
         sq = ew.add(ew.square(ew.real(centered)), ew.square(ew.imag(centered)))
@@ -97,13 +112,13 @@ def std(a: ArrayLike, axis: Axis = None, dtype: Any = None, ddof: int = 0,
 def max(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A001
     """Maximum over `axis`; the gradient is shared equally among tied maxima."""
     a = asarray(a)
-    axes = canonical_axes(axis, aval(a).ndim)
+    axes = _ufunc_axes(axis, aval(a).ndim)
     return _keep(red.reduce_max(a, axes), aval(a).ndim, axes, keepdims)
 
 
 def min(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A001
     a = asarray(a)
-    axes = canonical_axes(axis, aval(a).ndim)
+    axes = _ufunc_axes(axis, aval(a).ndim)
     return _keep(red.reduce_min(a, axes), aval(a).ndim, axes, keepdims)
 
 
@@ -118,13 +133,13 @@ def ptp(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
 
 def all(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A001
     a = ufuncs._to_bool(a)
-    axes = canonical_axes(axis, aval(a).ndim)
+    axes = _ufunc_axes(axis, aval(a).ndim)
     return _keep(red.reduce_and(a, axes), aval(a).ndim, axes, keepdims)
 
 
 def any(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A001
     a = ufuncs._to_bool(a)
-    axes = canonical_axes(axis, aval(a).ndim)
+    axes = _ufunc_axes(axis, aval(a).ndim)
     return _keep(red.reduce_or(a, axes), aval(a).ndim, axes, keepdims)
 
 
@@ -157,9 +172,10 @@ def cumsum(a: ArrayLike, axis: int | None = None, dtype: Any = None) -> Array:
     a = asarray(a)
     a = ew.convert_element_type(a, np.dtype(dtype) if dtype is not None else
                                 _sum_dtype(aval(a).dtype))
-    if axis is None:
+    if axis is None or aval(a).ndim == 0:
+        ax = 0 if axis is None else canonical_axis(axis, aval(a).ndim)
         a = sh.reshape(a, (aval(a).size,))
-        axis = 0
+        axis = ax
     return red.cumsum(a, canonical_axis(axis, aval(a).ndim))
 
 

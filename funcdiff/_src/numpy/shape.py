@@ -292,6 +292,9 @@ def squeeze(a: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
     v = aval(a)
     if axis is None:
         axes = tuple(i for i, n in enumerate(v.shape) if n == 1)
+    elif v.ndim == 0:
+        canonical_axes(axis, 0)  # NumPy accepts axis 0 or -1 of a 0-d array
+        axes = ()
     else:
         axes = canonical_axes(axis, v.ndim)
         for ax in axes:

@@ -217,7 +217,7 @@ def _inexact_unary(lax_fn):
     def fn(x: ArrayLike, /) -> Array:
         return lax_fn(promote_inexact(x)[0])
 
-    fn.__name__ = lax_fn.__name__
+    fn.__name__ = fn.__qualname__ = lax_fn.__name__
     fn.__doc__ = f"Elementwise `{lax_fn.__name__}`, as `numpy.{lax_fn.__name__}`."
     return fn
 
@@ -240,7 +240,7 @@ def _named(fn, name):
     def wrapped(x: ArrayLike, /) -> Array:
         return fn(promote_inexact(x)[0])
 
-    wrapped.__name__ = name
+    wrapped.__name__ = wrapped.__qualname__ = name
     wrapped.__doc__ = f"Elementwise `numpy.{name}`."
     return wrapped
 
@@ -278,7 +278,8 @@ def log10(x: ArrayLike, /) -> Array:
 def logaddexp(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     """``log(exp(x1) + exp(x2))`` without overflow."""
     x1, x2 = promote_inexact(x1, x2)
-    delta = ew.sub(x1, x2)
+    with np.errstate(invalid="ignore"):  # inf - inf, handled below (NumPy does not warn)
+        delta = ew.sub(x1, x2)
     # The larger plus log1p(exp(smaller - larger)), written per branch as an analytic function
     # of (x1, x2): at ties the branch taken is still the whole function, so derivatives of
     # every order are right there (max + log1p(exp(-|x1 - x2|)) has zero second derivative
@@ -290,7 +291,8 @@ def logaddexp(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     from_x2 = ew.add(x2, ew.log1p(ew.exp(ew.select(first, zero, delta))))
     out = ew.select(first, from_x1, from_x2)
     # Equal infinities give delta = nan; their sum is the right answer there.
-    return where(isnan(delta), ew.add(x1, x2), out)
+    with np.errstate(invalid="ignore"):
+        return where(isnan(delta), ew.add(x1, x2), out)
 
 
 def logaddexp2(x1: ArrayLike, x2: ArrayLike, /) -> Array:
@@ -424,7 +426,7 @@ def _comparison(lax_fn, name):
         x, y = promote(x, y)
         return lax_fn(x, y)
 
-    fn.__name__ = name
+    fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise `numpy.{name}` (no derivative)."
     return fn
 
@@ -465,7 +467,8 @@ def _bitwise(lax_fn, name):
         x, y = promote(x, y)
         return lax_fn(x, y)
 
-    fn.__name__ = name
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise `numpy.{name}` of integers or booleans (no derivative)."
     return fn
 
 

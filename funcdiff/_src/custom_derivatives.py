@@ -1,0 +1,571 @@
+"""User-defined derivative rules (`custom_jvp`, `custom_vjp`) and rematerialisation
+(`checkpoint`), each a primitive carrying the traced function so that every transformation
+can see it."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core
+from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, ShapedArray, Var
+from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
+from funcdiff._src.lax import _jaxprs as jaxprs
+from funcdiff._src.lax._base import move_to_front
+from funcdiff._src.lax.control_flow import closure_convert
+from funcdiff._src.tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
+from funcdiff._src.vmap import vmap
+
+# ---- shared helpers -------------------------------------------------------------------------
+
+
+def _split_nondiff(args: tuple, nondiff: tuple[int, ...]) -> tuple[list[Any], list[Any]]:
+    static = [args[i] for i in nondiff]
+    dyn = [a for i, a in enumerate(args) if i not in nondiff]
+    return static, dyn
+
+
+def _merge(static: Sequence[Any], dyn: Sequence[Any], nondiff: tuple[int, ...]) -> list[Any]:
+    out, s, d = [], iter(static), iter(dyn)
+    for i in range(len(static) + len(dyn)):
+        out.append(next(s) if i in nondiff else next(d))
+    return out
+
+
+def _trace(fun: Callable[..., Any], in_tree: Any, avals: Sequence[ShapedArray]):
+    store: list[Any] = [None]
+
+    def flat(*leaves: Any) -> list[Any]:
+        out, store[0] = tree_flatten(fun(*tree_unflatten(in_tree, leaves)))
+        return out
+
+    consts, closed = closure_convert(pe.trace_to_jaxpr(flat, avals))
+    return consts, closed, store[0]
+
+
+def _zeros_tangent(x: Any) -> Any:
+    aval = core.get_aval(x)
+    return np.zeros(aval.shape, ad.tangent_aval(aval).dtype)
+
+
+def _call_impl(*args: Any, call: ClosedJaxpr, **_: Any) -> list[Any]:
+    return jaxprs.call(call, *args)
+
+
+def _call_abstract(*avals: ShapedArray, call: ClosedJaxpr, **_: Any) -> list[ShapedArray]:
+    return call.out_avals
+
+
+def _call_lower(ctx: lowering.LoweringContext, *args: str, call: ClosedJaxpr, **_: Any) -> str:
+    return f"{ctx.const(jaxprs.compiled(call).fn, 'j')}({', '.join(args)})"
+
+
+# ---- custom_jvp -----------------------------------------------------------------------------
+
+custom_jvp_call_p = core.Primitive("custom_jvp_call", multiple_results=True)
+custom_jvp_call_p.def_impl(_call_impl)
+custom_jvp_call_p.def_abstract_eval(_call_abstract)
+lowering.register(custom_jvp_call_p, _call_lower)
+
+
+def _custom_jvp_rule(primals, tangents, *, call, jvp, num_consts, name):
+    args = primals[num_consts:]
+    ts = [_zeros_tangent(p) if type(t) is Zero else t
+          for p, t in zip(args, tangents[num_consts:])]
+    outs, out_ts = jvp(args, ts)
+    avals = call.out_avals
+    if len(outs) != len(avals) or len(out_ts) != len(avals):
+        raise TypeError(f"custom_jvp rule of {name} returned {len(outs)} primal and "
+                        f"{len(out_ts)} tangent outputs; the function has {len(avals)}")
+    for i, (t, a) in enumerate(zip(out_ts, avals)):
+        ta = core.get_aval(t)
+        if ta.shape != a.shape:
+            raise TypeError(
+                f"custom_jvp rule of {name}: tangent output {i} has shape {ta.shape}, but the "
+                f"primal output has shape {a.shape}"
+            )
+    return list(outs), list(out_ts)
+
+
+ad.jvp_rules[custom_jvp_call_p] = _custom_jvp_rule
+
+
+def _custom_jvp_batch(vals, dims, *, call, jvp, num_consts, name):
+    # Give every operand the batch dimension first; the rule is then vmapped as a whole.
+    size = batching_size(vals, dims)
+    vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
+    batched, out_dims = jaxprs.batch_jaxpr(call, [0] * len(vals), size, force_batched=True)
+
+    def batched_jvp(primals, tangents):
+        return vmap(lambda p, t: tuple(map(list, jvp(p, t))))(list(primals), list(tangents))
+
+    outs = custom_jvp_call_p.bind(*vals, call=batched, jvp=batched_jvp, num_consts=num_consts,
+                                  name=name)
+    return outs, out_dims
+
+
+def batching_size(vals: Sequence[Any], dims: Sequence[int | None]) -> int:
+    return next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+
+
+batching.batch_rules[custom_jvp_call_p] = _custom_jvp_batch
+
+
+class custom_jvp:  # noqa: N801 - JAX's name
+    """A function with a user-defined JVP rule, used by every transformation (reverse mode
+    transposes the rule, so it must be linear in the tangents).
+
+    **Arguments:**
+
+    - `fun`: the function.
+    - `nondiff_argnums`: arguments that are not differentiated (passed first to the rule).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        @funcdiff.custom_jvp
+        def log1pexp(x):
+            return jnp.log1p(jnp.exp(x))
+
+        @log1pexp.defjvp
+        def log1pexp_jvp(primals, tangents):
+            (x,), (t,) = primals, tangents
+            return log1pexp(x), t * funcdiff.nn.sigmoid(x)
+
+        assert funcdiff.grad(log1pexp)(1000.0) == 1.0  # the naive gradient is nan
+        ```
+    """
+
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()):
+        functools.update_wrapper(self, fun, updated=())
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.jvp: Callable[..., Any] | None = None
+
+    def defjvp(self, jvp: Callable[..., Any]) -> Callable[..., Any]:
+        """Set the rule ``jvp(primals, tangents) -> (primal_out, tangent_out)`` (with
+        `nondiff_argnums`, ``jvp(*nondiff_args, primals, tangents)``)."""
+        self.jvp = jvp
+        return jvp
+
+    def defjvps(self, *jvps: Callable[..., Any] | None) -> None:
+        """Set one rule per argument, ``jvp_i(t_i, primal_out, *primals)``, giving that
+        argument's contribution to the output tangent (None: no dependence)."""
+
+        def jvp(primals: tuple, tangents: tuple) -> tuple[Any, Any]:
+            out = self.fun(*primals)
+            total = None
+            for rule, t in zip(jvps, tangents):
+                if rule is None:
+                    continue
+                contribution = rule(t, out, *primals)
+                total = contribution if total is None else tree_map(
+                    lambda a, b: a + b, total, contribution)
+            if total is None:
+                total = tree_map(lambda o: np.zeros(np.shape(o), np.result_type(o)), out)
+            return out, total
+
+        self.defjvp(jvp)
+
+    def __call__(self, *args: Any) -> Any:
+        if self.jvp is None:
+            raise AttributeError(
+                f"No JVP defined for custom_jvp function {self.__name__}; use defjvp.")
+        static, dyn = _split_nondiff(args, self.nondiff_argnums)
+        leaves, in_tree = tree_flatten(tuple(dyn))
+        avals = [core.get_aval(x) for x in leaves]
+        consts, closed, out_tree = _trace(
+            lambda *d: self.fun(*_merge(static, d, self.nondiff_argnums)), in_tree, avals)
+        rule = self.jvp
+
+        def flat_jvp(primals: Sequence[Any], tangents: Sequence[Any]):
+            p = tree_unflatten(in_tree, primals)
+            t = tree_unflatten(in_tree, tangents)
+            out, out_t = rule(*static, p, t) if static else rule(p, t)
+            out_leaves, tree1 = tree_flatten(out)
+            t_leaves, tree2 = tree_flatten(out_t)
+            if tree1 != out_tree or tree2 != out_tree:
+                raise TypeError(
+                    f"custom_jvp rule of {self.__name__} must return (primal_out, tangent_out) "
+                    f"with the function's output structure {out_tree}; got {tree1} and {tree2}"
+                )
+            return out_leaves, t_leaves
+
+        outs = custom_jvp_call_p.bind(*consts, *leaves, call=closed, jvp=flat_jvp,
+                                      num_consts=len(consts), name=self.__name__)
+        return tree_unflatten(out_tree, outs)
+
+
+# ---- custom_vjp -----------------------------------------------------------------------------
+
+custom_vjp_call_p = core.Primitive("custom_vjp_call", multiple_results=True)
+custom_vjp_call_p.def_impl(_call_impl)
+custom_vjp_call_p.def_abstract_eval(_call_abstract)
+lowering.register(custom_vjp_call_p, _call_lower)
+
+# The tangent map of a custom_vjp function: linear in its tangent operands, transposed by the
+# user's bwd. It has no forward evaluation (jvp of a custom_vjp function is not defined).
+custom_lin_p = core.Primitive("custom_lin", multiple_results=True)
+
+
+def _custom_lin_impl(*args: Any, num_res, bwd, out_avals, name):
+    raise TypeError(
+        f"can't apply forward-mode differentiation (jvp) to the custom_vjp function {name}; "
+        "use reverse mode (grad, vjp), or define it with custom_jvp instead."
+    )
+
+
+custom_lin_p.def_impl(_custom_lin_impl)
+custom_lin_p.def_abstract_eval(lambda *avals, out_avals, **_: list(out_avals))
+
+
+def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, name):
+    res = args[:num_res]
+    cts = [np.zeros(a.shape, a.dtype) if type(c) is Zero else c for c, a in zip(cts, out_avals)]
+    in_cts = bwd(res, cts)
+    lin = args[num_res:]
+    if len(in_cts) != len(lin):
+        raise TypeError(f"custom_vjp bwd of {name} returned {len(in_cts)} cotangents for "
+                        f"{len(lin)} differentiable inputs")
+    out = [None] * num_res
+    for i, (c, x) in enumerate(zip(in_cts, lin)):
+        aval = x.aval if is_undefined_primal(x) else core.get_aval(x)
+        if c is not None and core.get_aval(c).shape != aval.shape:
+            raise TypeError(f"custom_vjp bwd of {name}: cotangent {i} has shape "
+                            f"{core.get_aval(c).shape}, the input has shape {aval.shape}")
+        out.append(c)
+    return out
+
+
+ad.transpose_rules[custom_lin_p] = _custom_lin_transpose
+
+
+def _custom_vjp_jvp(primals, tangents, *, call, fwd, bwd, num_consts, name):
+    args = primals[num_consts:]
+    outs, res = fwd(args)
+    ts = [_zeros_tangent(p) if type(t) is Zero else t
+          for p, t in zip(args, tangents[num_consts:])]
+    out_avals = tuple(core.get_aval(o) for o in outs)
+    t_out = custom_lin_p.bind(*res, *ts, num_res=len(res), bwd=bwd, out_avals=out_avals,
+                              name=name)
+    return list(outs), list(t_out)
+
+
+ad.jvp_rules[custom_vjp_call_p] = _custom_vjp_jvp
+
+
+def _custom_vjp_batch(vals, dims, *, call, fwd, bwd, num_consts, name):
+    # Give every operand the batch dimension first; fwd and bwd are then vmapped as wholes.
+    size = batching_size(vals, dims)
+    vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
+    batched, out_dims = jaxprs.batch_jaxpr(call, [0] * len(vals), size, force_batched=True)
+
+    def batched_fwd(args):
+        return vmap(lambda a: tuple(map(list, fwd(a))))(list(args))
+
+    def batched_bwd(res, cts):
+        return vmap(lambda r, c: list(bwd(r, c)))(list(res), list(cts))
+
+    outs = custom_vjp_call_p.bind(*vals, call=batched, fwd=batched_fwd, bwd=batched_bwd,
+                                  num_consts=num_consts, name=name)
+    return outs, out_dims
+
+
+batching.batch_rules[custom_vjp_call_p] = _custom_vjp_batch
+
+
+class custom_vjp:  # noqa: N801 - JAX's name
+    """A function with a user-defined VJP, given by a forward function saving residuals and a
+    backward function mapping output cotangents to input cotangents.
+
+    **Arguments:**
+
+    - `fun`: the function.
+    - `nondiff_argnums`: arguments that are not differentiated; they are passed first to
+      ``bwd``.
+
+    !!! Example
+        ```python
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        @funcdiff.custom_vjp
+        def clip_gradient(x):
+            return x
+
+        def fwd(x):
+            return x, None
+
+        def bwd(res, g):
+            return (jnp.clip(g, -1.0, 1.0),)
+
+        clip_gradient.defvjp(fwd, bwd)
+        assert funcdiff.grad(lambda x: 5.0 * clip_gradient(x))(2.0) == 1.0
+        ```
+    """
+
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()):
+        functools.update_wrapper(self, fun, updated=())
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd: Callable[..., Any] | None = None
+        self.bwd: Callable[..., Any] | None = None
+
+    def defvjp(self, fwd: Callable[..., Any], bwd: Callable[..., Any]) -> None:
+        """``fwd(*args) -> (out, residuals)``; ``bwd(*nondiff_args, residuals, cotangent)
+        -> tuple`` with one cotangent per differentiable argument."""
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args: Any) -> Any:
+        if self.fwd is None or self.bwd is None:
+            raise AttributeError(
+                f"No VJP defined for custom_vjp function {self.__name__}; use defvjp.")
+        nondiff = self.nondiff_argnums
+        static, dyn = _split_nondiff(args, nondiff)
+        leaves, in_tree = tree_flatten(tuple(dyn))
+        avals = [core.get_aval(x) for x in leaves]
+        consts, closed, out_tree = _trace(
+            lambda *d: self.fun(*_merge(static, d, nondiff)), in_tree, avals)
+        fwd_fn, bwd_fn, name = self.fwd, self.bwd, self.__name__
+        res_tree: list[Any] = [None]
+
+        def flat_fwd(primals: Sequence[Any]):
+            out, res = fwd_fn(*_merge(static, tree_unflatten(in_tree, primals), nondiff))
+            out_leaves, tree = tree_flatten(out)
+            if tree != out_tree:
+                raise TypeError(f"custom_vjp fwd of {name} must return (output, residuals) "
+                                f"with output structure {out_tree}, got {tree}")
+            res_leaves, res_tree[0] = tree_flatten(res)
+            return out_leaves, res_leaves
+
+        def flat_bwd(res: Sequence[Any], cts: Sequence[Any]):
+            in_cts = bwd_fn(*static, tree_unflatten(res_tree[0], list(res)),
+                            tree_unflatten(out_tree, list(cts)))
+            if not isinstance(in_cts, tuple):
+                raise TypeError(f"custom_vjp bwd of {name} must return a tuple with one "
+                                f"cotangent per differentiable argument, got "
+                                f"{type(in_cts).__name__}")
+            ct_leaves, tree = tree_flatten(in_cts, is_leaf=lambda x: x is None)
+            expected = tree_structure(tuple(dyn))
+            if len(ct_leaves) != expected.num_leaves:
+                raise TypeError(f"custom_vjp bwd of {name} returned cotangents of structure "
+                                f"{tree}; the differentiable arguments have structure {expected}")
+            return [None if c is None else c for c in ct_leaves]
+
+        outs = custom_vjp_call_p.bind(*consts, *leaves, call=closed, fwd=flat_fwd, bwd=flat_bwd,
+                                      num_consts=len(consts), name=name)
+        return tree_unflatten(out_tree, outs)
+
+
+# ---- checkpoint -----------------------------------------------------------------------------
+
+checkpoint_p = core.Primitive("checkpoint", multiple_results=True)
+checkpoint_p.def_impl(lambda *args, jaxpr, policy: jaxprs.call(jaxpr, *args))
+checkpoint_p.def_abstract_eval(lambda *avals, jaxpr, policy: jaxpr.out_avals)
+lowering.register(
+    checkpoint_p,
+    lambda ctx, *args, jaxpr, policy: f"{ctx.const(jaxprs.compiled(jaxpr).fn, 'j')}"
+                                      f"({', '.join(args)})")
+
+
+class checkpoint_policies:  # noqa: N801 - JAX's name
+    """Which intermediate values `checkpoint` may save instead of recomputing them."""
+
+    @staticmethod
+    def nothing_saveable(prim: core.Primitive, *avals: ShapedArray, **params: Any) -> bool:
+        """Recompute everything from the block's inputs (the least memory)."""
+        return False
+
+    @staticmethod
+    def everything_saveable(prim: core.Primitive, *avals: ShapedArray, **params: Any) -> bool:
+        """Save everything (no recomputation: the same as no checkpoint)."""
+        return True
+
+    @staticmethod
+    def dots_saveable(prim: core.Primitive, *avals: ShapedArray, **params: Any) -> bool:
+        """Save the results of matrix products; recompute the cheap elementwise work."""
+        return prim.name == "dot_general"
+
+    @staticmethod
+    def dots_with_no_batch_dims_saveable(prim: core.Primitive, *avals: ShapedArray,
+                                         **params: Any) -> bool:
+        return prim.name == "dot_general" and not params["dimension_numbers"][1][0]
+
+
+def _remat_split(jaxpr: ClosedJaxpr, unknowns: Sequence[bool], policy: Any):
+    """Like `partial_eval_jaxpr`, but the unknown part recomputes the known values it needs
+    from the block's known inputs, except those the policy saves."""
+    key = ("remat", tuple(unknowns), policy)
+
+    def make():
+        j = jaxpr.jaxpr
+        saveable = policy or checkpoint_policies.nothing_saveable
+        unknown_vars = {v for v, u in zip(j.invars, unknowns) if u}
+        producer: dict[Var, JaxprEqn] = {}
+        known_eqns, unknown_eqns = [], []
+        for eqn in j.eqns:
+            if any(type(a) is Var and a in unknown_vars for a in eqn.invars):
+                unknown_eqns.append(eqn)
+                unknown_vars.update(eqn.outvars)
+            else:
+                known_eqns.append(eqn)
+                for v in eqn.outvars:
+                    producer[v] = eqn
+        out_uk = [type(a) is Var and a in unknown_vars for a in j.outvars]
+        # Walk back from what the unknown part reads: save inputs and policy-saveable
+        # results, recompute the rest.
+        residuals: list[Var] = []
+        recompute: set[int] = set()
+        seen: set[Var] = set()
+        stack = [a for e in unknown_eqns for a in e.invars if type(a) is Var and
+                 a not in unknown_vars]
+        while stack:
+            v = stack.pop()
+            if v in seen:
+                continue
+            seen.add(v)
+            eqn = producer.get(v)
+            if eqn is None or saveable(eqn.primitive, *[a.aval for a in eqn.invars],
+                                       **eqn.params):
+                residuals.append(v)
+                continue
+            recompute.add(id(eqn))
+            stack.extend(a for a in eqn.invars if type(a) is Var)
+        recompute_eqns = [e for e in known_eqns if id(e) in recompute]
+        known_outs = [a for a, u in zip(j.outvars, out_uk) if not u]
+        known = pe.dce_jaxpr(ClosedJaxpr(
+            Jaxpr(list(j.constvars), [v for v, u in zip(j.invars, unknowns) if not u],
+                  known_eqns, known_outs + residuals), jaxpr.consts))
+        unknown = ClosedJaxpr(
+            Jaxpr([], residuals + [v for v, u in zip(j.invars, unknowns) if u],
+                  recompute_eqns + unknown_eqns, [a for a, u in zip(j.outvars, out_uk) if u]),
+            [])
+        return known, unknown, out_uk, len(residuals)
+
+    return jaxprs.derived(jaxpr, key, make)
+
+
+def _checkpoint_jvp(primals, tangents, *, jaxpr, policy):
+    nonzeros = [type(t) is not Zero for t in tangents]
+    jvp, out_nz = jaxprs.jvp_jaxpr(jaxpr, nonzeros)
+    outs = checkpoint_p.bind(*primals, *[t for t in tangents if type(t) is not Zero],
+                             jaxpr=jvp, policy=policy)
+    n = len(jaxpr.out_avals)
+    it = iter(outs[n:])
+    return outs[:n], [next(it) if nz else Zero(ad.tangent_aval(a))
+                      for nz, a in zip(out_nz, jaxpr.out_avals)]
+
+
+ad.jvp_rules[checkpoint_p] = _checkpoint_jvp
+
+
+def _checkpoint_partial_eval(trace, tracers, *, jaxpr, policy):
+    unknowns = [not t.is_known for t in tracers]
+    known, unknown, out_uk, n_res = _remat_split(jaxpr, unknowns, policy)
+    known_outs = jaxprs.call(known, *[t.known for t in tracers if t.is_known]) if not any(
+        isinstance(t.known, core.Tracer) for t in tracers if t.is_known) else \
+        core.eval_jaxpr(known.jaxpr, known.consts, *[t.known for t in tracers if t.is_known])
+    n_known = len(known_outs) - n_res
+    residuals = [trace.pure(r) for r in known_outs[n_known:]]
+    unknown_outs = trace.emit(checkpoint_p, residuals + [t for t in tracers if not t.is_known],
+                              {"jaxpr": unknown, "policy": policy}, unknown.out_avals)
+    k, u = iter(known_outs[:n_known]), iter(unknown_outs)
+    return [next(u) if is_u else next(k) for is_u in out_uk]
+
+
+pe.partial_eval_rules[checkpoint_p] = _checkpoint_partial_eval
+
+
+def _checkpoint_partial_eval_jaxpr(eqn, unknowns):
+    known, unknown, out_uk, n_res = _remat_split(eqn.params["jaxpr"], unknowns,
+                                                 eqn.params["policy"])
+    res_vars = [Var(a) for a in known.out_avals[len(known.out_avals) - n_res:]]
+    known_eqn = eqn.replace(
+        invars=[a for a, u in zip(eqn.invars, unknowns) if not u],
+        outvars=[v for v, u in zip(eqn.outvars, out_uk) if not u] + res_vars,
+        params={**eqn.params, "jaxpr": known})
+    unknown_eqn = eqn.replace(
+        invars=res_vars + [a for a, u in zip(eqn.invars, unknowns) if u],
+        outvars=[v for v, u in zip(eqn.outvars, out_uk) if u],
+        params={**eqn.params, "jaxpr": unknown})
+    return known_eqn, unknown_eqn, out_uk
+
+
+pe.partial_eval_jaxpr_rules[checkpoint_p] = _checkpoint_partial_eval_jaxpr
+
+
+def _checkpoint_transpose(cts, *args, jaxpr, policy):
+    undefined = [is_undefined_primal(a) for a in args]
+    ct_nonzero = [type(c) is not Zero for c in cts]
+    t_jaxpr = jaxprs.transpose_jaxpr(jaxpr, undefined, ct_nonzero)
+    outs = checkpoint_p.bind(*[a for a, u in zip(args, undefined) if not u],
+                             *[c for c in cts if type(c) is not Zero], jaxpr=t_jaxpr,
+                             policy=policy)
+    it = iter(outs)
+    return [next(it) if u else None for u in undefined]
+
+
+ad.transpose_rules[checkpoint_p] = _checkpoint_transpose
+
+
+def _checkpoint_batch(vals, dims, *, jaxpr, policy):
+    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, batching_size(vals, dims))
+    return checkpoint_p.bind(*vals, jaxpr=batched, policy=policy), out_dims
+
+
+batching.batch_rules[checkpoint_p] = _checkpoint_batch
+
+
+def checkpoint(fun: Callable[..., Any], *, prevent_cse: bool = True, policy: Any = None,
+               static_argnums: int | Sequence[int] = ()) -> Callable[..., Any]:
+    """Rematerialise `fun` under reverse mode: the backward pass recomputes the values it
+    needs from `fun`'s inputs instead of storing them, trading compute for memory.
+
+    **Arguments:**
+
+    - `fun`: the block to checkpoint.
+    - `policy`: which values may still be saved, e.g.
+      `checkpoint_policies.dots_saveable` (keep matrix products, recompute elementwise work);
+      the default saves nothing but the block's inputs.
+    - `prevent_cse`: accepted for JAX compatibility (funcdiff never merges the recomputation
+      with the forward pass).
+    - `static_argnums`: arguments passed as Python values.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        block = funcdiff.checkpoint(lambda x: jnp.tanh(jnp.tanh(x)))
+        g = funcdiff.grad(lambda x: jnp.sum(block(x)))(np.ones(3))
+        assert np.allclose(g, funcdiff.grad(lambda x: jnp.sum(jnp.tanh(jnp.tanh(x))))(np.ones(3)))
+        ```
+    """
+    del prevent_cse
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+    @functools.wraps(fun, updated=())
+    def checkpointed(*args: Any) -> Any:
+        static, dyn = _split_nondiff(args, nums)
+        leaves, in_tree = tree_flatten(tuple(dyn))
+        avals = [core.get_aval(x) for x in leaves]
+        consts, closed, out_tree = _trace(lambda *d: fun(*_merge(static, d, nums)), in_tree,
+                                          avals)
+        outs = checkpoint_p.bind(*consts, *leaves, jaxpr=closed, policy=policy)
+        return tree_unflatten(out_tree, outs)
+
+    return checkpointed
+
+
+remat = checkpoint
+
+__all__ = ["checkpoint", "checkpoint_policies", "custom_jvp", "custom_vjp", "remat"]

@@ -1,0 +1,89 @@
+"""`funcdiff.debug.print`: print concrete values from inside jit, grad and vmap."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core
+from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.lax import indexing
+from funcdiff._src.tree_util import tree_flatten, tree_unflatten
+
+debug_print_p = core.Primitive("debug_print", multiple_results=True)
+
+
+def _print_impl(*arrays: Any, fmt: str, tree: Any, static: tuple) -> list[Any]:
+    it = iter(arrays)
+    leaves = [next(it) if s is _ARRAY else s for s in static]
+    args, kwargs = tree_unflatten(tree, leaves)
+    builtins.print(fmt.format(*args, **kwargs))
+    return []
+
+
+class _ArrayMarker:
+    def __repr__(self) -> str:
+        return "<array>"
+
+
+_ARRAY = _ArrayMarker()
+
+debug_print_p.def_impl(_print_impl)
+debug_print_p.def_abstract_eval(lambda *avals, fmt, tree, static: [])
+pe.effectful.add(debug_print_p)
+
+
+def _print_jvp(primals, tangents, *, fmt, tree, static):
+    debug_print_p.bind(*primals, fmt=fmt, tree=tree, static=static)  # the primal values
+    return [], []
+
+
+ad.jvp_rules[debug_print_p] = _print_jvp
+
+
+def _print_batch(vals, dims, *, fmt, tree, static):
+    # One line per batch element, as the unbatched function would print.
+    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    for b in range(size):
+        sliced = [v if d is None else _take(v, d, b) for v, d in zip(vals, dims)]
+        debug_print_p.bind(*sliced, fmt=fmt, tree=tree, static=static)
+    return [], []
+
+
+def _take(v: Any, d: int, b: int) -> Any:
+    ndim = core.get_aval(v).ndim
+    dims = [-1] * ndim
+    dims[d] = 0
+    return indexing.gather(v, [np.asarray(b)], dims)
+
+
+batching.batch_rules[debug_print_p] = _print_batch
+lowering.register(debug_print_p, None)
+
+
+def print(fmt: str, *args: Any, **kwargs: Any) -> None:  # noqa: A001
+    """Print ``fmt.format(*args, **kwargs)`` with the concrete values of `args`, also inside
+    `jit` (at run time, not at trace time), `grad` (the primal values) and `vmap` (one line
+    per batch element).
+
+    !!! Example
+        ```python
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        @funcdiff.jit
+        def f(x):
+            y = jnp.sin(x)
+            funcdiff.debug.print("y = {y:.3f}", y=y)
+            return y * 2
+
+        f(1.0)  # prints y = 0.841
+        ```
+    """
+    leaves, tree = tree_flatten((args, kwargs))
+    arrays = [x for x in leaves if core.is_valid_array(x)]
+    static = tuple(_ARRAY if core.is_valid_array(x) else x for x in leaves)
+    debug_print_p.bind(*arrays, fmt=fmt, tree=tree, static=static)

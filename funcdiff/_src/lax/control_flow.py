@@ -1,0 +1,849 @@
+"""Structured control flow: `cond`/`switch`, `while_loop`/`fori_loop`, `scan`/`map`.
+
+Each is a primitive whose bodies are traced to jaxprs (printed nested in `make_jaxpr`
+output) and whose rules transform those jaxprs: JVP for all; partial evaluation and transpose
+(hence `grad`) for `cond` and `scan` (and `fori_loop` with static bounds, which is a scan);
+batching for all. Values a body closes over become explicit operands, so every
+transformation sees them.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core, dtypes
+from funcdiff._src.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var
+from funcdiff._src.errors import user_source_line
+from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
+from funcdiff._src.lax import _jaxprs as jaxprs
+from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import reductions as red
+from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax._base import move_to_front, moveaxis
+from funcdiff._src.tree_util import tree_flatten, tree_structure, tree_unflatten
+
+Array = Any
+
+# ---- tracing bodies -------------------------------------------------------------------------
+
+
+def _trace_body(fun: Callable[..., Any], args_tree: Any, avals: Sequence[ShapedArray]
+                ) -> tuple[list[Any], ClosedJaxpr, Any]:
+    """Trace ``fun(*tree_unflatten(args_tree, leaves))`` to a jaxpr whose first inputs are the
+    traced values it closes over. Returns ``(closed_over_values, jaxpr, out_tree)``."""
+    store: list[Any] = [None]
+
+    def flat(*leaves: Any) -> list[Any]:
+        out_leaves, store[0] = tree_flatten(fun(*tree_unflatten(args_tree, leaves)))
+        for leaf in out_leaves:
+            if not core.is_valid_array(leaf):
+                raise TypeError(f"a control-flow body returned a {type(leaf).__name__}, "
+                                "which is not an array")
+        return out_leaves
+
+    closed = pe.trace_to_jaxpr(flat, avals)
+    consts, converted = closure_convert(closed)
+    return consts, converted, store[0]
+
+
+def closure_convert(closed: ClosedJaxpr) -> tuple[list[Any], ClosedJaxpr]:
+    """Move traced constants to leading inputs."""
+    j = closed.jaxpr
+    traced = [(v, c) for v, c in zip(j.constvars, closed.consts) if isinstance(c, Tracer)]
+    if not traced:
+        return [], closed
+    kept = [(v, c) for v, c in zip(j.constvars, closed.consts) if not isinstance(c, Tracer)]
+    new = Jaxpr([v for v, _ in kept], [v for v, _ in traced] + list(j.invars), j.eqns,
+                j.outvars)
+    return [c for _, c in traced], ClosedJaxpr(new, [c for _, c in kept])
+
+
+def _add_inputs(closed: ClosedJaxpr, before: Sequence[ShapedArray] = (),
+                after: Sequence[ShapedArray] = ()) -> ClosedJaxpr:
+    """The same jaxpr with extra unused inputs."""
+    j = closed.jaxpr
+    invars = [Var(a) for a in before] + list(j.invars) + [Var(a) for a in after]
+    return ClosedJaxpr(Jaxpr(list(j.constvars), invars, j.eqns, j.outvars), closed.consts)
+
+
+def _permute_inputs(closed: ClosedJaxpr, order: Sequence[int]) -> ClosedJaxpr:
+    """The jaxpr whose input ``k`` is the old input ``order[k]``."""
+    j = closed.jaxpr
+    return ClosedJaxpr(Jaxpr(list(j.constvars), [j.invars[i] for i in order], j.eqns,
+                             j.outvars), closed.consts)
+
+
+def _permute_outputs(closed: ClosedJaxpr, order: Sequence[int]) -> ClosedJaxpr:
+    j = closed.jaxpr
+    return ClosedJaxpr(Jaxpr(list(j.constvars), list(j.invars), j.eqns,
+                             [j.outvars[i] for i in order]), closed.consts)
+
+
+def _avals(xs: Sequence[Any]) -> list[ShapedArray]:
+    return [core.get_aval(x) for x in xs]
+
+
+def _describe(avals: Sequence[ShapedArray]) -> str:
+    return "(" + ", ".join(a.str_short() for a in avals) + ")"
+
+
+def _check_same_types(what: str, tree1: Any, avals1: Sequence[ShapedArray], tree2: Any,
+                      avals2: Sequence[ShapedArray]) -> None:
+    if tree1 != tree2:
+        raise TypeError(f"{what}: structures differ: {tree1} and {tree2}"
+                        + _where())
+    for i, (a, b) in enumerate(zip(avals1, avals2)):
+        if a.shape != b.shape or a.dtype != b.dtype:
+            raise TypeError(
+                f"{what}: leaf {i} is {a.str_short()} in one and {b.str_short()} in the other; "
+                f"they must match (all: {_describe(avals1)} vs {_describe(avals2)})." + _where()
+            )
+
+
+def _where() -> str:
+    line = user_source_line()
+    return f" (at {line})" if line else ""
+
+
+def _strip_weak(avals: Sequence[ShapedArray]) -> list[ShapedArray]:
+    return [a.strip_weak_type() for a in avals]
+
+
+def _as_carry(x: Any, aval: ShapedArray) -> Any:
+    """Give a loop-carried value the carry's (strong) dtype."""
+    return ew.convert_element_type(x, aval.dtype) if core.get_aval(x).weak_type else x
+
+
+# ---- cond / switch --------------------------------------------------------------------------
+
+cond_p = core.Primitive("cond", multiple_results=True)
+
+
+def _cond_impl(index: Any, *args: Any, branches: tuple[ClosedJaxpr, ...]) -> list[Any]:
+    i = builtins.min(builtins.max(int(index), 0), len(branches) - 1)
+    return jaxprs.call(branches[i], *args)
+
+
+def _cond_abstract(index: ShapedArray, *avals: ShapedArray, branches) -> list[ShapedArray]:
+    return branches[0].out_avals
+
+
+cond_p.def_impl(_cond_impl)
+cond_p.def_abstract_eval(_cond_abstract)
+
+
+def _cond_jvp(primals, tangents, *, branches):
+    index, *args = primals
+    nonzeros = [type(t) is not Zero for t in tangents[1:]]
+    out_avals = branches[0].out_avals
+    inst = [dtypes.is_inexact(a.dtype) for a in out_avals]
+    jvps = [jaxprs.jvp_jaxpr(b, nonzeros, inst)[0] for b in branches]
+    out_nz = jaxprs.jvp_jaxpr(branches[0], nonzeros, inst)[1]
+    outs = cond_p.bind(index, *args, *[t for t in tangents[1:] if type(t) is not Zero],
+                       branches=tuple(jvps))
+    n = len(out_avals)
+    it = iter(outs[n:])
+    return outs[:n], [next(it) if nz else Zero(ad.tangent_aval(a))
+                      for nz, a in zip(out_nz, out_avals)]
+
+
+ad.jvp_rules[cond_p] = _cond_jvp
+
+
+def _split_branches(branches: Sequence[ClosedJaxpr], unknowns: Sequence[bool]):
+    """Split every branch with one output pattern and one (union) residual signature.
+
+    Returns ``(known_branches, unknown_branches, out_unknowns, num_residuals)``."""
+    out_uk = [False] * len(branches[0].out_avals)
+    for b in branches:
+        out_uk = [u or v for u, v in zip(out_uk, jaxprs.split(b, unknowns)[2])]
+    splits = [jaxprs.split(b, unknowns, out_uk) for b in branches]
+    res_avals = [k.out_avals[len(k.out_avals) - n_res:] for k, _, _, n_res in splits]
+    all_res = [a for avals in res_avals for a in avals]
+    known_in = [a for a, u in zip(branches[0].in_avals, unknowns) if not u]
+    unknown_in = [a for a, u in zip(branches[0].in_avals, unknowns) if u]
+    known_branches, unknown_branches = [], []
+    offset = 0
+    for known, unknown, _, n_res in splits:
+        lo, hi = offset, offset + n_res
+        offset = hi
+
+        def known_fun(*ks, known=known, n_res=n_res, lo=lo, hi=hi):
+            outs = core.eval_jaxpr(known.jaxpr, known.consts, *ks)
+            n_out = len(outs) - n_res
+            zeros = [np.zeros(a.shape, a.dtype) for a in all_res]
+            return list(outs[:n_out]) + zeros[:lo] + list(outs[n_out:]) + zeros[hi:]
+
+        def unknown_fun(*xs, unknown=unknown, lo=lo, hi=hi):
+            res, ins = xs[: len(all_res)], xs[len(all_res):]
+            return core.eval_jaxpr(unknown.jaxpr, unknown.consts, *res[lo:hi], *ins)
+
+        known_branches.append(pe.trace_to_jaxpr(known_fun, known_in))
+        unknown_branches.append(pe.trace_to_jaxpr(unknown_fun, all_res + unknown_in))
+    return tuple(known_branches), tuple(unknown_branches), out_uk, len(all_res)
+
+
+def _cond_partial_eval(trace: pe.JaxprTrace, tracers: list[pe.JaxprTracer], *, branches):
+    index, *args = tracers
+    if not index.is_known:
+        raise TypeError("cond: the branch index cannot depend on a differentiated value")
+    unknowns = [not t.is_known for t in args]
+    known_b, unknown_b, out_uk, n_res = _split_branches(branches, unknowns)
+    known_outs = cond_p.bind(index.known, *[t.known for t in args if t.is_known],
+                             branches=known_b)
+    n_known = len(known_outs) - n_res
+    residuals = [trace.pure(r) for r in known_outs[n_known:]]
+    unknown_outs = trace.emit(cond_p, [index, *residuals, *[t for t in args if not t.is_known]],
+                              {"branches": unknown_b}, unknown_b[0].out_avals)
+    k, u = iter(known_outs[:n_known]), iter(unknown_outs)
+    return [next(u) if is_u else next(k) for is_u in out_uk]
+
+
+pe.partial_eval_rules[cond_p] = _cond_partial_eval
+
+
+def _cond_partial_eval_jaxpr(eqn, unknowns):
+    if unknowns[0]:
+        raise TypeError("cond: the branch index cannot depend on a differentiated value")
+    branches = eqn.params["branches"]
+    arg_uk = unknowns[1:]
+    known_b, unknown_b, out_uk, n_res = _split_branches(branches, arg_uk)
+    res_vars = [Var(a) for a in known_b[0].out_avals[len(known_b[0].out_avals) - n_res:]]
+    index, *args = eqn.invars
+    known_eqn = eqn.replace(
+        invars=[index, *[a for a, u in zip(args, arg_uk) if not u]],
+        outvars=[v for v, u in zip(eqn.outvars, out_uk) if not u] + res_vars,
+        params={"branches": known_b})
+    unknown_eqn = eqn.replace(
+        invars=[index, *res_vars, *[a for a, u in zip(args, arg_uk) if u]],
+        outvars=[v for v, u in zip(eqn.outvars, out_uk) if u],
+        params={"branches": unknown_b})
+    return known_eqn, unknown_eqn, out_uk
+
+
+pe.partial_eval_jaxpr_rules[cond_p] = _cond_partial_eval_jaxpr
+
+
+def _cond_transpose(cts, index, *args, branches):
+    undefined = [is_undefined_primal(a) for a in args]
+    ct_nonzero = [type(c) is not Zero for c in cts]
+    transposed = tuple(jaxprs.transpose_jaxpr(b, undefined, ct_nonzero) for b in branches)
+    outs = cond_p.bind(index, *[a for a, u in zip(args, undefined) if not u],
+                       *[c for c in cts if type(c) is not Zero], branches=transposed)
+    it = iter(outs)
+    return [None] + [next(it) if u else None for u in undefined]
+
+
+ad.transpose_rules[cond_p] = _cond_transpose
+
+
+def _cond_batch(vals, dims, *, branches):
+    index, *args = vals
+    bi, *arg_dims = dims
+    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    if bi is not None:
+        # A batched index: compute every branch and select per batch element.
+        outs_per_branch = []
+        for b in branches:
+            batched, _ = jaxprs.batch_jaxpr(b, arg_dims, size, force_batched=True)
+            outs_per_branch.append(jaxprs.call(batched, *args))
+        index = moveaxis(index, bi, 0)
+        results = []
+        for k in range(len(branches[0].out_avals)):
+            cases = [outs[k] for outs in outs_per_branch]
+            shape = core.get_aval(cases[0]).shape
+            which = sh.broadcast_in_dim(index, shape, (0,))
+            results.append(ew.select_n(which, *cases))
+        return results, [0] * len(results)
+    forced = [False] * len(branches[0].out_avals)
+    for b in branches:
+        _, out_dims = jaxprs.batch_jaxpr(b, arg_dims, size)
+        forced = [f or d is not None for f, d in zip(forced, out_dims)]
+    batched = tuple(jaxprs.batch_jaxpr(b, arg_dims, size, forced)[0] for b in branches)
+    outs = cond_p.bind(index, *args, branches=batched)
+    return outs, [0 if f else None for f in forced]
+
+
+batching.batch_rules[cond_p] = _cond_batch
+
+
+def _cond_lower(ctx: lowering.LoweringContext, index: str, *args: str, branches) -> str:
+    # The index was clamped when the cond was built (switch clamps it).
+    fns = ctx.const(tuple(jaxprs.compiled(b).fn for b in branches), "b")
+    return f"{fns}[{index}]({', '.join(args)})"
+
+
+lowering.register(cond_p, _cond_lower)
+
+
+def switch(index: Array, branches: Sequence[Callable[..., Any]], *operands: Any) -> Any:
+    """Apply ``branches[index](*operands)``; `index` is clamped to the valid range, as in JAX.
+
+    Every branch is traced (to a sub-jaxpr) and must return the same structure, shapes and
+    dtypes. Differentiable in both modes and batchable (a batched index selects per element).
+
+    !!! Example
+        ```python
+        import funcdiff
+        from funcdiff import lax
+
+        f = lambda i, x: lax.switch(i, [lambda x: x * 2, lambda x: x ** 2], x)
+        assert f(1, 3.0) == 9.0 and funcdiff.grad(f, argnums=1)(1, 3.0) == 6.0
+        ```
+    """
+    if not branches:
+        raise ValueError("switch needs at least one branch")
+    if core.get_aval(index).shape != ():
+        raise TypeError(f"switch: the index must be a scalar, got {core.get_aval(index)}")
+    index = ew.convert_element_type(index, np.int32)
+    index = ew.clamp(np.int32(0), index, np.int32(len(branches) - 1))
+    return _switch(index, branches, operands)
+
+
+def _switch(index: Array, branches: Sequence[Callable[..., Any]], operands: tuple) -> Any:
+    leaves, tree = tree_flatten(operands)
+    avals = _strip_weak(_avals(leaves))
+    traced = [_trace_body(b, tree, avals) for b in branches]
+    out_tree = traced[0][2]
+    for _, jaxpr, t in traced[1:]:
+        _check_same_types("switch/cond branch outputs", out_tree, traced[0][1].out_avals, t,
+                          jaxpr.out_avals)
+    const_avals = [_avals(c) for c, _, _ in traced]
+    all_consts = [c for consts, _, _ in traced for c in consts]
+    branch_jaxprs = []
+    for i, (_, jaxpr, _) in enumerate(traced):
+        before = [a for avals in const_avals[:i] for a in avals]
+        after = [a for avals in const_avals[i + 1:] for a in avals]
+        j = jaxpr.jaxpr
+        n_own = len(const_avals[i])
+        own, rest = j.invars[:n_own], j.invars[n_own:]
+        invars = [Var(a) for a in before] + own + [Var(a) for a in after] + rest
+        branch_jaxprs.append(ClosedJaxpr(Jaxpr(list(j.constvars), invars, j.eqns, j.outvars),
+                                         jaxpr.consts))
+    outs = cond_p.bind(index, *all_consts, *leaves, branches=tuple(branch_jaxprs))
+    return tree_unflatten(out_tree, outs)
+
+
+def cond(pred: Array, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
+         *operands: Any) -> Any:
+    """``true_fun(*operands)`` if `pred` else ``false_fun(*operands)``, staged as one
+    primitive (use it instead of a Python ``if`` on a traced value).
+
+    !!! Example
+        ```python
+        import funcdiff
+        from funcdiff import lax
+
+        relu = lambda x: lax.cond(x > 0, lambda x: x, lambda x: 0.0 * x, x)
+        assert funcdiff.jit(relu)(-2.0) == 0.0 and funcdiff.grad(relu)(3.0) == 1.0
+        ```
+    """
+    pred_aval = core.get_aval(pred)
+    if pred_aval.shape != ():
+        raise TypeError(f"cond: the predicate must be a scalar, got shape {pred_aval.shape}; "
+                        "for elementwise choices use funcdiff.numpy.where.")
+    index = ew.convert_element_type(ew.convert_element_type(pred, np.bool_), np.int32)
+    return _switch(index, [false_fun, true_fun], operands)
+
+
+# ---- while_loop -----------------------------------------------------------------------------
+
+while_p = core.Primitive("while", multiple_results=True)
+
+
+def _while_impl(*args: Any, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts) -> list[Any]:
+    cc = list(args[:cond_nconsts])
+    bc = list(args[cond_nconsts:cond_nconsts + body_nconsts])
+    carry = list(args[cond_nconsts + body_nconsts:])
+    while bool(jaxprs.call(cond_jaxpr, *cc, *carry)[0]):
+        carry = jaxprs.call(body_jaxpr, *bc, *carry)
+    return carry
+
+
+def _while_abstract(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+    return body_jaxpr.out_avals
+
+
+while_p.def_impl(_while_impl)
+while_p.def_abstract_eval(_while_abstract)
+
+
+def _fixed_point(initial: list[bool], step: Callable[[list[bool]], list[bool]]) -> list[bool]:
+    flags = list(initial)
+    while True:
+        new = [a or b for a, b in zip(flags, step(flags))]
+        if new == flags:
+            return flags
+        flags = new
+
+
+def _while_jvp(primals, tangents, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+    nc, nb = cond_nconsts, body_nconsts
+    bconst_nz = [type(t) is not Zero for t in tangents[nc:nc + nb]]
+    carry_t = tangents[nc + nb:]
+    carry_avals = body_jaxpr.out_avals
+    inexact = [dtypes.is_inexact(a.dtype) for a in carry_avals]
+    carry_nz = _fixed_point(
+        [type(t) is not Zero for t in carry_t],
+        lambda nz: jaxprs.jvp_jaxpr(body_jaxpr, bconst_nz + nz, False)[1])
+    carry_nz = [nz and i for nz, i in zip(carry_nz, inexact)]
+    body_jvp, _ = jaxprs.jvp_jaxpr(body_jaxpr, bconst_nz + carry_nz, carry_nz)
+    # Inputs (bconsts, carry, bconsts_t, carry_t) -> (bconsts, bconsts_t, carry, carry_t).
+    n_bt, n_ct = sum(bconst_nz), sum(carry_nz)
+    n_carry = len(carry_avals)
+    order = (list(range(nb)) + list(range(nb + n_carry, nb + n_carry + n_bt))
+             + list(range(nb, nb + n_carry))
+             + list(range(nb + n_carry + n_bt, nb + n_carry + n_bt + n_ct)))
+    body_jvp = _permute_inputs(body_jvp, order)
+    t_avals = [ad.tangent_aval(a) for a, nz in zip(carry_avals, carry_nz) if nz]
+    cond_jvp = _add_inputs(cond_jaxpr, after=t_avals)
+    primal_c, primal_b, primal_carry = primals[:nc], primals[nc:nc + nb], primals[nc + nb:]
+    bt = [t for t in tangents[nc:nc + nb] if type(t) is not Zero]
+    ct = [ad.instantiate(t) for t, nz in zip(carry_t, carry_nz) if nz]
+    outs = while_p.bind(*primal_c, *primal_b, *bt, *primal_carry, *ct, cond_jaxpr=cond_jvp,
+                        body_jaxpr=body_jvp, cond_nconsts=nc, body_nconsts=nb + n_bt)
+    it = iter(outs[n_carry:])
+    return outs[:n_carry], [next(it) if nz else Zero(ad.tangent_aval(a))
+                            for nz, a in zip(carry_nz, carry_avals)]
+
+
+ad.jvp_rules[while_p] = _while_jvp
+
+_WHILE_REVERSE_ERROR = (
+    "Reverse-mode differentiation does not work for lax.while_loop: its number of iterations "
+    "is only known at run time, so the values needed by the backward pass cannot be stored. "
+    "Use lax.fori_loop with static (Python int) bounds, or lax.scan, which are reverse-mode "
+    "differentiable; forward mode (jvp, jacfwd) works with while_loop."
+)
+
+
+def _while_partial_eval(trace, tracers, **params):
+    raise TypeError(_WHILE_REVERSE_ERROR + _where())
+
+
+def _while_partial_eval_jaxpr(eqn, unknowns):
+    raise TypeError(_WHILE_REVERSE_ERROR)
+
+
+pe.partial_eval_rules[while_p] = _while_partial_eval
+pe.partial_eval_jaxpr_rules[while_p] = _while_partial_eval_jaxpr
+
+
+def _while_batch(vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+    nc, nb = cond_nconsts, body_nconsts
+    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    cdims, bdims, carry_dims = dims[:nc], dims[nc:nc + nb], dims[nc + nb:]
+    carry_b = _fixed_point(
+        [d is not None for d in carry_dims],
+        lambda b: [d is not None for d in jaxprs.batch_jaxpr(
+            body_jaxpr, list(bdims) + [0 if x else None for x in b], size)[1]])
+    _, pred_dims = jaxprs.batch_jaxpr(cond_jaxpr, list(cdims) + [0 if x else None
+                                                                 for x in carry_b], size)
+    pred_batched = pred_dims[0] is not None
+    if pred_batched:
+        carry_b = [True] * len(carry_b)
+    cvals, bvals = vals[:nc], vals[nc:nc + nb]
+    carry = [move_to_front(v, d, size) if b else v
+             for v, d, b in zip(vals[nc + nb:], carry_dims, carry_b)]
+    cin = list(cdims) + [0 if b else None for b in carry_b]
+    bin_ = list(bdims) + [0 if b else None for b in carry_b]
+    bcond, _ = jaxprs.batch_jaxpr(cond_jaxpr, cin, size, force_batched=pred_batched)
+    bbody, _ = jaxprs.batch_jaxpr(body_jaxpr, bin_, size, force_batched=carry_b)
+    if not pred_batched:
+        outs = while_p.bind(*cvals, *bvals, *carry, cond_jaxpr=bcond, body_jaxpr=bbody,
+                            cond_nconsts=nc, body_nconsts=nb)
+        return outs, [0 if b else None for b in carry_b]
+    # A batched predicate: loop while any element continues; finished ones keep their carry.
+    carry_avals = _avals(carry)
+
+    def cond_any(*xs):
+        return [red.reduce_or(jaxprs.call(bcond, *xs)[0], (0,))]
+
+    def body_masked(*xs):
+        c_consts, b_consts, c = xs[:nc], xs[nc:nc + nb], xs[nc + nb:]
+        pred = jaxprs.call(bcond, *c_consts, *c)[0]
+        new = jaxprs.call(bbody, *b_consts, *c)
+        return [ew.select_n(sh.broadcast_in_dim(pred, core.get_aval(o).shape, (0,)), o, n)
+                for o, n in zip(c, new)]
+
+    all_avals = _avals(cvals) + _avals(bvals) + carry_avals
+    new_cond = pe.trace_to_jaxpr(cond_any, _avals(cvals) + carry_avals)
+    new_body = pe.trace_to_jaxpr(body_masked, all_avals)
+    outs = while_p.bind(*cvals, *cvals, *bvals, *carry, cond_jaxpr=new_cond,
+                        body_jaxpr=new_body, cond_nconsts=nc, body_nconsts=nc + nb)
+    return outs, [0] * len(outs)
+
+
+batching.batch_rules[while_p] = _while_batch
+
+
+def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
+               init_val: Any) -> Any:
+    """``while cond_fun(val): val = body_fun(val)``, staged as one primitive.
+
+    The carry (a pytree) must keep its structure, shapes and dtypes. Forward-mode
+    differentiable and batchable; for reverse mode use `fori_loop` with static bounds or
+    `scan`.
+
+    !!! Example
+        ```python
+        from funcdiff import lax
+
+        assert lax.while_loop(lambda x: x < 100, lambda x: x * 2, 1) == 128
+        ```
+    """
+    leaves, tree = tree_flatten(init_val)
+    avals = _strip_weak(_avals(leaves))
+    leaves = [_as_carry(x, a) for x, a in zip(leaves, avals)]
+    c_consts, c_jaxpr, c_tree = _trace_body(cond_fun, tree_structure((init_val,)), avals)
+    pred = c_jaxpr.out_avals
+    if len(pred) != 1 or pred[0].shape != () or pred[0].dtype != np.bool_:
+        raise TypeError(f"while_loop: cond_fun must return a boolean scalar, got "
+                        f"{_describe(pred)}" + _where())
+    b_consts, b_jaxpr, b_tree = _trace_body(body_fun, tree_structure((init_val,)), avals)
+    _check_same_types("while_loop carry (body_fun output vs init_val)", tree, avals, b_tree,
+                      b_jaxpr.out_avals)
+    outs = while_p.bind(*c_consts, *b_consts, *leaves, cond_jaxpr=c_jaxpr, body_jaxpr=b_jaxpr,
+                        cond_nconsts=len(c_consts), body_nconsts=len(b_consts))
+    return tree_unflatten(tree, outs)
+
+
+# ---- scan -----------------------------------------------------------------------------------
+
+scan_p = core.Primitive("scan", multiple_results=True)
+
+
+def _index(x: Any, i: int) -> Any:
+    return x[i]
+
+
+def _scan_impl(*args: Any, jaxpr, length, reverse, num_consts, num_carry) -> list[Any]:
+    consts = list(args[:num_consts])
+    carry = list(args[num_consts:num_consts + num_carry])
+    xs = args[num_consts + num_carry:]
+    y_avals = jaxpr.out_avals[num_carry:]
+    ys: list[list[Any]] = [[] for _ in y_avals]
+    order = range(length - 1, -1, -1) if reverse else range(length)
+    for i in order:
+        outs = jaxprs.call(jaxpr, *consts, *carry, *[x[i] for x in xs])
+        carry = outs[:num_carry]
+        for acc, y in zip(ys, outs[num_carry:]):
+            acc.append(y)
+    stacked = []
+    for acc, a in zip(ys, y_avals):
+        if reverse:
+            acc.reverse()
+        stacked.append(np.stack([np.asarray(y, a.dtype) for y in acc]) if acc
+                       else np.zeros((0, *a.shape), a.dtype))
+    return carry + stacked
+
+
+def _scan_abstract(*avals, jaxpr, length, reverse, num_consts, num_carry):
+    outs = jaxpr.out_avals
+    return outs[:num_carry] + [ShapedArray((length, *a.shape), a.dtype) for a in
+                               outs[num_carry:]]
+
+
+scan_p.def_impl(_scan_impl)
+scan_p.def_abstract_eval(_scan_abstract)
+
+
+def _scan_jvp(primals, tangents, *, jaxpr, length, reverse, num_consts, num_carry):
+    nc, nk = num_consts, num_carry
+    nz_in = [type(t) is not Zero for t in tangents]
+    const_nz, carry_nz0, xs_nz = nz_in[:nc], nz_in[nc:nc + nk], nz_in[nc + nk:]
+    carry_avals = jaxpr.out_avals[:nk]
+    inexact = [dtypes.is_inexact(a.dtype) for a in carry_avals]
+    carry_nz = _fixed_point(
+        carry_nz0, lambda nz: jaxprs.jvp_jaxpr(jaxpr, const_nz + nz + xs_nz)[1][:nk])
+    carry_nz = [nz and i for nz, i in zip(carry_nz, inexact)]
+    n_y = len(jaxpr.out_avals) - nk
+    inst = carry_nz + [False] * n_y
+    jvp, out_nz = jaxprs.jvp_jaxpr(jaxpr, const_nz + carry_nz + xs_nz, inst)
+    # inputs (consts, carry, xs, consts_t, carry_t, xs_t) -> (consts, consts_t, carry, carry_t,
+    # xs, xs_t); outputs (carry, ys, carry_t, ys_t) -> (carry, carry_t, ys, ys_t).
+    n_x = len(primals) - nc - nk
+    n_ct, n_kt, n_xt = sum(const_nz), sum(carry_nz), sum(xs_nz)
+    base = nc + nk + n_x
+    order = (list(range(nc)) + list(range(base, base + n_ct))
+             + list(range(nc, nc + nk)) + list(range(base + n_ct, base + n_ct + n_kt))
+             + list(range(nc + nk, base)) + list(range(base + n_ct + n_kt, base + n_ct + n_kt
+                                                       + n_xt)))
+    jvp = _permute_inputs(jvp, order)
+    y_nz = out_nz[nk:]
+    n_yt = sum(y_nz)
+    total = nk + n_y
+    out_order = (list(range(nk)) + list(range(total, total + n_kt)) + list(range(nk, total))
+                 + list(range(total + n_kt, total + n_kt + n_yt)))
+    jvp = _permute_outputs(jvp, out_order)
+    consts, carry, xs = primals[:nc], primals[nc:nc + nk], primals[nc + nk:]
+    ct = [t for t in tangents[:nc] if type(t) is not Zero]
+    kt = [ad.instantiate(t) for t, nz in zip(tangents[nc:nc + nk], carry_nz) if nz]
+    xt = [t for t in tangents[nc + nk:] if type(t) is not Zero]
+    outs = scan_p.bind(*consts, *ct, *carry, *kt, *xs, *xt, jaxpr=jvp, length=length,
+                       reverse=reverse, num_consts=nc + n_ct, num_carry=nk + n_kt)
+    carry_out, carry_t_out = outs[:nk], outs[nk:nk + n_kt]
+    ys, ys_t = outs[nk + n_kt:nk + n_kt + n_y], outs[nk + n_kt + n_y:]
+    y_avals = _scan_abstract(jaxpr=jaxpr, length=length, reverse=reverse, num_consts=nc,
+                             num_carry=nk)[nk:]
+    it_k, it_y = iter(carry_t_out), iter(ys_t)
+    t_carry = [next(it_k) if nz else Zero(ad.tangent_aval(a))
+               for nz, a in zip(carry_nz, carry_avals)]
+    t_ys = [next(it_y) if nz else Zero(ad.tangent_aval(a)) for nz, a in zip(y_nz, y_avals)]
+    return list(carry_out) + list(ys), t_carry + t_ys
+
+
+ad.jvp_rules[scan_p] = _scan_jvp
+
+
+def _split_scan(jaxpr: ClosedJaxpr, unknowns: list[bool], nc: int, nk: int):
+    """Split a scan body. Carry unknowns reach a fixed point; residuals that are known
+    consts of the body are passed as consts of the unknown scan, the rest are stacked."""
+    const_uk, xs_uk = unknowns[:nc], unknowns[nc + nk:]
+    carry_uk = _fixed_point(
+        unknowns[nc:nc + nk],
+        lambda uk: jaxprs.split(jaxpr, const_uk + uk + xs_uk)[2][:nk])
+    full_uk = const_uk + carry_uk + xs_uk
+    n_y = len(jaxpr.out_avals) - nk
+    known, unknown, out_uk, n_res = jaxprs.split(jaxpr, full_uk, carry_uk + [False] * n_y)
+    return full_uk, known, unknown, out_uk, n_res
+
+
+def _scan_partial_eval(trace, tracers, *, jaxpr, length, reverse, num_consts, num_carry):
+    nc, nk = num_consts, num_carry
+    unknowns = [not t.is_known for t in tracers]
+    full_uk, known, unknown, out_uk, n_res = _split_scan(jaxpr, unknowns, nc, nk)
+    carry_uk = full_uk[nc:nc + nk]
+    # Known scan: known consts, known carry, known xs -> known carry, known ys, residuals.
+    k_consts = [t.known for t, u in zip(tracers[:nc], full_uk[:nc]) if not u]
+    k_carry = [t.known for t, u in zip(tracers[nc:nc + nk], carry_uk) if not u]
+    k_xs = [t.known for t, u in zip(tracers[nc + nk:], full_uk[nc + nk:]) if not u]
+    n_kcarry = len(k_carry)
+    known_outs = scan_p.bind(*k_consts, *k_carry, *k_xs, jaxpr=known, length=length,
+                             reverse=reverse, num_consts=len(k_consts), num_carry=n_kcarry)
+    n_known_out = len(known_outs) - n_res
+    stacked_res = known_outs[n_known_out:]
+    # Unknown scan: consts = unknown consts; carry = unknown carry; xs = residuals + xs.
+    # `unknown` takes (residuals, unknown consts, unknown carry, unknown xs).
+    n_uc, n_uk = sum(full_uk[:nc]), sum(carry_uk)
+    n_ux = sum(full_uk[nc + nk:])
+    order = (list(range(n_res, n_res + n_uc)) + list(range(n_res + n_uc, n_res + n_uc + n_uk))
+             + list(range(n_res)) + list(range(n_res + n_uc + n_uk, n_res + n_uc + n_uk
+                                                + n_ux)))
+    body_u = _permute_inputs(unknown, order)
+    # (a carry that becomes unknown only inside the loop enters as a known value)
+    u_tracers = [t for t, u in zip(tracers, full_uk) if u]
+    u_consts = u_tracers[:n_uc]
+    u_carry = u_tracers[n_uc:n_uc + n_uk]
+    u_xs = u_tracers[n_uc + n_uk:]
+    res_tracers = [trace.pure(r) for r in stacked_res]
+    out_avals = _scan_abstract(jaxpr=body_u, length=length, reverse=reverse,
+                               num_consts=n_uc, num_carry=n_uk)
+    unknown_outs = trace.emit(scan_p, [*u_consts, *u_carry, *res_tracers, *u_xs],
+                              {"jaxpr": body_u, "length": length, "reverse": reverse,
+                               "num_consts": n_uc, "num_carry": n_uk}, out_avals)
+    k, u = iter(known_outs[:n_known_out]), iter(unknown_outs)
+    return [next(u) if is_u else next(k) for is_u in out_uk]
+
+
+pe.partial_eval_rules[scan_p] = _scan_partial_eval
+
+
+def _scan_partial_eval_jaxpr(eqn, unknowns):
+    p = eqn.params
+    nc, nk = p["num_consts"], p["num_carry"]
+    full_uk, known, unknown, out_uk, n_res = _split_scan(p["jaxpr"], list(unknowns), nc, nk)
+    ins = eqn.invars
+    res_vars = [Var(ShapedArray((p["length"], *a.shape), a.dtype))
+                for a in known.out_avals[len(known.out_avals) - n_res:]]
+    k_ins = [a for a, u in zip(ins, full_uk) if not u]
+    n_kc = sum(1 for u in full_uk[:nc] if not u)
+    n_kk = sum(1 for u in full_uk[nc:nc + nk] if not u)
+    known_eqn = eqn.replace(
+        invars=k_ins, outvars=[v for v, u in zip(eqn.outvars, out_uk) if not u] + res_vars,
+        params={**p, "jaxpr": known, "num_consts": n_kc, "num_carry": n_kk})
+    n_uc, n_uk = sum(full_uk[:nc]), sum(full_uk[nc:nc + nk])
+    n_ux = sum(full_uk[nc + nk:])
+    order = (list(range(n_res, n_res + n_uc)) + list(range(n_res + n_uc, n_res + n_uc + n_uk))
+             + list(range(n_res)) + list(range(n_res + n_uc + n_uk, n_res + n_uc + n_uk
+                                                + n_ux)))
+    u_ins = [a for a, u in zip(ins, full_uk) if u]
+    unknown_eqn = eqn.replace(
+        invars=u_ins[:n_uc + n_uk] + res_vars + u_ins[n_uc + n_uk:],
+        outvars=[v for v, u in zip(eqn.outvars, out_uk) if u],
+        params={**p, "jaxpr": _permute_inputs(unknown, order), "num_consts": n_uc,
+                "num_carry": n_uk})
+    return known_eqn, unknown_eqn, out_uk
+
+
+pe.partial_eval_jaxpr_rules[scan_p] = _scan_partial_eval_jaxpr
+
+
+def _scan_transpose(cts, *args, jaxpr, length, reverse, num_consts, num_carry):
+    nc, nk = num_consts, num_carry
+    consts, carry, xs = args[:nc], args[nc:nc + nk], args[nc + nk:]
+    c_undef = [is_undefined_primal(a) for a in consts]
+    x_undef = [is_undefined_primal(a) for a in xs]
+    # A carry may enter as a known value (a tangent instantiated to zeros): the body is still
+    # linear in it, and its cotangent is simply not needed.
+    carry_undef = [is_undefined_primal(a) for a in carry]
+    ct_carry, ct_ys = cts[:nk], cts[nk:]
+    carry_avals = jaxpr.out_avals[:nk]
+    y_avals = jaxpr.out_avals[nk:]
+    ct_carry = [ad.instantiate(c) if type(c) is Zero else c for c in ct_carry]
+    ys_nz = [type(c) is not Zero for c in ct_ys]
+    undefined = c_undef + [True] * nk + x_undef
+    t_body = jaxprs.transpose_jaxpr(jaxpr, undefined, [True] * nk + ys_nz)
+    # t_body: (known consts, known xs, ct_carry, ct_y) -> (ct lin consts, ct carry, ct lin xs)
+    k_consts = [a for a, u in zip(consts, c_undef) if not u]
+    k_xs = [a for a, u in zip(xs, x_undef) if not u]
+    lin_const_avals = [a.aval for a, u in zip(consts, c_undef) if u]
+    n_kc, n_kx, n_lc = len(k_consts), len(k_xs), len(lin_const_avals)
+
+    def body(*vals):
+        kc = vals[:n_kc]
+        acc = vals[n_kc:n_kc + n_lc]
+        ck = vals[n_kc + n_lc:n_kc + n_lc + nk]
+        kx = vals[n_kc + n_lc + nk:n_kc + n_lc + nk + n_kx]
+        cy = vals[n_kc + n_lc + nk + n_kx:]
+        outs = core.eval_jaxpr(t_body.jaxpr, t_body.consts, *kc, *kx, *ck, *cy)
+        ct_lin_consts, ct_carry_in, ct_lin_xs = outs[:n_lc], outs[n_lc:n_lc + nk], outs[n_lc
+                                                                                        + nk:]
+        new_acc = [ad.add_tangents(a, c) for a, c in zip(acc, ct_lin_consts)]
+        return list(new_acc) + list(ct_carry_in) + list(ct_lin_xs)
+
+    in_avals = (_avals(k_consts) + lin_const_avals + list(carry_avals)
+                + [ShapedArray(a.shape[1:], a.dtype) for a in _avals(k_xs)]
+                + [a for a, nz in zip(y_avals, ys_nz) if nz])
+    t_jaxpr = pe.trace_to_jaxpr(body, in_avals)
+    acc0 = [np.zeros(a.shape, a.dtype) for a in lin_const_avals]
+    outs = scan_p.bind(*k_consts, *acc0, *ct_carry, *k_xs,
+                       *[c for c in ct_ys if type(c) is not Zero], jaxpr=t_jaxpr,
+                       length=length, reverse=not reverse, num_consts=n_kc,
+                       num_carry=n_lc + nk)
+    ct_consts_lin = iter(outs[:n_lc])
+    ct_carry_init = outs[n_lc:n_lc + nk]
+    ct_xs_lin = iter(outs[n_lc + nk:])
+    return ([next(ct_consts_lin) if u else None for u in c_undef]
+            + [c if u else None for c, u in zip(ct_carry_init, carry_undef)]
+            + [next(ct_xs_lin) if u else None for u in x_undef])
+
+
+ad.transpose_rules[scan_p] = _scan_transpose
+
+
+def _scan_batch(vals, dims, *, jaxpr, length, reverse, num_consts, num_carry):
+    nc, nk = num_consts, num_carry
+    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    cdims, kdims, xdims = dims[:nc], dims[nc:nc + nk], dims[nc + nk:]
+    # Per-iteration slices of xs: the scan axis is 0, so the batch axis goes to 1.
+    xs = [moveaxis(v, d, 1) if d is not None else v for v, d in zip(vals[nc + nk:], xdims)]
+    x_in = [0 if d is not None else None for d in xdims]
+    carry_b = _fixed_point(
+        [d is not None for d in kdims],
+        lambda b: [d is not None for d in jaxprs.batch_jaxpr(
+            jaxpr, list(cdims) + [0 if x else None for x in b] + x_in, size)[1][:nk]])
+    carry = [move_to_front(v, d, size) if b else v
+             for v, d, b in zip(vals[nc:nc + nk], kdims, carry_b)]
+    in_dims = list(cdims) + [0 if b else None for b in carry_b] + x_in
+    n_y = len(jaxpr.out_avals) - nk
+    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, in_dims, size, carry_b + [False] * n_y)
+    outs = scan_p.bind(*vals[:nc], *carry, *xs, jaxpr=batched, length=length, reverse=reverse,
+                       num_consts=nc, num_carry=nk)
+    y_dims = [1 if d is not None else None for d in out_dims[nk:]]
+    return outs, [0 if b else None for b in carry_b] + y_dims
+
+
+batching.batch_rules[scan_p] = _scan_batch
+
+
+def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
+         length: int | None = None, reverse: bool = False) -> tuple[Any, Any]:
+    """Loop ``carry, y = f(carry, x)`` over the leading axis of `xs`, returning the final
+    carry and the stacked ``y``s, as one primitive (differentiable in both modes; reverse mode
+    stores only the residuals the transposed body needs).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        total, partial = lax.scan(lambda c, x: (c + x, c + x), 0.0, np.arange(4.0))
+        assert total == 6.0 and list(partial) == [0.0, 1.0, 3.0, 6.0]
+        ```
+    """
+    x_leaves, x_tree = tree_flatten(xs)
+    lengths = {core.get_aval(x).shape[0] if core.get_aval(x).ndim else None for x in x_leaves}
+    if None in lengths:
+        raise ValueError("scan: every leaf of xs needs a leading axis to scan over")
+    if length is not None:
+        lengths.add(int(length))
+    if len(lengths) > 1:
+        raise ValueError(f"scan: inconsistent lengths {sorted(lengths)} of the leading axes of "
+                         "xs (and length)")
+    if not lengths:
+        raise ValueError("scan: give xs or length")
+    n = lengths.pop()
+    carry_leaves, carry_tree = tree_flatten(init)
+    carry_avals = _strip_weak(_avals(carry_leaves))
+    carry_leaves = [_as_carry(c, a) for c, a in zip(carry_leaves, carry_avals)]
+    x_avals = [ShapedArray(a.shape[1:], a.dtype) for a in _avals(x_leaves)]
+    args_tree = tree_structure((init, xs))
+    consts, body, out_tree = _trace_body(lambda c, x: f(c, x), args_tree,
+                                         carry_avals + x_avals)
+    if out_tree.num_leaves < 1 or len(out_tree.children()) != 2:
+        raise TypeError("scan: f must return a pair (carry, y)" + _where())
+    new_carry_tree, y_tree = out_tree.children()
+    _check_same_types("scan carry (f's output carry vs init)", carry_tree, carry_avals,
+                      new_carry_tree, body.out_avals[:len(carry_leaves)])
+    outs = scan_p.bind(*consts, *carry_leaves, *x_leaves, jaxpr=body, length=n,
+                       reverse=bool(reverse), num_consts=len(consts),
+                       num_carry=len(carry_leaves))
+    nk = len(carry_leaves)
+    return tree_unflatten(carry_tree, outs[:nk]), tree_unflatten(y_tree, outs[nk:])
+
+
+def map(f: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001
+    """``stack([f(x) for x in xs])`` over the leading axis, as a `scan` without carry."""
+    return scan(lambda _, x: ((), f(x)), (), xs)[1]
+
+
+def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_val: Any) -> Any:
+    """``for i in range(lower, upper): val = body_fun(i, val)``.
+
+    With concrete (Python or NumPy) integer bounds this is a `scan`, differentiable in both
+    modes; with traced bounds it is a `while_loop` (forward mode only).
+
+    !!! Example
+        ```python
+        import funcdiff
+        from funcdiff import lax
+
+        power = lambda x: lax.fori_loop(0, 3, lambda i, acc: acc * x, 1.0)
+        assert power(2.0) == 8.0 and funcdiff.grad(power)(2.0) == 12.0
+        ```
+    """
+    lo, hi = core.concrete_or_none(lower), core.concrete_or_none(upper)
+    static = lo is not None and hi is not None and not isinstance(lower, Tracer) and not \
+        isinstance(upper, Tracer)
+    if static:
+        lo, hi = int(lo), int(hi)
+        (_, val), _ = scan(lambda carry, _: ((carry[0] + 1, body_fun(carry[0], carry[1])), ()),
+                           (np.int64(lo), init_val), length=builtins.max(hi - lo, 0))
+        return val
+
+    def cond_fun(carry):
+        return ew.lt(carry[0], upper)
+
+    def body(carry):
+        i, val = carry
+        return ew.add(i, np.int64(1)), body_fun(i, val)
+
+    start = ew.convert_element_type(lower, np.int64)
+    return while_loop(cond_fun, body, (start, init_val))[1]

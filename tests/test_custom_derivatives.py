@@ -1,0 +1,188 @@
+"""custom_jvp, custom_vjp and checkpoint under every transformation; debugging aids."""
+
+import numpy as np
+import pytest
+
+import funcdiff
+import funcdiff.numpy as jnp
+from funcdiff import grad, jit, jvp, lax, vmap
+from funcdiff._src import core
+from funcdiff.test_util import check_grads
+
+
+@funcdiff.custom_jvp
+def log1pexp(x):
+    return jnp.log1p(jnp.exp(x))
+
+
+@log1pexp.defjvp
+def _log1pexp_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return log1pexp(x), t * funcdiff.nn.sigmoid(x)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in exp")
+def test_stable_log1pexp_everywhere():
+    assert grad(log1pexp)(1000.0) == 1.0  # the naive rule gives nan
+    assert jit(grad(log1pexp))(1000.0) == 1.0
+    np.testing.assert_allclose(vmap(grad(log1pexp))(np.array([0.0, 1000.0])), [0.5, 1.0])
+    np.testing.assert_allclose(grad(lambda x: vmap(log1pexp)(x).sum())(np.array([0.0, 1e3])),
+                               [0.5, 1.0])
+    assert grad(grad(log1pexp))(0.0) == 0.25
+    assert jvp(log1pexp, (0.0,), (2.0,))[1] == 1.0
+    check_grads(log1pexp, (np.array([-2.0, 0.3, 4.0]),), order=2)
+
+
+def test_defjvps_and_nondiff_argnums():
+    f = funcdiff.custom_jvp(lambda x, y: x * y)
+    f.defjvps(lambda t, ans, x, y: t * y * 10, lambda t, ans, x, y: t * x)
+    assert grad(f, argnums=(0, 1))(2.0, 3.0) == (30.0, 2.0)
+
+    g = funcdiff.custom_jvp(lambda n, x: x**n, nondiff_argnums=(0,))
+    g.defjvp(lambda n, p, t: (g(n, p[0]), n * p[0] ** (n - 1) * t[0] * 2))
+    assert grad(lambda x: g(3, x))(2.0) == 24.0
+
+
+@funcdiff.custom_vjp
+def clip_gradient(x):
+    return x
+
+
+clip_gradient.defvjp(lambda x: (x, None), lambda res, g: (jnp.clip(g, -1.0, 1.0),))
+
+
+def test_gradient_clipping():
+    assert grad(lambda x: 5.0 * clip_gradient(x))(2.0) == 1.0
+    assert jit(grad(lambda x: 5.0 * clip_gradient(x)))(2.0) == 1.0
+    np.testing.assert_allclose(vmap(grad(lambda x: 0.5 * clip_gradient(x)))(np.ones(2)),
+                               [0.5, 0.5])
+    np.testing.assert_allclose(grad(lambda x: 5 * vmap(clip_gradient)(x).sum())(np.ones(2)),
+                               [1.0, 1.0])
+    with pytest.raises(TypeError, match="forward-mode"):
+        jvp(clip_gradient, (1.0,), (1.0,))
+
+
+def test_straight_through_estimator():
+    ste = funcdiff.custom_vjp(lambda x: jnp.round(x))
+    ste.defvjp(lambda x: (jnp.round(x), None), lambda res, g: (g,))
+    assert ste(1.3) == 1.0 and grad(lambda x: ste(x) * 3)(1.3) == 3.0
+    assert grad(lambda x: jnp.round(x) * 3)(1.3) == 0.0
+
+
+def fixed_point(f, a, x0):
+    """x = f(a, x) by iteration, with the implicit-function-theorem gradient."""
+
+    def solve(a, x0):
+        return lax.while_loop(lambda c: jnp.abs(c[1] - c[0]) > 1e-12,
+                              lambda c: (c[1], f(a, c[1])), (x0, f(a, x0)))[1]
+
+    @funcdiff.custom_vjp
+    def fp(a):
+        return solve(a, x0)
+
+    def fwd(a):
+        x = solve(a, x0)
+        return x, (a, x)
+
+    def bwd(res, g):
+        a, x = res
+        _, vjp_x = funcdiff.vjp(lambda x: f(a, x), x)
+        _, vjp_a = funcdiff.vjp(lambda a: f(a, x), a)
+        # w = g + w df/dx, solved by iteration, then the gradient is w df/da.
+        w = lax.while_loop(lambda c: jnp.abs(c[1] - c[0]) > 1e-12,
+                           lambda c: (c[1], g + vjp_x(c[1])[0]), (g, g + vjp_x(g)[0]))[1]
+        return vjp_a(w)
+
+    fp.defvjp(fwd, bwd)
+    return fp(a)
+
+
+def test_implicit_fixed_point_gradient():
+    # x = cos(a x) has a fixed point x*(a); dx*/da from the implicit function theorem.
+    f = lambda a, x: jnp.cos(a * x)
+    a = 0.5
+    x = fixed_point(f, a, 0.0)
+    assert np.isclose(x, np.cos(a * x))
+    expected = -np.sin(a * x) * x / (1 + np.sin(a * x) * a)
+    assert np.isclose(grad(lambda a: fixed_point(f, a, 0.0))(a), expected, rtol=1e-9)
+
+
+def deep_mlp(params, x, block_size=None):
+    def block(ws, h):
+        for w in ws:
+            h = jnp.tanh(h @ w)
+        return h
+
+    ws = list(params)
+    if block_size:
+        for i in range(0, len(ws), block_size):
+            x = funcdiff.checkpoint(block)(ws[i:i + block_size], x)
+        return jnp.sum(x**2)
+    return jnp.sum(block(ws, x) ** 2)
+
+
+@pytest.mark.parametrize("policy", [None, funcdiff.checkpoint_policies.dots_saveable])
+def test_checkpoint_gives_the_same_gradients(policy):
+    rng = np.random.default_rng(0)
+    params = [rng.normal(size=(6, 6)) / 3 for _ in range(4)]
+    x = rng.normal(size=(3, 6))
+    expected = grad(deep_mlp)(params, x)
+    got = grad(lambda p, x: jnp.sum(funcdiff.checkpoint(
+        lambda p, h: _chain(p, h), policy=policy)(p, x) ** 2))(params, x)
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, rtol=1e-12)
+    got_jit = jit(grad(lambda p, x: deep_mlp(p, x, block_size=2)))(params, x)
+    for e, g in zip(expected, got_jit):
+        np.testing.assert_allclose(g, e, rtol=1e-12)
+
+
+def _chain(ws, h):
+    for w in ws:
+        h = jnp.tanh(h @ w)
+    return h
+
+
+def test_checkpoint_saves_only_block_inputs():
+    rng = np.random.default_rng(0)
+    params = [rng.normal(size=(5, 5)) for _ in range(4)]
+    x = rng.normal(size=(2, 5))
+    f = funcdiff.checkpoint(_chain)
+    _, linear = funcdiff._src.interpreters.ad.linearize_flat(
+        lambda *a: [jnp.sum(f(list(a[:4]), a[4]))], [*params, x], [True] * 5)
+    saved = [r for r in linear.residuals() if np.shape(r) == (2, 5)]
+    # Without checkpoint every tanh output would be a residual; here only the input is.
+    assert len(saved) == 1
+    core.typecheck_jaxpr(funcdiff.make_jaxpr(grad(lambda x: jnp.sum(f(params, x))))(x).jaxpr)
+
+
+def test_debug_print_inside_transformations(capsys):
+    @jit
+    def f(x):
+        y = jnp.sin(x)
+        funcdiff.debug.print("y = {y:.3f} at {}", "x", y=y)
+        return y * 2
+
+    f(1.0)
+    grad(f)(1.0)
+    vmap(f)(np.array([1.0, 2.0]))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["y = 0.841 at x"] * 3 + ["y = 0.909 at x"]
+
+
+def test_debug_nans_forward_and_backward():
+    with funcdiff.debug_nans(), np.errstate(invalid="ignore", divide="ignore"):
+        with pytest.raises(FloatingPointError, match=r"'log'.*test_custom_derivatives.py"):
+            jit(lambda x: jnp.log(x) * 2)(-1.0)
+        with pytest.raises(FloatingPointError, match="NaN produced by primitive"):
+            # sqrt(0) is fine forward; its derivative 0.5/sqrt(0) * 0 is a NaN backward.
+            grad(lambda x: jnp.sqrt(x * 0.0))(1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        assert np.isnan(grad(lambda x: jnp.sqrt(x * 0.0))(1.0))  # off: no error
+
+
+def test_disable_jit_runs_eagerly():
+    f = jit(lambda x: float(x) + 1.0)
+    with pytest.raises(funcdiff.ConcretizationTypeError):
+        f(1.0)
+    with funcdiff.disable_jit():
+        assert f(1.0) == 2.0
