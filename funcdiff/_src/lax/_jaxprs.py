@@ -40,10 +40,23 @@ def compiled(jaxpr: ClosedJaxpr) -> lowering.CompiledProgram:
     return derived(jaxpr, "compiled", lambda: lowering.lower_jaxpr(passes.optimize(jaxpr)))
 
 
+class _Counter:
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
 def call(jaxpr: ClosedJaxpr, *args: Any) -> list[Any]:
-    """Evaluate `jaxpr` on concrete arrays (compiled) or on tracers (equation by equation)."""
+    """Evaluate `jaxpr` on concrete arrays or on tracers. A program evaluated on arrays more
+    than once (a loop body, a jitted function) is compiled; the first evaluation runs
+    equation by equation, so one-off calls do not pay for compilation."""
     if (any(isinstance(a, core.Tracer) for a in args) or core._state.dynamic.level
             or core.flags.check_nans):
+        return core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *args)
+    counter = derived(jaxpr, "calls", _Counter)
+    counter.n += 1
+    if counter.n == 1:
         return core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *args)
     return list(compiled(jaxpr)(*args))
 
