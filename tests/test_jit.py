@@ -258,3 +258,12 @@ def test_constants_are_never_written():
     for _ in range(3):
         np.testing.assert_allclose(f(np.zeros(4)), np.exp(np.ones(4)) * 3.0)
     np.testing.assert_array_equal(const, np.ones(4))
+
+
+def test_large_constants_are_not_deleted_as_locals():
+    # Large dead values are deleted early; constants are globals of the generated code and
+    # must never be (a `del` would make them unbound locals).
+    W = np.ones((300, 300))
+    f = jit(lambda x: jnp.tanh(W @ x) * W[0])
+    np.testing.assert_allclose(f(np.ones(300)), np.tanh(W @ np.ones(300)) * W[0])
+    np.testing.assert_allclose(f(np.ones(300)), np.tanh(W @ np.ones(300)) * W[0])

@@ -232,6 +232,7 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
         # written into a dead input's buffer takes that input's name.
         dead = plan.dies_at.get(i, ())
         big = [names[v] for v in dead if v is not reused and v not in plan.results_unused
+               and names.in_use(names[v])  # a local (constants are globals: never deleted)
                and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES]
         for v in dead:
             if v not in plan.results_unused:
