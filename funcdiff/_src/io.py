@@ -16,7 +16,8 @@ import hashlib
 import io
 import json
 import os
-import tempfile
+import secrets
+import sys
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -147,9 +148,10 @@ def _build(desc: Any, leaves: Iterator[Any], where: str = "") -> Any:
         return dict(pairs)
     if kind == "namedtuple":
         fields = [str(f) for f in desc["fields"]]
-        name = str(desc["name"]).rsplit(".", 1)[-1]
+        cls = _known_namedtuple(str(desc["name"]), fields)
         try:
-            cls = collections.namedtuple(name, fields)  # type: ignore[misc]
+            if cls is None:
+                cls = collections.namedtuple(str(desc["name"]).rsplit(".", 1)[-1], fields)
         except ValueError as e:
             raise CheckpointError(
                 f"invalid namedtuple {desc['name']!r} at {where or 'the root'}: {e}"
@@ -164,6 +166,24 @@ def _build(desc: Any, leaves: Iterator[Any], where: str = "") -> Any:
             "`load(path, like=tree)`."
         )
     raise CheckpointError(f"unknown node type {kind!r} at {where or 'the root'}")
+
+
+def _known_namedtuple(name: str, fields: list[str]) -> type | None:
+    """funcdiff's own namedtuple class of that name (an optimiser state), if its module is
+    already imported and its fields match; nothing is imported and no other class is used."""
+    module_name, _, qualname = name.rpartition(".")
+    while module_name and module_name not in sys.modules:
+        module_name, _, outer = module_name.rpartition(".")
+        qualname = f"{outer}.{qualname}"
+    if not (module_name == "funcdiff" or module_name.startswith("funcdiff.")):
+        return None
+    obj: Any = sys.modules[module_name]
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    is_namedtuple = isinstance(obj, type) and issubclass(obj, tuple) and (
+        getattr(obj, "_fields", None) == tuple(fields)
+    )
+    return obj if is_namedtuple else None
 
 
 def _node_summary(desc: Any) -> str:
@@ -327,10 +347,12 @@ def save(path: _PathLike | Any, tree: Any) -> None:
         np.savez(path, **arrays)
         return
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".funcdiff-", suffix=".npz.tmp", dir=directory)
+    directory, name = os.path.split(os.path.abspath(path))
+    # A fresh name beside the target (so the rename stays on one file system), created with
+    # the usual permissions (unlike tempfile's private 0600 files).
+    tmp = os.path.join(directory, f".{name}.{secrets.token_hex(8)}.tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             np.savez(f, **arrays)
         os.replace(tmp, path)
     except BaseException:
@@ -441,9 +463,10 @@ def load(path: _PathLike | Any, like: Any = None) -> Any:
     - `path`: the file name, or a binary file object.
     - `like`: optionally, a tree with the expected structure, shapes and dtypes (arrays, or
       objects with `shape` and `dtype`). The result then has exactly `like`'s node types
-      (e.g. an optimiser's state classes); a difference raises `CheckpointError`. Without
-      it, namedtuples come back as equivalent namedtuples and trees holding custom pytree
-      nodes cannot be loaded.
+      (e.g. your own namedtuple or registered classes); a difference raises
+      `CheckpointError`. Without it, funcdiff's own state classes (optimiser states) come
+      back as themselves, other namedtuples as equivalent namedtuples with the same fields,
+      and trees holding custom pytree nodes cannot be loaded.
 
     **Returns:**
 

@@ -44,8 +44,8 @@ def softmax_cross_entropy(logits: Array, labels: Array, axis: int = -1) -> Array
     log_p = log_softmax(logits, axis=axis)
     labels = jnp.asarray(labels)
     # Where a label is 0 its term is 0, even if the logit is -inf (0 * -inf would be nan).
-    terms = jnp.where(jnp.equal(labels, 0), 0.0, jnp.multiply(labels, log_p))
-    return jnp.negative(jnp.sum(terms, axis=axis))
+    safe_log_p = jnp.where(jnp.equal(labels, 0), 0.0, log_p)
+    return jnp.negative(jnp.sum(jnp.multiply(labels, safe_log_p), axis=axis))
 
 
 def softmax_cross_entropy_with_integer_labels(

@@ -27,8 +27,9 @@ import numpy as np
 import funcdiff.numpy as jnp
 from funcdiff._src import core
 from funcdiff._src.core import ShapedArray
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.lax import elementwise as ew
-from funcdiff._src.lax._base import define_primitive
+from funcdiff._src.lax._base import define_primitive, moveaxis
 
 Array = Any
 Shape = int | Sequence[int]
@@ -292,8 +293,24 @@ def _argsort_aval(x: ShapedArray, *, axis: int) -> ShapedArray:
 
 # Stable sorting is deterministic (ties keep their order), so permutations do not depend on
 # the platform. Only `random` needs it so far; it has no derivative.
+def _argsort_cost(avals_in, avals_out, *, axis: int):
+    # A comparison sort: about n log2(n) comparisons per sorted run of length n.
+    (x,) = avals_in
+    n = x.shape[axis] if x.ndim else 1
+    runs = x.size // n if n else 0
+    flops = runs * n * max(math.ceil(math.log2(n)), 1) if n > 1 else 0
+    moved = cost_mod.io_bytes(avals_in, avals_out)
+    return cost_mod.Cost(flops, 0, moved.bytes_read, moved.bytes_written)
+
+
+def _argsort_batch(vals: Sequence[Array], dims: Sequence[int | None], *, axis: int):
+    (x,), (d,) = vals, dims
+    return argsort_p.bind(moveaxis(x, d, 0), axis=axis + 1), 0
+
+
 argsort_p = define_primitive(
-    "argsort", impl=_argsort_impl, abstract_eval=_argsort_aval, nondifferentiable=True
+    "argsort", impl=_argsort_impl, abstract_eval=_argsort_aval, batch=_argsort_batch,
+    allocates=True, nondifferentiable=True, cost=_argsort_cost,
 )
 
 

@@ -427,7 +427,8 @@ def scale_by_stddev(
     bias_correction: bool = False,
 ) -> GradientTransformation:
     """Centred RMSProp's rescaling: divide by the running standard deviation
-    ``sqrt(v - m**2 + eps)``, with ``m`` and ``v`` the running means of ``g`` and ``g**2``.
+    ``sqrt(v - m**2 + eps)``, with ``m`` and ``v`` the running means of ``g`` and ``g**2``
+    (``v - m**2`` is clamped at 0, where rounding would otherwise give a NaN).
 
     **Arguments:**
 
@@ -466,13 +467,18 @@ def scale_by_stddev(
             mu_hat, nu_hat = _correct(mu, decay, count), _correct(nu, decay, count)
         else:
             mu_hat, nu_hat = mu, nu
+
+        def variance(m: Array, n: Array) -> Array:
+            # Clamped at 0: rounding can make ``n - m**2`` slightly negative (optax's NaN).
+            return jnp.maximum(n - abs_sq(m), 0.0)
+
         if eps_in_sqrt:
             new_updates = tree_map(
-                lambda g, m, n: g / jnp.sqrt(n - abs_sq(m) + eps), updates, mu_hat, nu_hat
+                lambda g, m, n: g / jnp.sqrt(variance(m, n) + eps), updates, mu_hat, nu_hat
             )
         else:
             new_updates = tree_map(
-                lambda g, m, n: g / (jnp.sqrt(n - abs_sq(m)) + eps), updates, mu_hat, nu_hat
+                lambda g, m, n: g / (jnp.sqrt(variance(m, n)) + eps), updates, mu_hat, nu_hat
             )
         mu, nu = cast_like(mu, state.mu), cast_like(nu, state.nu)
         if bias_correction:
