@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return optim.apply_updates(params, updates), state, loss
 
     losses = []
-    for i in progress(range(steps), steps):
+    for _ in progress(range(steps), steps):
         idx = rng.integers(0, len(y_train), size=args.batch)
         params, state, loss = step(params, state, x_train[idx], y_train[idx])
         losses.append(float(loss))
