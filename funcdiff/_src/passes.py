@@ -98,6 +98,9 @@ def fold_constants(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
         foldable = (
             eqn.primitive not in pe.effectful
             and not _is_call(eqn)
+            # A broadcast is a free view at run time; as a constant it would cost memory and
+            # hide the scalar from `simplify`.
+            and eqn.primitive.name != "broadcast_in_dim"
             and all(type(a) is Literal or a in known for a in invars)
         )
         if foldable:
@@ -163,6 +166,10 @@ def _simplify_eqn(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn]
     out = eqn.outvars[0] if len(eqn.outvars) == 1 else None
     if out is None:
         return None
+    if name in _BROADCASTING and len(ins) == 2:
+        narrowed = _unbroadcast_operands(eqn, ins, producers, out)
+        if narrowed is not None:
+            return narrowed
     if name in ("add", "sub", "add_any"):
         x, y = ins
         if _is_scalar_const(y, 0) and _same_type(x, out):
@@ -222,6 +229,28 @@ def _simplify_eqn(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn]
             return eqn.replace(primitive=lax_shape.reshape_p, invars=[x],
                                params={"new_sizes": out.aval.shape})
     return None
+
+
+_BROADCASTING = {"add", "sub", "mul", "div", "max", "min", "pow", "atan2", "add_any"}
+
+
+def _unbroadcast_operands(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
+                          out: Var) -> JaxprEqn | None:
+    """``x * broadcast(s)`` with `x` already of the result's shape is ``x * s``: NumPy
+    broadcasts the scalar for free (no broadcast array, and a scalar multiply)."""
+    if eqn.primitive.name == "add_any":
+        return None
+    new = list(ins)
+    for k, a in enumerate(ins):
+        prev = producers.get(a) if type(a) is Var else None
+        other = ins[1 - k]
+        if (prev is not None and prev.primitive.name == "broadcast_in_dim"
+                and prev.invars[0].aval.shape == () and other.aval.shape == out.aval.shape
+                and prev.invars[0].aval.dtype == a.aval.dtype):
+            new[k] = prev.invars[0]
+    if new == ins:
+        return None
+    return eqn.replace(invars=new)
 
 
 def _swap_dot_general(dot: JaxprEqn, perm: tuple[int, ...], out: Var) -> JaxprEqn | None:
