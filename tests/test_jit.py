@@ -267,3 +267,25 @@ def test_large_constants_are_not_deleted_as_locals():
     f = jit(lambda x: jnp.tanh(W @ x) * W[0])
     np.testing.assert_allclose(f(np.ones(300)), np.tanh(W @ np.ones(300)) * W[0])
     np.testing.assert_allclose(f(np.ones(300)), np.tanh(W @ np.ones(300)) * W[0])
+
+
+def test_reported_peak_bytes_match_tracemalloc():
+    import tracemalloc
+
+    f = jit(lambda x: sum(jnp.tanh(jnp.sin(x) * k) for k in range(4)))
+    x = np.linspace(0.0, 1.0, 200_000)
+    f(x)
+    program = f.lower(x).program
+    tracemalloc.start()
+    f(x)
+    measured = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert 0.8 * measured <= program.peak_bytes <= 1.25 * measured
+
+
+def test_checkpoint_survives_jit():
+    block = funcdiff.checkpoint(lambda x: jnp.sin(jnp.sin(x)))
+    f = jit(grad(lambda x: jnp.sum(block(x))))
+    names = [e.primitive.name for e in f.lower(np.ones(3)).optimized.eqns]
+    assert "checkpoint" in names  # not inlined (CSE would undo the recomputation)
+    np.testing.assert_allclose(f(np.ones(3)), np.cos(np.sin(1.0)) * np.cos(1.0) * np.ones(3))

@@ -591,18 +591,23 @@ def _basis(aval: core.ShapedArray) -> np.ndarray:
 
 
 def _dense(x: Any, aval: core.ShapedArray) -> Any:
-    return np.zeros(aval.shape, aval.dtype) if x is None or type(x) is ad.Zero else x
+    if x is None or type(x) is ad.Zero:
+        return np.zeros(aval.shape, ad.tangent_aval(aval).dtype)
+    return x
 
 
-def _linearize_for_jacobian(fun, argnums, has_aux, holomorphic, what, args, kwargs):
+def _linearize_for_jacobian(fun, argnums, has_aux, holomorphic, what, args, kwargs,
+                            allow_int=False):
     nums = _argnums_tuple(argnums, len(args), fun)
     diff_args = tuple(args[i] for i in nums)
     in_leaves, in_tree = tree_flatten(diff_args)
     _check_args(fun, diff_args, in_leaves)
-    _check_jac_dtypes(in_leaves, holomorphic, what, "inputs")
+    inexact = [dtypes.is_inexact(core.get_aval(x).dtype) for x in in_leaves]
+    _check_jac_dtypes([x for x, i in zip(in_leaves, inexact) if i or not allow_int],
+                      holomorphic, what, "inputs")
     flat_fun, store, n_out = _aux_flat_fun(_partial_args(fun, args, kwargs, nums), in_tree,
                                            has_aux)
-    out_all, linear = ad.linearize_flat(flat_fun, in_leaves, [True] * len(in_leaves))
+    out_all, linear = ad.linearize_flat(flat_fun, in_leaves, inexact)
     _check_jac_dtypes(out_all[: n_out.value], holomorphic, what, "outputs")
     return in_leaves, in_tree, store, n_out.value, out_all, linear
 
@@ -680,14 +685,16 @@ def jacrev(
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
     holomorphic: bool = False,
+    allow_int: bool = False,
     chunk_size: int | None = None,
 ) -> Callable[..., Any]:
     """The Jacobian of `fun` by reverse mode: `fun` is linearized once, then the VJPs of all
     output directions run as one vectorised (`vmap`) backward pass. Output leaves have shape
     ``out.shape + in.shape``, as in JAX.
 
-    **Arguments:** as `grad`, plus `chunk_size`: pull back this many output directions at a
-    time, bounding memory for large Jacobians (same result).
+    **Arguments:** as `grad` (`allow_int` lets integer inputs through, giving `float0`
+    zeros), plus `chunk_size`: pull back this many output directions at a time, bounding
+    memory for large Jacobians (same result).
 
     !!! Example
         ```python
@@ -703,7 +710,7 @@ def jacrev(
     @functools.wraps(fun, updated=())
     def jacrev_f(*args: Any, **kwargs: Any) -> Any:
         in_leaves, in_tree, store, n, out_all, linear = _linearize_for_jacobian(
-            fun, argnums, has_aux, holomorphic, "jacrev", args, kwargs)
+            fun, argnums, has_aux, holomorphic, "jacrev", args, kwargs, allow_int)
         in_avals = [core.get_aval(x) for x in in_leaves]
         out_avals = [core.get_aval(x) for x in out_all[:n]]
         no_ct = [None] * len(out_all)

@@ -25,6 +25,7 @@ import numpy as np
 from funcdiff._src import dtypes
 from funcdiff._src.errors import (
     ConcretizationTypeError,
+    FuncdiffTypeError,
     PrimitiveError,
     TracerArrayConversionError,
     TracerBoolConversionError,
@@ -176,6 +177,9 @@ class SourceInfo:
 
     @staticmethod
     def current() -> SourceInfo | None:
+        override = _state.source_override
+        if override is not None:
+            return override
         frame = user_frame()
         if frame is None:
             return None
@@ -301,7 +305,8 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
     for v, x in zip(jaxpr.invars, args):
         env[v] = x
     check = flags.check_nans
-    for eqn in jaxpr.eqns:
+    dead = _dead_after(jaxpr)
+    for i, eqn in enumerate(jaxpr.eqns):
         invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
         if check:
             _state.source_info = eqn.source_info
@@ -311,7 +316,25 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
                 env[v] = x
         else:
             env[eqn.outvars[0]] = out
+        for v in dead.get(i, ()):
+            del env[v]  # free intermediates as soon as they are no longer needed
     return [a.val if type(a) is Literal else env[a] for a in jaxpr.outvars]
+
+
+def _dead_after(jaxpr: Jaxpr) -> dict[int, list[Var]]:
+    """For each equation, the variables whose last use it is (outputs never die)."""
+    last: dict[Var, int] = {}
+    for i, eqn in enumerate(jaxpr.eqns):
+        for a in eqn.invars:
+            if type(a) is Var:
+                last[a] = i
+    for a in jaxpr.outvars:
+        if type(a) is Var:
+            last.pop(a, None)
+    dead: dict[int, list[Var]] = {}
+    for v, i in last.items():
+        dead.setdefault(i, []).append(v)
+    return dead
 
 
 def typecheck_jaxpr(jaxpr: Jaxpr) -> None:
@@ -394,6 +417,8 @@ def _pp_param(value: Any, indent: str) -> str:
         return "\n" + indent + "    " + inner
     if isinstance(value, np.dtype):
         return dtypes.short_name(value)
+    if callable(value) and not isinstance(value, type):
+        return getattr(value, "__name__", type(value).__name__)  # no memory addresses
     if isinstance(value, type) and issubclass(value, np.generic):
         return dtypes.short_name(np.dtype(value))
     if isinstance(value, tuple):
@@ -476,10 +501,14 @@ class Primitive:
 
     def run_impl(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
         try:
-            out = self.impl(*args, **params)  # type: ignore[misc]
-            if flags.check_nans:
+            if flags.check_nans:  # NumPy's warning would precede the clearer error below
+                with np.errstate(all="ignore"):
+                    out = self.impl(*args, **params)  # type: ignore[misc]
                 _check_nans(self, out)
-            return out
+                return out
+            return self.impl(*args, **params)  # type: ignore[misc]
+        except FuncdiffTypeError:
+            raise
         except (ValueError, TypeError, IndexError) as e:
             # Re-check with the shape rule for a precise message; otherwise wrap NumPy's.
             avals = [get_aval(a) for a in args]
@@ -584,6 +613,8 @@ class _TraceState(threading.local):
         self.stack: list[MainTrace] = [base]
         self.dynamic: MainTrace = base
         self.source_info: SourceInfo | None = None  # set while checking for NaNs
+        # While transposing, new equations are attributed to the forward equation's line.
+        self.source_override: SourceInfo | None = None
 
 
 _state = _TraceState()

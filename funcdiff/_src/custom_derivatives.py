@@ -12,7 +12,9 @@ import numpy as np
 
 from funcdiff._src import core
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, ShapedArray, Var
+from funcdiff._src.errors import FuncdiffTypeError
 from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import _jaxprs as jaxprs
@@ -65,12 +67,18 @@ def _call_lower(ctx: lowering.LoweringContext, *args: str, call: ClosedJaxpr, **
     return f"{ctx.const(jaxprs.compiled(call).fn, 'j')}({', '.join(args)})"
 
 
+def _call_cost(avals_in: Any, avals_out: Any, *, call: ClosedJaxpr, **_: Any) -> cost_mod.Cost:
+    # Evaluating a function with custom derivatives runs the function itself.
+    return cost_mod.jaxpr_cost(call)
+
+
 # ---- custom_jvp -----------------------------------------------------------------------------
 
 custom_jvp_call_p = core.Primitive("custom_jvp_call", multiple_results=True)
 custom_jvp_call_p.def_impl(_call_impl)
 custom_jvp_call_p.def_abstract_eval(_call_abstract)
 lowering.register(custom_jvp_call_p, _call_lower)
+cost_mod.cost_rules[custom_jvp_call_p] = _call_cost
 
 
 def _custom_jvp_rule(primals, tangents, *, call, jvp, num_consts, name):
@@ -140,7 +148,8 @@ class custom_jvp:  # noqa: N801 - JAX's name
             (x,), (t,) = primals, tangents
             return log1pexp(x), t * funcdiff.nn.sigmoid(x)
 
-        assert funcdiff.grad(log1pexp)(1000.0) == 1.0  # the naive gradient is nan
+        with np.errstate(over="ignore"):  # exp(1000.0) overflows in the primal
+            assert funcdiff.grad(log1pexp)(1000.0) == 1.0  # the naive gradient is nan
         ```
     """
 
@@ -210,6 +219,7 @@ custom_vjp_call_p = core.Primitive("custom_vjp_call", multiple_results=True)
 custom_vjp_call_p.def_impl(_call_impl)
 custom_vjp_call_p.def_abstract_eval(_call_abstract)
 lowering.register(custom_vjp_call_p, _call_lower)
+cost_mod.cost_rules[custom_vjp_call_p] = _call_cost
 
 # The tangent map of a custom_vjp function: linear in its tangent operands, transposed by the
 # user's bwd. It has no forward evaluation (jvp of a custom_vjp function is not defined).
@@ -217,7 +227,7 @@ custom_lin_p = core.Primitive("custom_lin", multiple_results=True)
 
 
 def _custom_lin_impl(*args: Any, num_res, bwd, out_avals, name):
-    raise TypeError(
+    raise FuncdiffTypeError(
         f"can't apply forward-mode differentiation (jvp) to the custom_vjp function {name}; "
         "use reverse mode (grad, vjp), or define it with custom_jvp instead."
     )
@@ -246,6 +256,22 @@ def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, name):
 
 
 ad.transpose_rules[custom_lin_p] = _custom_lin_transpose
+
+
+def _custom_lin_cost(avals_in, avals_out, *, num_res, bwd, out_avals, name):
+    # What its transpose runs: the user's bwd, traced on the residuals and output cotangents.
+    def run_bwd(*xs: Any) -> list[Any]:
+        return [c for c in bwd(xs[:num_res], xs[num_res:]) if c is not None]
+
+    try:
+        traced = pe.trace_to_jaxpr(run_bwd, list(avals_in[:num_res]) + list(out_avals))
+    except Exception:  # a bwd that cannot be traced is not counted
+        return cost_mod.ZERO.with_note(f"custom_vjp {name}: its bwd rule could not be traced "
+                                       "and is not counted")
+    return cost_mod.jaxpr_cost(traced)
+
+
+cost_mod.cost_rules[custom_lin_p] = _custom_lin_cost
 
 
 def _custom_vjp_jvp(primals, tangents, *, call, fwd, bwd, num_consts, name):
@@ -374,6 +400,8 @@ lowering.register(
     checkpoint_p,
     lambda ctx, *args, jaxpr, policy: f"{ctx.const(jaxprs.compiled(jaxpr).fn, 'j')}"
                                       f"({', '.join(args)})")
+# Rematerialisation shows in the backward program, which runs the checkpointed jaxpr again.
+cost_mod.cost_rules[checkpoint_p] = cost_mod.call_cost
 
 
 class checkpoint_policies:  # noqa: N801 - JAX's name

@@ -108,7 +108,9 @@ class TracerArrayConversionError(FuncdiffTypeError):
         super().__init__(
             f"The traced value {tracer_repr} was converted to a NumPy array. Inside a "
             "transformed function use funcdiff.numpy (import funcdiff.numpy as jnp) instead "
-            "of numpy, or funcdiff.lax.stop_gradient if you need a constant." + _where()
+            "of numpy, or funcdiff.stop_gradient if you need a constant. To index a NumPy "
+            "array with a traced index, use funcdiff.numpy.take(array, index, axis=...)."
+            + _where()
         )
 
 

@@ -23,8 +23,9 @@ Atom = core.Atom
 
 # Primitives that call a jaxpr (and the parameter holding it): inlined before lowering, when
 # no transformation needs the call boundary any more.
-_CALLS = {"jit": "jaxpr", "checkpoint": "jaxpr", "custom_jvp_call": "call",
-          "custom_vjp_call": "call"}
+# `checkpoint` is not inlined: merging its recomputation with the forward pass (by CSE) would
+# undo it; as a separate compiled call its intermediates are freed when it returns.
+_CALLS = {"jit": "jaxpr", "custom_jvp_call": "call", "custom_vjp_call": "call"}
 
 
 def _is_call(eqn: JaxprEqn) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import Literal, ShapedArray, Tracer, Var
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import lowering
 from funcdiff._src.interpreters import partial_eval as pe
 
@@ -102,6 +103,7 @@ def _add_any_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
 jvp_rules[add_any_p] = _add_any_jvp
 transpose_rules[add_any_p] = _add_any_transpose
 lowering.register(add_any_p, lowering.binary_operator("+"), ufunc="add", allocates=True)
+cost_mod.cost_rules[add_any_p] = cost_mod.elementwise_cost()
 
 
 # ---- forward mode ---------------------------------------------------------------------------
@@ -273,8 +275,13 @@ def backward_pass(
                 "implemented: it is not linear, or its rule is missing."
             )
         cts_out = [Zero(v.aval) if ct is None else ct for v, ct in zip(eqn.outvars, cts_out)]
-        cts_in = rule(cts_out if eqn.primitive.multiple_results else cts_out[0], *invals,
-                      **eqn.params)
+        state = core._state
+        previous, state.source_override = state.source_override, eqn.source_info
+        try:
+            cts_in = rule(cts_out if eqn.primitive.multiple_results else cts_out[0], *invals,
+                          **eqn.params)
+        finally:
+            state.source_override = previous
         for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
             if is_undefined_primal(x):
                 write_ct(a, ct)

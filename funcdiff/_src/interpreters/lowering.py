@@ -357,17 +357,20 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
 def _peak(jaxpr: Jaxpr, owned: set[Var], end: dict[Var, int], reuse: dict[int, Var]) -> int:
     live = peak = 0
     dying: dict[int, list[Var]] = {}
+    handed_over: set[Var] = set()  # inputs whose buffer a result took over
     for i, eqn in enumerate(jaxpr.eqns):
         for v in eqn.outvars:
-            if v in owned and i not in reuse:
+            if v not in owned:
+                continue
+            dying.setdefault(end.get(v, i), []).append(v)
+            if i in reuse:
+                handed_over.add(reuse[i])  # same buffer, nothing new allocated
+            else:
                 live += _nbytes(v)
-                dying.setdefault(end.get(v, i), []).append(v)
-            elif v in owned:  # takes over the reused input's buffer
-                dying.setdefault(end.get(v, i), []).append(v)
-                live += _nbytes(v) - _nbytes(reuse[i])
         peak = max(peak, live)
         for v in dying.pop(i, []):
-            live -= _nbytes(v)
+            if v not in handed_over:
+                live -= _nbytes(v)
     return peak
 
 

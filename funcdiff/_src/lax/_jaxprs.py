@@ -24,7 +24,7 @@ def derived(jaxpr: ClosedJaxpr, key: Hashable, make: Any) -> Any:
     with _lock:
         entry = _cache.get(id(jaxpr))
         if entry is None or entry[0] is not jaxpr:
-            if len(_cache) > 8192:
+            if len(_cache) > 1024:
                 _cache.clear()
             entry = _cache[id(jaxpr)] = (jaxpr, {})
         if key in entry[1]:

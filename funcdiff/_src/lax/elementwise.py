@@ -16,6 +16,7 @@ from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad, lowering
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax._base import (
     broadcast_shapes,
@@ -131,7 +132,10 @@ def sub(x: Array, y: Array) -> Array:
 
 def _mul_transpose(ct, x, y):
     if is_undefined_primal(x) and is_undefined_primal(y):
-        raise NotImplementedError("mul is not linear when both operands are linear")
+        raise NotImplementedError(
+            "mul of two tangents is not linear, so reverse mode cannot transpose it. A JVP "
+            "rule must be linear in the tangents (check custom_jvp rules for a product of "
+            "tangents).")
     if is_undefined_primal(x):
         return [unbroadcast(mul(ct, y), x.aval), None]
     return [None, unbroadcast(mul(x, ct), y.aval)]
@@ -223,7 +227,7 @@ def _safe_log_base(x: Array) -> Array:
 
 
 pow_p = elementwise_primitive(
-    "pow", impl=np.power, abstract_eval=_binary_aval(_INEXACT),
+    "pow", transcendental=True, impl=np.power, abstract_eval=_binary_aval(_INEXACT),
     jvp_partials=[
         lambda g, ans, x, y: mul(g, mul(y, pow(x, sub(y, 1)))),
         lambda g, ans, x, y: mul(g, mul(_safe_log_base(x), ans)),
@@ -263,10 +267,17 @@ def _integer_pow_lower(ctx, x, *, y):
         f"{ctx.const(_integer_pow_impl, 'f')}({x}, y={y})"
 
 
+def _integer_pow_cost(avals_in, avals_out, *, y):
+    # Multiplications of exponentiation by squaring (x**2 is one), plus one division for y < 0.
+    k = y if y >= 0 else -y
+    per_element = (k.bit_length() - 1 + k.bit_count() - 1 if k > 1 else 0) + (y < 0)
+    return cost_mod.elementwise_cost(per_element=per_element)(avals_in, avals_out)
+
+
 integer_pow_p = elementwise_primitive(
     "integer_pow", allocates=True,
     impl=_integer_pow_impl, abstract_eval=lambda x, *, y: _unary_aval(_NUMERIC)(x),
-    jvp_partials=[_integer_pow_jvp_partial], lower=_integer_pow_lower,
+    jvp_partials=[_integer_pow_jvp_partial], lower=_integer_pow_lower, cost=_integer_pow_cost,
 )
 
 
@@ -385,23 +396,23 @@ def abs(x: Array) -> Array:  # noqa: A001
 # ---- exponentials, logarithms, powers -------------------------------------------------------
 
 exp_p = elementwise_primitive(
-    "exp", impl=np.exp, abstract_eval=_unary_aval(_INEXACT),
+    "exp", transcendental=True, impl=np.exp, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, ans)],
 )
 log_p = elementwise_primitive(
-    "log", impl=np.log, abstract_eval=_unary_aval(_INEXACT),
+    "log", transcendental=True, impl=np.log, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, x)],
 )
 log1p_p = elementwise_primitive(
-    "log1p", impl=np.log1p, abstract_eval=_unary_aval(_INEXACT),
+    "log1p", transcendental=True, impl=np.log1p, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, add(x, 1))],
 )
 expm1_p = elementwise_primitive(
-    "expm1", impl=np.expm1, abstract_eval=_unary_aval(_INEXACT),
+    "expm1", transcendental=True, impl=np.expm1, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, add(ans, 1))],
 )
 sqrt_p = elementwise_primitive(
-    "sqrt", impl=np.sqrt, abstract_eval=_unary_aval(_INEXACT),
+    "sqrt", transcendental=True, impl=np.sqrt, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, mul(ans, 2))],
 )
 
@@ -411,11 +422,12 @@ def _rsqrt_impl(x):
 
 
 rsqrt_p = elementwise_primitive(
-    "rsqrt", allocates=True, impl=_rsqrt_impl, abstract_eval=_unary_aval(_INEXACT),
+    "rsqrt", transcendental=True, allocates=True, impl=_rsqrt_impl,
+    abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(-0.5, div(ans, x)))],
 )
 cbrt_p = elementwise_primitive(
-    "cbrt", impl=np.cbrt, abstract_eval=_unary_aval(_FLOAT),
+    "cbrt", transcendental=True, impl=np.cbrt, abstract_eval=_unary_aval(_FLOAT),
     jvp_partials=[lambda g, ans, x: div(g, mul(3, mul(ans, ans)))],
 )
 
@@ -426,7 +438,8 @@ def _logistic_impl(x):
 
 
 logistic_p = elementwise_primitive(
-    "logistic", allocates=True, impl=_logistic_impl, abstract_eval=_unary_aval(_INEXACT),
+    "logistic", transcendental=True, allocates=True, impl=_logistic_impl,
+    abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(ans, sub(1, ans)))],
 )
 
@@ -470,51 +483,51 @@ def logistic(x: Array) -> Array:
 # ---- trigonometric and hyperbolic functions -------------------------------------------------
 
 sin_p = elementwise_primitive(
-    "sin", impl=np.sin, abstract_eval=_unary_aval(_INEXACT),
+    "sin", transcendental=True, impl=np.sin, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, cos(x))],
 )
 cos_p = elementwise_primitive(
-    "cos", impl=np.cos, abstract_eval=_unary_aval(_INEXACT),
+    "cos", transcendental=True, impl=np.cos, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: neg(mul(g, sin(x)))],
 )
 tan_p = elementwise_primitive(
-    "tan", impl=np.tan, abstract_eval=_unary_aval(_INEXACT),
+    "tan", transcendental=True, impl=np.tan, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, add(1, mul(ans, ans)))],
 )
 asin_p = elementwise_primitive(
-    "asin", impl=np.arcsin, abstract_eval=_unary_aval(_INEXACT),
+    "asin", transcendental=True, impl=np.arcsin, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, rsqrt(sub(1, mul(x, x))))],
 )
 acos_p = elementwise_primitive(
-    "acos", impl=np.arccos, abstract_eval=_unary_aval(_INEXACT),
+    "acos", transcendental=True, impl=np.arccos, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: neg(mul(g, rsqrt(sub(1, mul(x, x)))))],
 )
 atan_p = elementwise_primitive(
-    "atan", impl=np.arctan, abstract_eval=_unary_aval(_INEXACT),
+    "atan", transcendental=True, impl=np.arctan, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, add(1, mul(x, x)))],
 )
 tanh_p = elementwise_primitive(
-    "tanh", impl=np.tanh, abstract_eval=_unary_aval(_INEXACT),
+    "tanh", transcendental=True, impl=np.tanh, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, sub(1, mul(ans, ans)))],
 )
 sinh_p = elementwise_primitive(
-    "sinh", impl=np.sinh, abstract_eval=_unary_aval(_INEXACT),
+    "sinh", transcendental=True, impl=np.sinh, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, cosh(x))],
 )
 cosh_p = elementwise_primitive(
-    "cosh", impl=np.cosh, abstract_eval=_unary_aval(_INEXACT),
+    "cosh", transcendental=True, impl=np.cosh, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, sinh(x))],
 )
 asinh_p = elementwise_primitive(
-    "asinh", impl=np.arcsinh, abstract_eval=_unary_aval(_INEXACT),
+    "asinh", transcendental=True, impl=np.arcsinh, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, rsqrt(add(mul(x, x), 1)))],
 )
 acosh_p = elementwise_primitive(
-    "acosh", impl=np.arccosh, abstract_eval=_unary_aval(_INEXACT),
+    "acosh", transcendental=True, impl=np.arccosh, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, rsqrt(mul(sub(x, 1), add(x, 1))))],
 )
 atanh_p = elementwise_primitive(
-    "atanh", impl=np.arctanh, abstract_eval=_unary_aval(_INEXACT),
+    "atanh", transcendental=True, impl=np.arctanh, abstract_eval=_unary_aval(_INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, sub(1, mul(x, x)))],
 )
 
@@ -530,7 +543,8 @@ def _atan2_partials():
 
 
 atan2_p = elementwise_primitive(
-    "atan2", impl=np.arctan2, abstract_eval=_binary_aval(_FLOAT), jvp_partials=_atan2_partials()
+    "atan2", transcendental=True, impl=np.arctan2, abstract_eval=_binary_aval(_FLOAT),
+    jvp_partials=_atan2_partials(),
 )
 
 
@@ -606,11 +620,13 @@ def _special_impl(fn):
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 erf_p = elementwise_primitive(
-    "erf", allocates=True, impl=_special_impl(_math_erf), abstract_eval=_unary_aval(_FLOAT),
+    "erf", transcendental=True, allocates=True, impl=_special_impl(_math_erf),
+    abstract_eval=_unary_aval(_FLOAT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))],
 )
 erfc_p = elementwise_primitive(
-    "erfc", allocates=True, impl=_special_impl(_math_erfc), abstract_eval=_unary_aval(_FLOAT),
+    "erfc", transcendental=True, allocates=True, impl=_special_impl(_math_erfc),
+    abstract_eval=_unary_aval(_FLOAT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(-_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))],
 )
 
@@ -896,7 +912,8 @@ def _clamp_impl(lo, x, hi):
 
 clamp_p = elementwise_primitive(
     "clamp", allocates=True,
-    impl=_clamp_impl, abstract_eval=_clamp_aval, jvp_partials=_clamp_partials()
+    impl=_clamp_impl, abstract_eval=_clamp_aval, jvp_partials=_clamp_partials(),
+    cost=cost_mod.elementwise_cost(per_element=2),  # a max and a min
 )
 
 
@@ -955,7 +972,7 @@ def convert_element_type(x: Array, new_dtype: Any, weak_type: bool = False) -> A
 
 stop_gradient_p = elementwise_primitive(
     "stop_gradient", impl=lambda x: x, abstract_eval=lambda x: x, nondifferentiable=True,
-    lower=lambda ctx, x: x,
+    lower=lambda ctx, x: x, cost=cost_mod.free_cost,
 )
 
 

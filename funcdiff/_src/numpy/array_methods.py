@@ -81,10 +81,7 @@ def _transpose(self: Any, *axes: Any) -> Any:
 
 
 def _item(self: Any) -> Any:
-    value = self.to_concrete_value()
-    if value is None:
-        raise core.ConcretizationTypeError("item()", f" {self.aval.str_short()}")
-    return np.asarray(value).item()
+    return np.asarray(self._convertible("item()")).item()
 
 
 _METHODS = {

@@ -18,9 +18,14 @@ from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval, promote, 
 def add(x: ArrayLike, y: ArrayLike, /) -> Array:
     """Elementwise ``x + y`` (booleans: logical or, as in NumPy)."""
     x, y = promote(x, y)
-    if aval(x).dtype.kind == "b":
+    if _result_kind(x, y) == "b":
         return ew.bitwise_or(x, y)
     return ew.add(x, y)
+
+
+def _result_kind(x: Array, y: Array) -> str:
+    return dtypes.result_type((aval(x).dtype, aval(x).weak_type),
+                              (aval(y).dtype, aval(y).weak_type))[0].kind
 
 
 def subtract(x: ArrayLike, y: ArrayLike, /) -> Array:
@@ -30,7 +35,7 @@ def subtract(x: ArrayLike, y: ArrayLike, /) -> Array:
 
 def multiply(x: ArrayLike, y: ArrayLike, /) -> Array:
     x, y = promote(x, y)
-    if aval(x).dtype.kind == "b":
+    if _result_kind(x, y) == "b":
         return ew.bitwise_and(x, y)
     return ew.mul(x, y)
 
@@ -550,9 +555,27 @@ def where(condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None 
         return nonzero(condition)
     if x is None or y is None:
         raise ValueError("where takes either one argument or three")
-    x, y = promote(x, y)
+    x, y = _same_dtype(*promote(x, y))
     cond = _to_bool(condition)
     return ew.select_n(cond, y, x)
+
+
+def _same_dtype(*args: Array) -> list[Array]:
+    """Give weakly typed operands the common dtype too (`select_n` wants one dtype, also for
+    the tangents of its cases): a Python scalar becomes a Python scalar of the result's kind
+    (still weak) or a NumPy scalar of the result's dtype; a weak tracer is converted."""
+    avals = [aval(a) for a in args]
+    dtype, weak = dtypes.result_type(*((v.dtype, v.weak_type) for v in avals))
+    out = []
+    for a, v in zip(args, avals):
+        if v.dtype == dtype:
+            out.append(a)
+        elif type(a) in core._PY_SCALARS:
+            out.append({"f": float, "c": complex, "i": int, "b": bool}[dtype.kind](a)
+                       if weak and dtype.kind in "fcib" else np.asarray(a, dtype)[()])
+        else:
+            out.append(ew.convert_element_type(a, dtype, v.weak_type and weak))
+    return out
 
 
 def nonzero(a: ArrayLike) -> tuple[np.ndarray, ...]:
@@ -578,3 +601,61 @@ def result_type(*args: Any) -> np.dtype:
             pairs.append((v.dtype, v.weak_type))
     return dtypes.result_type(*pairs)[0]
 
+
+
+# ---- NumPy 2 names and small compositions ---------------------------------------------------
+
+acos = arccos
+asin = arcsin
+atan = arctan
+acosh = arccosh
+asinh = arcsinh
+atanh = arctanh
+atan2 = arctan2
+pow = power  # noqa: A001
+bitwise_invert = invert
+bitwise_left_shift = left_shift
+bitwise_right_shift = right_shift
+
+
+def divmod(x: ArrayLike, y: ArrayLike, /) -> tuple[Array, Array]:  # noqa: A001
+    """``(x // y, x % y)``, as `numpy.divmod`."""
+    return floor_divide(x, y), remainder(x, y)
+
+
+def isclose(a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Array:
+    """``|a - b| <= atol + rtol * |b|`` elementwise (infinities close only to themselves), as
+    `numpy.isclose` (no derivative)."""
+    x, y = promote_inexact(a, b)
+    with np.errstate(invalid="ignore"):  # inf - inf: NumPy does not warn here either
+        close = ew.le(ew.abs(ew.sub(x, y)), ew.add(atol, ew.mul(rtol, ew.abs(y))))
+    out = logical_or(logical_and(close, isfinite(y)), ew.eq(x, y))
+    if equal_nan:
+        out = logical_or(out, logical_and(isnan(x), isnan(y)))
+    return out
+
+
+def iscomplexobj(x: ArrayLike) -> bool:
+    """Whether the dtype of `x` is complex (a static property)."""
+    return dtypes.is_complex(aval(asarray(x)).dtype)
+
+
+def isrealobj(x: ArrayLike) -> bool:
+    return not iscomplexobj(x)
+
+
+def iscomplex(x: ArrayLike) -> Array:
+    """Elementwise: a nonzero imaginary part."""
+    x = asarray(x)
+    if not dtypes.is_complex(aval(x).dtype):
+        return np.zeros(aval(x).shape, bool)
+    return ew.ne(ew.imag(x), 0)
+
+
+def isreal(x: ArrayLike) -> Array:
+    """Elementwise: a zero imaginary part (always, for real dtypes)."""
+    x = asarray(x)
+    if not dtypes.is_complex(aval(x).dtype):
+        return np.ones(aval(x).shape, bool)
+    return ew.eq(ew.imag(x), 0)
