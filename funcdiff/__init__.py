@@ -46,3 +46,6 @@ from funcdiff._src.jit import jit as jit
 from funcdiff._src.vmap import vmap as vmap
 
 __version__ = "0.1.0"
+from funcdiff._src.cost_analysis import cost_analysis as cost_analysis  # noqa: E402
+from funcdiff._src.cost_analysis import cost_sweep as cost_sweep  # noqa: E402
+from funcdiff._src.graph import graph as graph  # noqa: E402

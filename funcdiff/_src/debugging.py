@@ -9,6 +9,7 @@ import numpy as np
 
 from funcdiff._src import core
 from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.lax import indexing
 from funcdiff._src.tree_util import tree_flatten, tree_unflatten
@@ -62,6 +63,7 @@ def _take(v: Any, d: int, b: int) -> Any:
 
 batching.batch_rules[debug_print_p] = _print_batch
 lowering.register(debug_print_p, None)
+cost_mod.cost_rules[debug_print_p] = cost_mod.free_cost  # printing moves no array data
 
 
 def print(fmt: str, *args: Any, **kwargs: Any) -> None:  # noqa: A001

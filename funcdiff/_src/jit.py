@@ -22,6 +22,7 @@ from funcdiff._src import core
 from funcdiff._src.config import config
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
 from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import _jaxprs as jaxprs
@@ -137,6 +138,8 @@ def _jit_lower(ctx: lowering.LoweringContext, *args: str, jaxpr: ClosedJaxpr, na
 
 
 lowering.register(jit_p, _jit_lower)
+# A jit call costs what its program runs (the call itself does no array work).
+cost_mod.cost_rules[jit_p] = cost_mod.call_cost
 
 
 # ---- the user-facing wrapper ----------------------------------------------------------------

@@ -17,6 +17,7 @@ from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero
 
 Rule = Callable[..., Any]
@@ -37,6 +38,8 @@ def define_primitive(
     allocates: bool = False,
     nondifferentiable: bool = False,
     multiple_results: bool = False,
+    cost: Rule | None = None,
+    transcendental: bool = False,
 ) -> core.Primitive:
     """Create a primitive and register its rules.
 
@@ -65,6 +68,9 @@ def define_primitive(
       plan buffer reuse around it); NumPy ufuncs are known to allocate.
     - `nondifferentiable`: the output has no derivative (comparisons, argmax...): its tangent is
       zero and reverse mode treats it as a constant.
+    - `cost(avals_in, avals_out, **params) -> Cost`: FLOPs, transcendentals and bytes read and
+      written (see `funcdiff._src.interpreters.cost`). `elementwise` primitives default to one
+      flop per output element, or with `transcendental` (exp, log, sin...) one transcendental.
     """
     p = core.Primitive(name, multiple_results)
     p.def_impl(impl)
@@ -87,6 +93,10 @@ def define_primitive(
     if lower is None and ufunc is not None:
         lower = lowering.xp_function(ufunc)
     lowering.register(p, lower, ufunc=ufunc, allocates=allocates)
+    if cost is None and elementwise:
+        cost = cost_mod.elementwise_cost(transcendental)
+    if cost is not None:
+        cost_mod.cost_rules[p] = cost
     return p
 
 

@@ -19,6 +19,7 @@ from funcdiff._src import core, dtypes
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var
 from funcdiff._src.errors import user_source_line
 from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import _jaxprs as jaxprs
@@ -282,6 +283,19 @@ def _cond_lower(ctx: lowering.LoweringContext, index: str, *args: str, branches)
 lowering.register(cond_p, _cond_lower)
 
 
+def _cond_cost(avals_in, avals_out, *, branches):
+    # Which branch runs is known only at run time: count the costliest one, field by field.
+    costs = [cost_mod.jaxpr_cost(b) for b in branches]
+    total = cost_mod.maximum(costs)
+    if len(branches) > 1:
+        total = total.with_note("cond: the costliest branch is counted (the maximum over the "
+                                "branches, field by field)")
+    return total
+
+
+cost_mod.cost_rules[cond_p] = _cond_cost
+
+
 def switch(index: Array, branches: Sequence[Callable[..., Any]], *operands: Any) -> Any:
     """Apply ``branches[index](*operands)``; `index` is clamped to the valid range, as in JAX.
 
@@ -481,6 +495,15 @@ def _while_batch(vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_ncons
 
 
 batching.batch_rules[while_p] = _while_batch
+
+
+def _while_cost(avals_in, avals_out, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+    one = cost_mod.jaxpr_cost(cond_jaxpr) + cost_mod.jaxpr_cost(body_jaxpr)
+    return one.with_note("while_loop: one iteration is counted (the trip count is known only "
+                         "at run time)")
+
+
+cost_mod.cost_rules[while_p] = _while_cost
 
 
 def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
@@ -761,6 +784,13 @@ def _scan_batch(vals, dims, *, jaxpr, length, reverse, num_consts, num_carry):
 
 
 batching.batch_rules[scan_p] = _scan_batch
+
+
+def _scan_cost(avals_in, avals_out, *, jaxpr, length, reverse, num_consts, num_carry):
+    return cost_mod.jaxpr_cost(jaxpr).scale(length)
+
+
+cost_mod.cost_rules[scan_p] = _scan_cost
 
 
 def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,

@@ -17,6 +17,7 @@ from funcdiff._src import core
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
@@ -89,9 +90,15 @@ def _gather_transpose(ct, x, *indices, dims):
     return [scatter_add(zeros, ct, indices, dims)] + [None] * len(indices)
 
 
+def _gather_cost(avals_in, avals_out, *, dims):
+    # Only the gathered elements (and the indices) are read.
+    read = sum(map(cost_mod.nbytes, avals_in[1:])) + cost_mod.nbytes(avals_out[0])
+    return cost_mod.Cost(0, 0, read, cost_mod.nbytes(avals_out[0]))
+
+
 gather_p = define_primitive(
     "gather", allocates=True, impl=_gather_impl, abstract_eval=_gather_aval, jvp=_gather_jvp,
-    transpose=_gather_transpose,
+    transpose=_gather_transpose, cost=_gather_cost,
 )
 
 
@@ -109,6 +116,16 @@ def _scatter_aval(x: ShapedArray, updates: ShapedArray, *idx: ShapedArray, dims)
     if updates.shape != expected:
         raise PrimitiveError(f"updates of shape {updates.shape} where {expected} is indexed")
     return x
+
+
+def _scatter_cost(per_update: int):
+    # A copy of the operand, with `per_update` flops (an add or a multiply) per update.
+    def rule(avals_in, avals_out, *, dims):
+        moved = cost_mod.io_bytes(avals_in, avals_out)
+        return cost_mod.Cost(avals_in[1].size * per_update, 0, moved.bytes_read,
+                             moved.bytes_written)
+
+    return rule
 
 
 def _scatter_add_impl(x, updates, *indices, dims):
@@ -138,7 +155,7 @@ def _scatter_add_transpose(ct, x, updates, *indices, dims):
 
 scatter_add_p = define_primitive(
     "scatter_add", allocates=True, impl=_scatter_add_impl, abstract_eval=_scatter_aval,
-    transpose=_scatter_add_transpose,
+    transpose=_scatter_add_transpose, cost=_scatter_cost(1),
 )
 ad.jvp_rules[scatter_add_p] = _scatter_linear_jvp(scatter_add_p)
 
@@ -172,7 +189,8 @@ def _scatter_transpose(ct, x, updates, *indices, dims):
 
 scatter_p = define_primitive(
     "scatter", allocates=True,
-    impl=_scatter_impl, abstract_eval=_scatter_aval, transpose=_scatter_transpose
+    impl=_scatter_impl, abstract_eval=_scatter_aval, transpose=_scatter_transpose,
+    cost=_scatter_cost(0),
 )
 ad.jvp_rules[scatter_p] = _scatter_linear_jvp(scatter_p)
 
@@ -213,7 +231,7 @@ def _scatter_mul_transpose(ct, x, updates, *indices, dims):
 scatter_mul_p = define_primitive(
     "scatter_mul", allocates=True,
     impl=_scatter_mul_impl, abstract_eval=_scatter_aval, jvp=_scatter_mul_jvp,
-    transpose=_scatter_mul_transpose,
+    transpose=_scatter_mul_transpose, cost=_scatter_cost(1),
 )
 
 
@@ -269,9 +287,15 @@ def _dynamic_slice_transpose(ct, x, *starts, slice_sizes):
     return [dynamic_update_slice(zeros, ct, starts)] + [None] * len(starts)
 
 
+def _dynamic_slice_cost(avals_in, avals_out, *, slice_sizes):
+    # Only the window (and the start indices) is read.
+    read = sum(map(cost_mod.nbytes, avals_in[1:])) + cost_mod.nbytes(avals_out[0])
+    return cost_mod.Cost(0, 0, read, cost_mod.nbytes(avals_out[0]))
+
+
 dynamic_slice_p = define_primitive(
     "dynamic_slice", impl=_dynamic_slice_impl, abstract_eval=_dynamic_slice_aval,
-    jvp=_dynamic_slice_jvp, transpose=_dynamic_slice_transpose,
+    jvp=_dynamic_slice_jvp, transpose=_dynamic_slice_transpose, cost=_dynamic_slice_cost,
 )
 
 
@@ -318,7 +342,7 @@ def _dus_transpose(ct, x, update, *starts):
 
 dynamic_update_slice_p = define_primitive(
     "dynamic_update_slice", allocates=True, impl=_dus_impl, abstract_eval=_dus_aval, jvp=_dus_jvp,
-    transpose=_dus_transpose,
+    transpose=_dus_transpose, cost=cost_mod.memory_cost,  # a copy of the operand, updated
 )
 
 

@@ -11,6 +11,7 @@ from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import batching
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
@@ -145,9 +146,20 @@ def _general_dot_lower(ctx, x, y, dimension_numbers):
     return f"{fn}({x}, {y}, dimension_numbers={ctx.param(dimension_numbers)})"
 
 
+def _dot_general_cost(avals_in, avals_out, *, dimension_numbers):
+    # A multiply and an add per term: 2 * batch * free(x) * free(y) * contracting, which is
+    # 2 m n k for a matmul (m, k) @ (k, n). The output size is batch * free(x) * free(y).
+    (xc, _), _ = dimension_numbers
+    x = avals_in[0]
+    contracting = int(np.prod([x.shape[d] for d in xc], dtype=np.int64))
+    moved = cost_mod.io_bytes(avals_in, avals_out)
+    return cost_mod.Cost(2 * avals_out[0].size * contracting, 0, moved.bytes_read,
+                         moved.bytes_written)
+
+
 dot_general_p = define_primitive(
     "dot_general", allocates=True, impl=_dot_general_impl, abstract_eval=_dot_general_aval,
-    lower=_dot_general_lower,
+    lower=_dot_general_lower, cost=_dot_general_cost,
     jvp_partials=[
         lambda g, ans, x, y, *, dimension_numbers: dot_general(g, y, dimension_numbers),
         lambda g, ans, x, y, *, dimension_numbers: dot_general(x, g, dimension_numbers),

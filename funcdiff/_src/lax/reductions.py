@@ -10,6 +10,7 @@ from funcdiff._src import core
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax._base import check_kinds, define_primitive, moveaxis, shift_axes
@@ -78,7 +79,7 @@ def _reduce_sum_lower(ctx, x, *, axes):
 reduce_sum_p = define_primitive(
     "reduce_sum", allocates=True,
     impl=_reduce_sum_impl, abstract_eval=_reduce_aval("iufc"), linear=True,
-    transpose=_reduce_sum_transpose, lower=_reduce_sum_lower,
+    transpose=_reduce_sum_transpose, lower=_reduce_sum_lower, cost=cost_mod.reduction_cost,
 )
 
 
@@ -116,10 +117,12 @@ def _reduce_min_impl(x, *, axes):
 reduce_max_p = define_primitive(
     "reduce_max", allocates=True, impl=_reduce_max_impl, abstract_eval=_reduce_aval("biuf"),
     lower=lambda ctx, x, *, axes: f"xp.max({x}, axis={ctx.param(axes)})",
+    cost=cost_mod.reduction_cost,
 )
 reduce_min_p = define_primitive(
     "reduce_min", allocates=True, impl=_reduce_min_impl, abstract_eval=_reduce_aval("biuf"),
     lower=lambda ctx, x, *, axes: f"xp.min({x}, axis={ctx.param(axes)})",
+    cost=cost_mod.reduction_cost,
 )
 ad.jvp_rules[reduce_max_p] = _reduce_chooser_jvp(reduce_max_p)
 ad.jvp_rules[reduce_min_p] = _reduce_chooser_jvp(reduce_min_p)
@@ -170,7 +173,7 @@ def _reduce_prod_jvp(primals, tangents, *, axes):
 
 reduce_prod_p = define_primitive(
     "reduce_prod", allocates=True, impl=_reduce_prod_impl, abstract_eval=_reduce_aval("iufc"),
-    jvp=_reduce_prod_jvp,
+    jvp=_reduce_prod_jvp, cost=cost_mod.reduction_cost,
 )
 
 
@@ -191,11 +194,13 @@ def _reduce_or_impl(x, *, axes):
 
 reduce_and_p = define_primitive(
     "reduce_and", allocates=True,
-    impl=_reduce_and_impl, abstract_eval=_reduce_aval("b"), nondifferentiable=True
+    impl=_reduce_and_impl, abstract_eval=_reduce_aval("b"), nondifferentiable=True,
+    cost=cost_mod.reduction_cost,
 )
 reduce_or_p = define_primitive(
     "reduce_or", allocates=True,
-    impl=_reduce_or_impl, abstract_eval=_reduce_aval("b"), nondifferentiable=True
+    impl=_reduce_or_impl, abstract_eval=_reduce_aval("b"), nondifferentiable=True,
+    cost=cost_mod.reduction_cost,
 )
 
 
@@ -227,10 +232,12 @@ def _argmin_impl(x, *, axis, index_dtype):
 
 
 argmax_p = define_primitive(
-    "argmax", allocates=True, impl=_argmax_impl, abstract_eval=_arg_aval, nondifferentiable=True
+    "argmax", allocates=True, impl=_argmax_impl, abstract_eval=_arg_aval, nondifferentiable=True,
+    cost=cost_mod.reduction_cost,  # one comparison per element folded in
 )
 argmin_p = define_primitive(
-    "argmin", allocates=True, impl=_argmin_impl, abstract_eval=_arg_aval, nondifferentiable=True
+    "argmin", allocates=True, impl=_argmin_impl, abstract_eval=_arg_aval, nondifferentiable=True,
+    cost=cost_mod.reduction_cost,
 )
 
 
@@ -264,9 +271,16 @@ def _cumsum_transpose(ct, x, *, axis, reverse):
     return [cumsum(ct, axis, not reverse)]
 
 
+def _cumsum_cost(avals_in, avals_out, *, axis, reverse):
+    # One addition per element, except the first of each run along `axis`.
+    (x,) = avals_in
+    runs = x.size // x.shape[axis] if x.shape[axis] else 0
+    return cost_mod.Cost(x.size - runs, 0, cost_mod.nbytes(x), cost_mod.nbytes(avals_out[0]))
+
+
 cumsum_p = define_primitive(
     "cumsum", allocates=True, impl=_cumsum_impl, abstract_eval=_cumsum_aval, linear=True,
-    transpose=_cumsum_transpose,
+    transpose=_cumsum_transpose, cost=_cumsum_cost,
 )
 
 

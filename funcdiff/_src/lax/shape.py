@@ -15,6 +15,7 @@ from funcdiff._src import core
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import batching
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
@@ -86,6 +87,7 @@ def _bid_lower(ctx, x, *, shape, broadcast_dimensions):
 broadcast_in_dim_p = define_primitive(
     "broadcast_in_dim", impl=_bid_impl, abstract_eval=_bid_aval, linear=True,
     transpose=_bid_transpose, lower=_bid_lower,
+    cost=cost_mod.memory_cost,
 )
 
 
@@ -127,6 +129,7 @@ reshape_p = define_primitive(
     "reshape", impl=_reshape_impl, abstract_eval=_reshape_aval, linear=True,
     transpose=_reshape_transpose,
     lower=lambda ctx, x, *, new_sizes: f"xp.reshape({x}, {ctx.param(new_sizes)})",
+    cost=cost_mod.memory_cost,
 )
 
 
@@ -154,6 +157,7 @@ squeeze_p = define_primitive(
     "squeeze", impl=_squeeze_impl, abstract_eval=_squeeze_aval, linear=True,
     transpose=_reshape_transpose,
     lower=lambda ctx, x, *, dimensions: f"xp.squeeze({x}, axis={ctx.param(dimensions)})",
+    cost=cost_mod.memory_cost,
 )
 
 
@@ -181,6 +185,7 @@ expand_dims_p = define_primitive(
     "expand_dims", impl=_expand_dims_impl, abstract_eval=_expand_dims_aval, linear=True,
     transpose=_reshape_transpose,
     lower=lambda ctx, x, *, dimensions: f"xp.expand_dims({x}, {ctx.param(dimensions)})",
+    cost=cost_mod.memory_cost,
 )
 
 
@@ -216,6 +221,7 @@ def _transpose_lower(ctx, x, *, permutation):
 transpose_p = define_primitive(
     "transpose", impl=_transpose_impl, abstract_eval=_transpose_aval, linear=True,
     transpose=_transpose_transpose, lower=_transpose_lower,
+    cost=cost_mod.memory_cost,
 )
 
 
@@ -245,7 +251,8 @@ def _rev_transpose(ct, x, *, dimensions):
 
 
 rev_p = define_primitive(
-    "rev", impl=_rev_impl, abstract_eval=_rev_aval, linear=True, transpose=_rev_transpose
+    "rev", impl=_rev_impl, abstract_eval=_rev_aval, linear=True, transpose=_rev_transpose,
+    cost=cost_mod.memory_cost,
 )
 
 
@@ -307,6 +314,7 @@ concatenate_p = define_primitive(
     "concatenate", allocates=True,
     impl=_concatenate_impl, abstract_eval=_concatenate_aval, linear=True,
     transpose=_concatenate_transpose, lower=_concatenate_lower,
+    cost=cost_mod.memory_cost,
 )
 
 
@@ -375,7 +383,8 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
 
 pad_p = define_primitive(
     "pad", allocates=True,
-    impl=_pad_impl, abstract_eval=_pad_aval, linear=True, transpose=_pad_transpose
+    impl=_pad_impl, abstract_eval=_pad_aval, linear=True, transpose=_pad_transpose,
+    cost=cost_mod.memory_cost,
 )
 
 
@@ -437,6 +446,7 @@ def _default_slice(ctx, x, start_indices, limit_indices, strides):
 slice_p = define_primitive(
     "slice", impl=_slice_impl, abstract_eval=_slice_aval, linear=True,
     transpose=_slice_transpose, lower=_slice_lower,
+    cost=cost_mod.memory_cost,
 )
 
 
