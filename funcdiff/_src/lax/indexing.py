@@ -275,16 +275,16 @@ def _dynamic_slice_aval(x: ShapedArray, *starts: ShapedArray, slice_sizes) -> Sh
 
 def _dynamic_slice_jvp(primals, tangents, *, slice_sizes):
     x, *starts = primals
-    ans = dynamic_slice(x, starts, slice_sizes)
+    ans = _raw_dynamic_slice(x, starts, slice_sizes)
     t = tangents[0]
     if type(t) is Zero:
         return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
-    return ans, dynamic_slice(t, starts, slice_sizes)
+    return ans, _raw_dynamic_slice(t, starts, slice_sizes)
 
 
 def _dynamic_slice_transpose(ct, x, *starts, slice_sizes):
     zeros = np.zeros(x.aval.shape, x.aval.dtype)
-    return [dynamic_update_slice(zeros, ct, starts)] + [None] * len(starts)
+    return [_raw_dus(zeros, ct, starts)] + [None] * len(starts)
 
 
 def _dynamic_slice_cost(avals_in, avals_out, *, slice_sizes):
@@ -299,10 +299,34 @@ dynamic_slice_p = define_primitive(
 )
 
 
+def _wrap_negative(starts: Sequence[Array], shape: Sequence[int]) -> list[Array]:
+    """Negative start indices count from the end (as in JAX's wrapper); the primitive then
+    clamps them into range."""
+    out = []
+    for s, n in zip(starts, shape):
+        if isinstance(s, int | np.integer) and not isinstance(s, bool):
+            out.append(np.int64(s + n if s < 0 else s))
+        else:
+            dt = core.get_aval(s).dtype
+            out.append(ew.select_n(ew.lt(s, np.zeros((), dt)), s, ew.add(s, np.asarray(n, dt))))
+    return out
+
+
+def _raw_dynamic_slice(x: Array, starts: Sequence[Array], slice_sizes: Sequence[int]) -> Array:
+    # The primitive itself (starts already wrapped), for use inside rules.
+    return dynamic_slice_p.bind(x, *starts, slice_sizes=tuple(int(s) for s in slice_sizes))
+
+
+def _raw_dus(x: Array, update: Array, starts: Sequence[Array]) -> Array:
+    return dynamic_update_slice_p.bind(x, update, *starts)
+
+
 def dynamic_slice(x: Array, start_indices: Sequence[Array], slice_sizes: Sequence[int]) -> Array:
-    """The slice of static size `slice_sizes` starting at traced `start_indices` (clamped to
-    stay in bounds)."""
-    return dynamic_slice_p.bind(x, *start_indices, slice_sizes=tuple(int(s) for s in slice_sizes))
+    """The slice of static size `slice_sizes` starting at traced `start_indices`. Negative
+    starts count from the end; starts are then clamped so the slice stays in bounds, as in
+    JAX."""
+    starts = _wrap_negative(start_indices, core.get_aval(x).shape)
+    return dynamic_slice_p.bind(x, *starts, slice_sizes=tuple(int(s) for s in slice_sizes))
 
 
 def _dus_impl(x, update, *starts):
@@ -323,20 +347,20 @@ def _dus_aval(x: ShapedArray, update: ShapedArray, *starts: ShapedArray) -> Shap
 
 def _dus_jvp(primals, tangents):
     x, update, *starts = primals
-    ans = dynamic_update_slice(x, update, starts)
+    ans = _raw_dus(x, update, starts)
     tx, tu = tangents[0], tangents[1]
     if type(tx) is Zero and type(tu) is Zero:
         return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
-    return ans, dynamic_update_slice(ad.instantiate(tx), ad.instantiate(tu), starts)
+    return ans, _raw_dus(ad.instantiate(tx), ad.instantiate(tu), starts)
 
 
 def _dus_transpose(ct, x, update, *starts):
     upd_aval = update.aval if is_undefined_primal(update) else core.get_aval(update)
     out: list[Any] = [None, None] + [None] * len(starts)
     if is_undefined_primal(x):
-        out[0] = dynamic_update_slice(ct, np.zeros(upd_aval.shape, upd_aval.dtype), starts)
+        out[0] = _raw_dus(ct, np.zeros(upd_aval.shape, upd_aval.dtype), starts)
     if is_undefined_primal(update):
-        out[1] = dynamic_slice(ct, starts, upd_aval.shape)
+        out[1] = _raw_dynamic_slice(ct, starts, upd_aval.shape)
     return out
 
 
@@ -347,8 +371,10 @@ dynamic_update_slice_p = define_primitive(
 
 
 def dynamic_update_slice(x: Array, update: Array, start_indices: Sequence[Array]) -> Array:
-    """A copy of `x` with `update` written at traced `start_indices` (clamped to fit)."""
-    return dynamic_update_slice_p.bind(x, update, *start_indices)
+    """A copy of `x` with `update` written at traced `start_indices` (negative ones count
+    from the end; then clamped to fit, as in JAX)."""
+    starts = _wrap_negative(start_indices, core.get_aval(x).shape)
+    return dynamic_update_slice_p.bind(x, update, *starts)
 
 
 # ---- batching rules -------------------------------------------------------------------------
@@ -458,8 +484,8 @@ def _dynamic_slice_batch(vals, dims_in, *, slice_sizes):
     if all(b is None for b in bstarts):
         x = moveaxis(x, bx, 0)
         zero = np.zeros((), core.get_aval(starts[0]).dtype if starts else np.int64)
-        return dynamic_slice(x, [zero, *starts],
-                             (core.get_aval(x).shape[0], *slice_sizes)), 0
+        return _raw_dynamic_slice(x, [zero, *starts],
+                                  (core.get_aval(x).shape[0], *slice_sizes)), 0
     size = batch_size(vals, dims_in)
     shape = core.get_aval(x).shape if bx is None else tuple(
         n for k, n in enumerate(core.get_aval(x).shape) if k != bx)
@@ -480,7 +506,7 @@ def _dus_batch(vals, dims_in):
     update = move_to_front(update, bu, size)
     if all(b is None for b in bstarts):
         zero = np.zeros((), core.get_aval(starts[0]).dtype if starts else np.int64)
-        return dynamic_update_slice(x, update, [zero, *starts]), 0
+        return _raw_dus(x, update, [zero, *starts]), 0
     shape = core.get_aval(x).shape[1:]
     sizes = core.get_aval(update).shape[1:]
     idx = _window_indices(starts, bstarts, shape, sizes, size)
