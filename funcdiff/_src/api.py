@@ -413,6 +413,21 @@ def _ct_for_output(ct: Any, out_is_zero: bool) -> Any:
 
 def _check_grad_input(fun: Callable, args: Sequence[Any], argnums: tuple, holomorphic: bool,
                       allow_int: bool, what: str) -> None:
+    # Fast path: every leaf a float (or, with holomorphic, complex) array; names only for errors.
+    ok = True
+    for a in argnums:
+        for leaf in tree_flatten(args[a])[0]:
+            if not core.is_valid_array(leaf):
+                ok = False
+                break
+            kind = core.get_aval(leaf).dtype.kind
+            if (holomorphic and kind != "c") or (not holomorphic and kind not in "fc"):
+                ok = False
+                break
+        if not ok:
+            break
+    if ok:
+        return
     names = _arg_names(fun, len(args))
     for a in argnums:
         for path, leaf in tree_flatten_with_path(args[a])[0]:

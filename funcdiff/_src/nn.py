@@ -93,7 +93,7 @@ def softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1) -> Array:
     """``exp(x) / sum(exp(x))`` along `axis`, computed stably."""
     x = promote_inexact(x)[0]
     axes = canonical_axes(axis, aval(x).ndim)
-    hi = ew.stop_gradient(reductions.max(x, axes, keepdims=True))
+    hi = reductions.max(ew.stop_gradient(x), axes, keepdims=True)  # a constant shift
     unnormalized = ew.exp(ew.sub(x, hi))
     return ew.div(unnormalized, reductions.sum(unnormalized, axes, keepdims=True))
 
@@ -102,7 +102,7 @@ def log_softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1) -> Array:
     """``x - logsumexp(x)`` along `axis`, computed stably."""
     x = promote_inexact(x)[0]
     axes = canonical_axes(axis, aval(x).ndim)
-    hi = ew.stop_gradient(reductions.max(x, axes, keepdims=True))
+    hi = reductions.max(ew.stop_gradient(x), axes, keepdims=True)  # a constant shift
     shifted = ew.sub(x, hi)
     return ew.sub(shifted, ew.log(reductions.sum(ew.exp(shifted), axes, keepdims=True)))
 

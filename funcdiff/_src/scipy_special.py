@@ -43,9 +43,9 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
     nd = aval(a).ndim
     axes = canonical_axes(axis, nd)
     kept = tuple(i for i in range(nd) if i not in axes)
-    hi = red.reduce_max(a, axes) if axes else a
+    # The shift is a constant (no derivative): stop the gradient before the max.
+    hi = red.reduce_max(ew.stop_gradient(a), axes) if axes else ew.stop_gradient(a)
     hi = ufuncs.where(ufuncs.isfinite(hi), hi, 0.0)
-    hi = ew.stop_gradient(hi)
     hi_b = sh.broadcast_in_dim(hi, aval(a).shape, kept)
     e = ew.exp(ew.sub(a, hi_b))
     if b is not None:
@@ -108,5 +108,7 @@ def xlog1py(x: ArrayLike, y: ArrayLike) -> Array:
 def entr(x: ArrayLike) -> Array:
     """``-x log x`` for ``x > 0``, 0 at 0 and ``-inf`` below."""
     (x,) = promote_inexact(x)
-    return ufuncs.where(ew.lt(x, 0), -np.inf, ew.neg(xlogy(x, x)))
+    negative = ew.lt(x, 0)
+    safe = ufuncs.where(negative, 1.0, x)  # no log of a negative number (nor its warning)
+    return ufuncs.where(negative, -np.inf, ew.neg(xlogy(safe, safe)))
 

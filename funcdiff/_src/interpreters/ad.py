@@ -110,16 +110,20 @@ cost_mod.cost_rules[add_any_p] = cost_mod.elementwise_cost()
 
 
 class JVPTracer(Tracer):
-    __slots__ = ("primal", "tangent")
+    __slots__ = ("primal", "tangent", "_aval")
 
     def __init__(self, trace: JVPTrace, primal: Any, tangent: Any):
         self._trace = trace
         self.primal = primal
         self.tangent = tangent
+        self._aval = None
 
     @property
     def aval(self) -> ShapedArray:
-        return core.get_aval(self.primal)
+        aval = self._aval
+        if aval is None:
+            aval = self._aval = core.get_aval(self.primal)
+        return aval
 
     def to_concrete_value(self) -> Any:
         return core.concrete_or_none(self.primal)
@@ -248,12 +252,14 @@ def backward_pass(
 
     # Equations that read only known values (recomputation, as `checkpoint` produces) run
     # forward first; the others are linear in the undefined inputs and are transposed.
+    linear_vars = {v for v, a in zip(jaxpr.invars, args) if is_undefined_primal(a)}
     linear_eqns = []
     for eqn in jaxpr.eqns:
-        invals = [read_primal(a) for a in eqn.invars]
-        if any(is_undefined_primal(x) for x in invals):
+        if any(type(a) is Var and a in linear_vars for a in eqn.invars):
             linear_eqns.append(eqn)
+            linear_vars.update(eqn.outvars)
             continue
+        invals = [read_primal(a) for a in eqn.invars]
         out = eqn.primitive.bind(*invals, **eqn.params)
         outs = out if eqn.primitive.multiple_results else [out]
         for v, x in zip(eqn.outvars, outs):

@@ -131,8 +131,11 @@ class JaxprTrace(core.Trace):
         multiple = primitive.multiple_results
         avals = out_avals if multiple else [out_avals]
         outvars = [Var(a) for a in avals]
+        # Source lines cost a stack walk: recorded when staging a program (make_jaxpr, jit)
+        # or when NaN checks will need them, not for eager reverse mode.
+        info = SourceInfo.current() if self.main.dynamic or core.flags.check_nans else None
         self.builder.eqns.append(
-            JaxprEqn(primitive, [t.atom for t in tracers], outvars, params, SourceInfo.current())
+            JaxprEqn(primitive, [t.atom for t in tracers], outvars, params, info)
         )
         outs = [JaxprTracer(self, v.aval, v) for v in outvars]
         return outs if multiple else outs[0]

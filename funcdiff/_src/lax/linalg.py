@@ -28,6 +28,14 @@ def _free_dims(ndim: int, *used: Sequence[int]) -> list[int]:
 def _dot_general_impl(x, y, *, dimension_numbers):
     (xc, yc), (xb, yb) = dimension_numbers
     x, y = np.asarray(x), np.asarray(y)
+    if not xb and len(xc) == 1 and y.ndim <= 2:
+        # One matmul on (transposed) views: no copies, no tensordot overhead.
+        (i,), (j,) = xc, yc
+        rhs = y if j == 0 else y.T
+        if i == x.ndim - 1:
+            return x @ rhs
+        if x.ndim == 2:
+            return x.T @ rhs
     if not xb:
         return np.tensordot(x, y, axes=(xc, yc))
     xf = _free_dims(x.ndim, xc, xb)
@@ -93,11 +101,18 @@ def _transpose_operand(ct, other, aval: ShapedArray, mine, theirs, ct_free_offse
         ct_their_free = list(range(nb, nb + len(their_free)))
     else:
         ct_their_free = list(range(ct_free_offset, ct_free_offset + len(their_free)))
-    dn = ((tuple(ct_their_free), tuple(their_free)), (tuple(range(nb)), tuple(their_b)))
-    res = dot_general(ct, other, dn)
-    # `res` axes: batch, my free dims (ascending), then my contracting dims ordered by theirs.
-    src = list(my_b) + my_free + [my_c[their_c.index(c)] for c in sorted(their_c)]
-    res = sh.transpose(res, tuple(np.argsort(src).tolist()))
+    contracted = [my_c[their_c.index(c)] for c in sorted(their_c)]
+    if list(my_b) + contracted + my_free == list(range(aval.ndim)):
+        # The operand lists its contracting dims before its free ones (a weight matrix in
+        # x @ w): contract `other` with `ct` in that order, giving a C-ordered result.
+        dn = ((tuple(their_free), tuple(ct_their_free)), (tuple(their_b), tuple(range(nb))))
+        res = dot_general(other, ct, dn)
+    else:
+        dn = ((tuple(ct_their_free), tuple(their_free)), (tuple(range(nb)), tuple(their_b)))
+        res = dot_general(ct, other, dn)
+        # `res` axes: batch, my free dims (ascending), then my contracting dims.
+        src = list(my_b) + my_free + contracted
+        res = sh.transpose(res, tuple(np.argsort(src).tolist()))
     if core.get_aval(res).dtype != aval.dtype:
         res = ew.convert_element_type(res, aval.dtype)
     return res

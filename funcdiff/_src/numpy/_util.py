@@ -50,9 +50,34 @@ def shape(x: Array) -> tuple[int, ...]:
     return aval(x).shape
 
 
+_FLOAT_SCALARS = (int, float)
+
+
+def _array_dtype(x: Any) -> np.dtype | None:
+    """The dtype of an ndarray or tracer (None for anything else)."""
+    if type(x) is np.ndarray:
+        return x.dtype
+    if isinstance(x, Tracer):
+        return x.aval.dtype
+    return None
+
+
 def promote(*args: ArrayLike) -> list[Array]:
     """Convert arguments and cast them to their common NumPy (NEP 50) dtype. Weakly typed
     Python scalars are left as they are: they adopt the dtype of the arrays they meet."""
+    # Fast paths (the hot path of every operation): arrays of one dtype, or an inexact array
+    # with Python numbers.
+    dt = _array_dtype(args[0])
+    if dt is not None:
+        for a in args[1:]:
+            other = _array_dtype(a)
+            if other is None:
+                if type(a) not in _FLOAT_SCALARS or dt.kind not in "fc":
+                    break
+            elif other != dt:
+                break
+        else:
+            return list(args)
     arrays = [asarray(a) for a in args]
     avals = [aval(a) for a in arrays]
     dtype, _ = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
@@ -70,6 +95,10 @@ def promote_inexact(*args: ArrayLike) -> list[Array]:
     here: the functions built on this one combine their operands in several steps, and an
     intermediate computed from Python scalars alone would be a (strong) NumPy scalar, which
     would then promote ``float32`` to ``float64``."""
+    if len(args) == 1:
+        dt = _array_dtype(args[0])
+        if dt is not None and dt.kind in "fc":
+            return [args[0]]
     arrays = promote(*args)
     avals = [aval(a) for a in arrays]
     dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))

@@ -203,10 +203,133 @@ def average(a: ArrayLike, axis: Axis = None, weights: ArrayLike | None = None,
 
 def logsumexp_raw(a: Array, axes: tuple[int, ...]) -> Array:
     """``log(sum(exp(a)))`` over `axes`, shifted by the (gradient-stopped) maximum."""
-    hi = red.reduce_max(a, axes)
+    hi = red.reduce_max(ew.stop_gradient(a), axes)  # a constant shift: no derivative
     hi = ufuncs.where(ufuncs.isfinite(hi), hi, 0.0)
-    hi = ew.stop_gradient(hi)
     shifted = ew.sub(a, sh.broadcast_in_dim(hi, aval(a).shape,
                                             tuple(i for i in range(aval(a).ndim)
                                                   if i not in axes)))
     return ew.add(ew.log(red.reduce_sum(ew.exp(shifted), axes)), hi)
+
+
+# ---- comparisons of whole arrays ------------------------------------------------------------
+
+
+def allclose(a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> Array:
+    """Whether every element is `isclose`: a 0-d boolean array (NumPy returns a Python bool,
+    which a traced value cannot be)."""
+    return all(ufuncs.isclose(a, b, rtol, atol, equal_nan))
+
+
+def array_equal(a1: ArrayLike, a2: ArrayLike, equal_nan: bool = False) -> Array:
+    """Same shape and equal elements (NaNs equal with `equal_nan`): a 0-d boolean array."""
+    a1, a2 = asarray(a1), asarray(a2)
+    if aval(a1).shape != aval(a2).shape:
+        return np.False_
+    eq = ufuncs.equal(a1, a2)
+    if equal_nan:
+        eq = ufuncs.logical_or(eq, ufuncs.logical_and(ufuncs.isnan(a1), ufuncs.isnan(a2)))
+    return all(eq)
+
+
+# ---- cumulative products and NaN-ignoring reductions ----------------------------------------
+
+
+def cumprod(a: ArrayLike, axis: int | None = None, dtype: Any = None) -> Array:
+    """Cumulative product (over the flattened array when `axis` is None).
+
+    Computed as products of masked copies, ``out[i] = prod(where(j <= i, a[j], 1))``, so
+    zeros in `a` get exact derivatives (O(n^2) work along `axis`)."""
+    a = asarray(a)
+    a = ew.convert_element_type(a, np.dtype(dtype) if dtype is not None else
+                                _sum_dtype(aval(a).dtype))
+    if axis is None or aval(a).ndim == 0:
+        ax = 0 if axis is None else canonical_axis(axis, aval(a).ndim)
+        a, axis = sh.reshape(a, (aval(a).size,)), ax
+    nd = aval(a).ndim
+    ax = canonical_axis(axis, nd)
+    n = aval(a).shape[ax]
+    moved = sh.transpose(a, [i for i in range(nd) if i != ax] + [ax])
+    batch = aval(moved).shape[:-1]
+    square = sh.broadcast_in_dim(moved, batch + (n, n), tuple(range(nd - 1)) + (nd,))
+    keep = np.broadcast_to(np.tri(n, dtype=bool), batch + (n, n))
+    one = np.ones((), aval(a).dtype)
+    out = red.reduce_prod(ew.select(keep, square, one), (nd,))
+    back = list(range(nd - 1))
+    back.insert(ax, nd - 1)
+    return sh.transpose(out, back)
+
+
+def _cumulative(fn, identity, x: ArrayLike, axis: int | None, dtype: Any,
+                include_initial: bool) -> Array:
+    x = asarray(x)
+    if axis is None:
+        if aval(x).ndim > 1:
+            raise ValueError("axis must be given for arrays of more than one dimension")
+        axis = 0
+    out = fn(x, axis=axis, dtype=dtype)
+    if not include_initial:
+        return out
+    ax = canonical_axis(axis, aval(out).ndim)
+    shape = list(aval(out).shape)
+    shape[ax] = 1
+    first = np.full(shape, identity, aval(out).dtype)
+    return sh.concatenate([first, out], ax)
+
+
+def cumulative_sum(x: ArrayLike, /, *, axis: int | None = None, dtype: Any = None,
+                   include_initial: bool = False) -> Array:
+    """NumPy 2's `cumulative_sum`: `cumsum`, optionally starting with 0."""
+    return _cumulative(cumsum, 0, x, axis, dtype, include_initial)
+
+
+def cumulative_prod(x: ArrayLike, /, *, axis: int | None = None, dtype: Any = None,
+                    include_initial: bool = False) -> Array:
+    """NumPy 2's `cumulative_prod`: `cumprod`, optionally starting with 1."""
+    return _cumulative(cumprod, 1, x, axis, dtype, include_initial)
+
+
+def _replace_nan(a: Array, value: float) -> Array:
+    return ufuncs.where(ufuncs.isnan(a), value, a) if dtypes.is_inexact(aval(a).dtype) else a
+
+
+def nansum(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -> Array:
+    """`sum` treating NaN as 0."""
+    return sum(_replace_nan(asarray(a), 0.0), axis, dtype, keepdims)
+
+
+def nanprod(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False
+            ) -> Array:
+    """`prod` treating NaN as 1."""
+    return prod(_replace_nan(asarray(a), 1.0), axis, dtype, keepdims)
+
+
+def nanmean(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False
+            ) -> Array:
+    """`mean` of the values that are not NaN (NaN where there are none)."""
+    a = asarray(a)
+    if not dtypes.is_inexact(aval(a).dtype):
+        return mean(a, axis, dtype, keepdims)
+    if dtype is not None:
+        a = ew.convert_element_type(a, dtype)
+    count = sum(ufuncs.logical_not(ufuncs.isnan(a)), axis, aval(a).dtype, keepdims)
+    return ufuncs.divide(nansum(a, axis, None, keepdims), count)
+
+
+def _nan_extremum(reduce, fill: float, a: ArrayLike, axis: Axis, keepdims: bool) -> Array:
+    a = asarray(a)
+    if not dtypes.is_inexact(aval(a).dtype):
+        return reduce(a, axis, keepdims)
+    nan = ufuncs.isnan(a)
+    out = reduce(ufuncs.where(nan, fill, a), axis, keepdims)
+    return ufuncs.where(all(nan, axis, keepdims), np.nan, out)
+
+
+def nanmax(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
+    """`max` ignoring NaN (NaN where all values are NaN)."""
+    return _nan_extremum(max, -np.inf, a, axis, keepdims)
+
+
+def nanmin(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
+    """`min` ignoring NaN (NaN where all values are NaN)."""
+    return _nan_extremum(min, np.inf, a, axis, keepdims)

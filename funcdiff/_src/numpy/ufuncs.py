@@ -24,6 +24,8 @@ def add(x: ArrayLike, y: ArrayLike, /) -> Array:
 
 
 def _result_kind(x: Array, y: Array) -> str:
+    if type(x) is np.ndarray and x.dtype.kind != "b":
+        return x.dtype.kind  # fast path: a non-boolean array decides that the result is not
     return dtypes.result_type((aval(x).dtype, aval(x).weak_type),
                               (aval(y).dtype, aval(y).weak_type))[0].kind
 
