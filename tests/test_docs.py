@@ -1,0 +1,453 @@
+"""The documentation is tested like code.
+
+* Every ```python block of every page under ``docs/`` runs, page by page, in one fresh
+  namespace per page (blocks in order, as a reader would run them). A block directly preceded
+  by a ``<!-- skip -->`` line is not run.
+* Printed output shown in the docs is never typed by hand: a ```text block that follows a
+  ```python block (only blank lines between) is that block's output, and must equal what the
+  block prints. A block that prints must show its output, and a ```text block must follow a
+  ```python block. To regenerate the outputs after a change, run
+  ``FUNCDIFF_UPDATE_DOCS=1 python -m pytest tests/test_docs.py``: the ```text blocks are
+  rewritten with what the code prints (an empty ```text block is filled in).
+* The ```python examples in the docstrings of the public API run too; blocks written as
+  ``>>>`` sessions are checked with `doctest`.
+* The API reference covers the whole public API, and ``mkdocs build --strict`` passes (when
+  mkdocs is installed: it is the optional ``docs`` extra, not a test dependency).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import doctest
+import importlib
+import importlib.util
+import inspect
+import io
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = sorted(p for p in DOCS.rglob("*.md") if "_griffe" not in p.parts)
+UPDATE = os.environ.get("FUNCDIFF_UPDATE_DOCS") == "1"
+
+# The modules whose docstring examples run, and which the API reference must cover.
+PUBLIC_MODULES = [
+    "funcdiff",
+    "funcdiff.numpy",
+    "funcdiff.numpy.linalg",
+    "funcdiff.lax",
+    "funcdiff.nn",
+    "funcdiff.scipy.special",
+    "funcdiff.tree_util",
+    "funcdiff.tree",
+    "funcdiff.test_util",
+    "funcdiff.random",
+    "funcdiff.optim",
+    "funcdiff.io",
+    "funcdiff.nn_initializers",
+    "funcdiff.debug",
+]
+REFERENCE_PAGE = {
+    "funcdiff": "reference/funcdiff.md",
+    "funcdiff.numpy": "reference/numpy.md",
+    "funcdiff.numpy.linalg": "reference/numpy.md",
+    "funcdiff.lax": "reference/lax.md",
+    "funcdiff.nn": "reference/nn.md",
+    "funcdiff.scipy.special": "reference/scipy-special.md",
+    "funcdiff.tree_util": "reference/tree-util.md",
+    "funcdiff.tree": "reference/tree-util.md",
+    "funcdiff.test_util": "reference/test-util.md",
+    "funcdiff.random": "reference/random.md",
+    "funcdiff.optim": "reference/optim.md",
+    "funcdiff.io": "reference/io.md",
+    "funcdiff.nn_initializers": "reference/nn-initializers.md",
+    "funcdiff.debug": "reference/debug.md",
+}
+
+
+# ---- reading fenced blocks ------------------------------------------------------------------
+
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
+SKIP_MARK = "<!-- skip -->"
+
+
+@dataclasses.dataclass
+class Block:
+    lang: str
+    code: str
+    start: int  # index of the opening fence line
+    end: int  # index of the closing fence line
+    indent: str
+    skip: bool = False
+    output: Block | None = None  # the ```text block showing this block's stdout
+
+    @property
+    def lineno(self) -> int:
+        return self.start + 1
+
+
+def read_blocks(lines: list[str]) -> list[Block]:
+    """The fenced code blocks of a Markdown page (any indentation, e.g. inside admonitions)."""
+    blocks: list[Block] = []
+    i = 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        indent, fence = m["indent"], m["fence"]
+        lang = m["info"].strip().split(" ")[0].lower() if m["info"].strip() else ""
+        j = i + 1
+        while j < len(lines) and not (
+            lines[j].strip().startswith(fence) and lines[j].strip().strip(fence[0]) == ""
+        ):
+            j += 1
+        if j == len(lines):
+            raise ValueError(f"unclosed code fence at line {i + 1}")
+        body = [
+            ln[len(indent) :] if ln.startswith(indent) else ln.lstrip() for ln in lines[i + 1 : j]
+        ]
+        prev = i - 1
+        while prev >= 0 and not lines[prev].strip():
+            prev -= 1
+        skip = prev >= 0 and lines[prev].strip() == SKIP_MARK
+        blocks.append(Block(lang, "\n".join(body) + "\n" if body else "", i, j, indent, skip))
+        i = j + 1
+    # Attach each ```text block to the ```python block right before it.
+    for a, b in zip(blocks, blocks[1:]):
+        between = lines[a.end + 1 : b.start]
+        if a.lang == "python" and b.lang == "text" and all(not ln.strip() for ln in between):
+            a.output = b
+    return blocks
+
+
+def _page_id(page: Path) -> str:
+    return page.relative_to(DOCS).as_posix()
+
+
+# ---- running a page -------------------------------------------------------------------------
+
+
+def _normalise(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+def _run_block(block: Block, namespace: dict, where: str) -> str:
+    """Execute one block and return what it printed. The code is compiled as ``example.py``,
+    so that file names in error messages shown in the docs read as they would for a user."""
+    out = io.StringIO()
+    try:
+        code = compile(block.code, "example.py", "exec")
+        with contextlib.redirect_stdout(out):
+            exec(code, namespace)
+    except Exception as e:
+        raise AssertionError(
+            f"{where}: the code block at line {block.lineno} raised "
+            f"{type(e).__name__}: {e}\n--- block ---\n{block.code}"
+        ) from e
+    return out.getvalue()
+
+
+def run_page(page: Path) -> list[tuple[Block, str]]:
+    """Run every python block of a page in one namespace; return (block, stdout) pairs."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    namespace: dict = {"__name__": "__main__"}
+    results = []
+    with np.printoptions():  # a page may change print options; do not leak them
+        for block in read_blocks(lines):
+            if block.lang != "python" or block.skip:
+                continue
+            results.append((block, _run_block(block, namespace, _page_id(page))))
+    return results
+
+
+def _rewrite_outputs(page: Path, results: list[tuple[Block, str]]) -> None:
+    lines = page.read_text(encoding="utf-8").splitlines()
+    for block, printed in sorted(results, key=lambda r: -r[0].start):
+        if block.output is None:
+            continue
+        new = [block.output.indent + ln if ln else ln for ln in _normalise(printed).splitlines()]
+        lines[block.output.start + 1 : block.output.end] = new
+    page.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_page_code_runs_and_shows_its_output(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # examples that write files write them here
+    lines = page.read_text(encoding="utf-8").splitlines()
+    blocks = read_blocks(lines)
+    for i, b in enumerate(blocks):
+        if b.lang == "text":
+            owner = [a for a in blocks[:i] if a.output is b]
+            assert owner, (
+                f"{_page_id(page)}:{b.lineno}: a ```text block shows printed output, so it must "
+                "directly follow the ```python block that prints it (use ```console or a plain "
+                "``` fence for other listings)."
+            )
+        assert not (b.skip and b.lang == "python" and b.output is not None), (
+            f"{_page_id(page)}:{b.lineno}: a skipped block cannot show output."
+        )
+    results = run_page(page)
+    if UPDATE:
+        _rewrite_outputs(page, results)
+        return
+    for block, printed in results:
+        where = f"{_page_id(page)}:{block.lineno}"
+        if block.output is None:
+            assert not printed.strip(), (
+                f"{where}: this block prints, but the page does not show the output. Add an "
+                "empty ```text block right after it and run FUNCDIFF_UPDATE_DOCS=1 pytest "
+                f"tests/test_docs.py to fill it in.\nIt printed:\n{printed}"
+            )
+            continue
+        assert _normalise(block.output.code) == _normalise(printed), (
+            f"{where}: the output shown in the docs differs from what the code prints. Run "
+            "FUNCDIFF_UPDATE_DOCS=1 pytest tests/test_docs.py to regenerate it.\n"
+            f"--- shown ---\n{block.output.code}--- printed ---\n{printed}"
+        )
+
+
+def test_skip_is_rare() -> None:
+    skipped = [
+        f"{_page_id(p)}:{b.lineno}"
+        for p in PAGES
+        for b in read_blocks(p.read_text(encoding="utf-8").splitlines())
+        if b.lang == "python" and b.skip
+    ]
+    assert len(skipped) <= 3, f"too many skipped code blocks: {skipped}"
+
+
+def test_block_reader() -> None:
+    page = textwrap.dedent(
+        """\
+        Text.
+
+        ```python
+        print(1)
+        ```
+
+        ```text
+        1
+        ```
+
+        !!! example
+            <!-- skip -->
+            ```python
+            pass
+            ```
+
+        ```console
+        $ ls
+        ```
+        """
+    ).splitlines()
+    blocks = read_blocks(page)
+    assert [b.lang for b in blocks] == ["python", "text", "python", "console"]
+    assert blocks[0].output is blocks[1] and blocks[1].code == "1\n"
+    assert blocks[2].skip and blocks[2].code == "pass\n" and blocks[2].output is None
+
+
+# ---- docstring examples of the public API ---------------------------------------------------
+
+_DOC_FENCE = re.compile(r"^[ \t]*```python[ \t]*\n(.*?)^[ \t]*```[ \t]*$", re.M | re.S)
+
+
+def _public_objects() -> dict[str, object]:
+    """Every public module, function and class of the public modules (and the methods of those
+    classes) that funcdiff defines, keyed by a readable name, without duplicates."""
+    found: dict[str, object] = {}
+    seen: set[int] = set()
+
+    def add(name: str, obj: object) -> None:
+        if id(obj) not in seen:
+            seen.add(id(obj))
+            found[name] = obj
+
+    for mod_name in PUBLIC_MODULES:
+        module = importlib.import_module(mod_name)
+        add(mod_name, module)
+        for name in sorted(dir(module)):
+            obj = getattr(module, name)
+            if name.startswith("_") or isinstance(obj, types.ModuleType):
+                continue
+            if not (getattr(obj, "__module__", None) or "").startswith("funcdiff"):
+                continue  # re-exported from NumPy
+            if inspect.isclass(obj):
+                add(f"{mod_name}.{name}", obj)
+                for attr, member in vars(obj).items():
+                    if not attr.startswith("_") and (
+                        callable(member) or isinstance(member, property)
+                    ):
+                        add(f"{mod_name}.{name}.{attr}", member)
+            elif callable(obj):
+                add(f"{mod_name}.{name}", obj)
+            elif not isinstance(obj, int | float | str | tuple):
+                # An instance such as funcdiff.config: document its class.
+                add(f"{mod_name}.{name}", type(obj))
+    return found
+
+
+def _docstring_examples() -> list[tuple[str, str]]:
+    examples = []
+    for name, obj in _public_objects().items():
+        doc = inspect.getdoc(obj) if not isinstance(obj, property) else obj.__doc__
+        if not doc:
+            continue
+        for k, m in enumerate(_DOC_FENCE.finditer(textwrap.dedent(doc))):
+            examples.append((f"{name}[{k}]", textwrap.dedent(m.group(1))))
+    return examples
+
+
+DOCSTRING_EXAMPLES = _docstring_examples()
+
+
+def test_there_are_docstring_examples() -> None:
+    names = {n.rsplit("[", 1)[0] for n, _ in DOCSTRING_EXAMPLES}
+    assert {"funcdiff.grad", "funcdiff.jvp", "funcdiff.test_util.check_grads"} <= names
+
+
+@pytest.mark.parametrize(
+    ("name", "code"), DOCSTRING_EXAMPLES, ids=[n for n, _ in DOCSTRING_EXAMPLES]
+)
+def test_docstring_example_runs(
+    name: str, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # examples that write files (funcdiff.io) write them here
+    if re.search(r"^\s*>>>", code, re.M):
+        parser = doctest.DocTestParser()
+        test = parser.get_doctest(code, {"__name__": "__main__"}, name, name, 0)
+        runner = doctest.DocTestRunner(
+            optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
+        )
+        report = io.StringIO()
+        with np.printoptions():
+            runner.run(test, out=report.write)
+        assert runner.failures == 0, report.getvalue()
+    else:
+        with np.printoptions():
+            exec(compile(code, f"<docstring of {name}>", "exec"), {"__name__": "__main__"})
+
+
+# ---- the API reference ----------------------------------------------------------------------
+
+
+def _directives(page_text: str) -> set[str]:
+    return set(re.findall(r"^:::[ \t]+([\w.]+)", page_text, re.M))
+
+
+def _documented_elsewhere(obj: object, mod_name: str, name: str) -> bool:
+    """Whether `obj` is also a public name of another module whose reference page has a
+    ``:::`` entry for it (a re-export, like `funcdiff.debug.debug_nans`)."""
+    for other in PUBLIC_MODULES:
+        if other == mod_name:
+            continue
+        if getattr(importlib.import_module(other), name, None) is obj:
+            page = DOCS / REFERENCE_PAGE[other]
+            if f"{other}.{name}" in _directives(page.read_text(encoding="utf-8")):
+                return True
+    return False
+
+
+@pytest.mark.parametrize("mod_name", PUBLIC_MODULES)
+def test_reference_covers_the_public_api(mod_name: str) -> None:
+    """Each public name has a ``::: module.name`` entry on its module's reference page (names
+    re-exported from NumPy, the aliases of `funcdiff.tree`, and objects re-exported from a
+    module whose page documents them, such as `funcdiff.debug.disable_jit`, need only be
+    mentioned)."""
+    page = DOCS / REFERENCE_PAGE[mod_name]
+    text = page.read_text(encoding="utf-8")
+    directives = _directives(text)
+    module = importlib.import_module(mod_name)
+    missing = []
+    for name in sorted(dir(module)):
+        obj = getattr(module, name)
+        if name.startswith("_") or isinstance(obj, types.ModuleType):
+            continue
+        ours = (getattr(obj, "__module__", None) or "").startswith("funcdiff")
+        if mod_name == "funcdiff.tree":
+            ok = f"`tree.{name}`" in text
+        elif (
+            ours
+            and f"{mod_name}.{name}" not in directives
+            and _documented_elsewhere(obj, mod_name, name)
+        ):
+            ok = f"`{name}`" in text
+        elif ours or f"{mod_name}.{name}" in directives:
+            ok = f"{mod_name}.{name}" in directives or (
+                name == "config" and "funcdiff._src.config.Config" in directives
+            )
+        else:
+            ok = f"`{name}`" in text
+        if not ok:
+            missing.append(name)
+    assert not missing, f"{REFERENCE_PAGE[mod_name]} does not document: {missing}"
+
+
+def test_every_public_module_has_a_reference_page() -> None:
+    import funcdiff
+
+    for name in dir(funcdiff):
+        if name.startswith("_") or not isinstance(getattr(funcdiff, name), types.ModuleType):
+            continue
+        full = f"funcdiff.{name}"
+        assert full in PUBLIC_MODULES or any(m.startswith(full + ".") for m in PUBLIC_MODULES), (
+            f"{full} is public: add it to PUBLIC_MODULES and REFERENCE_PAGE in tests/test_docs.py, "
+            "with a page under docs/reference/ listed in mkdocs.yml"
+        )
+
+
+def test_every_reference_directive_names_a_public_object() -> None:
+    for page in (DOCS / "reference").glob("*.md"):
+        for ident in _directives(page.read_text(encoding="utf-8")):
+            if ident.startswith("funcdiff._src."):
+                continue
+            mod_name, _, attr = ident.rpartition(".")
+            try:
+                module = importlib.import_module(ident)
+            except ImportError:
+                module = None
+            if module is None:
+                assert hasattr(importlib.import_module(mod_name), attr), f"{page.name}: {ident}"
+
+
+# ---- building the site ----------------------------------------------------------------------
+
+_DOCS_TOOLS = ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python")
+
+
+def _have(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(
+    not all(_have(m) for m in _DOCS_TOOLS),
+    reason="the docs tools are not installed (pip install '.[docs]'): mkdocs, mkdocs-material, "
+    "mkdocstrings[python]",
+)
+def test_mkdocs_build_strict(tmp_path: Path) -> None:
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+    assert (tmp_path / "site" / "index.html").exists()
