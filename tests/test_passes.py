@@ -98,3 +98,12 @@ def test_optimize_keeps_meaning_of_a_gradient_program():
     assert len(out.eqns) < len(closed.eqns)
     core.typecheck_jaxpr(out.jaxpr)
     same_values(closed, out, w, x)
+
+
+def test_diagonal_matrix_product_becomes_a_broadcast_multiply():
+    w = np.arange(12.0).reshape(3, 4) / 10
+    closed = trace(funcdiff.jacrev(lambda x: jnp.tanh(x @ w)), np.ones(3))
+    out = passes.optimize(closed)
+    assert "dot_general" not in names(out)[1:]  # only the forward x @ w is a matrix product
+    x = np.array([0.1, -0.2, 0.3])
+    same_values(closed, out, x)

@@ -320,11 +320,18 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     env: dict[Var, Atom] = {}
     producers: dict[Var, JaxprEqn] = {}
     uses = _use_counts(jaxpr)
+    identities = {v for v, c in zip(jaxpr.constvars, closed.consts) if _is_identity(c)}
     eqns: list[JaxprEqn] = []
     for eqn in jaxpr.eqns:
         ins = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
         eqn = eqn.replace(invars=ins)
         result = _simplify_eqn(eqn, ins, producers, uses)
+        candidate = result if isinstance(result, JaxprEqn) else eqn if result is None else None
+        if candidate is not None and candidate.primitive.name == "dot_general":
+            diagonal = _diagonal_matmul(candidate, producers, identities, uses)
+            if diagonal is not None:
+                eqns.extend(diagonal[:-1])
+                result = diagonal[-1]
         if isinstance(result, JaxprEqn):
             eqn, result = result, None
         if result is not None:
@@ -337,6 +344,40 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     out = ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns, outvars),
                       closed.consts)
     return pe.dce_jaxpr(out) if dce else out
+
+
+def _is_identity(c: Any) -> bool:
+    if isinstance(c, core.Tracer) or np.ndim(c) != 2 or np.shape(c)[0] != np.shape(c)[1]:
+        return False
+    c = np.asarray(c)
+    return bool(np.array_equal(c, np.eye(c.shape[0], dtype=c.dtype)))
+
+
+def _diagonal_matmul(eqn: JaxprEqn, producers: dict[Var, JaxprEqn], identities: set[Var],
+                     uses: dict[Var, int]) -> list[JaxprEqn] | None:
+    """``(I * v) @ w``, a diagonal matrix times a matrix (the Jacobian of an elementwise
+    function after a linear map, in reverse mode), is ``v[:, None] * w``: no matrix product."""
+    (xc, yc), (xb, yb) = eqn.params["dimension_numbers"]
+    x, w = eqn.invars
+    if xb or xc != (1,) or yc not in ((0,), (1,)) or type(x) is not Var or w.aval.ndim != 2:
+        return None
+    prev = producers.get(x)
+    if prev is None or prev.primitive.name != "mul" or uses.get(x) != 1:
+        return None
+    a, b = prev.invars
+    eye, v = (a, b) if a in identities else (b, a) if b in identities else (None, None)
+    if eye is None or v.aval.shape != (eye.aval.shape[1],) or v.aval.dtype != x.aval.dtype:
+        return None
+    column = Var(core.ShapedArray((v.aval.shape[0], 1), v.aval.dtype))
+    new = [JaxprEqn(lax_shape.expand_dims_p, [v], [column], {"dimensions": (1,)},
+                    eqn.source_info)]
+    if yc == (1,):  # contracting w's second dimension: use the (free) transposed view
+        w_t = Var(core.ShapedArray(w.aval.shape[::-1], w.aval.dtype, w.aval.weak_type))
+        new.append(JaxprEqn(lax_shape.transpose_p, [w], [w_t], {"permutation": (1, 0)},
+                            eqn.source_info))
+        w = w_t
+    new.append(JaxprEqn(prev.primitive, [column, w], eqn.outvars, {}, eqn.source_info))
+    return new
 
 
 # ---- common-subexpression elimination -------------------------------------------------------
