@@ -307,15 +307,23 @@ def _use_counts(jaxpr: Jaxpr) -> dict[Var, int]:
     return uses
 
 
-def _zeros_literal_or_none(out: Var) -> Atom | None:
+def _zeros_literal_or_none(out: Var) -> Atom | JaxprEqn | None:
+    zero = Literal(np.zeros((), out.aval.dtype)[()], core.ShapedArray((), out.aval.dtype))
     if out.aval.shape == ():
-        return Literal(np.zeros((), out.aval.dtype)[()], out.aval)
-    return None
+        return zero
+    # A broadcast zero: free, and `add`/`sub` consuming it then simplify away.
+    return JaxprEqn(lax_shape.broadcast_in_dim_p, [zero], [out],
+                    {"shape": out.aval.shape, "broadcast_dimensions": ()})
 
 
 def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     """Apply algebraic identities: ``x*1``, ``x+0``, ``x*0``, ``--x``, transposes of
-    transposes, no-op broadcasts, reshapes and casts, and sums over size-1 axes."""
+    transposes, no-op broadcasts, reshapes and casts, sums over size-1 axes, scalars
+    broadcast into elementwise operations, and diagonal matrix products.
+
+    ``x * 0`` becomes ``0`` as for finite `x` (IEEE arithmetic would give NaN for an infinite
+    or NaN `x`); derivative code multiplies by literal zeros where a value does not depend on
+    an input."""
     jaxpr = closed.jaxpr
     env: dict[Var, Atom] = {}
     producers: dict[Var, JaxprEqn] = {}
@@ -326,6 +334,13 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
         ins = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
         eqn = eqn.replace(invars=ins)
         result = _simplify_eqn(eqn, ins, producers, uses)
+        for _ in range(3):  # a rewritten equation may simplify further
+            if not isinstance(result, JaxprEqn):
+                break
+            again = _simplify_eqn(result, result.invars, producers, uses)
+            if again is None:
+                break
+            result = again
         candidate = result if isinstance(result, JaxprEqn) else eqn if result is None else None
         if candidate is not None and candidate.primitive.name == "dot_general":
             diagonal = _diagonal_matmul(candidate, producers, identities, uses)
