@@ -161,12 +161,19 @@ def einsum(subscripts: str, *operands: ArrayLike, optimize: Any = "optimal",
         if aval(op).shape != target:
             op = sh.broadcast_to(op, target)
         terms.append(_einsum_diagonal(op, spec))
-    order = _contraction_order(inputs, output, sizes, optimize)
-    for i, j in order:
-        (op_i, spec_i), (op_j, spec_j) = terms[i], terms[j]
-        rest = [t for k, t in enumerate(terms) if k not in (i, j)]
-        needed = set(output).union(*(set(s) for _, s in rest))
-        terms = rest + [_contract_pair(op_i, spec_i, op_j, spec_j, needed)]
+    # Each step of the path takes some operands out of the list (by position) and appends
+    # their contraction, done pairwise, at the end (NumPy's einsum_path convention).
+    for step in _contraction_order(inputs, output, sizes, optimize):
+        group = [terms[k] for k in sorted(step)]
+        rest = [t for k, t in enumerate(terms) if k not in step]
+        others = set(output).union(*(set(s) for _, s in rest))
+        op, spec = group[0]
+        for m, (op2, spec2) in enumerate(group[1:], 1):
+            needed = others.union(*(set(s) for _, s in group[m + 1 :]))
+            op, spec = _contract_pair(op, spec, op2, spec2, needed)
+        if len(group) == 1:
+            op, spec = _sum_out(op, spec, others)
+        terms = rest + [(op, spec)]
     (op, spec), = terms
     op, spec = _sum_out(op, spec, set(output))
     return sh.transpose(op, tuple(spec.index(ch) for ch in output))
@@ -251,7 +258,7 @@ def _contract_pair(a: Array, sa: str, b: Array, sb: str, needed: set[str]) -> tu
 
 
 def _contraction_order(inputs: list[str], output: str, sizes: dict[str, int], optimize: Any
-                       ) -> list[tuple[int, int]]:
+                       ) -> list[tuple[int, ...]]:
     n = len(inputs)
     if n < 2:
         return []
@@ -265,13 +272,7 @@ def _contraction_order(inputs: list[str], output: str, sizes: dict[str, int], op
                for s in inputs]
     path, _ = np.einsum_path(",".join(inputs) + "->" + output, *dummies,
                              optimize="greedy" if optimize is True else optimize)
-    order = []
-    for step in path[1:]:
-        if len(step) == 1:
-            continue
-        i, j = sorted(step)[:2]
-        order.append((i, j))
-    return order
+    return [tuple(step) for step in path[1:]]
 
 
 # ---- norms ----------------------------------------------------------------------------------
@@ -341,3 +342,59 @@ def _matrix_norm(x: Array, ord: Any, axes: tuple[int, ...], keepdims: bool) -> A
             "not compute; use ord=None/'fro', 1, -1, inf or -inf."
         )
     return out if keepdims else sh.squeeze(out, tuple(sorted(axes)))
+
+
+# ---- NumPy 2 vecdot, convolution ------------------------------------------------------------
+
+
+def vecdot(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
+    """``sum(conj(x1) * x2, axis)`` with broadcasting (NumPy 2's `vecdot`)."""
+    x1, x2 = _promote(x1, x2)
+    n1, n2 = aval(x1).ndim, aval(x2).ndim
+    if n1 == 0 or n2 == 0:
+        raise ValueError("vecdot: input operands must have at least one dimension")
+    a1, a2 = canonical_axis(axis, n1), canonical_axis(axis, n2)
+    if aval(x1).shape[a1] != aval(x2).shape[a2]:
+        raise ValueError(f"vecdot: mismatch in the contracted dimension "
+                         f"({aval(x1).shape[a1]} != {aval(x2).shape[a2]})")
+    x1 = np_shape.moveaxis(ufuncs.conjugate(x1), a1, -1)
+    x2 = np_shape.moveaxis(x2, a2, -1)
+    return reductions.sum(ufuncs.multiply(x1, x2), axis=-1, dtype=aval(x1).dtype)
+
+
+def convolve(a: ArrayLike, v: ArrayLike, mode: str = "full") -> Array:
+    """Discrete linear convolution of two 1-D arrays, as `numpy.convolve` (modes ``"full"``,
+    ``"same"``, ``"valid"``)."""
+    a, v = _promote(a, v)
+    if aval(a).ndim != 1 or aval(v).ndim != 1:
+        raise ValueError("convolve: object too deep for desired array (1-D inputs only)")
+    n, m = aval(a).shape[0], aval(v).shape[0]
+    if n == 0 or m == 0:
+        raise ValueError("convolve: inputs cannot be empty")
+    if m > n:
+        a, v, n, m = v, a, m, n
+    # full[k] = sum_j a[j] v[k - j], for the j with 0 <= k - j < m.
+    k = np.arange(n + m - 1)[:, None]
+    j = np.arange(n)[None, :]
+    inside = (k - j >= 0) & (k - j < m)
+    picked = lax_indexing.gather(v, [np.clip(k - j, 0, m - 1)], [0])
+    terms = ufuncs.where(inside, ufuncs.multiply(picked, a), np.zeros((), aval(a).dtype))
+    full = reductions.sum(terms, axis=1, dtype=aval(a).dtype)
+    if mode == "full":
+        return full
+    if mode == "same":
+        start = (m - 1) // 2
+        return getitem(full, slice(start, start + n))
+    if mode == "valid":
+        return getitem(full, slice(m - 1, n))
+    raise ValueError(f"mode must be one of 'full', 'same' or 'valid', got {mode!r}")
+
+
+def correlate(a: ArrayLike, v: ArrayLike, mode: str = "valid") -> Array:
+    """Cross-correlation of two 1-D arrays, ``convolve(a, conj(v[::-1]))``, as
+    `numpy.correlate`."""
+    a, v = _promote(a, v)
+    if aval(v).ndim == 1 and aval(a).ndim == 1 and aval(v).shape[0] > aval(a).shape[0]:
+        # NumPy swaps the operands, then reverses and conjugates the result.
+        return ufuncs.conjugate(np_shape.flip(correlate(v, a, mode)))
+    return convolve(a, ufuncs.conjugate(np_shape.flip(v)), mode)

@@ -130,6 +130,8 @@ def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = 
         out = _set_last(out, stop_b, ax, num)
     if dtype is not None:
         out = ew.convert_element_type(out, dtype)
+    if retstep and div <= 0:
+        step = np.nan  # NumPy: the step of 0 samples, or of 1 with the end point, is nan
     return (out, step) if retstep else out
 
 
@@ -646,3 +648,164 @@ def diag(v: ArrayLike, k: int = 0) -> Array:
 
 def trace(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
     return reductions.sum(diagonal(a, offset, axis1, axis2), axis=-1)
+
+
+# ---- NumPy 2 names, differences, selection --------------------------------------------------
+
+concat = concatenate
+
+
+def matrix_transpose(x: ArrayLike, /) -> Array:
+    """Swap the last two axes (NumPy 2's `matrix_transpose`)."""
+    x = asarray(x)
+    if aval(x).ndim < 2:
+        raise ValueError("matrix_transpose needs an array of at least two dimensions")
+    return swapaxes(x, -1, -2)
+
+
+def unstack(x: ArrayLike, /, *, axis: int = 0) -> tuple[Array, ...]:
+    """The slices of `x` along `axis`, as a tuple (the inverse of `stack`)."""
+    x = asarray(x)
+    ax = canonical_axis(axis, aval(x).ndim)
+    return tuple(sh.squeeze(_take_range(x, ax, i, i + 1), (ax,))
+                 for i in range(aval(x).shape[ax]))
+
+
+def dsplit(ary: ArrayLike, indices_or_sections: Any) -> list[Array]:
+    """`split` along the third axis."""
+    if ndim(ary) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(ary, indices_or_sections, 2)
+
+
+def diff(a: ArrayLike, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None
+         ) -> Array:
+    """The `n`-th discrete difference along `axis` (booleans: ``!=``), as `numpy.diff`."""
+    a = asarray(a)
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n}")
+    if n == 0:
+        return a
+    nd = aval(a).ndim
+    if nd == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    ax = canonical_axis(axis, nd)
+    parts = []
+    for extra in (prepend, a, append):
+        if extra is None:
+            continue
+        extra = asarray(extra)
+        if aval(extra).ndim == 0:
+            shape = list(aval(a).shape)
+            shape[ax] = 1
+            extra = sh.broadcast_to(extra, tuple(shape))
+        parts.append(extra)
+    if len(parts) > 1:
+        a = concatenate(parts, ax)
+    for _ in range(n):
+        m = aval(a).shape[ax]
+        hi, lo = _take_range(a, ax, min(1, m), m), _take_range(a, ax, 0, max(m - 1, 0))
+        a = ufuncs.not_equal(hi, lo) if aval(a).dtype.kind == "b" else ufuncs.subtract(hi, lo)
+    return a
+
+
+def trapezoid(y: ArrayLike, x: ArrayLike | None = None, dx: float = 1.0, axis: int = -1
+              ) -> Array:
+    """Integral of `y` by the trapezoidal rule along `axis`, at sample points `x` (1-D, or
+    shaped like `y`) or spacing `dx`."""
+    y = asarray(y)
+    nd = aval(y).ndim
+    ax = canonical_axis(axis, nd)
+    n = aval(y).shape[ax]
+    if x is None:
+        d: Any = dx
+    else:
+        x = asarray(x)
+        d = diff(x, axis=-1 if aval(x).ndim == 1 else ax)
+        if aval(x).ndim == 1 and nd > 1:
+            shape = [1] * nd
+            shape[ax] = aval(d).shape[0]
+            d = sh.reshape(d, shape)
+    pair_sum = ufuncs.add(_take_range(y, ax, min(1, n), n), _take_range(y, ax, 0, max(n - 1, 0)))
+    return reductions.sum(ufuncs.divide(ufuncs.multiply(d, pair_sum), 2.0), axis=ax)
+
+
+def select(condlist: Sequence[ArrayLike], choicelist: Sequence[ArrayLike], default: Any = 0
+           ) -> Array:
+    """The first choice whose condition holds, elementwise (`default` where none does)."""
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    if not len(condlist):
+        raise ValueError("select with an empty condition list is not possible")
+    for c in condlist:
+        if aval(asarray(c)).dtype.kind != "b":
+            raise TypeError("invalid entry in condlist: should be boolean ndarray")
+    out = asarray(default)
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        out = ufuncs.where(cond, choice, out)
+    shape = np.broadcast_shapes(*(aval(asarray(a)).shape
+                                  for a in (*condlist, *choicelist, default)))
+    return sh.broadcast_to(asarray(out), shape) if aval(asarray(out)).shape != shape else out
+
+
+def polyval(p: ArrayLike, x: ArrayLike) -> Array:
+    """The polynomial with coefficients `p` (highest power first) at `x` (Horner's rule)."""
+    p = asarray(p)
+    x = asarray(x)
+    y: Any = zeros_like(x)
+    for i in range(aval(p).shape[0]):
+        y = ufuncs.add(ufuncs.multiply(y, x), sh.squeeze(_take_range(p, 0, i, i + 1), (0,)))
+    return y
+
+
+# ---- index helpers (static: they depend on shapes only) -------------------------------------
+
+
+def indices(dimensions: Sequence[int], dtype: Any = int, sparse: bool = False) -> Any:
+    return np.indices(dimensions, dtype, sparse)
+
+
+def tril_indices(n: int, k: int = 0, m: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    return np.tril_indices(n, k, m)
+
+
+def triu_indices(n: int, k: int = 0, m: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(n, k, m)
+
+
+def diag_indices(n: int, ndim: int = 2) -> tuple[np.ndarray, ...]:
+    return np.diag_indices(n, ndim)
+
+
+def tril_indices_from(arr: ArrayLike, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    s = shape(arr)
+    if len(s) != 2:
+        raise ValueError("input array must be 2-d")
+    return np.tril_indices(s[-2], k, s[-1])
+
+
+def triu_indices_from(arr: ArrayLike, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    s = shape(arr)
+    if len(s) != 2:
+        raise ValueError("input array must be 2-d")
+    return np.triu_indices(s[-2], k, s[-1])
+
+
+def diag_indices_from(arr: ArrayLike) -> tuple[np.ndarray, ...]:
+    s = shape(arr)
+    if len(s) < 2 or len(set(s)) != 1:
+        raise ValueError("All dimensions of input must be of equal length")
+    return np.diag_indices(s[0], len(s))
+
+
+def argwhere(a: ArrayLike) -> np.ndarray:
+    """Indices of the nonzero elements, one row each (`a` must be concrete)."""
+    a = asarray(a)
+    if aval(a).ndim == 0:
+        return np.argwhere(np.asarray(ufuncs.nonzero(sh.reshape(a, (1,)))[0].size > 0))
+    return np.stack(ufuncs.nonzero(a), axis=-1).reshape(-1, aval(a).ndim)
+
+
+def flatnonzero(a: ArrayLike) -> np.ndarray:
+    """Indices of the nonzero elements of the flattened array (`a` must be concrete)."""
+    return ufuncs.nonzero(ravel(a))[0]
