@@ -13,6 +13,8 @@
   ``>>>`` sessions are checked with `doctest`.
 * The API reference covers the whole public API, and ``mkdocs build --strict`` passes (when
   mkdocs is installed: it is the optional ``docs`` extra, not a test dependency).
+* ``docs/performance.md`` includes ``bench/README.md`` (pymdownx.snippets), so that the
+  benchmark tables on the site are the recorded ones, never retyped.
 """
 
 from __future__ import annotations
@@ -422,6 +424,31 @@ def test_every_reference_directive_names_a_public_object() -> None:
                 assert hasattr(importlib.import_module(mod_name), attr), f"{page.name}: {ident}"
 
 
+# ---- the performance page -------------------------------------------------------------------
+
+BENCH_README = ROOT / "bench" / "README.md"
+PERFORMANCE_SNIPPET = '--8<-- "bench/README.md:3:"'
+
+
+def test_performance_page_includes_the_benchmark_readme() -> None:
+    """docs/performance.md shows bench/README.md as it is, included by pymdownx.snippets when
+    the site is built, never retyped: everything but the README's title (line 1) and the
+    blank line after it."""
+    page = (DOCS / "performance.md").read_text(encoding="utf-8")
+    assert PERFORMANCE_SNIPPET in page.splitlines(), (
+        f"docs/performance.md must include the benchmark results with {PERFORMANCE_SNIPPET}"
+    )
+    readme = BENCH_README.read_text(encoding="utf-8").splitlines()
+    assert readme[0].startswith("# ") and not readme[1].strip(), (
+        "bench/README.md should start with a '# ' title and a blank line: docs/performance.md "
+        "includes it from line 3 on; change the line range there if that changes"
+    )
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert re.search(r"pymdownx\.snippets:\n(\s+\S.*\n)*?\s+check_paths: true", config), (
+        "mkdocs.yml must enable pymdownx.snippets with check_paths: true"
+    )
+
+
 # ---- building the site ----------------------------------------------------------------------
 
 _DOCS_TOOLS = ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python")
@@ -451,3 +478,9 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
     assert (tmp_path / "site" / "index.html").exists()
+    # The benchmark README was included into the performance page, tables and all.
+    performance = (tmp_path / "site" / "performance" / "index.html").read_text(encoding="utf-8")
+    readme = BENCH_README.read_text(encoding="utf-8")
+    assert "8&lt;" not in performance and "--8<--" not in performance
+    tables = len(re.findall(r"^\|[-| :]+\|$", readme, re.M))
+    assert performance.count("<table>") >= tables > 0
