@@ -421,3 +421,53 @@ def test_cumprod_with_zeros_has_exact_derivatives():
         for j in range(i + 1):
             expected[i, j] = np.prod(np.delete(x[: i + 1], j))
     np.testing.assert_array_equal(jac, expected)
+
+
+# ---- vmap -----------------------------------------------------------------------------------
+
+_BATCHED = [r for r in RECORDS if r.jaxpr == "eval"]
+
+
+def _stack_variants(x: Any, axis: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """`size` variants of `x` stacked along `axis`: `x`, then permutations of its entries,
+    which stay in the record's domain (valid indices stay valid)."""
+    x = np.asarray(x)
+    variants = [x] + [rng.permutation(x.ravel()).reshape(x.shape) for _ in range(size - 1)]
+    return np.stack(variants, axis=axis)
+
+
+@pytest.mark.parametrize("label", _labels(_BATCHED))
+@given(data=st.data())
+def test_vmap_matches_a_loop(label: str, data: st.DataObject) -> None:
+    """vmap over drawn axes (negative ones and None included) equals a loop over the batch."""
+    rec = _BY_LABEL[label]
+    c = data.draw(rec.cases(F64 if F64 in rec.dtypes else rec.dtypes[0]), label="case")
+    arrays = [i for i, a in enumerate(c.args) if isinstance(a, np.ndarray)]
+    if not arrays:
+        return  # nothing array-valued to map over (static arguments only)
+    mapped = {i for i in arrays if data.draw(st.booleans(), label=f"map {i}")}
+    mapped.add(data.draw(st.sampled_from(arrays), label="mapped"))
+    size = data.draw(st.integers(1, 3), label="size")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    in_axes, args = [], []
+    for i, a in enumerate(c.args):
+        if i in mapped:
+            nd = np.ndim(a) + 1
+            axis = data.draw(st.integers(-nd, nd - 1), label=f"axis {i}")
+            in_axes.append(axis)
+            args.append(_stack_variants(a, axis % nd, size, rng))
+        else:
+            in_axes.append(None)
+            args.append(a)
+
+    def f(*xs: Any) -> Any:
+        return rec.fn(*xs, **c.kwargs)
+
+    try:
+        _quiet(f, *c.args)
+    except _ERRORS:
+        return  # the unbatched case is an error; covered by the value tests
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with np.errstate(all="ignore"):
+            funcdiff.test_util.check_vmap(f, args, in_axes=tuple(in_axes))
