@@ -318,18 +318,31 @@ def test_converges_on_the_rosenbrock_function(name):
     np.testing.assert_allclose(np.array(params), [1.0, 1.0], atol=3e-2)  # optax's tolerance
 
 
+def minimize_jit(opt, loss, params, steps):
+    grad = funcdiff.grad(loss)
+
+    @funcdiff.jit
+    def step(params, state):
+        updates, state = opt.update(grad(params), state, params)
+        return optim.apply_updates(params, updates), state
+
+    state = opt.init(params)
+    for _ in range(steps):
+        params, state = step(params, state)
+    return params
+
+
 @pytest.mark.parametrize(
-    "make",
-    [lambda: optim.adagrad(0.5), lambda: optim.adadelta(0.3, eps=1e-6)],
+    "make, steps",
+    [(lambda n: optim.adagrad(0.5), 10_000),
+     (lambda n: optim.adadelta(optim.cosine_decay_schedule(0.3, n), eps=1e-6), 20_000)],
     ids=["adagrad", "adadelta"],
 )
-def test_slow_optimizers_make_steady_progress_on_the_rosenbrock_function(make):
+def test_slow_optimizers_converge_on_the_rosenbrock_function(make, steps):
     # AdaGrad's and AdaDelta's steps shrink in the valley: they need thousands of steps to
-    # reach (1, 1) (optax's own test runs 10 000). Here, in 400 steps: f falls from 1 below
-    # 0.3, and x moves more than halfway along the valley.
-    params = minimize(make(), rosenbrock_pair, (np.zeros(()), np.zeros(())), 400)
-    assert float(rosenbrock_pair(params)) < 0.3
-    assert params[0] > 0.45 and params[1] > 0.2
+    # reach (1, 1) (optax's own test runs 10 000), so the update step is jitted.
+    params = minimize_jit(make(steps), rosenbrock_pair, (np.zeros(()), np.zeros(())), steps)
+    np.testing.assert_allclose(np.array(params), [1.0, 1.0], atol=3e-2)  # optax's tolerance
 
 
 # ---- states, purity and tracing ---------------------------------------------------------------
