@@ -276,3 +276,17 @@ def test_config_accepts_jax_settings():
     assert funcdiff.config.jax_enable_x64 is True
     with pytest.raises(AttributeError, match="Unrecognized"):
         funcdiff.config.update("no_such_option", 1)
+
+
+def test_python_scalars_stay_weak_eagerly_as_when_staged():
+    eager = funcdiff.lax.add(funcdiff.lax.mul(2.0, 2.0), np.float32(1.0))
+    staged = funcdiff.make_jaxpr(
+        lambda s: funcdiff.lax.add(funcdiff.lax.mul(2.0, 2.0), s))(np.float32(1.0))
+    assert eager.dtype == np.float32 == staged.out_avals[0].dtype
+    assert funcdiff.lax.convert_element_type(2.0, np.float32).dtype == np.float32
+
+
+def test_select_with_a_python_int_case_differentiates():
+    f = lambda x: funcdiff.lax.select_n(np.bool_(True), 0, x)
+    assert funcdiff.jvp(f, (1.0,), (1.0,))[1] == 1.0
+    assert funcdiff.grad(lambda x: funcdiff.lax.select_n(np.bool_(False), 0, x))(1.0) == 0.0

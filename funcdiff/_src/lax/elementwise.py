@@ -30,10 +30,16 @@ from funcdiff._src.lax._base import (
 Array = Any
 
 
+_STRONG_RESULTS = {"convert_element_type", "eq", "ne", "lt", "le", "gt", "ge", "is_finite"}
+
+
 def elementwise_primitive(name: str, **rules: Any) -> core.Primitive:
     """`define_primitive` for this module's primitives: all work elementwise with NumPy
-    broadcasting, which also gives their batching rule."""
-    return define_primitive(name, elementwise=True, **rules)
+    broadcasting, which also gives their batching rule. On Python scalars alone their result
+    is weakly typed (a Python scalar), except for casts and comparisons."""
+    p = define_primitive(name, elementwise=True, **rules)
+    p.weak_results = name not in _STRONG_RESULTS
+    return p
 
 _INEXACT = "fc"
 _FLOAT = "f"
@@ -844,7 +850,10 @@ def _select_n_jvp(primals, tangents):
     aval = core.get_aval(ans)
     if all(type(t) is Zero for t in tangents[1:]):
         return ans, Zero(ad.tangent_aval(aval))
-    ts = [ad.instantiate(t) for t in tangents[1:]]
+    # A case with no tangent (a constant, or a Python int) contributes zeros of the output's
+    # tangent dtype.
+    ts = [np.zeros(t.aval.shape, ad.tangent_aval(aval).dtype) if type(t) is Zero else t
+          for t in tangents[1:]]
     return ans, fit_to_aval(select_n(which, *ts), aval)
 
 
