@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -177,10 +178,20 @@ class SourceInfo:
 
     @staticmethod
     def current() -> SourceInfo | None:
-        override = _state.source_override
+        state = _state
+        override = state.source_override
         if override is not None:
             return override
-        frame = user_frame()
+        start = state.bind_frame
+        if start is not None:
+            cached = state.bind_source
+            if cached is None:
+                cached = state.bind_source = SourceInfo._from(user_frame(start))
+            return cached
+        return SourceInfo._from(user_frame(sys._getframe(1)))
+
+    @staticmethod
+    def _from(frame: Any) -> SourceInfo | None:
         if frame is None:
             return None
         return SourceInfo(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
@@ -306,10 +317,14 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
         env[v] = x
     check = flags.check_nans
     dead = _dead_after(jaxpr)
+    state = _state
+    previous = state.source_override
     for i, eqn in enumerate(jaxpr.eqns):
         invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
         if check:
-            _state.source_info = eqn.source_info
+            state.source_info = eqn.source_info
+        if eqn.source_info is not None:  # equations traced again keep their user line
+            state.source_override = eqn.source_info
         out = eqn.primitive.bind(*invals, **eqn.params)
         if eqn.primitive.multiple_results:
             for v, x in zip(eqn.outvars, out, strict=True):
@@ -318,6 +333,7 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
             env[eqn.outvars[0]] = out
         for v in dead.get(i, ()):
             del env[v]  # free intermediates as soon as they are no longer needed
+    state.source_override = previous
     return [a.val if type(a) is Literal else env[a] for a in jaxpr.outvars]
 
 
@@ -500,7 +516,16 @@ class Primitive:
         if top.level == 0:
             return self.run_impl(args, params)
         trace = top.trace_type(top)
-        return trace.process_primitive(self, [trace.full_raise(a) for a in args], params)
+        if state.bind_frame is not None:
+            return trace.process_primitive(self, [trace.full_raise(a) for a in args], params)
+        # The outermost bind under a transformation: every equation it stages (JVP rules,
+        # residuals, nested calls) comes from the same line of user code, found once.
+        state.bind_frame = sys._getframe(1)
+        try:
+            return trace.process_primitive(self, [trace.full_raise(a) for a in args], params)
+        finally:
+            state.bind_frame = None
+            state.bind_source = None
 
     def run_impl(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
         try:
@@ -623,6 +648,9 @@ class _TraceState(threading.local):
         self.source_info: SourceInfo | None = None  # set while checking for NaNs
         # While transposing, new equations are attributed to the forward equation's line.
         self.source_override: SourceInfo | None = None
+        # The caller of the outermost bind under a transformation, and its user line.
+        self.bind_frame: Any = None
+        self.bind_source: SourceInfo | None = None
 
 
 _state = _TraceState()

@@ -20,9 +20,10 @@ def _is_internal(filename: str) -> bool:
 _internal_code: dict[CodeType, bool] = {}
 
 
-def user_frame() -> FrameType | None:
-    """The innermost stack frame that belongs to user code (outside the funcdiff package)."""
-    frame: FrameType | None = sys._getframe(1)
+def user_frame(start: FrameType | None = None) -> FrameType | None:
+    """The innermost stack frame that belongs to user code (outside the funcdiff package),
+    searching outwards from `start` (by default, the caller)."""
+    frame: FrameType | None = start if start is not None else sys._getframe(1)
     cache = _internal_code
     while frame is not None:
         code = frame.f_code

@@ -290,7 +290,8 @@ class JitFunction:
 
         store: list[Any] = [None]
         avals = [core.get_aval(x) for x in leaves]
-        jaxpr = pe.trace_to_jaxpr(flat_fun, avals)
+        with jaxprs.gc_paused():
+            jaxpr = pe.trace_to_jaxpr(flat_fun, avals)
         # Closed-over traced values (from an outer transformation) become explicit inputs.
         self.trace_count += 1
         return _Entry(jaxpr, None, store[0])

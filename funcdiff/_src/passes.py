@@ -331,8 +331,12 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     identities = {v for v, c in zip(jaxpr.constvars, closed.consts) if _is_identity(c)}
     eqns: list[JaxprEqn] = []
     for eqn in jaxpr.eqns:
-        ins = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
-        eqn = eqn.replace(invars=ins)
+        if env:
+            ins = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
+            if ins != eqn.invars:
+                eqn = eqn.replace(invars=ins)
+        else:
+            ins = eqn.invars
         result = _simplify_eqn(eqn, ins, producers, uses)
         for _ in range(3):  # a rewritten equation may simplify further
             if not isinstance(result, JaxprEqn):
