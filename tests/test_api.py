@@ -290,3 +290,14 @@ def test_select_with_a_python_int_case_differentiates():
     f = lambda x: funcdiff.lax.select_n(np.bool_(True), 0, x)
     assert funcdiff.jvp(f, (1.0,), (1.0,))[1] == 1.0
     assert funcdiff.grad(lambda x: funcdiff.lax.select_n(np.bool_(False), 0, x))(1.0) == 0.0
+
+
+def test_an_error_while_evaluating_a_jaxpr_does_not_leak_its_source_line():
+    from funcdiff._src.core import SourceInfo
+
+    jaxpr = funcdiff.make_jaxpr(lambda x: jnp.take(x, np.array([5])))(np.ones(3))
+    with pytest.raises(IndexError):
+        jaxpr(np.ones(3))  # the failing equation's line is in force while it runs...
+    info = funcdiff.make_jaxpr(lambda x: x * 2)(1.0).eqns[0].source_info
+    assert info.function == "<lambda>" and info.lineno != jaxpr.eqns[0].source_info.lineno
+    assert SourceInfo.current() is None or "test_api" in SourceInfo.current().filename

@@ -319,21 +319,23 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
     dead = _dead_after(jaxpr)
     state = _state
     previous = state.source_override
-    for i, eqn in enumerate(jaxpr.eqns):
-        invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
-        if check:
-            state.source_info = eqn.source_info
-        if eqn.source_info is not None:  # equations traced again keep their user line
-            state.source_override = eqn.source_info
-        out = eqn.primitive.bind(*invals, **eqn.params)
-        if eqn.primitive.multiple_results:
-            for v, x in zip(eqn.outvars, out, strict=True):
-                env[v] = x
-        else:
-            env[eqn.outvars[0]] = out
-        for v in dead.get(i, ()):
-            del env[v]  # free intermediates as soon as they are no longer needed
-    state.source_override = previous
+    try:
+        for i, eqn in enumerate(jaxpr.eqns):
+            invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
+            if check:
+                state.source_info = eqn.source_info
+            if eqn.source_info is not None:  # equations traced again keep their user line
+                state.source_override = eqn.source_info
+            out = eqn.primitive.bind(*invals, **eqn.params)
+            if eqn.primitive.multiple_results:
+                for v, x in zip(eqn.outvars, out, strict=True):
+                    env[v] = x
+            else:
+                env[eqn.outvars[0]] = out
+            for v in dead.get(i, ()):
+                del env[v]  # free intermediates as soon as they are no longer needed
+    finally:
+        state.source_override = previous
     return [a.val if type(a) is Literal else env[a] for a in jaxpr.outvars]
 
 
