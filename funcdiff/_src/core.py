@@ -548,9 +548,10 @@ class Primitive:
             # Re-check with the shape rule for a precise message; otherwise wrap NumPy's.
             avals = [get_aval(a) for a in args]
             self.abstract(avals, params)
-            raise PrimitiveError(
-                f"{self.name} failed on operands {_fmt_avals(avals)}: {e}" + _at_user_line()
-            ) from e
+            message = f"{self.name} failed on operands {_fmt_avals(avals)}: {e}" + _at_user_line()
+            if isinstance(e, IndexError):  # out-of-bounds indices stay IndexErrors, as in NumPy
+                raise IndexError(message) from e
+            raise PrimitiveError(message) from e
 
     def abstract(self, avals: Sequence[ShapedArray], params: dict[str, Any]) -> Any:
         """Output aval(s) from the shape/dtype rule, with a user-facing error on mismatch."""
