@@ -150,14 +150,10 @@ _LEAF = tree_flatten(0)[1]
 
 
 def _signature(x: Any) -> Any:
-    t = type(x)
-    if t is np.ndarray:
-        return (x.shape, x.dtype)
-    sig = _PY_SCALAR_SIG.get(t)
+    """The cache key of any leaf: arrays, scalars, tracers and ndarray subclasses."""
+    sig = _fast_signature(x)
     if sig is not None:
         return sig
-    if isinstance(x, np.generic):
-        return ((), x.dtype)
     if isinstance(x, Tracer):
         aval = x.aval
         return (aval.shape, aval.dtype, aval.weak_type, "traced")
