@@ -95,14 +95,19 @@ def fold_constants(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     env: dict[Var, Atom] = {}
     eqns = []
     for eqn in jaxpr.eqns:
-        invars = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
+        invars = eqn.invars
+        if env:
+            substituted = [env.get(a, a) if type(a) is Var else a for a in invars]
+            if substituted != invars:
+                invars = substituted
+                eqn = eqn.replace(invars=invars)
         foldable = (
-            eqn.primitive not in pe.effectful
+            all(type(a) is Literal or a in known for a in invars)
+            and eqn.primitive not in pe.effectful
             and not _is_call(eqn)
             # A broadcast is a free view at run time; as a constant it would cost memory and
             # hide the scalar from `simplify`.
             and eqn.primitive.name != "broadcast_in_dim"
-            and all(type(a) is Literal or a in known for a in invars)
         )
         if foldable:
             in_size = max([np.size(_value(a, known)) for a in invars] or [1])
@@ -122,7 +127,7 @@ def fold_constants(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
                         known[fresh] = consts[-1]
                         env[v] = fresh
                 continue
-        eqns.append(eqn.replace(invars=invars))
+        eqns.append(eqn)
     outvars = [env.get(a, a) if type(a) is Var else a for a in jaxpr.outvars]
     out = ClosedJaxpr(Jaxpr(constvars, list(jaxpr.invars), eqns, outvars), consts)
     return pe.dce_jaxpr(out) if dce else out
