@@ -23,7 +23,6 @@ import importlib.util
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,16 +39,6 @@ def _loss(params: dict, x: np.ndarray, y: np.ndarray) -> jnp.ndarray:
     logits = hidden @ params["w2"] + params["b2"]
     log_probs = funcdiff.nn.log_softmax(logits)
     return -jnp.mean(jnp.sum(log_probs * y, axis=-1))
-
-
-def _time(fn, repeats: int = 20) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def main() -> int:

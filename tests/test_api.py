@@ -301,3 +301,10 @@ def test_an_error_while_evaluating_a_jaxpr_does_not_leak_its_source_line():
     info = funcdiff.make_jaxpr(lambda x: x * 2)(1.0).eqns[0].source_info
     assert info.function == "<lambda>" and info.lineno != jaxpr.eqns[0].source_info.lineno
     assert SourceInfo.current() is None or "test_api" in SourceInfo.current().filename
+
+
+def test_make_jaxpr_names_a_non_array_argument_by_its_path():
+    with pytest.raises(TypeError, match=r"argument opts\['mode'\] of type str"):
+        funcdiff.make_jaxpr(lambda x, opts: x)(1.0, {"mode": "fast"})
+    jaxpr = funcdiff.make_jaxpr(lambda x, opts: x * 2, static_argnums=1)(1.0, "fast")
+    assert [e.primitive.name for e in jaxpr.eqns] == ["mul"]

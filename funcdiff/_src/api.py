@@ -160,11 +160,16 @@ def make_jaxpr(
     def make(*args: Any, **kwargs: Any) -> core.ClosedJaxpr:
         dyn = [a for i, a in enumerate(args) if i not in static]
         leaves, in_tree = tree_flatten((dyn, kwargs))
-        _check_args(fun, args, [])
-        for i, leaf in enumerate(leaves):
-            if not core.is_valid_array(leaf):
-                raise TypeError(f"make_jaxpr: argument leaf {i} of type {type(leaf).__name__} "
-                                "is not an array; mark it with static_argnums.")
+        if not all(core.is_valid_array(leaf) for leaf in leaves):
+            names = _arg_names(fun, len(args))
+            named = [(names[i], a) for i, a in enumerate(args) if i not in static]
+            for name, arg in named + list(kwargs.items()):
+                for path, leaf in tree_flatten_with_path(arg)[0]:
+                    if not core.is_valid_array(leaf):
+                        raise TypeError(
+                            f"make_jaxpr: argument {name}{keystr(path)} of type "
+                            f"{type(leaf).__name__} is not an array; pass arrays, or mark it "
+                            "with static_argnums.")
 
         def call(*flat: Any) -> list[Any]:
             dyn_args, kw = tree_unflatten(in_tree, flat)

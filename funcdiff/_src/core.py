@@ -682,10 +682,6 @@ def new_main(
         main.alive = False
 
 
-def current_level() -> int:
-    return len(_state.stack) - 1
-
-
 def _leaked_tracer_error(tracer: Tracer) -> UnexpectedTracerError:
     return UnexpectedTracerError(
         f"Encountered a traced value {tracer.aval.str_short()} from a transformation that has "

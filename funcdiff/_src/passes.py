@@ -140,12 +140,6 @@ def _value(a: Atom, known: dict[Var, Any]) -> Any:
 # ---- algebraic simplification ---------------------------------------------------------------
 
 
-def _literal_value(a: Atom) -> Any:
-    if type(a) is Literal:
-        return a.val
-    return None
-
-
 def _is_scalar_const(a: Atom, value: float) -> bool:
     if type(a) is not Literal:
         return False

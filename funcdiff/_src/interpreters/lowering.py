@@ -18,7 +18,7 @@ import linecache
 import math
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -417,6 +417,3 @@ def register(p: core.Primitive, rule: Callable[..., str] | None, ufunc: str | No
     if allocates:
         allocating.add(p)
 
-
-def inputs(args: Sequence[str]) -> str:
-    return ", ".join(args)

@@ -542,10 +542,6 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
 scan_p = core.Primitive("scan", multiple_results=True)
 
 
-def _index(x: Any, i: int) -> Any:
-    return x[i]
-
-
 def _scan_impl(*args: Any, jaxpr, length, reverse, num_consts, num_carry) -> list[Any]:
     consts = list(args[:num_consts])
     carry = list(args[num_consts:num_consts + num_carry])

@@ -158,8 +158,3 @@ def stack_same(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
     axis = canonical_axis(axis, ndim(arrays[0]) + 1)
     return sh.concatenate([sh.expand_dims(a, (axis,)) for a in arrays], axis)
 
-
-def broadcast_arrays_to_common(*args: Array) -> list[Array]:
-    shapes = [shape(a) for a in args]
-    common = np.broadcast_shapes(*shapes)
-    return [sh.broadcast_to(a, common) for a in args]

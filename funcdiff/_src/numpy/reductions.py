@@ -201,16 +201,6 @@ def average(a: ArrayLike, axis: Axis = None, weights: ArrayLike | None = None,
     return (avg, total_w) if returned else avg
 
 
-def logsumexp_raw(a: Array, axes: tuple[int, ...]) -> Array:
-    """``log(sum(exp(a)))`` over `axes`, shifted by the (gradient-stopped) maximum."""
-    hi = red.reduce_max(ew.stop_gradient(a), axes)  # a constant shift: no derivative
-    hi = ufuncs.where(ufuncs.isfinite(hi), hi, 0.0)
-    shifted = ew.sub(a, sh.broadcast_in_dim(hi, aval(a).shape,
-                                            tuple(i for i in range(aval(a).ndim)
-                                                  if i not in axes)))
-    return ew.add(ew.log(red.reduce_sum(ew.exp(shifted), axes)), hi)
-
-
 # ---- comparisons of whole arrays ------------------------------------------------------------
 
 
