@@ -19,7 +19,6 @@ from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax._base import move_to_front
-from funcdiff._src.lax.control_flow import closure_convert
 from funcdiff._src.tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
 from funcdiff._src.vmap import vmap
 
@@ -46,7 +45,7 @@ def _trace(fun: Callable[..., Any], in_tree: Any, avals: Sequence[ShapedArray]):
         out, store[0] = tree_flatten(fun(*tree_unflatten(in_tree, leaves)))
         return out
 
-    consts, closed = closure_convert(pe.trace_to_jaxpr(flat, avals))
+    consts, closed = jaxprs.closure_convert(pe.trace_to_jaxpr(flat, avals))
     return consts, closed, store[0]
 
 

@@ -176,15 +176,19 @@ def _fast_signature(x: Any) -> Any:
 
 
 class _Entry:
-    __slots__ = ("jaxpr", "program", "fn", "out_tree", "single_output", "traced_consts")
+    """One traced signature: the jaxpr, its form for binding the jit primitive (closed-over
+    traced values as leading inputs, converted once), and the compiled program."""
+
+    __slots__ = ("jaxpr", "call_jaxpr", "closed_over", "program", "fn", "out_tree",
+                 "single_output")
 
     def __init__(self, jaxpr: ClosedJaxpr, program: lowering.CompiledProgram | None, out_tree):
         self.jaxpr = jaxpr
+        self.closed_over, self.call_jaxpr = jaxprs.closure_convert(jaxpr)
         self.program = program
         self.fn = None
         self.out_tree = out_tree
         self.single_output = out_tree.num_leaves == 1 and out_tree == _LEAF
-        self.traced_consts = _tracers_in(jaxpr.consts)
 
 
 class Lowered:
@@ -303,6 +307,10 @@ class JitFunction:
                 if config.read("explain_cache_misses") and self._cache:
                     self._explain_miss(key)
                 entry = self._trace(key, args, kwargs, leaves, in_tree)
+                if entry.closed_over:
+                    # The function closed over values traced by an outer transformation: this
+                    # program belongs to that one call, and is traced again next time.
+                    return entry, leaves
                 self._cache[key] = entry
                 while len(self._cache) > self._cache_limit:
                     self._cache.popitem(last=False)
@@ -327,10 +335,10 @@ class JitFunction:
                 return outs[0] if entry.single_output else tree_unflatten(entry.out_tree, outs)
         entry, leaves = self._lookup(args, kwargs)
         jaxpr = entry.jaxpr
-        if entry.traced_consts or core._state.dynamic.level or any(
+        if entry.closed_over or core._state.dynamic.level or any(
                 isinstance(x, Tracer) for x in leaves):
-            consts, closed = _closure_convert(jaxpr)
-            outs = jit_p.bind(*consts, *leaves, jaxpr=closed, name=self.__name__)
+            outs = jit_p.bind(*entry.closed_over, *leaves, jaxpr=entry.call_jaxpr,
+                              name=self.__name__)
             return tree_unflatten(entry.out_tree, outs)
         if flags.check_nans:  # run equation by equation, checking every result
             return tree_unflatten(entry.out_tree, core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts,
@@ -445,22 +453,6 @@ def _hashable(value: Any, what: str) -> Any:
             "instead of a list, or make it a regular (traced) argument."
         ) from None
     return value
-
-
-def _tracers_in(values: Sequence[Any]) -> bool:
-    return any(isinstance(v, Tracer) for v in values)
-
-
-def _closure_convert(jaxpr: ClosedJaxpr) -> tuple[list[Any], ClosedJaxpr]:
-    """Move traced constants (values closed over from an outer transformation) to inputs."""
-    if not _tracers_in(jaxpr.consts):
-        return [], jaxpr
-    j = jaxpr.jaxpr
-    traced = [(v, c) for v, c in zip(j.constvars, jaxpr.consts) if isinstance(c, Tracer)]
-    kept = [(v, c) for v, c in zip(j.constvars, jaxpr.consts) if not isinstance(c, Tracer)]
-    new = core.Jaxpr([v for v, _ in kept], [v for v, _ in traced] + list(j.invars), j.eqns,
-                     j.outvars)
-    return [c for _, c in traced], ClosedJaxpr(new, [c for _, c in kept])
 
 
 def jit(

@@ -20,6 +20,20 @@ _lock = threading.RLock()
 _cache: dict[int, tuple[ClosedJaxpr, dict[Hashable, Any]]] = {}
 
 
+def closure_convert(closed: ClosedJaxpr) -> tuple[list[Any], ClosedJaxpr]:
+    """Move traced constants (values closed over from an outer transformation) to leading
+    inputs, so that every transformation sees them; returns them and the new jaxpr."""
+    j = closed.jaxpr
+    traced = [(v, c) for v, c in zip(j.constvars, closed.consts) if isinstance(c, core.Tracer)]
+    if not traced:
+        return [], closed
+    kept = [(v, c) for v, c in zip(j.constvars, closed.consts)
+            if not isinstance(c, core.Tracer)]
+    new = core.Jaxpr([v for v, _ in kept], [v for v, _ in traced] + list(j.invars), j.eqns,
+                     j.outvars)
+    return [c for _, c in traced], ClosedJaxpr(new, [c for _, c in kept])
+
+
 def derived(jaxpr: ClosedJaxpr, key: Hashable, make: Any) -> Any:
     """``make()``, cached per (jaxpr object, key)."""
     with _lock:
@@ -188,4 +202,5 @@ def batch_jaxpr(jaxpr: ClosedJaxpr, in_dims: Sequence[int | None], size: int,
     return derived(jaxpr, ("vmap", in_dims, size, force), make)
 
 
-__all__ = ["batch_jaxpr", "call", "compiled", "derived", "jvp_jaxpr", "split", "transpose_jaxpr"]
+__all__ = ["batch_jaxpr", "call", "closure_convert", "compiled", "derived", "jvp_jaxpr", "split",
+           "transpose_jaxpr"]

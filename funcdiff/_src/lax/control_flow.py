@@ -49,20 +49,8 @@ def _trace_body(fun: Callable[..., Any], args_tree: Any, avals: Sequence[ShapedA
         return out_leaves
 
     closed = pe.trace_to_jaxpr(flat, avals)
-    consts, converted = closure_convert(closed)
+    consts, converted = jaxprs.closure_convert(closed)
     return consts, converted, store[0]
-
-
-def closure_convert(closed: ClosedJaxpr) -> tuple[list[Any], ClosedJaxpr]:
-    """Move traced constants to leading inputs."""
-    j = closed.jaxpr
-    traced = [(v, c) for v, c in zip(j.constvars, closed.consts) if isinstance(c, Tracer)]
-    if not traced:
-        return [], closed
-    kept = [(v, c) for v, c in zip(j.constvars, closed.consts) if not isinstance(c, Tracer)]
-    new = Jaxpr([v for v, _ in kept], [v for v, _ in traced] + list(j.invars), j.eqns,
-                j.outvars)
-    return [c for _, c in traced], ClosedJaxpr(new, [c for _, c in kept])
 
 
 def _add_inputs(closed: ClosedJaxpr, before: Sequence[ShapedArray] = (),
