@@ -8,13 +8,12 @@ flat interpreter from `funcdiff._src.interpreters`, and rebuilds the output stru
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
-from funcdiff._src import core, dtypes
+from funcdiff._src import core, dtypes, errors
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.lax import elementwise as lax_elementwise
@@ -71,26 +70,9 @@ def _fun_name(fun: Callable[..., Any]) -> str:
     return getattr(fun, "__name__", repr(fun))
 
 
-def _arg_names(fun: Callable[..., Any], n: int) -> list[str]:
-    try:
-        params = list(inspect.signature(fun).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    names = []
-    for i in range(n):
-        if i < len(params) and params[i].kind in (
-            inspect.Parameter.POSITIONAL_ONLY,
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        ):
-            names.append(params[i].name)
-        else:
-            names.append(f"args[{i}]")
-    return names
-
-
 def _leaf_paths(fun: Callable[..., Any], args: Sequence[Any]) -> list[str]:
     """A readable name for every leaf of `args`: the parameter name plus its key path."""
-    names = _arg_names(fun, len(args))
+    names = errors.argument_names(fun, len(args))
     out = []
     for name, arg in zip(names, args):
         for path, _ in tree_flatten_with_path(arg)[0]:
@@ -161,7 +143,7 @@ def make_jaxpr(
         dyn = [a for i, a in enumerate(args) if i not in static]
         leaves, in_tree = tree_flatten((dyn, kwargs))
         if not all(core.is_valid_array(leaf) for leaf in leaves):
-            names = _arg_names(fun, len(args))
+            names = errors.argument_names(fun, len(args))
             named = [(names[i], a) for i, a in enumerate(args) if i not in static]
             for name, arg in named + list(kwargs.items()):
                 for path, leaf in tree_flatten_with_path(arg)[0]:
@@ -433,7 +415,7 @@ def _check_grad_input(fun: Callable, args: Sequence[Any], argnums: tuple, holomo
             break
     if ok:
         return
-    names = _arg_names(fun, len(args))
+    names = errors.argument_names(fun, len(args))
     for a in argnums:
         for path, leaf in tree_flatten_with_path(args[a])[0]:
             dt = core.get_aval(leaf).dtype if core.is_valid_array(leaf) else None

@@ -6,9 +6,12 @@ write instead. The class docstrings are the user guide for each error.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
+from collections.abc import Callable
 from types import CodeType, FrameType
+from typing import Any
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,6 +50,21 @@ def user_source_line() -> str:
 def _where() -> str:
     line = user_source_line()
     return f"\nThe problem arose at {line}." if line else ""
+
+
+def positional_names(fun: Callable[..., Any]) -> list[str]:
+    """The names of `fun`'s positional parameters (empty when it has no signature)."""
+    try:
+        return [p.name for p in inspect.signature(fun).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return []
+
+
+def argument_names(fun: Callable[..., Any], n: int) -> list[str]:
+    """A name for each of `n` positional arguments: the parameter's, else ``args[i]``."""
+    params = positional_names(fun)
+    return [params[i] if i < len(params) else f"args[{i}]" for i in range(n)]
 
 
 class FuncdiffTypeError(TypeError):

@@ -9,7 +9,6 @@ JVP, partial-evaluation and transpose rules below produce new jitted programs.
 from __future__ import annotations
 
 import functools
-import inspect
 import threading
 import warnings
 from collections import OrderedDict
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff._src import core
+from funcdiff._src import core, errors
 from funcdiff._src.config import config
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
 from funcdiff._src.interpreters import ad, batching, lowering
@@ -227,7 +226,7 @@ class JitFunction:
         self._lock = threading.Lock()
         self.trace_count = 0
         self._last_key: Any = None
-        self._param_names = _positional_names(fun)
+        self._param_names = errors.positional_names(fun)
         # Copy the name and docs only: `update_wrapper` would also copy `fun.__dict__`, which
         # for another JitFunction (or a function wrapping one) holds its cache and `fun`.
         functools.update_wrapper(self, fun, updated=())
@@ -436,14 +435,6 @@ def _readable_path(path: tuple, names: list[str], static: tuple[int, ...]) -> st
     return keystr(path)
 
 
-def _positional_names(fun: Callable[..., Any]) -> list[str]:
-    try:
-        return [p.name for p in inspect.signature(fun).parameters.values()
-                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        return []
-
-
 def _hashable(value: Any, what: str) -> Any:
     try:
         hash(value)
@@ -491,7 +482,7 @@ def jit(
                                  static_argnames=static_argnames, cache_size=cache_size)
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
-    params = _positional_names(fun)
+    params = errors.positional_names(fun)
     nums = tuple(sorted({n % max(len(params), 1) if n < 0 else n for n in nums} |
                         {params.index(n) for n in names if n in params}))
     return JitFunction(fun, nums, names, cache_size)

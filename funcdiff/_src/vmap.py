@@ -4,11 +4,10 @@ memory-bounded chunking."""
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable
 from typing import Any
 
-from funcdiff._src import core
+from funcdiff._src import core, errors
 from funcdiff._src.interpreters import batching
 from funcdiff._src.lax import _base
 from funcdiff._src.lax import shape as lax_shape
@@ -165,7 +164,7 @@ def _batch_size(fun, args, kwargs, leaves, axes, axis_size) -> int:
             "or be given axis_size."
         )
     if len(sizes) > 1:
-        names = _arg_names(fun, len(args))
+        names = errors.argument_names(fun, len(args))
         details = []
         for i, arg in enumerate(args):
             for leaf_path_size in _leaf_sizes(arg, leaves, axes, args, i):
@@ -176,14 +175,6 @@ def _batch_size(fun, args, kwargs, leaves, axes, axis_size) -> int:
             + "; ".join(details)
         )
     return sizes.pop()
-
-
-def _arg_names(fun: Callable[..., Any], n: int) -> list[str]:
-    try:
-        params = [p.name for p in inspect.signature(fun).parameters.values()]
-    except (TypeError, ValueError):
-        params = []
-    return [params[i] if i < len(params) else f"args[{i}]" for i in range(n)]
 
 
 def _leaf_sizes(arg, leaves, axes, args, i) -> list[str]:
