@@ -1,5 +1,6 @@
 """jit: caching, composition with every transformation, inspection, errors, threads."""
 
+import re
 import threading
 import warnings
 
@@ -248,8 +249,32 @@ def test_buffer_reuse_is_safe_and_lowers_peak_memory():
     np.testing.assert_array_equal(x, x_copy)  # the caller's arrays are never written
     np.testing.assert_array_equal(w, w_copy)
     source = lowered.program.source
-    assert "out=" in source and "out=b" not in source and "out=c" not in source
+    written = set(re.findall(r"out=(\w+)", source)) | set(
+        re.findall(r"^ +(\w+) [-+*/]= ", source, re.MULTILINE))
+    assert written and not written & {"b", "c"}, source  # w and the view of y: never written
     assert lowered.program.peak_bytes < lowered.program.peak_bytes_without_reuse
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.complex128])
+def test_in_place_operators_match_eager(dtype):
+    # Results written into a dying buffer become augmented assignments (`a += b`) when the
+    # buffer is the first operand, or the second of a commutative operation; otherwise the
+    # ufunc with `out=`. Each case must compute what the un-jitted function does.
+    def f(x, y):
+        u, v = x * y, x + y  # fresh buffers, each dying in one of the operations below
+        inexact = u.dtype.kind in "fc"
+        return [u - 3, 3 - v, 2 * (x + 1), (x * 2) + y, (y - x) * (x - y),
+                (u / 2 if inexact else u // 2), (2 / v if inexact else -v)]
+
+    x = (np.arange(1, 7).reshape(2, 3) * 1.5).astype(dtype)
+    y = np.full((2, 3), 2, dtype)
+    lowered = jit(f).lower(x, y)
+    source = lowered.program.source
+    assert re.search(r"^ +\w+ [-+*]= ", source, re.MULTILINE), source
+    assert "out=" in source, source  # 3 - v: the buffer is the second operand of a subtraction
+    for got, want in zip(jit(f)(x, y), f(x, y)):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
 
 
 def test_constants_are_never_written():

@@ -90,10 +90,9 @@ class _Registers:
 
     def __init__(self) -> None:
         self.names: dict[Var, str] = {}
-        self.free: list[str] = []
+        self.free: dict[str, None] = {}  # an ordered set: the most recently freed comes last
         self.used: set[str] = set()
         self.fresh = core._var_names()
-        self.previous: dict[Var, str] = {}
 
     def __getitem__(self, v: Var) -> str:
         return self.names[v]
@@ -102,11 +101,12 @@ class _Registers:
         self.names[v] = name
 
     def assign(self, v: Var, prefer: str | None = None) -> str:
-        if prefer is not None and prefer in self.free:
-            self.free.remove(prefer)
+        free = self.free
+        if prefer is not None and prefer in free:
+            del free[prefer]
             name = prefer
-        elif self.free:
-            name = self.free.pop()
+        elif free:
+            name = free.popitem()[0]
         else:
             name = next(self.fresh)
             while keyword.iskeyword(name) or name in _RESERVED:
@@ -119,11 +119,7 @@ class _Registers:
         name = self.names.get(v)
         if name is not None and name in self.used:
             self.used.discard(name)
-            self.free.append(name)
-            self.previous[v] = name
-
-    def last_name(self, v: Var) -> str | None:
-        return self.previous.get(v, self.names.get(v))
+            self.free[name] = None
 
     def in_use(self, name: str) -> bool:
         return name in self.used
@@ -155,7 +151,7 @@ class CompiledProgram:
 
     @property
     def peak_bytes_without_reuse(self) -> int:
-        """The same peak if no buffer were reused: what ``out=`` saves."""
+        """The same peak if no buffer were reused: what writing in place saves."""
         return self.plan.peak_bytes_without_reuse
 
     def as_python(self) -> str:
@@ -219,36 +215,39 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
     lines = [f"def jitted({params}):"]
     line_info: dict[int, tuple[str, str]] = {}
     plan = plan_buffers(jaxpr, reuse=reuse_buffers)
+    unused = plan.results_unused
     for i, eqn in enumerate(jaxpr.eqns):
         ctx.eqn = eqn
         reused = plan.reuse.get(i)
         args = [atom(a) for a in eqn.invars]
-        if reused is not None:
-            expr = f"xp.{ufunc_prims[eqn.primitive]}({', '.join(args)}, out={names[reused]})"
-        else:
+        if reused is None:
             rule = lower_rules.get(eqn.primitive, _default_lower)
             expr = rule(ctx, *args, **eqn.params)
         # Names of variables that die here are free for this equation's results; a result
         # written into a dead input's buffer takes that input's name.
         dead = plan.dies_at.get(i, ())
-        big = [names[v] for v in dead if v is not reused and v not in plan.results_unused
+        big = [names[v] for v in dead if v is not reused and v not in unused
                and names.in_use(names[v])  # a local (constants are globals: never deleted)
                and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES]
         for v in dead:
-            if v not in plan.results_unused:
+            if v not in unused:
                 names.release(v)
-        outs = ", ".join(
-            names.assign(v, prefer=names.last_name(reused) if reused is not None else None)
-            for v in eqn.outvars)
-        if eqn.primitive.multiple_results and len(eqn.outvars) == 1:
-            outs += ","
-        if not eqn.outvars:
-            outs = "_"
-        lines.append(f"    {outs} = {expr}")
+        if reused is not None:
+            buffer = names[reused]
+            out = eqn.outvars[0]
+            assert names.assign(out, prefer=buffer) == buffer
+            lines.append(f"    {_in_place(ufunc_prims[eqn.primitive], args, buffer, out)}")
+        else:
+            outs = ", ".join(names.assign(v) for v in eqn.outvars)
+            if eqn.primitive.multiple_results and len(eqn.outvars) == 1:
+                outs += ","
+            if not eqn.outvars:
+                outs = "_"
+            lines.append(f"    {outs} = {expr}")
         where = str(eqn.source_info) if eqn.source_info is not None else ""
         line_info[len(lines)] = (eqn.primitive.name, where)
         for v in eqn.outvars:
-            if v in plan.results_unused:
+            if v in unused:
                 names.release(v)
         # Large arrays whose name is not taken over right away are dropped now, so that NumPy
         # frees their memory; small ones wait until their name is reused.
@@ -377,7 +376,23 @@ def _peak(jaxpr: Jaxpr, owned: set[Var], end: dict[Var, int], reuse: dict[int, V
 # ---- helpers for rules ----------------------------------------------------------------------
 
 
-_OPERATOR_UFUNCS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+# Ufuncs with an in-place operator (``a += b`` is ``add(a, b, out=a)``); the commutative ones
+# also take the buffer from their second operand.
+_IN_PLACE_OPERATORS = {"add": "+=", "subtract": "-=", "multiply": "*=", "divide": "/="}
+_COMMUTATIVE = {"add", "multiply"}
+
+
+def _in_place(ufunc: str, args: list[str], buffer: str, out: Var) -> str:
+    """The statement computing ``ufunc(*args)`` into `buffer`: an augmented assignment when
+    one exists (cheapest to compile and to run), else the ufunc with ``out=``."""
+    op = _IN_PLACE_OPERATORS.get(ufunc)
+    if op is not None and len(args) == 2 and (ufunc != "divide" or out.aval.dtype.kind in "fc"):
+        x, y = args
+        if x == buffer:
+            return f"{buffer} {op} {y}"
+        if ufunc in _COMMUTATIVE:
+            return f"{buffer} {op} {x}"
+    return f"xp.{ufunc}({', '.join(args)}, out={buffer})"
 
 
 def binary_operator(op: str) -> Callable[..., str]:
