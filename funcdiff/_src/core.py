@@ -517,14 +517,19 @@ class Primitive:
                     top = main
         if top.level == 0:
             return self.run_impl(args, params)
-        trace = top.trace_type(top)
+        trace = top.trace
+        if trace is None:
+            trace = top.trace = top.trace_type(top)
+        # The trace's own tracers pass as they are; anything else is raised into it.
+        tracers = [a if isinstance(a, Tracer) and a._trace.main is top else trace.full_raise(a)
+                   for a in args]
         if state.bind_frame is not None:
-            return trace.process_primitive(self, [trace.full_raise(a) for a in args], params)
+            return trace.process_primitive(self, tracers, params)
         # The outermost bind under a transformation: every equation it stages (JVP rules,
         # residuals, nested calls) comes from the same line of user code, found once.
         state.bind_frame = sys._getframe(1)
         try:
-            return trace.process_primitive(self, [trace.full_raise(a) for a in args], params)
+            return trace.process_primitive(self, tracers, params)
         finally:
             state.bind_frame = None
             state.bind_source = None
@@ -583,7 +588,7 @@ def _fmt_avals(avals: Sequence[ShapedArray]) -> str:
 class MainTrace:
     """One active transformation: its level in the stack, its `Trace` class and its data."""
 
-    __slots__ = ("level", "trace_type", "payload", "dynamic", "alive")
+    __slots__ = ("level", "trace_type", "payload", "dynamic", "alive", "trace")
 
     def __init__(
         self, level: int, trace_type: type[Trace], payload: Any = None, dynamic: bool = False
@@ -593,6 +598,7 @@ class MainTrace:
         self.payload = payload
         self.dynamic = dynamic
         self.alive = True
+        self.trace: Trace | None = None  # a Trace on it, made by the first bind
 
     def __repr__(self) -> str:
         return f"MainTrace({self.level}, {self.trace_type.__name__})"
@@ -680,6 +686,7 @@ def new_main(
         _state.dynamic = prev_dynamic
         stack.pop()
         main.alive = False
+        main.trace = None  # no cycle: the builder and residuals are freed without the GC
 
 
 def _leaked_tracer_error(tracer: Tracer) -> UnexpectedTracerError:

@@ -303,7 +303,7 @@ def _nbytes(v: Var) -> int:
 
 
 def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
-    """Decide which elementwise equations write into a dying input (``out=``) and count the
+    """Decide which elementwise equations write into a dying input (in place) and count the
     peak bytes of the arrays the program allocates (inputs and constants excluded)."""
     n = len(jaxpr.eqns)
     last_use: dict[Var, int] = {}
@@ -314,35 +314,47 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
     for a in jaxpr.outvars:
         if type(a) is Var:
             last_use[a] = n
-    external = set(jaxpr.invars) | set(jaxpr.constvars)
-    # Which owned buffers (roots) each variable may be a view of.
-    aliases: dict[Var, frozenset[Var]] = {v: frozenset() for v in external}
+    # Owned buffers: results this program allocates. Every other result may be a view, of
+    # the owned buffers (roots) its operands may see.
     owned: set[Var] = set()
+    views: dict[Var, frozenset[Var]] = {}
+    no_roots: frozenset[Var] = frozenset()
     for eqn in jaxpr.eqns:
-        fresh = eqn.primitive in allocating or eqn.primitive in ufunc_prims
+        prim = eqn.primitive
+        fresh = prim in allocating or prim in ufunc_prims
         for v in eqn.outvars:
             if fresh and v.aval.shape != ():
                 owned.add(v)
-                aliases[v] = frozenset((v,))
-            else:
-                aliases[v] = frozenset().union(*(aliases.get(a, frozenset())
-                                                  for a in eqn.invars if type(a) is Var))
-    end: dict[Var, int] = {}
-    for v, roots in aliases.items():
+                continue
+            roots = no_roots
+            for a in eqn.invars:
+                if type(a) is Var:
+                    if a in owned:
+                        roots = roots | {a}
+                    else:
+                        r = views.get(a)
+                        if r:
+                            roots = roots | r
+            views[v] = roots
+    # A buffer lives until the last use of itself or of any view of it.
+    end: dict[Var, int] = {v: last_use.get(v, -1) for v in owned}
+    for v, roots in views.items():
+        used = last_use.get(v, -1)
         for r in roots:
-            end[r] = max(end.get(r, -1), last_use.get(v, -1))
+            if used > end[r]:
+                end[r] = used
     chosen: dict[int, Var] = {}
     if reuse:
         for i, eqn in enumerate(jaxpr.eqns):
             if eqn.primitive not in ufunc_prims or len(eqn.outvars) != 1:
                 continue
             out = eqn.outvars[0]
-            if out.aval.shape == () or out not in owned:
+            if out not in owned:
                 continue
+            shape, dtype = out.aval.shape, out.aval.dtype
             for a in eqn.invars:
-                if (type(a) is Var and a in owned and aliases[a] == frozenset((a,))
-                        and end.get(a) == i and a.aval.shape == out.aval.shape
-                        and a.aval.dtype == out.aval.dtype):
+                if (a in owned and end[a] == i and a.aval.shape == shape
+                        and a.aval.dtype == dtype):
                     chosen[i] = a
                     break
     dies_at: dict[int, list[Var]] = {}

@@ -128,17 +128,21 @@ class JaxprTrace(core.Trace):
         self, primitive: core.Primitive, tracers: Sequence[JaxprTracer], params: dict, out_avals
     ) -> Any:
         """Record one equation and return tracers for its outputs."""
-        multiple = primitive.multiple_results
-        avals = out_avals if multiple else [out_avals]
-        outvars = [Var(a) for a in avals]
-        # Source lines cost a stack walk: recorded when staging a program (make_jaxpr, jit)
-        # or when NaN checks will need them, not for eager reverse mode.
-        info = SourceInfo.current() if self.main.dynamic or core.flags.check_nans else None
-        self.builder.eqns.append(
-            JaxprEqn(primitive, [t.atom for t in tracers], outvars, params, info)
-        )
-        outs = [JaxprTracer(self, v.aval, v) for v in outvars]
-        return outs if multiple else outs[0]
+        main = self.main
+        # Source lines cost a stack walk: recorded when staging a program (make_jaxpr, jit;
+        # also the linear program of reverse mode under them, so that the transposed
+        # equations keep the user's line) or when NaN checks will need them, not for eager
+        # reverse mode.
+        info = (SourceInfo.current() if main.dynamic or core._state.dynamic.level
+                or core.flags.check_nans else None)
+        atoms = [t._atom or t.atom for t in tracers]
+        if primitive.multiple_results:
+            outvars = [Var(a) for a in out_avals]
+            main.payload.eqns.append(JaxprEqn(primitive, atoms, outvars, params, info))
+            return [JaxprTracer(self, v.aval, v) for v in outvars]
+        var = Var(out_avals)
+        main.payload.eqns.append(JaxprEqn(primitive, atoms, [var], params, info))
+        return JaxprTracer(self, out_avals, var)
 
 
 def trace_to_jaxpr(

@@ -135,7 +135,11 @@ _elementwise_cache: dict[tuple, ShapedArray] = {}
 
 def elementwise_aval(*avals: ShapedArray, kinds: str = "biufc") -> ShapedArray:
     """Broadcast shape and NumPy (NEP 50) promoted dtype of elementwise operands."""
-    key = (kinds, *((a.shape, a.dtype, a.weak_type) for a in avals))
+    if len(avals) == 2:  # the common case, without a generator
+        x, y = avals
+        key = (kinds, (x.shape, x.dtype, x.weak_type), (y.shape, y.dtype, y.weak_type))
+    else:
+        key = (kinds, *((a.shape, a.dtype, a.weak_type) for a in avals))
     out = _elementwise_cache.get(key)
     if out is None:
         out = _elementwise_aval(avals, kinds)

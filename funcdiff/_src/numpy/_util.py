@@ -53,7 +53,7 @@ def shape(x: Array) -> tuple[int, ...]:
 _FLOAT_SCALARS = (int, float)
 
 
-def _array_dtype(x: Any) -> np.dtype | None:
+def array_dtype(x: Any) -> np.dtype | None:
     """The dtype of an ndarray or tracer (None for anything else)."""
     if type(x) is np.ndarray:
         return x.dtype
@@ -67,10 +67,10 @@ def promote(*args: ArrayLike) -> list[Array]:
     Python scalars are left as they are: they adopt the dtype of the arrays they meet."""
     # Fast paths (the hot path of every operation): arrays of one dtype, or an inexact array
     # with Python numbers.
-    dt = _array_dtype(args[0])
+    dt = array_dtype(args[0])
     if dt is not None:
         for a in args[1:]:
-            other = _array_dtype(a)
+            other = array_dtype(a)
             if other is None:
                 if type(a) not in _FLOAT_SCALARS or dt.kind not in "fc":
                     break
@@ -96,7 +96,7 @@ def promote_inexact(*args: ArrayLike) -> list[Array]:
     intermediate computed from Python scalars alone would be a (strong) NumPy scalar, which
     would then promote ``float32`` to ``float64``."""
     if len(args) == 1:
-        dt = _array_dtype(args[0])
+        dt = array_dtype(args[0])
         if dt is not None and dt.kind in "fc":
             return [args[0]]
     arrays = promote(*args)

@@ -10,7 +10,15 @@ import numpy as np
 from funcdiff._src import core, dtypes, errors
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.lax import elementwise as ew
-from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval, promote, promote_inexact
+from funcdiff._src.numpy._util import (
+    Array,
+    ArrayLike,
+    array_dtype,
+    asarray,
+    aval,
+    promote,
+    promote_inexact,
+)
 
 # ---- arithmetic -----------------------------------------------------------------------------
 
@@ -24,8 +32,10 @@ def add(x: ArrayLike, y: ArrayLike, /) -> Array:
 
 
 def _result_kind(x: Array, y: Array) -> str:
-    if type(x) is np.ndarray and x.dtype.kind != "b":
-        return x.dtype.kind  # fast path: a non-boolean array decides that the result is not
+    """The dtype kind of the result, exact only when it is ``"b"`` (all callers ask that)."""
+    dt = array_dtype(x)
+    if dt is not None and dt.kind != "b":
+        return dt.kind  # fast path: a non-boolean array decides that the result is not
     return dtypes.result_type((aval(x).dtype, aval(x).weak_type),
                               (aval(y).dtype, aval(y).weak_type))[0].kind
 
