@@ -286,11 +286,11 @@ def backward_pass(
         try:
             cts_in = rule(cts_out if eqn.primitive.multiple_results else cts_out[0], *invals,
                           **eqn.params)
+            for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
+                if is_undefined_primal(x):
+                    write_ct(a, ct)  # sums of cotangents come from this equation's line too
         finally:
             state.source_override = previous
-        for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
-            if is_undefined_primal(x):
-                write_ct(a, ct)
     out = []
     for v, a in zip(jaxpr.invars, args):
         ct = ct_env.get(v)
