@@ -140,98 +140,151 @@ def _value(a: Atom, known: dict[Var, Any]) -> Any:
 # ---- algebraic simplification ---------------------------------------------------------------
 
 
-def _is_scalar_const(a: Atom, value: float) -> bool:
+def _number(a: Atom) -> Any:
+    """The value of a scalar literal as a Python number; None for anything else."""
     if type(a) is not Literal:
-        return False
+        return None
     v = a.val
-    if type(v) in (int, float):
-        return v == value
+    if type(v) in (int, float, bool):
+        return v
     try:
-        return bool(np.all(np.asarray(v) == value))
+        return np.asarray(v).item()
     except (TypeError, ValueError):
-        return False
+        return None
 
 
 def _same_type(a: Atom, out: Var) -> bool:
     return a.aval.shape == out.aval.shape and a.aval.dtype == out.aval.dtype
 
 
-Simplifier = Callable[[JaxprEqn, list[Atom], dict[Var, JaxprEqn]], "Atom | JaxprEqn | None"]
+# ``rule(eqn, ins, producers, uses, out) -> Atom | JaxprEqn | None``: an atom that replaces
+# the equation's single output `out`, a cheaper equation, or None.
+Simplifier = Callable[[JaxprEqn, list[Atom], dict[Var, JaxprEqn], dict[Var, int], Var],
+                      "Atom | JaxprEqn | None"]
+_SIMPLIFIERS: dict[str, Simplifier] = {}
+
+
+def _simplifies(*names: str) -> Callable[[Simplifier], Simplifier]:
+    def register(rule: Simplifier) -> Simplifier:
+        for name in names:
+            _SIMPLIFIERS[name] = rule
+        return rule
+
+    return register
 
 
 def _simplify_eqn(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
                   uses: dict[Var, int]) -> Atom | JaxprEqn | None:
     """An atom that replaces the equation's single output, a cheaper equation, or None."""
-    name = eqn.primitive.name
-    out = eqn.outvars[0] if len(eqn.outvars) == 1 else None
-    if out is None:
+    rule = _SIMPLIFIERS.get(eqn.primitive.name)
+    if rule is None or len(eqn.outvars) != 1:
         return None
-    if name in _BROADCASTING and len(ins) == 2:
-        narrowed = _unbroadcast_operands(eqn, ins, producers, out)
-        if narrowed is not None:
-            return narrowed
-    if name in ("add", "sub", "add_any"):
-        x, y = ins
-        if _is_scalar_const(y, 0) and _same_type(x, out):
-            return x
-        if name != "sub" and _is_scalar_const(x, 0) and _same_type(y, out):
-            return y
-    elif name == "mul":
-        x, y = ins
-        if _is_scalar_const(y, 1) and _same_type(x, out):
-            return x
-        if _is_scalar_const(x, 1) and _same_type(y, out):
-            return y
-        if (_is_scalar_const(x, 0) or _is_scalar_const(y, 0)) and out.aval.size and \
-                out.aval.dtype.kind in "fc":
-            return _zeros_literal_or_none(out)
-    elif name == "div":
-        x, y = ins
-        if _is_scalar_const(y, 1) and _same_type(x, out):
-            return x
-    elif name == "neg":
-        (x,) = ins
-        prev = producers.get(x) if type(x) is Var else None
-        if prev is not None and prev.primitive.name == "neg":
-            return prev.invars[0]
-    elif name in ("reshape", "squeeze", "expand_dims", "convert_element_type",
-                  "broadcast_in_dim"):
-        (x, *_) = ins
-        if _same_type(x, out) and (name != "broadcast_in_dim" or eqn.params[
-                "broadcast_dimensions"] == tuple(range(out.aval.ndim))):
-            return x
-    elif name == "dot_general":
-        return _absorb_transposes(eqn, ins, producers)
-    elif name == "integer_pow" and eqn.params["y"] == 1:
-        return ins[0]
-    elif name == "transpose":
-        (x,) = ins
-        perm = eqn.params["permutation"]
-        if perm == tuple(range(len(perm))):
-            return x
-        prev = producers.get(x) if type(x) is Var else None
-        if prev is not None and prev.primitive.name == "dot_general" and uses.get(x) == 1:
-            swapped = _swap_dot_general(prev, perm, out)
-            if swapped is not None:
-                return swapped
-        if prev is not None and prev.primitive.name == "transpose":
-            inner = prev.params["permutation"]
-            composed = tuple(inner[p] for p in perm)
-            if composed == tuple(range(len(composed))):
-                return prev.invars[0]
-            return eqn.replace(invars=[prev.invars[0]], params={"permutation": composed})
-    elif name == "reduce_sum":
-        (x,) = ins
-        axes = eqn.params["axes"]
-        if not axes:
-            return x
-        if all(x.aval.shape[a] == 1 for a in axes):
-            return eqn.replace(primitive=lax_shape.reshape_p, invars=[x],
-                               params={"new_sizes": out.aval.shape})
+    return rule(eqn, ins, producers, uses, eqn.outvars[0])
+
+
+@_simplifies("add", "sub", "add_any")
+def _simplify_add(eqn, ins, producers, uses, out):
+    narrowed = _unbroadcast_operands(eqn, ins, producers, out)
+    if narrowed is not None:
+        return narrowed
+    x, y = ins
+    if _number(y) == 0 and _same_type(x, out):
+        return x
+    if eqn.primitive.name != "sub" and _number(x) == 0 and _same_type(y, out):
+        return y
     return None
 
 
-_BROADCASTING = {"add", "sub", "mul", "div", "max", "min", "pow", "atan2", "add_any"}
+@_simplifies("mul")
+def _simplify_mul(eqn, ins, producers, uses, out):
+    narrowed = _unbroadcast_operands(eqn, ins, producers, out)
+    if narrowed is not None:
+        return narrowed
+    x, y = ins
+    xv, yv = _number(x), _number(y)
+    if yv == 1 and _same_type(x, out):
+        return x
+    if xv == 1 and _same_type(y, out):
+        return y
+    if (xv == 0 or yv == 0) and out.aval.size and out.aval.dtype.kind in "fc":
+        return _zeros_literal_or_none(out)
+    return None
+
+
+@_simplifies("div")
+def _simplify_div(eqn, ins, producers, uses, out):
+    narrowed = _unbroadcast_operands(eqn, ins, producers, out)
+    if narrowed is not None:
+        return narrowed
+    x, y = ins
+    if _number(y) == 1 and _same_type(x, out):
+        return x
+    return None
+
+
+@_simplifies("max", "min", "pow", "atan2")
+def _simplify_broadcasting(eqn, ins, producers, uses, out):
+    return _unbroadcast_operands(eqn, ins, producers, out)
+
+
+@_simplifies("neg")
+def _simplify_neg(eqn, ins, producers, uses, out):
+    (x,) = ins
+    prev = producers.get(x) if type(x) is Var else None
+    if prev is not None and prev.primitive.name == "neg":
+        return prev.invars[0]
+    return None
+
+
+@_simplifies("reshape", "squeeze", "expand_dims", "convert_element_type", "broadcast_in_dim")
+def _simplify_noop_reshape(eqn, ins, producers, uses, out):
+    x = ins[0]
+    if _same_type(x, out) and (eqn.primitive.name != "broadcast_in_dim" or eqn.params[
+            "broadcast_dimensions"] == tuple(range(out.aval.ndim))):
+        return x
+    return None
+
+
+@_simplifies("dot_general")
+def _simplify_dot_general(eqn, ins, producers, uses, out):
+    return _absorb_transposes(eqn, ins, producers)
+
+
+@_simplifies("integer_pow")
+def _simplify_integer_pow(eqn, ins, producers, uses, out):
+    return ins[0] if eqn.params["y"] == 1 else None
+
+
+@_simplifies("transpose")
+def _simplify_transpose(eqn, ins, producers, uses, out):
+    (x,) = ins
+    perm = eqn.params["permutation"]
+    if perm == tuple(range(len(perm))):
+        return x
+    prev = producers.get(x) if type(x) is Var else None
+    if prev is not None and prev.primitive.name == "dot_general" and uses.get(x) == 1:
+        swapped = _swap_dot_general(prev, perm, out)
+        if swapped is not None:
+            return swapped
+    if prev is not None and prev.primitive.name == "transpose":
+        inner = prev.params["permutation"]
+        composed = tuple(inner[p] for p in perm)
+        if composed == tuple(range(len(composed))):
+            return prev.invars[0]
+        return eqn.replace(invars=[prev.invars[0]], params={"permutation": composed})
+    return None
+
+
+@_simplifies("reduce_sum")
+def _simplify_reduce_sum(eqn, ins, producers, uses, out):
+    (x,) = ins
+    axes = eqn.params["axes"]
+    if not axes:
+        return x
+    if all(x.aval.shape[a] == 1 for a in axes):
+        return eqn.replace(primitive=lax_shape.reshape_p, invars=[x],
+                           params={"new_sizes": out.aval.shape})
+    return None
 
 
 def _unbroadcast_operands(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
@@ -242,7 +295,7 @@ def _unbroadcast_operands(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, J
         return None
     new = list(ins)
     for k, a in enumerate(ins):
-        prev = producers.get(a) if type(a) is Var else None
+        prev = producers.get(a)
         other = ins[1 - k]
         if (prev is not None and prev.primitive.name == "broadcast_in_dim"
                 and prev.invars[0].aval.shape == () and other.aval.shape == out.aval.shape
@@ -423,14 +476,14 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
     seen: dict[Any, JaxprEqn] = {}
     eqns: list[JaxprEqn] = []
     for eqn in jaxpr.eqns:
+        ins = eqn.invars
         if env:
-            ins = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
-            eqn = eqn.replace(invars=ins)
-        else:
-            ins = eqn.invars
+            ins = [env.get(a, a) for a in ins]
+            if ins != eqn.invars:
+                eqn = eqn.replace(invars=ins)
         if eqn.primitive not in pe.effectful:
             params = eqn.params
-            key = (eqn.primitive, tuple([_atom_key(a) for a in ins]),
+            key = (eqn.primitive, tuple([a if type(a) is Var else _atom_key(a) for a in ins]),
                    tuple([(k, _hashable_param(params[k])) for k in sorted(params)])
                    if params else ())
             prev = seen.get(key)

@@ -240,9 +240,11 @@ def dce_jaxpr(closed: ClosedJaxpr) -> ClosedJaxpr:
     live: set[Var] = {a for a in jaxpr.outvars if type(a) is Var}
     kept: list[JaxprEqn] = []
     for eqn in reversed(jaxpr.eqns):
-        if eqn.primitive in effectful or any(v in live for v in eqn.outvars):
+        outs = eqn.outvars
+        if ((len(outs) == 1 and outs[0] in live) or eqn.primitive in effectful
+                or any(v in live for v in outs)):
             kept.append(eqn)
-            live.update(a for a in eqn.invars if type(a) is Var)
+            live.update(eqn.invars)  # literals too: harmless, and cheaper than filtering
     kept.reverse()
     if len(kept) == len(jaxpr.eqns) and all(v in live for v in jaxpr.constvars):
         return closed
