@@ -65,6 +65,26 @@ def test_algebraic_identities():
     same_values(closed, out, np.arange(6.0).reshape(2, 3))
 
 
+def test_identity_elements_on_each_side_only_where_they_hold():
+    one32, zero32 = np.float32(1.0), np.float32(0.0)  # NumPy scalars as literals, too
+    kept = {
+        "0 - x": lambda x: lax.sub(zero32, x), "1 / x": lambda x: lax.div(one32, x),
+        "x * 2": lambda x: lax.mul(x, np.float32(2.0)), "x + 1": lambda x: lax.add(x, one32),
+    }
+    dropped = {
+        "x - 0": lambda x: lax.sub(x, zero32), "x / 1": lambda x: lax.div(x, one32),
+        "0 + x": lambda x: lax.add(zero32, x), "1 * x": lambda x: lax.mul(one32, x),
+        "x * 1": lambda x: lax.mul(x, one32), "x + 0": lambda x: lax.add(x, zero32),
+    }
+    x = np.array([0.5, -2.0], np.float32)
+    for table, expected in ((kept, 1), (dropped, 0)):
+        for label, f in table.items():
+            closed = trace(f, x)
+            out = passes.simplify(closed)
+            assert len(out.eqns) == expected, label
+            np.testing.assert_array_equal(out(x)[0], f(x), err_msg=label)
+
+
 def test_multiplication_by_zero_scalar():
     closed = trace(lambda x: jnp.sum(x) * 0.0, np.ones(3))
     out = passes.simplify(closed)

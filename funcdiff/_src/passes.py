@@ -182,43 +182,26 @@ def _simplify_eqn(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn]
     return rule(eqn, ins, producers, uses, eqn.outvars[0])
 
 
-@_simplifies("add", "sub", "add_any")
-def _simplify_add(eqn, ins, producers, uses, out):
-    narrowed = _unbroadcast_operands(eqn, ins, producers, out)
-    if narrowed is not None:
-        return narrowed
-    x, y = ins
-    if _number(y) == 0 and _same_type(x, out):
-        return x
-    if eqn.primitive.name != "sub" and _number(x) == 0 and _same_type(y, out):
-        return y
-    return None
+# Identity elements of arithmetic, (left, right): ``e op y == y`` and ``x op e == x``.
+_IDENTITIES = {"add": (0, 0), "add_any": (0, 0), "sub": (None, 0), "mul": (1, 1),
+               "div": (None, 1)}
 
 
-@_simplifies("mul")
-def _simplify_mul(eqn, ins, producers, uses, out):
+@_simplifies(*_IDENTITIES)
+def _simplify_arithmetic(eqn, ins, producers, uses, out):
     narrowed = _unbroadcast_operands(eqn, ins, producers, out)
     if narrowed is not None:
         return narrowed
     x, y = ins
     xv, yv = _number(x), _number(y)
-    if yv == 1 and _same_type(x, out):
+    left, right = _IDENTITIES[eqn.primitive.name]
+    if yv is not None and yv == right and _same_type(x, out):
         return x
-    if xv == 1 and _same_type(y, out):
+    if xv is not None and xv == left and _same_type(y, out):
         return y
-    if (xv == 0 or yv == 0) and out.aval.size and out.aval.dtype.kind in "fc":
+    if (eqn.primitive.name == "mul" and (xv == 0 or yv == 0) and out.aval.size
+            and out.aval.dtype.kind in "fc"):
         return _zeros_literal_or_none(out)
-    return None
-
-
-@_simplifies("div")
-def _simplify_div(eqn, ins, producers, uses, out):
-    narrowed = _unbroadcast_operands(eqn, ins, producers, out)
-    if narrowed is not None:
-        return narrowed
-    x, y = ins
-    if _number(y) == 1 and _same_type(x, out):
-        return x
     return None
 
 
