@@ -213,47 +213,50 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
         names.bind(v, ctx.const(c, "c"))
     params = ", ".join(names.assign(v) for v in jaxpr.invars)
     lines = [f"def jitted({params}):"]
-    line_info: dict[int, tuple[str, str]] = {}
+    line_info: dict[int, tuple[str, core.SourceInfo | None]] = {}
     plan = plan_buffers(jaxpr, reuse=reuse_buffers)
-    unused = plan.results_unused
+    unused, reuse, dies_at = plan.results_unused, plan.reuse, plan.dies_at
+    local = names.names
+    literal = ctx.literal
     for i, eqn in enumerate(jaxpr.eqns):
         ctx.eqn = eqn
-        reused = plan.reuse.get(i)
-        args = [atom(a) for a in eqn.invars]
+        reused = reuse.get(i)
+        args = [local[a] if type(a) is Var else literal(a.val) for a in eqn.invars]
         if reused is None:
             rule = lower_rules.get(eqn.primitive, _default_lower)
             expr = rule(ctx, *args, **eqn.params)
         # Names of variables that die here are free for this equation's results; a result
         # written into a dead input's buffer takes that input's name.
-        dead = plan.dies_at.get(i, ())
-        big = [names[v] for v in dead if v is not reused and v not in unused
-               and names.in_use(names[v])  # a local (constants are globals: never deleted)
-               and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES]
+        dead = dies_at.get(i, ())
+        big = [local[v] for v in dead
+               if v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES and v is not reused
+               and v not in unused
+               and names.in_use(local[v])]  # a local (constants are globals: never deleted)
         for v in dead:
             if v not in unused:
                 names.release(v)
         if reused is not None:
-            buffer = names[reused]
+            buffer = local[reused]
             out = eqn.outvars[0]
             assert names.assign(out, prefer=buffer) == buffer
             lines.append(f"    {_in_place(ufunc_prims[eqn.primitive], args, buffer, out)}")
         else:
-            outs = ", ".join(names.assign(v) for v in eqn.outvars)
+            outs = ", ".join([names.assign(v) for v in eqn.outvars])
             if eqn.primitive.multiple_results and len(eqn.outvars) == 1:
                 outs += ","
             if not eqn.outvars:
                 outs = "_"
             lines.append(f"    {outs} = {expr}")
-        where = str(eqn.source_info) if eqn.source_info is not None else ""
-        line_info[len(lines)] = (eqn.primitive.name, where)
+        line_info[len(lines)] = (eqn.primitive.name, eqn.source_info)
         for v in eqn.outvars:
             if v in unused:
                 names.release(v)
         # Large arrays whose name is not taken over right away are dropped now, so that NumPy
         # frees their memory; small ones wait until their name is reused.
-        freed = [n for n in big if not names.in_use(n)]
-        if freed:
-            lines.append(f"    del {', '.join(freed)}")
+        if big:
+            freed = [n for n in big if not names.in_use(n)]
+            if freed:
+                lines.append(f"    del {', '.join(freed)}")
     outs = ", ".join(atom(a) for a in jaxpr.outvars)
     lines.append(f"    return ({outs}{',' if len(jaxpr.outvars) == 1 else ''})")
     source = "\n".join(lines) + "\n"
