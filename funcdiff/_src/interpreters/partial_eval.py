@@ -64,18 +64,14 @@ class JaxprTracer(Tracer):
     the trace (its variable is created only when an equation uses it); it is `_UNKNOWN` for
     the trace's own values."""
 
-    __slots__ = ("_aval", "_atom", "known")
+    __slots__ = ("aval", "_atom", "known")  # a plain attribute: read on every operation
 
     def __init__(self, trace: JaxprTrace, aval: ShapedArray, atom: core.Atom | None,
                  known: Any = _UNKNOWN):
         self._trace = trace
-        self._aval = aval
+        self.aval = aval
         self._atom = atom
         self.known = known
-
-    @property
-    def aval(self) -> ShapedArray:
-        return self._aval
 
     @property
     def is_known(self) -> bool:
@@ -86,9 +82,9 @@ class JaxprTracer(Tracer):
         if self._atom is None:
             val = self.known
             if _is_literal_value(val):
-                self._atom = Literal(val, self._aval)
+                self._atom = Literal(val, self.aval)
             else:
-                self._atom = self._trace.main.payload.const_var(val, self._aval)
+                self._atom = self._trace.main.payload.const_var(val, self.aval)
         return self._atom
 
 
@@ -111,7 +107,9 @@ class JaxprTrace(core.Trace):
         return JaxprTracer(self, aval, var)
 
     def pure(self, val: Any) -> JaxprTracer:
-        return JaxprTracer(self, core.get_aval(val), None, val)
+        aval = core.get_aval(val)
+        return JaxprTracer(self, aval, Literal(val, aval) if _is_literal_value(val) else None,
+                           val)
 
     lift = pure
 
@@ -121,7 +119,7 @@ class JaxprTrace(core.Trace):
         rule = partial_eval_rules.get(primitive)
         if rule is not None and not self.main.dynamic:
             return rule(self, tracers, **params)
-        out_avals = primitive.abstract([t._aval for t in tracers], params)
+        out_avals = primitive.abstract([t.aval for t in tracers], params)
         return self.emit(primitive, tracers, params, out_avals)
 
     def emit(
