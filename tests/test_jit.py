@@ -293,6 +293,29 @@ def test_in_place_operators_match_eager(dtype):
         np.testing.assert_array_equal(got, want)
 
 
+def test_a_jitted_function_and_its_programs_are_freed_together():
+    import gc
+    import weakref
+
+    from funcdiff._src.lax import _jaxprs
+
+    def make():
+        return jit(grad(lambda x: jnp.sum(jnp.sin(x) * x)))
+
+    make()(np.ones(3))  # warm up anything made once per process
+    gc.collect()
+    before = len(_jaxprs._cache)
+    f = make()
+    f(np.ones(3))
+    (entry,) = f._cache.values()
+    code = weakref.ref(entry.fn)  # the generated function
+    assert len(_jaxprs._cache) > before
+    del f, entry
+    gc.collect()
+    assert code() is None  # no global cache keeps a dead function's code
+    assert len(_jaxprs._cache) == before
+
+
 def test_constants_are_never_written():
     const = np.ones(4)
     f = jit(lambda x: jnp.exp(x + const) * 3.0)

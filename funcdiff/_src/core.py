@@ -261,7 +261,7 @@ class ClosedJaxpr:
     This is what `funcdiff.make_jaxpr` returns; `str()` gives a JAX-like listing.
     """
 
-    __slots__ = ("jaxpr", "consts")
+    __slots__ = ("jaxpr", "consts", "__weakref__")
 
     def __init__(self, jaxpr: Jaxpr, consts: Sequence[Any]):
         if len(jaxpr.constvars) != len(consts):

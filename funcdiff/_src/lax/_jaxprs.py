@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -17,7 +18,10 @@ from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax._base import move_to_front
 
 _lock = threading.RLock()
-_cache: dict[int, tuple[ClosedJaxpr, dict[Hashable, Any]]] = {}
+# Per jaxpr object (by id, with a weak reference that removes the entry when the jaxpr dies):
+# values derived from it, by key.
+_cache: dict[int, tuple[weakref.ref, dict[Hashable, Any]]] = {}
+_CACHE_LIMIT = 4096
 
 
 def closure_convert(closed: ClosedJaxpr) -> tuple[list[Any], ClosedJaxpr]:
@@ -34,14 +38,25 @@ def closure_convert(closed: ClosedJaxpr) -> tuple[list[Any], ClosedJaxpr]:
     return [c for _, c in traced], ClosedJaxpr(new, [c for _, c in kept])
 
 
+def _forget(ident: int) -> Any:
+    def callback(ref: weakref.ref) -> None:
+        entry = _cache.get(ident)
+        if entry is not None and entry[0] is ref:
+            _cache.pop(ident, None)
+
+    return callback
+
+
 def derived(jaxpr: ClosedJaxpr, key: Hashable, make: Any) -> Any:
-    """``make()``, cached per (jaxpr object, key)."""
+    """``make()``, cached per (jaxpr object, key) for as long as the jaxpr lives: a jitted
+    function's programs are freed with it."""
+    ident = id(jaxpr)
     with _lock:
-        entry = _cache.get(id(jaxpr))
-        if entry is None or entry[0] is not jaxpr:
-            if len(_cache) > 1024:
+        entry = _cache.get(ident)
+        if entry is None or entry[0]() is not jaxpr:
+            if len(_cache) >= _CACHE_LIMIT:
                 _cache.clear()
-            entry = _cache[id(jaxpr)] = (jaxpr, {})
+            entry = _cache[ident] = (weakref.ref(jaxpr, _forget(ident)), {})
         if key in entry[1]:
             return entry[1][key]
     value = make()
