@@ -255,7 +255,7 @@ def backward_pass(
     linear_vars = {v for v, a in zip(jaxpr.invars, args) if is_undefined_primal(a)}
     linear_eqns = []
     for eqn in jaxpr.eqns:
-        if any(type(a) is Var and a in linear_vars for a in eqn.invars):
+        if not linear_vars.isdisjoint(eqn.invars):  # literals are never in the set
             linear_eqns.append(eqn)
             linear_vars.update(eqn.outvars)
             continue
@@ -267,27 +267,33 @@ def backward_pass(
     for v, ct in zip(jaxpr.outvars, cotangents, strict=True):
         write_ct(v, ct)
     check = core.flags.check_nans
+    state = core._state
     for eqn in reversed(linear_eqns):
-        cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
-        if all(ct is None for ct in cts_out):
-            continue
+        prim = eqn.primitive
+        if prim.multiple_results:
+            cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
+            if all(ct is None for ct in cts_out):
+                continue
+            ct_arg: Any = [Zero(v.aval) if ct is None else ct
+                           for v, ct in zip(eqn.outvars, cts_out)]
+        else:
+            ct_arg = ct_env.pop(eqn.outvars[0], None)
+            if ct_arg is None:
+                continue
         if check:
-            core._state.source_info = eqn.source_info
+            state.source_info = eqn.source_info
         invals = [read_primal(a) for a in eqn.invars]
-        rule = transpose_rules.get(eqn.primitive)
+        rule = transpose_rules.get(prim)
         if rule is None:
             raise NotImplementedError(
-                f"Transpose rule (reverse mode) for primitive '{eqn.primitive.name}' is not "
+                f"Transpose rule (reverse mode) for primitive '{prim.name}' is not "
                 "implemented: it is not linear, or its rule is missing."
             )
-        cts_out = [Zero(v.aval) if ct is None else ct for v, ct in zip(eqn.outvars, cts_out)]
-        state = core._state
         previous, state.source_override = state.source_override, eqn.source_info
         try:
-            cts_in = rule(cts_out if eqn.primitive.multiple_results else cts_out[0], *invals,
-                          **eqn.params)
+            cts_in = rule(ct_arg, *invals, **eqn.params)
             for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
-                if is_undefined_primal(x):
+                if type(x) is UndefinedPrimal:
                     write_ct(a, ct)  # sums of cotangents come from this equation's line too
         finally:
             state.source_override = previous

@@ -131,8 +131,12 @@ class JaxprTrace(core.Trace):
         # also the linear program of reverse mode under them, so that the transposed
         # equations keep the user's line) or when NaN checks will need them, not for eager
         # reverse mode.
-        info = (SourceInfo.current() if main.dynamic or core._state.dynamic.level
-                or core.flags.check_nans else None)
+        state = core._state
+        if main.dynamic or state.dynamic.level or core.flags.check_nans:
+            # `SourceInfo.current()`, with its common outcomes first.
+            info = state.source_override or state.bind_source or SourceInfo.current()
+        else:
+            info = None
         atoms = [t._atom or t.atom for t in tracers]
         if primitive.multiple_results:
             outvars = [Var(a) for a in out_avals]
