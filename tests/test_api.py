@@ -91,6 +91,15 @@ def test_python_control_flow_on_concrete_values():
     assert funcdiff.jvp(f, (3.0,), (1.0,))[1] == 6.0
 
 
+def test_equal_scalars_of_other_types_or_signs_stay_distinct_literals():
+    # Staging shares one tracer per Python scalar; 0.0 == -0.0 == 0 == False must not merge.
+    closed = funcdiff.make_jaxpr(
+        lambda x: [x * 0.0, x * -0.0, x * 0, x * False, x * 0.0])(np.float64(2.0))
+    literals = [e.invars[1].val for e in closed.eqns]
+    assert [type(v) for v in literals] == [float, float, int, bool, float]
+    assert [str(v) for v in literals] == ["0.0", "-0.0", "0", "False", "0.0"]
+
+
 def test_python_if_under_make_jaxpr_names_the_line():
     def f(x):
         if x > 0:  # the line the error must name

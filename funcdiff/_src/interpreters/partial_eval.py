@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -42,6 +43,9 @@ class JaxprBuilder:
         self.constvars: list[Var] = []
         self.consts: list[Any] = []
         self._const_ids: dict[int, Var] = {}
+        # Tracers of Python scalars, shared by equal scalars (a constant such as 0.9 is raised
+        # into the trace by the forward, tangent and transposed equations alike).
+        self.scalar_tracers: dict[tuple, JaxprTracer] = {}
 
     def const_var(self, val: Any, aval: ShapedArray) -> Var:
         var = self._const_ids.get(id(val))
@@ -107,6 +111,16 @@ class JaxprTrace(core.Trace):
         return JaxprTracer(self, aval, var)
 
     def pure(self, val: Any) -> JaxprTracer:
+        t = type(val)
+        if t is float or t is int or t is bool:
+            # The sign distinguishes 0.0 from -0.0, which compare equal.
+            key = (t, val, math.copysign(1.0, val)) if t is float else (t, val)
+            cache = self.main.payload.scalar_tracers
+            tracer = cache.get(key)
+            if tracer is None:
+                aval = core.get_aval(val)
+                tracer = cache[key] = JaxprTracer(self, aval, Literal(val, aval), val)
+            return tracer
         aval = core.get_aval(val)
         return JaxprTracer(self, aval, Literal(val, aval) if _is_literal_value(val) else None,
                            val)
