@@ -357,8 +357,8 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     broadcast into elementwise operations, and diagonal matrix products.
 
     ``x * 0`` becomes ``0`` as for finite `x` (IEEE arithmetic would give NaN for an infinite
-    or NaN `x`); derivative code multiplies by literal zeros where a value does not depend on
-    an input."""
+    or NaN `x`, and ``-0.0`` for a negative one); derivative code multiplies by literal zeros
+    where a value does not depend on an input."""
     jaxpr = closed.jaxpr
     env: dict[Var, Atom] = {}
     producers: dict[Var, JaxprEqn] = {}
