@@ -238,7 +238,8 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
         if reused is not None:
             buffer = local[reused]
             out = eqn.outvars[0]
-            assert names.assign(out, prefer=buffer) == buffer
+            taken = names.assign(out, prefer=buffer)  # free: its variable died here
+            assert taken == buffer
             lines.append(f"    {_in_place(ufunc_prims[eqn.primitive], args, buffer, out)}")
         else:
             outs = ", ".join([names.assign(v) for v in eqn.outvars])
