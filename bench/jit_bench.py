@@ -132,8 +132,9 @@ def interleaved_medians(calls: list[tuple[str, Callable[[], Any]]], repeats: int
                         ) -> list[tuple[str, float]]:
     """Median time of each call, measured in interleaved rounds (one call of each per round),
     so that a change in the machine's load affects all of them alike."""
-    for _, fn in calls:
-        fn()
+    for _ in range(3):  # warm-up rounds: caches, allocator and BLAS threads settle
+        for _, fn in calls:
+            fn()
     times: list[list[float]] = [[] for _ in calls]
     for _ in range(repeats):
         for k, (_, fn) in enumerate(calls):
@@ -234,11 +235,14 @@ def bench_chain(repeats: int, size: int, n_first: int
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--mlp-repeats", type=int, default=60,
+                        help="interleaved rounds of the MLP gradients (their ratios are noisier)")
     parser.add_argument("--first-calls", type=int, default=5,
                         help="fresh functions whose first call is timed (median reported)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for smoke tests")
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else args.repeats
+    mlp_repeats = 3 if args.quick else args.mlp_repeats
     batch = 8 if args.quick else 128
     size = 16 if args.quick else 1000
     print("# funcdiff jit benchmarks\n")
@@ -250,10 +254,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{'OPENBLAS_CORETYPE' in os.environ or 'OPENBLAS_L2_SIZE' in os.environ}, "
           f"OPENBLAS_NUM_THREADS: {os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}\n")
     for dtype in (np.float32, np.float64):
-        rows = bench_mlp(dtype, repeats, batch)
+        rows = bench_mlp(dtype, mlp_repeats, batch)
         floor = rows[0][1]
         print(f"## MLP 784-512-512-10 gradient, batch {batch}, {np.dtype(dtype).name} "
-              f"(median of {repeats}, interleaved rounds)\n")
+              f"(median of {mlp_repeats}, interleaved rounds)\n")
         print("| implementation | time (ms) | ratio to hand-written |\n|---|---:|---:|")
         for name, t in rows:
             print(f"| {name} | {t * 1e3:.3f} | {t / floor:.2f}x |")
