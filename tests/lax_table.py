@@ -71,6 +71,18 @@ def off_grid(step: float = 1.0, margin: float = 0.15, offset: float = 0.0,
 DEFAULT = uniform(-2.0, 2.0)
 
 
+def with_zeros(domain: Domain) -> Domain:
+    """Values of `domain` with about a third of them exactly zero (for products, whose
+    derivatives must not divide by a factor)."""
+
+    def draw(shape, dtype, seed=None):
+        values = np.asarray(domain(shape, dtype, seed=seed))
+        zero = np.random.default_rng(seed).integers(0, 3, size=values.shape) == 0
+        return np.where(zero, np.zeros((), values.dtype), values)
+
+    return draw
+
+
 class Case(NamedTuple):
     """One drawn example: the array operands and the static params of `fn`/`reference`."""
 
@@ -848,9 +860,9 @@ LAX_OPS: tuple[OpRecord, ...] = (
             linear=True, complex=True),
     _custom("scatter", ix.scatter_p, _scatter_fn(ix.scatter), _scatter_reference(lambda a, b: b),
             _draw_scatter(DEFAULT), dtypes=ORDERED, linear=True, complex=True),
-    # Updates away from zero: the JVP in the updates divides by them (NaN at a zero update).
+    # Zero updates, repeated places too: the JVP in the updates must not divide by them.
     _custom("scatter_mul", ix.scatter_mul_p, _scatter_fn(ix.scatter_mul),
-            _scatter_reference(lambda a, b: a * b), _draw_scatter(nonzero(0.5, 1.5)),
+            _scatter_reference(lambda a, b: a * b), _draw_scatter(with_zeros(DEFAULT)),
             dtypes=NUMERIC, linear=True, complex=True),
     _custom("dynamic_slice", ix.dynamic_slice_p, _dynamic_slice, _dynamic_slice_reference,
             _draw_dynamic_slice, dtypes=ORDERED, linear=True, complex=True),

@@ -360,6 +360,34 @@ def test_repeated_indices_accumulate():
                                   [1.0 * 1 * 2 * 4, 5.0, 9.0, -10.0])
 
 
+def test_multiply_derivatives_at_zero_and_repeated_updates():
+    # Each update's derivative is x at its place times the place's other updates: no division,
+    # so zero updates (alone or sharing a place) give exact derivatives, not NaN.
+    x = np.array([1.0, 5.0, 3.0, -2.0])
+    idx = np.array([1, 1, 1, 0, 1, 3])
+    f = lambda a, u: at(a)[idx].multiply(u)
+    for v in ([0.0, 2.0, 0.0, 4.0, 1.5, -1.0], [3.0, 0.0, 2.0, 0.0, 1.5, 0.0],
+              [3.0, 2.0, -1.0, 4.0, 1.5, 2.0]):
+        v = np.array(v)
+        expected = np.zeros((4, 6))  # d f(x, v)_p / d v_k
+        for k, p in enumerate(idx):
+            expected[p, k] = x[p] * np.prod(np.delete(v, k)[np.delete(idx, k) == p])
+        np.testing.assert_array_equal(funcdiff.jacrev(f, argnums=1)(x, v), expected)
+        np.testing.assert_array_equal(funcdiff.jacfwd(f, argnums=1)(x, v), expected)
+        check_grads(f, (x, v), order=3)
+        # Indices known only at run time (a jit argument) take another rule: exact to first
+        # order, zeros included.
+        g = funcdiff.jit(funcdiff.jacrev(lambda a, u, i: at(a)[i].multiply(u), argnums=1))
+        np.testing.assert_allclose(g(x, v, idx), expected, rtol=1e-15)
+    # With run-time indices, second order is exact where no zero shares its place.
+    h = lambda a, u, i: at(a)[i].multiply(u)
+    v = np.array([0.0, 2.0, 3.0, 4.0])
+    for i in (np.array([1, 2, 3, 0]), np.array([0, 2, 2, 2])):
+        hess = funcdiff.jit(funcdiff.hessian(lambda u, i: jnp.sum(h(x, u, i) ** 2)))(v, i)
+        expected = funcdiff.hessian(lambda u: jnp.sum(h(x, u, i) ** 2))(v)
+        np.testing.assert_allclose(hess, expected, rtol=1e-13)
+
+
 def test_set_with_repeated_indices_last_write_wins():
     x = np.zeros(3)
     idx = np.array([1, 1, 2])

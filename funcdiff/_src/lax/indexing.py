@@ -214,11 +214,77 @@ def _scatter_mul_jvp(primals, tangents, *, dims):
     if type(tx) is not Zero:
         out = ad.add_tangents(out, scatter_mul(tx, updates, indices, dims))
     if type(tu) is not Zero:
-        # d(x * prod v) = (x * prod v) * sum(dv / v) at each indexed place.
-        zeros = ew.zeros_like(ans)
-        out = ad.add_tangents(out, ew.mul(ans, scatter_add(zeros, ew.div(tu, updates), indices,
-                                                           dims)))
+        out = ad.add_tangents(out, _scatter_mul_updates_jvp(x, updates, tu, indices, dims))
     return ans, out
+
+
+def _scatter_mul_updates_jvp(x, updates, tu, indices, dims):
+    # At a place p hit by updates v_1..v_n: d(x_p v_1 ... v_n) = sum_k dv_k x_p prod_{j!=k} v_j.
+    # With known indices, multiply in rounds that hit each place at most once (round r takes the
+    # r-th update of every place) and carry the tangent by the product rule: multiplications
+    # only, so this is exact at zero updates, and so are its own derivatives.
+    zeros = ew.zeros_like(x)
+    concrete = [core.concrete_or_none(i) for i in indices]
+    if any(i is None for i in concrete):
+        exclusive = _other_factors(x, updates, indices, dims)
+        return scatter_add(zeros, ew.mul(tu, exclusive), indices, dims)
+    rounds = _update_rounds(core.get_aval(x).shape, [np.asarray(i) for i in concrete], dims)
+    if not rounds:  # no place is hit twice
+        return scatter_add(zeros, ew.mul(tu, gather(x, indices, dims)), indices, dims)
+    ones, nothing = ew.ones_like(updates), ew.zeros_like(updates)
+    acc, tangent = x, None
+    for r, mask in enumerate(rounds):
+        factors = ew.select(mask, updates, ones)
+        term = scatter_add(zeros, ew.mul(ew.select(mask, tu, nothing), gather(acc, indices, dims)),
+                           indices, dims)
+        tangent = term if tangent is None else ew.add(
+            scatter_mul(tangent, factors, indices, dims), term)
+        if r + 1 < len(rounds):
+            acc = scatter_mul(acc, factors, indices, dims)
+    return tangent
+
+
+def _update_rounds(shape, indices, dims) -> list[np.ndarray]:
+    """Boolean masks over the updates, the r-th selecting each place's r-th update; [] when no
+    place is hit twice."""
+    targets = np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)
+    targets = targets[_index_tuple(indices, dims)]
+    flat = targets.ravel()
+    if flat.size == 0:
+        return []
+    order = np.argsort(flat, kind="stable")
+    ranked = flat[order]
+    position = np.arange(flat.size)
+    starts = np.maximum.accumulate(np.where(np.r_[True, ranked[1:] != ranked[:-1]], position, 0))
+    rank = np.empty_like(position)
+    rank[order] = position - starts
+    n_rounds = int(rank.max()) + 1
+    if n_rounds == 1:
+        return []
+    rank = rank.reshape(targets.shape)
+    return [rank == r for r in range(n_rounds)]
+
+
+def _other_factors(x, updates, indices, dims):
+    """For each update v_k landing on place p: x_p times the other updates landing on p, for
+    indices known only at run time.
+
+    Exact for every value, zeros included; its own derivatives are exact except at a zero
+    update that shares its place with another update (the zero-count branches below are
+    constant there)."""
+    is_zero = ew.eq(updates, ew.zeros_like(updates))
+    nonzero = ew.select(is_zero, ew.ones_like(updates), updates)
+    # The product of each place's nonzero factors, and how many zero updates land there.
+    product = gather(scatter_mul(x, nonzero, indices, dims), indices, dims)
+    count = scatter_add(np.zeros(core.get_aval(x).shape, np.int32),
+                        ew.convert_element_type(is_zero, np.int32), indices, dims)
+    zeros_here = gather(count, indices, dims)
+    none, one = ew.eq(zeros_here, np.int32(0)), ew.eq(zeros_here, np.int32(1))
+    nothing = ew.zeros_like(updates)
+    # v_k nonzero: the others are product / v_k if none of them is zero, else 0.
+    # v_k zero: the others are product if v_k is the place's only zero, else 0.
+    return ew.select(is_zero, ew.select(one, product, nothing),
+                     ew.select(none, ew.div(product, nonzero), nothing))
 
 
 def _scatter_mul_transpose(ct, x, updates, *indices, dims):

@@ -258,6 +258,8 @@ class _IndexUpdateRef:
         return self.add(ew.neg(asarray(values)))
 
     def multiply(self, values: ArrayLike) -> Array:
+        """A copy with the indexed places multiplied by `values` (repeated indices multiply
+        by all their updates; the derivative in `values` holds at zero updates too)."""
         return self._scatter(lax_indexing.scatter_mul, values)
 
     def divide(self, values: ArrayLike) -> Array:
