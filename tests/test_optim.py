@@ -233,6 +233,32 @@ def test_constructors_take_optax_argument_names_and_defaults(fn):
         assert parameters[arg].default == default, (fn.__name__, arg)
 
 
+# Building blocks, with optax's parameter lists (names, order, keyword-only markers).
+OPTAX_SIGNATURES = {
+    optim.trace: "(decay, nesterov=False, accumulator_dtype=None)",
+    optim.scale_by_adam: "(b1=0.9, b2=0.999, eps=1e-08, eps_root=0.0, mu_dtype=None, *, "
+                         "nesterov=False)",
+    optim.scale_by_lion: "(b1=0.9, b2=0.99, mu_dtype=None)",
+}
+
+
+@pytest.mark.parametrize("fn", list(OPTAX_SIGNATURES), ids=lambda f: f.__name__)
+def test_building_blocks_take_optax_argument_names(fn):
+    signature = inspect.signature(fn)
+    plain = signature.replace(parameters=[p.replace(annotation=inspect.Parameter.empty)
+                                          for p in signature.parameters.values()],
+                              return_annotation=inspect.Signature.empty)
+    assert str(plain) == OPTAX_SIGNATURES[fn]
+
+
+def test_moment_dtypes_by_keyword():
+    params = {"w": np.ones(3)}
+    state = optim.trace(0.9, accumulator_dtype=np.float32).init(params)
+    assert state.trace["w"].dtype == np.float32
+    assert optim.scale_by_adam(mu_dtype=np.float32).init(params).mu["w"].dtype == np.float32
+    assert optim.scale_by_lion(mu_dtype=np.float32).init(params).mu["w"].dtype == np.float32
+
+
 # ---- convergence ------------------------------------------------------------------------------
 
 A = np.array([[3.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 0.5]])

@@ -160,7 +160,7 @@ class TraceState(NamedTuple):
 
 
 def trace(
-    decay: Any, nesterov: bool = False, accumulatordtype_of: Any = None
+    decay: Any, nesterov: bool = False, accumulator_dtype: Any = None
 ) -> GradientTransformation:
     """Heavy-ball momentum: ``m = g + decay * m``; the update is `m`, or ``g + decay * m``
     with Nesterov momentum.
@@ -169,7 +169,7 @@ def trace(
 
     - `decay`: the momentum coefficient.
     - `nesterov`: use Nesterov's accelerated form.
-    - `accumulatordtype_of`: dtype of the buffer (default: that of the parameters).
+    - `accumulator_dtype`: dtype of the buffer (default: that of the parameters).
 
     **Returns:**
 
@@ -189,7 +189,7 @@ def trace(
     """
 
     def init_fn(params: Params) -> TraceState:
-        return TraceState(trace=zeros_like(params, accumulatordtype_of))
+        return TraceState(trace=zeros_like(params, accumulator_dtype))
 
     def update_fn(updates: Updates, state: TraceState, params: Params | None = None):
         del params
@@ -221,7 +221,7 @@ def scale_by_adam(
     b2: float = 0.999,
     eps: float = 1e-8,
     eps_root: float = 0.0,
-    mudtype_of: Any = None,
+    mu_dtype: Any = None,
     *,
     nesterov: bool = False,
 ) -> GradientTransformation:
@@ -237,7 +237,7 @@ def scale_by_adam(
     - `b1`, `b2`: decay rates of the first and second moments.
     - `eps`: added to the denominator outside the square root.
     - `eps_root`: added inside the square root.
-    - `mudtype_of`: dtype of the first moment (default: that of the parameters).
+    - `mu_dtype`: dtype of the first moment (default: that of the parameters).
     - `nesterov`: use Nesterov momentum (NAdam).
 
     **Returns:**
@@ -257,7 +257,7 @@ def scale_by_adam(
 
     def init_fn(params: Params) -> ScaleByAdamState:
         return ScaleByAdamState(
-            count=zero_count(), mu=zeros_like(params, mudtype_of), nu=zeros_like(params)
+            count=zero_count(), mu=zeros_like(params, mu_dtype), nu=zeros_like(params)
         )
 
     def update_fn(updates: Updates, state: ScaleByAdamState, params: Params | None = None):
@@ -598,7 +598,7 @@ class ScaleByLionState(NamedTuple):
 
 
 def scale_by_lion(
-    b1: float = 0.9, b2: float = 0.99, mudtype_of: Any = None
+    b1: float = 0.9, b2: float = 0.99, mu_dtype: Any = None
 ) -> GradientTransformation:
     """Lion's rescaling (Chen et al., 2023): the update is
     ``sign((1 - b1) g + b1 m)``, then ``m = (1 - b2) g + b2 m``.
@@ -607,7 +607,7 @@ def scale_by_lion(
 
     - `b1`: interpolation between gradient and momentum for the update.
     - `b2`: decay rate of the momentum.
-    - `mudtype_of`: dtype of the momentum (default: that of the parameters).
+    - `mu_dtype`: dtype of the momentum (default: that of the parameters).
 
     **Returns:**
 
@@ -625,7 +625,7 @@ def scale_by_lion(
     """
 
     def init_fn(params: Params) -> ScaleByLionState:
-        return ScaleByLionState(count=zero_count(), mu=zeros_like(params, mudtype_of))
+        return ScaleByLionState(count=zero_count(), mu=zeros_like(params, mu_dtype))
 
     def update_fn(updates: Updates, state: ScaleByLionState, params: Params | None = None):
         del params
