@@ -89,6 +89,23 @@ def test_cross_entropy_gradients_are_softmax_minus_labels():
     check_grads(mean_loss_one_hot, (LOGITS,), order=2)
 
 
+def test_cross_entropy_gradient_in_the_labels_is_minus_log_softmax():
+    # Soft targets (distillation, learned smoothing) are differentiated too, zero labels included.
+    want = -np_log_softmax(LOGITS)
+    for labels in (ONE_HOT, np.full((3, 4), 0.25)):
+        g = funcdiff.grad(lambda t: jnp.sum(nn.softmax_cross_entropy(LOGITS, t)))(labels)
+        np.testing.assert_allclose(g, want, rtol=1e-14)
+    # A zero label at a -inf logit contributes nothing, to the value or to the gradients.
+    masked = np.array([[0.0, -np.inf, 1.0]])
+    labels = np.array([[0.3, 0.0, 0.7]])
+    g_labels, g_logits = funcdiff.grad(
+        lambda t, z: jnp.sum(nn.softmax_cross_entropy(z, t)), argnums=(0, 1))(labels, masked)
+    finite = np_log_softmax(np.array([[0.0, 1.0]]))[0]
+    np.testing.assert_allclose(g_labels, [[-finite[0], 0.0, -finite[1]]], rtol=1e-14)
+    np.testing.assert_allclose(g_logits[0, [0, 2]], np.exp(finite) - [0.3, 0.7], rtol=1e-14)
+    assert g_logits[0, 1] == 0.0
+
+
 def test_binary_cross_entropy_and_huber_gradients():
     x = np.array([-3.0, -0.5, 0.2, 0.7, 5.0])
     y = np.array([0.0, 1.0, 1.0, 0.0, 0.3])

@@ -43,8 +43,9 @@ def softmax_cross_entropy(logits: Array, labels: Array, axis: int = -1) -> Array
     """
     log_p = log_softmax(logits, axis=axis)
     labels = jnp.asarray(labels)
-    # Where a label is 0 its term is 0, even if the logit is -inf (0 * -inf would be nan).
-    safe_log_p = jnp.where(jnp.equal(labels, 0), 0.0, log_p)
+    # A zero label's term is 0 even where the logit is -inf (0 * -inf would be nan). Only those
+    # entries are replaced: elsewhere the derivative in the labels is -log_p, zero labels too.
+    safe_log_p = jnp.where(jnp.logical_and(jnp.equal(labels, 0), jnp.isinf(log_p)), 0.0, log_p)
     return jnp.negative(jnp.sum(jnp.multiply(labels, safe_log_p), axis=axis))
 
 
