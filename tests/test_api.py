@@ -159,6 +159,26 @@ def test_argnums_and_has_aux():
     np.testing.assert_allclose(j, np.diag([2.0, 4.0]))
     with pytest.raises(ValueError, match="argnums"):
         funcdiff.grad(lambda x: x, argnums=3)(1.0)
+    # An argument named twice would get a zero derivative for one of its entries: refused.
+    f2 = lambda w, x: jnp.sum(w * x) * jnp.sum(w)
+    args = (np.ones(2), np.arange(2.0))
+    for transform in (funcdiff.grad, funcdiff.jacrev, funcdiff.jacfwd, funcdiff.hessian):
+        with pytest.raises(ValueError, match=r"argnums=\(1, 0, -1\) names positional "
+                                             r"argument\(s\) \[1\] of <lambda> more than once"):
+            transform(f2, argnums=(1, 0, -1))(*args)
+    with pytest.raises(TypeError, match="argnums must be an int or a sequence of ints, got 'w'"):
+        funcdiff.grad(f2, argnums="w")(*args)
+
+
+def test_has_aux_without_a_pair_names_the_function_and_what_it_returned():
+    def my_loss(x):
+        return jnp.sum(x**2)
+
+    for transform in (funcdiff.grad, funcdiff.value_and_grad, funcdiff.jacrev, funcdiff.jacfwd):
+        with pytest.raises(TypeError, match=r"^my_loss was transformed with has_aux=True, so it "
+                                            r"must return a pair \(output, aux\); it returned "
+                                            r"an array f64\[\]\.$"):
+            transform(my_loss, has_aux=True)(np.ones(2))
 
 
 def test_linearize_matches_jvp():

@@ -70,6 +70,21 @@ def _fun_name(fun: Callable[..., Any]) -> str:
     return getattr(fun, "__name__", repr(fun))
 
 
+def _describe(value: Any) -> str:
+    """What a user's function returned, in the user's terms (no tracer class names)."""
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of length {len(value)}"
+    if core.is_valid_array(value):
+        return f"an array {core.get_aval(value).str_short()}"
+    return f"a {type(value).__name__}"
+
+
+def _named_like(fun: Callable[..., Any], wrapper: Callable[..., Any]) -> Callable[..., Any]:
+    """`wrapper` under `fun`'s name, for error messages (its signature stays its own)."""
+    wrapper.__name__ = wrapper.__qualname__ = _fun_name(fun)
+    return wrapper
+
+
 def _leaf_paths(fun: Callable[..., Any], args: Sequence[Any]) -> list[str]:
     """A readable name for every leaf of `args`: the parameter name plus its key path."""
     names = errors.argument_names(fun, len(args))
@@ -102,12 +117,22 @@ def _as_array_leaf(x: Any) -> Any:
 def _argnums_tuple(argnums: int | Sequence[int], nargs: int, fun: Callable[..., Any]) -> tuple:
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for a in nums:
-        if not isinstance(a, int) or not -nargs <= a < nargs:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"argnums must be an int or a sequence of ints, got {argnums!r}.")
+        if not -nargs <= a < nargs:
             raise ValueError(
                 f"argnums={argnums!r} is out of range: {_fun_name(fun)} was called with {nargs} "
                 "positional arguments."
             )
-    return tuple(a % nargs for a in nums)
+    normal = tuple(int(a) % nargs for a in nums)
+    if len(set(normal)) < len(normal):
+        repeated = sorted({a for a in normal if normal.count(a) > 1})
+        raise ValueError(
+            f"argnums={argnums!r} names positional argument(s) {repeated} of {_fun_name(fun)} "
+            "more than once; name each argument once (the derivative for a repeated entry "
+            "would be the same)."
+        )
+    return normal
 
 
 # ---- make_jaxpr -----------------------------------------------------------------------------
@@ -263,7 +288,7 @@ def _aux_flat_fun(
             if not isinstance(result, tuple | list) or len(result) != 2:
                 raise TypeError(
                     f"{_fun_name(fun)} was transformed with has_aux=True, so it must return a "
-                    f"pair (output, aux); it returned {type(result).__name__}."
+                    f"pair (output, aux); it returned {_describe(result)}."
                 )
             out, aux = result
         else:
@@ -471,6 +496,7 @@ def value_and_grad(
                 full[i] = a
             return fun(*full, **kwargs)
 
+        _named_like(fun, partial_fun)
         diff_args = [args[i] for i in nums]
         if has_aux:
             out, vjp_fn, aux = vjp(partial_fun, *diff_args, has_aux=True)
@@ -584,7 +610,7 @@ def _partial_args(fun, args, kwargs, nums):
             full[i] = a
         return fun(*full, **kwargs)
 
-    return partial_fun
+    return _named_like(fun, partial_fun)
 
 
 def _basis(aval: core.ShapedArray) -> np.ndarray:
