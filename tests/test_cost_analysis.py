@@ -263,6 +263,16 @@ def test_recommend_weighs_time_counts_and_shape():
     assert recommend(10, 1, mc(100, 1.0), mc(10, 1.1))[0] == "jacrev"
     assert recommend(1, 10, mc(100, 1.0), mc(101, 1.0))[0] == "jacfwd"
     assert recommend(10, 1, mc(100, math.nan), mc(101, math.nan))[0] == "jacrev"
+    assert recommend(10, 1, mc(100, 0.1), mc(10, 1.0))[1].endswith(
+        "it ran 10.0x faster (median of 3 runs), although it counts 10.0x more FLOPs "
+        "(per-operation overhead outweighs arithmetic at this size).")
+    # A mode that does no arithmetic at all (indexing only): its counts, not an infinite factor.
+    for fwd_time, rev_time, reason in ((math.nan, math.nan, "it counts 0 FLOPs against 4."),
+                                       (1.0, 3.0, "and counts 0 FLOPs against 4.")):
+        mode, why = recommend(12, 2, mc(0, fwd_time), mc(4, rev_time))
+        assert mode == "jacfwd" and why.endswith(reason), why
+    report = funcdiff.cost_analysis(lambda x: x[np.array([0, 2])], repeats=0)(np.ones(12))
+    assert report.recommendation == "jacfwd" and "counts 0 FLOPs against" in str(report)
 
 
 def test_arguments_are_pytrees_and_integer_leaves_are_held_fixed():

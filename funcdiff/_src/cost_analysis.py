@@ -209,13 +209,13 @@ def recommend(n: int, m: int, fwd: ModeCost, rev: ModeCost) -> tuple[str, str]:
         if not by_work:
             why += " with about as many FLOPs"
         elif (work_ratio < 1) == (mode == "jacfwd"):
-            why += f" and counts {_factor(work_ratio, mode)}x fewer FLOPs"
+            why += f" and {_counts(mode, fwd, rev, 'fewer')}"
         else:
-            why += (f", although it counts {_factor(1 / work_ratio, mode)}x more FLOPs "
+            why += (f", although it {_counts(mode, fwd, rev, 'more')} "
                     "(per-operation overhead outweighs arithmetic at this size)")
     elif by_work:
         mode = "jacfwd" if work_ratio < 1 else "jacrev"
-        why = f"it counts {_factor(work_ratio, mode)}x fewer FLOPs"
+        why = f"it {_counts(mode, fwd, rev, 'fewer')}"
         if timed:
             why += " (the measured times are within noise of each other)"
     else:
@@ -228,10 +228,23 @@ def _plural(k: int, word: str) -> str:
     return f"{k} {word}{'s' * (k != 1)}"
 
 
+def _counts(mode: str, fwd: ModeCost, rev: ModeCost, comparison: str) -> str:
+    """"counts 3.0x fewer FLOPs", or the two counts when one of them is zero."""
+    ours, theirs = (fwd.work, rev.work) if mode == "jacfwd" else (rev.work, fwd.work)
+    if min(ours, theirs) == 0:
+        return f"counts {ours:,} FLOPs against {theirs:,}"
+    factor = max(ours, theirs) / min(ours, theirs)
+    return f"counts {factor:.1f}x {comparison} FLOPs"
+
+
 def _factor(ratio: float, mode: str) -> str:
     """How many times cheaper `mode` is, for a forward/reverse `ratio`."""
-    r = 1 / ratio if mode == "jacfwd" else ratio
+    r = _inverse(ratio) if mode == "jacfwd" else ratio
     return f"{r:.1f}" if math.isfinite(r) else "inf"
+
+
+def _inverse(ratio: float) -> float:
+    return math.inf if ratio == 0 else 1 / ratio  # 1 / inf is 0.0
 
 
 def _ratio(a: float, b: float) -> float:
