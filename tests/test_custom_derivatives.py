@@ -180,6 +180,18 @@ def test_debug_nans_forward_and_backward():
         assert np.isnan(grad(lambda x: jnp.sqrt(x * 0.0))(1.0))  # off: no error
 
 
+def test_debug_nans_names_the_line_of_the_nan_not_of_an_earlier_program():
+    def f(x):
+        return jnp.log(x)  # the NaN's line
+
+    line = f.__code__.co_firstlineno + 1
+    with funcdiff.debug_nans(), np.errstate(invalid="ignore", divide="ignore"):
+        grad(lambda x: jnp.sin(x) * 2)(1.0)  # evaluates programs, no NaN
+        jit(lambda x: jnp.cos(x))(1.0)
+        with pytest.raises(FloatingPointError, match=rf"test_custom_derivatives.py:{line}\b"):
+            f(-1.0)
+
+
 def test_disable_jit_runs_eagerly():
     f = jit(lambda x: float(x) + 1.0)
     with pytest.raises(funcdiff.ConcretizationTypeError):

@@ -318,7 +318,7 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
     check = flags.check_nans
     dead = _dead_after(jaxpr)
     state = _state
-    previous = state.source_override
+    previous, previous_info = state.source_override, state.source_info
     try:
         for i, eqn in enumerate(jaxpr.eqns):
             invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
@@ -335,7 +335,8 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
             for v in dead.get(i, ()):
                 del env[v]  # free intermediates as soon as they are no longer needed
     finally:
-        state.source_override = previous
+        # Restored, so that a NaN found later outside this program names its own line.
+        state.source_override, state.source_info = previous, previous_info
     return [a.val if type(a) is Literal else env[a] for a in jaxpr.outvars]
 
 

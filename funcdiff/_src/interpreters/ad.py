@@ -268,35 +268,39 @@ def backward_pass(
         write_ct(v, ct)
     check = core.flags.check_nans
     state = core._state
-    for eqn in reversed(linear_eqns):
-        prim = eqn.primitive
-        if prim.multiple_results:
-            cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
-            if all(ct is None for ct in cts_out):
-                continue
-            ct_arg: Any = [Zero(v.aval) if ct is None else ct
-                           for v, ct in zip(eqn.outvars, cts_out)]
-        else:
-            ct_arg = ct_env.pop(eqn.outvars[0], None)
-            if ct_arg is None:
-                continue
-        if check:
-            state.source_info = eqn.source_info
-        invals = [read_primal(a) for a in eqn.invars]
-        rule = transpose_rules.get(prim)
-        if rule is None:
-            raise NotImplementedError(
-                f"Transpose rule (reverse mode) for primitive '{prim.name}' is not "
-                "implemented: it is not linear, or its rule is missing."
-            )
-        previous, state.source_override = state.source_override, eqn.source_info
-        try:
-            cts_in = rule(ct_arg, *invals, **eqn.params)
-            for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
-                if type(x) is UndefinedPrimal:
-                    write_ct(a, ct)  # sums of cotangents come from this equation's line too
-        finally:
-            state.source_override = previous
+    previous_info = state.source_info
+    try:
+        for eqn in reversed(linear_eqns):
+            prim = eqn.primitive
+            if prim.multiple_results:
+                cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
+                if all(ct is None for ct in cts_out):
+                    continue
+                ct_arg: Any = [Zero(v.aval) if ct is None else ct
+                               for v, ct in zip(eqn.outvars, cts_out)]
+            else:
+                ct_arg = ct_env.pop(eqn.outvars[0], None)
+                if ct_arg is None:
+                    continue
+            if check:
+                state.source_info = eqn.source_info
+            invals = [read_primal(a) for a in eqn.invars]
+            rule = transpose_rules.get(prim)
+            if rule is None:
+                raise NotImplementedError(
+                    f"Transpose rule (reverse mode) for primitive '{prim.name}' is not "
+                    "implemented: it is not linear, or its rule is missing."
+                )
+            previous, state.source_override = state.source_override, eqn.source_info
+            try:
+                cts_in = rule(ct_arg, *invals, **eqn.params)
+                for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
+                    if type(x) is UndefinedPrimal:
+                        write_ct(a, ct)  # sums of cotangents come from this equation's line too
+            finally:
+                state.source_override = previous
+    finally:  # a NaN found later outside this program must name its own line
+        state.source_info = previous_info
     out = []
     for v, a in zip(jaxpr.invars, args):
         ct = ct_env.get(v)
