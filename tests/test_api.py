@@ -181,6 +181,27 @@ def test_has_aux_without_a_pair_names_the_function_and_what_it_returned():
             transform(my_loss, has_aux=True)(np.ones(2))
 
 
+def test_vjp_checks_cotangent_shapes_and_dtypes():
+    x32 = np.ones(2, np.float32)
+    # A Python scalar takes the output's dtype, so float32 stays float32.
+    for f in (lambda x: jnp.sum(x), funcdiff.jit(lambda x: jnp.sum(x))):
+        (g,) = funcdiff.vjp(f, x32)[1](1.0)
+        assert g.dtype == np.float32
+    # Arrays of another dtype or shape are refused, naming the output leaf.
+    _, pull = funcdiff.vjp(lambda x: {"a": [x * 2, x]}, np.ones(2))
+    with pytest.raises(ValueError, match=r"for output \['a'\]\[0\] has dtype complex128 but "
+                                         r"the primal output is f64\[2\]; pass a cotangent of "
+                                         r"dtype float64"):
+        pull({"a": [np.ones(2) * 1j, np.ones(2)]})
+    with pytest.raises(ValueError, match=r"for output \['a'\]\[1\] has dtype float32"):
+        pull({"a": [np.ones(2), x32]})
+    with pytest.raises(ValueError, match=r"^vjp_fn: the cotangent has shape \(3,\) but the "
+                                         r"primal output has shape \(2,\)\.$"):
+        funcdiff.vjp(lambda x: x, np.ones(2))[1](np.ones(3))
+    (g,) = pull({"a": [np.ones(2), np.ones(2)]})
+    np.testing.assert_array_equal(g, [3.0, 3.0])
+
+
 def test_linearize_matches_jvp():
     f = lambda x: jnp.sin(x) * jnp.exp(x)
     x, t = np.array([0.1, 0.2]), np.array([1.0, -2.0])

@@ -396,13 +396,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
                 "vjp_fn: the cotangent must have the structure of the primal output; got "
                 f"cotangent structure {ct_tree} and primal output structure {out_tree}."
             )
-        for i, (c, a) in enumerate(zip(ct_leaves, out_avals)):
-            ca = core.get_aval(c)
-            if ca.shape != a.shape:
-                raise ValueError(
-                    f"vjp_fn: cotangent leaf {i} has shape {ca.shape} but the primal output has "
-                    f"shape {a.shape}; they must be equal."
-                )
+        ct_leaves = [_check_cotangent(c, a, i, primal_out)
+                     for i, (c, a) in enumerate(zip(ct_leaves, out_avals))]
         cts = list(ct_leaves) + [ad.Zero(core.get_aval(x)) for x in out_all[n:]]
         in_cts = linear.transpose([_ct_for_output(c, z) for c, z in zip(cts, linear.out_zero)])
         results = [
@@ -414,6 +409,24 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     if has_aux:
         return primal_out, vjp_fn, aux_tree.rebuild(out_all[n:])
     return primal_out, vjp_fn
+
+
+def _check_cotangent(ct: Any, out: core.ShapedArray, i: int, primal_out: Any) -> Any:
+    """`ct` as the cotangent of an output `out`: the same shape and dtype (a Python scalar
+    takes the output's dtype), else an error naming the output leaf."""
+    ca = core.get_aval(ct)
+    problem = None
+    if ca.shape != out.shape:
+        problem = f"has shape {ca.shape} but the primal output has shape {out.shape}"
+    elif out.dtype.kind in "fc" and ca.dtype != out.dtype:
+        if ca.weak_type and (ca.dtype.kind != "c" or out.dtype.kind == "c"):
+            return lax_elementwise.convert_element_type(ct, out.dtype)
+        problem = (f"has dtype {ca.dtype} but the primal output is {out.str_short()}; pass a "
+                   f"cotangent of dtype {out.dtype} (for example ct.astype(np.{out.dtype}))")
+    if problem is None:
+        return ct
+    path = keystr(tree_flatten_with_path(primal_out)[0][i][0])
+    raise ValueError(f"vjp_fn: the cotangent{f' for output {path}' if path else ''} {problem}.")
 
 
 def _ct_for_output(ct: Any, out_is_zero: bool) -> Any:
