@@ -108,6 +108,28 @@ def test_chunked_vmap_gives_the_same_result():
         np.testing.assert_allclose(jac(jnp.sin, chunk_size=2)(v), np.diag(np.cos(v)))
 
 
+def test_chunked_jacobians_hold_about_one_jacobian_of_memory():
+    # The identity basis is built chunk by chunk and each chunk of the result is copied into
+    # place as it finishes: peak memory is the Jacobian plus a chunk's work, not a multiple.
+    import tracemalloc
+
+    f = lambda v: jnp.tanh(jnp.sin(v) * jnp.cos(v) + jnp.exp(-v * v)) * v
+    x = np.linspace(0.1, 1.0, 800)
+    jacobian_bytes = x.size * x.size * 8
+    expected = np.diag((1 - np.tanh(np.sin(x) * np.cos(x) + np.exp(-x * x)) ** 2)
+                       * (np.cos(2 * x) - 2 * x * np.exp(-x * x)) * x
+                       + np.tanh(np.sin(x) * np.cos(x) + np.exp(-x * x)))
+    for jac in (funcdiff.jacfwd, funcdiff.jacrev):
+        tracemalloc.start()
+        try:
+            J = jac(f, chunk_size=40)(x)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        np.testing.assert_allclose(J, expected, rtol=1e-12, atol=1e-15)
+        assert peak < 1.5 * jacobian_bytes, (jac.__name__, peak / jacobian_bytes)
+
+
 def test_jacobians_compose():
     f = lambda x: jnp.sum(jnp.sin(x) * x**2)
     x = rng.normal(size=4)

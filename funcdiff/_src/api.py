@@ -626,9 +626,20 @@ def _partial_args(fun, args, kwargs, nums):
     return _named_like(fun, partial_fun)
 
 
-def _basis(aval: core.ShapedArray) -> np.ndarray:
-    """Rows of the identity: ``size`` unit vectors of shape ``aval.shape``."""
-    return np.eye(aval.size, dtype=aval.dtype).reshape((aval.size, *aval.shape))
+def _map_over_basis(fun: Callable[[Any], Any], aval: core.ShapedArray,
+                    chunk_size: int | None) -> Any:
+    """`fun` mapped over the unit vectors of shape ``aval.shape`` (the rows of the identity).
+    Unchunked, the identity is one constant. With `chunk_size`, each chunk builds its own unit
+    vectors from their indices, so the whole ``size x size`` basis never exists at once."""
+    if chunk_size is None:
+        return vmap(fun)(np.eye(aval.size, dtype=aval.dtype).reshape((aval.size, *aval.shape)))
+    positions = np.arange(aval.size).reshape(aval.shape)
+
+    def from_index(k: Any) -> Any:
+        return fun(lax_elementwise.convert_element_type(lax_elementwise.eq(positions, k),
+                                                        aval.dtype))
+
+    return vmap(from_index, chunk_size=chunk_size)(np.arange(aval.size))
 
 
 def _dense(x: Any, aval: core.ShapedArray) -> Any:
@@ -704,7 +715,7 @@ def jacfwd(
         _check_jac_dtypes(out_all[:n], holomorphic, "jacfwd", "outputs")
         for i, ia in enumerate(in_avals):
             if ia.size:
-                cols = vmap(lambda t, i=i: push(t, i)[:n], chunk_size=chunk_size)(_basis(ia))
+                cols = _map_over_basis(lambda t, i=i: push(t, i)[:n], ia, chunk_size)
             else:
                 cols = [np.zeros((0, *oa.shape), oa.dtype) for oa in out_avals]
             columns.append(cols)
@@ -764,7 +775,7 @@ def jacrev(
             if linear.out_zero[k] or not oa.size:
                 rows = [np.zeros((oa.size, *ia.shape), ia.dtype) for ia in in_avals]
             else:
-                rows = vmap(pull, chunk_size=chunk_size)(_basis(oa))
+                rows = _map_over_basis(pull, oa, chunk_size)
             jac.append([lax_shape.reshape(r, (*oa.shape, *ia.shape))
                         for r, ia in zip(rows, in_avals)])
         return _finish_jac(jac, store, n, out_all, in_tree, argnums, has_aux)

@@ -7,6 +7,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from funcdiff._src import core, errors
 from funcdiff._src.interpreters import batching
 from funcdiff._src.lax import _base
@@ -190,25 +192,33 @@ def _leaf_sizes(arg, leaves, axes, args, i) -> list[str]:
 
 
 def _chunked(flat_fun, leaves, axes, size, chunk_size):
-    """Map over the batch `chunk_size` elements at a time and join the results."""
-    pieces: list[list[Any]] = []
+    """Map over the batch `chunk_size` elements at a time and join the results. Eager results
+    are copied into their final array as each chunk finishes, so that memory holds the result
+    and one chunk, not every chunk and then their concatenation."""
+    joined: list[Any] = []  # per output: the result array, a list of traced pieces, or None
     out_dims: list[int | None] = []
     for start in range(0, size, chunk_size):
         stop = min(start + chunk_size, size)
         chunk = [_take(leaf, a, start, stop) if a is not None else leaf
                  for leaf, a in zip(leaves, axes)]
         outs, dims = batching.vmap_flat(flat_fun, chunk, axes, stop - start)
-        pieces.append([_base.move_to_front(o, d, stop - start) if d is not None else o
-                       for o, d in zip(outs, dims)])
-        out_dims = [0 if d is not None else None for d in dims]
-    joined = []
-    for k, d in enumerate(out_dims):
-        if d is None:
-            joined.append(pieces[0][k])
-        else:
-            parts = [p[k] for p in pieces]
-            joined.append(parts[0] if len(parts) == 1 else lax_shape.concatenate(parts, 0))
-    return joined, out_dims
+        if not start:
+            out_dims = [0 if d is not None else None for d in dims]
+        for k, (o, d) in enumerate(zip(outs, dims)):
+            if d is None:
+                if not start:
+                    joined.append(o)
+                continue
+            o = _base.move_to_front(o, d, stop - start)
+            if not start:
+                joined.append(np.empty((size, *o.shape[1:]), o.dtype)
+                              if isinstance(o, np.ndarray) else [])
+            if isinstance(joined[k], np.ndarray):
+                joined[k][start:stop] = o
+            else:
+                joined[k].append(o)
+        outs = o = None  # this chunk is in the result now
+    return [lax_shape.concatenate(j, 0) if isinstance(j, list) else j for j in joined], out_dims
 
 
 def _take(x: Any, axis: int, start: int, stop: int) -> Any:
