@@ -328,6 +328,18 @@ def test_sinc_derivatives_at_zero():
     np.testing.assert_allclose(jnp.sinc(x), np.sinc(x), rtol=1e-15, atol=0)
 
 
+def test_abs_derivative_at_zero_is_one_as_in_jax():
+    # JAX takes the right-hand derivative at 0 (and at -0.0): a JAX user's L1 terms and
+    # gradients at exact zeros come out the same.
+    x = np.array([0.0, -0.0, -1.5, 2.0])
+    want = [1.0, 1.0, -1.0, 1.0]
+    for grad in (funcdiff.grad, lambda f: funcdiff.jit(funcdiff.grad(f))):
+        np.testing.assert_array_equal(grad(lambda v: jnp.sum(jnp.abs(v)))(x), want)
+    np.testing.assert_array_equal(funcdiff.vmap(funcdiff.grad(jnp.abs))(x), want)
+    np.testing.assert_array_equal(funcdiff.jvp(jnp.abs, (x,), (np.ones(4),))[1], want)
+    assert funcdiff.grad(jnp.abs)(np.float32(0.0)).dtype == np.float32
+
+
 def test_logaddexp_is_smooth_at_ties():
     x = np.array([-1.0, 0.0, 2.5])
     check_grads(jnp.logaddexp, (x, x.copy()), order=3)

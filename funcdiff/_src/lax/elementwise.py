@@ -388,7 +388,12 @@ def _abs_jvp(primals, tangents):
         # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z = 0.
         safe = select_n(eq(ans, 0), ans, ones_like(ans))
         return ans, div(real(mul(conj(x), t)), safe)
-    return ans, mul(t, sign(x))
+    # As in JAX, the derivative at 0 (and -0.0) is taken as 1, the right-hand one:
+    # t * (2 * (x >= 0) - 1), one multiplication in the linear part.
+    dtype = core.get_aval(x).dtype
+    slope = sub(mul(convert_element_type(ge(x, np.zeros((), dtype)), dtype),
+                    np.asarray(2, dtype)), np.ones((), dtype))
+    return ans, mul(t, slope)
 
 
 abs_p = elementwise_primitive("abs", impl=np.abs, abstract_eval=_abs_aval, jvp=_abs_jvp)
