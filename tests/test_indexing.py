@@ -388,6 +388,26 @@ def test_multiply_derivatives_at_zero_and_repeated_updates():
         np.testing.assert_allclose(hess, expected, rtol=1e-13)
 
 
+def test_new_arrays_inside_transformations_have_at():
+    # JAX's idiom: build an array with jnp.zeros/ones/full, then update it with .at.
+    makers = (lambda: jnp.zeros(4), lambda: jnp.ones(4), lambda: jnp.full(4, 2.0),
+              lambda: jnp.empty(4), lambda: jnp.zeros_like(np.ones(4)),
+              lambda: jnp.ones_like(np.ones(4)), lambda: jnp.full_like(np.ones(4), 3.0))
+    for make in makers:
+        base = make()
+        assert isinstance(base, np.ndarray)  # outside transformations: a NumPy array
+
+        def f(v, i, make=make):
+            return jnp.sum(make().at[i].set(v) ** 2)
+
+        want = np.sum(np.where(np.arange(4) == 2, 3.0, base) ** 2)
+        assert float(funcdiff.jit(f)(3.0, 2)) == want
+        assert float(funcdiff.grad(f)(3.0, 2)) == 6.0
+        assert float(funcdiff.jit(funcdiff.grad(f))(3.0, 2)) == 6.0
+        np.testing.assert_array_equal(funcdiff.vmap(funcdiff.grad(f))(np.array([1.0, 2.0]),
+                                                                     np.array([0, 3])), [2.0, 4.0])
+
+
 def test_set_with_repeated_indices_last_write_wins():
     x = np.zeros(3)
     idx = np.array([1, 1, 2])

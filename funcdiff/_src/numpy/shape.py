@@ -29,6 +29,20 @@ from funcdiff._src.numpy._util import (
 # ---- creation -------------------------------------------------------------------------------
 
 
+def _in_current_trace(x: np.ndarray) -> Array:
+    """A new constant array as a value of the innermost active transformation, if any, so that
+    JAX's idiom ``jnp.zeros(n).at[i].set(v)`` works inside `jit`, `grad` and `vmap`. Outside
+    transformations it stays a NumPy array."""
+    stack = core._state.stack
+    if len(stack) == 1:
+        return x
+    main = stack[-1]
+    trace = main.trace
+    if trace is None:
+        trace = main.trace = main.trace_type(main)
+    return trace.pure(x)
+
+
 def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> Array:  # noqa: A002
     """Create an array; nested lists may contain traced values."""
     out = asarray(object, dtype)
@@ -42,23 +56,23 @@ def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> 
 
 
 def zeros(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
-    return np.zeros(shape, dtype or np.float64)
+    return _in_current_trace(np.zeros(shape, dtype or np.float64))
 
 
 def ones(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
-    return np.ones(shape, dtype or np.float64)
+    return _in_current_trace(np.ones(shape, dtype or np.float64))
 
 
 def empty(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
     """Like `zeros` (funcdiff arrays are never uninitialised)."""
-    return np.zeros(shape, dtype or np.float64)
+    return zeros(shape, dtype)
 
 
 def full(shape: int | Sequence[int], fill_value: ArrayLike, dtype: Any = None) -> Array:
     fill = asarray(fill_value, dtype)
     if isinstance(fill, core.Tracer):
         return sh.broadcast_to(fill, (shape,) if isinstance(shape, int) else tuple(shape))
-    return np.full(shape, fill, dtype)
+    return _in_current_trace(np.full(shape, fill, dtype))
 
 
 def _like_dtype(a: ArrayLike, dtype: Any) -> np.dtype:
@@ -70,11 +84,11 @@ def _like_shape(a: ArrayLike, shape: Any) -> tuple[int, ...]:
 
 
 def zeros_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    return np.zeros(_like_shape(a, shape), _like_dtype(a, dtype))
+    return _in_current_trace(np.zeros(_like_shape(a, shape), _like_dtype(a, dtype)))
 
 
 def ones_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    return np.ones(_like_shape(a, shape), _like_dtype(a, dtype))
+    return _in_current_trace(np.ones(_like_shape(a, shape), _like_dtype(a, dtype)))
 
 
 def empty_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
