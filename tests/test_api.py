@@ -202,6 +202,18 @@ def test_vjp_checks_cotangent_shapes_and_dtypes():
     np.testing.assert_array_equal(g, [3.0, 3.0])
 
 
+def test_jvp_tangent_errors_name_the_pytree_path():
+    p = {"a": np.ones(2), "b": {"c": np.ones(3)}}
+    with pytest.raises(ValueError, match=r"^jvp: the tangent for primals\[0\]\['b'\]\['c'\] "
+                                         r"has shape \(4,\), but the primal has shape \(3,\)"):
+        funcdiff.jvp(lambda p: jnp.sum(p["a"]), (p,), ({"a": np.ones(2), "b": {"c": np.ones(4)}},))
+    with pytest.raises(TypeError, match=r"^linearize: the tangent for primals\[1\] has dtype "
+                                        r"int64, but the primal has dtype float64"):
+        funcdiff.linearize(lambda x, y: x * y, 1.0, np.ones(2))[1](1.0, np.ones(2, np.int64))
+    with pytest.raises(TypeError, match="same tree structure"):
+        funcdiff.jvp(lambda x: x, (np.ones(2),), (np.ones(2), np.ones(2)))
+
+
 def test_linearize_matches_jvp():
     f = lambda x: jnp.sin(x) * jnp.exp(x)
     x, t = np.array([0.1, 0.2]), np.array([1.0, -2.0])

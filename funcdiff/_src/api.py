@@ -201,19 +201,20 @@ def _check_tangents(primals: Sequence[Any], tangents: Sequence[Any], what: str) 
             f"{what}: primal and tangent arguments must have the same tree structure; got "
             f"primal structure {p_tree} and tangent structure {t_tree}."
         )
+    paths = [f"primals{keystr(path)}" for path, _ in tree_flatten_with_path(tuple(primals))[0]]
     for i, (p, t) in enumerate(zip(tree_flatten(primals)[0], tree_flatten(tangents)[0])):
         pa, ta = core.get_aval(p), core.get_aval(t)
         expected = ad.tangent_aval(pa)
         if pa.shape != ta.shape:
             raise ValueError(
-                f"{what}: the tangent for primal leaf {i} has shape {ta.shape}, but the primal "
+                f"{what}: the tangent for {paths[i]} has shape {ta.shape}, but the primal "
                 f"has shape {pa.shape}; they must be equal."
             )
         if expected.dtype != dtypes.float0 and ta.dtype != pa.dtype and not (
             dtypes.is_inexact(ta.dtype) and (ta.weak_type or pa.weak_type)
         ):
             raise TypeError(
-                f"{what}: the tangent for primal leaf {i} has dtype {ta.dtype}, but the primal "
+                f"{what}: the tangent for {paths[i]} has dtype {ta.dtype}, but the primal "
                 f"has dtype {pa.dtype}; they must be equal."
             )
 
