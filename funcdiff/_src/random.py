@@ -12,7 +12,8 @@ categorical) may differ in the last bit where the platform's maths library does.
 Key derivation (`key`, `split`, `fold_in`), random bits and the uniform, normal, truncated
 normal, gumbel, bernoulli and categorical samplers use the same counter layout and formulas as
 JAX's default implementation ("threefry2x32" with ``jax_threefry_partitionable``, the default
-since JAX 0.5), so they give JAX's numbers to rounding (float64 ones with JAX's 64-bit mode).
+since JAX 0.5), so in float32 and float64 they give JAX's numbers to rounding (float64
+ones with JAX's 64-bit mode); float16 samples are drawn differently.
 """
 
 from __future__ import annotations
