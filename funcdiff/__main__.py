@@ -175,9 +175,13 @@ _FORMATS = {".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid
 
 
 def _graph(args: argparse.Namespace) -> int:
+    fmt = args.format or (_FORMATS.get(Path(args.output).suffix.lower()) if args.output
+                          else "dot")
+    if fmt is None:
+        raise _UsageError(
+            f"cannot tell the format of {args.output} from its extension: use "
+            f"{', '.join(_FORMATS)}, or pass --format (dot, mermaid or svg)")
     fun = _load(args.function)
-    fmt = args.format or (_FORMATS.get(Path(args.output).suffix) if args.output else None) \
-        or "dot"
     group_by = None if args.group_by == "none" else args.group_by
     g = funcdiff.graph(fun, values=not args.no_values, backward=args.backward,
                        group_by=group_by, collapse=args.collapse)(

@@ -383,6 +383,8 @@ def cli_runs(tmp_path_factory):
         "not callable": ["-m", "funcdiff", "graph", "usermod:not_a_function", "--shape", "3"],
         "bad shape": ["-m", "funcdiff", "cost", "usermod:loss", "--shape", "3,x"],
         "no colon": ["-m", "funcdiff", "graph", "usermod", "--shape", "3"],
+        "bad suffix": ["-m", "funcdiff", "graph", "usermod:loss", "--shape", "3,2", "--shape",
+                       "2,3", "-o", "g.png"],
         "wrong shapes": ["-m", "funcdiff", "cost", "usermod:loss", "--shape", "3",
                          "--shape", "4"],
         "graph": ["-m", "funcdiff", "graph", "usermod:loss", "--shape", "3,2", "--shape", "2,3",
@@ -406,12 +408,15 @@ def cli_runs(tmp_path_factory):
     ("not callable", "usermod:not_a_function is a int, not a function"),
     ("bad shape", "malformed shape '3,x'"),
     ("no colon", "expected MODULE:FUNCTION"),
+    ("bad suffix", "cannot tell the format of g.png from its extension: use .dot, .gv, .mmd, "
+                   ".mermaid, .md, .svg, or pass --format (dot, mermaid or svg)"),
 ])
 def test_cli_usage_errors_are_one_line_with_status_2(cli_runs, case, message):
     code, out, err = cli_runs[1][case]
     assert code == 2, err
     assert err.count("\n") == 1 and message in err, err
     assert out == ""
+    assert not (cli_runs[0] / "g.png").exists()
 
 
 def test_cli_cost_prints_the_report(cli_runs):
