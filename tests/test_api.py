@@ -214,6 +214,22 @@ def test_jvp_tangent_errors_name_the_pytree_path():
         funcdiff.jvp(lambda x: x, (np.ones(2),), (np.ones(2), np.ones(2)))
 
 
+def test_jacobian_dtype_rules_follow_jax():
+    x = np.array([0.3, -1.2])
+    # jacfwd: real inputs, any outputs (a complex Jacobian here).
+    np.testing.assert_allclose(funcdiff.jacfwd(lambda v: jnp.exp(1j * v))(x),
+                               np.diag(1j * np.exp(1j * x)), rtol=1e-15)
+    with pytest.raises(TypeError, match="jacfwd requires real-valued inputs"):
+        funcdiff.jacfwd(jnp.sin)(x + 0j)
+    # jacrev: real or complex inputs (each row is that output's grad), real outputs.
+    z = np.array([1 + 2j, -0.5j])
+    rows = funcdiff.jacrev(lambda z: jnp.abs(z) ** 2)(z)
+    for k in range(2):
+        np.testing.assert_allclose(rows[k], funcdiff.grad(lambda z: jnp.abs(z[k]) ** 2)(z))
+    with pytest.raises(TypeError, match="jacrev requires real-valued outputs"):
+        funcdiff.jacrev(lambda v: jnp.exp(1j * v))(x)
+
+
 def test_linearize_matches_jvp():
     f = lambda x: jnp.sin(x) * jnp.exp(x)
     x, t = np.array([0.1, 0.2]), np.array([1.0, -2.0])

@@ -607,11 +607,17 @@ def grad(
 
 
 def _check_jac_dtypes(leaves: Sequence[Any], holomorphic: bool, what: str, role: str) -> None:
+    # As in JAX: without `holomorphic`, jacfwd takes real inputs and any outputs (complex
+    # tangents, float0 for integers), jacrev real or complex inputs and real outputs.
     for x in leaves:
         dt = core.get_aval(x).dtype
         if holomorphic and not dtypes.is_complex(dt):
             raise TypeError(f"{what} with holomorphic=True requires complex {role}, got {dt}.")
-        if not holomorphic and not dtypes.is_float(dt):
+        if holomorphic or (what, role) == ("jacfwd", "outputs"):
+            continue
+        if (what, role) == ("jacrev", "inputs") and dtypes.is_complex(dt):
+            continue
+        if not dtypes.is_float(dt):
             hint = " For holomorphic differentiation, pass holomorphic=True." if \
                 dtypes.is_complex(dt) else ""
             raise TypeError(f"{what} requires real-valued {role} (a float dtype), got {dt}.{hint}")
