@@ -80,6 +80,15 @@ def test_axis_size_without_mapped_arguments():
 def test_errors_name_arguments_and_sizes():
     with pytest.raises(ValueError, match=r"inconsistent sizes.*\[3, 4\].*x.*size 3.*y.*size 4"):
         vmap(lambda x, y: x + y)(np.ones(3), np.ones(4))
+    # Keyword arguments are named too, and pytree leaves by their paths.
+    with pytest.raises(ValueError, match=r"Arguments: a: axis 0 of shape \(3,\) has size 3; "
+                                         r"b: axis 0 of shape \(4,\) has size 4$"):
+        vmap(lambda a, b=None: a + b)(np.ones(3), b=np.ones(4))
+    with pytest.raises(ValueError, match=r"Arguments: a\['x'\]: axis 0 of shape \(3,\) has size "
+                                         r"3; a\['y'\]: not mapped; b: axis 1 of shape \(2, 5\) "
+                                         r"has size 5$"):
+        vmap(lambda a, b: a["x"] + b, in_axes=({"x": 0, "y": None}, 1))(
+            {"x": np.ones(3), "y": 2.0}, np.ones((2, 5)))
     with pytest.raises(ValueError, match="tree prefix"):
         vmap(lambda p: p["a"], in_axes=({"b": 0},))({"a": np.ones(3)})
     with pytest.raises(ValueError, match="out_axes is None"):

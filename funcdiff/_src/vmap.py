@@ -166,11 +166,7 @@ def _batch_size(fun, args, kwargs, leaves, axes, axis_size) -> int:
             "or be given axis_size."
         )
     if len(sizes) > 1:
-        names = errors.argument_names(fun, len(args))
-        details = []
-        for i, arg in enumerate(args):
-            for leaf_path_size in _leaf_sizes(arg, leaves, axes, args, i):
-                details.append(f"{names[i]}{leaf_path_size}")
+        details = _leaf_sizes(fun, args, kwargs, axes)
         raise ValueError(
             f"vmap got inconsistent sizes for the mapped axis: {sorted(sizes)}"
             + (f" (axis_size={axis_size})" if axis_size is not None else "") + ". Arguments: "
@@ -179,15 +175,18 @@ def _batch_size(fun, args, kwargs, leaves, axes, axis_size) -> int:
     return sizes.pop()
 
 
-def _leaf_sizes(arg, leaves, axes, args, i) -> list[str]:
-    start = sum(len(tree_flatten(a)[0]) for a in args[:i])
+def _leaf_sizes(fun, args, kwargs, axes) -> list[str]:
+    """``"name[path]: axis 0 of shape (3,) has size 3"`` for every leaf of the positional and
+    keyword arguments, in the order of `axes`."""
+    names = errors.argument_names(fun, len(args))
     out = []
-    for k, (path, leaf) in enumerate(tree_flatten_with_path(arg)[0]):
-        axis = axes[start + k]
+    for (path, leaf), axis in zip(tree_flatten_with_path((tuple(args), kwargs))[0], axes):
+        group, key, *rest = path  # (args or kwargs, which one, the path inside it)
+        name = names[key.idx] if group.idx == 0 else key.key
         shape = core.get_aval(leaf).shape if core.is_valid_array(leaf) else "?"
         size = "not mapped" if axis is None else f"axis {axis} of shape {shape} has size " \
             f"{shape[axis]}"
-        out.append(f"{keystr(path)}: {size}")
+        out.append(f"{name}{keystr(tuple(rest))}: {size}")
     return out
 
 
