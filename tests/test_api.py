@@ -155,6 +155,10 @@ def test_argnums_and_has_aux():
     assert float(vjp_fn(1.0)[0]) == 2.0 and float(aux) == 3.0
     y, t, aux = funcdiff.jvp(lambda x: (x * 2, "anything"), (3.0,), (1.0,), has_aux=True)
     assert float(t) == 2.0 and aux == "anything"
+    y, f_jvp, aux = funcdiff.linearize(lambda x: (jnp.sin(x) * 2, {"n": 3, "c": jnp.cos(x)}),
+                                       np.array([0.5, 1.0]), has_aux=True)
+    np.testing.assert_allclose(f_jvp(np.ones(2)), 2 * np.cos([0.5, 1.0]))
+    assert aux["n"] == 3 and np.allclose(aux["c"], np.cos([0.5, 1.0]))
     j, aux = funcdiff.jacrev(lambda x: (x**2, x), has_aux=True)(np.array([1.0, 2.0]))
     np.testing.assert_allclose(j, np.diag([2.0, 4.0]))
     with pytest.raises(ValueError, match="argnums"):

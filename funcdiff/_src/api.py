@@ -323,9 +323,12 @@ class _AuxTree:
         return tree_unflatten(self.treedef, leaves)
 
 
-def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+def linearize(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """Evaluate `fun` at `primals` and return its linear approximation (the JVP at that point)
     as a function of tangents, evaluated without re-running `fun`.
+
+    **Returns:** ``(primals_out, f_jvp)``, plus ``aux`` when `has_aux` (then `fun` returns a
+    pair ``(output, aux)`` and only ``output`` is linearized).
 
     !!! Example
         ```python
@@ -338,10 +341,11 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
     """
     p_leaves, in_tree = tree_flatten(primals)
     _check_args(fun, primals, p_leaves)
-    flat_fun, store = flatten_fun(fun, in_tree)
+    flat_fun, store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
     diff = [dtypes.is_inexact(core.get_aval(p).dtype) for p in p_leaves]
-    out_p, linear = ad.linearize_flat(flat_fun, p_leaves, diff)
-    out_tree = store.value
+    out_all, linear = ad.linearize_flat(flat_fun, p_leaves, diff)
+    n = n_out.value
+    out_tree, aux_tree = store.value
 
     def f_jvp(*tangents: Any) -> Any:
         if len(tangents) != len(primals):
@@ -351,10 +355,13 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
             t if d else np.zeros(core.get_aval(p).shape, dtypes.float0)
             for p, t, d in zip(p_leaves, tree_flatten(tangents)[0], diff)
         ]
-        outs = linear.apply(t_leaves)
+        outs = linear.apply(t_leaves)[:n]
         return tree_unflatten(out_tree, [_as_array_leaf(o) for o in outs])
 
-    return tree_unflatten(out_tree, [_as_array_leaf(x) for x in out_p]), f_jvp
+    primal_out = tree_unflatten(out_tree, [_as_array_leaf(x) for x in out_all[:n]])
+    if has_aux:
+        return primal_out, f_jvp, aux_tree.rebuild(out_all[n:])
+    return primal_out, f_jvp
 
 
 # ---- reverse mode ---------------------------------------------------------------------------
