@@ -234,6 +234,14 @@ def test_jacobian_dtype_rules_follow_jax():
         funcdiff.jacrev(lambda v: jnp.exp(1j * v))(x)
 
 
+@pytest.mark.parametrize("name", ["grad", "value_and_grad", "jacfwd", "jacrev", "hessian",
+                                  "vmap", "jit", "make_jaxpr"])
+def test_transforming_a_non_function_fails_at_once(name):
+    with pytest.raises(TypeError, match=rf"^{name} expects a callable as its first argument, "
+                                        r"got 3 of type int\.$"):
+        getattr(funcdiff, name)(3)
+
+
 def test_linearize_matches_jvp():
     f = lambda x: jnp.sin(x) * jnp.exp(x)
     x, t = np.array([0.1, 0.2]), np.array([1.0, -2.0])

@@ -161,6 +161,7 @@ def make_jaxpr(
         print(jaxpr)
         ```
     """
+    errors.check_callable(fun, "make_jaxpr")
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
     @functools.wraps(fun, updated=())
@@ -243,6 +244,7 @@ def jvp(
         assert abs(dy - jnp.cos(0.5)) < 1e-12
         ```
     """
+    errors.check_callable(fun, "jvp")
     if not isinstance(primals, tuple | list) or not isinstance(tangents, tuple | list):
         raise TypeError(
             "jvp: primals and tangents must be tuples or lists of arguments, got "
@@ -339,6 +341,7 @@ def linearize(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> 
         assert f_jvp(2.0) == 2.0
         ```
     """
+    errors.check_callable(fun, "linearize")
     p_leaves, in_tree = tree_flatten(primals)
     _check_args(fun, primals, p_leaves)
     flat_fun, store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
@@ -386,6 +389,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
         assert np.allclose(ct, [2.0, 4.0])
         ```
     """
+    errors.check_callable(fun, "vjp")
     p_leaves, in_tree = tree_flatten(primals)
     _check_args(fun, primals, p_leaves)
     flat_fun, store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
@@ -505,6 +509,7 @@ def value_and_grad(
         assert (value, g) == (8.0, 12.0)
         ```
     """
+    errors.check_callable(fun, "value_and_grad")
 
     @functools.wraps(fun, updated=())
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
@@ -598,6 +603,7 @@ def grad(
         assert grads["w"].shape == (3, 2)
         ```
     """
+    errors.check_callable(fun, "grad")
     vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
 
     @functools.wraps(fun, updated=())
@@ -701,6 +707,7 @@ def jacfwd(
         assert np.allclose(J, np.diag([2.0, 4.0]))
         ```
     """
+    errors.check_callable(fun, "jacfwd")
 
     @functools.wraps(fun, updated=())
     def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
@@ -772,6 +779,7 @@ def jacrev(
         assert np.allclose(J, [2.0, 4.0])
         ```
     """
+    errors.check_callable(fun, "jacrev")
 
     @functools.wraps(fun, updated=())
     def jacrev_f(*args: Any, **kwargs: Any) -> Any:
@@ -825,6 +833,7 @@ def hessian(
         assert np.allclose(H, np.diag([6.0, 12.0]))
         ```
     """
+    errors.check_callable(fun, "hessian")
     return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 

@@ -52,6 +52,13 @@ def _where() -> str:
     return f"\nThe problem arose at {line}." if line else ""
 
 
+def check_callable(fun: Any, transformation: str) -> None:
+    """A transformation of something that is not a function fails at once, not at its call."""
+    if not callable(fun):
+        raise TypeError(f"{transformation} expects a callable as its first argument, got "
+                        f"{fun!r} of type {type(fun).__name__}.")
+
+
 def positional_names(fun: Callable[..., Any]) -> list[str]:
     """The names of `fun`'s positional parameters (empty when it has no signature)."""
     try:

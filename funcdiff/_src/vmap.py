@@ -78,6 +78,7 @@ def vmap(
         assert np.allclose(per_row_norm(np.array([[3.0, 4.0], [6.0, 8.0]])), [5.0, 10.0])
         ```
     """
+    errors.check_callable(fun, "vmap")
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
     if chunk_size is not None and chunk_size < 1:
