@@ -353,3 +353,17 @@ def test_checkpoint_survives_jit():
     names = [e.primitive.name for e in f.lower(np.ones(3)).optimized.eqns]
     assert "checkpoint" in names  # not inlined (CSE would undo the recomputation)
     np.testing.assert_allclose(f(np.ones(3)), np.cos(np.sin(1.0)) * np.cos(1.0) * np.ones(3))
+
+
+def test_scalar_results_are_numpy_scalars_even_from_python_scalars():
+    # Python-scalar arithmetic in the generated code stays Python; results are NumPy scalars,
+    # as eager funcdiff returns them.
+    cases = [(jit(grad(jit(lambda x: x**3))), 2.0, np.float64(12.0)),
+             (jit(lambda x: x * 2.0), 2.0, np.float64(4.0)),
+             (jit(lambda x: 1.0), 2.0, np.float64(1.0)),
+             (jit(lambda x: x), 3, np.int64(3)),
+             (jit(lambda x: x > 1.0), 2.0, np.True_)]
+    for f, arg, want in cases:
+        got = f(arg)
+        assert type(got) is type(want) and got == want, (got, want)
+        assert type(f(arg)) is type(want)  # the cached fast path too

@@ -258,7 +258,16 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
             freed = [n for n in big if not names.in_use(n)]
             if freed:
                 lines.append(f"    del {', '.join(freed)}")
-    outs = ", ".join(atom(a) for a in jaxpr.outvars)
+    def result(a: core.Atom) -> str:
+        # A literal, or a weakly typed scalar (Python scalar arithmetic stays Python), may be a
+        # Python scalar at run time: callers get a NumPy scalar, as from eager funcdiff.
+        if type(a) is Literal or (a.aval.ndim == 0 and a.aval.weak_type):
+            name = np.dtype(a.aval.dtype).name
+            scalar = f"xp.{name}" if name != "bool" else ctx.const(np.bool_, "t")
+            return f"{scalar}({atom(a)})"
+        return atom(a)
+
+    outs = ", ".join(result(a) for a in jaxpr.outvars)
     lines.append(f"    return ({outs}{',' if len(jaxpr.outvars) == 1 else ''})")
     source = "\n".join(lines) + "\n"
     with _counter_lock:
