@@ -6,7 +6,7 @@ are drawn so that the function is smooth there (`domain`), which dtypes it accep
 its derivatives are checked. Ops whose operands are more than "an array per argument" (axes,
 index arrays, dimension numbers, padding configs...) draw a whole `Case` with `draw`.
 
-Every primitive defined in `funcdiff._src` has a record (`ad.add_any_p` and `random.argsort_p`
+Every primitive defined in `funcdiff._src` has a record (`ad.add_any_p`
 included), except the higher-order ones listed in `test_lax_ops.HIGHER_ORDER`.
 """
 
@@ -34,13 +34,13 @@ from strategies import (
 )
 
 from funcdiff._src import core
-from funcdiff._src import random as fd_random
 from funcdiff._src.interpreters import ad
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as ix
 from funcdiff._src.lax import linalg as la
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax import sorting as so
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 C128, C64 = np.dtype(np.complex128), np.dtype(np.complex64)
@@ -458,17 +458,31 @@ def _draw_arg_reduction(draw, dtype):
     return Case((x,), {"axis": axis, "index_dtype": draw(st.sampled_from([I32, I64]))})
 
 
-def _draw_argsort(draw, dtype):
-    # (0-d operands are left out: numpy.argsort gives shape (1,) where the rule says ().)
+def _draw_sorting(draw, dtype):
+    # (0-d operands are left out: there is no dimension to sort along.)
     shape = draw(shapes(min_dims=1, allow_empty=True))
-    # Integer operands from a small range have ties, which a stable sort keeps in order.
+    # Integer operands from a small range have ties, which a stable sort keeps in order;
+    # float operands have none, so that the sorting permutation, and the derivative, is the
+    # same at all the points finite differences evaluate.
     domain = uniform(-2, 2) if dtype.kind in "iub" else distinct_arrays
     return Case((_values(draw, domain, shape, dtype),),
-                {"axis": draw(st.integers(-len(shape), len(shape) - 1))})
+                {"dimension": draw(st.integers(-len(shape), len(shape) - 1)),
+                 "descending": draw(st.booleans())})
 
 
-def _argsort_reference(x, *, axis):
-    return np.argsort(x, axis=axis, kind="stable").astype(np.int64)
+def _argsort_reference(x, *, dimension, descending):
+    x = np.asarray(x)
+    if not descending:
+        return np.argsort(x, axis=dimension, kind="stable").astype(np.int64)
+    # Stable descending: equal elements keep their original order.
+    n = x.shape[dimension]
+    rev = np.argsort(np.flip(x, dimension), axis=dimension, kind="stable")
+    return (n - 1 - np.flip(rev, dimension)).astype(np.int64)
+
+
+def _sort_reference(x, *, dimension, descending):
+    out = np.sort(x, axis=dimension)
+    return np.flip(out, dimension) if descending else out
 
 
 def _draw_cumsum(draw, dtype):
@@ -825,8 +839,9 @@ LAX_OPS: tuple[OpRecord, ...] = (
             dtypes=ORDERED, **_NONDIFF),
     _custom("argmin", red.argmin_p, red.argmin, _argmin_reference, _draw_arg_reduction, 1,
             dtypes=ORDERED, **_NONDIFF),
-    _custom("argsort", fd_random.argsort_p, fd_random._argsort, _argsort_reference,
-            _draw_argsort, 1, dtypes=ORDERED, **_NONDIFF),
+    _custom("argsort", so.argsort_p, so.argsort, _argsort_reference, _draw_sorting, 1,
+            dtypes=ORDERED, **_NONDIFF),
+    _custom("sort", so.sort_p, so.sort, _sort_reference, _draw_sorting, 1, dtypes=ORDERED),
     _custom("cumsum", red.cumsum_p, red.cumsum, _cumsum_reference, _draw_cumsum, 1,
             dtypes=NUMERIC, linear=True, complex=True),
     # -- shapes

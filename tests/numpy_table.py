@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from hypothesis import strategies as st
-from strategies import broadcastable_shapes, reduction_axes, seeds, shapes
+from strategies import broadcastable_shapes, distinct_arrays, reduction_axes, seeds, shapes
 
 import funcdiff.numpy as jnp
 from funcdiff import nn
@@ -505,6 +505,86 @@ def _average_returned(draw, dtype):
 
 
 add("average", _average_returned, variant="returned", dtypes=FLOATS)
+
+# ---- sorting and order statistics -----------------------------------------------------------
+# Values checks draw ties (a stable sort keeps them in order; NaNs sort last). Derivatives are
+# checked on values without ties, so that the sorting permutation is the same at every point
+# finite differences evaluate.
+
+
+def _distinct(draw, shape, dtype) -> np.ndarray:
+    return distinct_arrays(tuple(shape), dtype, seed=draw(seeds))
+
+
+@st.composite
+def _sort_cases(draw, dtype, distinct=False, domain=DISCRETE):
+    # (0-d arrays have no axis to sort along: NumPy's error is checked with the values.)
+    shape = draw(shapes(1 if distinct else 0, 3, allow_empty=True))
+    axis = draw(st.one_of(st.none(), st.integers(-max(len(shape), 1), max(len(shape), 1) - 1)))
+    x = _distinct(draw, shape, dtype) if distinct else draw_array(draw, shape, dtype, domain)
+    return case(x, axis=axis)
+
+
+def _sort_descending_ref(x, axis):
+    out = np.sort(x, axis=axis)
+    return np.flip(out, -1 if axis is None else axis)
+
+
+add("sort", _sort_cases, dtypes=ALL, grad_cases=partial(_sort_cases, distinct=True))
+add("sort", partial(_sort_cases, domain=NANS), variant="nan", dtypes=FLOATS,
+    grad_cases=partial(_sort_cases, distinct=True))
+add("sort", _sort_cases, variant="descending", dtypes=ALL,
+    fn=lambda x, axis: jnp.sort(x, axis, descending=True), ref=_sort_descending_ref,
+    grad_cases=partial(_sort_cases, distinct=True))
+add("argsort", _sort_cases, dtypes=ALL, ref=lambda x, axis: np.argsort(x, axis, kind="stable"),
+    **NO_GRAD)
+add("argsort", partial(_sort_cases, domain=NANS), variant="nan", dtypes=FLOATS,
+    ref=lambda x, axis: np.argsort(x, axis, kind="stable"), **NO_GRAD)
+
+
+@st.composite
+def _median_cases(draw, dtype, distinct=False, domain=D):
+    shape = draw(shapes(0, 3))
+    axis = draw(reduction_axes(len(shape)))
+    x = _distinct(draw, shape, dtype) if distinct else draw_array(draw, shape, dtype, domain)
+    return case(x, axis=axis, keepdims=draw(st.booleans()))
+
+
+add("median", _median_cases, dtypes=REAL, grad_cases=partial(_median_cases, distinct=True))
+add("median", partial(_median_cases, domain=NANS), variant="nan", dtypes=FLOATS,
+    grad_cases=partial(_median_cases, distinct=True))
+
+
+@st.composite
+def _quantile_cases(draw, dtype, scale=1.0, distinct=False, domain=D):
+    """`a` and `q` (a scalar or a 1-d array; inexact, so differentiated too). For derivatives,
+    `q * (n - 1)` stays at least 0.1 away from an integer, where the interpolation has a kink."""
+    shape = draw(shapes(0, 3))
+    axis = draw(reduction_axes(len(shape)))
+    x = _distinct(draw, shape, dtype) if distinct else draw_array(draw, shape, dtype, domain)
+    q_dtype = dtype if dtype.kind == "f" else F64
+    q_shape = draw(st.sampled_from([(), (1,), (3,)]))
+    rng = np.random.default_rng(draw(seeds))
+    axes = range(len(shape)) if axis is None else [axis] if isinstance(axis, int) else axis
+    n = int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    if distinct:  # inside (0, 1), where finite differences stay in range
+        k = rng.integers(0, max(n - 1, 1), size=q_shape)
+        q = (k + rng.uniform(0.1, 0.9, size=q_shape)) / max(n - 1, 1)
+    else:
+        q = rng.uniform(0.0, 1.0, size=q_shape)
+        q = np.where(rng.random(q_shape) < 0.2, rng.choice([0.0, 1.0], size=q_shape), q)
+    return case(x, np.asarray(q * scale, q_dtype), axis=axis, keepdims=draw(st.booleans()))
+
+
+_QUANTILE_NOTE = ("derivatives in a and q, on values without ties and q away from the kinks "
+                  "of the interpolation")
+for _name, _scale in (("quantile", 1.0), ("percentile", 100.0)):
+    add(_name, partial(_quantile_cases, scale=_scale), dtypes=REAL,
+        grad_cases=partial(_quantile_cases, scale=_scale, distinct=True),
+        grad_note=_QUANTILE_NOTE)
+    add(_name, partial(_quantile_cases, scale=_scale, domain=NANS), variant="nan",
+        dtypes=FLOATS, grad_cases=partial(_quantile_cases, scale=_scale, distinct=True),
+        grad_note=_QUANTILE_NOTE)
 
 # ---- creation -------------------------------------------------------------------------------
 

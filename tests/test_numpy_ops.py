@@ -435,6 +435,73 @@ def test_cumprod_with_zeros_has_exact_derivatives():
     np.testing.assert_array_equal(jac, expected)
 
 
+def _median_grad_expected(x: np.ndarray) -> np.ndarray:
+    """NumPy's analytical derivative of the median of distinct values: one at the middle
+    element, or one half at each of the two middle ones."""
+    order = np.argsort(x)
+    n = x.size
+    g = np.zeros_like(x)
+    for i in {(n - 1) // 2, n // 2}:
+        g[order[i]] += 1.0 if n % 2 else 0.5
+    return g
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 6])
+def test_median_gradient_is_numpys_analytical_one(n):
+    x = np.random.default_rng(n).permutation(n) + 0.25
+    g = funcdiff.grad(jnp.median)(x)
+    np.testing.assert_array_equal(g, _median_grad_expected(x))
+    np.testing.assert_array_equal(funcdiff.jit(funcdiff.grad(jnp.median))(x), g)
+
+
+def test_order_statistics_jit_grad_equals_grad():
+    x = np.random.default_rng(0).permutation(12).reshape(3, 4) / 3.0
+    for f in (lambda a: jnp.sum(jnp.sort(a, axis=0) * np.arange(12.0).reshape(3, 4)),
+              lambda a: jnp.sum(jnp.median(a, axis=1)),
+              lambda a: jnp.sum(jnp.quantile(a, np.array([0.1, 0.7]), axis=(0, 1))),
+              lambda a: jnp.percentile(a, 42.0)):
+        g = funcdiff.grad(f)(x)
+        np.testing.assert_allclose(funcdiff.jit(funcdiff.grad(f))(x), g, rtol=1e-14)
+
+
+def test_quantile_derivative_in_q_is_the_slope_between_neighbours():
+    x = np.array([1.0, 4.0, 2.0, 8.0])
+    # q * (n - 1) = 1.5 lies between the sorted values 2 and 4.
+    assert funcdiff.grad(jnp.quantile, argnums=1)(x, 0.5) == (4.0 - 2.0) * 3
+    assert funcdiff.grad(jnp.percentile, argnums=1)(x, 50.0) == (4.0 - 2.0) * 3 / 100
+
+
+def test_order_statistics_keep_float32():
+    x = np.array([3.0, 1.0, 2.0, 5.0], np.float32)
+    for out in (jnp.sort(x), jnp.median(x), jnp.quantile(x, 0.3),
+                jnp.percentile(x, np.array([10.0, 90.0], np.float32)),
+                funcdiff.grad(jnp.median)(x), funcdiff.grad(lambda a: jnp.quantile(a, 0.3))(x)):
+        assert np.asarray(out).dtype == np.float32
+    assert jnp.argsort(x).dtype == np.int64
+    assert jnp.median(np.arange(4)).dtype == np.float64
+
+
+def test_quantile_errors_name_the_problem():
+    x = np.arange(5.0)
+    with pytest.raises(NotImplementedError, match="method='nearest'"):
+        jnp.quantile(x, 0.5, method="nearest")
+    with pytest.raises(NotImplementedError, match="method='lower'"):
+        jnp.percentile(x, 50.0, method="lower")
+    with pytest.raises(ValueError, match="range"):
+        jnp.quantile(x, 1.5)
+    with pytest.raises(ValueError, match="range"):
+        jnp.percentile(x, -1.0)
+    with pytest.raises(ValueError, match="1-d"):
+        jnp.quantile(x, np.full((2, 2), 0.5))
+
+
+def test_sort_derivatives_at_ties_follow_the_stable_order():
+    # With ties the derivative is one-sided; the stable permutation picks one side.
+    x = np.array([1.0, 1.0, 0.0])
+    jac = funcdiff.jacfwd(jnp.sort)(x)
+    np.testing.assert_array_equal(jac, np.eye(3)[[2, 0, 1]])
+
+
 # ---- vmap -----------------------------------------------------------------------------------
 
 _BATCHED = [r for r in RECORDS if r.jaxpr == "eval"]

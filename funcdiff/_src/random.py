@@ -27,10 +27,8 @@ import numpy as np
 
 import funcdiff.numpy as jnp
 from funcdiff._src import core
-from funcdiff._src.core import ShapedArray
-from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.lax import elementwise as ew
-from funcdiff._src.lax._base import define_primitive, moveaxis
+from funcdiff._src.lax import sorting as lax_sorting
 
 Array = Any
 Shape = int | Sequence[int]
@@ -279,44 +277,6 @@ def _random_bits(key: Array, width: int, shape: tuple[int, ...]) -> Array:
         return ew.bitwise_xor(y0, y1)
     high = ew.convert_element_type(y0, _U64)
     return ew.bitwise_or(ew.shift_left(high, np.uint64(32)), ew.convert_element_type(y1, _U64))
-
-
-# ---- a stable argsort (for permutations) ----------------------------------------------------
-
-
-def _argsort_impl(x: np.ndarray, *, axis: int) -> np.ndarray:
-    return np.argsort(x, axis=axis, kind="stable").astype(np.int64)
-
-
-def _argsort_aval(x: ShapedArray, *, axis: int) -> ShapedArray:
-    return ShapedArray(x.shape, np.int64)
-
-
-# Stable sorting is deterministic (ties keep their order), so permutations do not depend on
-# the platform. Only `random` needs it so far; it has no derivative.
-def _argsort_cost(avals_in, avals_out, *, axis: int):
-    # A comparison sort: about n log2(n) comparisons per sorted run of length n.
-    (x,) = avals_in
-    n = x.shape[axis] if x.ndim else 1
-    runs = x.size // n if n else 0
-    flops = runs * n * max(math.ceil(math.log2(n)), 1) if n > 1 else 0
-    moved = cost_mod.io_bytes(avals_in, avals_out)
-    return cost_mod.Cost(flops, 0, moved.bytes_read, moved.bytes_written)
-
-
-def _argsort_batch(vals: Sequence[Array], dims: Sequence[int | None], *, axis: int):
-    (x,), (d,) = vals, dims
-    return argsort_p.bind(moveaxis(x, d, 0), axis=axis + 1), 0
-
-
-argsort_p = define_primitive(
-    "argsort", impl=_argsort_impl, abstract_eval=_argsort_aval, batch=_argsort_batch,
-    allocates=True, nondifferentiable=True, cost=_argsort_cost,
-)
-
-
-def _argsort(x: Array, axis: int = -1) -> Array:
-    return argsort_p.bind(x, axis=axis % max(core.get_aval(x).ndim, 1))
 
 
 # ---- floats ---------------------------------------------------------------------------------
@@ -738,9 +698,9 @@ def permutation(key: Array, x: int | Array, axis: int = 0, independent: bool = F
         raise ValueError("random.permutation: x must be an int or an array with a dimension.")
     axis = axis % aval.ndim
     if independent:
-        order = _argsort(_random_bits(key, 64, aval.shape), axis)
+        order = lax_sorting.argsort(_random_bits(key, 64, aval.shape), axis)
         return jnp.take_along_axis(x, order, axis)
-    order = _argsort(_random_bits(key, 64, (aval.shape[axis],)))
+    order = lax_sorting.argsort(_random_bits(key, 64, (aval.shape[axis],)))
     return jnp.take(x, order, axis)
 
 
@@ -813,5 +773,5 @@ def choice(
         index = jnp.reshape(permutation(key, n)[:draws], shape)
     else:
         scores = jnp.add(gumbel(key, (n,), core.get_aval(log_p).dtype), log_p)
-        index = jnp.reshape(_argsort(jnp.negative(scores))[:draws], shape)
+        index = jnp.reshape(lax_sorting.argsort(jnp.negative(scores))[:draws], shape)
     return jnp.take(population, index, axis)

@@ -93,6 +93,8 @@ from funcdiff._src.lax.shape import rev as rev
 from funcdiff._src.lax.shape import slice as slice
 from funcdiff._src.lax.shape import squeeze as squeeze
 from funcdiff._src.lax.shape import transpose as transpose
+from funcdiff._src.lax.sorting import argsort as argsort
+from funcdiff._src.lax.sorting import sort as sort
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):

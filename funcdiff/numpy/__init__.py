@@ -214,6 +214,11 @@ from funcdiff._src.numpy.shape import vsplit as vsplit
 from funcdiff._src.numpy.shape import vstack as vstack
 from funcdiff._src.numpy.shape import zeros as zeros
 from funcdiff._src.numpy.shape import zeros_like as zeros_like
+from funcdiff._src.numpy.sorting import argsort as argsort
+from funcdiff._src.numpy.sorting import median as median
+from funcdiff._src.numpy.sorting import percentile as percentile
+from funcdiff._src.numpy.sorting import quantile as quantile
+from funcdiff._src.numpy.sorting import sort as sort
 from funcdiff._src.numpy.ufuncs import abs as abs
 from funcdiff._src.numpy.ufuncs import absolute as absolute
 from funcdiff._src.numpy.ufuncs import acos as acos
