@@ -155,6 +155,47 @@ def test_checkpoint_saves_only_block_inputs():
     core.typecheck_jaxpr(funcdiff.make_jaxpr(grad(lambda x: jnp.sum(f(params, x))))(x).jaxpr)
 
 
+# Blocks whose JVP is one equation with both primal and tangent outputs (a higher-order
+# primitive): reverse mode must split it rather than treat its primal outputs as tangents.
+_HIGHER_ORDER_BLOCKS = {
+    "cond": lambda x: jnp.sin(lax.cond(jnp.sum(x) > 0, lambda y: jnp.sin(jnp.sin(y)),
+                                       jnp.cos, x)),
+    "switch": lambda x: lax.switch(1, [jnp.sin, lambda y: jnp.tanh(jnp.tanh(y)) * 2.0,
+                                       jnp.cos], x) * x,
+    "scan": lambda x: lax.scan(lambda c, w: (jnp.tanh(c * w), jnp.sin(c)), x,
+                               jnp.arange(1.0, 4.0))[0],
+    "fori_loop": lambda x: lax.fori_loop(0, 3, lambda i, c: jnp.tanh(c * 1.5), x),
+    "map": lambda x: lax.map(lambda y: jnp.sin(jnp.sin(y)), x),
+    "jit": jit(lambda x: jnp.sin(jnp.sin(x))),
+    "nested_checkpoint": funcdiff.checkpoint(lambda x: jnp.sin(jnp.sin(x))),
+}
+_POLICIES = [None, funcdiff.checkpoint_policies.everything_saveable,
+             funcdiff.checkpoint_policies.dots_saveable]
+
+
+@pytest.mark.parametrize("policy", _POLICIES, ids=["default", "everything", "dots"])
+@pytest.mark.parametrize("name", list(_HIGHER_ORDER_BLOCKS))
+def test_checkpoint_of_higher_order_primitives(name, policy):
+    block = _HIGHER_ORDER_BLOCKS[name]
+    x = np.array([0.3, -0.7, 1.1])
+    expected = grad(lambda x: jnp.sum(block(x) ** 2))(x)
+    f = lambda x: jnp.sum(funcdiff.checkpoint(block, policy=policy)(x) ** 2)  # noqa: E731
+    np.testing.assert_allclose(grad(f)(x), expected, rtol=1e-12)
+    np.testing.assert_allclose(jit(grad(f))(x), expected, rtol=1e-12)
+    check_grads(f, (x,), order=2)
+
+
+@pytest.mark.parametrize("name", list(_HIGHER_ORDER_BLOCKS))
+def test_checkpoint_of_higher_order_primitives_saves_only_block_inputs(name):
+    x = np.array([0.3, -0.7, 1.1])
+    f = funcdiff.checkpoint(_HIGHER_ORDER_BLOCKS[name])
+    _, linear = funcdiff._src.interpreters.ad.linearize_flat(
+        lambda x: [jnp.sum(f(x) ** 2)], [x], [True])
+    # The block's input, its output (for the square) and the scan's constant `xs`: the
+    # primal half of the higher-order equation is recomputed, not saved.
+    assert len(linear.residuals()) == (3 if name == "scan" else 2)
+
+
 def test_debug_print_inside_transformations(capsys):
     @jit
     def f(x):

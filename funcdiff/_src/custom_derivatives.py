@@ -439,13 +439,26 @@ def _remat_split(jaxpr: ClosedJaxpr, unknowns: Sequence[bool], policy: Any):
         producer: dict[Var, JaxprEqn] = {}
         known_eqns, unknown_eqns = [], []
         for eqn in j.eqns:
-            if any(type(a) is Var and a in unknown_vars for a in eqn.invars):
-                unknown_eqns.append(eqn)
+            ins_unknown = [type(a) is Var and a in unknown_vars for a in eqn.invars]
+            rule = pe.partial_eval_jaxpr_rules.get(eqn.primitive)
+            if not any(ins_unknown):
+                known_eqn, unknown_eqn = eqn, None
+            elif rule is None:
+                known_eqn, unknown_eqn = None, eqn
                 unknown_vars.update(eqn.outvars)
             else:
-                known_eqns.append(eqn)
-                for v in eqn.outvars:
-                    producer[v] = eqn
+                # A higher-order equation (the JVP of a cond, scan, jit or checkpoint) has
+                # primal outputs next to its tangent ones: split it as partial evaluation
+                # does, so that the primal outputs stay known. Its known half is recomputed
+                # like any other equation unless the policy saves its results.
+                known_eqn, unknown_eqn, eqn_out_uk = rule(eqn, ins_unknown)
+                unknown_vars.update(v for v, u in zip(eqn.outvars, eqn_out_uk) if u)
+            if known_eqn is not None:
+                known_eqns.append(known_eqn)
+                for v in known_eqn.outvars:
+                    producer[v] = known_eqn
+            if unknown_eqn is not None:
+                unknown_eqns.append(unknown_eqn)
         out_uk = [type(a) is Var and a in unknown_vars for a in j.outvars]
         # Walk back from what the unknown part reads: save inputs and policy-saveable
         # results, recompute the rest.
