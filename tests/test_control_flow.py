@@ -86,7 +86,7 @@ def test_while_loop_carry_type_errors():
         lax.while_loop(lambda c: c < 3, lambda c: (c, c), 0)
     with pytest.raises(TypeError, match="f32.*f64|f64.*f32"):
         lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1].astype(np.float32)),
-                       (0, 1.0))
+                       (0, np.float64(1.0)))
     with pytest.raises(TypeError, match="boolean scalar"):
         lax.while_loop(lambda c: c, lambda c: c, 1.0)
 
@@ -152,3 +152,121 @@ def test_scan_length_errors():
         lax.scan(lambda c, x: (c, x), 0.0, (np.ones(3), np.ones(4)))
     with pytest.raises(TypeError, match="pair"):
         lax.scan(lambda c, x: c, 0.0, np.ones(3))
+
+
+# ---- loop index and carry types, as in JAX (jax_enable_x64) ---------------------------------
+
+
+def assert_strong(x, value, dtype):
+    """`x` is a NumPy value (not a weakly typed Python scalar) equal to `value`, of `dtype`."""
+    assert isinstance(x, np.ndarray | np.generic) and not core.get_aval(x).weak_type
+    assert x.dtype == dtype and x == value
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.float64, np.int64])
+def test_fori_loop_index_is_weak_for_python_bounds(dtype):
+    seen = []
+
+    def f(c):
+        return lax.fori_loop(0, 3, lambda i, c: seen.append(core.get_aval(i)) or c + i, c)
+
+    for run in (f, jit(f)):
+        assert_strong(run(dtype(1)), 4, dtype)
+    assert seen and all(a.weak_type and a.dtype == np.int64 for a in seen)
+
+
+def test_fori_loop_index_has_the_dtype_of_numpy_bounds():
+    seen = []
+    body = lambda i, c: seen.append(core.get_aval(i)) or c + i
+    assert_strong(lax.fori_loop(np.int32(0), np.int32(3), body, np.int32(1)), 4, np.int32)
+    assert seen and all(a == core.ShapedArray((), np.int32) for a in seen)
+    with pytest.raises(TypeError, match="fori_loop: lower and upper must be integers"):
+        lax.fori_loop(0, 3.0, body, 1.0)
+
+
+def test_fori_loop_float32_carry_transforms():
+    # ((x x + 0) x + 1) x + 2 = x^4 + x + 2: derivative 4 x^3 + 1.
+    f = lambda x: lax.fori_loop(0, 3, lambda i, c: c * x + i, x)
+    x = np.float32(2.0)
+    assert_strong(f(x), 20.0, np.float32)
+    assert_strong(grad(f)(x), 33.0, np.float32)
+    assert_strong(jit(grad(f))(x), 33.0, np.float32)
+    out, t = jvp(f, (x,), (np.float32(1.0),))
+    assert_strong(out, 20.0, np.float32)
+    assert_strong(t, 33.0, np.float32)
+    ys = vmap(f)(np.array([1.0, 2.0], np.float32))
+    assert ys.dtype == np.float32
+    np.testing.assert_allclose(ys, [4.0, 20.0])
+    # Traced bounds: a while loop, with the same index.
+    g = jit(lambda x, n: lax.fori_loop(0, n, lambda i, c: c * x + i, x))
+    assert_strong(g(x, 3), 20.0, np.float32)
+    assert_strong(jvp(lambda x: g(x, 3), (x,), (np.float32(1.0),))[1], 33.0, np.float32)
+
+
+def test_weak_initial_carry_takes_the_body_dtype():
+    for run in (lambda f: f(), lambda f: jit(f)()):
+        assert_strong(run(lambda: lax.fori_loop(0, 3, lambda i, c: c + 1.5, 0)), 4.5,
+                      np.float64)
+        assert_strong(run(lambda: lax.while_loop(lambda c: c < 3, lambda c: c + 1.5, 0)), 3.0,
+                      np.float64)
+        assert_strong(run(lambda: lax.scan(lambda c, x: (c + x, None), 0.0,
+                                           np.ones(3, np.float32))[0]), 3.0, np.float32)
+        # A weak leaf of a pytree carry, next to a strong one.
+        _, b = run(lambda: lax.fori_loop(0, 3, lambda i, c: (c[0] + 1, c[1] + 1.5),
+                                         (np.float32(0), 0)))
+        assert_strong(b, 4.5, np.float64)
+    # The index, carried from a Python int: int64, as in JAX.
+    assert_strong(lax.fori_loop(0, 3, lambda i, c: i, 0), 2, np.int64)
+
+
+def test_weak_initial_carry_promotion_under_transformations():
+    f = lambda x: lax.fori_loop(0, 3, lambda i, c: c + x, 0)
+    assert_strong(f(1.5), 4.5, np.float64)
+    assert_strong(grad(f)(1.5), 3.0, np.float64)
+    assert_strong(jit(grad(f))(1.5), 3.0, np.float64)
+    ys = vmap(f)(np.array([1.0, 2.0], np.float32))
+    assert ys.dtype == np.float32
+    np.testing.assert_allclose(ys, [3.0, 6.0])
+    w = lambda x: lax.while_loop(lambda c: c < 3, lambda c: c + x, 0)
+    out, t = jvp(w, (1.5,), (1.0,))
+    assert_strong(out, 3.0, np.float64)
+    assert_strong(t, 2.0, np.float64)
+    np.testing.assert_allclose(vmap(w)(np.array([1.5, 2.0])), [3.0, 4.0])
+    s = lambda x: lax.scan(lambda c, _: (c * x, None), 1, length=3)[0]
+    assert_strong(grad(s)(2.0), 12.0, np.float64)
+
+
+def test_strong_carry_mismatch_still_raises():
+    with pytest.raises(TypeError, match=r"init_val as f32\[\], but it enters the loop as f64"):
+        lax.fori_loop(0, 3, lambda i, c: c.astype(np.float32), np.float64(1))
+    with pytest.raises(TypeError, match=r"carry init as i64\[\].*f32"):
+        lax.scan(lambda c, x: (c.astype(np.int64), None), np.float32(0), length=2)
+
+
+def test_fori_loop_carry_errors_name_the_users_carry():
+    init = (np.float64(1), {"w": np.float64(2)})
+    with pytest.raises(TypeError) as e:
+        lax.fori_loop(0, 3, lambda i, c: (c[0], {"w": c[1]["w"].astype(np.float32)}), init)
+    msg = str(e.value)
+    assert msg.startswith("fori_loop: body_fun returned the carry init_val[1]['w'] as f32[]")
+    assert "scan" not in msg and "leaf" not in msg and "i64" not in msg  # no hidden index
+    with pytest.raises(TypeError, match=r"fori_loop: body_fun must return a carry with the "
+                                        r"structure of init_val"):
+        lax.fori_loop(0, 3, lambda i, c: c[0], init)
+    # Traced bounds (a while loop) speak of fori_loop too.
+    with pytest.raises(TypeError, match=r"fori_loop: body_fun returned the carry init_val\[0\]"):
+        jit(lambda n: lax.fori_loop(0, n, lambda i, c: (c[0].astype(np.float32), c[1]), init))(3)
+    with pytest.raises(TypeError, match=r"while_loop: body_fun returned the carry init_val\[1\]"):
+        lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0], c[1].astype(np.int64)),
+                       (np.float64(1), np.float64(2)))
+
+
+def test_fori_loop_traced_bounds_reverse_mode_error_suggests_static_bounds():
+    pattern = "fori_loop with traced bounds.*static.*scan"
+    eager = lambda x: lax.fori_loop(0, (x > 0).astype(np.int64) * 3, lambda i, c: c * x, x)
+    with pytest.raises(TypeError, match=pattern):
+        funcdiff.make_jaxpr(grad(eager))(2.0)
+    inner = jit(lambda n, x: lax.fori_loop(0, n, lambda i, c: c * x, x))
+    with pytest.raises(TypeError, match=pattern):
+        grad(lambda x: inner(3, x))(2.0)
+    assert jvp(lambda x: inner(3, x), (2.0,), (1.0,))[1] == 32.0  # forward mode works

@@ -27,17 +27,25 @@ from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax._base import move_to_front, moveaxis
-from funcdiff._src.tree_util import tree_flatten, tree_structure, tree_unflatten
+from funcdiff._src.tree_util import (
+    keystr,
+    tree_flatten,
+    tree_flatten_with_path,
+    tree_structure,
+    tree_unflatten,
+)
 
 Array = Any
 
 # ---- tracing bodies -------------------------------------------------------------------------
 
 
-def _trace_body(fun: Callable[..., Any], args_tree: Any, avals: Sequence[ShapedArray]
-                ) -> tuple[list[Any], ClosedJaxpr, Any]:
+def _trace_body(fun: Callable[..., Any], args_tree: Any, avals: Sequence[ShapedArray],
+                strong: slice = slice(0)) -> tuple[list[Any], ClosedJaxpr, Any]:
     """Trace ``fun(*tree_unflatten(args_tree, leaves))`` to a jaxpr whose first inputs are the
-    traced values it closes over. Returns ``(closed_over_values, jaxpr, out_tree)``."""
+    traced values it closes over. Returns ``(closed_over_values, jaxpr, out_tree)``.
+
+    The output leaves in `strong` (a loop's carry) lose any weak type: carries are strong."""
     store: list[Any] = [None]
 
     def flat(*leaves: Any) -> list[Any]:
@@ -46,6 +54,7 @@ def _trace_body(fun: Callable[..., Any], args_tree: Any, avals: Sequence[ShapedA
             if not core.is_valid_array(leaf):
                 raise TypeError(f"a control-flow body returned a {type(leaf).__name__}, "
                                 "which is not an array")
+        out_leaves[strong] = [_as_carry(x, core.get_aval(x)) for x in out_leaves[strong]]
         return out_leaves
 
     closed = pe.trace_to_jaxpr(flat, avals)
@@ -107,6 +116,68 @@ def _strip_weak(avals: Sequence[ShapedArray]) -> list[ShapedArray]:
 def _as_carry(x: Any, aval: ShapedArray) -> Any:
     """Give a loop-carried value the carry's (strong) dtype."""
     return ew.convert_element_type(x, aval.dtype) if core.get_aval(x).weak_type else x
+
+
+# ---- loop carries ---------------------------------------------------------------------------
+
+
+def _promote_weak(x: Any, aval: ShapedArray, out: ShapedArray) -> Any:
+    """A weakly typed initial carry leaf (a Python scalar) takes the dtype the body gives it,
+    as in JAX: ``0`` carried through ``c + 1.5`` becomes a float, ``0.0`` through
+    ``c + float32_array`` a float32. Strong leaves are returned as they are."""
+    if not aval.weak_type or aval.dtype == out.dtype:
+        return x
+    dtype, _ = dtypes.result_type((aval.dtype, True), (out.dtype, out.weak_type))
+    return ew.convert_element_type(x, dtype)
+
+
+def _trace_loop_body(trace: Callable[[list[ShapedArray]], tuple[Any, Any, list[ShapedArray]]],
+                     init: Any, what: str, init_name: str) -> tuple[list[Any], Any, Any]:
+    """Trace a loop body on the initial carry `init` (a pytree the user named `init_name`).
+
+    ``trace(carry_avals)`` traces the body and returns ``(traced, carry_out_tree,
+    carry_out_avals)``. Weakly typed leaves are first promoted to the dtypes the body gives them
+    (from a look at the body traced on the weak types), then the body is traced on the strong
+    carry types, and its output carry must match them. Returns ``(leaves, tree, traced)``.
+    """
+    leaves, tree = tree_flatten(init)
+    avals = _avals(leaves)
+    if any(a.weak_type for a in avals):
+        _, out_tree, out_avals = trace(avals)
+        if out_tree == tree:
+            leaves = [_promote_weak(x, a, o) for x, a, o in zip(leaves, avals, out_avals)]
+            avals = _avals(leaves)
+    avals = _strip_weak(avals)
+    leaves = [_as_carry(x, a) for x, a in zip(leaves, avals)]
+    traced, out_tree, out_avals = trace(avals)
+    if out_tree != tree:
+        raise TypeError(f"{what} must return a carry with the structure of {init_name}, "
+                        f"{tree}, but it returned {out_tree}" + _where())
+    names = [init_name + keystr(path) for path, _ in tree_flatten_with_path(init)[0]]
+    for name, a, b in zip(names, avals, out_avals):
+        if a.shape != b.shape or a.dtype != b.dtype:
+            raise TypeError(
+                f"{what} returned the carry {name} as {b.str_short()}, but it enters the loop "
+                f"as {a.str_short()}; a loop carry must keep its shapes and dtypes (carry in: "
+                f"{_describe(avals)}, out: {_describe(out_avals)})." + _where()
+            )
+    return leaves, tree, traced
+
+
+def _carry_values(values: Sequence[Any], avals: Sequence[ShapedArray]) -> list[Any]:
+    """Run-time carries keep the kind their types promise: a strong carry that the body
+    computed as a Python scalar (say, from a `fori_loop` index) becomes a NumPy scalar, and a
+    weak scalar carry that a compiled body returned as a NumPy scalar becomes a Python scalar
+    again, so that it cannot promote the other carries on the next iteration."""
+    out = []
+    for v, a in zip(values, avals):
+        if a.weak_type:
+            if isinstance(v, np.generic):
+                v = v.item()
+        elif type(v) in (bool, int, float, complex):
+            v = a.dtype.type(v)
+        out.append(v)
+    return out
 
 
 # ---- cond / switch --------------------------------------------------------------------------
@@ -359,16 +430,17 @@ def cond(pred: Array, true_fun: Callable[..., Any], false_fun: Callable[..., Any
 while_p = core.Primitive("while", multiple_results=True)
 
 
-def _while_impl(*args: Any, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts) -> list[Any]:
+def _while_impl(*args: Any, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, origin
+                ) -> list[Any]:
     cc = list(args[:cond_nconsts])
     bc = list(args[cond_nconsts:cond_nconsts + body_nconsts])
     carry = list(args[cond_nconsts + body_nconsts:])
     while bool(jaxprs.call(cond_jaxpr, *cc, *carry)[0]):
-        carry = jaxprs.call(body_jaxpr, *bc, *carry)
+        carry = _carry_values(jaxprs.call(body_jaxpr, *bc, *carry), body_jaxpr.out_avals)
     return carry
 
 
-def _while_abstract(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+def _while_abstract(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, origin):
     return body_jaxpr.out_avals
 
 
@@ -385,7 +457,8 @@ def _fixed_point(initial: list[bool], step: Callable[[list[bool]], list[bool]]) 
         flags = new
 
 
-def _while_jvp(primals, tangents, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+def _while_jvp(primals, tangents, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts,
+               origin):
     nc, nb = cond_nconsts, body_nconsts
     bconst_nz = [type(t) is not Zero for t in tangents[nc:nc + nb]]
     carry_t = tangents[nc + nb:]
@@ -409,7 +482,8 @@ def _while_jvp(primals, tangents, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_
     bt = [t for t in tangents[nc:nc + nb] if type(t) is not Zero]
     ct = [ad.instantiate(t) for t, nz in zip(carry_t, carry_nz) if nz]
     outs = while_p.bind(*primal_c, *primal_b, *bt, *primal_carry, *ct, cond_jaxpr=cond_jvp,
-                        body_jaxpr=body_jvp, cond_nconsts=nc, body_nconsts=nb + n_bt)
+                        body_jaxpr=body_jvp, cond_nconsts=nc, body_nconsts=nb + n_bt,
+                        origin=origin)
     it = iter(outs[n_carry:])
     return outs[:n_carry], [next(it) if nz else Zero(ad.tangent_aval(a))
                             for nz, a in zip(carry_nz, carry_avals)]
@@ -417,27 +491,36 @@ def _while_jvp(primals, tangents, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_
 
 ad.jvp_rules[while_p] = _while_jvp
 
-_WHILE_REVERSE_ERROR = (
-    "Reverse-mode differentiation does not work for lax.while_loop: its number of iterations "
-    "is only known at run time, so the values needed by the backward pass cannot be stored. "
-    "Use lax.fori_loop with static (Python int) bounds, or lax.scan, which are reverse-mode "
-    "differentiable; forward mode (jvp, jacfwd) works with while_loop."
-)
+# `origin` says which function made the loop, for the error below.
+_WHILE_REVERSE_ERRORS = {
+    "while_loop": (
+        "Reverse-mode differentiation does not work for lax.while_loop: its number of "
+        "iterations is only known at run time, so the values needed by the backward pass "
+        "cannot be stored. Use lax.fori_loop with static (Python int) bounds, or lax.scan, "
+        "which are reverse-mode differentiable; forward mode (jvp, jacfwd) works with "
+        "while_loop."),
+    "fori_loop": (
+        "Reverse-mode differentiation does not work for lax.fori_loop with traced bounds: its "
+        "number of iterations is then only known at run time (it runs as a while_loop), so the "
+        "values needed by the backward pass cannot be stored. Give fori_loop static (Python or "
+        "NumPy int) bounds, which make it a scan, or use lax.scan: both are reverse-mode "
+        "differentiable; forward mode (jvp, jacfwd) works with traced bounds."),
+}
 
 
-def _while_partial_eval(trace, tracers, **params):
-    raise TypeError(_WHILE_REVERSE_ERROR + _where())
+def _while_partial_eval(trace, tracers, *, origin, **params):
+    raise TypeError(_WHILE_REVERSE_ERRORS[origin] + _where())
 
 
 def _while_partial_eval_jaxpr(eqn, unknowns):
-    raise TypeError(_WHILE_REVERSE_ERROR)
+    raise TypeError(_WHILE_REVERSE_ERRORS[eqn.params["origin"]])
 
 
 pe.partial_eval_rules[while_p] = _while_partial_eval
 pe.partial_eval_jaxpr_rules[while_p] = _while_partial_eval_jaxpr
 
 
-def _while_batch(vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+def _while_batch(vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, origin):
     nc, nb = cond_nconsts, body_nconsts
     size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
     cdims, bdims, carry_dims = dims[:nc], dims[nc:nc + nb], dims[nc + nb:]
@@ -459,7 +542,7 @@ def _while_batch(vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_ncons
     bbody, _ = jaxprs.batch_jaxpr(body_jaxpr, bin_, size, force_batched=carry_b)
     if not pred_batched:
         outs = while_p.bind(*cvals, *bvals, *carry, cond_jaxpr=bcond, body_jaxpr=bbody,
-                            cond_nconsts=nc, body_nconsts=nb)
+                            cond_nconsts=nc, body_nconsts=nb, origin=origin)
         return outs, [0 if b else None for b in carry_b]
     # A batched predicate: loop while any element continues; finished ones keep their carry.
     carry_avals = _avals(carry)
@@ -478,16 +561,18 @@ def _while_batch(vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_ncons
     new_cond = pe.trace_to_jaxpr(cond_any, _avals(cvals) + carry_avals)
     new_body = pe.trace_to_jaxpr(body_masked, all_avals)
     outs = while_p.bind(*cvals, *cvals, *bvals, *carry, cond_jaxpr=new_cond,
-                        body_jaxpr=new_body, cond_nconsts=nc, body_nconsts=nc + nb)
+                        body_jaxpr=new_body, cond_nconsts=nc, body_nconsts=nc + nb,
+                        origin=origin)
     return outs, [0] * len(outs)
 
 
 batching.batch_rules[while_p] = _while_batch
 
 
-def _while_cost(avals_in, avals_out, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+def _while_cost(avals_in, avals_out, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts,
+                origin):
     one = cost_mod.jaxpr_cost(cond_jaxpr) + cost_mod.jaxpr_cost(body_jaxpr)
-    return one.with_note("while_loop: one iteration is counted (the trip count is known only "
+    return one.with_note(f"{origin}: one iteration is counted (the trip count is known only "
                          "at run time)")
 
 
@@ -498,9 +583,10 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
                init_val: Any) -> Any:
     """``while cond_fun(val): val = body_fun(val)``, staged as one primitive.
 
-    The carry (a pytree) must keep its structure, shapes and dtypes. Forward-mode
-    differentiable and batchable; for reverse mode use `fori_loop` with static bounds or
-    `scan`.
+    The carry (a pytree) must keep its structure, shapes and dtypes; as in JAX, a leaf given
+    as a Python scalar first takes the dtype the body gives it (``0`` becomes a float if the
+    body adds ``1.5``). Forward-mode differentiable and batchable; for reverse mode use
+    `fori_loop` with static bounds or `scan`.
 
     !!! Example
         ```python
@@ -509,19 +595,26 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
         assert lax.while_loop(lambda x: x < 100, lambda x: x * 2, 1) == 128
         ```
     """
-    leaves, tree = tree_flatten(init_val)
-    avals = _strip_weak(_avals(leaves))
-    leaves = [_as_carry(x, a) for x, a in zip(leaves, avals)]
-    c_consts, c_jaxpr, c_tree = _trace_body(cond_fun, tree_structure((init_val,)), avals)
+    return _while_loop(cond_fun, body_fun, init_val, "while_loop", "init_val")
+
+
+def _while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], init_val: Any,
+                origin: str, init_name: str) -> Any:
+    args_tree = tree_structure((init_val,))
+
+    def trace(avals):
+        consts, jaxpr, out_tree = _trace_body(body_fun, args_tree, avals, slice(None))
+        return (consts, jaxpr), out_tree, jaxpr.out_avals
+
+    leaves, tree, (b_consts, b_jaxpr) = _trace_loop_body(trace, init_val,
+                                                         f"{origin}: body_fun", init_name)
+    c_consts, c_jaxpr, _ = _trace_body(cond_fun, args_tree, _avals(leaves))
     pred = c_jaxpr.out_avals
     if len(pred) != 1 or pred[0].shape != () or pred[0].dtype != np.bool_:
-        raise TypeError(f"while_loop: cond_fun must return a boolean scalar, got "
+        raise TypeError(f"{origin}: cond_fun must return a boolean scalar, got "
                         f"{_describe(pred)}" + _where())
-    b_consts, b_jaxpr, b_tree = _trace_body(body_fun, tree_structure((init_val,)), avals)
-    _check_same_types("while_loop carry (body_fun output vs init_val)", tree, avals, b_tree,
-                      b_jaxpr.out_avals)
     outs = while_p.bind(*c_consts, *b_consts, *leaves, cond_jaxpr=c_jaxpr, body_jaxpr=b_jaxpr,
-                        cond_nconsts=len(c_consts), body_nconsts=len(b_consts))
+                        cond_nconsts=len(c_consts), body_nconsts=len(b_consts), origin=origin)
     return tree_unflatten(tree, outs)
 
 
@@ -534,12 +627,12 @@ def _scan_impl(*args: Any, jaxpr, length, reverse, num_consts, num_carry) -> lis
     consts = list(args[:num_consts])
     carry = list(args[num_consts:num_consts + num_carry])
     xs = args[num_consts + num_carry:]
-    y_avals = jaxpr.out_avals[num_carry:]
+    carry_avals, y_avals = jaxpr.out_avals[:num_carry], jaxpr.out_avals[num_carry:]
     ys: list[list[Any]] = [[] for _ in y_avals]
     order = range(length - 1, -1, -1) if reverse else range(length)
     for i in order:
         outs = jaxprs.call(jaxpr, *consts, *carry, *[x[i] for x in xs])
-        carry = outs[:num_carry]
+        carry = _carry_values(outs[:num_carry], carry_avals)
         for acc, y in zip(ys, outs[num_carry:]):
             acc.append(y)
     stacked = []
@@ -781,7 +874,8 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
          length: int | None = None, reverse: bool = False) -> tuple[Any, Any]:
     """Loop ``carry, y = f(carry, x)`` over the leading axis of `xs`, returning the final
     carry and the stacked ``y``s, as one primitive (differentiable in both modes; reverse mode
-    stores only the residuals the transposed body needs).
+    stores only the residuals the transposed body needs). The carry follows the rules of
+    `while_loop`.
 
     !!! Example
         ```python
@@ -804,18 +898,19 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
     if not lengths:
         raise ValueError("scan: give xs or length")
     n = lengths.pop()
-    carry_leaves, carry_tree = tree_flatten(init)
-    carry_avals = _strip_weak(_avals(carry_leaves))
-    carry_leaves = [_as_carry(c, a) for c, a in zip(carry_leaves, carry_avals)]
     x_avals = [ShapedArray(a.shape[1:], a.dtype) for a in _avals(x_leaves)]
     args_tree = tree_structure((init, xs))
-    consts, body, out_tree = _trace_body(lambda c, x: f(c, x), args_tree,
-                                         carry_avals + x_avals)
-    if out_tree.num_leaves < 1 or len(out_tree.children()) != 2:
-        raise TypeError("scan: f must return a pair (carry, y)" + _where())
-    new_carry_tree, y_tree = out_tree.children()
-    _check_same_types("scan carry (f's output carry vs init)", carry_tree, carry_avals,
-                      new_carry_tree, body.out_avals[:len(carry_leaves)])
+
+    def trace(carry_avals):
+        consts, body, out_tree = _trace_body(lambda c, x: f(c, x), args_tree,
+                                             carry_avals + x_avals, slice(len(carry_avals)))
+        if out_tree.num_leaves < 1 or len(out_tree.children()) != 2:
+            raise TypeError("scan: f must return a pair (carry, y)" + _where())
+        new_carry_tree, y_tree = out_tree.children()
+        return (consts, body, y_tree), new_carry_tree, body.out_avals[:len(carry_avals)]
+
+    carry_leaves, carry_tree, (consts, body, y_tree) = _trace_loop_body(trace, init, "scan: f",
+                                                                        "init")
     outs = scan_p.bind(*consts, *carry_leaves, *x_leaves, jaxpr=body, length=n,
                        reverse=bool(reverse), num_consts=len(consts),
                        num_carry=len(carry_leaves))
@@ -832,7 +927,9 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
     """``for i in range(lower, upper): val = body_fun(i, val)``.
 
     With concrete (Python or NumPy) integer bounds this is a `scan`, differentiable in both
-    modes; with traced bounds it is a `while_loop` (forward mode only).
+    modes; with traced bounds it is a `while_loop` (forward mode only). As in JAX, the index
+    `i` has the dtype of the bounds and is weakly typed when they are Python ints, so
+    ``val + i`` keeps the dtype of `val`; the carry follows the rules of `while_loop`.
 
     !!! Example
         ```python
@@ -843,21 +940,41 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
         assert power(2.0) == 8.0 and funcdiff.grad(power)(2.0) == 12.0
         ```
     """
+    # The index has the dtype of the bounds, and is weakly typed (a Python int while the loop
+    # runs) when they are, as in JAX: `val + i` keeps the dtype of `val`.
+    (lo_dtype, lo_weak), (hi_dtype, hi_weak) = [
+        (a.dtype, a.weak_type) for a in _avals((lower, upper))]
+    if not (dtypes.is_integer(lo_dtype) and dtypes.is_integer(hi_dtype)):
+        raise TypeError(f"fori_loop: lower and upper must be integers, got "
+                        f"{dtypes.short_name(lo_dtype)} and {dtypes.short_name(hi_dtype)}"
+                        + _where())
+    index_dtype, index_weak = dtypes.result_type((lo_dtype, lo_weak), (hi_dtype, hi_weak))
     lo, hi = core.concrete_or_none(lower), core.concrete_or_none(upper)
     static = lo is not None and hi is not None and not isinstance(lower, Tracer) and not \
         isinstance(upper, Tracer)
     if static:
-        lo, hi = int(lo), int(hi)
-        (_, val), _ = scan(lambda carry, _: ((carry[0] + 1, body_fun(carry[0], carry[1])), ()),
-                           (np.int64(lo), init_val), length=builtins.max(hi - lo, 0))
-        return val
+        start = int(lo) if index_weak else index_dtype.type(lo)
+    else:
+        start = ew.convert_element_type(lower, index_dtype, weak_type=index_weak)
+    # One body for both loops: (i, *carry) -> (i + 1, *body_fun(i, carry)).
+    args_tree = tree_structure((start, init_val))
 
-    def cond_fun(carry):
-        return ew.lt(carry[0], upper)
+    def trace(avals):
+        consts, body, out_tree = _trace_body(lambda i, val: (ew.add(i, 1), body_fun(i, val)),
+                                             args_tree, [core.get_aval(start), *avals],
+                                             slice(1, None))
+        return (consts, body), out_tree.children()[1], body.out_avals[1:]
 
-    def body(carry):
-        i, val = carry
-        return ew.add(i, np.int64(1)), body_fun(i, val)
-
-    start = ew.convert_element_type(lower, np.int64)
-    return while_loop(cond_fun, body, (start, init_val))[1]
+    leaves, tree, (consts, body) = _trace_loop_body(trace, init_val, "fori_loop: body_fun",
+                                                    "init_val")
+    if static:
+        outs = scan_p.bind(*consts, start, *leaves, jaxpr=body,
+                           length=builtins.max(int(hi) - int(lo), 0), reverse=False,
+                           num_consts=len(consts), num_carry=1 + len(leaves))
+    else:
+        c_consts, cond, _ = _trace_body(lambda i, val: ew.lt(i, upper), args_tree,
+                                        _avals([start, *leaves]))
+        outs = while_p.bind(*c_consts, *consts, start, *leaves, cond_jaxpr=cond, body_jaxpr=body,
+                            cond_nconsts=len(c_consts), body_nconsts=len(consts),
+                            origin="fori_loop")
+    return tree_unflatten(tree, outs[1:])
