@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax import special as sp
 from funcdiff._src.numpy import ufuncs
 from funcdiff._src.numpy._util import Array, ArrayLike, aval, canonical_axes, promote_inexact
 
@@ -112,3 +114,554 @@ def entr(x: ArrayLike) -> Array:
     safe = ufuncs.where(negative, 1.0, x)  # no log of a negative number (nor its warning)
     return ufuncs.where(negative, -np.inf, ew.neg(xlogy(safe, safe)))
 
+
+
+# ---- gamma and beta families ----------------------------------------------------------------
+
+
+def _unary(prim_fn, x: ArrayLike) -> Array:
+    return prim_fn(promote_inexact(x)[0])
+
+
+def gammaln(x: ArrayLike) -> Array:
+    """``log|Gamma(x)|``; its derivative is `digamma`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import gammaln
+
+        assert np.isclose(gammaln(5.0), np.log(24.0))
+        ```
+    """
+    return _unary(sp.lgamma, x)
+
+
+def digamma(x: ArrayLike) -> Array:
+    """The digamma function ``d/dx log Gamma(x)``; its derivative is ``polygamma(1, x)``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import digamma
+
+        assert np.isclose(digamma(1.0), -np.euler_gamma)
+        ```
+    """
+    return _unary(sp.digamma, x)
+
+
+def polygamma(n: ArrayLike, x: ArrayLike) -> Array:
+    """The `n`-th derivative of `digamma` (`n` a non-negative integer; no derivative in `n`).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import polygamma
+
+        assert np.isclose(polygamma(1, 1.0), np.pi**2 / 6)
+        ```
+    """
+    n, x = promote_inexact(n, x)
+    return sp.polygamma(n, x)
+
+
+def zeta(x: ArrayLike, q: ArrayLike | None = None) -> Array:
+    """The Hurwitz zeta function ``sum_k (k + q)^-x`` (Riemann's for ``q = None``);
+    differentiable in `q` only, and defined for ``x > 1``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import zeta
+
+        assert np.isclose(zeta(2.0), np.pi**2 / 6)
+        ```
+    """
+    x, q = promote_inexact(x, 1.0 if q is None else q)
+    return sp.zeta(x, q)
+
+
+def gammasgn(x: ArrayLike) -> Array:
+    """The sign of the gamma function (NaN at the poles ``0, -1, -2, ...`` below zero).
+
+    !!! Example
+        ```python
+        from funcdiff.scipy.special import gammasgn
+
+        assert gammasgn(-0.5) == -1.0 and gammasgn(-1.5) == 1.0
+        ```
+    """
+    (x,) = promote_inexact(x)
+    odd = ew.ne(ufuncs.remainder(ew.floor(x), 2.0), 0.0)
+    one = ew.ones_like(x)
+    sign = ufuncs.where(ew.bitwise_or(ew.gt(x, 0), ew.bitwise_not(odd)), one, ew.neg(one))
+    pole = ew.bitwise_and(ew.lt(x, 0), ew.eq(x, ew.floor(x)))
+    return ew.stop_gradient(ufuncs.where(pole, np.nan, sign))
+
+
+def gamma(x: ArrayLike) -> Array:
+    """The gamma function, ``gammasgn(x) * exp(gammaln(x))``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import gamma
+
+        assert np.isclose(gamma(5.0), 24.0) and np.isclose(gamma(0.5), np.sqrt(np.pi))
+        ```
+    """
+    (x,) = promote_inexact(x)
+    return ew.mul(gammasgn(x), ew.exp(sp.lgamma(x)))
+
+
+def betaln(a: ArrayLike, b: ArrayLike) -> Array:
+    """``log|B(a, b)|`` with ``B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b)``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import betaln
+
+        assert np.isclose(betaln(2.0, 3.0), np.log(1 / 12))
+        ```
+    """
+    a, b = promote_inexact(a, b)
+    return ew.sub(ew.add(sp.lgamma(a), sp.lgamma(b)), sp.lgamma(ew.add(a, b)))
+
+
+def beta(a: ArrayLike, b: ArrayLike) -> Array:
+    """The beta function ``Gamma(a) Gamma(b) / Gamma(a + b)``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import beta
+
+        assert np.isclose(beta(2.0, 3.0), 1 / 12)
+        ```
+    """
+    a, b = promote_inexact(a, b)
+    sign = ew.mul(ew.mul(gammasgn(a), gammasgn(b)), gammasgn(ew.add(a, b)))
+    return ew.mul(sign, ew.exp(betaln(a, b)))
+
+
+def betainc(a: ArrayLike, b: ArrayLike, x: ArrayLike) -> Array:
+    """The regularized incomplete beta function ``I_x(a, b)``; differentiable in `x` only
+    (as in JAX).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import betainc
+
+        assert np.isclose(betainc(1.0, 2.0, 0.5), 0.75)
+        ```
+    """
+    a, b, x = promote_inexact(a, b, x)
+    return sp.betainc(a, b, x)
+
+
+def gammainc(a: ArrayLike, x: ArrayLike) -> Array:
+    """The regularized lower incomplete gamma function ``P(a, x)``, differentiable in both
+    arguments (the derivative in `a` once only, as in JAX).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import gammainc
+
+        assert np.isclose(gammainc(1.0, 2.0), 1 - np.exp(-2.0))
+        ```
+    """
+    a, x = promote_inexact(a, x)
+    return sp.igamma(a, x)
+
+
+def gammaincc(a: ArrayLike, x: ArrayLike) -> Array:
+    """The regularized upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)``, accurate
+    where it is small.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import gammaincc
+
+        assert np.isclose(gammaincc(1.0, 50.0), np.exp(-50.0))
+        ```
+    """
+    a, x = promote_inexact(a, x)
+    return sp.igammac(a, x)
+
+
+def multigammaln(a: ArrayLike, d: int) -> Array:
+    """The log of the multivariate gamma function of dimension `d` (a Python int).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import gammaln, multigammaln
+
+        assert np.isclose(multigammaln(3.0, 1), gammaln(3.0))
+        ```
+    """
+    if not isinstance(d, int | np.integer) or d < 1:
+        raise ValueError(f"multigammaln: `d` must be a positive Python int, got {d!r}")
+    (a,) = promote_inexact(a)
+    total = d * (d - 1) / 4 * math.log(math.pi)
+    out = sp.lgamma(a)
+    for j in range(1, int(d)):
+        out = ew.add(out, sp.lgamma(ew.sub(a, j / 2)))
+    return ew.add(out, total)
+
+
+def poch(z: ArrayLike, m: ArrayLike) -> Array:
+    """The rising factorial ``Gamma(z + m) / Gamma(z)``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import poch
+
+        assert np.isclose(poch(3.0, 2.0), 12.0)
+        ```
+    """
+    z, m = promote_inexact(z, m)
+    zm = ew.add(z, m)
+    sign = ew.mul(gammasgn(zm), gammasgn(z))
+    return ew.mul(sign, ew.exp(ew.sub(sp.lgamma(zm), sp.lgamma(z))))
+
+
+def factorial(n: ArrayLike, exact: bool = False) -> Array:
+    """``n!`` as ``Gamma(n + 1)``, 0 for negative `n`; ``exact=True`` is not supported (as in
+    JAX).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import factorial
+
+        assert np.allclose(factorial(np.array([0, 3, 5])), [1.0, 6.0, 120.0])
+        ```
+    """
+    if exact:
+        raise NotImplementedError("factorial: exact=True is not supported (as in JAX); use "
+                                  "exact=False, or math.factorial on Python ints")
+    (n,) = promote_inexact(n)
+    negative = ew.lt(n, 0)
+    value = ew.exp(sp.lgamma(ew.add(ufuncs.where(negative, 0.0, n), 1.0)))
+    return ufuncs.where(negative, 0.0, value)
+
+
+def comb(N: ArrayLike, k: ArrayLike, exact: bool = False, repetition: bool = False) -> Array:  # noqa: N803
+    """The number of combinations of `N` things taken `k` at a time, as
+    ``exp(gammaln(N + 1) - gammaln(k + 1) - gammaln(N - k + 1))`` (0 outside ``0 <= k <= N``);
+    ``exact=True`` is not supported.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import comb
+
+        assert np.isclose(comb(5, 2), 10.0) and np.isclose(comb(3, 2, repetition=True), 6.0)
+        ```
+    """
+    if exact:
+        raise NotImplementedError("comb: exact=True is not supported; use math.comb on ints")
+    N, k = promote_inexact(N, k)  # noqa: N806
+    if repetition:
+        N = ew.sub(ew.add(N, k), 1.0)  # noqa: N806
+    valid = ew.bitwise_and(ew.ge(k, 0), ew.le(k, N))
+    k_ = ufuncs.where(valid, k, 0.0)
+    log_c = ew.sub(sp.lgamma(ew.add(N, 1.0)),
+                   ew.add(sp.lgamma(ew.add(k_, 1.0)), sp.lgamma(ew.add(ew.sub(N, k_), 1.0))))
+    return ufuncs.where(valid, ew.exp(log_c), 0.0)
+
+
+# ---- error function family and the normal distribution --------------------------------------
+
+
+def erfinv(x: ArrayLike) -> Array:
+    """The inverse error function on ``[-1, 1]``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import erf, erfinv
+
+        assert np.isclose(erf(erfinv(0.3)), 0.3)
+        ```
+    """
+    return _unary(sp.erf_inv, x)
+
+
+def erfcx(x: ArrayLike) -> Array:
+    """The scaled complementary error function ``exp(x^2) erfc(x)``, finite for large `x`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import erfcx
+
+        assert np.isclose(erfcx(1e4) * 1e4 * np.sqrt(np.pi), 1.0)
+        ```
+    """
+    return _unary(sp.erfcx, x)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+
+
+def ndtr(x: ArrayLike) -> Array:
+    """The standard normal cumulative distribution function.
+
+    !!! Example
+        ```python
+        from funcdiff.scipy.special import ndtr
+
+        assert ndtr(0.0) == 0.5
+        ```
+    """
+    (x,) = promote_inexact(x)
+    return ew.mul(0.5, ew.erfc(ew.mul(-_SQRT_HALF, x)))
+
+
+def ndtri(p: ArrayLike) -> Array:
+    """The inverse of `ndtr`: the standard normal quantile function.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import ndtri
+
+        assert np.isclose(ndtri(0.975), 1.959963984540054)
+        ```
+    """
+    return _unary(sp.ndtri, p)
+
+
+def log_ndtr(x: ArrayLike) -> Array:
+    """``log(ndtr(x))``, accurate in both tails (through `erfcx` below -1).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import log_ndtr
+
+        assert np.isclose(log_ndtr(-40.0), -804.6084420137538)
+        ```
+    """
+    (x,) = promote_inexact(x)
+    low = ew.lt(x, -1.0)
+    # Each branch sees only the inputs it is used for, so neither overflows in a derivative.
+    x_lo = ufuncs.where(low, x, -1.0)
+    x_hi = ufuncs.where(low, -1.0, x)
+    lo = ew.sub(ew.log(ew.mul(0.5, sp.erfcx(ew.mul(-_SQRT_HALF, x_lo)))),
+                ew.mul(0.5, ew.mul(x_lo, x_lo)))
+    hi = ew.log1p(ew.mul(-0.5, ew.erfc(ew.mul(_SQRT_HALF, x_hi))))
+    return ufuncs.where(low, lo, hi)
+
+
+# ---- Bessel functions -----------------------------------------------------------------------
+
+
+def i0e(x: ArrayLike) -> Array:
+    """The exponentially scaled modified Bessel function of order 0, ``exp(-|x|) I0(x)``.
+
+    !!! Example
+        ```python
+        from funcdiff.scipy.special import i0e
+
+        assert i0e(0.0) == 1.0
+        ```
+    """
+    return _unary(sp.bessel_i0e, x)
+
+
+def i1e(x: ArrayLike) -> Array:
+    """The exponentially scaled modified Bessel function of order 1, ``exp(-|x|) I1(x)``.
+
+    !!! Example
+        ```python
+        from funcdiff.scipy.special import i1e
+
+        assert i1e(0.0) == 0.0
+        ```
+    """
+    return _unary(sp.bessel_i1e, x)
+
+
+def _unscale(x: Array, scaled: Array) -> Array:
+    # exp(|x|) written as exp(x sign(x)): its derivative at 0 is 0, matching the rule of
+    # the scaled functions.
+    return ew.mul(scaled, ew.exp(ew.mul(x, ew.sign(x))))
+
+
+def i0(x: ArrayLike) -> Array:
+    """The modified Bessel function of the first kind of order 0.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import i0
+
+        assert np.isclose(i0(1.0), 1.2660658777520082)
+        ```
+    """
+    (x,) = promote_inexact(x)
+    return _unscale(x, sp.bessel_i0e(x))
+
+
+def i1(x: ArrayLike) -> Array:
+    """The modified Bessel function of the first kind of order 1.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import i1
+
+        assert np.isclose(i1(1.0), 0.5651591039924851)
+        ```
+    """
+    (x,) = promote_inexact(x)
+    return _unscale(x, sp.bessel_i1e(x))
+
+
+# ---- exponential integrals ------------------------------------------------------------------
+
+
+def expi(x: ArrayLike) -> Array:
+    """The exponential integral ``Ei(x)``; its derivative is ``exp(x) / x``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import expi
+
+        assert np.isclose(expi(1.0), 1.8951178163559368)
+        ```
+    """
+    return _unary(sp.expi, x)
+
+
+def exp1(x: ArrayLike) -> Array:
+    """The exponential integral ``E1(x) = -Ei(-x)`` for ``x >= 0`` (NaN below, as SciPy's real
+    version).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import exp1
+
+        assert np.isclose(exp1(1.0), 0.21938393439552029)
+        ```
+    """
+    (x,) = promote_inexact(x)
+    negative = ew.lt(x, 0)
+    return ufuncs.where(negative, np.nan, ew.neg(sp.expi(ew.neg(ufuncs.where(negative, 1.0, x)))))
+
+
+# ---- entropies and softmax ------------------------------------------------------------------
+
+
+def rel_entr(x: ArrayLike, y: ArrayLike) -> Array:
+    """``x log(x / y)`` for positive `x` and `y`, 0 where ``x == 0 <= y``, inf elsewhere.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import rel_entr
+
+        assert np.isclose(rel_entr(2.0, 1.0), 2 * np.log(2.0)) and rel_entr(0.0, 3.0) == 0.0
+        ```
+    """
+    x, y = promote_inexact(x, y)
+    both_pos = ew.bitwise_and(ew.gt(x, 0), ew.gt(y, 0))
+    x_zero = ew.bitwise_and(ew.eq(x, 0), ew.ge(y, 0))
+    xs, ys = ufuncs.where(both_pos, x, 1.0), ufuncs.where(both_pos, y, 1.0)
+    value = ew.mul(xs, ew.log(ew.div(xs, ys)))
+    return ufuncs.where(x_zero, 0.0, ufuncs.where(both_pos, value, np.inf))
+
+
+def kl_div(x: ArrayLike, y: ArrayLike) -> Array:
+    """``x log(x / y) - x + y`` for positive `x` and `y`, `y` where ``x == 0 <= y``, inf
+    elsewhere.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import kl_div
+
+        assert np.isclose(kl_div(2.0, 1.0), 2 * np.log(2.0) - 1.0)
+        ```
+    """
+    x, y = promote_inexact(x, y)
+    x_zero = ew.bitwise_and(ew.eq(x, 0), ew.ge(y, 0))
+    both_pos = ew.bitwise_and(ew.gt(x, 0), ew.gt(y, 0))
+    value = ew.add(ew.sub(rel_entr(x, y), x), y)
+    return ufuncs.where(ew.bitwise_or(both_pos, x_zero), value, np.inf)
+
+
+def softmax(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
+    """``exp(x) / sum(exp(x))`` over `axis` (all axes by default, as in SciPy).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import softmax
+
+        assert np.isclose(np.sum(softmax(np.array([1.0, 2.0, 3.0]))), 1.0)
+        ```
+    """
+    return ew.exp(log_softmax(x, axis))
+
+
+def log_softmax(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
+    """``x - logsumexp(x)`` over `axis` (all axes by default, as in SciPy).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import log_softmax
+
+        assert np.isclose(log_softmax(np.array([0.0, 0.0]))[0], -np.log(2.0))
+        ```
+    """
+    (x,) = promote_inexact(x)
+    return ew.sub(x, logsumexp(x, axis, keepdims=True))
+
+
+def boxcox(x: ArrayLike, lmbda: ArrayLike) -> Array:
+    """The Box-Cox transform ``(x^lmbda - 1) / lmbda``, ``log(x)`` at ``lmbda == 0``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import boxcox
+
+        assert np.isclose(boxcox(4.0, 0.5), 2.0) and np.isclose(boxcox(4.0, 0.0), np.log(4.0))
+        ```
+    """
+    x, lmbda = promote_inexact(x, lmbda)
+    return _boxcox(ew.log(x), lmbda)
+
+
+def boxcox1p(x: ArrayLike, lmbda: ArrayLike) -> Array:
+    """The Box-Cox transform of ``1 + x``, accurate for small `x`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import boxcox1p
+
+        assert np.isclose(boxcox1p(3.0, 0.5), 2.0)
+        ```
+    """
+    x, lmbda = promote_inexact(x, lmbda)
+    return _boxcox(ew.log1p(x), lmbda)
+
+
+def _boxcox(log_x: Array, lmbda: Array) -> Array:
+    zero = ew.eq(lmbda, 0)
+    safe = ufuncs.where(zero, 1.0, lmbda)
+    return ufuncs.where(zero, log_x, ew.div(ew.expm1(ew.mul(safe, log_x)), safe))
