@@ -1804,3 +1804,7 @@ EXCLUDED = {
     # A sub-module: its function `linalg.norm` has records.
     "linalg": "module funcdiff.numpy.linalg (norm is in the table)",
 }
+
+# The records of funcdiff.scipy.special's special functions and of funcdiff.scipy.stats, with
+# SciPy as the reference, join RECORDS from their own table.
+import scipy_table  # noqa: E402, F401
