@@ -11,8 +11,12 @@ Two subcommands work on a function of your own, evaluated on random inputs of gi
 * ``python -m funcdiff graph MODULE:FUNCTION --shape 3 -o graph.svg`` writes its computation
   graph (`funcdiff.graph`) as DOT, Mermaid or SVG.
 
-MODULE is an importable module name or the path of a ``.py`` file. Usage errors (an unknown
-module or function, a malformed shape) print one line and exit with status 2.
+MODULE is an importable module name or the path of a ``.py`` file. Bad input on the command
+line (an unknown module or function, a module that fails or exits while being imported, a
+malformed or too large shape, a number of ``--shape`` flags that does not match the function, an
+output that cannot be written, a negative ``--repeats``) prints one line naming the argument and
+exits with status 2, before any work. An exception raised by the function on the inputs prints
+one line, with the function's line where it arose, and exits with status 1.
 """
 
 from __future__ import annotations
@@ -20,9 +24,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import inspect
 import json
+import math
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -106,7 +113,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _UsageError(Exception):
-    pass
+    """Bad input on the command line (not the user's function's fault): one line, status 2."""
+
+
+class _FunctionError(Exception):
+    """The user's function raised on the given inputs: one line, status 1."""
+
+
+# The most bytes of random inputs the subcommands create (checked before allocating them).
+_MAX_INPUT_BYTES = 2**30
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -122,10 +137,25 @@ def _shape(text: str) -> tuple[int, ...]:
             "(or \"\" for a scalar)") from None
     if any(d < 0 for d in dims):
         raise argparse.ArgumentTypeError(f"malformed shape {text!r}: sizes must be >= 0")
+    if len(dims) > 32:
+        raise argparse.ArgumentTypeError(
+            f"malformed shape {text!r}: {len(dims)} dimensions, at most 32")
     return dims
 
 
-def _load(spec: str) -> Callable[..., Any]:
+def _count(text: str) -> int:
+    """A non-negative int (``--repeats``, ``--seed``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _load(spec: str) -> tuple[Callable[..., Any], str | None]:
+    """The function named by ``MODULE:FUNCTION``, and the file of its module."""
     module_name, sep, fn_name = spec.rpartition(":")
     if not sep or not module_name or not fn_name:
         raise _UsageError(f"expected MODULE:FUNCTION, got {spec!r}")
@@ -143,6 +173,9 @@ def _load(spec: str) -> Callable[..., Any]:
             module = importlib.import_module(module_name)
     except _UsageError:
         raise
+    except SystemExit as e:  # reported, not obeyed: the command did not do its work
+        raise _UsageError(f"cannot import module {module_name!r}: it called "
+                          f"sys.exit({e.code!r}) while being imported") from None
     except Exception as e:  # the user's module failed to import
         raise _UsageError(f"cannot import module {module_name!r}: {type(e).__name__}: "
                           f"{e}") from None
@@ -151,21 +184,113 @@ def _load(spec: str) -> Callable[..., Any]:
         raise _UsageError(f"module {module_name!r} has no function {fn_name!r}")
     if not callable(fun):
         raise _UsageError(f"{spec} is a {type(fun).__name__}, not a function")
-    return fun
+    return fun, getattr(module, "__file__", None)
+
+
+def _check_arity(fun: Callable[..., Any], spec: str, n: int) -> None:
+    """One ``--shape`` per positional argument the function needs."""
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):  # no signature to check against
+        return
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
+    missing_keyword = [p.name for p in params if p.kind == p.KEYWORD_ONLY
+                       and p.default is p.empty]
+    if len(required) <= n and (varargs or n <= len(positional)) and not missing_keyword:
+        return
+    if missing_keyword:
+        raise _UsageError(f"{spec} has keyword-only parameters without defaults "
+                          f"({', '.join(missing_keyword)}); the CLI passes positional arrays "
+                          "only")
+    names = ", ".join(p.name for p in positional)
+    wanted = (f"at least {len(required)}" if varargs
+              else str(len(required)) if len(required) == len(positional)
+              else f"{len(required)} to {len(positional)}")
+    raise _UsageError(f"argument --shape: {spec} takes {wanted} positional arguments "
+                      f"({names}), but {n} --shape {'was' if n == 1 else 'were'} given; pass "
+                      "one --shape per argument")
 
 
 def _inputs(shapes: Sequence[tuple[int, ...]], dtype: str, seed: int) -> list[np.ndarray]:
+    itemsize = np.dtype(dtype).itemsize
+    total = 0
+    for shape in shapes:
+        total += math.prod(shape) * itemsize
+        if total > _MAX_INPUT_BYTES:
+            raise _UsageError(
+                f"argument --shape {','.join(map(str, shape))}: the {dtype} inputs would take "
+                f"{total:,} bytes, more than the limit of {_MAX_INPUT_BYTES:,}")
     rng = np.random.default_rng(seed)
     return [rng.standard_normal(s).astype(dtype) for s in shapes]
 
 
+def _check_output(path: str, flag: str) -> None:
+    """Refuse an output path that cannot be written before doing any work."""
+    folder = Path(path).parent
+    if Path(path).is_dir():
+        raise _UsageError(f"argument {flag}: {path} is a folder; give a file name")
+    if not folder.is_dir():
+        raise _UsageError(f"argument {flag}: the folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise _UsageError(f"argument {flag}: cannot write into the folder {str(folder)!r}")
+
+
+def _write(path: str, flag: str, write: Callable[[], Any]) -> None:
+    try:
+        write()
+    except (OSError, ValueError) as e:
+        raise _UsageError(f"argument {flag}: cannot write {path}: {type(e).__name__}: "
+                          f"{e}") from None
+
+
+def _user_line(error: BaseException, module_file: str | None) -> str:
+    """``file:line in function: source`` for the innermost traceback entry in the user's
+    module (else the innermost outside funcdiff), following chained exceptions."""
+    frames: list[traceback.FrameSummary] = []
+    seen: set[int] = set()
+    e: BaseException | None = error
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        frames = traceback.extract_tb(e.__traceback__) + frames
+        e = e.__cause__ or e.__context__
+    package = os.path.dirname(os.path.abspath(funcdiff.__file__))
+    own = [f for f in frames if module_file and os.path.abspath(f.filename)
+           == os.path.abspath(module_file)]
+    outside = [f for f in frames if not os.path.abspath(f.filename).startswith(package)]
+    chosen = (own or outside or [None])[-1]
+    if chosen is None:
+        return ""
+    source = f": {chosen.line}" if chosen.line else ""
+    return f" (at {chosen.filename}:{chosen.lineno} in {chosen.name}{source})"
+
+
+def _run(args: argparse.Namespace, analyse: Callable[..., Any]) -> Any:
+    """Load the function, check the shapes against it, make the inputs and run `analyse` on
+    them; an exception there is the user's function's, reported with its line."""
+    fun, module_file = _load(args.function)
+    _check_arity(fun, args.function, len(args.shape))
+    inputs = _inputs(args.shape, args.dtype, args.seed)
+    try:
+        return analyse(fun)(*inputs)
+    except (Exception, SystemExit) as e:
+        first = str(e).splitlines()[0] if str(e) else ""
+        raise _FunctionError(
+            f"{args.function} on shapes {[tuple(s) for s in args.shape]}: "
+            f"{type(e).__name__}: {first}{_user_line(e, module_file)}") from None
+
+
 def _cost(args: argparse.Namespace) -> int:
-    fun = _load(args.function)
-    report = funcdiff.cost_analysis(fun, repeats=args.repeats, jit=not args.no_jit,
-                                    seed=args.seed)(*_inputs(args.shape, args.dtype, args.seed))
+    if args.plot:
+        _check_output(args.plot, "--plot")
+        if importlib.util.find_spec("matplotlib") is None:
+            raise _UsageError("argument --plot: needs matplotlib (pip install matplotlib)")
+    report = _run(args, lambda fun: funcdiff.cost_analysis(
+        fun, repeats=args.repeats, jit=not args.no_jit, seed=args.seed))
     print(json.dumps(report.to_dict(), indent=2) if args.json else report)
     if args.plot:
-        report.plot(args.plot)
+        _write(args.plot, "--plot", lambda: report.plot(args.plot))
         print(f"saved {args.plot}", file=sys.stderr)
     return 0
 
@@ -179,16 +304,19 @@ def _graph(args: argparse.Namespace) -> int:
                           else "dot")
     if fmt is None:
         raise _UsageError(
-            f"cannot tell the format of {args.output} from its extension: use "
-            f"{', '.join(_FORMATS)}, or pass --format (dot, mermaid or svg)")
-    fun = _load(args.function)
+            f"argument -o/--output: cannot tell the format of {args.output} from its "
+            f"extension: use {', '.join(_FORMATS)}, or pass --format (dot, mermaid or svg)")
+    if args.output:
+        _check_output(args.output, "-o/--output")
     group_by = None if args.group_by == "none" else args.group_by
-    g = funcdiff.graph(fun, values=not args.no_values, backward=args.backward,
-                       group_by=group_by, collapse=args.collapse)(
-        *_inputs(args.shape, args.dtype, args.seed))
+    g = _run(args, lambda fun: funcdiff.graph(fun, values=not args.no_values,
+                                              backward=args.backward, group_by=group_by,
+                                              collapse=args.collapse))
+    # (SVG comes from Graphviz when it is installed, else from funcdiff's own layout)
     text = {"dot": g.to_dot, "mermaid": g.to_mermaid, "svg": g.to_svg}[fmt]()
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        _write(args.output, "-o/--output",
+               lambda: Path(args.output).write_text(text, encoding="utf-8"))
         print(f"wrote {args.output} ({fmt})", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -206,11 +334,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="the shape of the next argument, e.g. 3,4 (\"\" for a scalar); "
                             "repeat once per argument")
         p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-        p.add_argument("--seed", type=int, default=0, help="for the random inputs")
+        p.add_argument("--seed", type=_count, default=0, help="for the random inputs")
 
     cost = commands.add_parser("cost", help="cost of the function and its derivatives")
     common(cost)
-    cost.add_argument("--repeats", type=int, default=5, help="timed calls (0: count only)")
+    cost.add_argument("--repeats", type=_count, default=5,
+                      help="timed calls (0: count only)")
     cost.add_argument("--no-jit", action="store_true", help="time eagerly, not under jit")
     cost.add_argument("--json", action="store_true", help="print the report as JSON")
     cost.add_argument("--plot", metavar="FILE", help="save a figure (needs matplotlib)")
@@ -237,15 +366,9 @@ def cli(argv: Sequence[str] | None = None) -> int:
         parser.error("expected a command: cost or graph")
     try:
         return _cost(args) if args.command == "cost" else _graph(args)
-    except _UsageError as e:
+    except (_UsageError, _FunctionError) as e:
         print(f"{_PROG} {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except Exception as e:  # the user's function failed on these inputs
-        first = str(e).splitlines()[0] if str(e) else ""
-        print(f"{_PROG} {args.command}: error: {args.function} on shapes "
-              f"{[tuple(s) for s in args.shape]}: {type(e).__name__}: {first}",
-              file=sys.stderr)
-        return 1
+        return 2 if isinstance(e, _UsageError) else 1
 
 
 if __name__ == "__main__":
