@@ -196,11 +196,113 @@ def test_svg_by_graphviz():
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "0.53" in svg
 
 
-def test_svg_without_graphviz_says_what_to_install(monkeypatch):
+def test_svg_without_graphviz(monkeypatch):
+    """Asked for Graphviz, it says what to install; by default it draws with its own layout."""
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setitem(__import__("sys").modules, "graphviz", None)
+    g = funcdiff.graph(sigmoid_neuron)(W, X)
     with pytest.raises(RuntimeError, match="Graphviz"):
-        funcdiff.graph(sigmoid_neuron)(W, X).to_svg()
+        g.to_svg(engine="dot")
+    assert g.to_svg() == g.to_svg(engine="python")
+    assert "image/svg+xml" in g._repr_mimebundle_()
+    with pytest.raises(ValueError, match="engine"):
+        g.to_svg(engine="cairo")
+
+
+def branches(**options):
+    return funcdiff.graph(lambda a, b, c: (a + b) * (b + c), **options)(2.0, 1.0, 1.0)
+
+
+def test_forward_mode_tangents():
+    """tangent="b": the tangent d node / d b at every node and along every edge, as jvp
+    computes it; tangents add where the two paths from b merge."""
+    g = branches(tangent="b")
+    assert (one(g, "a").tangent, one(g, "b").tangent, one(g, "c").tangent) == \
+        (None, "1.00", None)
+    assert [n.tangent for n in g.find("add")] == ["1.00", "1.00"]
+    _, expected = funcdiff.jvp(lambda a, b, c: (a + b) * (b + c), (2.0, 1.0, 1.0),
+                               (0.0, 1.0, 0.0))
+    assert one(g, "mul").tangent == one(g, "out").tangent == f"{expected:.2f}" == "5.00"
+    into_mul = sorted(e.tangent for e in g.edges if e.dst == one(g, "mul").id)
+    assert into_mul == ["2.00", "3.00"]  # v * db/db and u * db/db, added in the product
+    assert all(n.grad is None for n in g.nodes)
+    assert one(g, "mul").text.splitlines()[-1] == "∂/∂b 5.00"
+    for text in (g.to_dot(), g.to_mermaid(), g.to_svg(engine="python")):
+        assert "∂/∂b 5.00" in text
+    # An array input is seeded with ones: the derivative along (1, ..., 1).
+    g = funcdiff.graph(lambda x: jnp.sum(x * x), tangent="x")(np.array([1.0, 2.0]))
+    assert one(g, "out").tangent == "6.00"
+
+
+def test_highlight_marks_the_paths_of_one_gradient():
+    g = branches(highlight="a")
+    lit = {n.label for n in g.nodes if n.highlight}
+    assert lit == {"a", "add", "mul", "out"} and len([n for n in g.nodes if n.highlight]) == 4
+    (first_add, second_add) = g.find("add")
+    assert first_add.highlight and not second_add.highlight
+    assert {(e.src, e.dst) for e in g.edges if e.highlight} == {
+        (one(g, "a").id, first_add.id), (first_add.id, one(g, "mul").id),
+        (one(g, "mul").id, one(g, "out").id)}
+    g = branches(highlight="b")  # both paths
+    assert all(n.highlight for n in g.find("add")) and not one(g, "c").highlight
+    assert g.to_svg(engine="python").count('stroke="#ff7f0e"') == 5 + 5  # nodes + edges
+
+
+def test_scalar_types_and_direction():
+    g = branches(scalar_types=False, direction="TB")
+    assert all(n.aval == "" for n in g.nodes)
+    assert "rankdir=TB;" in g.to_dot() and g.to_mermaid().startswith("flowchart TB\n")
+    g = funcdiff.graph(lambda x, s: jnp.sum(x) * s, scalar_types=False)(np.ones(2), 3.0)
+    assert one(g, "x").aval == "f64[2]" and one(g, "s").aval == ""
+    assert "rankdir=LR;" in g.to_dot()
+
+
+def _boxes(svg: str):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    boxes = {}
+    for group in root.iter(ns + "g"):
+        rect = group.find(ns + "rect")
+        boxes[group.get("id")] = tuple(float(rect.get(k)) for k in ("x", "y", "width", "height"))
+    return root, boxes
+
+
+@pytest.mark.parametrize("options", [{}, {"direction": "TB"}, {"backward": True},
+                                     {"collapse": True}, {"group_by": None}])
+def test_python_svg_renderer(options):
+    """funcdiff's own SVG: well-formed, every node drawn once without overlaps and inside the
+    picture, every number shown, the same text every time, nothing loaded from elsewhere."""
+    g = funcdiff.graph(net, **options)(*_net_args())
+    svg = g.to_svg(engine="python")
+    assert svg == g.to_svg(engine="python")
+    root, boxes = _boxes(svg)
+    assert set(boxes) == {n.id for n in g.nodes}
+    width, height = float(root.get("width")), float(root.get("height"))
+    items = list(boxes.values())
+    for i, (x, y, w, h) in enumerate(items):
+        assert 0 <= x and x + w <= width and 0 <= y and y + h <= height
+        for x2, y2, w2, h2 in items[i + 1:]:
+            assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, "overlap"
+    for n in g.nodes:
+        for row in n.rows:
+            assert html_escape(row) in svg
+    assert svg.count("<path d=") == len(g.edges) + 2  # + the two arrowheads
+    assert re.findall(r"https?://[^\"]+", svg) == ["http://www.w3.org/2000/svg"]
+
+
+def html_escape(s: str) -> str:
+    import html
+
+    return html.escape(s, quote=True)
+
+
+def test_sigmoid_neuron_svg_shows_every_gradient():
+    svg = funcdiff.graph(sigmoid_neuron, scalar_types=False)(W, X).to_svg(engine="python")
+    for number in ("-0.53", "-0.20", "0.20", "0.39", "-0.59", "0.73", "1.37"):
+        assert number in svg
+    assert GRAD_COLOR in svg and VALUE_COLOR in svg
 
 
 def test_errors():
@@ -210,3 +312,13 @@ def test_errors():
         funcdiff.graph(lambda x: x)("text")
     with pytest.raises(TypeError, match="no floating-point input"):
         funcdiff.graph(lambda k: k * 2, backward=True)(np.arange(3))
+    with pytest.raises(ValueError, match=r"highlight='d' names no input .* \['a', 'b', 'c'\]"):
+        branches(highlight="d")
+    with pytest.raises(ValueError, match=r"tangent='w' names no input"):
+        branches(tangent="w")
+    with pytest.raises(ValueError, match="needs values=True and backward=False"):
+        funcdiff.graph(sigmoid_neuron, tangent="w", backward=True)
+    with pytest.raises(ValueError, match="direction must be 'LR'"):
+        funcdiff.graph(sigmoid_neuron, direction="RL")
+    with pytest.raises(TypeError, match="floating-point input"):
+        funcdiff.graph(lambda k, x: k * x, tangent="k")(np.arange(3), 1.0)

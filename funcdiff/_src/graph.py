@@ -8,8 +8,14 @@ it, so that gradients visibly add where a value branches. With ``backward=True``
 is the whole program `vjp` runs: the forward pass, then the transposed (backward) pass,
 which reads residuals from the forward one.
 
-A `Graph` renders as Graphviz DOT (`to_dot`), Mermaid (`to_mermaid`, which mkdocs-material
-draws natively) and, with Graphviz installed, SVG (`to_svg`); Jupyter displays it.
+With ``tangent="b"`` the graph shows forward mode instead: the tangent ``d node / d b`` of
+every node, and along each edge the part of it that flows forward, so that tangents visibly
+add where paths merge. ``highlight="b"`` marks the paths from input ``b`` to the output, the
+ones its gradient flows back along.
+
+A `Graph` renders as Graphviz DOT (`to_dot`), Mermaid (`to_mermaid`) and SVG (`to_svg`:
+through Graphviz when it is installed, otherwise by funcdiff's own renderer in
+`graph_svg.py`); Jupyter displays it.
 """
 
 from __future__ import annotations
@@ -23,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff._src import core, dtypes
-from funcdiff._src.api import make_jaxpr, vjp
+from funcdiff._src import core, dtypes, graph_svg
+from funcdiff._src.api import jvp, make_jaxpr, vjp
 from funcdiff._src.core import JaxprEqn, Literal, Var
 from funcdiff._src.cost_analysis import leaf_names
 from funcdiff._src.jit import jit_p
@@ -39,9 +45,10 @@ _GRAD = "∇"
 class GraphNode:
     """A node: an input, a constant, an operation, an output, or a collapsed group.
 
-    `value` and `grad` are formatted text (None when not computed); `group` is the path of
-    the groups (`jit` calls or user functions) the node belongs to; `backward` marks the
-    nodes of the transposed program.
+    `value`, `grad` and `tangent` are formatted text (None when not computed); `tangent` is
+    the derivative of the node with respect to the input named `tangent_wrt`. `group` is the
+    path of the groups (`jit` calls or user functions) the node belongs to; `backward` marks
+    the nodes of the transposed program; `highlight` those on the highlighted gradient path.
     """
 
     id: str
@@ -52,38 +59,59 @@ class GraphNode:
     grad: str | None = None
     group: tuple[str, ...] = ()
     backward: bool = False
+    tangent: str | None = None
+    tangent_wrt: str = ""
+    highlight: bool = False
 
     @property
-    def text(self) -> str:
+    def tangent_text(self) -> str:
+        """The tangent as a node shows it: ``∂/∂b 1.00``."""
+        return f"∂/∂{self.tangent_wrt} {self.tangent}"
+
+    @property
+    def rows(self) -> list[str]:
         """Everything the node's label shows, one item per line."""
         lines = [self.label]
         if self.aval:
             lines.append(self.aval)
         if self.value is not None:
             lines.append(self.value)
+        if self.tangent is not None:
+            lines.append(self.tangent_text)
         if self.grad is not None:
             lines.append(f"{_GRAD} {self.grad}")
-        return "\n".join(lines)
+        return lines
+
+    @property
+    def text(self) -> str:
+        """Everything the node's label shows, one item per line."""
+        return "\n".join(self.rows)
 
 
 @dataclasses.dataclass
 class GraphEdge:
     """A value flowing from node `src` to node `dst`. `grad` is the gradient contribution that
-    flows back along it; `residual` marks a forward value read by the backward pass."""
+    flows back along it, `tangent` the tangent contribution that flows forward along it;
+    `residual` marks a forward value read by the backward pass, `highlight` an edge of the
+    highlighted gradient path."""
 
     src: str
     dst: str
     grad: str | None = None
     residual: bool = False
+    tangent: str | None = None
+    highlight: bool = False
 
 
 @dataclasses.dataclass
 class Graph:
-    """A computation graph (see `funcdiff.graph`): `nodes`, `edges` and a `name`."""
+    """A computation graph (see `funcdiff.graph`): `nodes`, `edges`, a `name` and the
+    `direction` it is drawn in (``"LR"``, left to right, or ``"TB"``, top to bottom)."""
 
     name: str
     nodes: list[GraphNode]
     edges: list[GraphEdge]
+    direction: str = "LR"
 
     def find(self, label: str) -> list[GraphNode]:
         """The nodes whose label is `label`, or starts with ``label + "("`` (``"add"`` finds
@@ -95,24 +123,38 @@ class Graph:
     def to_dot(self) -> str:
         """The graph in Graphviz's DOT language: values in blue, gradients in red, groups as
         clusters, residual edges dashed."""
-        lines = [f"digraph {_dot_id(self.name)} {{", "  rankdir=LR;",
+        lines = [f"digraph {_dot_id(self.name)} {{", f"  rankdir={self.direction};",
                  '  node [fontname="Helvetica", fontsize=11];',
                  '  edge [fontname="Helvetica", fontsize=9, color="#555555"];']
         lines += _nest(self.nodes, _dot_open, "}", _dot_node, "  ")
         for e in self.edges:
             attrs = []
-            if e.grad is not None:
-                attrs.append(f'label=<<FONT COLOR="{GRAD_COLOR}">{_esc(e.grad)}</FONT>>')
+            parts = [f'<FONT COLOR="{c}">{_esc(t)}</FONT>' for t, c in
+                     ((e.tangent, graph_svg.TANGENT_COLOR), (e.grad, GRAD_COLOR))
+                     if t is not None]
+            if parts:
+                attrs.append(f"label=<{' '.join(parts)}>")
             if e.residual:
                 attrs.append('style=dashed, color="#999999"')
+            if e.highlight:
+                attrs.append(f'color="{graph_svg.HIGHLIGHT_COLOR}", penwidth=3')
             suffix = f" [{', '.join(attrs)}]" if attrs else ""
             lines.append(f"  {e.src} -> {e.dst}{suffix};")
         lines.append("}")
         return "\n".join(lines) + "\n"
 
-    def to_svg(self) -> str:
-        """The graph drawn by Graphviz as SVG text. Needs Graphviz's ``dot`` program (through
-        the optional `graphviz` Python package when installed)."""
+    def to_svg(self, engine: str = "auto") -> str:
+        """The graph drawn as SVG text.
+
+        `engine` is ``"dot"`` (Graphviz's ``dot`` program, through the optional `graphviz`
+        Python package when installed), ``"python"`` (funcdiff's own layered layout, with no
+        dependency: the same picture on every machine) or ``"auto"`` (Graphviz when it is
+        installed, else funcdiff's own)."""
+        if engine not in ("auto", "dot", "python"):
+            raise ValueError(f"Graph.to_svg: engine must be 'auto', 'dot' or 'python', got "
+                             f"{engine!r}")
+        if engine == "python" or (engine == "auto" and not _have_dot()):
+            return graph_svg.render(self, VALUE_COLOR, GRAD_COLOR)
         source = self.to_dot()
         try:
             import graphviz
@@ -135,7 +177,7 @@ class Graph:
     def to_mermaid(self) -> str:
         """The graph as a Mermaid flowchart (put it in a ```mermaid block of a mkdocs-material
         page). Gradients are the red edge labels and the ∇ lines of the node labels."""
-        lines = ["flowchart LR",
+        lines = [f"flowchart {self.direction}",
                  f"  classDef input fill:#eef4fb,stroke:{VALUE_COLOR}",
                  "  classDef const fill:#f4f4f4,stroke:#999999",
                  "  classDef op fill:#ffffff,stroke:#555555",
@@ -143,15 +185,22 @@ class Graph:
                  "  classDef group fill:#f7f7f7,stroke:#555555,stroke-dasharray:4 2",
                  f"  classDef backward fill:#fdecea,stroke:{GRAD_COLOR}"]
         lines += _nest(self.nodes, _mermaid_open, "end", _mermaid_node, "  ")
-        styled = []
+        styled, highlighted = [], []
         for i, e in enumerate(self.edges):
             arrow = "-.->" if e.residual else "-->"
-            label = f'|"{_mermaid_text(e.grad)}"|' if e.grad is not None else ""
+            text = " ".join(t for t in (e.tangent, e.grad) if t is not None)
+            label = f'|"{_mermaid_text(text)}"|' if text else ""
             lines.append(f"  {e.src} {arrow}{label} {e.dst}")
-            if e.grad is not None:
+            if text:
                 styled.append(i)
+            if e.highlight:
+                highlighted.append(i)
+        color = graph_svg.TANGENT_COLOR if any(e.tangent for e in self.edges) else GRAD_COLOR
         if styled:
-            lines.append(f"  linkStyle {','.join(map(str, styled))} color:{GRAD_COLOR}")
+            lines.append(f"  linkStyle {','.join(map(str, styled))} color:{color}")
+        if highlighted:
+            lines.append(f"  linkStyle {','.join(map(str, highlighted))} "
+                         f"stroke:{graph_svg.HIGHLIGHT_COLOR},stroke-width:3px")
         return "\n".join(lines) + "\n"
 
     # ---- notebooks ------------------------------------------------------------------------
@@ -161,13 +210,17 @@ class Graph:
         try:
             bundle["image/svg+xml"] = self.to_svg()
         except (RuntimeError, OSError, subprocess.CalledProcessError):
-            pass
+            bundle["image/svg+xml"] = self.to_svg(engine="python")
         return bundle
 
     def __repr__(self) -> str:
         ops = sum(n.kind == "op" for n in self.nodes)
         return f"<Graph {self.name}: {len(self.nodes)} nodes ({ops} operations), " \
                f"{len(self.edges)} edges>"
+
+
+def _have_dot() -> bool:
+    return shutil.which("dot") is not None
 
 
 _NO_DOT = ("Graph.to_svg needs Graphviz's dot program: install Graphviz (e.g. apt-get install "
@@ -231,12 +284,15 @@ def _dot_node(n: GraphNode) -> str:
     if n.value is not None:
         color = GRAD_COLOR if n.backward else VALUE_COLOR
         rows.append(f'<FONT COLOR="{color}">{_esc(n.value)}</FONT>')
+    if n.tangent is not None:
+        rows.append(f'<FONT COLOR="{graph_svg.TANGENT_COLOR}">{_esc(n.tangent_text)}</FONT>')
     if n.grad is not None:
         rows.append(f'<FONT COLOR="{GRAD_COLOR}">{_GRAD} {_esc(n.grad)}</FONT>')
     style = "rounded,filled" + (",bold" if n.kind == "output" else "")
     fill = "#fdecea" if n.backward and n.kind == "op" else _DOT_FILL[n.kind]
+    extra = f', color="{graph_svg.HIGHLIGHT_COLOR}", penwidth=3' if n.highlight else ""
     return (f'{n.id} [shape={_DOT_SHAPES[n.kind]}, style="{style}", fillcolor="{fill}", '
-            f"label=<{'<BR/>'.join(rows)}>];")
+            f"label=<{'<BR/>'.join(rows)}>{extra}];")
 
 
 def _dot_id(s: str) -> str:
@@ -257,14 +313,9 @@ def _mermaid_open(path: tuple[str, ...]) -> str:
 
 
 def _mermaid_node(n: GraphNode) -> str:
-    rows = [n.label] + ([n.aval] if n.aval else [])
-    if n.value is not None:
-        rows.append(n.value)
-    if n.grad is not None:
-        rows.append(f"{_GRAD} {n.grad}")
     left, right = _MERMAID_SHAPES[n.kind]
     cls = "backward" if n.backward and n.kind == "op" else n.kind
-    return f"{n.id}{left}{'<br/>'.join(map(_mermaid_text, rows))}{right}:::{cls}"
+    return f"{n.id}{left}{'<br/>'.join(map(_mermaid_text, n.rows))}{right}:::{cls}"
 
 
 def _mermaid_text(s: str) -> str:
@@ -394,6 +445,59 @@ def _adjoints(ops: list[_Op], env: dict[Var, Any], out: Var
     return adjoint, along
 
 
+def _tangents(ops: list[_Op], env: dict[Var, Any], seed: Var
+              ) -> tuple[dict[Var, Any], dict[tuple[Var, int], Any]]:
+    """Forward mode over the flattened program, one equation at a time, from a tangent of ones
+    on `seed`: the tangent of every variable it reaches and the contribution that flows along
+    each (variable, consumer) edge."""
+    tangent: dict[Var, Any] = {seed: np.ones_like(env[seed])}
+    along: dict[tuple[Var, int], Any] = {}
+    for i, op in enumerate(ops):
+        eqn = op.eqn
+        invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
+        for k, a in enumerate(eqn.invars):
+            if type(a) is not Var or a not in tangent:
+                continue
+
+            def apply(x: Any, eqn: JaxprEqn = eqn, invals: list[Any] = invals,
+                      k: int = k) -> Any:
+                return eqn.primitive.bind(*invals[:k], x, *invals[k + 1:], **eqn.params)
+
+            try:
+                _, t_out = jvp(apply, (invals[k],), (tangent[a],))
+            except (NotImplementedError, TypeError):
+                continue
+            outs = t_out if eqn.primitive.multiple_results else [t_out]
+            along[(a, i)] = outs[0]
+            for v, t in zip(eqn.outvars, outs):
+                tangent[v] = tangent[v] + t if v in tangent else t
+    return tangent, along
+
+
+def _highlight(g: Graph, start: str) -> None:
+    """Mark the nodes and edges on the paths from node `start` to the first output."""
+    succs: dict[str, list[str]] = {}
+    preds: dict[str, list[str]] = {}
+    for e in g.edges:
+        succs.setdefault(e.src, []).append(e.dst)
+        preds.setdefault(e.dst, []).append(e.src)
+
+    def reach(frm: str, nxt: dict[str, list[str]]) -> set[str]:
+        seen, todo = {frm}, [frm]
+        while todo:
+            for m in nxt.get(todo.pop(), []):
+                if m not in seen:
+                    seen.add(m)
+                    todo.append(m)
+        return seen
+
+    on_path = reach(start, succs) & reach("out0", preds)
+    for n in g.nodes:
+        n.highlight = n.id in on_path
+    for e in g.edges:
+        e.highlight = e.src in on_path and e.dst in on_path
+
+
 def _fmt(x: Any, precision: int, max_elements: int) -> str:
     a = np.asarray(x)
     if a.dtype == dtypes.float0:
@@ -431,7 +535,9 @@ def _op_label(eqn: JaxprEqn, fmt: Callable[[Any], str]) -> str:
 
 def graph(fun: Callable[..., Any], *, values: bool = True, backward: bool = False,
           group_by: str | None = "jit", collapse: bool | Sequence[str] = False,
-          precision: int = 2, max_elements: int = 6) -> Callable[..., Graph]:
+          precision: int = 2, max_elements: int = 6, tangent: str | None = None,
+          highlight: str | None = None, scalar_types: bool = True,
+          direction: str = "LR") -> Callable[..., Graph]:
     """Build the computation graph of `fun` from its IR, optionally annotated with the values
     and gradients of every intermediate.
 
@@ -453,6 +559,16 @@ def graph(fun: Callable[..., Any], *, values: bool = True, backward: bool = Fals
       to collapse (``"jit(layer)"``, ``"layer"``), so that large graphs stay readable.
     - `precision`, `max_elements`: decimals shown, and the largest array shown in full
       (larger ones show their minimum and maximum).
+    - `tangent`: the name of an input (as the graph labels it: ``"b"``, ``"w"``,
+      ``"params['w1']"``) to draw forward mode instead of reverse mode: each node shows its
+      tangent ``d node / d input`` (green, after ∂/∂input), the input seeded with ones, and
+      each edge the part of the tangent flowing forward along it, so that tangents visibly
+      add where paths merge. No gradients are drawn then.
+    - `highlight`: the name of an input whose gradient path is drawn in orange: every node
+      and edge on a path from that input to the output.
+    - `scalar_types`: False leaves out the type line (``f64[]``) of scalar nodes, which tells
+      a learner nothing; arrays keep their shape.
+    - `direction`: ``"LR"`` (left to right) or ``"TB"`` (top to bottom).
 
     **Returns:** a function taking `fun`'s arguments and returning a `Graph`, with
     ``to_dot()``, ``to_mermaid()`` and ``to_svg()``; Jupyter displays it.
@@ -466,14 +582,34 @@ def graph(fun: Callable[..., Any], *, values: bool = True, backward: bool = Fals
         (b,) = g.find("b")
         assert b.grad == "4.00"  # 1.00 along one edge plus 3.00 along the other
         print(g.to_mermaid())
+
+        # The same graph for a learner: forward mode from b, no type lines, top to bottom.
+        g = funcdiff.graph(f, tangent="b", scalar_types=False, direction="TB")(2.0, 1.0, 0.0)
+        assert [n.tangent for n in g.find("add")] == ["1.00", "1.00"]
+        svg = g.to_svg(engine="python")  # no Graphviz needed
         ```
     """
     if group_by not in ("jit", "function", None):
         raise ValueError(f"graph: group_by must be 'jit', 'function' or None, got {group_by!r}")
+    if direction not in ("LR", "TB"):
+        raise ValueError(f"graph: direction must be 'LR' (left to right) or 'TB' (top to "
+                         f"bottom), got {direction!r}")
+    if tangent is not None and (backward or not values):
+        raise ValueError("graph: tangent draws forward mode on the values of the forward "
+                         "pass: it needs values=True and backward=False.")
 
     def build(*args: Any) -> Graph:
-        return _build(fun, args, values=values, backward=backward, group_by=group_by,
-                      collapse=collapse, precision=precision, max_elements=max_elements)
+        g = _build(fun, args, values=values, backward=backward, group_by=group_by,
+                   collapse=False, precision=precision, max_elements=max_elements,
+                   tangent=tangent)
+        g.direction = direction
+        if highlight is not None:
+            _highlight(g, _input_id(g, highlight, "highlight"))
+        if not scalar_types:
+            for n in g.nodes:
+                if n.aval.endswith("[]"):
+                    n.aval = ""
+        return _collapse(g, collapse) if collapse else g
 
     return build
 
@@ -536,23 +672,70 @@ def _trace(fun: Callable[..., Any], args: Sequence[Any], backward: bool,
                     len(leaves), len(outs))
 
 
+def _input_id(g: Graph, name: str, option: str) -> str:
+    """The id of the input node labelled `name`, or a clear error listing the inputs."""
+    for n in g.nodes:
+        if n.kind == "input" and n.label == name:
+            return n.id
+    inputs = [n.label for n in g.nodes if n.kind == "input"]
+    raise ValueError(f"graph: {option}={name!r} names no input of {g.name}; its inputs are "
+                     f"{inputs}.")
+
+
 def _build(fun: Callable[..., Any], args: Sequence[Any], *, values: bool, backward: bool,
            group_by: str | None, collapse: bool | Sequence[str], precision: int,
-           max_elements: int) -> Graph:
+           max_elements: int, tangent: str | None = None) -> Graph:
     prog = _trace(fun, args, backward, group_by)
     vals: dict[Var, Any] = {}
     adjoint: dict[Var, Any] = {}
     along: dict[tuple[Var, int], Any] = {}
+    tangents: dict[Var, Any] = {}
+    forward: dict[tuple[Var, int], Any] = {}
     if values:
         vals.update(zip(prog.jaxpr.invars, prog.inputs))
         vals.update(prog.consts)
         _evaluate(prog.ops, vals)
         out = prog.outvars[0] if prog.outvars else None
-        if (prog.n_out == 1 and type(out) is Var and np.size(vals[out]) == 1
+        if tangent is not None:
+            if tangent not in prog.in_names[:prog.n_args]:
+                raise ValueError(f"graph: tangent={tangent!r} names no input of {prog.name}; "
+                                 f"its inputs are {prog.in_names[:prog.n_args]}.")
+            seed = prog.jaxpr.invars[prog.in_names.index(tangent)]
+            if not _is_float(vals[seed]):
+                raise TypeError(f"graph: tangent={tangent!r} is an input of dtype "
+                                f"{np.asarray(vals[seed]).dtype}; forward mode needs a "
+                                "floating-point input.")
+            tangents, forward = _tangents(prog.ops, vals, seed)
+        elif (prog.n_out == 1 and type(out) is Var and np.size(vals[out]) == 1
                 and dtypes.is_float(out.aval.dtype)):
             adjoint, along = _adjoints(prog.ops, vals, out)
-    g = _assemble(prog, vals, adjoint, along, lambda x: _fmt(x, precision, max_elements))
+    fmt = lambda x: _fmt(x, precision, max_elements)  # noqa: E731
+    g = _assemble(prog, vals, adjoint, along, fmt)
+    if tangent is not None:
+        _add_tangents(g, prog, tangents, forward, tangent, fmt)
     return _collapse(g, collapse) if collapse else g
+
+
+def _add_tangents(g: Graph, prog: _Program, tangents: dict[Var, Any],
+                  forward: dict[tuple[Var, int], Any], wrt: str,
+                  fmt: Callable[[Any], str]) -> None:
+    """Label the nodes and edges of `g` (as `_assemble` built it) with the tangents."""
+    by_id = {n.id: n for n in g.nodes}
+    variable: dict[str, Var] = {f"in{i}": v for i, v in enumerate(prog.jaxpr.invars)}
+    for j, op in enumerate(prog.ops):
+        variable[f"op{j}"] = op.eqn.outvars[0]
+    for i, a in enumerate(prog.outvars):
+        if type(a) is Var:
+            variable[f"out{i}"] = a
+    for node_id, v in variable.items():
+        if v in tangents:
+            by_id[node_id].tangent = fmt(tangents[v])
+            by_id[node_id].tangent_wrt = wrt
+    producer = {nid: v for nid, v in variable.items() if not nid.startswith("out")}
+    for e in g.edges:
+        if e.dst.startswith("op") and e.src in producer:
+            t = forward.get((producer[e.src], int(e.dst[2:])))
+            e.tangent = None if t is None else fmt(t)
 
 
 def _assemble(prog: _Program, vals: dict[Var, Any], adjoint: dict[Var, Any],
