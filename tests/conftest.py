@@ -29,3 +29,7 @@ def pytest_configure(config):
     config.addinivalue_line(
         "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning"
     )
+    # Every program jit builds in the tests is type-checked after each optimisation pass.
+    import funcdiff
+
+    funcdiff.config.update("check_passes", True)

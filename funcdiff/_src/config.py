@@ -21,6 +21,9 @@ class Config:
       produces a NaN, forward or backward, naming it and the user's line (jitted functions
       then run equation by equation).
     - `jax_disable_jit` (False): jitted functions run eagerly (see `funcdiff.disable_jit`).
+    - `check_passes` (False): `jit` type-checks the program after each optimisation pass
+      (every variable bound once before use, every equation typed by its primitive's rule)
+      and names the pass that broke it; the test suite turns it on.
     """
 
     _DEFAULTS: dict[str, Any] = {
@@ -28,6 +31,7 @@ class Config:
         "explain_cache_misses": False,
         "jax_debug_nans": False,
         "jax_disable_jit": False,
+        "check_passes": False,
     }
     _ALIASES: dict[str, str] = {"debug_nans": "jax_debug_nans", "disable_jit": "jax_disable_jit",
                                 "jax_explain_cache_misses": "explain_cache_misses"}

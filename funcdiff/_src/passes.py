@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core
+from funcdiff._src.config import config
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.lax import shape as lax_shape
@@ -52,15 +53,22 @@ def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
     def read(a: Atom) -> Atom:
         return env.get(a, a) if type(a) is Var else a
 
-    stack = [(e, None) for e in reversed(jaxpr.eqns)]
+    # Entries are (equation, depth, marker); depth > 0 for equations of an inlined callee.
+    stack: list[tuple[JaxprEqn, int, Any]] = [(e, 0, None) for e in reversed(jaxpr.eqns)]
     while stack:
-        eqn, sub = stack.pop()
+        eqn, depth, sub = stack.pop()
         if sub is not None:  # a marker: bind the inlined call's outputs
-            outvars, inner_outs, inner_env = sub
+            outvars, inner_outs = sub
             for v, a in zip(outvars, inner_outs):
-                env[v] = inner_env.get(a, a) if type(a) is Var else a
+                env[v] = read(a)
             continue
         invars = [read(a) for a in eqn.invars]
+        if depth:
+            # A callee may be inlined more than once (a jitted function called twice): each
+            # copy of its equations defines fresh variables.
+            fresh_outs = [Var(v.aval) for v in eqn.outvars]
+            for v, f in zip(eqn.outvars, fresh_outs):
+                env[v] = f
         if _is_call(eqn):
             inner: ClosedJaxpr = _callee(eqn)
             ij = inner.jaxpr
@@ -71,10 +79,11 @@ def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
                 env[v] = fresh
             for v, a in zip(ij.invars, invars):
                 env[v] = a
-            stack.append((eqn, (eqn.outvars, ij.outvars, env)))
-            stack.extend((e, None) for e in reversed(ij.eqns))
+            stack.append((eqn, depth, (fresh_outs if depth else eqn.outvars, ij.outvars)))
+            stack.extend((e, depth + 1, None) for e in reversed(ij.eqns))
             continue
-        eqns.append(eqn.replace(invars=invars))
+        eqns.append(eqn.replace(invars=invars, outvars=fresh_outs) if depth
+                    else eqn.replace(invars=invars))
     outvars = [read(a) for a in jaxpr.outvars]
     return ClosedJaxpr(Jaxpr(constvars, list(jaxpr.invars), eqns, outvars), consts)
 
@@ -448,7 +457,9 @@ def _hashable_param(v: Any) -> Any:
 def _atom_key(a: Atom) -> Any:
     if type(a) is Literal:
         v = a.val
-        return ("lit", type(v), v if type(v) in (int, float, bool) else repr(v), a.aval.dtype)
+        # Floats by their text: 0.0 == -0.0, yet copysign and atan2 tell them apart.
+        return ("lit", type(v), v if type(v) in (int, bool) else repr(v), a.aval.dtype,
+                a.aval.weak_type)
     return a
 
 
@@ -486,10 +497,25 @@ def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
     return pe.dce_jaxpr(closed)
 
 
+_PASSES: list[tuple[str, Callable[[ClosedJaxpr], ClosedJaxpr]]] = [
+    ("inline_calls", inline_calls),
+    ("fold_constants", lambda c: fold_constants(c, dce=False)),
+    ("simplify", lambda c: simplify(c, dce=False)),
+    ("cse", cse),
+    ("dce", dce),
+]
+
+
 def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
-    """All passes, in order: inline, fold, simplify, CSE, DCE."""
-    closed = inline_calls(closed)
-    closed = fold_constants(closed, dce=False)
-    closed = simplify(closed, dce=False)
-    closed = cse(closed)
-    return dce(closed)
+    """All passes, in order: inline, fold, simplify, CSE, DCE. With the `check_passes`
+    setting, the program is type-checked after each pass."""
+    check = config.read("check_passes")
+    for name, run in _PASSES:
+        closed = run(closed)
+        if check:
+            try:
+                core.typecheck_jaxpr(closed.jaxpr)
+            except TypeError as e:
+                raise AssertionError(f"the jit pass {name} produced an ill-formed program: "
+                                     f"{e}\n{closed}") from None
+    return closed
