@@ -286,6 +286,15 @@ def _aux_flat_fun(
 
     def flat_fun(*leaves: Any) -> list[Any]:
         args = tree_unflatten(in_tree, leaves)
+def _own(x: Any, given: set[int]) -> Any:
+    """`x` as an ordinary array the caller may write into: a view (a read-only broadcast of a
+    scalar cotangent, a slice) or an array the caller passed in is copied."""
+    if type(x) is np.ndarray and (x.base is not None or not x.flags.writeable
+                                  or id(x) in given):
+        return x.copy()
+    return x
+
+
         result = fun(*args)
         if has_aux:
             if not isinstance(result, tuple | list) or len(result) != 2:
@@ -413,13 +422,14 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
         cts = list(ct_leaves) + [ad.Zero(core.get_aval(x)) for x in out_all[n:]]
         in_cts = linear.transpose([_ct_for_output(c, z) for c, z in zip(cts, linear.out_zero)])
         results = [
-            _zeros_or(c) if d else np.zeros(core.get_aval(p).shape, dtypes.float0)
+            _own(_zeros_or(c), given) if d else np.zeros(core.get_aval(p).shape, dtypes.float0)
             for c, p, d in zip(in_cts, p_leaves, diff)
         ]
         return tuple(tree_unflatten(in_tree, results))
 
     if has_aux:
         return primal_out, vjp_fn, aux_tree.rebuild(out_all[n:])
+        given = {id(x) for x in (*p_leaves, *ct_leaves)}
     return primal_out, vjp_fn
 
 

@@ -13,11 +13,13 @@ tuples of those). Everything else, strings included, is bound in the function's 
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import linecache
 import math
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +30,13 @@ from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
 
 lower_rules: dict[core.Primitive, Callable[..., Any]] = {}
 
-_RESERVED = {"xp", "np"}
+_RESERVED = {"xp", "np", "int", "float", "complex", "bool"}
+
+# The only builtins generated code sees: the scalar conversions it emits, and `__import__`,
+# which NumPy needs to build some of its own exceptions (so that an error inside generated code
+# is the error eager evaluation raises).
+_BUILTINS = {"__import__": builtins.__import__, "int": int, "float": float, "complex": complex,
+             "bool": bool}
 
 
 class LoweringContext:
@@ -36,7 +44,7 @@ class LoweringContext:
 
     def __init__(self, xp: Any):
         self.xp = xp
-        self.namespace: dict[str, Any] = {"xp": xp, "__builtins__": {}}
+        self.namespace: dict[str, Any] = {"xp": xp, "__builtins__": _BUILTINS}
         self._names: dict[int, str] = {}
         self.eqn: JaxprEqn | None = None
 
@@ -128,7 +136,7 @@ class _Registers:
 class CompiledProgram:
     """A jaxpr compiled to a Python function over arrays."""
 
-    __slots__ = ("fn", "source", "filename", "line_info", "jaxpr", "plan")
+    __slots__ = ("fn", "source", "filename", "line_info", "jaxpr", "plan", "__weakref__")
 
     def __init__(self, fn, source, filename, line_info, jaxpr):
         self.fn = fn
@@ -193,6 +201,9 @@ def _default_lower(ctx: LoweringContext, *args: str, **params: Any) -> str:
     return f"{fn}({', '.join(args)}{kw})" if args else f"{fn}({kw[2:]})"
 
 
+_default_lower.numpy_call = True  # type: ignore[attr-defined]  # what eager runs
+
+
 def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
                 ) -> CompiledProgram:
     """Generate, compile and return the Python function computing `closed`.
@@ -200,6 +211,11 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
     With `reuse_buffers`, an elementwise operation writes its result into the buffer of an
     input that dies there (``out=``), when shapes and dtypes match and nothing else (a view,
     an output, the caller's arrays or a constant) can see that buffer.
+
+    Guarantees of the generated function: it never writes into its arguments or constants,
+    and its results share no memory with them or with each other (a result that could is
+    copied on the way out). Weakly typed scalars are Python scalars while it runs, as in eager
+    evaluation, and get NumPy's arithmetic (``1.0 / 0.0`` is ``inf``, not an exception).
     """
     global _counter
     jaxpr: Jaxpr = closed.jaxpr
@@ -222,9 +238,13 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
         ctx.eqn = eqn
         reused = reuse.get(i)
         args = [local[a] if type(a) is Var else literal(a.val) for a in eqn.invars]
+        weak_outs = [v for v in eqn.outvars if v.aval.weak_type and v.aval.ndim == 0]
         if reused is None:
             rule = lower_rules.get(eqn.primitive, _default_lower)
-            expr = rule(ctx, *args, **eqn.params)
+            if weak_outs and not eqn.primitive.multiple_results:
+                expr = _weak_scalar_expr(ctx, rule, eqn, args)
+            else:
+                expr = rule(ctx, *args, **eqn.params)
         # Names of variables that die here are free for this equation's results; a result
         # written into a dead input's buffer takes that input's name.
         dead = dies_at.get(i, ())
@@ -248,6 +268,11 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
             if not eqn.outvars:
                 outs = "_"
             lines.append(f"    {outs} = {expr}")
+            if weak_outs and eqn.primitive.multiple_results:
+                # A sub-program hands weak scalars back as NumPy scalars: make them Python
+                # scalars again, so that they do not promote the arrays they meet.
+                for v in weak_outs:
+                    lines.append(f"    {local[v]} = {_PY_TYPE[v.aval.dtype.kind]}({local[v]})")
         line_info[len(lines)] = (eqn.primitive.name, eqn.source_info)
         for v in eqn.outvars:
             if v in unused:
@@ -258,27 +283,59 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
             freed = [n for n in big if not names.in_use(n)]
             if freed:
                 lines.append(f"    del {', '.join(freed)}")
-    def result(a: core.Atom) -> str:
-        # A literal, or a weakly typed scalar (Python scalar arithmetic stays Python), may be a
-        # Python scalar at run time: callers get a NumPy scalar, as from eager funcdiff.
-        if type(a) is Literal or (a.aval.ndim == 0 and a.aval.weak_type):
-            name = np.dtype(a.aval.dtype).name
-            scalar = f"xp.{name}" if name != "bool" else ctx.const(np.bool_, "t")
-            return f"{scalar}({atom(a)})"
-        return atom(a)
-
-    outs = ", ".join(result(a) for a in jaxpr.outvars)
+    outs = ", ".join(_result_expr(ctx, atom(a), a, plan.copy_results[k])
+                     for k, a in enumerate(jaxpr.outvars))
     lines.append(f"    return ({outs}{',' if len(jaxpr.outvars) == 1 else ''})")
     source = "\n".join(lines) + "\n"
     with _counter_lock:
         _counter += 1
         filename = f"<funcdiff-jit-{_counter}>"
     code = compile(source, filename, "exec")
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(code, ctx.namespace)  # noqa: S102 - the source is generated here, see module doc
     program = CompiledProgram(ctx.namespace["jitted"], source, filename, line_info, closed)
     program.plan = plan
+    # Tracebacks show the generated lines for as long as the program lives.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    weakref.finalize(program, linecache.cache.pop, filename, None)
     return program
+
+
+# Python's scalar type for each dtype kind: weakly typed scalars are Python scalars at run time.
+_PY_TYPE = {"b": "bool", "i": "int", "u": "int", "f": "float", "c": "complex"}
+# Operators whose Python semantics on Python floats and complex numbers are NumPy's (IEEE
+# arithmetic, comparisons); `/`, `**`, `//` and `%` raise where NumPy returns inf or NaN, and
+# Python ints never overflow where NumPy's wrap.
+_SAME_ON_PYTHON_FLOATS = {"+", "-", "*", "unary-", "<", "<=", ">", ">=", "==", "!="}
+
+
+def _weak_scalar_expr(ctx: LoweringContext, rule: Callable[..., str], eqn: JaxprEqn,
+                      args: list[str]) -> str:
+    """The expression for an equation on weakly typed scalars, with eager's semantics:
+    NumPy's arithmetic, and a Python scalar result (see `Primitive.run_impl`)."""
+    kind = eqn.outvars[0].aval.dtype.kind
+    op = getattr(rule, "python_operator", None)
+    if op in _SAME_ON_PYTHON_FLOATS and kind in "fc":
+        return rule(ctx, *args, **eqn.params)
+    if op is not None or not getattr(rule, "numpy_call", False):
+        # Compute on a NumPy scalar, which has NumPy's semantics for every operator.
+        first = eqn.invars[0].aval if eqn.invars else None
+        if first is not None:
+            name = np.dtype(first.dtype).name
+            scalar = f"xp.{name}" if name != "bool" else ctx.const(np.bool_, "t")
+            args = [f"{scalar}({args[0]})", *args[1:]]
+    return f"{_PY_TYPE[kind]}({rule(ctx, *args, **eqn.params)})"
+
+
+def _result_expr(ctx: LoweringContext, name: str, a: core.Atom, copy: bool) -> str:
+    """How a result leaves the program: scalars as NumPy scalars (as from eager funcdiff),
+    arrays that may share memory with an argument, a constant or another result copied."""
+    if type(a) is Literal or a.aval.ndim == 0:
+        if type(a) is Var and not a.aval.weak_type and not copy:
+            return name
+        dtype = np.dtype(a.aval.dtype).name
+        scalar = f"xp.{dtype}" if dtype != "bool" else ctx.const(np.bool_, "t")
+        return f"{scalar}({name})"
+    return f"{name}.copy()" if copy else name
 
 
 # ---- buffer planning ------------------------------------------------------------------------
@@ -286,20 +343,25 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
 # Primitives computed by a NumPy ufunc (name of the ufunc): their result can be written into a
 # dead input's buffer with ``out=``. Filled by `define_primitive`.
 ufunc_prims: dict[core.Primitive, str] = {}
-# Primitives whose result is always a fresh array, never a view of an input.
+# Primitives whose result is always a fresh array, never a view of an input. Every other
+# primitive may return one of its operands or a view of it (a slice, a reshape, a broadcast).
 allocating: set[core.Primitive] = set()
 
 
 class BufferPlan:
     """`reuse[i]`: the input whose buffer equation `i` writes into; `dies_at[i]`: variables
-    last used by equation `i` (deleted right after it). Peak bytes are computed on demand."""
+    last used by equation `i` (deleted right after it); `copy_results[k]`: whether result `k`
+    may share memory with an argument, a constant or another result (so it leaves as a copy).
+    Peak bytes are computed on demand."""
 
-    __slots__ = ("reuse", "dies_at", "results_unused", "_jaxpr", "_owned", "_end")
+    __slots__ = ("reuse", "dies_at", "results_unused", "copy_results", "_jaxpr", "_owned",
+                 "_end")
 
-    def __init__(self, reuse, dies_at, results_unused, jaxpr, owned, end):
+    def __init__(self, reuse, dies_at, results_unused, copy_results, jaxpr, owned, end):
         self.reuse = reuse
         self.dies_at = dies_at
         self.results_unused = results_unused
+        self.copy_results = copy_results
         self._jaxpr, self._owned, self._end = jaxpr, owned, end
 
     @property
@@ -315,9 +377,21 @@ def _nbytes(v: Var) -> int:
     return v.aval.size * v.aval.dtype.itemsize
 
 
+def is_fresh(prim: core.Primitive) -> bool:
+    """Whether `prim`'s results are always new arrays (never an operand or a view of one)."""
+    return prim in allocating or prim in ufunc_prims
+
+
 def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
-    """Decide which elementwise equations write into a dying input (in place) and count the
-    peak bytes of the arrays the program allocates (inputs and constants excluded)."""
+    """Decide which elementwise equations write into a dying input (in place), which results
+    must be copied on the way out, and count the peak bytes of the arrays the program
+    allocates (inputs and constants excluded).
+
+    Every variable gets the set of buffers it may share memory with (its roots): arguments
+    and constants are their own roots, as is every result of a fresh primitive; any other
+    result may be a view of its operands, so it has all their roots. A buffer is written in
+    place only if this program allocated it, and neither it nor any view of it is used later
+    or returned."""
     n = len(jaxpr.eqns)
     last_use: dict[Var, int] = {}
     for i, eqn in enumerate(jaxpr.eqns):
@@ -327,34 +401,29 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
     for a in jaxpr.outvars:
         if type(a) is Var:
             last_use[a] = n
-    # Owned buffers: results this program allocates. Every other result may be a view, of
-    # the owned buffers (roots) its operands may see.
-    owned: set[Var] = set()
-    views: dict[Var, frozenset[Var]] = {}
+    external = [*jaxpr.constvars, *jaxpr.invars]
+    roots: dict[Var, frozenset[Var]] = {v: frozenset((v,)) for v in external}
+    owned: set[Var] = set()  # arrays this program allocates (scalars excluded)
     no_roots: frozenset[Var] = frozenset()
     for eqn in jaxpr.eqns:
-        prim = eqn.primitive
-        fresh = prim in allocating or prim in ufunc_prims
+        if is_fresh(eqn.primitive):
+            for v in eqn.outvars:
+                roots[v] = frozenset((v,))
+                if v.aval.shape != ():
+                    owned.add(v)
+            continue
+        shared = no_roots
+        for a in eqn.invars:
+            if type(a) is Var:
+                shared = shared | roots[a]
         for v in eqn.outvars:
-            if fresh and v.aval.shape != ():
-                owned.add(v)
-                continue
-            roots = no_roots
-            for a in eqn.invars:
-                if type(a) is Var:
-                    if a in owned:
-                        roots = roots | {a}
-                    else:
-                        r = views.get(a)
-                        if r:
-                            roots = roots | r
-            views[v] = roots
+            roots[v] = shared
     # A buffer lives until the last use of itself or of any view of it.
     end: dict[Var, int] = {v: last_use.get(v, -1) for v in owned}
-    for v, roots in views.items():
+    for v, rs in roots.items():
         used = last_use.get(v, -1)
-        for r in roots:
-            if used > end[r]:
+        for r in rs:
+            if r in end and used > end[r]:
                 end[r] = used
     chosen: dict[int, Var] = {}
     if reuse:
@@ -370,12 +439,26 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
                         and a.aval.dtype == dtype):
                     chosen[i] = a
                     break
+    # Results leave as they are only if they are this program's own, fresh arrays, seen by no
+    # earlier result; anything else (an argument, a constant, a view, a broadcast, the same
+    # buffer twice) leaves as a copy.
+    external_set = set(external)
+    claimed: set[Var] = set()
+    copy_results = []
+    for a in jaxpr.outvars:
+        if type(a) is not Var:
+            copy_results.append(False)
+            continue
+        rs = roots.get(a, no_roots)
+        fresh = rs == frozenset((a,)) and a not in external_set
+        copy_results.append(not fresh or bool(rs & claimed))
+        claimed |= rs
     dies_at: dict[int, list[Var]] = {}
     for v, i in last_use.items():
         if i < n:
             dies_at.setdefault(i, []).append(v)
     unused = {v for eqn in jaxpr.eqns for v in eqn.outvars if v not in last_use}
-    return BufferPlan(chosen, dies_at, unused, jaxpr, owned, end)
+    return BufferPlan(chosen, dies_at, unused, copy_results, jaxpr, owned, end)
 
 
 def _peak(jaxpr: Jaxpr, owned: set[Var], end: dict[Var, int], reuse: dict[int, Var]) -> int:
@@ -427,6 +510,7 @@ def binary_operator(op: str) -> Callable[..., str]:
     def rule(ctx: LoweringContext, x: str, y: str) -> str:
         return f"({x} {op} {y})"
 
+    rule.python_operator = op  # type: ignore[attr-defined]
     return rule
 
 
@@ -434,6 +518,7 @@ def unary_operator(op: str) -> Callable[..., str]:
     def rule(ctx: LoweringContext, x: str) -> str:
         return f"({op}{x})"
 
+    rule.python_operator = "unary" + op  # type: ignore[attr-defined]
     return rule
 
 
@@ -443,6 +528,7 @@ def xp_function(name: str) -> Callable[..., str]:
     def rule(ctx: LoweringContext, *args: str) -> str:
         return f"xp.{name}({', '.join(args)})"
 
+    rule.numpy_call = True  # type: ignore[attr-defined]
     return rule
 
 

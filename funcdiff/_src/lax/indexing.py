@@ -97,7 +97,7 @@ def _gather_cost(avals_in, avals_out, *, dims):
 
 
 gather_p = define_primitive(
-    "gather", allocates=True, impl=_gather_impl, abstract_eval=_gather_aval, jvp=_gather_jvp,
+    "gather", impl=_gather_impl, abstract_eval=_gather_aval, jvp=_gather_jvp,
     transpose=_gather_transpose, cost=_gather_cost,
 )
 

@@ -74,7 +74,7 @@ def _dot_general_aval(x: ShapedArray, y: ShapedArray, *, dimension_numbers) -> S
                 f"batch dimension {a} of lhs {x.shape} does not match dimension {b} of rhs "
                 f"{y.shape}"
             )
-    if x.dtype.kind not in "iufc" or y.dtype.kind not in "iufc":
+    if x.dtype.kind not in "biufc" or y.dtype.kind not in "biufc":
         raise PrimitiveError(f"dot_general of {x.dtype} and {y.dtype}")
     dtype, weak = dtypes.result_type((x.dtype, x.weak_type), (y.dtype, y.weak_type))
     shape = (
