@@ -9,6 +9,7 @@ JVP, partial-evaluation and transpose rules below produce new jitted programs.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 import warnings
 from collections import OrderedDict
@@ -219,6 +220,8 @@ class JitFunction:
         self.fun = fun
         self.static_argnums = static_argnums
         self.static_argnames = static_argnames
+        self._static_set = frozenset(static_argnums)
+        self._negative_static = any(n < 0 for n in static_argnums)
         self._cache: OrderedDict[Any, _Entry] = OrderedDict()
         # Compiled entries by the signatures of plain positional array arguments.
         self._fast: dict[tuple, _Entry] = {}
@@ -232,11 +235,19 @@ class JitFunction:
         functools.update_wrapper(self, fun, updated=())
         self.fun = fun
 
+    def _static_positions(self, nargs: int) -> frozenset[int]:
+        """`static_argnums` for a call with `nargs` positional arguments (negative numbers
+        count from the end of the call's arguments, as in JAX)."""
+        if self._negative_static:
+            return frozenset(n + nargs if n < 0 else n for n in self.static_argnums)
+        return self._static_set
+
     def _split_args(self, args: tuple, kwargs: dict) -> tuple[list, dict, tuple]:
         static = []
         dyn_args = []
+        positions = self._static_positions(len(args))
         for i, a in enumerate(args):
-            if i in self.static_argnums:
+            if i in positions:
                 static.append((i, _hashable(a, f"argument {i}")))
             else:
                 dyn_args.append(a)
@@ -252,7 +263,11 @@ class JitFunction:
         dyn_args, dyn_kwargs, static = self._split_args(args, kwargs)
         leaves, in_tree = tree_flatten((dyn_args, dyn_kwargs))
         sig = []
-        for x in leaves:
+        for k, x in enumerate(leaves):
+            if type(x) is not np.ndarray and isinstance(x, np.ndarray):
+                # A subclass (np.matrix, a masked array) computes as a plain array: `*` of
+                # matrices would otherwise be a matrix product in the generated code.
+                x = leaves[k] = x.view(np.ndarray)
             s = _signature(x)
             if s is None:
                 self._bad_leaf(dyn_args, dyn_kwargs, x)
@@ -270,7 +285,7 @@ class JitFunction:
         raise TypeError(f"jit: invalid argument of type {type(leaf).__name__}")
 
     def _trace(self, key: Any, args: tuple, kwargs: dict, leaves: list, in_tree) -> _Entry:
-        static = dict(key[2])
+        static = {k: v for k, (_, v) in key[2]}
 
         def flat_fun(*flat: Any) -> list[Any]:
             dyn_args, dyn_kwargs = tree_unflatten(in_tree, flat)
@@ -374,8 +389,8 @@ class JitFunction:
         if o_tree != in_tree:
             reasons.append(f"the argument structure changed from {o_tree} to {in_tree}")
         elif o_static != static:
-            for (k, old), (_, new) in zip(o_static, static):
-                if old != new:
+            for (k, (old_key, old)), (_, (new_key, new)) in zip(o_static, static):
+                if old_key != new_key:
                     reasons.append(f"static argument {self._name_of(k)} changed from {old!r} "
                                    f"to {new!r}")
         else:
@@ -435,7 +450,10 @@ def _readable_path(path: tuple, names: list[str], static: tuple[int, ...]) -> st
     return keystr(path)
 
 
-def _hashable(value: Any, what: str) -> Any:
+def _hashable(value: Any, what: str) -> tuple[Any, Any]:
+    """``(cache key, value)`` of a static argument. The key holds the types of the value and
+    of everything inside it: ``1``, ``1.0`` and ``True`` are equal and hash alike, yet trace
+    different programs (as do ``2.0`` and ``np.float64(2.0)``)."""
     try:
         hash(value)
     except TypeError:
@@ -443,7 +461,18 @@ def _hashable(value: Any, what: str) -> Any:
             f"jit: static {what} must be hashable, got a {type(value).__name__}; pass a tuple "
             "instead of a list, or make it a regular (traced) argument."
         ) from None
-    return value
+    return _typed_key(value), value
+
+
+def _typed_key(value: Any) -> Any:
+    t = type(value)
+    if t is tuple or t is frozenset:
+        return (t, tuple(_typed_key(v) for v in value))
+    if isinstance(value, dict):  # a hashable mapping (e.g. a frozen dict type)
+        return (t, tuple((_typed_key(k), _typed_key(v)) for k, v in value.items()))
+    if isinstance(value, tuple):  # a named tuple
+        return (t, tuple(_typed_key(v) for v in value))
+    return (t, value)
 
 
 def jit(
@@ -483,7 +512,44 @@ def jit(
     errors.check_callable(fun, "jit")
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
-    params = errors.positional_names(fun)
-    nums = tuple(sorted({n % max(len(params), 1) if n < 0 else n for n in nums} |
-                        {params.index(n) for n in names if n in params}))
+    nums, names = _resolve_static(fun, nums, names)
     return JitFunction(fun, nums, names, cache_size)
+
+
+def _resolve_static(fun: Callable[..., Any], nums: tuple[int, ...], names: tuple[str, ...]
+                    ) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Check `static_argnums`/`static_argnames` against `fun`'s signature and complete each
+    from the other, as JAX does: a static positional parameter is static when passed by
+    keyword too, and a static name is static when passed by position."""
+    for n in nums:
+        if type(n) is not int:
+            raise TypeError(f"jit: static_argnums must be ints, got {n!r}")
+    try:
+        sig = inspect.signature(fun)
+    except (TypeError, ValueError):
+        return tuple(sorted(set(nums))), names
+    ps = list(sig.parameters.values())
+    positional = [p.name for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    has_varargs = any(p.kind is p.VAR_POSITIONAL for p in ps)
+    has_varkw = any(p.kind is p.VAR_KEYWORD for p in ps)
+    if not has_varargs:
+        bad = [n for n in nums if not -len(positional) <= n < len(positional)]
+        if bad:
+            raise ValueError(
+                f"jit: static_argnums={bad[0]} is out of range: "
+                f"{getattr(fun, '__name__', 'the function')} takes {len(positional)} "
+                f"positional argument(s) ({', '.join(positional) or 'none'})")
+        nums = tuple(n % len(positional) if n < 0 else n for n in nums)
+    keyword_ok = {p.name for p in ps if p.kind is not p.POSITIONAL_ONLY
+                  and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    unknown = [n for n in names if n not in keyword_ok]
+    if unknown and not has_varkw:
+        warnings.warn(
+            f"jit: static_argnames {unknown} name no parameter of "
+            f"{getattr(fun, '__name__', 'the function')} (its parameters: "
+            f"{', '.join(p.name for p in ps) or 'none'}); they have no effect",
+            stacklevel=3)
+    nums = set(nums) | {positional.index(n) for n in names if n in positional}
+    names = tuple(dict.fromkeys([*names, *(positional[n] for n in nums
+                                           if 0 <= n < len(positional))]))
+    return tuple(sorted(nums)), names
