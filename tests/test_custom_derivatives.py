@@ -239,3 +239,128 @@ def test_disable_jit_runs_eagerly():
         f(1.0)
     with funcdiff.disable_jit():
         assert f(1.0) == 2.0
+
+
+# ---- custom rules run eagerly, as in JAX ------------------------------------------------------
+
+
+def _counted_abs():
+    """A custom_jvp absolute value written with Python control flow, counting its calls."""
+    calls = []
+
+    @funcdiff.custom_jvp
+    def f(x):
+        calls.append("f")
+        return x if x > 0 else -x
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        calls.append("rule")
+        return f(x), t * (1.0 if x > 0 else -1.0) * 10.0  # 10x marks the rule's tangent
+
+    return f, calls
+
+
+def test_custom_jvp_runs_python_control_flow_on_concrete_values():
+    f, calls = _counted_abs()
+    assert f(-2.0) == 2.0 and f(3.0) == 3.0
+    assert calls == ["f", "f"]  # the function itself, once per call, never traced
+    calls.clear()
+    assert jvp(f, (-2.0,), (1.0,)) == (2.0, -10.0)
+    assert calls == ["rule", "f"]  # the rule on the concrete primal, the function once
+    calls.clear()
+    assert grad(f)(-2.0) == -10.0 and grad(f)(4.0) == 10.0
+    assert calls == ["rule", "f"] * 2
+    # Second order: (f(x) x)'' = 2 f'(x) with the rule's f' = -10 (the rule's own derivative
+    # is the constant sign factor's, zero).
+    assert grad(grad(lambda x: f(x) * x))(-3.0) == -20.0
+    # As in JAX, a Python `if` on a batched or staged value cannot be decided.
+    with pytest.raises(funcdiff.TracerBoolConversionError):
+        vmap(f)(np.array([1.0, -1.0]))
+    with pytest.raises(funcdiff.TracerBoolConversionError):
+        jit(f)(1.0)
+
+
+def test_custom_vjp_runs_python_control_flow_on_concrete_values():
+    calls = []
+
+    @funcdiff.custom_vjp
+    def f(x):
+        calls.append("f")
+        return x if x > 0 else -x
+
+    def fwd(x):
+        calls.append("fwd")
+        return f(x), x
+
+    f.defvjp(fwd, lambda x, g: (g * (3.0 if x > 0 else -3.0),))
+    assert f(-2.0) == 2.0 and calls == ["f"]
+    calls.clear()
+    assert grad(f)(-2.0) == -3.0 and calls == ["fwd", "f"]
+    np.testing.assert_allclose(grad(lambda x: jnp.sum(vmap(jnp.abs)(x) * f(2.0)))(
+        np.array([1.0, -1.0])), [2.0, -2.0])
+
+
+def test_custom_jvp_eager_results_agree_with_jit_and_vmap():
+    x = np.array([-3.0, 0.2, 40.0])
+    eager = vmap(grad(log1pexp))(x)
+    np.testing.assert_allclose(eager, 1 / (1 + np.exp(-x)))
+    np.testing.assert_allclose(jit(vmap(grad(log1pexp)))(x), eager)
+    np.testing.assert_allclose(vmap(lambda x: jvp(log1pexp, (x,), (2.0,))[1])(x), 2 * eager)
+    np.testing.assert_allclose(log1pexp(x), np.log1p(np.exp(x)))
+    check_grads(lambda x: vmap(log1pexp)(x), (x,), order=2)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda t: t.astype(np.float32), r"tangent output 0 is f32\[\], but the primal output is "
+                                     r"f64\[\], whose tangent type is f64\[\]"),
+    (lambda t: jnp.ones(3), r"tangent output 0 is f64\[3\], but the primal output is f64\[\]"),
+])
+def test_custom_jvp_rule_with_wrong_tangent_type_raises(bad, message):
+    f = funcdiff.custom_jvp(jnp.sin)
+    f.defjvp(lambda p, t: (f(p[0]), bad(np.asarray(t[0]) if np.isscalar(t[0]) else t[0])))
+    for run in [lambda: jvp(f, (1.0,), (1.0,)), lambda: grad(f)(1.0),
+                lambda: jit(grad(f))(1.0), lambda: vmap(grad(f))(np.ones(2))]:
+        with pytest.raises(TypeError, match=message):
+            run()
+
+
+def test_jvp_of_an_integer_primal_needs_a_float0_tangent():
+    with pytest.raises(TypeError, match=r"tangent for primals\[0\] has dtype float64, but the "
+                                        r"primal has the non-differentiable dtype int64.*float0"):
+        jvp(lambda x: x * 2, (np.int64(1),), (1.0,))
+    float0 = np.zeros((), [("float0", "V")])
+    out, t = jvp(lambda x: x * 2, (np.int64(1),), (float0,))
+    assert out == 2 and t.dtype == float0.dtype
+
+
+def test_defjvps_gives_integer_outputs_a_float0_tangent():
+    f = funcdiff.custom_jvp(lambda x, n: (x * 2.0, n + 1))
+    f.defjvps(lambda t, out, x, n: (t * 2.0, np.zeros((), [("float0", "V")])), None)
+    assert jvp(lambda x: f(x, np.int64(1))[0], (1.0,), (1.0,)) == (2.0, 2.0)
+
+
+def _closing_over(y, call_with):
+    @funcdiff.custom_jvp
+    def f(x):
+        return x * y
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        return f(primals[0]), tangents[0] * y
+
+    return f(call_with(y))
+
+
+@pytest.mark.parametrize("call_with", [lambda y: 2.0, lambda y: y], ids=["constant", "traced"])
+def test_custom_jvp_closing_over_a_differentiated_value_raises(call_with):
+    f = lambda y: _closing_over(y, call_with)  # noqa: E731
+    for run in [lambda: grad(f)(3.0), lambda: jvp(f, (3.0,), (1.0,)), lambda: jit(grad(f))(3.0),
+                lambda: grad(jit(f))(3.0)]:
+        with pytest.raises(funcdiff.UnexpectedTracerError,
+                           match="custom_jvp function f closes over the value f64"):
+            run()
+    # vmap may close over a batched value (JAX allows it too); the rule is not involved.
+    np.testing.assert_allclose(vmap(f)(np.arange(3.0)),
+                               np.arange(3.0) * (2.0 if call_with(0) == 2.0 else np.arange(3.0)))

@@ -211,6 +211,14 @@ def _check_tangents(primals: Sequence[Any], tangents: Sequence[Any], what: str) 
                 f"{what}: the tangent for {paths[i]} has shape {ta.shape}, but the primal "
                 f"has shape {pa.shape}; they must be equal."
             )
+        if expected.dtype == dtypes.float0 and ta.dtype != dtypes.float0:
+            # As JAX: an integer or boolean primal has no tangent space, only float0 zeros.
+            raise TypeError(
+                f"{what}: the tangent for {paths[i]} has dtype {ta.dtype}, but the primal has "
+                f"the non-differentiable dtype {pa.dtype}, whose tangent dtype is float0 (as "
+                "in JAX); pass a float0 zero, np.zeros(shape, [('float0', 'V')]), or make the "
+                "primal a float array."
+            )
         if expected.dtype != dtypes.float0 and ta.dtype != pa.dtype and not (
             dtypes.is_inexact(ta.dtype) and (ta.weak_type or pa.weak_type)
         ):
@@ -278,14 +286,6 @@ def _zeros_or(t: Any) -> Any:
     return _as_array_leaf(t)
 
 
-def _aux_flat_fun(
-    fun: Callable[..., Any], in_tree: PyTreeDef, has_aux: bool
-) -> tuple[Callable[..., list], _Store, _Store]:
-    """Flatten `fun`; with `has_aux`, its aux output is appended after the main outputs."""
-    store, n_out = _Store(), _Store()
-
-    def flat_fun(*leaves: Any) -> list[Any]:
-        args = tree_unflatten(in_tree, leaves)
 def _own(x: Any, given: set[int]) -> Any:
     """`x` as an ordinary array the caller may write into: a view (a read-only broadcast of a
     scalar cotangent, a slice) or an array the caller passed in is copied."""
@@ -295,6 +295,14 @@ def _own(x: Any, given: set[int]) -> Any:
     return x
 
 
+def _aux_flat_fun(
+    fun: Callable[..., Any], in_tree: PyTreeDef, has_aux: bool
+) -> tuple[Callable[..., list], _Store, _Store]:
+    """Flatten `fun`; with `has_aux`, its aux output is appended after the main outputs."""
+    store, n_out = _Store(), _Store()
+
+    def flat_fun(*leaves: Any) -> list[Any]:
+        args = tree_unflatten(in_tree, leaves)
         result = fun(*args)
         if has_aux:
             if not isinstance(result, tuple | list) or len(result) != 2:
@@ -421,6 +429,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
                      for i, (c, a) in enumerate(zip(ct_leaves, out_avals))]
         cts = list(ct_leaves) + [ad.Zero(core.get_aval(x)) for x in out_all[n:]]
         in_cts = linear.transpose([_ct_for_output(c, z) for c, z in zip(cts, linear.out_zero)])
+        given = {id(x) for x in (*p_leaves, *ct_leaves)}
         results = [
             _own(_zeros_or(c), given) if d else np.zeros(core.get_aval(p).shape, dtypes.float0)
             for c, p, d in zip(in_cts, p_leaves, diff)
@@ -429,7 +438,6 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
 
     if has_aux:
         return primal_out, vjp_fn, aux_tree.rebuild(out_all[n:])
-        given = {id(x) for x in (*p_leaves, *ct_leaves)}
     return primal_out, vjp_fn
 
 

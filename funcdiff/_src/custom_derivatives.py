@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from funcdiff._src import core
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, ShapedArray, Var
-from funcdiff._src.errors import FuncdiffTypeError
+from funcdiff._src.errors import FuncdiffTypeError, UnexpectedTracerError
 from funcdiff._src.interpreters import ad, batching, lowering
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
@@ -54,6 +54,92 @@ def _zeros_tangent(x: Any) -> Any:
     return np.zeros(aval.shape, ad.tangent_aval(aval).dtype)
 
 
+def _innermost(args: Sequence[Any]) -> core.MainTrace:
+    """The transformation that owns the call, chosen as `Primitive.bind` chooses: the
+    innermost one among the arguments' tracers and the staging trace."""
+    top = core._state.dynamic
+    for a in args:
+        if isinstance(a, core.Tracer):
+            main = a._trace.main
+            if main.level >= top.level:
+                if not main.alive:
+                    raise core._leaked_tracer_error(a)
+                top = main
+    return top
+
+
+def _trace_of(main: core.MainTrace) -> core.Trace:
+    if main.trace is None:
+        main.trace = main.trace_type(main)
+    return main.trace
+
+
+def _own(main: core.MainTrace, x: Any) -> bool:
+    return isinstance(x, core.Tracer) and x._trace.main is main
+
+
+def _closure_error(name: str, kind: str, x: Any) -> UnexpectedTracerError:
+    return UnexpectedTracerError(
+        f"The {kind} function {name} closes over the value {core.get_aval(x).str_short()} "
+        "that an enclosing jvp/grad is differentiating (a leaked tracer, as in JAX): its rule "
+        "cannot account for that value's derivative. Pass the value as an argument of the "
+        f"{kind} function (listing it in nondiff_argnums if it is not differentiated)."
+        + core._at_user_line()
+    )
+
+
+def _check_no_closure(name: str, kind: str, outs: Sequence[Any], main: Any = None) -> None:
+    """Outputs computed from plain values must not carry a derivative of an enclosing
+    transformation (`main`'s, or any jvp's when None): the function closed over it."""
+    for x in outs:
+        if main is None and isinstance(x, ad.JVPTracer) or main is not None and _own(main, x):
+            raise _closure_error(name, kind, x)
+
+
+def _unpack_jvp(main: core.MainTrace, args: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    primals = [a.primal if _own(main, a) else a for a in args]
+    tangents = [a.tangent if _own(main, a) else Zero(ad.tangent_aval(core.get_aval(a)))
+                for a in args]
+    return primals, tangents
+
+
+def _unpack_batch(main: core.MainTrace, args: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    return ([a.val if _own(main, a) else a for a in args],
+            [a.bdim if _own(main, a) else None for a in args])
+
+
+def _vmapped(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """`fun` on batches whose batch dimension is first, output batch dimensions first."""
+    return vmap(fun)
+
+
+def _batch_outputs(main: core.MainTrace, outs: list[Any], fun: Callable[..., list[Any]],
+                   args: Sequence[Any]) -> list[Any]:
+    """The outputs of a custom function vmapped on its own (batch-first) as tracers of the
+    vmap `main`. A function that closes over a value batched by this same vmap is instead
+    evaluated on it directly (its result is right, but derivatives taken outside the vmap
+    then go through the function, not its rule)."""
+    if any(_own(main, o) for o in outs):
+        return fun(*args)
+    trace = _trace_of(main)
+    return [batching.BatchTracer(trace, o, 0) for o in outs]
+
+
+def _check_tangents_out(name: str, outs: Sequence[Any], out_ts: Sequence[Any]) -> None:
+    """As JAX: each tangent output has the shape and tangent dtype of its primal output."""
+    for i, (p, t) in enumerate(zip(outs, out_ts)):
+        pa = core.get_aval(p).strip_weak_type()
+        expected = ad.tangent_aval(pa)
+        ta = core.get_aval(t).strip_weak_type()
+        if ta.shape != expected.shape or ta.dtype != expected.dtype:
+            raise TypeError(
+                f"custom_jvp rule of {name}: tangent output {i} is {ta.str_short()}, but the "
+                f"primal output is {pa.str_short()}, whose tangent type is "
+                f"{expected.str_short()}; a rule must return tangents of the primal outputs' "
+                "shapes and tangent dtypes (a float0 zero for an integer output)."
+            )
+
+
 def _call_impl(*args: Any, call: ClosedJaxpr, **_: Any) -> list[Any]:
     return jaxprs.call(call, *args)
 
@@ -72,6 +158,11 @@ def _call_cost(avals_in: Any, avals_out: Any, *, call: ClosedJaxpr, **_: Any) ->
 
 
 # ---- custom_jvp -----------------------------------------------------------------------------
+# A custom_jvp function is processed by the transformation that owns its arguments, as in JAX:
+# called on plain values it runs the Python function; under jvp/grad its rule runs on the
+# primals (concrete ones when the primals are); under vmap the function and its rule are
+# vmapped; only when staged (jit, make_jaxpr) is it traced, into a `custom_jvp_call` equation
+# that carries the jaxpr of the function and the rule for later transformations.
 
 custom_jvp_call_p = core.Primitive("custom_jvp_call", multiple_results=True)
 custom_jvp_call_p.def_impl(_call_impl)
@@ -81,25 +172,26 @@ cost_mod.cost_rules[custom_jvp_call_p] = _call_cost
 
 
 def _custom_jvp_rule(primals, tangents, *, call, jvp, num_consts, name):
+    if any(type(t) is not Zero for t in tangents[:num_consts]):
+        # The function closes over a value being differentiated (the staged form).
+        raise _closure_error(name, "custom_jvp",
+                             next(p for p, t in zip(primals, tangents) if type(t) is not Zero))
     args = primals[num_consts:]
     ts = [_zeros_tangent(p) if type(t) is Zero else t
           for p, t in zip(args, tangents[num_consts:])]
     outs, out_ts = jvp(args, ts)
-    avals = call.out_avals
-    if len(outs) != len(avals) or len(out_ts) != len(avals):
-        raise TypeError(f"custom_jvp rule of {name} returned {len(outs)} primal and "
-                        f"{len(out_ts)} tangent outputs; the function has {len(avals)}")
-    for i, (t, a) in enumerate(zip(out_ts, avals)):
-        ta = core.get_aval(t)
-        if ta.shape != a.shape:
-            raise TypeError(
-                f"custom_jvp rule of {name}: tangent output {i} has shape {ta.shape}, but the "
-                f"primal output has shape {a.shape}"
-            )
+    if call is not None and len(outs) != len(call.out_avals):
+        raise TypeError(f"custom_jvp rule of {name} returned {len(outs)} primal outputs; the "
+                        f"function has {len(call.out_avals)}")
+    _check_tangents_out(name, outs, out_ts)
     return list(outs), list(out_ts)
 
 
 ad.jvp_rules[custom_jvp_call_p] = _custom_jvp_rule
+
+
+def _batched_jvp(jvp: Callable[..., Any]) -> Callable[..., Any]:
+    return _vmapped(lambda p, t: tuple(map(list, jvp(p, t))))
 
 
 def _custom_jvp_batch(vals, dims, *, call, jvp, num_consts, name):
@@ -107,12 +199,8 @@ def _custom_jvp_batch(vals, dims, *, call, jvp, num_consts, name):
     size = batching_size(vals, dims)
     vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
     batched, out_dims = jaxprs.batch_jaxpr(call, [0] * len(vals), size, force_batched=True)
-
-    def batched_jvp(primals, tangents):
-        return vmap(lambda p, t: tuple(map(list, jvp(p, t))))(list(primals), list(tangents))
-
-    outs = custom_jvp_call_p.bind(*vals, call=batched, jvp=batched_jvp, num_consts=num_consts,
-                                  name=name)
+    outs = custom_jvp_call_p.bind(*vals, call=batched, jvp=_batched_jvp(jvp),
+                                  num_consts=num_consts, name=name)
     return outs, out_dims
 
 
@@ -123,9 +211,28 @@ def batching_size(vals: Sequence[Any], dims: Sequence[int | None]) -> int:
 batching.batch_rules[custom_jvp_call_p] = _custom_jvp_batch
 
 
+class _OutTree:
+    """The output structure of a custom function, from whichever of the function and its
+    rules runs first; later ones must agree."""
+
+    def __init__(self, name: str, kind: str):
+        self.name, self.kind, self.tree = name, kind, None
+
+    def set(self, tree: Any, what: str) -> None:
+        if self.tree is None:
+            self.tree = tree
+        elif tree != self.tree:
+            raise TypeError(f"{self.kind} {what} of {self.name} must return outputs with the "
+                            f"function's structure {self.tree}; got {tree}")
+
+
 class custom_jvp:  # noqa: N801 - JAX's name
     """A function with a user-defined JVP rule, used by every transformation (reverse mode
     transposes the rule, so it must be linear in the tangents).
+
+    As in JAX, calling it on plain values runs `fun` itself (so Python control flow on the
+    values works), and under `jvp`/`grad` the rule runs on the primal values; `fun` is traced
+    only when staged by `jit` or `make_jaxpr`.
 
     **Arguments:**
 
@@ -169,7 +276,7 @@ class custom_jvp:  # noqa: N801 - JAX's name
         argument's contribution to the output tangent (None: no dependence)."""
 
         def jvp(primals: tuple, tangents: tuple) -> tuple[Any, Any]:
-            out = self.fun(*primals)
+            out = self(*primals)
             total = None
             for rule, t in zip(jvps, tangents):
                 if rule is None:
@@ -178,7 +285,7 @@ class custom_jvp:  # noqa: N801 - JAX's name
                 total = contribution if total is None else tree_map(
                     lambda a, b: a + b, total, contribution)
             if total is None:
-                total = tree_map(lambda o: np.zeros(np.shape(o), np.result_type(o)), out)
+                total = tree_map(lambda o: _zeros_tangent(o), out)
             return out, total
 
         self.defjvp(jvp)
@@ -187,29 +294,32 @@ class custom_jvp:  # noqa: N801 - JAX's name
         if self.jvp is None:
             raise AttributeError(
                 f"No JVP defined for custom_jvp function {self.__name__}; use defjvp.")
-        static, dyn = _split_nondiff(args, self.nondiff_argnums)
+        nondiff, name, rule = self.nondiff_argnums, self.__name__, self.jvp
+        static, dyn = _split_nondiff(args, nondiff)
         leaves, in_tree = tree_flatten(tuple(dyn))
-        avals = [core.get_aval(x) for x in leaves]
-        consts, closed, out_tree = _trace(
-            lambda *d: self.fun(*_merge(static, d, self.nondiff_argnums)), in_tree, avals)
-        rule = self.jvp
+        out_tree = _OutTree(name, "custom_jvp")
+
+        def flat_fun(*xs: Any) -> list[Any]:
+            out, tree = tree_flatten(self.fun(*_merge(static, tree_unflatten(in_tree, xs),
+                                                      nondiff)))
+            out_tree.set(tree, "function")
+            return out
 
         def flat_jvp(primals: Sequence[Any], tangents: Sequence[Any]):
-            p = tree_unflatten(in_tree, primals)
-            t = tree_unflatten(in_tree, tangents)
+            p = tree_unflatten(in_tree, list(primals))
+            t = tree_unflatten(in_tree, list(tangents))
             out, out_t = rule(*static, p, t) if static else rule(p, t)
             out_leaves, tree1 = tree_flatten(out)
             t_leaves, tree2 = tree_flatten(out_t)
-            if tree1 != out_tree or tree2 != out_tree:
+            if tree1 != tree2:
                 raise TypeError(
-                    f"custom_jvp rule of {self.__name__} must return (primal_out, tangent_out) "
-                    f"with the function's output structure {out_tree}; got {tree1} and {tree2}"
-                )
+                    f"custom_jvp rule of {name} must return (primal_out, tangent_out) of the "
+                    f"same structure; got {tree1} and {tree2}")
+            out_tree.set(tree1, "rule")
             return out_leaves, t_leaves
 
-        outs = custom_jvp_call_p.bind(*consts, *leaves, call=closed, jvp=flat_jvp,
-                                      num_consts=len(consts), name=self.__name__)
-        return tree_unflatten(out_tree, outs)
+        outs = _call_custom(_JVP, flat_fun, {"jvp": flat_jvp}, leaves, name)
+        return tree_unflatten(out_tree.tree, outs)
 
 
 # ---- custom_vjp -----------------------------------------------------------------------------
@@ -274,6 +384,10 @@ cost_mod.cost_rules[custom_lin_p] = _custom_lin_cost
 
 
 def _custom_vjp_jvp(primals, tangents, *, call, fwd, bwd, num_consts, name):
+    if any(type(t) is not Zero for t in tangents[:num_consts]):
+        # The function closes over a value being differentiated (the staged form).
+        raise _closure_error(name, "custom_vjp",
+                             next(p for p, t in zip(primals, tangents) if type(t) is not Zero))
     args = primals[num_consts:]
     outs, res = fwd(args)
     ts = [_zeros_tangent(p) if type(t) is Zero else t
@@ -287,24 +401,72 @@ def _custom_vjp_jvp(primals, tangents, *, call, fwd, bwd, num_consts, name):
 ad.jvp_rules[custom_vjp_call_p] = _custom_vjp_jvp
 
 
+def _batched_vjp_rules(fwd: Callable[..., Any], bwd: Callable[..., Any]):
+    def batched_fwd(args):
+        return _vmapped(lambda a: tuple(map(list, fwd(a))))(list(args))
+
+    def batched_bwd(res, cts):
+        return _vmapped(lambda r, c: list(bwd(r, c)))(list(res), list(cts))
+
+    return batched_fwd, batched_bwd
+
+
 def _custom_vjp_batch(vals, dims, *, call, fwd, bwd, num_consts, name):
     # Give every operand the batch dimension first; fwd and bwd are then vmapped as wholes.
     size = batching_size(vals, dims)
     vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
     batched, out_dims = jaxprs.batch_jaxpr(call, [0] * len(vals), size, force_batched=True)
-
-    def batched_fwd(args):
-        return vmap(lambda a: tuple(map(list, fwd(a))))(list(args))
-
-    def batched_bwd(res, cts):
-        return vmap(lambda r, c: list(bwd(r, c)))(list(res), list(cts))
-
-    outs = custom_vjp_call_p.bind(*vals, call=batched, fwd=batched_fwd, bwd=batched_bwd,
-                                  num_consts=num_consts, name=name)
+    outs = custom_vjp_call_p.bind(*vals, call=batched, num_consts=num_consts, name=name,
+                                  **_VJP.batched_rules(fwd, bwd))
     return outs, out_dims
 
 
 batching.batch_rules[custom_vjp_call_p] = _custom_vjp_batch
+
+
+class _Kind(NamedTuple):
+    """What differs between custom_jvp and custom_vjp when a call is processed."""
+
+    name: str
+    primitive: core.Primitive
+    batched_rules: Callable[..., dict[str, Any]]  # the user's rules, vmapped as wholes
+
+
+_JVP = _Kind("custom_jvp", custom_jvp_call_p, lambda jvp: {"jvp": _batched_jvp(jvp)})
+_VJP = _Kind("custom_vjp", custom_vjp_call_p,
+             lambda fwd, bwd: dict(zip(("fwd", "bwd"), _batched_vjp_rules(fwd, bwd))))
+
+
+def _call_custom(kind: _Kind, fun: Callable[..., list[Any]], rules: dict[str, Any],
+                 args: list[Any], name: str) -> list[Any]:
+    """Apply the flat custom function `fun` with its `rules` under the transformation that
+    owns `args` (see the comment above `custom_jvp_call_p`)."""
+    main = _innermost(args)
+    if main.level == 0:  # plain values: run the function itself
+        outs = fun(*args)
+        _check_no_closure(name, kind.name, outs)
+        return outs
+    if main.trace_type is ad.JVPTrace:
+        primals, tangents = _unpack_jvp(main, args)
+        if all(type(t) is Zero for t in tangents):
+            return _call_custom(kind, fun, rules, primals, name)
+        outs, out_ts = ad.jvp_rules[kind.primitive](primals, tangents, call=None, num_consts=0,
+                                                    name=name, **rules)
+        _check_no_closure(name, kind.name, [*outs, *out_ts], main)
+        trace = _trace_of(main)
+        return [ad.JVPTracer(trace, p, t) for p, t in zip(outs, out_ts)]
+    if main.trace_type is batching.BatchTrace:
+        vals, dims = _unpack_batch(main, args)
+        if all(d is None for d in dims):
+            return _call_custom(kind, fun, rules, vals, name)
+        vals = [move_to_front(v, d, main.payload) for v, d in zip(vals, dims)]
+        outs = _call_custom(kind, _vmapped(fun), kind.batched_rules(**rules), vals, name)
+        return _batch_outputs(main, outs, fun, args)
+    # Staged (jit, make_jaxpr, or the linear part of reverse mode): one equation.
+    consts, closed = jaxprs.closure_convert(
+        pe.trace_to_jaxpr(fun, [core.get_aval(x) for x in args]))
+    return kind.primitive.bind(*consts, *args, call=closed, num_consts=len(consts), name=name,
+                               **rules)
 
 
 class custom_vjp:  # noqa: N801 - JAX's name
@@ -356,24 +518,29 @@ class custom_vjp:  # noqa: N801 - JAX's name
         nondiff = self.nondiff_argnums
         static, dyn = _split_nondiff(args, nondiff)
         leaves, in_tree = tree_flatten(tuple(dyn))
-        avals = [core.get_aval(x) for x in leaves]
-        consts, closed, out_tree = _trace(
-            lambda *d: self.fun(*_merge(static, d, nondiff)), in_tree, avals)
         fwd_fn, bwd_fn, name = self.fwd, self.bwd, self.__name__
+        out_tree = _OutTree(name, "custom_vjp")
         res_tree: list[Any] = [None]
 
+        def flat_fun(*xs: Any) -> list[Any]:
+            out, tree = tree_flatten(self.fun(*_merge(static, tree_unflatten(in_tree, xs),
+                                                      nondiff)))
+            out_tree.set(tree, "function")
+            return out
+
         def flat_fwd(primals: Sequence[Any]):
-            out, res = fwd_fn(*_merge(static, tree_unflatten(in_tree, primals), nondiff))
-            out_leaves, tree = tree_flatten(out)
-            if tree != out_tree:
-                raise TypeError(f"custom_vjp fwd of {name} must return (output, residuals) "
-                                f"with output structure {out_tree}, got {tree}")
-            res_leaves, res_tree[0] = tree_flatten(res)
+            fwd_out = fwd_fn(*_merge(static, tree_unflatten(in_tree, list(primals)), nondiff))
+            if not isinstance(fwd_out, tuple) or len(fwd_out) != 2:
+                raise TypeError(f"custom_vjp fwd of {name} must return a pair (output, "
+                                f"residuals), got {type(fwd_out).__name__}")
+            out_leaves, tree = tree_flatten(fwd_out[0])
+            out_tree.set(tree, "fwd")
+            res_leaves, res_tree[0] = tree_flatten(fwd_out[1])
             return out_leaves, res_leaves
 
         def flat_bwd(res: Sequence[Any], cts: Sequence[Any]):
             in_cts = bwd_fn(*static, tree_unflatten(res_tree[0], list(res)),
-                            tree_unflatten(out_tree, list(cts)))
+                            tree_unflatten(out_tree.tree, list(cts)))
             if not isinstance(in_cts, tuple):
                 raise TypeError(f"custom_vjp bwd of {name} must return a tuple with one "
                                 f"cotangent per differentiable argument, got "
@@ -383,11 +550,11 @@ class custom_vjp:  # noqa: N801 - JAX's name
             if len(ct_leaves) != expected.num_leaves:
                 raise TypeError(f"custom_vjp bwd of {name} returned cotangents of structure "
                                 f"{tree}; the differentiable arguments have structure {expected}")
-            return [None if c is None else c for c in ct_leaves]
+            return ct_leaves
 
-        outs = custom_vjp_call_p.bind(*consts, *leaves, call=closed, fwd=flat_fwd, bwd=flat_bwd,
-                                      num_consts=len(consts), name=name)
-        return tree_unflatten(out_tree, outs)
+        outs = _call_custom(_VJP, flat_fun, {"fwd": flat_fwd, "bwd": flat_bwd}, leaves,
+                            name)
+        return tree_unflatten(out_tree.tree, outs)
 
 
 # ---- checkpoint -----------------------------------------------------------------------------
