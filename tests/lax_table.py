@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import linalg_cases as lc
 import numpy as np
 from hypothesis import strategies as st
 from strategies import (
@@ -35,6 +36,7 @@ from strategies import (
 
 from funcdiff._src import core
 from funcdiff._src.interpreters import ad
+from funcdiff._src.lax import decompositions as dec
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as ix
 from funcdiff._src.lax import linalg as la
@@ -722,6 +724,97 @@ def _nondiff_binary(name, prim, fn, reference, domain=DEFAULT, dtypes=ORDERED, *
     return binary(name, prim, fn, reference, domain, dtypes=dtypes, **_NONDIFF, **kwargs)
 
 
+# ---- factorisations (each function maps any matrix into its domain: see linalg_cases) --------
+
+
+def _draw_square(draw, dtype):
+    return Case((draw(lc.square(dtype)),), {})
+
+
+def _draw_triangular_solve(draw, dtype):
+    a = draw(lc.square(dtype, batch=False))
+    n = a.shape[0]
+    left = draw(st.booleans())
+    k = draw(st.integers(1, 2))
+    b = arrays((n, k) if left else (k, n), dtype, seed=draw(seeds))
+    flags = {name: draw(st.booleans()) for name in ("lower", "transpose_a", "conjugate_a",
+                                                    "unit_diagonal")}
+    return Case((a, b), dict(flags, left_side=left))
+
+
+def _triangular_solve_fn(a, b, **flags):
+    return dec.triangular_solve(lc.dominant(a), b, **flags)
+
+
+def _triangular_solve_reference(a, b, *, left_side, lower, transpose_a, conjugate_a,
+                                unit_diagonal):
+    a = lc.dominant(a)
+    t = np.tril(a) if lower else np.triu(a)
+    if unit_diagonal:
+        t = t - np.diag(np.diag(t)) + np.eye(len(t), dtype=t.dtype)
+    t = t.conj() if conjugate_a else t
+    t = t.T if transpose_a else t
+    return np.linalg.solve(t, b) if left_side else np.linalg.solve(t.T, b.T).T
+
+
+def _lu_reference(x):
+    import scipy.linalg
+    x = lc.dominant(x)
+    return np.stack([scipy.linalg.lu_factor(m)[0] for m in x.reshape((-1, *x.shape[-2:]))]
+                    ).reshape(x.shape)
+
+
+def _draw_qr(draw, dtype):
+    x = draw(lc.rectangular(dtype, tall=True))
+    square = x.shape[-1] == x.shape[-2]
+    return Case((x,), {"full_matrices": square and draw(st.booleans())})
+
+
+def _qr_fn(x, full_matrices):
+    q, r = dec.qr(lc.spread(x), full_matrices=full_matrices)
+    return lc.jnp.concatenate([q, r], axis=-2)
+
+
+def _qr_reference(x, full_matrices):
+    q, r = np.linalg.qr(lc.spread(x), mode="complete" if full_matrices else "reduced")
+    return np.concatenate([q, r], axis=-2)
+
+
+def _eigh_fn(x):
+    v, w = dec.eigh(lc.spread(x))
+    return lc.matrix_function(v, w, lc._mH(v))
+
+
+def _eigh_reference(x):
+    w, v = np.linalg.eigh(lc.hermitian(lc.spread(x)))
+    return lc.matrix_function(v, w, lc._mH(v))
+
+
+def _draw_svd(draw, dtype):
+    return Case((draw(lc.rectangular(dtype)),), {"compute_uv": draw(st.booleans())})
+
+
+def _svd_fn(x, compute_uv):
+    out = dec.svd(lc.spread(x), full_matrices=False, compute_uv=compute_uv)
+    return lc.matrix_function(*out) if compute_uv else out
+
+
+def _svd_reference(x, compute_uv):
+    if not compute_uv:
+        return np.linalg.svd(lc.spread(x), compute_uv=False)
+    return lc.matrix_function(*np.linalg.svd(lc.spread(x), full_matrices=False))
+
+
+def _eig_reference(x):
+    w = np.linalg.eigvals(lc.spread(x))
+    return w.astype(np.result_type(w.dtype, np.complex64 if x.dtype in (np.float32,
+                                                                        np.complex64)
+                                   else np.complex128))
+
+
+_LINALG = dict(complex=True, allow_empty=False)
+
+
 def _custom(name, prim, fn, reference, draw, n_args=-1, **kwargs) -> OpRecord:
     return OpRecord(name, prim, fn, reference, n_args, "custom", draw=draw, **kwargs)
 
@@ -887,4 +980,18 @@ LAX_OPS: tuple[OpRecord, ...] = (
     # -- contractions
     _custom("dot_general", la.dot_general_p, la.dot_general, _dot_general_reference,
             _draw_dot_general, 2, dtypes=NUMERIC, linear=True, complex=True),
+    # -- factorisations
+    _custom("cholesky", dec.cholesky_p, lambda x: dec.cholesky(lc.spd(x)),
+            lambda x: np.linalg.cholesky(lc.spd(x)), _draw_square, 1, **_LINALG),
+    _custom("triangular_solve", dec.triangular_solve_p, _triangular_solve_fn,
+            _triangular_solve_reference, _draw_triangular_solve, 2, linear=True, **_LINALG),
+    _custom("lu", dec.lu_p, lambda x: dec.lu(lc.dominant(x))[0], _lu_reference, _draw_square,
+            1, **_LINALG),
+    _custom("qr", dec.qr_p, _qr_fn, _qr_reference, _draw_qr, 1, **_LINALG),
+    _custom("eigh", dec.eigh_p, _eigh_fn, _eigh_reference, _draw_square, 1, **_LINALG),
+    _custom("svd", dec.svd_p, _svd_fn, _svd_reference, _draw_svd, 1, **_LINALG),
+    _custom("eig", dec.eig_p, lambda x: dec.eig(lc.spread(x), False)[0], _eig_reference,
+            _draw_square, 1, order=1, order_note="eigenvalues only: their second derivative "
+            "needs the eigenvectors' derivative, which is not implemented (as in JAX)",
+            **_LINALG),
 )

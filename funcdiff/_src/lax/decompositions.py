@@ -1,0 +1,697 @@
+"""Matrix factorisations and triangular solves: `cholesky`, `triangular_solve`, `lu`, `qr`,
+`eigh`, `svd` and `eig`, the primitives behind `funcdiff.numpy.linalg` and
+`funcdiff.scipy.linalg`.
+
+Every primitive works on stacks of matrices (the last two axes; leading axes are batch axes)
+and its derivative rules are written with funcdiff operations, so that they differentiate
+again. The rules follow the matrix-calculus literature: Giles, "An extended collection of
+matrix derivative results" (2008) for `lu`, `qr`, `eigh` and solves; Murray, "Differentiation
+of the Cholesky decomposition" (2016) for `cholesky`; Townsend, "Differentiating the singular
+value decomposition" (2016) for `svd`. Solves never form an inverse: a derivative needing
+``A^{-1} B`` calls `triangular_solve` on the factors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core, dtypes
+from funcdiff._src.core import ShapedArray
+from funcdiff._src.errors import PrimitiveError
+from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import reductions as red
+from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax._base import define_primitive, move_to_front
+from funcdiff._src.lax.linalg import dot_general
+
+Array = Any
+
+
+# ---- helpers for the rules (funcdiff operations on stacks of matrices) ----------------------
+
+
+def _ndim(x: Array) -> int:
+    return core.get_aval(x).ndim
+
+
+def _dtype(x: Array) -> np.dtype:
+    return core.get_aval(x).dtype
+
+
+def _T(x: Array) -> Array:
+    """Swap the last two axes."""
+    nd = _ndim(x)
+    return sh.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
+
+
+def _H(x: Array) -> Array:
+    """Conjugate transpose of the last two axes."""
+    x = _T(x)
+    return ew.conj(x) if dtypes.is_complex(_dtype(x)) else x
+
+
+def _mm(a: Array, b: Array) -> Array:
+    """Matrix product of two stacks with the same batch shape."""
+    nd = _ndim(a)
+    batch = tuple(range(nd - 2))
+    return dot_general(a, b, (((nd - 1,), (nd - 2,)), (batch, batch)))
+
+
+def _masked(x: Array, mask: np.ndarray) -> Array:
+    """`x` times a constant 0/1 mask over its last two axes (a triangle, the diagonal)."""
+    return ew.mul(x, np.asarray(mask, _dtype(x)))
+
+
+def _tril(x: Array, k: int = 0) -> Array:
+    m, n = core.get_aval(x).shape[-2:]
+    return _masked(x, np.tri(m, n, k, dtype=bool))
+
+
+def _triu(x: Array, k: int = 0) -> Array:
+    m, n = core.get_aval(x).shape[-2:]
+    return _masked(x, ~np.tri(m, n, k - 1, dtype=bool))
+
+
+def _diag_part(x: Array) -> Array:
+    """The diagonal of each matrix of a stack of square matrices, as a stack of vectors."""
+    return red.reduce_sum(_masked(x, np.eye(core.get_aval(x).shape[-1])), (_ndim(x) - 1,))
+
+
+def _as(x: Array, like: Array) -> Array:
+    """`x` converted to the dtype of `like` (real factors joining complex matrices)."""
+    dt = _dtype(like)
+    return x if _dtype(x) == dt else ew.convert_element_type(x, dt)
+
+
+def _row(v: Array) -> Array:
+    """A stack of vectors as a stack of 1-row matrices (to scale columns)."""
+    return sh.expand_dims(v, (_ndim(v) - 1,))
+
+
+def _col(v: Array) -> Array:
+    """A stack of vectors as a stack of 1-column matrices (to scale rows)."""
+    return sh.expand_dims(v, (_ndim(v),))
+
+
+def _square_aval(a: ShapedArray, what: str) -> None:
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise PrimitiveError(f"{what} needs square matrices in the last two axes, got shape "
+                             f"{a.shape}")
+
+
+def _inexact_aval(a: ShapedArray, what: str) -> None:
+    if not dtypes.is_inexact(a.dtype):
+        raise PrimitiveError(f"{what} needs a floating-point or complex operand, got {a.dtype}; "
+                             "convert it with .astype(float) first")
+
+
+def _matrix_aval(a: ShapedArray, what: str) -> None:
+    if a.ndim < 2:
+        raise PrimitiveError(f"{what} needs matrices (at least 2 dimensions), got shape "
+                             f"{a.shape}")
+    _inexact_aval(a, what)
+
+
+def _real_dtype(dtype: np.dtype) -> np.dtype:
+    return np.dtype(np.float32) if dtype in (np.complex64, np.float32) else np.dtype(np.float64)
+
+
+def _complex_dtype(dtype: np.dtype) -> np.dtype:
+    return np.dtype(np.complex64) if dtype in (np.complex64, np.float32) else \
+        np.dtype(np.complex128)
+
+
+def _batch_count(shape: tuple[int, ...]) -> int:
+    return int(np.prod(shape[:-2], dtype=np.int64))
+
+
+def _cost(flops: float, avals_in, avals_out) -> cost_mod.Cost:
+    moved = cost_mod.io_bytes(avals_in, avals_out)
+    return cost_mod.Cost(int(round(flops)), 0, moved.bytes_read, moved.bytes_written)
+
+
+def _batch_leading(p: core.Primitive):
+    """The vmap rule of a primitive acting on the last two axes of every operand: batch axes
+    first (unbatched operands broadcast), then one call."""
+
+    def rule(vals, dims, **params):
+        size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+        out = p.bind(*[move_to_front(v, d, size) for v, d in zip(vals, dims)], **params)
+        return out, [0] * len(out) if p.multiple_results else 0
+
+    rule.__name__ = f"_{p.name}_batch"
+    return rule
+
+
+def _per_matrix(f, a: np.ndarray, n_out: int, fill) -> list[np.ndarray]:
+    """Apply `f` to each matrix of a stack, giving NaN results (`fill`) where it fails."""
+    batch = a.shape[:-2]
+    flat = a.reshape((-1, *a.shape[-2:]))
+    results = []
+    for m in flat:
+        try:
+            results.append(f(m))
+        except np.linalg.LinAlgError:
+            results.append(fill(m))
+    return [np.stack([r[i] for r in results]).reshape(batch + results[0][i].shape)
+            if results else np.empty(batch + (0,)) for i in range(n_out)]
+
+
+# ---- cholesky -------------------------------------------------------------------------------
+
+
+def _cholesky_impl(a):
+    a = np.asarray(a)
+    try:
+        return np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        # As JAX: a matrix that is not positive definite gives NaNs, not an exception.
+        (out,) = _per_matrix(lambda m: (np.linalg.cholesky(m),), a, 1,
+                             lambda m: (np.full(m.shape, np.nan, m.dtype),))
+        return out
+
+
+def _cholesky_aval(a: ShapedArray) -> ShapedArray:
+    _square_aval(a, "cholesky")
+    _inexact_aval(a, "cholesky")
+    return ShapedArray(a.shape, a.dtype, a.weak_type)
+
+
+def _phi(x: Array) -> Array:
+    """The lower triangle with half the diagonal."""
+    n = core.get_aval(x).shape[-1]
+    return _masked(x, np.tri(n) - 0.5 * np.eye(n))
+
+
+def _cholesky_jvp(primals, tangents):
+    # A = L L^H, dA = dL L^H + L dL^H, so L^{-1} dA L^{-H} = L^{-1} dL + (L^{-1} dL)^H where
+    # L^{-1} dL is lower triangular: dL = L phi(L^{-1} dA L^{-H}).
+    (a,), (da,) = primals, tangents
+    chol = cholesky(a)
+    left = triangular_solve(chol, ad.instantiate(da), left_side=True, lower=True)
+    middle = _H(triangular_solve(chol, _H(left), left_side=True, lower=True))
+    return chol, _mm(chol, _phi(middle))
+
+
+def _cholesky_cost(avals_in, avals_out):
+    n = avals_in[0].shape[-1]
+    return _cost(_batch_count(avals_in[0].shape) * n**3 / 3, avals_in, avals_out)
+
+
+cholesky_p = define_primitive(
+    "cholesky", impl=_cholesky_impl, abstract_eval=_cholesky_aval, jvp=_cholesky_jvp,
+    allocates=True, cost=_cholesky_cost,
+)
+
+
+def cholesky(x: Array, *, symmetrize_input: bool = False) -> Array:
+    """The lower Cholesky factor ``L`` of Hermitian positive-definite matrices, ``x = L L^H``
+    (the lower triangle of `x` is read). A matrix that is not positive definite gives NaNs,
+    as in JAX. With `symmetrize_input`, ``(x + x^H) / 2`` is factorised instead."""
+    if symmetrize_input:
+        x = ew.mul(ew.add(x, _H(x)), np.asarray(0.5, _real_dtype(_dtype(x))))
+    return cholesky_p.bind(x)
+
+
+# ---- triangular_solve -----------------------------------------------------------------------
+
+
+def _substitute(a: np.ndarray, b: np.ndarray, lower: bool) -> np.ndarray:
+    """Forward (or back) substitution, for singular triangles: IEEE infinities and NaNs
+    instead of an exception, as LAPACK's trsm gives."""
+    n = a.shape[-1]
+    x = np.zeros(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:],
+                 np.result_type(a, b))
+    order = range(n) if lower else range(n - 1, -1, -1)
+    with np.errstate(all="ignore"):
+        for i in order:
+            known = np.einsum("...k,...kj->...j", a[..., i, :], x)
+            x[..., i, :] = (b[..., i, :] - known) / a[..., i, i, None]
+    return x
+
+
+def _triangular_solve_impl(a, b, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
+    a, b = np.asarray(a), np.asarray(b)
+    n = a.shape[-1]
+    a = np.tril(a) if lower else np.triu(a)
+    if unit_diagonal:
+        a = np.where(np.eye(n, dtype=bool), np.ones((), a.dtype), a)
+    if conjugate_a:
+        a = a.conj()
+    is_lower = lower
+    if transpose_a:
+        a = np.swapaxes(a, -1, -2)
+        is_lower = not lower
+    if not left_side:
+        # x op(a) = b  <=>  op(a)^T x^T = b^T
+        a, b = np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)
+        is_lower = not is_lower
+    if n == 0 or b.shape[-1] == 0:
+        x = np.zeros(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:],
+                     np.result_type(a, b))
+    else:
+        try:
+            x = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            x = _substitute(a, b, is_lower)
+    return x if left_side else np.swapaxes(x, -1, -2)
+
+
+def _triangular_solve_aval(a: ShapedArray, b: ShapedArray, *, left_side, **_) -> ShapedArray:
+    _square_aval(a, "triangular_solve (operand a)")
+    _matrix_aval(b, "triangular_solve (operand b)")
+    if a.dtype != b.dtype:
+        raise PrimitiveError(f"triangular_solve needs a and b of one dtype, got {a.dtype} and "
+                             f"{b.dtype}; convert one of them")
+    k = b.shape[-2] if left_side else b.shape[-1]
+    if a.shape[:-2] != b.shape[:-2] or k != a.shape[-1]:
+        side = "rows" if left_side else "columns"
+        raise PrimitiveError(
+            f"triangular_solve with left_side={left_side} needs b with {a.shape[-1]} {side} and "
+            f"the batch shape of a {a.shape[:-2]}, got a {a.shape} and b {b.shape}")
+    return ShapedArray(b.shape, b.dtype, a.weak_type and b.weak_type)
+
+
+def _op_tangent(da: Array, lower: bool, transpose_a: bool, conjugate_a: bool,
+                unit_diagonal: bool) -> Array:
+    """op(da) for the triangle of `da` the primitive reads."""
+    da = _tril(da, -1 if unit_diagonal else 0) if lower else _triu(da, 1 if unit_diagonal else 0)
+    if conjugate_a and dtypes.is_complex(_dtype(da)):
+        da = ew.conj(da)
+    return _T(da) if transpose_a else da
+
+
+def _triangular_solve_jvp(primals, tangents, **params):
+    # op(a) x = b: d x = op(a)^{-1} (db - op(da) x); and x op(a) = b: dx = (db - x op(da))
+    # op(a)^{-1}.
+    (a, b), (da, db) = primals, tangents
+    x = triangular_solve_p.bind(a, b, **params)
+    rhs = ad.instantiate(db) if type(db) is not ad.Zero else None
+    if type(da) is not ad.Zero:
+        opda = _op_tangent(da, params["lower"], params["transpose_a"], params["conjugate_a"],
+                           params["unit_diagonal"])
+        term = _mm(opda, x) if params["left_side"] else _mm(x, opda)
+        rhs = ew.neg(term) if rhs is None else ew.sub(rhs, term)
+    return x, triangular_solve_p.bind(a, rhs, **params)
+
+
+def _triangular_solve_transpose(ct, a, b, **params):
+    # b -> op(a)^{-1} b is linear with transpose ct -> op(a)^{-T} ct (no conjugation: the
+    # linear transpose, as JAX).
+    if ad.is_undefined_primal(a):
+        raise NotImplementedError("triangular_solve is not linear in its matrix operand a")
+    if type(ct) is ad.Zero:
+        return [None, ad.Zero(b.aval)]
+    flipped = dict(params, transpose_a=not params["transpose_a"])
+    return [None, triangular_solve_p.bind(a, ct, **flipped)]
+
+
+def _triangular_solve_cost(avals_in, avals_out, **params):
+    a, b = avals_in
+    n = a.shape[-1]
+    rhs = b.shape[-1] if params["left_side"] else b.shape[-2]
+    return _cost(_batch_count(b.shape) * n * n * rhs, avals_in, avals_out)
+
+
+triangular_solve_p = define_primitive(
+    "triangular_solve", impl=_triangular_solve_impl, abstract_eval=_triangular_solve_aval,
+    jvp=_triangular_solve_jvp, transpose=_triangular_solve_transpose, allocates=True,
+    cost=_triangular_solve_cost,
+)
+
+
+def triangular_solve(a: Array, b: Array, left_side: bool = False, lower: bool = False,
+                     transpose_a: bool = False, conjugate_a: bool = False,
+                     unit_diagonal: bool = False) -> Array:
+    """Solve ``op(a) @ x = b`` (`left_side`) or ``x @ op(a) = b`` for `x`, where `a` is
+    triangular (only its `lower` or upper triangle is read; with `unit_diagonal` its diagonal
+    is taken as ones) and ``op`` transposes and/or conjugates it. As `jax.lax.linalg`."""
+    return triangular_solve_p.bind(
+        a, b, left_side=bool(left_side), lower=bool(lower), transpose_a=bool(transpose_a),
+        conjugate_a=bool(conjugate_a), unit_diagonal=bool(unit_diagonal))
+
+
+# ---- lu -------------------------------------------------------------------------------------
+
+
+def _lu_impl(a):
+    """LU with partial pivoting, ``a[perm] = L U``, vectorised over the batch."""
+    a = np.asarray(a)
+    *batch, m, n = a.shape
+    k = min(m, n)
+    lu = np.array(a.reshape((-1, m, n)), copy=True)
+    count = lu.shape[0]
+    perm = np.tile(np.arange(m, dtype=np.int32), (count, 1))
+    pivots = np.zeros((count, k), np.int32)
+    rows = np.arange(count)
+    for j in range(k):
+        p = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
+        pivots[:, j] = p
+        lu[rows, j], lu[rows, p] = lu[rows, p].copy(), lu[rows, j].copy()
+        perm[rows, j], perm[rows, p] = perm[rows, p], perm[rows, j].copy()
+        pivot = lu[:, j, j]
+        # A zero pivot leaves a zero column below it (LAPACK skips the scaling).
+        safe = np.where(pivot == 0, np.ones((), lu.dtype), pivot)
+        lu[:, j + 1:, j] /= safe[:, None]
+        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
+    return [lu.reshape(a.shape), pivots.reshape((*batch, k)), perm.reshape((*batch, m))]
+
+
+def _lu_aval(a: ShapedArray):
+    _matrix_aval(a, "lu")
+    *batch, m, n = a.shape
+    return [ShapedArray(a.shape, a.dtype), ShapedArray((*batch, min(m, n)), np.int32),
+            ShapedArray((*batch, m), np.int32)]
+
+
+def permutation_matrix(perm: Array, dtype: Any) -> Array:
+    """The one-hot matrices ``P`` of a stack of permutations, ``(P @ a) = a[perm]``."""
+    m = core.get_aval(perm).shape[-1]
+    hits = ew.eq(_col(perm), np.arange(m, dtype=np.int32))
+    return ew.convert_element_type(hits, dtype)
+
+
+def _lu_jvp(primals, tangents):
+    # P A = L U: L^{-1} P dA U^{-1} = L^{-1} dL + dU U^{-1}, a strictly lower plus an upper
+    # triangular matrix; dL and dU are L and U times those parts.
+    (a,), (da,) = primals, tangents
+    lu, pivots, perm = lu_p.bind(a)
+    m, n = core.get_aval(a).shape[-2:]
+    if m != n:
+        raise NotImplementedError(
+            f"the derivative of lu is implemented for square matrices only, got shape {(m, n)}")
+    x = _mm(permutation_matrix(perm, _dtype(a)), ad.instantiate(da))
+    x = triangular_solve(lu, x, left_side=True, lower=True, unit_diagonal=True)
+    x = triangular_solve(lu, x, left_side=False, lower=False)
+    lower = _tril(x, -1)
+    upper = _triu(x)
+    unit = ew.add(_tril(lu, -1), np.eye(n, dtype=_dtype(a)))
+    d_lu = ew.add(_mm(unit, lower), _mm(upper, _triu(lu)))  # dL (strictly lower) + dU
+    int_zero = [ad.Zero(ad.tangent_aval(core.get_aval(v))) for v in (pivots, perm)]
+    return [lu, pivots, perm], [d_lu, *int_zero]
+
+
+def _lu_cost(avals_in, avals_out):
+    m, n = avals_in[0].shape[-2:]
+    k = min(m, n)
+    flops = 2 * m * n * k - (m + n) * k * k + 2 * k**3 / 3
+    return _cost(_batch_count(avals_in[0].shape) * flops, avals_in, avals_out)
+
+
+lu_p = define_primitive(
+    "lu", impl=_lu_impl, abstract_eval=_lu_aval, jvp=_lu_jvp, multiple_results=True,
+    allocates=True, cost=_lu_cost,
+)
+
+
+def lu(x: Array) -> tuple[Array, Array, Array]:
+    """LU decomposition with partial pivoting, as `jax.lax.linalg.lu`: ``(lu, pivots,
+    permutation)`` with ``x[..., permutation, :] = L @ U``, `L` unit lower triangular (below
+    the diagonal of `lu`) and `U` upper triangular (the rest); `pivots` are LAPACK's row
+    swaps (int32)."""
+    out = lu_p.bind(x)
+    return out[0], out[1], out[2]
+
+
+# ---- qr -------------------------------------------------------------------------------------
+
+
+def _qr_impl(a, *, full_matrices):
+    q, r = np.linalg.qr(np.asarray(a), mode="complete" if full_matrices else "reduced")
+    return [q, r]
+
+
+def _qr_aval(a: ShapedArray, *, full_matrices):
+    _matrix_aval(a, "qr")
+    *batch, m, n = a.shape
+    k = m if full_matrices else min(m, n)
+    return [ShapedArray((*batch, m, k), a.dtype), ShapedArray((*batch, k, n), a.dtype)]
+
+
+def _qr_jvp(primals, tangents, *, full_matrices):
+    # A = Q R: Q^H dA R^{-1} = Q^H dQ + dR R^{-1}, a skew-Hermitian plus an upper triangular
+    # part (Giles 2008, for m >= n with the reduced factors).
+    (a,), (da,) = primals, tangents
+    q, r = qr_p.bind(a, full_matrices=full_matrices)
+    m, n = core.get_aval(a).shape[-2:]
+    if m < n or (full_matrices and m > n):
+        raise NotImplementedError(
+            f"the derivative of qr needs m >= n and reduced factors (full_matrices=False "
+            f"unless square), got shape {(m, n)} with full_matrices={full_matrices}")
+    da_rinv = triangular_solve(r, ad.instantiate(da), left_side=False, lower=False)
+    c = _mm(_H(q), da_rinv)
+    low = _tril(c, -1)
+    omega = ew.sub(low, _H(low))
+    if dtypes.is_complex(_dtype(a)):
+        # Q^H dQ has an imaginary diagonal; R's real diagonal convention fixes it as Im(c).
+        im_diag = ew.complex(np.zeros((), _real_dtype(_dtype(a))), ew.imag(c))
+        omega = ew.add(omega, _masked(im_diag, np.eye(n)))
+    dq = ew.add(_mm(q, ew.sub(omega, c)), da_rinv)
+    dr = _mm(ew.sub(c, omega), r)
+    return [q, r], [dq, dr]
+
+
+def _qr_cost(avals_in, avals_out, *, full_matrices):
+    m, n = avals_in[0].shape[-2:]
+    big, k = max(m, n), min(m, n)
+    # Householder R (2 M k^2 - 2 k^3 / 3) and forming Q (as much again).
+    return _cost(_batch_count(avals_in[0].shape) * (4 * big * k * k - 4 * k**3 / 3),
+                 avals_in, avals_out)
+
+
+qr_p = define_primitive(
+    "qr", impl=_qr_impl, abstract_eval=_qr_aval, jvp=_qr_jvp, multiple_results=True,
+    allocates=True, cost=_qr_cost,
+    lower=lambda ctx, a, *, full_matrices:
+        f"xp.linalg.qr({a}, mode={'complete' if full_matrices else 'reduced'!r})",
+)
+
+
+def qr(x: Array, full_matrices: bool = True) -> tuple[Array, Array]:
+    """QR decomposition ``x = q @ r``, as `jax.lax.linalg.qr` (`full_matrices` defaults to
+    True, as there)."""
+    q, r = qr_p.bind(x, full_matrices=bool(full_matrices))
+    return q, r
+
+
+# ---- eigh -----------------------------------------------------------------------------------
+
+
+def _eigh_impl(a, *, lower):
+    w, v = np.linalg.eigh(np.asarray(a), UPLO="L" if lower else "U")
+    return [v, w]
+
+
+def _eigh_aval(a: ShapedArray, *, lower):
+    _square_aval(a, "eigh")
+    _inexact_aval(a, "eigh")
+    return [ShapedArray(a.shape, a.dtype), ShapedArray(a.shape[:-1], _real_dtype(a.dtype))]
+
+
+def _gap_inverse(w: Array) -> Array:
+    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal and 0 on it: infinite (so NaN
+    derivatives) where eigenvalues repeat, as JAX."""
+    n = core.get_aval(w).shape[-1]
+    eye = np.eye(n, dtype=_dtype(w))
+    gaps = ew.sub(_row(w), _col(w))
+    return ew.sub(ew.div(np.ones((), _dtype(w)), ew.add(gaps, eye)), eye)
+
+
+def _eigh_jvp(primals, tangents, *, lower):
+    # A V = V diag(w): V^H dA V = diag(dw) + diag(w) C - C diag(w) with dV = V C, C
+    # skew-Hermitian, so dw = Re diag(V^H dA V) and C = F * (V^H dA V) (Giles 2008).
+    (a,), (da,) = primals, tangents
+    v, w = eigh_p.bind(a, lower=lower)
+    vdav = _mm(_H(v), _mm(ad.instantiate(da), v))
+    dw = _diag_part(vdav)
+    if dtypes.is_complex(_dtype(dw)):
+        dw = ew.real(dw)
+    dv = _mm(v, ew.mul(_as(_gap_inverse(w), vdav), vdav))
+    return [v, w], [dv, dw]
+
+
+def _eigh_cost(avals_in, avals_out, **_):
+    n = avals_in[0].shape[-1]
+    return _cost(_batch_count(avals_in[0].shape) * 9 * n**3, avals_in, avals_out)
+
+
+eigh_p = define_primitive(
+    "eigh", impl=_eigh_impl, abstract_eval=_eigh_aval, jvp=_eigh_jvp, multiple_results=True,
+    allocates=True, cost=_eigh_cost,
+    lower=lambda ctx, a, *, lower:
+        f"xp.linalg.eigh({a}, UPLO={'L' if lower else 'U'!r})[::-1]",
+)
+
+
+def eigh(x: Array, lower: bool = True, symmetrize_input: bool = True) -> tuple[Array, Array]:
+    """Eigenvectors and eigenvalues ``(v, w)`` of Hermitian matrices, as
+    `jax.lax.linalg.eigh`: ``x @ v = v * w``, eigenvalues in ascending order. With
+    `symmetrize_input` (the default, as JAX) ``(x + x^H) / 2`` is decomposed, so derivatives
+    are symmetric; otherwise only the `lower` (or upper) triangle is read."""
+    if symmetrize_input:
+        x = ew.mul(ew.add(x, _H(x)), np.asarray(0.5, _real_dtype(_dtype(x))))
+    v, w = eigh_p.bind(x, lower=bool(lower))
+    return v, w
+
+
+# ---- svd ------------------------------------------------------------------------------------
+
+
+def _svd_impl(a, *, full_matrices, compute_uv):
+    a = np.asarray(a)
+    if not compute_uv:
+        return [np.linalg.svd(a, compute_uv=False)]
+    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+    return [s, u, vh]
+
+
+def _svd_aval(a: ShapedArray, *, full_matrices, compute_uv):
+    _matrix_aval(a, "svd")
+    *batch, m, n = a.shape
+    k = min(m, n)
+    s = ShapedArray((*batch, k), _real_dtype(a.dtype))
+    if not compute_uv:
+        return [s]
+    mu, nv = (m, n) if full_matrices else (k, k)
+    return [s, ShapedArray((*batch, m, mu), a.dtype), ShapedArray((*batch, nv, n), a.dtype)]
+
+
+def _safe_reciprocal(x: Array) -> Array:
+    """1/x where x != 0, else 0."""
+    zero = ew.eq(x, np.zeros((), _dtype(x)))
+    one = np.ones((), _dtype(x))
+    return ew.select(zero, ew.zeros_like(x), ew.div(one, ew.select(zero, ew.ones_like(x), x)))
+
+
+def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
+    # Townsend (2016). With A = U S V^H and dP = U^H dA V: ds = Re diag(dP); the rotations of
+    # U and V solve s_j^2 - s_i^2 divided systems; for m > n (n > m) the part of dA outside
+    # U's (V's) span adds (I - U U^H) dA V S^{-1}.
+    (a,), (da,) = primals, tangents
+    m, n = core.get_aval(a).shape[-2:]
+    if compute_uv and full_matrices and m != n:
+        raise NotImplementedError(
+            "the derivative of svd with full_matrices=True is not defined for non-square "
+            f"matrices (shape {(m, n)}), as in JAX: use full_matrices=False")
+    s, u, vh = svd_p.bind(a, full_matrices=False, compute_uv=True)
+    da = ad.instantiate(da)
+    v = _H(vh)
+    dp = _mm(_H(u), _mm(da, v))
+    ds = _diag_part(dp)
+    if dtypes.is_complex(_dtype(ds)):
+        ds = ew.real(ds)
+    if not compute_uv:
+        return [s], [ds]
+    s_row, s_col = _row(s), _col(s)
+    k = min(m, n)
+    eye = np.eye(k, dtype=_dtype(s))
+    diffs = ew.mul(ew.add(s_row, s_col), ew.sub(s_row, s_col))  # s_j^2 - s_i^2
+    f = _as(_safe_reciprocal(diffs), dp)  # 0 on the diagonal and at repeated values, as JAX
+    dps = ew.mul(dp, _as(s_row, dp))   # dP S
+    sdp = ew.mul(_as(s_col, dp), dp)   # S dP
+    s_inv = _safe_reciprocal(s)
+    du_inner = ew.mul(f, ew.add(dps, _H(dps)))
+    if dtypes.is_complex(_dtype(dp)):
+        # The phase freedom of each singular pair: put Im diag(dP) / s into U.
+        half = ew.mul(ew.sub(dp, _H(dp)), np.asarray(0.5, _real_dtype(_dtype(dp))))
+        du_inner = ew.add(du_inner, ew.mul(half, _as(ew.mul(_row(s_inv), eye), dp)))
+    du = _mm(u, du_inner)
+    dv = _mm(v, ew.mul(f, ew.add(sdp, _H(sdp))))
+    if m > n:
+        dav = _mm(da, v)
+        du = ew.add(du, ew.mul(ew.sub(dav, _mm(u, _mm(_H(u), dav))), _as(_row(s_inv), dav)))
+    if n > m:
+        dahu = _mm(_H(da), u)
+        dv = ew.add(dv, ew.mul(ew.sub(dahu, _mm(v, _mm(vh, dahu))), _as(_row(s_inv), dahu)))
+    outs = svd_p.bind(a, full_matrices=full_matrices, compute_uv=True)
+    return outs, [ds, du, _H(dv)]
+
+
+def _svd_cost(avals_in, avals_out, *, full_matrices, compute_uv):
+    m, n = avals_in[0].shape[-2:]
+    big, k = max(m, n), min(m, n)
+    # Golub-Reinsch (Golub and Van Loan, table 8.6.1): 4 M k^2 - 4 k^3 / 3 for the values,
+    # 14 M k^2 + 8 k^3 with thin singular vectors.
+    flops = 14 * big * k * k + 8 * k**3 if compute_uv else 4 * big * k * k - 4 * k**3 / 3
+    return _cost(_batch_count(avals_in[0].shape) * flops, avals_in, avals_out)
+
+
+svd_p = define_primitive(
+    "svd", impl=_svd_impl, abstract_eval=_svd_aval, jvp=_svd_jvp, multiple_results=True,
+    allocates=True, cost=_svd_cost,
+)
+
+
+def svd(x: Array, full_matrices: bool = True, compute_uv: bool = True
+        ) -> Array | tuple[Array, Array, Array]:
+    """Singular value decomposition, as `jax.lax.linalg.svd`: ``(u, s, vh)`` with
+    ``x = u @ diag(s) @ vh`` and `s` descending, or `s` alone without `compute_uv`.
+    Reverse mode through `u`/`vh` needs ``full_matrices=False`` (or square matrices)."""
+    out = svd_p.bind(x, full_matrices=bool(full_matrices), compute_uv=bool(compute_uv))
+    if not compute_uv:
+        return out[0]
+    s, u, vh = out
+    return u, s, vh
+
+
+# ---- eig ------------------------------------------------------------------------------------
+
+
+def _eig_impl(a, *, compute_right_eigenvectors):
+    a = np.asarray(a)
+    ct = _complex_dtype(a.dtype)
+    if not compute_right_eigenvectors:
+        return [np.linalg.eigvals(a).astype(ct)]
+    w, v = np.linalg.eig(a)
+    return [w.astype(ct), v.astype(ct)]
+
+
+def _eig_aval(a: ShapedArray, *, compute_right_eigenvectors):
+    _square_aval(a, "eig")
+    _inexact_aval(a, "eig")
+    ct = _complex_dtype(a.dtype)
+    w = ShapedArray(a.shape[:-1], ct)
+    return [w, ShapedArray(a.shape, ct)] if compute_right_eigenvectors else [w]
+
+
+def _eig_jvp(primals, tangents, *, compute_right_eigenvectors):
+    # Eigenvalues only (as JAX): A V = V diag(w) gives dw = diag(V^{-1} dA V).
+    if compute_right_eigenvectors:
+        raise NotImplementedError(
+            "the derivatives of eig's eigenvectors are not implemented (as in JAX): "
+            "differentiate eigvals, or use eigh for Hermitian matrices")
+    (a,), (da,) = primals, tangents
+    w, v = eig_p.bind(a, compute_right_eigenvectors=True)
+    dav = _mm(_as(ad.instantiate(da), v), v)
+    lu_, _, perm = lu(v)
+    x = _mm(permutation_matrix(perm, _dtype(v)), dav)
+    x = triangular_solve(lu_, x, left_side=True, lower=True, unit_diagonal=True)
+    x = triangular_solve(lu_, x, left_side=True, lower=False)
+    return [w], [_diag_part(x)]
+
+
+def _eig_cost(avals_in, avals_out, *, compute_right_eigenvectors):
+    n = avals_in[0].shape[-1]
+    flops = (25 if compute_right_eigenvectors else 10) * n**3  # Golub and Van Loan, 7.5.6
+    return _cost(_batch_count(avals_in[0].shape) * flops, avals_in, avals_out)
+
+
+eig_p = define_primitive(
+    "eig", impl=_eig_impl, abstract_eval=_eig_aval, jvp=_eig_jvp, multiple_results=True,
+    allocates=True, cost=_eig_cost,
+)
+
+
+def eig(x: Array, compute_right_eigenvectors: bool = True) -> Any:
+    """Eigenvalues (and right eigenvectors) of general square matrices, always complex, as
+    `jax.lax.linalg.eig` without left eigenvectors: ``[w, v]`` or ``[w]``. Only the
+    eigenvalues are differentiable."""
+    return eig_p.bind(x, compute_right_eigenvectors=bool(compute_right_eigenvectors))
+
+
+for _p in (cholesky_p, triangular_solve_p, lu_p, qr_p, eigh_p, svd_p, eig_p):
+    batching.batch_rules[_p] = _batch_leading(_p)
