@@ -42,8 +42,9 @@ def broadcast_prefix(prefix: Any, tree: Any, what: str) -> list[Any]:
 
 
 def _check_axis(axis: Any, what: str) -> None:
-    if axis is not None and not isinstance(axis, int):
-        raise TypeError(f"vmap {what} must be ints or None, got {axis!r}")
+    if axis is not None and (not isinstance(axis, int) or isinstance(axis, bool)):
+        kind = " (a bool is not an axis)" if isinstance(axis, bool) else ""
+        raise TypeError(f"vmap {what} must be ints or None, got {axis!r}{kind}")
 
 
 def vmap(
@@ -81,6 +82,9 @@ def vmap(
     errors.check_callable(fun, "vmap")
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
+    for spec, what in ((in_axes, "in_axes"), (out_axes, "out_axes")):
+        for axis in tree_flatten(spec, is_leaf=lambda x: x is None)[0]:
+            _check_axis(axis, what)
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"vmap chunk_size must be a positive int, got {chunk_size}")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff._src import core, dtypes
+from funcdiff._src import core, dtypes, errors
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as lax_indexing
 from funcdiff._src.lax import shape as sh
@@ -43,6 +43,34 @@ def _in_current_trace(x: np.ndarray) -> Array:
     return trace.pure(x)
 
 
+def _static(value: Any, fn: str, *names: str) -> Any:
+    """`value` (a shape, a size or bounds: an entry or a tuple/list of them, named `names`,
+    or entries of the one argument `names[0]`) with its traced entries replaced by their
+    concrete values, which must be known while tracing; else the concretization error, at the
+    user's line, with the fix."""
+    is_seq = isinstance(value, list | tuple)
+    entries = value if is_seq else [value]
+    if not any(isinstance(d, core.Tracer) for d in entries):
+        return value
+    out = []
+    for i, d in enumerate(entries):
+        arg = names[i] if len(names) > 1 else f"{names[0]}[{i}]" if is_seq else names[0]
+        if not isinstance(d, core.Tracer):
+            out.append(d)
+            continue
+        concrete = core.concrete_or_none(d)
+        if concrete is None:
+            raise errors.ConcretizationTypeError(fn, message=(
+                f"funcdiff.numpy.{fn}: `{arg}` is the abstract traced value "
+                f"{d.aval.str_short()}, but array shapes must be known while tracing (jit, "
+                "make_jaxpr). If it is a constant, make the argument it comes from static "
+                "(jit(f, static_argnums=...)) or compute it with NumPy outside the function; "
+                "a size that depends on traced data is not possible (use a fixed maximum size "
+                "and a mask)."))
+        out.append(np.asarray(concrete).tolist())
+    return tuple(out) if is_seq else out[0]
+
+
 def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> Array:  # noqa: A002
     """Create an array; nested lists may contain traced values."""
     out = asarray(object, dtype)
@@ -56,19 +84,20 @@ def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> 
 
 
 def zeros(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
-    return _in_current_trace(np.zeros(shape, dtype or np.float64))
+    return _in_current_trace(np.zeros(_static(shape, "zeros", "shape"), dtype or np.float64))
 
 
 def ones(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
-    return _in_current_trace(np.ones(shape, dtype or np.float64))
+    return _in_current_trace(np.ones(_static(shape, "ones", "shape"), dtype or np.float64))
 
 
 def empty(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
     """Like `zeros` (funcdiff arrays are never uninitialised)."""
-    return zeros(shape, dtype)
+    return zeros(_static(shape, "empty", "shape"), dtype)
 
 
 def full(shape: int | Sequence[int], fill_value: ArrayLike, dtype: Any = None) -> Array:
+    shape = _static(shape, "full", "shape")
     fill = asarray(fill_value, dtype)
     if isinstance(fill, core.Tracer):
         return sh.broadcast_to(fill, (shape,) if isinstance(shape, int) else tuple(shape))
@@ -79,41 +108,40 @@ def _like_dtype(a: ArrayLike, dtype: Any) -> np.dtype:
     return np.dtype(dtype) if dtype is not None else aval(asarray(a)).dtype
 
 
-def _like_shape(a: ArrayLike, shape: Any) -> tuple[int, ...]:
-    return aval(asarray(a)).shape if shape is None else tuple(np.atleast_1d(shape))
+def _like_shape(a: ArrayLike, shape: Any, fn: str) -> tuple[int, ...]:
+    if shape is None:
+        return aval(asarray(a)).shape
+    return tuple(np.atleast_1d(_static(shape, fn, "shape")))
 
 
 def zeros_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    return _in_current_trace(np.zeros(_like_shape(a, shape), _like_dtype(a, dtype)))
+    return _in_current_trace(np.zeros(_like_shape(a, shape, "zeros_like"), _like_dtype(a, dtype)))
 
 
 def ones_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    return _in_current_trace(np.ones(_like_shape(a, shape), _like_dtype(a, dtype)))
+    return _in_current_trace(np.ones(_like_shape(a, shape, "ones_like"), _like_dtype(a, dtype)))
 
 
 def empty_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    return zeros_like(a, dtype, shape)
+    return zeros_like(a, dtype, _static(shape, "empty_like", "shape"))
 
 
 def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: Any = None, shape: Any = None) -> Array:
-    return full(_like_shape(a, shape), fill_value, _like_dtype(a, dtype))
+    return full(_like_shape(a, shape, "full_like"), fill_value, _like_dtype(a, dtype))
 
 
 def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> np.ndarray:  # noqa: N803
+    N, M, k = _static((N, M, k), "eye", "N", "M", "k")  # noqa: N806
     return np.eye(N, M, k, dtype=dtype or np.float64)
 
 
 def identity(n: int, dtype: Any = None) -> np.ndarray:
-    return np.identity(n, dtype=dtype or np.float64)
+    return np.identity(_static(n, "identity", "n"), dtype=dtype or np.float64)
 
 
 def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> np.ndarray:
     """Evenly spaced values (the bounds must be concrete: the size is static)."""
-    args = [core.concrete_or_none(a) if isinstance(a, core.Tracer) else a
-            for a in (start, stop, step)]
-    if any(a is None and orig is not None for a, orig in zip(args, (start, stop, step))):
-        raise TypeError("arange needs concrete (not traced) bounds: its size must be static")
-    start, stop, step = args
+    start, stop, step = _static((start, stop, step), "arange", "start", "stop", "step")
     if stop is None:
         return np.arange(start, dtype=dtype)
     return np.arange(start, stop, step if step is not None else 1, dtype=dtype)
@@ -122,6 +150,7 @@ def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) ->
 def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
              retstep: bool = False, dtype: Any = None, axis: int = 0) -> Any:
     """`num` evenly spaced samples from `start` to `stop`; the bounds may be traced."""
+    num = _static(num, "linspace", "num")
     start, stop = promote_inexact(start, stop)
     div = (num - 1) if endpoint else num
     steps = np.arange(num, dtype=np.float64)
@@ -166,6 +195,7 @@ def logspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = 
 
 
 def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> np.ndarray:  # noqa: N803
+    N, M, k = _static((N, M, k), "tri", "N", "M", "k")  # noqa: N806
     return np.tri(N, M, k, dtype=dtype or np.float64)
 
 
