@@ -24,18 +24,20 @@ from funcdiff._src.numpy._util import (
 
 
 def relu(x: ArrayLike) -> Array:
-    """``max(x, 0)``; its derivative at 0 is taken as 0, as in JAX.
+    """``max(x, 0)``; its derivative at 0 is taken as 0, and NaN stays NaN, as in JAX.
 
     !!! Example
         ```python
+        import numpy as np
         import funcdiff
         from funcdiff import nn
 
         assert funcdiff.grad(nn.relu)(2.0) == 1.0 and funcdiff.grad(nn.relu)(0.0) == 0.0
+        assert np.isnan(nn.relu(np.nan))
         ```
     """
     x = asarray(x)
-    return ew.select_n(ew.gt(x, 0), ew.zeros_like(x), x)
+    return ew.select_n(ew.le(x, 0), x, ew.zeros_like(x))
 
 
 def sigmoid(x: ArrayLike) -> Array:
@@ -119,10 +121,40 @@ def one_hot(x: ArrayLike, num_classes: int, dtype: Any = np.float64, axis: int =
     return ew.convert_element_type(ufuncs.equal(expanded, classes), dtype)
 
 
-def standardize(x: ArrayLike, axis: int | Sequence[int] | None = -1, eps: float = 1e-5) -> Array:
-    """``(x - mean) / sqrt(var + eps)`` along `axis`."""
+def standardize(x: ArrayLike, axis: int | Sequence[int] | None = -1,
+                mean: ArrayLike | None = None, variance: ArrayLike | None = None,
+                epsilon: ArrayLike = 1e-5, where: ArrayLike | None = None) -> Array:
+    """``(x - mean) / sqrt(variance + epsilon)`` along `axis`, as JAX's.
+
+    **Arguments:**
+
+    - `x`: the array.
+    - `axis`: the axes the statistics are taken over.
+    - `mean`, `variance`: the statistics to use (broadcastable to `x`); by default computed
+      from `x` over `axis`. As in JAX, a given `mean` with no `variance` gives the variance
+      ``mean(x**2) - mean**2``.
+    - `epsilon`: added to the variance.
+    - `where`: the elements included in the statistics.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import nn
+
+        x = np.array([1.0, 2.0, 4.0])
+        assert np.allclose(nn.standardize(x, mean=1.0, variance=3.0, epsilon=1.0),
+                           [0.0, 0.5, 1.5])
+        ```
+    """
     x = promote_inexact(x)[0]
-    mean = reductions.mean(x, axis, keepdims=True)
-    var = reductions.var(x, axis, keepdims=True)
-    return ew.mul(ew.sub(x, mean), ew.rsqrt(ew.add(var, eps)))
+    masked = {} if where is None else {"where": where}
+    if mean is None:
+        mean = reductions.mean(x, axis, keepdims=True, **masked)
+        if variance is None:
+            variance = reductions.var(x, axis, keepdims=True, **masked)
+    elif variance is None:
+        variance = ew.sub(reductions.mean(ew.mul(x, x), axis, keepdims=True, **masked),
+                          ufuncs.square(mean))
+    return ew.mul(ufuncs.subtract(x, mean),
+                  ew.rsqrt(promote_inexact(ufuncs.add(variance, epsilon))[0]))
 

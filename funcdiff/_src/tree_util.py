@@ -619,9 +619,15 @@ _LEAF_RUNS: Final = [(None,) * n for n in range(_SMALL)]
 def _sorted_keys(d: dict[Any, Any]) -> tuple[Any, ...]:
     try:
         return tuple(sorted(d))
-    except TypeError:
-        # Keys of mixed, mutually unorderable types: fall back to a deterministic order.
-        return tuple(sorted(d, key=lambda k: (type(k).__module__, type(k).__qualname__, repr(k))))
+    except TypeError as e:
+        # As JAX: a dict is flattened in sorted key order, so its keys must be comparable.
+        kinds = sorted({type(k).__name__ for k in d})
+        raise ValueError(
+            f"Comparator raised exception while sorting pytree dictionary keys ({e}): a dict "
+            f"node is flattened in sorted key order, and these keys, of types {kinds}, cannot "
+            "be compared. Use keys of one type, or an OrderedDict (flattened in insertion "
+            "order)."
+        ) from e
 
 
 def _node_children(x: Any, kind: int, t: type) -> tuple[tuple[int, int, type, Any], Sequence[Any]]:
