@@ -65,6 +65,15 @@ def test_jitted_function_twice_in_a_loop_or_branch_body(where):
     assert out == pytest.approx(expected, rel=1e-14)
 
 
+def test_jitted_function_twice_inside_a_nested_jit():
+    g = jit(lambda x: jnp.sin(x) * x)
+    inner = jit(lambda u, v: g(u) - g(v) * u)
+    f = jit(lambda a, b: inner(a, b) + inner(b, a))
+    a, b = 0.3, -0.8
+    ga, gb = np.sin(a) * a, np.sin(b) * b
+    assert f(a, b) == pytest.approx((ga - gb * a) + (gb - ga * b), rel=1e-14)
+
+
 def test_inlining_renames_every_copy_of_a_callee():
     g = jit(lambda x: jnp.exp(x) + 1.0)
     closed = funcdiff.make_jaxpr(lambda x: g(g(x)) * g(x))(0.3)
@@ -173,6 +182,22 @@ def test_results_of_eager_grad_are_ordinary_writable_arrays():
     (back,) = vjp_fn(ct)
     back[0] = 0.0
     np.testing.assert_array_equal(ct, 2.0)
+
+
+@pytest.mark.parametrize("name", ["jvp", "vjp", "jacfwd", "jacrev", "hessian", "vmap"])
+def test_transformation_results_are_private_writable_arrays(name):
+    p = np.ones(3)
+    total = lambda p: jnp.sum(p)  # noqa: E731
+    spread = lambda p: jnp.sum(p) * jnp.ones(3)  # noqa: E731
+    out = {
+        "jvp": lambda: funcdiff.jvp(lambda x: x, (p,), (p,)),
+        "vjp": lambda: funcdiff.vjp(lambda x: x, p)[0],
+        "jacfwd": lambda: funcdiff.jacfwd(spread)(p),
+        "jacrev": lambda: funcdiff.jacrev(spread)(p),
+        "hessian": lambda: funcdiff.hessian(total)(p),
+        "vmap": lambda: (vmap(lambda x: x)(p), vmap(lambda x: x, out_axes=1)(np.ones((2, 3)))),
+    }[name]()
+    _assert_private(out, p)
 
 
 # ---- 4. static arguments are keyed by type ---------------------------------------------------

@@ -271,9 +271,11 @@ def jvp(
     flat_fun, out_store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
     out_p, out_t = ad.jvp_flat(flat_fun, p_leaves, t_in)
     n = n_out.value
-    out_t = [_zeros_or(t) for t in out_t[:n]]
+    given = [*p_leaves, *t_leaves]
+    out_t = [core.owned_result(_zeros_or(t), given) for t in out_t[:n]]
     out_tree, aux_tree = out_store.value
-    primal_out = tree_unflatten(out_tree, [_as_array_leaf(x) for x in out_p[:n]])
+    primal_out = tree_unflatten(out_tree, [core.owned_result(_as_array_leaf(x), given)
+                                           for x in out_p[:n]])
     tangent_out = tree_unflatten(out_tree, out_t)
     if has_aux:
         return primal_out, tangent_out, aux_tree.rebuild(out_p[n:])
@@ -284,15 +286,6 @@ def _zeros_or(t: Any) -> Any:
     if type(t) is ad.Zero:
         return _as_array_leaf(np.zeros(t.aval.shape, t.aval.dtype))
     return _as_array_leaf(t)
-
-
-def _own(x: Any, given: set[int]) -> Any:
-    """`x` as an ordinary array the caller may write into: a view (a read-only broadcast of a
-    scalar cotangent, a slice) or an array the caller passed in is copied."""
-    if type(x) is np.ndarray and (x.base is not None or not x.flags.writeable
-                                  or id(x) in given):
-        return x.copy()
-    return x
 
 
 def _aux_flat_fun(
@@ -416,7 +409,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     out_tree, aux_tree = store.value
     out_p = out_all[:n]
     out_avals = [core.get_aval(x) for x in out_p]
-    primal_out = tree_unflatten(out_tree, [_as_array_leaf(x) for x in out_p])
+    primal_out = tree_unflatten(out_tree, [core.owned_result(_as_array_leaf(x), p_leaves)
+                                           for x in out_p])
 
     def vjp_fn(ct: Any) -> tuple[Any, ...]:
         ct_leaves, ct_tree = tree_flatten(ct)
@@ -429,9 +423,10 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
                      for i, (c, a) in enumerate(zip(ct_leaves, out_avals))]
         cts = list(ct_leaves) + [ad.Zero(core.get_aval(x)) for x in out_all[n:]]
         in_cts = linear.transpose([_ct_for_output(c, z) for c, z in zip(cts, linear.out_zero)])
-        given = {id(x) for x in (*p_leaves, *ct_leaves)}
+        given = [*p_leaves, *ct_leaves]
         results = [
-            _own(_zeros_or(c), given) if d else np.zeros(core.get_aval(p).shape, dtypes.float0)
+            core.owned_result(_zeros_or(c), given) if d
+            else np.zeros(core.get_aval(p).shape, dtypes.float0)
             for c, p, d in zip(in_cts, p_leaves, diff)
         ]
         return tuple(tree_unflatten(in_tree, results))
@@ -825,7 +820,8 @@ def jacrev(
 
 def _finish_jac(jac, store, n, out_all, in_tree, argnums, has_aux):
     out_tree, aux_tree = store.value
-    per_out = [tree_unflatten(in_tree, [_as_array_leaf(x) for x in row]) for row in jac]
+    per_out = [tree_unflatten(in_tree, [core.owned_result(_as_array_leaf(x), ())
+                                        for x in row]) for row in jac]
     per_out = [r[0] if isinstance(argnums, int) else r for r in per_out]
     result = tree_unflatten(out_tree, per_out)
     if has_aux:

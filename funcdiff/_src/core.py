@@ -123,6 +123,16 @@ def get_aval(x: Any) -> ShapedArray:
     )
 
 
+def owned_result(x: Any, inputs: Sequence[Any]) -> Any:
+    """`x` as a result to hand to the user: an ordinary writable array that shares no memory
+    with the `inputs` the user passed. A read-only array (a broadcast) or one that may overlap
+    an input (the input itself, a view of it) is copied; anything else is returned as is."""
+    if type(x) is np.ndarray and (not x.flags.writeable or any(
+            type(i) is np.ndarray and np.may_share_memory(x, i) for i in inputs)):
+        return x.copy()
+    return x
+
+
 def is_valid_array(x: Any) -> bool:
     return isinstance(x, Tracer | np.ndarray | np.generic) or type(x) in _PY_SCALARS
 

@@ -63,12 +63,6 @@ def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
                 env[v] = read(a)
             continue
         invars = [read(a) for a in eqn.invars]
-        if depth:
-            # A callee may be inlined more than once (a jitted function called twice): each
-            # copy of its equations defines fresh variables.
-            fresh_outs = [Var(v.aval) for v in eqn.outvars]
-            for v, f in zip(eqn.outvars, fresh_outs):
-                env[v] = f
         if _is_call(eqn):
             inner: ClosedJaxpr = _callee(eqn)
             ij = inner.jaxpr
@@ -79,11 +73,19 @@ def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
                 env[v] = fresh
             for v, a in zip(ij.invars, invars):
                 env[v] = a
-            stack.append((eqn, depth, (fresh_outs if depth else eqn.outvars, ij.outvars)))
+            # After the callee's equations, its outputs stand for the call's (a marker).
+            stack.append((eqn, depth, (eqn.outvars, ij.outvars)))
             stack.extend((e, depth + 1, None) for e in reversed(ij.eqns))
             continue
-        eqns.append(eqn.replace(invars=invars, outvars=fresh_outs) if depth
-                    else eqn.replace(invars=invars))
+        if depth:
+            # A callee may be inlined more than once (a jitted function called twice): each
+            # copy of its equations defines fresh variables.
+            fresh_outs = [Var(v.aval) for v in eqn.outvars]
+            for v, f in zip(eqn.outvars, fresh_outs):
+                env[v] = f
+            eqns.append(eqn.replace(invars=invars, outvars=fresh_outs))
+        else:
+            eqns.append(eqn.replace(invars=invars))
     outvars = [read(a) for a in jaxpr.outvars]
     return ClosedJaxpr(Jaxpr(constvars, list(jaxpr.invars), eqns, outvars), consts)
 

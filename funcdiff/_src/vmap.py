@@ -137,7 +137,8 @@ def vmap(
                 raise ValueError(f"vmap out_axes {target} is out of range for an output of "
                                  f"rank {ndim - 1}")
             results.append(_base.moveaxis(o, 0, target % ndim))
-        return tree_unflatten(out_tree, results)
+        # Results share no memory with the caller's arrays (vmap of the identity, a moved axis).
+        return tree_unflatten(out_tree, [core.owned_result(r, leaves) for r in results])
 
     return vmapped
 
