@@ -34,7 +34,7 @@ import funcdiff
 import funcdiff._src as fd_src
 from funcdiff import test_util
 from funcdiff._src import core, dtypes
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad, batching, lowering
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff.tree_util import tree_leaves
@@ -431,3 +431,62 @@ def test_jaxprs_typecheck_and_evaluate(rec, data):
     expected = funcdiff.grad(loss, argnums)(*primals)
     _check_jaxpr(funcdiff.grad(loss, argnums), primals, expected,
                  f"jaxpr of the gradient of {rec.name}")
+
+
+# ---- jit ------------------------------------------------------------------------------------
+
+
+def _leaves_of(out: Any) -> list[Any]:
+    return [x for x in tree_leaves(out) if isinstance(x, np.ndarray | np.generic)]
+
+
+def _then_negate(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`f` followed by an elementwise ufunc on each numeric result: the op jit is most tempted
+    to compute in place, into the buffer of `f`'s result."""
+
+    def g(*args: Any) -> Any:
+        out = f(*args)
+        return [ew.neg(y) if core.get_aval(y).dtype.kind in "ifc" else y
+                for y in tree_leaves(out)]
+
+    return g
+
+
+@pytest.mark.parametrize("rec", LAX_OPS, ids=_ids(LAX_OPS))
+@given(data=st.data())
+def test_jit_matches_eager_and_never_aliases(rec, data):
+    """jit of the op (and of the op followed by an elementwise op that may run in place) gives
+    eager's results, leaves its operands unchanged, and returns arrays that share memory with
+    no operand and no other result. A primitive declared to allocate (`allocates`, or a NumPy
+    ufunc) really returns fresh arrays."""
+    dtype = F64 if F64 in rec.dtypes else rec.dtypes[0]
+    if rec.complex and data.draw(st.booleans()):
+        dtype = C128
+    case = draw_case(data.draw, rec, dtype)
+    f = _fn(rec, case.static)
+    args = [np.array(a) if isinstance(a, np.ndarray) else a for a in case.args]
+    originals = [np.copy(a) for a in args]
+    arrays_in = [a for a in args if isinstance(a, np.ndarray)]
+    eager = f(*args)
+    if lowering.is_fresh(rec.prim):
+        for y in _leaves_of(eager):
+            assert not any(np.shares_memory(y, a) for a in arrays_in), (
+                f"{rec.name} is declared to allocate, but its result is a view of an operand")
+    for g in (f, _then_negate(f)):
+        expected = g(*args)
+        for _ in range(2):  # the second call runs the cached program
+            got = funcdiff.jit(g)(*args)
+            got_leaves, exp_leaves = _leaves_of(got), _leaves_of(expected)
+            assert len(got_leaves) == len(exp_leaves)
+            for y, e in zip(got_leaves, exp_leaves):
+                _assert_matches(y, e, dtype, f"jit of {rec.name}")
+            for k, y in enumerate(got_leaves):
+                if isinstance(y, np.ndarray):
+                    assert y.flags.writeable, f"jit of {rec.name}: read-only result"
+                    others = arrays_in + [z for j, z in enumerate(got_leaves)
+                                          if j != k and isinstance(z, np.ndarray)]
+                    assert not any(np.shares_memory(y, o) for o in others), (
+                        f"jit of {rec.name}: a result shares memory with an operand or result")
+            for a, before in zip(args, originals):
+                np.testing.assert_array_equal(a, before, err_msg=f"jit of {rec.name} wrote "
+                                              "into an operand")
