@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import linalg_cases as lc
+import conv_reference as cref
 import numpy as np
 from hypothesis import strategies as st
 from strategies import (
@@ -37,12 +38,14 @@ from strategies import (
 from funcdiff._src import core
 from funcdiff._src.interpreters import ad
 from funcdiff._src.lax import decompositions as dec
+from funcdiff._src.lax import convolution as cv
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as ix
 from funcdiff._src.lax import linalg as la
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax import sorting as so
+from funcdiff._src.lax import windowed as wi
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 C128, C64 = np.dtype(np.complex128), np.dtype(np.complex64)
@@ -711,6 +714,88 @@ def _dynamic_update_slice(x, update, *starts):
     return ix.dynamic_update_slice(x, update, starts)
 
 
+# ---- convolutions and window reductions -------------------------------------------------------
+
+
+def _draw_window_geometry(draw, sizes, window):
+    """Strides, base (lhs) dilation, window (rhs) dilation and a (low, high) padding per
+    axis (negative ones crop) that leaves at least one window."""
+    strides, base, wdil = (tuple(draw(st.integers(1, 2)) for _ in sizes) for _ in range(3))
+    pads = []
+    for n, k, b, d in zip(sizes, window, base, wdil):
+        lo, hi = draw(st.integers(-1, 2)), draw(st.integers(-1, 2))
+        dilated, span = (n - 1) * b + 1, (k - 1) * d + 1
+        pads.append((lo, max(hi, span - dilated - lo)))
+    return strides, base, wdil, tuple(pads)
+
+
+_CONV_LAYOUTS = {1: [None, ("NWC", "WIO", "NWC"), ("NCW", "OIW", "NWC"), ("WNC", "IWO", "CWN")],
+                 2: [None, ("NHWC", "HWIO", "NHWC"), ("NCHW", "HWIO", "NHWC"),
+                     ("HNWC", "OHWI", "CHWN")]}
+
+
+def _draw_conv(draw, dtype):
+    """A convolution with 1 or 2 spatial axes, drawn strides, padding (negative included),
+    lhs and rhs dilation, feature or batch groups and layout (string specs or axis
+    numbers)."""
+    n_sp = draw(st.integers(1, 2))
+    groups = draw(st.integers(1, 2))
+    by_batch = groups > 1 and draw(st.booleans())
+    n = draw(st.integers(1, 2)) * (groups if by_batch else 1)
+    c_per, o_per = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    c = c_per * (1 if by_batch else groups)
+    o = o_per * groups
+    kernel = [draw(st.integers(1, 3)) for _ in range(n_sp)]
+    sizes = [draw(st.integers(1, 4)) for _ in range(n_sp)]
+    strides, lhs_dil, rhs_dil, pads = _draw_window_geometry(draw, sizes, kernel)
+    layout = draw(st.sampled_from(_CONV_LAYOUTS[n_sp]))
+    if layout is not None and draw(st.booleans()):
+        layout = cref.spec_axes(layout)  # the same layout as axis numbers
+    ls, rs, _ = cref.spec_axes(layout or (tuple(range(n_sp + 2)),) * 3)
+    lhs_shape, rhs_shape = [0] * (n_sp + 2), [0] * (n_sp + 2)
+    for axis, size in zip(ls, (n, c, *sizes)):
+        lhs_shape[axis] = size
+    for axis, size in zip(rs, (o, c_per, *kernel)):
+        rhs_shape[axis] = size
+    lhs = _values(draw, DEFAULT, lhs_shape, dtype)
+    rhs = _values(draw, DEFAULT, rhs_shape, dtype)
+    return Case((lhs, rhs), {
+        "window_strides": strides, "padding": pads, "lhs_dilation": lhs_dil,
+        "rhs_dilation": rhs_dil, "dimension_numbers": layout,
+        "feature_group_count": 1 if by_batch else groups,
+        "batch_group_count": groups if by_batch else 1})
+
+
+def _draw_reduce_window(chooser):
+    """A window reduction over 1 to 3 axes with drawn window, strides, padding, base and
+    window dilation. For max and min every window holds an element of the operand (a
+    window of padding alone would give an infinite result)."""
+
+    def draw_case(draw, dtype):
+        shape = draw(shapes(min_dims=1, max_dims=3, max_side=4))
+        n = len(shape)
+        window = tuple(draw(st.integers(1, 3)) for _ in range(n))
+        strides, base, wdil, pads = _draw_window_geometry(draw, shape, window)
+        params = {"window_dimensions": window, "window_strides": strides, "padding": pads,
+                  "base_dilation": base, "window_dilation": wdil}
+        if chooser:
+            counts = cref.reduce_window("sum", np.ones(shape), **params)
+            if not np.all(counts > 0):  # fall back to windows within the operand
+                params.update(window_dimensions=tuple(min(k, m) for k, m in zip(window, shape)),
+                              padding=((0, 0),) * n, base_dilation=(1,) * n,
+                              window_dilation=(1,) * n)
+        return Case((_values(draw, DEFAULT, shape, dtype),), params)
+
+    return draw_case
+
+
+def _reduce_window_reference(kind):
+    def reference(x, **params):
+        return cref.reduce_window(kind, x, **params)
+
+    return reference
+
+
 # ---- the table ------------------------------------------------------------------------------
 
 _NONDIFF = {"differentiable": False, "order": 0}
@@ -980,6 +1065,16 @@ LAX_OPS: tuple[OpRecord, ...] = (
     # -- contractions
     _custom("dot_general", la.dot_general_p, la.dot_general, _dot_general_reference,
             _draw_dot_general, 2, dtypes=NUMERIC, linear=True, complex=True),
+    # -- convolutions and window reductions (pooling)
+    _custom("conv_general_dilated", cv.conv_general_dilated_p, cv.conv_general_dilated,
+            cref.conv, _draw_conv, 2, dtypes=NUMERIC, linear=True, complex=True),
+    _custom("reduce_window_sum", wi.reduce_window_sum_p, wi.reduce_window_sum,
+            _reduce_window_reference("sum"), _draw_reduce_window(False), 1, dtypes=NUMERIC,
+            linear=True, complex=True),
+    _custom("reduce_window_max", wi.reduce_window_max_p, wi.reduce_window_max,
+            _reduce_window_reference("max"), _draw_reduce_window(True), 1, dtypes=ORDERED),
+    _custom("reduce_window_min", wi.reduce_window_min_p, wi.reduce_window_min,
+            _reduce_window_reference("min"), _draw_reduce_window(True), 1, dtypes=ORDERED),
     # -- factorisations
     _custom("cholesky", dec.cholesky_p, lambda x: dec.cholesky(lc.spd(x)),
             lambda x: np.linalg.cholesky(lc.spd(x)), _draw_square, 1, **_LINALG),

@@ -12,6 +12,18 @@ from funcdiff._src.lax.control_flow import map as map
 from funcdiff._src.lax.control_flow import scan as scan
 from funcdiff._src.lax.control_flow import switch as switch
 from funcdiff._src.lax.control_flow import while_loop as while_loop
+from funcdiff._src.lax.convolution import ConvDimensionNumbers as ConvDimensionNumbers
+from funcdiff._src.lax.convolution import conv as conv
+from funcdiff._src.lax.convolution import conv_dimension_numbers as conv_dimension_numbers
+from funcdiff._src.lax.convolution import conv_general_dilated as conv_general_dilated
+from funcdiff._src.lax.convolution import conv_general_dilated_p as conv_general_dilated_p
+from funcdiff._src.lax.convolution import conv_general_shape_tuple as conv_general_shape_tuple
+from funcdiff._src.lax.convolution import conv_shape_tuple as conv_shape_tuple
+from funcdiff._src.lax.convolution import conv_transpose as conv_transpose
+from funcdiff._src.lax.convolution import (
+    conv_with_general_padding as conv_with_general_padding,
+)
+from funcdiff._src.lax.convolution import padtype_to_pads as padtype_to_pads
 from funcdiff._src.lax.elementwise import abs as abs
 from funcdiff._src.lax.elementwise import acos as acos
 from funcdiff._src.lax.elementwise import acosh as acosh
@@ -95,6 +107,12 @@ from funcdiff._src.lax.shape import squeeze as squeeze
 from funcdiff._src.lax.shape import transpose as transpose
 from funcdiff._src.lax.sorting import argsort as argsort
 from funcdiff._src.lax.sorting import sort as sort
+from funcdiff._src.lax.windowed import reduce_window as reduce_window
+from funcdiff._src.lax.windowed import reduce_window_max_p as reduce_window_max_p
+from funcdiff._src.lax.windowed import reduce_window_min_p as reduce_window_min_p
+from funcdiff._src.lax.windowed import reduce_window_shape_tuple as reduce_window_shape_tuple
+from funcdiff._src.lax.windowed import reduce_window_sum_p as reduce_window_sum_p
+from funcdiff.lax import linalg as linalg
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):

@@ -96,8 +96,8 @@ from numpy import (
 
 from funcdiff._src.numpy import array_methods as _array_methods
 from funcdiff._src.numpy._util import asarray as asarray
-from funcdiff._src.numpy.linalg import convolve as convolve
-from funcdiff._src.numpy.linalg import correlate as correlate
+from funcdiff._src.numpy.convolution import convolve as convolve
+from funcdiff._src.numpy.convolution import correlate as correlate
 from funcdiff._src.numpy.linalg import cross as cross
 from funcdiff._src.numpy.linalg import dot as dot
 from funcdiff._src.numpy.linalg import einsum as einsum
