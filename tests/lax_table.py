@@ -40,6 +40,7 @@ from funcdiff._src.interpreters import ad
 from funcdiff._src.lax import decompositions as dec
 from funcdiff._src.lax import convolution as cv
 from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import fft as fft_lax
 from funcdiff._src.lax import indexing as ix
 from funcdiff._src.lax import linalg as la
 from funcdiff._src.lax import reductions as red
@@ -686,6 +687,32 @@ def _draw_dot_general(draw, dtype):
     return Case((x, y), {"dimension_numbers": ((xc, yc), (xb, yb))})
 
 
+def _draw_fft(draw, dtype):
+    """An FFT of 1 to 3 trailing dimensions (lengths 1 to 5, so both parities of the half
+    spectrum) below 0 to 2 batch dimensions. Complex operands take the complex transforms;
+    real ones any (the wrapper converts them for FFT, IFFT and IRFFT)."""
+    types = [fft_lax.FftType.FFT, fft_lax.FftType.IFFT, fft_lax.FftType.IRFFT]
+    if dtype.kind != "c":
+        types.append(fft_lax.FftType.RFFT)
+    fft_type = draw(st.sampled_from(types))
+    lengths = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+    trailing = lengths
+    if fft_type is fft_lax.FftType.IRFFT:
+        trailing = lengths[:-1] + (lengths[-1] // 2 + 1,)
+    batch = draw(shapes(max_dims=2, max_side=3, allow_empty=True))
+    x = _values(draw, DEFAULT, tuple(batch) + trailing, dtype)
+    return Case((x,), {"fft_type": fft_type, "fft_lengths": lengths})
+
+
+def _fft_reference(x, *, fft_type, fft_lengths):
+    x = np.asarray(x)
+    axes = tuple(range(x.ndim - len(fft_lengths), x.ndim))
+    fn = getattr(np.fft, fft_type.name.lower() + "n")
+    if fft_type is fft_lax.FftType.IRFFT:
+        return fn(x, s=fft_lengths, axes=axes)
+    return fn(x, axes=axes)
+
+
 def _concatenate(*xs, dimension):
     return sh.concatenate(xs, dimension)
 
@@ -1065,6 +1092,9 @@ LAX_OPS: tuple[OpRecord, ...] = (
     # -- contractions
     _custom("dot_general", la.dot_general_p, la.dot_general, _dot_general_reference,
             _draw_dot_general, 2, dtypes=NUMERIC, linear=True, complex=True),
+    # -- Fourier transforms
+    _custom("fft", fft_lax.fft_p, fft_lax.fft, _fft_reference, _draw_fft, 1, linear=True,
+            complex=True),
     # -- convolutions and window reductions (pooling)
     _custom("conv_general_dilated", cv.conv_general_dilated_p, cv.conv_general_dilated,
             cref.conv, _draw_conv, 2, dtypes=NUMERIC, linear=True, complex=True),

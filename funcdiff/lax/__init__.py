@@ -83,6 +83,8 @@ from funcdiff._src.lax.elementwise import square as square
 from funcdiff._src.lax.elementwise import sub as sub
 from funcdiff._src.lax.elementwise import tan as tan
 from funcdiff._src.lax.elementwise import tanh as tanh
+from funcdiff._src.lax.fft import FftType as FftType
+from funcdiff._src.lax.fft import fft as fft
 from funcdiff._src.lax.indexing import dynamic_slice as dynamic_slice
 from funcdiff._src.lax.indexing import dynamic_update_slice as dynamic_update_slice
 from funcdiff._src.lax.linalg import dot_general as _dot_general

@@ -328,6 +328,7 @@ from funcdiff._src.numpy.ufuncs import tanh as tanh
 from funcdiff._src.numpy.ufuncs import true_divide as true_divide
 from funcdiff._src.numpy.ufuncs import trunc as trunc
 from funcdiff._src.numpy.ufuncs import where as where
+from funcdiff.numpy import fft as fft
 from funcdiff.numpy import linalg as linalg
 
 
