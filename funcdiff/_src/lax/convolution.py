@@ -250,18 +250,22 @@ def _conv_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
                dimension_numbers, feature_group_count, batch_group_count):
     lhs_spec, rhs_spec, out_spec = dimension_numbers
     dtype = np.result_type(lhs, rhs)
-    x = np.transpose(np.asarray(lhs, dtype), lhs_spec)
-    w = np.transpose(np.asarray(rhs, dtype), rhs_spec)
-    out_c = _conv_out_canonical(x.shape, w.shape, window_strides=window_strides,
+    x, w = np.asarray(lhs, dtype), np.transpose(np.asarray(rhs, dtype), rhs_spec)
+    lhs_c = _canonical(x.shape, lhs_spec)
+    out_c = _conv_out_canonical(lhs_c, w.shape, window_strides=window_strides,
                                 padding=padding, lhs_dilation=lhs_dilation,
                                 rhs_dilation=rhs_dilation, batch_group_count=batch_group_count)
     inverse = tuple(np.argsort(out_spec).tolist())
     if math.prod(out_c) == 0 or math.prod(w.shape[1:]) == 0:
         return np.zeros(out_c, dtype).transpose(inverse)
-    config = ((0, 0, 0),) * 2 + tuple((lo, hi, d - 1) for (lo, hi), d in zip(padding,
-                                                                              lhs_dilation))
+    # Pad and dilate in the caller's layout (one copy, in memory order), then view it as
+    # (N, C, *spatial).
+    config = [(0, 0, 0)] * x.ndim
+    for axis, (lo, hi), d in zip(lhs_spec[2:], padding, lhs_dilation):
+        config[axis] = (lo, hi, d - 1)
     if any(c != (0, 0, 0) for c in config):
-        x = sh.pad_p.impl(x, np.zeros((), dtype), padding_config=config)
+        x = sh.pad_p.impl(x, np.zeros((), dtype), padding_config=tuple(config))
+    x = x.transpose(lhs_spec)
     win = windows(x, w.shape[2:], window_strides, rhs_dilation)  # (N, C, *P, *K)
     n_sp = x.ndim - 2
     p_axes = tuple(range(3, 3 + n_sp))
@@ -269,19 +273,23 @@ def _conv_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
     groups = feature_group_count * batch_group_count
     n, c = x.shape[:2]
     o = w.shape[0]
+    # The columns (G, M, *P, *K, C/G): features innermost, as they are in channels-last data.
     if batch_group_count > 1:  # (G, N/G, C, ...): groups of the batch, the group major
         win = win.reshape(groups, n // groups, *win.shape[1:])
-        cols = win.transpose(0, 1, *p_axes, 2, *k_axes)
+        cols = win.transpose(0, 1, *p_axes, *k_axes, 2)
     else:  # (N, G, C/G, ...) -> (G, N, ...): groups of the features
         win = win.reshape(n, groups, c // groups, *win.shape[2:])
-        cols = win.transpose(1, 0, *p_axes, 2, *k_axes)
+        cols = win.transpose(1, 0, *p_axes, *k_axes, 2)
     m, positions = cols.shape[1], cols.shape[2:2 + n_sp]
     cols = cols.reshape(groups, m * math.prod(positions), -1)
-    kernel = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
+    kernel = w.reshape(groups, o // groups, *w.shape[1:])
+    kernel = kernel.transpose(0, *range(3, 3 + n_sp), 2, 1).reshape(groups, -1, o // groups)
     out = np.matmul(cols, kernel)  # (G, M * P, O/G)
     out = out.reshape(groups, m, *positions, o // groups)
-    out = out.transpose(1, 0, n_sp + 2, *range(2, 2 + n_sp)).reshape(m, o, *positions)
-    return out.transpose(inverse)
+    if groups > 1:
+        out = out.transpose(1, *range(2, 2 + n_sp), 0, n_sp + 2)
+    out = out.reshape(m, *positions, o)
+    return out.transpose(0, n_sp + 1, *range(1, n_sp + 1)).transpose(inverse)
 
 
 def _conv_aval(lhs: ShapedArray, rhs: ShapedArray, *, window_strides, padding, lhs_dilation,
