@@ -33,7 +33,7 @@ from strategies import (
 
 import funcdiff.numpy as jnp
 from funcdiff import nn
-from funcdiff.scipy import special
+from funcdiff.scipy import special, stats
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 C128 = np.dtype(np.complex128)
@@ -201,6 +201,8 @@ def public(name: str) -> Callable[..., Any]:
         obj, name = nn, name[3:]
     elif name.startswith("scipy.special."):
         obj, name = special, name[len("scipy.special."):]
+    elif name.startswith("scipy.stats."):
+        obj, name = stats, name[len("scipy.stats."):]
     for part in name.split("."):
         obj = getattr(obj, part)
     return obj

@@ -42,6 +42,28 @@ DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "_griffe" not in p.parts)
 UPDATE = os.environ.get("FUNCDIFF_UPDATE_DOCS") == "1"
 
+# One module per distribution of funcdiff.scipy.stats.
+STATS_MODULES = [
+    "funcdiff.scipy.stats.bernoulli",
+    "funcdiff.scipy.stats.beta",
+    "funcdiff.scipy.stats.binom",
+    "funcdiff.scipy.stats.cauchy",
+    "funcdiff.scipy.stats.chi2",
+    "funcdiff.scipy.stats.dirichlet",
+    "funcdiff.scipy.stats.expon",
+    "funcdiff.scipy.stats.gamma",
+    "funcdiff.scipy.stats.geom",
+    "funcdiff.scipy.stats.laplace",
+    "funcdiff.scipy.stats.logistic",
+    "funcdiff.scipy.stats.nbinom",
+    "funcdiff.scipy.stats.norm",
+    "funcdiff.scipy.stats.pareto",
+    "funcdiff.scipy.stats.poisson",
+    "funcdiff.scipy.stats.t",
+    "funcdiff.scipy.stats.truncnorm",
+    "funcdiff.scipy.stats.uniform",
+    "funcdiff.scipy.stats.vonmises",
+]
 # The modules whose docstring examples run, and which the API reference must cover.
 PUBLIC_MODULES = [
     "funcdiff",
@@ -51,6 +73,7 @@ PUBLIC_MODULES = [
     "funcdiff.lax",
     "funcdiff.nn",
     "funcdiff.scipy.special",
+    *STATS_MODULES,
     "funcdiff.tree_util",
     "funcdiff.tree",
     "funcdiff.test_util",
@@ -68,6 +91,7 @@ REFERENCE_PAGE = {
     "funcdiff.lax": "reference/lax.md",
     "funcdiff.nn": "reference/nn.md",
     "funcdiff.scipy.special": "reference/scipy-special.md",
+    **{m: "reference/scipy-stats.md" for m in STATS_MODULES},
     "funcdiff.tree_util": "reference/tree-util.md",
     "funcdiff.tree": "reference/tree-util.md",
     "funcdiff.test_util": "reference/test-util.md",

@@ -23,7 +23,7 @@ import funcdiff.numpy as jnp
 from funcdiff import nn
 from funcdiff._src import core
 from funcdiff._src.tree_util import tree_flatten
-from funcdiff.scipy import special
+from funcdiff.scipy import special, stats
 from funcdiff.test_util import check_grads
 
 _BY_LABEL = {r.label: r for r in RECORDS}
@@ -80,6 +80,8 @@ def _public_names() -> list[str]:
     names += ["nn." + n for n in dir(nn) if not n.startswith("_") and callable(getattr(nn, n))]
     names += ["scipy.special." + n for n in dir(special)
               if not n.startswith("_") and callable(getattr(special, n))]
+    names += [f"scipy.stats.{d}.{n}" for d in dir(stats) if not d.startswith("_")
+              for n in dir(getattr(stats, d)) if not n.startswith("_")]
     return names
 
 
