@@ -24,6 +24,7 @@ from funcdiff._src.lax.convolution import (
     conv_with_general_padding as conv_with_general_padding,
 )
 from funcdiff._src.lax.convolution import padtype_to_pads as padtype_to_pads
+from funcdiff._src.lax.elementwise import RoundingMethod as RoundingMethod
 from funcdiff._src.lax.elementwise import abs as abs
 from funcdiff._src.lax.elementwise import acos as acos
 from funcdiff._src.lax.elementwise import acosh as acosh
@@ -41,7 +42,6 @@ from funcdiff._src.lax.elementwise import cbrt as cbrt
 from funcdiff._src.lax.elementwise import ceil as ceil
 from funcdiff._src.lax.elementwise import clamp as clamp
 from funcdiff._src.lax.elementwise import complex as complex
-from funcdiff._src.lax.elementwise import conj as conj
 from funcdiff._src.lax.elementwise import convert_element_type as convert_element_type
 from funcdiff._src.lax.elementwise import cos as cos
 from funcdiff._src.lax.elementwise import cosh as cosh
@@ -57,6 +57,8 @@ from funcdiff._src.lax.elementwise import gt as gt
 from funcdiff._src.lax.elementwise import imag as imag
 from funcdiff._src.lax.elementwise import integer_pow as integer_pow
 from funcdiff._src.lax.elementwise import is_finite as is_finite
+from funcdiff._src.lax.elementwise import lax_conj as conj  # noqa: F401 (JAX's conj)
+from funcdiff._src.lax.elementwise import lax_round as round  # noqa: F401 (JAX's round)
 from funcdiff._src.lax.elementwise import le as le
 from funcdiff._src.lax.elementwise import log as log
 from funcdiff._src.lax.elementwise import log1p as log1p
@@ -70,7 +72,6 @@ from funcdiff._src.lax.elementwise import neg as neg
 from funcdiff._src.lax.elementwise import pow as pow
 from funcdiff._src.lax.elementwise import real as real
 from funcdiff._src.lax.elementwise import rem as rem
-from funcdiff._src.lax.elementwise import round as round
 from funcdiff._src.lax.elementwise import rsqrt as rsqrt
 from funcdiff._src.lax.elementwise import select as select
 from funcdiff._src.lax.elementwise import select_n as select_n

@@ -7,6 +7,7 @@ rules (written with these same operations, so they differentiate again), then it
 
 from __future__ import annotations
 
+import enum
 import math
 from typing import Any
 
@@ -346,8 +347,29 @@ floor_p = elementwise_primitive(
 ceil_p = elementwise_primitive(
     "ceil", impl=np.ceil, abstract_eval=_unary_aval(_FLOAT), nondifferentiable=True
 )
+class RoundingMethod(enum.IntEnum):
+    """How `funcdiff.lax.round` breaks ties (JAX's names and values)."""
+
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
+def _round_impl(x: Any, rounding_method: int = RoundingMethod.TO_NEAREST_EVEN) -> Any:
+    if rounding_method == RoundingMethod.TO_NEAREST_EVEN:
+        return np.round(x)
+    # Half away from zero. x - trunc(x) is exact, so no tie is created by rounding error.
+    whole = np.trunc(x)
+    return whole + np.where(np.abs(x - whole) >= 0.5, np.sign(x), 0).astype(whole.dtype)
+
+
+def _round_aval(x: ShapedArray, rounding_method: int = RoundingMethod.TO_NEAREST_EVEN
+                ) -> ShapedArray:
+    check_kinds([x], _FLOAT)
+    return x
+
+
 round_p = elementwise_primitive(
-    "round", impl=np.round, abstract_eval=_unary_aval(_FLOAT), nondifferentiable=True
+    "round", impl=_round_impl, abstract_eval=_round_aval, nondifferentiable=True
 )
 is_finite_p = elementwise_primitive(
     "is_finite", impl=np.isfinite, abstract_eval=_bool_aval, nondifferentiable=True
@@ -368,8 +390,41 @@ def ceil(x: Array) -> Array:
 
 
 def round(x: Array) -> Array:  # noqa: A001
-    """Round half to even, like `numpy.round`."""
+    """Round half to even, like `numpy.round` (the internal helper; `lax_round` is
+    `funcdiff.lax.round`)."""
     return round_p.bind(x)
+
+
+def lax_round(x: Array, rounding_method: RoundingMethod | int = RoundingMethod.AWAY_FROM_ZERO
+              ) -> Array:
+    """Round floats to integral values, ties away from zero by default, as JAX's `lax.round`.
+
+    **Arguments:**
+
+    - `x`: a float array.
+    - `rounding_method`: `RoundingMethod.AWAY_FROM_ZERO` (0, the default) or
+      `RoundingMethod.TO_NEAREST_EVEN` (1, as `numpy.round`).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        x = np.array([0.5, 1.5, 2.5, -2.5])
+        assert np.array_equal(lax.round(x), [1.0, 2.0, 3.0, -3.0])
+        assert np.array_equal(lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN),
+                              [0.0, 2.0, 2.0, -2.0])
+        ```
+    """
+    try:
+        method = RoundingMethod(rounding_method)
+    except ValueError:
+        raise ValueError(
+            f"lax.round: rounding_method must be RoundingMethod.AWAY_FROM_ZERO (0) or "
+            f"RoundingMethod.TO_NEAREST_EVEN (1), got {rounding_method!r}") from None
+    if method == RoundingMethod.TO_NEAREST_EVEN:
+        return round_p.bind(x)
+    return round_p.bind(x, rounding_method=int(method))
 
 
 def is_finite(x: Array) -> Array:
@@ -720,6 +775,29 @@ def imag(x: Array) -> Array:
 
 
 def conj(x: Array) -> Array:
+    return conj_p.bind(x)
+
+
+def lax_conj(x: Array) -> Array:
+    """The complex conjugate; a real float array is first made complex, so the result is
+    always complex, as JAX's `lax.conj` (`funcdiff.numpy.conjugate` keeps real arrays real).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        assert lax.conj(np.array([1.0, 2.0], np.float32)).dtype == np.complex64
+        assert lax.conj(np.array([1 + 2j])) == 1 - 2j
+        ```
+    """
+    aval = core.get_aval(x)
+    if aval.dtype.kind not in _INEXACT:
+        raise TypeError(f"lax.conj: the operand has dtype {aval.dtype}; it must be a float or "
+                        "complex array (convert integers with lax.convert_element_type), as "
+                        "in JAX.")
+    if aval.dtype.kind == "f":
+        x = convert_element_type(x, np.result_type(aval.dtype, np.complex64))
     return conj_p.bind(x)
 
 
