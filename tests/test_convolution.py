@@ -369,3 +369,38 @@ def test_benchmark_runs(capsys):
     spec.loader.exec_module(module)
     assert module.main(["--quick"]) == 0
     assert "worst eager ratio" in capsys.readouterr().out
+
+
+def test_stax_style_convnet():
+    # What jax.example_libraries.stax does with the shape helpers: shapes with a -1 batch at
+    # init, then conv, max pool and average pool (its window sums divided by a window count
+    # that reduce_window computes too).
+    in_shape, dn = (-1, 6, 6, 2), ("NHWC", "HWIO", "NHWC")
+    conv_shape = lax.conv_general_shape_tuple(in_shape, (3, 3, 2, 4), (1, 1), "SAME", dn)
+    assert conv_shape == (-1, 6, 6, 4)
+    window, strides = (1, 2, 2, 1), (1, 2, 2, 1)
+    pads = lax.padtype_to_pads(conv_shape, window, strides, "VALID")
+    assert lax.reduce_window_shape_tuple(conv_shape, window, strides, pads, (1,) * 4,
+                                         (1,) * 4) == (-1, 3, 3, 4)
+
+    def net(w, x):
+        y = jnp.maximum(lax.conv_general_dilated(x, w, (1, 1), "SAME", (1, 1), (1, 1), dn), 0.0)
+        y = lax.reduce_window(y, -jnp.inf, lax.max, window, strides, "VALID")
+        ones = jnp.ones(y.shape[1:-1])
+        counts = lax.reduce_window(ones, 0.0, lax.add, (2, 2), (1, 1), "SAME")
+        return lax.reduce_window(y, 0.0, lax.add, (1, 2, 2, 1), (1, 1, 1, 1), "SAME") / (
+            counts[None, :, :, None])
+
+    w, x = RNG.standard_normal((3, 3, 2, 4)), RNG.standard_normal((2, 6, 6, 2))
+    out = net(w, x)
+    assert out.shape == (2, 3, 3, 4)
+    # The average pool of the last row and column covers fewer elements ("SAME" padding).
+    y = np.maximum(_reference(x, w, dict(window_strides=(1, 1), padding="SAME",
+                                         dimension_numbers=dn)), 0.0)
+    pooled = y.reshape(2, 3, 2, 3, 2, 4).max(axis=(2, 4))
+    padded = np.pad(pooled, ((0, 0), (0, 1), (0, 1), (0, 0)), constant_values=np.nan)
+    means = np.nanmean(np.stack([padded[:, i:i + 3, j:j + 3] for i in (0, 1) for j in (0, 1)]),
+                       axis=0)
+    np.testing.assert_allclose(out, means, rtol=1e-12)
+    test_util.check_grads(lambda w: jnp.sum(jnp.tanh(net(w, x))), (w,), order=1,
+                          modes=("fwd", "rev"))

@@ -154,6 +154,8 @@ def _dilated(n: int, d: int) -> int:
 def _window_out_size(n: int, pad: tuple[int, int], base_dilation: int, window: int,
                      stride: int, window_dilation: int) -> int:
     padded = pad[0] + pad[1] + _dilated(n, base_dilation)
+    if n < 0:  # a placeholder size (stax's -1 batch): plain arithmetic, as JAX
+        return (padded - _dilated(window, window_dilation)) // stride + 1
     if padded < 0:
         raise ValueError(f"padding {pad} removes more than the {n} elements of an axis")
     span = _dilated(window, window_dilation)
