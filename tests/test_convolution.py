@@ -404,3 +404,24 @@ def test_stax_style_convnet():
     np.testing.assert_allclose(out, means, rtol=1e-12)
     test_util.check_grads(lambda w: jnp.sum(jnp.tanh(net(w, x))), (w,), order=1,
                           modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_numpy_convolve_and_correlate(mode):
+    # Longer than the generic table's arrays, both orders of lengths, real and complex.
+    for n, m in ((40, 7), (6, 31), (8, 8)):
+        a = RNG.standard_normal(n) + 1j * RNG.standard_normal(n)
+        v = RNG.standard_normal(m) + 1j * RNG.standard_normal(m)
+        for x, y in ((a.real, v.real), (a, v)):
+            np.testing.assert_allclose(jnp.convolve(x, y, mode), np.convolve(x, y, mode),
+                                       atol=1e-12)
+            np.testing.assert_allclose(jnp.correlate(x, y, mode), np.correlate(x, y, mode),
+                                       atol=1e-12)
+    ints = jnp.convolve(np.arange(5), np.arange(3), mode, preferred_element_type=np.float32)
+    assert ints.dtype == np.float32
+    np.testing.assert_array_equal(ints, np.convolve(np.arange(5), np.arange(3), mode))
+    test_util.check_grads(lambda x, y: jnp.correlate(x, y, mode), (a, v[:5]), order=2)
+    with pytest.raises(ValueError, match="a must be one-dimensional, got shape"):
+        jnp.convolve(np.ones((2, 2)), np.ones(2), mode)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        jnp.convolve(np.ones(3), np.ones(2), "circular")

@@ -483,12 +483,17 @@ def _conv_cost(avals_in, avals_out, *, dimension_numbers, **params):
     return cost_mod.Cost(2 * avals_out[0].size * taps, 0, moved.bytes_read, moved.bytes_written)
 
 
+def _conv_jvp_lhs(g, ans, lhs, rhs, **params):
+    return conv_general_dilated_p.bind(g, rhs, **params)
+
+
+def _conv_jvp_rhs(g, ans, lhs, rhs, **params):
+    return conv_general_dilated_p.bind(lhs, g, **params)
+
+
 conv_general_dilated_p = define_primitive(
     "conv_general_dilated", allocates=True, impl=_conv_impl, abstract_eval=_conv_aval,
-    jvp_partials=[
-        lambda g, ans, lhs, rhs, **params: conv_general_dilated_p.bind(g, rhs, **params),
-        lambda g, ans, lhs, rhs, **params: conv_general_dilated_p.bind(lhs, g, **params),
-    ],
+    jvp_partials=[_conv_jvp_lhs, _conv_jvp_rhs],  # bilinear
     transpose=_conv_transpose_rule, batch=_conv_batch, cost=_conv_cost,
 )
 
