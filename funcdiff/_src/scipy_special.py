@@ -453,13 +453,14 @@ def log_ndtr(x: ArrayLike) -> Array:
     """
     (x,) = promote_inexact(x)
     low = ew.lt(x, -1.0)
+    minus_inf = ew.eq(x, -np.inf)
     # Each branch sees only the inputs it is used for, so neither overflows in a derivative.
-    x_lo = ufuncs.where(low, x, -1.0)
+    x_lo = ufuncs.where(ew.bitwise_and(low, ew.bitwise_not(minus_inf)), x, -1.0)
     x_hi = ufuncs.where(low, -1.0, x)
     lo = ew.sub(ew.log(ew.mul(0.5, sp.erfcx(ew.mul(-_SQRT_HALF, x_lo)))),
                 ew.mul(0.5, ew.mul(x_lo, x_lo)))
     hi = ew.log1p(ew.mul(-0.5, ew.erfc(ew.mul(_SQRT_HALF, x_hi))))
-    return ufuncs.where(low, lo, hi)
+    return ufuncs.where(minus_inf, -np.inf, ufuncs.where(low, lo, hi))
 
 
 # ---- Bessel functions -----------------------------------------------------------------------

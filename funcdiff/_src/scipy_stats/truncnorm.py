@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 import funcdiff.numpy as jnp
 from funcdiff._src.numpy._util import Array, ArrayLike
 from funcdiff._src.scipy_special import log_ndtr, ndtr
@@ -37,9 +39,17 @@ def _log_tail(x, a, b, loc, scale, upper: bool) -> Array:
     """Log of the truncated mass below `x` (or above it, with `upper`)."""
     x, a, b, loc, scale, z = _args(x, a, b, loc, scale)
     zc = jnp.where((z > a) & (z < b), z, (a + b) / 2)
-    mass = _log_mass(zc, b) if upper else _log_mass(a, zc)
+    total = _log_mass(a, b)
+    wanted, other = _log_mass(zc, b) - total, _log_mass(a, zc) - total
+    if not upper:
+        wanted, other = other, wanted
+    # Near 1 the wanted probability is computed as 1 - the other one, which is then small
+    # and accurate (a log close to 0 would lose its digits to cancellation).
+    near_one = wanted > -math.log(2.0)
+    complement = jnp.log1p(-jnp.exp(jnp.where(near_one, other, -1.0)))
+    mass = jnp.where(near_one, complement, wanted)
     below, above = (0.0, -jnp.inf) if upper else (-jnp.inf, 0.0)
-    value = jnp.where(z <= a, below, jnp.where(z >= b, above, mass - _log_mass(a, b)))
+    value = jnp.where(z <= a, below, jnp.where(z >= b, above, mass))
     return jnp.where(a >= b, jnp.nan, value)
 
 
