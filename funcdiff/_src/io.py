@@ -314,6 +314,12 @@ def save(path: _PathLike | Any, tree: Any) -> None:
 
     None.
 
+    **Raises:**
+
+    `TypeError` for a leaf that is not a boolean or numeric array, a traced value or a dict
+    key of another type; `ValueError` for a tree nested more than 100 levels deep (the most
+    `load` accepts).
+
     !!! Example
         ```python
         import os, tempfile
