@@ -210,6 +210,12 @@ def test_cost_is_5_n_log2_n_per_transform():
     # Reverse mode: one more transform of the same size (the transpose).
     grad_flops = _eqn_flops(funcdiff.grad(_penalty), RNG.standard_normal(16))
     assert grad_flops == [160, 160]
+    # cost_analysis sees the same in both modes: the function's transform, and one more in
+    # reverse mode (a JVP pushes its tangent through a transform too).
+    report = funcdiff.cost_analysis(_penalty, repeats=0)(RNG.standard_normal(16)).to_dict()
+    f_flops = report["f"]["flops"]
+    assert f_flops >= 160
+    assert report["vjp"]["flops"] - f_flops >= 160 and report["jvp"]["flops"] - f_flops >= 160
 
 
 def test_single_precision_is_kept_as_in_jax_and_numpy():
