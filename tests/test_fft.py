@@ -266,6 +266,8 @@ def test_errors_name_the_argument_and_the_fix():
         jnp.fft.fftn(x, s=(2, 2), axes=(0,))
     with pytest.raises(np.exceptions.AxisError, match="fft: axis 2 is out of bounds"):
         jnp.fft.fft(x, axis=2)
+    with pytest.raises(ValueError, match="rfft transforms one axis, got axis=.* use rfftn"):
+        jnp.fft.rfft(x, axis=(0, 1))
     with pytest.raises(np.exceptions.AxisError, match="0-d"):
         jnp.fft.fft(1.0)
     with pytest.raises(ValueError, match="fftfreq: n must be a positive integer"):

@@ -116,7 +116,10 @@ def _transform(a: ArrayLike, fft_type: FftType, s: Sequence[int] | None,
     return sh.transpose(y, np.argsort(perm).tolist())
 
 
-def _one_axis(n: int | None, axis: int) -> tuple[list[int] | None, list[int]]:
+def _one_axis(n: int | None, axis: int, name: str) -> tuple[list[int] | None, list[int]]:
+    if isinstance(axis, list | tuple):
+        raise ValueError(f"{name} transforms one axis, got axis={axis!r}: use {name}n for "
+                         "several")
     return (None if n is None else [n]), [axis]
 
 
@@ -145,7 +148,7 @@ def fft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = N
         print(jnp.fft.fft(np.array([1.0, 0.0, -1.0, 0.0])))
         ```
     """
-    return _transform(a, FftType.FFT, *_one_axis(n, axis), norm, "fft")
+    return _transform(a, FftType.FFT, *_one_axis(n, axis, "fft"), norm, "fft")
 
 
 def ifft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = None) -> Array:
@@ -160,7 +163,7 @@ def ifft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = 
         print(jnp.fft.ifft(jnp.fft.fft(np.array([1.0, 2.0, 3.0]))).real)
         ```
     """
-    return _transform(a, FftType.IFFT, *_one_axis(n, axis), norm, "ifft")
+    return _transform(a, FftType.IFFT, *_one_axis(n, axis, "ifft"), norm, "ifft")
 
 
 def rfft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = None) -> Array:
@@ -176,7 +179,7 @@ def rfft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = 
         print(jnp.fft.rfft(np.array([1.0, 0.0, -1.0, 0.0])))
         ```
     """
-    return _transform(a, FftType.RFFT, *_one_axis(n, axis), norm, "rfft")
+    return _transform(a, FftType.RFFT, *_one_axis(n, axis, "rfft"), norm, "rfft")
 
 
 def irfft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = None
@@ -196,7 +199,7 @@ def irfft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None =
         print(jnp.fft.irfft(jnp.fft.rfft(x), n=5))
         ```
     """
-    return _transform(a, FftType.IRFFT, *_one_axis(n, axis), norm, "irfft")
+    return _transform(a, FftType.IRFFT, *_one_axis(n, axis, "irfft"), norm, "irfft")
 
 
 def hfft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = None) -> Array:
@@ -213,8 +216,8 @@ def hfft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = 
         ```
     """
     x = ufuncs.conjugate(asarray(a))
-    return _transform(x, FftType.IRFFT, *_one_axis(n, axis), _swap_direction(norm, "hfft"),
-                      "hfft")
+    return _transform(x, FftType.IRFFT, *_one_axis(n, axis, "hfft"),
+                      _swap_direction(norm, "hfft"), "hfft")
 
 
 def ihfft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = None
@@ -231,8 +234,8 @@ def ihfft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None =
         print(jnp.fft.ihfft(np.array([6.0, -2.0, 2.0, -2.0])))
         ```
     """
-    y = _transform(a, FftType.RFFT, *_one_axis(n, axis), _swap_direction(norm, "ihfft"),
-                   "ihfft")
+    y = _transform(a, FftType.RFFT, *_one_axis(n, axis, "ihfft"),
+                   _swap_direction(norm, "ihfft"), "ihfft")
     return ew.conj(y)
 
 
