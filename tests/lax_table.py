@@ -1120,3 +1120,8 @@ LAX_OPS: tuple[OpRecord, ...] = (
             "needs the eigenvectors' derivative, which is not implemented (as in JAX)",
             **_LINALG),
 )
+
+# The special-function primitives, with SciPy as the reference, from their own table.
+from special_lax_table import SPECIAL_OPS  # noqa: E402
+
+LAX_OPS = LAX_OPS + SPECIAL_OPS

@@ -24,6 +24,10 @@ from funcdiff._src.lax.convolution import (
     conv_with_general_padding as conv_with_general_padding,
 )
 from funcdiff._src.lax.convolution import padtype_to_pads as padtype_to_pads
+from funcdiff._src.lax.cumulative import cumlogsumexp as cumlogsumexp
+from funcdiff._src.lax.cumulative import cummax as cummax
+from funcdiff._src.lax.cumulative import cummin as cummin
+from funcdiff._src.lax.cumulative import cumprod as cumprod
 from funcdiff._src.lax.elementwise import RoundingMethod as RoundingMethod
 from funcdiff._src.lax.elementwise import abs as abs
 from funcdiff._src.lax.elementwise import acos as acos
@@ -108,6 +112,14 @@ from funcdiff._src.lax.shape import rev as rev
 from funcdiff._src.lax.shape import slice as slice
 from funcdiff._src.lax.shape import squeeze as squeeze
 from funcdiff._src.lax.shape import transpose as transpose
+from funcdiff._src.lax.slicing import Precision as Precision
+from funcdiff._src.lax.slicing import dynamic_index_in_dim as dynamic_index_in_dim
+from funcdiff._src.lax.slicing import dynamic_slice_in_dim as dynamic_slice_in_dim
+from funcdiff._src.lax.slicing import dynamic_update_index_in_dim as dynamic_update_index_in_dim
+from funcdiff._src.lax.slicing import dynamic_update_slice_in_dim as dynamic_update_slice_in_dim
+from funcdiff._src.lax.slicing import index_in_dim as index_in_dim
+from funcdiff._src.lax.slicing import slice_in_dim as slice_in_dim
+from funcdiff._src.lax.slicing import top_k as top_k
 from funcdiff._src.lax.sorting import argsort as argsort
 from funcdiff._src.lax.sorting import sort as sort
 from funcdiff._src.lax.windowed import reduce_window as reduce_window

@@ -285,8 +285,11 @@ cumsum_p = define_primitive(
 
 
 def cumsum(x: Array, axis: int = 0, reverse: bool = False) -> Array:
-    """Cumulative sum along `axis` (from the end when `reverse`)."""
-    return cumsum_p.bind(x, axis=int(axis), reverse=bool(reverse))
+    """Cumulative sum along `axis` (from the end when `reverse`; a negative axis counts from
+    the last, as in JAX)."""
+    ndim = core.get_aval(x).ndim
+    axis = int(axis) + ndim if -ndim <= int(axis) < 0 else int(axis)
+    return cumsum_p.bind(x, axis=axis, reverse=bool(reverse))
 
 
 
