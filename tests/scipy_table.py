@@ -29,6 +29,9 @@ from numpy_table import (
 )
 from strategies import broadcastable_shapes
 
+import funcdiff.numpy as jnp
+from funcdiff.scipy import stats
+
 
 def _result_dtype(*args) -> np.dtype:
     """funcdiff's result dtype: NumPy's promotion of the arguments, at least floating."""
@@ -253,3 +256,41 @@ for _fn in ("logpdf", "pdf"):
         add(f"scipy.stats.dirichlet.{_fn}", partial(_dirichlet_cases, drop_last=_drop),
             variant="k-1" if _drop else "", ref=_ref_dirichlet(_fn), dtypes=(F64,),
             fixed_args=(0,), grad_note="derivatives in alpha (x stays on the simplex)")
+
+
+@st.composite
+def _mvn_cases(draw, dtype):
+    n = draw(st.integers(1, 3))
+    batch = draw(st.sampled_from([(), (2,)]))
+    return case(draw_array(draw, batch + (n,), dtype), draw_array(draw, (n,), dtype),
+                draw_array(draw, (n, n), dtype))
+
+
+def _spd(a):
+    """A covariance matrix from any square matrix: ``a a^T + n I``."""
+    return a @ np.swapaxes(a, -1, -2) + a.shape[-1] * np.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _ref_mvn(fn):
+    import scipy.stats as sst
+
+    def ref(x, mean, a):
+        out = getattr(sst.multivariate_normal, fn)(x.astype(np.float64), mean, _spd(
+            a.astype(np.float64)))
+        return np.asarray(out).astype(_result_dtype(x, mean, a)).reshape(x.shape[:-1])
+
+    return ref
+
+
+def _mvn(fn):
+    def f(x, mean, a):
+        cov = a @ jnp.swapaxes(a, -1, -2) + a.shape[-1] * np.eye(a.shape[-1], dtype=a.dtype)
+        return getattr(stats.multivariate_normal, fn)(x, mean, cov)
+
+    return f
+
+
+for _fn in ("logpdf", "pdf"):
+    add(f"scipy.stats.multivariate_normal.{_fn}", _mvn_cases, fn=_mvn(_fn), ref=_ref_mvn(_fn),
+        dtypes=FLOATS, rtol=STAT_TOL,
+        grad_note="derivatives through cov = a a^T + n I (so that it stays positive definite)")

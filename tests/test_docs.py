@@ -55,6 +55,7 @@ STATS_MODULES = [
     "funcdiff.scipy.stats.geom",
     "funcdiff.scipy.stats.laplace",
     "funcdiff.scipy.stats.logistic",
+    "funcdiff.scipy.stats.multivariate_normal",
     "funcdiff.scipy.stats.nbinom",
     "funcdiff.scipy.stats.norm",
     "funcdiff.scipy.stats.pareto",

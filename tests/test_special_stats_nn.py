@@ -180,6 +180,24 @@ def test_gaussian_maximum_likelihood_by_gradient_descent():
     _close(params, [np.mean(data), np.log(np.std(data))], rtol=1e-4)
 
 
+def test_multivariate_normal_forms_and_errors():
+    a = RNG.normal(size=(2, 3, 3))
+    covs = a @ np.swapaxes(a, -1, -2) + 3 * np.eye(3)
+    mean, x = RNG.normal(size=3), RNG.normal(size=(4, 1, 3))
+    out = stats.multivariate_normal.logpdf(x, mean, covs)  # (4, 1) against (2,): (4, 2)
+    expected = [[sst.multivariate_normal.logpdf(x[i, 0], mean, covs[j]) for j in range(2)]
+                for i in range(4)]
+    _close(out, expected, rtol=1e-12)
+    _close(stats.multivariate_normal.logpdf(x[:, 0], mean, 2.0),
+           sst.multivariate_normal.logpdf(x[:, 0], mean, 2.0 * np.eye(3)), rtol=1e-13)
+    _close(stats.multivariate_normal.logpdf(0.5, 0.25, 2.0), sst.norm.logpdf(0.5, 0.25,
+                                                                             np.sqrt(2.0)))
+    with pytest.raises(ValueError, match=r"cov must have shape \(\.\.\., 3, 3\)"):
+        stats.multivariate_normal.logpdf(x, mean, np.eye(2))
+    with pytest.raises(NotImplementedError, match="allow_singular"):
+        stats.multivariate_normal.logpdf(x, mean, covs[0], allow_singular=True)
+
+
 def test_stats_modules_are_importable_by_path():
     for name in dir(stats):
         if not name.startswith("_"):

@@ -20,6 +20,7 @@ from funcdiff.scipy.stats import gamma as gamma
 from funcdiff.scipy.stats import geom as geom
 from funcdiff.scipy.stats import laplace as laplace
 from funcdiff.scipy.stats import logistic as logistic
+from funcdiff.scipy.stats import multivariate_normal as multivariate_normal
 from funcdiff.scipy.stats import nbinom as nbinom
 from funcdiff.scipy.stats import norm as norm
 from funcdiff.scipy.stats import pareto as pareto
