@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import funcdiff
+import funcdiff.numpy as jnp
 from funcdiff import lax
 from funcdiff.test_util import check_grads, check_vmap
 
@@ -107,6 +108,17 @@ def test_precision_is_accepted_and_ignored():
     assert lax.Precision("tensorfloat32") is lax.Precision.HIGH
     with pytest.raises(ValueError):
         lax.Precision("fastest-please")
+
+
+def test_numpy_contractions_accept_precision_and_preferred_element_type():
+    a = RNG.normal(size=(2, 2)).astype(np.float32)
+    for f in (jnp.dot, jnp.matmul):
+        out = f(a, a, precision=lax.Precision.HIGHEST)
+        np.testing.assert_array_equal(out, a @ a)
+        assert out.dtype == np.float32
+        assert f(a, a, preferred_element_type=np.float64).dtype == np.float64
+        check_grads(lambda x: f(x, x, precision="highest"), (a.astype(np.float64),), order=2,
+                    modes=("fwd", "rev"))
 
 
 def test_jacobian_is_jacrev():

@@ -29,9 +29,23 @@ def _dot_general(a: Array, b: Array, contract, batch=((), ())) -> Array:
     return lax_linalg.dot_general(a, b, (contract, batch))
 
 
-def dot(a: ArrayLike, b: ArrayLike) -> Array:
+def _as_preferred(out: Array, preferred_element_type: Any) -> Array:
+    """A contraction's result cast to JAX's `preferred_element_type` (None: unchanged)."""
+    if preferred_element_type is None:
+        return out
+    return ew.convert_element_type(out, np.dtype(preferred_element_type))
+
+
+def dot(a: ArrayLike, b: ArrayLike, *, precision: Any = None,
+        preferred_element_type: Any = None) -> Array:
     """NumPy's `dot`: the inner product of vectors, the matrix product of matrices, and for
-    N-D arrays a sum over the last axis of `a` and the second-to-last of `b`."""
+    N-D arrays a sum over the last axis of `a` and the second-to-last of `b`. As in JAX,
+    `precision` is accepted and ignored (NumPy computes in the operands' dtype) and
+    `preferred_element_type` casts the result."""
+    return _as_preferred(_dot(a, b), preferred_element_type)
+
+
+def _dot(a: ArrayLike, b: ArrayLike) -> Array:
     a, b = _promote(a, b)
     na, nb = aval(a).ndim, aval(b).ndim
     if na == 0 or nb == 0:
@@ -39,9 +53,15 @@ def dot(a: ArrayLike, b: ArrayLike) -> Array:
     return _dot_general(a, b, ((na - 1,), (max(nb - 2, 0),)))
 
 
-def matmul(a: ArrayLike, b: ArrayLike) -> Array:
+def matmul(a: ArrayLike, b: ArrayLike, *, precision: Any = None,
+           preferred_element_type: Any = None) -> Array:
     """The matrix product ``a @ b`` with NumPy's rules: 1-D operands are promoted to matrices
-    and leading (batch) dimensions broadcast."""
+    and leading (batch) dimensions broadcast. As in JAX, `precision` is accepted and ignored
+    and `preferred_element_type` casts the result."""
+    return _as_preferred(_matmul(a, b), preferred_element_type)
+
+
+def _matmul(a: ArrayLike, b: ArrayLike) -> Array:
     a, b = _promote(a, b)
     na, nb = aval(a).ndim, aval(b).ndim
     if na == 0 or nb == 0:
