@@ -627,13 +627,17 @@ def _draw_gather(draw, dtype):
     return Case((_values(draw, DEFAULT, shape, dtype), *indices), {"dims": dims})
 
 
-def _draw_scatter(update_domain):
+# Operand and update values on disjoint grids, never tied (scatter_min/max have kinks there).
+_APART_X, _APART = off_grid(1.0, 0.3), off_grid(1.0, 0.3, 0.5)
+
+
+def _draw_scatter(update_domain, operand_domain=DEFAULT):
     def draw_case(draw, dtype):
         few = draw(st.booleans())
         shape, indices, dims = _draw_indices(draw, draw(shapes(min_dims=1, allow_empty=True)),
                                              few_targets=few)
         upd_shape = ix.gather_shape(shape, [np.shape(i) for i in indices], dims)
-        x = _values(draw, DEFAULT, shape, dtype)
+        x = _values(draw, operand_domain, shape, dtype)
         updates = _values(draw, update_domain, upd_shape, dtype)
         return Case((x, updates, *indices), {"dims": dims})
 
@@ -1084,6 +1088,12 @@ LAX_OPS: tuple[OpRecord, ...] = (
     _custom("scatter_mul", ix.scatter_mul_p, _scatter_fn(ix.scatter_mul),
             _scatter_reference(lambda a, b: a * b), _draw_scatter(with_zeros(DEFAULT)),
             dtypes=NUMERIC, linear=True, complex=True),
+    # Repeated places keep the extreme of all their updates; ties (kinks, whose derivative is
+    # shared) are kept out of the draws and tested in tests/test_jax_agreement.py.
+    _custom("scatter_min", ix.scatter_min_p, _scatter_fn(ix.scatter_min),
+            _scatter_reference(min), _draw_scatter(_APART, _APART_X), dtypes=ORDERED),
+    _custom("scatter_max", ix.scatter_max_p, _scatter_fn(ix.scatter_max),
+            _scatter_reference(max), _draw_scatter(_APART, _APART_X), dtypes=ORDERED),
     _custom("dynamic_slice", ix.dynamic_slice_p, _dynamic_slice, _dynamic_slice_reference,
             _draw_dynamic_slice, dtypes=ORDERED, linear=True, complex=True),
     _custom("dynamic_update_slice", ix.dynamic_update_slice_p, _dynamic_update_slice,
