@@ -608,9 +608,24 @@ def _atan2_partials():
     return [partial_x, partial_y]
 
 
+def _checked_impl(ufunc: np.ufunc, kinds: str):
+    """`ufunc` refusing operands of other dtype kinds than `kinds`, so that eager evaluation
+    applies the dtype rule that staging (jit) applies, as in JAX (NumPy would cast)."""
+
+    def impl(*args: Any) -> Any:
+        for a in args:
+            if np.asarray(a).dtype.kind not in kinds:
+                avals = [core.get_aval(x) for x in args]
+                elementwise_aval(*avals, kinds=kinds)  # raises the message staging gives
+        return ufunc(*args)
+
+    return impl
+
+
 atan2_p = elementwise_primitive(
-    "atan2", transcendental=True, impl=np.arctan2, abstract_eval=_binary_aval(_FLOAT),
-    jvp_partials=_atan2_partials(),
+    "atan2", transcendental=True, impl=_checked_impl(np.arctan2, _FLOAT),
+    abstract_eval=_binary_aval(_FLOAT), jvp_partials=_atan2_partials(),
+    lower=lowering.xp_function("arctan2"),
 )
 
 
@@ -869,12 +884,14 @@ not_p = elementwise_primitive(
     "not", impl=np.invert, abstract_eval=_unary_aval("biu"), nondifferentiable=True
 )
 shift_left_p = elementwise_primitive(
-    "shift_left", impl=np.left_shift, abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"),
-    nondifferentiable=True,
+    "shift_left", impl=_checked_impl(np.left_shift, "iu"),
+    abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"), nondifferentiable=True,
+    lower=lowering.xp_function("left_shift"),
 )
 shift_right_p = elementwise_primitive(
-    "shift_right", impl=np.right_shift,
+    "shift_right", impl=_checked_impl(np.right_shift, "iu"),
     abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"), nondifferentiable=True,
+    lower=lowering.xp_function("right_shift"),
 )
 
 
