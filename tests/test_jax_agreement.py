@@ -197,3 +197,13 @@ def test_reduce_and_or_are_bitwise_on_integers():
     assert lax.reduce_or(np.array([False, True]), (0,)) and not lax.reduce_and(
         np.array([False, True]), (0,))
     assert jnp.all(np.array([1, 2])) and not jnp.any(np.array([0, 0]))  # still logical
+
+
+def test_lax_div_truncates_integers_eagerly_and_under_jit():
+    x, y = np.array([-7, 7, 6, -6]), np.array([2, 2, -4, -4])
+    for f in [lax.div, jit(lax.div)]:
+        out = f(x, y)
+        np.testing.assert_array_equal(out, [-3, 3, -1, 1])
+        assert out.dtype == np.int64
+    assert lax.div(np.int32(-7), np.int32(2)).dtype == np.int32
+    assert lax.div(7.0, 2.0) == 3.5 and grad(lax.div)(7.0, 2.0) == 0.5

@@ -49,7 +49,6 @@ from funcdiff._src.lax.elementwise import complex as complex
 from funcdiff._src.lax.elementwise import convert_element_type as convert_element_type
 from funcdiff._src.lax.elementwise import cos as cos
 from funcdiff._src.lax.elementwise import cosh as cosh
-from funcdiff._src.lax.elementwise import div as div
 from funcdiff._src.lax.elementwise import eq as eq
 from funcdiff._src.lax.elementwise import erf as erf
 from funcdiff._src.lax.elementwise import erfc as erfc
@@ -62,6 +61,7 @@ from funcdiff._src.lax.elementwise import imag as imag
 from funcdiff._src.lax.elementwise import integer_pow as integer_pow
 from funcdiff._src.lax.elementwise import is_finite as is_finite
 from funcdiff._src.lax.elementwise import lax_conj as conj  # noqa: F401 (JAX's conj)
+from funcdiff._src.lax.elementwise import lax_div as div  # noqa: F401 (JAX's div)
 from funcdiff._src.lax.elementwise import lax_round as round  # noqa: F401 (JAX's round)
 from funcdiff._src.lax.elementwise import le as le
 from funcdiff._src.lax.elementwise import log as log

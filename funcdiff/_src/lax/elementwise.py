@@ -224,6 +224,25 @@ def floor_divide(x: Array, y: Array) -> Array:
     return floor_divide_p.bind(x, y)
 
 
+def lax_div(x: Array, y: Array) -> Array:
+    """``x / y`` as JAX's `lax.div`: true division of floats, and of integers the quotient
+    rounded toward zero (``lax.div(-7, 2)`` is -3), eagerly and under `jit` alike.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        assert lax.div(np.array([-7, 7]), np.array([2, 2])).tolist() == [-3, 3]
+        assert lax.div(7.0, 2.0) == 3.5
+        ```
+    """
+    if all(core.get_aval(a).dtype.kind in "iu" for a in (x, y)):
+        # x - rem(x, y) is an exact multiple of y (rem truncates toward zero, as C's fmod).
+        return floor_divide(sub(x, rem(x, y)), y)
+    return div(x, y)
+
+
 def trunc(x: Array) -> Array:
     return mul(sign(x), floor(abs(x)))
 
