@@ -18,8 +18,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-import linalg_cases as lc
 import conv_reference as cref
+import linalg_cases as lc
 import numpy as np
 from hypothesis import strategies as st
 from strategies import (
@@ -37,8 +37,8 @@ from strategies import (
 
 from funcdiff._src import core
 from funcdiff._src.interpreters import ad
-from funcdiff._src.lax import decompositions as dec
 from funcdiff._src.lax import convolution as cv
+from funcdiff._src.lax import decompositions as dec
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import fft as fft_lax
 from funcdiff._src.lax import indexing as ix
@@ -46,6 +46,7 @@ from funcdiff._src.lax import linalg as la
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax import sorting as so
+from funcdiff._src.lax import spectral as spec
 from funcdiff._src.lax import windowed as wi
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
@@ -887,7 +888,7 @@ def _draw_qr(draw, dtype):
 
 
 def _qr_fn(x, full_matrices):
-    q, r = dec.qr(lc.spread(x), full_matrices=full_matrices)
+    q, r = spec.qr(lc.spread(x), full_matrices=full_matrices)
     return lc.jnp.concatenate([q, r], axis=-2)
 
 
@@ -897,7 +898,7 @@ def _qr_reference(x, full_matrices):
 
 
 def _eigh_fn(x):
-    v, w = dec.eigh(lc.spread(x))
+    v, w = spec.eigh(lc.spread(x))
     return lc.matrix_function(v, w, lc._mH(v))
 
 
@@ -911,7 +912,7 @@ def _draw_svd(draw, dtype):
 
 
 def _svd_fn(x, compute_uv):
-    out = dec.svd(lc.spread(x), full_matrices=False, compute_uv=compute_uv)
+    out = spec.svd(lc.spread(x), full_matrices=False, compute_uv=compute_uv)
     return lc.matrix_function(*out) if compute_uv else out
 
 
@@ -1102,9 +1103,6 @@ LAX_OPS: tuple[OpRecord, ...] = (
     # -- contractions
     _custom("dot_general", la.dot_general_p, la.dot_general, _dot_general_reference,
             _draw_dot_general, 2, dtypes=NUMERIC, linear=True, complex=True),
-    # -- Fourier transforms
-    _custom("fft", fft_lax.fft_p, fft_lax.fft, _fft_reference, _draw_fft, 1, linear=True,
-            complex=True),
     # -- convolutions and window reductions (pooling)
     _custom("conv_general_dilated", cv.conv_general_dilated_p, cv.conv_general_dilated,
             cref.conv, _draw_conv, 2, dtypes=NUMERIC, linear=True, complex=True),
@@ -1122,13 +1120,16 @@ LAX_OPS: tuple[OpRecord, ...] = (
             _triangular_solve_reference, _draw_triangular_solve, 2, linear=True, **_LINALG),
     _custom("lu", dec.lu_p, lambda x: dec.lu(lc.dominant(x))[0], _lu_reference, _draw_square,
             1, **_LINALG),
-    _custom("qr", dec.qr_p, _qr_fn, _qr_reference, _draw_qr, 1, **_LINALG),
-    _custom("eigh", dec.eigh_p, _eigh_fn, _eigh_reference, _draw_square, 1, **_LINALG),
-    _custom("svd", dec.svd_p, _svd_fn, _svd_reference, _draw_svd, 1, **_LINALG),
-    _custom("eig", dec.eig_p, lambda x: dec.eig(lc.spread(x), False)[0], _eig_reference,
+    _custom("qr", spec.qr_p, _qr_fn, _qr_reference, _draw_qr, 1, **_LINALG),
+    _custom("eigh", spec.eigh_p, _eigh_fn, _eigh_reference, _draw_square, 1, **_LINALG),
+    _custom("svd", spec.svd_p, _svd_fn, _svd_reference, _draw_svd, 1, **_LINALG),
+    _custom("eig", spec.eig_p, lambda x: spec.eig(lc.spread(x), False)[0], _eig_reference,
             _draw_square, 1, order=1, order_note="eigenvalues only: their second derivative "
             "needs the eigenvectors' derivative, which is not implemented (as in JAX)",
             **_LINALG),
+    # -- Fourier transforms
+    _custom("fft", fft_lax.fft_p, fft_lax.fft, _fft_reference, _draw_fft, 1, linear=True,
+            complex=True),
 )
 
 # The special-function primitives, with SciPy as the reference, from their own table.
