@@ -327,6 +327,33 @@ def test_vmap_of_solve_over_a_stack_of_systems():
     np.testing.assert_allclose(g, np.swapaxes(np.linalg.inv(a), -1, -2), rtol=1e-10)
 
 
+_STACK = np.stack([A4 + 4 * np.eye(4), A4.T + 5 * np.eye(4), -A4 + 4 * np.eye(4)])
+_SPD_STACK = np.stack([_spd(4, k) for k in range(3)])
+_B_STACK = RNG.standard_normal((3, 4, 2))
+
+
+@pytest.mark.parametrize("fn,args,in_axes", [
+    (lambda a, b: fsl.solve_triangular(a, b, lower=True, trans=1), (_STACK, _B_STACK), (0, 0)),
+    (lambda a, b: fsl.solve_triangular(a, b), (_STACK, B42), (0, None)),
+    (lambda a, b: fsl.cho_solve(fsl.cho_factor(a), b), (_SPD_STACK, _B_STACK), (0, 0)),
+    (lambda a, b: fsl.cho_solve(fsl.cho_factor(a, lower=True), b), (SPD4, _B_STACK), (None, 0)),
+    (lambda a, b: fsl.lu_solve(fsl.lu_factor(a), b, trans=2), (_STACK, _B_STACK), (0, 0)),
+    (fsl.lu, (_STACK,), 0),
+    (fsl.lu_factor, (_STACK,), 0),
+    (fsl.eigh, (_SPD_STACK,), 0),
+    (fsl.svd, (_STACK,), 0),
+    (lambda a: fsl.qr(a, mode="economic"), (_STACK,), 0),
+    (fsl.det, (_STACK,), 0),
+    (fsl.inv, (_STACK,), 0),
+    (lambda a, b: fsl.solve(a, b, assume_a="pos"), (_SPD_STACK, _B_STACK), (0, 0)),
+    (lambda a, b: fsl.block_diag(a, b), (_STACK, _B_STACK), (0, 0)),
+], ids=["solve_triangular", "solve_triangular-unbatched-b", "cho_solve", "cho_solve-unbatched-a",
+        "lu_solve", "lu", "lu_factor", "eigh", "svd", "qr", "det", "inv", "solve-pos",
+        "block_diag"])
+def test_scipy_linalg_vmap_matches_a_loop(fn, args, in_axes):
+    funcdiff.test_util.check_vmap(fn, args, in_axes=in_axes)
+
+
 # ---- degenerate points, as JAX documents them -----------------------------------------------
 
 
