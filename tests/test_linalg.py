@@ -197,9 +197,14 @@ def test_expm_of_a_stack_and_complex_input():
     _close(fsl.expm(z), sla.expm(z))
 
 
-def test_expm_needs_a_concrete_matrix():
-    with pytest.raises(funcdiff.ConcretizationTypeError, match="expm"):
-        funcdiff.jit(fsl.expm)(A4)
+def test_expm_under_jit_and_vmap_chooses_its_squarings_in_the_program():
+    # Traced, the number of squarings is computed per matrix and applied by selection.
+    for scale in (0.01, 3.0, 40.0):
+        _close(funcdiff.jit(fsl.expm)(scale * A4), sla.expm(scale * A4), rtol=1e-9)
+    g = funcdiff.grad(lambda a: jnp.sum(fsl.expm(a)))(2.0 * A4)
+    np.testing.assert_allclose(funcdiff.jit(funcdiff.grad(lambda a: jnp.sum(fsl.expm(a))))(
+        2.0 * A4), g, rtol=1e-10)
+    funcdiff.test_util.check_vmap(fsl.expm, (np.stack([A4, 0.1 * A4, 5.0 * A4]),))
 
 
 def test_block_diag_matches_scipy():

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes
-from funcdiff._src.errors import ConcretizationTypeError
 from funcdiff._src.lax import decompositions as dec
+from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import spectral as spec
 from funcdiff._src.numpy import linear_algebra as la
+from funcdiff._src.numpy import reductions, ufuncs
 from funcdiff._src.numpy import shape as shp
-from funcdiff._src.numpy import ufuncs
 from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval
 from funcdiff._src.numpy.linalg import matmul
 from funcdiff._src.numpy.ufuncs import promote_inexact
@@ -192,24 +192,39 @@ _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353
 _THETA13 = 5.371920351148152
 
 
-def _squarings(a: Array) -> int:
-    """How many times to halve `a` (from its 1-norm): needs the value, so not under `jit`."""
-    value = core.concrete_or_none(a)
-    if value is None:
-        raise ConcretizationTypeError(
-            "expm", message="expm picks its number of squarings from the norm of the matrix, which "
-            "needs a concrete value: call expm outside jit and vmap")
-    norm1 = float(np.max(np.sum(np.abs(np.asarray(value)), axis=-2), initial=0.0))
-    if not np.isfinite(norm1):
+_MAX_SQUARINGS = 16  # in a traced program (jit, vmap): norms up to 5.4 * 2**16, as JAX
+
+
+def _concrete_squarings(value: np.ndarray) -> int:
+    """How many times to halve a concrete matrix (the largest over a stack) so that its
+    1-norm is at most `_THETA13`."""
+    norm1 = float(np.max(np.sum(np.abs(value), axis=-2), initial=0.0))
+    if not np.isfinite(norm1) or norm1 <= _THETA13:
         return 0
-    return max(0, int(np.ceil(np.log2(norm1 / _THETA13)))) if norm1 > _THETA13 else 0
+    return int(np.ceil(np.log2(norm1 / _THETA13)))
+
+
+def _pade13(a: Array) -> Array:
+    n = aval(a).shape[-1]
+    dt = aval(a).dtype
+    eye = np.eye(n, dtype=dt)
+    b = [np.asarray(c, dt) for c in _PADE13]
+    a2 = matmul(a, a)
+    a4 = matmul(a2, a2)
+    a6 = matmul(a4, a2)
+    u_inner = matmul(a6, b[13] * a6 + b[11] * a4 + b[9] * a2)
+    u = matmul(a, u_inner + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
+    v = matmul(a6, b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
+        + b[0] * eye
+    return la.solve(ufuncs.subtract(v, u), ufuncs.add(v, u))
 
 
 def expm(A: ArrayLike) -> Array:  # noqa: N803
     """The matrix exponential, as `scipy.linalg.expm`, by scaling and squaring with a
-    degree-13 Padé approximant; its derivatives come from differentiating those operations.
-    The number of squarings is read from the matrix's 1-norm, so `A` must be concrete (not
-    under `jit`).
+    degree-13 Padé approximant (Higham 2005); its derivatives come from differentiating those
+    operations. On a concrete matrix the number of squarings is read from its 1-norm; in a
+    traced program (`jit`, `vmap`) it is computed in the program and applied by up to 16
+    selected squarings, as JAX does.
 
     !!! Example
         ```python
@@ -229,23 +244,27 @@ def expm(A: ArrayLike) -> Array:  # noqa: N803
     """
     (a,) = promote_inexact(asarray(A))
     la._square(a, "expm")
-    s = _squarings(a)
-    if s:
-        a = ufuncs.multiply(a, np.asarray(2.0 ** -s, np.finfo(aval(a).dtype).dtype))
-    n = aval(a).shape[-1]
-    dt = aval(a).dtype
-    eye = np.eye(n, dtype=dt)
-    b = [np.asarray(c, dt) for c in _PADE13]
-    a2 = matmul(a, a)
-    a4 = matmul(a2, a2)
-    a6 = matmul(a4, a2)
-    u_inner = matmul(a6, b[13] * a6 + b[11] * a4 + b[9] * a2)
-    u = matmul(a, u_inner + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
-    v = matmul(a6, b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
-        + b[0] * eye
-    r = la.solve(ufuncs.subtract(v, u), ufuncs.add(v, u))
-    for _ in range(s):
-        r = matmul(r, r)
+    real = np.finfo(aval(a).dtype).dtype
+    value = core.concrete_or_none(a)
+    if value is not None:
+        s = _concrete_squarings(np.asarray(value))
+        if s:
+            a = ufuncs.multiply(a, np.asarray(2.0 ** -s, real))
+        r = _pade13(a)
+        for _ in range(s):
+            r = matmul(r, r)
+        return r
+    # Traced: per matrix, s = clip(ceil(log2(|a|_1 / theta)), 0, 16), then 16 squarings of
+    # which the first s are kept.
+    norm1 = reductions.max(reductions.sum(ufuncs.absolute(a), axis=-2), axis=-1)
+    s = ufuncs.clip(ufuncs.ceil(ufuncs.log2(ufuncs.divide(norm1, np.asarray(_THETA13, real)))),
+                    0, _MAX_SQUARINGS)
+    s = ufuncs.where(ufuncs.isfinite(s), s, 0)
+    s = ew.stop_gradient(shp.expand_dims(shp.expand_dims(s, -1), -1))
+    scale = ew.convert_element_type(ufuncs.exp2(ufuncs.negative(s)), aval(a).dtype)
+    r = _pade13(ufuncs.multiply(a, scale))
+    for i in range(_MAX_SQUARINGS):
+        r = ufuncs.where(ufuncs.less(i, s), matmul(r, r), r)
     return r
 
 
