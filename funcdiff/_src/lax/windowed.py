@@ -264,8 +264,7 @@ def _window_params(shape: Sequence[int], window_dimensions, window_strides, padd
     base = positive(base_dilation, "base_dilation")
     wdil = positive(window_dilation, "window_dilation")
     spans = [_dilated(k, d) for k, d in zip(dims, wdil)]
-    based = [_dilated(m, d) for m, d in zip(shape, base)]
-    pads = _explicit_pads(padding, based, spans, strides, what)
+    pads = _explicit_pads(padding, shape, spans, strides, what)  # as JAX: the undilated shape
     return _params(dims, strides, pads, base, wdil)
 
 
