@@ -314,8 +314,44 @@ def test_reduce_window_computations_and_init_values():
                                atol=1e-12)
     np.testing.assert_array_equal(lax.reduce_window(x, 0.25, lax.max, **window),
                                   np.maximum(cref.reduce_window("max", x, **params), 0.25))
-    with pytest.raises(NotImplementedError, match="lax.add, lax.max or lax.min"):
-        lax.reduce_window(x, 1.0, lax.mul, **window)
+    # Other computations fold over the window: a product pool.
+    y = 1.0 + RNG.random((5, 6))
+    padded = np.pad(y, pads, constant_values=1.0)
+    expected = np.array([[padded[i:i + 2, j:j + 3].prod() for j in range(0, 6, 2)]
+                         for i in range(5)])
+    np.testing.assert_allclose(lax.reduce_window(y, 1.0, lax.mul, **window), expected,
+                               rtol=1e-12)
+
+
+def test_reduce_window_of_a_pytree_with_any_computation():
+    # Max pooling that also returns where the maximum is: (value, index) pairs.
+    x = RNG.standard_normal((4, 6))
+    index = np.arange(x.size, dtype=np.float64).reshape(x.shape)
+
+    def pick(a, b):
+        (va, ia), (vb, ib) = a, b
+        take_a = va >= vb
+        return jnp.where(take_a, va, vb), jnp.where(take_a, ia, ib)
+
+    values, where = lax.reduce_window((x, index), (-np.inf, -1.0), pick, (2, 3), (2, 3),
+                                      "VALID")
+    blocks = x.reshape(2, 2, 2, 3).transpose(0, 2, 1, 3).reshape(2, 2, 6)
+    np.testing.assert_array_equal(values, blocks.max(-1))
+    np.testing.assert_array_equal(x.ravel()[where.astype(int)], blocks.max(-1))
+    with pytest.raises(ValueError, match="same structure"):
+        lax.reduce_window((x, index), -np.inf, pick, (2, 3), (2, 3), "VALID")
+
+
+def test_folded_reduce_window_derivatives_vmap_jit():
+    x = 1.0 + RNG.random((3, 5, 4))
+
+    def prod_pool(x):
+        return lax.reduce_window(x, 1.0, lax.mul, (2, 2), (1, 2), ((1, 0), (0, 1)),
+                                 window_dilation=(2, 1))
+
+    test_util.check_grads(prod_pool, (x[0],), order=2, modes=("fwd", "rev"))
+    test_util.check_vmap(prod_pool, [x], in_axes=(0,), out_axes=1)
+    np.testing.assert_allclose(funcdiff.jit(prod_pool)(x[0]), prod_pool(x[0]), rtol=1e-14)
 
 
 def test_max_pool_gradient_goes_to_the_maximum_and_splits_ties():

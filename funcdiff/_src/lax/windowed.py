@@ -14,6 +14,7 @@ of the extremum of each window, shared equally among ties as for `reduce_max`.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,6 +38,7 @@ from funcdiff._src.lax.convolution import (
     _window_out_size,
     windows,
 )
+from funcdiff._src.tree_util import tree_flatten, tree_leaves, tree_unflatten
 
 Array = Any
 
@@ -289,28 +291,55 @@ reduce_window_min = _window_reducer(reduce_window_min_p, "Minima (min pooling)")
 _MONOIDS = {ew.add_p: "sum", ew.max_p: "max", ew.min_p: "min"}
 
 
-def _monoid(computation: Callable[[Any, Any], Any], dtype: np.dtype) -> str:
-    """Which of add, max and min `computation` is: the one equation of its program on two
-    scalars."""
-    kind = None
+def _monoid(computation: Callable[[Any, Any], Any], dtype: np.dtype) -> str | None:
+    """Which of add, max and min `computation` is (the one equation of its program on two
+    scalars), or None."""
     try:
         closed = pe.trace_to_jaxpr(lambda a, b: [computation(a, b)],
                                    [ShapedArray((), dtype)] * 2)
-        jaxpr = closed.jaxpr
-        if len(jaxpr.eqns) == 1 and list(jaxpr.eqns[0].invars) == list(jaxpr.invars):
-            kind = _MONOIDS.get(jaxpr.eqns[0].primitive)
-    except Exception:  # noqa: BLE001 - any failure means "not one we know"
-        pass
-    if kind is None:
-        raise NotImplementedError(
-            f"reduce_window: computation {getattr(computation, '__name__', computation)!r} is "
-            "not supported; funcdiff reduces windows with lax.add, lax.max or lax.min (or a "
-            "function computing one of them)")
-    return kind
+    except Exception:  # noqa: BLE001 - not a function of two scalars: the general path
+        return None
+    jaxpr = closed.jaxpr
+    if len(jaxpr.eqns) == 1 and list(jaxpr.eqns[0].invars) == list(jaxpr.invars):
+        return _MONOIDS.get(jaxpr.eqns[0].primitive)
+    return None
 
 
-_REDUCERS = {"sum": reduce_window_sum, "max": reduce_window_max, "min": reduce_window_min}
-_COMBINE = {"sum": ew.add, "max": ew.max, "min": ew.min}
+def _is_identity(init_value: Any, kind: str, dtype: np.dtype) -> bool:
+    if isinstance(init_value, core.Tracer):
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(np.asarray(init_value) == _identity(kind, dtype))
+
+
+def _fold_windows(operands: list[Array], inits: list[Array], computation, treedef,
+                  params: dict[str, Any]) -> list[Array]:
+    """The general reduction: `computation` folded over the window's places, one strided
+    slice of the padded operands per place (a loop over the window, not over the output)."""
+    shape = core.get_aval(operands[0]).shape
+    out_shape = reduce_window_shape_tuple(shape, params["window_dimensions"],
+                                          params["window_strides"], params["padding"],
+                                          params["base_dilation"], params["window_dilation"])
+    config = [(lo, hi, d - 1) for (lo, hi), d in zip(params["padding"],
+                                                      params["base_dilation"])]
+    acc = [sh.broadcast_in_dim(i, out_shape, ()) for i in inits]
+    if math.prod(out_shape) == 0:
+        return acc
+    padded = [sh.pad(x, i, config) for x, i in zip(operands, inits)]
+    strides = params["window_strides"]
+    for place in itertools.product(*map(range, params["window_dimensions"])):
+        starts = [k * d for k, d in zip(place, params["window_dilation"])]
+        limits = [b + (m - 1) * s + 1 for b, m, s in zip(starts, out_shape, strides)]
+        pieces = [sh.slice(p, starts, limits, strides) for p in padded]
+        result = computation(tree_unflatten(treedef, acc), tree_unflatten(treedef, pieces))
+        acc = tree_leaves(result)
+        if len(acc) != len(operands):
+            raise ValueError(f"reduce_window: computation returned {len(acc)} values for "
+                             f"{len(operands)} operands")
+    return acc
+
+
+_PRIMITIVES = {"sum": reduce_window_sum_p, "max": reduce_window_max_p, "min": reduce_window_min_p}
 
 
 def reduce_window(operand: Array, init_value: Any, computation: Callable[[Any, Any], Any],
@@ -321,12 +350,15 @@ def reduce_window(operand: Array, init_value: Any, computation: Callable[[Any, A
 
     **Arguments:**
 
-    - `operand`: the array; every axis has a window (use size 1 to leave an axis alone).
-    - `init_value`: the starting value of each reduction, also the value of padding and of
-      the holes of `base_dilation`; usually the identity (0 for `lax.add`, ``-inf`` for
-      `lax.max`, ``inf`` for `lax.min`).
-    - `computation`: `lax.add`, `lax.max` or `lax.min` (or an equivalent function such as
-      `funcdiff.numpy.maximum`); other reductions are not supported.
+    - `operand`: the array, or a pytree of arrays of one shape reduced together; every axis
+      has a window (use size 1 to leave an axis alone).
+    - `init_value`: the starting value of each reduction (a pytree like `operand`), also the
+      value of padding and of the holes of `base_dilation`; usually the identity (0 for
+      `lax.add`, ``-inf`` for `lax.max`, ``inf`` for `lax.min`).
+    - `computation`: the binary reduction, on arrays (pytrees like `operand`). `lax.add`,
+      `lax.max` and `lax.min` (or equivalents such as `funcdiff.numpy.maximum`) with their
+      identity as `init_value` are one primitive each (`reduce_window_sum_p`...); any other
+      is folded over the places of the window, one strided slice of the operand per place.
     - `window_dimensions`, `window_strides`: the window size and step along each axis.
     - `padding`: ``"SAME"``, ``"SAME_LOWER"``, ``"VALID"`` or ``(low, high)`` pairs.
     - `base_dilation`, `window_dilation`: dilation of the operand and of the window.
@@ -341,23 +373,24 @@ def reduce_window(operand: Array, init_value: Any, computation: Callable[[Any, A
         print(lax.reduce_window(x, 0.0, lax.add, (3, 3), (1, 1), "SAME"))
         ```
     """
-    kind = _monoid(computation, core.get_aval(operand).dtype)
-    out = _REDUCERS[kind](operand, window_dimensions, window_strides, padding, base_dilation,
-                          window_dilation)
-    dtype = core.get_aval(out).dtype
-    try:
-        init = np.asarray(init_value, dtype)
-        is_identity = bool(init == _identity(kind, dtype))
-    except Exception:  # noqa: BLE001 - a traced init value
-        init, is_identity = init_value, False
-    if is_identity:
-        return out
-    if kind != "sum":
-        return _COMBINE[kind](out, init)
-    # Every padded or dilated place of a window holds the init value too.
-    params = _window_params(np.shape(operand), window_dimensions, window_strides, padding,
-                            base_dilation, window_dilation)
-    ones = sh.broadcast_in_dim(np.ones((), dtype), np.shape(operand), ())
-    filled = ew.sub(np.asarray(math.prod(params["window_dimensions"]) + 1, dtype),
-                    reduce_window_sum_p.bind(ones, **params))
-    return ew.add(out, ew.mul(init, filled))
+    operands, treedef = tree_flatten(operand)
+    inits, init_tree = tree_flatten(init_value)
+    if init_tree != treedef or not operands:
+        raise ValueError("reduce_window: operand and init_value must be arrays, or pytrees of "
+                         f"the same structure (got {treedef} and {init_tree})")
+    shape = np.shape(operands[0])
+    params = _window_params(shape, window_dimensions, window_strides, padding, base_dilation,
+                            window_dilation)
+    dtypes_ = [core.get_aval(x).dtype for x in operands]
+    if len(operands) == 1:
+        kind = _monoid(computation, dtypes_[0])
+        if kind is not None and _is_identity(inits[0], kind, dtypes_[0]):
+            return _PRIMITIVES[kind].bind(operands[0], **params)
+    for x in operands[1:]:
+        if np.shape(x) != shape:
+            raise ValueError(f"reduce_window: operands of shapes {shape} and {np.shape(x)}; "
+                             "they must have the same shape")
+    inits = [i if isinstance(i, core.Tracer) and i.aval.dtype == d
+             else ew.convert_element_type(i, d) if isinstance(i, core.Tracer)
+             else np.asarray(i, d) for i, d in zip(inits, dtypes_)]
+    return tree_unflatten(treedef, _fold_windows(operands, inits, computation, treedef, params))
