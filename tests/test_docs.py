@@ -15,6 +15,9 @@
   mkdocs is installed: it is the optional ``docs`` extra, not a test dependency).
 * ``docs/performance.md`` includes ``bench/README.md`` (pymdownx.snippets), so that the
   benchmark tables on the site are the recorded ones, never retyped.
+* Every picture is drawn by the build (``docs/_hooks/figures.py``): the committed graphs must
+  be the ones it draws, every picture must be on a page, and the built site must load
+  nothing from another host (no CDN, no web fonts).
 """
 
 from __future__ import annotations
