@@ -875,10 +875,23 @@ def _triangular_solve_reference(a, b, *, left_side, lower, transpose_a, conjugat
 
 
 def _lu_reference(x):
+    """The packed LU factor from SciPy's ``(p, l, u)``, matrix by matrix."""
     import scipy.linalg
-    x = lc.dominant(x)
-    return np.stack([scipy.linalg.lu_factor(m)[0] for m in x.reshape((-1, *x.shape[-2:]))]
-                    ).reshape(x.shape)
+    x = lc.spread(x)
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    out = []
+    for a in x.reshape((-1, m, n)):
+        _, lower, upper = scipy.linalg.lu(a)
+        packed = np.zeros((m, n), x.dtype)
+        packed[:, :k] += np.tril(lower, -1)
+        packed[:k, :] += upper
+        out.append(packed)
+    return np.stack(out).reshape(x.shape)
+
+
+def _draw_rectangular(draw, dtype):
+    return Case((draw(lc.rectangular(dtype)),), {})
 
 
 def _draw_qr(draw, dtype):
@@ -1118,8 +1131,8 @@ LAX_OPS: tuple[OpRecord, ...] = (
             lambda x: np.linalg.cholesky(lc.spd(x)), _draw_square, 1, **_LINALG),
     _custom("triangular_solve", dec.triangular_solve_p, _triangular_solve_fn,
             _triangular_solve_reference, _draw_triangular_solve, 2, linear=True, **_LINALG),
-    _custom("lu", dec.lu_p, lambda x: dec.lu(lc.dominant(x))[0], _lu_reference, _draw_square,
-            1, **_LINALG),
+    _custom("lu", dec.lu_p, lambda x: dec.lu(lc.spread(x))[0], _lu_reference,
+            _draw_rectangular, 1, **_LINALG),
     _custom("qr", spec.qr_p, _qr_fn, _qr_reference, _draw_qr, 1, **_LINALG),
     _custom("eigh", spec.eigh_p, _eigh_fn, _eigh_reference, _draw_square, 1, **_LINALG),
     _custom("svd", spec.svd_p, _svd_fn, _svd_reference, _draw_svd, 1, **_LINALG),

@@ -129,7 +129,7 @@ def _unpack_lu(lu: Array) -> tuple[Array, Array]:
 def lu(a: ArrayLike, permute_l: bool = False, overwrite_a: bool = False,
        check_finite: bool = True) -> tuple[Array, ...]:
     """LU decomposition with partial pivoting ``a = p @ l @ u``, as `scipy.linalg.lu`:
-    ``(p, l, u)``, or ``(p @ l, u)`` with `permute_l`. Differentiable for square matrices."""
+    ``(p, l, u)``, or ``(p @ l, u)`` with `permute_l`, for matrices of any shape."""
     del overwrite_a, check_finite
     (a,) = promote_inexact(asarray(a))
     if aval(a).ndim < 2:

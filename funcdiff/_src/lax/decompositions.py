@@ -384,22 +384,43 @@ def permutation_matrix(perm: Array, dtype: Any) -> Array:
     return ew.convert_element_type(hits, dtype)
 
 
+def _block(x: Array, rows: tuple[int, int], cols: tuple[int, int]) -> Array:
+    """``x[..., rows[0]:rows[1], cols[0]:cols[1]]``."""
+    shape = core.get_aval(x).shape
+    lead = len(shape) - 2
+    return sh.slice(x, (0,) * lead + (rows[0], cols[0]), shape[:lead] + (rows[1], cols[1]))
+
+
 def _lu_jvp(primals, tangents):
-    # P A = L U: L^{-1} P dA U^{-1} = L^{-1} dL + dU U^{-1}, a strictly lower plus an upper
-    # triangular matrix; dL and dU are L and U times those parts.
+    # P A = L U with L m x k unit lower trapezoidal and U k x n upper trapezoidal. On the
+    # leading k x k blocks, L1^{-1} (P dA)_11 U1^{-1} = L1^{-1} dL1 + dU1 U1^{-1}: a strictly
+    # lower plus an upper triangular part, giving dL1 and dU1. The rows below (m > n) and the
+    # columns to the right (n > m) then follow from (P dA)_21 = dL2 U1 + L2 dU1 and
+    # (P dA)_12 = dL1 U2 + L1 dU2.
     (a,), (da,) = primals, tangents
     lu, pivots, perm = lu_p.bind(a)
     m, n = core.get_aval(a).shape[-2:]
-    if m != n:
-        raise NotImplementedError(
-            f"the derivative of lu is implemented for square matrices only, got shape {(m, n)}")
-    x = _mm(permutation_matrix(perm, _dtype(a)), ad.instantiate(da))
-    x = triangular_solve(lu, x, left_side=True, lower=True, unit_diagonal=True)
-    x = triangular_solve(lu, x, left_side=False, lower=False)
-    lower = _tril(x, -1)
-    upper = _triu(x)
-    unit = ew.add(_tril(lu, -1), np.eye(n, dtype=_dtype(a)))
-    d_lu = ew.add(_mm(unit, lower), _mm(upper, _triu(lu)))  # dL (strictly lower) + dU
+    k = min(m, n)
+    dt = _dtype(a)
+    pda = _mm(permutation_matrix(perm, dt), ad.instantiate(da))
+    lu11 = _block(lu, (0, k), (0, k))
+    x = triangular_solve(lu11, _block(pda, (0, k), (0, k)), left_side=True, lower=True,
+                         unit_diagonal=True)
+    x = triangular_solve(lu11, x, left_side=False, lower=False)
+    l11 = ew.add(_tril(lu11, -1), np.eye(k, dtype=dt))
+    dl11 = _mm(l11, _tril(x, -1))
+    du11 = _mm(_triu(x), _triu(lu11))
+    d_lu = ew.add(dl11, du11)  # strictly lower + upper
+    if m > n:
+        l21 = _block(lu, (k, m), (0, k))
+        rhs = ew.sub(_block(pda, (k, m), (0, k)), _mm(l21, du11))
+        dl21 = triangular_solve(lu11, rhs, left_side=False, lower=False)
+        d_lu = sh.concatenate([d_lu, dl21], _ndim(a) - 2)
+    elif n > m:
+        u12 = _block(lu, (0, k), (k, n))
+        rhs = ew.sub(_block(pda, (0, k), (k, n)), _mm(dl11, u12))
+        du12 = triangular_solve(lu11, rhs, left_side=True, lower=True, unit_diagonal=True)
+        d_lu = sh.concatenate([d_lu, du12], _ndim(a) - 1)
     int_zero = [ad.Zero(ad.tangent_aval(core.get_aval(v))) for v in (pivots, perm)]
     return [lu, pivots, perm], [d_lu, *int_zero]
 
