@@ -270,6 +270,8 @@ def test_errors_name_the_argument_and_the_fix():
         jnp.fft.rfft(x, axis=(0, 1))
     with pytest.raises(np.exceptions.AxisError, match="0-d"):
         jnp.fft.fft(1.0)
+    with pytest.raises(np.exceptions.AxisError, match="ifftshift: axis -3 is out of bounds"):
+        jnp.fft.ifftshift(x, axes=(0, -3))
     with pytest.raises(ValueError, match="fftfreq: n must be a positive integer"):
         jnp.fft.fftfreq(0)
 

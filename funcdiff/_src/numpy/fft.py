@@ -421,14 +421,14 @@ def rfftfreq(n: int, d: ArrayLike = 1.0, *, dtype: Any = None) -> Array:
     return _frequencies(n, d, dtype, np.arange(0, n_int // 2 + 1), "rfftfreq")
 
 
-def _shift(x: ArrayLike, axes: int | Sequence[int] | None, sign: int) -> Array:
+def _shift(x: ArrayLike, axes: int | Sequence[int] | None, sign: int, name: str) -> Array:
     x = asarray(x)
     shape = aval(x).shape
     if axes is None:
         axes = tuple(range(len(shape)))
     elif isinstance(axes, int | np.integer):
         axes = (int(axes),)
-    shifts = [sign * (shape[_axis(int(a), len(shape), "fftshift")] // 2) for a in axes]
+    shifts = [sign * (shape[_axis(int(a), len(shape), name)] // 2) for a in axes]
     return np_shape.roll(x, shifts, tuple(axes))
 
 
@@ -443,7 +443,7 @@ def fftshift(x: ArrayLike, axes: int | Sequence[int] | None = None) -> Array:
         print(jnp.fft.fftshift(jnp.fft.fftfreq(5)))
         ```
     """
-    return _shift(x, axes, 1)
+    return _shift(x, axes, 1, "fftshift")
 
 
 def ifftshift(x: ArrayLike, axes: int | Sequence[int] | None = None) -> Array:
@@ -457,4 +457,4 @@ def ifftshift(x: ArrayLike, axes: int | Sequence[int] | None = None) -> Array:
         print(jnp.fft.ifftshift(jnp.fft.fftshift(jnp.fft.fftfreq(5))))
         ```
     """
-    return _shift(x, axes, -1)
+    return _shift(x, axes, -1, "ifftshift")
