@@ -172,3 +172,15 @@ def test_einsum_path_takes_traced_operands():
     paths = []
     funcdiff.make_jaxpr(lambda *o: paths.append(jnp.einsum_path("ij,jk,kl->il", *o)[0]))(*ops)
     assert paths == [expected[0]]
+
+
+def test_numpy_functions_reexported_unchanged_refuse_tracers():
+    # np.save on a traced value must not be forwarded to funcdiff.numpy.save (which is
+    # np.save itself, and would recurse); np.histogram is forwarded to funcdiff's.
+    def f(x):
+        with pytest.raises(TypeError, match="numpy.save cannot be applied to a traced value"):
+            np.save("unused.npy", x)
+        counts, edges = np.histogram(x, 2)
+        return counts
+
+    assert funcdiff.jit(f)(np.array([0.0, 1.0, 1.0])).tolist() == [1, 2]
