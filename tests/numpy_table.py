@@ -1917,7 +1917,7 @@ EXCLUDED = {
     # Constants (checked for equality with NumPy's).
     "e": "constant", "pi": "constant", "inf": "constant", "nan": "constant",
     "newaxis": "constant (None)",
-    # A sub-module: its function `linalg.norm` has records.
+    # Sub-modules: each of their functions has records.
     "linalg": "module funcdiff.numpy.linalg (each of its functions is in the table)",
     "fft": "module funcdiff.numpy.fft (each of its functions is in the table)",
 }
