@@ -104,7 +104,7 @@ def _binary(name, ref, d1, d2, **opts):
 
 _binary("betaln", ss.betaln, POS, POS, dtypes=REAL, weak=True)
 _binary("beta", ss.beta, POS, POS, dtypes=REAL, weak=True)
-_binary("poch", ss.poch, POS, Domain(0.2, 2.0), dtypes=REAL, weak=True)
+_binary("poch", ss.poch, POS, Domain(0.2, 2.0, ilo=-6, ihi=3), dtypes=REAL, weak=True)
 _binary("rel_entr", ss.rel_entr, POS, POS, dtypes=REAL, weak=True)
 _binary("kl_div", ss.kl_div, POS, POS, dtypes=REAL, weak=True)
 for _name, _ref in [("rel_entr", ss.rel_entr), ("kl_div", ss.kl_div)]:

@@ -227,6 +227,7 @@ def gammasgn(x: ArrayLike) -> Array:
     odd = ew.ne(ufuncs.remainder(ew.floor(x), 2.0), 0.0)
     one = ew.ones_like(x)
     sign = ufuncs.where(ew.bitwise_or(ew.gt(x, 0), ew.bitwise_not(odd)), one, ew.neg(one))
+    sign = ufuncs.where(ew.eq(x, 0), ufuncs.copysign(one, x), sign)  # -1 at -0.0, as SciPy
     pole = ew.bitwise_and(ew.lt(x, 0), ew.eq(x, ew.floor(x)))
     return ew.stop_gradient(ufuncs.where(pole, np.nan, sign))
 
@@ -360,7 +361,11 @@ def poch(z: ArrayLike, m: ArrayLike) -> Array:
     z, m = promote_inexact(z, m)
     zm = ew.add(z, m)
     sign = ew.mul(gammasgn(zm), gammasgn(z))
-    return ew.mul(sign, ew.exp(ew.sub(sp.lgamma(zm), sp.lgamma(z))))
+    value = ew.mul(sign, ew.exp(ew.sub(sp.lgamma(zm), sp.lgamma(z))))
+    # Gamma(z + m) at a pole over a finite Gamma(z): infinite, as SciPy.
+    pole = ew.bitwise_and(ew.le(zm, 0), ew.eq(zm, ew.floor(zm)))
+    z_pole = ew.bitwise_and(ew.le(z, 0), ew.eq(z, ew.floor(z)))
+    return ufuncs.where(ew.bitwise_and(pole, ew.bitwise_not(z_pole)), np.inf, value)
 
 
 def factorial(n: ArrayLike, exact: bool = False) -> Array:
