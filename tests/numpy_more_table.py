@@ -379,6 +379,24 @@ add("fromfunction", partial(_creation_cases, shape=shapes(2, 2, allow_empty=True
     ref=lambda shape: np.fromfunction(lambda i, j: i * 2 + j, shape, dtype=int),
     dtypes=(F64,), **STATIC)
 
+add("frompyfunc", partial(nary_cases, domains=(D, D)), dtypes=FLOATS,
+    fn=lambda x, y: jnp.frompyfunc(lambda a, b: a * jnp.cos(b), 2, 1)(x, y),
+    ref=lambda x, y: x * np.cos(y))
+
+
+@st.composite
+def _ufunc_reduce_cases(draw, dtype):
+    shape = draw(shapes(1, 3))
+    return case(draw_array(draw, shape, dtype), axis=draw(reduction_axes(len(shape))),
+                keepdims=draw(st.booleans()))
+
+
+add("ufunc", _ufunc_reduce_cases, dtypes=FLOATS,
+    fn=lambda x, **kw: jnp.ufunc(lambda a, b: a * b, 2, 1).reduce(x, **kw),
+    ref=lambda x, **kw: np.multiply.reduce(x, **kw),
+    grad_note="reduce of a product ufunc (its other methods: test_numpy_completeness)")
+
+
 # ---- sequences and windows ------------------------------------------------------------------
 
 

@@ -350,6 +350,8 @@ from funcdiff._src.numpy.sorting import nanquantile as nanquantile
 from funcdiff._src.numpy.sorting import percentile as percentile
 from funcdiff._src.numpy.sorting import quantile as quantile
 from funcdiff._src.numpy.sorting import sort as sort
+from funcdiff._src.numpy.ufunc import frompyfunc as frompyfunc
+from funcdiff._src.numpy.ufunc import ufunc as ufunc
 from funcdiff._src.numpy.ufuncs import abs as abs
 from funcdiff._src.numpy.ufuncs import absolute as absolute
 from funcdiff._src.numpy.ufuncs import acos as acos
