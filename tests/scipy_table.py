@@ -62,6 +62,7 @@ BETWEEN_POLES = Domain(-0.8, -0.2, ilo=-1, ihi=-1)  # (-1, 0): between two poles
 
 for _name, _ref, _dom in [
     ("gammaln", ss.gammaln, GAMMA_DOM),
+    ("loggamma", ss.loggamma, GAMMA_DOM),
     ("digamma", ss.digamma, GAMMA_DOM),
     ("gamma", ss.gamma, Domain(0.2, 5.0, ilo=1, ihi=5)),
     ("erfinv", ss.erfinv, UNIT),
@@ -79,6 +80,8 @@ for _name, _ref, _dom in [
     add("scipy.special." + _name, partial(unary_cases, domain=_dom), ref=_scipy(_ref),
         dtypes=REAL, domains=(_dom,), rtol={np.dtype(np.float32): 1e-5})
 
+add("scipy.special.loggamma", partial(unary_cases, domain=BETWEEN_POLES), variant="negative",
+    ref=_scipy(ss.loggamma), dtypes=(F64,), grad_order=0, grad_note="NaN for x <= 0")
 for _name, _ref in [("gammaln", ss.gammaln), ("digamma", ss.digamma), ("gamma", ss.gamma)]:
     add("scipy.special." + _name, partial(unary_cases, domain=BETWEEN_POLES),
         variant="negative", ref=_scipy(_ref), dtypes=(F64,), grad_tol=1e-4)

@@ -213,6 +213,27 @@ def zeta(x: ArrayLike, q: ArrayLike | None = None) -> Array:
     return sp.zeta(x, q)
 
 
+def loggamma(x: ArrayLike) -> Array:
+    """The logarithm of the gamma function for real `x`: `gammaln` for ``x > 0``, NaN below
+    (where the real logarithm of a negative gamma does not exist), as JAX and SciPy on real
+    input. Complex input is not supported.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import loggamma
+
+        assert np.isclose(loggamma(4.0), np.log(6.0)) and np.isnan(loggamma(-0.5))
+        ```
+    """
+    (x,) = promote_inexact(x)
+    if aval(x).dtype.kind == "c":
+        raise NotImplementedError("loggamma: complex arguments are not supported; use a real "
+                                  "array (for x > 0 it equals gammaln)")
+    positive = ew.gt(x, 0)
+    return ufuncs.where(positive, sp.lgamma(ufuncs.where(positive, x, 1.0)), np.nan)
+
+
 def gammasgn(x: ArrayLike) -> Array:
     """The sign of the gamma function (NaN at the poles ``0, -1, -2, ...`` below zero).
 
