@@ -88,6 +88,7 @@ PUBLIC_MODULES = [
     "funcdiff.io",
     "funcdiff.nn_initializers",
     "funcdiff.debug",
+    "funcdiff.experimental.ode",
 ]
 REFERENCE_PAGE = {
     "funcdiff": "reference/funcdiff.md",
@@ -108,6 +109,7 @@ REFERENCE_PAGE = {
     "funcdiff.io": "reference/io.md",
     "funcdiff.nn_initializers": "reference/nn-initializers.md",
     "funcdiff.debug": "reference/debug.md",
+    "funcdiff.experimental.ode": "reference/ode.md",
 }
 
 
