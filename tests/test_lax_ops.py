@@ -58,6 +58,7 @@ HIGHER_ORDER = {
     "while": "tests/test_control_flow.py",
     "custom_jvp_call": "tests/test_custom_derivatives.py",
     "custom_vjp_call": "tests/test_custom_derivatives.py",
+    "odeint_tangent": "tests/test_ode.py",
     "custom_lin": "tests/test_custom_derivatives.py",
     "checkpoint": "tests/test_custom_derivatives.py",
     "debug_print": "tests/test_custom_derivatives.py",

@@ -6,13 +6,16 @@ by a `lax.while_loop` of adaptive steps (inside a `lax.scan` over the output tim
 at an output time is read from the 4th-order dense-output polynomial of the step that
 crossed it, so the step sizes never depend on where the outputs are asked for.
 
-Reverse mode (`custom_vjp`) solves the adjoint system backwards between consecutive output
-times, with the same solver on the augmented state (state, adjoint, parameter cotangents),
-as in JAX; it stores only the outputs, never the steps.
+Derivatives: `odeint` is a `custom_jvp` function whose tangent is one linear primitive,
+`odeint_tangent`. Forward mode evaluates it by differentiating through the solver; reverse
+mode transposes it by the adjoint method, solving the adjoint system backwards between
+consecutive output times with the same solver on the augmented state (state, adjoint,
+parameter cotangents), as JAX's `custom_vjp` does; it stores only the outputs, never the steps.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -21,12 +24,17 @@ import numpy as np
 
 import funcdiff.numpy as jnp
 from funcdiff._src import core
-from funcdiff._src.api import vjp
-from funcdiff._src.custom_derivatives import custom_vjp
+from funcdiff._src.api import jvp, vjp
+from funcdiff._src.custom_derivatives import custom_jvp
+from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import _jaxprs as jaxprs
+from funcdiff._src.lax._base import move_to_front
 from funcdiff._src.lax.control_flow import scan, while_loop
 from funcdiff._src.tree_util import tree_flatten, tree_map, tree_unflatten
+from funcdiff._src.vmap import vmap
 
 # ---- flattening a pytree state to one vector ------------------------------------------------
 
@@ -241,13 +249,9 @@ def _closure_convert(func: Callable[..., Any], y0: Any, t0: Any, args: tuple
     return converted, consts
 
 
-def _odeint_fwd(func, rtol, atol, mxstep, hmax, y0, ts, *args):
-    ys = _odeint(func, rtol, atol, mxstep, hmax, y0, ts, *args)
-    return ys, (ys, ts, args)
-
-
-def _odeint_bwd(func, rtol, atol, mxstep, hmax, res, g):
-    ys, ts, args = res
+def _adjoint(func, rtol, atol, mxstep, hmax, ys, ts, args, g):
+    """The cotangents of (y0, ts, *args) given the solution `ys` at `ts` and its cotangent
+    `g`: the adjoint system solved backwards between consecutive output times."""
     n = ts.shape[0]
 
     def at(tree, i):
@@ -265,32 +269,124 @@ def _odeint_bwd(func, rtol, atol, mxstep, hmax, res, g):
         return sum(jnp.sum(x * y) for x, y in zip(tree_flatten(u)[0], tree_flatten(v)[0]))
 
     a = at(g, n - 1)
-    args_bar = tree_map(jnp.zeros_like, args)
-    ts_bar = [None] * n
+    args_bar = tree_map(jnp.zeros_like, tuple(args))
+    ts_bar = [jnp.zeros_like(ts[0])] * n
     for i in range(n - 1, 0, -1):
         yi = at(ys, i)
         ts_bar[i] = dot(func(yi, ts[i], *args), at(g, i))
         span = -jnp.stack([ts[i], ts[i - 1]])
-        out = _odeint(aug_dynamics, rtol, atol, mxstep, hmax, (yi, a, args_bar), span, *args)
+        out = _solve(aug_dynamics, rtol, atol, mxstep, hmax, (yi, a, args_bar), span, *args)
         _, a, args_bar = at(out, 1)
-        a = tree_map(jnp.add, a, at(g, i - 1)) if i > 1 else a
         if i == 1:
             # The initial time moves every later output by -J f(y0, t0): its cotangent is
             # the adjoint before the first output's own cotangent is added.
             ts_bar[0] = -dot(func(at(ys, 0), ts[0], *args), a)
-            a = tree_map(jnp.add, a, at(g, 0))
-    if n == 1:
-        ts_bar[0] = jnp.zeros_like(ts[0])
+        a = tree_map(jnp.add, a, at(g, i - 1))
     t_bar = jnp.stack([jnp.asarray(x, ts.dtype) for x in ts_bar])
     return (a, t_bar, *args_bar)
 
 
-def _odeint(func, rtol, atol, mxstep, hmax, y0, ts, *args):
-    return _solve(func, rtol, atol, mxstep, hmax, y0, ts, *args)
+# ---- derivatives ----------------------------------------------------------------------------
+# `odeint` is a custom_jvp function whose tangent is `odeint_tangent_p`, a primitive linear in
+# the tangents of (y0, ts, *args). Evaluated (forward mode), it differentiates through the
+# solver; transposed (reverse mode), it runs the adjoint method. Its operands are the primal
+# inputs, the solution (both residuals) and the input tangents, flattened.
+
+odeint_tangent_p = core.Primitive("odeint_tangent", multiple_results=True)
 
 
-_odeint_vjp = custom_vjp(_odeint, nondiff_argnums=(0, 1, 2, 3, 4))
-_odeint_vjp.defvjp(_odeint_fwd, _odeint_bwd)
+def _tangent_parts(operands, n_in, n_out, in_tree, out_tree):
+    y0, ts, args = tree_unflatten(in_tree, list(operands[:n_in]))
+    ys = tree_unflatten(out_tree, list(operands[n_in:n_in + n_out]))
+    return y0, ts, args, ys, operands[n_in + n_out:]
+
+
+def _tangent_impl(*operands, func, rtol, atol, mxstep, hmax, n_in, n_out, in_tree, out_tree,
+                  out_avals):
+    y0, ts, args, _, lin = _tangent_parts(operands, n_in, n_out, in_tree, out_tree)
+    ty0, tts, targs = tree_unflatten(in_tree, list(lin))
+
+    def solve(y0, ts, *args):
+        return _solve(func, rtol, atol, mxstep, hmax, y0, ts, *args)
+
+    _, out_t = jvp(solve, (y0, ts, *args), (ty0, tts, *targs))
+    return tree_flatten(out_t)[0]
+
+
+odeint_tangent_p.def_impl(_tangent_impl)
+odeint_tangent_p.def_abstract_eval(lambda *avals, out_avals, **_: list(out_avals))
+
+
+def _tangent_transpose(cts, *operands, func, rtol, atol, mxstep, hmax, n_in, n_out, in_tree,
+                       out_tree, out_avals):
+    y0, ts, args, ys, lin = _tangent_parts(operands, n_in, n_out, in_tree, out_tree)
+    g = tree_unflatten(out_tree, [np.zeros(a.shape, a.dtype) if type(c) is Zero else c
+                                  for c, a in zip(cts, out_avals)])
+    y0_bar, ts_bar, *args_bar = _adjoint(func, rtol, atol, mxstep, hmax, ys, ts, args, g)
+    bars = tree_flatten((y0_bar, ts_bar, tuple(args_bar)))[0]
+    return [None] * (n_in + n_out) + [
+        jnp.asarray(b, x.aval.dtype) if is_undefined_primal(x) else None
+        for b, x in zip(bars, lin)]
+
+
+ad.transpose_rules[odeint_tangent_p] = _tangent_transpose
+
+
+def _tangent_jvp(primals, tangents, **params):
+    # Forward over forward: differentiate the forward-mode evaluation itself.
+    ts = [_zeros_like_tangent(p) if type(t) is Zero else t for p, t in zip(primals, tangents)]
+    outs, out_ts = jvp(lambda *ops: _tangent_impl(*ops, **params), tuple(primals), tuple(ts))
+    return list(outs), list(out_ts)
+
+
+def _zeros_like_tangent(x):
+    return np.zeros(core.get_aval(x).shape, ad.tangent_aval(core.get_aval(x)).dtype)
+
+
+ad.jvp_rules[odeint_tangent_p] = _tangent_jvp
+
+
+def _tangent_batch(vals, dims, **params):
+    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
+    outs = vmap(lambda *ops: _tangent_impl(*ops, **params))(*vals)
+    return outs, [0] * len(outs)
+
+
+batching.batch_rules[odeint_tangent_p] = _tangent_batch
+# Under jit the forward-mode evaluation runs eagerly on the arrays (it is traced and compiled
+# the first time, like any funcdiff code it calls).
+lowering.register(
+    odeint_tangent_p,
+    lambda ctx, *args, **params: f"{ctx.const(functools.partial(_tangent_impl, **params), 'o')}"
+                                 f"({', '.join(args)})")
+
+
+def _tangent_cost(avals_in, avals_out, **params):
+    return cost_mod.ZERO.with_note("odeint: the tangent solve's steps are known only at run "
+                                   "time and are not counted")
+
+
+cost_mod.cost_rules[odeint_tangent_p] = _tangent_cost
+
+
+def _odeint_rule(func, rtol, atol, mxstep, hmax, primals, tangents):
+    y0, ts, *args = primals
+    ty0, tts, *targs = tangents
+    ys = _solve(func, rtol, atol, mxstep, hmax, y0, ts, *args)
+    in_leaves, in_tree = tree_flatten((y0, ts, tuple(args)))
+    t_leaves = tree_flatten((ty0, tts, tuple(targs)))[0]
+    out_leaves, out_tree = tree_flatten(ys)
+    out_avals = tuple(ad.tangent_aval(core.get_aval(x)) for x in out_leaves)
+    out_t = odeint_tangent_p.bind(
+        *in_leaves, *out_leaves, *t_leaves, func=func, rtol=rtol, atol=atol, mxstep=mxstep,
+        hmax=hmax, n_in=len(in_leaves), n_out=len(out_leaves), in_tree=in_tree,
+        out_tree=out_tree, out_avals=out_avals)
+    return ys, tree_unflatten(out_tree, out_t)
+
+
+_odeint = custom_jvp(_solve, nondiff_argnums=(0, 1, 2, 3, 4))
+_odeint.defjvp(_odeint_rule)
 
 
 def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 1.4e-8,
@@ -303,12 +399,13 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
     4th-order dense output, written with funcdiff operations: it runs under `jit` and
     `vmap`. Reverse-mode derivatives (`grad`, `vjp`) with respect to `y0`, `t` and `args`
     use the adjoint method: the adjoint system is solved backwards between the output times
-    with the same tolerances, and no step of the forward solve is stored.
+    with the same tolerances, and no step of the forward solve is stored. Forward mode
+    (`jvp`, `jacfwd`), which JAX's `odeint` refuses, differentiates through the solver.
+    Values `func` closes over are differentiated like `args` (as JAX's ``closure_convert``).
 
     **Arguments:**
 
-    - `func`: the vector field ``func(y, t, *args)``, returning a pytree like `y`. It must
-      not close over values being differentiated: pass them in `args`.
+    - `func`: the vector field ``func(y, t, *args)``, returning a pytree like `y`.
     - `y0`: the initial state, a pytree of arrays.
     - `t`: a 1-D array of increasing times; `t[0]` is the initial time.
     - `*args`: extra arguments of `func` (pytrees of arrays), differentiable.
@@ -345,7 +442,7 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
     _check_times(t)
     y0 = tree_map(_as_inexact, y0)
     func, consts = _closure_convert(func, y0, t[0], args)
-    return _odeint_vjp(func, rtol, atol, mxstep, hmax, y0, t, *consts, *args)
+    return _odeint(func, rtol, atol, mxstep, hmax, y0, t, *consts, *args)
 
 
 __all__ = ["odeint"]
