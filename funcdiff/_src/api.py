@@ -271,11 +271,11 @@ def jvp(
     flat_fun, out_store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
     out_p, out_t = ad.jvp_flat(flat_fun, p_leaves, t_in)
     n = n_out.value
-    given = [*p_leaves, *t_leaves]
-    out_t = [core.owned_result(_zeros_or(t), given) for t in out_t[:n]]
+    outs = core.owned_results([*[_as_array_leaf(x) for x in out_p[:n]],
+                               *[_zeros_or(t) for t in out_t[:n]]], [*p_leaves, *t_leaves])
     out_tree, aux_tree = out_store.value
-    primal_out = tree_unflatten(out_tree, [core.owned_result(_as_array_leaf(x), given)
-                                           for x in out_p[:n]])
+    primal_out = tree_unflatten(out_tree, outs[:n])
+    out_t = outs[n:]
     tangent_out = tree_unflatten(out_tree, out_t)
     if has_aux:
         return primal_out, tangent_out, aux_tree.rebuild(out_p[n:])
@@ -409,8 +409,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     out_tree, aux_tree = store.value
     out_p = out_all[:n]
     out_avals = [core.get_aval(x) for x in out_p]
-    primal_out = tree_unflatten(out_tree, [core.owned_result(_as_array_leaf(x), p_leaves)
-                                           for x in out_p])
+    primal_out = tree_unflatten(out_tree, core.owned_results(
+        [_as_array_leaf(x) for x in out_p], p_leaves))
 
     def vjp_fn(ct: Any) -> tuple[Any, ...]:
         ct_leaves, ct_tree = tree_flatten(ct)
@@ -423,12 +423,10 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
                      for i, (c, a) in enumerate(zip(ct_leaves, out_avals))]
         cts = list(ct_leaves) + [ad.Zero(core.get_aval(x)) for x in out_all[n:]]
         in_cts = linear.transpose([_ct_for_output(c, z) for c, z in zip(cts, linear.out_zero)])
-        given = [*p_leaves, *ct_leaves]
-        results = [
-            core.owned_result(_zeros_or(c), given) if d
-            else np.zeros(core.get_aval(p).shape, dtypes.float0)
+        results = core.owned_results([
+            _zeros_or(c) if d else np.zeros(core.get_aval(p).shape, dtypes.float0)
             for c, p, d in zip(in_cts, p_leaves, diff)
-        ]
+        ], [*p_leaves, *ct_leaves])
         return tuple(tree_unflatten(in_tree, results))
 
     if has_aux:
@@ -820,8 +818,8 @@ def jacrev(
 
 def _finish_jac(jac, store, n, out_all, in_tree, argnums, has_aux):
     out_tree, aux_tree = store.value
-    per_out = [tree_unflatten(in_tree, [core.owned_result(_as_array_leaf(x), ())
-                                        for x in row]) for row in jac]
+    per_out = [tree_unflatten(in_tree, core.owned_results([_as_array_leaf(x) for x in row], ()))
+               for row in jac]
     per_out = [r[0] if isinstance(argnums, int) else r for r in per_out]
     result = tree_unflatten(out_tree, per_out)
     if has_aux:

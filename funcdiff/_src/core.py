@@ -123,14 +123,20 @@ def get_aval(x: Any) -> ShapedArray:
     )
 
 
-def owned_result(x: Any, inputs: Sequence[Any]) -> Any:
-    """`x` as a result to hand to the user: an ordinary writable array that shares no memory
-    with the `inputs` the user passed. A read-only array (a broadcast) or one that may overlap
-    an input (the input itself, a view of it) is copied; anything else is returned as is."""
-    if type(x) is np.ndarray and (not x.flags.writeable or any(
-            type(i) is np.ndarray and np.may_share_memory(x, i) for i in inputs)):
-        return x.copy()
-    return x
+def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
+    """`xs` as results to hand to the user: ordinary writable arrays that share no memory
+    with the `inputs` the user passed, nor with each other. A read-only array (a broadcast),
+    or one that may overlap an input or an earlier result (the same cotangent for two
+    arguments, a view), is copied; anything else is returned as is."""
+    seen = [i for i in inputs if type(i) is np.ndarray]
+    out = []
+    for x in xs:
+        if type(x) is np.ndarray:
+            if not x.flags.writeable or any(np.may_share_memory(x, i) for i in seen):
+                x = x.copy()
+            seen.append(x)
+        out.append(x)
+    return out
 
 
 def is_valid_array(x: Any) -> bool:

@@ -138,7 +138,7 @@ def vmap(
                                  f"rank {ndim - 1}")
             results.append(_base.moveaxis(o, 0, target % ndim))
         # Results share no memory with the caller's arrays (vmap of the identity, a moved axis).
-        return tree_unflatten(out_tree, [core.owned_result(r, leaves) for r in results])
+        return tree_unflatten(out_tree, core.owned_results(results, leaves))
 
     return vmapped
 
