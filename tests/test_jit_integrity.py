@@ -200,6 +200,15 @@ def test_transformation_results_are_private_writable_arrays(name):
     _assert_private(out, p)
 
 
+def test_gradients_of_two_arguments_are_two_buffers():
+    loss = lambda x, y: jnp.sum((x + y) * np.arange(3.0))  # noqa: E731
+    for g in (grad(loss, argnums=(0, 1)), grad(jit(loss), argnums=(0, 1)),
+              jit(grad(loss, argnums=(0, 1)))):
+        dx, dy = g(np.ones(3), np.ones(3))
+        assert not np.shares_memory(dx, dy)
+        np.testing.assert_array_equal(dy, [0.0, 1.0, 2.0])
+
+
 # ---- 4. static arguments are keyed by type ---------------------------------------------------
 
 
