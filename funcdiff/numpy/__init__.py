@@ -95,7 +95,8 @@ from numpy import (
 )
 
 from funcdiff._src.numpy import array_methods as _array_methods
-from funcdiff._src.numpy._util import asarray as asarray
+from funcdiff._src.numpy.creation import array as array
+from funcdiff._src.numpy.creation import asarray as asarray
 from funcdiff._src.numpy.linalg import convolve as convolve
 from funcdiff._src.numpy.linalg import correlate as correlate
 from funcdiff._src.numpy.linalg import cross as cross
@@ -138,7 +139,6 @@ from funcdiff._src.numpy.reductions import var as var
 from funcdiff._src.numpy.shape import append as append
 from funcdiff._src.numpy.shape import arange as arange
 from funcdiff._src.numpy.shape import argwhere as argwhere
-from funcdiff._src.numpy.shape import array as array
 from funcdiff._src.numpy.shape import array_split as array_split
 from funcdiff._src.numpy.shape import astype as astype
 from funcdiff._src.numpy.shape import atleast_1d as atleast_1d
