@@ -22,6 +22,7 @@ from funcdiff import tree_util as tree_util
 from funcdiff._src.api import grad as grad
 from funcdiff._src.api import hessian as hessian
 from funcdiff._src.api import jacfwd as jacfwd
+from funcdiff._src.api import jacrev as jacobian  # noqa: F401 (JAX's alias of jacrev)
 from funcdiff._src.api import jacrev as jacrev
 from funcdiff._src.api import jvp as jvp
 from funcdiff._src.api import linearize as linearize

@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import conv_reference as cref
 import linalg_cases as lc
 import numpy as np
 from hypothesis import strategies as st
@@ -36,13 +37,17 @@ from strategies import (
 
 from funcdiff._src import core
 from funcdiff._src.interpreters import ad
+from funcdiff._src.lax import convolution as cv
 from funcdiff._src.lax import decompositions as dec
 from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import fft as fft_lax
 from funcdiff._src.lax import indexing as ix
 from funcdiff._src.lax import linalg as la
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax import sorting as so
+from funcdiff._src.lax import spectral as spec
+from funcdiff._src.lax import windowed as wi
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 C128, C64 = np.dtype(np.complex128), np.dtype(np.complex64)
@@ -623,13 +628,17 @@ def _draw_gather(draw, dtype):
     return Case((_values(draw, DEFAULT, shape, dtype), *indices), {"dims": dims})
 
 
-def _draw_scatter(update_domain):
+# Operand and update values on disjoint grids, never tied (scatter_min/max have kinks there).
+_APART_X, _APART = off_grid(1.0, 0.3), off_grid(1.0, 0.3, 0.5)
+
+
+def _draw_scatter(update_domain, operand_domain=DEFAULT):
     def draw_case(draw, dtype):
         few = draw(st.booleans())
         shape, indices, dims = _draw_indices(draw, draw(shapes(min_dims=1, allow_empty=True)),
                                              few_targets=few)
         upd_shape = ix.gather_shape(shape, [np.shape(i) for i in indices], dims)
-        x = _values(draw, DEFAULT, shape, dtype)
+        x = _values(draw, operand_domain, shape, dtype)
         updates = _values(draw, update_domain, upd_shape, dtype)
         return Case((x, updates, *indices), {"dims": dims})
 
@@ -683,6 +692,32 @@ def _draw_dot_general(draw, dtype):
     return Case((x, y), {"dimension_numbers": ((xc, yc), (xb, yb))})
 
 
+def _draw_fft(draw, dtype):
+    """An FFT of 1 to 3 trailing dimensions (lengths 1 to 5, so both parities of the half
+    spectrum) below 0 to 2 batch dimensions. Complex operands take the complex transforms;
+    real ones any (the wrapper converts them for FFT, IFFT and IRFFT)."""
+    types = [fft_lax.FftType.FFT, fft_lax.FftType.IFFT, fft_lax.FftType.IRFFT]
+    if dtype.kind != "c":
+        types.append(fft_lax.FftType.RFFT)
+    fft_type = draw(st.sampled_from(types))
+    lengths = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+    trailing = lengths
+    if fft_type is fft_lax.FftType.IRFFT:
+        trailing = lengths[:-1] + (lengths[-1] // 2 + 1,)
+    batch = draw(shapes(max_dims=2, max_side=3, allow_empty=True))
+    x = _values(draw, DEFAULT, tuple(batch) + trailing, dtype)
+    return Case((x,), {"fft_type": fft_type, "fft_lengths": lengths})
+
+
+def _fft_reference(x, *, fft_type, fft_lengths):
+    x = np.asarray(x)
+    axes = tuple(range(x.ndim - len(fft_lengths), x.ndim))
+    fn = getattr(np.fft, fft_type.name.lower() + "n")
+    if fft_type is fft_lax.FftType.IRFFT:
+        return fn(x, s=fft_lengths, axes=axes)
+    return fn(x, axes=axes)
+
+
 def _concatenate(*xs, dimension):
     return sh.concatenate(xs, dimension)
 
@@ -709,6 +744,88 @@ def _dynamic_slice(x, *starts, slice_sizes):
 
 def _dynamic_update_slice(x, update, *starts):
     return ix.dynamic_update_slice(x, update, starts)
+
+
+# ---- convolutions and window reductions -------------------------------------------------------
+
+
+def _draw_window_geometry(draw, sizes, window):
+    """Strides, base (lhs) dilation, window (rhs) dilation and a (low, high) padding per
+    axis (negative ones crop) that leaves at least one window."""
+    strides, base, wdil = (tuple(draw(st.integers(1, 2)) for _ in sizes) for _ in range(3))
+    pads = []
+    for n, k, b, d in zip(sizes, window, base, wdil):
+        lo, hi = draw(st.integers(-1, 2)), draw(st.integers(-1, 2))
+        dilated, span = (n - 1) * b + 1, (k - 1) * d + 1
+        pads.append((lo, max(hi, span - dilated - lo)))
+    return strides, base, wdil, tuple(pads)
+
+
+_CONV_LAYOUTS = {1: [None, ("NWC", "WIO", "NWC"), ("NCW", "OIW", "NWC"), ("WNC", "IWO", "CWN")],
+                 2: [None, ("NHWC", "HWIO", "NHWC"), ("NCHW", "HWIO", "NHWC"),
+                     ("HNWC", "OHWI", "CHWN")]}
+
+
+def _draw_conv(draw, dtype):
+    """A convolution with 1 or 2 spatial axes, drawn strides, padding (negative included),
+    lhs and rhs dilation, feature or batch groups and layout (string specs or axis
+    numbers)."""
+    n_sp = draw(st.integers(1, 2))
+    groups = draw(st.integers(1, 2))
+    by_batch = groups > 1 and draw(st.booleans())
+    n = draw(st.integers(1, 2)) * (groups if by_batch else 1)
+    c_per, o_per = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    c = c_per * (1 if by_batch else groups)
+    o = o_per * groups
+    kernel = [draw(st.integers(1, 3)) for _ in range(n_sp)]
+    sizes = [draw(st.integers(1, 4)) for _ in range(n_sp)]
+    strides, lhs_dil, rhs_dil, pads = _draw_window_geometry(draw, sizes, kernel)
+    layout = draw(st.sampled_from(_CONV_LAYOUTS[n_sp]))
+    if layout is not None and draw(st.booleans()):
+        layout = cref.spec_axes(layout)  # the same layout as axis numbers
+    ls, rs, _ = cref.spec_axes(layout or (tuple(range(n_sp + 2)),) * 3)
+    lhs_shape, rhs_shape = [0] * (n_sp + 2), [0] * (n_sp + 2)
+    for axis, size in zip(ls, (n, c, *sizes)):
+        lhs_shape[axis] = size
+    for axis, size in zip(rs, (o, c_per, *kernel)):
+        rhs_shape[axis] = size
+    lhs = _values(draw, DEFAULT, lhs_shape, dtype)
+    rhs = _values(draw, DEFAULT, rhs_shape, dtype)
+    return Case((lhs, rhs), {
+        "window_strides": strides, "padding": pads, "lhs_dilation": lhs_dil,
+        "rhs_dilation": rhs_dil, "dimension_numbers": layout,
+        "feature_group_count": 1 if by_batch else groups,
+        "batch_group_count": groups if by_batch else 1})
+
+
+def _draw_reduce_window(chooser):
+    """A window reduction over 1 to 3 axes with drawn window, strides, padding, base and
+    window dilation. For max and min every window holds an element of the operand (a
+    window of padding alone would give an infinite result)."""
+
+    def draw_case(draw, dtype):
+        shape = draw(shapes(min_dims=1, max_dims=3, max_side=4))
+        n = len(shape)
+        window = tuple(draw(st.integers(1, 3)) for _ in range(n))
+        strides, base, wdil, pads = _draw_window_geometry(draw, shape, window)
+        params = {"window_dimensions": window, "window_strides": strides, "padding": pads,
+                  "base_dilation": base, "window_dilation": wdil}
+        if chooser:
+            counts = cref.reduce_window("sum", np.ones(shape), **params)
+            if not np.all(counts > 0):  # fall back to windows within the operand
+                params.update(window_dimensions=tuple(min(k, m) for k, m in zip(window, shape)),
+                              padding=((0, 0),) * n, base_dilation=(1,) * n,
+                              window_dilation=(1,) * n)
+        return Case((_values(draw, DEFAULT, shape, dtype),), params)
+
+    return draw_case
+
+
+def _reduce_window_reference(kind):
+    def reference(x, **params):
+        return cref.reduce_window(kind, x, **params)
+
+    return reference
 
 
 # ---- the table ------------------------------------------------------------------------------
@@ -758,10 +875,23 @@ def _triangular_solve_reference(a, b, *, left_side, lower, transpose_a, conjugat
 
 
 def _lu_reference(x):
+    """The packed LU factor from SciPy's ``(p, l, u)``, matrix by matrix."""
     import scipy.linalg
-    x = lc.dominant(x)
-    return np.stack([scipy.linalg.lu_factor(m)[0] for m in x.reshape((-1, *x.shape[-2:]))]
-                    ).reshape(x.shape)
+    x = lc.spread(x)
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    out = []
+    for a in x.reshape((-1, m, n)):
+        _, lower, upper = scipy.linalg.lu(a)
+        packed = np.zeros((m, n), x.dtype)
+        packed[:, :k] += np.tril(lower, -1)
+        packed[:k, :] += upper
+        out.append(packed)
+    return np.stack(out).reshape(x.shape)
+
+
+def _draw_rectangular(draw, dtype):
+    return Case((draw(lc.rectangular(dtype)),), {})
 
 
 def _draw_qr(draw, dtype):
@@ -771,7 +901,7 @@ def _draw_qr(draw, dtype):
 
 
 def _qr_fn(x, full_matrices):
-    q, r = dec.qr(lc.spread(x), full_matrices=full_matrices)
+    q, r = spec.qr(lc.spread(x), full_matrices=full_matrices)
     return lc.jnp.concatenate([q, r], axis=-2)
 
 
@@ -781,7 +911,7 @@ def _qr_reference(x, full_matrices):
 
 
 def _eigh_fn(x):
-    v, w = dec.eigh(lc.spread(x))
+    v, w = spec.eigh(lc.spread(x))
     return lc.matrix_function(v, w, lc._mH(v))
 
 
@@ -795,7 +925,7 @@ def _draw_svd(draw, dtype):
 
 
 def _svd_fn(x, compute_uv):
-    out = dec.svd(lc.spread(x), full_matrices=False, compute_uv=compute_uv)
+    out = spec.svd(lc.spread(x), full_matrices=False, compute_uv=compute_uv)
     return lc.matrix_function(*out) if compute_uv else out
 
 
@@ -972,6 +1102,12 @@ LAX_OPS: tuple[OpRecord, ...] = (
     _custom("scatter_mul", ix.scatter_mul_p, _scatter_fn(ix.scatter_mul),
             _scatter_reference(lambda a, b: a * b), _draw_scatter(with_zeros(DEFAULT)),
             dtypes=NUMERIC, linear=True, complex=True),
+    # Repeated places keep the extreme of all their updates; ties (kinks, whose derivative is
+    # shared) are kept out of the draws and tested in tests/test_jax_agreement.py.
+    _custom("scatter_min", ix.scatter_min_p, _scatter_fn(ix.scatter_min),
+            _scatter_reference(min), _draw_scatter(_APART, _APART_X), dtypes=ORDERED),
+    _custom("scatter_max", ix.scatter_max_p, _scatter_fn(ix.scatter_max),
+            _scatter_reference(max), _draw_scatter(_APART, _APART_X), dtypes=ORDERED),
     _custom("dynamic_slice", ix.dynamic_slice_p, _dynamic_slice, _dynamic_slice_reference,
             _draw_dynamic_slice, dtypes=ORDERED, linear=True, complex=True),
     _custom("dynamic_update_slice", ix.dynamic_update_slice_p, _dynamic_update_slice,
@@ -980,18 +1116,36 @@ LAX_OPS: tuple[OpRecord, ...] = (
     # -- contractions
     _custom("dot_general", la.dot_general_p, la.dot_general, _dot_general_reference,
             _draw_dot_general, 2, dtypes=NUMERIC, linear=True, complex=True),
+    # -- convolutions and window reductions (pooling)
+    _custom("conv_general_dilated", cv.conv_general_dilated_p, cv.conv_general_dilated,
+            cref.conv, _draw_conv, 2, dtypes=NUMERIC, linear=True, complex=True),
+    _custom("reduce_window_sum", wi.reduce_window_sum_p, wi.reduce_window_sum,
+            _reduce_window_reference("sum"), _draw_reduce_window(False), 1, dtypes=NUMERIC,
+            linear=True, complex=True),
+    _custom("reduce_window_max", wi.reduce_window_max_p, wi.reduce_window_max,
+            _reduce_window_reference("max"), _draw_reduce_window(True), 1, dtypes=ORDERED),
+    _custom("reduce_window_min", wi.reduce_window_min_p, wi.reduce_window_min,
+            _reduce_window_reference("min"), _draw_reduce_window(True), 1, dtypes=ORDERED),
     # -- factorisations
     _custom("cholesky", dec.cholesky_p, lambda x: dec.cholesky(lc.spd(x)),
             lambda x: np.linalg.cholesky(lc.spd(x)), _draw_square, 1, **_LINALG),
     _custom("triangular_solve", dec.triangular_solve_p, _triangular_solve_fn,
             _triangular_solve_reference, _draw_triangular_solve, 2, linear=True, **_LINALG),
-    _custom("lu", dec.lu_p, lambda x: dec.lu(lc.dominant(x))[0], _lu_reference, _draw_square,
-            1, **_LINALG),
-    _custom("qr", dec.qr_p, _qr_fn, _qr_reference, _draw_qr, 1, **_LINALG),
-    _custom("eigh", dec.eigh_p, _eigh_fn, _eigh_reference, _draw_square, 1, **_LINALG),
-    _custom("svd", dec.svd_p, _svd_fn, _svd_reference, _draw_svd, 1, **_LINALG),
-    _custom("eig", dec.eig_p, lambda x: dec.eig(lc.spread(x), False)[0], _eig_reference,
+    _custom("lu", dec.lu_p, lambda x: dec.lu(lc.spread(x))[0], _lu_reference,
+            _draw_rectangular, 1, **_LINALG),
+    _custom("qr", spec.qr_p, _qr_fn, _qr_reference, _draw_qr, 1, **_LINALG),
+    _custom("eigh", spec.eigh_p, _eigh_fn, _eigh_reference, _draw_square, 1, **_LINALG),
+    _custom("svd", spec.svd_p, _svd_fn, _svd_reference, _draw_svd, 1, **_LINALG),
+    _custom("eig", spec.eig_p, lambda x: spec.eig(lc.spread(x), False)[0], _eig_reference,
             _draw_square, 1, order=1, order_note="eigenvalues only: their second derivative "
             "needs the eigenvectors' derivative, which is not implemented (as in JAX)",
             **_LINALG),
+    # -- Fourier transforms
+    _custom("fft", fft_lax.fft_p, fft_lax.fft, _fft_reference, _draw_fft, 1, linear=True,
+            complex=True),
 )
+
+# The special-function primitives, with SciPy as the reference, from their own table.
+from special_lax_table import SPECIAL_OPS  # noqa: E402
+
+LAX_OPS = LAX_OPS + SPECIAL_OPS

@@ -22,11 +22,18 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from hypothesis import strategies as st
-from strategies import broadcastable_shapes, distinct_arrays, reduction_axes, seeds, shapes
+from strategies import (
+    broadcastable_shapes,
+    distinct_arrays,
+    reduction_axes,
+    seeds,
+    shapes,
+    subsets,
+)
 
 import funcdiff.numpy as jnp
 from funcdiff import nn
-from funcdiff.scipy import special
+from funcdiff.scipy import special, stats
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 C128 = np.dtype(np.complex128)
@@ -194,6 +201,8 @@ def public(name: str) -> Callable[..., Any]:
         obj, name = nn, name[3:]
     elif name.startswith("scipy.special."):
         obj, name = special, name[len("scipy.special."):]
+    elif name.startswith("scipy.stats."):
+        obj, name = stats, name[len("scipy.stats."):]
     for part in name.split("."):
         obj = getattr(obj, part)
     return obj
@@ -1784,6 +1793,113 @@ add("diag_indices_from", lambda dt: st.integers(1, 3).flatmap(lambda n: st.integ
 for _name in ("argwhere", "flatnonzero"):
     add(_name, partial(unary_cases, domain=DISCRETE), dtypes=ALL, jaxpr="concrete", **NO_GRAD)
 
+# ---- funcdiff.numpy.fft ---------------------------------------------------------------------
+
+_C64 = np.dtype(np.complex64)
+_FFT_NORMS = st.sampled_from([None, "backward", "ortho", "forward"])
+_FFT_INVERSE_REAL = {"irfft", "hfft", "irfftn", "irfft2"}
+_FFT_TOL = {F32: 1e-4, _C64: 1e-4}
+
+
+@st.composite
+def _fft1_cases(draw, dtype, name):
+    """One axis: drawn length `n` (cropping, padding or None), axis and norm."""
+    shp = list(draw(shapes(1, 3, max_side=5)))
+    axis = draw(st.integers(-len(shp), len(shp) - 1))
+    n = draw(st.sampled_from([None, None, 1, 2, 3, 4, 6]))
+    if name in _FFT_INVERSE_REAL and n is None:
+        shp[axis] = max(shp[axis], 2)  # the default n = 2 (m - 1) must be positive
+    return case(draw_array(draw, shp, dtype), n=n, axis=axis, norm=draw(_FFT_NORMS))
+
+
+@st.composite
+def _fftn_cases(draw, dtype, name):
+    """Several axes (two for the *2 functions): drawn axes in a drawn order (negative ones
+    too) or the default, lengths `s` or the default, and norm."""
+    two = name.endswith("2")
+    shp = list(draw(shapes(2 if two else 1, 3, max_side=4)))
+    nd = len(shp)
+    kwargs = {"norm": draw(_FFT_NORMS)}
+    k = 2 if two else draw(st.integers(1, nd))
+    if draw(st.booleans()):
+        axes = draw(subsets(nd, min_size=k, max_size=k, ordered=True))
+        kwargs["axes"] = tuple(a - nd if draw(st.booleans()) else a for a in axes)
+    elif not two:
+        k = nd if draw(st.booleans()) else k  # without axes: all, or the last len(s)
+    if draw(st.booleans()) or ("axes" not in kwargs and not two and k < nd):
+        kwargs["s"] = tuple(draw(st.integers(1, 5)) for _ in range(k))
+    elif name in _FFT_INVERSE_REAL:
+        last = kwargs.get("axes", (-1,))[-1]
+        shp[last] = max(shp[last], 2)
+    return case(draw_array(draw, shp, dtype), **kwargs)
+
+
+def _fftn_ref(name):
+    def ref(x, s=None, axes=None, norm=None):
+        if s is not None and axes is None and not name.endswith("2"):
+            axes = tuple(range(-len(s), 0))  # NumPy's default, without its deprecation
+        kwargs = {} if axes is None else {"axes": axes}
+        return getattr(np.fft, name)(x, s=s, norm=norm, **kwargs)
+
+    return ref
+
+
+for _name in ("fft", "ifft", "irfft", "hfft", "rfft", "ihfft"):
+    _real_input = _name in ("rfft", "ihfft")
+    add("fft." + _name, partial(_fft1_cases, name=_name), ref=getattr(np.fft, _name),
+        dtypes=FLOATS + (I32,) + (() if _real_input else (C128, _C64)),
+        grad_dtypes=(F64,) if _real_input else (F64, C128), rtol=_FFT_TOL)
+for _name in ("fftn", "ifftn", "irfftn", "rfftn", "fft2", "ifft2", "irfft2", "rfft2"):
+    _real_input = _name.startswith("rfft")
+    add("fft." + _name, partial(_fftn_cases, name=_name), ref=_fftn_ref(_name),
+        dtypes=FLOATS + (I32,) + (() if _real_input else (C128, _C64)),
+        grad_dtypes=(F64,) if _real_input else (F64, C128), rtol=_FFT_TOL)
+
+
+@st.composite
+def _fftfreq_cases(draw, dtype, cast=True):
+    kwargs = {"n": draw(st.integers(1, 7))}
+    if cast and draw(st.booleans()):
+        kwargs["dtype"] = draw(st.sampled_from([F64, F32]))
+    return case(draw_array(draw, (), dtype, Domain(0.2, 2.0, ilo=1, ihi=3)), **kwargs)
+
+
+def _fftfreq_fns(name):
+    """(funcdiff's, NumPy's) frequencies as functions of the spacing `d` (NumPy's has no
+    `dtype`: its result is cast)."""
+    ours = public("fft." + name)
+
+    def fn(d, n, dtype=None):
+        return ours(n, d, dtype=dtype)
+
+    def ref(d, n, dtype=None):
+        out = getattr(np.fft, name)(n, d)
+        return out if dtype is None else out.astype(dtype)
+
+    return fn, ref
+
+
+for _name in ("fftfreq", "rfftfreq"):
+    _fn, _ref = _fftfreq_fns(_name)
+    add("fft." + _name, _fftfreq_cases, ref=_ref, fn=_fn, dtypes=FLOATS + (I32,),
+        grad_cases=partial(_fftfreq_cases, cast=False),
+        grad_note="derivatives in the spacing d, of float64 results")
+
+
+@st.composite
+def _fftshift_cases(draw, dtype):
+    shp = draw(shapes(1, 3, allow_empty=True))
+    nd = len(shp)
+    kind = draw(st.sampled_from(["none", "int", "tuple"]))
+    axes = None if kind == "none" else draw(st.integers(-nd, nd - 1)) if kind == "int" else \
+        draw(subsets(nd, ordered=True))
+    return case(draw_array(draw, shp, dtype), axes=axes)
+
+
+for _name in ("fftshift", "ifftshift"):
+    add("fft." + _name, _fftshift_cases, ref=getattr(np.fft, _name), dtypes=ALL + (C128,),
+        grad_dtypes=(F64, C128))
+
 # ---- the names that are not functions checked by the table ----------------------------------
 
 EXCLUDED = {
@@ -1803,6 +1919,7 @@ EXCLUDED = {
     "newaxis": "constant (None)",
     # A sub-module: its function `linalg.norm` has records.
     "linalg": "module funcdiff.numpy.linalg (each of its functions is in the table)",
+    "fft": "module funcdiff.numpy.fft (each of its functions is in the table)",
 }
 
 # The records of funcdiff.numpy.linalg (beyond norm), with NumPy as the reference.
@@ -1811,3 +1928,6 @@ import linalg_table  # noqa: E402, F401
 # The records of funcdiff.scipy.special's special functions and of funcdiff.scipy.stats, with
 # SciPy as the reference, join RECORDS from their own table.
 import scipy_table  # noqa: E402, F401
+
+# The records of the funcdiff.nn functions added for jax.nn coverage.
+import nn_table  # noqa: E402, F401

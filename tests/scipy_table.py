@@ -29,6 +29,9 @@ from numpy_table import (
 )
 from strategies import broadcastable_shapes
 
+import funcdiff.numpy as jnp
+from funcdiff.scipy import stats
+
 
 def _result_dtype(*args) -> np.dtype:
     """funcdiff's result dtype: NumPy's promotion of the arguments, at least floating."""
@@ -143,3 +146,151 @@ def _betainc_cases(draw, dtype):
 add("scipy.special.betainc", _betainc_cases, ref=_scipy(ss.betainc), dtypes=FLOATS,
     fixed_args=(0, 1), grad_note="derivatives in x (JAX has none in a and b)",
     rtol={np.dtype(np.float32): 1e-5})
+
+
+# ---- scipy.stats ----------------------------------------------------------------------------
+
+X = Domain(-2.0, 2.0)
+LOC = Domain(-0.2, 0.2)
+SCALE = Domain(0.8, 1.6)
+PROB = Domain(0.1, 0.9)
+QUANTILE = Domain(0.05, 0.95)
+SHAPE = Domain(0.5, 4.0)
+AWAY = Domain(0.5, 2.0, signed=True)  # |x - loc| >= 0.3: clear of the kink of |x - loc|
+STAT_TOL = {np.dtype(np.float32): 1e-4}
+
+
+def _counts(lo, hi):
+    return Domain(float(lo), float(hi), step=1.0)
+
+
+def stat(dist: str, fn: str, *domains: Domain, variant: str = "", **opts) -> None:
+    """A record of ``funcdiff.scipy.stats.<dist>.<fn>`` against ``scipy.stats``."""
+    import scipy.stats as sst
+
+    opts.setdefault("rtol", STAT_TOL)
+    opts.setdefault("dtypes", FLOATS)
+    opts.setdefault("cases", partial(nary_cases, domains=domains, allow_empty=False))
+    ref = getattr(getattr(sst, dist), fn)
+    add(f"scipy.stats.{dist}.{fn}", opts.pop("cases"), ref=_scipy(ref), variant=variant, **opts)
+
+
+for _fn in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+    stat("norm", _fn, X, LOC, SCALE)
+    stat("cauchy", _fn, X, LOC, SCALE)
+for _fn in ("ppf", "isf"):
+    stat("norm", _fn, QUANTILE, LOC, SCALE)
+    stat("cauchy", _fn, QUANTILE, LOC, SCALE)
+    stat("logistic", _fn, QUANTILE, LOC, SCALE)
+for _fn in ("logpdf", "pdf"):
+    stat("t", _fn, X, SHAPE, LOC, SCALE)
+    stat("vonmises", _fn, Domain(-3.0, 3.0), SHAPE)
+    stat("laplace", _fn, AWAY, LOC, SCALE)
+stat("laplace", "cdf", AWAY, LOC, SCALE)
+for _fn in ("logpdf", "pdf", "cdf", "sf"):
+    stat("logistic", _fn, AWAY, LOC, SCALE)
+for _fn in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+    stat("expon", _fn, Domain(0.5, 3.0), LOC, SCALE)
+    stat("pareto", _fn, Domain(2.5, 4.0), SHAPE, LOC, SCALE)
+    stat("beta", _fn, Domain(0.2, 0.8), SHAPE, SHAPE, Domain(-0.1, 0.05), Domain(1.0, 1.3),
+         **({} if _fn in ("logpdf", "pdf") else dict(
+             fixed_args=(1, 2), grad_note="derivatives in x, loc and scale (JAX has none in "
+                                          "a and b)")))
+    stat("truncnorm", _fn, Domain(-0.5, 0.5), Domain(-2.0, -1.0), Domain(1.0, 2.0), LOC, SCALE)
+    stat("truncnorm", _fn, Domain(4.1, 4.9), Domain(3.5, 4.0), Domain(5.0, 6.0),
+         variant="tail")
+    for _dist in ("gamma", "chi2"):
+        stat(_dist, _fn, Domain(0.5, 3.0), SHAPE, LOC, SCALE,
+             **({} if _fn in ("logpdf", "pdf") else dict(
+                 fixed_args=(1,), grad_note="derivatives in x, loc and scale (in the shape, "
+                                            "JAX has first derivatives only)")))
+for _dist in ("gamma", "chi2"):
+    stat(_dist, "cdf", Domain(0.5, 3.0), SHAPE, LOC, SCALE, variant="shape", grad_order=1,
+         grad_note="the derivative in the shape is first order only (as in JAX)")
+stat("expon", "ppf", QUANTILE, LOC, SCALE)
+stat("pareto", "ppf", QUANTILE, SHAPE, LOC, SCALE)
+for _fn in ("logpdf", "pdf", "cdf"):
+    stat("uniform", _fn, Domain(0.3, 0.7), Domain(-0.1, 0.1), Domain(1.0, 1.5))
+stat("uniform", "ppf", QUANTILE, LOC, SCALE)
+
+_K = dict(fixed_args=(0,), grad_note="derivatives in the parameters (the counts are integers)")
+_KLOC = dict(_K, fixed_args=(0, 2))
+for _fn in ("logpmf", "pmf"):
+    stat("poisson", _fn, _counts(0, 6), SHAPE, **_K)
+    stat("poisson", _fn, _counts(0, 6), SHAPE, _counts(-1, 1), variant="loc", **_KLOC)
+    stat("bernoulli", _fn, _counts(0, 1), PROB, **_K)
+    stat("binom", _fn, _counts(0, 6), _counts(7, 9), PROB, **_K)
+    stat("nbinom", _fn, _counts(0, 6), SHAPE, PROB, **_K)
+    stat("geom", _fn, _counts(1, 6), PROB, **_K)
+    stat("geom", _fn, _counts(2, 6), PROB, _counts(-1, 1), variant="loc", **_KLOC)
+stat("poisson", "cdf", Domain(-1.0, 6.0, step=0.5), SHAPE, **_K)
+stat("bernoulli", "cdf", Domain(-1.0, 2.0, step=0.5), PROB, **_K)
+stat("bernoulli", "ppf", QUANTILE, PROB, **PIECEWISE)
+
+
+@st.composite
+def _dirichlet_cases(draw, dtype, drop_last=False):
+    k = draw(st.integers(2, 4))
+    n = draw(st.sampled_from([(), (1,), (3,)]))
+    alpha = draw_array(draw, (k,), dtype, SHAPE)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.dirichlet(np.ones(k), size=n).astype(dtype)
+    x = np.moveaxis(x, -1, 0)
+    return case(x[:-1] if drop_last else x, alpha)
+
+
+def _ref_dirichlet(fn):
+    import scipy.stats as sst
+
+    def ref(x, alpha):
+        if x.shape[0] == alpha.shape[0] - 1:
+            x = np.concatenate([x, 1 - x.sum(0, keepdims=True)])
+        out = _scipy(getattr(sst.dirichlet, fn))(x.astype(np.float64), alpha)
+        return out.astype(_result_dtype(x, alpha)).reshape(x.shape[1:])  # JAX keeps the axes
+
+    return ref
+
+
+for _fn in ("logpdf", "pdf"):
+    for _drop in (False, True):
+        add(f"scipy.stats.dirichlet.{_fn}", partial(_dirichlet_cases, drop_last=_drop),
+            variant="k-1" if _drop else "", ref=_ref_dirichlet(_fn), dtypes=(F64,),
+            fixed_args=(0,), grad_note="derivatives in alpha (x stays on the simplex)")
+
+
+@st.composite
+def _mvn_cases(draw, dtype):
+    n = draw(st.integers(1, 3))
+    batch = draw(st.sampled_from([(), (2,)]))
+    return case(draw_array(draw, batch + (n,), dtype), draw_array(draw, (n,), dtype),
+                draw_array(draw, (n, n), dtype))
+
+
+def _spd(a):
+    """A covariance matrix from any square matrix: ``a a^T + n I``."""
+    return a @ np.swapaxes(a, -1, -2) + a.shape[-1] * np.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _ref_mvn(fn):
+    import scipy.stats as sst
+
+    def ref(x, mean, a):
+        out = getattr(sst.multivariate_normal, fn)(x.astype(np.float64), mean, _spd(
+            a.astype(np.float64)))
+        return np.asarray(out).astype(_result_dtype(x, mean, a)).reshape(x.shape[:-1])
+
+    return ref
+
+
+def _mvn(fn):
+    def f(x, mean, a):
+        cov = a @ jnp.swapaxes(a, -1, -2) + a.shape[-1] * np.eye(a.shape[-1], dtype=a.dtype)
+        return getattr(stats.multivariate_normal, fn)(x, mean, cov)
+
+    return f
+
+
+for _fn in ("logpdf", "pdf"):
+    add(f"scipy.stats.multivariate_normal.{_fn}", _mvn_cases, fn=_mvn(_fn), ref=_ref_mvn(_fn),
+        dtypes=FLOATS, rtol=STAT_TOL,
+        grad_note="derivatives through cov = a a^T + n I (so that it stays positive definite)")

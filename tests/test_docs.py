@@ -15,6 +15,9 @@
   mkdocs is installed: it is the optional ``docs`` extra, not a test dependency).
 * ``docs/performance.md`` includes ``bench/README.md`` (pymdownx.snippets), so that the
   benchmark tables on the site are the recorded ones, never retyped.
+* Every picture is drawn by the build (``docs/_hooks/figures.py``): the committed graphs must
+  be the ones it draws, every picture must be on a page, and the built site must load
+  nothing from another host (no CDN, no web fonts).
 """
 
 from __future__ import annotations
@@ -42,14 +45,41 @@ DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "_griffe" not in p.parts)
 UPDATE = os.environ.get("FUNCDIFF_UPDATE_DOCS") == "1"
 
+# One module per distribution of funcdiff.scipy.stats.
+STATS_MODULES = [
+    "funcdiff.scipy.stats.bernoulli",
+    "funcdiff.scipy.stats.beta",
+    "funcdiff.scipy.stats.binom",
+    "funcdiff.scipy.stats.cauchy",
+    "funcdiff.scipy.stats.chi2",
+    "funcdiff.scipy.stats.dirichlet",
+    "funcdiff.scipy.stats.expon",
+    "funcdiff.scipy.stats.gamma",
+    "funcdiff.scipy.stats.geom",
+    "funcdiff.scipy.stats.laplace",
+    "funcdiff.scipy.stats.logistic",
+    "funcdiff.scipy.stats.multivariate_normal",
+    "funcdiff.scipy.stats.nbinom",
+    "funcdiff.scipy.stats.norm",
+    "funcdiff.scipy.stats.pareto",
+    "funcdiff.scipy.stats.poisson",
+    "funcdiff.scipy.stats.t",
+    "funcdiff.scipy.stats.truncnorm",
+    "funcdiff.scipy.stats.uniform",
+    "funcdiff.scipy.stats.vonmises",
+]
 # The modules whose docstring examples run, and which the API reference must cover.
 PUBLIC_MODULES = [
     "funcdiff",
     "funcdiff.numpy",
     "funcdiff.numpy.linalg",
+    "funcdiff.numpy.fft",
     "funcdiff.lax",
+    "funcdiff.lax.linalg",
     "funcdiff.nn",
+    "funcdiff.scipy.linalg",
     "funcdiff.scipy.special",
+    *STATS_MODULES,
     "funcdiff.tree_util",
     "funcdiff.tree",
     "funcdiff.test_util",
@@ -62,10 +92,14 @@ PUBLIC_MODULES = [
 REFERENCE_PAGE = {
     "funcdiff": "reference/funcdiff.md",
     "funcdiff.numpy": "reference/numpy.md",
-    "funcdiff.numpy.linalg": "reference/numpy.md",
+    "funcdiff.numpy.linalg": "reference/numpy-linalg.md",
+    "funcdiff.numpy.fft": "reference/numpy-fft.md",
     "funcdiff.lax": "reference/lax.md",
+    "funcdiff.lax.linalg": "reference/lax-linalg.md",
+    "funcdiff.scipy.linalg": "reference/scipy-linalg.md",
     "funcdiff.nn": "reference/nn.md",
     "funcdiff.scipy.special": "reference/scipy-special.md",
+    **{m: "reference/scipy-stats.md" for m in STATS_MODULES},
     "funcdiff.tree_util": "reference/tree-util.md",
     "funcdiff.tree": "reference/tree-util.md",
     "funcdiff.test_util": "reference/test-util.md",
@@ -449,6 +483,121 @@ def test_performance_page_includes_the_benchmark_readme() -> None:
     )
 
 
+# ---- the pictures ---------------------------------------------------------------------------
+
+
+def _figures() -> types.ModuleType:
+    """docs/_hooks/figures.py, the mkdocs hook that draws every picture of the site."""
+    spec = importlib.util.spec_from_file_location("docs_figures", DOCS / "_hooks" / "figures.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FIGURES = _figures()
+_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+\.svg)\)")
+
+
+def _pictures_on_pages() -> dict[str, list[str]]:
+    """The figures each page shows, as paths relative to docs/."""
+    shown: dict[str, list[str]] = {}
+    for page in PAGES:
+        for ref in _IMAGE.findall(page.read_text(encoding="utf-8")):
+            target = os.path.relpath(page.parent / ref, DOCS)
+            shown.setdefault(Path(target).as_posix(), []).append(_page_id(page))
+    return shown
+
+
+@pytest.mark.parametrize("path", sorted(FIGURES.GRAPHS))
+def test_committed_graph_is_fresh(path: str) -> None:
+    """Each graph is redrawn by the build; the committed copy (which GitHub shows) must be
+    the picture the build draws, with the page's current numbers."""
+    committed = DOCS / path
+    assert committed.exists(), f"{path} is missing: run python docs/_hooks/figures.py"
+    assert committed.read_text(encoding="utf-8") == FIGURES.graph_svg(path), (
+        f"{path} is stale: run python docs/_hooks/figures.py and commit the result"
+    )
+
+
+def test_every_picture_is_drawn_and_shown() -> None:
+    shown = _pictures_on_pages()
+    drawn = set(FIGURES.GRAPHS) | set(FIGURES.PLOTS)
+    assert set(shown) <= drawn, f"pages show pictures nothing draws: {set(shown) - drawn}"
+    assert drawn <= set(shown), f"pictures no page shows: {drawn - set(shown)}"
+    committed = {p.relative_to(DOCS).as_posix() for p in (DOCS / "figures").rglob("*")
+                 if p.is_file()}
+    assert committed == set(FIGURES.GRAPHS), "only the graphs are committed, all of them"
+    # Every tutorial and the chain-rule page shows a graph with gradients (∇) or tangents.
+    pages = {p for path in FIGURES.GRAPHS for p in shown[path]}
+    wanted = {_page_id(p) for p in PAGES if "tutorials" in p.parts}
+    assert wanted | {"concepts/chain-rule.md"} <= pages
+    for path in FIGURES.GRAPHS:
+        svg = (DOCS / path).read_text(encoding="utf-8")
+        assert "∇ " in svg or "∂/∂" in svg, path
+
+
+def test_graph_pictures_show_the_pages_numbers() -> None:
+    """The numbers the tutorials derive by hand are in their pictures."""
+    expected = {
+        "figures/graphs/sigmoid-neuron.svg": ["∇ -0.53", "∇ 0.39", "∇ -0.59", "0.73"],
+        "figures/graphs/branches-reverse.svg": ["∇ 5.00", "∇ 2.00", "∇ 3.00"],
+        "figures/graphs/branches-tangents.svg": ["∂/∂b 5.00", "∂/∂b 1.00"],
+        "figures/graphs/chain-rule.svg": ["∇ -4.00", "∇ 3.00", "-12.00"],
+        "figures/graphs/training-a-neuron.svg": ["∇ -0.255", "∇ -0.357", "∇ -0.510"],
+    }
+    for path, numbers in expected.items():
+        svg = (DOCS / path).read_text(encoding="utf-8")
+        for number in numbers:
+            assert number in svg, (path, number)
+
+
+@pytest.mark.skipif(not FIGURES.have_matplotlib(), reason="the plots need matplotlib (docs extra)")
+@pytest.mark.parametrize("path", sorted(FIGURES.PLOTS))
+def test_plot_is_drawn_offline(path: str) -> None:
+    svg = FIGURES.plot_svg(path)
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "matplotlib" not in svg[-400:]
+    hosts = set(re.findall(r"https?://([^/\"']+)", svg)) - {"www.w3.org", "matplotlib.org",
+                                                           "purl.org", "creativecommons.org"}
+    assert not hosts and "<image" not in svg and "@font-face" not in svg
+
+
+def test_plots_degrade_without_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    path = sorted(FIGURES.PLOTS)[0]
+    svg = FIGURES.plot_svg(path)
+    assert "needs matplotlib" in svg and "pip install" in svg and path in svg
+
+
+def test_output_tables_are_told_from_messages() -> None:
+    table = "mode    ops  FLOPs\nf         3      3\njvp       8      8\n"
+    assert FIGURES.is_table(table)
+    assert not FIGURES.is_table("TypeError: the argument x of f has shape (3,), expected (2,).\n"
+                                "Fix: pass an array of shape (2,).")
+    html = ('<div class="language-text highlight"><pre><span></span><code>'
+            + table + "</code></pre></div>")
+    assert "output-table" in FIGURES.on_page_content(html, None, None, None)
+
+
+def test_learning_path() -> None:
+    """Tutorials come first in the nav and on the home page, in the order of the learning
+    path; Getting started calls jvp and vjp next to grad."""
+    path = ["training-a-neuron", "sigmoid-neuron", "gradients-add-at-branches",
+            "backprop-equations", "two-layer-network", "forward-vs-reverse-cost",
+            "training-an-mlp"]
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    nav = re.findall(r"tutorials/([\w-]+)\.md", config)
+    assert nav == path
+    assert config.index("  - Tutorials:") < config.index("  - Concepts:") < \
+        config.index("  - How-to:")
+    home = (DOCS / "index.md").read_text(encoding="utf-8")
+    home = home[home.index("## Where to start") :]
+    on_home = list(dict.fromkeys(re.findall(r"\(tutorials/([\w-]+)\.md", home)))
+    assert on_home[: len(path)] == path
+    start = (DOCS / "getting-started.md").read_text(encoding="utf-8")
+    assert "funcdiff.jvp(" in start and "funcdiff.vjp(" in start
+
+
 # ---- building the site ----------------------------------------------------------------------
 
 _DOCS_TOOLS = ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python")
@@ -484,3 +633,49 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     assert "8&lt;" not in performance and "--8<--" not in performance
     tables = len(re.findall(r"^\|[-| :]+\|$", readme, re.M))
     assert performance.count("<table>") >= tables > 0
+    _check_site_is_offline(tmp_path / "site")
+    # The pictures were drawn by the build, and tables of printed output scroll.
+    for path in list(FIGURES.GRAPHS) + list(FIGURES.PLOTS):
+        assert (tmp_path / "site" / path).read_text(encoding="utf-8").count("<svg") == 1
+    cost = (tmp_path / "site" / "tutorials" / "forward-vs-reverse-cost" / "index.html")
+    assert "language-text highlight output-table" in cost.read_text(encoding="utf-8")
+
+
+# A reference to another host that a browser would load: a script, a stylesheet, a font, an
+# image, a frame (links a reader may follow, <a href>, are fine).
+_LOADED = re.compile(
+    r"<(?:script|img|iframe|source)\b[^>]*\bsrc=[\"']?(https?:)?//"
+    r"|<link\b(?=[^>]*\brel=[\"']?(?:stylesheet|preload|preconnect|modulepreload|icon))"
+    r"[^>]*\bhref=[\"']?(https?:)?//"
+    r"|@import\s+(?:url\()?[\"']?(https?:)?//|url\([\"']?(https?:)?//",
+    re.I,
+)
+
+
+def _check_site_is_offline(site: Path) -> None:
+    """No page, stylesheet or picture of the built site loads anything from another host,
+    so that the site works with no network (MathJax is bundled, no web fonts, no Mermaid)."""
+    offenders = []
+    for f in site.rglob("*"):
+        if f.suffix not in (".html", ".css", ".svg"):
+            continue
+        text = f.read_text(encoding="utf-8", errors="replace")
+        for m in _LOADED.finditer(text):
+            offenders.append(f"{f.relative_to(site)}: {text[m.start():m.end() + 60]!r}")
+        # mkdocs-material fetches Google Fonts unless theme.font is false, and Mermaid from a
+        # CDN when a page has a diagram.
+        if f.suffix == ".html" and ("fonts.gstatic" in text or 'class="mermaid"' in text):
+            offenders.append(f"{f.relative_to(site)}: web fonts or a Mermaid diagram")
+    assert not offenders, "the site loads from other hosts:\n" + "\n".join(offenders[:20])
+
+
+def test_offline_check_finds_external_loads(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text('<script src="https://unpkg.com/mermaid"></script>')
+    with pytest.raises(AssertionError, match="unpkg"):
+        _check_site_is_offline(tmp_path)
+    (tmp_path / "a.html").write_text('<a href="https://colah.github.io/">Olah</a>'
+                                     '<script src="assets/javascripts/bundle.js"></script>')
+    _check_site_is_offline(tmp_path)
+    (tmp_path / "b.css").write_text("@import url(https://fonts.googleapis.com/css?family=Roboto);")
+    with pytest.raises(AssertionError, match="googleapis"):
+        _check_site_is_offline(tmp_path)

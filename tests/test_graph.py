@@ -153,6 +153,22 @@ def test_groups_collapse_to_one_node():
     assert len([n for n in named.nodes if n.kind == "group"]) == 2
 
 
+def test_collapsed_group_takes_its_constants():
+    table = np.array([2, 0, 1])
+
+    def inner(x):
+        return x[table] * 2.0  # the index table is a constant read only here
+
+    def outer(x):
+        return jnp.sum(inner(x))
+
+    full = funcdiff.graph(outer, group_by="function")(np.ones(3))
+    assert [n.kind for n in full.nodes].count("const") == 1
+    g = funcdiff.graph(outer, group_by="function", collapse=True)(np.ones(3))
+    assert "const" not in [n.kind for n in g.nodes]
+    assert [n.label for n in g.nodes if n.kind == "group"] == ["inner"]
+
+
 def test_group_by_user_function():
     def inner(x):
         return jnp.sin(x) * 2.0

@@ -43,8 +43,10 @@ def test_round_trip_with_and_without_like(tmp_path):
 
 
 def test_scalars_empty_containers_and_key_types(tmp_path):
-    tree = {"lr": 0.1, "step": 7, "on": True, "np": np.float32(2.5), 3: [], "t": (), "d": {},
-            "none": None}
+    # (a dict's keys are sorted when flattened, so mixed key types go in an OrderedDict)
+    tree = {"lr": 0.1, "step": 7, "on": True, "np": np.float32(2.5), "l": [], "t": (),
+            "d": {}, "none": None, "numbers": {3: [], 1.5: 2.0, True: 1.0},
+            "mixed": collections.OrderedDict([("a", 1.0), (2, ()), (None, 3.0), (False, 4.0)])}
     path = tmp_path / "misc.npz"
     io.save(path, tree)
     back = io.load(path)

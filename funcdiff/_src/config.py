@@ -24,6 +24,14 @@ class Config:
     - `check_passes` (False): `jit` type-checks the program after each optimisation pass
       (every variable bound once before use, every equation typed by its primitive's rule)
       and names the pass that broke it; the test suite turns it on.
+
+    Accepted so that JAX programs run unchanged, and without effect (funcdiff runs NumPy on
+    the CPU): `jax_platform_name`, `jax_platforms`, `jax_default_device`,
+    `jax_default_matmul_precision`, `jax_log_compiles`, `jax_compilation_cache_dir`,
+    `jax_persistent_cache_min_compile_time_secs`, `jax_traceback_filtering`,
+    `jax_check_tracer_leaks`; `jax_numpy_rank_promotion` and `jax_numpy_dtype_promotion`
+    accept only their default (`"allow"`, `"standard"`: NumPy's rules, which funcdiff always
+    follows). `config_with_absl()` and `parse_flags_with_absl()` do nothing.
     """
 
     _DEFAULTS: dict[str, Any] = {
@@ -32,7 +40,22 @@ class Config:
         "jax_debug_nans": False,
         "jax_disable_jit": False,
         "check_passes": False,
+        # Accepted for JAX programs, without effect.
+        "jax_platform_name": "",
+        "jax_platforms": None,
+        "jax_default_device": None,
+        "jax_default_matmul_precision": None,
+        "jax_log_compiles": False,
+        "jax_compilation_cache_dir": None,
+        "jax_persistent_cache_min_compile_time_secs": 1.0,
+        "jax_traceback_filtering": "auto",
+        "jax_check_tracer_leaks": False,
+        "jax_numpy_rank_promotion": "allow",
+        "jax_numpy_dtype_promotion": "standard",
     }
+    # Options with only one value funcdiff can honour (NumPy's rules).
+    _ONLY: dict[str, str] = {"jax_numpy_rank_promotion": "allow",
+                             "jax_numpy_dtype_promotion": "standard"}
     _ALIASES: dict[str, str] = {"debug_nans": "jax_debug_nans", "disable_jit": "jax_disable_jit",
                                 "jax_explain_cache_misses": "explain_cache_misses"}
 
@@ -47,6 +70,11 @@ class Config:
             raise AttributeError(
                 f"Unrecognized config option: {name!r}. Known options: {sorted(self._values)}"
             )
+        if name in self._ONLY and value != self._ONLY[name]:
+            raise ValueError(
+                f"funcdiff always follows NumPy's rules: {name}={value!r} is not available "
+                f"(only {self._ONLY[name]!r})."
+            )
         if name == "jax_enable_x64" and not value:
             raise ValueError(
                 "funcdiff always supports 64-bit types; jax_enable_x64=False is not available. "
@@ -58,6 +86,12 @@ class Config:
                 core.flags.check_nans = bool(value)
             elif name == "jax_disable_jit":
                 core.flags.disable_jit = bool(value)
+
+    def config_with_absl(self) -> None:
+        """Accepted for JAX programs (which call it before parsing absl flags); does nothing."""
+
+    def parse_flags_with_absl(self) -> None:
+        """Accepted for JAX programs; does nothing."""
 
     def read(self, name: str) -> Any:
         return self._values[self._ALIASES.get(name, name)]

@@ -108,11 +108,6 @@ def _unpack_batch(main: core.MainTrace, args: Sequence[Any]) -> tuple[list[Any],
             [a.bdim if _own(main, a) else None for a in args])
 
 
-def _vmapped(fun: Callable[..., Any]) -> Callable[..., Any]:
-    """`fun` on batches whose batch dimension is first, output batch dimensions first."""
-    return vmap(fun)
-
-
 def _batch_outputs(main: core.MainTrace, outs: list[Any], fun: Callable[..., list[Any]],
                    args: Sequence[Any]) -> list[Any]:
     """The outputs of a custom function vmapped on its own (batch-first) as tracers of the
@@ -191,7 +186,7 @@ ad.jvp_rules[custom_jvp_call_p] = _custom_jvp_rule
 
 
 def _batched_jvp(jvp: Callable[..., Any]) -> Callable[..., Any]:
-    return _vmapped(lambda p, t: tuple(map(list, jvp(p, t))))
+    return vmap(lambda p, t: tuple(map(list, jvp(p, t))))
 
 
 def _custom_jvp_batch(vals, dims, *, call, jvp, num_consts, name):
@@ -403,10 +398,10 @@ ad.jvp_rules[custom_vjp_call_p] = _custom_vjp_jvp
 
 def _batched_vjp_rules(fwd: Callable[..., Any], bwd: Callable[..., Any]):
     def batched_fwd(args):
-        return _vmapped(lambda a: tuple(map(list, fwd(a))))(list(args))
+        return vmap(lambda a: tuple(map(list, fwd(a))))(list(args))
 
     def batched_bwd(res, cts):
-        return _vmapped(lambda r, c: list(bwd(r, c)))(list(res), list(cts))
+        return vmap(lambda r, c: list(bwd(r, c)))(list(res), list(cts))
 
     return batched_fwd, batched_bwd
 
@@ -460,7 +455,7 @@ def _call_custom(kind: _Kind, fun: Callable[..., list[Any]], rules: dict[str, An
         if all(d is None for d in dims):
             return _call_custom(kind, fun, rules, vals, name)
         vals = [move_to_front(v, d, main.payload) for v, d in zip(vals, dims)]
-        outs = _call_custom(kind, _vmapped(fun), kind.batched_rules(**rules), vals, name)
+        outs = _call_custom(kind, vmap(fun), kind.batched_rules(**rules), vals, name)
         return _batch_outputs(main, outs, fun, args)
     # Staged (jit, make_jaxpr, or the linear part of reverse mode): one equation.
     consts, closed = jaxprs.closure_convert(
@@ -472,6 +467,9 @@ def _call_custom(kind: _Kind, fun: Callable[..., list[Any]], rules: dict[str, An
 class custom_vjp:  # noqa: N801 - JAX's name
     """A function with a user-defined VJP, given by a forward function saving residuals and a
     backward function mapping output cotangents to input cotangents.
+
+    As in JAX, calling it on plain values runs `fun` itself, and under `grad`/`vjp` its `fwd`
+    runs on the primal values; `fun` is traced only when staged by `jit` or `make_jaxpr`.
 
     **Arguments:**
 

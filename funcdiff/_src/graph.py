@@ -815,6 +815,14 @@ def _collapse(g: Graph, which: bool | Sequence[str]) -> Graph:
                 break
     if not target:
         return g
+    # A constant read only inside one collapsed group (an index table, say) goes in with it.
+    readers: dict[str, set[Any]] = {}
+    for e in g.edges:
+        readers.setdefault(e.src, set()).add(target.get(e.dst))
+    for n in g.nodes:
+        inside = readers.get(n.id, {None})
+        if n.kind == "const" and len(inside) == 1 and None not in inside:
+            target[n.id] = next(iter(inside))
     by_id = {n.id: n for n in g.nodes}
     group_ids: dict[tuple[tuple[str, ...], bool], str] = {}
     members: dict[str, list[GraphNode]] = {}

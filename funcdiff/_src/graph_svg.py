@@ -325,6 +325,9 @@ def _svg(g: Graph, boxes: dict[str, _Box], routes: list[list[_Box]],
         out.append(f'<text x="{_f(x0 + 8)}" y="{_f(y0 + SMALL + 3)}" font-size="{_f(SMALL)}" '
                    f'fill="#555555">{_esc(name)}</text>')
     labels = []
+    fan_out: dict[str, int] = {}
+    for e in g.edges:
+        fan_out[e.src] = fan_out.get(e.src, 0) + 1
     for e, route in zip(g.edges, routes):
         pts = [_anchor(route[0], route[1], horizontal)]
         pts += [(b.x, b.y) for b in route[1:-1]]
@@ -339,13 +342,18 @@ def _svg(g: Graph, boxes: dict[str, _Box], routes: list[list[_Box]],
         parts = [(t, c) for t, c in ((e.tangent, TANGENT_COLOR), (e.grad, grad_color))
                  if t is not None]
         if parts:
+            # Nearer the source than the target, where edges into one node converge; top to
+            # bottom, on the outer side of the edge: the side it heads to where edges leave one
+            # node, the side it comes from where they meet at one.
             (x0, y0), (x1, y1) = pts[0], pts[1]
-            labels.append((((x0 + x1) / 2, (y0 + y1) / 2), parts))
-    for (cx, cy), parts in labels:
+            heading = 0.0 if abs(x1 - x0) < 1 else (1.0 if x1 > x0 else -1.0)
+            side = (heading if fan_out[e.src] > 1 else -heading) or 1.0
+            labels.append(((x0 + 0.4 * (x1 - x0), y0 + 0.4 * (y1 - y0)), side, parts))
+    for (cx, cy), side, parts in labels:
         text = "  ".join(t for t, _ in parts)
         w, h = text_width(text, SMALL) + 6, SMALL * LINE + 2
         if not horizontal:
-            cx += w / 2 + 4
+            cx += side * (w / 2 + 4)
         out.append(f'<rect x="{_f(cx - w / 2)}" y="{_f(cy - h / 2)}" width="{_f(w)}" '
                    f'height="{_f(h)}" rx="3" fill="#ffffff" fill-opacity="0.9"/>')
         spans = "".join(f'<tspan fill="{c}">{_esc(t)}</tspan>' + ("  " if k < len(parts) - 1

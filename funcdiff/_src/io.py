@@ -314,6 +314,12 @@ def save(path: _PathLike | Any, tree: Any) -> None:
 
     None.
 
+    **Raises:**
+
+    `TypeError` for a leaf that is not a boolean or numeric array, a traced value or a dict
+    key of another type; `ValueError` for a tree nested more than 100 levels deep (the most
+    `load` accepts).
+
     !!! Example
         ```python
         import os, tempfile
@@ -692,7 +698,7 @@ def _read_archive(
         entries = _checked_entries(archive, len(declared))
         leaves = []
         for i, ((shape, dtype), info) in enumerate(zip(declared, meta["leaves"], strict=True)):
-            where = _short(info["path"], 120)[1:-1] if info["path"] else "the root"
+            where = info["path"][:120] or "the root"
             member = f"member 'leaf_{i}' (the leaf at {where})"
             arr = _read_member(archive, entries[f"leaf_{i}"], (shape, dtype), None)
             if _digest(arr) != info["sha256"]:

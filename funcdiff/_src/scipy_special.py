@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._src.custom_derivatives import custom_jvp
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
@@ -71,9 +72,17 @@ def expit(x: ArrayLike) -> Array:
 
 
 def logit(x: ArrayLike) -> Array:
-    """The inverse of `expit`: ``log(x / (1 - x))``."""
-    (x,) = promote_inexact(x)
+    """The inverse of `expit`: ``log(x / (1 - x))``. Its derivative ``1 / (x (1 - x))`` is
+    ``inf`` at 0 and 1, as in JAX."""
+    return _logit(promote_inexact(x)[0])
+
+
+@custom_jvp
+def _logit(x: Array) -> Array:
     return ew.log(ew.div(x, ew.sub(1, x)))
+
+
+_logit.defjvps(lambda t, ans, x: ew.div(t, ew.mul(x, ew.sub(1, x))))
 
 
 def erf(x: ArrayLike) -> Array:
@@ -89,30 +98,52 @@ def erfc(x: ArrayLike) -> Array:
 def xlogy(x: ArrayLike, y: ArrayLike) -> Array:
     """``x * log(y)``, defined as 0 where ``x == 0`` (whatever `y`).
 
-    The derivative in `x` is ``log(y)`` also at ``x == 0`` (the function is linear in `x`);
-    where ``x == 0`` and ``log(y)`` is not finite, both derivatives are 0."""
-    x, y = promote_inexact(x, y)
-    # Where x == 0, x * log(y) is already 0 with the right derivatives unless log(y) is not
-    # finite: only there is y replaced (by 1).
-    bad = ew.bitwise_and(ew.eq(x, 0), ufuncs.logical_not(
-        ew.bitwise_and(ew.gt(y, 0), ew.is_finite(y))))
-    return ew.mul(x, ew.log(ufuncs.where(bad, 1.0, y)))
+    Its derivatives are JAX's: ``log(y)`` in `x` and ``x / y`` in `y`, also at ``x == 0``
+    (so at ``(0, 0)`` they are ``-inf`` and NaN)."""
+    return _xlogy(*promote_inexact(x, y))
 
 
 def xlog1py(x: ArrayLike, y: ArrayLike) -> Array:
-    """``x * log1p(y)``, defined as 0 where ``x == 0`` (derivatives as in `xlogy`)."""
-    x, y = promote_inexact(x, y)
-    bad = ew.bitwise_and(ew.eq(x, 0), ufuncs.logical_not(
-        ew.bitwise_and(ew.gt(y, -1), ew.is_finite(y))))
-    return ew.mul(x, ew.log1p(ufuncs.where(bad, 0.0, y)))
+    """``x * log1p(y)``, defined as 0 where ``x == 0`` (whatever `y`); its derivatives are
+    ``log1p(y)`` and ``x / (1 + y)``, as JAX's."""
+    return _xlog1py(*promote_inexact(x, y))
+
+
+def _x_times(log: Any, y_ok: Any, neutral: float) -> Any:
+    """``x * log(y)`` with `neutral` for `y` where ``x == 0`` and `y` is outside the domain
+    `y_ok`, so that 0 comes out without a NaN or a warning."""
+
+    def f(x: Array, y: Array) -> Array:
+        bad = ew.bitwise_and(ew.eq(x, 0), ufuncs.logical_not(
+            ew.bitwise_and(y_ok(y), ew.is_finite(y))))
+        return ew.mul(x, log(ufuncs.where(bad, neutral, y)))
+
+    return f
+
+
+_xlogy = custom_jvp(_x_times(ew.log, lambda y: ew.gt(y, 0), 1.0))
+_xlogy.defjvps(lambda t, ans, x, y: ew.mul(t, ew.log(y)),
+               lambda t, ans, x, y: ew.mul(t, ew.div(x, y)))
+_xlog1py = custom_jvp(_x_times(ew.log1p, lambda y: ew.gt(y, -1), 0.0))
+_xlog1py.defjvps(lambda t, ans, x, y: ew.mul(t, ew.log1p(y)),
+                 lambda t, ans, x, y: ew.mul(t, ew.div(x, ew.add(1, y))))
 
 
 def entr(x: ArrayLike) -> Array:
-    """``-x log x`` for ``x > 0``, 0 at 0 and ``-inf`` below."""
+    """``-x log x`` for ``x > 0``, 0 at 0 and ``-inf`` below. Its derivative
+    ``-(log x + 1)`` is ``inf`` at 0, as in JAX."""
     (x,) = promote_inexact(x)
     negative = ew.lt(x, 0)
     safe = ufuncs.where(negative, 1.0, x)  # no log of a negative number (nor its warning)
-    return ufuncs.where(negative, -np.inf, ew.neg(xlogy(safe, safe)))
+    return ufuncs.where(negative, -np.inf, ew.neg(_xlogx(safe)))
+
+
+@custom_jvp
+def _xlogx(x: Array) -> Array:
+    return _xlogy(x, x)
+
+
+_xlogx.defjvps(lambda t, ans, x: ew.mul(t, ew.add(ew.log(x), 1)))
 
 
 
@@ -453,13 +484,14 @@ def log_ndtr(x: ArrayLike) -> Array:
     """
     (x,) = promote_inexact(x)
     low = ew.lt(x, -1.0)
+    minus_inf = ew.eq(x, -np.inf)
     # Each branch sees only the inputs it is used for, so neither overflows in a derivative.
-    x_lo = ufuncs.where(low, x, -1.0)
+    x_lo = ufuncs.where(ew.bitwise_and(low, ew.bitwise_not(minus_inf)), x, -1.0)
     x_hi = ufuncs.where(low, -1.0, x)
     lo = ew.sub(ew.log(ew.mul(0.5, sp.erfcx(ew.mul(-_SQRT_HALF, x_lo)))),
                 ew.mul(0.5, ew.mul(x_lo, x_lo)))
     hi = ew.log1p(ew.mul(-0.5, ew.erfc(ew.mul(_SQRT_HALF, x_hi))))
-    return ufuncs.where(low, lo, hi)
+    return ufuncs.where(minus_inf, -np.inf, ufuncs.where(low, lo, hi))
 
 
 # ---- Bessel functions -----------------------------------------------------------------------

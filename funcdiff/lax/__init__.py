@@ -12,6 +12,23 @@ from funcdiff._src.lax.control_flow import map as map
 from funcdiff._src.lax.control_flow import scan as scan
 from funcdiff._src.lax.control_flow import switch as switch
 from funcdiff._src.lax.control_flow import while_loop as while_loop
+from funcdiff._src.lax.convolution import ConvDimensionNumbers as ConvDimensionNumbers
+from funcdiff._src.lax.convolution import conv as conv
+from funcdiff._src.lax.convolution import conv_dimension_numbers as conv_dimension_numbers
+from funcdiff._src.lax.convolution import conv_general_dilated as conv_general_dilated
+from funcdiff._src.lax.convolution import conv_general_dilated_p as conv_general_dilated_p
+from funcdiff._src.lax.convolution import conv_general_shape_tuple as conv_general_shape_tuple
+from funcdiff._src.lax.convolution import conv_shape_tuple as conv_shape_tuple
+from funcdiff._src.lax.convolution import conv_transpose as conv_transpose
+from funcdiff._src.lax.convolution import (
+    conv_with_general_padding as conv_with_general_padding,
+)
+from funcdiff._src.lax.convolution import padtype_to_pads as padtype_to_pads
+from funcdiff._src.lax.cumulative import cumlogsumexp as cumlogsumexp
+from funcdiff._src.lax.cumulative import cummax as cummax
+from funcdiff._src.lax.cumulative import cummin as cummin
+from funcdiff._src.lax.cumulative import cumprod as cumprod
+from funcdiff._src.lax.elementwise import RoundingMethod as RoundingMethod
 from funcdiff._src.lax.elementwise import abs as abs
 from funcdiff._src.lax.elementwise import acos as acos
 from funcdiff._src.lax.elementwise import acosh as acosh
@@ -29,11 +46,9 @@ from funcdiff._src.lax.elementwise import cbrt as cbrt
 from funcdiff._src.lax.elementwise import ceil as ceil
 from funcdiff._src.lax.elementwise import clamp as clamp
 from funcdiff._src.lax.elementwise import complex as complex
-from funcdiff._src.lax.elementwise import conj as conj
 from funcdiff._src.lax.elementwise import convert_element_type as convert_element_type
 from funcdiff._src.lax.elementwise import cos as cos
 from funcdiff._src.lax.elementwise import cosh as cosh
-from funcdiff._src.lax.elementwise import div as div
 from funcdiff._src.lax.elementwise import eq as eq
 from funcdiff._src.lax.elementwise import erf as erf
 from funcdiff._src.lax.elementwise import erfc as erfc
@@ -45,6 +60,9 @@ from funcdiff._src.lax.elementwise import gt as gt
 from funcdiff._src.lax.elementwise import imag as imag
 from funcdiff._src.lax.elementwise import integer_pow as integer_pow
 from funcdiff._src.lax.elementwise import is_finite as is_finite
+from funcdiff._src.lax.elementwise import lax_conj as conj  # noqa: F401 (JAX's conj)
+from funcdiff._src.lax.elementwise import lax_div as div  # noqa: F401 (JAX's div)
+from funcdiff._src.lax.elementwise import lax_round as round  # noqa: F401 (JAX's round)
 from funcdiff._src.lax.elementwise import le as le
 from funcdiff._src.lax.elementwise import log as log
 from funcdiff._src.lax.elementwise import log1p as log1p
@@ -58,7 +76,6 @@ from funcdiff._src.lax.elementwise import neg as neg
 from funcdiff._src.lax.elementwise import pow as pow
 from funcdiff._src.lax.elementwise import real as real
 from funcdiff._src.lax.elementwise import rem as rem
-from funcdiff._src.lax.elementwise import round as round
 from funcdiff._src.lax.elementwise import rsqrt as rsqrt
 from funcdiff._src.lax.elementwise import select as select
 from funcdiff._src.lax.elementwise import select_n as select_n
@@ -71,6 +88,8 @@ from funcdiff._src.lax.elementwise import square as square
 from funcdiff._src.lax.elementwise import sub as sub
 from funcdiff._src.lax.elementwise import tan as tan
 from funcdiff._src.lax.elementwise import tanh as tanh
+from funcdiff._src.lax.fft import FftType as FftType
+from funcdiff._src.lax.fft import fft as fft
 from funcdiff._src.lax.indexing import dynamic_slice as dynamic_slice
 from funcdiff._src.lax.indexing import dynamic_update_slice as dynamic_update_slice
 from funcdiff._src.lax.linalg import dot_general as _dot_general
@@ -93,8 +112,22 @@ from funcdiff._src.lax.shape import rev as rev
 from funcdiff._src.lax.shape import slice as slice
 from funcdiff._src.lax.shape import squeeze as squeeze
 from funcdiff._src.lax.shape import transpose as transpose
+from funcdiff._src.lax.slicing import Precision as Precision
+from funcdiff._src.lax.slicing import dynamic_index_in_dim as dynamic_index_in_dim
+from funcdiff._src.lax.slicing import dynamic_slice_in_dim as dynamic_slice_in_dim
+from funcdiff._src.lax.slicing import dynamic_update_index_in_dim as dynamic_update_index_in_dim
+from funcdiff._src.lax.slicing import dynamic_update_slice_in_dim as dynamic_update_slice_in_dim
+from funcdiff._src.lax.slicing import index_in_dim as index_in_dim
+from funcdiff._src.lax.slicing import slice_in_dim as slice_in_dim
+from funcdiff._src.lax.slicing import top_k as top_k
 from funcdiff._src.lax.sorting import argsort as argsort
 from funcdiff._src.lax.sorting import sort as sort
+from funcdiff._src.lax.windowed import reduce_window as reduce_window
+from funcdiff._src.lax.windowed import reduce_window_max_p as reduce_window_max_p
+from funcdiff._src.lax.windowed import reduce_window_min_p as reduce_window_min_p
+from funcdiff._src.lax.windowed import reduce_window_shape_tuple as reduce_window_shape_tuple
+from funcdiff._src.lax.windowed import reduce_window_sum_p as reduce_window_sum_p
+from funcdiff.lax import linalg as linalg
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):

@@ -95,10 +95,10 @@ from numpy import (
 )
 
 from funcdiff._src.numpy import array_methods as _array_methods
+from funcdiff._src.numpy.convolution import convolve as convolve
+from funcdiff._src.numpy.convolution import correlate as correlate
 from funcdiff._src.numpy.creation import array as array
 from funcdiff._src.numpy.creation import asarray as asarray
-from funcdiff._src.numpy.linalg import convolve as convolve
-from funcdiff._src.numpy.linalg import correlate as correlate
 from funcdiff._src.numpy.linalg import cross as cross
 from funcdiff._src.numpy.linalg import dot as dot
 from funcdiff._src.numpy.linalg import einsum as einsum
@@ -328,6 +328,7 @@ from funcdiff._src.numpy.ufuncs import tanh as tanh
 from funcdiff._src.numpy.ufuncs import true_divide as true_divide
 from funcdiff._src.numpy.ufuncs import trunc as trunc
 from funcdiff._src.numpy.ufuncs import where as where
+from funcdiff.numpy import fft as fft
 from funcdiff.numpy import linalg as linalg
 
 

@@ -1,3 +1,6 @@
-"""SciPy-compatible functions (`funcdiff.scipy.special`)."""
+"""SciPy-compatible functions (`funcdiff.scipy.linalg`, `funcdiff.scipy.special`,
+`funcdiff.scipy.stats`)."""
 
+from funcdiff.scipy import linalg as linalg
 from funcdiff.scipy import special as special
+from funcdiff.scipy import stats as stats

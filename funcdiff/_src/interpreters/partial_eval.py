@@ -43,15 +43,21 @@ class JaxprBuilder:
         self.constvars: list[Var] = []
         self.consts: list[Any] = []
         self._const_ids: dict[int, Var] = {}
+        self.originals: list[Any] = []  # arrays whose consts are copies
         # Tracers of Python scalars, shared by equal scalars (a constant such as 0.9 is raised
         # into the trace by the forward, tangent and transposed equations alike).
         self.scalar_tracers: dict[tuple, JaxprTracer] = {}
 
-    def const_var(self, val: Any, aval: ShapedArray) -> Var:
+    def const_var(self, val: Any, aval: ShapedArray, snapshot: bool = False) -> Var:
+        """The variable of the constant `val`; with `snapshot`, the jaxpr holds a copy of a
+        NumPy array, so that it keeps the value the array had when it was traced (as JAX)."""
         var = self._const_ids.get(id(val))
         if var is None:
             var = self._const_ids[id(val)] = Var(aval)
             self.constvars.append(var)
+            if snapshot and type(val) is np.ndarray:
+                self.originals.append(val)  # keeps `val` alive, so its id stays unique
+                val = val.copy()
             self.consts.append(val)  # keeps `val` alive, so its id stays unique
         return var
 
@@ -88,7 +94,8 @@ class JaxprTracer(Tracer):
             if _is_literal_value(val):
                 self._atom = Literal(val, self.aval)
             else:
-                self._atom = self._trace.main.payload.const_var(val, self.aval)
+                main = self._trace.main
+                self._atom = main.payload.const_var(val, self.aval, main.dynamic)
         return self._atom
 
 
@@ -122,8 +129,11 @@ class JaxprTrace(core.Trace):
                 tracer = cache[key] = JaxprTracer(self, aval, Literal(val, aval), val)
             return tracer
         aval = core.get_aval(val)
-        return JaxprTracer(self, aval, Literal(val, aval) if _is_literal_value(val) else None,
-                           val)
+        if not _is_literal_value(val):
+            return JaxprTracer(self, aval, None, val)
+        if type(val) is np.ndarray and self.main.dynamic:
+            val = val.copy()  # a staged program keeps a 0-d array's value at trace time
+        return JaxprTracer(self, aval, Literal(val, aval), val)
 
     lift = pure
 

@@ -7,6 +7,7 @@ rules (written with these same operations, so they differentiate again), then it
 
 from __future__ import annotations
 
+import enum
 import math
 from typing import Any
 
@@ -223,6 +224,25 @@ def floor_divide(x: Array, y: Array) -> Array:
     return floor_divide_p.bind(x, y)
 
 
+def lax_div(x: Array, y: Array) -> Array:
+    """``x / y`` as JAX's `lax.div`: true division of floats, and of integers the quotient
+    rounded toward zero (``lax.div(-7, 2)`` is -3), eagerly and under `jit` alike.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        assert lax.div(np.array([-7, 7]), np.array([2, 2])).tolist() == [-3, 3]
+        assert lax.div(7.0, 2.0) == 3.5
+        ```
+    """
+    if all(core.get_aval(a).dtype.kind in "iu" for a in (x, y)):
+        # x - rem(x, y) is an exact multiple of y (rem truncates toward zero, as C's fmod).
+        return floor_divide(sub(x, rem(x, y)), y)
+    return div(x, y)
+
+
 def trunc(x: Array) -> Array:
     return mul(sign(x), floor(abs(x)))
 
@@ -346,8 +366,29 @@ floor_p = elementwise_primitive(
 ceil_p = elementwise_primitive(
     "ceil", impl=np.ceil, abstract_eval=_unary_aval(_FLOAT), nondifferentiable=True
 )
+class RoundingMethod(enum.IntEnum):
+    """How `funcdiff.lax.round` breaks ties (JAX's names and values)."""
+
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
+def _round_impl(x: Any, rounding_method: int = RoundingMethod.TO_NEAREST_EVEN) -> Any:
+    if rounding_method == RoundingMethod.TO_NEAREST_EVEN:
+        return np.round(x)
+    # Half away from zero. x - trunc(x) is exact, so no tie is created by rounding error.
+    whole = np.trunc(x)
+    return whole + np.where(np.abs(x - whole) >= 0.5, np.sign(x), 0).astype(whole.dtype)
+
+
+def _round_aval(x: ShapedArray, rounding_method: int = RoundingMethod.TO_NEAREST_EVEN
+                ) -> ShapedArray:
+    check_kinds([x], _FLOAT)
+    return x
+
+
 round_p = elementwise_primitive(
-    "round", impl=np.round, abstract_eval=_unary_aval(_FLOAT), nondifferentiable=True
+    "round", impl=_round_impl, abstract_eval=_round_aval, nondifferentiable=True
 )
 is_finite_p = elementwise_primitive(
     "is_finite", impl=np.isfinite, abstract_eval=_bool_aval, nondifferentiable=True
@@ -368,8 +409,41 @@ def ceil(x: Array) -> Array:
 
 
 def round(x: Array) -> Array:  # noqa: A001
-    """Round half to even, like `numpy.round`."""
+    """Round half to even, like `numpy.round` (the internal helper; `lax_round` is
+    `funcdiff.lax.round`)."""
     return round_p.bind(x)
+
+
+def lax_round(x: Array, rounding_method: RoundingMethod | int = RoundingMethod.AWAY_FROM_ZERO
+              ) -> Array:
+    """Round floats to integral values, ties away from zero by default, as JAX's `lax.round`.
+
+    **Arguments:**
+
+    - `x`: a float array.
+    - `rounding_method`: `RoundingMethod.AWAY_FROM_ZERO` (0, the default) or
+      `RoundingMethod.TO_NEAREST_EVEN` (1, as `numpy.round`).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        x = np.array([0.5, 1.5, 2.5, -2.5])
+        assert np.array_equal(lax.round(x), [1.0, 2.0, 3.0, -3.0])
+        assert np.array_equal(lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN),
+                              [0.0, 2.0, 2.0, -2.0])
+        ```
+    """
+    try:
+        method = RoundingMethod(rounding_method)
+    except ValueError:
+        raise ValueError(
+            f"lax.round: rounding_method must be RoundingMethod.AWAY_FROM_ZERO (0) or "
+            f"RoundingMethod.TO_NEAREST_EVEN (1), got {rounding_method!r}") from None
+    if method == RoundingMethod.TO_NEAREST_EVEN:
+        return round_p.bind(x)
+    return round_p.bind(x, rounding_method=int(method))
 
 
 def is_finite(x: Array) -> Array:
@@ -553,9 +627,24 @@ def _atan2_partials():
     return [partial_x, partial_y]
 
 
+def _checked_impl(ufunc: np.ufunc, kinds: str):
+    """`ufunc` refusing operands of other dtype kinds than `kinds`, so that eager evaluation
+    applies the dtype rule that staging (jit) applies, as in JAX (NumPy would cast)."""
+
+    def impl(*args: Any) -> Any:
+        for a in args:
+            if np.asarray(a).dtype.kind not in kinds:
+                avals = [core.get_aval(x) for x in args]
+                elementwise_aval(*avals, kinds=kinds)  # raises the message staging gives
+        return ufunc(*args)
+
+    return impl
+
+
 atan2_p = elementwise_primitive(
-    "atan2", transcendental=True, impl=np.arctan2, abstract_eval=_binary_aval(_FLOAT),
-    jvp_partials=_atan2_partials(),
+    "atan2", transcendental=True, impl=_checked_impl(np.arctan2, _FLOAT),
+    abstract_eval=_binary_aval(_FLOAT), jvp_partials=_atan2_partials(),
+    lower=lowering.xp_function("arctan2"),
 )
 
 
@@ -723,6 +812,29 @@ def conj(x: Array) -> Array:
     return conj_p.bind(x)
 
 
+def lax_conj(x: Array) -> Array:
+    """The complex conjugate; a real float array is first made complex, so the result is
+    always complex, as JAX's `lax.conj` (`funcdiff.numpy.conjugate` keeps real arrays real).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        assert lax.conj(np.array([1.0, 2.0], np.float32)).dtype == np.complex64
+        assert lax.conj(np.array([1 + 2j])) == 1 - 2j
+        ```
+    """
+    aval = core.get_aval(x)
+    if aval.dtype.kind not in _INEXACT:
+        raise TypeError(f"lax.conj: the operand has dtype {aval.dtype}; it must be a float or "
+                        "complex array (convert integers with lax.convert_element_type), as "
+                        "in JAX.")
+    if aval.dtype.kind == "f":
+        x = convert_element_type(x, np.result_type(aval.dtype, np.complex64))
+    return conj_p.bind(x)
+
+
 def complex(x: Array, y: Array) -> Array:  # noqa: A001
     """``x + 1j * y`` from real arrays."""
     return complex_p.bind(x, y)
@@ -791,12 +903,14 @@ not_p = elementwise_primitive(
     "not", impl=np.invert, abstract_eval=_unary_aval("biu"), nondifferentiable=True
 )
 shift_left_p = elementwise_primitive(
-    "shift_left", impl=np.left_shift, abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"),
-    nondifferentiable=True,
+    "shift_left", impl=_checked_impl(np.left_shift, "iu"),
+    abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"), nondifferentiable=True,
+    lower=lowering.xp_function("left_shift"),
 )
 shift_right_p = elementwise_primitive(
-    "shift_right", impl=np.right_shift,
+    "shift_right", impl=_checked_impl(np.right_shift, "iu"),
     abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"), nondifferentiable=True,
+    lower=lowering.xp_function("right_shift"),
 )
 
 

@@ -306,6 +306,64 @@ def scatter_mul(x: Array, updates: Array, indices: Sequence[Array], dims: Sequen
     return scatter_mul_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
 
 
+# scatter_min / scatter_max: each place keeps the extreme of its value and of all its updates
+# (repeated indices included), as JAX's.
+
+
+def _scatter_extreme_impl(ufunc: np.ufunc):
+    def impl(x, updates, *indices, dims):
+        out = np.array(x, copy=True)
+        ufunc.at(out, _index_tuple(indices, dims), updates)
+        return out
+
+    return impl
+
+
+def _scatter_extreme_jvp(p: core.Primitive):
+    # The tangent of a place is the mean of the tangents of the values equal to its result
+    # (its own value and its updates): ties share it, as in JAX. Linear in the tangents.
+    def rule(primals, tangents, *, dims):
+        x, updates, *indices = primals
+        ans = p.bind(x, updates, *indices, dims=dims)
+        tx, tu = tangents[0], tangents[1]
+        aval = core.get_aval(ans)
+        if type(tx) is Zero and type(tu) is Zero:
+            return ans, Zero(ad.tangent_aval(aval))
+        x_hit = ew.convert_element_type(ew.eq(x, ans), aval.dtype)
+        u_hit = ew.convert_element_type(ew.eq(updates, gather(ans, indices, dims)), aval.dtype)
+        count = scatter_add(x_hit, u_hit, indices, dims)
+        count = ew.select(ew.eq(count, 0), np.ones((), aval.dtype), count)  # NaN results
+        total = scatter_add(ew.mul(x_hit, ad.instantiate(tx)), ew.mul(u_hit, ad.instantiate(tu)),
+                            indices, dims)
+        return ans, ew.div(total, count)
+
+    return rule
+
+
+scatter_min_p = define_primitive(
+    "scatter_min", allocates=True, impl=_scatter_extreme_impl(np.minimum),
+    abstract_eval=_scatter_aval, cost=_scatter_cost(1),
+)
+scatter_max_p = define_primitive(
+    "scatter_max", allocates=True, impl=_scatter_extreme_impl(np.maximum),
+    abstract_eval=_scatter_aval, cost=_scatter_cost(1),
+)
+ad.jvp_rules[scatter_min_p] = _scatter_extreme_jvp(scatter_min_p)
+ad.jvp_rules[scatter_max_p] = _scatter_extreme_jvp(scatter_max_p)
+
+
+def scatter_min(x: Array, updates: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
+    """A copy of `x` where each indexed place holds the minimum of its value and its updates
+    (all of them, when an index repeats)."""
+    return scatter_min_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
+
+
+def scatter_max(x: Array, updates: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
+    """A copy of `x` where each indexed place holds the maximum of its value and its
+    updates."""
+    return scatter_max_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
+
+
 # ---- dynamic slices -------------------------------------------------------------------------
 
 
@@ -585,5 +643,7 @@ batching.batch_rules[gather_p] = _gather_batch
 batching.batch_rules[scatter_add_p] = _scatter_batch(scatter_add_p)
 batching.batch_rules[scatter_p] = _scatter_batch(scatter_p)
 batching.batch_rules[scatter_mul_p] = _scatter_batch(scatter_mul_p)
+batching.batch_rules[scatter_min_p] = _scatter_batch(scatter_min_p)
+batching.batch_rules[scatter_max_p] = _scatter_batch(scatter_max_p)
 batching.batch_rules[dynamic_slice_p] = _dynamic_slice_batch
 batching.batch_rules[dynamic_update_slice_p] = _dus_batch

@@ -184,22 +184,27 @@ def reduce_prod(x: Array, axes: tuple[int, ...]) -> Array:
 # ---- logical reductions (no derivative) -----------------------------------------------------
 
 
+# Logical on booleans, bitwise on integers (as JAX's).
+
+
 def _reduce_and_impl(x, *, axes):
-    return np.all(x, axis=axes)
+    x = np.asarray(x)
+    return np.all(x, axis=axes) if x.dtype == np.bool_ else np.bitwise_and.reduce(x, axes)
 
 
 def _reduce_or_impl(x, *, axes):
-    return np.any(x, axis=axes)
+    x = np.asarray(x)
+    return np.any(x, axis=axes) if x.dtype == np.bool_ else np.bitwise_or.reduce(x, axes)
 
 
 reduce_and_p = define_primitive(
     "reduce_and", allocates=True,
-    impl=_reduce_and_impl, abstract_eval=_reduce_aval("b"), nondifferentiable=True,
+    impl=_reduce_and_impl, abstract_eval=_reduce_aval("biu"), nondifferentiable=True,
     cost=cost_mod.reduction_cost,
 )
 reduce_or_p = define_primitive(
     "reduce_or", allocates=True,
-    impl=_reduce_or_impl, abstract_eval=_reduce_aval("b"), nondifferentiable=True,
+    impl=_reduce_or_impl, abstract_eval=_reduce_aval("biu"), nondifferentiable=True,
     cost=cost_mod.reduction_cost,
 )
 
@@ -285,8 +290,11 @@ cumsum_p = define_primitive(
 
 
 def cumsum(x: Array, axis: int = 0, reverse: bool = False) -> Array:
-    """Cumulative sum along `axis` (from the end when `reverse`)."""
-    return cumsum_p.bind(x, axis=int(axis), reverse=bool(reverse))
+    """Cumulative sum along `axis` (from the end when `reverse`; a negative axis counts from
+    the last, as in JAX)."""
+    ndim = core.get_aval(x).ndim
+    axis = int(axis) + ndim if -ndim <= int(axis) < 0 else int(axis)
+    return cumsum_p.bind(x, axis=axis, reverse=bool(reverse))
 
 
 

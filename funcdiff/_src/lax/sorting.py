@@ -19,6 +19,7 @@ from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax import indexing as ix
+from funcdiff._src.lax import shape
 from funcdiff._src.lax._base import check_kinds, define_primitive, moveaxis
 
 Array = Any
@@ -111,7 +112,11 @@ def _sort_jvp(primals, tangents, *, dimension, descending):
     ans = sort_p.bind(x, dimension=dimension, descending=descending)
     if type(t) is Zero:
         return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
-    perm = argsort(x, dimension, descending)
+    # As JAX, a descending sort is the ascending one reversed, so equal elements arrive in
+    # reverse order of position (argsort's descending order keeps them in order instead).
+    perm = argsort(x, dimension)
+    if descending:
+        perm = shape.rev(perm, (dimension,))
     return ans, take_along(t, perm, dimension)
 
 

@@ -313,10 +313,15 @@ def _igamma_density(a: Array, x: Array) -> Array:
     return exp(sub(sub(mul(sub(a, 1.0), log(x)), x), lgamma(a)))
 
 
+def _igamma_grad_a_dx(g, ans, a, x):
+    # d/dx dP/da = d/da (x^(a-1) e^-x / Gamma(a)) = density * (log x - digamma(a)).
+    return mul(g, mul(_igamma_density(a, x), sub(log(x), digamma(a))))
+
+
 igamma_grad_a_p = elementwise_primitive(
     "igamma_grad_a", transcendental=True, allocates=True, impl=_in_float64(_igamma_grad_a64),
     abstract_eval=_float_aval,
-    jvp_partials=[_no_derivative("igamma_grad_a", "a"), _no_derivative("igamma_grad_a", "x")],
+    jvp_partials=[_no_derivative("igamma_grad_a", "a"), _igamma_grad_a_dx],
 )
 igamma_p = elementwise_primitive(
     "igamma", transcendental=True, allocates=True, impl=_in_float64(_igamma64),

@@ -17,7 +17,7 @@ from funcdiff._src.core import Tracer
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as lax_indexing
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.numpy import reductions, ufuncs
+from funcdiff._src.numpy import ufuncs
 from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval
 
 _FULL = slice(None)
@@ -269,47 +269,24 @@ class _IndexUpdateRef:
             values, aval(asarray(self.array)).dtype)))
 
     def power(self, values: ArrayLike) -> Array:
-        return self.set(ufuncs.power(self.get(), values))
+        """A copy with the indexed places raised to `values` (a repeated index raises to all
+        its updates in turn, as JAX: ``(x ** a) ** b``)."""
+        positions, flat = self._positions()
+        v = aval(flat)
+        exponents = lax_indexing.scatter_mul(sh.broadcast_to(np.ones((), v.dtype), v.shape),
+                                             self._updates(values, positions), [positions], [0])
+        return sh.reshape(ufuncs.power(flat, exponents), aval(asarray(self.array)).shape)
 
     def min(self, values: ArrayLike) -> Array:  # noqa: A003
         """A copy with each indexed element replaced by its minimum with `values` (repeated
-        indices take the minimum of all their updates)."""
-        return self._combine(ew.min, reductions.min, values)
+        indices, also traced ones, take the minimum of all their updates)."""
+        return self._scatter(lax_indexing.scatter_min, values)
 
     def max(self, values: ArrayLike) -> Array:  # noqa: A003
-        return self._combine(ew.max, reductions.max, values)
-
-    def _combine(self, op, reduce, values: ArrayLike) -> Array:
-        positions, flat = self._positions()
-        updates = self._updates(values, positions)
-        pos = core.concrete_or_none(positions)
-        if pos is None or len(np.unique(np.asarray(pos))) == np.size(pos):
-            # Distinct places (or traced ones, treated as distinct): combine and write.
-            current = self.get()
-            return self.set(op(current, updates))
-        # Repeated places: reduce the updates of each distinct place first.
-        pos = np.asarray(pos).ravel()
-        places, inverse = np.unique(pos, return_inverse=True)
-        updates = sh.reshape(updates, (pos.size,))
-        dt = aval(flat).dtype
-        neutral = _neutral(dt, op is ew.min)
-        mask = np.arange(places.size)[:, None] == inverse.ravel()[None, :]
-        spread = ew.select(mask, sh.broadcast_to(updates, mask.shape), neutral)
-        grouped = reduce(spread, 1)
-        current = lax_indexing.gather(flat, [places], [0])
-        out = lax_indexing.scatter(flat, op(current, grouped), [places], [0])
-        return sh.reshape(out, aval(asarray(self.array)).shape)
+        """A copy with each indexed element replaced by its maximum with `values` (repeated
+        indices take the maximum of all their updates)."""
+        return self._scatter(lax_indexing.scatter_max, values)
 
     def apply(self, func: Any) -> Array:
         """A copy with `func` applied to the indexed elements."""
         return self.set(func(self.get()))
-
-
-def _neutral(dtype: np.dtype, for_min: bool) -> np.ndarray:
-    """The identity of min (the largest value of `dtype`) or of max (the smallest)."""
-    if dtype.kind == "b":
-        return np.asarray(for_min)
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        return np.asarray(info.max if for_min else info.min, dtype)
-    return np.asarray(np.inf if for_min else -np.inf, dtype)

@@ -29,9 +29,23 @@ def _dot_general(a: Array, b: Array, contract, batch=((), ())) -> Array:
     return lax_linalg.dot_general(a, b, (contract, batch))
 
 
-def dot(a: ArrayLike, b: ArrayLike) -> Array:
+def _as_preferred(out: Array, preferred_element_type: Any) -> Array:
+    """A contraction's result cast to JAX's `preferred_element_type` (None: unchanged)."""
+    if preferred_element_type is None:
+        return out
+    return ew.convert_element_type(out, np.dtype(preferred_element_type))
+
+
+def dot(a: ArrayLike, b: ArrayLike, *, precision: Any = None,
+        preferred_element_type: Any = None) -> Array:
     """NumPy's `dot`: the inner product of vectors, the matrix product of matrices, and for
-    N-D arrays a sum over the last axis of `a` and the second-to-last of `b`."""
+    N-D arrays a sum over the last axis of `a` and the second-to-last of `b`. As in JAX,
+    `precision` is accepted and ignored (NumPy computes in the operands' dtype) and
+    `preferred_element_type` casts the result."""
+    return _as_preferred(_dot(a, b), preferred_element_type)
+
+
+def _dot(a: ArrayLike, b: ArrayLike) -> Array:
     a, b = _promote(a, b)
     na, nb = aval(a).ndim, aval(b).ndim
     if na == 0 or nb == 0:
@@ -39,9 +53,15 @@ def dot(a: ArrayLike, b: ArrayLike) -> Array:
     return _dot_general(a, b, ((na - 1,), (max(nb - 2, 0),)))
 
 
-def matmul(a: ArrayLike, b: ArrayLike) -> Array:
+def matmul(a: ArrayLike, b: ArrayLike, *, precision: Any = None,
+           preferred_element_type: Any = None) -> Array:
     """The matrix product ``a @ b`` with NumPy's rules: 1-D operands are promoted to matrices
-    and leading (batch) dimensions broadcast."""
+    and leading (batch) dimensions broadcast. As in JAX, `precision` is accepted and ignored
+    and `preferred_element_type` casts the result."""
+    return _as_preferred(_matmul(a, b), preferred_element_type)
+
+
+def _matmul(a: ArrayLike, b: ArrayLike) -> Array:
     a, b = _promote(a, b)
     na, nb = aval(a).ndim, aval(b).ndim
     if na == 0 or nb == 0:
@@ -360,41 +380,3 @@ def vecdot(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
     x1 = np_shape.moveaxis(ufuncs.conjugate(x1), a1, -1)
     x2 = np_shape.moveaxis(x2, a2, -1)
     return reductions.sum(ufuncs.multiply(x1, x2), axis=-1, dtype=aval(x1).dtype)
-
-
-def convolve(a: ArrayLike, v: ArrayLike, mode: str = "full") -> Array:
-    """Discrete linear convolution of two 1-D arrays, as `numpy.convolve` (modes ``"full"``,
-    ``"same"``, ``"valid"``)."""
-    a, v = _promote(a, v)
-    if aval(a).ndim != 1 or aval(v).ndim != 1:
-        raise ValueError("convolve: object too deep for desired array (1-D inputs only)")
-    n, m = aval(a).shape[0], aval(v).shape[0]
-    if n == 0 or m == 0:
-        raise ValueError("convolve: inputs cannot be empty")
-    if m > n:
-        a, v, n, m = v, a, m, n
-    # full[k] = sum_j a[j] v[k - j], for the j with 0 <= k - j < m.
-    k = np.arange(n + m - 1)[:, None]
-    j = np.arange(n)[None, :]
-    inside = (k - j >= 0) & (k - j < m)
-    picked = lax_indexing.gather(v, [np.clip(k - j, 0, m - 1)], [0])
-    terms = ufuncs.where(inside, ufuncs.multiply(picked, a), np.zeros((), aval(a).dtype))
-    full = reductions.sum(terms, axis=1, dtype=aval(a).dtype)
-    if mode == "full":
-        return full
-    if mode == "same":
-        start = (m - 1) // 2
-        return getitem(full, slice(start, start + n))
-    if mode == "valid":
-        return getitem(full, slice(m - 1, n))
-    raise ValueError(f"mode must be one of 'full', 'same' or 'valid', got {mode!r}")
-
-
-def correlate(a: ArrayLike, v: ArrayLike, mode: str = "valid") -> Array:
-    """Cross-correlation of two 1-D arrays, ``convolve(a, conj(v[::-1]))``, as
-    `numpy.correlate`."""
-    a, v = _promote(a, v)
-    if aval(v).ndim == 1 and aval(a).ndim == 1 and aval(v).shape[0] > aval(a).shape[0]:
-        # NumPy swaps the operands, then reverses and conjugates the result.
-        return ufuncs.conjugate(np_shape.flip(correlate(v, a, mode)))
-    return convolve(a, ufuncs.conjugate(np_shape.flip(v)), mode)

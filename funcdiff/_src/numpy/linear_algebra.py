@@ -17,6 +17,7 @@ import numpy as np
 from funcdiff._src import dtypes
 from funcdiff._src.lax import decompositions as dec
 from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import spectral as spec
 from funcdiff._src.numpy import linalg as products
 from funcdiff._src.numpy import reductions, sorting, ufuncs
 from funcdiff._src.numpy import shape as shp
@@ -250,7 +251,7 @@ def eigh(a: ArrayLike, UPLO: str | None = None, symmetrize_input: bool = True  #
     lower = UPLO is None or UPLO == "L"
     if UPLO not in (None, "L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    v, w = dec.eigh(a, lower=lower, symmetrize_input=symmetrize_input)
+    v, w = spec.eigh(a, lower=lower, symmetrize_input=symmetrize_input)
     return EighResult(w, v)
 
 
@@ -265,7 +266,7 @@ def eig(a: ArrayLike) -> EigResult:
     eigenvectors' derivative is not implemented, as in JAX); `eigvals` is."""
     (a,) = _inexact(a)
     _square(a, "eig")
-    w, v = dec.eig(a)
+    w, v = spec.eig(a)
     return EigResult(w, v)
 
 
@@ -274,7 +275,7 @@ def eigvals(a: ArrayLike) -> Array:
     first order, ``dw = diag(V^{-1} dA V)``."""
     (a,) = _inexact(a)
     _square(a, "eigvals")
-    return dec.eig(a, compute_right_eigenvectors=False)[0]
+    return spec.eig(a, compute_right_eigenvectors=False)[0]
 
 
 def _hermitian_svd(a: Array, compute_uv: bool):
@@ -320,8 +321,8 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True,
         out = _hermitian_svd(a, compute_uv)
         return SVDResult(*out) if compute_uv else out
     if not compute_uv:
-        return dec.svd(a, full_matrices=False, compute_uv=False)
-    u, s, vh = dec.svd(a, full_matrices=full_matrices)
+        return spec.svd(a, full_matrices=False, compute_uv=False)
+    u, s, vh = spec.svd(a, full_matrices=full_matrices)
     return SVDResult(u, s, vh)
 
 
@@ -339,7 +340,7 @@ def qr(a: ArrayLike, mode: str = "reduced") -> Any:
                          "('raw' is not supported)")
     if aval(a).ndim < 2:
         raise ValueError(f"qr: expected matrices (at least 2-D), got shape {aval(a).shape}")
-    q, r = dec.qr(a, full_matrices=mode == "complete")
+    q, r = spec.qr(a, full_matrices=mode == "complete")
     return r if mode == "r" else QRResult(q, r)
 
 

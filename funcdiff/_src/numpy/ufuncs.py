@@ -205,14 +205,15 @@ def minimum(x: ArrayLike, y: ArrayLike, /) -> Array:
 
 
 def fmax(x: ArrayLike, y: ArrayLike, /) -> Array:
-    """Elementwise maximum ignoring NaN."""
+    """Elementwise maximum ignoring NaN. At ties the derivative goes to `y`, as in JAX."""
     x, y = promote(x, y)
-    return where(isnan(y), x, where(isnan(x), y, ew.max(x, y)))
+    return where(ew.bitwise_or(ew.gt(x, y), isnan(y)), x, y)
 
 
 def fmin(x: ArrayLike, y: ArrayLike, /) -> Array:
+    """Elementwise minimum ignoring NaN. At ties the derivative goes to `y`, as in JAX."""
     x, y = promote(x, y)
-    return where(isnan(y), x, where(isnan(x), y, ew.min(x, y)))
+    return where(ew.bitwise_or(ew.lt(x, y), isnan(y)), x, y)
 
 
 def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None) -> Array:
@@ -319,8 +320,16 @@ def logaddexp2(x1: ArrayLike, x2: ArrayLike, /) -> Array:
 
 
 def hypot(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+    """``sqrt(x1**2 + x2**2)`` without overflow. As in JAX, it is computed from the larger
+    magnitude ``b`` and the smaller ``s`` as ``b * sqrt(1 + (s/b)**2)``, so its derivative at
+    (0, 0) is (0.5, 0.5), not NaN."""
     x1, x2 = promote_inexact(x1, x2)
-    return ew.sqrt(ew.add(ew.mul(x1, x1), ew.mul(x2, x2)))
+    a1, a2 = ew.abs(x1), ew.abs(x2)
+    big, small = ew.max(a1, a2), ew.min(a1, a2)
+    zero = ew.eq(big, 0)
+    ratio = ew.div(small, where(zero, 1.0, big))
+    out = where(zero, big, ew.mul(big, ew.sqrt(ew.add(1.0, ew.mul(ratio, ratio)))))
+    return where(ew.bitwise_or(ew.eq(a1, math.inf), ew.eq(a2, math.inf)), math.inf, out)
 
 
 def deg2rad(x: ArrayLike, /) -> Array:

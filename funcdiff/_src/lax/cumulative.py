@@ -1,0 +1,124 @@
+"""`cumprod`, `cummax`, `cummin` and `cumlogsumexp` along an axis, as JAX's `lax` functions.
+
+Each is an associative scan written with existing primitives (Hillis-Steele: ``log2(n)``
+rounds, each combining every entry with the one ``2^r`` places before it), so values,
+derivatives of every order, batching and `jit` come from the primitives used; as in JAX, the
+derivative of `cummax`/`cummin` is that of the scan of `max`/`min`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core
+from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import shape as sh
+
+Array = Any
+
+
+def _scan(name: str, combine: Callable[[Array, Array], Array], identity: float, x: Array,
+          axis: int, reverse: bool, kinds: str) -> Array:
+    aval = core.get_aval(x)
+    if aval.dtype.kind not in kinds:
+        raise TypeError(f"{name}: operand dtype {aval.dtype} is not supported (expected "
+                        f"{'floating point' if kinds == 'f' else 'a numeric dtype'})")
+    if not -aval.ndim <= axis < max(aval.ndim, 1) or aval.ndim == 0:
+        raise ValueError(f"{name}: axis {axis} is out of range for an operand of shape "
+                         f"{aval.shape}")
+    axis %= aval.ndim
+    n = aval.shape[axis]
+    if reverse:
+        x = sh.rev(x, (axis,))
+    pad_value = np.asarray(identity, aval.dtype)[()]
+    step = 1
+    while step < n:
+        # Each entry combined with the one `step` places before it (the identity before 0).
+        config = [(0, 0, 0)] * aval.ndim
+        config[axis] = (step, -step, 0)
+        x = combine(sh.pad(x, pad_value, config), x)
+        step *= 2
+    return sh.rev(x, (axis,)) if reverse else x
+
+
+def _logaddexp(a: Array, b: Array) -> Array:
+    # Shifted by the larger operand, held constant for the derivative: the weights are then
+    # exactly softmax's, smooth at ties; two -inf give -inf.
+    hi = ew.stop_gradient(ew.max(a, b))
+    finite = ew.is_finite(hi)
+    shift = ew.select(finite, hi, ew.zeros_like(hi))
+    total = ew.add(ew.exp(ew.sub(a, shift)), ew.exp(ew.sub(b, shift)))
+    total = ew.select(finite, total, ew.ones_like(total))  # no log(0) when both are -inf
+    return ew.select(finite, ew.add(ew.log(total), shift), hi)
+
+
+def _extreme(dtype: np.dtype, largest: bool) -> Any:
+    if dtype.kind == "f":
+        return np.inf if largest else -np.inf
+    if dtype.kind == "b":
+        return largest
+    info = np.iinfo(dtype)
+    return info.max if largest else info.min
+
+
+def cumprod(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
+    """Cumulative product along `axis` (from the end when `reverse`); exact derivatives also
+    where some entries are zero.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        assert lax.cumprod(np.array([1.0, 2.0, 3.0])).tolist() == [1.0, 2.0, 6.0]
+        ```
+    """
+    return _scan("cumprod", ew.mul, 1, operand, axis, reverse, "iufc")
+
+
+def cummax(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
+    """Running maximum along `axis` (from the end when `reverse`).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        assert lax.cummax(np.array([1, 3, 2, 5])).tolist() == [1, 3, 3, 5]
+        ```
+    """
+    dtype = core.get_aval(operand).dtype
+    return _scan("cummax", ew.max, _extreme(dtype, False), operand, axis, reverse, "iuf")
+
+
+def cummin(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
+    """Running minimum along `axis` (from the end when `reverse`).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        assert lax.cummin(np.array([4, 3, 5, 1]), reverse=True).tolist() == [1, 1, 1, 1]
+        ```
+    """
+    dtype = core.get_aval(operand).dtype
+    return _scan("cummin", ew.min, _extreme(dtype, True), operand, axis, reverse, "iuf")
+
+
+def cumlogsumexp(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
+    """Running ``log(sum(exp(x)))`` along `axis`, stable for large and very different values.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        out = lax.cumlogsumexp(np.array([-1000.0, 0.0, 1000.0]))
+        assert np.allclose(out, [-1000.0, 0.0, 1000.0])
+        ```
+    """
+    return _scan("cumlogsumexp", _logaddexp, -np.inf, operand, axis, reverse, "f")

@@ -1,0 +1,19 @@
+"""Linear algebra with `scipy.linalg`'s names, differentiable in forward and reverse mode."""
+
+from funcdiff._src.scipy_linalg import block_diag as block_diag
+from funcdiff._src.scipy_linalg import cho_factor as cho_factor
+from funcdiff._src.scipy_linalg import cho_solve as cho_solve
+from funcdiff._src.scipy_linalg import det as det
+from funcdiff._src.scipy_linalg import eigh as eigh
+from funcdiff._src.scipy_linalg import expm as expm
+from funcdiff._src.scipy_linalg import inv as inv
+from funcdiff._src.scipy_linalg import lu as lu
+from funcdiff._src.scipy_linalg import lu_factor as lu_factor
+from funcdiff._src.scipy_linalg import lu_solve as lu_solve
+from funcdiff._src.scipy_linalg import qr as qr
+from funcdiff._src.scipy_linalg import solve as solve
+from funcdiff._src.scipy_linalg import solve_triangular as solve_triangular
+from funcdiff._src.scipy_linalg import svd as svd
+
+__all__ = ["block_diag", "cho_factor", "cho_solve", "det", "eigh", "expm", "inv", "lu",
+           "lu_factor", "lu_solve", "qr", "solve", "solve_triangular", "svd"]
