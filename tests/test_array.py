@@ -76,6 +76,35 @@ def test_at_updates_in_eager_code_match_jit():
     assert jnp.zeros(3).at[0].set(1.0).tolist() == [1.0, 0.0, 0.0]
 
 
+def test_at_modes_for_out_of_bounds_indices():
+    x = jnp.arange(5.0)
+    idx = np.array([1, 9, -2, -7])
+    for run in (lambda f, *a: f(*a), lambda f, *a: jit(f)(*a)):
+        got = run(lambda x, i: x.at[i].get(mode="fill", fill_value=-1.0), x, idx)
+        np.testing.assert_array_equal(got, [1.0, -1.0, 3.0, -1.0])
+        got = run(lambda x, i: x.at[i].get(mode="fill"), x, idx)
+        np.testing.assert_array_equal(got, [1.0, np.nan, 3.0, np.nan])
+        got = run(lambda x, i: x.at[i].get(mode="clip"), x, idx)
+        np.testing.assert_array_equal(got, [1.0, 4.0, 3.0, 0.0])
+        got = run(lambda x, i: x.at[i].add(10.0, mode="drop"), x, np.array([1, 9, 1]))
+        np.testing.assert_array_equal(got, [0.0, 21.0, 2.0, 3.0, 4.0])
+        got = run(lambda x, i: x.at[i].set(10.0, mode="clip", indices_are_sorted=True,
+                                           unique_indices=True), x, np.array([1, 9]))
+        np.testing.assert_array_equal(got, [0.0, 10.0, 2.0, 3.0, 10.0])
+    ints = jnp.arange(3)
+    assert ints.at[np.array([5])].get(mode="fill").tolist() == [np.iinfo(np.int64).min]
+    m = jnp.ones((2, 3))
+    np.testing.assert_array_equal(m.at[np.array([0, 5]), 1:].multiply(3.0, mode="drop"),
+                                  [[1.0, 3.0, 3.0], [1.0, 1.0, 1.0]])
+    with pytest.raises(IndexError, match="out of bounds"):
+        x.at[np.array([9])].get()
+    with pytest.raises(ValueError, match="mode must be one of"):
+        x.at[0].get(mode="wrap")
+    # Dropped updates have no derivative; the others do.
+    g = grad(lambda v: jnp.sum(x.at[np.array([1, 9])].set(v, mode="drop") ** 2))(3.0)
+    assert g == 6.0
+
+
 def test_operators_and_methods_give_arrays():
     x = jnp.arange(6.0).reshape(2, 3)
     for y in (x + 1, 2 * x, x @ x.T, -x, abs(x), x > 2, x.sum(), x.mean(0), x.reshape(3, 2),
