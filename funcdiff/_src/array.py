@@ -197,6 +197,7 @@ _at_helper: Callable[[Array], Any] = _missing_at
 
 
 def set_at_helper(helper: Callable[[Array], Any]) -> None:
+    """Install what ``Array.at`` returns (done by `funcdiff._src.numpy`)."""
     global _at_helper
     _at_helper = helper
 
@@ -221,23 +222,65 @@ def as_array(x: Any) -> Any:
 
 
 def block_until_ready(x: Any) -> Any:
-    """Return `x` (any pytree): funcdiff computes synchronously."""
+    """Return `x` (any pytree): funcdiff computes synchronously, so every result is ready.
+
+    !!! Example
+        ```python
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        out = funcdiff.block_until_ready({"w": jnp.ones(2)})
+        assert out["w"].tolist() == [1.0, 1.0]
+        ```
+    """
     return x
 
 
 def device_put(x: Any, device: Any = None, **kwargs: Any) -> Any:
-    """`x` (a pytree of arrays) as funcdiff Arrays on the CPU; the copy is private."""
+    """`x` (a pytree of arrays) as funcdiff Arrays on the CPU, each a private copy.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+
+        a = np.zeros(2)
+        x = funcdiff.device_put(a, funcdiff.devices()[0])
+        a[0] = 1.0
+        assert isinstance(x, funcdiff.Array) and x[0] == 0.0
+        ```
+    """
     return tree_map(lambda v: as_array(np.array(_plain(v), copy=True)), x)
 
 
 def device_get(x: Any) -> Any:
-    """`x` (a pytree) with every Array as a plain NumPy array (a writable copy)."""
+    """`x` (a pytree) with every array as a plain, writable NumPy array (a copy).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        host = funcdiff.device_get({"w": jnp.ones(2)})
+        host["w"][0] = 5.0
+        assert type(host["w"]) is np.ndarray
+        ```
+    """
     return tree_map(lambda v: np.array(_plain(v), copy=True) if isinstance(v, np.ndarray)
                     else v, x)
 
 
 def devices(backend: str | None = None) -> list[Device]:
-    """The devices funcdiff computes on: one CPU."""
+    """The devices funcdiff computes on: one CPU (``backend`` may be None or ``"cpu"``).
+
+    !!! Example
+        ```python
+        import funcdiff
+
+        assert funcdiff.devices()[0].platform == "cpu" and funcdiff.device_count() == 1
+        ```
+    """
     if backend not in (None, "cpu"):
         raise RuntimeError(f"Unknown backend {backend!r}: funcdiff computes on the CPU only")
     return [CPU]
@@ -247,8 +290,10 @@ local_devices = devices
 
 
 def device_count(backend: str | None = None) -> int:
+    """The number of devices: 1."""
     return len(devices(backend))
 
 
 def default_backend() -> str:
+    """The platform funcdiff computes on: ``"cpu"``."""
     return "cpu"
