@@ -70,9 +70,6 @@ from numpy import (
     nan as nan,
 )
 from numpy import (
-    ndarray as ndarray,
-)
-from numpy import (
     newaxis as newaxis,
 )
 from numpy import (
@@ -94,6 +91,7 @@ from numpy import (
     uint64 as uint64,
 )
 
+from funcdiff._src.array import Array as ndarray
 from funcdiff._src.numpy import array_methods as _array_methods
 from funcdiff._src.numpy.convolution import convolve as convolve
 from funcdiff._src.numpy.convolution import correlate as correlate
