@@ -1149,3 +1149,9 @@ LAX_OPS: tuple[OpRecord, ...] = (
 from special_lax_table import SPECIAL_OPS  # noqa: E402
 
 LAX_OPS = LAX_OPS + SPECIAL_OPS
+
+# The primitives on the binary representation of numbers (ldexp, frexp, gcd...), from their own
+# table.
+from bits_lax_table import BITS_OPS  # noqa: E402
+
+LAX_OPS = LAX_OPS + BITS_OPS

@@ -19,6 +19,7 @@ from numpy_table import (
     NONZERO,
     PRODUCT_DTYPES,
     _matmul_cases,
+    _tensordot_cases,
     _vecdot_cases,
     add,
     case,
@@ -308,6 +309,7 @@ _add("linalg.cross", _linalg_cross_cases, dtypes=PRODUCT_DTYPES, grad_dtypes=(F6
 _add("linalg.diagonal", _linalg_diag_cases, dtypes=PRODUCT_DTYPES, grad_dtypes=(F64, C128))
 _add("linalg.trace", _linalg_diag_cases, dtypes=PRODUCT_DTYPES, grad_dtypes=(F64, C128))
 _add("linalg.matmul", _matmul_cases, dtypes=PRODUCT_DTYPES, grad_dtypes=(F64, C128))
+_add("linalg.tensordot", _tensordot_cases, dtypes=PRODUCT_DTYPES, grad_dtypes=(F64, C128))
 _add("linalg.vecdot", _vecdot_cases, dtypes=PRODUCT_DTYPES, grad_dtypes=(F64, C128))
 _add("linalg.matrix_transpose", lambda dt: _linalg_rect(dt).map(case), dtypes=PRODUCT_DTYPES,
     grad_dtypes=(F64, C128))

@@ -1917,13 +1917,17 @@ EXCLUDED = {
     # Constants (checked for equality with NumPy's).
     "e": "constant", "pi": "constant", "inf": "constant", "nan": "constant",
     "newaxis": "constant (None)",
-    # A sub-module: its function `linalg.norm` has records.
+    # Sub-modules: each of their functions has records.
     "linalg": "module funcdiff.numpy.linalg (each of its functions is in the table)",
     "fft": "module funcdiff.numpy.fft (each of its functions is in the table)",
 }
 
 # The records of funcdiff.numpy.linalg (beyond norm), with NumPy as the reference.
 import linalg_table  # noqa: E402, F401
+
+# The records of the rest of jax.numpy (set operations, histograms, polynomials, index
+# tricks...) join RECORDS from their own table.
+import numpy_more_table  # noqa: E402, F401
 
 # The records of funcdiff.scipy.special's special functions and of funcdiff.scipy.stats, with
 # SciPy as the reference, join RECORDS from their own table.

@@ -58,10 +58,11 @@ def _scipy(fn, n_arrays=None):
 # ---- scipy.special --------------------------------------------------------------------------
 
 GAMMA_DOM = Domain(0.2, 6.0, ilo=1, ihi=6)
-BETWEEN_POLES = Domain(-0.85, -0.15, ilo=-1, ihi=-1)  # (-1, 0): between two poles
+BETWEEN_POLES = Domain(-0.8, -0.2, ilo=-1, ihi=-1)  # (-1, 0): between two poles
 
 for _name, _ref, _dom in [
     ("gammaln", ss.gammaln, GAMMA_DOM),
+    ("loggamma", ss.loggamma, GAMMA_DOM),
     ("digamma", ss.digamma, GAMMA_DOM),
     ("gamma", ss.gamma, Domain(0.2, 5.0, ilo=1, ihi=5)),
     ("erfinv", ss.erfinv, UNIT),
@@ -79,9 +80,11 @@ for _name, _ref, _dom in [
     add("scipy.special." + _name, partial(unary_cases, domain=_dom), ref=_scipy(_ref),
         dtypes=REAL, domains=(_dom,), rtol={np.dtype(np.float32): 1e-5})
 
+add("scipy.special.loggamma", partial(unary_cases, domain=BETWEEN_POLES), variant="negative",
+    ref=_scipy(ss.loggamma), dtypes=(F64,), grad_order=0, grad_note="NaN for x <= 0")
 for _name, _ref in [("gammaln", ss.gammaln), ("digamma", ss.digamma), ("gamma", ss.gamma)]:
     add("scipy.special." + _name, partial(unary_cases, domain=BETWEEN_POLES),
-        variant="negative", ref=_scipy(_ref), dtypes=(F64,))
+        variant="negative", ref=_scipy(_ref), dtypes=(F64,), grad_tol=1e-4)
 add("scipy.special.gammasgn", partial(unary_cases, domain=Domain(-3.75, 3.75, step=0.5)),
     ref=_scipy(ss.gammasgn), dtypes=FLOATS, **PIECEWISE)
 add("scipy.special.factorial", partial(unary_cases, domain=Domain(-1.5, 6.0, ilo=-2, ihi=6)),
@@ -104,7 +107,7 @@ def _binary(name, ref, d1, d2, **opts):
 
 _binary("betaln", ss.betaln, POS, POS, dtypes=REAL, weak=True)
 _binary("beta", ss.beta, POS, POS, dtypes=REAL, weak=True)
-_binary("poch", ss.poch, POS, Domain(0.2, 2.0), dtypes=REAL, weak=True)
+_binary("poch", ss.poch, POS, Domain(0.2, 2.0, ilo=-6, ihi=3), dtypes=REAL, weak=True)
 _binary("rel_entr", ss.rel_entr, POS, POS, dtypes=REAL, weak=True)
 _binary("kl_div", ss.kl_div, POS, POS, dtypes=REAL, weak=True)
 for _name, _ref in [("rel_entr", ss.rel_entr), ("kl_div", ss.kl_div)]:

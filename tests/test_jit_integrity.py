@@ -273,6 +273,11 @@ def test_static_arguments_out_of_range_are_refused():
 
 
 def test_cse_keeps_positive_and_negative_zero_apart():
+    f = lambda x: (jnp.copysign(x, 0.0), jnp.copysign(x, -0.0))  # noqa: E731
+    assert [float(v) for v in f(1.0)] == [1.0, -1.0]
+    assert [float(v) for v in jit(f)(1.0)] == [1.0, -1.0]
+    np.testing.assert_array_equal(jnp.copysign(2.0, np.array([0.0, -0.0, -np.nan, 3.0])),
+                                  np.copysign(2.0, np.array([0.0, -0.0, -np.nan, 3.0])))
     g = lambda x: (jnp.arctan2(x, 0.0), jnp.arctan2(x, -0.0))  # noqa: E731
     assert [float(v) for v in jit(g)(0.0)] == [0.0, pytest.approx(np.pi)]
     h = lambda x: (jnp.minimum(x, 0.0), jnp.minimum(x, -0.0))  # noqa: E731

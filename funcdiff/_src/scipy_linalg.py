@@ -293,18 +293,37 @@ def block_diag(*arrs: ArrayLike) -> Array:
     return shp.concatenate(rows, axis=0)
 
 
+def _hermitian_from(a: Array, lower: bool) -> Array:
+    """The Hermitian matrix whose `lower` (or upper) triangle is that of `a`."""
+    strict = shp.tril(a, -1) if lower else shp.triu(a, 1)
+    return ufuncs.add(shp.tril(a) if lower else shp.triu(a), la._mH(strict))
+
+
 def eigh(a: ArrayLike, b: ArrayLike | None = None, lower: bool = True,
          eigvals_only: bool = False, **kwargs: Any) -> Any:
     """Eigenvalues (ascending) and eigenvectors ``(w, v)`` of a Hermitian matrix, or `w`
-    alone with `eigvals_only`, as `scipy.linalg.eigh`. Only the `lower` (or upper) triangle
-    is read; the generalized problem (`b`) is not supported."""
-    if b is not None:
-        raise NotImplementedError("eigh: the generalized eigenproblem (b=...) is not "
-                                  "supported; reduce it with cholesky and solve_triangular")
-    (a,) = promote_inexact(asarray(a))
+    alone with `eigvals_only`, as `scipy.linalg.eigh`; only the `lower` (or upper) triangle
+    is read. With a positive-definite `b`, the generalized problem ``a v = w b v``: with
+    ``b = L L^H`` it is the ordinary one of ``L^{-1} a L^{-H}``, whose eigenvectors ``y``
+    give ``v = L^{-H} y`` (normalised so that ``v^H b v = I``, as SciPy's)."""
+    if b is None:
+        (a,) = promote_inexact(asarray(a))
+        la._square(a, "eigh")
+        v, w = spec.eigh(a, lower=lower, symmetrize_input=False)
+        return w if eigvals_only else (w, v)
+    a, b = promote_inexact(asarray(a), asarray(b))
     la._square(a, "eigh")
-    v, w = spec.eigh(a, lower=lower, symmetrize_input=False)
-    return w if eigvals_only else (w, v)
+    la._square(b, "eigh (b)")
+    chol = dec.cholesky(b if lower else la._mH(b))
+    c = dec.triangular_solve(chol, _hermitian_from(a, lower), left_side=True, lower=True)
+    c = dec.triangular_solve(chol, c, left_side=False, lower=True, transpose_a=True,
+                             conjugate_a=True)
+    y, w = spec.eigh(c)
+    if eigvals_only:
+        return w
+    v = dec.triangular_solve(chol, y, left_side=True, lower=True, transpose_a=True,
+                             conjugate_a=True)
+    return w, v
 
 
 def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True,

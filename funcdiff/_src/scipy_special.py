@@ -213,6 +213,27 @@ def zeta(x: ArrayLike, q: ArrayLike | None = None) -> Array:
     return sp.zeta(x, q)
 
 
+def loggamma(x: ArrayLike) -> Array:
+    """The logarithm of the gamma function for real `x`: `gammaln` for ``x > 0``, NaN below
+    (where the real logarithm of a negative gamma does not exist), as JAX and SciPy on real
+    input. Complex input is not supported.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import loggamma
+
+        assert np.isclose(loggamma(4.0), np.log(6.0)) and np.isnan(loggamma(-0.5))
+        ```
+    """
+    (x,) = promote_inexact(x)
+    if aval(x).dtype.kind == "c":
+        raise NotImplementedError("loggamma: complex arguments are not supported; use a real "
+                                  "array (for x > 0 it equals gammaln)")
+    positive = ew.gt(x, 0)
+    return ufuncs.where(positive, sp.lgamma(ufuncs.where(positive, x, 1.0)), np.nan)
+
+
 def gammasgn(x: ArrayLike) -> Array:
     """The sign of the gamma function (NaN at the poles ``0, -1, -2, ...`` below zero).
 
@@ -227,6 +248,7 @@ def gammasgn(x: ArrayLike) -> Array:
     odd = ew.ne(ufuncs.remainder(ew.floor(x), 2.0), 0.0)
     one = ew.ones_like(x)
     sign = ufuncs.where(ew.bitwise_or(ew.gt(x, 0), ew.bitwise_not(odd)), one, ew.neg(one))
+    sign = ufuncs.where(ew.eq(x, 0), ufuncs.copysign(one, x), sign)  # -1 at -0.0, as SciPy
     pole = ew.bitwise_and(ew.lt(x, 0), ew.eq(x, ew.floor(x)))
     return ew.stop_gradient(ufuncs.where(pole, np.nan, sign))
 
@@ -360,7 +382,11 @@ def poch(z: ArrayLike, m: ArrayLike) -> Array:
     z, m = promote_inexact(z, m)
     zm = ew.add(z, m)
     sign = ew.mul(gammasgn(zm), gammasgn(z))
-    return ew.mul(sign, ew.exp(ew.sub(sp.lgamma(zm), sp.lgamma(z))))
+    value = ew.mul(sign, ew.exp(ew.sub(sp.lgamma(zm), sp.lgamma(z))))
+    # Gamma(z + m) at a pole over a finite Gamma(z): infinite, as SciPy.
+    pole = ew.bitwise_and(ew.le(zm, 0), ew.eq(zm, ew.floor(zm)))
+    z_pole = ew.bitwise_and(ew.le(z, 0), ew.eq(z, ew.floor(z)))
+    return ufuncs.where(ew.bitwise_and(pole, ew.bitwise_not(z_pole)), np.inf, value)
 
 
 def factorial(n: ArrayLike, exact: bool = False) -> Array:

@@ -25,6 +25,7 @@ from funcdiff._src.numpy.linear_algebra import slogdet as slogdet
 from funcdiff._src.numpy.linear_algebra import solve as solve
 from funcdiff._src.numpy.linear_algebra import svd as svd
 from funcdiff._src.numpy.linear_algebra import svdvals as svdvals
+from funcdiff._src.numpy.linear_algebra import tensordot as tensordot
 from funcdiff._src.numpy.linear_algebra import tensorinv as tensorinv
 from funcdiff._src.numpy.linear_algebra import tensorsolve as tensorsolve
 from funcdiff._src.numpy.linear_algebra import trace as trace
@@ -57,6 +58,7 @@ __all__ = [
     "solve",
     "svd",
     "svdvals",
+    "tensordot",
     "tensorinv",
     "tensorsolve",
     "trace",

@@ -28,6 +28,7 @@ from funcdiff._src.scipy_special import i1e as i1e
 from funcdiff._src.scipy_special import kl_div as kl_div
 from funcdiff._src.scipy_special import log_ndtr as log_ndtr
 from funcdiff._src.scipy_special import log_softmax as log_softmax
+from funcdiff._src.scipy_special import loggamma as loggamma
 from funcdiff._src.scipy_special import logit as logit
 from funcdiff._src.scipy_special import logsumexp as logsumexp
 from funcdiff._src.scipy_special import multigammaln as multigammaln

@@ -244,9 +244,16 @@ def _svd_cost(avals_in, avals_out, *, full_matrices, compute_uv):
     return _cost(_batch_count(avals_in[0].shape) * flops, avals_in, avals_out)
 
 
+def _svd_lower(ctx, a, *, full_matrices, compute_uv):
+    if not compute_uv:
+        return f"[xp.linalg.svd({a}, compute_uv=False)]"
+    # NumPy returns (u, s, vh); the primitive's order is (s, u, vh).
+    return f"(lambda r: (r[1], r[0], r[2]))(xp.linalg.svd({a}, full_matrices={full_matrices}))"
+
+
 svd_p = define_primitive(
     "svd", impl=_svd_impl, abstract_eval=_svd_aval, jvp=_svd_jvp, multiple_results=True,
-    allocates=True, cost=_svd_cost,
+    allocates=True, cost=_svd_cost, lower=_svd_lower,
 )
 
 

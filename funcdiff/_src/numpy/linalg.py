@@ -133,20 +133,57 @@ def kron(a: ArrayLike, b: ArrayLike) -> Array:
     return sh.reshape(ew.mul(a_big, b_big), [x * y for x, y in zip(sa, sb)])
 
 
-def cross(a: ArrayLike, b: ArrayLike, axis: int = -1) -> Array:
-    """Cross product of 3-vectors along `axis`."""
+def cross(a: ArrayLike, b: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: int | None = None) -> Array:
+    """Cross product of 3-vectors (or 2-vectors, taken with a zero third component) along
+    `axisa` of `a` and `axisb` of `b`, broadcast over the other axes; the result's vector
+    axis is `axisc`. `axis`, if given, sets all three. Two 2-vectors give the scalar
+    z-component.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        x, y = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+        assert jnp.cross(x, y).tolist() == [0.0, 0.0, 1.0]
+        assert jnp.cross(np.array([1.0, 2.0]), np.array([3.0, 4.0])) == -2.0
+        cols = jnp.cross(np.eye(3), np.eye(3)[:, [1, 2, 0]], axisa=0, axisb=0, axisc=0)
+        assert cols.shape == (3, 3)
+        ```
+    """
+    if axis is not None:
+        axisa = axisb = axisc = axis
     a, b = _promote(a, b)
-    a = sh.transpose(a, _last(aval(a).ndim, axis))
-    b = sh.transpose(b, _last(aval(b).ndim, axis))
-    a0, a1, a2 = (getitem(a, (Ellipsis, i)) for i in range(3))
-    b0, b1, b2 = (getitem(b, (Ellipsis, i)) for i in range(3))
-    out = np_shape.stack([
-        ew.sub(ew.mul(a1, b2), ew.mul(a2, b1)),
-        ew.sub(ew.mul(a2, b0), ew.mul(a0, b2)),
-        ew.sub(ew.mul(a0, b1), ew.mul(a1, b0)),
-    ], axis=-1)
-    # As NumPy: the result's vector axis is `axis` too (counted in the broadcast result).
-    return np_shape.moveaxis(out, -1, axis)
+    a = sh.transpose(a, _last(aval(a).ndim, axisa))
+    b = sh.transpose(b, _last(aval(b).ndim, axisb))
+    na, nb = aval(a).shape[-1], aval(b).shape[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or "
+                         f"3, got {na} and {nb})")
+    a_parts = [getitem(a, (Ellipsis, i)) for i in range(na)]
+    b_parts = [getitem(b, (Ellipsis, i)) for i in range(nb)]
+    if na == nb == 2:
+        return ew.sub(ew.mul(a_parts[0], b_parts[1]), ew.mul(a_parts[1], b_parts[0]))
+    a0, a1 = a_parts[0], a_parts[1]
+    b0, b1 = b_parts[0], b_parts[1]
+    a2 = a_parts[2] if na == 3 else None
+    b2 = b_parts[2] if nb == 3 else None
+
+    def times(x: Any, y: Any) -> Any:
+        return None if x is None or y is None else ew.mul(x, y)
+
+    def minus(x: Any, y: Any) -> Any:
+        if x is None:
+            return ew.neg(y)
+        return x if y is None else ew.sub(x, y)
+
+    c0, c1 = minus(times(a1, b2), times(a2, b1)), minus(times(a2, b0), times(a0, b2))
+    c2 = ew.sub(ew.mul(a0, b1), ew.mul(a1, b0))
+    shape = np.broadcast_shapes(*(aval(c).shape for c in (c0, c1, c2)))
+    out = np_shape.stack([sh.broadcast_to(c, shape) for c in (c0, c1, c2)], axis=-1)
+    # As NumPy: the result's vector axis is `axisc` (counted in the broadcast result).
+    return np_shape.moveaxis(out, -1, axisc)
 
 
 def _last(ndim: int, axis: int) -> list[int]:

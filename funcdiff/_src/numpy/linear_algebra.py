@@ -511,9 +511,11 @@ def matrix_power(a: ArrayLike, n: int) -> Array:
     return result
 
 
-def multi_dot(arrays: Sequence[ArrayLike], *, out: None = None) -> Array:
+def multi_dot(arrays: Sequence[ArrayLike], *, out: None = None, precision: Any = None
+              ) -> Array:
     """The chained matrix product of `arrays` (the first may be 1-D, a row; the last 1-D, a
-    column), as `numpy.linalg.multi_dot`, multiplied left to right."""
+    column), as `numpy.linalg.multi_dot`, multiplied left to right (`precision` is accepted and
+    ignored, as in JAX)."""
     if out is not None:
         raise NotImplementedError("multi_dot: out= is not supported (arrays are immutable)")
     if len(arrays) < 2:
@@ -583,9 +585,18 @@ def trace(x: ArrayLike, /, *, offset: int = 0, dtype: Any = None) -> Array:
     return reductions.sum(diagonal(x, offset=offset), axis=-1, dtype=dtype)
 
 
-def matmul(x1: ArrayLike, x2: ArrayLike, /) -> Array:
-    """The matrix product, as `numpy.linalg.matmul`."""
-    return products.matmul(x1, x2)
+def matmul(x1: ArrayLike, x2: ArrayLike, /, *, precision: Any = None,
+           preferred_element_type: Any = None) -> Array:
+    """The matrix product, as `numpy.linalg.matmul` (`precision` is accepted and ignored and
+    `preferred_element_type` casts the result, as in JAX)."""
+    return products.matmul(x1, x2, precision=precision,
+                           preferred_element_type=preferred_element_type)
+
+
+def tensordot(x1: ArrayLike, x2: ArrayLike, /, *, axes: int | Sequence[Any] = 2) -> Array:
+    """The sum of products over the last `axes` axes of `x1` and the first of `x2` (or the
+    axes listed in a pair of sequences), as `numpy.linalg.tensordot`."""
+    return products.tensordot(x1, x2, axes)
 
 
 def vecdot(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff._src import dtypes
+from funcdiff._src import core, dtypes
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
@@ -54,27 +54,82 @@ def _sum_dtype(dt: np.dtype) -> np.dtype:
     return dt
 
 
+def _check_out(name: str, out: Any) -> None:
+    if out is not None:
+        raise NotImplementedError(f"{name}: out= is not supported (funcdiff arrays are "
+                                  "immutable); use the returned array")
+
+
+def _masked(a: Array, where: ArrayLike | None, neutral: Any) -> Array:
+    """`a` with `neutral` where the mask `where` (broadcast to `a`) is false."""
+    if where is None:
+        return a
+    mask = sh.broadcast_to(ufuncs._to_bool(where), aval(a).shape)
+    return ew.select(mask, a, np.full((), neutral, aval(a).dtype))
+
+
+def _with_initial(out: Array, initial: ArrayLike | None, combine) -> Array:
+    if initial is None:
+        return out
+    init = ew.convert_element_type(asarray(initial), aval(out).dtype)
+    return combine(out, init)
+
+
 def sum(  # noqa: A001
-    a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False
+    a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False, *,
+    out: None = None, initial: ArrayLike | None = None, where: ArrayLike | None = None,
 ) -> Array:
-    """Sum over `axis` (all axes by default)."""
+    """Sum over `axis` (all axes by default), of the elements where `where` is true (if
+    given), plus `initial`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        x = np.array([[1.0, 2.0], [3.0, 4.0]])
+        assert jnp.sum(x, axis=0).tolist() == [4.0, 6.0]
+        assert jnp.sum(x, where=x > 1.5, initial=10.0) == 19.0
+        ```
+    """
+    _check_out("sum", out)
     a = asarray(a)
     v = aval(a)
     a = ew.convert_element_type(a, np.dtype(dtype) if dtype is not None else _sum_dtype(v.dtype))
     axes = _ufunc_axes(axis, v.ndim)
-    return _keep(red.reduce_sum(a, axes), v.ndim, axes, keepdims)
+    y = red.reduce_sum(_masked(a, where, 0), axes)
+    return _keep(_with_initial(y, initial, ew.add), v.ndim, axes, keepdims)
 
 
-def prod(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -> Array:
+def prod(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False, *,
+         out: None = None, initial: ArrayLike | None = None,
+         where: ArrayLike | None = None) -> Array:
+    """Product over `axis`, of the elements where `where` is true (if given), times
+    `initial`."""
+    _check_out("prod", out)
     a = asarray(a)
     v = aval(a)
     a = ew.convert_element_type(a, np.dtype(dtype) if dtype is not None else _sum_dtype(v.dtype))
     axes = _ufunc_axes(axis, v.ndim)
-    return _keep(red.reduce_prod(a, axes), v.ndim, axes, keepdims)
+    y = red.reduce_prod(_masked(a, where, 1), axes)
+    return _keep(_with_initial(y, initial, ew.mul), v.ndim, axes, keepdims)
 
 
-def mean(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -> Array:
-    """Arithmetic mean (integers are averaged in float64)."""
+def _count(v: core.ShapedArray, axes: tuple[int, ...], where: ArrayLike | None,
+           dt: np.dtype) -> Any:
+    """How many elements each reduction over `axes` takes: a Python number, or an array
+    when a `where` mask selects them."""
+    if where is None:
+        return float(np.prod([v.shape[i] for i in axes], dtype=np.int64))
+    mask = sh.broadcast_to(ufuncs._to_bool(where), v.shape)
+    return red.reduce_sum(ew.convert_element_type(mask, dt), axes)
+
+
+def mean(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False, *,
+         out: None = None, where: ArrayLike | None = None) -> Array:
+    """Arithmetic mean (integers are averaged in float64), of the elements where `where`
+    is true if given."""
+    _check_out("mean", out)
     a = asarray(a)
     v = aval(a)
     if dtype is not None:
@@ -82,44 +137,78 @@ def mean(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = Fa
     elif not dtypes.is_inexact(v.dtype):
         a = ew.convert_element_type(a, np.float64)
     axes = _strict_axes(axis, v.ndim)
-    n = int(np.prod([v.shape[i] for i in axes], dtype=np.int64))
-    total = red.reduce_sum(a, axes)
-    return _keep(ew.div(total, float(n) if n else np.nan), v.ndim, axes, keepdims)
+    n = _count(v, axes, where, aval(a).dtype)
+    total = red.reduce_sum(_masked(a, where, 0), axes)
+    if isinstance(n, float):
+        return _keep(ew.div(total, n if n else np.nan), v.ndim, axes, keepdims)
+    return _keep(ufuncs.divide(total, n), v.ndim, axes, keepdims)
 
 
 def var(a: ArrayLike, axis: Axis = None, dtype: Any = None, ddof: int = 0,
-        keepdims: bool = False) -> Array:
-    """Variance, ``mean(abs(a - mean(a))**2)`` with `ddof` degrees of freedom removed."""
+        keepdims: bool = False, *, out: None = None, where: ArrayLike | None = None) -> Array:
+    """Variance, ``mean(abs(a - mean(a))**2)`` with `ddof` degrees of freedom removed, of
+    the elements where `where` is true if given."""
+    _check_out("var", out)
     a = promote_inexact(asarray(a) if dtype is None else asarray(a, dtype))[0]
     v = aval(a)
     axes = _strict_axes(axis, v.ndim)
-    centered = ew.sub(a, mean(a, axes, keepdims=True))
+    centered = ew.sub(a, mean(a, axes, keepdims=True, where=where))
     if dtypes.is_complex(v.dtype):
         sq = ew.add(ew.square(ew.real(centered)), ew.square(ew.imag(centered)))
     else:
         sq = ew.square(centered)
-    n = int(np.prod([v.shape[i] for i in axes], dtype=np.int64)) - ddof
-    total = red.reduce_sum(sq, axes)
-    return _keep(ew.div(total, float(n) if n > 0 else np.nan), v.ndim, axes, keepdims)
+    real_dt = aval(sq).dtype
+    n = _count(v, axes, where, real_dt)
+    total = red.reduce_sum(_masked(sq, where, 0), axes)
+    if isinstance(n, float):
+        n -= ddof
+        return _keep(ew.div(total, n if n > 0 else np.nan), v.ndim, axes, keepdims)
+    n = ufuncs.subtract(n, ddof)
+    n = ufuncs.where(ufuncs.greater(n, 0), n, np.nan)
+    return _keep(ufuncs.divide(total, n), v.ndim, axes, keepdims)
 
 
 def std(a: ArrayLike, axis: Axis = None, dtype: Any = None, ddof: int = 0,
-        keepdims: bool = False) -> Array:
+        keepdims: bool = False, *, out: None = None, where: ArrayLike | None = None) -> Array:
     """Standard deviation, the square root of `var`."""
-    return ew.sqrt(var(a, axis, dtype, ddof, keepdims))
+    return ew.sqrt(var(a, axis, dtype, ddof, keepdims, out=out, where=where))
 
 
-def max(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A001
-    """Maximum over `axis`; the gradient is shared equally among tied maxima."""
+def _extremum(name: str, reduce, combine, a: ArrayLike, axis: Axis, keepdims: bool,
+              out: Any, initial: ArrayLike | None, where: ArrayLike | None) -> Array:
+    _check_out(name, out)
     a = asarray(a)
-    axes = _ufunc_axes(axis, aval(a).ndim)
-    return _keep(red.reduce_max(a, axes), aval(a).ndim, axes, keepdims)
+    v = aval(a)
+    axes = _ufunc_axes(axis, v.ndim)
+    if where is not None:
+        if initial is None:
+            raise ValueError(f"reduction operation '{name}imum' does not have an identity, so "
+                             "to use a where mask one has to specify 'initial'")
+        init = ew.convert_element_type(asarray(initial), v.dtype)
+        a = ew.select(sh.broadcast_to(ufuncs._to_bool(where), v.shape), a,
+                      sh.broadcast_to(init, v.shape))
+    if initial is not None and 0 in [v.shape[i] for i in axes]:
+        shape = tuple(n for i, n in enumerate(v.shape) if i not in axes)
+        y = sh.broadcast_to(ew.convert_element_type(asarray(initial), v.dtype), shape)
+        return _keep(y, v.ndim, axes, keepdims)
+    y = reduce(a, axes)
+    return _keep(_with_initial(y, initial, combine), v.ndim, axes, keepdims)
 
 
-def min(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A001
-    a = asarray(a)
-    axes = _ufunc_axes(axis, aval(a).ndim)
-    return _keep(red.reduce_min(a, axes), aval(a).ndim, axes, keepdims)
+def max(a: ArrayLike, axis: Axis = None, keepdims: bool = False, *,  # noqa: A001
+        out: None = None, initial: ArrayLike | None = None,
+        where: ArrayLike | None = None) -> Array:
+    """Maximum over `axis` (of the elements where `where` is true, which needs `initial`;
+    at least `initial`); the gradient is shared equally among tied maxima."""
+    return _extremum("max", red.reduce_max, ew.max, a, axis, keepdims, out, initial, where)
+
+
+def min(a: ArrayLike, axis: Axis = None, keepdims: bool = False, *,  # noqa: A001
+        out: None = None, initial: ArrayLike | None = None,
+        where: ArrayLike | None = None) -> Array:
+    """Minimum over `axis` (of the elements where `where` is true, which needs `initial`;
+    at most `initial`)."""
+    return _extremum("min", red.reduce_min, ew.min, a, axis, keepdims, out, initial, where)
 
 
 amax = max
@@ -131,16 +220,22 @@ def ptp(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
     return ufuncs.subtract(max(a, axis, keepdims), min(a, axis, keepdims))
 
 
-def all(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A001
+def all(a: ArrayLike, axis: Axis = None, keepdims: bool = False, *,  # noqa: A001
+        out: None = None, where: ArrayLike | None = None) -> Array:
+    """Whether every element (where `where` is true, if given) is nonzero."""
+    _check_out("all", out)
     a = ufuncs._to_bool(a)
     axes = _ufunc_axes(axis, aval(a).ndim)
-    return _keep(red.reduce_and(a, axes), aval(a).ndim, axes, keepdims)
+    return _keep(red.reduce_and(_masked(a, where, True), axes), aval(a).ndim, axes, keepdims)
 
 
-def any(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A001
+def any(a: ArrayLike, axis: Axis = None, keepdims: bool = False, *,  # noqa: A001
+        out: None = None, where: ArrayLike | None = None) -> Array:
+    """Whether some element (where `where` is true, if given) is nonzero."""
+    _check_out("any", out)
     a = ufuncs._to_bool(a)
     axes = _ufunc_axes(axis, aval(a).ndim)
-    return _keep(red.reduce_or(a, axes), aval(a).ndim, axes, keepdims)
+    return _keep(red.reduce_or(_masked(a, where, False), axes), aval(a).ndim, axes, keepdims)
 
 
 def count_nonzero(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
@@ -283,43 +378,173 @@ def _replace_nan(a: Array, value: float) -> Array:
     return ufuncs.where(ufuncs.isnan(a), value, a) if dtypes.is_inexact(aval(a).dtype) else a
 
 
-def nansum(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -> Array:
+def nansum(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False, *,
+           out: None = None, initial: ArrayLike | None = None,
+           where: ArrayLike | None = None) -> Array:
     """`sum` treating NaN as 0."""
-    return sum(_replace_nan(asarray(a), 0.0), axis, dtype, keepdims)
+    return sum(_replace_nan(asarray(a), 0.0), axis, dtype, keepdims, out=out, initial=initial,
+               where=where)
 
 
-def nanprod(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False
-            ) -> Array:
+def nanprod(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False, *,
+            out: None = None, initial: ArrayLike | None = None,
+            where: ArrayLike | None = None) -> Array:
     """`prod` treating NaN as 1."""
-    return prod(_replace_nan(asarray(a), 1.0), axis, dtype, keepdims)
+    return prod(_replace_nan(asarray(a), 1.0), axis, dtype, keepdims, out=out, initial=initial,
+                where=where)
 
 
-def nanmean(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False
-            ) -> Array:
+def _not_nan(a: Array, where: ArrayLike | None) -> Array:
+    ok = ufuncs.logical_not(ufuncs.isnan(a))
+    return ok if where is None else ufuncs.logical_and(ok, where)
+
+
+def nanmean(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = False, *,
+            out: None = None, where: ArrayLike | None = None) -> Array:
     """`mean` of the values that are not NaN (NaN where there are none)."""
     a = asarray(a)
     if not dtypes.is_inexact(aval(a).dtype):
-        return mean(a, axis, dtype, keepdims)
+        return mean(a, axis, dtype, keepdims, out=out, where=where)
     if dtype is not None:
         a = ew.convert_element_type(a, dtype)
-    count = sum(ufuncs.logical_not(ufuncs.isnan(a)), axis, aval(a).dtype, keepdims)
-    return ufuncs.divide(nansum(a, axis, None, keepdims), count)
+    return mean(_replace_nan(a, 0.0), axis, None, keepdims, out=out, where=_not_nan(a, where))
 
 
-def _nan_extremum(reduce, fill: float, a: ArrayLike, axis: Axis, keepdims: bool) -> Array:
+def nanvar(a: ArrayLike, axis: Axis = None, dtype: Any = None, out: None = None,
+           ddof: int = 0, keepdims: bool = False, *, where: ArrayLike | None = None) -> Array:
+    """`var` of the values that are not NaN (NaN where fewer than ``ddof + 1`` remain).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        assert jnp.nanvar(np.array([1.0, np.nan, 3.0])) == 1.0
+        ```
+    """
     a = asarray(a)
     if not dtypes.is_inexact(aval(a).dtype):
-        return reduce(a, axis, keepdims)
+        return var(a, axis, dtype, ddof, keepdims, out=out, where=where)
+    if dtype is not None:
+        a = ew.convert_element_type(a, dtype)
+    return var(_replace_nan(a, 0.0), axis, None, ddof, keepdims, out=out,
+               where=_not_nan(a, where))
+
+
+def nanstd(a: ArrayLike, axis: Axis = None, dtype: Any = None, out: None = None,
+           ddof: int = 0, keepdims: bool = False, *, where: ArrayLike | None = None) -> Array:
+    """`std` of the values that are not NaN, the square root of `nanvar`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        assert jnp.nanstd(np.array([1.0, np.nan, 3.0])) == 1.0
+        ```
+    """
+    return ew.sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where=where))
+
+
+def nancumsum(a: ArrayLike, axis: int | None = None, dtype: Any = None,
+              out: None = None) -> Array:
+    """`cumsum` treating NaN as 0.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        assert jnp.nancumsum(np.array([1.0, np.nan, 3.0])).tolist() == [1.0, 1.0, 4.0]
+        ```
+    """
+    _check_out("nancumsum", out)
+    return cumsum(_replace_nan(asarray(a), 0.0), axis, dtype)
+
+
+def nancumprod(a: ArrayLike, axis: int | None = None, dtype: Any = None,
+               out: None = None) -> Array:
+    """`cumprod` treating NaN as 1.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        assert jnp.nancumprod(np.array([2.0, np.nan, 3.0])).tolist() == [2.0, 2.0, 6.0]
+        ```
+    """
+    _check_out("nancumprod", out)
+    return cumprod(_replace_nan(asarray(a), 1.0), axis, dtype)
+
+
+def _nan_arg(name: str, fn, fill: float, a: ArrayLike, axis: int | None, out: Any,
+             keepdims: bool) -> Array:
+    _check_out(name, out)
+    a = asarray(a)
+    if not dtypes.is_inexact(aval(a).dtype):
+        return fn(a, axis, keepdims=keepdims)
     nan = ufuncs.isnan(a)
-    out = reduce(ufuncs.where(nan, fill, a), axis, keepdims)
-    return ufuncs.where(all(nan, axis, keepdims), np.nan, out)
+    all_nan = all(nan, axis, keepdims=keepdims)
+    value = core.concrete_or_none(all_nan)
+    if value is not None and np.any(value):
+        raise ValueError("All-NaN slice encountered")
+    idx = fn(ufuncs.where(nan, fill, a), axis, keepdims=keepdims)
+    # Traced all-NaN slices give -1, as in JAX.
+    return ufuncs.where(all_nan, -1, idx)
 
 
-def nanmax(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
+def nanargmax(a: ArrayLike, axis: int | None = None, out: None = None,
+              keepdims: bool = False) -> Array:
+    """The index of the first maximum ignoring NaNs (an all-NaN slice raises ValueError for
+    concrete input and gives -1 when traced, as in JAX).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        assert jnp.nanargmax(np.array([1.0, np.nan, 3.0])) == 2
+        ```
+    """
+    return _nan_arg("nanargmax", argmax, -np.inf, a, axis, out, keepdims)
+
+
+def nanargmin(a: ArrayLike, axis: int | None = None, out: None = None,
+              keepdims: bool = False) -> Array:
+    """The index of the first minimum ignoring NaNs (see `nanargmax` for all-NaN slices).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        assert jnp.nanargmin(np.array([np.nan, 2.0, 1.0])) == 2
+        ```
+    """
+    return _nan_arg("nanargmin", argmin, np.inf, a, axis, out, keepdims)
+
+
+def _nan_extremum(reduce, fill: float, a: ArrayLike, axis: Axis, keepdims: bool, out: Any,
+                  initial: ArrayLike | None, where: ArrayLike | None) -> Array:
+    a = asarray(a)
+    if not dtypes.is_inexact(aval(a).dtype):
+        return reduce(a, axis, keepdims, out=out, initial=initial, where=where)
+    nan = ufuncs.isnan(a)
+    result = reduce(ufuncs.where(nan, fill, a), axis, keepdims, out=out, initial=initial,
+                    where=where)
+    if initial is not None:
+        return result
+    return ufuncs.where(all(nan, axis, keepdims), np.nan, result)
+
+
+def nanmax(a: ArrayLike, axis: Axis = None, keepdims: bool = False, *, out: None = None,
+           initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
     """`max` ignoring NaN (NaN where all values are NaN)."""
-    return _nan_extremum(max, -np.inf, a, axis, keepdims)
+    return _nan_extremum(max, -np.inf, a, axis, keepdims, out, initial, where)
 
 
-def nanmin(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
+def nanmin(a: ArrayLike, axis: Axis = None, keepdims: bool = False, *, out: None = None,
+           initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
     """`min` ignoring NaN (NaN where all values are NaN)."""
-    return _nan_extremum(min, np.inf, a, axis, keepdims)
+    return _nan_extremum(min, np.inf, a, axis, keepdims, out, initial, where)

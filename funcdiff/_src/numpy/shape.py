@@ -267,15 +267,37 @@ def _resolve_shape(total: int, newshape: Any) -> tuple[int, ...]:
 
 
 def reshape(a: ArrayLike, shape: Any = None, order: str = "C", *, newshape: Any = None) -> Array:
-    """Reshape (row-major); one dimension may be -1."""
-    if order != "C":
-        raise NotImplementedError("only order='C' reshapes are supported")
+    """Reshape; one dimension may be -1. With ``order="C"`` (the default) elements are read
+    and written in row-major order, with ``order="F"`` in column-major order (the first index
+    varies fastest); ``order="A"`` is "C" (funcdiff arrays are row-major).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        x = np.arange(6)
+        assert jnp.reshape(x, (2, 3), order="F").tolist() == [[0, 2, 4], [1, 3, 5]]
+        assert jnp.ravel(np.array([[0, 1], [2, 3]]), order="F").tolist() == [0, 2, 1, 3]
+        ```
+    """
+    if order not in ("C", "F", "A"):
+        raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}")
     a = asarray(a)
     target = shape if shape is not None else newshape
-    return sh.reshape(a, _resolve_shape(aval(a).size, target))
+    new_shape = _resolve_shape(aval(a).size, target)
+    if order != "F":
+        return sh.reshape(a, new_shape)
+    # Column-major: reverse the axes, reshape row-major to the reversed shape, reverse back.
+    nd = aval(a).ndim
+    rev = sh.transpose(a, tuple(range(nd))[::-1]) if nd > 1 else a
+    out = sh.reshape(rev, new_shape[::-1])
+    return sh.transpose(out, tuple(range(len(new_shape)))[::-1]) if len(new_shape) > 1 else out
 
 
 def ravel(a: ArrayLike, order: str = "C") -> Array:
+    """The elements of `a` as a 1-d array, in row-major (``order="C"``) or column-major
+    (``order="F"``) order."""
     a = asarray(a)
     return reshape(a, (aval(a).size,), order)
 

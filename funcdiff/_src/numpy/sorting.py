@@ -15,9 +15,9 @@ import numpy as np
 
 from funcdiff._src.core import Tracer
 from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax import sorting as lax_sorting
-from funcdiff._src.numpy import shape as np_shape
 from funcdiff._src.numpy._util import (
     Array,
     ArrayLike,
@@ -182,12 +182,98 @@ def median(a: ArrayLike, axis: Axis = None, out: Any = None, overwrite_input: bo
     return _finish(_nan_where_nan(result, srt), axes, 0, keepdims)
 
 
+# NumPy's quantile methods. Discrete ones pick one sorted element; continuous ones
+# interpolate between the two around a "virtual index" (Hyndman and Fan's alpha and beta).
+_CONTINUOUS = {
+    "linear": None, "interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5),
+    "weibull": (0.0, 0.0), "median_unbiased": (1 / 3, 1 / 3),
+    "normal_unbiased": (3 / 8, 3 / 8), "averaged_inverted_cdf": None, "midpoint": None,
+}
+_DISCRETE = ("inverted_cdf", "closest_observation", "lower", "higher", "nearest")
+QUANTILE_METHODS = tuple(_CONTINUOUS) + _DISCRETE
+
+
+def _virtual_index(method: str, n: Array, q: Array) -> tuple[Array, Array | None]:
+    """The (possibly fractional) index into the sorted values for `q` with `n` values, and
+    the interpolation weight (None for discrete methods, whose index is whole)."""
+    floor, ceil = ew.floor, ew.ceil
+    one = np.ones((), aval(q).dtype)
+    if method in ("inverted_cdf", "closest_observation"):
+        v = ew.sub(ew.mul(n, q), one if method == "inverted_cdf" else 1.5 * one)
+        prev = floor(v)
+        exact = ew.eq(v, prev)
+        if method == "closest_observation":
+            odd = ew.eq(ew.sub(prev, ew.mul(2.0 * one, floor(ew.mul(0.5 * one, prev)))), one)
+            exact = ew.bitwise_and(exact, odd)
+        return ew.select(exact, prev, ew.add(prev, one)), None
+    lin = ew.mul(ew.sub(n, one), q)
+    if method == "lower":
+        return floor(lin), None
+    if method == "higher":
+        return ceil(lin), None
+    if method == "nearest":
+        return ew.round(lin), None
+    if method == "midpoint":
+        v = ew.mul(0.5 * one, ew.add(floor(lin), ceil(lin)))
+        return v, ew.select(ew.eq(v, floor(v)), 0.0 * one, 0.5 * one)
+    if method == "averaged_inverted_cdf":
+        v = ew.sub(ew.mul(n, q), one)
+        return v, ew.select(ew.eq(v, floor(v)), 0.5 * one, one)
+    if method == "linear":
+        return lin, ew.sub(lin, floor(lin))
+    alpha, beta = _CONTINUOUS[method]
+    v = ew.add(ew.mul(n, q), ew.sub(ew.add(alpha * one, ew.mul(q, (1 - alpha - beta) * one)),
+                                    one))
+    return v, ew.sub(v, floor(v))
+
+
+def _read_quantile(srt: Array, q: Array, count: Array, method: str) -> Array:
+    """The `method` quantiles `q` (shape ``q_shape``) of each row of the sorted `srt` (shape
+    ``rest + (n,)``) whose first `count` values (shape ``rest`` or a scalar) are valid.
+    Result shape ``rest + q_shape``."""
+    *rest, n = aval(srt).shape
+    rest = tuple(rest)
+    dt = aval(srt).dtype
+    q_shape = aval(q).shape
+    qb = sh.broadcast_in_dim(q, rest + q_shape, tuple(range(len(rest), len(rest) + len(q_shape))))
+    cnt = asarray(count)
+    cb = sh.broadcast_in_dim(ew.convert_element_type(cnt, dt), rest + q_shape,
+                             tuple(range(aval(cnt).ndim)))
+    v, gamma = _virtual_index(method, cb, qb)
+    zero, last = np.zeros((), dt), ew.sub(cb, np.ones((), dt))
+    last = ew.max(last, zero)
+    below_f = ew.clamp(zero, ew.floor(v), last) if gamma is not None else ew.max(
+        ew.min(v, last), zero)
+    flat = rest + (int(np.prod(q_shape, dtype=np.int64)),)
+
+    def gather(index_f: Array) -> Array:
+        idx = sh.reshape(ew.convert_element_type(index_f, np.int64), flat)
+        return sh.reshape(lax_sorting.take_along(srt, idx, len(rest)), rest + q_shape)
+
+    below = gather(below_f)
+    if gamma is None:
+        return below
+    above_f = ew.min(ew.add(below_f, np.ones((), dt)), last)
+    # Outside the valid range both neighbours are the end value (as NumPy's _get_indexes).
+    above_f = ew.select(ew.bitwise_or(ew.ge(v, last), ew.lt(v, zero)), below_f, above_f)
+    above = gather(above_f)
+    diff = ew.sub(above, below)
+    one = np.ones((), dt)
+    near_below = ew.add(below, ew.mul(diff, gamma))
+    near_above = ew.sub(above, ew.mul(diff, ew.sub(one, gamma)))
+    return ew.select(ew.ge(gamma, np.full((), 0.5, dt)), near_above, near_below)
+
+
 def _quantile(a: ArrayLike, q: ArrayLike, axis: Axis, keepdims: bool, method: str,
-              name: str, scale: float) -> Array:
-    if method != "linear":
-        raise NotImplementedError(
-            f"{name}: method={method!r} is not implemented; only method='linear' is supported"
-        )
+              name: str, scale: float, ignore_nan: bool = False) -> Array:
+    if method not in QUANTILE_METHODS:
+        raise ValueError(f"{name}: method={method!r} is not one of {', '.join(QUANTILE_METHODS)}")
+    in_dtype = aval(asarray(a)).dtype
+    if method in _DISCRETE and in_dtype.kind in "iu":
+        # NumPy: the methods that pick one element keep an integer input's dtype.
+        out = _quantile(ew.convert_element_type(asarray(a), np.float64), q, axis, keepdims,
+                        method, name, scale, ignore_nan)
+        return ew.convert_element_type(out, in_dtype)
     a, q = promote_inexact(asarray(a), asarray(q))
     a, q = asarray(a), asarray(q)
     q_shape = aval(q).shape
@@ -196,7 +282,7 @@ def _quantile(a: ArrayLike, q: ArrayLike, axis: Axis, keepdims: bool, method: st
     if not isinstance(q, Tracer):
         q_values = np.asarray(q)
         if np.any((q_values < 0) | (q_values > scale)) or np.any(np.isnan(q_values)):
-            what = "Percentiles" if name == "percentile" else "Quantiles"
+            what = "Percentiles" if "percentile" in name else "Quantiles"
             raise ValueError(f"{what} must be in the range [0, {scale:g}]")
     if scale != 1:
         q = ew.div(q, np.full((), scale, aval(q).dtype))
@@ -206,24 +292,17 @@ def _quantile(a: ArrayLike, q: ArrayLike, axis: Axis, keepdims: bool, method: st
     if n == 0:
         return _empty_result(a, axes, q_shape, keepdims)
     srt = _sorted_last(a, axes)
-    dt = aval(a).dtype
-    # The linear method: the value at the virtual index q * (n - 1), interpolated between its
-    # neighbours as NumPy does (from the nearer one, for accuracy).
-    index = ew.mul(q, np.full((), n - 1, dt))
-    below_f = ew.clamp(np.zeros((), dt), ew.floor(index), np.full((), n - 1, dt))
-    below_i = ew.convert_element_type(below_f, np.int64)
-    above_i = ew.min(ew.add(below_i, np.int64(1)), np.int64(n - 1))
-    gamma = ew.sub(index, below_f)
-    below = np_shape.take(srt, below_i, axis=-1)
-    above = np_shape.take(srt, above_i, axis=-1)
-    diff = ew.sub(above, below)
-    one = np.ones((), dt)
-    near_below = ew.add(below, ew.mul(diff, gamma))
-    near_above = ew.sub(above, ew.mul(diff, ew.sub(one, gamma)))
-    gamma_b = sh.broadcast_in_dim(gamma, aval(below).shape,
-                                  tuple(range(aval(below).ndim - len(q_shape),
-                                              aval(below).ndim)))
-    out = ew.select(ew.ge(gamma_b, np.full((), 0.5, dt)), near_above, near_below)
+    if ignore_nan:
+        # NaNs sort last: count the others in each row and read only those.
+        valid = ew.bitwise_not(ew.ne(srt, srt))
+        count = red.reduce_sum(ew.convert_element_type(valid, np.int64),
+                               (aval(srt).ndim - 1,))
+        out = _read_quantile(srt, q, count, method)
+        empty = sh.broadcast_in_dim(ew.eq(count, np.int64(0)), aval(out).shape,
+                                    tuple(range(aval(count).ndim)))
+        out = ew.select(empty, np.full((), np.nan, aval(out).dtype), out)
+        return _finish(out, axes, len(q_shape), keepdims)
+    out = _read_quantile(srt, q, np.int64(n), method)
     return _finish(_nan_where_nan(out, srt), axes, len(q_shape), keepdims)
 
 
@@ -231,9 +310,13 @@ def quantile(a: ArrayLike, q: ArrayLike, axis: Axis = None, out: Any = None,
              overwrite_input: bool = False, method: str = "linear",
              keepdims: bool = False) -> Array:
     """The `q`-th quantiles (``0 <= q <= 1``, a scalar or 1-d array) over `axis` (all axes by
-    default), with NumPy's default ``method="linear"`` (the only one supported): the value at
-    index ``q * (n - 1)`` of the sorted values, linearly interpolated. The dimensions of `q`
-    come first in the result. NaN where a reduced slice contains NaN.
+    default). `method` is any of NumPy's: the default ``"linear"`` reads index
+    ``q * (n - 1)`` of the sorted values, linearly interpolated; ``"lower"``, ``"higher"``,
+    ``"nearest"``, ``"inverted_cdf"`` and ``"closest_observation"`` pick one value;
+    ``"midpoint"``, ``"averaged_inverted_cdf"``, ``"interpolated_inverted_cdf"``,
+    ``"hazen"``, ``"weibull"``, ``"median_unbiased"`` and ``"normal_unbiased"``
+    interpolate. The dimensions of `q` come first in the result. NaN where a reduced slice
+    contains NaN.
 
     Differentiable in `a` (through the two neighbouring sorted values) and in `q`.
 
@@ -271,3 +354,58 @@ def percentile(a: ArrayLike, q: ArrayLike, axis: Axis = None, out: Any = None,
     _check_out("percentile", out)
     return _quantile(a, q, axis, keepdims, method, "percentile", 100.0)
 
+
+
+def nanquantile(a: ArrayLike, q: ArrayLike, axis: Axis = None, out: Any = None,
+                overwrite_input: bool = False, method: str = "linear",
+                keepdims: bool = False) -> Array:
+    """`quantile` ignoring NaNs: each slice's quantile of its values that are not NaN (NaN
+    for a slice of NaNs only). Differentiable as `quantile`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        x = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0]])
+        assert jnp.nanquantile(x, 0.5, axis=1).tolist() == [2.0, 5.0]
+        ```
+    """
+    del overwrite_input
+    _check_out("nanquantile", out)
+    return _quantile(a, q, axis, keepdims, method, "nanquantile", 1.0, ignore_nan=True)
+
+
+def nanpercentile(a: ArrayLike, q: ArrayLike, axis: Axis = None, out: Any = None,
+                  overwrite_input: bool = False, method: str = "linear",
+                  keepdims: bool = False) -> Array:
+    """`percentile` ignoring NaNs (`nanquantile` with `q` in percent).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        assert jnp.nanpercentile(np.array([1.0, np.nan, 3.0]), 50.0) == 2.0
+        ```
+    """
+    del overwrite_input
+    _check_out("nanpercentile", out)
+    return _quantile(a, q, axis, keepdims, method, "nanpercentile", 100.0, ignore_nan=True)
+
+
+def nanmedian(a: ArrayLike, axis: Axis = None, out: Any = None, overwrite_input: bool = False,
+              keepdims: bool = False) -> Array:
+    """`median` ignoring NaNs (NaN for a slice of NaNs only).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        assert jnp.nanmedian(np.array([4.0, np.nan, 1.0, 3.0])) == 3.0
+        ```
+    """
+    del overwrite_input
+    _check_out("nanmedian", out)
+    return _quantile(a, 0.5, axis, keepdims, "linear", "nanmedian", 1.0, ignore_nan=True)

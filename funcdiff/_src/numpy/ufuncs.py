@@ -9,6 +9,7 @@ import numpy as np
 
 from funcdiff._src import core, dtypes, errors
 from funcdiff._src.core import ShapedArray
+from funcdiff._src.lax import bits
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.numpy._util import (
     Array,
@@ -538,8 +539,9 @@ def isinf(x: ArrayLike, /) -> Array:
 
 
 def copysign(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+    """`x1` with the sign bit of `x2` (``copysign(1.0, -0.0)`` is ``-1.0``, as in NumPy)."""
     x1, x2 = promote_inexact(x1, x2)
-    return where(ew.lt(x2, 0), ew.neg(ew.abs(x1)), ew.abs(x1))
+    return where(bits.signbit(x2), ew.neg(ew.abs(x1)), ew.abs(x1))
 
 
 def heaviside(x1: ArrayLike, x2: ArrayLike, /) -> Array:
