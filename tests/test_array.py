@@ -40,6 +40,7 @@ def _results():
 def test_every_result_is_an_immutable_array(name):
     y = _results()[name]
     assert type(y) is funcdiff.Array and isinstance(y, np.ndarray)
+    assert isinstance(y, jnp.ndarray) and not isinstance(np.ones(1), jnp.ndarray)
     with pytest.raises(TypeError, match=r"immutable.*\.at\[idx\]\.set"):
         y[...] = 0.0
     view = np.asarray(y)
