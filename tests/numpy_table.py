@@ -1925,6 +1925,9 @@ EXCLUDED = {
 # The records of funcdiff.numpy.linalg (beyond norm), with NumPy as the reference.
 import linalg_table  # noqa: E402, F401
 
+# The records of the funcdiff.nn functions added for jax.nn coverage.
+import nn_table  # noqa: E402, F401
+
 # The records of the rest of jax.numpy (set operations, histograms, polynomials, index
 # tricks...) join RECORDS from their own table.
 import numpy_more_table  # noqa: E402, F401
@@ -1932,6 +1935,3 @@ import numpy_more_table  # noqa: E402, F401
 # The records of funcdiff.scipy.special's special functions and of funcdiff.scipy.stats, with
 # SciPy as the reference, join RECORDS from their own table.
 import scipy_table  # noqa: E402, F401
-
-# The records of the funcdiff.nn functions added for jax.nn coverage.
-import nn_table  # noqa: E402, F401

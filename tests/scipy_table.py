@@ -156,7 +156,7 @@ add("scipy.special.betainc", _betainc_cases, ref=_scipy(ss.betainc), dtypes=FLOA
 X = Domain(-2.0, 2.0)
 LOC = Domain(-0.2, 0.2)
 SCALE = Domain(0.8, 1.6)
-PROB = Domain(0.1, 0.9)
+PROB = Domain(0.2, 0.8)  # third derivatives of log p stay moderate for finite differences
 QUANTILE = Domain(0.05, 0.95)
 SHAPE = Domain(0.5, 4.0)
 AWAY = Domain(0.5, 2.0, signed=True)  # |x - loc| >= 0.3: clear of the kink of |x - loc|
@@ -183,7 +183,7 @@ for _fn in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
     stat("cauchy", _fn, X, LOC, SCALE)
 for _fn in ("ppf", "isf"):
     stat("norm", _fn, QUANTILE, LOC, SCALE)
-    stat("cauchy", _fn, QUANTILE, LOC, SCALE)
+    stat("cauchy", _fn, Domain(0.2, 0.8), LOC, SCALE, grad_tol=1e-4)  # tan grows fast
     stat("logistic", _fn, QUANTILE, LOC, SCALE)
 for _fn in ("logpdf", "pdf"):
     stat("t", _fn, X, SHAPE, LOC, SCALE)
@@ -211,7 +211,7 @@ for _dist in ("gamma", "chi2"):
     stat(_dist, "cdf", Domain(0.5, 3.0), SHAPE, LOC, SCALE, variant="shape", grad_order=1,
          grad_note="the derivative in the shape is first order only (as in JAX)")
 stat("expon", "ppf", QUANTILE, LOC, SCALE)
-stat("pareto", "ppf", QUANTILE, SHAPE, LOC, SCALE)
+stat("pareto", "ppf", Domain(0.05, 0.8), Domain(1.0, 4.0), LOC, SCALE)
 for _fn in ("logpdf", "pdf", "cdf"):
     stat("uniform", _fn, Domain(0.3, 0.7), Domain(-0.1, 0.1), Domain(1.0, 1.5))
 stat("uniform", "ppf", QUANTILE, LOC, SCALE)
@@ -220,7 +220,7 @@ _K = dict(fixed_args=(0,), grad_note="derivatives in the parameters (the counts 
 _KLOC = dict(_K, fixed_args=(0, 2))
 for _fn in ("logpmf", "pmf"):
     stat("poisson", _fn, _counts(0, 6), SHAPE, **_K)
-    stat("poisson", _fn, _counts(0, 6), SHAPE, _counts(-1, 1), variant="loc", **_KLOC)
+    stat("poisson", _fn, _counts(2, 6), SHAPE, _counts(-1, 1), variant="loc", **_KLOC)
     stat("bernoulli", _fn, _counts(0, 1), PROB, **_K)
     stat("binom", _fn, _counts(0, 6), _counts(7, 9), PROB, **_K)
     stat("nbinom", _fn, _counts(0, 6), SHAPE, PROB, **_K)

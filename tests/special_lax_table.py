@@ -58,7 +58,7 @@ SPECIAL_OPS = (
     unary("lgamma", sp.lgamma_p, sp.lgamma, _scipy(ss.gammaln), uniform(0.2, 5.0)),
     unary("digamma", sp.digamma_p, sp.digamma, _scipy(ss.digamma), uniform(0.2, 5.0)),
     unary("erf_inv", sp.erf_inv_p, sp.erf_inv, _scipy(ss.erfinv), uniform(-0.9, 0.9)),
-    unary("ndtri", sp.ndtri_p, sp.ndtri, _scipy(ss.ndtri), uniform(0.05, 0.95)),
+    unary("ndtri", sp.ndtri_p, sp.ndtri, _scipy(ss.ndtri), uniform(0.15, 0.85)),
     unary("erfcx", sp.erfcx_p, sp.erfcx, _scipy(ss.erfcx), uniform(-2.0, 6.0)),
     unary("bessel_i0e", sp.bessel_i0e_p, sp.bessel_i0e, _scipy(ss.i0e), nonzero(0.1, 4.0)),
     unary("bessel_i1e", sp.bessel_i1e_p, sp.bessel_i1e, _scipy(ss.i1e), nonzero(0.1, 4.0)),

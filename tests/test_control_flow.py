@@ -270,3 +270,132 @@ def test_fori_loop_traced_bounds_reverse_mode_error_suggests_static_bounds():
     with pytest.raises(TypeError, match=pattern):
         grad(lambda x: inner(3, x))(2.0)
     assert jvp(lambda x: inner(3, x), (2.0,), (1.0,))[1] == 32.0  # forward mode works
+
+
+@pytest.mark.parametrize("bounds", [(np.int32(1), np.int32(5)), (np.int64(1), 5),
+                                    (1, np.int16(5))], ids=["int32", "int64-python", "int16"])
+def test_fori_loop_numpy_int_bounds_is_reverse_differentiable(bounds):
+    lo, hi = bounds
+    power = lambda x: lax.fori_loop(lo, hi, lambda i, acc: acc * x + i, 1.0)  # noqa: E731
+    # acc_{i+1} = acc_i * x + i for i = 1..4, from acc = 1.
+    expected = lambda x: (((x + 1) * x + 2) * x + 3) * x + 4  # noqa: E731
+    assert np.isclose(power(0.7), expected(0.7))
+    assert np.isclose(grad(power)(0.7), grad(expected)(0.7))
+    assert np.isclose(jit(grad(power))(0.7), grad(expected)(0.7))
+    _, pullback = funcdiff.vjp(power, 0.7)
+    assert np.isclose(pullback(1.0)[0], grad(expected)(0.7))
+    check_grads(power, (0.7,), order=2)
+    np.testing.assert_allclose(vmap(grad(power))(np.array([0.3, 0.7])),
+                               [grad(expected)(0.3), grad(expected)(0.7)])
+
+
+def _tree_step(w):
+    def step(c, x):
+        c = jnp.tanh(c * w + x["a"]) + x["b"]
+        return c, {"y": c * x["a"], "s": jnp.sum(c)}
+
+    return step
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+@pytest.mark.parametrize("unroll", [2, 3, 7, 10, True, False])
+def test_scan_unroll_gives_identical_results(unroll, reverse):
+    xs = {"a": rng.normal(size=(7, 2)), "b": rng.normal(size=7)[:, None]}
+    w = rng.normal(size=2)
+
+    def run(xs, w, unroll):
+        return lax.scan(_tree_step(w), np.zeros(2), xs, reverse=reverse, unroll=unroll)
+
+    def loss(xs, w, unroll):
+        carry, ys = run(xs, w, unroll)
+        return jnp.sum(carry**2) + jnp.sum(ys["y"] ** 2) + jnp.sum(jnp.sin(ys["s"]))
+
+    plain, unrolled = run(xs, w, 1), run(xs, w, unroll)
+    # The same operations in the same order: equal to the last bit.
+    for a, b in zip(funcdiff.tree_util.tree_leaves(plain),
+                    funcdiff.tree_util.tree_leaves(unrolled)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(funcdiff.tree_util.tree_leaves(jit(run, static_argnums=2)(xs, w, unroll)),
+                    funcdiff.tree_util.tree_leaves(plain)):
+        np.testing.assert_allclose(a, b, rtol=1e-14)
+    g_plain = grad(loss, argnums=(0, 1))(xs, w, 1)
+    g_unrolled = grad(loss, argnums=(0, 1))(xs, w, unroll)
+    for a, b in zip(funcdiff.tree_util.tree_leaves(g_plain),
+                    funcdiff.tree_util.tree_leaves(g_unrolled)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    check_grads(lambda xs, w: loss(xs, w, unroll), (xs, w), order=2, modes=("rev",))
+    batch = {"a": rng.normal(size=(3, 7, 2)), "b": rng.normal(size=(3, 7, 1))}
+    check_vmap(lambda xs: run(xs, w, unroll), (batch,))
+
+
+def test_scan_unroll_traces_the_body_k_times_and_keeps_carry_types():
+    body = lambda c, x: (c * x + 1, c)  # noqa: E731
+    xs = np.arange(1.0, 8.0)
+    sins = lambda u: str(funcdiff.make_jaxpr(  # noqa: E731
+        lambda xs: lax.scan(lambda c, x: (jnp.sin(c) * x, c), 0.5, xs, unroll=u))(xs)
+    ).count("sin")
+    # Three steps per iteration over 2 chunks, then one plain loop step for the 7th slice.
+    assert sins(3) == 4 and sins(1) == 1 and sins(True) == 7
+    # A weak (Python scalar) initial carry takes the body's dtype, unrolled or not.
+    for u in (1, 2):
+        carry, ys = lax.scan(lambda c, x: (c + 1.5 * x, c), 0, xs, unroll=u)
+        assert carry.dtype == np.float64 and ys.dtype == np.float64
+        carry32, _ = lax.scan(body, np.float32(1), xs.astype(np.float32), unroll=u)
+        assert carry32.dtype == np.float32
+    # xs=None with a length, and a length-0 scan.
+    assert list(lax.scan(lambda c, _: (c + 1, c), 0, None, length=5, unroll=2)[1]) == [
+        0, 1, 2, 3, 4]
+    assert lax.scan(body, 1.0, np.zeros(0), unroll=3)[0] == 1.0
+    # Accepted for JAX compatibility.
+    assert lax.scan(body, 1.0, xs, _split_transpose=True)[0] == lax.scan(body, 1.0, xs)[0]
+
+
+@pytest.mark.parametrize("unroll", [0, -1, 1.5, "2"])
+def test_scan_unroll_errors(unroll):
+    with pytest.raises(ValueError, match="unroll must be a positive int or a bool"):
+        lax.scan(lambda c, x: (c + x, c), 0.0, np.ones(3), unroll=unroll)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 7, 10])
+def test_map_batch_size_equals_the_unbatched_map(batch_size):
+    xs = {"u": rng.normal(size=(7, 3)), "v": rng.normal(size=7)}
+    w = rng.normal(size=(3, 2))
+
+    def f(x):
+        h = jnp.tanh(x["u"] @ w) * x["v"]
+        return {"h": h, "n": jnp.sum(h**2)}
+
+    def run(xs, w_scale, batch_size):
+        return lax.map(lambda x: f({"u": x["u"] * w_scale, "v": x["v"]}), xs,
+                       batch_size=batch_size)
+
+    expected = run(xs, 1.0, None)
+    np.testing.assert_allclose(expected["h"], np.stack(
+        [np.tanh(xs["u"][i] @ w) * xs["v"][i] for i in range(7)]))
+    for a, b in zip(funcdiff.tree_util.tree_leaves(run(xs, 1.0, batch_size)),
+                    funcdiff.tree_util.tree_leaves(expected)):
+        np.testing.assert_allclose(a, b, rtol=1e-13)
+    got_jit = jit(run, static_argnums=2)(xs, 1.0, batch_size)
+    np.testing.assert_allclose(got_jit["h"], expected["h"], rtol=1e-13)
+    loss = lambda xs, s, b: jnp.sum(run(xs, s, b)["h"] ** 3) + jnp.sum(  # noqa: E731
+        jnp.sin(run(xs, s, b)["n"]))
+    g, g_expected = grad(loss, argnums=(0, 1))(xs, 0.8, batch_size), \
+        grad(loss, argnums=(0, 1))(xs, 0.8, None)
+    for a, b in zip(funcdiff.tree_util.tree_leaves(g), funcdiff.tree_util.tree_leaves(
+            g_expected)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    check_grads(lambda xs, s: loss(xs, s, batch_size), (xs, 0.8), order=2)
+    batch = {"u": rng.normal(size=(2, 7, 3)), "v": rng.normal(size=(2, 7))}
+    check_vmap(lambda xs: run(xs, 1.0, batch_size), (batch,))
+
+
+def test_map_batch_size_runs_f_vectorised_per_batch():
+    text = str(funcdiff.make_jaxpr(
+        lambda xs: lax.map(lambda x: jnp.sum(x**2), xs, batch_size=3))(np.ones((7, 4))))
+    # Two batches of 3 in a scan, then the seventh slice as a batch of one outside it.
+    assert text.count("scan[") == 1 and "f64[2,3,4]" in text and "a:f64[3,4]" in text
+    assert "f64[1,4] = slice" in text and "concatenate" in text
+    assert lax.map(lambda x: x * 2, np.zeros((0, 2)), batch_size=2).shape == (0, 2)
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="batch_size must be a positive int"):
+            lax.map(lambda x: x, np.ones(3), batch_size=bad)

@@ -364,3 +364,47 @@ def test_custom_jvp_closing_over_a_differentiated_value_raises(call_with):
     # vmap may close over a batched value (JAX allows it too); the rule is not involved.
     np.testing.assert_allclose(vmap(f)(np.arange(3.0)),
                                np.arange(3.0) * (2.0 if call_with(0) == 2.0 else np.arange(3.0)))
+
+
+def test_checkpoint_static_argnums_are_python_values():
+    from functools import partial
+
+    traced_with = []
+
+    @partial(funcdiff.checkpoint, static_argnums=(1,), prevent_cse=False,
+             policy=funcdiff.checkpoint_policies.dots_saveable)
+    def layers(x, depth, scale=1.0):
+        traced_with.append(depth)
+        assert isinstance(depth, int)  # not traced: usable in range()
+        for _ in range(depth):
+            x = jnp.sin(x)
+        return x * scale
+
+    x = np.array([0.3, 1.2])
+    np.testing.assert_allclose(layers(x, 2), np.sin(np.sin(x)))
+    # A different static value gives a different program.
+    np.testing.assert_allclose(layers(x, 3), np.sin(np.sin(np.sin(x))))
+    assert traced_with[-2:] == [2, 3]
+    expected = np.cos(np.sin(x)) * np.cos(x)
+    loss = lambda x, d: jnp.sum(layers(x, d))  # noqa: E731
+    np.testing.assert_allclose(grad(loss)(x, 2), expected, rtol=1e-13)
+    np.testing.assert_allclose(jit(grad(loss), static_argnums=1)(x, 2), expected, rtol=1e-13)
+    np.testing.assert_allclose(vmap(grad(loss), in_axes=(0, None))(np.stack([x, x]), 2),
+                               [expected, expected], rtol=1e-13)
+    # Keyword arguments are traced and differentiable.
+    np.testing.assert_allclose(grad(lambda s: jnp.sum(layers(x, 1, scale=s)))(2.0),
+                               np.sum(np.sin(x)))
+    check_grads(lambda x: loss(x, 2), (x,), order=2)
+    # Negative positions count from the end; a non-hashable static value is fine, as in JAX.
+    pick = funcdiff.checkpoint(lambda x, fs: fs[0](x), static_argnums=-1)
+    np.testing.assert_allclose(grad(lambda x: jnp.sum(pick(x, [jnp.tanh])))(x),
+                               1 - np.tanh(x) ** 2)
+
+
+def test_checkpoint_static_argnums_errors():
+    with pytest.raises(TypeError, match="static_argnums must be an int or a sequence of ints"):
+        funcdiff.checkpoint(jnp.sin, static_argnums="1")
+    f = funcdiff.checkpoint(lambda x, n: x * n, static_argnums=(1,))
+    with pytest.raises(ValueError, match=r"static_argnums=\(1,\) names an argument .* 1 "
+                                         "positional"):
+        f(1.0)

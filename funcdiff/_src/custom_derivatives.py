@@ -742,7 +742,10 @@ def checkpoint(fun: Callable[..., Any], *, prevent_cse: bool = True, policy: Any
       the default saves nothing but the block's inputs.
     - `prevent_cse`: accepted for JAX compatibility (funcdiff never merges the recomputation
       with the forward pass).
-    - `static_argnums`: arguments passed as Python values.
+    - `static_argnums`: the positions (an int or a sequence of ints, negative counting from
+      the end) of arguments passed to `fun` as the Python values they are, not traced, so
+      `fun` may branch or loop on them; each call traces `fun` with the values it is given.
+      Keyword arguments are traced.
 
     !!! Example
         ```python
@@ -753,18 +756,40 @@ def checkpoint(fun: Callable[..., Any], *, prevent_cse: bool = True, policy: Any
         block = funcdiff.checkpoint(lambda x: jnp.tanh(jnp.tanh(x)))
         g = funcdiff.grad(lambda x: jnp.sum(block(x)))(np.ones(3))
         assert np.allclose(g, funcdiff.grad(lambda x: jnp.sum(jnp.tanh(jnp.tanh(x))))(np.ones(3)))
+
+        # As a decorator with keywords; `depth` stays a Python int.
+        from functools import partial
+
+        @partial(funcdiff.checkpoint, static_argnums=(1,),
+                 policy=funcdiff.checkpoint_policies.dots_saveable)
+        def layers(x, depth):
+            for _ in range(depth):
+                x = jnp.tanh(x)
+            return x
+
+        assert np.allclose(funcdiff.grad(lambda x: jnp.sum(layers(x, 2)))(np.ones(3)), g)
         ```
     """
     del prevent_cse
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in nums):
+        raise TypeError(f"checkpoint: static_argnums must be an int or a sequence of ints, got "
+                        f"{static_argnums!r}")
 
     @functools.wraps(fun, updated=())
-    def checkpointed(*args: Any) -> Any:
-        static, dyn = _split_nondiff(args, nums)
-        leaves, in_tree = tree_flatten(tuple(dyn))
+    def checkpointed(*args: Any, **kwargs: Any) -> Any:
+        if not all(-len(args) <= i < len(args) for i in nums):
+            name = getattr(fun, "__name__", "fun")
+            raise ValueError(f"checkpoint: static_argnums={static_argnums!r} names an argument "
+                             f"that {name} was not given: it was called with {len(args)} "
+                             "positional arguments (static arguments must be passed by "
+                             "position)")
+        positions = tuple(sorted({int(i) % len(args) for i in nums}))
+        static, dyn = _split_nondiff(args, positions)
+        leaves, in_tree = tree_flatten((tuple(dyn), kwargs))
         avals = [core.get_aval(x) for x in leaves]
-        consts, closed, out_tree = _trace(lambda *d: fun(*_merge(static, d, nums)), in_tree,
-                                          avals)
+        consts, closed, out_tree = _trace(
+            lambda d, kw: fun(*_merge(static, d, positions), **kw), in_tree, avals)
         outs = checkpoint_p.bind(*consts, *leaves, jaxpr=closed, policy=policy)
         return tree_unflatten(out_tree, outs)
 
