@@ -30,6 +30,14 @@ from funcdiff._src.api import make_jaxpr as make_jaxpr
 from funcdiff._src.api import stop_gradient as stop_gradient
 from funcdiff._src.api import value_and_grad as value_and_grad
 from funcdiff._src.api import vjp as vjp
+from funcdiff._src.array import Array as Array
+from funcdiff._src.array import block_until_ready as block_until_ready
+from funcdiff._src.array import default_backend as default_backend
+from funcdiff._src.array import device_count as device_count
+from funcdiff._src.array import device_get as device_get
+from funcdiff._src.array import device_put as device_put
+from funcdiff._src.array import devices as devices
+from funcdiff._src.array import local_devices as local_devices
 from funcdiff._src.config import config as config
 from funcdiff._src.config import debug_nans as debug_nans
 from funcdiff._src.config import disable_jit as disable_jit

@@ -355,9 +355,9 @@ def test_checkpoint_survives_jit():
     np.testing.assert_allclose(f(np.ones(3)), np.cos(np.sin(1.0)) * np.cos(1.0) * np.ones(3))
 
 
-def test_scalar_results_are_numpy_scalars_even_from_python_scalars():
-    # Python-scalar arithmetic in the generated code stays Python; results are NumPy scalars,
-    # as eager funcdiff returns them.
+def test_scalar_results_are_zero_dim_arrays_even_from_python_scalars():
+    # Python-scalar arithmetic in the generated code stays Python; results are 0-d funcdiff
+    # Arrays of the result's dtype, as in JAX.
     cases = [(jit(grad(jit(lambda x: x**3))), 2.0, np.float64(12.0)),
              (jit(lambda x: x * 2.0), 2.0, np.float64(4.0)),
              (jit(lambda x: 1.0), 2.0, np.float64(1.0)),
@@ -365,5 +365,6 @@ def test_scalar_results_are_numpy_scalars_even_from_python_scalars():
              (jit(lambda x: x > 1.0), 2.0, np.True_)]
     for f, arg, want in cases:
         got = f(arg)
-        assert type(got) is type(want) and got == want, (got, want)
-        assert type(f(arg)) is type(want)  # the cached fast path too
+        assert type(got) is funcdiff.Array and got.shape == () and got.dtype == want.dtype
+        assert got == want, (got, want)
+        assert type(f(arg)) is funcdiff.Array  # the cached fast path too

@@ -131,11 +131,11 @@ def test_take_in_a_fori_loop_keeps_a_closed_over_table():
 
 
 def _assert_private(result, *others):
+    """Every result is an immutable funcdiff Array whose memory nothing else can reach."""
     for leaf in funcdiff.tree_util.tree_leaves(result):
-        if isinstance(leaf, np.ndarray):
-            assert leaf.flags.writeable
-            for other in others:
-                assert not np.shares_memory(leaf, other)
+        assert type(leaf) is funcdiff.Array and not np.asarray(leaf).flags.writeable
+        for other in others:
+            assert not np.shares_memory(leaf, other)
 
 
 def test_gradient_does_not_return_a_closed_over_constant():
@@ -154,8 +154,9 @@ def test_identity_like_results_are_copies_of_the_argument():
               lambda x: x[::-1], lambda x: jnp.transpose(x)):
         out = jit(f)(a)
         _assert_private(out, a)
-        out[0] = 7.0
-        np.testing.assert_array_equal(a, np.ones(3))
+        a[0] = 7.0  # the caller changes its array: the result must not see it
+        assert np.all(out == 1.0)
+        a[0] = 1.0
 
 
 def test_two_results_are_two_buffers():
@@ -168,24 +169,28 @@ def test_two_results_are_two_buffers():
 def test_constant_results_are_fresh_on_every_call():
     f = jit(lambda x: jnp.arange(3.0))
     r = f(1.0)
-    r[0] = 10.0
+    _assert_private(r)
+    with pytest.raises(TypeError, match="immutable"):
+        r[0] = 10.0
+    assert not np.shares_memory(f(1.0), r)
     np.testing.assert_array_equal(f(1.0), [0.0, 1.0, 2.0])
 
 
-def test_results_of_eager_grad_are_ordinary_writable_arrays():
+def test_results_of_eager_grad_are_private_arrays():
     p = np.ones(3)
-    g = grad(lambda p: jnp.sum(p))(p)
-    g *= 0.1
+    g = grad(lambda p: jnp.sum(p))(p)  # a broadcast of the scalar cotangent, made private
+    g *= 0.1  # rebinds g to a new array
     np.testing.assert_allclose(g, 0.1)
     _, vjp_fn = funcdiff.vjp(lambda x: x, p)
     ct = np.full(3, 2.0)
     (back,) = vjp_fn(ct)
-    back[0] = 0.0
-    np.testing.assert_array_equal(ct, 2.0)
+    _assert_private(back, ct, p)
+    ct[0] = 0.0
+    np.testing.assert_array_equal(back, 2.0)
 
 
 @pytest.mark.parametrize("name", ["jvp", "vjp", "jacfwd", "jacrev", "hessian", "vmap"])
-def test_transformation_results_are_private_writable_arrays(name):
+def test_transformation_results_are_private_arrays(name):
     p = np.ones(3)
     total = lambda p: jnp.sum(p)  # noqa: E731
     spread = lambda p: jnp.sum(p) * jnp.ones(3)  # noqa: E731
@@ -308,7 +313,7 @@ def test_weak_scalar_results_stay_weak_under_jit():
 def test_matrix_arguments_multiply_elementwise():
     m = np.matrix([[1.0, 2.0], [3.0, 4.0]])
     out = jit(lambda x, y: x * y)(m, m)
-    assert type(out) is np.ndarray
+    assert type(out) is funcdiff.Array
     np.testing.assert_array_equal(out, np.asarray(m) ** 2)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import dtypes
+from funcdiff._src.array import Array, as_array
 from funcdiff._src.errors import (
     ConcretizationTypeError,
     FuncdiffTypeError,
@@ -124,18 +125,17 @@ def get_aval(x: Any) -> ShapedArray:
 
 
 def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
-    """`xs` as results to hand to the user: ordinary writable arrays that share no memory
-    with the `inputs` the user passed, nor with each other. A read-only array (a broadcast),
-    or one that may overlap an input or an earlier result (the same cotangent for two
-    arguments, a view), is copied; anything else is returned as is."""
-    seen = [i for i in inputs if type(i) is np.ndarray]
+    """`xs` as results to hand to the user: funcdiff Arrays that share no memory with the
+    NumPy arrays the user passed (`inputs`), nor with each other. One that may overlap an
+    input or an earlier result (the same cotangent for two arguments, a view) is copied."""
+    seen = [i for i in inputs if isinstance(i, np.ndarray)]
     out = []
     for x in xs:
-        if type(x) is np.ndarray:
-            if not x.flags.writeable or any(np.may_share_memory(x, i) for i in seen):
-                x = x.copy()
+        if isinstance(x, np.ndarray):
+            if any(np.may_share_memory(x, i) for i in seen):
+                x = x.view(np.ndarray).copy()
             seen.append(x)
-        out.append(x)
+        out.append(as_array(x))
     return out
 
 
@@ -533,7 +533,11 @@ class Primitive:
                         raise _leaked_tracer_error(a)
                     top = main
         if top.level == 0:
-            return self.run_impl(args, params)
+            # Outside any transformation: the user gets funcdiff Arrays.
+            out = self.run_impl(args, params)
+            if self.multiple_results:
+                return [as_array(o) for o in out]
+            return as_array(out)
         trace = top.trace
         if trace is None:
             trace = top.trace = top.trace_type(top)
@@ -552,6 +556,8 @@ class Primitive:
             state.bind_source = None
 
     def run_impl(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
+        if Array in map(type, args):  # implementations compute on plain NumPy arrays
+            args = [a.view(np.ndarray) if type(a) is Array else a for a in args]
         try:
             if flags.check_nans:  # NumPy's warning would precede the clearer error below
                 with np.errstate(all="ignore"):

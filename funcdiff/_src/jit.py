@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
+from funcdiff._src.array import as_array
 from funcdiff._src.config import config
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
 from funcdiff._src.interpreters import ad, batching, lowering
@@ -346,7 +347,9 @@ class JitFunction:
                 except Exception as e:
                     lowering._annotate(e, entry.program)
                     raise
-                return outs[0] if entry.single_output else tree_unflatten(entry.out_tree, outs)
+                if entry.single_output:
+                    return as_array(outs[0])
+                return tree_unflatten(entry.out_tree, [as_array(o) for o in outs])
         entry, leaves = self._lookup(args, kwargs)
         jaxpr = entry.jaxpr
         if entry.closed_over or core._state.dynamic.level or any(
@@ -355,8 +358,8 @@ class JitFunction:
                               name=self.__name__)
             return tree_unflatten(entry.out_tree, outs)
         if flags.check_nans:  # run equation by equation, checking every result
-            return tree_unflatten(entry.out_tree, core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts,
-                                                                   *leaves))
+            outs = core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *leaves)
+            return tree_unflatten(entry.out_tree, core.owned_results(outs, leaves))
         if entry.program is None:
             entry.program = _compiled(jaxpr)
             entry.fn = entry.program.fn
@@ -365,7 +368,7 @@ class JitFunction:
                 if None not in sig:
                     self._fast[sig] = entry
         outs = entry.program(*leaves)
-        return tree_unflatten(entry.out_tree, outs)
+        return tree_unflatten(entry.out_tree, [as_array(o) for o in outs])
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """Trace and compile for these arguments; inspect the IR and the generated code."""

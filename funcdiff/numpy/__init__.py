@@ -70,9 +70,6 @@ from numpy import (
     nan as nan,
 )
 from numpy import (
-    ndarray as ndarray,
-)
-from numpy import (
     newaxis as newaxis,
 )
 from numpy import (
@@ -94,8 +91,8 @@ from numpy import (
     uint64 as uint64,
 )
 
+from funcdiff._src.array import Array as ndarray
 from funcdiff._src.numpy import array_methods as _array_methods
-from funcdiff._src.numpy._util import asarray as asarray
 from funcdiff._src.numpy.bitwise import bitwise_count as bitwise_count
 from funcdiff._src.numpy.bitwise import frexp as frexp
 from funcdiff._src.numpy.bitwise import gcd as gcd
@@ -111,6 +108,8 @@ from funcdiff._src.numpy.bitwise import spacing as spacing
 from funcdiff._src.numpy.bitwise import unpackbits as unpackbits
 from funcdiff._src.numpy.convolution import convolve as convolve
 from funcdiff._src.numpy.convolution import correlate as correlate
+from funcdiff._src.numpy.creation import array as array
+from funcdiff._src.numpy.creation import asarray as asarray
 from funcdiff._src.numpy.functions import apply_along_axis as apply_along_axis
 from funcdiff._src.numpy.functions import apply_over_axes as apply_over_axes
 from funcdiff._src.numpy.functions import argpartition as argpartition
@@ -266,7 +265,6 @@ from funcdiff._src.numpy.setops import unique_values as unique_values
 from funcdiff._src.numpy.shape import append as append
 from funcdiff._src.numpy.shape import arange as arange
 from funcdiff._src.numpy.shape import argwhere as argwhere
-from funcdiff._src.numpy.shape import array as array
 from funcdiff._src.numpy.shape import array_split as array_split
 from funcdiff._src.numpy.shape import astype as astype
 from funcdiff._src.numpy.shape import atleast_1d as atleast_1d

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core
+from funcdiff._src.array import Array
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
 
 lower_rules: dict[core.Primitive, Callable[..., Any]] = {}
@@ -52,6 +53,8 @@ class LoweringContext:
         """A generated name bound to `value` in the namespace of the generated code."""
         name = self._names.get(id(value))
         if name is None:
+            if type(value) is Array:  # generated code computes on plain NumPy arrays
+                value = value.view(np.ndarray)
             name = f"_{hint}{len(self._names)}"
             self._names[id(value)] = name
             self.namespace[name] = value
@@ -146,6 +149,8 @@ class CompiledProgram:
         self.jaxpr = jaxpr
 
     def __call__(self, *args: Any) -> Any:
+        if Array in map(type, args):  # generated code computes on plain NumPy arrays
+            args = tuple(a.view(np.ndarray) if type(a) is Array else a for a in args)
         try:
             return self.fn(*args)
         except Exception as e:

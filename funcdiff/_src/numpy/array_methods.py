@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core
+from funcdiff._src.array import Array, set_at_helper
 from funcdiff._src.core import Tracer
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.numpy import indexing, linalg, reductions, shape, ufuncs
@@ -151,6 +152,36 @@ def register_numpy_namespace(namespace: dict[str, Any]) -> None:
                              if callable(v) and getattr(np, k, None) is not v})
 
 
+def _in_place(fn):
+    def op(self: Any, other: Any) -> Any:
+        return fn(self, other)  # a new array: the name on the left is rebound
+
+    return op
+
+
+def _attach_to_array() -> None:
+    """funcdiff Arrays compute with funcdiff, as JAX's do: ``x + 1``, ``x @ w``, ``x.sum()``
+    and ``x += 1`` give new Arrays; NumPy's own functions (``np.sin(x)``) still give NumPy
+    results, and indexing is NumPy's (a read-only Array view or copy)."""
+    for name, fn in _BINARY.items():
+        setattr(Array, f"__{name}__", _defer(fn))
+        setattr(Array, f"__r{name}__", _defer(_swap(fn)))
+        setattr(Array, f"__i{name}__", _in_place(fn))
+    for name, fn in _COMPARISONS.items():
+        setattr(Array, f"__{name}__", _defer(fn))
+    Array.__hash__ = None  # type: ignore[assignment]  # __eq__ is elementwise
+    Array.__divmod__ = _defer(_divmod)
+    Array.__rdivmod__ = _defer(_swap(_divmod))
+    Array.__neg__ = ufuncs.negative
+    Array.__pos__ = ufuncs.positive
+    Array.__abs__ = ufuncs.absolute
+    Array.__invert__ = ufuncs.invert
+    for name, fn in _METHODS.items():
+        if name != "item":
+            setattr(Array, name, fn)
+    set_at_helper(indexing._IndexUpdateHelper)
+
+
 def _attach() -> None:
     for name, fn in _BINARY.items():
         setattr(Tracer, f"__{name}__", _defer(fn))
@@ -176,3 +207,4 @@ def _attach() -> None:
 
 
 _attach()
+_attach_to_array()

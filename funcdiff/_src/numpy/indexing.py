@@ -201,9 +201,31 @@ class _IndexUpdateHelper:
         return f"_IndexUpdateHelper({self.array!r})"
 
 
+_MODES = (None, "promise_in_bounds", "clip", "fill", "drop")
+
+
+def _default_fill(dtype: np.dtype) -> Any:
+    """JAX's fill value for out-of-bounds reads: NaN, the most negative signed integer, the
+    largest unsigned one, or True."""
+    if dtype.kind in "fc":
+        return np.nan
+    if dtype.kind == "i":
+        return np.iinfo(dtype).min
+    if dtype.kind == "u":
+        return np.iinfo(dtype).max
+    return True
+
+
 class _IndexUpdateRef:
     """``x.at[idx]``: `get`, `set`, `add`, `subtract`, `multiply`, `divide`, `power`, `min`,
-    `max` and `apply` return a new array; `x` itself is never modified."""
+    `max` and `apply` return a new array; `x` itself is never modified.
+
+    Every method takes JAX's keywords: `mode` (``None`` or ``"promise_in_bounds"``: an
+    out-of-bounds index raises `IndexError`, as in NumPy; ``"clip"``: indices are clamped
+    into range; ``"fill"`` for `get`: out-of-bounds places read `fill_value`, by default NaN
+    for inexact dtypes; ``"drop"`` (or ``"fill"``) for updates: out-of-bounds updates are
+    ignored), and `indices_are_sorted` and `unique_indices`, hints that are accepted and not
+    needed."""
 
     __slots__ = ("array", "index")
 
@@ -211,8 +233,55 @@ class _IndexUpdateRef:
         self.array = array
         self.index = index
 
-    def get(self) -> Array:
+    def get(self, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+            mode: str | None = None, fill_value: Any = None) -> Array:
+        """The indexed elements, ``x[idx]``."""
+        if mode in ("fill", "drop"):
+            dtype = aval(asarray(self.array)).dtype
+            fill = _default_fill(dtype) if fill_value is None else fill_value
+            padded, index, _ = self._out_of_bounds(mode, fill)
+            return getitem(padded, index)
+        if mode == "clip":
+            return getitem(asarray(self.array), self._out_of_bounds(mode, 0)[1])
+        self._check_mode(mode)
         return getitem(self.array, self.index)
+
+    def _check_mode(self, mode: Any) -> None:
+        if mode not in _MODES:
+            raise ValueError(f"x.at[...]: mode must be one of {_MODES[1:]} or None, got "
+                             f"{mode!r}")
+
+    def _out_of_bounds(self, mode: str, fill: Any) -> tuple[Array, Any, list[int]]:
+        """``(array, index, padded_axes)`` for `mode`: with ``"clip"`` the integer indices
+        clamped into range; with ``"fill"``/``"drop"`` every axis indexed by integers padded
+        by one trailing slot holding `fill`, where out-of-bounds indices now point."""
+        self._check_mode(mode)
+        x = asarray(self.array)
+        v = aval(x)
+        entries = _normalize(self.index, v.ndim)
+        axis, padded, index = 0, [], []
+        for i in entries:
+            if i is None or isinstance(i, _BoolScalar):
+                index.append(i if i is None else i.index_array())
+                continue
+            if isinstance(i, slice) or i is Ellipsis:
+                index.append(i)
+                axis += 1
+                continue
+            n = v.shape[axis]
+            k = asarray(i)
+            wrapped = ufuncs.where(ufuncs.less(k, 0), ufuncs.add(k, n), k)
+            if mode == "clip":
+                index.append(ufuncs.clip(wrapped, 0, max(n - 1, 0)))
+            else:
+                inside = ufuncs.logical_and(ufuncs.greater_equal(k, -n), ufuncs.less(k, n))
+                index.append(ufuncs.where(inside, wrapped, n))
+                padded.append(axis)
+            axis += 1
+        if padded:
+            config = [(0, 1 if a in padded else 0, 0) for a in range(v.ndim)]
+            x = sh.pad(x, ew.convert_element_type(asarray(fill), v.dtype), config)
+        return x, tuple(index), padded
 
     def _positions(self) -> tuple[Array, Array]:
         """The flat positions selected by the index, and `x` flattened."""
@@ -240,53 +309,95 @@ class _IndexUpdateRef:
             ) from None
         return sh.broadcast_to(values, target)
 
+    def _update(self, name: str, values: Any, mode: Any) -> Array:
+        """Method `name` applied with `mode`: out-of-bounds places clamped or dropped."""
+        if mode in (None, "promise_in_bounds"):
+            return getattr(self, "_" + name)(values)
+        x, index, padded = self._out_of_bounds(mode, 0)
+        out = getattr(_IndexUpdateRef(x, index), "_" + name)(values)
+        if not padded:
+            return out
+        shape = aval(asarray(self.array)).shape
+        return sh.slice(out, (0,) * len(shape), shape)
+
     def _scatter(self, fn, values: ArrayLike) -> Array:
         positions, flat = self._positions()
         updates = self._updates(values, positions)
         out = fn(flat, updates, [positions], [0])
         return sh.reshape(out, aval(asarray(self.array)).shape)
 
-    def set(self, values: ArrayLike) -> Array:
+    def set(self, values: ArrayLike, *, indices_are_sorted: bool = False,
+            unique_indices: bool = False, mode: str | None = None) -> Array:
         """A copy with the indexed elements set to `values`."""
-        return self._scatter(lax_indexing.scatter, values)
+        return self._update("set", values, mode)
 
-    def add(self, values: ArrayLike) -> Array:
+    def add(self, values: ArrayLike, *, indices_are_sorted: bool = False,
+            unique_indices: bool = False, mode: str | None = None) -> Array:
         """A copy with `values` added at the indexed places (repeated indices accumulate)."""
-        return self._scatter(lax_indexing.scatter_add, values)
+        return self._update("add", values, mode)
 
-    def subtract(self, values: ArrayLike) -> Array:
-        return self.add(ew.neg(asarray(values)))
+    def subtract(self, values: ArrayLike, *, indices_are_sorted: bool = False,
+                 unique_indices: bool = False, mode: str | None = None) -> Array:
+        return self._update("add", ew.neg(asarray(values)), mode)
 
-    def multiply(self, values: ArrayLike) -> Array:
+    def multiply(self, values: ArrayLike, *, indices_are_sorted: bool = False,
+                 unique_indices: bool = False, mode: str | None = None) -> Array:
         """A copy with the indexed places multiplied by `values` (repeated indices multiply
         by all their updates; the derivative in `values` holds at zero updates too)."""
-        return self._scatter(lax_indexing.scatter_mul, values)
+        return self._update("multiply", values, mode)
 
-    def divide(self, values: ArrayLike) -> Array:
+    def divide(self, values: ArrayLike, *, indices_are_sorted: bool = False,
+               unique_indices: bool = False, mode: str | None = None) -> Array:
         values = asarray(values)
         one = np.ones((), aval(asarray(self.array)).dtype)
-        return self.multiply(ew.div(one, ew.convert_element_type(
-            values, aval(asarray(self.array)).dtype)))
+        return self._update("multiply", ew.div(one, ew.convert_element_type(
+            values, aval(asarray(self.array)).dtype)), mode)
 
-    def power(self, values: ArrayLike) -> Array:
+    def power(self, values: ArrayLike, *, indices_are_sorted: bool = False,
+              unique_indices: bool = False, mode: str | None = None) -> Array:
         """A copy with the indexed places raised to `values` (a repeated index raises to all
         its updates in turn, as JAX: ``(x ** a) ** b``)."""
+        return self._update("power", values, mode)
+
+    def min(self, values: ArrayLike, *, indices_are_sorted: bool = False,  # noqa: A003
+            unique_indices: bool = False, mode: str | None = None) -> Array:
+        """A copy with each indexed element replaced by its minimum with `values` (repeated
+        indices, also traced ones, take the minimum of all their updates)."""
+        return self._update("min", values, mode)
+
+    def max(self, values: ArrayLike, *, indices_are_sorted: bool = False,  # noqa: A003
+            unique_indices: bool = False, mode: str | None = None) -> Array:
+        """A copy with each indexed element replaced by its maximum with `values` (repeated
+        indices take the maximum of all their updates)."""
+        return self._update("max", values, mode)
+
+    def apply(self, func: Any, *, indices_are_sorted: bool = False,
+              unique_indices: bool = False, mode: str | None = None) -> Array:
+        """A copy with `func` applied to the indexed elements."""
+        return self.set(func(self.get(mode=mode if mode != "drop" else "clip")), mode=mode)
+
+    # ---- the updates, for in-bounds indices ---------------------------------------------
+
+    def _set(self, values: ArrayLike) -> Array:
+        return self._scatter(lax_indexing.scatter, values)
+
+    def _add(self, values: ArrayLike) -> Array:
+        return self._scatter(lax_indexing.scatter_add, values)
+
+    def _multiply(self, values: ArrayLike) -> Array:
+        return self._scatter(lax_indexing.scatter_mul, values)
+
+    def _power(self, values: ArrayLike) -> Array:
         positions, flat = self._positions()
         v = aval(flat)
         exponents = lax_indexing.scatter_mul(sh.broadcast_to(np.ones((), v.dtype), v.shape),
                                              self._updates(values, positions), [positions], [0])
         return sh.reshape(ufuncs.power(flat, exponents), aval(asarray(self.array)).shape)
 
-    def min(self, values: ArrayLike) -> Array:  # noqa: A003
-        """A copy with each indexed element replaced by its minimum with `values` (repeated
-        indices, also traced ones, take the minimum of all their updates)."""
+    def _min(self, values: ArrayLike) -> Array:
         return self._scatter(lax_indexing.scatter_min, values)
 
-    def max(self, values: ArrayLike) -> Array:  # noqa: A003
-        """A copy with each indexed element replaced by its maximum with `values` (repeated
-        indices take the maximum of all their updates)."""
+    def _max(self, values: ArrayLike) -> Array:
         return self._scatter(lax_indexing.scatter_max, values)
 
-    def apply(self, func: Any) -> Array:
-        """A copy with `func` applied to the indexed elements."""
-        return self.set(func(self.get()))
+

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes, errors
+from funcdiff._src.array import as_array
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as lax_indexing
 from funcdiff._src.lax import shape as sh
@@ -32,10 +33,10 @@ from funcdiff._src.numpy._util import (
 def _in_current_trace(x: np.ndarray) -> Array:
     """A new constant array as a value of the innermost active transformation, if any, so that
     JAX's idiom ``jnp.zeros(n).at[i].set(v)`` works inside `jit`, `grad` and `vmap`. Outside
-    transformations it stays a NumPy array."""
+    transformations it is a funcdiff `Array`."""
     stack = core._state.stack
     if len(stack) == 1:
-        return x
+        return as_array(x)
     main = stack[-1]
     trace = main.trace
     if trace is None:
@@ -69,18 +70,6 @@ def _static(value: Any, fn: str, *names: str) -> Any:
                 "and a mask)."))
         out.append(np.asarray(concrete).tolist())
     return tuple(out) if is_seq else out[0]
-
-
-def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> Array:  # noqa: A002
-    """Create an array; nested lists may contain traced values."""
-    out = asarray(object, dtype)
-    if type(out) in core._PY_SCALARS:
-        out = np.asarray(out)
-    elif copy and isinstance(out, np.ndarray) and out is object:
-        out = out.copy()
-    while aval(out).ndim < ndmin:
-        out = sh.expand_dims(out, (0,))
-    return out
 
 
 def zeros(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
@@ -132,19 +121,19 @@ def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: Any = None, shape: Any
 
 def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> np.ndarray:  # noqa: N803
     N, M, k = _static((N, M, k), "eye", "N", "M", "k")  # noqa: N806
-    return np.eye(N, M, k, dtype=dtype or np.float64)
+    return as_array(np.eye(N, M, k, dtype=dtype or np.float64))
 
 
 def identity(n: int, dtype: Any = None) -> np.ndarray:
-    return np.identity(_static(n, "identity", "n"), dtype=dtype or np.float64)
+    return as_array(np.identity(_static(n, "identity", "n"), dtype=dtype or np.float64))
 
 
 def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> np.ndarray:
     """Evenly spaced values (the bounds must be concrete: the size is static)."""
     start, stop, step = _static((start, stop, step), "arange", "start", "stop", "step")
     if stop is None:
-        return np.arange(start, dtype=dtype)
-    return np.arange(start, stop, step if step is not None else 1, dtype=dtype)
+        return as_array(np.arange(start, dtype=dtype))
+    return as_array(np.arange(start, stop, step if step is not None else 1, dtype=dtype))
 
 
 def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
@@ -196,7 +185,7 @@ def logspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = 
 
 def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> np.ndarray:  # noqa: N803
     N, M, k = _static((N, M, k), "tri", "N", "M", "k")  # noqa: N806
-    return np.tri(N, M, k, dtype=dtype or np.float64)
+    return as_array(np.tri(N, M, k, dtype=dtype or np.float64))
 
 
 def tril(m: ArrayLike, k: int = 0) -> Array:

@@ -1,0 +1,299 @@
+"""`funcdiff.Array`: the array type funcdiff returns, with JAX's semantics on NumPy memory.
+
+An `Array` is a NumPy array (a subclass of `np.ndarray`), so every NumPy and SciPy function
+accepts it without a copy, and it is immutable as JAX's arrays are:
+
+- item assignment raises a `TypeError` that names ``x.at[idx].set(value)``;
+- in-place operators (``x += 1``, ``g *= 0.1``) compute a new array and rebind the name;
+- its memory is flagged read-only, so ``np.asarray(x)`` cannot be written either.
+
+NumPy functions and ufuncs given Arrays compute on plain arrays and return plain NumPy results
+(``np.sin(x)`` is an `np.ndarray`), so NumPy code keeps NumPy's semantics. Device methods
+(`block_until_ready`, `devices`, `sharding`, ...) answer as for JAX's one CPU device.
+
+This module imports only NumPy and the pytree utilities; `funcdiff._src.numpy.array_methods`
+gives `Array` its operators, methods and `.at`, as it does for traced values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src.tree_util import tree_map
+
+
+class Device:
+    """The one device funcdiff computes on: this machine's CPU (JAX's ``CpuDevice(id=0)``)."""
+
+    id = 0
+    platform = "cpu"
+    device_kind = "cpu"
+    process_index = 0
+    client = None
+
+    def __repr__(self) -> str:
+        return "CpuDevice(id=0)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Device)
+
+    def __hash__(self) -> int:
+        return hash("funcdiff-cpu-0")
+
+
+CPU = Device()
+
+
+class SingleDeviceSharding:
+    """Where an array lives: all of it on the CPU (JAX's ``SingleDeviceSharding``)."""
+
+    def __init__(self, device: Device = CPU):
+        self._device = device
+
+    @property
+    def device_set(self) -> set[Device]:
+        return {self._device}
+
+    def __repr__(self) -> str:
+        return f"SingleDeviceSharding(device={self._device!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SingleDeviceSharding) and other._device == self._device
+
+    def __hash__(self) -> int:
+        return hash(("SingleDeviceSharding", self._device))
+
+
+_IMMUTABLE = ("funcdiff arrays are immutable, as JAX's: instead of x[idx] = y, write "
+              "x = x.at[idx].set(y) (or .add, .multiply, .min, .max ...), which returns an "
+              "updated copy")
+
+
+def _plain(x: Any) -> Any:
+    return x.view(np.ndarray) if isinstance(x, Array) else x
+
+
+def _plain_tree(x: Any) -> Any:
+    if isinstance(x, Array):
+        return x.view(np.ndarray)
+    if type(x) in (list, tuple):
+        return type(x)(_plain_tree(v) for v in x)
+    if type(x) is dict:
+        return {k: _plain_tree(v) for k, v in x.items()}
+    return x
+
+
+class Array(np.ndarray):
+    """An immutable NumPy array, as returned by funcdiff (JAX's ``jax.Array``).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        x = jnp.zeros(3)
+        assert isinstance(x, funcdiff.Array) and isinstance(x, np.ndarray)
+        y = x.at[0].set(1.0)              # an updated copy
+        assert y.tolist() == [1.0, 0.0, 0.0] and x.tolist() == [0.0, 0.0, 0.0]
+        try:
+            x[0] = 1.0
+        except TypeError as e:
+            print(e)
+        x += 1.0                          # a new array, bound to the name x
+        assert float(x.sum().block_until_ready()) == 3.0
+        ```
+    """
+
+    # ---- immutability ----------------------------------------------------------------------
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(_IMMUTABLE)
+
+    # Operators, in-place operators (which rebind the name to a new Array), reductions and
+    # shape methods compute with funcdiff: `funcdiff._src.numpy.array_methods` attaches them.
+
+    # ---- NumPy code computes on plain arrays ------------------------------------------------
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.get("out")
+        if out is not None and any(isinstance(o, Array) for o in out):
+            raise TypeError(_IMMUTABLE)
+        return getattr(ufunc, method)(*[_plain(x) for x in inputs], **kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return func(*_plain_tree(args), **_plain_tree(kwargs))
+
+    def __reduce__(self) -> Any:  # pickles (and copies) as a plain array
+        return np.asarray(self.view(np.ndarray)).__reduce__()
+
+    def __repr__(self) -> str:
+        return "Array(" + repr(self.view(np.ndarray))[len("array("):]
+
+    # ---- JAX's device API, for the one CPU ----------------------------------------------------
+
+    def block_until_ready(self) -> Array:
+        """Return the array: funcdiff computes synchronously, so it is always ready."""
+        return self
+
+    def copy_to_host_async(self) -> None:
+        """Nothing to do: the array is in host memory."""
+
+    @property
+    def device(self) -> Device:
+        return CPU
+
+    def devices(self) -> set[Device]:
+        return {CPU}
+
+    @property
+    def sharding(self) -> SingleDeviceSharding:
+        return SingleDeviceSharding(CPU)
+
+    @property
+    def is_fully_addressable(self) -> bool:
+        return True
+
+    @property
+    def is_fully_replicated(self) -> bool:
+        return True
+
+    @property
+    def addressable_shards(self) -> list[Any]:
+        return [_Shard(self)]
+
+    def addressable_data(self, index: int) -> Array:
+        if index != 0:
+            raise IndexError(f"an array on one device has one shard, not {index + 1}")
+        return self
+
+    @property
+    def weak_type(self) -> bool:
+        return False
+
+    @property
+    def at(self) -> Any:
+        """``x.at[idx].set/add/multiply/divide/power/min/max/apply/get``: functional updates,
+        as in JAX (see `funcdiff.numpy.ndarray.at`)."""
+        return _at_helper(self)
+
+
+class _Shard:
+    def __init__(self, data: Array):
+        self.data = data
+        self.device = CPU
+        self.index = tuple(slice(None) for _ in range(data.ndim))
+        self.replica_id = 0
+
+
+def _missing_at(x: Array) -> Any:  # replaced when funcdiff.numpy is imported
+    raise RuntimeError("import funcdiff.numpy to use .at")
+
+
+_at_helper: Callable[[Array], Any] = _missing_at
+
+
+def set_at_helper(helper: Callable[[Array], Any]) -> None:
+    """Install what ``Array.at`` returns (done by `funcdiff._src.numpy`)."""
+    global _at_helper
+    _at_helper = helper
+
+
+def as_array(x: Any) -> Any:
+    """`x` as an `Array` handed to the user: NumPy arrays and scalars become read-only Arrays
+    (sharing the memory of `x`, which the caller must not keep writing); Python scalars and
+    anything else are returned as they are."""
+    t = type(x)
+    if t is Array:
+        return x
+    if t is np.ndarray:
+        a = x.view(Array)
+    elif isinstance(x, np.generic):
+        a = np.asarray(x).view(Array)
+    elif isinstance(x, np.ndarray):
+        a = x.view(np.ndarray).view(Array)
+    else:
+        return x
+    a.flags.writeable = False
+    return a
+
+
+def block_until_ready(x: Any) -> Any:
+    """Return `x` (any pytree): funcdiff computes synchronously, so every result is ready.
+
+    !!! Example
+        ```python
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        out = funcdiff.block_until_ready({"w": jnp.ones(2)})
+        assert out["w"].tolist() == [1.0, 1.0]
+        ```
+    """
+    return x
+
+
+def device_put(x: Any, device: Any = None, **kwargs: Any) -> Any:
+    """`x` (a pytree of arrays) as funcdiff Arrays on the CPU, each a private copy.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+
+        a = np.zeros(2)
+        x = funcdiff.device_put(a, funcdiff.devices()[0])
+        a[0] = 1.0
+        assert isinstance(x, funcdiff.Array) and x[0] == 0.0
+        ```
+    """
+    return tree_map(lambda v: as_array(np.array(_plain(v), copy=True)), x)
+
+
+def device_get(x: Any) -> Any:
+    """`x` (a pytree) with every array as a plain, writable NumPy array (a copy).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        host = funcdiff.device_get({"w": jnp.ones(2)})
+        host["w"][0] = 5.0
+        assert type(host["w"]) is np.ndarray
+        ```
+    """
+    return tree_map(lambda v: np.array(_plain(v), copy=True) if isinstance(v, np.ndarray)
+                    else v, x)
+
+
+def devices(backend: str | None = None) -> list[Device]:
+    """The devices funcdiff computes on: one CPU (``backend`` may be None or ``"cpu"``).
+
+    !!! Example
+        ```python
+        import funcdiff
+
+        assert funcdiff.devices()[0].platform == "cpu" and funcdiff.device_count() == 1
+        ```
+    """
+    if backend not in (None, "cpu"):
+        raise RuntimeError(f"Unknown backend {backend!r}: funcdiff computes on the CPU only")
+    return [CPU]
+
+
+local_devices = devices
+
+
+def device_count(backend: str | None = None) -> int:
+    """The number of devices: 1."""
+    return len(devices(backend))
+
+
+def default_backend() -> str:
+    """The platform funcdiff computes on: ``"cpu"``."""
+    return "cpu"
