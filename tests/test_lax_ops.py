@@ -458,8 +458,8 @@ def _then_negate(f: Callable[..., Any]) -> Callable[..., Any]:
 def test_jit_matches_eager_and_never_aliases(rec, data):
     """jit of the op (and of the op followed by an elementwise op that may run in place) gives
     eager's results, leaves its operands unchanged, and returns funcdiff Arrays that share
-    memory with no operand and no other result. A primitive declared to allocate (`allocates`, or a NumPy
-    ufunc) really returns fresh arrays."""
+    memory with no operand and no other result. A primitive declared to allocate
+    (`allocates`, or a NumPy ufunc) really returns fresh arrays."""
     dtype = F64 if F64 in rec.dtypes else rec.dtypes[0]
     if rec.complex and data.draw(st.booleans()):
         dtype = C128
