@@ -217,7 +217,7 @@ def as_array(x: Any) -> Any:
         a = x.view(np.ndarray).view(Array)
     else:
         return x
-    a.flags.writeable = False
+    a.setflags(write=False)  # cheaper than a.flags.writeable = False
     return a
 
 
