@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
-from funcdiff._src.array import as_array
+from funcdiff._src.array import Array, as_array
 from funcdiff._src.config import config
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
 from funcdiff._src.interpreters import ad, batching, lowering
@@ -168,12 +168,31 @@ def _fast_signature(x: Any) -> Any:
     t = type(x)
     if t is np.ndarray:
         return (x.shape, x.dtype)
+    if t is Array:  # unwrapped to a plain view before the generated code runs
+        return (x.shape, x.dtype, Array)
     sig = _PY_SCALAR_SIG.get(t)
     if sig is not None:
         return sig
     if isinstance(x, np.generic):
         return ((), x.dtype)
     return None
+
+
+class _Unwrapping:
+    """A fast-path entry for calls with funcdiff Arrays among the arguments: the generated
+    code computes on plain NumPy views of them."""
+
+    __slots__ = ("fn", "program", "single_output", "out_tree")
+
+    def __init__(self, entry: _Entry):
+        fn = entry.fn
+
+        def call(*args: Any) -> Any:
+            return fn(*[a.view(np.ndarray) if type(a) is Array else a for a in args])
+
+        self.fn = call
+        self.program, self.single_output, self.out_tree = (entry.program, entry.single_output,
+                                                          entry.out_tree)
 
 
 class _Entry:
@@ -363,10 +382,11 @@ class JitFunction:
         if entry.program is None:
             entry.program = _compiled(jaxpr)
             entry.fn = entry.program.fn
-            if not kwargs and not self.static_argnums and len(leaves) == len(args):
-                sig = tuple(map(_fast_signature, args))
-                if None not in sig:
-                    self._fast[sig] = entry
+        if not kwargs and not self.static_argnums and len(leaves) == len(args):
+            sig = tuple(map(_fast_signature, args))
+            if None not in sig and sig not in self._fast:
+                self._fast[sig] = _Unwrapping(entry) if any(
+                    len(s) == 3 for s in sig) else entry
         outs = entry.program(*leaves)
         return tree_unflatten(entry.out_tree, [as_array(o) for o in outs])
 

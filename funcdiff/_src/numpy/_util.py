@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes
+from funcdiff._src.array import Array as _Array
 from funcdiff._src.core import Tracer
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
@@ -17,7 +18,12 @@ ArrayLike = Any
 
 
 def asarray(x: ArrayLike, dtype: Any = None) -> Array:
-    """Convert to an array (keeping tracers, and Python scalars as weakly typed scalars)."""
+    """Convert to an array (keeping tracers, and Python scalars as weakly typed scalars).
+    A funcdiff `Array` becomes a plain NumPy view of itself (read-only, no copy): the
+    NumPy calls of the function that follows run at NumPy's speed, and its result becomes an
+    `Array` again when it leaves `bind`."""
+    if type(x) is _Array:
+        x = x.view(np.ndarray)
     if isinstance(x, Tracer):
         return x if dtype is None else ew.convert_element_type(x, dtype)
     if type(x) in core._PY_SCALARS and dtype is None:
@@ -54,8 +60,9 @@ _FLOAT_SCALARS = (int, float)
 
 
 def array_dtype(x: Any) -> np.dtype | None:
-    """The dtype of an ndarray or tracer (None for anything else)."""
-    if type(x) is np.ndarray:
+    """The dtype of an ndarray, a funcdiff Array or a tracer (None for anything else)."""
+    t = type(x)
+    if t is np.ndarray or t is _Array:
         return x.dtype
     if isinstance(x, Tracer):
         return x.aval.dtype
