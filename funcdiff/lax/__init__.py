@@ -90,6 +90,16 @@ from funcdiff._src.lax.elementwise import tan as tan
 from funcdiff._src.lax.elementwise import tanh as tanh
 from funcdiff._src.lax.fft import FftType as FftType
 from funcdiff._src.lax.fft import fft as fft
+from funcdiff._src.lax.gather_scatter import GatherDimensionNumbers as GatherDimensionNumbers
+from funcdiff._src.lax.gather_scatter import GatherScatterMode as GatherScatterMode
+from funcdiff._src.lax.gather_scatter import ScatterDimensionNumbers as ScatterDimensionNumbers
+from funcdiff._src.lax.gather_scatter import gather as gather
+from funcdiff._src.lax.gather_scatter import scatter as scatter
+from funcdiff._src.lax.gather_scatter import scatter_add as scatter_add
+from funcdiff._src.lax.gather_scatter import scatter_max as scatter_max
+from funcdiff._src.lax.gather_scatter import scatter_min as scatter_min
+from funcdiff._src.lax.gather_scatter import scatter_mul as scatter_mul
+from funcdiff._src.lax.gather_scatter import scatter_sub as scatter_sub
 from funcdiff._src.lax.indexing import dynamic_slice as dynamic_slice
 from funcdiff._src.lax.indexing import dynamic_update_slice as dynamic_update_slice
 from funcdiff._src.lax.linalg import dot_general as _dot_general
