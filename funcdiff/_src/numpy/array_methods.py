@@ -152,59 +152,43 @@ def register_numpy_namespace(namespace: dict[str, Any]) -> None:
                              if callable(v) and getattr(np, k, None) is not v})
 
 
-def _in_place(fn):
-    def op(self: Any, other: Any) -> Any:
-        return fn(self, other)  # a new array: the name on the left is rebound
-
-    return op
-
-
-def _attach_to_array() -> None:
-    """funcdiff Arrays compute with funcdiff, as JAX's do: ``x + 1``, ``x @ w``, ``x.sum()``
-    and ``x += 1`` give new Arrays; NumPy's own functions (``np.sin(x)``) still give NumPy
-    results, and indexing is NumPy's (a read-only Array view or copy)."""
+def _attach_operators(cls: type) -> None:
+    """Arithmetic, comparison and unary operators, and the array methods, of `cls`."""
     for name, fn in _BINARY.items():
-        setattr(Array, f"__{name}__", _defer(fn))
-        setattr(Array, f"__r{name}__", _defer(_swap(fn)))
-        setattr(Array, f"__i{name}__", _in_place(fn))
+        setattr(cls, f"__{name}__", _defer(fn))
+        setattr(cls, f"__r{name}__", _defer(_swap(fn)))
     for name, fn in _COMPARISONS.items():
-        setattr(Array, f"__{name}__", _defer(fn))
-    Array.__hash__ = None  # type: ignore[assignment]  # __eq__ is elementwise
-    Array.__divmod__ = _defer(_divmod)
-    Array.__rdivmod__ = _defer(_swap(_divmod))
-    Array.__neg__ = ufuncs.negative
-    Array.__pos__ = ufuncs.positive
-    Array.__abs__ = ufuncs.absolute
-    Array.__invert__ = ufuncs.invert
+        setattr(cls, f"__{name}__", _defer(fn))
+    cls.__divmod__ = _defer(_divmod)
+    cls.__rdivmod__ = _defer(_swap(_divmod))
+    cls.__neg__ = ufuncs.negative
+    cls.__pos__ = ufuncs.positive
+    cls.__abs__ = ufuncs.absolute
+    cls.__invert__ = ufuncs.invert
     for name, fn in _METHODS.items():
-        if name != "item":
-            setattr(Array, name, fn)
-    set_at_helper(indexing._IndexUpdateHelper)
+        setattr(cls, name, fn)
 
 
 def _attach() -> None:
-    for name, fn in _BINARY.items():
-        setattr(Tracer, f"__{name}__", _defer(fn))
-        setattr(Tracer, f"__r{name}__", _defer(_swap(fn)))
-    for name, fn in _COMPARISONS.items():
-        setattr(Tracer, f"__{name}__", _defer(fn))
-    Tracer.__divmod__ = _defer(_divmod)
-    Tracer.__rdivmod__ = _defer(_swap(_divmod))
-    Tracer.__neg__ = ufuncs.negative
-    Tracer.__pos__ = ufuncs.positive
-    Tracer.__abs__ = ufuncs.absolute
-    Tracer.__invert__ = ufuncs.invert
+    """Traced values get NumPy's operators, indexing, methods and NumPy forwarding. funcdiff
+    Arrays compute with funcdiff too, as JAX's do (``x + 1``, ``x.sum()`` and ``x += 1`` give
+    new Arrays), but keep NumPy's indexing (a read-only Array view or copy), `item` and
+    NumPy functions (``np.sin(x)`` is NumPy's)."""
+    _attach_operators(Tracer)
     Tracer.__getitem__ = indexing.getitem
     Tracer.__array_ufunc__ = _array_ufunc
     Tracer.__array_function__ = _array_function
-    for name, fn in _METHODS.items():
-        setattr(Tracer, name, fn)
     Tracer.T = property(lambda self: shape.transpose(self))
     Tracer.mT = property(lambda self: shape.swapaxes(self, -1, -2))
     Tracer.real = property(ufuncs.real)
     Tracer.imag = property(ufuncs.imag)
     Tracer.at = property(indexing._IndexUpdateHelper)
+    _attach_operators(Array)
+    Array.item = np.ndarray.item
+    Array.__hash__ = None  # type: ignore[assignment]  # __eq__ is elementwise
+    for name, fn in _BINARY.items():  # a new array: the name on the left is rebound
+        setattr(Array, f"__i{name}__", fn)
+    set_at_helper(indexing._IndexUpdateHelper)
 
 
 _attach()
-_attach_to_array()
