@@ -552,7 +552,7 @@ def _resolve_static(fun: Callable[..., Any], nums: tuple[int, ...], names: tuple
     except (TypeError, ValueError):
         return tuple(sorted(set(nums))), names
     ps = list(sig.parameters.values())
-    positional = [p.name for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    positional = errors.positional_names(fun)
     has_varargs = any(p.kind is p.VAR_POSITIONAL for p in ps)
     has_varkw = any(p.kind is p.VAR_KEYWORD for p in ps)
     if not has_varargs:
