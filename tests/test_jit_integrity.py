@@ -189,7 +189,8 @@ def test_results_of_eager_grad_are_private_arrays():
     np.testing.assert_array_equal(back, 2.0)
 
 
-@pytest.mark.parametrize("name", ["jvp", "vjp", "jacfwd", "jacrev", "hessian", "vmap"])
+@pytest.mark.parametrize("name", ["jvp", "vjp", "jacfwd", "jacrev", "hessian", "vmap",
+                                  "linearize"])
 def test_transformation_results_are_private_arrays(name):
     p = np.ones(3)
     total = lambda p: jnp.sum(p)  # noqa: E731
@@ -201,6 +202,8 @@ def test_transformation_results_are_private_arrays(name):
         "jacrev": lambda: funcdiff.jacrev(spread)(p),
         "hessian": lambda: funcdiff.hessian(total)(p),
         "vmap": lambda: (vmap(lambda x: x)(p), vmap(lambda x: x, out_axes=1)(np.ones((2, 3)))),
+        "linearize": lambda: (funcdiff.linearize(lambda x: x, p)[0],
+                              funcdiff.linearize(lambda x: x, p)[1](p)),
     }[name]()
     _assert_private(out, p)
 

@@ -106,12 +106,9 @@ def _check_args(fun: Callable[..., Any], args: Sequence[Any], leaves: Sequence[A
 
 
 def _as_array_leaf(x: Any) -> Any:
-    """Leaves handed to users follow NumPy: arrays, and NumPy scalars for 0-d results."""
-    if isinstance(x, core.Tracer) or isinstance(x, np.generic):
-        return x
-    if isinstance(x, np.ndarray):
-        return x[()] if x.ndim == 0 else x
-    return np.asarray(x)[()]
+    """A result leaf as an array: a Python scalar (a weakly typed result) becomes a NumPy
+    value, which `core.owned_results` then hands out as a funcdiff Array."""
+    return np.asarray(x) if type(x) in core._PY_SCALARS else x
 
 
 def _argnums_tuple(argnums: int | Sequence[int], nargs: int, fun: Callable[..., Any]) -> tuple:
@@ -369,9 +366,11 @@ def linearize(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> 
             for p, t, d in zip(p_leaves, tree_flatten(tangents)[0], diff)
         ]
         outs = linear.apply(t_leaves)[:n]
-        return tree_unflatten(out_tree, [_as_array_leaf(o) for o in outs])
+        return tree_unflatten(out_tree, core.owned_results([_as_array_leaf(o) for o in outs],
+                                                           [*p_leaves, *t_leaves]))
 
-    primal_out = tree_unflatten(out_tree, [_as_array_leaf(x) for x in out_all[:n]])
+    primal_out = tree_unflatten(out_tree, core.owned_results(
+        [_as_array_leaf(x) for x in out_all[:n]], p_leaves))
     if has_aux:
         return primal_out, f_jvp, aux_tree.rebuild(out_all[n:])
     return primal_out, f_jvp
