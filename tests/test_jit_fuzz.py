@@ -158,6 +158,14 @@ def test_random_programs_agree_under_every_transformation(prog, seed, index):
         got = jitted(x, y, index)
         _close(got, eager, f"jit, call {call + 1}: {what}")
         _private(got, [x, y, CONST], f"jit: {what}")
+    # funcdiff Arrays as arguments: eager, and jit's fast path, which hands the program
+    # plain views of them.
+    xa, ya = jnp.asarray(x), jnp.asarray(y)
+    _close(program(xa, ya, index), eager, f"eager on Arrays: {what}")
+    for call in range(2):
+        got = jitted(xa, ya, index)
+        _close(got, eager, f"jit on Arrays, call {call + 1}: {what}")
+        _private(got, [x, y, xa, ya, CONST], f"jit on Arrays: {what}")
 
     weights = [rng.uniform(-1, 1, SHAPE) for _ in outputs]
     loss = _loss(program, weights)
