@@ -325,10 +325,14 @@ def _weak_scalar_expr(ctx: LoweringContext, rule: Callable[..., str], eqn: Jaxpr
         # Compute on a NumPy scalar, which has NumPy's semantics for every operator.
         first = eqn.invars[0].aval if eqn.invars else None
         if first is not None:
-            name = np.dtype(first.dtype).name
-            scalar = f"xp.{name}" if name != "bool" else ctx.const(np.bool_, "t")
-            args = [f"{scalar}({args[0]})", *args[1:]]
+            args = [f"{_scalar_type(ctx, first.dtype)}({args[0]})", *args[1:]]
     return f"{_PY_TYPE[kind]}({rule(ctx, *args, **eqn.params)})"
+
+
+def _scalar_type(ctx: LoweringContext, dtype: Any) -> str:
+    """The expression naming NumPy's scalar type of `dtype` (``xp.float64``...)."""
+    name = np.dtype(dtype).name
+    return f"xp.{name}" if name != "bool" else ctx.const(np.bool_, "t")
 
 
 def _result_expr(ctx: LoweringContext, name: str, a: core.Atom, copy: bool) -> str:
@@ -337,9 +341,7 @@ def _result_expr(ctx: LoweringContext, name: str, a: core.Atom, copy: bool) -> s
     if type(a) is Literal or a.aval.ndim == 0:
         if type(a) is Var and not a.aval.weak_type and not copy:
             return name
-        dtype = np.dtype(a.aval.dtype).name
-        scalar = f"xp.{dtype}" if dtype != "bool" else ctx.const(np.bool_, "t")
-        return f"{scalar}({name})"
+        return f"{_scalar_type(ctx, a.aval.dtype)}({name})"
     return f"{name}.copy()" if copy else name
 
 
