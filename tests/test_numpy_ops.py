@@ -90,7 +90,7 @@ def test_every_public_function_has_a_record_or_a_reason():
     covered = {r.name for r in RECORDS}
     missing = [n for n in _public_names() if n not in covered and n not in EXCLUDED]
     assert not missing, f"public names with neither a record nor an exclusion: {missing}"
-    stale = [n for n in EXCLUDED if not hasattr(jnp, n)]
+    stale = [n for n in EXCLUDED if n not in _public_names()]
     assert not stale, f"excluded names that funcdiff.numpy does not have: {stale}"
     overlap = covered & set(EXCLUDED)
     assert not overlap, f"names both excluded and covered: {overlap}"
@@ -118,7 +118,7 @@ def test_labels_are_unique():
 
 def test_excluded_reexports_are_numpys():
     for name in EXCLUDED:
-        if name in ("linalg", "fft", "ndarray") or name in NOT_ARRAY_FUNCTIONS:
+        if name in ("linalg", "fft", "ndarray") or name in NOT_ARRAY_FUNCTIONS or "." in name:
             continue
         ours = getattr(jnp, name)
         theirs = getattr(np, name) if hasattr(np, name) else getattr(np.exceptions, name)
