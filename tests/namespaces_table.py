@@ -543,29 +543,30 @@ add("lax.slice_in_dim", _static_in_dim_cases, ref=_slice_in_dim_ref)
 @st.composite
 def _top_k_cases(draw, dtype):
     shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
     seed = draw(st.integers(0, 2**32 - 1))
     # Distinct values (a permutation), so that the order and the derivative are unique.
     x = np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) / 3.0
-    return case(x.astype(dtype), k=draw(st.integers(0, shape[-1])))
+    return case(x.astype(dtype), k=draw(st.integers(0, shape[axis])), axis=axis)
 
 
-def _top_k_ref(x, k):
-    order = np.argsort(-x, axis=-1, kind="stable")[..., :k]
-    return np.take_along_axis(x, order, -1), order.astype(np.int32)
+def _top_k_ref(x, k, axis):
+    order = np.take(np.argsort(-x, axis=axis, kind="stable"), np.arange(k), axis=axis)
+    return np.take_along_axis(x, order, axis), order.astype(np.int32)
 
 
 add(
     "lax.top_k",
     _top_k_cases,
-    fn=lambda x, k: lax.top_k(x, k)[0],
-    ref=lambda x, k: _top_k_ref(x, k)[0],
+    fn=lambda x, k, axis: lax.top_k(x, k, axis=axis)[0],
+    ref=lambda x, k, axis: _top_k_ref(x, k, axis)[0],
 )
 add(
     "lax.top_k",
     _top_k_cases,
     variant="indices",
-    fn=lambda x, k: lax.top_k(x, k)[1],
-    ref=lambda x, k: _top_k_ref(x, k)[1],
+    fn=lambda x, k, axis: lax.top_k(x, k, axis=axis)[1],
+    ref=lambda x, k, axis: _top_k_ref(x, k, axis)[1],
     grad_order=0,
     grad_note="integer indices",
 )

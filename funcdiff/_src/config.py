@@ -31,7 +31,9 @@ class Config:
     `jax_persistent_cache_min_compile_time_secs`, `jax_traceback_filtering`,
     `jax_check_tracer_leaks`; `jax_numpy_rank_promotion` and `jax_numpy_dtype_promotion`
     accept only their default (`"allow"`, `"standard"`: NumPy's rules, which funcdiff always
-    follows). `config_with_absl()` and `parse_flags_with_absl()` do nothing.
+    follows), and `jax_threefry_partitionable` only its default, True (the layout of random
+    bits `funcdiff.random` reproduces). `config_with_absl()` and `parse_flags_with_absl()` do
+    nothing.
     """
 
     _DEFAULTS: dict[str, Any] = {
@@ -52,10 +54,13 @@ class Config:
         "jax_check_tracer_leaks": False,
         "jax_numpy_rank_promotion": "allow",
         "jax_numpy_dtype_promotion": "standard",
+        "jax_threefry_partitionable": True,
     }
-    # Options with only one value funcdiff can honour (NumPy's rules).
-    _ONLY: dict[str, str] = {"jax_numpy_rank_promotion": "allow",
-                             "jax_numpy_dtype_promotion": "standard"}
+    # Options with only one value funcdiff can honour (NumPy's rules, JAX's default random
+    # bits).
+    _ONLY: dict[str, Any] = {"jax_numpy_rank_promotion": "allow",
+                             "jax_numpy_dtype_promotion": "standard",
+                             "jax_threefry_partitionable": True}
     _ALIASES: dict[str, str] = {"debug_nans": "jax_debug_nans", "disable_jit": "jax_disable_jit",
                                 "jax_explain_cache_misses": "explain_cache_misses"}
 
@@ -71,10 +76,11 @@ class Config:
                 f"Unrecognized config option: {name!r}. Known options: {sorted(self._values)}"
             )
         if name in self._ONLY and value != self._ONLY[name]:
-            raise ValueError(
-                f"funcdiff always follows NumPy's rules: {name}={value!r} is not available "
-                f"(only {self._ONLY[name]!r})."
-            )
+            why = ("funcdiff.random draws JAX's default (partitionable) random bits"
+                   if name == "jax_threefry_partitionable"
+                   else "funcdiff always follows NumPy's rules")
+            raise ValueError(f"{why}: {name}={value!r} is not available (only "
+                             f"{self._ONLY[name]!r}).")
         if name == "jax_enable_x64" and not value:
             raise ValueError(
                 "funcdiff always supports 64-bit types; jax_enable_x64=False is not available. "
