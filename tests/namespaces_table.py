@@ -41,14 +41,15 @@ def _in_dtype(ref):
 
     def wrapped(*args, **kwargs):
         dtype = np.result_type(*[a for a in args if isinstance(a, np.ndarray)])
+
+        def cast(o):
+            o = np.asarray(o)
+            if o.dtype.kind not in "fc" or dtype.kind not in "fc":
+                return o
+            real = np.finfo(dtype).dtype  # the precision of the operands
+            return o.astype(np.result_type(real, np.complex64) if o.dtype.kind == "c" else real)
+
         out = ref(*args, **kwargs)
-        cast = lambda o: (
-            np.asarray(o).astype(
-                np.result_type(dtype, np.asarray(o).dtype.kind == "c" and C128 or dtype)
-            )
-            if np.asarray(o).dtype.kind in "fc" and dtype.kind in "fc"
-            else o
-        )
         return tuple(map(cast, out)) if isinstance(out, tuple) else cast(out)
 
     return wrapped
