@@ -6,6 +6,7 @@ promotion for shape operations) and maps one-to-one onto the IR.
 
 # ruff: noqa: A004
 from funcdiff._src.api import stop_gradient as stop_gradient
+from funcdiff._src.lax.bits import nextafter as nextafter
 from funcdiff._src.lax.control_flow import cond as cond
 from funcdiff._src.lax.control_flow import fori_loop as fori_loop
 from funcdiff._src.lax.control_flow import map as map
@@ -132,6 +133,16 @@ from funcdiff._src.lax.slicing import slice_in_dim as slice_in_dim
 from funcdiff._src.lax.slicing import top_k as top_k
 from funcdiff._src.lax.sorting import argsort as argsort
 from funcdiff._src.lax.sorting import sort as sort
+from funcdiff._src.lax.special import bessel_i0e as bessel_i0e
+from funcdiff._src.lax.special import bessel_i1e as bessel_i1e
+from funcdiff._src.lax.special import betainc as betainc
+from funcdiff._src.lax.special import digamma as digamma
+from funcdiff._src.lax.special import erf_inv as erf_inv
+from funcdiff._src.lax.special import igamma as igamma
+from funcdiff._src.lax.special import igammac as igammac
+from funcdiff._src.lax.special import lgamma as lgamma
+from funcdiff._src.lax.special import polygamma as polygamma
+from funcdiff._src.lax.special import zeta as zeta
 from funcdiff._src.lax.windowed import reduce_window as reduce_window
 from funcdiff._src.lax.windowed import reduce_window_max_p as reduce_window_max_p
 from funcdiff._src.lax.windowed import reduce_window_min_p as reduce_window_min_p
