@@ -10,11 +10,12 @@ import weakref
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from funcdiff._src import core, dtypes, passes
+from funcdiff._src import core, dtypes
 from funcdiff._src.core import ClosedJaxpr
-from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero
+from funcdiff._src.jit import lowering, passes
 from funcdiff._src.lax._base import move_to_front
 
 _lock = threading.RLock()

@@ -16,9 +16,10 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, lowering
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
+from funcdiff._src.jit import lowering
 from funcdiff._src.lax._base import (
     broadcast_shapes,
     check_kinds,

@@ -22,10 +22,11 @@ from funcdiff._src import core, errors
 from funcdiff._src.array import Array, as_array
 from funcdiff._src.config import config
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
-from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
+from funcdiff._src.jit import lowering
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 
