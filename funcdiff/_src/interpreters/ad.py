@@ -23,8 +23,8 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import Literal, ShapedArray, Tracer, Var
 from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
-from funcdiff._src.jit import lowering
 
 jvp_rules: dict[core.Primitive, Callable[..., Any]] = {}
 transpose_rules: dict[core.Primitive, Callable[..., Any]] = {}

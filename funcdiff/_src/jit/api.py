@@ -26,7 +26,7 @@ from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
-from funcdiff._src.jit import lowering
+from funcdiff._src.jit import cache, lowering
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 
@@ -35,7 +35,7 @@ from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path
 jit_p = core.Primitive("jit", multiple_results=True)
 
 
-_compiled = jaxprs.compiled
+_compiled = cache.compiled
 
 
 def _jit_impl(*args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
@@ -325,7 +325,7 @@ class JitFunction:
 
         store: list[Any] = [None]
         avals = [core.get_aval(x) for x in leaves]
-        with jaxprs.gc_paused():
+        with cache.gc_paused():
             jaxpr = pe.trace_to_jaxpr(flat_fun, avals)
         # Closed-over traced values (from an outer transformation) become explicit inputs.
         self.trace_count += 1

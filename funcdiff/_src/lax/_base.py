@@ -18,8 +18,8 @@ from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters.ad import Zero
-from funcdiff._src.jit import lowering
 
 Rule = Callable[..., Any]
 
@@ -63,7 +63,7 @@ def define_primitive(
     - `elementwise`: instead of `batch`, the primitive works elementwise with NumPy
       broadcasting, so batching aligns the batch dimensions and applies it once.
     - `lower(ctx, *operand_names, **params) -> str`: the Python expression `jit` generates
-      for it (see `funcdiff._src.jit.lowering`). NumPy ufuncs get
+      for it (see `funcdiff._src.interpreters.lowering_rules`). NumPy ufuncs get
       ``xp.<ufunc name>(...)`` by default; other primitives call `impl`.
     - `allocates`: the result is always a new array, never a view of an operand (lets `jit`
       plan buffer reuse around it); NumPy ufuncs are known to allocate.

@@ -18,8 +18,8 @@ from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
-from funcdiff._src.jit import lowering
 from funcdiff._src.lax._base import (
     broadcast_shapes,
     check_kinds,
