@@ -19,7 +19,7 @@ from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import _jaxprs as jaxprs
-from funcdiff._src.lax._base import move_to_front
+from funcdiff._src.lax.structural import move_to_front
 from funcdiff._src.tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
 from funcdiff._src.vmap import vmap
 

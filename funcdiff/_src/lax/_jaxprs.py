@@ -15,7 +15,7 @@ from funcdiff._src.core import ClosedJaxpr
 from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero
-from funcdiff._src.lax._base import move_to_front
+from funcdiff._src.lax.structural import move_to_front
 
 _lock = threading.RLock()
 # Per jaxpr object (by id, with a weak reference that removes the entry when the jaxpr dies):

@@ -27,7 +27,7 @@ from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._base import move_to_front, moveaxis
+from funcdiff._src.lax.structural import move_to_front, moveaxis
 from funcdiff._src.tree_util import (
     keystr,
     tree_flatten,
