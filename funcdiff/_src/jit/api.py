@@ -20,7 +20,7 @@ import numpy as np
 
 from funcdiff._src import core, errors
 from funcdiff._src.array import Array, as_array
-from funcdiff._src.config import config
+from funcdiff._src.config import config, jit_flags
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
 from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
@@ -353,9 +353,9 @@ class JitFunction:
         return entry, leaves
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        flags = core.flags
-        if flags.disable_jit:
+        if jit_flags.disable_jit:
             return self.fun(*args, **kwargs)
+        flags = core.flags
         # Fast path: positional array arguments, no static ones, nothing being traced.
         if not kwargs and not self.static_argnums and not core._state.dynamic.level and \
                 not flags.check_nans:
