@@ -164,6 +164,7 @@ custom_jvp_call_p = core.Primitive("custom_jvp_call", multiple_results=True)
 custom_jvp_call_p.def_impl(_call_impl)
 custom_jvp_call_p.def_abstract_eval(_call_abstract)
 lowering.register(custom_jvp_call_p, _call_lower)
+lowering.inlinable_calls[custom_jvp_call_p] = "call"
 cost_mod.cost_rules[custom_jvp_call_p] = _call_cost
 
 
@@ -324,6 +325,7 @@ custom_vjp_call_p = core.Primitive("custom_vjp_call", multiple_results=True)
 custom_vjp_call_p.def_impl(_call_impl)
 custom_vjp_call_p.def_abstract_eval(_call_abstract)
 lowering.register(custom_vjp_call_p, _call_lower)
+lowering.inlinable_calls[custom_vjp_call_p] = "call"
 cost_mod.cost_rules[custom_vjp_call_p] = _call_cost
 
 # The tangent map of a custom_vjp function: linear in its tangent operands, transposed by the

@@ -1,4 +1,5 @@
-"""The lowering-rule registry: what each primitive contributes to `jit`'s code generator.
+"""The lowering-rule registry: what each primitive contributes to `jit`'s code generator (and
+which primitives are calls that jit's passes may inline).
 
 Op modules fill these tables when they define a primitive (through `register`); the code
 generator in `funcdiff._src.jit.lowering` reads them. This module imports no code generator, so
@@ -23,6 +24,13 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.array import Array
 from funcdiff._src.core import JaxprEqn
+
+# Primitives that call a jaxpr, and the parameter holding it: jit's passes inline such a call
+# (replace it by the callee's equations) once no transformation needs the call boundary. Filled
+# where each primitive is defined (`jit`, `custom_jvp_call`, `custom_vjp_call`). `checkpoint`
+# is not inlined: merging its recomputation with the forward pass (by CSE) would undo it; as a
+# separate compiled call its intermediates are freed when it returns.
+inlinable_calls: dict[core.Primitive, str] = {}
 
 # primitive -> its rule; read by the code generator.
 lower_rules: dict[core.Primitive, Callable[..., Any]] = {}

@@ -22,7 +22,7 @@ from funcdiff._src import core, errors
 from funcdiff._src.array import Array, as_array
 from funcdiff._src.config import config, jit_flags
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad, batching, lowering_rules
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
@@ -140,6 +140,7 @@ def _jit_lower(ctx: lowering.LoweringContext, *args: str, jaxpr: ClosedJaxpr, na
 
 
 lowering.register(jit_p, _jit_lower)
+lowering_rules.inlinable_calls[jit_p] = "jaxpr"  # inlined by passes.inline_calls
 # A jit call costs what its program runs (the call itself does no array work).
 cost_mod.cost_rules[jit_p] = cost_mod.call_cost
 

@@ -17,24 +17,23 @@ from funcdiff._src import core
 from funcdiff._src.config import config
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
 from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.interpreters.lowering_rules import inlinable_calls
 from funcdiff._src.lax import structural
 
 Atom = core.Atom
 
 
-# Primitives that call a jaxpr (and the parameter holding it): inlined before lowering, when
-# no transformation needs the call boundary any more.
-# `checkpoint` is not inlined: merging its recomputation with the forward pass (by CSE) would
-# undo it; as a separate compiled call its intermediates are freed when it returns.
-_CALLS = {"jit": "jaxpr", "custom_jvp_call": "call", "custom_vjp_call": "call"}
+# The calls inlined before lowering: `lowering_rules.inlinable_calls`, keyed by primitive and
+# filled where each call primitive is defined.
 
 
 def _is_call(eqn: JaxprEqn) -> bool:
-    return eqn.primitive.name in _CALLS and _CALLS[eqn.primitive.name] in eqn.params
+    param = inlinable_calls.get(eqn.primitive)
+    return param is not None and param in eqn.params
 
 
 def _callee(eqn: JaxprEqn) -> ClosedJaxpr:
-    return eqn.params[_CALLS[eqn.primitive.name]]
+    return eqn.params[inlinable_calls[eqn.primitive]]
 
 
 # ---- inlining -------------------------------------------------------------------------------
