@@ -31,8 +31,23 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("jit", ["jit"]),
     ("api", ["api"]),
     ("numpy", ["numpy", "funcdiff.numpy"]),
-    ("libraries", ["nn", "losses", "nn_init", "nn_functions", "scipy_special", "scipy_stats",
-                   "scipy_linalg", "random", "optim", "ode", "io", "test_util"]),
+    (
+        "libraries",
+        [
+            "nn",
+            "losses",
+            "nn_init",
+            "nn_functions",
+            "scipy_special",
+            "scipy_stats",
+            "scipy_linalg",
+            "random",
+            "optim",
+            "ode",
+            "io",
+            "test_util",
+        ],
+    ),
     ("tools", ["cost_analysis", "graph", "graph_svg"]),
     ("public", ["funcdiff"]),
 ]
@@ -41,25 +56,38 @@ LAYERS: list[tuple[str, list[str]]] = [
 # Each is either an upward arrow needed at call time only, or a convenience that must stay
 # justified; anything not listed here fails.
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
-    ("lax._define", "lax.structural"):
-        "define_primitive's per-operand JVP and broadcasting batching rules use structural's "
-        "primitives, which are themselves defined with define_primitive; the rules run after "
-        "both modules are loaded",
-    ("lax.control_flow", "vmap"):
-        "lax.map with batch_size vmaps its function over each chunk: vmap is a transformation "
-        "above lax, needed only when map is called",
-    ("numpy.functions", "vmap"):
-        "apply_along_axis and vectorize vmap the user's function (vmap is below numpy; the "
-        "import could move to module level)",
-    ("numpy.histograms", "numpy.sorting"):
-        "sorting is below histograms; the import could move to module level",
-    ("numpy.index_tricks", "numpy.sorting"):
-        "sorting is below index_tricks; the import could move to module level",
-    ("numpy.setops", "numpy.functions"):
-        "lexsort lives in functions, which is below setops; the import could move to module "
-        "level",
-    ("numpy.polynomial", "funcdiff.numpy"):
-        "uses the public funcdiff.numpy namespace, which imports this module",
+    (
+        "lax._define",
+        "lax.structural",
+    ): "define_primitive's per-operand JVP and broadcasting batching rules use structural's "
+    "primitives, which are themselves defined with define_primitive; the rules run after "
+    "both modules are loaded",
+    (
+        "lax.control_flow",
+        "vmap",
+    ): "lax.map with batch_size vmaps its function over each chunk: vmap is a transformation "
+    "above lax, needed only when map is called",
+    (
+        "numpy.functions",
+        "vmap",
+    ): "apply_along_axis and vectorize vmap the user's function (vmap is below numpy; the "
+    "import could move to module level)",
+    (
+        "numpy.histograms",
+        "numpy.sorting",
+    ): "sorting is below histograms; the import could move to module level",
+    (
+        "numpy.index_tricks",
+        "numpy.sorting",
+    ): "sorting is below index_tricks; the import could move to module level",
+    (
+        "numpy.setops",
+        "numpy.functions",
+    ): "lexsort lives in functions, which is below setops; the import could move to module level",
+    (
+        "numpy.polynomial",
+        "funcdiff.numpy",
+    ): "uses the public funcdiff.numpy namespace, which imports this module",
 }
 
 
@@ -84,7 +112,8 @@ def _absolute(name: str) -> str:
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _targets(node: ast.Import | ast.ImportFrom) -> list[str]:
@@ -115,8 +144,11 @@ def _imports(path: pathlib.Path) -> tuple[set[str], set[str]]:
             if isinstance(child, (ast.Import, ast.ImportFrom)):
                 (lazy if in_function else top).update(_targets(child))
             else:
-                visit(child, in_function or isinstance(
-                    child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+                visit(
+                    child,
+                    in_function
+                    or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)),
+                )
 
     visit(ast.parse(path.read_text(encoding="utf-8")), False)
     return top, lazy
@@ -200,15 +232,20 @@ def test_every_module_has_a_layer():
 def test_imports_point_down():
     upward = [
         f"{_short(m)} ({LAYERS[_layer_of(m)][0]}) imports {_short(t)} ({LAYERS[_layer_of(t)][0]})"
-        for m, targets in GRAPH.items() for t in sorted(targets)
+        for m, targets in GRAPH.items()
+        for t in sorted(targets)
         if _layer_of(t) > _layer_of(m)
     ]
     assert not upward, "imports from a lower layer to a higher one:\n" + "\n".join(upward)
 
 
 def _imports_of(prefix: str) -> set[tuple[str, str]]:
-    return {(_short(m), _short(t)) for m, targets in GRAPH.items() for t in targets
-            if m == prefix or m.startswith(prefix + ".")}
+    return {
+        (_short(m), _short(t))
+        for m, targets in GRAPH.items()
+        for t in targets
+        if m == prefix or m.startswith(prefix + ".")
+    }
 
 
 def _within(name: str, prefixes: tuple[str, ...]) -> bool:
@@ -222,8 +259,11 @@ def test_named_arrows_are_absent():
     for low in ("funcdiff._src.lax", "funcdiff._src.interpreters"):
         bad = {(m, t) for m, t in _imports_of(low) if _within(t, above_ops)}
         assert not bad, f"{bad}: primitives and interpreters must not import jit or the APIs"
-    bad = {(m, t) for m, t in _imports_of("funcdiff._src.jit")
-           if _within(t, ("api", "graph", "cost_analysis"))}
+    bad = {
+        (m, t)
+        for m, t in _imports_of("funcdiff._src.jit")
+        if _within(t, ("api", "graph", "cost_analysis"))
+    }
     assert not bad, f"{bad}: jit must not import the APIs above it"
 
 
@@ -232,7 +272,8 @@ def test_function_level_imports_are_listed_with_a_reason():
     unlisted = sorted(actual - set(LAZY_IMPORTS))
     assert not unlisted, (
         f"imports inside functions not in LAZY_IMPORTS (add them with a reason, or move them "
-        f"to module level): {unlisted}")
+        f"to module level): {unlisted}"
+    )
     stale = sorted(set(LAZY_IMPORTS) - actual)
     assert not stale, f"LAZY_IMPORTS lists imports that no longer exist: {stale}"
     assert all(len(reason) > 20 for reason in LAZY_IMPORTS.values())
@@ -241,14 +282,18 @@ def test_function_level_imports_are_listed_with_a_reason():
 def _page_layers() -> list[tuple[str, list[str]]]:
     text = LAYOUT_PAGE.read_text(encoding="utf-8")
     section = text.split("\n## Layers\n", 1)[1].split("\n## ", 1)[0]
-    return [(m.group(1), re.findall(r"`([^`]+)`", m.group(2)))
-            for m in re.finditer(r"^\d+\. \*\*([a-z]+)\*\*: (.*)$", section, flags=re.M)]
+    return [
+        (m.group(1), re.findall(r"`([^`]+)`", m.group(2)))
+        for m in re.finditer(r"^\d+\. \*\*([a-z]+)\*\*: (.*)$", section, flags=re.M)
+    ]
 
 
 def test_layout_page_lists_the_layers():
     expected = "\n".join(
         f"{i}. **{name}**: " + ", ".join(f"`{n}`" for n in names)
-        for i, (name, names) in enumerate(LAYERS, 1))
+        for i, (name, names) in enumerate(LAYERS, 1)
+    )
     assert _page_layers() == LAYERS, (
         "the Layers section of docs/developer/layout.md must list LAYERS of "
-        f"tests/test_layering.py; expected lines:\n{expected}")
+        f"tests/test_layering.py; expected lines:\n{expected}"
+    )
