@@ -162,11 +162,22 @@ for _name, _path in MODULES.items():
     LAZY[_name] = _lazy - {_name}
 
 
+def _covers(name: str, module: str) -> bool:
+    """Whether the layer entry `name` places `module`. The two root packages stand for
+    themselves only: `funcdiff._src` for its (empty) package module, `funcdiff` for the public
+    modules, so that a new module of `funcdiff/_src/` is in no layer until one names it."""
+    if module == name:
+        return True
+    if name == "funcdiff._src" or not module.startswith(name + "."):
+        return False
+    return name != "funcdiff" or not module.startswith("funcdiff._src.")
+
+
 def _layer_of(module: str) -> int | None:
     best, best_len = None, -1
     for i, (_, names) in enumerate(LAYERS):
         for n in map(_absolute, names):
-            if (module == n or module.startswith(n + ".")) and len(n) > best_len:
+            if _covers(n, module) and len(n) > best_len:
                 best, best_len = i, len(n)
     return best
 
@@ -212,6 +223,13 @@ def test_the_graph_sees_the_known_arrows():
     assert "funcdiff._src.lax._jaxprs" in GRAPH["funcdiff._src.jit.cache"]
     assert "funcdiff._src.lax.structural" in LAZY["funcdiff._src.lax._define"]
     assert len(GRAPH) > 100
+
+
+def test_a_new_module_is_in_no_layer_until_named():
+    assert _layer_of("funcdiff._src.brand_new") is None
+    assert LAYERS[_layer_of("funcdiff._src.lax.brand_new")][0] == "lax"
+    assert LAYERS[_layer_of("funcdiff.brand_new")][0] == "public"
+    assert LAYERS[_layer_of("funcdiff._src")][0] == "foundation"
 
 
 def test_cycle_detection_finds_a_cycle():
