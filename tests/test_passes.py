@@ -45,6 +45,26 @@ def test_constant_folding():
     same_values(closed, out, np.ones(3))
 
 
+def test_folded_weak_scalars_stay_weak():
+    # abs(3.0) folds to a weakly typed scalar: kept a Python float, it leaves a float32 operand
+    # float32 at run time (a NumPy float64 would promote it).
+    x = np.float32(0.8)
+    closed = trace(lambda x: lax.rem(x, lax.abs(3.0)), x)
+    out = passes.fold_constants(closed)
+    assert names(out) == ["rem"] and out.consts == []
+    assert jit(lambda x: lax.rem(x, lax.abs(3.0)))(x).dtype == np.float32
+    xp, fp = np.array([-0.7], np.float32), np.array([0.5], np.float32)
+    assert jit(lambda x: jnp.interp(x, xp, fp, period=3.0))(x).dtype == np.float32
+
+
+def test_only_one_broadcast_operand_is_narrowed():
+    # Both operands broadcast from scalars: dropping both broadcasts would lose the shape.
+    f = lambda a: lax.broadcast_in_dim(a, (1,), ()) + lax.broadcast_in_dim(0.5, (1,), ())
+    out = jit(f)(np.array(2.0))
+    assert out.shape == (1,) and out.tolist() == [2.5]
+    assert jit(lambda a, b: jnp.geomspace(a, b, 1))(np.array(2.0), np.array(3.0)).shape == (1,)
+
+
 def test_folding_does_not_inflate_broadcasts():
     closed = trace(lambda x: x + lax.broadcast_in_dim(1.5, (512, 512), ()), np.ones((512, 512)))
     out = passes.fold_constants(closed)

@@ -18,6 +18,7 @@ import numpy as np
 
 import funcdiff.numpy as jnp
 from funcdiff._src.custom_derivatives import custom_vjp
+from funcdiff._src.lax.linalg import dot_general
 from funcdiff._src.numpy._util import Array, ArrayLike, aval, promote_inexact
 
 # The emulated formats: (mantissa bits, exponent of the smallest normal number, largest value).
@@ -236,9 +237,7 @@ def _operand_cotangent(
             f"{configs[0].mode} block size {block} (as in JAX)"
         )
     if configs[0].mode == "nvfp4":
-        from funcdiff import lax
-
-        product = lax.dot_general(g, other, dn)
+        product = dot_general(g, other, dn)
     else:
         product = _quantized_dot(g, other, dn, configs, dtype)
     # product: batch, own free axes, then other's contracting axes in increasing order,
@@ -317,11 +316,8 @@ def scaled_dot_general(
     """
     del implementation
     if configs is None:
-        from funcdiff import lax
-
-        return lax.dot_general(
-            lhs, rhs, dimension_numbers, preferred_element_type=preferred_element_type
-        )
+        out = dot_general(lhs, rhs, dimension_numbers)
+        return out if preferred_element_type is None else out.astype(preferred_element_type)
     lhs, rhs = promote_inexact(lhs, rhs)
     try:
         (lc, rc), (lb, rb) = dimension_numbers

@@ -128,8 +128,11 @@ def fold_constants(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
                 out = eqn.primitive.impl(*vals, **eqn.params)  # type: ignore[misc]
                 outs = out if eqn.primitive.multiple_results else [out]
                 for v, val in zip(eqn.outvars, outs):
-                    if np.ndim(val) == 0 and v.aval.weak_type is False:
-                        env[v] = Literal(np.asarray(val, v.aval.dtype)[()], v.aval)
+                    if np.ndim(val) == 0:
+                        # A weakly typed scalar stays a Python scalar: as a NumPy value it
+                        # would promote the arrays it meets at run time (f32 % f64 is f64).
+                        val = np.asarray(val, v.aval.dtype)[()]
+                        env[v] = Literal(val.item() if v.aval.weak_type else val, v.aval)
                     else:
                         fresh = Var(v.aval)
                         constvars.append(fresh)
@@ -289,7 +292,7 @@ def _unbroadcast_operands(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, J
     new = list(ins)
     for k, a in enumerate(ins):
         prev = producers.get(a)
-        other = ins[1 - k]
+        other = new[1 - k]  # as already rewritten: at most one operand may lose its shape
         if (prev is not None and prev.primitive.name == "broadcast_in_dim"
                 and prev.invars[0].aval.shape == () and other.aval.shape == out.aval.shape
                 and prev.invars[0].aval.dtype == a.aval.dtype):
