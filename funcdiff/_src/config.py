@@ -30,6 +30,7 @@ class Config:
     - `jax_debug_nans` (False): raise `FloatingPointError` at the first primitive that
       produces a NaN, forward or backward, naming it and the user's line (jitted functions
       then run equation by equation).
+    - `jax_debug_infs` (False): the same for infinities.
     - `jax_disable_jit` (False): jitted functions run eagerly (see `funcdiff.disable_jit`).
     - `check_passes` (False): `jit` type-checks the program after each optimisation pass
       (every variable bound once before use, every equation typed by its primitive's rule)
@@ -50,6 +51,7 @@ class Config:
         "jax_enable_x64": True,
         "explain_cache_misses": False,
         "jax_debug_nans": False,
+        "jax_debug_infs": False,
         "jax_disable_jit": False,
         "check_passes": False,
         # Accepted for JAX programs, without effect.
@@ -71,7 +73,8 @@ class Config:
     _ONLY: dict[str, Any] = {"jax_numpy_rank_promotion": "allow",
                              "jax_numpy_dtype_promotion": "standard",
                              "jax_threefry_partitionable": True}
-    _ALIASES: dict[str, str] = {"debug_nans": "jax_debug_nans", "disable_jit": "jax_disable_jit",
+    _ALIASES: dict[str, str] = {"debug_nans": "jax_debug_nans", "debug_infs": "jax_debug_infs",
+                                "disable_jit": "jax_disable_jit",
                                 "jax_explain_cache_misses": "explain_cache_misses"}
 
     def __init__(self) -> None:
@@ -98,8 +101,10 @@ class Config:
             )
         with self._lock:
             self._values[name] = value
-            if name == "jax_debug_nans":
-                core.flags.check_nans = bool(value)
+            if name in ("jax_debug_nans", "jax_debug_infs"):
+                core.flags.debug_nans = bool(self._values["jax_debug_nans"])
+                core.flags.debug_infs = bool(self._values["jax_debug_infs"])
+                core.flags.check_nans = core.flags.debug_nans or core.flags.debug_infs
             elif name == "jax_disable_jit":
                 jit_flags.disable_jit = bool(value)
 
@@ -151,6 +156,27 @@ def debug_nans(enabled: bool = True) -> Iterator[None]:
         ```
     """
     with config.override("jax_debug_nans", enabled):
+        yield
+
+
+@contextmanager
+def debug_infs(enabled: bool = True) -> Iterator[None]:
+    """Within the block, raise at the first primitive that produces an infinity (as
+    `debug_nans` does for NaNs).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import pytest
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        with funcdiff.debug_infs():
+            with pytest.raises(FloatingPointError, match="inf produced by primitive 'log'"):
+                jnp.log(np.array(0.0))
+        ```
+    """
+    with config.override("jax_debug_infs", enabled):
         yield
 
 
