@@ -43,8 +43,9 @@ _BUILTINS = {"__import__": builtins.__import__, "int": int, "float": float, "com
 class LoweringContext:
     """Collects constants for the generated source and renders static values safely."""
 
-    def __init__(self, xp: Any):
+    def __init__(self, xp: Any, target: Any = None):
         self.xp = xp
+        self.target = target  # a `backends.Backend` when compiling for another namespace
         self.namespace: dict[str, Any] = {"xp": xp, "__builtins__": _BUILTINS}
         self._names: dict[int, str] = {}
         self.eqn: JaxprEqn | None = None
@@ -53,10 +54,13 @@ class LoweringContext:
         """A generated name bound to `value` in the namespace of the generated code."""
         name = self._names.get(id(value))
         if name is None:
+            key = id(value)
             if type(value) is Array:  # generated code computes on plain NumPy arrays
                 value = value.view(np.ndarray)
+            if self.target is not None:  # converted to the namespace once, here
+                value = self.target.convert_constant(value)
             name = f"_{hint}{len(self._names)}"
-            self._names[id(value)] = name
+            self._names[key] = name
             self.namespace[name] = value
             self.namespace.setdefault("__keepalive__", []).append(value)
         return name
@@ -209,8 +213,8 @@ def _default_lower(ctx: LoweringContext, *args: str, **params: Any) -> str:
 _default_lower.numpy_call = True  # type: ignore[attr-defined]  # what eager runs
 
 
-def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
-                ) -> CompiledProgram:
+def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True,
+                target: Any = None) -> CompiledProgram:
     """Generate, compile and return the Python function computing `closed`.
 
     With `reuse_buffers`, an elementwise operation writes its result into the buffer of an
@@ -221,10 +225,16 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
     and its results share no memory with them or with each other (a result that could is
     copied on the way out). Weakly typed scalars are Python scalars while it runs, as in eager
     evaluation, and get NumPy's arithmetic (``1.0 / 0.0`` is ``inf``, not an exception).
+
+    With a `target` (a `backends.Backend`, for an Array API namespace other than NumPy), each
+    equation is written by the target's rules and nothing is computed in place.
     """
     global _counter
     jaxpr: Jaxpr = closed.jaxpr
-    ctx = LoweringContext(xp)
+    ctx = LoweringContext(xp, target)
+    if target is not None:
+        reuse_buffers = False
+        target.begin(ctx, jaxpr)
     names = _Registers()
 
     def atom(a: core.Atom) -> str:
@@ -244,7 +254,9 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
         reused = reuse.get(i)
         args = [local[a] if type(a) is Var else literal(a.val) for a in eqn.invars]
         weak_outs = [v for v in eqn.outvars if v.aval.weak_type and v.aval.ndim == 0]
-        if reused is None:
+        if target is not None:
+            expr, weak_outs = target.expression(ctx, eqn, args), []
+        elif reused is None:
             rule = lower_rules.get(eqn.primitive, _default_lower)
             if weak_outs and not eqn.primitive.multiple_results:
                 expr = _weak_scalar_expr(ctx, rule, eqn, args)
@@ -288,7 +300,8 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
             freed = [n for n in big if not names.in_use(n)]
             if freed:
                 lines.append(f"    del {', '.join(freed)}")
-    outs = ", ".join(_result_expr(ctx, atom(a), a, plan.copy_results[k])
+    result = _result_expr if target is None else target.result
+    outs = ", ".join(result(ctx, atom(a), a, plan.copy_results[k])
                      for k, a in enumerate(jaxpr.outvars))
     lines.append(f"    return ({outs}{',' if len(jaxpr.outvars) == 1 else ''})")
     source = "\n".join(lines) + "\n"
