@@ -65,10 +65,15 @@ class Backend:
 
     def expression(self, ctx: lowering.LoweringContext, eqn: JaxprEqn, args: list[str]) -> str:
         py = ctx.py_scalars
-        on_scalars = [type(a) is Literal and type(a.val) in core._PY_SCALARS or a in py
-                      for a in eqn.invars]
-        if (eqn.invars and all(on_scalars) and not eqn.primitive.multiple_results
-                and _is_weak_scalar(eqn.outvars[0])):
+        on_scalars = [
+            type(a) is Literal and type(a.val) in core._PY_SCALARS or a in py for a in eqn.invars
+        ]
+        if (
+            eqn.invars
+            and all(on_scalars)
+            and not eqn.primitive.multiple_results
+            and _is_weak_scalar(eqn.outvars[0])
+        ):
             # Scalar arithmetic on Python scalars (static values): NumPy's semantics, as eager.
             py.add(eqn.outvars[0])
             fn = ctx.const(eqn.primitive.impl, "f")
@@ -81,10 +86,13 @@ class Backend:
             raise BackendError(
                 f"jit: primitive '{eqn.primitive.name}' has no equivalent in the array namespace "
                 f"'{self.name}' ({reason}). Run this function on NumPy arrays (convert with "
-                "np.asarray), or without jit.")
+                "np.asarray), or without jit."
+            )
         if not getattr(rule, "python_operator", False) and any(on_scalars):
-            args = [_scalar_operand(ctx, eqn, name, a) if s else name
-                    for name, a, s in zip(args, eqn.invars, on_scalars)]
+            args = [
+                _scalar_operand(ctx, eqn, name, a) if s else name
+                for name, a, s in zip(args, eqn.invars, on_scalars)
+            ]
         return rule(ctx, *args, **eqn.params)
 
     def result(self, ctx: lowering.LoweringContext, name: str, a: core.Atom, copy: bool) -> str:
@@ -97,8 +105,7 @@ def _is_weak_scalar(v: core.Atom) -> bool:
     return v.aval.weak_type and v.aval.ndim == 0
 
 
-def _scalar_operand(ctx: lowering.LoweringContext, eqn: JaxprEqn, name: str,
-                    a: core.Atom) -> str:
+def _scalar_operand(ctx: lowering.LoweringContext, eqn: JaxprEqn, name: str, a: core.Atom) -> str:
     """A Python scalar operand of an array function, as the 0-d array it acts as: the dtype
     of an array operand of the same or a wider kind (a weak scalar takes the array's dtype),
     else its own."""
@@ -119,8 +126,21 @@ def dtype(d: Any) -> str:
     return f"xp.{name}"
 
 
-_API_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-               "float32", "float64", "complex64", "complex128"}
+_API_DTYPES = {
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+}
 
 
 # ---- finding and naming backends ------------------------------------------------------------
@@ -151,15 +171,17 @@ def resolve(spec: Any) -> Backend | None:
             try:
                 xp = importlib.import_module(spec)
             except ImportError:
-                raise ValueError(f"jit: backend={spec!r}: no module named {spec!r} is "
-                                 "installed") from None
+                raise ValueError(
+                    f"jit: backend={spec!r}: no module named {spec!r} is installed"
+                ) from None
         if not hasattr(xp, "asarray"):
             raise ValueError(f"jit: backend={spec!r} is not an array namespace")
         return _make(spec, xp)
     if hasattr(spec, "asarray"):
         return _make(_namespace_name(spec), spec)
-    raise TypeError(f"jit: backend must be None, a module name or an array namespace, got "
-                    f"{type(spec).__name__}")
+    raise TypeError(
+        f"jit: backend must be None, a module name or an array namespace, got {type(spec).__name__}"
+    )
 
 
 def _namespace_name(xp: Any) -> str:
@@ -171,9 +193,12 @@ def _namespace_name(xp: Any) -> str:
 
 def is_foreign(x: Any) -> bool:
     """Whether `x` is an array of another library (not NumPy, not a funcdiff tracer)."""
-    return (not isinstance(x, np.ndarray | np.generic | core.Tracer)
-            and type(x) not in core._PY_SCALARS and hasattr(x, "shape")
-            and hasattr(x, "dtype"))
+    return (
+        not isinstance(x, np.ndarray | np.generic | core.Tracer)
+        and type(x) not in core._PY_SCALARS
+        and hasattr(x, "shape")
+        and hasattr(x, "dtype")
+    )
 
 
 def detect(leaves: list[Any]) -> Backend | None:
@@ -194,8 +219,10 @@ def aval_of(x: Any) -> core.ShapedArray:
     """The abstract value of an array of any namespace."""
     shape = tuple(x.shape)
     if any(n is None or (isinstance(n, float) and math.isnan(n)) for n in shape):
-        raise ValueError(f"jit: an argument of shape {shape} has unknown dimensions; compute "
-                         "its chunk sizes first (Dask: x.compute_chunk_sizes())")
+        raise ValueError(
+            f"jit: an argument of shape {shape} has unknown dimensions; compute "
+            "its chunk sizes first (Dask: x.compute_chunk_sizes())"
+        )
     return core.ShapedArray(tuple(int(n) for n in shape), np.dtype(str(x.dtype).split(".")[-1]))
 
 
@@ -223,8 +250,14 @@ def caller(program: lowering.CompiledProgram, backend: Backend) -> Callable[...,
     fn, asarray = program.fn, backend.xp.asarray
 
     def call(*args: Any) -> Any:
-        return fn(*[asarray(a.view(np.ndarray) if type(a) is Array else a)
-                    if isinstance(a, np.ndarray | np.generic) else a for a in args])
+        return fn(
+            *[
+                asarray(a.view(np.ndarray) if type(a) is Array else a)
+                if isinstance(a, np.ndarray | np.generic)
+                else a
+                for a in args
+            ]
+        )
 
     return call
 
@@ -238,21 +271,43 @@ api_rules: dict[str, Rule] = {}
 # Primitives with no Array API equivalent, and why (docs/how-to/scaling-out.md lists them).
 _SPECIAL = "a special function; the standard has none"
 UNSUPPORTED: dict[str, str] = {
-    **{name: _SPECIAL for name in (
-        "lgamma", "digamma", "polygamma", "zeta", "erf", "erfc", "erf_inv", "erfcx", "ndtri",
-        "bessel_i0e", "bessel_i1e", "expi", "igamma", "igammac", "igamma_grad_a",
-        "regularized_incomplete_beta")},
+    **{
+        name: _SPECIAL
+        for name in (
+            "lgamma",
+            "digamma",
+            "polygamma",
+            "zeta",
+            "erf",
+            "erfc",
+            "erf_inv",
+            "erfcx",
+            "ndtri",
+            "bessel_i0e",
+            "bessel_i1e",
+            "expi",
+            "igamma",
+            "igammac",
+            "igamma_grad_a",
+            "regularized_incomplete_beta",
+        )
+    },
     "cbrt": "the standard has no cube root (x ** (1/3) is not exact and fails for x < 0)",
     "ldexp": "the standard has no ldexp (x * 2**n overflows where ldexp does not)",
     "frexp_exponent": "the standard has no frexp",
     "bitwise_count": "the standard has no population count",
-    "gcd": "the standard has no gcd", "lcm": "the standard has no lcm",
+    "gcd": "the standard has no gcd",
+    "lcm": "the standard has no lcm",
     "gather": "JAX's gather needs NumPy advanced indexing with index arrays",
-    **{name: "JAX's scatter needs NumPy advanced indexing with index arrays (and ufunc.at)"
-       for name in ("scatter", "scatter_add", "scatter_mul", "scatter_min", "scatter_max")},
+    **{
+        name: "JAX's scatter needs NumPy advanced indexing with index arrays (and ufunc.at)"
+        for name in ("scatter", "scatter_add", "scatter_mul", "scatter_min", "scatter_max")
+    },
     "conv_general_dilated": "the standard has no convolution",
-    **{name: "the standard has no windowed reduction"
-       for name in ("reduce_window_sum", "reduce_window_max", "reduce_window_min")},
+    **{
+        name: "the standard has no windowed reduction"
+        for name in ("reduce_window_sum", "reduce_window_max", "reduce_window_min")
+    },
     "lu": "the linalg extension has no LU decomposition",
     "eig": "the linalg extension has no non-symmetric eigendecomposition",
 }
@@ -275,22 +330,59 @@ def _fn(name: str) -> Rule:
     return rule
 
 
-for _prim, _symbol in [("add", "+"), ("add_any", "+"), ("sub", "-"), ("mul", "*"), ("div", "/"),
-                       ("floor_divide", "//"), ("neg", "u-"), ("eq", "=="), ("ne", "!="),
-                       ("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">=")]:
+for _prim, _symbol in [
+    ("add", "+"),
+    ("add_any", "+"),
+    ("sub", "-"),
+    ("mul", "*"),
+    ("div", "/"),
+    ("floor_divide", "//"),
+    ("neg", "u-"),
+    ("eq", "=="),
+    ("ne", "!="),
+    ("lt", "<"),
+    ("le", "<="),
+    ("gt", ">"),
+    ("ge", ">="),
+]:
     api_rules[_prim] = _op(_symbol)
 for _prim, _name in [
-        ("max", "maximum"), ("min", "minimum"), ("sign", "sign"), ("floor", "floor"),
-        ("ceil", "ceil"), ("is_finite", "isfinite"), ("abs", "abs"), ("exp", "exp"),
-        ("log", "log"), ("log1p", "log1p"), ("expm1", "expm1"), ("sqrt", "sqrt"),
-        ("sin", "sin"), ("cos", "cos"), ("tan", "tan"), ("asin", "asin"), ("acos", "acos"),
-        ("atan", "atan"), ("sinh", "sinh"), ("cosh", "cosh"), ("tanh", "tanh"),
-        ("asinh", "asinh"), ("acosh", "acosh"), ("atanh", "atanh"), ("atan2", "atan2"),
-        ("pow", "pow"), ("conj", "conj"), ("real", "real"), ("imag", "imag"),
-        ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
-        ("not", "bitwise_invert"), ("shift_left", "bitwise_left_shift"),
-        ("shift_right", "bitwise_right_shift"), ("nextafter", "nextafter"),
-        ("signbit", "signbit")]:
+    ("max", "maximum"),
+    ("min", "minimum"),
+    ("sign", "sign"),
+    ("floor", "floor"),
+    ("ceil", "ceil"),
+    ("is_finite", "isfinite"),
+    ("abs", "abs"),
+    ("exp", "exp"),
+    ("log", "log"),
+    ("log1p", "log1p"),
+    ("expm1", "expm1"),
+    ("sqrt", "sqrt"),
+    ("sin", "sin"),
+    ("cos", "cos"),
+    ("tan", "tan"),
+    ("asin", "asin"),
+    ("acos", "acos"),
+    ("atan", "atan"),
+    ("sinh", "sinh"),
+    ("cosh", "cosh"),
+    ("tanh", "tanh"),
+    ("asinh", "asinh"),
+    ("acosh", "acosh"),
+    ("atanh", "atanh"),
+    ("atan2", "atan2"),
+    ("pow", "pow"),
+    ("conj", "conj"),
+    ("and", "bitwise_and"),
+    ("or", "bitwise_or"),
+    ("xor", "bitwise_xor"),
+    ("not", "bitwise_invert"),
+    ("shift_left", "bitwise_left_shift"),
+    ("shift_right", "bitwise_right_shift"),
+    ("nextafter", "nextafter"),
+    ("signbit", "signbit"),
+]:
     api_rules[_prim] = _fn(_name)
 
 
@@ -313,14 +405,20 @@ def _rem(ctx, x, y):
 
 
 @_rule("round")
-def _round(ctx, x, *, rounding_method):
+def _round(ctx, x, *, rounding_method=1):
     if int(rounding_method) == 1:  # to nearest even
         return f"xp.round({x})"
     # Half away from zero: x - trunc(x) is exact.
-    return (f"(lambda t: t + xp.sign({x}) * xp.astype(xp.abs({x} - t) >= 0.5, "
-            f"{_out_dtype(ctx)}))(xp.trunc({x}))")
+    return (
+        f"(lambda t: t + xp.sign({x}) * xp.astype(xp.abs({x} - t) >= 0.5, "
+        f"{_out_dtype(ctx)}))(xp.trunc({x}))"
+    )
 
 
+api_rules["real"] = lambda ctx, x: f"xp.real({x})" if ctx.in_avals[0].dtype.kind == "c" else x
+api_rules["imag"] = lambda ctx, x: (
+    f"xp.imag({x})" if ctx.in_avals[0].dtype.kind == "c" else f"xp.zeros_like({x})"
+)
 api_rules["rsqrt"] = lambda ctx, x: f"(1 / xp.sqrt({x}))"
 api_rules["integer_pow"] = lambda ctx, x, *, y: f"({x} * {x})" if y == 2 else f"({x} ** {y})"
 api_rules["stop_gradient"] = lambda ctx, x: x
@@ -352,6 +450,8 @@ def _select_n(ctx, which, *cases):
     if ctx.in_avals[0].dtype.kind == "b":
         return f"xp.where({which}, {cases[1]}, {cases[0]})"
     expr = cases[-1]
+    if len(cases) == 1:
+        return f"xp.broadcast_to({expr}, {ctx.param(ctx.out_avals[0].shape)})"
     for k in range(len(cases) - 2, -1, -1):
         expr = f"xp.where({which} == {k}, {cases[k]}, {expr})"
     return expr
@@ -374,8 +474,10 @@ api_rules["reduce_min"] = _reduction("min")
 def _logical_reduction(name: str, prim: str) -> Rule:
     def rule(ctx, x, *, axes):
         if ctx.in_avals[0].dtype.kind != "b":
-            raise BackendError(f"jit: primitive '{prim}' on integers (a bitwise reduction) has "
-                               "no Array API equivalent")
+            raise BackendError(
+                f"jit: primitive '{prim}' on integers (a bitwise reduction) has "
+                "no Array API equivalent"
+            )
         return f"xp.{name}({x}, axis={ctx.param(tuple(axes))})"
 
     return rule
@@ -398,8 +500,10 @@ api_rules["argmin"] = _arg_reduction("argmin")
 
 @_rule("argsort")
 def _argsort(ctx, x, *, dimension, descending):
-    return (f"xp.astype(xp.argsort({x}, axis={dimension}, descending={bool(descending)}, "
-            f"stable=True), xp.int64)")
+    return (
+        f"xp.astype(xp.argsort({x}, axis={dimension}, descending={bool(descending)}, "
+        f"stable=True), xp.int64)"
+    )
 
 
 @_rule("sort")
@@ -437,18 +541,23 @@ def _broadcast_in_dim(ctx, x, *, shape, broadcast_dimensions):
     return f"xp.broadcast_to({x}, {ctx.param(tuple(shape))})"
 
 
-api_rules["transpose"] = lambda ctx, x, *, permutation: \
+api_rules["transpose"] = lambda ctx, x, *, permutation: (
     f"xp.permute_dims({x}, {ctx.param(tuple(permutation))})"
-api_rules["rev"] = lambda ctx, x, *, dimensions: \
+)
+api_rules["rev"] = lambda ctx, x, *, dimensions: (
     f"xp.flip({x}, axis={ctx.param(tuple(dimensions))})"
-api_rules["concatenate"] = lambda ctx, *xs, dimension: \
+)
+api_rules["concatenate"] = lambda ctx, *xs, dimension: (
     f"xp.concat([{', '.join(xs)}], axis={dimension})"
+)
 
 
 @_rule("slice")
 def _slice(ctx, x, *, start_indices, limit_indices, strides):
     steps = strides or (1,) * len(start_indices)
     parts = [f"{a}:{b}:{s}" for a, b, s in zip(start_indices, limit_indices, steps)]
+    if not parts:
+        return x
     return f"{x}[{', '.join(parts)}{',' if len(parts) == 1 else ''}]"
 
 
@@ -461,17 +570,21 @@ def _pad(xp: Any, x: Any, value: Any, config: tuple) -> Any:
         inner.append(slice(lo_p, lo_p + dilated, interior + 1))
     out = xp.zeros(tuple(pos_shape), dtype=x.dtype) + value
     out[tuple(inner)] = x
-    return out[tuple(slice(-min(lo, 0), size + min(hi, 0))
-                     for size, (lo, hi, _) in zip(pos_shape, config))]
+    return out[
+        tuple(slice(-min(lo, 0), size + min(hi, 0)) for size, (lo, hi, _) in zip(pos_shape, config))
+    ]
 
 
-api_rules["pad"] = lambda ctx, x, v, *, padding_config: \
+api_rules["pad"] = lambda ctx, x, v, *, padding_config: (
     f"{ctx.const(_pad, 'f')}(xp, {x}, {v}, {ctx.param(tuple(map(tuple, padding_config)))})"
+)
 
 
 def _clamped(shape: tuple, starts: tuple, sizes: tuple) -> tuple:
-    return tuple(slice(s, s + k) for s, k in
-                 ((min(max(int(s), 0), n - k), k) for s, n, k in zip(starts, shape, sizes)))
+    return tuple(
+        slice(s, s + k)
+        for s, k in ((min(max(int(s), 0), n - k), k) for s, n, k in zip(starts, shape, sizes))
+    )
 
 
 def _dynamic_slice(x: Any, *starts: Any, sizes: tuple) -> Any:
@@ -484,11 +597,13 @@ def _dynamic_update_slice(xp: Any, x: Any, update: Any, *starts: Any) -> Any:
     return out
 
 
-api_rules["dynamic_slice"] = lambda ctx, x, *starts, slice_sizes: \
-    f"{ctx.const(_dynamic_slice, 'f')}({x}, {', '.join(starts)}, " \
+api_rules["dynamic_slice"] = lambda ctx, x, *starts, slice_sizes: (
+    f"{ctx.const(_dynamic_slice, 'f')}({', '.join([x, *starts])}, "
     f"sizes={ctx.param(tuple(slice_sizes))})"
-api_rules["dynamic_update_slice"] = lambda ctx, x, u, *starts: \
-    f"{ctx.const(_dynamic_update_slice, 'f')}(xp, {x}, {u}, {', '.join(starts)})"
+)
+api_rules["dynamic_update_slice"] = lambda ctx, x, u, *starts: (
+    f"{ctx.const(_dynamic_update_slice, 'f')}({', '.join(['xp', x, u, *starts])})"
+)
 
 
 # -- products and linear algebra --
@@ -502,12 +617,15 @@ def _dot_general(xp: Any, x: Any, y: Any, dimension_numbers: tuple) -> Any:
     yf = [d for d in range(y.ndim) if d not in yc and d not in yb]
     batch = [x.shape[d] for d in xb]
     k = math.prod(x.shape[d] for d in xc)
-    xm = xp.reshape(xp.permute_dims(x, (*xb, *xf, *xc)),
-                    (*batch, math.prod(x.shape[d] for d in xf), k))
-    ym = xp.reshape(xp.permute_dims(y, (*yb, *yc, *yf)),
-                    (*batch, k, math.prod(y.shape[d] for d in yf)))
-    return xp.reshape(xp.matmul(xm, ym),
-                      (*batch, *(x.shape[d] for d in xf), *(y.shape[d] for d in yf)))
+    xm = xp.reshape(
+        xp.permute_dims(x, (*xb, *xf, *xc)), (*batch, math.prod(x.shape[d] for d in xf), k)
+    )
+    ym = xp.reshape(
+        xp.permute_dims(y, (*yb, *yc, *yf)), (*batch, k, math.prod(y.shape[d] for d in yf))
+    )
+    return xp.reshape(
+        xp.matmul(xm, ym), (*batch, *(x.shape[d] for d in xf), *(y.shape[d] for d in yf))
+    )
 
 
 @_rule("dot_general")
@@ -519,8 +637,10 @@ def _dot_general_rule(ctx, x, y, *, dimension_numbers):
 
 
 api_rules["cholesky"] = lambda ctx, a: f"xp.linalg.cholesky({a})"
-api_rules["qr"] = lambda ctx, a, *, full_matrices: \
-    f"tuple(xp.linalg.qr({a}, mode={ctx.const('complete' if full_matrices else 'reduced')}))"
+api_rules["qr"] = lambda ctx, a, *, full_matrices: (
+    f"(lambda r: (r[0], r[1]))(xp.linalg.qr({a}, "
+    f"mode={ctx.const('complete' if full_matrices else 'reduced')}))"
+)
 
 
 @_rule("eigh")
@@ -537,8 +657,16 @@ def _svd(ctx, a, *, full_matrices, compute_uv):
     return f"(lambda r: (r[1], r[0], r[2]))(xp.linalg.svd({a}, full_matrices={full_matrices}))"
 
 
-def _triangular_solve(xp: Any, a: Any, b: Any, left_side: bool, lower: bool, transpose_a: bool,
-                      conjugate_a: bool, unit_diagonal: bool) -> Any:
+def _triangular_solve(
+    xp: Any,
+    a: Any,
+    b: Any,
+    left_side: bool,
+    lower: bool,
+    transpose_a: bool,
+    conjugate_a: bool,
+    unit_diagonal: bool,
+) -> Any:
     a = xp.tril(a) if lower else xp.triu(a)
     if unit_diagonal:
         n = a.shape[-1]
@@ -554,9 +682,11 @@ def _triangular_solve(xp: Any, a: Any, b: Any, left_side: bool, lower: bool, tra
     return xp.matrix_transpose(xp.linalg.solve(xp.matrix_transpose(a), xp.matrix_transpose(b)))
 
 
-api_rules["triangular_solve"] = lambda ctx, a, b, **p: \
-    f"{ctx.const(_triangular_solve, 'f')}(xp, {a}, {b}, " + \
-    ", ".join(f"{k}={bool(v)}" for k, v in p.items()) + ")"
+api_rules["triangular_solve"] = lambda ctx, a, b, **p: (
+    f"{ctx.const(_triangular_solve, 'f')}(xp, {a}, {b}, "
+    + ", ".join(f"{k}={bool(v)}" for k, v in p.items())
+    + ")"
+)
 
 
 @_rule("fft")
