@@ -26,7 +26,7 @@ import numpy as np
 
 from funcdiff._src import core
 from funcdiff._src.array import Array
-from funcdiff._src.core import ClosedJaxpr, JaxprEqn, Literal
+from funcdiff._src.core import ClosedJaxpr, JaxprEqn, Literal, Var
 from funcdiff._src.interpreters import lowering
 from funcdiff._src.lax import _jaxprs as jaxprs
 
@@ -53,13 +53,37 @@ class Backend:
 
     # -- hooks called by `lowering.lower_jaxpr` --
 
-    def begin(self, ctx: lowering.LoweringContext, jaxpr: core.Jaxpr) -> None:
+    def begin(self, ctx: lowering.LoweringContext, closed: ClosedJaxpr) -> None:
+        jaxpr = closed.jaxpr
         # Variables known to hold Python scalars when the program runs: weakly typed scalar
         # arguments (a Python scalar's signature) and results of operations on those only.
         ctx.py_scalars = {v for v in jaxpr.invars if _is_weak_scalar(v)}
+        # Broadcasts (constants with zero strides, such as the zeros of derivative rules,
+        # broadcasts of a scalar, and elementwise results of those) are kept with size-1
+        # dimensions while elementwise operations broadcast them against full-size arrays: a
+        # lazy namespace then builds no array of the batch's size, and Dask needs no rechunk.
+        compact: set[Any] = set()
+        ctx.compact_consts = {}
+        for v, c in zip(jaxpr.constvars, closed.consts):
+            if type(c) is np.ndarray and c.size > 1 and 0 in c.strides:
+                compact.add(v)
+                distinct = tuple(slice(0, 1) if s == 0 else slice(None) for s in c.strides)
+                ctx.compact_consts[id(c)] = c[distinct]
+        for eqn in jaxpr.eqns:
+            name, ins = eqn.primitive.name, eqn.invars
+            if name == "broadcast_in_dim" and ins[0].aval.ndim == 0 and eqn.outvars[0].aval.ndim:
+                compact.add(eqn.outvars[0])
+            elif (
+                name in ELEMENTWISE
+                and any(type(a) is Var and a in compact for a in ins)
+                and all(a.aval.ndim == 0 or a in compact for a in ins if type(a) is Var)
+            ):
+                compact.add(eqn.outvars[0])
+        ctx.compact = compact
 
-    def convert_constant(self, value: Any) -> Any:
+    def convert_constant(self, ctx: lowering.LoweringContext, value: Any) -> Any:
         if isinstance(value, np.ndarray | np.generic):
+            value = ctx.compact_consts.get(id(value), value)
             return self.xp.asarray(value.view(np.ndarray) if type(value) is Array else value)
         return value
 
@@ -93,11 +117,31 @@ class Backend:
                 _scalar_operand(ctx, eqn, name, a) if s else name
                 for name, a, s in zip(args, eqn.invars, on_scalars)
             ]
+        compact = ctx.compact
+        if eqn.outvars and eqn.outvars[0] in compact:
+            if eqn.primitive.name == "broadcast_in_dim":
+                return f"xp.reshape({args[0]}, {(1,) * eqn.outvars[0].aval.ndim})"
+        elif any(type(a) is Var and a in compact for a in eqn.invars):
+            # Broadcast a compact operand to its full shape unless an elementwise operation
+            # does it: one of its other operands already has the result's shape.
+            shape = eqn.outvars[0].aval.shape if eqn.outvars else None
+            implicit = eqn.primitive.name in ELEMENTWISE and any(
+                type(a) is Var and a not in compact and a.aval.shape == shape for a in eqn.invars
+            )
+            if not implicit:
+                args = [
+                    f"xp.broadcast_to({n}, {a.aval.shape})"
+                    if type(a) is Var and a in compact
+                    else n
+                    for n, a in zip(args, eqn.invars)
+                ]
         return rule(ctx, *args, **eqn.params)
 
     def result(self, ctx: lowering.LoweringContext, name: str, a: core.Atom, copy: bool) -> str:
         if type(a) is Literal or a in ctx.py_scalars:
             return f"xp.asarray({name}, dtype={dtype(a.aval.dtype)})"
+        if a in ctx.compact:
+            return f"xp.broadcast_to({name}, {a.aval.shape})"
         return f"xp.asarray({name}, copy=True)" if copy and not self.lazy else name
 
 
@@ -330,6 +374,7 @@ def _fn(name: str) -> Rule:
     return rule
 
 
+_ELEMENTWISE_RULES: list[Rule] = []
 for _prim, _symbol in [
     ("add", "+"),
     ("add_any", "+"),
@@ -346,6 +391,7 @@ for _prim, _symbol in [
     ("ge", ">="),
 ]:
     api_rules[_prim] = _op(_symbol)
+    _ELEMENTWISE_RULES.append(api_rules[_prim])
 for _prim, _name in [
     ("max", "maximum"),
     ("min", "minimum"),
@@ -384,6 +430,7 @@ for _prim, _name in [
     ("signbit", "signbit"),
 ]:
     api_rules[_prim] = _fn(_name)
+    _ELEMENTWISE_RULES.append(api_rules[_prim])
 
 
 def _rule(name: str) -> Callable[[Rule], Rule]:
@@ -720,3 +767,21 @@ api_rules["custom_vjp_call"] = _sub_program("call")
 def _cond(ctx, index, *args, branches):
     fns = ctx.const(tuple(compiled(b, ctx.target).fn for b in branches), "b")
     return f"{fns}[int({index})]({', '.join(args)})"
+
+
+# Primitives computed element by element with broadcasting (see `Backend.begin`).
+ELEMENTWISE = {
+    *(name for name, rule in api_rules.items() if rule in _ELEMENTWISE_RULES),
+    "rem",
+    "round",
+    "rsqrt",
+    "integer_pow",
+    "stop_gradient",
+    "clamp",
+    "logistic",
+    "complex",
+    "convert_element_type",
+    "select_n",
+    "real",
+    "imag",
+}

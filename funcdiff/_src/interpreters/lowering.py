@@ -58,7 +58,7 @@ class LoweringContext:
             if type(value) is Array:  # generated code computes on plain NumPy arrays
                 value = value.view(np.ndarray)
             if self.target is not None:  # converted to the namespace once, here
-                value = self.target.convert_constant(value)
+                value = self.target.convert_constant(self, value)
             name = f"_{hint}{len(self._names)}"
             self._names[key] = name
             self.namespace[name] = value
@@ -234,7 +234,7 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True,
     ctx = LoweringContext(xp, target)
     if target is not None:
         reuse_buffers = False
-        target.begin(ctx, jaxpr)
+        target.begin(ctx, closed)
     names = _Registers()
 
     def atom(a: core.Atom) -> str:
