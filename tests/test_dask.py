@@ -34,8 +34,13 @@ def client():
     distributed = pytest.importorskip("distributed")
     with dask.config.set({"distributed.worker.daemon": False}):
         cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, memory_limit=MEMORY_LIMIT,
-            dashboard_address=None, silence_logs=logging.ERROR)
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=MEMORY_LIMIT,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )
     with cluster, distributed.Client(cluster) as c:
         c.wait_for_workers(2, timeout=TIMEOUT)
         yield c
@@ -62,8 +67,7 @@ def test_jit_grad_on_dask_arrays_is_lazy_and_exact(client):
     per_layer = _tasks_per_layer(lazy)
     assert max(per_layer.values()) == Xd.numblocks[0] == 8
     got = client.compute(lazy).result(timeout=TIMEOUT)
-    np.testing.assert_allclose(got, funcdiff.grad(logistic_loss)(w, X, y), rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(got, funcdiff.grad(logistic_loss)(w, X, y), rtol=1e-12, atol=1e-12)
     assert "out=" not in g.lower(w, Xd, yd).as_python()
 
 
@@ -77,10 +81,10 @@ def test_grad_over_chunks_on_the_cluster(client):
     # The tree: ceil(8 / 3) = 3 sums, then 1.
     assert sum(k.startswith("funcdiff-sum-") for k in keys) == math.ceil(n / 3) + 1
     got = client.compute(lazy).result(timeout=TIMEOUT)
-    np.testing.assert_allclose(got, funcdiff.grad(logistic_loss)(w, X, y), rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(got, funcdiff.grad(logistic_loss)(w, X, y), rtol=1e-12, atol=1e-12)
     value, g = client.compute(value_and_grad_over_chunks(logistic_loss)(w, Xd, yd)).result(
-        timeout=TIMEOUT)
+        timeout=TIMEOUT
+    )
     np.testing.assert_allclose(value, logistic_loss(w, X, y), rtol=1e-12)
     np.testing.assert_allclose(g, got, rtol=1e-12, atol=1e-15)
 

@@ -27,15 +27,11 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.array import Array
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, Literal, Var
+from funcdiff._src.errors import BackendError
 from funcdiff._src.interpreters import lowering
 from funcdiff._src.lax import _jaxprs as jaxprs
 
 Rule = Callable[..., str]
-
-
-class BackendError(NotImplementedError):
-    """A primitive has no equivalent in the array namespace `jit` was asked to compile for.
-    Raised when the program is compiled, before anything runs."""
 
 
 # ---- the backend ----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import dask.array as da
 import numpy as np
 
 from funcdiff._src.api import grad, value_and_grad
+from funcdiff._src.array import Array
 from funcdiff._src.jit import JitFunction, jit
 from funcdiff._src.tree_util import tree_map
 
@@ -87,6 +88,8 @@ class ChunkedGrad:
 
     def __call__(self, params: Any, *data: Any) -> Any:
         blocks, sizes = _row_blocks(data)
+        # Plain NumPy leaves: Dask hashes and ships them (funcdiff Arrays are views of them).
+        params = tree_map(lambda a: a.view(np.ndarray) if type(a) is Array else a, params)
         n = sum(sizes)
         call = dask.base.tokenize(self.per_chunk.token, params, *data)
         params_d = dask.delayed(params, traverse=False)
