@@ -44,6 +44,11 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def _on(client, fn, *args):
+    """A run: build the graph of `fn(*args)` and compute it on `client`'s cluster."""
+    return lambda: client.compute(fn(*args)).result()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data, 2 rounds")
@@ -87,12 +92,8 @@ def main() -> None:
             helper = grad_over_chunks(loss)
             jitted = funcdiff.jit(funcdiff.grad(loss))
             runs = {
-                f"grad_over_chunks, {workers} worker(s)": lambda c=client, h=helper, Xd=Xd, yd=yd: (
-                    c.compute(h(w, Xd, yd)).result()
-                ),
-                f"jit(grad) on Dask arrays, {workers} worker(s)": lambda c=client, j=jitted, Xd=Xd, yd=yd: (
-                    c.compute(j(w, Xd, yd)).result()
-                ),
+                f"grad_over_chunks, {workers} worker(s)": _on(client, helper, w, Xd, yd),
+                f"jit(grad) on Dask arrays, {workers} worker(s)": _on(client, jitted, w, Xd, yd),
             }
             for name, run in runs.items():
                 np.testing.assert_allclose(run(), expected, rtol=1e-10, atol=1e-13)  # warm-up
