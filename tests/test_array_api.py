@@ -20,6 +20,7 @@ from test_lax_ops import _assert_matches, _ids, draw_jit_case
 
 import funcdiff
 import funcdiff.numpy as jnp
+from funcdiff import lax
 from funcdiff._src import backends
 from funcdiff._src.lax import special
 from funcdiff.tree_util import tree_leaves
@@ -165,3 +166,25 @@ def test_cupy_gradient_matches_numpy():  # pragma: no cover - no GPU in CI
     g = funcdiff.jit(funcdiff.grad(loss))
     got = g(w, cupy.asarray(X), cupy.asarray(y))
     np.testing.assert_allclose(cupy.asnumpy(got), g(w, X, y), rtol=1e-12)
+
+
+def _loops(x):
+    y = lax.fori_loop(0, 5, lambda i, c: c * 0.5 + jnp.sin(x) * i, x)
+    c, ys = lax.scan(lambda carry, xi: (carry + xi, carry * xi), 0.0, y)
+    return jnp.sum(lax.cond(c > 0, lambda v: v + 1.0, lambda v: v - 1.0, ys))
+
+
+def _control_flow(x):
+    z = lax.while_loop(lambda v: jnp.sum(v) < 100.0, lambda v: v * 2.0 + 1.0, x)
+    return _loops(z), z
+
+
+def test_control_flow_and_its_gradient_on_array_api_strict():
+    """fori_loop, scan, while_loop and cond run as Python loops over programs compiled for
+    the namespace (a loop counter meets float arrays: it takes their dtype)."""
+    x = np.linspace(0.1, 1.0, 4)
+    for f in (_control_flow, funcdiff.grad(_loops)):
+        expected = f(x)
+        got = funcdiff.jit(f, backend="array_api_strict")(xs.asarray(x))
+        for g, e in zip(tree_leaves(got), tree_leaves(expected)):
+            np.testing.assert_allclose(np.from_dlpack(g), e, rtol=1e-14)

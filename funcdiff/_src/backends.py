@@ -53,7 +53,8 @@ class Backend:
         jaxpr = closed.jaxpr
         # Variables known to hold Python scalars when the program runs: weakly typed scalar
         # arguments (a Python scalar's signature) and results of operations on those only.
-        ctx.py_scalars = {v for v in jaxpr.invars if _is_weak_scalar(v)}
+        # A sub-program (a loop body, a branch) gets arrays only: its caller converts them.
+        ctx.py_scalars = {v for v in jaxpr.invars if _is_weak_scalar(v)} if ctx.top else set()
         # Broadcasts (constants with zero strides, such as the zeros of derivative rules,
         # broadcasts of a scalar, and elementwise results of those) are kept with size-1
         # dimensions while elementwise operations broadcast them against full-size arrays: a
@@ -109,10 +110,28 @@ class Backend:
                 "np.asarray), or without jit."
             )
         if not getattr(rule, "python_operator", False) and any(on_scalars):
+            own = own_rule_calls_program(rule)
             args = [
-                _scalar_operand(ctx, eqn, name, a) if s else name
+                (
+                    _scalar_operand(ctx, eqn, name, a)
+                    if not own
+                    else f"xp.asarray({name}, dtype={dtype(a.aval.dtype)})"
+                )
+                if s
+                else name
                 for name, a, s in zip(args, eqn.invars, on_scalars)
             ]
+        if not own_rule_calls_program(rule):
+            # Weakly typed 0-d arrays (a loop counter in a loop body) take the dtype of the
+            # arrays they meet, as weak Python scalars do.
+            args = [
+                _scalar_operand(ctx, eqn, name, a)
+                if type(a) is Var and _is_weak_scalar(a) and a not in py and not s
+                else name
+                for name, a, s in zip(args, eqn.invars, on_scalars)
+            ]
+        if eqn.primitive.name in ELEMENTWISE:
+            args = _same_kind(eqn, args, on_scalars)
         compact = ctx.compact
         if eqn.outvars and eqn.outvars[0] in compact:
             if eqn.primitive.name == "broadcast_in_dim":
@@ -139,6 +158,28 @@ class Backend:
         if a in ctx.compact:
             return f"xp.broadcast_to({name}, {a.aval.shape})"
         return f"xp.asarray({name}, copy=True)" if copy and not self.lazy else name
+
+
+def _same_kind(eqn: JaxprEqn, args: list[str], on_scalars: list[bool]) -> list[str]:
+    """Operands of mixed kinds (a float array times an int array), which NumPy promotes and the
+    Array API leaves undefined, cast to the result's dtype (to the promoted one for a
+    comparison)."""
+    skip = 1 if eqn.primitive.name == "select_n" else 0  # the selector stays an index
+    dts = [a.aval.dtype for a, s in zip(eqn.invars[skip:], on_scalars[skip:]) if not s]
+    if len({d.kind for d in dts}) < 2 or eqn.primitive.name in ("complex", "convert_element_type"):
+        return args
+    out = eqn.outvars[0].aval.dtype
+    target = out if out.kind != "b" else np.result_type(*dts)
+    return [
+        f"xp.astype({n}, {dtype(target)})"
+        if k >= skip and not s and a.aval.dtype.kind != target.kind
+        else n
+        for k, (n, a, s) in enumerate(zip(args, eqn.invars, on_scalars))
+    ]
+
+
+def own_rule_calls_program(rule: Rule) -> bool:
+    return getattr(rule, "calls_program", False)
 
 
 def _is_weak_scalar(v: core.Atom) -> bool:
@@ -274,15 +315,31 @@ def signature(x: Any) -> tuple:
 # ---- compiling and calling ------------------------------------------------------------------
 
 
-def compiled(jaxpr: ClosedJaxpr, backend: Backend) -> lowering.CompiledProgram:
-    """The optimised program computing `jaxpr` with `backend`'s namespace (cached per jaxpr)."""
+def compiled(jaxpr: ClosedJaxpr, backend: Backend, top: bool = True) -> lowering.CompiledProgram:
+    """The optimised program computing `jaxpr` with `backend`'s namespace (cached per jaxpr).
+    A sub-program (`top` false) receives arrays only, never Python scalars."""
     from funcdiff._src import passes
 
     def make() -> lowering.CompiledProgram:
         with jaxprs.gc_paused():
-            return lowering.lower_jaxpr(passes.optimize(jaxpr), xp=backend.xp, target=backend)
+            closed = passes.optimize(jaxpr)
+            return lowering.lower_jaxpr(closed, xp=backend.xp, target=_Sub(backend, top))
 
-    return jaxprs.derived(jaxpr, ("compiled", backend.name, id(backend.xp)), make)
+    return jaxprs.derived(jaxpr, ("compiled", backend.name, id(backend.xp), top), make)
+
+
+class _Sub:
+    """`backend`, lowering a top-level program or a sub-program."""
+
+    def __init__(self, backend: Backend, top: bool):
+        self.backend, self.top = backend, top
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+    def begin(self, ctx: lowering.LoweringContext, closed: ClosedJaxpr) -> None:
+        ctx.top = self.top
+        self.backend.begin(ctx, closed)
 
 
 def caller(program: lowering.CompiledProgram, backend: Backend) -> Callable[..., Any]:
@@ -745,12 +802,21 @@ def _fft(ctx, x, *, fft_type, fft_lengths):
 # -- programs inside programs: compiled for the same backend --
 
 
+def _program(ctx: lowering.LoweringContext, jaxpr: ClosedJaxpr) -> str:
+    """The name of `jaxpr`'s compiled function, for the namespace being lowered to."""
+    return ctx.const(compiled(jaxpr, ctx.target.backend, top=False).fn, "j")
+
+
+def _calls_program(rule: Rule) -> Rule:
+    rule.calls_program = True  # type: ignore[attr-defined]  # Python scalars: own dtype
+    return rule
+
+
 def _sub_program(param: str) -> Rule:
     def rule(ctx, *args, **params):
-        fn = compiled(params[param], ctx.target).fn
-        return f"{ctx.const(fn, 'j')}({', '.join(args)})"
+        return f"{_program(ctx, params[param])}({', '.join(args)})"
 
-    return rule
+    return _calls_program(rule)
 
 
 api_rules["jit"] = _sub_program("jaxpr")
@@ -760,9 +826,68 @@ api_rules["custom_vjp_call"] = _sub_program("call")
 
 
 @_rule("cond")
+@_calls_program
 def _cond(ctx, index, *args, branches):
-    fns = ctx.const(tuple(compiled(b, ctx.target).fn for b in branches), "b")
+    fns = ctx.const(tuple(compiled(b, ctx.target.backend, top=False).fn for b in branches), "b")
     return f"{fns}[int({index})]({', '.join(args)})"
+
+
+def _while_loop(cond: Callable, body: Callable, nc: int, nb: int, *args: Any) -> list[Any]:
+    """`while`: the predicate is read as a Python bool each time (Dask computes it)."""
+    cc, bc, carry = args[:nc], args[nc : nc + nb], list(args[nc + nb :])
+    while bool(cond(*cc, *carry)[0]):
+        carry = list(body(*bc, *carry))
+    return carry
+
+
+@_rule("while")
+@_calls_program
+def _while(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, origin):
+    loop = ctx.const(_while_loop, "f")
+    cond, body = _program(ctx, cond_jaxpr), _program(ctx, body_jaxpr)
+    return f"{loop}({', '.join([cond, body, str(cond_nconsts), str(body_nconsts), *args])})"
+
+
+def _scan_loop(
+    xp: Any,
+    body: Callable,
+    length: int,
+    reverse: bool,
+    nc: int,
+    nk: int,
+    y_avals: tuple,
+    *args: Any,
+) -> list[Any]:
+    consts, carry, xs = args[:nc], list(args[nc : nc + nk]), args[nc + nk :]
+    ys: list[list[Any]] = [[] for _ in y_avals]
+    for i in range(length - 1, -1, -1) if reverse else range(length):
+        outs = body(*consts, *carry, *[x[i, ...] for x in xs])
+        carry = list(outs[:nk])
+        for acc, y in zip(ys, outs[nk:]):
+            acc.append(y)
+    stacked = []
+    for acc, (shape, dt) in zip(ys, y_avals):
+        if reverse:
+            acc.reverse()
+        stacked.append(xp.stack(acc) if acc else xp.zeros((0, *shape), dtype=getattr(xp, dt)))
+    return carry + stacked
+
+
+@_rule("scan")
+@_calls_program
+def _scan(ctx, *args, jaxpr, length, reverse, num_consts, num_carry):
+    y_avals = tuple((a.shape, a.dtype.name) for a in jaxpr.out_avals[num_carry:])
+    head = [
+        ctx.const(_scan_loop, "f"),
+        "xp",
+        _program(ctx, jaxpr),
+        str(length),
+        str(reverse),
+        str(num_consts),
+        str(num_carry),
+        ctx.param(y_avals),
+    ]
+    return f"{head[0]}({', '.join([*head[1:], *args])})"
 
 
 # Primitives computed element by element with broadcasting (see `Backend.begin`).
