@@ -386,11 +386,11 @@ class JitFunction:
             outs = jit_p.bind(*entry.closed_over, *leaves, jaxpr=entry.call_jaxpr,
                               name=self.__name__)
             return tree_unflatten(entry.out_tree, outs)
+        if entry.backend is not None:
+            return _call_on_backend(entry, leaves)
         if flags.check_nans:  # run equation by equation, checking every result
             outs = core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *leaves)
             return tree_unflatten(entry.out_tree, core.owned_results(outs, leaves))
-        if entry.backend is not None:
-            return _call_on_backend(entry, leaves)
         if entry.program is None:
             entry.program = _compiled(jaxpr)
             entry.fn = entry.program.fn
