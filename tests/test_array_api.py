@@ -21,7 +21,7 @@ from test_lax_ops import _assert_matches, _ids, draw_jit_case
 import funcdiff
 import funcdiff.numpy as jnp
 from funcdiff import lax
-from funcdiff._src import backends
+from funcdiff._src.jit import backends
 from funcdiff._src.lax import special
 from funcdiff.tree_util import tree_leaves
 

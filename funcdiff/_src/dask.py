@@ -23,7 +23,7 @@ import numpy as np
 
 from funcdiff._src.api import grad, value_and_grad
 from funcdiff._src.array import Array
-from funcdiff._src.jit import JitFunction, jit
+from funcdiff._src.jit.api import JitFunction, jit
 from funcdiff._src.tree_util import tree_map
 
 # Per process: the jitted per-chunk function of each helper, by the helper's token. A worker

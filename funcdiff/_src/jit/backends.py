@@ -2,8 +2,8 @@
 of the Array API standard, and the `Backend` that `jit` compiles for when its arguments are not
 NumPy arrays (or when it is asked to with ``backend=``).
 
-NumPy keeps its own rules (`interpreters/lowering.py`), which may call NumPy-only functions and
-write into dead buffers with ``out=``. A `Backend` lowers the same optimised jaxpr differently:
+NumPy keeps its own rules (`interpreters/lowering_rules.py`), which may call NumPy-only
+functions and write into dead buffers with ``out=``. A `Backend` lowers the same optimised jaxpr differently:
 every primitive goes through `api_rules` below (a primitive without a rule is a compile-time
 `BackendError` naming it and the namespace), nothing is written in place (Dask arrays are lazy,
 `array_api_strict` arrays need not support it), NumPy constants are converted to the namespace
@@ -28,8 +28,10 @@ from funcdiff._src import core
 from funcdiff._src.array import Array
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, Literal, Var
 from funcdiff._src.errors import BackendError
-from funcdiff._src.interpreters import lowering
+from funcdiff._src.interpreters.lowering_rules import LoweringContext
+from funcdiff._src.jit import cache, lowering, passes
 from funcdiff._src.lax import _jaxprs as jaxprs
+from funcdiff._src.lax import fft as fft_lax
 
 Rule = Callable[..., str]
 
@@ -49,7 +51,7 @@ class Backend:
 
     # -- hooks called by `lowering.lower_jaxpr` --
 
-    def begin(self, ctx: lowering.LoweringContext, closed: ClosedJaxpr) -> None:
+    def begin(self, ctx: LoweringContext, closed: ClosedJaxpr) -> None:
         jaxpr = closed.jaxpr
         # Variables known to hold Python scalars when the program runs: weakly typed scalar
         # arguments (a Python scalar's signature) and results of operations on those only.
@@ -78,13 +80,13 @@ class Backend:
                 compact.add(eqn.outvars[0])
         ctx.compact = compact
 
-    def convert_constant(self, ctx: lowering.LoweringContext, value: Any) -> Any:
+    def convert_constant(self, ctx: LoweringContext, value: Any) -> Any:
         if isinstance(value, np.ndarray | np.generic):
             value = ctx.compact_consts.get(id(value), value)
             return self.xp.asarray(value.view(np.ndarray) if type(value) is Array else value)
         return value
 
-    def expression(self, ctx: lowering.LoweringContext, eqn: JaxprEqn, args: list[str]) -> str:
+    def expression(self, ctx: LoweringContext, eqn: JaxprEqn, args: list[str]) -> str:
         py = ctx.py_scalars
         on_scalars = [
             type(a) is Literal and type(a.val) in core._PY_SCALARS or a in py for a in eqn.invars
@@ -152,7 +154,7 @@ class Backend:
                 ]
         return rule(ctx, *args, **eqn.params)
 
-    def result(self, ctx: lowering.LoweringContext, name: str, a: core.Atom, copy: bool) -> str:
+    def result(self, ctx: LoweringContext, name: str, a: core.Atom, copy: bool) -> str:
         if type(a) is Literal or a in ctx.py_scalars:
             return f"xp.asarray({name}, dtype={dtype(a.aval.dtype)})"
         if a in ctx.compact:
@@ -186,7 +188,7 @@ def _is_weak_scalar(v: core.Atom) -> bool:
     return v.aval.weak_type and v.aval.ndim == 0
 
 
-def _scalar_operand(ctx: lowering.LoweringContext, eqn: JaxprEqn, name: str, a: core.Atom) -> str:
+def _scalar_operand(ctx: LoweringContext, eqn: JaxprEqn, name: str, a: core.Atom) -> str:
     """A Python scalar operand of an array function, as the 0-d array it acts as: the dtype
     of an array operand of the same or a wider kind (a weak scalar takes the array's dtype),
     else its own."""
@@ -318,10 +320,8 @@ def signature(x: Any) -> tuple:
 def compiled(jaxpr: ClosedJaxpr, backend: Backend, top: bool = True) -> lowering.CompiledProgram:
     """The optimised program computing `jaxpr` with `backend`'s namespace (cached per jaxpr).
     A sub-program (`top` false) receives arrays only, never Python scalars."""
-    from funcdiff._src import passes
-
     def make() -> lowering.CompiledProgram:
-        with jaxprs.gc_paused():
+        with cache.gc_paused():
             closed = passes.optimize(jaxpr)
             return lowering.lower_jaxpr(closed, xp=backend.xp, target=_Sub(backend, top))
 
@@ -337,7 +337,7 @@ class _Sub:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.backend, name)
 
-    def begin(self, ctx: lowering.LoweringContext, closed: ClosedJaxpr) -> None:
+    def begin(self, ctx: LoweringContext, closed: ClosedJaxpr) -> None:
         ctx.top = self.top
         self.backend.begin(ctx, closed)
 
@@ -413,7 +413,7 @@ UNSUPPORTED: dict[str, str] = {
 def _op(symbol: str) -> Rule:
     binary = len(symbol) <= 2 and symbol != "u-"
 
-    def rule(ctx: lowering.LoweringContext, *xs: str) -> str:
+    def rule(ctx: LoweringContext, *xs: str) -> str:
         return f"({xs[0]} {symbol} {xs[1]})" if binary else f"(-{xs[0]})"
 
     rule.python_operator = True  # type: ignore[attr-defined]  # takes Python scalars as is
@@ -421,7 +421,7 @@ def _op(symbol: str) -> Rule:
 
 
 def _fn(name: str) -> Rule:
-    def rule(ctx: lowering.LoweringContext, *xs: str) -> str:
+    def rule(ctx: LoweringContext, *xs: str) -> str:
         return f"xp.{name}({', '.join(xs)})"
 
     return rule
@@ -494,7 +494,7 @@ def _rule(name: str) -> Callable[[Rule], Rule]:
     return register
 
 
-def _out_dtype(ctx: lowering.LoweringContext, k: int = 0) -> str:
+def _out_dtype(ctx: LoweringContext, k: int = 0) -> str:
     return dtype(ctx.out_avals[k].dtype)
 
 
@@ -791,8 +791,6 @@ api_rules["triangular_solve"] = lambda ctx, a, b, **p: (
 
 @_rule("fft")
 def _fft(ctx, x, *, fft_type, fft_lengths):
-    from funcdiff._src.lax import fft as fft_lax
-
     name = fft_lax._NUMPY_FUNCTIONS[fft_type]
     axes = ctx.param(fft_lax._axes(ctx.in_avals[0].ndim, fft_lengths))
     s = f", s={ctx.param(tuple(fft_lengths))}" if fft_type is fft_lax.FftType.IRFFT else ""
@@ -802,7 +800,7 @@ def _fft(ctx, x, *, fft_type, fft_lengths):
 # -- programs inside programs: compiled for the same backend --
 
 
-def _program(ctx: lowering.LoweringContext, jaxpr: ClosedJaxpr) -> str:
+def _program(ctx: LoweringContext, jaxpr: ClosedJaxpr) -> str:
     """The name of `jaxpr`'s compiled function, for the namespace being lowered to."""
     return ctx.const(compiled(jaxpr, ctx.target.backend, top=False).fn, "j")
 

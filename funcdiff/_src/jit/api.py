@@ -20,12 +20,13 @@ import numpy as np
 
 from funcdiff._src import core, errors
 from funcdiff._src.array import Array, as_array
-from funcdiff._src.config import config
+from funcdiff._src.config import config, jit_flags
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
-from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import ad, batching, lowering_rules
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
+from funcdiff._src.jit import backends, cache, lowering
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 
@@ -34,7 +35,7 @@ from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path
 jit_p = core.Primitive("jit", multiple_results=True)
 
 
-_compiled = jaxprs.compiled
+_compiled = cache.compiled
 
 
 def _jit_impl(*args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
@@ -139,6 +140,7 @@ def _jit_lower(ctx: lowering.LoweringContext, *args: str, jaxpr: ClosedJaxpr, na
 
 
 lowering.register(jit_p, _jit_lower)
+lowering_rules.inlinable_calls[jit_p] = "jaxpr"  # inlined by passes.inline_calls
 # A jit call costs what its program runs (the call itself does no array work).
 cost_mod.cost_rules[jit_p] = cost_mod.call_cost
 
@@ -328,11 +330,9 @@ class JitFunction:
 
         store: list[Any] = [None]
         foreign = any(len(s) == 3 and s[2] is not Array for s in key[1])
-        if foreign:
-            from funcdiff._src import backends
         avals = [backends.aval_of(x) if foreign and backends.is_foreign(x) else core.get_aval(x)
                  for x in leaves]
-        with jaxprs.gc_paused():
+        with cache.gc_paused():
             jaxpr = pe.trace_to_jaxpr(flat_fun, avals)
         # Closed-over traced values (from an outer transformation) become explicit inputs.
         self.trace_count += 1
@@ -362,9 +362,9 @@ class JitFunction:
         return entry, leaves
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        flags = core.flags
-        if flags.disable_jit:
+        if jit_flags.disable_jit:
             return self.fun(*args, **kwargs)
+        flags = core.flags
         # Fast path: positional array arguments, no static ones, nothing being traced.
         if not kwargs and not self.static_argnums and not core._state.dynamic.level and \
                 not flags.check_nans:
@@ -406,8 +406,6 @@ class JitFunction:
         """Trace and compile for these arguments; inspect the IR and the generated code."""
         entry, _ = self._lookup(args, kwargs)
         if entry.backend is not None:
-            from funcdiff._src import backends
-
             program = backends.compiled(entry.jaxpr, entry.backend)
         else:
             program = _compiled(entry.jaxpr)
@@ -471,16 +469,12 @@ def _foreign_signature(x: Any) -> Any:
     namespace is imported only when such an array is seen."""
     if not (hasattr(x, "shape") and hasattr(x, "dtype")) or isinstance(x, Tracer):
         return None
-    from funcdiff._src import backends
-
     return backends.signature(x) if backends.is_foreign(x) else None
 
 
 def _call_on_backend(entry: _Entry, leaves: list[Any]) -> Any:
     """Run `entry` compiled for its Array API namespace; results stay that namespace's arrays
     (lazy ones for Dask)."""
-    from funcdiff._src import backends
-
     if entry.fn is None:
         entry.program = backends.compiled(entry.jaxpr, entry.backend)
         entry.fn = backends.caller(entry.program, entry.backend)
@@ -588,8 +582,6 @@ def jit(
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
     nums, names = _resolve_static(fun, nums, names)
     if backend is not None:
-        from funcdiff._src import backends
-
         backend = backends.resolve(backend)
     return JitFunction(fun, nums, names, cache_size, backend)
 
