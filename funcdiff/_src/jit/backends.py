@@ -3,13 +3,13 @@ of the Array API standard, and the `Backend` that `jit` compiles for when its ar
 NumPy arrays (or when it is asked to with ``backend=``).
 
 NumPy keeps its own rules (`interpreters/lowering_rules.py`), which may call NumPy-only
-functions and write into dead buffers with ``out=``. A `Backend` lowers the same optimised jaxpr differently:
-every primitive goes through `api_rules` below (a primitive without a rule is a compile-time
-`BackendError` naming it and the namespace), nothing is written in place (Dask arrays are lazy,
-`array_api_strict` arrays need not support it), NumPy constants are converted to the namespace
-once per compiled program, and Python scalars (weakly typed values) stay Python scalars only
-between operations on Python scalars; an array function receives them as 0-d arrays of the
-dtype they take on.
+functions and write into dead buffers with ``out=``. A `Backend` lowers the same optimised
+jaxpr differently: every primitive goes through `api_rules` below (a primitive without a rule
+is a compile-time `BackendError` naming it and the namespace); nothing is written in place
+(Dask arrays are lazy, `array_api_strict` arrays need not support it); NumPy constants are
+converted to the namespace once per compiled program; and Python scalars (weakly typed values)
+stay Python scalars only between operations on Python scalars: an array function receives them
+as 0-d arrays of the dtype they take on.
 
 Nothing here imports a third-party array library until a backend is asked for: NumPy-only use
 of funcdiff imports neither `array_api_compat` nor Dask.
@@ -320,6 +320,7 @@ def signature(x: Any) -> tuple:
 def compiled(jaxpr: ClosedJaxpr, backend: Backend, top: bool = True) -> lowering.CompiledProgram:
     """The optimised program computing `jaxpr` with `backend`'s namespace (cached per jaxpr).
     A sub-program (`top` false) receives arrays only, never Python scalars."""
+
     def make() -> lowering.CompiledProgram:
         with cache.gc_paused():
             closed = passes.optimize(jaxpr)
