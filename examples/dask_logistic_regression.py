@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None)
     args = parser.parse_args()
     if args.quick:
-        n, d, chunk, epochs, limit, sample = 200_000, 8, 25_000, 15, "300MiB", 50_000
+        n, d, chunk, epochs, limit, sample = 120_000, 8, 15_000, 10, "300MiB", 40_000
     else:
         n, d, chunk, epochs, limit, sample = 20_000_000, 10, 500_000, 40, "400MiB", 400_000
     epochs = args.epochs or epochs
