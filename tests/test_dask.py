@@ -11,6 +11,7 @@ import tracemalloc
 
 import dask
 import dask.array as da
+import distributed
 import numpy as np
 import pytest
 
@@ -31,16 +32,14 @@ def logistic_loss(w, X, y):
 
 @pytest.fixture(scope="module")
 def client():
-    distributed = pytest.importorskip("distributed")
-    with dask.config.set({"distributed.worker.daemon": False}):
-        cluster = distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=MEMORY_LIMIT,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        )
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=MEMORY_LIMIT,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
     with cluster, distributed.Client(cluster) as c:
         c.wait_for_workers(2, timeout=TIMEOUT)
         yield c

@@ -32,7 +32,6 @@ def test_mnist_style_mlp_quick(tmp_path):
 
 
 def test_dask_logistic_regression_quick(tmp_path):
-    pytest.importorskip("distributed")
     # The worker processes import this checkout's funcdiff, not an installed one.
     env = {**os.environ, "PYTHONPATH": str(EXAMPLES.parent)}
     result = subprocess.run(
