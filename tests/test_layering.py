@@ -47,6 +47,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "ode",
             "io",
             "test_util",
+            "dask",
         ],
     ),
     ("tools", ["cost_analysis", "graph", "graph_svg"]),
