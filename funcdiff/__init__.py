@@ -28,6 +28,7 @@ from funcdiff._src.api import jvp as jvp
 from funcdiff._src.api import linearize as linearize
 from funcdiff._src.api import make_jaxpr as make_jaxpr
 from funcdiff._src.api import stop_gradient as stop_gradient
+from funcdiff._src.api import typeof as typeof
 from funcdiff._src.api import value_and_grad as value_and_grad
 from funcdiff._src.api import vjp as vjp
 from funcdiff._src.array import Array as Array
