@@ -9,6 +9,7 @@ grad_tanh = funcdiff.grad(jnp.tanh)
 """
 
 from funcdiff import debug as debug
+from funcdiff import errors as errors
 from funcdiff import io as io
 from funcdiff import lax as lax
 from funcdiff import nn as nn
@@ -48,6 +49,7 @@ from funcdiff._src.custom_derivatives import custom_jvp as custom_jvp
 from funcdiff._src.custom_derivatives import custom_vjp as custom_vjp
 from funcdiff._src.custom_derivatives import remat as remat
 from funcdiff._src.errors import ConcretizationTypeError as ConcretizationTypeError
+from funcdiff._src.errors import NonConcreteBooleanIndexError as NonConcreteBooleanIndexError
 from funcdiff._src.errors import TracerArrayConversionError as TracerArrayConversionError
 from funcdiff._src.errors import TracerBoolConversionError as TracerBoolConversionError
 from funcdiff._src.errors import TracerIntegerConversionError as TracerIntegerConversionError

@@ -88,6 +88,7 @@ PUBLIC_MODULES = [
     "funcdiff.io",
     "funcdiff.nn_initializers",
     "funcdiff.debug",
+    "funcdiff.errors",
     "funcdiff.experimental.ode",
 ]
 REFERENCE_PAGE = {
@@ -109,6 +110,7 @@ REFERENCE_PAGE = {
     "funcdiff.io": "reference/io.md",
     "funcdiff.nn_initializers": "reference/nn-initializers.md",
     "funcdiff.debug": "reference/debug.md",
+    "funcdiff.errors": "reference/funcdiff.md",
     "funcdiff.experimental.ode": "reference/ode.md",
 }
 

@@ -56,7 +56,7 @@ def _checked(
 ) -> Callable[..., Any]:
     """`fun` with its operands checked: those at positions `same` must share one dtype, and
     concrete operands go through `primitive`'s shape and dtype rule, as traced ones do when
-    bound. `exponent`: the position of `pow`'s exponent, which may be any integer."""
+    bound. `exponent`: the position of `pow`'s exponent, which may be of any integer dtype."""
 
     signature = inspect.signature(fun)
 
@@ -68,6 +68,11 @@ def _checked(
         positions = same
         if exponent is not None and avals[exponent].dtype.kind in "iu":
             positions = tuple(i for i in same if i != exponent)
+            base = avals[0]
+            if not avals[exponent].weak_type and base.dtype.kind in "fc":
+                # JAX's pow takes an integer array exponent; the primitive takes the base's dtype
+                args = (args[0], ew.convert_element_type(args[exponent], base.dtype))
+                avals = [base, core.get_aval(args[1])]
         if len(positions) > 1:
             _check_same_dtypes(
                 fun.__name__.removeprefix("lax_"), jnp_name, [avals[i] for i in positions]
