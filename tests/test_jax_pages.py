@@ -691,3 +691,16 @@ def test_lax_checks_leave_grad_and_vmap_working():
     np.testing.assert_allclose(vmap(f)(np.arange(3.0)), np.sin(np.arange(3.0)) * np.arange(3.0))
     with pytest.raises(TypeError):
         vmap(lambda x: lax.add(x, 1))(np.arange(3.0))
+
+
+def test_jit_trace_gives_the_traced_program():
+    def g(x):
+        return jnp.sin(x) * 2.0
+
+    traced = jit(g).trace(1.0)
+    assert str(traced.jaxpr) == str(jax.make_jaxpr(g)(1.0))
+    assert "sin" in traced.lower().as_text()
+    batched = str(
+        jit(vmap(lambda x, w: jnp.dot(x, w))).trace(np.ones((2, 3)), np.ones((2, 3))).jaxpr
+    )
+    assert "dot_general" in batched and "f64[2]" in batched
