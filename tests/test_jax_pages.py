@@ -704,3 +704,36 @@ def test_jit_trace_gives_the_traced_program():
         jit(vmap(lambda x, w: jnp.dot(x, w))).trace(np.ones((2, 3)), np.ones((2, 3))).jaxpr
     )
     assert "dot_general" in batched and "f64[2]" in batched
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda: lax.concatenate([np.ones(2, np.float32), np.ones(2)], 0),
+        lambda: lax.dynamic_update_slice(np.ones(3), np.ones(1, np.int64), (0,)),
+        lambda: lax.reduce_sum(np.array([True, True]), (0,)),
+        lambda: lax.cumsum(np.array([True, False])),
+        lambda: lax.round(np.array([1, 2])),
+        lambda: lax.select_n(np.array([0, 1]), np.ones(2, np.float32), np.ones(2)),
+        lambda: lax.integer_pow(np.array([2]), -1),
+    ],
+)
+def test_other_lax_functions_refuse_eagerly_what_jit_refuses(f):
+    for g in (f, jit(f)):
+        with pytest.raises(TypeError):
+            g()
+
+
+def test_checked_lax_functions_still_compute_eagerly():
+    x = np.arange(6.0)
+    out = lax.concatenate([x[:2], x[4:]], 0)
+    assert type(out) is jax.Array and out.tolist() == [0.0, 1.0, 4.0, 5.0]
+    assert lax.reshape(x, (2, 3)).shape == (2, 3)
+    assert lax.reshape(x, (np.int64(3), 2)).shape == (3, 2)  # NumPy integers in a shape
+    assert lax.dynamic_slice(x, (np.array(4),), (2,)).tolist() == [4.0, 5.0]
+    assert [lax.dynamic_index_in_dim(x, i, keepdims=False) for i in range(3)] == [0.0, 1.0, 2.0]
+    assert lax.reduce_sum(np.array([1, 2], np.int8), (0,)).dtype == np.int8
+    assert lax.round(np.array([0.5, -1.5])).tolist() == [1.0, -2.0]
+    assert lax.sort(np.array([3.0, 1.0, 2.0])).tolist() == [1.0, 2.0, 3.0]
+    dn = (((0,), (0,)), ((), ()))
+    assert lax.dot_general(x, x, dn) == 55.0

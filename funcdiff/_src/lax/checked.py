@@ -16,10 +16,26 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from funcdiff._src import core
+from funcdiff._src.array import Array
 from funcdiff._src.core import ShapedArray
-from funcdiff._src.errors import PrimitiveError
+from funcdiff._src.errors import FuncdiffTypeError, PrimitiveError
+from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.lax import control_flow as _cf  # noqa: F401 (registers the loop rules)
+from funcdiff._src.lax import convolution as conv_
+from funcdiff._src.lax import cumulative as cum
 from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import fft as fft_
+from funcdiff._src.lax import gather_scatter as gs
+from funcdiff._src.lax import indexing as ix
+from funcdiff._src.lax import reductions as red
+from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax import slicing as sl
+from funcdiff._src.lax import sorting as so
+from funcdiff._src.lax import windowed as win
+from funcdiff._src.tree_util import tree_flatten, tree_unflatten
 
 # Kinds a Python scalar may join: an int scalar takes any integer dtype, and so on.
 _FAMILY = {"b": "b", "i": "iu", "u": "iu", "f": "f", "c": "c"}
@@ -46,6 +62,17 @@ def _check_same_dtypes(name: str, jnp_name: str, avals: Sequence[ShapedArray]) -
         )
 
 
+def _signature(x: Any) -> Any:
+    """What the checks depend on, quick to compute: the dtype and shape of an array (a
+    tracer's abstract value, with its weak type), the type of a Python scalar."""
+    t = type(x)
+    if t is np.ndarray or t is Array:
+        return x.dtype, x.shape
+    if t in core._PY_SCALARS:
+        return t
+    return core.get_aval(x)
+
+
 def _checked(
     fun: Callable[..., Any],
     primitive: core.Primitive | None,
@@ -59,13 +86,18 @@ def _checked(
     bound. `exponent`: the position of `pow`'s exponent, which may be of any integer dtype."""
 
     signature = inspect.signature(fun)
+    passed: set[tuple] = set()  # operand signatures that passed, and need no conversion
 
     @functools.wraps(fun)
     def checked(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
             args = signature.bind(*args, **kwargs).args
+        key = tuple(map(_signature, args))
+        if key in passed:
+            return fun(*args)
         avals = [core.get_aval(a) for a in args]
         positions = same
+        converted = False
         if exponent is not None and avals[exponent].dtype.kind in "iu":
             positions = tuple(i for i in same if i != exponent)
             base = avals[0]
@@ -73,12 +105,17 @@ def _checked(
                 # JAX's pow takes an integer array exponent; the primitive takes the base's dtype
                 args = (args[0], ew.convert_element_type(args[exponent], base.dtype))
                 avals = [base, core.get_aval(args[1])]
+                converted = True
         if len(positions) > 1:
             _check_same_dtypes(
                 fun.__name__.removeprefix("lax_"), jnp_name, [avals[i] for i in positions]
             )
         if primitive is not None and not any(isinstance(a, core.Tracer) for a in args):
             primitive.abstract(avals, {})  # traced operands meet the same rule when bound
+        if not converted:
+            if len(passed) > 1024:
+                passed.clear()
+            passed.add(key)
         return fun(*args)
 
     return checked
@@ -140,3 +177,109 @@ shift_left = _checked(ew.shift_left, ew.shift_left_p, same=(0, 1), jnp_name="lef
 pow = _checked(ew.pow, ew.pow_p, same=(0, 1), jnp_name="power", exponent=1)  # noqa: A001
 select = _checked(ew.select, None, same=(1, 2), jnp_name="where")
 clamp = _checked(ew.clamp, ew.clamp_p, same=(0, 1, 2), jnp_name="clip")
+
+
+# ---- the other functions: jit's shape and dtype rules, by tracing once per signature --------
+
+_traced_ok: dict[tuple, bool] = {}
+
+
+def _static_key(x: Any) -> Any:
+    try:
+        hash(x)
+    except TypeError:
+        return None
+    return (type(x), x)
+
+
+def _checked_by_trace(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """`fun` that, called on concrete arrays, first meets the rules it meets under `jit`: it
+    is traced once per signature on abstract values of its array arguments (Python values
+    stay as they are, as values a jitted function closes over), and then runs eagerly. Under
+    a transformation the primitives check their operands as they are bound."""
+
+    @functools.wraps(fun)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        leaves, treedef = tree_flatten((args, kwargs))
+        if core._state.dynamic.level or any(isinstance(x, core.Tracer) for x in leaves):
+            return fun(*args, **kwargs)
+        abstract = [isinstance(x, np.ndarray) for x in leaves]
+        key_parts = [core.get_aval(x) if a else _static_key(x) for x, a in zip(leaves, abstract)]
+        key = (fun, treedef, *key_parts) if None not in key_parts else None
+        if key is None or key not in _traced_ok:
+            _trace_check(fun, leaves, abstract, treedef)
+            if key is not None:
+                if len(_traced_ok) > 4096:
+                    _traced_ok.clear()
+                _traced_ok[key] = True
+        return fun(*args, **kwargs)
+
+    return checked
+
+
+def _trace_check(fun, leaves, abstract, treedef) -> None:
+    def flat(*tracers: Any) -> list[Any]:
+        it = iter(tracers)
+        a, kw = tree_unflatten(treedef, [next(it) if m else x for x, m in zip(leaves, abstract)])
+        fun(*a, **kw)
+        return []
+
+    try:
+        pe.trace_to_jaxpr(flat, [core.get_aval(x) for x, m in zip(leaves, abstract) if m])
+    except FuncdiffTypeError:
+        pass  # an argument jit would need as a concrete value: not a dtype rule; run eagerly
+
+
+argmax = _checked_by_trace(red.argmax)
+argmin = _checked_by_trace(red.argmin)
+argsort = _checked_by_trace(so.argsort)
+broadcast_in_dim = _checked_by_trace(sh.broadcast_in_dim)
+broadcast_to = _checked_by_trace(sh.broadcast_to)
+concatenate = _checked_by_trace(sh.concatenate)
+conj = _checked_by_trace(ew.lax_conj)
+conv = _checked_by_trace(conv_.conv)
+conv_general_dilated = _checked_by_trace(conv_.conv_general_dilated)
+conv_transpose = _checked_by_trace(conv_.conv_transpose)
+conv_with_general_padding = _checked_by_trace(conv_.conv_with_general_padding)
+convert_element_type = _checked_by_trace(ew.convert_element_type)
+cumlogsumexp = _checked_by_trace(cum.cumlogsumexp)
+cummax = _checked_by_trace(cum.cummax)
+cummin = _checked_by_trace(cum.cummin)
+cumprod = _checked_by_trace(cum.cumprod)
+cumsum = _checked_by_trace(red.cumsum)
+dynamic_index_in_dim = _checked_by_trace(sl.dynamic_index_in_dim)
+dynamic_slice = _checked_by_trace(ix.dynamic_slice)
+dynamic_slice_in_dim = _checked_by_trace(sl.dynamic_slice_in_dim)
+dynamic_update_index_in_dim = _checked_by_trace(sl.dynamic_update_index_in_dim)
+dynamic_update_slice = _checked_by_trace(ix.dynamic_update_slice)
+dynamic_update_slice_in_dim = _checked_by_trace(sl.dynamic_update_slice_in_dim)
+expand_dims = _checked_by_trace(sh.expand_dims)
+fft = _checked_by_trace(fft_.fft)
+gather = _checked_by_trace(gs.gather)
+index_in_dim = _checked_by_trace(sl.index_in_dim)
+integer_pow = _checked_by_trace(ew.integer_pow)
+pad = _checked_by_trace(sh.pad)
+reduce_and = _checked_by_trace(red.reduce_and)
+reduce_max = _checked_by_trace(red.reduce_max)
+reduce_min = _checked_by_trace(red.reduce_min)
+reduce_or = _checked_by_trace(red.reduce_or)
+reduce_prod = _checked_by_trace(red.reduce_prod)
+reduce_sum = _checked_by_trace(red.reduce_sum)
+reduce_window = _checked_by_trace(win.reduce_window)
+reshape = _checked_by_trace(sh.reshape)
+rev = _checked_by_trace(sh.rev)
+round = _checked_by_trace(ew.lax_round)  # noqa: A001
+scatter = _checked_by_trace(gs.scatter)
+scatter_add = _checked_by_trace(gs.scatter_add)
+scatter_max = _checked_by_trace(gs.scatter_max)
+scatter_min = _checked_by_trace(gs.scatter_min)
+scatter_mul = _checked_by_trace(gs.scatter_mul)
+scatter_sub = _checked_by_trace(gs.scatter_sub)
+select_n = _checked_by_trace(ew.select_n)
+slice = _checked_by_trace(sh.slice)  # noqa: A001
+slice_in_dim = _checked_by_trace(sl.slice_in_dim)
+sort = _checked_by_trace(so.sort)
+square = _checked_by_trace(ew.square)
+squeeze = _checked_by_trace(sh.squeeze)
+top_k = _checked_by_trace(sl.top_k)
+transpose = _checked_by_trace(sh.transpose)
