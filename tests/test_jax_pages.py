@@ -716,6 +716,14 @@ def test_jit_trace_gives_the_traced_program():
         lambda: lax.round(np.array([1, 2])),
         lambda: lax.select_n(np.array([0, 1]), np.ones(2, np.float32), np.ones(2)),
         lambda: lax.integer_pow(np.array([2]), -1),
+        lambda: lax.pad(np.ones(2), 0, [(1, 1, 0)]),
+        lambda: lax.pad(np.ones(2, np.float32), np.float64(0.0), [(1, 1, 0)]),
+        lambda: lax.scatter_add(
+            np.ones(3),
+            np.array([[0]]),
+            np.ones(1, np.float32),
+            lax.ScatterDimensionNumbers((), (0,), (0,)),
+        ),
     ],
 )
 def test_other_lax_functions_refuse_eagerly_what_jit_refuses(f):
@@ -735,5 +743,9 @@ def test_checked_lax_functions_still_compute_eagerly():
     assert lax.reduce_sum(np.array([1, 2], np.int8), (0,)).dtype == np.int8
     assert lax.round(np.array([0.5, -1.5])).tolist() == [1.0, -2.0]
     assert lax.sort(np.array([3.0, 1.0, 2.0])).tolist() == [1.0, 2.0, 3.0]
+    assert lax.pad(np.ones(2, np.float32), 0.0, [(1, 1, 0)]).tolist() == [0.0, 1.0, 1.0, 0.0]
+    dnums = lax.ScatterDimensionNumbers((), (0,), (0,))
+    added = lax.scatter_add(np.ones(3), np.array([[0], [0]]), np.array([1.0, 2.0]), dnums)
+    assert added.tolist() == [4.0, 1.0, 1.0]
     dn = (((0,), (0,)), ((), ()))
     assert lax.dot_general(x, x, dn) == 55.0

@@ -57,7 +57,7 @@ def _check_same_dtypes(name: str, jnp_name: str, avals: Sequence[ShapedArray]) -
         raise PrimitiveError(
             f"lax.{name} requires operands of one dtype, got {got}. A Python scalar takes the "
             "dtype of the arrays it meets only when of the same kind (int, float, complex). "
-            f"Convert explicitly with lax.convert_element_type, or use jnp.{jnp_name}, which "
+            f"Convert explicitly with lax.convert_element_type, or use {jnp_name}, which "
             "promotes." + core._at_user_line()
         )
 
@@ -108,7 +108,7 @@ def _checked(
                 converted = True
         if len(positions) > 1:
             _check_same_dtypes(
-                fun.__name__.removeprefix("lax_"), jnp_name, [avals[i] for i in positions]
+                fun.__name__.removeprefix("lax_"), f"jnp.{jnp_name}", [avals[i] for i in positions]
             )
         if primitive is not None and not any(isinstance(a, core.Tracer) for a in args):
             primitive.abstract(avals, {})  # traced operands meet the same rule when bound
@@ -230,6 +230,20 @@ def _trace_check(fun, leaves, abstract, treedef) -> None:
         pass  # an argument jit would need as a concrete value: not a dtype rule; run eagerly
 
 
+def _same_dtypes(fun: Callable[..., Any], positions: tuple[int, ...], alternative: str):
+    """`fun` whose operands at `positions` must share one dtype (see `_check_same_dtypes`)."""
+    signature = inspect.signature(fun)
+
+    @functools.wraps(fun)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs).args
+        avals = [core.get_aval(bound[i]) for i in positions]
+        _check_same_dtypes(fun.__name__, alternative, avals)
+        return fun(*args, **kwargs)
+
+    return checked
+
+
 argmax = _checked_by_trace(red.argmax)
 argmin = _checked_by_trace(red.argmin)
 argsort = _checked_by_trace(so.argsort)
@@ -258,7 +272,7 @@ fft = _checked_by_trace(fft_.fft)
 gather = _checked_by_trace(gs.gather)
 index_in_dim = _checked_by_trace(sl.index_in_dim)
 integer_pow = _checked_by_trace(ew.integer_pow)
-pad = _checked_by_trace(sh.pad)
+pad = _checked_by_trace(_same_dtypes(sh.pad, (0, 1), "jnp.pad"))
 reduce_and = _checked_by_trace(red.reduce_and)
 reduce_max = _checked_by_trace(red.reduce_max)
 reduce_min = _checked_by_trace(red.reduce_min)
@@ -269,12 +283,12 @@ reduce_window = _checked_by_trace(win.reduce_window)
 reshape = _checked_by_trace(sh.reshape)
 rev = _checked_by_trace(sh.rev)
 round = _checked_by_trace(ew.lax_round)  # noqa: A001
-scatter = _checked_by_trace(gs.scatter)
-scatter_add = _checked_by_trace(gs.scatter_add)
-scatter_max = _checked_by_trace(gs.scatter_max)
-scatter_min = _checked_by_trace(gs.scatter_min)
-scatter_mul = _checked_by_trace(gs.scatter_mul)
-scatter_sub = _checked_by_trace(gs.scatter_sub)
+scatter = _checked_by_trace(_same_dtypes(gs.scatter, (0, 2), "x.at[...]"))
+scatter_add = _checked_by_trace(_same_dtypes(gs.scatter_add, (0, 2), "x.at[...]"))
+scatter_max = _checked_by_trace(_same_dtypes(gs.scatter_max, (0, 2), "x.at[...]"))
+scatter_min = _checked_by_trace(_same_dtypes(gs.scatter_min, (0, 2), "x.at[...]"))
+scatter_mul = _checked_by_trace(_same_dtypes(gs.scatter_mul, (0, 2), "x.at[...]"))
+scatter_sub = _checked_by_trace(_same_dtypes(gs.scatter_sub, (0, 2), "x.at[...]"))
 select_n = _checked_by_trace(ew.select_n)
 slice = _checked_by_trace(sh.slice)  # noqa: A001
 slice_in_dim = _checked_by_trace(sl.slice_in_dim)
