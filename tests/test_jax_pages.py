@@ -749,3 +749,22 @@ def test_checked_lax_functions_still_compute_eagerly():
     assert added.tolist() == [4.0, 1.0, 1.0]
     dn = (((0,), (0,)), ((), ()))
     assert lax.dot_general(x, x, dn) == 55.0
+
+
+def test_lax_sort_of_several_operands_by_keys():
+    k1 = np.array([2, 1, 2, 1, 0])
+    k2 = np.array([0.5, 3.0, -1.0, np.nan, 2.0])
+    v = np.arange(5.0)
+    for sort in (lax.sort, jit(lax.sort, static_argnames="num_keys")):
+        keys, values = sort((k1, v))
+        assert keys.tolist() == [0, 1, 1, 2, 2] and values.tolist() == [4.0, 1.0, 3.0, 0.0, 2.0]
+        out = sort((k1, k2, v), num_keys=2)  # ties of k1 broken by k2, NaN last
+        np.testing.assert_array_equal(out[1], [2.0, 3.0, np.nan, -1.0, 0.5])
+        assert out[2].tolist() == [4.0, 1.0, 3.0, 2.0, 0.0]
+    # the derivative follows each value to its sorted place
+    np.testing.assert_array_equal(grad(lambda v: lax.sort((k1, v))[1][0])(v), [0, 0, 0, 0, 1])
+    assert lax.sort(np.array([1.0, 3.0, 2.0]), descending=True).tolist() == [3.0, 2.0, 1.0]
+    with pytest.raises(ValueError, match="num_keys"):
+        lax.sort((k1, v), num_keys=3)
+    with pytest.raises(TypeError, match="one shape"):
+        lax.sort((k1, v[:2]))

@@ -11,6 +11,7 @@ code gets the errors that `jit` gives. Inside funcdiff, the unchecked functions 
 
 from __future__ import annotations
 
+import builtins
 import functools
 import inspect
 from collections.abc import Callable, Sequence
@@ -292,7 +293,57 @@ scatter_sub = _checked_by_trace(_same_dtypes(gs.scatter_sub, (0, 2), "x.at[...]"
 select_n = _checked_by_trace(ew.select_n)
 slice = _checked_by_trace(sh.slice)  # noqa: A001
 slice_in_dim = _checked_by_trace(sl.slice_in_dim)
-sort = _checked_by_trace(so.sort)
+
+
+def sort(
+    operand: Any,
+    dimension: int = -1,
+    is_stable: bool = True,
+    num_keys: int = 1,
+    *,
+    descending: bool = False,
+) -> Any:
+    """Sort an array along `dimension`, or several arrays of one shape together by the first
+    `num_keys` of them (lexicographically, the first key primary), as JAX's `lax.sort`.
+
+    NaNs go last (first when `descending`); the sort is always stable (`is_stable` is
+    accepted for JAX compatibility). The derivative follows each element to its sorted place.
+    `descending` is funcdiff's addition.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        print(lax.sort(np.array([3.0, 1.0, 2.0])))
+        keys, values = lax.sort((np.array([2, 1, 2]), np.array([10.0, 20.0, 30.0])))
+        print(keys, values)
+        ```
+    """
+    if not isinstance(operand, list | tuple):
+        if num_keys != 1:
+            raise ValueError(f"lax.sort: num_keys={num_keys} needs a sequence of operands")
+        return so.sort(operand, dimension, descending)
+    operands = list(operand)
+    if not 1 <= num_keys <= len(operands):
+        raise ValueError(
+            f"lax.sort: num_keys={num_keys} must be between 1 and the number of operands, "
+            f"{len(operands)}"
+        )
+    shapes = {core.get_aval(x).shape for x in operands}
+    if len(shapes) != 1:
+        raise PrimitiveError(f"lax.sort: the operands must have one shape, got {sorted(shapes)}")
+    ndim = len(shapes.pop())
+    dim = int(dimension) % builtins.max(ndim, 1)  # this module's max is lax.max
+    perm = None  # stable sorts from the last key to the first: lexicographic order
+    for key in reversed(operands[:num_keys]):
+        k = key if perm is None else so.take_along(key, perm, dim)
+        order = so.argsort(k, dim, descending)
+        perm = order if perm is None else so.take_along(perm, order, dim)
+    return tuple(so.take_along(x, perm, dim) for x in operands)
+
+
+sort = _checked_by_trace(sort)
 square = _checked_by_trace(ew.square)
 squeeze = _checked_by_trace(sh.squeeze)
 top_k = _checked_by_trace(sl.top_k)
