@@ -688,3 +688,52 @@ add(
 )
 
 add("lax.square", unary_cases, ref=np.square, dtypes=FLOATS + (C128,), grad_dtypes=(F64, C128))
+
+
+@st.composite
+def _sort_cases(draw, dtype, distinct=False):
+    """One to three operands of one shape, sorted by the first `num_keys`; keys with ties
+    (small integers) so that the later keys decide, or, `distinct`, without ties (for
+    derivatives, which finite differences take across a tie otherwise)."""
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=2))
+    n = draw(st.integers(1, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    size = int(np.prod(shape))
+    ops = [
+        (rng.integers(0, 3, size) + rng.permutation(size) / (10.0 * size)).reshape(shape)
+        if i == n - 1
+        else rng.integers(0, 3, size).reshape(shape).astype(float)
+        for i in range(n)
+    ]
+    if n > 1 and draw(st.booleans()):
+        ops[-1] = rng.permutation(size).reshape(shape) / 3.0  # a payload, not a key
+    if distinct:
+        ops = [rng.permutation(size).reshape(shape) / 3.0 for _ in ops]
+    return case(
+        *[o.astype(dtype) for o in ops],
+        dimension=draw(st.integers(-len(shape), len(shape) - 1)),
+        num_keys=draw(st.integers(1, n)),
+    )
+
+
+def _sort_fn(*operands, dimension, num_keys):
+    out = lax.sort(operands if len(operands) > 1 else operands[0], dimension, num_keys=num_keys)
+    return out
+
+
+def _sort_ref(*operands, dimension, num_keys):
+    keys = operands[:num_keys]
+    order = np.lexsort(keys[::-1], axis=dimension)  # the last key given to lexsort is primary
+    out = tuple(np.take_along_axis(x, order, dimension) for x in operands)
+    return out if len(operands) > 1 else out[0]
+
+
+add(
+    "lax.sort",
+    _sort_cases,
+    fn=_sort_fn,
+    ref=_sort_ref,
+    grad_order=1,
+    grad_cases=partial(_sort_cases, distinct=True),
+    grad_note="a permutation of its operands: first derivatives, on keys without ties",
+)
