@@ -92,6 +92,9 @@ class ShapedArray:
 
 
 _PY_SCALARS = (bool, int, float, complex)
+_PY_SCALAR_TYPES = frozenset(_PY_SCALARS)
+# Tuples, not ``X | Y`` unions: the operator builds a new union object on every call.
+_NUMPY_VALUES = (np.ndarray, np.generic)
 
 
 def _shaped(shape: tuple[int, ...], dtype: np.dtype, weak_type: bool = False) -> ShapedArray:
@@ -111,13 +114,13 @@ _SCALAR_AVALS = {
 
 def get_aval(x: Any) -> ShapedArray:
     """The abstract value of a concrete value or a tracer."""
-    if isinstance(x, Tracer):
-        return x.aval
-    if isinstance(x, np.ndarray | np.generic):
-        return _shaped(x.shape, x.dtype)
     aval = _SCALAR_AVALS.get(type(x))
     if aval is not None:
         return aval
+    if isinstance(x, Tracer):
+        return x.aval
+    if isinstance(x, _NUMPY_VALUES):
+        return _shaped(x.shape, x.dtype)
     raise TypeError(
         f"Value {x!r} of type {type(x).__name__} is not a valid array: expected a NumPy array, "
         "a Python or NumPy scalar, or a traced value." + _at_user_line()
@@ -140,7 +143,7 @@ def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
 
 
 def is_valid_array(x: Any) -> bool:
-    return isinstance(x, Tracer | np.ndarray | np.generic) or type(x) in _PY_SCALARS
+    return type(x) in _PY_SCALARS or isinstance(x, _VALID_ARRAYS)
 
 
 def _at_user_line() -> str:
@@ -565,21 +568,23 @@ class Primitive:
                 _check_nans(self, out)
                 return out
             out = self.impl(*args, **params)  # type: ignore[misc]
-            if self.weak_results and isinstance(out, np.generic) and all(
-                    type(a) in _PY_SCALARS for a in args):
-                # Python scalars in, a weakly typed result out (as when staged, and as JAX).
-                return out.item()
-            return out
         except FuncdiffTypeError:
             raise
         except (ValueError, TypeError, IndexError) as e:
-            # Re-check with the shape rule for a precise message; otherwise wrap NumPy's.
-            avals = [get_aval(a) for a in args]
-            self.abstract(avals, params)
-            message = f"{self.name} failed on operands {_fmt_avals(avals)}: {e}" + _at_user_line()
-            if isinstance(e, IndexError):  # out-of-bounds indices stay IndexErrors, as in NumPy
-                raise IndexError(message) from e
-            raise PrimitiveError(message) from e
+            raise self._impl_error(args, params, e) from e
+        if self.weak_results and isinstance(out, np.generic) and _all_python_scalars(args):
+            # Python scalars in, a weakly typed result out (as when staged, and as JAX).
+            return out.item()
+        return out
+
+    def _impl_error(self, args: Sequence[Any], params: dict[str, Any], e: Exception) -> Exception:
+        # Re-check with the shape rule for a precise message; otherwise wrap NumPy's.
+        avals = [get_aval(a) for a in args]
+        self.abstract(avals, params)
+        message = f"{self.name} failed on operands {_fmt_avals(avals)}: {e}" + _at_user_line()
+        if isinstance(e, IndexError):  # out-of-bounds indices stay IndexErrors, as in NumPy
+            return IndexError(message)
+        return PrimitiveError(message)
 
     def abstract(self, avals: Sequence[ShapedArray], params: dict[str, Any]) -> Any:
         """Output aval(s) from the shape/dtype rule, with a user-facing error on mismatch."""
@@ -591,9 +596,16 @@ class Primitive:
             ) from None
 
 
+def _all_python_scalars(args: Sequence[Any]) -> bool:
+    for a in args:
+        if type(a) not in _PY_SCALAR_TYPES:
+            return False
+    return True
+
+
 def _check_nans(p: Primitive, out: Any) -> None:
     for x in out if p.multiple_results else (out,):
-        if isinstance(x, np.ndarray | np.generic) and x.dtype.kind in "fc" and np.isnan(x).any():
+        if isinstance(x, _NUMPY_VALUES) and x.dtype.kind in "fc" and np.isnan(x).any():
             where = getattr(_state, "source_info", None) or user_source_line()
             raise FloatingPointError(
                 f"NaN produced by primitive '{p.name}' (output {get_aval(x).str_short()}); "
@@ -820,6 +832,9 @@ class Tracer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}<{self.aval.str_short()}>"
+
+
+_VALID_ARRAYS = (Tracer, np.ndarray, np.generic)  # what `is_valid_array` accepts, besides scalars
 
 
 def concrete_or_none(x: Any) -> Any:
