@@ -213,10 +213,10 @@ def as_array(x: Any) -> Any:
     t = type(x)
     if t is np.ndarray:
         a = x.view(Array)
-    elif t is Array:
+    elif t is Array or t in _PY_SCALAR_TYPES:
         return x
-    elif t in _SCALAR_TYPES:
-        return Array((), x.dtype, x)
+    elif (dtype := _SCALAR_DTYPES.get(t)) is not None:
+        return Array((), dtype, x)
     elif isinstance(x, np.ndarray):
         a = x.view(np.ndarray).view(Array)
     elif isinstance(x, np.generic):  # other scalars (datetimes, structured) have no buffer
@@ -228,7 +228,8 @@ def as_array(x: Any) -> Any:
 
 
 # NumPy scalar types whose memory can back a 0-d array directly.
-_SCALAR_TYPES = frozenset(np.dtype(c).type for c in "?bhilqBHILQefdgFDG")
+_SCALAR_DTYPES = {np.dtype(c).type: np.dtype(c) for c in "?bhilqBHILQefdgFDG"}
+_PY_SCALAR_TYPES = frozenset((bool, int, float, complex))
 
 
 def block_until_ready(x: Any) -> Any:
