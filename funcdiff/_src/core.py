@@ -18,7 +18,6 @@ import math
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -131,12 +130,19 @@ def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
     """`xs` as results to hand to the user: funcdiff Arrays that share no memory with the
     NumPy arrays the user passed (`inputs`), nor with each other. One that may overlap an
     input or an earlier result (the same cotangent for two arguments, a view) is copied."""
-    seen = [i for i in inputs if isinstance(i, np.ndarray)]
+    # Compared as plain arrays: NumPy functions given Arrays go through their (slow, Python)
+    # `__array_function__`.
+    seen = [i.view(np.ndarray) if type(i) is Array else i
+            for i in inputs if isinstance(i, np.ndarray)]
     out = []
     for x in xs:
         if isinstance(x, np.ndarray):
-            if any(np.may_share_memory(x, i) for i in seen):
-                x = x.view(np.ndarray).copy()
+            if type(x) is Array:
+                x = x.view(np.ndarray)
+            for i in seen:
+                if np.may_share_memory(x, i):
+                    x = x.copy()
+                    break
             seen.append(x)
         out.append(as_array(x))
     return out
@@ -706,26 +712,34 @@ class _TraceState(threading.local):
 _state = _TraceState()
 
 
-@contextmanager
-def new_main(
-    trace_type: type[Trace], payload: Any = None, dynamic: bool = False
-) -> Iterator[MainTrace]:
+class new_main:  # noqa: N801 - used as a function: ``with new_main(...) as main``
     """Push a transformation onto this thread's trace stack for the duration of a block.
 
     A *dynamic* main (used when staging a whole program, as `make_jaxpr` does) also receives
     primitives applied to plain constants, so that they are recorded too.
+
+    (A class rather than a generator-based context manager: every `grad` enters two, and
+    `contextmanager` costs several microseconds per block.)
     """
-    stack = _state.stack
-    main = MainTrace(len(stack), trace_type, payload, dynamic)
-    stack.append(main)
-    prev_dynamic = _state.dynamic
-    if dynamic:
-        _state.dynamic = main
-    try:
-        yield main
-    finally:
-        _state.dynamic = prev_dynamic
-        stack.pop()
+
+    __slots__ = ("args", "main", "prev_dynamic")
+
+    def __init__(self, trace_type: type[Trace], payload: Any = None, dynamic: bool = False):
+        self.args = (trace_type, payload, dynamic)
+
+    def __enter__(self) -> MainTrace:
+        state = _state
+        main = self.main = MainTrace(len(state.stack), *self.args)
+        state.stack.append(main)
+        self.prev_dynamic = state.dynamic
+        if main.dynamic:
+            state.dynamic = main
+        return main
+
+    def __exit__(self, *exc: Any) -> None:
+        state, main = _state, self.main
+        state.dynamic = self.prev_dynamic
+        state.stack.pop()
         main.alive = False
         main.trace = None  # no cycle: the builder and residuals are freed without the GC
 

@@ -146,7 +146,7 @@ class JVPTrace(core.Trace):
     ) -> Any:
         primals = [t.primal for t in tracers]
         tangents = [t.tangent for t in tracers]
-        if all(type(t) is Zero for t in tangents) or primitive in nondifferentiable:
+        if _all_zero(tangents) or primitive in nondifferentiable:
             # Nothing to differentiate: the result is a plain value of the trace below.
             return primitive.bind(*primals, **params)
         rule = jvp_rules.get(primitive)
@@ -158,6 +158,13 @@ class JVPTrace(core.Trace):
         if primitive.multiple_results:
             return [JVPTracer(self, p, t) for p, t in zip(primal_out, tangent_out, strict=True)]
         return JVPTracer(self, primal_out, tangent_out)
+
+
+def _all_zero(tangents: Sequence[Any]) -> bool:
+    for t in tangents:
+        if type(t) is not Zero:
+            return False
+    return True
 
 
 def jvp_flat(
