@@ -187,7 +187,7 @@ class _FastCall:
     (which, when funcdiff Arrays are among the arguments, first unwraps them to the plain
     NumPy views that the generated code computes on) and how to hand out its results."""
 
-    __slots__ = ("fn", "program", "single_output", "out_tree")
+    __slots__ = ("fn", "program", "single_output", "out_tree", "scalar_type", "dtype")
 
     def __init__(self, entry: _Entry, unwrap: bool):
         fn = entry.fn
@@ -199,6 +199,13 @@ class _FastCall:
         self.fn = unwrapping if unwrap else fn
         self.program, self.single_output, self.out_tree = (entry.program, entry.single_output,
                                                           entry.out_tree)
+        # A single 0-d numeric result comes back as a NumPy scalar of this type: it is made a
+        # 0-d Array on the spot, without `as_array`'s dispatch on types (a scalar function
+        # called in a loop pays for every step of its call).
+        aval = entry.jaxpr.out_avals[0] if entry.single_output else None
+        numeric = aval is not None and aval.ndim == 0 and aval.dtype.kind in "biufc"
+        self.scalar_type = aval.dtype.type if numeric else None
+        self.dtype = aval.dtype if numeric else None
 
 
 class _Entry:
@@ -362,9 +369,9 @@ class JitFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         flags = _flags
-        # Fast path: positional array arguments, no static ones, nothing being traced.
-        if not (kwargs or self.static_argnums or flags.disable_jit or flags.check_nans
-                or _trace_state.dynamic.level):
+        # Fast path: positional array arguments, nothing being traced. (With static arguments
+        # the fast tables stay empty.)
+        if not (kwargs or flags.disable_jit or flags.check_nans or _trace_state.dynamic.level):
             fast = self._fast_by_type.get(type(args[0])) if len(args) == 1 else None
             if fast is None:
                 fast = self._fast.get(tuple(map(_fast_signature, args)))
@@ -375,7 +382,10 @@ class JitFunction:
                     lowering._annotate(e, fast.program)
                     raise
                 if fast.single_output:
-                    return as_array(outs[0])
+                    out = outs[0]
+                    if type(out) is fast.scalar_type:  # as `as_array` does, more directly
+                        return Array((), fast.dtype, out)
+                    return as_array(out)
                 return tree_unflatten(fast.out_tree, [as_array(o) for o in outs])
         if flags.disable_jit:
             return self.fun(*args, **kwargs)
