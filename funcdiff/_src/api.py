@@ -112,6 +112,8 @@ def _as_array_leaf(x: Any) -> Any:
 
 
 def _argnums_tuple(argnums: int | Sequence[int], nargs: int, fun: Callable[..., Any]) -> tuple:
+    if type(argnums) is int and 0 <= argnums < nargs:  # the common case, checked at once
+        return (argnums,)
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for a in nums:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
@@ -304,14 +306,17 @@ def _aux_flat_fun(
         else:
             out, aux = result, None
         out_leaves, out_tree = tree_flatten(out)
-        aux_leaves, aux_tree = tree_flatten(aux)
         for leaf in out_leaves:
             _check_output(leaf, fun)
+        n_out.value = len(out_leaves)
+        if not has_aux:
+            store.value = (out_tree, None)
+            return out_leaves
         # Array-valued aux leaves are returned as (undifferentiated) outputs, so that traced
         # values come back as plain values; other aux leaves are passed through.
+        aux_leaves, aux_tree = tree_flatten(aux)
         aux_arrays = [x for x in aux_leaves if core.is_valid_array(x)]
         store.value = (out_tree, _AuxTree(aux_tree, aux_leaves))
-        n_out.value = len(out_leaves)
         return out_leaves + aux_arrays
 
     return flat_fun, store, n_out
