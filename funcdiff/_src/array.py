@@ -227,7 +227,7 @@ def as_array(x: Any) -> Any:
     return a
 
 
-# NumPy scalar types whose memory can back a 0-d array directly.
+# The numeric NumPy scalar types (whose memory can back a 0-d array directly), with their dtype.
 _SCALAR_DTYPES = {np.dtype(c).type: np.dtype(c) for c in "?bhilqBHILQefdgFDG"}
 _PY_SCALAR_TYPES = frozenset((bool, int, float, complex))
 

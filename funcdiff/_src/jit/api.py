@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
-from funcdiff._src.array import Array, as_array
+from funcdiff._src.array import _SCALAR_DTYPES, Array, as_array
 from funcdiff._src.config import config, jit_flags
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
 from funcdiff._src.interpreters import ad, batching, lowering_rules
@@ -152,7 +152,7 @@ _PY_SCALAR_SIG = {t: ("py", t) for t in core._PY_SCALARS}
 # Read on every call (both objects live as long as the process).
 _flags, _trace_state = core.flags, core._state
 # Scalar types whose type alone fixes the signature (not datetimes, whose unit is in the dtype).
-_SCALAR_TYPES = frozenset([*core._PY_SCALARS, *(np.dtype(c).type for c in "?bhilqBHILQefdgFDG")])
+_SCALAR_TYPES = frozenset([*core._PY_SCALARS, *_SCALAR_DTYPES])
 _LEAF = tree_flatten(0)[1]
 
 
