@@ -144,9 +144,12 @@ class JVPTrace(core.Trace):
     def process_primitive(
         self, primitive: core.Primitive, tracers: list[JVPTracer], params: dict
     ) -> Any:
-        primals = [t.primal for t in tracers]
-        tangents = [t.tangent for t in tracers]
-        if _all_zero(tangents) or primitive in nondifferentiable:
+        primals, tangents, all_zero = [], [], True  # (one loop: this runs for every op)
+        for t in tracers:
+            primals.append(t.primal)
+            tangents.append(t.tangent)
+            all_zero = all_zero and type(t.tangent) is Zero
+        if all_zero or primitive in nondifferentiable:
             # Nothing to differentiate: the result is a plain value of the trace below.
             return primitive.bind(*primals, **params)
         rule = jvp_rules.get(primitive)
@@ -158,13 +161,6 @@ class JVPTrace(core.Trace):
         if primitive.multiple_results:
             return [JVPTracer(self, p, t) for p, t in zip(primal_out, tangent_out, strict=True)]
         return JVPTracer(self, primal_out, tangent_out)
-
-
-def _all_zero(tangents: Sequence[Any]) -> bool:
-    for t in tangents:
-        if type(t) is not Zero:
-            return False
-    return True
 
 
 def jvp_flat(
