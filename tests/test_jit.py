@@ -406,3 +406,20 @@ def test_per_example_gradients_multiply_instead_of_a_batched_matmul():
     assert "dimension_numbers" not in source and "[..., None]" in source, source
     expected = np.stack([funcdiff.grad(loss)(w, xs[i], ys[i]) for i in range(16)])
     np.testing.assert_allclose(per_example(w, xs, ys), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("config, value, edges_only", [
+    (((0, 1, 0), (2, 0, 0)), 0.0, True),
+    (((1, 1, 0), (0, 0, 0)), 2.5, True),
+    (((1, 0, 0), (0, 1, 0)), -0.0, True),  # a signed zero is not zeros
+    (((-1, 2, 0), (0, 0, 0)), 0.0, False),  # cropping: the general path
+    (((0, 0, 1), (1, 0, 0)), 0.0, False),  # interior padding: the general path
+])
+def test_pad_lowering_matches_eager(config, value, edges_only):
+    x = np.arange(12.0).reshape(3, 4) - 5.0
+    f = lambda x: lax.pad(x, np.float64(value), config)  # noqa: E731
+    source = jit(f).lower(x).as_python()
+    assert ("shape=" in source) == edges_only, source
+    got, expected = jit(f)(x), f(x)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))

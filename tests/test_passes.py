@@ -181,3 +181,71 @@ def test_sink_never_keeps_an_input_alive_longer():
     assert muls[1] > kinds.index("cos")  # `x * 3.0` moved down to just before `d + c`
     assert kinds[muls[1] + 1] == "add"
     same_values(closed, out, x, w)
+
+
+def test_arithmetic_on_broadcast_scalars_is_one_broadcast():
+    def f(x):
+        ones = lax.broadcast_in_dim(1.0, x.shape, ())
+        scaled = 100.0 * ones  # a broadcast 100.0, computed at compile time
+        return scaled * x  # then a scalar multiply
+    x = np.linspace(0.0, 1.0, 5)
+    closed = trace(f, x)
+    out = passes.dce(passes.simplify(closed))
+    assert names(out) == ["mul"] and out.eqns[0].invars[0].val == 100.0
+    same_values(closed, out, x)
+
+
+def test_negations_fold_into_scalar_factors():
+    def f(x):
+        return lax.neg(2.0 * x), 3.0 * lax.neg(x), lax.neg(lax.neg(x) * 0.5)
+    x = np.array([1.5, -2.0, 0.0])
+    closed = trace(f, x)
+    out = passes.dce(passes.simplify(closed))
+    assert names(out) == ["mul", "mul", "mul"]
+    assert sorted(e.invars[0].val if type(e.invars[0]) is core.Literal else e.invars[1].val
+                  for e in out.eqns) == [-3.0, -2.0, 0.5]
+    for a, b in zip(funcdiff.jit(f)(x), f(x)):
+        np.testing.assert_array_equal(a, b)  # exact, signed zeros included
+
+
+def test_scales_merge_only_when_exact():
+    def f(x):
+        return 2.0 * (3.0 * x), 3.0 * (4.0 * x), 3.0 * (0.1 * x), 0.5 * (3.0 * x)
+    x = np.array([0.1, 1e-310, 7.0, -3.3])
+    closed = trace(f, x)
+    out = passes.dce(passes.simplify(closed))
+    # 2 * 3 and 3 * 4 merge (a power of two scales exactly); 3 * 0.1 and 0.5 * 3 do not.
+    assert names(out).count("mul") == 2 + 2 * 2
+    for a, b in zip(funcdiff.jit(f)(x), f(x)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sum_of_padded_arrays_is_padded_once():
+    def f(x, y):
+        z = lax.pad(x, 0.0, ((0, 1, 0),)) + lax.pad(y, 0.0, ((0, 1, 0),))
+        return z + lax.pad(y, 0.0, ((1, 0, 0),))  # padded differently: stays
+    x, y = np.arange(3.0), np.array([0.5, -1.0, 2.0])
+    closed = trace(f, x, y)
+    out = passes.dce(passes.simplify(closed))
+    assert names(out).count("pad") == 2 and names(closed).count("pad") == 3
+    same_values(closed, out, x, y)
+    np.testing.assert_array_equal(funcdiff.jit(f)(x, y), f(x, y))
+
+
+def test_hessian_vector_product_program_has_no_negations_or_extra_pads():
+    def rosenbrock(x):
+        return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+    def hvp(x, v):
+        return funcdiff.jvp(funcdiff.grad(rosenbrock), (x,), (v,))[1]
+
+    rng = np.random.default_rng(0)
+    x, v = rng.normal(size=50), rng.normal(size=50)
+    kinds = names(jit(hvp).lower(x, v).program.jaxpr)
+    assert "neg" not in kinds and kinds.count("pad") == 2 and "broadcast_in_dim" not in kinds
+    np.testing.assert_allclose(jit(hvp)(x, v), hvp(x, v), rtol=1e-13)
+    a, b = x[:-1], x[1:]
+    expected = np.zeros_like(x)
+    expected[:-1] = (1200 * a * a - 400 * b + 2) * v[:-1] - 400 * a * v[1:]
+    expected[1:] += 200 * v[1:] - 400 * a * v[:-1]
+    np.testing.assert_allclose(jit(hvp)(x, v), expected, rtol=1e-10)

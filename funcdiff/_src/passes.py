@@ -170,8 +170,9 @@ def _same_type(a: Atom, out: Var) -> bool:
     return a.aval.shape == out.aval.shape and a.aval.dtype == out.aval.dtype
 
 
-# ``rule(eqn, ins, producers, uses, out) -> Atom | JaxprEqn | None``: an atom that replaces
-# the equation's single output `out`, a cheaper equation, or None.
+# ``rule(eqn, ins, producers, uses, out) -> Atom | JaxprEqn | list[JaxprEqn] | None``: an
+# atom that replaces the equation's single output `out`, a cheaper equation (or several, the
+# last computing `out`), or None.
 Simplifier = Callable[[JaxprEqn, list[Atom], dict[Var, JaxprEqn], dict[Var, int], Var],
                       "Atom | JaxprEqn | None"]
 _SIMPLIFIERS: dict[str, Simplifier] = {}
@@ -202,9 +203,20 @@ _IDENTITIES = {"add": (0, 0), "add_any": (0, 0), "sub": (None, 0), "mul": (1, 1)
 
 @_simplifies(*_IDENTITIES)
 def _simplify_arithmetic(eqn, ins, producers, uses, out):
+    scalars = _broadcast_scalars(eqn, ins, producers, out)
+    if scalars is not None:
+        return scalars
     narrowed = _unbroadcast_operands(eqn, ins, producers, out)
     if narrowed is not None:
         return narrowed
+    if eqn.primitive.name == "mul":
+        negated = _absorb_negation(eqn, ins, producers, out)
+        if negated is not None:
+            return negated
+    elif eqn.primitive.name in ("add", "add_any"):
+        padded = _sum_before_padding(eqn, ins, producers, out)
+        if padded is not None:
+            return padded
     x, y = ins
     xv, yv = _number(x), _number(y)
     left, right = _IDENTITIES[eqn.primitive.name]
@@ -229,7 +241,104 @@ def _simplify_neg(eqn, ins, producers, uses, out):
     prev = producers.get(x) if type(x) is Var else None
     if prev is not None and prev.primitive.name == "neg":
         return prev.invars[0]
+    if prev is not None and prev.primitive.name == "mul" and out.aval.dtype.kind in "fc":
+        # -(c * y) is (-c) * y, exactly (IEEE negation only flips the sign).
+        for k, c in enumerate(prev.invars):
+            other = prev.invars[1 - k]
+            if _number(c) is not None and c.aval.shape == () and _same_type(other, out):
+                return prev.replace(invars=[_negated(c), other], outvars=[out])
     return None
+
+
+def _negated(c: Literal) -> Literal:
+    return Literal(-c.val, c.aval)
+
+
+def _absorb_negation(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
+                     out: Var) -> JaxprEqn | None:
+    """``c * -y`` is ``(-c) * y``, exactly: no negated copy of `y`. Forward-over-reverse code
+    negates and scales the same arrays over and over."""
+    if out.aval.dtype.kind not in "fc":
+        return None
+    for k, c in enumerate(ins):
+        y = ins[1 - k]
+        prev = producers.get(y) if type(y) is Var else None
+        if _number(c) is None or c.aval.shape != () or prev is None:
+            continue
+        if prev.primitive.name == "neg" and _same_type(prev.invars[0], out):
+            return eqn.replace(invars=[_negated(c), prev.invars[0]])
+        if prev.primitive.name == "mul":
+            scaled = _merge_scales(eqn, c, prev, out)
+            if scaled is not None:
+                return scaled
+    return None
+
+
+def _merge_scales(eqn: JaxprEqn, c: Literal, inner: JaxprEqn, out: Var) -> JaxprEqn | None:
+    """``c * (d * y)`` is ``(c * d) * y`` when one of the factors is a power of two at least 1:
+    scaling by it is exact (short of overflow, which both forms reach alike), so both round
+    the same way."""
+    for k, d in enumerate(inner.invars):
+        y = inner.invars[1 - k]
+        dv = _number(d)
+        if dv is None or d.aval.shape != () or not _same_type(y, out):
+            continue
+        cv = _number(c)
+        if not (_exact_scale(cv) or _exact_scale(dv)):
+            return None
+        value = np.asarray(np.asarray(cv, out.aval.dtype) * np.asarray(dv, out.aval.dtype))
+        literal = Literal(value[()], core.ShapedArray((), out.aval.dtype, False))
+        return eqn.replace(invars=[literal, y])
+    return None
+
+
+def _exact_scale(v: Any) -> bool:
+    if type(v) is complex or not np.isfinite(v) or abs(v) < 1:
+        return False
+    mantissa, _ = np.frexp(abs(float(v)))
+    return bool(mantissa == 0.5)
+
+
+def _scalar_literal(a: Atom, producers: dict[Var, JaxprEqn]) -> Literal | None:
+    """The scalar literal `a` is, or is a broadcast of; None otherwise."""
+    if type(a) is Var:
+        prev = producers.get(a)
+        if prev is None or prev.primitive.name != "broadcast_in_dim":
+            return None
+        a = prev.invars[0]
+    return a if type(a) is Literal and a.aval.shape == () else None
+
+
+def _broadcast_scalars(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
+                       out: Var) -> JaxprEqn | None:
+    """Arithmetic on broadcast scalars (``100.0 * broadcast(1.0)``, as reverse mode seeds and
+    scales a cotangent) is the broadcast of one scalar, computed now."""
+    if out.aval.shape == ():
+        return None
+    scalars = [_scalar_literal(a, producers) for a in ins]
+    if None in scalars:
+        return None
+    vals = [np.asarray(c.val, c.aval.dtype) for c in scalars]
+    value = np.asarray(eqn.primitive.impl(*vals), out.aval.dtype)[()]  # type: ignore[misc]
+    literal = Literal(value, core.ShapedArray((), out.aval.dtype, out.aval.weak_type))
+    return JaxprEqn(lax_shape.broadcast_in_dim_p, [literal], [out],
+                    {"shape": out.aval.shape, "broadcast_dimensions": ()}, eqn.source_info)
+
+
+def _sum_before_padding(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
+                        out: Var) -> list[JaxprEqn] | None:
+    """``pad(a) + pad(b)``, both padded alike with zeros, is ``pad(a + b)``: one padded
+    array instead of two (the transpose of slicing, as in ``x[1:] - x[:-1]``, pads)."""
+    pads = [producers.get(a) if type(a) is Var else None for a in ins]
+    if any(p is None or p.primitive.name != "pad" for p in pads):
+        return None
+    (a, za), (b, zb) = pads[0].invars, pads[1].invars
+    if (pads[0].params != pads[1].params or a.aval != b.aval or _number(za) != 0
+            or _number(zb) != 0 or za.aval.dtype != out.aval.dtype):
+        return None
+    total = Var(a.aval)
+    return [eqn.replace(invars=[a, b], outvars=[total]),
+            pads[0].replace(invars=[total, za], outvars=[out])]
 
 
 @_simplifies("reshape", "squeeze", "expand_dims", "convert_element_type", "broadcast_in_dim")
@@ -387,6 +496,11 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
             ins = eqn.invars
         result = _simplify_eqn(eqn, ins, producers, uses)
         for _ in range(3):  # a rewritten equation may simplify further
+            if isinstance(result, list):  # new equations, the last of which gives the result
+                for new in result[:-1]:
+                    eqns.append(new)
+                    producers[new.outvars[0]] = new
+                result = result[-1]
             if not isinstance(result, JaxprEqn):
                 break
             again = _simplify_eqn(result, result.invars, producers, uses)
