@@ -11,6 +11,9 @@ and times the stages by wrapping the functions that run them:
 - buffer plan, code generation, and Python's `compile()` of the generated source;
 - run: the rest of the first call (running the program and the call's own bookkeeping).
 
+Times are the process's CPU time (`time.process_time`): compiling is single-threaded Python,
+and CPU time stays steady when other processes share the machine.
+
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/compile_bench.py
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/compile_bench.py --quick
 """
@@ -44,11 +47,11 @@ _spent: dict[str, float] = defaultdict(float)
 
 def _timed(name: str, fn):
     def wrapper(*args, **kwargs):
-        start = time.perf_counter()
+        start = time.process_time()
         try:
             return fn(*args, **kwargs)
         finally:
-            _spent[name] += time.perf_counter() - start
+            _spent[name] += time.process_time() - start
 
     return wrapper
 
@@ -81,9 +84,9 @@ def instrumented():
 def one_round(x) -> dict[str, float]:
     _spent.clear()
     f = funcdiff.jit(funcdiff.grad(make_chain(jnp)))
-    start = time.perf_counter()
+    start = time.process_time()
     f(x)
-    total = time.perf_counter() - start
+    total = time.process_time() - start
     stages = dict(_spent)
     lower_all = stages.pop("lowering (all)")
     stages["code generation"] = lower_all - stages["buffer plan"] - stages["Python compile()"]
@@ -114,9 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     plain = []
     for _ in range(rounds):  # the same first call without the timers' own cost
         f = funcdiff.jit(funcdiff.grad(make_chain(jnp)))
-        start = time.perf_counter()
+        start = time.process_time()
         f(x)
-        plain.append(time.perf_counter() - start)
+        plain.append(time.process_time() - start)
     print(header("First call of jit(grad(f)), f a 2000-operation chain, by stage"))
     print(
         f"{rounds} fresh functions; median per stage over the rounds (ms), and its share of "

@@ -141,24 +141,27 @@ def test_sink_computes_each_layers_derivative_where_the_backward_pass_needs_it()
     # Reverse mode stages `1 - tanh(z)**2` in the forward pass; sunk, it is computed from the
     # activation when the backward pass reaches that layer: one array per layer stays alive.
     rng = np.random.default_rng(0)
-    ws = [rng.normal(size=(4, 4)) / 2 for _ in range(5)]
+    ws = [rng.normal(size=(4, 4)) / 2 for _ in range(12)]
     x = rng.normal(size=(8, 4))
     before = passes.dce(passes.cse(passes.simplify(trace(funcdiff.grad(_mlp_loss), ws, x))))
     after = passes.sink(before)
     assert sorted(map(str, after.eqns)) == sorted(map(str, before.eqns))  # only the order moves
     core.typecheck_jaxpr(after.jaxpr)
 
-    def first_sub_after_last_tanh(closed):
+    def subs_in_forward_pass(closed):
         kinds = names(closed)
         last_tanh = max(i for i, k in enumerate(kinds) if k == "tanh")
-        return kinds.index("sub") > last_tanh
+        return kinds[:last_tanh].count("sub")
 
-    assert not first_sub_after_last_tanh(before) and first_sub_after_last_tanh(after)
+    # Layers whose derivative is read within a few equations of being computed (the last
+    # ones) are not worth moving.
+    assert subs_in_forward_pass(before) == len(ws) - 1
+    assert subs_in_forward_pass(after) <= 2
     layer = x.size * x.itemsize
     peak_before = lowering.plan_buffers(before.jaxpr).peak_bytes
     peak_after = lowering.plan_buffers(after.jaxpr).peak_bytes
-    assert peak_after <= peak_before - 3 * layer
-    assert peak_after <= (len(ws) + 3) * layer
+    assert peak_after <= peak_before - (len(ws) - 3) * layer
+    assert peak_after <= (len(ws) + 4) * layer
     same_values(before, after, *ws, x)
     for a, b in zip(jit(funcdiff.grad(_mlp_loss))(ws, x), funcdiff.grad(_mlp_loss)(ws, x)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
@@ -168,19 +171,24 @@ def test_sink_never_keeps_an_input_alive_longer():
     def f(x, w):
         a = x @ w  # not elementwise: stays where it is
         b = a * 2.0  # a's last reader: deferring it would keep a alive instead of b
-        c = jnp.exp(x) @ w
         d = x * 3.0  # x is an input: alive anyway, so this waits for its reader below
-        return jnp.cos(c) + b, d + c
+        c = jnp.exp(x) @ w
+        for _ in range(20):
+            c = jnp.cos(c) * 0.5
+        return c + b, d + c
 
     x, w = np.linspace(0.0, 1.0, 6).reshape(2, 3), np.ones((3, 3))
     closed = trace(f, x, w)
     out = passes.sink(closed)
     kinds = names(out)
     assert kinds[:3] == ["dot_general", "mul", "exp"]
-    muls = [i for i, k in enumerate(kinds) if k == "mul"]
-    assert muls[1] > kinds.index("cos")  # `x * 3.0` moved down to just before `d + c`
-    assert kinds[muls[1] + 1] == "add"
+    assert str(out.eqns[-2]) == str(closed.eqns[2])  # `x * 3.0`, right before `d + c`
     same_values(closed, out, x, w)
+
+
+def test_sink_leaves_results_read_soon_where_they_are():
+    closed = trace(lambda x, w: (x * 3.0, jnp.sin(x) @ w), np.ones((2, 3)), np.ones((3, 3)))
+    assert passes.sink(closed) is closed
 
 
 def test_arithmetic_on_broadcast_scalars_is_one_broadcast():

@@ -9,6 +9,7 @@ in order.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -262,8 +263,12 @@ def _absorb_negation(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprE
         return None
     for k, c in enumerate(ins):
         y = ins[1 - k]
-        prev = producers.get(y) if type(y) is Var else None
-        if _number(c) is None or c.aval.shape != () or prev is None:
+        if type(c) is not Literal or type(y) is not Var:
+            continue
+        prev = producers.get(y)
+        if prev is None or prev.primitive.name not in ("neg", "mul") or c.aval.shape != ():
+            continue
+        if _number(c) is None:
             continue
         if prev.primitive.name == "neg" and _same_type(prev.invars[0], out):
             return eqn.replace(invars=[_negated(c), prev.invars[0]])
@@ -293,10 +298,9 @@ def _merge_scales(eqn: JaxprEqn, c: Literal, inner: JaxprEqn, out: Var) -> Jaxpr
 
 
 def _exact_scale(v: Any) -> bool:
-    if type(v) is complex or not np.isfinite(v) or abs(v) < 1:
+    if type(v) is complex or not math.isfinite(v) or abs(v) < 1:
         return False
-    mantissa, _ = np.frexp(abs(float(v)))
-    return bool(mantissa == 0.5)
+    return math.frexp(v)[0] in (0.5, -0.5)
 
 
 def _scalar_literal(a: Atom, producers: dict[Var, JaxprEqn]) -> Literal | None:
@@ -315,9 +319,12 @@ def _broadcast_scalars(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, Jaxp
     scales a cotangent) is the broadcast of one scalar, computed now."""
     if out.aval.shape == ():
         return None
-    scalars = [_scalar_literal(a, producers) for a in ins]
-    if None in scalars:
-        return None
+    scalars = []
+    for a in ins:
+        c = _scalar_literal(a, producers)
+        if c is None:
+            return None
+        scalars.append(c)
     vals = [np.asarray(c.val, c.aval.dtype) for c in scalars]
     value = np.asarray(eqn.primitive.impl(*vals), out.aval.dtype)[()]  # type: ignore[misc]
     literal = Literal(value, core.ShapedArray((), out.aval.dtype, out.aval.weak_type))
@@ -329,9 +336,12 @@ def _sum_before_padding(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, Jax
                         out: Var) -> list[JaxprEqn] | None:
     """``pad(a) + pad(b)``, both padded alike with zeros, is ``pad(a + b)``: one padded
     array instead of two (the transpose of slicing, as in ``x[1:] - x[:-1]``, pads)."""
-    pads = [producers.get(a) if type(a) is Var else None for a in ins]
-    if any(p is None or p.primitive.name != "pad" for p in pads):
-        return None
+    pads = []
+    for a in ins:
+        p = producers.get(a) if type(a) is Var else None
+        if p is None or p.primitive.name != "pad":
+            return None
+        pads.append(p)
     (a, za), (b, zb) = pads[0].invars, pads[1].invars
     if (pads[0].params != pads[1].params or a.aval != b.aval or _number(za) != 0
             or _number(zb) != 0 or za.aval.dtype != out.aval.dtype):
@@ -618,11 +628,17 @@ def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
 # ---- scheduling -----------------------------------------------------------------------------
 
 
+# Results read within this many equations stay where they are: moving them would save little
+# memory, and the pass (which runs on every program jit compiles) nothing to do.
+_SINK_DISTANCE = 16
+
+
 def sink(closed: ClosedJaxpr) -> ClosedJaxpr:
     """Compute each elementwise result as late as it can be without keeping any other array
     alive longer: an elementwise equation whose inputs stay alive after it anyway (read again
     later, or the program's inputs) is deferred until the first equation that reads its
     result, or until one of its inputs is read for the last time, whichever comes first.
+    Results read within `_SINK_DISTANCE` equations stay where they are.
 
     Reverse mode computes the derivative of each layer's activation (``1 - tanh(z)**2``) in
     the forward pass and keeps it until the backward pass reaches that layer, next to the
@@ -632,59 +648,82 @@ def sink(closed: ClosedJaxpr) -> ClosedJaxpr:
     Only the order changes; no equation is added, removed or recomputed."""
     jaxpr = closed.jaxpr
     eqns = jaxpr.eqns
-    pending: dict[Var, int] = _use_counts(jaxpr)  # reads not yet emitted
+    end = len(eqns)
+    first_read: dict[Var, int] = {}
+    last_read: dict[Var, int] = {}
+    for i, eqn in enumerate(eqns):
+        for a in eqn.invars:
+            if type(a) is Var:
+                last_read[a] = i
+                if a not in first_read:
+                    first_read[a] = i
     # Variables that live to the end anyway: inputs, constants and outputs.
     permanent = set(jaxpr.invars) | set(jaxpr.constvars)
     permanent.update(v for v in jaxpr.outvars if type(v) is Var)
-    producer: dict[Var, int] = {}
-    deferred_readers: dict[Var, list[int]] = {}  # deferred equations reading each variable
-    deferred: dict[int, JaxprEqn] = {}
-    order: list[JaxprEqn] = []
+    for v in permanent:
+        last_read[v] = end
+    elementwise = lowering.ufunc_prims
 
-    def emit(i: int) -> None:
-        eqn = deferred.pop(i, None) or eqns[i]
-        for a in eqn.invars:  # deferred producers first
-            if type(a) is Var and producer.get(a, -1) in deferred:
-                emit(producer[a])
+    def far(eqn: JaxprEqn, i: int) -> bool:
+        # Its result is read, and each input dies, only more than _SINK_DISTANCE later (an
+        # input read here only may be a link of a chain that moves along).
+        return first_read.get(eqn.outvars[0], end) > i + _SINK_DISTANCE and all(
+            type(a) is not Var or last_read[a] > i + _SINK_DISTANCE or last_read[a] == i
+            for a in eqn.invars)
+
+    if not any(eqn.primitive in elementwise and len(eqn.outvars) == 1 and far(eqn, i)
+               for i, eqn in enumerate(eqns)):
+        return closed  # nothing to move far enough to matter
+    deferred: dict[Var, JaxprEqn] = {}  # by output
+    readers: dict[Var, list[Var]] = {}  # outputs of the deferred equations reading each var
+    order: list[JaxprEqn] = []
+    now = 0  # the position in the original order
+
+    def emit(eqn: JaxprEqn) -> None:
+        if deferred:
+            for a in eqn.invars:  # deferred producers first
+                if type(a) is Var and a in deferred:
+                    emit(deferred.pop(a))
         order.append(eqn)
-        for a in eqn.invars:
-            if type(a) is Var:
-                pending[a] -= 1
-                readers = deferred_readers.get(a)
-                if readers is not None and i in readers:
-                    readers.remove(i)
-        # A variable whose remaining readers are all deferred would die here but for them:
-        # run them now (their results may then let more variables die).
-        for v in (*eqn.invars, *eqn.outvars):
-            readers = deferred_readers.get(v) if type(v) is Var else None
-            if readers and v not in permanent and pending.get(v, 0) == len(readers):
-                for j in sorted(readers):
-                    if j in deferred:
-                        emit(j)
+        if readers:
+            # A variable read for the last time (in the original order) would die here but
+            # for the deferred equations reading it: run them now.
+            for v in (*eqn.invars, *eqn.outvars):
+                if type(v) is Var and last_read.get(v, -1) <= now and v in readers:
+                    for w in readers.pop(v):
+                        if w in deferred:
+                            emit(deferred.pop(w))
 
     def lives_on(a: Atom, i: int) -> bool:
-        if type(a) is not Var or a in permanent:
+        if type(a) is not Var:
             return True
-        p = producer.get(a)
-        if p in deferred:  # a deferred chain: move along when this is its only reader
-            return pending[a] == 1
-        return pending[a] > 1
+        if a in deferred:  # a deferred chain: moves along with its one reader
+            return last_read[a] == first_read[a] == i
+        return last_read[a] > i
 
     for i, eqn in enumerate(eqns):
-        for v in eqn.outvars:
-            producer[v] = i
-        if (eqn.primitive in lowering.ufunc_prims and len(eqn.outvars) == 1
-                and eqn.outvars[0] not in permanent
-                and all(lives_on(a, i) for a in eqn.invars)):
-            deferred[i] = eqn
+        now = i
+        outs = eqn.outvars
+        # Deferred: elementwise, inputs alive after it anyway, and read much later (or right
+        # away by the next link of a chain that is deferred too).
+        if (eqn.primitive in elementwise and len(outs) == 1 and outs[0] not in permanent
+                and all(lives_on(a, i) for a in eqn.invars)
+                and (far(eqn, i)
+                     or (eqns[i + 1].primitive in elementwise and last_read[outs[0]] == i + 1
+                         and all(a is outs[0] or lives_on(a, i + 1)
+                                 for a in eqns[i + 1].invars)))):
+            deferred[outs[0]] = eqn
             for a in eqn.invars:
-                if type(a) is Var:
-                    deferred_readers.setdefault(a, []).append(i)
+                if type(a) is Var and a not in permanent:  # permanent: never die
+                    readers.setdefault(a, []).append(outs[0])
+        elif deferred or readers:
+            emit(eqn)
         else:
-            emit(i)
-    for i in sorted(deferred):  # results read by nothing emitted (dead code): keep them
-        if i in deferred:
-            emit(i)
+            order.append(eqn)
+    now = end
+    for v in list(deferred):  # results read by nothing emitted (dead code): keep them
+        if v in deferred:
+            emit(deferred.pop(v))
     return ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), order,
                              list(jaxpr.outvars)), closed.consts)
 
