@@ -39,8 +39,8 @@ from jit_bench import make_chain  # noqa: E402
 
 import funcdiff  # noqa: E402
 import funcdiff.numpy as jnp  # noqa: E402
-from funcdiff._src import passes  # noqa: E402
-from funcdiff._src.interpreters import ad, lowering  # noqa: E402
+from funcdiff._src.interpreters import ad  # noqa: E402
+from funcdiff._src.jit import lowering, passes  # noqa: E402
 
 _spent: dict[str, float] = defaultdict(float)
 
