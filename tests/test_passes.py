@@ -224,6 +224,9 @@ def test_scales_merge_only_when_exact():
     out = passes.dce(passes.simplify(closed))
     # 2 * 3 and 3 * 4 merge (a power of two scales exactly); 3 * 0.1 and 0.5 * 3 do not.
     assert names(out).count("mul") == 2 + 2 * 2
+    six = out.eqns[0].invars[0]  # Python scalars merge into a Python scalar, written inline
+    assert six.val == 6.0 and type(six.val) is float and six.aval.weak_type
+    assert "_k" not in jit(lambda x: 2.0 * (3.0 * x)).lower(x).as_python().split("\n")[1]
     for a, b in zip(funcdiff.jit(f)(x), f(x)):
         np.testing.assert_array_equal(a, b)
 

@@ -208,14 +208,6 @@ def _simplify_arithmetic(eqn, ins, producers, uses, out):
     narrowed = _unbroadcast_operands(eqn, ins, producers, out)
     if narrowed is not None:
         return narrowed
-    if eqn.primitive.name == "mul":
-        negated = _absorb_negation(eqn, ins, producers, out)
-        if negated is not None:
-            return negated
-    elif eqn.primitive.name in ("add", "add_any"):
-        padded = _sum_before_padding(eqn, ins, producers, out)
-        if padded is not None:
-            return padded
     x, y = ins
     xv, yv = _number(x), _number(y)
     left, right = _IDENTITIES[eqn.primitive.name]
@@ -226,6 +218,10 @@ def _simplify_arithmetic(eqn, ins, producers, uses, out):
     if (eqn.primitive.name == "mul" and (xv == 0 or yv == 0) and out.aval.size
             and out.aval.dtype.kind in "fc"):
         return _zeros_literal_or_none(out)
+    if eqn.primitive.name == "mul":
+        return _absorb_negation(eqn, ins, producers, out)
+    if eqn.primitive.name in ("add", "add_any"):
+        return _sum_before_padding(eqn, ins, producers, out)
     return None
 
 
@@ -289,8 +285,10 @@ def _merge_scales(eqn: JaxprEqn, c: Literal, inner: JaxprEqn, out: Var) -> Jaxpr
         cv = _number(c)
         if not (_exact_scale(cv) or _exact_scale(dv)):
             return None
-        value = np.asarray(np.asarray(cv, out.aval.dtype) * np.asarray(dv, out.aval.dtype))
-        literal = Literal(value[()], core.ShapedArray((), out.aval.dtype, False))
+        value = np.asarray(cv, out.aval.dtype) * np.asarray(dv, out.aval.dtype)
+        weak = c.aval.weak_type and d.aval.weak_type  # Python scalars stay Python scalars
+        literal = Literal(value.item() if weak else value[()],
+                          core.ShapedArray((), out.aval.dtype, weak))
         return eqn.replace(invars=[literal, y])
     return None
 
