@@ -1,5 +1,7 @@
 """Each optimisation pass on its own: it simplifies what it should and keeps the meaning."""
 
+import warnings
+
 import numpy as np
 
 import funcdiff
@@ -260,3 +262,26 @@ def test_hessian_vector_product_program_has_no_negations_or_extra_pads():
     expected[:-1] = (1200 * a * a - 400 * b + 2) * v[:-1] - 400 * a * v[1:]
     expected[1:] += 200 * v[1:] - 400 * a * v[:-1]
     np.testing.assert_allclose(jit(hvp)(x, v), expected, rtol=1e-10)
+
+
+def test_new_rewrites_keep_ieee_edge_cases():
+    # Merged scale factors that overflow stay apart; a pad of -0.0 plus one of 0.0 keeps
+    # 0.0 in the padding; 1 / broadcast(0.0) folds to inf without a warning.
+    def f(x):
+        big = 2.0**1000 * (1e10 * x)  # 2**1000 * 1e10 overflows; times 1e-20 first, not
+        padded = lax.pad(x, -0.0, ((1, 0, 0),)) + lax.pad(x, 0.0, ((1, 0, 0),))
+        inf = 1.0 / lax.broadcast_in_dim(0.0, x.shape, ())
+        return big, padded, inf * x
+
+    x = np.array([1e-20, 2e-20])
+    closed = trace(f, x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = passes.optimize(closed)
+    assert names(out).count("pad") == 2
+    with np.errstate(divide="ignore"):  # the eager 1 / 0
+        expected = f(x)
+        same_values(closed, out, x)
+    for a, b in zip(jit(f)(x), expected):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))

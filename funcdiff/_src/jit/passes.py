@@ -285,7 +285,10 @@ def _merge_scales(eqn: JaxprEqn, c: Literal, inner: JaxprEqn, out: Var) -> Jaxpr
         cv = _number(c)
         if not (_exact_scale(cv) or _exact_scale(dv)):
             return None
-        value = np.asarray(cv, out.aval.dtype) * np.asarray(dv, out.aval.dtype)
+        with np.errstate(all="ignore"):
+            value = np.asarray(cv, out.aval.dtype) * np.asarray(dv, out.aval.dtype)
+        if not np.isfinite(value):  # c * d overflows where c * (d * y) may not
+            return None
         weak = c.aval.weak_type and d.aval.weak_type  # Python scalars stay Python scalars
         literal = Literal(value.item() if weak else value[()],
                           core.ShapedArray((), out.aval.dtype, weak))
@@ -322,8 +325,11 @@ def _broadcast_scalars(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, Jaxp
             return None
         scalars.append(c)
     vals = [np.asarray(c.val, c.aval.dtype) for c in scalars]
-    value = np.asarray(eqn.primitive.impl(*vals), out.aval.dtype)[()]  # type: ignore[misc]
-    literal = Literal(value, core.ShapedArray((), out.aval.dtype, out.aval.weak_type))
+    with np.errstate(all="ignore"):  # 1 / 0 is inf here as at run time, without a warning
+        value = np.asarray(eqn.primitive.impl(*vals), out.aval.dtype)  # type: ignore[misc]
+    weak = out.aval.weak_type
+    literal = Literal(value.item() if weak else value[()],
+                      core.ShapedArray((), out.aval.dtype, weak))
     return JaxprEqn(structural.broadcast_in_dim_p, [literal], [out],
                     {"shape": out.aval.shape, "broadcast_dimensions": ()}, eqn.source_info)
 
@@ -340,7 +346,8 @@ def _sum_before_padding(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, Jax
         pads.append(p)
     (a, za), (b, zb) = pads[0].invars, pads[1].invars
     if (pads[0].params != pads[1].params or a.aval != b.aval or _number(za) != 0
-            or _number(zb) != 0 or za.aval.dtype != out.aval.dtype):
+            or _number(zb) != 0 or za.aval.dtype != out.aval.dtype
+            or np.signbit(za.val) != np.signbit(zb.val)):  # -0.0 + 0.0 is 0.0
         return None
     total = Var(a.aval)
     return [eqn.replace(invars=[a, b], outvars=[total]),
