@@ -1,8 +1,12 @@
 """Each optimisation pass on its own: it simplifies what it should and keeps the meaning."""
 
+import pathlib
+import subprocess
+import sys
 import warnings
 
 import numpy as np
+import pytest
 
 import funcdiff
 import funcdiff.numpy as jnp
@@ -285,3 +289,18 @@ def test_new_rewrites_keep_ieee_edge_cases():
     for a, b in zip(jit(f)(x), expected):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
+
+
+@pytest.mark.parametrize("script, printed", [
+    ("hvp_bench.py", "funcdiff jit(jvp(grad))"),
+    ("memory_bench.py", "buffer plan (`peak_bytes`)"),
+    ("compile_bench.py", "pass sink"),
+])
+def test_issue_20_benchmarks_run(script, printed):
+    # Each script checks funcdiff against its hand-written floor (assert_allclose) before
+    # timing anything; --quick runs in seconds. No timing is asserted here.
+    path = pathlib.Path(__file__).parent.parent / "bench" / script
+    done = subprocess.run([sys.executable, str(path), "--quick"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert printed in done.stdout
