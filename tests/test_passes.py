@@ -325,3 +325,15 @@ def test_issue_20_benchmarks_run(script, printed):
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert printed in done.stdout
+
+
+def test_sum_of_complex_pads_compiles():
+    # Padding values of complex dtype: their zero signs are compared part by part.
+    def f(x):
+        return lax.pad(x, 0j, [(1, 0, 0)]) + lax.pad(x, 0j, [(1, 0, 0)])
+
+    x = np.array([1 + 2j, 3 - 1j])
+    np.testing.assert_array_equal(jit(f)(x), f(x))
+    np.testing.assert_array_equal(jit(jnp.fft.ifft2)(x.reshape(1, 2)), jnp.fft.ifft2(
+        x.reshape(1, 2)))
+

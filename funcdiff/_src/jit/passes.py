@@ -337,6 +337,11 @@ def _broadcast_scalars(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, Jaxp
                     {"shape": out.aval.shape, "broadcast_dimensions": ()}, eqn.source_info)
 
 
+def _zero_signs(v: Any) -> tuple[bool, bool]:
+    """The signs of a zero's real and imaginary parts (signbit takes no complex numbers)."""
+    return bool(np.signbit(np.real(v))), bool(np.signbit(np.imag(v)))
+
+
 def _sum_before_padding(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
                         out: Var) -> list[JaxprEqn] | None:
     """``pad(a) + pad(b)``, both padded alike with zeros, is ``pad(a + b)``: one padded
@@ -350,7 +355,7 @@ def _sum_before_padding(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, Jax
     (a, za), (b, zb) = pads[0].invars, pads[1].invars
     if (pads[0].params != pads[1].params or a.aval != b.aval or _number(za) != 0
             or _number(zb) != 0 or za.aval.dtype != out.aval.dtype
-            or np.signbit(za.val) != np.signbit(zb.val)):  # -0.0 + 0.0 is 0.0
+            or _zero_signs(za.val) != _zero_signs(zb.val)):  # -0.0 + 0.0 is 0.0
         return None
     total = Var(a.aval)
     return [eqn.replace(invars=[a, b], outvars=[total]),
