@@ -132,6 +132,7 @@ from funcdiff._src.lax.slicing import slice_in_dim as slice_in_dim
 from funcdiff._src.lax.slicing import top_k as top_k
 from funcdiff._src.lax.sorting import argsort as argsort
 from funcdiff._src.lax.sorting import sort as sort
+from funcdiff._src.lax.special import erf_inv as erf_inv
 from funcdiff._src.lax.windowed import reduce_window as reduce_window
 from funcdiff._src.lax.windowed import reduce_window_max_p as reduce_window_max_p
 from funcdiff._src.lax.windowed import reduce_window_min_p as reduce_window_min_p
