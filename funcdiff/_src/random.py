@@ -14,6 +14,8 @@ normal, gumbel, bernoulli and categorical samplers use the same counter layout a
 JAX's default implementation ("threefry2x32" with ``jax_threefry_partitionable``, the default
 since JAX 0.5), so in float32 and float64 they give JAX's numbers to rounding (float64
 ones with JAX's 64-bit mode); float16 samples are drawn differently.
+
+One module, over 600 lines: it is one public namespace (`jax.random`), half of it docstrings.
 """
 
 from __future__ import annotations

@@ -629,105 +629,87 @@ def _flatten(
     is_leaf_takes_path: bool = False,
     guide: tuple[_Record, ...] | None = None,
 ) -> tuple[list[Any], list[_Record]]:
-    """The one pre-order walk over a pytree: returns `(leaves, node records)`.
+    """The one pre-order walk over a pytree, with an explicit stack: `(leaves, records)`.
 
-    Every flatten of the module is this walk:
-
-    - `tree_flatten`, `tree_leaves`, `tree_map`...: `_flatten(tree, is_leaf)`.
-    - `tree_flatten_with_path`: pass a list as `paths`; the key path of each leaf is
-      appended to it (and `is_leaf(path, x)` is called if `is_leaf_takes_path`).
-    - `PyTreeDef.flatten_up_to`: pass the treedef's records as `guide`; the walk then
-      follows that structure instead of the tree's own, takes the whole subtree at each
-      leaf position, and raises `_MismatchError` where `tree` does not match.
-
-    It uses an explicit stack, never Python recursion, so deep trees do not raise
-    `RecursionError`. The plain walk (no paths, no guide) has inline cases for tuples,
-    lists and dicts and takes a container whose children are all leaves in one step.
+    With a list as `paths`, the key path of each leaf is appended to it (and `is_leaf` is
+    called as `is_leaf(path, x)` if `is_leaf_takes_path`): `tree_flatten_with_path`. With
+    a treedef's records as `guide`, the walk follows that structure instead of the tree's
+    own, takes the whole subtree at each leaf position, and raises `_MismatchError(message,
+    key path)` where `tree` does not match: `PyTreeDef.flatten_up_to`. The plain walk
+    inlines tuples, lists and dicts and takes a container of leaves in one step.
     """
     leaves: list[Any] = []
     nodes: list[_Record] = []
-    add_leaf = leaves.append
-    add_node = nodes.append
+    add_leaf, add_node = leaves.append, nodes.append
     stack = [tree]
-    pop = stack.pop
-    extend = stack.extend
-    keyed = paths is not None
-    guided = guide is not None
+    pop, extend = stack.pop, stack.extend
+    keyed, guided = paths is not None, guide is not None
     plain = not keyed and not guided and is_leaf is None
     path_stack: list[KeyPath] = [()]
     path: KeyPath = ()
     kinds_get = _KINDS.get
     record: _Record
     children: Sequence[Any]
-    while stack:
-        x = pop()
-        if keyed:
-            path = path_stack.pop()
-        t = type(x)
-        if guided:
-            record = guide[len(nodes)]  # type: ignore[index]
-            if record is None:
-                add_leaf(x)
-                add_node(None)
-                if keyed:
-                    paths.append(path)  # type: ignore[union-attr]
-                continue
-            kind = record[0]
-            if ((kind == _TUPLE and t is tuple) or (kind == _LIST and t is list)) and len(
-                x
-            ) == record[1]:
-                children = x
+    try:
+        while stack:
+            x = pop()
+            if keyed:
+                path = path_stack.pop()
+            t = type(x)
+            if guided:
+                record = guide[len(nodes)]  # type: ignore[index]
+                if record is None:
+                    add_leaf(x)
+                    add_node(None)
+                    if keyed:
+                        paths.append(path)  # type: ignore[union-attr]
+                    continue
+                children = _match_children(record, x)
             else:
-                try:
-                    children = _match_children(record, x)
-                except _MismatchError as e:
-                    raise _MismatchError(e.args[0], path) from None
-        else:
-            kind = kinds_get(t)
-            if kind is None:
-                kind = _classify(t)
-            if not kind or (
-                is_leaf is not None and (is_leaf(path, x) if is_leaf_takes_path else is_leaf(x))
-            ):
-                add_leaf(x)
-                add_node(None)
-                if keyed:
-                    paths.append(path)  # type: ignore[union-attr]
-                continue
-            if kind == _DICT:
-                try:
-                    keys = tuple(sorted(x))
-                except TypeError:
-                    keys = _sorted_keys(x)
-                record = (_DICT, len(keys), dict, keys)
-                children = list(map(x.__getitem__, keys))
-            elif kind == _TUPLE:
-                n = len(x)
-                record = _TUPLE_RECORDS[n] if n < _SMALL else (_TUPLE, n, tuple, None)
-                children = x
-            elif kind == _LIST:
-                n = len(x)
-                record = _LIST_RECORDS[n] if n < _SMALL else (_LIST, n, list, None)
-                children = x
-            else:
-                record, children = _node_children(x, kind, t)
-        add_node(record)
-        n = record[1]
-        if keyed:
-            keys = _child_keys(record, x)
-            path_stack.extend([(*path, keys[i]) for i in range(n - 1, -1, -1)])
-        elif plain and n < _SMALL:
-            # Fast path: a container whose children are all (already classified) leaves.
-            for child in children:
-                if kinds_get(type(child)) != _LEAF:
-                    break
-            else:
-                leaves.extend(children)
-                nodes.extend(_LEAF_RUNS[n])
-                continue
-        extend(children[::-1])
-        if len(nodes) > _MAX_NODES:
-            _raise_too_many_nodes()
+                kind = kinds_get(t)
+                if kind is None:
+                    kind = _classify(t)
+                if not kind or (
+                    is_leaf is not None and (is_leaf(path, x) if is_leaf_takes_path else is_leaf(x))
+                ):
+                    add_leaf(x)
+                    add_node(None)
+                    if keyed:
+                        paths.append(path)  # type: ignore[union-attr]
+                    continue
+                if kind == _TUPLE or kind == _LIST:
+                    n = len(x)
+                    small = _TUPLE_RECORDS if kind == _TUPLE else _LIST_RECORDS
+                    record = small[n] if n < _SMALL else (kind, n, t, None)
+                    children = x
+                elif kind == _DICT:
+                    try:
+                        keys = tuple(sorted(x))
+                    except TypeError:
+                        keys = _sorted_keys(x)
+                    record = (_DICT, len(keys), dict, keys)
+                    children = list(map(x.__getitem__, keys))
+                else:
+                    record, children = _node_children(x, kind, t)
+            add_node(record)
+            n = record[1]
+            if keyed:
+                keys = _child_keys(record, x)
+                path_stack.extend([(*path, keys[i]) for i in range(n - 1, -1, -1)])
+            elif plain and n < _SMALL:
+                # A container whose children are all (already classified) leaves.
+                for child in children:
+                    if kinds_get(type(child)) != _LEAF:
+                        break
+                else:
+                    leaves.extend(children)
+                    nodes.extend(_LEAF_RUNS[n])
+                    continue
+            extend(children[::-1])
+            if len(nodes) > _MAX_NODES:
+                _raise_too_many_nodes()
+    except _MismatchError as e:
+        raise _MismatchError(e.args[0], path) from None
     return leaves, nodes
 
 

@@ -52,6 +52,54 @@ def _attr_tuple_getter(names: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]
     return operator.attrgetter(*names)
 
 
+def _dataclass_fields(
+    nodetype: type,
+    data_fields: Sequence[str] | None,
+    meta_fields: Sequence[str] | None,
+    drop_fields: Sequence[str],
+) -> tuple[list[str], list[str]]:
+    """`register_dataclass`'s data and meta field names, checked against the dataclass."""
+    drop = list(drop_fields)
+    if data_fields is None and meta_fields is None:
+        if not dataclasses.is_dataclass(nodetype):
+            raise TypeError(
+                "register_dataclass: data_fields and meta_fields are required when "
+                f"nodetype is not a dataclass; got nodetype={nodetype!r}."
+            )
+        data: list[str] = []
+        meta: list[str] = []
+        for field in dataclasses.fields(nodetype):
+            if not field.init or field.name in drop:
+                continue
+            (meta if field.metadata.get("static", False) else data).append(field.name)
+    elif data_fields is None or meta_fields is None:
+        raise TypeError(
+            "register_dataclass: data_fields and meta_fields must both be given or both "
+            f"omitted; got data_fields={data_fields!r}, meta_fields={meta_fields!r}."
+        )
+    else:
+        data = list(data_fields)
+        meta = list(meta_fields)
+        overlap = set(data) & set(meta)
+        if overlap:
+            raise ValueError(
+                f"register_dataclass: fields {sorted(overlap)} of {nodetype!r} are listed "
+                "both as data_fields and meta_fields."
+            )
+        if dataclasses.is_dataclass(nodetype):
+            init_fields = {f.name for f in dataclasses.fields(nodetype) if f.init}
+            init_fields.difference_update(drop)
+            given = set(data) | set(meta)
+            if given != init_fields:
+                raise ValueError(
+                    "register_dataclass: data_fields and meta_fields must list exactly the "
+                    f"init=True fields of {nodetype!r} (minus drop_fields); missing: "
+                    f"{sorted(init_fields - given)}, unexpected: {sorted(given - init_fields)}."
+                )
+
+    return data, meta
+
+
 def register_dataclass(
     nodetype: _TypeT,
     data_fields: Sequence[str] | None = None,
@@ -102,44 +150,7 @@ def register_dataclass(
 
     ```
     """
-    drop = list(drop_fields)
-    if data_fields is None and meta_fields is None:
-        if not dataclasses.is_dataclass(nodetype):
-            raise TypeError(
-                "register_dataclass: data_fields and meta_fields are required when "
-                f"nodetype is not a dataclass; got nodetype={nodetype!r}."
-            )
-        data: list[str] = []
-        meta: list[str] = []
-        for field in dataclasses.fields(nodetype):
-            if not field.init or field.name in drop:
-                continue
-            (meta if field.metadata.get("static", False) else data).append(field.name)
-    elif data_fields is None or meta_fields is None:
-        raise TypeError(
-            "register_dataclass: data_fields and meta_fields must both be given or both "
-            f"omitted; got data_fields={data_fields!r}, meta_fields={meta_fields!r}."
-        )
-    else:
-        data = list(data_fields)
-        meta = list(meta_fields)
-        overlap = set(data) & set(meta)
-        if overlap:
-            raise ValueError(
-                f"register_dataclass: fields {sorted(overlap)} of {nodetype!r} are listed "
-                "both as data_fields and meta_fields."
-            )
-        if dataclasses.is_dataclass(nodetype):
-            init_fields = {f.name for f in dataclasses.fields(nodetype) if f.init}
-            init_fields.difference_update(drop)
-            given = set(data) | set(meta)
-            if given != init_fields:
-                raise ValueError(
-                    "register_dataclass: data_fields and meta_fields must list exactly the "
-                    f"init=True fields of {nodetype!r} (minus drop_fields); missing: "
-                    f"{sorted(init_fields - given)}, unexpected: {sorted(given - init_fields)}."
-                )
-
+    data, meta = _dataclass_fields(nodetype, data_fields, meta_fields, drop_fields)
     get_data = _attr_tuple_getter(data)
     get_meta = _attr_tuple_getter(meta)
     data_keys = tuple(GetAttrKey(name) for name in data)

@@ -27,7 +27,13 @@ from funcdiff._src.cost_analysis.counting import (
     programs,
     residual_bytes,
 )
-from funcdiff._src.cost_analysis.report import CostReport, CostSweep, SweepPoint, recommend
+from funcdiff._src.cost_analysis.report import (
+    CostReport,
+    CostSweep,
+    SweepPoint,
+    choose,
+    recommend,
+)
 from funcdiff._src.cost_analysis.timing import describe, median_time
 from funcdiff._src.jit import jit as jit_fn
 
@@ -115,21 +121,7 @@ def cost_analysis(
                 if mode == "f":
                     raise
                 unavailable[mode] = str(e).split(". ")[0].splitlines()[0].rstrip(".") + "."
-        if "jacfwd" in modes and "jacrev" in modes:
-            choice, reason = recommend(ff.n, ff.m, modes["jacfwd"], modes["jacrev"])
-        elif "jacfwd" in modes or "jacrev" in modes:
-            choice = "jacfwd" if "jacfwd" in modes else "jacrev"
-            other = "jacrev" if choice == "jacfwd" else "jacfwd"
-            reason = (
-                f"Only {choice} can differentiate {ff.name}, since {other} fails: "
-                + unavailable[other][0].lower()
-                + unavailable[other][1:]
-            )
-        else:
-            raise TypeError(
-                f"cost_analysis: neither jacfwd nor jacrev works on {ff.name}: "
-                f"{unavailable['jacfwd']}"
-            )
+        choice, reason = choose(ff.name, ff.n, ff.m, modes, unavailable)
         notes: tuple[str, ...] = ()
         for mc in modes.values():
             notes += tuple(n for n in mc.notes if n not in notes)

@@ -54,6 +54,25 @@ def recommend(n: int, m: int, fwd: ModeCost, rev: ModeCost) -> tuple[str, str]:
     return mode, f"The Jacobian is {shape} ({m} x {n}): {passes}, and {mode} wins: {why}."
 
 
+def choose(
+    name: str, n: int, m: int, modes: dict[str, ModeCost], unavailable: dict[str, str]
+) -> tuple[str, str]:
+    """`recommend` when both Jacobian modes ran; else the one that ran, saying why the other
+    failed (`unavailable` maps a mode to its error)."""
+    if "jacfwd" in modes and "jacrev" in modes:
+        return recommend(n, m, modes["jacfwd"], modes["jacrev"])
+    if "jacfwd" in modes or "jacrev" in modes:
+        choice = "jacfwd" if "jacfwd" in modes else "jacrev"
+        other = "jacrev" if choice == "jacfwd" else "jacfwd"
+        why = unavailable[other]
+        return choice, f"Only {choice} can differentiate {name}, since {other} fails: " + (
+            why[0].lower() + why[1:]
+        )
+    raise TypeError(
+        f"cost_analysis: neither jacfwd nor jacrev works on {name}: {unavailable['jacfwd']}"
+    )
+
+
 def plural(k: int, word: str) -> str:
     return f"{k} {word}{'s' * (k != 1)}"
 

@@ -5,6 +5,8 @@
 
 Every edit returns a new array (funcdiff arrays are immutable): the functions that edit in
 place in NumPy take ``inplace=False``, as in JAX.
+
+One module, over 600 lines: NumPy's index-trick family (`r_`, `put`...), a third docstrings.
 """
 
 from __future__ import annotations
