@@ -645,7 +645,7 @@ def _flatten(
     pop, extend = stack.pop, stack.extend
     keyed, guided = paths is not None, guide is not None
     plain = not keyed and not guided and is_leaf is None
-    path_stack: list[KeyPath] = [()]
+    path_stack: list[KeyPath] = [()] if keyed else []
     path: KeyPath = ()
     kinds_get = _KINDS.get
     record: _Record
@@ -664,7 +664,10 @@ def _flatten(
                     if keyed:
                         paths.append(path)  # type: ignore[union-attr]
                     continue
-                children = _match_children(record, x)
+                if (t is tuple or t is list) and record[2] is t and len(x) == record[1]:
+                    children = x
+                else:
+                    children = _match_children(record, x)
             else:
                 kind = kinds_get(t)
                 if kind is None:
