@@ -51,7 +51,7 @@ from funcdiff._src.errors import TracerArrayConversionError as TracerArrayConver
 from funcdiff._src.errors import TracerBoolConversionError as TracerBoolConversionError
 from funcdiff._src.errors import TracerIntegerConversionError as TracerIntegerConversionError
 from funcdiff._src.errors import UnexpectedTracerError as UnexpectedTracerError
-from funcdiff._src.jit import jit as jit
+from funcdiff._src.jit.api import jit as jit
 from funcdiff._src.vmap import vmap as vmap
 
 __version__ = "0.1.0"

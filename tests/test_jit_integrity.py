@@ -19,8 +19,8 @@ import pytest
 import funcdiff
 import funcdiff.numpy as jnp
 from funcdiff import grad, jit, lax, vmap
-from funcdiff._src import passes
 from funcdiff._src.core import ClosedJaxpr, Jaxpr
+from funcdiff._src.jit import passes
 
 # ---- 1. a jitted function used twice --------------------------------------------------------
 

@@ -32,7 +32,8 @@ from strategies import broadcastable_shapes
 import funcdiff
 from funcdiff import test_util
 from funcdiff._src import core, dtypes
-from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.jit import lowering
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff.tree_util import tree_leaves

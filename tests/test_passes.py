@@ -5,7 +5,8 @@ import numpy as np
 import funcdiff
 import funcdiff.numpy as jnp
 from funcdiff import jit, lax
-from funcdiff._src import core, passes
+from funcdiff._src import core
+from funcdiff._src.jit import passes
 
 
 def trace(f, *args):

@@ -10,6 +10,16 @@ from typing import Any
 from funcdiff._src import core
 
 
+class _JitFlags:
+    """`jax_disable_jit`, read by every jitted call (kept here rather than in `core`, which
+    never reads it: only `funcdiff._src.jit` does)."""
+
+    disable_jit = False
+
+
+jit_flags = _JitFlags()
+
+
 class Config:
     """The settings object. Known names and their defaults:
 
@@ -85,7 +95,7 @@ class Config:
             if name == "jax_debug_nans":
                 core.flags.check_nans = bool(value)
             elif name == "jax_disable_jit":
-                core.flags.disable_jit = bool(value)
+                jit_flags.disable_jit = bool(value)
 
     def config_with_absl(self) -> None:
         """Accepted for JAX programs (which call it before parsing absl flags); does nothing."""

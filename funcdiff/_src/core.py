@@ -313,7 +313,6 @@ class _Flags:
     """Process-wide switches set through `funcdiff.config` (read on hot paths)."""
 
     check_nans = False
-    disable_jit = False
 
 
 flags = _Flags()

@@ -13,12 +13,13 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, ShapedArray, Var
 from funcdiff._src.errors import FuncdiffTypeError, UnexpectedTracerError
-from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import _jaxprs as jaxprs
-from funcdiff._src.lax._base import move_to_front
+from funcdiff._src.lax.structural import move_to_front
 from funcdiff._src.tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
 from funcdiff._src.vmap import vmap
 
@@ -163,6 +164,7 @@ custom_jvp_call_p = core.Primitive("custom_jvp_call", multiple_results=True)
 custom_jvp_call_p.def_impl(_call_impl)
 custom_jvp_call_p.def_abstract_eval(_call_abstract)
 lowering.register(custom_jvp_call_p, _call_lower)
+lowering.inlinable_calls[custom_jvp_call_p] = "call"
 cost_mod.cost_rules[custom_jvp_call_p] = _call_cost
 
 
@@ -323,6 +325,7 @@ custom_vjp_call_p = core.Primitive("custom_vjp_call", multiple_results=True)
 custom_vjp_call_p.def_impl(_call_impl)
 custom_vjp_call_p.def_abstract_eval(_call_abstract)
 lowering.register(custom_vjp_call_p, _call_lower)
+lowering.inlinable_calls[custom_vjp_call_p] = "call"
 cost_mod.cost_rules[custom_vjp_call_p] = _call_cost
 
 # The tangent map of a custom_vjp function: linear in its tangent operands, transposed by the

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core
-from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.lax import indexing
 from funcdiff._src.tree_util import tree_flatten, tree_unflatten

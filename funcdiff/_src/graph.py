@@ -33,7 +33,7 @@ from funcdiff._src import core, dtypes, graph_svg
 from funcdiff._src.api import jvp, make_jaxpr, vjp
 from funcdiff._src.core import JaxprEqn, Literal, Var
 from funcdiff._src.cost_analysis import leaf_names
-from funcdiff._src.jit import jit_p
+from funcdiff._src.jit.api import jit_p
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 VALUE_COLOR = "#1f77b4"  # forward values: blue

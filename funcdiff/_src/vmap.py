@@ -11,8 +11,8 @@ import numpy as np
 
 from funcdiff._src import core, errors
 from funcdiff._src.interpreters import batching
-from funcdiff._src.lax import _base
 from funcdiff._src.lax import shape as lax_shape
+from funcdiff._src.lax import structural
 from funcdiff._src.tree_util import (
     keystr,
     tree_flatten,
@@ -111,7 +111,7 @@ def vmap(
 
         if chunk_size is None or chunk_size >= size:
             outs, dims = batching.vmap_flat(flat_fun, leaves, axes, size)
-            outs = [_base.move_to_front(o, d, size) if d is not None else o
+            outs = [structural.move_to_front(o, d, size) if d is not None else o
                     for o, d in zip(outs, dims)]
             dims = [0 if d is not None else None for d in dims]
         else:
@@ -131,12 +131,12 @@ def vmap(
                     )
                 results.append(o)
                 continue
-            o = _base.move_to_front(o, d, size)
+            o = structural.move_to_front(o, d, size)
             ndim = core.get_aval(o).ndim
             if not -ndim <= target < ndim:
                 raise ValueError(f"vmap out_axes {target} is out of range for an output of "
                                  f"rank {ndim - 1}")
-            results.append(_base.moveaxis(o, 0, target % ndim))
+            results.append(structural.moveaxis(o, 0, target % ndim))
         # Results share no memory with the caller's arrays (vmap of the identity, a moved axis).
         return tree_unflatten(out_tree, core.owned_results(results, leaves))
 
@@ -214,7 +214,7 @@ def _chunked(flat_fun, leaves, axes, size, chunk_size):
                 if not start:
                     joined.append(o)
                 continue
-            o = _base.move_to_front(o, d, stop - start)
+            o = structural.move_to_front(o, d, stop - start)
             if not start:
                 joined.append(np.empty((size, *o.shape[1:]), o.dtype)
                               if isinstance(o, np.ndarray) else [])

@@ -35,7 +35,7 @@ from funcdiff._src.cost_analysis.report import (
     recommend,
 )
 from funcdiff._src.cost_analysis.timing import describe, median_time
-from funcdiff._src.jit import jit as jit_fn
+from funcdiff._src.jit.api import jit as jit_fn
 
 
 def _measure(

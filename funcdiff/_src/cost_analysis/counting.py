@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff._src import core, dtypes, passes
+from funcdiff._src import core, dtypes
 from funcdiff._src.api import jacfwd, jacrev, jvp, make_jaxpr, vjp
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
-from funcdiff._src.interpreters.lowering import plan_buffers
+from funcdiff._src.jit import passes
+from funcdiff._src.jit.lowering import plan_buffers
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 MODES = ("f", "jvp", "vjp", "jacfwd", "jacrev")

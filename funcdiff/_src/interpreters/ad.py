@@ -23,7 +23,7 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import Literal, ShapedArray, Tracer, Var
 from funcdiff._src.interpreters import cost as cost_mod
-from funcdiff._src.interpreters import lowering
+from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
 
 jvp_rules: dict[core.Primitive, Callable[..., Any]] = {}

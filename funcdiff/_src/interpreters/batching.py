@@ -5,7 +5,8 @@ A `BatchTracer` holds a value of the trace below and the position of its batch d
 (`None` when the value is the same for every batch element). Each primitive has a rule in
 `batch_rules`, ``rule(values, dims, **params) -> (out, out_dim)``, that computes the batched
 result with the primitive itself (a batched `dot_general` is one `dot_general`, a batched
-reduction one reduction). Helpers for the common rule shapes are in `funcdiff._src.lax._base`.
+reduction one reduction). Helpers for the common rule shapes are in `funcdiff._src.lax._define`
+and `funcdiff._src.lax.structural`.
 """
 
 from __future__ import annotations

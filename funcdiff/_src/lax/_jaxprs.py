@@ -1,21 +1,21 @@
 """Transformations of whole closed jaxprs, for primitives that carry jaxprs (jit, cond,
 while_loop, scan, checkpoint): their JVP, partial evaluation, transposition and batching
-build new jaxprs with these functions. Results are cached per jaxpr object."""
+build new jaxprs with these functions. Results are cached per jaxpr object. Compiling a jaxpr
+is jit's business (`funcdiff._src.jit.cache`); it installs itself here with `set_compiler`."""
 
 from __future__ import annotations
 
-import gc
 import threading
 import weakref
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from funcdiff._src import core, dtypes, passes
+from funcdiff._src import core, dtypes
 from funcdiff._src.core import ClosedJaxpr
-from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero
-from funcdiff._src.lax._base import move_to_front
+from funcdiff._src.lax.structural import move_to_front
 
 _lock = threading.RLock()
 # Per jaxpr object (by id, with a weak reference that removes the entry when the jaxpr dies):
@@ -65,40 +65,25 @@ def derived(jaxpr: ClosedJaxpr, key: Hashable, make: Any) -> Any:
     return value
 
 
-class _GcPaused:
-    """Pause the cyclic garbage collector while building a program: tracing and lowering
-    allocate many small, acyclic objects, and collections triggered by them cost a quarter of
-    a large program's compile time. Nested and concurrent uses are counted."""
-
-    _lock = threading.Lock()
-    _depth = 0
-    _was_enabled = False
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if _GcPaused._depth == 0:
-                _GcPaused._was_enabled = gc.isenabled()
-                gc.disable()
-            _GcPaused._depth += 1
-
-    def __exit__(self, *exc: Any) -> None:
-        with self._lock:
-            _GcPaused._depth -= 1
-            if _GcPaused._depth == 0 and _GcPaused._was_enabled:
-                gc.enable()
+# jit's compiler, installed by `funcdiff._src.jit.cache` when it is imported (importing
+# `funcdiff` does so): ``jaxpr -> CompiledProgram``, cached per jaxpr. The primitives that carry
+# sub-programs run them (`call`) and lower them (``compiled(b).fn`` in their lowering rules)
+# through this hook, so nothing in lax imports the code generator that sits above it.
+_compiler: Callable[[ClosedJaxpr], Any] | None = None
 
 
-gc_paused = _GcPaused
+def set_compiler(compile_jaxpr: Callable[[ClosedJaxpr], Any]) -> None:
+    """Install jit's compiler (called once, by `funcdiff._src.jit.cache`)."""
+    global _compiler
+    _compiler = compile_jaxpr
 
 
-def compiled(jaxpr: ClosedJaxpr) -> lowering.CompiledProgram:
-    """The optimised, generated NumPy program computing `jaxpr`."""
-
-    def make() -> lowering.CompiledProgram:
-        with gc_paused():
-            return lowering.lower_jaxpr(passes.optimize(jaxpr))
-
-    return derived(jaxpr, "compiled", make)
+def compiled(jaxpr: ClosedJaxpr) -> Any:
+    """The optimised, generated NumPy program (a `CompiledProgram`) computing `jaxpr`."""
+    if _compiler is None:
+        raise RuntimeError("funcdiff._src.jit.cache was not imported: no compiler installed "
+                           "for the sub-programs of control-flow primitives; import funcdiff.")
+    return _compiler(jaxpr)
 
 
 class _Counter:
@@ -217,5 +202,5 @@ def batch_jaxpr(jaxpr: ClosedJaxpr, in_dims: Sequence[int | None], size: int,
     return derived(jaxpr, ("vmap", in_dims, size, force), make)
 
 
-__all__ = ["batch_jaxpr", "call", "closure_convert", "compiled", "derived", "jvp_jaxpr", "split",
-           "transpose_jaxpr"]
+__all__ = ["batch_jaxpr", "call", "closure_convert", "compiled", "derived", "jvp_jaxpr",
+           "set_compiler", "split", "transpose_jaxpr"]

@@ -16,7 +16,8 @@ from funcdiff._src import dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters.ad import is_undefined_primal
-from funcdiff._src.lax._base import broadcast_shapes, check_kinds, define_primitive, unbroadcast
+from funcdiff._src.lax._define import broadcast_shapes, check_kinds, define_primitive
+from funcdiff._src.lax.structural import unbroadcast
 
 Array = Any
 

@@ -18,15 +18,16 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var
 from funcdiff._src.errors import user_source_line
-from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._base import move_to_front, moveaxis
+from funcdiff._src.lax.structural import move_to_front, moveaxis
 from funcdiff._src.tree_util import (
     keystr,
     tree_flatten,

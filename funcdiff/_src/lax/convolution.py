@@ -33,7 +33,8 @@ from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._base import batch_size, define_primitive, moveaxis
+from funcdiff._src.lax._define import batch_size, define_primitive
+from funcdiff._src.lax.structural import moveaxis
 
 Array = Any
 Padding = str | Sequence[tuple[int, int]]

@@ -25,8 +25,9 @@ from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._base import define_primitive, move_to_front
+from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.lax.linalg import dot_general
+from funcdiff._src.lax.structural import move_to_front
 
 Array = Any
 

@@ -16,31 +16,26 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, lowering
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
-from funcdiff._src.lax._base import (
+from funcdiff._src.lax._define import (
     broadcast_shapes,
     check_kinds,
-    define_primitive,
     elementwise_aval,
-    fit_to_aval,
-    unbroadcast,
+    elementwise_primitive,
 )
+
+# Defined in structural.py (the rules of every family use them); re-exported in their family.
+from funcdiff._src.lax.structural import convert_element_type as convert_element_type
+from funcdiff._src.lax.structural import convert_element_type_p as convert_element_type_p
+from funcdiff._src.lax.structural import fit_to_aval, to_real_aval, unbroadcast
+from funcdiff._src.lax.structural import real as real
+from funcdiff._src.lax.structural import real_p as real_p
 
 Array = Any
 
-
-_STRONG_RESULTS = {"convert_element_type", "eq", "ne", "lt", "le", "gt", "ge", "is_finite"}
-
-
-def elementwise_primitive(name: str, **rules: Any) -> core.Primitive:
-    """`define_primitive` for this module's primitives: all work elementwise with NumPy
-    broadcasting, which also gives their batching rule. On Python scalars alone their result
-    is weakly typed (a Python scalar), except for casts and comparisons."""
-    p = define_primitive(name, elementwise=True, **rules)
-    p.weak_results = name not in _STRONG_RESULTS
-    return p
 
 _INEXACT = "fc"
 _FLOAT = "f"
@@ -744,26 +739,14 @@ def erfc(x: Array) -> Array:
 # ---- complex numbers ------------------------------------------------------------------------
 
 
-def _to_real_aval(x: ShapedArray) -> ShapedArray:
-    check_kinds([x], _NUMERIC)
-    return x.update(dtype=dtypes.real_dtype(x.dtype))
-
-
-def _real_transpose(ct, x):
-    return [mul(ct, np.ones((), x.aval.dtype))]
-
-
 def _imag_transpose(ct, x):
     if not dtypes.is_complex(x.aval.dtype):
         return [Zero(x.aval)]  # the imaginary part of a real array is the constant 0
     return [mul(neg(ct), np.full((), 1j, x.aval.dtype))]
 
 
-real_p = elementwise_primitive(
-    "real", impl=np.real, abstract_eval=_to_real_aval, linear=True, transpose=_real_transpose
-)
 imag_p = elementwise_primitive(
-    "imag", impl=np.imag, abstract_eval=_to_real_aval, linear=True, transpose=_imag_transpose
+    "imag", impl=np.imag, abstract_eval=to_real_aval, linear=True, transpose=_imag_transpose
 )
 
 
@@ -798,10 +781,6 @@ complex_p = elementwise_primitive(
     "complex", allocates=True, impl=_complex_impl, abstract_eval=_complex_aval, linear=True,
     transpose=_complex_transpose,
 )
-
-
-def real(x: Array) -> Array:
-    return real_p.bind(x)
 
 
 def imag(x: Array) -> Array:
@@ -1051,51 +1030,6 @@ def clamp(lo: Array, x: Array, hi: Array) -> Array:
 
 
 # ---- dtype conversion and gradient stopping -------------------------------------------------
-
-
-def _convert_impl(x, *, new_dtype, weak_type=False):
-    arr = np.asarray(x)
-    if arr.dtype.kind == "c" and new_dtype.kind != "c":
-        arr = arr.real
-    out = arr.astype(new_dtype, copy=False)
-    return out if isinstance(x, np.ndarray) else out[()]
-
-
-def _convert_aval(x: ShapedArray, *, new_dtype, weak_type=False) -> ShapedArray:
-    return ShapedArray(x.shape, new_dtype, weak_type)
-
-
-def _convert_jvp(primals, tangents, *, new_dtype, weak_type=False):
-    (x,), (t,) = primals, tangents
-    ans = convert_element_type(x, new_dtype, weak_type)
-    if type(t) is Zero or not dtypes.is_inexact(np.dtype(new_dtype)):
-        return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
-    if dtypes.is_complex(core.get_aval(t).dtype) and not dtypes.is_complex(np.dtype(new_dtype)):
-        t = real(t)
-    return ans, convert_element_type(t, new_dtype, weak_type)
-
-
-def _convert_transpose(ct, x, *, new_dtype, weak_type=False):
-    old = x.aval.dtype
-    if dtypes.is_complex(core.get_aval(ct).dtype) and not dtypes.is_complex(old):
-        ct = real(ct)
-    return [convert_element_type(ct, old, x.aval.weak_type)]
-
-
-convert_element_type_p = elementwise_primitive(
-    "convert_element_type", impl=_convert_impl, abstract_eval=_convert_aval, jvp=_convert_jvp,
-    transpose=_convert_transpose,
-)
-
-
-def convert_element_type(x: Array, new_dtype: Any, weak_type: bool = False) -> Array:
-    """Cast to `new_dtype` (no-op if it already has it). Casting a float to an integer has a
-    zero derivative."""
-    new_dtype = np.dtype(new_dtype)
-    aval = core.get_aval(x)
-    if aval.dtype == new_dtype and aval.weak_type == weak_type:
-        return x
-    return convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
 
 
 stop_gradient_p = elementwise_primitive(

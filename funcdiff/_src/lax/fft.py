@@ -38,7 +38,8 @@ from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.lax import elementwise as ew
-from funcdiff._src.lax._base import define_primitive, moveaxis
+from funcdiff._src.lax._define import define_primitive
+from funcdiff._src.lax.structural import moveaxis
 
 Array = Any
 

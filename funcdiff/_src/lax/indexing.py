@@ -21,13 +21,8 @@ from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._base import (
-    batch_size,
-    broadcast_shapes,
-    define_primitive,
-    move_to_front,
-    moveaxis,
-)
+from funcdiff._src.lax._define import batch_size, broadcast_shapes, define_primitive
+from funcdiff._src.lax.structural import move_to_front, moveaxis
 
 Array = Any
 

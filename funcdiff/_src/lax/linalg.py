@@ -15,7 +15,8 @@ from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._base import define_primitive, moveaxis, shift_axes
+from funcdiff._src.lax._define import define_primitive, shift_axes
+from funcdiff._src.lax.structural import moveaxis
 
 Array = Any
 

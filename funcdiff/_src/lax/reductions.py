@@ -13,32 +13,21 @@ from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._base import check_kinds, define_primitive, moveaxis, shift_axes
+from funcdiff._src.lax._define import check_kinds, define_primitive
+from funcdiff._src.lax.structural import (
+    _check_axes,
+    _expand_back,
+    _kept_dims,
+    _reduce_aval,
+    _reduce_batch,
+    moveaxis,
+)
+
+# Defined in structural.py (the rules of every family use them); re-exported in their family.
+from funcdiff._src.lax.structural import reduce_sum as reduce_sum
+from funcdiff._src.lax.structural import reduce_sum_p as reduce_sum_p
 
 Array = Any
-
-
-def _check_axes(x: ShapedArray, axes: tuple[int, ...]) -> None:
-    if len(set(axes)) != len(axes) or any(not 0 <= a < x.ndim for a in axes):
-        raise PrimitiveError(f"invalid axes {axes} for an array of rank {x.ndim}")
-
-
-def _reduce_aval(kinds: str):
-    def rule(x: ShapedArray, *, axes: tuple[int, ...]) -> ShapedArray:
-        check_kinds([x], kinds)
-        _check_axes(x, axes)
-        shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
-        return ShapedArray(shape, x.dtype, x.weak_type)
-
-    return rule
-
-
-def _reduce_batch(p: core.Primitive):
-    def rule(vals, dims, *, axes):
-        (x,), (d,) = vals, dims
-        return p.bind(moveaxis(x, d, 0), axes=shift_axes(axes)), 0
-
-    return rule
 
 
 def _axis_batch(p: core.Primitive):
@@ -47,45 +36,6 @@ def _axis_batch(p: core.Primitive):
         return p.bind(moveaxis(x, d, 0), axis=axis + 1, **params), 0
 
     return rule
-
-
-def _kept_dims(ndim: int, axes: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(i for i in range(ndim) if i not in axes)
-
-
-def _expand_back(y: Array, shape: tuple[int, ...], axes: tuple[int, ...]) -> Array:
-    """Broadcast a reduced array back to the operand's shape."""
-    return sh.broadcast_in_dim(y, shape, _kept_dims(len(shape), axes))
-
-
-# ---- sums -----------------------------------------------------------------------------------
-
-
-def _reduce_sum_impl(x, *, axes):
-    return np.sum(x, axis=axes, dtype=np.asarray(x).dtype)
-
-
-def _reduce_sum_transpose(ct, x, *, axes):
-    return [_expand_back(ct, x.aval.shape, axes)]
-
-
-def _reduce_sum_lower(ctx, x, *, axes):
-    dtype = ctx.in_avals[0].dtype
-    if dtype.kind in "fc" and not ctx.in_avals[0].weak_type:
-        return f"xp.sum({x}, axis={ctx.param(axes)})"
-    return f"{ctx.const(_reduce_sum_impl, 'f')}({x}, axes={ctx.param(axes)})"
-
-
-reduce_sum_p = define_primitive(
-    "reduce_sum", allocates=True,
-    impl=_reduce_sum_impl, abstract_eval=_reduce_aval("iufc"), linear=True,
-    transpose=_reduce_sum_transpose, lower=_reduce_sum_lower, cost=cost_mod.reduction_cost,
-)
-
-
-def reduce_sum(x: Array, axes: tuple[int, ...]) -> Array:
-    """Sum over the given axes (the dtype is kept)."""
-    return reduce_sum_p.bind(x, axes=tuple(axes))
 
 
 # ---- max and min ----------------------------------------------------------------------------
@@ -298,7 +248,7 @@ def cumsum(x: Array, axis: int = 0, reverse: bool = False) -> Array:
 
 
 
-for _p in (reduce_sum_p, reduce_max_p, reduce_min_p, reduce_prod_p, reduce_and_p, reduce_or_p):
+for _p in (reduce_max_p, reduce_min_p, reduce_prod_p, reduce_and_p, reduce_or_p):
     batching.batch_rules[_p] = _reduce_batch(_p)
 for _p in (argmax_p, argmin_p, cumsum_p):
     batching.batch_rules[_p] = _axis_batch(_p)

@@ -18,219 +18,23 @@ from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
-from funcdiff._src.lax import reductions as red
-from funcdiff._src.lax._base import (
-    batch_size,
-    define_primitive,
-    move_to_front,
-    moveaxis,
-    shift_axes,
-)
+from funcdiff._src.lax._define import batch_size, define_primitive
+from funcdiff._src.lax.structural import _as_array, _dims_batch, move_to_front, moveaxis, reduce_sum
+
+# Defined in structural.py (the rules of every family use them); re-exported in their family.
+from funcdiff._src.lax.structural import broadcast_in_dim as broadcast_in_dim
+from funcdiff._src.lax.structural import broadcast_in_dim_p as broadcast_in_dim_p
+from funcdiff._src.lax.structural import broadcast_to as broadcast_to
+from funcdiff._src.lax.structural import expand_dims as expand_dims
+from funcdiff._src.lax.structural import expand_dims_p as expand_dims_p
+from funcdiff._src.lax.structural import reshape as reshape
+from funcdiff._src.lax.structural import reshape_p as reshape_p
+from funcdiff._src.lax.structural import squeeze as squeeze
+from funcdiff._src.lax.structural import squeeze_p as squeeze_p
+from funcdiff._src.lax.structural import transpose as transpose
+from funcdiff._src.lax.structural import transpose_p as transpose_p
 
 Array = Any
-
-
-def _as_array(x: Any) -> np.ndarray:
-    return x if isinstance(x, np.ndarray) else np.asarray(x)
-
-
-# ---- broadcast_in_dim -----------------------------------------------------------------------
-
-
-def _bid_impl(x, *, shape, broadcast_dimensions):
-    x = _as_array(x)
-    expanded = [1] * len(shape)
-    for i, d in enumerate(broadcast_dimensions):
-        expanded[d] = x.shape[i]
-    return np.broadcast_to(x.reshape(expanded), shape)
-
-
-def _bid_aval(x: ShapedArray, *, shape, broadcast_dimensions) -> ShapedArray:
-    if len(broadcast_dimensions) != x.ndim:
-        raise PrimitiveError(
-            f"broadcast_dimensions {broadcast_dimensions} must have one entry per operand "
-            f"dimension ({x.ndim})"
-        )
-    if list(broadcast_dimensions) != sorted(set(broadcast_dimensions)) or any(
-        not 0 <= d < len(shape) for d in broadcast_dimensions
-    ):
-        raise PrimitiveError(
-            f"broadcast_dimensions {broadcast_dimensions} must be strictly increasing and "
-            f"within the rank of the result shape {shape}"
-        )
-    for i, d in enumerate(broadcast_dimensions):
-        if x.shape[i] not in (1, shape[d]):
-            raise PrimitiveError(f"cannot broadcast shape {x.shape} to {shape}")
-    return ShapedArray(shape, x.dtype, x.weak_type)
-
-
-def _bid_transpose(ct, x, *, shape, broadcast_dimensions):
-    bdims = broadcast_dimensions
-    summed = tuple(d for d in range(len(shape)) if d not in bdims)
-    summed += tuple(d for i, d in enumerate(bdims) if x.aval.shape[i] == 1 and shape[d] != 1)
-    out = red.reduce_sum(ct, tuple(sorted(summed))) if summed else ct
-    if core.get_aval(out).shape != x.aval.shape:
-        out = reshape(out, x.aval.shape)
-    return [out]
-
-
-def _bid_lower(ctx, x, *, shape, broadcast_dimensions):
-    ndim_in = len(broadcast_dimensions)
-    if broadcast_dimensions == tuple(range(len(shape) - ndim_in, len(shape))):
-        return f"xp.broadcast_to({x}, {ctx.param(shape)})"
-    expanded = [1] * len(shape)
-    for i, d in enumerate(broadcast_dimensions):
-        expanded[d] = ctx.in_avals[0].shape[i]
-    return f"xp.broadcast_to(xp.reshape({x}, {ctx.param(tuple(expanded))}), {ctx.param(shape)})"
-
-
-broadcast_in_dim_p = define_primitive(
-    "broadcast_in_dim", impl=_bid_impl, abstract_eval=_bid_aval, linear=True,
-    transpose=_bid_transpose, lower=_bid_lower,
-    cost=cost_mod.memory_cost,
-)
-
-
-def broadcast_in_dim(x: Array, shape: Sequence[int], broadcast_dimensions: Sequence[int]) -> Array:
-    """Broadcast `x` to `shape`, operand dimension ``i`` becoming result dimension
-    ``broadcast_dimensions[i]``."""
-    shape = tuple(int(n) for n in shape)
-    bdims = tuple(int(d) for d in broadcast_dimensions)
-    if core.get_aval(x).shape == shape and bdims == tuple(range(len(shape))):
-        return x
-    return broadcast_in_dim_p.bind(x, shape=shape, broadcast_dimensions=bdims)
-
-
-def broadcast_to(x: Array, shape: Sequence[int]) -> Array:
-    """NumPy-style broadcast of `x` to `shape` (trailing dimensions aligned)."""
-    shape = tuple(int(n) for n in shape)
-    ndim = core.get_aval(x).ndim
-    return broadcast_in_dim(x, shape, tuple(range(len(shape) - ndim, len(shape))))
-
-
-# ---- reshape, squeeze, expand_dims ----------------------------------------------------------
-
-
-def _reshape_impl(x, *, new_sizes):
-    return np.reshape(x, new_sizes)
-
-
-def _reshape_aval(x: ShapedArray, *, new_sizes) -> ShapedArray:
-    if int(np.prod(new_sizes, dtype=np.int64)) != x.size or any(n < 0 for n in new_sizes):
-        raise PrimitiveError(f"cannot reshape an array of shape {x.shape} into {new_sizes}")
-    return ShapedArray(new_sizes, x.dtype, x.weak_type)
-
-
-def _reshape_transpose(ct, x, **params):
-    return [reshape(ct, x.aval.shape)]
-
-
-reshape_p = define_primitive(
-    "reshape", impl=_reshape_impl, abstract_eval=_reshape_aval, linear=True,
-    transpose=_reshape_transpose,
-    lower=lambda ctx, x, *, new_sizes: f"xp.reshape({x}, {ctx.param(new_sizes)})",
-    cost=cost_mod.memory_cost,
-)
-
-
-def reshape(x: Array, new_sizes: Sequence[int]) -> Array:
-    """Reshape to `new_sizes` (row-major order; no -1 here, see `funcdiff.numpy.reshape`)."""
-    new_sizes = tuple(int(n) for n in new_sizes)
-    if core.get_aval(x).shape == new_sizes:
-        return x
-    return reshape_p.bind(x, new_sizes=new_sizes)
-
-
-def _squeeze_impl(x, *, dimensions):
-    return np.squeeze(x, axis=dimensions)
-
-
-def _squeeze_aval(x: ShapedArray, *, dimensions) -> ShapedArray:
-    for d in dimensions:
-        if not 0 <= d < x.ndim or x.shape[d] != 1:
-            raise PrimitiveError(f"cannot squeeze dimension {d} of shape {x.shape}")
-    shape = tuple(n for i, n in enumerate(x.shape) if i not in dimensions)
-    return ShapedArray(shape, x.dtype, x.weak_type)
-
-
-squeeze_p = define_primitive(
-    "squeeze", impl=_squeeze_impl, abstract_eval=_squeeze_aval, linear=True,
-    transpose=_reshape_transpose,
-    lower=lambda ctx, x, *, dimensions: f"xp.squeeze({x}, axis={ctx.param(dimensions)})",
-    cost=cost_mod.memory_cost,
-)
-
-
-def squeeze(x: Array, dimensions: Sequence[int]) -> Array:
-    """Remove the given size-1 dimensions."""
-    dims = tuple(sorted(int(d) for d in dimensions))
-    return squeeze_p.bind(x, dimensions=dims) if dims else x
-
-
-def _expand_dims_impl(x, *, dimensions):
-    return np.expand_dims(x, dimensions)
-
-
-def _expand_dims_aval(x: ShapedArray, *, dimensions) -> ShapedArray:
-    ndim = x.ndim + len(dimensions)
-    if any(not 0 <= d < ndim for d in dimensions) or len(set(dimensions)) != len(dimensions):
-        raise PrimitiveError(f"invalid dimensions {dimensions} for expand_dims of {x.shape}")
-    shape, it = [], iter(x.shape)
-    for i in range(ndim):
-        shape.append(1 if i in dimensions else next(it))
-    return ShapedArray(shape, x.dtype, x.weak_type)
-
-
-expand_dims_p = define_primitive(
-    "expand_dims", impl=_expand_dims_impl, abstract_eval=_expand_dims_aval, linear=True,
-    transpose=_reshape_transpose,
-    lower=lambda ctx, x, *, dimensions: f"xp.expand_dims({x}, {ctx.param(dimensions)})",
-    cost=cost_mod.memory_cost,
-)
-
-
-def expand_dims(x: Array, dimensions: Sequence[int]) -> Array:
-    """Insert size-1 dimensions at the given positions of the result."""
-    dims = tuple(sorted(int(d) for d in dimensions))
-    return expand_dims_p.bind(x, dimensions=dims) if dims else x
-
-
-# ---- transpose ------------------------------------------------------------------------------
-
-
-def _transpose_impl(x, *, permutation):
-    return np.transpose(x, permutation)
-
-
-def _transpose_aval(x: ShapedArray, *, permutation) -> ShapedArray:
-    if sorted(permutation) != list(range(x.ndim)):
-        raise PrimitiveError(f"{permutation} is not a permutation of the axes of {x.shape}")
-    return ShapedArray(tuple(x.shape[p] for p in permutation), x.dtype, x.weak_type)
-
-
-def _transpose_transpose(ct, x, *, permutation):
-    return [transpose(ct, tuple(np.argsort(permutation).tolist()))]
-
-
-def _transpose_lower(ctx, x, *, permutation):
-    if permutation == (1, 0):
-        return f"{x}.T" if not ctx.in_avals[0].weak_type else f"xp.transpose({x})"
-    return f"xp.transpose({x}, {ctx.param(permutation)})"
-
-
-transpose_p = define_primitive(
-    "transpose", impl=_transpose_impl, abstract_eval=_transpose_aval, linear=True,
-    transpose=_transpose_transpose, lower=_transpose_lower,
-    cost=cost_mod.memory_cost,
-)
-
-
-def transpose(x: Array, permutation: Sequence[int]) -> Array:
-    """Permute the axes: result axis ``i`` is operand axis ``permutation[i]``."""
-    perm = tuple(int(p) for p in permutation)
-    if perm == tuple(range(len(perm))):
-        return x
-    return transpose_p.bind(x, permutation=perm)
 
 
 # ---- rev ------------------------------------------------------------------------------------
@@ -375,8 +179,8 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
     ct_x = slice(full, starts, limits, strides)
     out: list[Any] = [ct_x if is_undefined_primal(x) else None, None]
     if is_undefined_primal(padding_value):
-        total = red.reduce_sum(ct, tuple(range(core.get_aval(ct).ndim)))
-        inner = red.reduce_sum(ct_x, tuple(range(x_aval.ndim)))
+        total = reduce_sum(ct, tuple(range(core.get_aval(ct).ndim)))
+        inner = reduce_sum(ct_x, tuple(range(x_aval.ndim)))
         out[1] = ew.sub(total, inner)
     return out
 
@@ -468,32 +272,6 @@ def slice(  # noqa: A001
 # ---- batching rules -------------------------------------------------------------------------
 
 
-def _bid_batch(vals, dims, *, shape, broadcast_dimensions):
-    (x,), (d,) = vals, dims
-    x = moveaxis(x, d, 0)
-    size = core.get_aval(x).shape[0]
-    return broadcast_in_dim(x, (size, *shape), (0, *shift_axes(broadcast_dimensions))), 0
-
-
-def _reshape_batch(vals, dims, *, new_sizes):
-    (x,), (d,) = vals, dims
-    x = moveaxis(x, d, 0)
-    return reshape(x, (core.get_aval(x).shape[0], *new_sizes)), 0
-
-
-def _dims_batch(p):
-    def rule(vals, dims, *, dimensions):
-        (x,), (d,) = vals, dims
-        return p.bind(moveaxis(x, d, 0), dimensions=shift_axes(dimensions)), 0
-
-    return rule
-
-
-def _transpose_batch(vals, dims, *, permutation):
-    (x,), (d,) = vals, dims
-    return transpose(moveaxis(x, d, 0), (0, *shift_axes(permutation))), 0
-
-
 def _concatenate_batch(vals, dims, *, dimension):
     size = batch_size(vals, dims)
     return concatenate([move_to_front(v, d, size) for v, d in zip(vals, dims)],
@@ -526,12 +304,7 @@ def _slice_batch(vals, dims, *, start_indices, limit_indices, strides):
                  None if strides is None else (1, *strides)), 0
 
 
-batching.batch_rules[broadcast_in_dim_p] = _bid_batch
-batching.batch_rules[reshape_p] = _reshape_batch
-batching.batch_rules[squeeze_p] = _dims_batch(squeeze_p)
-batching.batch_rules[expand_dims_p] = _dims_batch(expand_dims_p)
 batching.batch_rules[rev_p] = _dims_batch(rev_p)
-batching.batch_rules[transpose_p] = _transpose_batch
 batching.batch_rules[concatenate_p] = _concatenate_batch
 batching.batch_rules[pad_p] = _pad_batch
 batching.batch_rules[slice_p] = _slice_batch

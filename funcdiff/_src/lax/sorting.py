@@ -20,7 +20,8 @@ from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax import indexing as ix
 from funcdiff._src.lax import shape
-from funcdiff._src.lax._base import check_kinds, define_primitive, moveaxis
+from funcdiff._src.lax._define import check_kinds, define_primitive
+from funcdiff._src.lax.structural import moveaxis
 
 Array = Any
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src.core import ShapedArray
-from funcdiff._src.lax._base import elementwise_aval
+from funcdiff._src.lax._define import elementwise_aval
 from funcdiff._src.lax.elementwise import (
     add,
     div,

@@ -12,7 +12,7 @@ from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.lax import elementwise as ew
-from funcdiff._src.lax._base import define_primitive
+from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.lax.decompositions import (
     _H,
     Array,

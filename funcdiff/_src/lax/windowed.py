@@ -30,7 +30,7 @@ from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as ix
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._base import check_kinds, define_primitive
+from funcdiff._src.lax._define import check_kinds, define_primitive
 from funcdiff._src.lax.convolution import (
     Padding,
     _dilated,

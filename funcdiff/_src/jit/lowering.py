@@ -1,10 +1,10 @@
 """Lowering: turn a jaxpr into straight-line Python source calling an array namespace (NumPy by
 default), compile it once, and run it.
 
-Each primitive may register a rule in `lower_rules`, ``rule(ctx, *operands, **params) -> str``,
-returning a Python expression over its operands' names (one per result for multiple-result
-primitives, as a tuple expression). Primitives without a rule call their NumPy implementation,
-bound as a constant of the generated code, so every primitive lowers.
+Each primitive may register a rule in `lower_rules` (the registry lives in
+`funcdiff._src.interpreters.lowering_rules`, which the op modules fill). Primitives without a
+rule call their NumPy implementation, bound as a constant of the generated code, so every
+primitive lowers.
 
 Safety: the generated source contains only names this module creates (variables ``a``, ``b``,
 ... and constants ``_k0``, ``_f1``, ...) and literals it renders itself (ints, finite floats,
@@ -13,10 +13,8 @@ tuples of those). Everything else, strings included, is bound in the function's 
 
 from __future__ import annotations
 
-import builtins
 import keyword
 import linecache
-import math
 import sys
 import threading
 import weakref
@@ -28,69 +26,19 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.array import Array
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
-
-lower_rules: dict[core.Primitive, Callable[..., Any]] = {}
+from funcdiff._src.interpreters.lowering_rules import (
+    LoweringContext,
+    allocating,
+    binary_operator,
+    is_fresh,
+    lower_rules,
+    register,
+    ufunc_prims,
+    unary_operator,
+    xp_function,
+)
 
 _RESERVED = {"xp", "np", "int", "float", "complex", "bool"}
-
-# The only builtins generated code sees: the scalar conversions it emits, and `__import__`,
-# which NumPy needs to build some of its own exceptions (so that an error inside generated code
-# is the error eager evaluation raises).
-_BUILTINS = {"__import__": builtins.__import__, "int": int, "float": float, "complex": complex,
-             "bool": bool}
-
-
-class LoweringContext:
-    """Collects constants for the generated source and renders static values safely."""
-
-    def __init__(self, xp: Any):
-        self.xp = xp
-        self.namespace: dict[str, Any] = {"xp": xp, "__builtins__": _BUILTINS}
-        self._names: dict[int, str] = {}
-        self.eqn: JaxprEqn | None = None
-
-    def const(self, value: Any, hint: str = "k") -> str:
-        """A generated name bound to `value` in the namespace of the generated code."""
-        name = self._names.get(id(value))
-        if name is None:
-            if type(value) is Array:  # generated code computes on plain NumPy arrays
-                value = value.view(np.ndarray)
-            name = f"_{hint}{len(self._names)}"
-            self._names[id(value)] = name
-            self.namespace[name] = value
-            self.namespace.setdefault("__keepalive__", []).append(value)
-        return name
-
-    def literal(self, value: Any) -> str:
-        """Render a scalar: Python ints/bools/finite floats inline, anything else by name."""
-        t = type(value)
-        if t is bool or t is int:
-            return repr(value)
-        if t is float and math.isfinite(value):
-            return repr(value)
-        return self.const(value)
-
-    def param(self, value: Any) -> str:
-        """Render a static parameter (ints, tuples, None inline; the rest by name)."""
-        if value is None or type(value) in (bool, int):
-            return repr(value)
-        if type(value) is float and math.isfinite(value):
-            return repr(value)
-        if type(value) is tuple:
-            parts = [self.param(v) for v in value]
-            return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
-        return self.const(value)
-
-    @property
-    def in_avals(self) -> list[core.ShapedArray]:
-        assert self.eqn is not None
-        return [a.aval for a in self.eqn.invars]
-
-    @property
-    def out_avals(self) -> list[core.ShapedArray]:
-        assert self.eqn is not None
-        return [v.aval for v in self.eqn.outvars]
-
 
 _DEL_BYTES = 1 << 16
 
@@ -347,14 +295,6 @@ def _result_expr(ctx: LoweringContext, name: str, a: core.Atom, copy: bool) -> s
 
 # ---- buffer planning ------------------------------------------------------------------------
 
-# Primitives computed by a NumPy ufunc (name of the ufunc): their result can be written into a
-# dead input's buffer with ``out=``. Filled by `define_primitive`.
-ufunc_prims: dict[core.Primitive, str] = {}
-# Primitives whose result is always a fresh array, never a view of an input. Every other
-# primitive may return one of its operands or a view of it (a slice, a reshape, a broadcast).
-allocating: set[core.Primitive] = set()
-
-
 class BufferPlan:
     """`reuse[i]`: the input whose buffer equation `i` writes into; `dies_at[i]`: variables
     last used by equation `i` (deleted right after it); `copy_results[k]`: whether result `k`
@@ -382,11 +322,6 @@ class BufferPlan:
 
 def _nbytes(v: Var) -> int:
     return v.aval.size * v.aval.dtype.itemsize
-
-
-def is_fresh(prim: core.Primitive) -> bool:
-    """Whether `prim`'s results are always new arrays (never an operand or a view of one)."""
-    return prim in allocating or prim in ufunc_prims
 
 
 def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
@@ -488,8 +423,7 @@ def _peak(jaxpr: Jaxpr, owned: set[Var], end: dict[Var, int], reuse: dict[int, V
     return peak
 
 
-# ---- helpers for rules ----------------------------------------------------------------------
-
+# ---- in-place statements --------------------------------------------------------------------
 
 # Ufuncs with an in-place operator (``a += b`` is ``add(a, b, out=a)``); the commutative ones
 # also take the buffer from their second operand.
@@ -510,43 +444,6 @@ def _in_place(ufunc: str, args: list[str], buffer: str, out: Var) -> str:
     return f"xp.{ufunc}({', '.join(args)}, out={buffer})"
 
 
-def binary_operator(op: str) -> Callable[..., str]:
-    """A rule writing ``x <op> y`` (NumPy's operators broadcast and promote like the
-    primitives)."""
-
-    def rule(ctx: LoweringContext, x: str, y: str) -> str:
-        return f"({x} {op} {y})"
-
-    rule.python_operator = op  # type: ignore[attr-defined]
-    return rule
-
-
-def unary_operator(op: str) -> Callable[..., str]:
-    def rule(ctx: LoweringContext, x: str) -> str:
-        return f"({op}{x})"
-
-    rule.python_operator = "unary" + op  # type: ignore[attr-defined]
-    return rule
-
-
-def xp_function(name: str) -> Callable[..., str]:
-    """A rule calling ``xp.<name>(*operands)``."""
-
-    def rule(ctx: LoweringContext, *args: str) -> str:
-        return f"xp.{name}({', '.join(args)})"
-
-    rule.numpy_call = True  # type: ignore[attr-defined]
-    return rule
-
-
-def register(p: core.Primitive, rule: Callable[..., str] | None, ufunc: str | None = None,
-             allocates: bool = False) -> None:
-    """Register `p`'s lowering rule; `ufunc` names the NumPy ufunc computing it (enabling
-    ``out=`` buffer reuse), `allocates` says its result is never a view of an input."""
-    if rule is not None:
-        lower_rules[p] = rule
-    if ufunc is not None:
-        ufunc_prims[p] = ufunc
-    if allocates:
-        allocating.add(p)
-
+__all__ = ["BufferPlan", "CompiledProgram", "LoweringContext", "allocating", "binary_operator",
+           "is_fresh", "lower_jaxpr", "lower_rules", "plan_buffers", "register", "ufunc_prims",
+           "unary_operator", "xp_function"]

@@ -20,12 +20,13 @@ import numpy as np
 
 from funcdiff._src import core, errors
 from funcdiff._src.array import Array, as_array
-from funcdiff._src.config import config
+from funcdiff._src.config import config, jit_flags
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
-from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import ad, batching, lowering_rules
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
+from funcdiff._src.jit import cache, lowering
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 
@@ -34,7 +35,7 @@ from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path
 jit_p = core.Primitive("jit", multiple_results=True)
 
 
-_compiled = jaxprs.compiled
+_compiled = cache.compiled
 
 
 def _jit_impl(*args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
@@ -139,6 +140,7 @@ def _jit_lower(ctx: lowering.LoweringContext, *args: str, jaxpr: ClosedJaxpr, na
 
 
 lowering.register(jit_p, _jit_lower)
+lowering_rules.inlinable_calls[jit_p] = "jaxpr"  # inlined by passes.inline_calls
 # A jit call costs what its program runs (the call itself does no array work).
 cost_mod.cost_rules[jit_p] = cost_mod.call_cost
 
@@ -324,7 +326,7 @@ class JitFunction:
 
         store: list[Any] = [None]
         avals = [core.get_aval(x) for x in leaves]
-        with jaxprs.gc_paused():
+        with cache.gc_paused():
             jaxpr = pe.trace_to_jaxpr(flat_fun, avals)
         # Closed-over traced values (from an outer transformation) become explicit inputs.
         self.trace_count += 1
@@ -352,9 +354,9 @@ class JitFunction:
         return entry, leaves
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        flags = core.flags
-        if flags.disable_jit:
+        if jit_flags.disable_jit:
             return self.fun(*args, **kwargs)
+        flags = core.flags
         # Fast path: positional array arguments, no static ones, nothing being traced.
         if not kwargs and not self.static_argnums and not core._state.dynamic.level and \
                 not flags.check_nans:

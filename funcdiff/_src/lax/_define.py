@@ -1,4 +1,6 @@
-"""Shared machinery for defining primitives: one call registers every rule of a primitive.
+"""Defining primitives: one call registers every rule of a primitive. This module is the leaf
+of `lax/`: it imports no primitive (`structural.py`, the primitives every rule uses, is defined
+with it; two rule factories below import structural inside the rule, when it runs).
 
 `define_primitive` takes the NumPy implementation, the shape/dtype rule and the derivative
 rules, and files each rule in the table of the transformation that owns it. The helpers below
@@ -16,8 +18,9 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, batching, lowering
+from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters.ad import Zero
 
 Rule = Callable[..., Any]
@@ -62,7 +65,7 @@ def define_primitive(
     - `elementwise`: instead of `batch`, the primitive works elementwise with NumPy
       broadcasting, so batching aligns the batch dimensions and applies it once.
     - `lower(ctx, *operand_names, **params) -> str`: the Python expression `jit` generates
-      for it (see `funcdiff._src.interpreters.lowering`). NumPy ufuncs get
+      for it (see `funcdiff._src.interpreters.lowering_rules`). NumPy ufuncs get
       ``xp.<ufunc name>(...)`` by default; other primitives call `impl`.
     - `allocates`: the result is always a new array, never a view of an operand (lets `jit`
       plan buffer reuse around it); NumPy ufuncs are known to allocate.
@@ -164,6 +167,10 @@ def _elementwise_aval(avals: Sequence[ShapedArray], kinds: str) -> ShapedArray:
 
 def _jvp_from_partials(p: core.Primitive, partials: Sequence[Rule | None]) -> Rule:
     def rule(primals: Sequence[Any], tangents: Sequence[Any], **params: Any) -> tuple[Any, Any]:
+        # fit_to_aval uses structural's primitives, which are defined with this module's
+        # define_primitive; the rule runs with every module loaded.
+        from funcdiff._src.lax.structural import fit_to_aval
+
         ans = p.bind(*primals, **params)
         out_aval = core.get_aval(ans)
         total: Any = None
@@ -187,56 +194,7 @@ def _linear_jvp(p: core.Primitive) -> Rule:
     return rule
 
 
-def fit_to_aval(t: Any, aval: ShapedArray) -> Any:
-    """Broadcast a tangent to `aval`'s shape and cast it to its dtype (tangents of a broadcast
-    or promoted operand)."""
-    t_aval = core.get_aval(t)
-    if t_aval.dtype != aval.dtype and dtypes.is_inexact(aval.dtype):
-        t = _ew.convert_element_type(t, aval.dtype)
-    if t_aval.shape != aval.shape:
-        t = _shape.broadcast_to(t, aval.shape)
-    return t
-
-
-def unbroadcast(ct: Any, aval: ShapedArray) -> Any:
-    """Sum a cotangent over the dimensions along which an operand of abstract value `aval`
-    was broadcast, and cast it back to the operand's dtype."""
-    ct_aval = core.get_aval(ct)
-    if ct_aval.shape != aval.shape:
-        lead = ct_aval.ndim - aval.ndim
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(aval.shape) if n == 1 and ct_aval.shape[lead + i] != 1
-        )
-        if axes:
-            ct = _red.reduce_sum(ct, axes)
-        if core.get_aval(ct).shape != aval.shape:
-            ct = _shape.reshape(ct, aval.shape)
-    ct_dtype = core.get_aval(ct).dtype
-    if ct_dtype != aval.dtype:
-        if dtypes.is_complex(ct_dtype) and not dtypes.is_complex(aval.dtype):
-            ct = _ew.real(ct)
-        ct = _ew.convert_element_type(ct, aval.dtype)
-    return ct
-
-
 # ---- batching helpers -----------------------------------------------------------------------
-
-
-def moveaxis(x: Any, src: int, dst: int) -> Any:
-    ndim = core.get_aval(x).ndim
-    if src == dst:
-        return x
-    perm = [d for d in range(ndim) if d != src]
-    perm.insert(dst, src)
-    return _shape.transpose(x, tuple(perm))
-
-
-def move_to_front(x: Any, bdim: int | None, size: int) -> Any:
-    """`x` with its batch dimension first, materialising it (a broadcast) if unbatched."""
-    if bdim is None:
-        aval = core.get_aval(x)
-        return _shape.broadcast_in_dim(x, (size, *aval.shape), tuple(range(1, aval.ndim + 1)))
-    return moveaxis(x, bdim, 0)
 
 
 def batch_size(vals: Sequence[Any], dims: Sequence[int | None]) -> int:
@@ -246,30 +204,16 @@ def batch_size(vals: Sequence[Any], dims: Sequence[int | None]) -> int:
     raise ValueError("no batched operand")
 
 
-def align_for_broadcast(vals: Sequence[Any], dims: Sequence[int | None]) -> list[Any]:
-    """Operands of a NumPy-broadcasting primitive with every batch dimension first and their
-    rank padded (size-1 dimensions after the batch one) so that the batch lines up;
-    unbatched operands broadcast as before."""
-    out_ndim = max(core.get_aval(v).ndim - (d is not None) for v, d in zip(vals, dims))
-    result = []
-    for v, d in zip(vals, dims):
-        if d is None:
-            result.append(v)
-            continue
-        v = moveaxis(v, d, 0)
-        missing = out_ndim - (core.get_aval(v).ndim - 1)
-        if missing:
-            v = _shape.expand_dims(v, tuple(range(1, 1 + missing)))
-        result.append(v)
-    return result
-
-
 def broadcasting_batch(p: core.Primitive) -> Rule:
     """The batching rule of an elementwise primitive that broadcasts like NumPy."""
 
     def rule(vals: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
         if len(vals) == 1:
             return p.bind(*vals, **params), dims[0]
+        # structural's primitives are themselves defined here; this runs with every module
+        # loaded (see the allow-list in tests/test_layering.py).
+        from funcdiff._src.lax.structural import align_for_broadcast
+
         return p.bind(*align_for_broadcast(vals, dims), **params), 0
 
     rule.__name__ = f"_{p.name}_batch"
@@ -280,16 +224,13 @@ def shift_axes(axes: Sequence[int]) -> tuple[int, ...]:
     return tuple(a + 1 for a in axes)
 
 
-# The op modules import this one; the helpers above use them only inside rules, at call time.
-from funcdiff._src.lax import elementwise as _ew  # noqa: E402
-from funcdiff._src.lax import reductions as _red  # noqa: E402
-from funcdiff._src.lax import shape as _shape  # noqa: E402
+_STRONG_RESULTS = {"convert_element_type", "eq", "ne", "lt", "le", "gt", "ge", "is_finite"}
 
 
-def _add_any_batch(vals: Sequence[Any], dims: Sequence[int | None]) -> tuple[Any, int]:
-    # add_any requires equal shapes: give both operands the batch dimension first.
-    size = batch_size(vals, dims)
-    return ad.add_any_p.bind(*[move_to_front(v, d, size) for v, d in zip(vals, dims)]), 0
-
-
-batching.batch_rules[ad.add_any_p] = _add_any_batch
+def elementwise_primitive(name: str, **rules: Any) -> core.Primitive:
+    """`define_primitive` for this module's primitives: all work elementwise with NumPy
+    broadcasting, which also gives their batching rule. On Python scalars alone their result
+    is weakly typed (a Python scalar), except for casts and comparisons."""
+    p = define_primitive(name, elementwise=True, **rules)
+    p.weak_results = name not in _STRONG_RESULTS
+    return p

@@ -17,24 +17,23 @@ from funcdiff._src import core
 from funcdiff._src.config import config
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
 from funcdiff._src.interpreters import partial_eval as pe
-from funcdiff._src.lax import shape as lax_shape
+from funcdiff._src.interpreters.lowering_rules import inlinable_calls
+from funcdiff._src.lax import structural
 
 Atom = core.Atom
 
 
-# Primitives that call a jaxpr (and the parameter holding it): inlined before lowering, when
-# no transformation needs the call boundary any more.
-# `checkpoint` is not inlined: merging its recomputation with the forward pass (by CSE) would
-# undo it; as a separate compiled call its intermediates are freed when it returns.
-_CALLS = {"jit": "jaxpr", "custom_jvp_call": "call", "custom_vjp_call": "call"}
+# The calls inlined before lowering: `lowering_rules.inlinable_calls`, keyed by primitive and
+# filled where each call primitive is defined.
 
 
 def _is_call(eqn: JaxprEqn) -> bool:
-    return eqn.primitive.name in _CALLS and _CALLS[eqn.primitive.name] in eqn.params
+    param = inlinable_calls.get(eqn.primitive)
+    return param is not None and param in eqn.params
 
 
 def _callee(eqn: JaxprEqn) -> ClosedJaxpr:
-    return eqn.params[_CALLS[eqn.primitive.name]]
+    return eqn.params[inlinable_calls[eqn.primitive]]
 
 
 # ---- inlining -------------------------------------------------------------------------------
@@ -276,7 +275,7 @@ def _simplify_reduce_sum(eqn, ins, producers, uses, out):
     if not axes:
         return x
     if all(x.aval.shape[a] == 1 for a in axes):
-        return eqn.replace(primitive=lax_shape.reshape_p, invars=[x],
+        return eqn.replace(primitive=structural.reshape_p, invars=[x],
                            params={"new_sizes": out.aval.shape})
     return None
 
@@ -358,7 +357,7 @@ def _zeros_literal_or_none(out: Var) -> Atom | JaxprEqn | None:
     if out.aval.shape == ():
         return zero
     # A broadcast zero: free, and `add`/`sub` consuming it then simplify away.
-    return JaxprEqn(lax_shape.broadcast_in_dim_p, [zero], [out],
+    return JaxprEqn(structural.broadcast_in_dim_p, [zero], [out],
                     {"shape": out.aval.shape, "broadcast_dimensions": ()})
 
 
@@ -434,11 +433,11 @@ def _diagonal_matmul(eqn: JaxprEqn, producers: dict[Var, JaxprEqn], identities: 
     if eye is None or v.aval.shape != (eye.aval.shape[1],) or v.aval.dtype != x.aval.dtype:
         return None
     column = Var(core.ShapedArray((v.aval.shape[0], 1), v.aval.dtype))
-    new = [JaxprEqn(lax_shape.expand_dims_p, [v], [column], {"dimensions": (1,)},
+    new = [JaxprEqn(structural.expand_dims_p, [v], [column], {"dimensions": (1,)},
                     eqn.source_info)]
     if yc == (1,):  # contracting w's second dimension: use the (free) transposed view
         w_t = Var(core.ShapedArray(w.aval.shape[::-1], w.aval.dtype, w.aval.weak_type))
-        new.append(JaxprEqn(lax_shape.transpose_p, [w], [w_t], {"permutation": (1, 0)},
+        new.append(JaxprEqn(structural.transpose_p, [w], [w_t], {"permutation": (1, 0)},
                             eqn.source_info))
         w = w_t
     new.append(JaxprEqn(prev.primitive, [column, w], eqn.outvars, {}, eqn.source_info))
