@@ -5,6 +5,8 @@ Everything here is composed from the factorisation primitives of
 on it: `solve` is an LU factorisation and two triangular solves (never an inverse), `inv` is
 `solve` against the identity, `det` and `slogdet` read the diagonal of the LU factor, `pinv`,
 `lstsq`, `matrix_rank`, `cond` and the spectral norms use the SVD.
+
+One module, just over 600 lines: the composed part of one namespace (38 public functions).
 """
 
 from __future__ import annotations
