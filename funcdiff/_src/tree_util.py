@@ -708,6 +708,10 @@ def _flatten(
                     leaves.extend(children)
                     nodes.extend(_LEAF_RUNS[n])
                     continue
+            elif guided and n < _SMALL and guide[len(nodes) : len(nodes) + n] == _LEAF_RUNS[n]:  # type: ignore[index]
+                leaves.extend(children)  # the guide says that all its children are leaves
+                nodes.extend(_LEAF_RUNS[n])
+                continue
             extend(children[::-1])
             if len(nodes) > _MAX_NODES:
                 _raise_too_many_nodes()
