@@ -18,11 +18,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted(p for p in (ROOT / "bench").glob("*.py") if not p.name.startswith("_"))
 
-# Runs a script as __main__ with `import jax` failing, from the repository root (so that it
-# imports this checkout's funcdiff).
+# Runs a script as __main__ with `import jax` failing, as `python bench/<script>.py` would (its
+# directory first on sys.path, for helpers such as bench/_paired.py), from the repository root
+# (also on sys.path, so that it imports this checkout's funcdiff).
 _RUNNER = (
-    "import runpy, sys; sys.modules['jax'] = None; sys.path.insert(0, '.'); "
-    "path = sys.argv[1]; sys.argv = sys.argv[1:]; runpy.run_path(path, run_name='__main__')"
+    "import os, runpy, sys; sys.modules['jax'] = None; path = sys.argv[1]; "
+    "sys.path[:0] = [os.path.dirname(os.path.abspath(path)), '.']; sys.argv = sys.argv[1:]; "
+    "runpy.run_path(path, run_name='__main__')"
 )
 
 

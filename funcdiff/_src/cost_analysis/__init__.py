@@ -47,7 +47,7 @@ def _measure(
     use_jit: bool,
 ) -> ModeCost:
     """Counts and times one program."""
-    c = count(fn, inputs)
+    c = count(fn, inputs, optimised=use_jit)
     seconds = median_time(jit_fn(fn) if use_jit else fn, inputs, repeats)
     return ModeCost(
         mode,

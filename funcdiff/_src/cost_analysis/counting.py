@@ -133,7 +133,8 @@ class ModeCost:
 
     `bytes` is read plus written; `residual_bytes` is what reverse mode stores from the forward
     pass for the backward one (zero for the forward modes); `peak_bytes` is the peak of the
-    arrays the program allocates, by `jit`'s buffer plan; `time_s` is the median wall time of
+    arrays the program allocates, by `jit`'s buffer plan (of the optimised program `jit` runs,
+    unless ``jit=False``); `time_s` is the median wall time of
     `repeats` calls (NaN when not timed).
     """
 
@@ -166,13 +167,16 @@ class Count:
     notes: tuple[str, ...]
 
 
-def count(fn: Callable[..., Any], inputs: Sequence[Any]) -> Count:
-    """Counts the program `fn` stages on `inputs`."""
+def count(fn: Callable[..., Any], inputs: Sequence[Any], optimised: bool = True) -> Count:
+    """Counts the program `fn` stages on `inputs`; `peak_bytes` is that of the program `jit`
+    runs (optimised) unless `optimised` is false."""
     # Without dead code: jacfwd's staged program keeps primal values it never uses, which
     # jit (and so the measured time) drops.
     closed = passes.dce(make_jaxpr(fn)(*inputs))
     c = cost_mod.jaxpr_cost(closed)
-    peak = plan_buffers(closed.jaxpr).peak_bytes
+    # The peak of the program jit runs: optimised, its equations scheduled to keep few arrays
+    # alive (`passes.sink`).
+    peak = plan_buffers((passes.optimize(closed) if optimised else closed).jaxpr).peak_bytes
     return Count(c.ops, c.flops, c.transcendentals, c.bytes, peak, c.notes)
 
 
