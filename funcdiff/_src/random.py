@@ -29,6 +29,7 @@ import funcdiff.numpy as jnp
 from funcdiff._src import core
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import sorting as lax_sorting
+from funcdiff._src.lax import transcendental as tr
 
 Array = Any
 Shape = int | Sequence[int]
@@ -418,7 +419,7 @@ def erf_inv(x: Array) -> Array:
     y = -_normal_quantile_lower(0.5 * q_safe) * (1.0 / math.sqrt(2.0))
     in_tail = a_safe >= 0.5
     for _ in range(_HALLEY_STEPS if dtype == np.float64 else 0):
-        residual = jnp.where(in_tail, q_safe - ew.erfc(y), ew.erf(y) - a_safe)
+        residual = jnp.where(in_tail, q_safe - tr.erfc(y), tr.erf(y) - a_safe)
         step = residual / (_TWO_OVER_SQRT_PI * jnp.exp(-y * y))
         y = y - step / (1.0 + y * step)
     y = jnp.where(interior, y, jnp.where(q == 0, np.inf, np.nan))
@@ -487,7 +488,7 @@ def truncated_normal(
     if shape is None:
         shape = np.broadcast_shapes(core.get_aval(lo).shape, core.get_aval(hi).shape)
     root2 = np.array(math.sqrt(2.0), dtype)
-    u = uniform(key, shape, dtype, ew.erf(ew.div(lo, root2)), ew.erf(ew.div(hi, root2)))
+    u = uniform(key, shape, dtype, tr.erf(ew.div(lo, root2)), tr.erf(ew.div(hi, root2)))
     return jnp.clip(ew.mul(root2, erf_inv(u)), lo, hi)
 
 

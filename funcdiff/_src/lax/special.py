@@ -23,14 +23,13 @@ from funcdiff._src.lax.elementwise import (
     div,
     elementwise_primitive,
     eq,
-    exp,
-    log,
     mul,
     neg,
     select,
     sign,
     sub,
 )
+from funcdiff._src.lax.transcendental import exp, log
 
 Array = Any
 
