@@ -68,23 +68,6 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ): "lax.map with batch_size vmaps its function over each chunk: vmap is a transformation "
     "above lax, needed only when map is called",
     (
-        "numpy.functions",
-        "vmap",
-    ): "apply_along_axis and vectorize vmap the user's function (vmap is below numpy; the "
-    "import could move to module level)",
-    (
-        "numpy.histograms",
-        "numpy.sorting",
-    ): "sorting is below histograms; the import could move to module level",
-    (
-        "numpy.index_tricks",
-        "numpy.sorting",
-    ): "sorting is below index_tricks; the import could move to module level",
-    (
-        "numpy.setops",
-        "numpy.functions",
-    ): "lexsort lives in functions, which is below setops; the import could move to module level",
-    (
         "numpy.polynomial",
         "funcdiff.numpy",
     ): "uses the public funcdiff.numpy namespace, which imports this module",

@@ -28,6 +28,7 @@ from funcdiff._src.numpy._util import (
     canonical_axis,
     promote_inexact,
 )
+from funcdiff._src.vmap import vmap
 
 # ---- axes and partial sorts -----------------------------------------------------------------
 
@@ -497,8 +498,6 @@ def apply_along_axis(func1d: Callable[..., Any], axis: int, arr: ArrayLike, *arg
         assert jnp.apply_along_axis(jnp.sum, 1, a).tolist() == [3.0, 12.0]
         ```
     """
-    from funcdiff._src.vmap import vmap
-
     arr = asarray(arr)
     nd = aval(arr).ndim
     ax = canonical_axis(axis, nd)
@@ -562,8 +561,6 @@ class vectorize:  # noqa: N801 (NumPy's name)
         functools.update_wrapper(self, pyfunc)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from funcdiff._src.vmap import vmap
-
         excluded = self.excluded
         mapped_pos = [i for i in range(len(args)) if i not in excluded]
         static_kw = {k: v for k, v in kwargs.items() if k in excluded}

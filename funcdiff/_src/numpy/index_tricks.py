@@ -18,7 +18,7 @@ import numpy as np
 from funcdiff._src import core, errors
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.numpy import reductions, ufuncs
+from funcdiff._src.numpy import reductions, sorting, ufuncs
 from funcdiff._src.numpy import shape as np_shape
 from funcdiff._src.numpy._util import (
     Array,
@@ -366,7 +366,6 @@ def compress(condition: ArrayLike, a: ArrayLike, axis: int | None = None, *,
         shape = list(aval(a).shape)
         shape[ax] = size
         return np_shape.full(tuple(shape), fill_value, aval(a).dtype)
-    from funcdiff._src.numpy import sorting
 
     order = sorting.argsort(ufuncs.subtract(1, cond))
     count = reductions.sum(cond)
