@@ -128,3 +128,21 @@ def test_diagonal_matrix_product_becomes_a_broadcast_multiply():
     assert "dot_general" not in names(out)[1:]  # only the forward x @ w is a matrix product
     x = np.array([0.1, -0.2, 0.3])
     same_values(closed, out, x)
+
+
+def test_variable_uses_gives_last_reader_and_read_count():
+    # x is read by sin and mul; s by mul and as an output; the output lives to the end.
+    closed = trace(lambda x: (jnp.sin(x) * x, jnp.sin(x)), np.ones(2))
+    j = closed.jaxpr
+    x = j.invars[0]
+    last, count = core.variable_uses(j)
+    readers = [i for i, e in enumerate(j.eqns) if x in e.invars]
+    assert last[x] == readers[-1] and count[x] == len(readers)
+    for out in j.outvars:
+        assert last[out] == len(j.eqns)
+    produced_unread = [v for e in j.eqns for v in e.outvars if v not in count]
+    assert all(v not in last for v in produced_unread)
+    # Evaluation frees by the same analysis: every non-output dies after its last reader.
+    dead = core._dead_after(j)
+    assert x in dead[last[x]]
+    assert not any(out in vs for vs in dead.values() for out in j.outvars)

@@ -340,18 +340,6 @@ def _absorb_transposes(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, Jaxp
                                                "dimension_numbers": ((xc, yc), (xb, yb))})
 
 
-def _use_counts(jaxpr: Jaxpr) -> dict[Var, int]:
-    uses: dict[Var, int] = {}
-    for eqn in jaxpr.eqns:
-        for a in eqn.invars:
-            if type(a) is Var:
-                uses[a] = uses.get(a, 0) + 1
-    for a in jaxpr.outvars:
-        if type(a) is Var:
-            uses[a] = uses.get(a, 0) + 1
-    return uses
-
-
 def _zeros_literal_or_none(out: Var) -> Atom | JaxprEqn | None:
     zero = Literal(np.zeros((), out.aval.dtype)[()], core.ShapedArray((), out.aval.dtype))
     if out.aval.shape == ():
@@ -372,7 +360,7 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     jaxpr = closed.jaxpr
     env: dict[Var, Atom] = {}
     producers: dict[Var, JaxprEqn] = {}
-    uses = _use_counts(jaxpr)
+    uses = core.variable_uses(jaxpr)[1]
     identities = {v for v, c in zip(jaxpr.constvars, closed.consts) if _is_identity(c)}
     eqns: list[JaxprEqn] = []
     for eqn in jaxpr.eqns:
