@@ -27,11 +27,12 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
+from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._define import batch_size, define_primitive
+from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.lax.structural import moveaxis
 
 Array = Any
@@ -434,7 +435,7 @@ def _conv_batch(vals, dims, **params):
     (lhs, rhs), (bl, br) = vals, dims
     lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
     fgc, bgc = params["feature_group_count"], params["batch_group_count"]
-    size = batch_size(vals, dims)
+    size = batching.batch_size(vals, dims)
 
     def shifted(spec):  # the spec once a new axis 0 is in front
         return tuple(d + 1 for d in spec)

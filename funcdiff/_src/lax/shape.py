@@ -18,7 +18,7 @@ from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
-from funcdiff._src.lax._define import batch_size, define_primitive
+from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.lax.structural import as_array, dims_batch, move_to_front, moveaxis, reduce_sum
 
 # Defined in structural.py (the rules of every family use them); re-exported in their family.
@@ -273,14 +273,14 @@ def slice(  # noqa: A001
 
 
 def _concatenate_batch(vals, dims, *, dimension):
-    size = batch_size(vals, dims)
+    size = batching.batch_size(vals, dims)
     return concatenate([move_to_front(v, d, size) for v, d in zip(vals, dims)],
                        dimension + 1), 0
 
 
 def _pad_batch(vals, dims, *, padding_config):
     (x, pv), (dx, dpv) = vals, dims
-    size = batch_size(vals, dims)
+    size = batching.batch_size(vals, dims)
     x = move_to_front(x, dx, size)
     config = ((0, 0, 0), *padding_config)
     if dpv is None:

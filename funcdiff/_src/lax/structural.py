@@ -21,7 +21,6 @@ from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax._define import (
-    batch_size,
     check_kinds,
     define_primitive,
     elementwise_primitive,
@@ -475,7 +474,7 @@ def align_for_broadcast(vals: Sequence[Any], dims: Sequence[int | None]) -> list
 
 def _add_any_batch(vals: Sequence[Any], dims: Sequence[int | None]) -> tuple[Any, int]:
     # add_any requires equal shapes: give both operands the batch dimension first.
-    size = batch_size(vals, dims)
+    size = batching.batch_size(vals, dims)
     return ad.add_any_p.bind(*[move_to_front(v, d, size) for v, d in zip(vals, dims)]), 0
 
 
