@@ -6,6 +6,7 @@ import funcdiff
 import funcdiff.numpy as jnp
 from funcdiff import jit, lax
 from funcdiff._src import core
+from funcdiff._src.interpreters import ad
 from funcdiff._src.jit import passes
 
 
@@ -146,3 +147,34 @@ def test_variable_uses_gives_last_reader_and_read_count():
     dead = core._dead_after(j)
     assert x in dead[last[x]]
     assert not any(out in vs for vs in dead.values() for out in j.outvars)
+
+
+def test_flatten_calls_says_where_each_equation_came_from():
+    inner = jit(lambda x: jnp.sin(x) * 2)
+    outer = jit(lambda x: inner(x) + inner(x + 1.0))
+    closed = trace(lambda x: jnp.cos(outer(x)), np.ones(2))
+    flat, origins, calls = passes.flatten_calls(closed, lambda e: e.primitive.name == "jit")
+    assert names(flat) == ["sin", "mul", "add", "sin", "mul", "add", "cos"]
+    # Instance 0 is the outer call, 1 and 2 the two inner calls inside it.
+    assert origins == [(0, 1), (0, 1), (0,), (0, 2), (0, 2), (0,), ()]
+    assert len(calls) == 3 and calls[1].params["jaxpr"] is calls[2].params["jaxpr"]
+    # The inner function's two copies define different variables.
+    assert flat.jaxpr.eqns[0].outvars[0] is not flat.jaxpr.eqns[3].outvars[0]
+    core.typecheck_jaxpr(flat.jaxpr)
+    same_values(closed, flat, np.array([0.1, 0.2]))
+
+
+def test_backward_pass_reports_each_transposed_equation():
+    _, linear = ad.linearize_flat(lambda x: [jnp.sin(x) * 3.0], [np.array(0.5)], [True])
+    seen = []
+    args = [ad.UndefinedPrimal(a) for a in linear.in_avals]
+    (ct,) = ad.backward_pass(
+        linear.jaxpr.jaxpr,
+        linear.jaxpr.consts,
+        args,
+        [np.array(1.0)],
+        on_transpose=lambda eqn, ct_out, cts_in: seen.append((eqn.primitive.name, ct_out)),
+    )
+    np.testing.assert_allclose(ct, 3.0 * np.cos(0.5))
+    assert [name for name, _ in seen] == ["mul", "mul"]
+    np.testing.assert_allclose(seen[0][1], 1.0)  # the output's cotangent reaches the last mul

@@ -33,7 +33,12 @@ from funcdiff._src import core, dtypes, graph_svg
 from funcdiff._src.api import jvp, make_jaxpr, vjp
 from funcdiff._src.core import JaxprEqn, Literal, Var
 from funcdiff._src.cost_analysis import leaf_names
+from funcdiff._src.custom_derivatives import custom_vjp_call_p
+from funcdiff._src.interpreters import ad
+from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.jit import passes
 from funcdiff._src.jit.api import jit_p
+from funcdiff._src.lax.control_flow import while_p
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 VALUE_COLOR = "#1f77b4"  # forward values: blue
@@ -334,34 +339,17 @@ class _Op:
     backward: bool = False
 
 
-def _inline(jaxpr: core.Jaxpr, env: dict[Var, Any], consts: dict[Var, Any],
-            group: tuple[str, ...], group_by: str | None, ops: list[_Op],
-            counter: dict[str, int]) -> None:
-    """Append the equations of `jaxpr` to `ops`, replacing `jit` calls by their equations
-    (with fresh variables, so that a function called twice appears twice). `env` maps the
-    jaxpr's variables to the atoms of the flattened program."""
-
-    def read(a: core.Atom) -> core.Atom:
-        return a if type(a) is Literal else env[a]
-
-    for eqn in jaxpr.eqns:
-        invars = [read(a) for a in eqn.invars]
-        if eqn.primitive is jit_p:
-            inner = eqn.params["jaxpr"]
-            sub = group + (_instance(f"jit({eqn.params['name']})", counter),) \
-                if group_by == "jit" else group
-            inner_env: dict[Var, Any] = dict(zip(inner.jaxpr.invars, invars, strict=True))
-            for v, c in zip(inner.jaxpr.constvars, inner.consts, strict=True):
-                fresh = Var(v.aval)
-                consts[fresh] = c
-                inner_env[v] = fresh
-            _inline(inner.jaxpr, inner_env, consts, sub, group_by, ops, counter)
-            for v, a in zip(eqn.outvars, inner.jaxpr.outvars, strict=True):
-                env[v] = a if type(a) is Literal else inner_env[a]
-            continue
-        outvars = [Var(v.aval) for v in eqn.outvars]
-        env.update(zip(eqn.outvars, outvars))
-        ops.append(_Op(eqn.replace(invars=invars, outvars=outvars), group))
+def _flatten(closed: core.ClosedJaxpr, group_by: str | None
+             ) -> tuple[core.ClosedJaxpr, list[_Op]]:
+    """The program with its `jit` calls inlined (jit's own inliner: a function called twice
+    appears twice), each equation with its group path: with ``group_by="jit"``, the instances
+    of the jitted functions it was inlined from."""
+    flat, origins, calls = passes.flatten_calls(closed, lambda e: e.primitive is jit_p)
+    counter: dict[str, int] = {}
+    names = [_instance(f"jit({c.params['name']})", counter) for c in calls]
+    ops = [_Op(eqn, tuple(names[k] for k in path) if group_by == "jit" else ())
+           for eqn, path in zip(flat.jaxpr.eqns, origins, strict=True)]
+    return flat, ops
 
 
 def _instance(name: str, counter: dict[str, int]) -> str:
@@ -408,40 +396,128 @@ def _is_float(x: Any) -> bool:
     return dtypes.is_float(core.get_aval(x).dtype)
 
 
+# One equation of the linear program `_adjoints` transposes: the linear map of one forward
+# operation (its `LinearFunction`), from the tangents of its differentiated inputs.
+_linear_op_p = core.Primitive("graph_linear_op", multiple_results=True)
+_linear_op_p.def_impl(lambda *tangents, linear, op, wrt: linear.apply(tangents))
+_linear_op_p.def_abstract_eval(lambda *avals, linear, op, wrt: linear.jaxpr.out_avals)
+cost_mod.cost_rules[_linear_op_p] = lambda avals_in, avals_out, *, linear, op, wrt: (
+    cost_mod.jaxpr_cost(linear.jaxpr)
+)
+
+
+def _linear_op_transpose(cts: list[Any], *args: Any, linear: ad.LinearFunction, op: int,
+                         wrt: tuple[int, ...]) -> list[Any]:
+    return [ad.instantiate(ct) for ct in linear.transpose(cts)]
+
+
+ad.transpose_rules[_linear_op_p] = _linear_op_transpose
+
+
+# Primitives that have a derivative in one direction only: a `while_loop` has no reverse mode
+# (its trip count is known at run time only), a `custom_vjp` function no forward mode. An
+# operation that is or contains one gets no gradient (or tangent) in that direction.
+_NO_REVERSE_MODE = frozenset({while_p})
+_NO_FORWARD_MODE = frozenset({custom_vjp_call_p})
+
+
+def _uses(eqn: JaxprEqn, prims: frozenset[core.Primitive]) -> bool:
+    """Whether `eqn` is, or carries in a sub-program, one of `prims`."""
+    if eqn.primitive in prims:
+        return True
+    for value in eqn.params.values():
+        subs = value if isinstance(value, (tuple, list)) else (value,)
+        for sub in subs:
+            if isinstance(sub, core.ClosedJaxpr) and any(_uses(e, prims) for e in sub.eqns):
+                return True
+    return False
+
+
+def _differentiable(eqn: JaxprEqn, without: frozenset[core.Primitive]) -> bool:
+    """Whether the primitive has a derivative rule (or a zero derivative), and no part of
+    the operation lacks the mode of differentiation that `without` rules out."""
+    has_rule = eqn.primitive in ad.jvp_rules or eqn.primitive in ad.nondifferentiable
+    return has_rule and not _uses(eqn, without)
+
+
+def _transposable(linear: ad.LinearFunction) -> bool:
+    """Whether every equation of `linear` that its inputs reach has a transpose rule (a
+    `while_loop` has none: it has no reverse mode)."""
+    jaxpr = linear.jaxpr.jaxpr
+    reached = set(jaxpr.invars)
+    for eqn in jaxpr.eqns:
+        if not reached.isdisjoint(eqn.invars):
+            if eqn.primitive not in ad.transpose_rules:
+                return False
+            reached.update(eqn.outvars)
+    return True
+
+
 def _adjoints(ops: list[_Op], env: dict[Var, Any], out: Var
               ) -> tuple[dict[Var, Any], dict[tuple[Var, int], Any]]:
-    """Reverse mode over the flattened forward program, one equation at a time: the adjoint
-    of every variable and the contribution of each (variable, consumer) edge."""
-    adjoint: dict[Var, Any] = {out: np.ones_like(env[out])}
-    along: dict[tuple[Var, int], Any] = {}
-    for i in reversed(range(len(ops))):
-        eqn = ops[i].eqn
-        if ops[i].backward or not any(v in adjoint for v in eqn.outvars):
+    """Reverse mode over the flattened forward program: the adjoint of every variable and the
+    contribution of each (variable, consumer) edge. Each forward operation is linearized on
+    its own and becomes one equation of a linear program, which AD's `backward_pass`
+    transposes; its `on_transpose` hook reports what flows through each equation.
+
+    Operations that cannot carry a gradient are left out (their inputs get none from them):
+    non-float values, the backward half of a ``backward=True`` graph, primitives without
+    reverse mode."""
+    tangent: dict[Var, Var] = {}  # forward variable -> its tangent in the linear program
+    sources: list[Var] = []  # forward variables whose tangents are the linear program's inputs
+
+    def tangent_of(v: Var) -> Var:
+        if v not in tangent:
+            tangent[v] = Var(v.aval)
+            sources.append(v)
+        return tangent[v]
+
+    eqns: list[JaxprEqn] = []
+    for i, op in enumerate(ops):
+        eqn = op.eqn
+        if op.backward or not _differentiable(eqn, _NO_REVERSE_MODE):
             continue
         invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
-        wrt = [k for k, (a, x) in enumerate(zip(eqn.invars, invals))
-               if type(a) is Var and _is_float(x)]
-        outs = [env[v] for v in eqn.outvars]
-        if not wrt or not all(_is_float(o) for o in outs):
+        wrt = tuple(k for k, (a, x) in enumerate(zip(eqn.invars, invals))
+                    if type(a) is Var and _is_float(x))
+        if not wrt or not all(_is_float(env[v]) for v in eqn.outvars):
             continue
 
         def apply(*xs: Any, eqn: JaxprEqn = eqn, invals: list[Any] = invals,
-                  wrt: list[int] = wrt) -> Any:
+                  wrt: tuple[int, ...] = wrt) -> list[Any]:
             full = list(invals)
             for k, x in zip(wrt, xs):
                 full[k] = x
-            return eqn.primitive.bind(*full, **eqn.params)
+            out = eqn.primitive.bind(*full, **eqn.params)
+            return out if eqn.primitive.multiple_results else [out]
 
-        cts = [adjoint.get(v, np.zeros_like(o)) for v, o in zip(eqn.outvars, outs)]
-        try:
-            _, pull = vjp(apply, *[invals[k] for k in wrt])
-            contributions = pull(cts if eqn.primitive.multiple_results else cts[0])
-        except (NotImplementedError, TypeError):
-            continue  # no reverse mode for this primitive (a while_loop): no gradients here
-        for k, ct in zip(wrt, contributions):
-            v = eqn.invars[k]
+        _, linear = ad.linearize_flat(apply, [invals[k] for k in wrt], [True] * len(wrt))
+        if not _transposable(linear):
+            continue
+        ins = [tangent_of(eqn.invars[k]) for k in wrt]
+        outs = [Var(v.aval) for v in eqn.outvars]
+        tangent.update(zip(eqn.outvars, outs))
+        eqns.append(JaxprEqn(_linear_op_p, ins, outs, {"linear": linear, "op": i, "wrt": wrt}))
+    seed = tangent_of(out)
+    adjoint: dict[Var, Any] = {}
+    along: dict[tuple[Var, int], Any] = {}
+
+    def record(eqn: JaxprEqn, cts_out: list[Any], cts_in: list[Any]) -> None:
+        i = eqn.params["op"]
+        forward = ops[i].eqn
+        for v, ct in zip(forward.outvars, cts_out):
+            if type(ct) is not ad.Zero:
+                adjoint[v] = ct
+        for k, ct in zip(eqn.params["wrt"], cts_in):
+            v = forward.invars[k]
             along[(v, i)] = along[(v, i)] + ct if (v, i) in along else ct
-            adjoint[v] = adjoint[v] + ct if v in adjoint else ct
+
+    linear_program = core.Jaxpr([], [tangent[v] for v in sources], eqns, [seed])
+    cts = ad.backward_pass(linear_program, [], [ad.UndefinedPrimal(v.aval) for v in sources],
+                           [np.ones_like(env[out])], on_transpose=record)
+    for v, ct in zip(sources, cts):
+        if ct is not None and type(ct) is not ad.Zero:
+            adjoint[v] = ct
     return adjoint, along
 
 
@@ -455,6 +531,8 @@ def _tangents(ops: list[_Op], env: dict[Var, Any], seed: Var
     for i, op in enumerate(ops):
         eqn = op.eqn
         invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
+        if not _differentiable(eqn, _NO_FORWARD_MODE):
+            continue
         for k, a in enumerate(eqn.invars):
             if type(a) is not Var or a not in tangent:
                 continue
@@ -463,10 +541,7 @@ def _tangents(ops: list[_Op], env: dict[Var, Any], seed: Var
                       k: int = k) -> Any:
                 return eqn.primitive.bind(*invals[:k], x, *invals[k + 1:], **eqn.params)
 
-            try:
-                _, t_out = jvp(apply, (invals[k],), (tangent[a],))
-            except (NotImplementedError, TypeError):
-                continue
+            _, t_out = jvp(apply, (invals[k],), (tangent[a],))
             outs = t_out if eqn.primitive.multiple_results else [t_out]
             along[(a, i)] = outs[0]
             for v, t in zip(eqn.outvars, outs):
@@ -657,19 +732,15 @@ def _trace(fun: Callable[..., Any], args: Sequence[Any], backward: bool,
         program, inputs = _vjp_program(flat, leaves, diff, outs)
         out_names += [f"grad {n}" for n, d in zip(in_names, diff) if d]
         in_names += [f"ct {n}" for n in out_names[:len(outs)]]
-    closed = make_jaxpr(program)(*inputs)
+    closed, ops = _flatten(make_jaxpr(program)(*inputs), group_by)
     jaxpr = closed.jaxpr
     consts: dict[Var, Any] = dict(zip(jaxpr.constvars, closed.consts, strict=True))
-    env: dict[Var, Any] = {v: v for v in jaxpr.invars + jaxpr.constvars}
-    ops: list[_Op] = []
-    _inline(jaxpr, env, consts, (), group_by, ops, {})
     if backward:
         _depends_on(ops, set(jaxpr.invars[len(leaves):]))
     if group_by == "function":
         _group_by_function(ops, name)
-    outvars = [a if type(a) is Literal else env[a] for a in jaxpr.outvars]
-    return _Program(name, jaxpr, inputs, consts, ops, outvars, in_names, out_names,
-                    len(leaves), len(outs))
+    return _Program(name, jaxpr, inputs, consts, ops, list(jaxpr.outvars), in_names,
+                    out_names, len(leaves), len(outs))
 
 
 def _input_id(g: Graph, name: str, option: str) -> str:

@@ -225,12 +225,19 @@ def linearize_flat(
 
 
 def backward_pass(
-    jaxpr: core.Jaxpr, consts: Sequence[Any], args: Sequence[Any], cotangents: Sequence[Any]
+    jaxpr: core.Jaxpr,
+    consts: Sequence[Any],
+    args: Sequence[Any],
+    cotangents: Sequence[Any],
+    on_transpose: Callable[[core.JaxprEqn, Any, list[Any]], None] | None = None,
 ) -> list[Any]:
     """Transpose a linear jaxpr: propagate output cotangents back to its undefined inputs.
 
     `args` holds a value for each known input and an `UndefinedPrimal` for each linear one.
-    Returns the cotangent of every input (`Zero` where nothing flowed).
+    Returns the cotangent of every input (`Zero` where nothing flowed). `on_transpose`, if
+    given, is called after each equation is transposed with the equation, the cotangent of its
+    output(s) (a list for a multiple-results primitive) and the cotangents it sends to its
+    inputs, so that a caller can watch every variable's cotangent (`funcdiff.graph` does).
     """
     primal_env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
     for v, a in zip(jaxpr.invars, args, strict=True):
@@ -294,6 +301,8 @@ def backward_pass(
             previous, state.source_override = state.source_override, eqn.source_info
             try:
                 cts_in = rule(ct_arg, *invals, **eqn.params)
+                if on_transpose is not None:
+                    on_transpose(eqn, ct_arg, cts_in)
                 for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
                     if type(x) is UndefinedPrimal:
                         write_ct(a, ct)  # sums of cotangents come from this equation's line too
