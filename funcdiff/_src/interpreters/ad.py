@@ -257,20 +257,7 @@ def backward_pass(
         val = primal_env.get(a, _MISSING)
         return UndefinedPrimal(a.aval) if val is _MISSING else val
 
-    # Equations that read only known values (recomputation, as `checkpoint` produces) run
-    # forward first; the others are linear in the undefined inputs and are transposed.
-    linear_vars = {v for v, a in zip(jaxpr.invars, args) if is_undefined_primal(a)}
-    linear_eqns = []
-    for eqn in jaxpr.eqns:
-        if not linear_vars.isdisjoint(eqn.invars):  # literals are never in the set
-            linear_eqns.append(eqn)
-            linear_vars.update(eqn.outvars)
-            continue
-        invals = [read_primal(a) for a in eqn.invars]
-        out = eqn.primitive.bind(*invals, **eqn.params)
-        outs = out if eqn.primitive.multiple_results else [out]
-        for v, x in zip(eqn.outvars, outs):
-            primal_env[v] = x
+    linear_eqns = _run_known_equations(jaxpr, args, primal_env, read_primal)
     for v, ct in zip(jaxpr.outvars, cotangents, strict=True):
         write_ct(v, ct)
     check = core.flags.check_nans
@@ -315,6 +302,25 @@ def backward_pass(
         ct = ct_env.get(v)
         out.append(Zero(a.aval) if ct is None and is_undefined_primal(a) else ct)
     return out
+
+
+def _run_known_equations(jaxpr: core.Jaxpr, args: Sequence[Any], primal_env: dict[Var, Any],
+                         read_primal: Callable[[core.Atom], Any]) -> list[core.JaxprEqn]:
+    """Evaluate into `primal_env` the equations that read only known values (recomputation,
+    as `checkpoint` produces); return the others, linear in the undefined inputs, in order."""
+    linear_vars = {v for v, a in zip(jaxpr.invars, args) if is_undefined_primal(a)}
+    linear_eqns = []
+    for eqn in jaxpr.eqns:
+        if not linear_vars.isdisjoint(eqn.invars):  # literals are never in the set
+            linear_eqns.append(eqn)
+            linear_vars.update(eqn.outvars)
+            continue
+        invals = [read_primal(a) for a in eqn.invars]
+        out = eqn.primitive.bind(*invals, **eqn.params)
+        outs = out if eqn.primitive.multiple_results else [out]
+        for v, x in zip(eqn.outvars, outs):
+            primal_env[v] = x
+    return linear_eqns
 
 
 _MISSING = object()
