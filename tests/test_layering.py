@@ -48,7 +48,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "test_util",
         ],
     ),
-    ("tools", ["cost_analysis", "graph", "graph_svg"]),
+    ("tools", ["cost_analysis", "graph_svg", "graph_text", "graph_program", "graph"]),
     ("public", ["funcdiff"]),
 ]
 

@@ -13,15 +13,15 @@ every node, and along each edge the part of it that flows forward, so that tange
 add where paths merge. ``highlight="b"`` marks the paths from input ``b`` to the output, the
 ones its gradient flows back along.
 
-A `Graph` renders as Graphviz DOT (`to_dot`), Mermaid (`to_mermaid`) and SVG (`to_svg`:
-through Graphviz when it is installed, otherwise by funcdiff's own renderer in
-`graph_svg.py`); Jupyter displays it.
+A `Graph` renders as Graphviz DOT (`to_dot`), Mermaid (`to_mermaid`), both written by
+`graph_text.py`, and SVG (`to_svg`: through Graphviz when it is installed, otherwise by
+funcdiff's own renderer in `graph_svg.py`); Jupyter displays it. The program behind a graph
+(traced, flattened, evaluated, differentiated) is built by `graph_program.py`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import html
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
@@ -29,21 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff._src import core, dtypes, graph_svg
-from funcdiff._src.api import jvp, make_jaxpr, vjp
+from funcdiff._src import dtypes, graph_svg, graph_text
+from funcdiff._src import graph_program as gp
 from funcdiff._src.core import JaxprEqn, Literal, Var
-from funcdiff._src.cost_analysis import leaf_names
-from funcdiff._src.custom_derivatives import custom_vjp_call_p
-from funcdiff._src.interpreters import ad
-from funcdiff._src.interpreters import cost as cost_mod
-from funcdiff._src.jit import passes
-from funcdiff._src.jit.api import jit_p
-from funcdiff._src.lax.control_flow import while_p
-from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
-
-VALUE_COLOR = "#1f77b4"  # forward values: blue
-GRAD_COLOR = "#d62728"  # gradients: red
-_GRAD = "∇"
+from funcdiff._src.graph_text import GRAD_COLOR as GRAD_COLOR
+from funcdiff._src.graph_text import GRAD_MARK
+from funcdiff._src.graph_text import VALUE_COLOR as VALUE_COLOR
 
 
 @dataclasses.dataclass
@@ -84,7 +75,7 @@ class GraphNode:
         if self.tangent is not None:
             lines.append(self.tangent_text)
         if self.grad is not None:
-            lines.append(f"{_GRAD} {self.grad}")
+            lines.append(f"{GRAD_MARK} {self.grad}")
         return lines
 
     @property
@@ -128,25 +119,7 @@ class Graph:
     def to_dot(self) -> str:
         """The graph in Graphviz's DOT language: values in blue, gradients in red, groups as
         clusters, residual edges dashed."""
-        lines = [f"digraph {_dot_id(self.name)} {{", f"  rankdir={self.direction};",
-                 '  node [fontname="Helvetica", fontsize=11];',
-                 '  edge [fontname="Helvetica", fontsize=9, color="#555555"];']
-        lines += _nest(self.nodes, _dot_open, "}", _dot_node, "  ")
-        for e in self.edges:
-            attrs = []
-            parts = [f'<FONT COLOR="{c}">{_esc(t)}</FONT>' for t, c in
-                     ((e.tangent, graph_svg.TANGENT_COLOR), (e.grad, GRAD_COLOR))
-                     if t is not None]
-            if parts:
-                attrs.append(f"label=<{' '.join(parts)}>")
-            if e.residual:
-                attrs.append('style=dashed, color="#999999"')
-            if e.highlight:
-                attrs.append(f'color="{graph_svg.HIGHLIGHT_COLOR}", penwidth=3')
-            suffix = f" [{', '.join(attrs)}]" if attrs else ""
-            lines.append(f"  {e.src} -> {e.dst}{suffix};")
-        lines.append("}")
-        return "\n".join(lines) + "\n"
+        return graph_text.to_dot(self)
 
     def to_svg(self, engine: str = "auto") -> str:
         """The graph drawn as SVG text.
@@ -182,31 +155,7 @@ class Graph:
     def to_mermaid(self) -> str:
         """The graph as a Mermaid flowchart (put it in a ```mermaid block of a mkdocs-material
         page). Gradients are the red edge labels and the ∇ lines of the node labels."""
-        lines = [f"flowchart {self.direction}",
-                 f"  classDef input fill:#eef4fb,stroke:{VALUE_COLOR}",
-                 "  classDef const fill:#f4f4f4,stroke:#999999",
-                 "  classDef op fill:#ffffff,stroke:#555555",
-                 "  classDef output fill:#eef4fb,stroke:#555555,stroke-width:2px",
-                 "  classDef group fill:#f7f7f7,stroke:#555555,stroke-dasharray:4 2",
-                 f"  classDef backward fill:#fdecea,stroke:{GRAD_COLOR}"]
-        lines += _nest(self.nodes, _mermaid_open, "end", _mermaid_node, "  ")
-        styled, highlighted = [], []
-        for i, e in enumerate(self.edges):
-            arrow = "-.->" if e.residual else "-->"
-            text = " ".join(t for t in (e.tangent, e.grad) if t is not None)
-            label = f'|"{_mermaid_text(text)}"|' if text else ""
-            lines.append(f"  {e.src} {arrow}{label} {e.dst}")
-            if text:
-                styled.append(i)
-            if e.highlight:
-                highlighted.append(i)
-        color = graph_svg.TANGENT_COLOR if any(e.tangent for e in self.edges) else GRAD_COLOR
-        if styled:
-            lines.append(f"  linkStyle {','.join(map(str, styled))} color:{color}")
-        if highlighted:
-            lines.append(f"  linkStyle {','.join(map(str, highlighted))} "
-                         f"stroke:{graph_svg.HIGHLIGHT_COLOR},stroke-width:3px")
-        return "\n".join(lines) + "\n"
+        return graph_text.to_mermaid(self)
 
     # ---- notebooks ------------------------------------------------------------------------
 
@@ -230,323 +179,6 @@ def _have_dot() -> bool:
 
 _NO_DOT = ("Graph.to_svg needs Graphviz's dot program: install Graphviz (e.g. apt-get install "
            "graphviz) and, optionally, the graphviz Python package (pip install graphviz).")
-
-
-def _sections(nodes: Sequence[GraphNode]
-              ) -> tuple[dict[tuple[str, ...], list[GraphNode]], dict[tuple[str, ...], list]]:
-    """Nodes by cluster path (the section, forward or backward pass, when both are drawn,
-    then the group path), and the child clusters of each path."""
-    members: dict[tuple[str, ...], list[GraphNode]] = {(): []}
-    has_backward = any(n.backward for n in nodes)
-    for n in nodes:
-        section = (("backward pass",) if n.backward else ("forward pass",)) if has_backward \
-            else ()
-        members.setdefault(section + n.group, []).append(n)
-    for path in list(members):
-        for k in range(len(path)):
-            members.setdefault(path[:k], [])
-    children: dict[tuple[str, ...], list] = {path: [] for path in members}
-    for path in members:
-        if path:
-            children[path[:-1]].append(path)
-    return members, children
-
-
-def _nest(nodes: Sequence[GraphNode], open_: Callable[[tuple[str, ...]], str], close: str,
-          node: Callable[[GraphNode], str], indent: str) -> list[str]:
-    """Lines declaring every node inside properly nested clusters."""
-    members, children = _sections(nodes)
-
-    def emit(path: tuple[str, ...], pad: str) -> list[str]:
-        lines = [pad + open_(path)] if path else []
-        inner = pad + "  " if path else pad
-        lines += [inner + node(n) for n in members[path]]
-        for child in children[path]:
-            lines += emit(child, inner)
-        if path:
-            lines.append(pad + close)
-        return lines
-
-    return emit((), indent)
-
-
-def _dot_open(path: tuple[str, ...]) -> str:
-    name = path[-1]
-    style = "rounded" if name in ("forward pass", "backward pass") else "rounded,dashed"
-    return (f"subgraph {_dot_id('cluster_' + '/'.join(path))} {{ label={_dot_id(name)}; "
-            f'style="{style}"; fontname="Helvetica"; fontsize=10; color="#888888";')
-
-
-_DOT_SHAPES = {"input": "box", "const": "box", "op": "box", "output": "box", "group": "box3d"}
-_DOT_FILL = {"input": "#eef4fb", "const": "#f4f4f4", "op": "#ffffff", "output": "#eef4fb",
-             "group": "#f7f7f7"}
-
-
-def _dot_node(n: GraphNode) -> str:
-    rows = [f"<B>{_esc(n.label)}</B>" if n.kind in ("input", "output") else _esc(n.label)]
-    if n.aval:
-        rows.append(f'<FONT POINT-SIZE="8" COLOR="#777777">{_esc(n.aval)}</FONT>')
-    if n.value is not None:
-        color = GRAD_COLOR if n.backward else VALUE_COLOR
-        rows.append(f'<FONT COLOR="{color}">{_esc(n.value)}</FONT>')
-    if n.tangent is not None:
-        rows.append(f'<FONT COLOR="{graph_svg.TANGENT_COLOR}">{_esc(n.tangent_text)}</FONT>')
-    if n.grad is not None:
-        rows.append(f'<FONT COLOR="{GRAD_COLOR}">{_GRAD} {_esc(n.grad)}</FONT>')
-    style = "rounded,filled" + (",bold" if n.kind == "output" else "")
-    fill = "#fdecea" if n.backward and n.kind == "op" else _DOT_FILL[n.kind]
-    extra = f', color="{graph_svg.HIGHLIGHT_COLOR}", penwidth=3' if n.highlight else ""
-    return (f'{n.id} [shape={_DOT_SHAPES[n.kind]}, style="{style}", fillcolor="{fill}", '
-            f"label=<{'<BR/>'.join(rows)}>{extra}];")
-
-
-def _dot_id(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _esc(s: str) -> str:
-    return html.escape(s, quote=True)
-
-
-_MERMAID_SHAPES = {"input": ('(["', '"])'), "const": ('["', '"]'), "op": ('("', '")'),
-                   "output": ('[/"', '"/]'), "group": ('[["', '"]]')}
-
-
-def _mermaid_open(path: tuple[str, ...]) -> str:
-    sid = "sg_" + "".join(c if c.isalnum() else "_" for c in "/".join(path))
-    return f'subgraph {sid}["{_mermaid_text(path[-1])}"]'
-
-
-def _mermaid_node(n: GraphNode) -> str:
-    left, right = _MERMAID_SHAPES[n.kind]
-    cls = "backward" if n.backward and n.kind == "op" else n.kind
-    return f"{n.id}{left}{'<br/>'.join(map(_mermaid_text, n.rows))}{right}:::{cls}"
-
-
-def _mermaid_text(s: str) -> str:
-    return s.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
-
-
-# ---- building the graph ---------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class _Op:
-    """An equation of the flattened program (jit calls inlined) and its group path."""
-
-    eqn: JaxprEqn
-    group: tuple[str, ...]
-    backward: bool = False
-
-
-def _flatten(closed: core.ClosedJaxpr, group_by: str | None
-             ) -> tuple[core.ClosedJaxpr, list[_Op]]:
-    """The program with its `jit` calls inlined (jit's own inliner: a function called twice
-    appears twice), each equation with its group path: with ``group_by="jit"``, the instances
-    of the jitted functions it was inlined from."""
-    flat, origins, calls = passes.flatten_calls(closed, lambda e: e.primitive is jit_p)
-    counter: dict[str, int] = {}
-    names = [_instance(f"jit({c.params['name']})", counter) for c in calls]
-    ops = [_Op(eqn, tuple(names[k] for k in path) if group_by == "jit" else ())
-           for eqn, path in zip(flat.jaxpr.eqns, origins, strict=True)]
-    return flat, ops
-
-
-def _instance(name: str, counter: dict[str, int]) -> str:
-    counter[name] = counter.get(name, 0) + 1
-    return name if counter[name] == 1 else f"{name} #{counter[name]}"
-
-
-def _group_by_function(ops: list[_Op], top: str) -> None:
-    """Group each run of consecutive forward operations traced in one user function (other
-    than the top-level one) under that function's name."""
-    counter: dict[str, int] = {}
-    previous = None
-    for op in ops:
-        info = op.eqn.source_info
-        fn = info.function if info is not None else None
-        if op.backward or fn is None or fn == top:
-            previous = None
-            continue
-        if fn != previous:
-            name = _instance(fn, counter)
-            previous = fn
-        op.group = op.group + (name,)
-
-
-def _depends_on(ops: list[_Op], seeds: set[Var]) -> None:
-    """Mark as backward the operations that depend on the output cotangent."""
-    tainted = set(seeds)
-    for op in ops:
-        if any(type(a) is Var and a in tainted for a in op.eqn.invars):
-            op.backward = True
-            tainted.update(op.eqn.outvars)
-
-
-def _evaluate(ops: list[_Op], env: dict[Var, Any]) -> None:
-    for op in ops:
-        eqn = op.eqn
-        invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
-        out = eqn.primitive.bind(*invals, **eqn.params)
-        outs = out if eqn.primitive.multiple_results else [out]
-        env.update(zip(eqn.outvars, outs))
-
-
-def _is_float(x: Any) -> bool:
-    return dtypes.is_float(core.get_aval(x).dtype)
-
-
-# One equation of the linear program `_adjoints` transposes: the linear map of one forward
-# operation (its `LinearFunction`), from the tangents of its differentiated inputs.
-_linear_op_p = core.Primitive("graph_linear_op", multiple_results=True)
-_linear_op_p.def_impl(lambda *tangents, linear, op, wrt: linear.apply(tangents))
-_linear_op_p.def_abstract_eval(lambda *avals, linear, op, wrt: linear.jaxpr.out_avals)
-cost_mod.cost_rules[_linear_op_p] = lambda avals_in, avals_out, *, linear, op, wrt: (
-    cost_mod.jaxpr_cost(linear.jaxpr)
-)
-
-
-def _linear_op_transpose(cts: list[Any], *args: Any, linear: ad.LinearFunction, op: int,
-                         wrt: tuple[int, ...]) -> list[Any]:
-    return [ad.instantiate(ct) for ct in linear.transpose(cts)]
-
-
-ad.transpose_rules[_linear_op_p] = _linear_op_transpose
-
-
-# Primitives that have a derivative in one direction only: a `while_loop` has no reverse mode
-# (its trip count is known at run time only), a `custom_vjp` function no forward mode. An
-# operation that is or contains one gets no gradient (or tangent) in that direction.
-_NO_REVERSE_MODE = frozenset({while_p})
-_NO_FORWARD_MODE = frozenset({custom_vjp_call_p})
-
-
-def _uses(eqn: JaxprEqn, prims: frozenset[core.Primitive]) -> bool:
-    """Whether `eqn` is, or carries in a sub-program, one of `prims`."""
-    if eqn.primitive in prims:
-        return True
-    for value in eqn.params.values():
-        subs = value if isinstance(value, (tuple, list)) else (value,)
-        for sub in subs:
-            if isinstance(sub, core.ClosedJaxpr) and any(_uses(e, prims) for e in sub.eqns):
-                return True
-    return False
-
-
-def _differentiable(eqn: JaxprEqn, without: frozenset[core.Primitive]) -> bool:
-    """Whether the primitive has a derivative rule (or a zero derivative), and no part of
-    the operation lacks the mode of differentiation that `without` rules out."""
-    has_rule = eqn.primitive in ad.jvp_rules or eqn.primitive in ad.nondifferentiable
-    return has_rule and not _uses(eqn, without)
-
-
-def _transposable(linear: ad.LinearFunction) -> bool:
-    """Whether every equation of `linear` that its inputs reach has a transpose rule (a
-    `while_loop` has none: it has no reverse mode)."""
-    jaxpr = linear.jaxpr.jaxpr
-    reached = set(jaxpr.invars)
-    for eqn in jaxpr.eqns:
-        if not reached.isdisjoint(eqn.invars):
-            if eqn.primitive not in ad.transpose_rules:
-                return False
-            reached.update(eqn.outvars)
-    return True
-
-
-def _adjoints(ops: list[_Op], env: dict[Var, Any], out: Var
-              ) -> tuple[dict[Var, Any], dict[tuple[Var, int], Any]]:
-    """Reverse mode over the flattened forward program: the adjoint of every variable and the
-    contribution of each (variable, consumer) edge. Each forward operation is linearized on
-    its own and becomes one equation of a linear program, which AD's `backward_pass`
-    transposes; its `on_transpose` hook reports what flows through each equation.
-
-    Operations that cannot carry a gradient are left out (their inputs get none from them):
-    non-float values, the backward half of a ``backward=True`` graph, primitives without
-    reverse mode."""
-    tangent: dict[Var, Var] = {}  # forward variable -> its tangent in the linear program
-    sources: list[Var] = []  # forward variables whose tangents are the linear program's inputs
-
-    def tangent_of(v: Var) -> Var:
-        if v not in tangent:
-            tangent[v] = Var(v.aval)
-            sources.append(v)
-        return tangent[v]
-
-    eqns: list[JaxprEqn] = []
-    for i, op in enumerate(ops):
-        eqn = op.eqn
-        if op.backward or not _differentiable(eqn, _NO_REVERSE_MODE):
-            continue
-        invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
-        wrt = tuple(k for k, (a, x) in enumerate(zip(eqn.invars, invals))
-                    if type(a) is Var and _is_float(x))
-        if not wrt or not all(_is_float(env[v]) for v in eqn.outvars):
-            continue
-
-        def apply(*xs: Any, eqn: JaxprEqn = eqn, invals: list[Any] = invals,
-                  wrt: tuple[int, ...] = wrt) -> list[Any]:
-            full = list(invals)
-            for k, x in zip(wrt, xs):
-                full[k] = x
-            out = eqn.primitive.bind(*full, **eqn.params)
-            return out if eqn.primitive.multiple_results else [out]
-
-        _, linear = ad.linearize_flat(apply, [invals[k] for k in wrt], [True] * len(wrt))
-        if not _transposable(linear):
-            continue
-        ins = [tangent_of(eqn.invars[k]) for k in wrt]
-        outs = [Var(v.aval) for v in eqn.outvars]
-        tangent.update(zip(eqn.outvars, outs))
-        eqns.append(JaxprEqn(_linear_op_p, ins, outs, {"linear": linear, "op": i, "wrt": wrt}))
-    seed = tangent_of(out)
-    adjoint: dict[Var, Any] = {}
-    along: dict[tuple[Var, int], Any] = {}
-
-    def record(eqn: JaxprEqn, cts_out: list[Any], cts_in: list[Any]) -> None:
-        i = eqn.params["op"]
-        forward = ops[i].eqn
-        for v, ct in zip(forward.outvars, cts_out):
-            if type(ct) is not ad.Zero:
-                adjoint[v] = ct
-        for k, ct in zip(eqn.params["wrt"], cts_in):
-            v = forward.invars[k]
-            along[(v, i)] = along[(v, i)] + ct if (v, i) in along else ct
-
-    linear_program = core.Jaxpr([], [tangent[v] for v in sources], eqns, [seed])
-    cts = ad.backward_pass(linear_program, [], [ad.UndefinedPrimal(v.aval) for v in sources],
-                           [np.ones_like(env[out])], on_transpose=record)
-    for v, ct in zip(sources, cts):
-        if ct is not None and type(ct) is not ad.Zero:
-            adjoint[v] = ct
-    return adjoint, along
-
-
-def _tangents(ops: list[_Op], env: dict[Var, Any], seed: Var
-              ) -> tuple[dict[Var, Any], dict[tuple[Var, int], Any]]:
-    """Forward mode over the flattened program, one equation at a time, from a tangent of ones
-    on `seed`: the tangent of every variable it reaches and the contribution that flows along
-    each (variable, consumer) edge."""
-    tangent: dict[Var, Any] = {seed: np.ones_like(env[seed])}
-    along: dict[tuple[Var, int], Any] = {}
-    for i, op in enumerate(ops):
-        eqn = op.eqn
-        invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
-        if not _differentiable(eqn, _NO_FORWARD_MODE):
-            continue
-        for k, a in enumerate(eqn.invars):
-            if type(a) is not Var or a not in tangent:
-                continue
-
-            def apply(x: Any, eqn: JaxprEqn = eqn, invals: list[Any] = invals,
-                      k: int = k) -> Any:
-                return eqn.primitive.bind(*invals[:k], x, *invals[k + 1:], **eqn.params)
-
-            _, t_out = jvp(apply, (invals[k],), (tangent[a],))
-            outs = t_out if eqn.primitive.multiple_results else [t_out]
-            along[(a, i)] = outs[0]
-            for v, t in zip(eqn.outvars, outs):
-                tangent[v] = tangent[v] + t if v in tangent else t
-    return tangent, along
 
 
 def _highlight(g: Graph, start: str) -> None:
@@ -689,60 +321,6 @@ def graph(fun: Callable[..., Any], *, values: bool = True, backward: bool = Fals
     return build
 
 
-@dataclasses.dataclass
-class _Program:
-    """The traced program, flattened: its inputs (the argument leaves, then with ``backward``
-    the output cotangents), constants, operations and outputs, and their names."""
-
-    name: str
-    jaxpr: core.Jaxpr
-    inputs: list[Any]
-    consts: dict[Var, Any]
-    ops: list[_Op]
-    outvars: list[core.Atom]
-    in_names: list[str]
-    out_names: list[str]
-    n_args: int  # inputs that are argument leaves (the rest are output cotangents)
-    n_out: int  # outputs of the function (the rest are input cotangents)
-
-
-def _trace(fun: Callable[..., Any], args: Sequence[Any], backward: bool,
-           group_by: str | None) -> _Program:
-    name = getattr(fun, "__name__", type(fun).__name__)
-    leaves, in_tree = tree_flatten(tuple(args))
-    for i, leaf in enumerate(leaves):
-        if not core.is_valid_array(leaf):
-            raise TypeError(f"graph: argument leaf {i} of {name} is a {type(leaf).__name__}, "
-                            "not an array.")
-    store: list[Any] = [None]
-
-    def flat(*xs: Any) -> list[Any]:
-        out, store[0] = tree_flatten(fun(*tree_unflatten(in_tree, list(xs))))
-        return out
-
-    outs = flat(*leaves)
-    in_names = leaf_names(fun, args)
-    out_names = ["out" + keystr(path) for path, _ in
-                 tree_flatten_with_path(tree_unflatten(store[0], outs))[0]]
-    program, inputs = flat, list(leaves)
-    if backward:
-        diff = [_is_float(x) for x in leaves]
-        if not any(diff):
-            raise TypeError(f"graph: {name} has no floating-point input to differentiate.")
-        program, inputs = _vjp_program(flat, leaves, diff, outs)
-        out_names += [f"grad {n}" for n, d in zip(in_names, diff) if d]
-        in_names += [f"ct {n}" for n in out_names[:len(outs)]]
-    closed, ops = _flatten(make_jaxpr(program)(*inputs), group_by)
-    jaxpr = closed.jaxpr
-    consts: dict[Var, Any] = dict(zip(jaxpr.constvars, closed.consts, strict=True))
-    if backward:
-        _depends_on(ops, set(jaxpr.invars[len(leaves):]))
-    if group_by == "function":
-        _group_by_function(ops, name)
-    return _Program(name, jaxpr, inputs, consts, ops, list(jaxpr.outvars), in_names,
-                    out_names, len(leaves), len(outs))
-
-
 def _input_id(g: Graph, name: str, option: str) -> str:
     """The id of the input node labelled `name`, or a clear error listing the inputs."""
     for n in g.nodes:
@@ -756,7 +334,7 @@ def _input_id(g: Graph, name: str, option: str) -> str:
 def _build(fun: Callable[..., Any], args: Sequence[Any], *, values: bool, backward: bool,
            group_by: str | None, collapse: bool | Sequence[str], precision: int,
            max_elements: int, tangent: str | None = None) -> Graph:
-    prog = _trace(fun, args, backward, group_by)
+    prog = gp.trace(fun, args, backward, group_by)
     vals: dict[Var, Any] = {}
     adjoint: dict[Var, Any] = {}
     along: dict[tuple[Var, int], Any] = {}
@@ -765,21 +343,21 @@ def _build(fun: Callable[..., Any], args: Sequence[Any], *, values: bool, backwa
     if values:
         vals.update(zip(prog.jaxpr.invars, prog.inputs))
         vals.update(prog.consts)
-        _evaluate(prog.ops, vals)
+        gp.evaluate(prog.ops, vals)
         out = prog.outvars[0] if prog.outvars else None
         if tangent is not None:
             if tangent not in prog.in_names[:prog.n_args]:
                 raise ValueError(f"graph: tangent={tangent!r} names no input of {prog.name}; "
                                  f"its inputs are {prog.in_names[:prog.n_args]}.")
             seed = prog.jaxpr.invars[prog.in_names.index(tangent)]
-            if not _is_float(vals[seed]):
+            if not gp.is_float(vals[seed]):
                 raise TypeError(f"graph: tangent={tangent!r} is an input of dtype "
                                 f"{np.asarray(vals[seed]).dtype}; forward mode needs a "
                                 "floating-point input.")
-            tangents, forward = _tangents(prog.ops, vals, seed)
+            tangents, forward = gp.tangents(prog.ops, vals, seed)
         elif (prog.n_out == 1 and type(out) is Var and np.size(vals[out]) == 1
                 and dtypes.is_float(out.aval.dtype)):
-            adjoint, along = _adjoints(prog.ops, vals, out)
+            adjoint, along = gp.adjoints(prog.ops, vals, out)
     fmt = lambda x: _fmt(x, precision, max_elements)  # noqa: E731
     g = _assemble(prog, vals, adjoint, along, fmt)
     if tangent is not None:
@@ -787,7 +365,7 @@ def _build(fun: Callable[..., Any], args: Sequence[Any], *, values: bool, backwa
     return _collapse(g, collapse) if collapse else g
 
 
-def _add_tangents(g: Graph, prog: _Program, tangents: dict[Var, Any],
+def _add_tangents(g: Graph, prog: gp.Program, tangents: dict[Var, Any],
                   forward: dict[tuple[Var, int], Any], wrt: str,
                   fmt: Callable[[Any], str]) -> None:
     """Label the nodes and edges of `g` (as `_assemble` built it) with the tangents."""
@@ -809,7 +387,7 @@ def _add_tangents(g: Graph, prog: _Program, tangents: dict[Var, Any],
             e.tangent = None if t is None else fmt(t)
 
 
-def _assemble(prog: _Program, vals: dict[Var, Any], adjoint: dict[Var, Any],
+def _assemble(prog: gp.Program, vals: dict[Var, Any], adjoint: dict[Var, Any],
               along: dict[tuple[Var, int], Any], fmt: Callable[[Any], str]) -> Graph:
     """The nodes and edges of a traced program, labelled with whatever values and gradients
     were computed."""
@@ -852,26 +430,6 @@ def _assemble(prog: _Program, vals: dict[Var, Any], adjoint: dict[Var, Any],
         if type(a) is Var:
             edges.append(GraphEdge(producer[a], f"out{i}"))
     return Graph(prog.name, nodes, edges)
-
-
-def _vjp_program(flat: Callable[..., list[Any]], leaves: list[Any], diff: list[bool],
-                 outs: list[Any]) -> tuple[Callable[..., list[Any]], list[Any]]:
-    """``(inputs, ct) -> (outputs, input cotangents)``: the program `vjp` runs, with the
-    output cotangent as an input so that the backward pass can be told apart."""
-    k = len(leaves)
-
-    def program(*xs_ct: Any) -> list[Any]:
-        xs, ct = list(xs_ct[:k]), list(xs_ct[k:])
-
-        def of_diff(*dxs: Any) -> list[Any]:
-            it = iter(dxs)
-            return flat(*[next(it) if d else x for x, d in zip(xs, diff)])
-
-        out, pull = vjp(of_diff, *[x for x, d in zip(xs, diff) if d])
-        return list(out) + list(pull(ct))
-
-    cts = [np.ones_like(np.asarray(o)) for o in outs]
-    return program, list(leaves) + cts
 
 
 def _collapse(g: Graph, which: bool | Sequence[str]) -> Graph:
