@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "scipy_special",
             "scipy_stats",
             "scipy_linalg",
+            "prng",
             "random",
             "optim",
             "ode",
