@@ -45,6 +45,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "random",
             "optim",
             "ode",
+            "io_checks",
             "io",
             "test_util",
         ],
