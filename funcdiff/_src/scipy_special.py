@@ -1,3 +1,4 @@
+# Over 600 lines: all of funcdiff.scipy.special, one block per function.
 """Special functions of `funcdiff.scipy.special`, differentiable and numerically stable."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Over 600 lines: one primitive; its JVP, two transposes and batching are long.
 """Convolutions: `conv_general_dilated`, the one primitive behind `conv`,
 `conv_with_general_padding`, `conv_transpose` and `funcdiff.numpy.convolve`, with JAX's shape
 helpers (`ConvDimensionNumbers`, `conv_dimension_numbers`, `padtype_to_pads`,

@@ -1,3 +1,4 @@
+# Over 600 lines: 40 one-block primitives, from arithmetic to selection, that all rules use.
 """Elementwise primitives: arithmetic, rounding, complex parts, comparisons, logic, selection.
 
 The transcendental functions (exp, log, pow, trigonometric, hyperbolic, erf) are in

@@ -1,3 +1,4 @@
+# Over 600 lines: one vectorised series/fraction per primitive, sharing helpers.
 """Special-function primitives: gamma family, incomplete gamma and beta, inverse error
 function, Bessel functions of order 0 and 1, exponential integrals, Hurwitz zeta.
 

@@ -1,3 +1,4 @@
+# Over 600 lines: one block per index helper, mostly docstring and checks.
 """Index helpers and functional versions of NumPy's in-place edits: `r_`, `c_`, `ix_`,
 `ravel_multi_index`, `unravel_index`, `mask_indices`, `diagflat`, `fill_diagonal`, `choose`,
 `compress`, `extract`, `place`, `put`, `put_along_axis`, `delete`, `insert`, `block`,

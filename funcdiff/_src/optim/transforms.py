@@ -1,3 +1,4 @@
+# Over 600 lines: one optax factory per block, mostly docstring and example.
 """Building blocks of optimisers: scaling, momentum and adaptive rescaling.
 
 Each function is a factory returning a `GradientTransformation`. The update rules, argument
