@@ -15,9 +15,8 @@ from funcdiff._src import core, dtypes
 from funcdiff._src.api import jvp, make_jaxpr, vjp
 from funcdiff._src.core import JaxprEqn, Literal, Var
 from funcdiff._src.cost_analysis import leaf_names
-from funcdiff._src.custom_derivatives import custom_vjp_call_p
+from funcdiff._src.custom_derivatives import custom_lin_p, custom_vjp_call_p
 from funcdiff._src.interpreters import ad
-from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.jit import passes
 from funcdiff._src.jit.api import jit_p
 from funcdiff._src.lax.control_flow import while_p
@@ -91,23 +90,16 @@ def is_float(x: Any) -> bool:
     return dtypes.is_float(core.get_aval(x).dtype)
 
 
-# One equation of the linear program `adjoints` transposes: the linear map of one forward
-# operation (its `LinearFunction`), from the tangents of its differentiated inputs.
-_linear_op_p = core.Primitive("graph_linear_op", multiple_results=True)
-_linear_op_p.def_impl(lambda *tangents, linear, op, wrt: linear.apply(tangents))
-_linear_op_p.def_abstract_eval(lambda *avals, linear, op, wrt: linear.jaxpr.out_avals)
-cost_mod.cost_rules[_linear_op_p] = lambda avals_in, avals_out, *, linear, op, wrt: (
-    cost_mod.jaxpr_cost(linear.jaxpr)
-)
+def _linear_eqn(linear: ad.LinearFunction, ins: list[Var], outs: list[Var]) -> JaxprEqn:
+    """One equation of the linear program `adjoints` transposes: the linear map of one forward
+    operation, from the tangents of its differentiated inputs. It is a `custom_lin`, the
+    primitive of a linear map known by its transpose (custom_vjp's, here AD's own)."""
 
+    def bwd(res: Sequence[Any], cts: Sequence[Any]) -> list[Any]:
+        return [ad.instantiate(ct) for ct in linear.transpose(cts)]
 
-def _linear_op_transpose(
-    cts: list[Any], *args: Any, linear: ad.LinearFunction, op: int, wrt: tuple[int, ...]
-) -> list[Any]:
-    return [ad.instantiate(ct) for ct in linear.transpose(cts)]
-
-
-ad.transpose_rules[_linear_op_p] = _linear_op_transpose
+    params = {"num_res": 0, "bwd": bwd, "out_avals": [v.aval for v in outs], "name": "graph"}
+    return JaxprEqn(custom_lin_p, ins, outs, params)
 
 
 # Primitives that have a derivative in one direction only: a `while_loop` has no reverse mode
@@ -170,6 +162,7 @@ def adjoints(
         return tangent[v]
 
     eqns: list[JaxprEqn] = []
+    origin: dict[JaxprEqn, tuple[int, tuple[int, ...]]] = {}  # forward op, its inputs
     for i, op in enumerate(ops):
         eqn = op.eqn
         if op.backward or not _differentiable(eqn, _NO_REVERSE_MODE):
@@ -196,18 +189,19 @@ def adjoints(
         ins = [tangent_of(eqn.invars[k]) for k in wrt]
         outs = [Var(v.aval) for v in eqn.outvars]
         tangent.update(zip(eqn.outvars, outs))
-        eqns.append(JaxprEqn(_linear_op_p, ins, outs, {"linear": linear, "op": i, "wrt": wrt}))
+        eqns.append(_linear_eqn(linear, ins, outs))
+        origin[eqns[-1]] = (i, wrt)
     seed = tangent_of(out)
     adjoint: dict[Var, Any] = {}
     along: dict[tuple[Var, int], Any] = {}
 
     def record(eqn: JaxprEqn, cts_out: list[Any], cts_in: list[Any]) -> None:
-        i = eqn.params["op"]
+        i, wrt = origin[eqn]
         forward = ops[i].eqn
         for v, ct in zip(forward.outvars, cts_out):
             if type(ct) is not ad.Zero:
                 adjoint[v] = ct
-        for k, ct in zip(eqn.params["wrt"], cts_in):
+        for k, ct in zip(wrt, cts_in):
             v = forward.invars[k]
             along[(v, i)] = along[(v, i)] + ct if (v, i) in along else ct
 
