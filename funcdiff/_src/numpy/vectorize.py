@@ -27,8 +27,9 @@ from funcdiff._src.vmap import vmap
 # ---- applying functions ---------------------------------------------------------------------
 
 
-def apply_along_axis(func1d: Callable[..., Any], axis: int, arr: ArrayLike, *args: Any,
-                     **kwargs: Any) -> Array:
+def apply_along_axis(
+    func1d: Callable[..., Any], axis: int, arr: ArrayLike, *args: Any, **kwargs: Any
+) -> Array:
     """``func1d`` applied to the 1-d slices of `arr` along `axis` (vectorised with `vmap`);
     the dimensions of its result replace `axis`.
 
@@ -52,8 +53,9 @@ def apply_along_axis(func1d: Callable[..., Any], axis: int, arr: ArrayLike, *arg
     return fn(arr)
 
 
-def apply_over_axes(func: Callable[[Any, int], Any], a: ArrayLike,
-                    axes: int | Sequence[int]) -> Array:
+def apply_over_axes(
+    func: Callable[[Any, int], Any], a: ArrayLike, axes: int | Sequence[int]
+) -> Array:
     """``func(a, axis)`` applied repeatedly over `axes`, keeping the reduced dimensions.
 
     !!! Example
@@ -66,7 +68,7 @@ def apply_over_axes(func: Callable[[Any, int], Any], a: ArrayLike,
         ```
     """
     a = asarray(a)
-    for ax in ((axes,) if np.ndim(axes) == 0 else axes):
+    for ax in (axes,) if np.ndim(axes) == 0 else axes:
         nd = aval(a).ndim
         out = asarray(func(a, ax))
         if aval(out).ndim == nd - 1:
@@ -96,8 +98,13 @@ class vectorize:  # noqa: N801 (NumPy's name)
         ```
     """
 
-    def __init__(self, pyfunc: Callable[..., Any], *, excluded: Any = frozenset(),
-                 signature: str | None = None):
+    def __init__(
+        self,
+        pyfunc: Callable[..., Any],
+        *,
+        excluded: Any = frozenset(),
+        signature: str | None = None,
+    ):
         self.pyfunc = pyfunc
         self.excluded = set(excluded)
         self.signature = signature
@@ -108,8 +115,7 @@ class vectorize:  # noqa: N801 (NumPy's name)
         mapped_pos = [i for i in range(len(args)) if i not in excluded]
         static_kw = {k: v for k, v in kwargs.items() if k in excluded}
         mapped_kw = [k for k in kwargs if k not in excluded]
-        values = [asarray(args[i]) for i in mapped_pos] + [asarray(kwargs[k])
-                                                           for k in mapped_kw]
+        values = [asarray(args[i]) for i in mapped_pos] + [asarray(kwargs[k]) for k in mapped_kw]
         if self.signature is None:
             cores = [0] * len(values)
         else:
@@ -117,19 +123,23 @@ class vectorize:  # noqa: N801 (NumPy's name)
             groups = [g.strip("() ") for g in ins.replace(" ", "").split("),(")]
             cores = [len([d for d in g.split(",") if d]) for g in groups]
             if len(cores) != len(values):
-                raise TypeError(f"vectorize: signature {self.signature!r} has {len(cores)} "
-                                f"inputs, got {len(values)} arguments")
-        lead = [aval(v).shape[:aval(v).ndim - c] for v, c in zip(values, cores)]
+                raise TypeError(
+                    f"vectorize: signature {self.signature!r} has {len(cores)} "
+                    f"inputs, got {len(values)} arguments"
+                )
+        lead = [aval(v).shape[: aval(v).ndim - c] for v, c in zip(values, cores)]
         batch = np.broadcast_shapes(*lead) if lead else ()
-        values = [np_shape.broadcast_to(v, batch + aval(v).shape[aval(v).ndim - c:])
-                  for v, c in zip(values, cores)]
+        values = [
+            np_shape.broadcast_to(v, batch + aval(v).shape[aval(v).ndim - c :])
+            for v, c in zip(values, cores)
+        ]
 
         def call(*vals: Any) -> Any:
             full = list(args)
             for i, v in zip(mapped_pos, vals):
                 full[i] = v
             kw = dict(static_kw)
-            kw.update(zip(mapped_kw, vals[len(mapped_pos):]))
+            kw.update(zip(mapped_kw, vals[len(mapped_pos) :]))
             return self.pyfunc(*full, **kw)
 
         fn = call
@@ -138,8 +148,7 @@ class vectorize:  # noqa: N801 (NumPy's name)
         return fn(*values)
 
 
-def piecewise(x: ArrayLike, condlist: Any, funclist: Sequence[Any], *args: Any,
-              **kw: Any) -> Array:
+def piecewise(x: ArrayLike, condlist: Any, funclist: Sequence[Any], *args: Any, **kw: Any) -> Array:
     """A function defined piecewise: where ``condlist[i]`` holds, ``funclist[i](x)`` (or the
     constant ``funclist[i]``); one extra function is the default where no condition holds.
     Each function is evaluated on all of `x` (as in JAX) and the results selected.
@@ -159,19 +168,29 @@ def piecewise(x: ArrayLike, condlist: Any, funclist: Sequence[Any], *args: Any,
         conds = [asarray(c) for c in condlist]
     else:
         c = asarray(condlist)
-        conds = [c] if aval(c).ndim == aval(x).ndim or aval(c).ndim == 0 else [
-            sh.squeeze(np_shape.take(c, np.array([i]), axis=0), (0,))
-            for i in range(aval(c).shape[0])]
+        conds = (
+            [c]
+            if aval(c).ndim == aval(x).ndim or aval(c).ndim == 0
+            else [
+                sh.squeeze(np_shape.take(c, np.array([i]), axis=0), (0,))
+                for i in range(aval(c).shape[0])
+            ]
+        )
     n = len(conds)
     if len(funclist) not in (n, n + 1):
-        raise ValueError(f"with {n} condition(s), either {n} or {n + 1} functions are "
-                         f"expected, got {len(funclist)}")
+        raise ValueError(
+            f"with {n} condition(s), either {n} or {n + 1} functions are "
+            f"expected, got {len(funclist)}"
+        )
     out: Any = np_shape.zeros_like(x)
     if len(funclist) == n + 1:
         default = funclist[n]
-        out = np_shape.broadcast_to(ew.convert_element_type(asarray(
-            default(x, *args, **kw) if callable(default) else default), aval(x).dtype),
-            aval(x).shape)
+        out = np_shape.broadcast_to(
+            ew.convert_element_type(
+                asarray(default(x, *args, **kw) if callable(default) else default), aval(x).dtype
+            ),
+            aval(x).shape,
+        )
     for cond, f in reversed(list(zip(conds, funclist))):
         val = f(x, *args, **kw) if callable(f) else f
         val = ew.convert_element_type(asarray(val), aval(x).dtype)
@@ -179,8 +198,9 @@ def piecewise(x: ArrayLike, condlist: Any, funclist: Sequence[Any], *args: Any,
     return np_shape.broadcast_to(asarray(out), aval(x).shape)
 
 
-def fromfunction(function: Callable[..., Any], shape: Sequence[int], *, dtype: Any = float,
-                 **kwargs: Any) -> Any:
+def fromfunction(
+    function: Callable[..., Any], shape: Sequence[int], *, dtype: Any = float, **kwargs: Any
+) -> Any:
     """``function(*indices)`` where ``indices`` are the coordinate arrays of `shape` (in
     `dtype`).
 

@@ -26,8 +26,14 @@ from funcdiff._src.numpy._util import (
 # ---- sequences and windows ------------------------------------------------------------------
 
 
-def geomspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
-              dtype: Any = None, axis: int = 0) -> Array:
+def geomspace(
+    start: ArrayLike,
+    stop: ArrayLike,
+    num: int = 50,
+    endpoint: bool = True,
+    dtype: Any = None,
+    axis: int = 0,
+) -> Array:
     """`num` samples evenly spaced on a log scale from `start` to `stop` (same sign,
     nonzero); the ends are exact. Differentiable in `start` and `stop`.
 
@@ -42,8 +48,11 @@ def geomspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool =
     """
     start, stop = promote_inexact(asarray(start), asarray(stop))
     cs, cp = core.concrete_or_none(start), core.concrete_or_none(stop)
-    if cs is not None and cp is not None and (np.any(np.asarray(cs) == 0)
-                                              or np.any(np.asarray(cp) == 0)):
+    if (
+        cs is not None
+        and cp is not None
+        and (np.any(np.asarray(cs) == 0) or np.any(np.asarray(cp) == 0))
+    ):
         raise ValueError("Geometric sequence cannot include zero")
     sign = ufuncs.sign(start)
     lo, hi = ufuncs.divide(start, sign), ufuncs.divide(stop, sign)
@@ -51,18 +60,21 @@ def geomspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool =
     nd = aval(out).ndim
     ax = canonical_axis(axis, nd)
     exp_shape = aval(out).shape
-    sign_b = sh.expand_dims(np_shape.broadcast_to(sign, exp_shape[:ax] + exp_shape[ax + 1:]),
-                            (ax,))
+    sign_b = sh.expand_dims(
+        np_shape.broadcast_to(sign, exp_shape[:ax] + exp_shape[ax + 1 :]), (ax,)
+    )
     out = ufuncs.multiply(out, sign_b)
     # Exact ends, as NumPy.
     if num > 0:
         idx = np.arange(num).reshape([num if d == ax else 1 for d in range(nd)])
-        s_b = sh.expand_dims(np_shape.broadcast_to(start, exp_shape[:ax] + exp_shape[ax + 1:]),
-                             (ax,))
+        s_b = sh.expand_dims(
+            np_shape.broadcast_to(start, exp_shape[:ax] + exp_shape[ax + 1 :]), (ax,)
+        )
         out = ufuncs.where(idx == 0, s_b, out)
         if endpoint and num > 1:
-            e_b = sh.expand_dims(np_shape.broadcast_to(
-                stop, exp_shape[:ax] + exp_shape[ax + 1:]), (ax,))
+            e_b = sh.expand_dims(
+                np_shape.broadcast_to(stop, exp_shape[:ax] + exp_shape[ax + 1 :]), (ax,)
+            )
             out = ufuncs.where(idx == num - 1, e_b, out)
     return out if dtype is None else ew.convert_element_type(out, dtype)
 
@@ -159,10 +171,15 @@ def i0(x: ArrayLike) -> Array:
     xl = ufuncs.where(small, 16.0, ax)
     asum: Any = ufuncs.add(ufuncs.multiply(xl, 0.0), 1.0)
     for k in range(24, 0, -1):
-        asum = ufuncs.add(1.0, ufuncs.divide(ufuncs.multiply(asum, float((2 * k - 1) ** 2)),
-                                             ufuncs.multiply(xl, 8.0 * k)))
-    large = ufuncs.multiply(ufuncs.divide(ufuncs.exp(xl), ufuncs.sqrt(
-        ufuncs.multiply(xl, 2 * np.pi))), asum)
+        asum = ufuncs.add(
+            1.0,
+            ufuncs.divide(
+                ufuncs.multiply(asum, float((2 * k - 1) ** 2)), ufuncs.multiply(xl, 8.0 * k)
+            ),
+        )
+    large = ufuncs.multiply(
+        ufuncs.divide(ufuncs.exp(xl), ufuncs.sqrt(ufuncs.multiply(xl, 2 * np.pi))), asum
+    )
     return ufuncs.where(small, total, large)
 
 
