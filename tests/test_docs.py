@@ -86,8 +86,10 @@ PUBLIC_MODULES = [
     "funcdiff.random",
     "funcdiff.optim",
     "funcdiff.io",
+    "funcdiff.dask",
     "funcdiff.nn_initializers",
     "funcdiff.debug",
+    "funcdiff.errors",
     "funcdiff.experimental.ode",
 ]
 REFERENCE_PAGE = {
@@ -107,8 +109,10 @@ REFERENCE_PAGE = {
     "funcdiff.random": "reference/random.md",
     "funcdiff.optim": "reference/optim.md",
     "funcdiff.io": "reference/io.md",
+    "funcdiff.dask": "reference/dask.md",
     "funcdiff.nn_initializers": "reference/nn-initializers.md",
     "funcdiff.debug": "reference/debug.md",
+    "funcdiff.errors": "reference/funcdiff.md",
     "funcdiff.experimental.ode": "reference/ode.md",
 }
 

@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "io_checks",
             "io",
             "test_util",
+            "dask",
         ],
     ),
     ("tools", ["cost_analysis", "graph_svg", "graph_text", "graph_program", "graph"]),

@@ -120,6 +120,13 @@ class TracerBoolConversionError(ConcretizationTypeError):
     """`bool()` (a Python `if`, `while`, `and`, `or`) was applied to an abstract traced value."""
 
 
+class NonConcreteBooleanIndexError(ConcretizationTypeError, IndexError):
+    """A boolean mask that is only known at run time indexed an array (`x[x < 0]` under `jit`):
+    the result's size would depend on the mask's values. Use `funcdiff.numpy.where` to keep
+    a static shape, or `size=` with `funcdiff.numpy.nonzero`. Like JAX's, it is an `IndexError`.
+    """
+
+
 class TracerIntegerConversionError(FuncdiffTypeError):
     """A traced value was used where Python needs an `int` (`range(x)`, list indexing)."""
 
@@ -154,4 +161,24 @@ class PrimitiveError(TypeError, ValueError):
 
     It is both a `TypeError` (as JAX raises for mistyped operations) and a `ValueError` (as
     NumPy raises for shapes that do not broadcast), so either `except` clause catches it.
+    """
+
+
+class BackendError(NotImplementedError):
+    """`jit` was asked to compile for an array namespace (Dask, CuPy, `array_api_strict`...)
+    in which a primitive of the function has no equivalent. Raised when the program is
+    compiled, before anything runs; the message names the primitive and the namespace.
+    [Scaling out](../how-to/scaling-out.md) lists these primitives.
+
+    ```python
+    import numpy as np
+    import funcdiff
+    from funcdiff import lax
+
+    f = funcdiff.jit(lambda x: lax.erf(x), backend="array_api_strict")
+    try:
+        f(np.ones(3))
+    except funcdiff.BackendError as e:
+        print(e)
+    ```
     """
