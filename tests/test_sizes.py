@@ -15,21 +15,25 @@ MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 REASON = "# Over 600 lines:"
 
-# Known to be over, with the work that is splitting them (paths under funcdiff/).
+# Known to be over and not yet split or explained (paths under funcdiff/): files that other
+# work on issue #16 is changing at the same time. Remove an entry once its file is split or
+# starts with the reason line.
 PENDING_MODULES = {
-    "_src/tree_util.py": "tree_util core and extras are being separated",
-    "_src/lax/control_flow.py": "cond, while and scan registration is being reworked",
-    "_src/api.py": "being reworked with the transformations",
-    "_src/core.py": "eager evaluation is being reworked",
-    "_src/custom_derivatives.py": "registration of higher-order primitives is being reworked",
-    "_src/numpy/shape.py": "creation functions are moving out",
-    "_src/numpy/ufuncs.py": "eager evaluation is being reworked",
-    "_src/cost_analysis.py": "being split into counting, timing and report",
-    "_src/lax/indexing.py": "scatter rules are being folded into their blocks",
+    "_src/tree_util.py": "tree_util core and extras to be separated",
+    "_src/lax/control_flow.py": "cond, while and scan",
+    "_src/api.py": "the transformations",
+    "_src/core.py": "the IR and the trace stack",
+    "_src/custom_derivatives.py": "custom_jvp, custom_vjp, checkpoint",
+    "_src/numpy/shape.py": "creation functions to move out",
+    "_src/numpy/ufuncs.py": "the NumPy ufuncs",
+    "_src/cost_analysis.py": "to be split into counting, timing and report",
+    "_src/lax/indexing.py": "dynamic slicing, gather and scatter",
+    "_src/jit/api.py": "jit's entry point",
+    "_src/jit/backends.py": "jit's Array API backends",
 }
 PENDING_FUNCTIONS = {
-    "_src/tree_util.py:register_dataclass": "tree_util is being reworked",
-    "_src/jit/lowering.py:lower_jaxpr": "jit's code generator is being reworked",
+    "_src/tree_util.py:register_dataclass": "tree_util",
+    "_src/jit/lowering.py:lower_jaxpr": "jit's code generator",
 }
 
 
