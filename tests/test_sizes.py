@@ -30,10 +30,12 @@ PENDING_MODULES = {
     "_src/lax/indexing.py": "dynamic slicing, gather and scatter",
     "_src/jit/api.py": "jit's entry point",
     "_src/jit/backends.py": "jit's Array API backends",
+    "_src/jit/passes.py": "jit's optimisation passes",
 }
 PENDING_FUNCTIONS = {
     "_src/tree_util.py:register_dataclass": "tree_util",
     "_src/jit/lowering.py:lower_jaxpr": "jit's code generator",
+    "_src/jit/passes.py:sink": "jit's scheduling pass",
 }
 
 
