@@ -497,14 +497,11 @@ class Primitive:
     Array operands are passed positionally; static metadata is passed as keyword params.
     """
 
-    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "weak_results",
-                 "__weakref__")
+    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
         self.multiple_results = multiple_results
-        # True for elementwise primitives whose result on Python scalars is weakly typed.
-        self.weak_results = False
         self.impl: Callable[..., Any] | None = None
         self.abstract_eval: Callable[..., Any] | None = None
 
@@ -563,12 +560,7 @@ class Primitive:
                     out = self.impl(*args, **params)  # type: ignore[misc]
                 _check_nans(self, out)
                 return out
-            out = self.impl(*args, **params)  # type: ignore[misc]
-            if self.weak_results and isinstance(out, np.generic) and all(
-                    type(a) in _PY_SCALARS for a in args):
-                # Python scalars in, a weakly typed result out (as when staged, and as JAX).
-                return out.item()
-            return out
+            return self.impl(*args, **params)  # type: ignore[misc]
         except FuncdiffTypeError:
             raise
         except (ValueError, TypeError, IndexError) as e:
