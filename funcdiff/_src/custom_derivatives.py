@@ -154,6 +154,14 @@ def _call_cost(avals_in: Any, avals_out: Any, *, call: ClosedJaxpr, **_: Any) ->
     return cost_mod.jaxpr_cost(call)
 
 
+# The rules custom_jvp_call and custom_vjp_call share: each calls the jaxpr of the function
+# (its parameter `call`), which jit's passes inline once no transformation needs the call.
+_CALL_RULES: dict[str, Any] = dict(
+    multiple_results=True, impl=_call_impl, abstract_eval=_call_abstract, lower=_call_lower,
+    cost=_call_cost, inline="call",
+)
+
+
 # ---- custom_jvp -----------------------------------------------------------------------------
 # A custom_jvp function is processed by the transformation that owns its arguments, as in JAX:
 # called on plain values it runs the Python function; under jvp/grad its rule runs on the
@@ -197,9 +205,7 @@ def batching_size(vals: Sequence[Any], dims: Sequence[int | None]) -> int:
 
 
 custom_jvp_call_p = define_primitive(
-    "custom_jvp_call", multiple_results=True, impl=_call_impl, abstract_eval=_call_abstract,
-    jvp=_custom_jvp_rule, batch=_custom_jvp_batch, lower=_call_lower, cost=_call_cost,
-    inline="call",
+    "custom_jvp_call", **_CALL_RULES, jvp=_custom_jvp_rule, batch=_custom_jvp_batch,
     lacks={"transpose": "its JVP rule (the user's) gives the tangents with other primitives, "
            "so it never appears in a linear program"},
 )
@@ -412,9 +418,7 @@ def _custom_vjp_batch(vals, dims, *, call, fwd, bwd, num_consts, name):
 
 
 custom_vjp_call_p = define_primitive(
-    "custom_vjp_call", multiple_results=True, impl=_call_impl, abstract_eval=_call_abstract,
-    jvp=_custom_vjp_jvp, batch=_custom_vjp_batch, lower=_call_lower, cost=_call_cost,
-    inline="call",
+    "custom_vjp_call", **_CALL_RULES, jvp=_custom_vjp_jvp, batch=_custom_vjp_batch,
     lacks={"transpose": "its JVP emits custom_lin, whose transpose is the user's bwd; the "
            "call itself never appears in a linear program"},
 )
