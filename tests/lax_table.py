@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import math
+import pkgutil
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -35,6 +37,7 @@ from strategies import (
     subsets,
 )
 
+import funcdiff._src as fd_src
 from funcdiff._src import core
 from funcdiff._src.interpreters import ad
 from funcdiff._src.lax import convolution as cv
@@ -57,6 +60,16 @@ BOOL = np.dtype(np.bool_)
 FLOATS = (F64, F32)
 NUMERIC = (F64, F32, I64, I32)
 ORDERED = (F64, F32, I64, I32, BOOL)
+
+def package_primitives() -> set[core.Primitive]:
+    """Every primitive defined at the top level of a module of `funcdiff._src` (the families
+    of `funcdiff._src.lax`, `ad.add_any_p`, and any defined elsewhere)."""
+    prims = set()
+    for info in pkgutil.walk_packages(fd_src.__path__, prefix=f"{fd_src.__name__}."):
+        module = importlib.import_module(info.name)
+        prims.update(v for v in vars(module).values() if isinstance(v, core.Primitive))
+    return prims
+
 
 Domain = Callable[..., np.ndarray]  # domain(shape, dtype, seed=...) -> values
 
