@@ -453,6 +453,17 @@ def _then_negate(f: Callable[..., Any]) -> Callable[..., Any]:
     return g
 
 
+def draw_jit_case(rec: OpRecord, data: Any) -> tuple[Callable[..., Any], list[Any], np.dtype]:
+    """One example of `rec` for the jit tests: the function, fresh operands, and the dtype
+    drawn (float64 where accepted, sometimes complex128)."""
+    dtype = F64 if F64 in rec.dtypes else rec.dtypes[0]
+    if rec.complex and data.draw(st.booleans()):
+        dtype = C128
+    case = draw_case(data.draw, rec, dtype)
+    args = [np.array(a) if isinstance(a, np.ndarray) else a for a in case.args]
+    return _fn(rec, case.static), args, dtype
+
+
 @pytest.mark.parametrize("rec", LAX_OPS, ids=_ids(LAX_OPS))
 @given(data=st.data())
 def test_jit_matches_eager_and_never_aliases(rec, data):
@@ -460,12 +471,7 @@ def test_jit_matches_eager_and_never_aliases(rec, data):
     eager's results, leaves its operands unchanged, and returns funcdiff Arrays that share
     memory with no operand and no other result. A primitive declared to allocate
     (`allocates`, or a NumPy ufunc) really returns fresh arrays."""
-    dtype = F64 if F64 in rec.dtypes else rec.dtypes[0]
-    if rec.complex and data.draw(st.booleans()):
-        dtype = C128
-    case = draw_case(data.draw, rec, dtype)
-    f = _fn(rec, case.static)
-    args = [np.array(a) if isinstance(a, np.ndarray) else a for a in case.args]
+    f, args, dtype = draw_jit_case(rec, data)
     originals = [np.copy(a) for a in args]
     arrays_in = [a for a in args if isinstance(a, np.ndarray)]
     eager = f(*args)

@@ -46,6 +46,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "ode",
             "io",
             "test_util",
+            "dask",
         ],
     ),
     ("tools", ["cost_analysis", "graph", "graph_svg"]),

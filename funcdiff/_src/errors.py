@@ -155,3 +155,23 @@ class PrimitiveError(TypeError, ValueError):
     It is both a `TypeError` (as JAX raises for mistyped operations) and a `ValueError` (as
     NumPy raises for shapes that do not broadcast), so either `except` clause catches it.
     """
+
+
+class BackendError(NotImplementedError):
+    """`jit` was asked to compile for an array namespace (Dask, CuPy, `array_api_strict`...)
+    in which a primitive of the function has no equivalent. Raised when the program is
+    compiled, before anything runs; the message names the primitive and the namespace.
+    [Scaling out](../how-to/scaling-out.md) lists these primitives.
+
+    ```python
+    import numpy as np
+    import funcdiff
+    from funcdiff import lax
+
+    f = funcdiff.jit(lambda x: lax.erf(x), backend="array_api_strict")
+    try:
+        f(np.ones(3))
+    except funcdiff.BackendError as e:
+        print(e)
+    ```
+    """

@@ -52,7 +52,10 @@ def tangent_aval(aval: ShapedArray) -> ShapedArray:
 
 
 def zeros_like_aval(aval: ShapedArray) -> np.ndarray:
-    return np.zeros(aval.shape, aval.dtype)
+    """Zeros of `aval`, as a read-only broadcast of one zero: a program traced on a large batch
+    holds them as a constant of one element, and a lazy namespace gets no array of the batch's
+    size (see `backends.Backend.begin`)."""
+    return np.broadcast_to(np.zeros((), aval.dtype), aval.shape)
 
 
 def instantiate(t: Any) -> Any:

@@ -51,8 +51,9 @@ _BUILTINS = {
 class LoweringContext:
     """Collects constants for the generated source and renders static values safely."""
 
-    def __init__(self, xp: Any):
+    def __init__(self, xp: Any, target: Any = None):
         self.xp = xp
+        self.target = target  # a `jit.backends.Backend` when compiling for another namespace
         self.namespace: dict[str, Any] = {"xp": xp, "__builtins__": _BUILTINS}
         self._names: dict[int, str] = {}
         self.eqn: JaxprEqn | None = None
@@ -61,10 +62,13 @@ class LoweringContext:
         """A generated name bound to `value` in the namespace of the generated code."""
         name = self._names.get(id(value))
         if name is None:
+            key = id(value)
             if type(value) is Array:  # generated code computes on plain NumPy arrays
                 value = value.view(np.ndarray)
+            if self.target is not None:  # converted to the namespace once, here
+                value = self.target.convert_constant(self, value)
             name = f"_{hint}{len(self._names)}"
-            self._names[id(value)] = name
+            self._names[key] = name
             self.namespace[name] = value
             self.namespace.setdefault("__keepalive__", []).append(value)
         return name

@@ -57,13 +57,22 @@ class JaxprBuilder:
             self.constvars.append(var)
             if snapshot and type(val) is np.ndarray:
                 self.originals.append(val)  # keeps `val` alive, so its id stays unique
-                val = val.copy()
+                val = _snapshot(val)
             self.consts.append(val)  # keeps `val` alive, so its id stays unique
         return var
 
     def build(self, out_atoms: Sequence[core.Atom]) -> ClosedJaxpr:
         jaxpr = Jaxpr(list(self.constvars), list(self.invars), self.eqns, list(out_atoms))
         return ClosedJaxpr(jaxpr, list(self.consts))
+
+
+def _snapshot(val: np.ndarray) -> np.ndarray:
+    """A copy of `val`; a broadcast (zero strides, such as `zeros_like`'s) stays one: only its
+    distinct elements are copied, so a program traced on a large batch holds no array of it."""
+    if val.size > 1 and 0 in val.strides:
+        distinct = tuple(slice(0, 1) if s == 0 else slice(None) for s in val.strides)
+        return np.broadcast_to(val[distinct].copy(), val.shape)
+    return val.copy()
 
 
 _UNKNOWN = object()

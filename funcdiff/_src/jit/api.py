@@ -26,7 +26,7 @@ from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
-from funcdiff._src.jit import cache, lowering
+from funcdiff._src.jit import backends, cache, lowering
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
@@ -171,7 +171,7 @@ class _Entry:
     traced values as leading inputs, converted once), and the compiled program."""
 
     __slots__ = ("jaxpr", "call_jaxpr", "closed_over", "program", "fn", "out_tree",
-                 "single_output")
+                 "single_output", "backend")
 
     def __init__(self, jaxpr: ClosedJaxpr, program: lowering.CompiledProgram | None, out_tree):
         self.jaxpr = jaxpr
@@ -180,6 +180,7 @@ class _Entry:
         self.fn = None
         self.out_tree = out_tree
         self.single_output = out_tree.num_leaves == 1 and out_tree == _LEAF
+        self.backend: Any = None  # a `backends.Backend`, or None for NumPy
 
 
 class Lowered:
@@ -207,8 +208,9 @@ class JitFunction:
     """A function compiled by `jit`. Call it like the original function."""
 
     def __init__(self, fun: Callable[..., Any], static_argnums: tuple[int, ...],
-                 static_argnames: tuple[str, ...], cache_size: int):
+                 static_argnames: tuple[str, ...], cache_size: int, backend: Any = None):
         self.fun = fun
+        self.backend = backend  # a `backends.Backend` named with `jit(..., backend=)`
         self.static_argnums = static_argnums
         self.static_argnames = static_argnames
         self._static_set = frozenset(static_argnums)
@@ -261,6 +263,8 @@ class JitFunction:
                 x = leaves[k] = x.view(np.ndarray)
             s = _signature(x)
             if s is None:
+                s = _foreign_signature(x)
+            if s is None:
                 self._bad_leaf(dyn_args, dyn_kwargs, x)
             sig.append(s)
         return (in_tree, tuple(sig), static), leaves, in_tree
@@ -294,12 +298,16 @@ class JitFunction:
             return out_leaves
 
         store: list[Any] = [None]
-        avals = [core.get_aval(x) for x in leaves]
+        foreign = any(len(s) == 3 and s[2] is not Array for s in key[1])
+        avals = [backends.aval_of(x) if foreign and backends.is_foreign(x) else core.get_aval(x)
+                 for x in leaves]
         with cache.gc_paused():
             jaxpr = pe.trace_to_jaxpr(flat_fun, avals)
         # Closed-over traced values (from an outer transformation) become explicit inputs.
         self.trace_count += 1
-        return _Entry(jaxpr, None, store[0])
+        entry = _Entry(jaxpr, None, store[0])
+        entry.backend = self.backend or (backends.detect(leaves) if foreign else None)
+        return entry
 
     def _lookup(self, args: tuple, kwargs: dict) -> tuple[_Entry, list[Any]]:
         key, leaves, in_tree = self._key(args, kwargs)
@@ -347,6 +355,8 @@ class JitFunction:
             outs = jit_p.bind(*entry.closed_over, *leaves, jaxpr=entry.call_jaxpr,
                               name=self.__name__)
             return tree_unflatten(entry.out_tree, outs)
+        if entry.backend is not None:
+            return _call_on_backend(entry, leaves)
         if flags.check_nans:  # run equation by equation, checking every result
             outs = core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *leaves)
             return tree_unflatten(entry.out_tree, core.owned_results(outs, leaves))
@@ -364,7 +374,10 @@ class JitFunction:
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """Trace and compile for these arguments; inspect the IR and the generated code."""
         entry, _ = self._lookup(args, kwargs)
-        program = _compiled(entry.jaxpr)
+        if entry.backend is not None:
+            program = backends.compiled(entry.jaxpr, entry.backend)
+        else:
+            program = _compiled(entry.jaxpr)
         return Lowered(entry.jaxpr, program.jaxpr, program)
 
     def _cache_size(self) -> int:
@@ -418,6 +431,28 @@ class JitFunction:
         if obj is None:
             return self
         return functools.partial(self, obj)
+
+
+def _foreign_signature(x: Any) -> Any:
+    """The cache key of an array of another library (Dask, CuPy, array_api_strict...); its
+    namespace is imported only when such an array is seen."""
+    if not (hasattr(x, "shape") and hasattr(x, "dtype")) or isinstance(x, Tracer):
+        return None
+    return backends.signature(x) if backends.is_foreign(x) else None
+
+
+def _call_on_backend(entry: _Entry, leaves: list[Any]) -> Any:
+    """Run `entry` compiled for its Array API namespace; results stay that namespace's arrays
+    (lazy ones for Dask)."""
+    if entry.fn is None:
+        entry.program = backends.compiled(entry.jaxpr, entry.backend)
+        entry.fn = backends.caller(entry.program, entry.backend)
+    try:
+        outs = entry.fn(*leaves)
+    except Exception as e:
+        lowering._annotate(e, entry.program)
+        raise
+    return tree_unflatten(entry.out_tree, list(outs))
 
 
 def _describe(sig: Any) -> str:
@@ -475,6 +510,7 @@ def jit(
     static_argnums: int | Sequence[int] = (),
     static_argnames: str | Sequence[str] = (),
     cache_size: int = 256,
+    backend: Any = None,
 ) -> Any:
     """Compile `fun`: trace it once per argument signature, optimise the IR and run it as
     generated NumPy code.
@@ -485,6 +521,12 @@ def jit(
     - `static_argnums`, `static_argnames`: arguments used as Python values (hashable); each
       new value traces again.
     - `cache_size`: how many compiled signatures to keep (least recently traced dropped).
+    - `backend`: the array namespace the generated code calls: None (the default) for the
+      namespace of the arguments (NumPy, or the Array API namespace of any other arrays among
+      them, found with `array_api_compat.array_namespace`), or one named explicitly:
+      ``"numpy"``, ``"array_api_strict"``, ``"dask"``, ``"cupy"``, ``"torch"`` or a namespace
+      module. NumPy arguments are converted to that namespace; results are its arrays. See
+      [Scaling out](../how-to/scaling-out.md).
 
     **Returns:** a `JitFunction`; ``.lower(*args)`` shows the optimised IR (``.as_text()``)
     and the generated code (``.as_python()``).
@@ -502,12 +544,15 @@ def jit(
     """
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums,
-                                 static_argnames=static_argnames, cache_size=cache_size)
+                                 static_argnames=static_argnames, cache_size=cache_size,
+                                 backend=backend)
     errors.check_callable(fun, "jit")
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
     nums, names = _resolve_static(fun, nums, names)
-    return JitFunction(fun, nums, names, cache_size)
+    if backend is not None:
+        backend = backends.resolve(backend)
+    return JitFunction(fun, nums, names, cache_size, backend)
 
 
 def _resolve_static(fun: Callable[..., Any], nums: tuple[int, ...], names: tuple[str, ...]

@@ -157,8 +157,8 @@ def _default_lower(ctx: LoweringContext, *args: str, **params: Any) -> str:
 _default_lower.numpy_call = True  # type: ignore[attr-defined]  # what eager runs
 
 
-def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
-                ) -> CompiledProgram:
+def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True,
+                target: Any = None) -> CompiledProgram:
     """Generate, compile and return the Python function computing `closed`.
 
     With `reuse_buffers`, an elementwise operation writes its result into the buffer of an
@@ -169,10 +169,16 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
     and its results share no memory with them or with each other (a result that could is
     copied on the way out). Weakly typed scalars are Python scalars while it runs, as in eager
     evaluation, and get NumPy's arithmetic (``1.0 / 0.0`` is ``inf``, not an exception).
+
+    With a `target` (a `backends.Backend`, for an Array API namespace other than NumPy), each
+    equation is written by the target's rules and nothing is computed in place.
     """
     global _counter
     jaxpr: Jaxpr = closed.jaxpr
-    ctx = LoweringContext(xp)
+    ctx = LoweringContext(xp, target)
+    if target is not None:
+        reuse_buffers = False
+        target.begin(ctx, closed)
     names = _Registers()
 
     def atom(a: core.Atom) -> str:
@@ -192,7 +198,9 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
         reused = reuse.get(i)
         args = [local[a] if type(a) is Var else literal(a.val) for a in eqn.invars]
         weak_outs = [v for v in eqn.outvars if v.aval.weak_type and v.aval.ndim == 0]
-        if reused is None:
+        if target is not None:
+            expr, weak_outs = target.expression(ctx, eqn, args), []
+        elif reused is None:
             rule = lower_rules.get(eqn.primitive, _default_lower)
             if weak_outs and not eqn.primitive.multiple_results:
                 expr = _weak_scalar_expr(ctx, rule, eqn, args)
@@ -236,7 +244,8 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True
             freed = [n for n in big if not names.in_use(n)]
             if freed:
                 lines.append(f"    del {', '.join(freed)}")
-    outs = ", ".join(_result_expr(ctx, atom(a), a, plan.copy_results[k])
+    result = _result_expr if target is None else target.result
+    outs = ", ".join(result(ctx, atom(a), a, plan.copy_results[k])
                      for k, a in enumerate(jaxpr.outvars))
     lines.append(f"    return ({outs}{',' if len(jaxpr.outvars) == 1 else ''})")
     source = "\n".join(lines) + "\n"

@@ -950,8 +950,8 @@ def _select_n_jvp(primals, tangents):
         return ans, Zero(ad.tangent_aval(aval))
     # A case with no tangent (a constant, or a Python int) contributes zeros of the output's
     # tangent dtype.
-    ts = [np.zeros(t.aval.shape, ad.tangent_aval(aval).dtype) if type(t) is Zero else t
-          for t in tangents[1:]]
+    ts = [ad.zeros_like_aval(ShapedArray(t.aval.shape, ad.tangent_aval(aval).dtype))
+          if type(t) is Zero else t for t in tangents[1:]]
     return ans, fit_to_aval(select_n(which, *ts), aval)
 
 
@@ -1047,8 +1047,8 @@ def stop_gradient(x: Array) -> Array:
 
 
 def zeros_like(x: Array) -> np.ndarray:
-    aval = core.get_aval(x)
-    return np.zeros(aval.shape, aval.dtype)
+    """Zeros of `x`'s shape and dtype (a read-only broadcast of one zero)."""
+    return ad.zeros_like_aval(core.get_aval(x))
 
 
 def ones_like(x: Array) -> np.ndarray:
