@@ -208,6 +208,11 @@ def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
         raise ValueError(
             f"{p.name}: lacks names unknown rules {sorted(unknown)}; rules are {RULE_NAMES}"
         )
+    if rules.weak_results != isinstance(p, _WeakResultPrimitive):
+        raise ValueError(
+            f"{p.name}: weak_results must be chosen when the primitive is made "
+            "(define_primitive(..., weak_results=True))"
+        )
     p.def_impl(rules.impl)
     p.def_abstract_eval(rules.abstract_eval)
     if rules.nondifferentiable:
