@@ -9,6 +9,7 @@ grad_tanh = funcdiff.grad(jnp.tanh)
 """
 
 from funcdiff import debug as debug
+from funcdiff import errors as errors
 from funcdiff import io as io
 from funcdiff import lax as lax
 from funcdiff import nn as nn
@@ -28,6 +29,7 @@ from funcdiff._src.api import jvp as jvp
 from funcdiff._src.api import linearize as linearize
 from funcdiff._src.api import make_jaxpr as make_jaxpr
 from funcdiff._src.api import stop_gradient as stop_gradient
+from funcdiff._src.api import typeof as typeof
 from funcdiff._src.api import value_and_grad as value_and_grad
 from funcdiff._src.api import vjp as vjp
 from funcdiff._src.array import Array as Array
@@ -48,6 +50,7 @@ from funcdiff._src.custom_derivatives import custom_vjp as custom_vjp
 from funcdiff._src.custom_derivatives import remat as remat
 from funcdiff._src.errors import BackendError as BackendError
 from funcdiff._src.errors import ConcretizationTypeError as ConcretizationTypeError
+from funcdiff._src.errors import NonConcreteBooleanIndexError as NonConcreteBooleanIndexError
 from funcdiff._src.errors import TracerArrayConversionError as TracerArrayConversionError
 from funcdiff._src.errors import TracerBoolConversionError as TracerBoolConversionError
 from funcdiff._src.errors import TracerIntegerConversionError as TracerIntegerConversionError

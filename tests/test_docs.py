@@ -89,6 +89,7 @@ PUBLIC_MODULES = [
     "funcdiff.dask",
     "funcdiff.nn_initializers",
     "funcdiff.debug",
+    "funcdiff.errors",
     "funcdiff.experimental.ode",
 ]
 REFERENCE_PAGE = {
@@ -111,6 +112,7 @@ REFERENCE_PAGE = {
     "funcdiff.dask": "reference/dask.md",
     "funcdiff.nn_initializers": "reference/nn-initializers.md",
     "funcdiff.debug": "reference/debug.md",
+    "funcdiff.errors": "reference/funcdiff.md",
     "funcdiff.experimental.ode": "reference/ode.md",
 }
 

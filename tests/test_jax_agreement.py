@@ -180,7 +180,7 @@ def test_var_with_ddof_equal_to_the_count_is_nan_with_nan_gradient():
 @pytest.mark.parametrize("f, args, message", [
     (lax.atan2, (np.array([1]), np.array([2])), "atan2: operand of dtype int64 is not floating"),
     (lax.shift_left, (np.array([True]), np.array([True])), "shift_left: operand of dtype bool"),
-    (lax.shift_left, (np.array([1]), np.array([True])), "shift_left: operand of dtype bool"),
+    (lax.shift_left, (np.array([1]), np.array([True])), "shift_left requires operands of one"),
 ])
 def test_eager_lax_refuses_the_dtypes_jit_refuses(f, args, message):
     for g in [f, jit(f)]:

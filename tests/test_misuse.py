@@ -52,7 +52,7 @@ CATALOGUE = [
      funcdiff.ConcretizationTypeError, ["float()", "silently drop its derivative",
                                         "stop_gradient"], True),
     ("boolean mask under jit", lambda: funcdiff.jit(lambda x: x[x > 0])(np.ones(3)),
-     funcdiff.ConcretizationTypeError, ["boolean-mask indexing",
+     funcdiff.NonConcreteBooleanIndexError, ["boolean-mask indexing",
                                         "funcdiff.numpy.where(mask, x, 0)"], True),
     ("traced shape under jit", lambda: funcdiff.jit(lambda n: jnp.zeros(n))(3),
      funcdiff.ConcretizationTypeError, ["funcdiff.numpy.zeros", "`shape`", "i64[]",

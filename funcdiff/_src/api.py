@@ -863,3 +863,24 @@ def stop_gradient(x: Any) -> Any:
         ```
     """
     return tree_map(lax_elementwise.stop_gradient, x)
+
+
+def typeof(x: Any) -> core.ShapedArray:
+    """The abstract value of `x`: its shape, dtype and weak type, as a `jit` trace sees it.
+
+    `x` may be an array, a Python or NumPy scalar, or a traced value. It prints as JAX's does:
+    `float64[3]`, with a `~` before a weakly typed value's dtype (a Python scalar).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+
+        assert str(funcdiff.typeof(np.zeros((2, 3), np.float32))) == "float32[2,3]"
+        assert str(funcdiff.typeof(1.0)) == "~float64[]"
+        seen = []
+        funcdiff.vmap(lambda x: seen.append(str(funcdiff.typeof(x))) or x)(np.arange(3))
+        assert seen == ["int64[]"]
+        ```
+    """
+    return core.get_aval(x)

@@ -90,6 +90,9 @@ class ShapedArray:
         weak = ", weak_type=True" if self.weak_type else ""
         return f"ShapedArray({self.str_short()}{weak})"
 
+    def __str__(self) -> str:  # JAX's form: float32[2,3], ~ marking a weak type
+        return f"{'~' if self.weak_type else ''}{self.dtype.name}[{','.join(map(str, self.shape))}]"
+
 
 _PY_SCALARS = (bool, int, float, complex)
 

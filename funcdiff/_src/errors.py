@@ -120,6 +120,13 @@ class TracerBoolConversionError(ConcretizationTypeError):
     """`bool()` (a Python `if`, `while`, `and`, `or`) was applied to an abstract traced value."""
 
 
+class NonConcreteBooleanIndexError(ConcretizationTypeError, IndexError):
+    """A boolean mask that is only known at run time indexed an array (`x[x < 0]` under `jit`):
+    the result's size would depend on the mask's values. Use `funcdiff.numpy.where` to keep
+    a static shape, or `size=` with `funcdiff.numpy.nonzero`. Like JAX's, it is an `IndexError`.
+    """
+
+
 class TracerIntegerConversionError(FuncdiffTypeError):
     """A traced value was used where Python needs an `int` (`range(x)`, list indexing)."""
 

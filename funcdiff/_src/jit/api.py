@@ -204,6 +204,19 @@ class Lowered:
         return self.program
 
 
+class Traced:
+    """The result of `jit(f).trace(*args)`: the program traced for these arguments (JAX's
+    ahead-of-time stage before lowering). `jaxpr` is the IR as traced, before optimisation;
+    `lower()` optimises and compiles it."""
+
+    def __init__(self, fun: JitFunction, args: tuple, kwargs: dict, jaxpr: ClosedJaxpr):
+        self.jaxpr = jaxpr
+        self._fun, self._args, self._kwargs = fun, args, kwargs
+
+    def lower(self) -> Lowered:
+        return self._fun.lower(*self._args, **self._kwargs)
+
+
 class JitFunction:
     """A function compiled by `jit`. Call it like the original function."""
 
@@ -370,6 +383,11 @@ class JitFunction:
                     len(s) == 3 for s in sig) else entry
         outs = entry.program(*leaves)
         return tree_unflatten(entry.out_tree, [as_array(o) for o in outs])
+
+    def trace(self, *args: Any, **kwargs: Any) -> Traced:
+        """Trace for these arguments without running: `.jaxpr` is the traced program."""
+        entry, _ = self._lookup(args, kwargs)
+        return Traced(self, args, kwargs, entry.jaxpr)
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """Trace and compile for these arguments; inspect the IR and the generated code."""

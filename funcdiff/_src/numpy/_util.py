@@ -33,7 +33,20 @@ def asarray(x: ArrayLike, dtype: Any = None) -> Array:
         return out if dtype is None else ew.convert_element_type(out, dtype)
     if isinstance(x, np.ndarray | np.generic) and (dtype is None or x.dtype == dtype):
         return x
-    return np.asarray(x, dtype=dtype)
+    out = np.asarray(x, dtype=dtype)
+    if out.dtype.kind not in "biufc" and out.dtype != dtypes.float0:
+        raise TypeError(
+            f"{_describe_value(x)} is not a valid array: NumPy made it an array of dtype "
+            f"{out.dtype}, but funcdiff arrays hold numbers (bool, integer, float or complex), "
+            "as JAX's do. Pass the numbers, or a pytree of arrays to a function that takes one."
+        )
+    return out
+
+
+def _describe_value(x: Any) -> str:
+    text = repr(x)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"Value {text} of type {type(x).__name__}"
 
 
 def _contains_tracer(x: Any) -> bool:

@@ -75,7 +75,7 @@ def _normalize(idx: Any, ndim: int) -> list[Any]:
         ):
             value = core.concrete_or_none(i)
             if value is None:
-                raise errors.ConcretizationTypeError(
+                raise errors.NonConcreteBooleanIndexError(
                     "boolean-mask indexing",
                     f" {aval(i).str_short()}: the result's size depends on the mask. Use "
                     "funcdiff.numpy.where(mask, x, 0) to keep a static shape",
