@@ -9,7 +9,7 @@ import pytest
 
 import funcdiff
 import funcdiff.numpy as jnp
-from funcdiff import grad, jit
+from funcdiff import grad, jit, lax
 from funcdiff._src import core
 
 
@@ -368,3 +368,58 @@ def test_scalar_results_are_zero_dim_arrays_even_from_python_scalars():
         assert type(got) is funcdiff.Array and got.shape == () and got.dtype == want.dtype
         assert got == want, (got, want)
         assert type(f(arg)) is funcdiff.Array  # the cached fast path too
+
+
+@pytest.mark.parametrize("shapes, batch", [
+    (((256, 10), (256,)), ((0,), (0,))),  # per-example gradients under vmap: x * g[:, None]
+    (((3, 4), (5,)), ((), ())),  # outer product
+    (((2, 3, 4), (4, 2, 5)), ((0, 2), (1, 0))),  # batch dimensions out of order
+    (((2, 3), (3, 2)), ((0, 1), (1, 0))),  # all batch: an elementwise product
+    (((4, 2, 3), (3, 5, 2)), ((1, 2), (2, 0))),
+])
+def test_dot_general_without_contraction_is_a_broadcast_product(shapes, batch):
+    # vmap of a product with a scalar (the gradient of x @ w per example) gives a dot_general
+    # that contracts nothing; it lowers to a product of broadcast views, not a batched matmul.
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=shapes[0]), rng.normal(size=shapes[1])
+    dn = (((), ()), batch)
+    letters = list("abcde"[: x.ndim]), list("pqrst"[: y.ndim])
+    for i, j in zip(*batch):
+        letters[1][j] = letters[0][i]
+    xl, yl = letters
+    out = ([xl[i] for i in batch[0]] + [c for i, c in enumerate(xl) if i not in batch[0]]
+           + [c for i, c in enumerate(yl) if i not in batch[1]])
+    expected = np.einsum(f"{''.join(xl)},{''.join(yl)}->{''.join(out)}", x, y)
+    f = lambda x, y: lax.dot_general(x, y, dn)  # noqa: E731
+    source = jit(f).lower(x, y).as_python()
+    assert " * " in source and "@" not in source and "dimension_numbers" not in source, source
+    np.testing.assert_allclose(jit(f)(x, y), expected, rtol=1e-14)
+    np.testing.assert_allclose(f(x, y), expected, rtol=1e-14)  # eager takes the same path
+
+
+def test_per_example_gradients_multiply_instead_of_a_batched_matmul():
+    loss = lambda w, x, y: jnp.log1p(jnp.exp(-y * jnp.dot(x, w)))  # noqa: E731
+    rng = np.random.default_rng(1)
+    w, xs, ys = rng.normal(size=5), rng.normal(size=(16, 5)), np.sign(rng.normal(size=16))
+    per_example = jit(funcdiff.vmap(funcdiff.grad(loss), in_axes=(None, 0, 0)))
+    source = per_example.lower(w, xs, ys).as_python()
+    assert "dimension_numbers" not in source and "[..., None]" in source, source
+    expected = np.stack([funcdiff.grad(loss)(w, xs[i], ys[i]) for i in range(16)])
+    np.testing.assert_allclose(per_example(w, xs, ys), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("config, value, edges_only", [
+    (((0, 1, 0), (2, 0, 0)), 0.0, True),
+    (((1, 1, 0), (0, 0, 0)), 2.5, True),
+    (((1, 0, 0), (0, 1, 0)), -0.0, True),  # a signed zero is not zeros
+    (((-1, 2, 0), (0, 0, 0)), 0.0, False),  # cropping: the general path
+    (((0, 0, 1), (1, 0, 0)), 0.0, False),  # interior padding: the general path
+])
+def test_pad_lowering_matches_eager(config, value, edges_only):
+    x = np.arange(12.0).reshape(3, 4) - 5.0
+    f = lambda x: lax.pad(x, np.float64(value), config)  # noqa: E731
+    source = jit(f).lower(x).as_python()
+    assert ("shape=" in source) == edges_only, source
+    got, expected = jit(f)(x), f(x)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))

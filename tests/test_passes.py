@@ -1,12 +1,18 @@
 """Each optimisation pass on its own: it simplifies what it should and keeps the meaning."""
 
+import pathlib
+import subprocess
+import sys
+import warnings
+
 import numpy as np
+import pytest
 
 import funcdiff
 import funcdiff.numpy as jnp
 from funcdiff import jit, lax
 from funcdiff._src import core
-from funcdiff._src.jit import passes
+from funcdiff._src.jit import lowering, passes
 
 
 def trace(f, *args):
@@ -128,3 +134,173 @@ def test_diagonal_matrix_product_becomes_a_broadcast_multiply():
     assert "dot_general" not in names(out)[1:]  # only the forward x @ w is a matrix product
     x = np.array([0.1, -0.2, 0.3])
     same_values(closed, out, x)
+
+
+def _mlp_loss(ws, x):
+    h = x
+    for w in ws:
+        h = jnp.tanh(h @ w)
+    return jnp.sum(h * h)
+
+
+def test_sink_computes_each_layers_derivative_where_the_backward_pass_needs_it():
+    # Reverse mode stages `1 - tanh(z)**2` in the forward pass; sunk, it is computed from the
+    # activation when the backward pass reaches that layer: one array per layer stays alive.
+    rng = np.random.default_rng(0)
+    ws = [rng.normal(size=(4, 4)) / 2 for _ in range(12)]
+    x = rng.normal(size=(8, 4))
+    before = passes.dce(passes.cse(passes.simplify(trace(funcdiff.grad(_mlp_loss), ws, x))))
+    after = passes.sink(before)
+    assert sorted(map(str, after.eqns)) == sorted(map(str, before.eqns))  # only the order moves
+    core.typecheck_jaxpr(after.jaxpr)
+
+    def subs_in_forward_pass(closed):
+        kinds = names(closed)
+        last_tanh = max(i for i, k in enumerate(kinds) if k == "tanh")
+        return kinds[:last_tanh].count("sub")
+
+    # Layers whose derivative is read within a few equations of being computed (the last
+    # ones) are not worth moving.
+    assert subs_in_forward_pass(before) == len(ws) - 1
+    assert subs_in_forward_pass(after) <= 2
+    layer = x.size * x.itemsize
+    peak_before = lowering.plan_buffers(before.jaxpr).peak_bytes
+    peak_after = lowering.plan_buffers(after.jaxpr).peak_bytes
+    assert peak_after <= peak_before - (len(ws) - 3) * layer
+    assert peak_after <= (len(ws) + 4) * layer
+    same_values(before, after, *ws, x)
+    for a, b in zip(jit(funcdiff.grad(_mlp_loss))(ws, x), funcdiff.grad(_mlp_loss)(ws, x)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_sink_never_keeps_an_input_alive_longer():
+    def f(x, w):
+        a = x @ w  # not elementwise: stays where it is
+        b = a * 2.0  # a's last reader: deferring it would keep a alive instead of b
+        d = x * 3.0  # x is an input: alive anyway, so this waits for its reader below
+        c = jnp.exp(x) @ w
+        for _ in range(20):
+            c = jnp.cos(c) * 0.5
+        return c + b, d + c
+
+    x, w = np.linspace(0.0, 1.0, 6).reshape(2, 3), np.ones((3, 3))
+    closed = trace(f, x, w)
+    out = passes.sink(closed)
+    kinds = names(out)
+    assert kinds[:3] == ["dot_general", "mul", "exp"]
+    assert str(out.eqns[-2]) == str(closed.eqns[2])  # `x * 3.0`, right before `d + c`
+    same_values(closed, out, x, w)
+
+
+def test_sink_leaves_results_read_soon_where_they_are():
+    closed = trace(lambda x, w: (x * 3.0, jnp.sin(x) @ w), np.ones((2, 3)), np.ones((3, 3)))
+    assert passes.sink(closed) is closed
+
+
+def test_arithmetic_on_broadcast_scalars_is_one_broadcast():
+    def f(x):
+        ones = lax.broadcast_in_dim(1.0, x.shape, ())
+        scaled = 100.0 * ones  # a broadcast 100.0, computed at compile time
+        return scaled * x  # then a scalar multiply
+    x = np.linspace(0.0, 1.0, 5)
+    closed = trace(f, x)
+    out = passes.dce(passes.simplify(closed))
+    assert names(out) == ["mul"] and out.eqns[0].invars[0].val == 100.0
+    same_values(closed, out, x)
+
+
+def test_negations_fold_into_scalar_factors():
+    def f(x):
+        return lax.neg(2.0 * x), 3.0 * lax.neg(x), lax.neg(lax.neg(x) * 0.5)
+    x = np.array([1.5, -2.0, 0.0])
+    closed = trace(f, x)
+    out = passes.dce(passes.simplify(closed))
+    assert names(out) == ["mul", "mul", "mul"]
+    assert sorted(e.invars[0].val if type(e.invars[0]) is core.Literal else e.invars[1].val
+                  for e in out.eqns) == [-3.0, -2.0, 0.5]
+    for a, b in zip(funcdiff.jit(f)(x), f(x)):
+        np.testing.assert_array_equal(a, b)  # exact, signed zeros included
+
+
+def test_scales_merge_only_when_exact():
+    def f(x):
+        return 2.0 * (3.0 * x), 3.0 * (4.0 * x), 3.0 * (0.1 * x), 0.5 * (3.0 * x)
+    x = np.array([0.1, 1e-310, 7.0, -3.3])
+    closed = trace(f, x)
+    out = passes.dce(passes.simplify(closed))
+    # 2 * 3 and 3 * 4 merge (a power of two scales exactly); 3 * 0.1 and 0.5 * 3 do not.
+    assert names(out).count("mul") == 2 + 2 * 2
+    six = out.eqns[0].invars[0]  # Python scalars merge into a Python scalar, written inline
+    assert six.val == 6.0 and type(six.val) is float and six.aval.weak_type
+    assert "_k" not in jit(lambda x: 2.0 * (3.0 * x)).lower(x).as_python().split("\n")[1]
+    for a, b in zip(funcdiff.jit(f)(x), f(x)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sum_of_padded_arrays_is_padded_once():
+    def f(x, y):
+        z = lax.pad(x, 0.0, ((0, 1, 0),)) + lax.pad(y, 0.0, ((0, 1, 0),))
+        return z + lax.pad(y, 0.0, ((1, 0, 0),))  # padded differently: stays
+    x, y = np.arange(3.0), np.array([0.5, -1.0, 2.0])
+    closed = trace(f, x, y)
+    out = passes.dce(passes.simplify(closed))
+    assert names(out).count("pad") == 2 and names(closed).count("pad") == 3
+    same_values(closed, out, x, y)
+    np.testing.assert_array_equal(funcdiff.jit(f)(x, y), f(x, y))
+
+
+def test_hessian_vector_product_program_has_no_negations_or_extra_pads():
+    def rosenbrock(x):
+        return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+    def hvp(x, v):
+        return funcdiff.jvp(funcdiff.grad(rosenbrock), (x,), (v,))[1]
+
+    rng = np.random.default_rng(0)
+    x, v = rng.normal(size=50), rng.normal(size=50)
+    kinds = names(jit(hvp).lower(x, v).program.jaxpr)
+    assert "neg" not in kinds and kinds.count("pad") == 2 and "broadcast_in_dim" not in kinds
+    np.testing.assert_allclose(jit(hvp)(x, v), hvp(x, v), rtol=1e-13)
+    a, b = x[:-1], x[1:]
+    expected = np.zeros_like(x)
+    expected[:-1] = (1200 * a * a - 400 * b + 2) * v[:-1] - 400 * a * v[1:]
+    expected[1:] += 200 * v[1:] - 400 * a * v[:-1]
+    np.testing.assert_allclose(jit(hvp)(x, v), expected, rtol=1e-10)
+
+
+def test_new_rewrites_keep_ieee_edge_cases():
+    # Merged scale factors that overflow stay apart; a pad of -0.0 plus one of 0.0 keeps
+    # 0.0 in the padding; 1 / broadcast(0.0) folds to inf without a warning.
+    def f(x):
+        big = 2.0**1000 * (1e10 * x)  # 2**1000 * 1e10 overflows; times 1e-20 first, not
+        padded = lax.pad(x, -0.0, ((1, 0, 0),)) + lax.pad(x, 0.0, ((1, 0, 0),))
+        inf = 1.0 / lax.broadcast_in_dim(0.0, x.shape, ())
+        return big, padded, inf * x
+
+    x = np.array([1e-20, 2e-20])
+    closed = trace(f, x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = passes.optimize(closed)
+    assert names(out).count("pad") == 2
+    with np.errstate(divide="ignore"):  # the eager 1 / 0
+        expected = f(x)
+        same_values(closed, out, x)
+    for a, b in zip(jit(f)(x), expected):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
+
+
+@pytest.mark.parametrize("script, printed", [
+    ("hvp_bench.py", "funcdiff jit(jvp(grad))"),
+    ("memory_bench.py", "buffer plan (`peak_bytes`)"),
+    ("compile_bench.py", "pass sink"),
+])
+def test_issue_20_benchmarks_run(script, printed):
+    # Each script checks funcdiff against its hand-written floor (assert_allclose) before
+    # timing anything; --quick runs in seconds. No timing is asserted here.
+    path = pathlib.Path(__file__).parent.parent / "bench" / script
+    done = subprocess.run([sys.executable, str(path), "--quick"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert printed in done.stdout

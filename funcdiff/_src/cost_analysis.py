@@ -137,7 +137,8 @@ class ModeCost:
 
     `bytes` is read plus written; `residual_bytes` is what reverse mode stores from the forward
     pass for the backward one (zero for the forward modes); `peak_bytes` is the peak of the
-    arrays the program allocates, by `jit`'s buffer plan; `time_s` is the median wall time of
+    arrays the program allocates, by `jit`'s buffer plan (of the optimised program `jit` runs,
+    unless ``jit=False``); `time_s` is the median wall time of
     `repeats` calls (NaN when not timed).
     """
 
@@ -164,7 +165,9 @@ def _measure(mode: str, fn: Callable[..., Any], inputs: Sequence[Any], residual_
     # jit (and so the measured time) drops.
     closed = passes.dce(make_jaxpr(fn)(*inputs))
     c = cost_mod.jaxpr_cost(closed)
-    peak = plan_buffers(closed.jaxpr).peak_bytes
+    # The peak of the program jit runs: optimised, its equations scheduled to keep few arrays
+    # alive (`passes.sink`).
+    peak = plan_buffers((passes.optimize(closed) if use_jit else closed).jaxpr).peak_bytes
     seconds = _median_time(jit_fn(fn) if use_jit else fn, inputs, repeats)
     return ModeCost(mode, c.ops, c.flops, c.transcendentals, c.bytes, residual_bytes, peak,
                     seconds, repeats, c.notes)

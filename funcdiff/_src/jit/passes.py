@@ -2,12 +2,14 @@
 
 Each pass is a small function ``ClosedJaxpr -> ClosedJaxpr`` that keeps the program's meaning:
 inlining of nested jit calls, constant folding, algebraic simplification (the identities that
-derivative code is full of), common-subexpression elimination and dead-code elimination.
-`optimize` runs them in order.
+derivative code is full of), common-subexpression elimination, dead-code elimination, and
+`sink`, which reorders equations so that fewer arrays are alive at once. `optimize` runs them
+in order.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +19,7 @@ from funcdiff._src import core
 from funcdiff._src.config import config
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
 from funcdiff._src.interpreters import partial_eval as pe
-from funcdiff._src.interpreters.lowering_rules import inlinable_calls
+from funcdiff._src.interpreters.lowering_rules import inlinable_calls, ufunc_prims
 from funcdiff._src.lax import structural
 
 Atom = core.Atom
@@ -167,8 +169,9 @@ def _same_type(a: Atom, out: Var) -> bool:
     return a.aval.shape == out.aval.shape and a.aval.dtype == out.aval.dtype
 
 
-# ``rule(eqn, ins, producers, uses, out) -> Atom | JaxprEqn | None``: an atom that replaces
-# the equation's single output `out`, a cheaper equation, or None.
+# ``rule(eqn, ins, producers, uses, out) -> Atom | JaxprEqn | list[JaxprEqn] | None``: an
+# atom that replaces the equation's single output `out`, a cheaper equation (or several, the
+# last computing `out`), or None.
 Simplifier = Callable[[JaxprEqn, list[Atom], dict[Var, JaxprEqn], dict[Var, int], Var],
                       "Atom | JaxprEqn | None"]
 _SIMPLIFIERS: dict[str, Simplifier] = {}
@@ -199,6 +202,9 @@ _IDENTITIES = {"add": (0, 0), "add_any": (0, 0), "sub": (None, 0), "mul": (1, 1)
 
 @_simplifies(*_IDENTITIES)
 def _simplify_arithmetic(eqn, ins, producers, uses, out):
+    scalars = _broadcast_scalars(eqn, ins, producers, out)
+    if scalars is not None:
+        return scalars
     narrowed = _unbroadcast_operands(eqn, ins, producers, out)
     if narrowed is not None:
         return narrowed
@@ -212,6 +218,10 @@ def _simplify_arithmetic(eqn, ins, producers, uses, out):
     if (eqn.primitive.name == "mul" and (xv == 0 or yv == 0) and out.aval.size
             and out.aval.dtype.kind in "fc"):
         return _zeros_literal_or_none(out)
+    if eqn.primitive.name == "mul":
+        return _absorb_negation(eqn, ins, producers, out)
+    if eqn.primitive.name in ("add", "add_any"):
+        return _sum_before_padding(eqn, ins, producers, out)
     return None
 
 
@@ -226,7 +236,122 @@ def _simplify_neg(eqn, ins, producers, uses, out):
     prev = producers.get(x) if type(x) is Var else None
     if prev is not None and prev.primitive.name == "neg":
         return prev.invars[0]
+    if prev is not None and prev.primitive.name == "mul" and out.aval.dtype.kind in "fc":
+        # -(c * y) is (-c) * y, exactly (IEEE negation only flips the sign).
+        for k, c in enumerate(prev.invars):
+            other = prev.invars[1 - k]
+            if _number(c) is not None and c.aval.shape == () and _same_type(other, out):
+                return prev.replace(invars=[_negated(c), other], outvars=[out])
     return None
+
+
+def _negated(c: Literal) -> Literal:
+    return Literal(-c.val, c.aval)
+
+
+def _absorb_negation(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
+                     out: Var) -> JaxprEqn | None:
+    """``c * -y`` is ``(-c) * y``, exactly: no negated copy of `y`. Forward-over-reverse code
+    negates and scales the same arrays over and over."""
+    if out.aval.dtype.kind not in "fc":
+        return None
+    for k, c in enumerate(ins):
+        y = ins[1 - k]
+        if type(c) is not Literal or type(y) is not Var:
+            continue
+        prev = producers.get(y)
+        if prev is None or prev.primitive.name not in ("neg", "mul") or c.aval.shape != ():
+            continue
+        if _number(c) is None:
+            continue
+        if prev.primitive.name == "neg" and _same_type(prev.invars[0], out):
+            return eqn.replace(invars=[_negated(c), prev.invars[0]])
+        if prev.primitive.name == "mul":
+            scaled = _merge_scales(eqn, c, prev, out)
+            if scaled is not None:
+                return scaled
+    return None
+
+
+def _merge_scales(eqn: JaxprEqn, c: Literal, inner: JaxprEqn, out: Var) -> JaxprEqn | None:
+    """``c * (d * y)`` is ``(c * d) * y`` when one of the factors is a power of two at least 1:
+    scaling by it is exact (short of overflow, which both forms reach alike), so both round
+    the same way."""
+    for k, d in enumerate(inner.invars):
+        y = inner.invars[1 - k]
+        dv = _number(d)
+        if dv is None or d.aval.shape != () or not _same_type(y, out):
+            continue
+        cv = _number(c)
+        if not (_exact_scale(cv) or _exact_scale(dv)):
+            return None
+        with np.errstate(all="ignore"):
+            value = np.asarray(cv, out.aval.dtype) * np.asarray(dv, out.aval.dtype)
+        if not np.isfinite(value):  # c * d overflows where c * (d * y) may not
+            return None
+        weak = c.aval.weak_type and d.aval.weak_type  # Python scalars stay Python scalars
+        literal = Literal(value.item() if weak else value[()],
+                          core.ShapedArray((), out.aval.dtype, weak))
+        return eqn.replace(invars=[literal, y])
+    return None
+
+
+def _exact_scale(v: Any) -> bool:
+    if type(v) is complex or not math.isfinite(v) or abs(v) < 1:
+        return False
+    return math.frexp(v)[0] in (0.5, -0.5)
+
+
+def _scalar_literal(a: Atom, producers: dict[Var, JaxprEqn]) -> Literal | None:
+    """The scalar literal `a` is, or is a broadcast of; None otherwise."""
+    if type(a) is Var:
+        prev = producers.get(a)
+        if prev is None or prev.primitive.name != "broadcast_in_dim":
+            return None
+        a = prev.invars[0]
+    return a if type(a) is Literal and a.aval.shape == () else None
+
+
+def _broadcast_scalars(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
+                       out: Var) -> JaxprEqn | None:
+    """Arithmetic on broadcast scalars (``100.0 * broadcast(1.0)``, as reverse mode seeds and
+    scales a cotangent) is the broadcast of one scalar, computed now."""
+    if out.aval.shape == ():
+        return None
+    scalars = []
+    for a in ins:
+        c = _scalar_literal(a, producers)
+        if c is None:
+            return None
+        scalars.append(c)
+    vals = [np.asarray(c.val, c.aval.dtype) for c in scalars]
+    with np.errstate(all="ignore"):  # 1 / 0 is inf here as at run time, without a warning
+        value = np.asarray(eqn.primitive.impl(*vals), out.aval.dtype)  # type: ignore[misc]
+    weak = out.aval.weak_type
+    literal = Literal(value.item() if weak else value[()],
+                      core.ShapedArray((), out.aval.dtype, weak))
+    return JaxprEqn(structural.broadcast_in_dim_p, [literal], [out],
+                    {"shape": out.aval.shape, "broadcast_dimensions": ()}, eqn.source_info)
+
+
+def _sum_before_padding(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
+                        out: Var) -> list[JaxprEqn] | None:
+    """``pad(a) + pad(b)``, both padded alike with zeros, is ``pad(a + b)``: one padded
+    array instead of two (the transpose of slicing, as in ``x[1:] - x[:-1]``, pads)."""
+    pads = []
+    for a in ins:
+        p = producers.get(a) if type(a) is Var else None
+        if p is None or p.primitive.name != "pad":
+            return None
+        pads.append(p)
+    (a, za), (b, zb) = pads[0].invars, pads[1].invars
+    if (pads[0].params != pads[1].params or a.aval != b.aval or _number(za) != 0
+            or _number(zb) != 0 or za.aval.dtype != out.aval.dtype
+            or np.signbit(za.val) != np.signbit(zb.val)):  # -0.0 + 0.0 is 0.0
+        return None
+    total = Var(a.aval)
+    return [eqn.replace(invars=[a, b], outvars=[total]),
+            pads[0].replace(invars=[total, za], outvars=[out])]
 
 
 @_simplifies("reshape", "squeeze", "expand_dims", "convert_element_type", "broadcast_in_dim")
@@ -384,6 +509,11 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
             ins = eqn.invars
         result = _simplify_eqn(eqn, ins, producers, uses)
         for _ in range(3):  # a rewritten equation may simplify further
+            if isinstance(result, list):  # new equations, the last of which gives the result
+                for new in result[:-1]:
+                    eqns.append(new)
+                    producers[new.outvars[0]] = new
+                result = result[-1]
             if not isinstance(result, JaxprEqn):
                 break
             again = _simplify_eqn(result, result.invars, producers, uses)
@@ -498,17 +628,121 @@ def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
     return pe.dce_jaxpr(closed)
 
 
+# ---- scheduling -----------------------------------------------------------------------------
+
+
+# Results read within this many equations stay where they are: moving them would save little
+# memory, and the pass (which runs on every program jit compiles) nothing to do.
+_SINK_DISTANCE = 16
+
+
+def sink(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Compute each elementwise result as late as it can be without keeping any other array
+    alive longer: an elementwise equation whose inputs stay alive after it anyway (read again
+    later, or the program's inputs) is deferred until the first equation that reads its
+    result, or until one of its inputs is read for the last time, whichever comes first.
+    Results read within `_SINK_DISTANCE` equations stay where they are.
+
+    Reverse mode computes the derivative of each layer's activation (``1 - tanh(z)**2``) in
+    the forward pass and keeps it until the backward pass reaches that layer, next to the
+    activation itself, which the weight gradient reads too: two arrays per layer. Deferred, the
+    derivative is computed from the activation when the activation is read for the last time,
+    right before it is needed: one array per layer, as in backpropagation written by hand.
+    Only the order changes; no equation is added, removed or recomputed."""
+    jaxpr = closed.jaxpr
+    eqns = jaxpr.eqns
+    end = len(eqns)
+    first_read: dict[Var, int] = {}
+    last_read: dict[Var, int] = {}
+    for i, eqn in enumerate(eqns):
+        for a in eqn.invars:
+            if type(a) is Var:
+                last_read[a] = i
+                if a not in first_read:
+                    first_read[a] = i
+    # Variables that live to the end anyway: inputs, constants and outputs.
+    permanent = set(jaxpr.invars) | set(jaxpr.constvars)
+    permanent.update(v for v in jaxpr.outvars if type(v) is Var)
+    for v in permanent:
+        last_read[v] = end
+    elementwise = ufunc_prims
+
+    def far(eqn: JaxprEqn, i: int) -> bool:
+        # Its result is read, and each input dies, only more than _SINK_DISTANCE later (an
+        # input read here only may be a link of a chain that moves along).
+        return first_read.get(eqn.outvars[0], end) > i + _SINK_DISTANCE and all(
+            type(a) is not Var or last_read[a] > i + _SINK_DISTANCE or last_read[a] == i
+            for a in eqn.invars)
+
+    if not any(eqn.primitive in elementwise and len(eqn.outvars) == 1 and far(eqn, i)
+               for i, eqn in enumerate(eqns)):
+        return closed  # nothing to move far enough to matter
+    deferred: dict[Var, JaxprEqn] = {}  # by output
+    readers: dict[Var, list[Var]] = {}  # outputs of the deferred equations reading each var
+    order: list[JaxprEqn] = []
+    now = 0  # the position in the original order
+
+    def emit(eqn: JaxprEqn) -> None:
+        if deferred:
+            for a in eqn.invars:  # deferred producers first
+                if type(a) is Var and a in deferred:
+                    emit(deferred.pop(a))
+        order.append(eqn)
+        if readers:
+            # A variable read for the last time (in the original order) would die here but
+            # for the deferred equations reading it: run them now.
+            for v in (*eqn.invars, *eqn.outvars):
+                if type(v) is Var and last_read.get(v, -1) <= now and v in readers:
+                    for w in readers.pop(v):
+                        if w in deferred:
+                            emit(deferred.pop(w))
+
+    def lives_on(a: Atom, i: int) -> bool:
+        if type(a) is not Var:
+            return True
+        if a in deferred:  # a deferred chain: moves along with its one reader
+            return last_read[a] == first_read[a] == i
+        return last_read[a] > i
+
+    for i, eqn in enumerate(eqns):
+        now = i
+        outs = eqn.outvars
+        # Deferred: elementwise, inputs alive after it anyway, and read much later (or right
+        # away by the next link of a chain that is deferred too).
+        if (eqn.primitive in elementwise and len(outs) == 1 and outs[0] not in permanent
+                and all(lives_on(a, i) for a in eqn.invars)
+                and (far(eqn, i)
+                     or (eqns[i + 1].primitive in elementwise and last_read[outs[0]] == i + 1
+                         and all(a is outs[0] or lives_on(a, i + 1)
+                                 for a in eqns[i + 1].invars)))):
+            deferred[outs[0]] = eqn
+            for a in eqn.invars:
+                if type(a) is Var and a not in permanent:  # permanent: never die
+                    readers.setdefault(a, []).append(outs[0])
+        elif deferred or readers:
+            emit(eqn)
+        else:
+            order.append(eqn)
+    now = end
+    for v in list(deferred):  # results read by nothing emitted (dead code): keep them
+        if v in deferred:
+            emit(deferred.pop(v))
+    return ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), order,
+                             list(jaxpr.outvars)), closed.consts)
+
+
 _PASSES: list[tuple[str, Callable[[ClosedJaxpr], ClosedJaxpr]]] = [
     ("inline_calls", inline_calls),
     ("fold_constants", lambda c: fold_constants(c, dce=False)),
     ("simplify", lambda c: simplify(c, dce=False)),
     ("cse", cse),
     ("dce", dce),
+    ("sink", sink),
 ]
 
 
 def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
-    """All passes, in order: inline, fold, simplify, CSE, DCE. With the `check_passes`
+    """All passes, in order: inline, fold, simplify, CSE, DCE, sink. With the `check_passes`
     setting, the program is type-checked after each pass."""
     check = config.read("check_passes")
     for name, run in _PASSES:

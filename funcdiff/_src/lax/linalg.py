@@ -25,9 +25,26 @@ def _free_dims(ndim: int, *used: Sequence[int]) -> list[int]:
     return [d for d in range(ndim) if d not in taken]
 
 
+def _outer_layout(nx: int, ny: int, dimension_numbers) -> tuple[list[int], list[int], int, int]:
+    """A `dot_general` that contracts nothing is a broadcast product: the axis orders that
+    put each operand's batch dimensions first and free ones after (``perm_x``, ``perm_y``),
+    and how many free dimensions each has, to pad the other with."""
+    _, (xb, yb) = dimension_numbers
+    xf, yf = _free_dims(nx, xb), _free_dims(ny, yb)
+    return list(xb) + xf, list(yb) + yf, len(xf), len(yf)
+
+
 def _dot_general_impl(x, y, *, dimension_numbers):
     (xc, yc), (xb, yb) = dimension_numbers
     x, y = np.asarray(x), np.asarray(y)
+    if not xc and x.ndim and y.ndim:
+        # No contraction: an elementwise product of broadcast views, not a matmul with k = 1.
+        perm_x, perm_y, nxf, nyf = _outer_layout(x.ndim, y.ndim, dimension_numbers)
+        nb = len(xb)
+        xt, yt = x.transpose(perm_x), y.transpose(perm_y)
+        xt = xt.reshape(xt.shape + (1,) * nyf)
+        yt = yt.reshape(yt.shape[:nb] + (1,) * nxf + yt.shape[nb:])
+        return np.multiply(xt, yt)
     if not xb and len(xc) == 1 and y.ndim <= 2:
         # One matmul on (transposed) views: no copies, no tensordot overhead.
         (i,), (j,) = xc, yc
@@ -136,6 +153,8 @@ def _dot_general_lower(ctx, x, y, *, dimension_numbers):
     (xc, yc), (xb, yb) = dimension_numbers
     nx, ny = ctx.in_avals[0].ndim, ctx.in_avals[1].ndim
     nb = len(xb)
+    if not xc and nx and ny:
+        return _outer_lower(x, y, nx, ny, dimension_numbers)
     if xb != tuple(range(nb)) or yb != tuple(range(nb)) or len(xc) != 1:
         return _general_dot_lower(ctx, x, y, dimension_numbers)
     (i,), (j,) = xc, yc
@@ -154,6 +173,24 @@ def _dot_general_lower(ctx, x, y, *, dimension_numbers):
     if nx == 1 and ny == 2:
         return f"({x} @ {y})" if j == 0 else f"({y} @ {x})"
     return _general_dot_lower(ctx, x, y, dimension_numbers)
+
+
+def _outer_lower(x: str, y: str, nx: int, ny: int, dimension_numbers) -> str:
+    """``x * y[:, None]`` and the like: a product that contracts nothing, as broadcast views."""
+    perm_x, perm_y, nxf, nyf = _outer_layout(nx, ny, dimension_numbers)
+    nb = len(dimension_numbers[1][0])
+
+    def view(name: str, perm: list[int], leading: int, new_axes: int) -> str:
+        # `leading` axes kept, then `new_axes` inserted; the rest follow (NumPy fills them).
+        if perm != sorted(perm):
+            name = f"{name}.transpose({tuple(perm)})"
+        if not new_axes:
+            return name
+        if leading == len(perm):
+            return f"{name}[{', '.join(['...'] + ['None'] * new_axes)}]"
+        return f"{name}[{', '.join([':'] * leading + ['None'] * new_axes)}]"
+
+    return f"({view(x, perm_x, nx, nyf)} * {view(y, perm_y, nb, nxf)})"
 
 
 def _general_dot_lower(ctx, x, y, dimension_numbers):

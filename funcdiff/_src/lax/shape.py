@@ -210,10 +210,38 @@ def _pad_batch(vals, dims, *, padding_config):
                   if ndim else ew.mul(mask, pv)), 0
 
 
+def _pad_edges(x, padding_value, shape, at):
+    """`pad` with only non-negative edge padding: `x` written at `at` (a tuple of slices) into
+    a new array of `shape` filled with `padding_value` (None for zeros)."""
+    if padding_value is None:
+        out = np.zeros(shape, x.dtype)
+    else:
+        out = np.full(shape, padding_value, dtype=x.dtype)
+    out[at] = x
+    return out
+
+
+def _pad_lower(ctx, x, padding_value, *, padding_config):
+    # The common case (the transpose of a slice) skips the general path's cropping and
+    # dilation: one new array and one assignment.
+    if ctx.in_avals[0].ndim and all(lo >= 0 and hi >= 0 and interior == 0
+                                    for lo, hi, interior in padding_config):
+        fn = ctx.const(_pad_edges, "f")
+        pv = ctx.eqn.invars[1]
+        if type(pv) is core.Literal and pv.val == 0 and not np.signbit(pv.val):
+            padding_value = "None"
+        shape = ctx.param(tuple(ctx.out_avals[0].shape))
+        at = tuple(builtins.slice(lo, lo + n)
+                   for (lo, _, _), n in zip(padding_config, ctx.in_avals[0].shape))
+        return f"{fn}({x}, {padding_value}, shape={shape}, at={ctx.const(at, 's')})"
+    fn = ctx.const(_pad_impl, "f")
+    return f"{fn}({x}, {padding_value}, padding_config={ctx.param(padding_config)})"
+
+
 pad_p = define_primitive(
     "pad", allocates=True,
     impl=_pad_impl, abstract_eval=_pad_aval, linear=True, transpose=_pad_transpose,
-    cost=cost_mod.memory_cost,
+    cost=cost_mod.memory_cost, lower=_pad_lower,
     batch=_pad_batch,
 )
 
