@@ -1,6 +1,7 @@
 """Modules and functions stay small enough to read (issue #16): a module of `funcdiff` over
 600 lines says why on its first line (``# Over 600 lines: ...``), and no function is over 80
-lines. Measured with `ast` on the source, nothing imported. `PENDING` lists what is known to
+lines of code (its docstring, which feeds the API reference, is not counted). Measured with
+`ast` on the source, nothing imported. `PENDING` lists what is known to
 be over and still being split; an entry that is no longer over fails too, so the list stays
 true."""
 
@@ -55,6 +56,11 @@ def _long_functions() -> dict[str, int]:
         for node in ast.walk(ast.parse(src)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 n = node.end_lineno - node.lineno + 1
+                doc = node.body[0]
+                if isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) and (
+                    isinstance(doc.value.value, str)
+                ):
+                    n -= doc.end_lineno - doc.lineno + 1
                 if n > MAX_FUNCTION_LINES:
                     out[f"{path}:{node.name}"] = n
     return out

@@ -528,14 +528,11 @@ class Primitive:
     Array operands are passed positionally; static metadata is passed as keyword params.
     """
 
-    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "weak_results",
-                 "__weakref__")
+    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
         self.multiple_results = multiple_results
-        # True for elementwise primitives whose result on Python scalars is weakly typed.
-        self.weak_results = False
         self.impl: Callable[..., Any] | None = None
         self.abstract_eval: Callable[..., Any] | None = None
 
@@ -596,16 +593,11 @@ class Primitive:
                     out = self.impl(*args, **params)  # type: ignore[misc]
                 _check_nans(self, out)
                 return out
-            out = self.impl(*args, **params)  # type: ignore[misc]
+            return self.impl(*args, **params)  # type: ignore[misc]
         except FuncdiffTypeError:
             raise
         except (ValueError, TypeError, IndexError) as e:
             raise self._impl_error(args, params, e) from e
-        if self.weak_results and isinstance(out, np.generic) and _all_python_scalars(args):
-            # Python scalars in, a weakly typed result out (as when staged, and as JAX).
-            to_python = _TO_PYTHON_SCALAR.get(type(out))
-            return out.item() if to_python is None else to_python(out)
-        return out
 
     def _impl_error(self, args: Sequence[Any], params: dict[str, Any], e: Exception) -> Exception:
         # Re-check with the shape rule for a precise message; otherwise wrap NumPy's.
@@ -624,18 +616,6 @@ class Primitive:
             raise PrimitiveError(
                 f"{self.name}: {e} (operands {_fmt_avals(avals)})" + _at_user_line()
             ) from None
-
-
-# The Python scalar type of each NumPy scalar type that Python scalars compute in: calling it
-# is several times cheaper than `.item()`.
-_TO_PYTHON_SCALAR = {np.bool_: bool, np.int64: int, np.float64: float, np.complex128: complex}
-
-
-def _all_python_scalars(args: Sequence[Any]) -> bool:
-    for a in args:
-        if type(a) not in _PY_SCALAR_TYPES:
-            return False
-    return True
 
 
 def _check_nans(p: Primitive, out: Any) -> None:

@@ -19,6 +19,7 @@ from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import _jaxprs as jaxprs
+from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.lax.structural import move_to_front
 from funcdiff._src.tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
 from funcdiff._src.vmap import vmap
@@ -153,19 +154,20 @@ def _call_cost(avals_in: Any, avals_out: Any, *, call: ClosedJaxpr, **_: Any) ->
     return cost_mod.jaxpr_cost(call)
 
 
+# The rules custom_jvp_call and custom_vjp_call share: each calls the jaxpr of the function
+# (its parameter `call`), which jit's passes inline once no transformation needs the call.
+_CALL_RULES: dict[str, Any] = dict(
+    multiple_results=True, impl=_call_impl, abstract_eval=_call_abstract, lower=_call_lower,
+    cost=_call_cost, inline="call",
+)
+
+
 # ---- custom_jvp -----------------------------------------------------------------------------
 # A custom_jvp function is processed by the transformation that owns its arguments, as in JAX:
 # called on plain values it runs the Python function; under jvp/grad its rule runs on the
 # primals (concrete ones when the primals are); under vmap the function and its rule are
 # vmapped; only when staged (jit, make_jaxpr) is it traced, into a `custom_jvp_call` equation
 # that carries the jaxpr of the function and the rule for later transformations.
-
-custom_jvp_call_p = core.Primitive("custom_jvp_call", multiple_results=True)
-custom_jvp_call_p.def_impl(_call_impl)
-custom_jvp_call_p.def_abstract_eval(_call_abstract)
-lowering.register(custom_jvp_call_p, _call_lower)
-lowering.inlinable_calls[custom_jvp_call_p] = "call"
-cost_mod.cost_rules[custom_jvp_call_p] = _call_cost
 
 
 def _custom_jvp_rule(primals, tangents, *, call, jvp, num_consts, name):
@@ -184,9 +186,6 @@ def _custom_jvp_rule(primals, tangents, *, call, jvp, num_consts, name):
     return list(outs), list(out_ts)
 
 
-ad.jvp_rules[custom_jvp_call_p] = _custom_jvp_rule
-
-
 def _batched_jvp(jvp: Callable[..., Any]) -> Callable[..., Any]:
     return vmap(lambda p, t: tuple(map(list, jvp(p, t))))
 
@@ -201,7 +200,11 @@ def _custom_jvp_batch(vals, dims, *, call, jvp, num_consts, name):
     return outs, out_dims
 
 
-batching.batch_rules[custom_jvp_call_p] = _custom_jvp_batch
+custom_jvp_call_p = define_primitive(
+    "custom_jvp_call", **_CALL_RULES, jvp=_custom_jvp_rule, batch=_custom_jvp_batch,
+    lacks={"transpose": "its JVP rule (the user's) gives the tangents with other primitives, "
+           "so it never appears in a linear program"},
+)
 
 
 class _OutTree:
@@ -317,16 +320,9 @@ class custom_jvp:  # noqa: N801 - JAX's name
 
 # ---- custom_vjp -----------------------------------------------------------------------------
 
-custom_vjp_call_p = core.Primitive("custom_vjp_call", multiple_results=True)
-custom_vjp_call_p.def_impl(_call_impl)
-custom_vjp_call_p.def_abstract_eval(_call_abstract)
-lowering.register(custom_vjp_call_p, _call_lower)
-lowering.inlinable_calls[custom_vjp_call_p] = "call"
-cost_mod.cost_rules[custom_vjp_call_p] = _call_cost
 
 # The tangent map of a custom_vjp function: linear in its tangent operands, transposed by the
 # user's bwd. It has no forward evaluation (jvp of a custom_vjp function is not defined).
-custom_lin_p = core.Primitive("custom_lin", multiple_results=True)
 
 
 def _custom_lin_impl(*args: Any, num_res, bwd, out_avals, name):
@@ -334,10 +330,6 @@ def _custom_lin_impl(*args: Any, num_res, bwd, out_avals, name):
         f"can't apply forward-mode differentiation (jvp) to the custom_vjp function {name}; "
         "use reverse mode (grad, vjp), or define it with custom_jvp instead."
     )
-
-
-custom_lin_p.def_impl(_custom_lin_impl)
-custom_lin_p.def_abstract_eval(lambda *avals, out_avals, **_: list(out_avals))
 
 
 def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, name):
@@ -358,9 +350,6 @@ def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, name):
     return out
 
 
-ad.transpose_rules[custom_lin_p] = _custom_lin_transpose
-
-
 def _custom_lin_cost(avals_in, avals_out, *, num_res, bwd, out_avals, name):
     # What its transpose runs: the user's bwd, traced on the residuals and output cotangents.
     def run_bwd(*xs: Any) -> list[Any]:
@@ -374,7 +363,19 @@ def _custom_lin_cost(avals_in, avals_out, *, num_res, bwd, out_avals, name):
     return cost_mod.jaxpr_cost(traced)
 
 
-cost_mod.cost_rules[custom_lin_p] = _custom_lin_cost
+# The tangent map of a custom_vjp function: linear in its tangent operands, transposed by the
+# user's bwd. It has no forward evaluation (jvp of a custom_vjp function is not defined).
+custom_lin_p = define_primitive(
+    "custom_lin", multiple_results=True, impl=_custom_lin_impl,
+    abstract_eval=lambda *avals, out_avals, **_: list(out_avals),
+    transpose=_custom_lin_transpose, cost=_custom_lin_cost,
+    lacks={
+        "jvp": "it is only ever transposed (to the user's bwd), never differentiated: it is "
+        "the linear half of a custom_vjp function in reverse mode",
+        "batch": "reverse mode transposes it at once into the user's bwd, which vmap batches; "
+        "evaluating it (forward mode of a custom_vjp function) is an error",
+    },
+)
 
 
 def _custom_vjp_jvp(primals, tangents, *, call, fwd, bwd, num_consts, name):
@@ -390,9 +391,6 @@ def _custom_vjp_jvp(primals, tangents, *, call, fwd, bwd, num_consts, name):
     t_out = custom_lin_p.bind(*res, *ts, num_res=len(res), bwd=bwd, out_avals=out_avals,
                               name=name)
     return list(outs), list(t_out)
-
-
-ad.jvp_rules[custom_vjp_call_p] = _custom_vjp_jvp
 
 
 def _batched_vjp_rules(fwd: Callable[..., Any], bwd: Callable[..., Any]):
@@ -415,7 +413,11 @@ def _custom_vjp_batch(vals, dims, *, call, fwd, bwd, num_consts, name):
     return outs, out_dims
 
 
-batching.batch_rules[custom_vjp_call_p] = _custom_vjp_batch
+custom_vjp_call_p = define_primitive(
+    "custom_vjp_call", **_CALL_RULES, jvp=_custom_vjp_jvp, batch=_custom_vjp_batch,
+    lacks={"transpose": "its JVP emits custom_lin, whose transpose is the user's bwd; the "
+           "call itself never appears in a linear program"},
+)
 
 
 class _Kind(NamedTuple):
@@ -556,16 +558,6 @@ class custom_vjp:  # noqa: N801 - JAX's name
 
 # ---- checkpoint -----------------------------------------------------------------------------
 
-checkpoint_p = core.Primitive("checkpoint", multiple_results=True)
-checkpoint_p.def_impl(lambda *args, jaxpr, policy: jaxprs.call(jaxpr, *args))
-checkpoint_p.def_abstract_eval(lambda *avals, jaxpr, policy: jaxpr.out_avals)
-lowering.register(
-    checkpoint_p,
-    lambda ctx, *args, jaxpr, policy: f"{ctx.const(jaxprs.compiled(jaxpr).fn, 'j')}"
-                                      f"({', '.join(args)})")
-# Rematerialisation shows in the backward program, which runs the checkpointed jaxpr again.
-cost_mod.cost_rules[checkpoint_p] = cost_mod.call_cost
-
 
 class checkpoint_policies:  # noqa: N801 - JAX's name
     """Which intermediate values `checkpoint` may save instead of recomputing them."""
@@ -668,9 +660,6 @@ def _checkpoint_jvp(primals, tangents, *, jaxpr, policy):
                       for nz, a in zip(out_nz, jaxpr.out_avals)]
 
 
-ad.jvp_rules[checkpoint_p] = _checkpoint_jvp
-
-
 def _checkpoint_partial_eval(trace, tracers, *, jaxpr, policy):
     unknowns = [not t.is_known for t in tracers]
     known, unknown, out_uk, n_res = _remat_split(jaxpr, unknowns, policy)
@@ -683,9 +672,6 @@ def _checkpoint_partial_eval(trace, tracers, *, jaxpr, policy):
                               {"jaxpr": unknown, "policy": policy}, unknown.out_avals)
     k, u = iter(known_outs[:n_known]), iter(unknown_outs)
     return [next(u) if is_u else next(k) for is_u in out_uk]
-
-
-pe.partial_eval_rules[checkpoint_p] = _checkpoint_partial_eval
 
 
 def _checkpoint_partial_eval_jaxpr(eqn, unknowns):
@@ -703,9 +689,6 @@ def _checkpoint_partial_eval_jaxpr(eqn, unknowns):
     return known_eqn, unknown_eqn, out_uk
 
 
-pe.partial_eval_jaxpr_rules[checkpoint_p] = _checkpoint_partial_eval_jaxpr
-
-
 def _checkpoint_transpose(cts, *args, jaxpr, policy):
     undefined = [is_undefined_primal(a) for a in args]
     ct_nonzero = [type(c) is not Zero for c in cts]
@@ -717,15 +700,25 @@ def _checkpoint_transpose(cts, *args, jaxpr, policy):
     return [next(it) if u else None for u in undefined]
 
 
-ad.transpose_rules[checkpoint_p] = _checkpoint_transpose
-
-
 def _checkpoint_batch(vals, dims, *, jaxpr, policy):
     batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, batching.batch_size(vals, dims))
     return checkpoint_p.bind(*vals, jaxpr=batched, policy=policy), out_dims
 
 
-batching.batch_rules[checkpoint_p] = _checkpoint_batch
+checkpoint_p = define_primitive(
+    "checkpoint", multiple_results=True,
+    impl=lambda *args, jaxpr, policy: jaxprs.call(jaxpr, *args),
+    abstract_eval=lambda *avals, jaxpr, policy: jaxpr.out_avals,
+    jvp=_checkpoint_jvp, transpose=_checkpoint_transpose, batch=_checkpoint_batch,
+    # Not the mirror of the offline rule: the known half runs inline, not as a checkpoint.
+    partial_eval=_checkpoint_partial_eval, partial_eval_jaxpr=_checkpoint_partial_eval_jaxpr,
+    lower=lambda ctx, *args, jaxpr, policy: (
+        f"{ctx.const(jaxprs.compiled(jaxpr).fn, 'j')}({', '.join(args)})"
+    ),
+    # Rematerialisation shows in the backward program, which runs the checkpointed jaxpr
+    # again.
+    cost=cost_mod.call_cost,
+)
 
 
 def checkpoint(fun: Callable[..., Any], *, prevent_cse: bool = True, policy: Any = None,

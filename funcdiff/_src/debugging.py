@@ -8,14 +8,11 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
-from funcdiff._src.interpreters import lowering_rules as lowering
-from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.lax import indexing
+from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.tree_util import tree_flatten, tree_unflatten
-
-debug_print_p = core.Primitive("debug_print", multiple_results=True)
 
 
 def _print_impl(*arrays: Any, fmt: str, tree: Any, static: tuple) -> list[Any]:
@@ -33,17 +30,10 @@ class _ArrayMarker:
 
 _ARRAY = _ArrayMarker()
 
-debug_print_p.def_impl(_print_impl)
-debug_print_p.def_abstract_eval(lambda *avals, fmt, tree, static: [])
-pe.effectful.add(debug_print_p)
-
 
 def _print_jvp(primals, tangents, *, fmt, tree, static):
     debug_print_p.bind(*primals, fmt=fmt, tree=tree, static=static)  # the primal values
     return [], []
-
-
-ad.jvp_rules[debug_print_p] = _print_jvp
 
 
 def _print_batch(vals, dims, *, fmt, tree, static):
@@ -62,9 +52,13 @@ def _take(v: Any, d: int, b: int) -> Any:
     return indexing.gather(v, [np.asarray(b)], dims)
 
 
-batching.batch_rules[debug_print_p] = _print_batch
-lowering.register(debug_print_p, None)
-cost_mod.cost_rules[debug_print_p] = cost_mod.free_cost  # printing moves no array data
+debug_print_p = define_primitive(
+    "debug_print", multiple_results=True, impl=_print_impl,
+    abstract_eval=lambda *avals, fmt, tree, static: [], jvp=_print_jvp, batch=_print_batch,
+    effectful=True,  # no pass may remove it
+    cost=cost_mod.free_cost,  # printing moves no array data
+    lacks={"transpose": "it has no outputs, so it never appears in a linear program"},
+)
 
 
 def print(fmt: str, *args: Any, **kwargs: Any) -> None:  # noqa: A001

@@ -28,12 +28,12 @@ import funcdiff.numpy as jnp
 from funcdiff._src import core
 from funcdiff._src.api import jvp, vjp
 from funcdiff._src.custom_derivatives import custom_jvp
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
-from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import _jaxprs as jaxprs
+from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.lax.control_flow import scan, while_loop
 from funcdiff._src.lax.structural import move_to_front
 from funcdiff._src.tree_util import tree_flatten, tree_map, tree_unflatten
@@ -297,8 +297,6 @@ def _adjoint(func, rtol, atol, mxstep, hmax, ys, ts, args, g):
 # solver; transposed (reverse mode), it runs the adjoint method. Its operands are the primal
 # inputs, the solution (both residuals) and the input tangents, flattened.
 
-odeint_tangent_p = core.Primitive("odeint_tangent", multiple_results=True)
-
 
 def _tangent_parts(operands, n_in, n_out, in_tree, out_tree):
     y0, ts, args = tree_unflatten(in_tree, list(operands[:n_in]))
@@ -318,10 +316,6 @@ def _tangent_impl(*operands, func, rtol, atol, mxstep, hmax, n_in, n_out, in_tre
     return tree_flatten(out_t)[0]
 
 
-odeint_tangent_p.def_impl(_tangent_impl)
-odeint_tangent_p.def_abstract_eval(lambda *avals, out_avals, **_: list(out_avals))
-
-
 def _tangent_transpose(cts, *operands, func, rtol, atol, mxstep, hmax, n_in, n_out, in_tree,
                        out_tree, out_avals):
     y0, ts, args, ys, lin = _tangent_parts(operands, n_in, n_out, in_tree, out_tree)
@@ -332,9 +326,6 @@ def _tangent_transpose(cts, *operands, func, rtol, atol, mxstep, hmax, n_in, n_o
     return [None] * (n_in + n_out) + [
         jnp.asarray(b, x.aval.dtype) if is_undefined_primal(x) else None
         for b, x in zip(bars, lin)]
-
-
-ad.transpose_rules[odeint_tangent_p] = _tangent_transpose
 
 
 def _tangent_jvp(primals, tangents, **params):
@@ -348,9 +339,6 @@ def _zeros_like_tangent(x):
     return np.zeros(core.get_aval(x).shape, ad.tangent_aval(core.get_aval(x)).dtype)
 
 
-ad.jvp_rules[odeint_tangent_p] = _tangent_jvp
-
-
 def _tangent_batch(vals, dims, **params):
     size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
     vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
@@ -358,13 +346,10 @@ def _tangent_batch(vals, dims, **params):
     return outs, [0] * len(outs)
 
 
-batching.batch_rules[odeint_tangent_p] = _tangent_batch
-# Under jit the forward-mode evaluation runs eagerly on the arrays (it is traced and compiled
-# the first time, like any funcdiff code it calls).
-lowering.register(
-    odeint_tangent_p,
-    lambda ctx, *args, **params: f"{ctx.const(functools.partial(_tangent_impl, **params), 'o')}"
-                                 f"({', '.join(args)})")
+def _tangent_lower(ctx, *args, **params):
+    # Under jit the forward-mode evaluation runs eagerly on the arrays (it is traced and
+    # compiled the first time, like any funcdiff code it calls).
+    return f"{ctx.const(functools.partial(_tangent_impl, **params), 'o')}({', '.join(args)})"
 
 
 def _tangent_cost(avals_in, avals_out, **params):
@@ -372,7 +357,12 @@ def _tangent_cost(avals_in, avals_out, **params):
                                    "time and are not counted")
 
 
-cost_mod.cost_rules[odeint_tangent_p] = _tangent_cost
+odeint_tangent_p = define_primitive(
+    "odeint_tangent", multiple_results=True, impl=_tangent_impl,
+    abstract_eval=lambda *avals, out_avals, **_: list(out_avals), jvp=_tangent_jvp,
+    transpose=_tangent_transpose, batch=_tangent_batch, lower=_tangent_lower,
+    cost=_tangent_cost,
+)
 
 
 def _odeint_rule(func, rtol, atol, mxstep, hmax, primals, tangents):

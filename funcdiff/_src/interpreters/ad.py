@@ -22,8 +22,6 @@ import numpy as np
 
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import Literal, ShapedArray, Tracer, Var
-from funcdiff._src.interpreters import cost as cost_mod
-from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
 
 jvp_rules: dict[core.Primitive, Callable[..., Any]] = {}
@@ -82,9 +80,7 @@ def is_undefined_primal(x: Any) -> bool:
 
 # Adding cotangents of identical shape: a primitive of its own, so the accumulation is itself
 # traceable (needed for higher-order derivatives).
-add_any_p = core.Primitive("add_any")
-add_any_p.def_impl(np.add)
-add_any_p.def_abstract_eval(lambda x, y: x)
+add_any_p = core.Primitive("add_any")  # its rules: `funcdiff._src.lax.structural`
 
 
 def add_tangents(x: Any, y: Any) -> Any:
@@ -93,20 +89,6 @@ def add_tangents(x: Any, y: Any) -> Any:
     if type(y) is Zero:
         return x
     return add_any_p.bind(x, y)
-
-
-def _add_any_jvp(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
-    return add_any_p.bind(*primals), add_tangents(*tangents)
-
-
-def _add_any_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
-    return [ct, ct]
-
-
-jvp_rules[add_any_p] = _add_any_jvp
-transpose_rules[add_any_p] = _add_any_transpose
-lowering.register(add_any_p, lowering.binary_operator("+"), ufunc="add", allocates=True)
-cost_mod.cost_rules[add_any_p] = cost_mod.elementwise_cost()
 
 
 # ---- forward mode ---------------------------------------------------------------------------

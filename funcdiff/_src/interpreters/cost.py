@@ -1,7 +1,6 @@
 """Cost counting: FLOPs, transcendental functions and bytes moved by a jaxpr, statically.
 
-Each primitive registers a rule in `cost_rules` (through `define_primitive(..., cost=...)` or,
-for the higher-order primitives, beside their other rules):
+Each primitive registers a rule in `cost_rules` through `define_primitive(..., cost=...)`:
 
     rule(avals_in, avals_out, **params) -> Cost(flops, transcendentals, bytes_read,
                                                 bytes_written)

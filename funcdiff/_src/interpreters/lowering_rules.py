@@ -1,9 +1,10 @@
 """The lowering-rule registry: what each primitive contributes to `jit`'s code generator (and
 which primitives are calls that jit's passes may inline).
 
-Op modules fill these tables when they define a primitive (through `register`); the code
-generator in `funcdiff._src.jit.lowering` reads them. This module imports no code generator, so
-that the primitives sit below `jit` (see docs/developer/layout.md).
+Op modules fill these tables when they define a primitive (`define_primitive`'s `lower`,
+`allocates` and `inline`); the code generator in `funcdiff._src.jit.lowering` reads them. This
+module imports no code generator, so that the primitives sit below `jit` (see
+docs/developer/layout.md).
 
 A rule is ``rule(ctx, *operands, **params) -> str``: it returns a Python expression over its
 operands' names (one per result for multiple-result primitives, as a tuple expression), and uses
@@ -27,9 +28,9 @@ from funcdiff._src.core import JaxprEqn
 
 # Primitives that call a jaxpr, and the parameter holding it: jit's passes inline such a call
 # (replace it by the callee's equations) once no transformation needs the call boundary. Filled
-# where each primitive is defined (`jit`, `custom_jvp_call`, `custom_vjp_call`). `checkpoint`
-# is not inlined: merging its recomputation with the forward pass (by CSE) would undo it; as a
-# separate compiled call its intermediates are freed when it returns.
+# by `define_primitive(..., inline=param)` (`jit`, `custom_jvp_call`, `custom_vjp_call`).
+# `checkpoint` is not inlined: merging its recomputation with the forward pass (by CSE) would
+# undo it; as a separate compiled call its intermediates are freed when it returns.
 inlinable_calls: dict[core.Primitive, str] = {}
 
 # primitive -> its rule; read by the code generator.

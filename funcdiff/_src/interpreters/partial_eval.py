@@ -200,6 +200,40 @@ def trace_to_jaxpr(
 partial_eval_jaxpr_rules: dict[core.Primitive, Callable[..., Any]] = {}
 
 
+def online_from_offline(
+    primitive: core.Primitive, offline: Callable[..., Any]
+) -> Callable[..., Any]:
+    """The online partial-evaluation rule of `primitive` (on tracers, under `linearize`)
+    derived from its offline one (``offline(eqn, unknowns)``, on an equation): the split of an
+    equation built from the tracers, whose known half runs now on the known values and whose
+    unknown half is recorded, reading the known half's residuals as constants."""
+
+    def rule(trace: JaxprTrace, tracers: list[JaxprTracer], **params: Any) -> list[Any]:
+        invars = [Var(t.aval) for t in tracers]
+        out_avals = primitive.abstract([t.aval for t in tracers], params)
+        eqn = JaxprEqn(primitive, invars, [Var(a) for a in out_avals], params, None)
+        known_eqn, unknown_eqn, out_unknowns = offline(eqn, [not t.is_known for t in tracers])
+        tracer_of = dict(zip(invars, tracers))
+        known_outs = known_eqn.primitive.bind(
+            *[tracer_of[v].known for v in known_eqn.invars], **known_eqn.params
+        )
+        residual_of = dict(zip(known_eqn.outvars, known_outs))
+        unknown_outs = trace.emit(
+            unknown_eqn.primitive,
+            [
+                tracer_of[v] if v in tracer_of else trace.pure(residual_of[v])
+                for v in unknown_eqn.invars
+            ],
+            unknown_eqn.params,
+            [v.aval for v in unknown_eqn.outvars],
+        )
+        known_iter, unknown_iter = iter(known_outs), iter(unknown_outs)
+        return [next(unknown_iter) if u else next(known_iter) for u in out_unknowns]
+
+    rule.__name__ = f"_{primitive.name}_partial_eval"
+    return rule
+
+
 def partial_eval_jaxpr(
     closed: ClosedJaxpr, unknowns: Sequence[bool], instantiate: Sequence[bool] | None = None
 ) -> tuple[ClosedJaxpr, ClosedJaxpr, list[bool], int]:

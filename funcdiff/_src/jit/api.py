@@ -22,17 +22,16 @@ from funcdiff._src import core, errors
 from funcdiff._src.array import _SCALAR_DTYPES, Array, as_array
 from funcdiff._src.config import config, jit_flags
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
-from funcdiff._src.interpreters import ad, batching, lowering_rules
+from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.jit import backends, cache, lowering
 from funcdiff._src.lax import _jaxprs as jaxprs
+from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 # ---- the jit primitive ----------------------------------------------------------------------
-
-jit_p = core.Primitive("jit", multiple_results=True)
 
 
 _compiled = cache.compiled
@@ -44,10 +43,6 @@ def _jit_impl(*args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
 
 def _jit_abstract(*avals: ShapedArray, jaxpr: ClosedJaxpr, name: str) -> list[ShapedArray]:
     return jaxpr.out_avals
-
-
-jit_p.def_impl(_jit_impl)
-jit_p.def_abstract_eval(_jit_abstract)
 
 
 def _jit_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, jaxpr: ClosedJaxpr, name: str):
@@ -62,29 +57,7 @@ def _jit_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, jaxpr: ClosedJa
     return outs[:n], out_t
 
 
-ad.jvp_rules[jit_p] = _jit_jvp
-
-
 _split = jaxprs.split
-
-
-def _jit_partial_eval(trace: pe.JaxprTrace, tracers: list[pe.JaxprTracer], *,
-                      jaxpr: ClosedJaxpr, name: str) -> list[Any]:
-    """Under linearize: run the known part now (one jitted call that also returns the
-    residuals) and record the unknown part as one jitted equation."""
-    unknowns = tuple(not t.is_known for t in tracers)
-    known, unknown, out_unknowns, n_res = _split(jaxpr, unknowns)
-    known_outs = jit_p.bind(*[t.known for t in tracers if t.is_known], jaxpr=known, name=name)
-    n_known = len(known_outs) - n_res
-    residuals = [trace.pure(r) for r in known_outs[n_known:]]
-    unknown_ins = [t for t in tracers if not t.is_known]
-    unknown_outs = trace.emit(jit_p, residuals + unknown_ins, {"jaxpr": unknown, "name": name},
-                              unknown.out_avals)
-    k, u = iter(known_outs[:n_known]), iter(unknown_outs)
-    return [next(u) if is_u else next(k) for is_u in out_unknowns]
-
-
-pe.partial_eval_rules[jit_p] = _jit_partial_eval
 
 
 def _jit_partial_eval_jaxpr(eqn: JaxprEqn, unknowns: list[bool]):
@@ -106,9 +79,6 @@ def _jit_partial_eval_jaxpr(eqn: JaxprEqn, unknowns: list[bool]):
     return known_eqn, unknown_eqn, out_unknowns
 
 
-pe.partial_eval_jaxpr_rules[jit_p] = _jit_partial_eval_jaxpr
-
-
 def _jit_transpose(cts: Sequence[Any], *args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
     undefined = [is_undefined_primal(a) for a in args]
     ct_nonzero = [type(c) is not Zero for c in cts]
@@ -120,17 +90,11 @@ def _jit_transpose(cts: Sequence[Any], *args: Any, jaxpr: ClosedJaxpr, name: str
     return [next(it) if u else None for u in undefined]
 
 
-ad.transpose_rules[jit_p] = _jit_transpose
-
-
 def _jit_batch(vals: Sequence[Any], dims: Sequence[int | None], *, jaxpr: ClosedJaxpr,
                name: str) -> tuple[list[Any], list[int | None]]:
     size = batching.batch_size(vals, dims)
     batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, size)
     return jit_p.bind(*vals, jaxpr=batched, name=f"vmap({name})"), out_dims
-
-
-batching.batch_rules[jit_p] = _jit_batch
 
 
 def _jit_lower(ctx: lowering.LoweringContext, *args: str, jaxpr: ClosedJaxpr, name: str) -> str:
@@ -139,10 +103,15 @@ def _jit_lower(ctx: lowering.LoweringContext, *args: str, jaxpr: ClosedJaxpr, na
     return f"{fn}({', '.join(args)})"
 
 
-lowering.register(jit_p, _jit_lower)
-lowering_rules.inlinable_calls[jit_p] = "jaxpr"  # inlined by passes.inline_calls
-# A jit call costs what its program runs (the call itself does no array work).
-cost_mod.cost_rules[jit_p] = cost_mod.call_cost
+jit_p = define_primitive(
+    "jit", multiple_results=True, impl=_jit_impl, abstract_eval=_jit_abstract, jvp=_jit_jvp,
+    transpose=_jit_transpose, batch=_jit_batch, partial_eval_jaxpr=_jit_partial_eval_jaxpr,
+    lower=_jit_lower,
+    # A call costs what its program runs (the call itself does no array work).
+    cost=cost_mod.call_cost,
+    # passes.inline_calls replaces the call by its program's equations.
+    inline="jaxpr",
+)
 
 
 # ---- the user-facing wrapper ----------------------------------------------------------------

@@ -2,15 +2,18 @@
 of `lax/`: it imports no primitive (`structural.py`, the primitives every rule uses, is defined
 with it; two rule factories below import structural inside the rule, when it runs).
 
-`define_primitive` takes the NumPy implementation, the shape/dtype rule and the derivative
-rules, and files each rule in the table of the transformation that owns it. The helpers below
-build the common rule shapes (per-argument JVPs, linear primitives, broadcasting) so that most
-rules are one short named function.
+`define_primitive` takes the NumPy implementation, the shape/dtype rule and every other rule
+(derivatives, batching, partial evaluation, lowering, cost, and the facts passes rely on:
+aliasing, effects, weak-typed results), files each in the table of the transformation that
+owns it, and keeps them together in a `PrimitiveRules` record (`rules_of[p]`). The helpers
+below build the common rule shapes (per-argument JVPs, linear primitives, broadcasting) so that
+most rules are one short named function.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,9 +24,82 @@ from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import lowering_rules as lowering
+from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero
 
 Rule = Callable[..., Any]
+
+
+class per_primitive:  # noqa: N801 (used like a function: ``batch=per_primitive(make)``)
+    """A rule that needs its own primitive object (to `bind` it): ``make(p) -> rule`` is called
+    by `define_primitive` once the primitive exists, e.g. ``batch=per_primitive(dims_batch)``.
+    """
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[core.Primitive], Rule]):
+        self.make = make
+
+
+# The rule names a `PrimitiveRules` record may declare absent (`lacks`), with a reason.
+RULE_NAMES = ("jvp", "transpose", "batch", "cost", "lower")
+
+
+@dataclasses.dataclass(frozen=True)
+class PrimitiveRules:
+    """Every rule of one primitive, as `define_primitive` registered them (see its arguments).
+
+    `lower` is None when generated code calls `impl` (a NumPy ufunc gets ``xp.<ufunc>``);
+    `lacks` maps a rule name of `RULE_NAMES` to the reason the primitive has no such rule.
+    """
+
+    impl: Rule
+    abstract_eval: Rule
+    jvp: Rule | None = None
+    transpose: Rule | None = None
+    batch: Rule | None = None
+    partial_eval: Rule | None = None
+    partial_eval_jaxpr: Rule | None = None
+    lower: Rule | None = None
+    ufunc: str | None = None
+    cost: Rule | None = None
+    linear: bool = False
+    nondifferentiable: bool = False
+    allocates: bool = False
+    effectful: bool = False
+    weak_results: bool = False
+    inline: str | None = None
+    lacks: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+# Every primitive `define_primitive` made, with its rules.
+rules_of: dict[core.Primitive, PrimitiveRules] = {}
+
+
+# The Python scalar type of each NumPy scalar type that Python scalars compute in: calling it
+# is several times cheaper than `.item()`.
+_TO_PYTHON_SCALAR = {np.bool_: bool, np.int64: int, np.float64: float, np.complex128: complex}
+
+
+def _all_python_scalars(args: Sequence[Any]) -> bool:
+    for a in args:
+        if type(a) not in core._PY_SCALAR_TYPES:
+            return False
+    return True
+
+
+class _WeakResultPrimitive(core.Primitive):
+    """A primitive whose result on Python scalars alone is weakly typed (a Python scalar, as
+    when staged, and as in JAX): `weak_results=True` in `define_primitive`."""
+
+    __slots__ = ()
+
+    def run_impl(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
+        out = core.Primitive.run_impl(self, args, params)
+        if isinstance(out, np.generic) and _all_python_scalars(args):
+            to_python = _TO_PYTHON_SCALAR.get(type(out))
+            return out.item() if to_python is None else to_python(out)
+        return out
 
 
 def define_primitive(
@@ -31,18 +107,24 @@ def define_primitive(
     *,
     impl: Rule,
     abstract_eval: Rule,
-    jvp: Rule | None = None,
+    jvp: Rule | per_primitive | None = None,
     jvp_partials: Sequence[Rule | None] | None = None,
     linear: bool = False,
-    transpose: Rule | None = None,
-    batch: Rule | None = None,
+    transpose: Rule | per_primitive | None = None,
+    batch: Rule | per_primitive | None = None,
     elementwise: bool = False,
+    partial_eval: Rule | per_primitive | None = None,
+    partial_eval_jaxpr: Rule | None = None,
     lower: Rule | None = None,
     allocates: bool = False,
     nondifferentiable: bool = False,
     multiple_results: bool = False,
     cost: Rule | None = None,
     transcendental: bool = False,
+    effectful: bool = False,
+    weak_results: bool = False,
+    inline: str | None = None,
+    lacks: Mapping[str, str] | None = None,
 ) -> core.Primitive:
     """Create a primitive and register its rules.
 
@@ -64,43 +146,108 @@ def define_primitive(
       operand's batch dimension or None.
     - `elementwise`: instead of `batch`, the primitive works elementwise with NumPy
       broadcasting, so batching aligns the batch dimensions and applies it once.
+    - `partial_eval(trace, tracers, **params)` and `partial_eval_jaxpr(eqn, unknowns)`: for
+      primitives carrying a sub-program, how partial evaluation (reverse mode) splits one
+      application into a known part, run now, and an unknown part, recorded; online (on
+      tracers, under `linearize`) and offline (on an equation of a jaxpr). Given only the
+      offline rule, the online one is derived from it (`pe.online_from_offline`).
     - `lower(ctx, *operand_names, **params) -> str`: the Python expression `jit` generates
       for it (see `funcdiff._src.interpreters.lowering_rules`). NumPy ufuncs get
       ``xp.<ufunc name>(...)`` by default; other primitives call `impl`.
-    - `allocates`: the result is always a new array, never a view of an operand (lets `jit`
-      plan buffer reuse around it); NumPy ufuncs are known to allocate.
+    - `allocates`: aliasing: the result is always a new array, never a view of an operand
+      (lets `jit` plan buffer reuse around it); NumPy ufuncs are known to allocate. Without
+      it, the result may be a view of an operand.
     - `nondifferentiable`: the output has no derivative (comparisons, argmax...): its tangent is
       zero and reverse mode treats it as a constant.
     - `cost(avals_in, avals_out, **params) -> Cost`: FLOPs, transcendentals and bytes read and
       written (see `funcdiff._src.interpreters.cost`). `elementwise` primitives default to one
       flop per output element, or with `transcendental` (exp, log, sin...) one transcendental.
+    - `effectful`: the primitive has a side effect (printing), so no pass may remove it.
+    - `weak_results`: on Python scalars alone, its result is a Python scalar (weakly typed).
+    - `inline`: for a primitive that calls a jaxpr, the parameter holding it: jit's passes
+      inline the call once no transformation needs its boundary.
+    - `lacks`: rules this primitive deliberately has not (keys of `RULE_NAMES`), each with the
+      reason; `tests/test_primitive_rules.py` requires every other rule.
+
+    A rule that needs the primitive object itself is given as `per_primitive(make)`.
     """
-    p = core.Primitive(name, multiple_results)
-    p.def_impl(impl)
-    p.def_abstract_eval(abstract_eval)
-    if nondifferentiable:
-        ad.nondifferentiable.add(p)
+    p = (_WeakResultPrimitive if weak_results else core.Primitive)(name, multiple_results)
+
+    def made(rule: Any) -> Any:
+        return rule.make(p) if isinstance(rule, per_primitive) else rule
+
+    jvp, transpose, batch, partial_eval = map(made, (jvp, transpose, batch, partial_eval))
     if jvp_partials is not None:
         jvp = _jvp_from_partials(p, jvp_partials)
     elif linear:
         jvp = _linear_jvp(p)
-    if jvp is not None:
-        ad.jvp_rules[p] = jvp
-    if transpose is not None:
-        ad.transpose_rules[p] = transpose
     if elementwise:
         batch = broadcasting_batch(p)
-    if batch is not None:
-        batching.batch_rules[p] = batch
+    if partial_eval is None and partial_eval_jaxpr is not None:
+        partial_eval = pe.online_from_offline(p, partial_eval_jaxpr)
     ufunc = impl.__name__ if isinstance(impl, np.ufunc) and impl.nout == 1 else None
     if lower is None and ufunc is not None:
         lower = lowering.xp_function(ufunc)
-    lowering.register(p, lower, ufunc=ufunc, allocates=allocates)
     if cost is None and elementwise:
         cost = cost_mod.elementwise_cost(transcendental)
-    if cost is not None:
-        cost_mod.cost_rules[p] = cost
+    rules = PrimitiveRules(
+        impl=impl,
+        abstract_eval=abstract_eval,
+        jvp=jvp,
+        transpose=transpose,
+        batch=batch,
+        partial_eval=partial_eval,
+        partial_eval_jaxpr=partial_eval_jaxpr,
+        lower=lower,
+        ufunc=ufunc,
+        cost=cost,
+        linear=linear,
+        nondifferentiable=nondifferentiable,
+        allocates=allocates,
+        effectful=effectful,
+        weak_results=weak_results,
+        inline=inline,
+        lacks=dict(lacks or {}),
+    )
+    register_rules(p, rules)
     return p
+
+
+def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
+    """File each rule of `rules` in the table of the transformation that owns it (for a
+    primitive made elsewhere, such as `ad.add_any_p`; `define_primitive` calls it)."""
+    unknown = set(rules.lacks) - set(RULE_NAMES)
+    if unknown:
+        raise ValueError(
+            f"{p.name}: lacks names unknown rules {sorted(unknown)}; rules are {RULE_NAMES}"
+        )
+    if rules.weak_results != isinstance(p, _WeakResultPrimitive):
+        raise ValueError(
+            f"{p.name}: weak_results must be chosen when the primitive is made "
+            "(define_primitive(..., weak_results=True))"
+        )
+    p.def_impl(rules.impl)
+    p.def_abstract_eval(rules.abstract_eval)
+    if rules.nondifferentiable:
+        ad.nondifferentiable.add(p)
+    if rules.jvp is not None:
+        ad.jvp_rules[p] = rules.jvp
+    if rules.transpose is not None:
+        ad.transpose_rules[p] = rules.transpose
+    if rules.batch is not None:
+        batching.batch_rules[p] = rules.batch
+    if rules.partial_eval is not None:
+        pe.partial_eval_rules[p] = rules.partial_eval
+    if rules.partial_eval_jaxpr is not None:
+        pe.partial_eval_jaxpr_rules[p] = rules.partial_eval_jaxpr
+    if rules.effectful:
+        pe.effectful.add(p)
+    lowering.register(p, rules.lower, ufunc=rules.ufunc, allocates=rules.allocates)
+    if rules.inline is not None:
+        lowering.inlinable_calls[p] = rules.inline
+    if rules.cost is not None:
+        cost_mod.cost_rules[p] = rules.cost
+    rules_of[p] = rules
 
 
 # ---- shape and dtype rules ------------------------------------------------------------------
@@ -224,6 +371,6 @@ def elementwise_primitive(name: str, **rules: Any) -> core.Primitive:
     """`define_primitive` for this module's primitives: all work elementwise with NumPy
     broadcasting, which also gives their batching rule. On Python scalars alone their result
     is weakly typed (a Python scalar), except for casts and comparisons."""
-    p = define_primitive(name, elementwise=True, **rules)
-    p.weak_results = name not in _STRONG_RESULTS
-    return p
+    return define_primitive(
+        name, elementwise=True, weak_results=name not in _STRONG_RESULTS, **rules
+    )

@@ -27,6 +27,7 @@ from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.lax.structural import move_to_front, moveaxis
 from funcdiff._src.tree_util import (
     keystr,
@@ -183,8 +184,6 @@ def _carry_values(values: Sequence[Any], avals: Sequence[ShapedArray]) -> list[A
 
 # ---- cond / switch --------------------------------------------------------------------------
 
-cond_p = core.Primitive("cond", multiple_results=True)
-
 
 def _cond_impl(index: Any, *args: Any, branches: tuple[ClosedJaxpr, ...]) -> list[Any]:
     i = builtins.min(builtins.max(int(index), 0), len(branches) - 1)
@@ -193,10 +192,6 @@ def _cond_impl(index: Any, *args: Any, branches: tuple[ClosedJaxpr, ...]) -> lis
 
 def _cond_abstract(index: ShapedArray, *avals: ShapedArray, branches) -> list[ShapedArray]:
     return branches[0].out_avals
-
-
-cond_p.def_impl(_cond_impl)
-cond_p.def_abstract_eval(_cond_abstract)
 
 
 def _cond_jvp(primals, tangents, *, branches):
@@ -212,9 +207,6 @@ def _cond_jvp(primals, tangents, *, branches):
     it = iter(outs[n:])
     return outs[:n], [next(it) if nz else Zero(ad.tangent_aval(a))
                       for nz, a in zip(out_nz, out_avals)]
-
-
-ad.jvp_rules[cond_p] = _cond_jvp
 
 
 def _split_branches(branches: Sequence[ClosedJaxpr], unknowns: Sequence[bool]):
@@ -250,25 +242,6 @@ def _split_branches(branches: Sequence[ClosedJaxpr], unknowns: Sequence[bool]):
     return tuple(known_branches), tuple(unknown_branches), out_uk, len(all_res)
 
 
-def _cond_partial_eval(trace: pe.JaxprTrace, tracers: list[pe.JaxprTracer], *, branches):
-    index, *args = tracers
-    if not index.is_known:
-        raise TypeError("cond: the branch index cannot depend on a differentiated value")
-    unknowns = [not t.is_known for t in args]
-    known_b, unknown_b, out_uk, n_res = _split_branches(branches, unknowns)
-    known_outs = cond_p.bind(index.known, *[t.known for t in args if t.is_known],
-                             branches=known_b)
-    n_known = len(known_outs) - n_res
-    residuals = [trace.pure(r) for r in known_outs[n_known:]]
-    unknown_outs = trace.emit(cond_p, [index, *residuals, *[t for t in args if not t.is_known]],
-                              {"branches": unknown_b}, unknown_b[0].out_avals)
-    k, u = iter(known_outs[:n_known]), iter(unknown_outs)
-    return [next(u) if is_u else next(k) for is_u in out_uk]
-
-
-pe.partial_eval_rules[cond_p] = _cond_partial_eval
-
-
 def _cond_partial_eval_jaxpr(eqn, unknowns):
     if unknowns[0]:
         raise TypeError("cond: the branch index cannot depend on a differentiated value")
@@ -288,9 +261,6 @@ def _cond_partial_eval_jaxpr(eqn, unknowns):
     return known_eqn, unknown_eqn, out_uk
 
 
-pe.partial_eval_jaxpr_rules[cond_p] = _cond_partial_eval_jaxpr
-
-
 def _cond_transpose(cts, index, *args, branches):
     undefined = [is_undefined_primal(a) for a in args]
     ct_nonzero = [type(c) is not Zero for c in cts]
@@ -299,9 +269,6 @@ def _cond_transpose(cts, index, *args, branches):
                        *[c for c in cts if type(c) is not Zero], branches=transposed)
     it = iter(outs)
     return [None] + [next(it) if u else None for u in undefined]
-
-
-ad.transpose_rules[cond_p] = _cond_transpose
 
 
 def _cond_batch(vals, dims, *, branches):
@@ -331,16 +298,10 @@ def _cond_batch(vals, dims, *, branches):
     return outs, [0 if f else None for f in forced]
 
 
-batching.batch_rules[cond_p] = _cond_batch
-
-
 def _cond_lower(ctx: lowering.LoweringContext, index: str, *args: str, branches) -> str:
     # The index was clamped when the cond was built (switch clamps it).
     fns = ctx.const(tuple(jaxprs.compiled(b).fn for b in branches), "b")
     return f"{fns}[{index}]({', '.join(args)})"
-
-
-lowering.register(cond_p, _cond_lower)
 
 
 def _cond_cost(avals_in, avals_out, *, branches):
@@ -353,7 +314,11 @@ def _cond_cost(avals_in, avals_out, *, branches):
     return total
 
 
-cost_mod.cost_rules[cond_p] = _cond_cost
+cond_p = define_primitive(
+    "cond", multiple_results=True, impl=_cond_impl, abstract_eval=_cond_abstract,
+    jvp=_cond_jvp, transpose=_cond_transpose, batch=_cond_batch,
+    partial_eval_jaxpr=_cond_partial_eval_jaxpr, lower=_cond_lower, cost=_cond_cost,
+)
 
 
 def switch(index: Array, branches: Sequence[Callable[..., Any]], *operands: Any) -> Any:
@@ -428,8 +393,6 @@ def cond(pred: Array, true_fun: Callable[..., Any], false_fun: Callable[..., Any
 
 # ---- while_loop -----------------------------------------------------------------------------
 
-while_p = core.Primitive("while", multiple_results=True)
-
 
 def _while_impl(*args: Any, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, origin
                 ) -> list[Any]:
@@ -443,10 +406,6 @@ def _while_impl(*args: Any, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, 
 
 def _while_abstract(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, origin):
     return body_jaxpr.out_avals
-
-
-while_p.def_impl(_while_impl)
-while_p.def_abstract_eval(_while_abstract)
 
 
 def _fixed_point(initial: list[bool], step: Callable[[list[bool]], list[bool]]) -> list[bool]:
@@ -490,8 +449,6 @@ def _while_jvp(primals, tangents, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_
                             for nz, a in zip(carry_nz, carry_avals)]
 
 
-ad.jvp_rules[while_p] = _while_jvp
-
 # `origin` says which function made the loop, for the error below.
 _WHILE_REVERSE_ERRORS = {
     "while_loop": (
@@ -515,10 +472,6 @@ def _while_partial_eval(trace, tracers, *, origin, **params):
 
 def _while_partial_eval_jaxpr(eqn, unknowns):
     raise TypeError(_WHILE_REVERSE_ERRORS[eqn.params["origin"]])
-
-
-pe.partial_eval_rules[while_p] = _while_partial_eval
-pe.partial_eval_jaxpr_rules[while_p] = _while_partial_eval_jaxpr
 
 
 def _while_batch(vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, origin):
@@ -567,9 +520,6 @@ def _while_batch(vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_ncons
     return outs, [0] * len(outs)
 
 
-batching.batch_rules[while_p] = _while_batch
-
-
 def _while_cost(avals_in, avals_out, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts,
                 origin):
     one = cost_mod.jaxpr_cost(cond_jaxpr) + cost_mod.jaxpr_cost(body_jaxpr)
@@ -577,7 +527,13 @@ def _while_cost(avals_in, avals_out, *, cond_jaxpr, body_jaxpr, cond_nconsts, bo
                          "at run time)")
 
 
-cost_mod.cost_rules[while_p] = _while_cost
+while_p = define_primitive(
+    "while", multiple_results=True, impl=_while_impl, abstract_eval=_while_abstract,
+    jvp=_while_jvp, batch=_while_batch, partial_eval=_while_partial_eval,
+    partial_eval_jaxpr=_while_partial_eval_jaxpr, cost=_while_cost,
+    lacks={"transpose": "reverse mode stops at partial evaluation (the trip count is known "
+           "only at run time), so a while loop never reaches a linear program"},
+)
 
 
 def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
@@ -621,8 +577,6 @@ def _while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], 
 
 # ---- scan -----------------------------------------------------------------------------------
 
-scan_p = core.Primitive("scan", multiple_results=True)
-
 
 def _scan_impl(*args: Any, jaxpr, length, reverse, num_consts, num_carry) -> list[Any]:
     consts = list(args[:num_consts])
@@ -649,10 +603,6 @@ def _scan_abstract(*avals, jaxpr, length, reverse, num_consts, num_carry):
     outs = jaxpr.out_avals
     return outs[:num_carry] + [ShapedArray((length, *a.shape), a.dtype) for a in
                                outs[num_carry:]]
-
-
-scan_p.def_impl(_scan_impl)
-scan_p.def_abstract_eval(_scan_abstract)
 
 
 def _scan_jvp(primals, tangents, *, jaxpr, length, reverse, num_consts, num_carry):
@@ -700,9 +650,6 @@ def _scan_jvp(primals, tangents, *, jaxpr, length, reverse, num_consts, num_carr
     return list(carry_out) + list(ys), t_carry + t_ys
 
 
-ad.jvp_rules[scan_p] = _scan_jvp
-
-
 def _split_scan(jaxpr: ClosedJaxpr, unknowns: list[bool], nc: int, nk: int):
     """Split a scan body. Carry unknowns reach a fixed point; residuals that are known
     consts of the body are passed as consts of the unknown scan, the rest are stacked."""
@@ -714,46 +661,6 @@ def _split_scan(jaxpr: ClosedJaxpr, unknowns: list[bool], nc: int, nk: int):
     n_y = len(jaxpr.out_avals) - nk
     known, unknown, out_uk, n_res = jaxprs.split(jaxpr, full_uk, carry_uk + [False] * n_y)
     return full_uk, known, unknown, out_uk, n_res
-
-
-def _scan_partial_eval(trace, tracers, *, jaxpr, length, reverse, num_consts, num_carry):
-    nc, nk = num_consts, num_carry
-    unknowns = [not t.is_known for t in tracers]
-    full_uk, known, unknown, out_uk, n_res = _split_scan(jaxpr, unknowns, nc, nk)
-    carry_uk = full_uk[nc:nc + nk]
-    # Known scan: known consts, known carry, known xs -> known carry, known ys, residuals.
-    k_consts = [t.known for t, u in zip(tracers[:nc], full_uk[:nc]) if not u]
-    k_carry = [t.known for t, u in zip(tracers[nc:nc + nk], carry_uk) if not u]
-    k_xs = [t.known for t, u in zip(tracers[nc + nk:], full_uk[nc + nk:]) if not u]
-    n_kcarry = len(k_carry)
-    known_outs = scan_p.bind(*k_consts, *k_carry, *k_xs, jaxpr=known, length=length,
-                             reverse=reverse, num_consts=len(k_consts), num_carry=n_kcarry)
-    n_known_out = len(known_outs) - n_res
-    stacked_res = known_outs[n_known_out:]
-    # Unknown scan: consts = unknown consts; carry = unknown carry; xs = residuals + xs.
-    # `unknown` takes (residuals, unknown consts, unknown carry, unknown xs).
-    n_uc, n_uk = sum(full_uk[:nc]), sum(carry_uk)
-    n_ux = sum(full_uk[nc + nk:])
-    order = (list(range(n_res, n_res + n_uc)) + list(range(n_res + n_uc, n_res + n_uc + n_uk))
-             + list(range(n_res)) + list(range(n_res + n_uc + n_uk, n_res + n_uc + n_uk
-                                                + n_ux)))
-    body_u = _permute_inputs(unknown, order)
-    # (a carry that becomes unknown only inside the loop enters as a known value)
-    u_tracers = [t for t, u in zip(tracers, full_uk) if u]
-    u_consts = u_tracers[:n_uc]
-    u_carry = u_tracers[n_uc:n_uc + n_uk]
-    u_xs = u_tracers[n_uc + n_uk:]
-    res_tracers = [trace.pure(r) for r in stacked_res]
-    out_avals = _scan_abstract(jaxpr=body_u, length=length, reverse=reverse,
-                               num_consts=n_uc, num_carry=n_uk)
-    unknown_outs = trace.emit(scan_p, [*u_consts, *u_carry, *res_tracers, *u_xs],
-                              {"jaxpr": body_u, "length": length, "reverse": reverse,
-                               "num_consts": n_uc, "num_carry": n_uk}, out_avals)
-    k, u = iter(known_outs[:n_known_out]), iter(unknown_outs)
-    return [next(u) if is_u else next(k) for is_u in out_uk]
-
-
-pe.partial_eval_rules[scan_p] = _scan_partial_eval
 
 
 def _scan_partial_eval_jaxpr(eqn, unknowns):
@@ -781,9 +688,6 @@ def _scan_partial_eval_jaxpr(eqn, unknowns):
         params={**p, "jaxpr": _permute_inputs(unknown, order), "num_consts": n_uc,
                 "num_carry": n_uk})
     return known_eqn, unknown_eqn, out_uk
-
-
-pe.partial_eval_jaxpr_rules[scan_p] = _scan_partial_eval_jaxpr
 
 
 def _scan_transpose(cts, *args, jaxpr, length, reverse, num_consts, num_carry):
@@ -836,9 +740,6 @@ def _scan_transpose(cts, *args, jaxpr, length, reverse, num_consts, num_carry):
             + [next(ct_xs_lin) if u else None for u in x_undef])
 
 
-ad.transpose_rules[scan_p] = _scan_transpose
-
-
 def _scan_batch(vals, dims, *, jaxpr, length, reverse, num_consts, num_carry):
     nc, nk = num_consts, num_carry
     size = batching.batch_size(vals, dims)
@@ -861,14 +762,15 @@ def _scan_batch(vals, dims, *, jaxpr, length, reverse, num_consts, num_carry):
     return outs, [0 if b else None for b in carry_b] + y_dims
 
 
-batching.batch_rules[scan_p] = _scan_batch
-
-
 def _scan_cost(avals_in, avals_out, *, jaxpr, length, reverse, num_consts, num_carry):
     return cost_mod.jaxpr_cost(jaxpr).scale(length)
 
 
-cost_mod.cost_rules[scan_p] = _scan_cost
+scan_p = define_primitive(
+    "scan", multiple_results=True, impl=_scan_impl, abstract_eval=_scan_abstract,
+    jvp=_scan_jvp, transpose=_scan_transpose, batch=_scan_batch,
+    partial_eval_jaxpr=_scan_partial_eval_jaxpr, cost=_scan_cost,
+)
 
 
 def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,

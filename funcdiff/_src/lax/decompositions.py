@@ -25,7 +25,7 @@ from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._define import define_primitive
+from funcdiff._src.lax._define import define_primitive, per_primitive
 from funcdiff._src.lax.linalg import dot_general
 from funcdiff._src.lax.structural import move_to_front
 
@@ -214,6 +214,7 @@ def _cholesky_cost(avals_in, avals_out):
 cholesky_p = define_primitive(
     "cholesky", impl=_cholesky_impl, abstract_eval=_cholesky_aval, jvp=_cholesky_jvp,
     allocates=True, cost=_cholesky_cost,
+    batch=per_primitive(_batch_leading),
 )
 
 
@@ -330,6 +331,7 @@ triangular_solve_p = define_primitive(
     "triangular_solve", impl=_triangular_solve_impl, abstract_eval=_triangular_solve_aval,
     jvp=_triangular_solve_jvp, transpose=_triangular_solve_transpose, allocates=True,
     cost=_triangular_solve_cost,
+    batch=per_primitive(_batch_leading),
 )
 
 
@@ -436,6 +438,7 @@ def _lu_cost(avals_in, avals_out):
 lu_p = define_primitive(
     "lu", impl=_lu_impl, abstract_eval=_lu_aval, jvp=_lu_jvp, multiple_results=True,
     allocates=True, cost=_lu_cost,
+    batch=per_primitive(_batch_leading),
 )
 
 
@@ -446,7 +449,3 @@ def lu(x: Array) -> tuple[Array, Array, Array]:
     swaps (int32)."""
     out = _bind(lu_p, x)
     return out[0], out[1], out[2]
-
-
-for _p in (cholesky_p, triangular_solve_p, lu_p):
-    batching.batch_rules[_p] = _batch_leading(_p)

@@ -21,7 +21,7 @@ from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._define import broadcast_shapes, define_primitive
+from funcdiff._src.lax._define import broadcast_shapes, define_primitive, per_primitive
 from funcdiff._src.lax.structural import move_to_front, moveaxis
 
 Array = Any
@@ -57,443 +57,6 @@ def _check_indices(x: ShapedArray, idx: Sequence[ShapedArray], dims: tuple[int, 
             raise PrimitiveError(f"index arrays must be integers, got {i.dtype}")
     if sorted(d for d in dims if d >= 0) != list(range(len(idx))):
         raise PrimitiveError(f"dims {dims} must use each of the {len(idx)} index arrays once")
-
-
-# ---- gather ---------------------------------------------------------------------------------
-
-
-def _gather_impl(x, *indices, dims):
-    return np.asarray(x)[_index_tuple(indices, dims)]
-
-
-def _gather_aval(x: ShapedArray, *idx: ShapedArray, dims) -> ShapedArray:
-    _check_indices(x, idx, dims)
-    return ShapedArray(gather_shape(x.shape, [i.shape for i in idx], dims), x.dtype, x.weak_type)
-
-
-def _gather_jvp(primals, tangents, *, dims):
-    x, *indices = primals
-    ans = gather(x, indices, dims)
-    t = tangents[0]
-    if type(t) is Zero:
-        return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
-    return ans, gather(t, indices, dims)
-
-
-def _gather_transpose(ct, x, *indices, dims):
-    zeros = np.zeros(x.aval.shape, x.aval.dtype)
-    return [scatter_add(zeros, ct, indices, dims)] + [None] * len(indices)
-
-
-def _gather_cost(avals_in, avals_out, *, dims):
-    # Only the gathered elements (and the indices) are read.
-    read = sum(map(cost_mod.nbytes, avals_in[1:])) + cost_mod.nbytes(avals_out[0])
-    return cost_mod.Cost(0, 0, read, cost_mod.nbytes(avals_out[0]))
-
-
-gather_p = define_primitive(
-    "gather", impl=_gather_impl, abstract_eval=_gather_aval, jvp=_gather_jvp,
-    transpose=_gather_transpose, cost=_gather_cost,
-)
-
-
-def gather(x: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
-    """NumPy advanced indexing ``x[..., idx_k, ...]`` (see the module docstring)."""
-    return gather_p.bind(x, *indices, dims=tuple(int(d) for d in dims))
-
-
-# ---- scatters -------------------------------------------------------------------------------
-
-
-def _scatter_aval(x: ShapedArray, updates: ShapedArray, *idx: ShapedArray, dims) -> ShapedArray:
-    _check_indices(x, idx, dims)
-    expected = gather_shape(x.shape, [i.shape for i in idx], dims)
-    if updates.shape != expected:
-        raise PrimitiveError(f"updates of shape {updates.shape} where {expected} is indexed")
-    return x
-
-
-def _scatter_cost(per_update: int):
-    # A copy of the operand, with `per_update` flops (an add or a multiply) per update.
-    def rule(avals_in, avals_out, *, dims):
-        moved = cost_mod.io_bytes(avals_in, avals_out)
-        return cost_mod.Cost(avals_in[1].size * per_update, 0, moved.bytes_read,
-                             moved.bytes_written)
-
-    return rule
-
-
-def _scatter_add_impl(x, updates, *indices, dims):
-    out = np.array(x, copy=True)
-    np.add.at(out, _index_tuple(indices, dims), updates)
-    return out
-
-
-def _scatter_linear_jvp(p):
-    def rule(primals, tangents, *, dims):
-        x, updates, *indices = primals
-        ans = p.bind(x, updates, *indices, dims=dims)
-        tx, tu = tangents[0], tangents[1]
-        if type(tx) is Zero and type(tu) is Zero:
-            return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
-        return ans, p.bind(ad.instantiate(tx), ad.instantiate(tu), *indices, dims=dims)
-
-    return rule
-
-
-def _scatter_add_transpose(ct, x, updates, *indices, dims):
-    return [
-        ct if is_undefined_primal(x) else None,
-        gather(ct, indices, dims) if is_undefined_primal(updates) else None,
-    ] + [None] * len(indices)
-
-
-scatter_add_p = define_primitive(
-    "scatter_add", allocates=True, impl=_scatter_add_impl, abstract_eval=_scatter_aval,
-    transpose=_scatter_add_transpose, cost=_scatter_cost(1),
-)
-ad.jvp_rules[scatter_add_p] = _scatter_linear_jvp(scatter_add_p)
-
-
-def scatter_add(x: Array, updates: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
-    """A copy of `x` with `updates` added at the indexed places (repeated indices add up)."""
-    return scatter_add_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
-
-
-def _scatter_impl(x, updates, *indices, dims):
-    out = np.array(x, copy=True)
-    out[_index_tuple(indices, dims)] = updates
-    return out
-
-
-def _scatter_transpose(ct, x, updates, *indices, dims):
-    out: list[Any] = [None, None] + [None] * len(indices)
-    upd_aval = updates.aval if is_undefined_primal(updates) else core.get_aval(updates)
-    if is_undefined_primal(x):
-        out[0] = scatter(ct, np.zeros(upd_aval.shape, upd_aval.dtype), indices, dims)
-    if is_undefined_primal(updates):
-        # With repeated indices only the last write to a place lands (as in NumPy and JAX), and
-        # only it gets the place's cotangent: scatter each update's id, read back the winners.
-        ids = np.arange(upd_aval.size).reshape(upd_aval.shape)
-        written = scatter(np.full(core.get_aval(ct).shape, -1), ids, indices, dims)
-        landed = ew.eq(gather(written, indices, dims), ids)
-        picked = gather(ct, indices, dims)
-        out[1] = ew.select_n(landed, ew.zeros_like(picked), picked)
-    return out
-
-
-scatter_p = define_primitive(
-    "scatter", allocates=True,
-    impl=_scatter_impl, abstract_eval=_scatter_aval, transpose=_scatter_transpose,
-    cost=_scatter_cost(0),
-)
-ad.jvp_rules[scatter_p] = _scatter_linear_jvp(scatter_p)
-
-
-def scatter(x: Array, updates: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
-    """A copy of `x` with the indexed places set to `updates`."""
-    return scatter_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
-
-
-def _scatter_mul_impl(x, updates, *indices, dims):
-    out = np.array(x, copy=True)
-    np.multiply.at(out, _index_tuple(indices, dims), updates)
-    return out
-
-
-def _scatter_mul_jvp(primals, tangents, *, dims):
-    x, updates, *indices = primals
-    ans = scatter_mul(x, updates, indices, dims)
-    tx, tu = tangents[0], tangents[1]
-    out = Zero(ad.tangent_aval(core.get_aval(ans)))
-    if type(tx) is not Zero:
-        out = ad.add_tangents(out, scatter_mul(tx, updates, indices, dims))
-    if type(tu) is not Zero:
-        out = ad.add_tangents(out, _scatter_mul_updates_jvp(x, updates, tu, indices, dims))
-    return ans, out
-
-
-def _scatter_mul_updates_jvp(x, updates, tu, indices, dims):
-    # At a place p hit by updates v_1..v_n: d(x_p v_1 ... v_n) = sum_k dv_k x_p prod_{j!=k} v_j.
-    # With known indices, multiply in rounds that hit each place at most once (round r takes the
-    # r-th update of every place) and carry the tangent by the product rule: multiplications
-    # only, so this is exact at zero updates, and so are its own derivatives.
-    zeros = ew.zeros_like(x)
-    concrete = [core.concrete_or_none(i) for i in indices]
-    if any(i is None for i in concrete):
-        exclusive = _other_factors(x, updates, indices, dims)
-        return scatter_add(zeros, ew.mul(tu, exclusive), indices, dims)
-    rounds = _update_rounds(core.get_aval(x).shape, [np.asarray(i) for i in concrete], dims)
-    if not rounds:  # no place is hit twice
-        return scatter_add(zeros, ew.mul(tu, gather(x, indices, dims)), indices, dims)
-    ones, nothing = ew.ones_like(updates), ew.zeros_like(updates)
-    acc, tangent = x, None
-    for r, mask in enumerate(rounds):
-        factors = ew.select(mask, updates, ones)
-        term = scatter_add(zeros, ew.mul(ew.select(mask, tu, nothing), gather(acc, indices, dims)),
-                           indices, dims)
-        tangent = term if tangent is None else ew.add(
-            scatter_mul(tangent, factors, indices, dims), term)
-        if r + 1 < len(rounds):
-            acc = scatter_mul(acc, factors, indices, dims)
-    return tangent
-
-
-def _update_rounds(shape, indices, dims) -> list[np.ndarray]:
-    """Boolean masks over the updates, the r-th selecting each place's r-th update; [] when no
-    place is hit twice."""
-    targets = np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)
-    targets = targets[_index_tuple(indices, dims)]
-    flat = targets.ravel()
-    if flat.size == 0:
-        return []
-    order = np.argsort(flat, kind="stable")
-    ranked = flat[order]
-    position = np.arange(flat.size)
-    starts = np.maximum.accumulate(np.where(np.r_[True, ranked[1:] != ranked[:-1]], position, 0))
-    rank = np.empty_like(position)
-    rank[order] = position - starts
-    n_rounds = int(rank.max()) + 1
-    if n_rounds == 1:
-        return []
-    rank = rank.reshape(targets.shape)
-    return [rank == r for r in range(n_rounds)]
-
-
-def _other_factors(x, updates, indices, dims):
-    """For each update v_k landing on place p: x_p times the other updates landing on p, for
-    indices known only at run time.
-
-    Exact for every value, zeros included; its own derivatives are exact except at a zero
-    update that shares its place with another update (the zero-count branches below are
-    constant there)."""
-    is_zero = ew.eq(updates, ew.zeros_like(updates))
-    nonzero = ew.select(is_zero, ew.ones_like(updates), updates)
-    # The product of each place's nonzero factors, and how many zero updates land there.
-    product = gather(scatter_mul(x, nonzero, indices, dims), indices, dims)
-    count = scatter_add(np.zeros(core.get_aval(x).shape, np.int32),
-                        ew.convert_element_type(is_zero, np.int32), indices, dims)
-    zeros_here = gather(count, indices, dims)
-    none, one = ew.eq(zeros_here, np.int32(0)), ew.eq(zeros_here, np.int32(1))
-    nothing = ew.zeros_like(updates)
-    # v_k nonzero: the others are product / v_k if none of them is zero, else 0.
-    # v_k zero: the others are product if v_k is the place's only zero, else 0.
-    return ew.select(is_zero, ew.select(one, product, nothing),
-                     ew.select(none, ew.div(product, nonzero), nothing))
-
-
-def _scatter_mul_transpose(ct, x, updates, *indices, dims):
-    # Linear in `x` only: each place is multiplied by a constant, so the transpose is the same.
-    if is_undefined_primal(updates):
-        raise NotImplementedError("scatter_mul is not linear in its updates")
-    return [scatter_mul(ct, updates, indices, dims), None] + [None] * len(indices)
-
-
-scatter_mul_p = define_primitive(
-    "scatter_mul", allocates=True,
-    impl=_scatter_mul_impl, abstract_eval=_scatter_aval, jvp=_scatter_mul_jvp,
-    transpose=_scatter_mul_transpose, cost=_scatter_cost(1),
-)
-
-
-def scatter_mul(x: Array, updates: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
-    """A copy of `x` multiplied by `updates` at the indexed places."""
-    return scatter_mul_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
-
-
-# scatter_min / scatter_max: each place keeps the extreme of its value and of all its updates
-# (repeated indices included), as JAX's.
-
-
-def _scatter_extreme_impl(ufunc: np.ufunc):
-    def impl(x, updates, *indices, dims):
-        out = np.array(x, copy=True)
-        ufunc.at(out, _index_tuple(indices, dims), updates)
-        return out
-
-    return impl
-
-
-def _scatter_extreme_jvp(p: core.Primitive):
-    # The tangent of a place is the mean of the tangents of the values equal to its result
-    # (its own value and its updates): ties share it, as in JAX. Linear in the tangents.
-    def rule(primals, tangents, *, dims):
-        x, updates, *indices = primals
-        ans = p.bind(x, updates, *indices, dims=dims)
-        tx, tu = tangents[0], tangents[1]
-        aval = core.get_aval(ans)
-        if type(tx) is Zero and type(tu) is Zero:
-            return ans, Zero(ad.tangent_aval(aval))
-        x_hit = ew.convert_element_type(ew.eq(x, ans), aval.dtype)
-        u_hit = ew.convert_element_type(ew.eq(updates, gather(ans, indices, dims)), aval.dtype)
-        count = scatter_add(x_hit, u_hit, indices, dims)
-        count = ew.select(ew.eq(count, 0), np.ones((), aval.dtype), count)  # NaN results
-        total = scatter_add(ew.mul(x_hit, ad.instantiate(tx)), ew.mul(u_hit, ad.instantiate(tu)),
-                            indices, dims)
-        return ans, ew.div(total, count)
-
-    return rule
-
-
-scatter_min_p = define_primitive(
-    "scatter_min", allocates=True, impl=_scatter_extreme_impl(np.minimum),
-    abstract_eval=_scatter_aval, cost=_scatter_cost(1),
-)
-scatter_max_p = define_primitive(
-    "scatter_max", allocates=True, impl=_scatter_extreme_impl(np.maximum),
-    abstract_eval=_scatter_aval, cost=_scatter_cost(1),
-)
-ad.jvp_rules[scatter_min_p] = _scatter_extreme_jvp(scatter_min_p)
-ad.jvp_rules[scatter_max_p] = _scatter_extreme_jvp(scatter_max_p)
-
-
-def scatter_min(x: Array, updates: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
-    """A copy of `x` where each indexed place holds the minimum of its value and its updates
-    (all of them, when an index repeats)."""
-    return scatter_min_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
-
-
-def scatter_max(x: Array, updates: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
-    """A copy of `x` where each indexed place holds the maximum of its value and its
-    updates."""
-    return scatter_max_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
-
-
-# ---- dynamic slices -------------------------------------------------------------------------
-
-
-def _clamped_slices(shape, starts, sizes) -> tuple:
-    # Start indices are clamped to [0, n - size] so that the slice fits, as in JAX
-    # (negative indices are not wrapped at this level).
-    out = []
-    for n, s, size in zip(shape, starts, sizes):
-        s = min(max(int(s), 0), n - size)
-        out.append(np.s_[s : s + size])
-    return tuple(out)
-
-
-def _check_starts(x: ShapedArray, starts: Sequence[ShapedArray]) -> None:
-    if len(starts) != x.ndim:
-        raise PrimitiveError(f"need {x.ndim} start indices for shape {x.shape}, got {len(starts)}")
-    for s in starts:
-        if s.shape != () or s.dtype.kind not in "iu":
-            raise PrimitiveError(f"start indices must be integer scalars, got {s.str_short()}")
-
-
-def _dynamic_slice_impl(x, *starts, slice_sizes):
-    x = np.asarray(x)
-    return x[_clamped_slices(x.shape, starts, slice_sizes)]
-
-
-def _dynamic_slice_aval(x: ShapedArray, *starts: ShapedArray, slice_sizes) -> ShapedArray:
-    _check_starts(x, starts)
-    if len(slice_sizes) != x.ndim or any(not 0 <= s <= n for s, n in zip(slice_sizes, x.shape)):
-        raise PrimitiveError(f"slice_sizes {slice_sizes} do not fit in shape {x.shape}")
-    return ShapedArray(slice_sizes, x.dtype, x.weak_type)
-
-
-def _dynamic_slice_jvp(primals, tangents, *, slice_sizes):
-    x, *starts = primals
-    ans = _raw_dynamic_slice(x, starts, slice_sizes)
-    t = tangents[0]
-    if type(t) is Zero:
-        return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
-    return ans, _raw_dynamic_slice(t, starts, slice_sizes)
-
-
-def _dynamic_slice_transpose(ct, x, *starts, slice_sizes):
-    zeros = np.zeros(x.aval.shape, x.aval.dtype)
-    return [_raw_dus(zeros, ct, starts)] + [None] * len(starts)
-
-
-def _dynamic_slice_cost(avals_in, avals_out, *, slice_sizes):
-    # Only the window (and the start indices) is read.
-    read = sum(map(cost_mod.nbytes, avals_in[1:])) + cost_mod.nbytes(avals_out[0])
-    return cost_mod.Cost(0, 0, read, cost_mod.nbytes(avals_out[0]))
-
-
-dynamic_slice_p = define_primitive(
-    "dynamic_slice", impl=_dynamic_slice_impl, abstract_eval=_dynamic_slice_aval,
-    jvp=_dynamic_slice_jvp, transpose=_dynamic_slice_transpose, cost=_dynamic_slice_cost,
-)
-
-
-def _wrap_negative(starts: Sequence[Array], shape: Sequence[int]) -> list[Array]:
-    """Negative start indices count from the end (as in JAX's wrapper); the primitive then
-    clamps them into range."""
-    out = []
-    for s, n in zip(starts, shape):
-        if isinstance(s, int | np.integer) and not isinstance(s, bool):
-            out.append(np.int64(s + n if s < 0 else s))
-        else:
-            dt = core.get_aval(s).dtype
-            out.append(ew.select_n(ew.lt(s, np.zeros((), dt)), s, ew.add(s, np.asarray(n, dt))))
-    return out
-
-
-def _raw_dynamic_slice(x: Array, starts: Sequence[Array], slice_sizes: Sequence[int]) -> Array:
-    # The primitive itself (starts already wrapped), for use inside rules.
-    return dynamic_slice_p.bind(x, *starts, slice_sizes=tuple(int(s) for s in slice_sizes))
-
-
-def _raw_dus(x: Array, update: Array, starts: Sequence[Array]) -> Array:
-    return dynamic_update_slice_p.bind(x, update, *starts)
-
-
-def dynamic_slice(x: Array, start_indices: Sequence[Array], slice_sizes: Sequence[int]) -> Array:
-    """The slice of static size `slice_sizes` starting at traced `start_indices`. Negative
-    starts count from the end; starts are then clamped so the slice stays in bounds, as in
-    JAX."""
-    starts = _wrap_negative(start_indices, core.get_aval(x).shape)
-    return dynamic_slice_p.bind(x, *starts, slice_sizes=tuple(int(s) for s in slice_sizes))
-
-
-def _dus_impl(x, update, *starts):
-    out = np.array(x, copy=True)
-    update = np.asarray(update)
-    out[_clamped_slices(out.shape, starts, update.shape)] = update
-    return out
-
-
-def _dus_aval(x: ShapedArray, update: ShapedArray, *starts: ShapedArray) -> ShapedArray:
-    _check_starts(x, starts)
-    if update.ndim != x.ndim or any(u > n for u, n in zip(update.shape, x.shape)):
-        raise PrimitiveError(f"update of shape {update.shape} does not fit in {x.shape}")
-    if update.dtype != x.dtype:
-        raise PrimitiveError(f"update dtype {update.dtype} differs from operand dtype {x.dtype}")
-    return x
-
-
-def _dus_jvp(primals, tangents):
-    x, update, *starts = primals
-    ans = _raw_dus(x, update, starts)
-    tx, tu = tangents[0], tangents[1]
-    if type(tx) is Zero and type(tu) is Zero:
-        return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
-    return ans, _raw_dus(ad.instantiate(tx), ad.instantiate(tu), starts)
-
-
-def _dus_transpose(ct, x, update, *starts):
-    upd_aval = update.aval if is_undefined_primal(update) else core.get_aval(update)
-    out: list[Any] = [None, None] + [None] * len(starts)
-    if is_undefined_primal(x):
-        out[0] = _raw_dus(ct, np.zeros(upd_aval.shape, upd_aval.dtype), starts)
-    if is_undefined_primal(update):
-        out[1] = _raw_dynamic_slice(ct, starts, upd_aval.shape)
-    return out
-
-
-dynamic_update_slice_p = define_primitive(
-    "dynamic_update_slice", allocates=True, impl=_dus_impl, abstract_eval=_dus_aval, jvp=_dus_jvp,
-    transpose=_dus_transpose, cost=cost_mod.memory_cost,  # a copy of the operand, updated
-)
-
-
-def dynamic_update_slice(x: Array, update: Array, start_indices: Sequence[Array]) -> Array:
-    """A copy of `x` with `update` written at traced `start_indices` (negative ones count
-    from the end; then clamped to fit, as in JAX)."""
-    starts = _wrap_negative(start_indices, core.get_aval(x).shape)
-    return dynamic_update_slice_p.bind(x, update, *starts)
 
 
 # ---- batching rules -------------------------------------------------------------------------
@@ -634,11 +197,442 @@ def _dus_batch(vals, dims_in):
     return scatter(x, update, [batch_idx, *idx], tuple(range(nd + 1))), 0
 
 
-batching.batch_rules[gather_p] = _gather_batch
-batching.batch_rules[scatter_add_p] = _scatter_batch(scatter_add_p)
-batching.batch_rules[scatter_p] = _scatter_batch(scatter_p)
-batching.batch_rules[scatter_mul_p] = _scatter_batch(scatter_mul_p)
-batching.batch_rules[scatter_min_p] = _scatter_batch(scatter_min_p)
-batching.batch_rules[scatter_max_p] = _scatter_batch(scatter_max_p)
-batching.batch_rules[dynamic_slice_p] = _dynamic_slice_batch
-batching.batch_rules[dynamic_update_slice_p] = _dus_batch
+# ---- gather ---------------------------------------------------------------------------------
+
+
+def _gather_impl(x, *indices, dims):
+    return np.asarray(x)[_index_tuple(indices, dims)]
+
+
+def _gather_aval(x: ShapedArray, *idx: ShapedArray, dims) -> ShapedArray:
+    _check_indices(x, idx, dims)
+    return ShapedArray(gather_shape(x.shape, [i.shape for i in idx], dims), x.dtype, x.weak_type)
+
+
+def _gather_jvp(primals, tangents, *, dims):
+    x, *indices = primals
+    ans = gather(x, indices, dims)
+    t = tangents[0]
+    if type(t) is Zero:
+        return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
+    return ans, gather(t, indices, dims)
+
+
+def _gather_transpose(ct, x, *indices, dims):
+    zeros = np.zeros(x.aval.shape, x.aval.dtype)
+    return [scatter_add(zeros, ct, indices, dims)] + [None] * len(indices)
+
+
+def _gather_cost(avals_in, avals_out, *, dims):
+    # Only the gathered elements (and the indices) are read.
+    read = sum(map(cost_mod.nbytes, avals_in[1:])) + cost_mod.nbytes(avals_out[0])
+    return cost_mod.Cost(0, 0, read, cost_mod.nbytes(avals_out[0]))
+
+
+gather_p = define_primitive(
+    "gather", impl=_gather_impl, abstract_eval=_gather_aval, jvp=_gather_jvp,
+    transpose=_gather_transpose, cost=_gather_cost,
+    batch=_gather_batch,
+)
+
+
+def gather(x: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
+    """NumPy advanced indexing ``x[..., idx_k, ...]`` (see the module docstring)."""
+    return gather_p.bind(x, *indices, dims=tuple(int(d) for d in dims))
+
+
+# ---- scatters -------------------------------------------------------------------------------
+
+
+def _scatter_aval(x: ShapedArray, updates: ShapedArray, *idx: ShapedArray, dims) -> ShapedArray:
+    _check_indices(x, idx, dims)
+    expected = gather_shape(x.shape, [i.shape for i in idx], dims)
+    if updates.shape != expected:
+        raise PrimitiveError(f"updates of shape {updates.shape} where {expected} is indexed")
+    return x
+
+
+def _scatter_cost(per_update: int):
+    # A copy of the operand, with `per_update` flops (an add or a multiply) per update.
+    def rule(avals_in, avals_out, *, dims):
+        moved = cost_mod.io_bytes(avals_in, avals_out)
+        return cost_mod.Cost(avals_in[1].size * per_update, 0, moved.bytes_read,
+                             moved.bytes_written)
+
+    return rule
+
+
+def _scatter_add_impl(x, updates, *indices, dims):
+    out = np.array(x, copy=True)
+    np.add.at(out, _index_tuple(indices, dims), updates)
+    return out
+
+
+def _scatter_linear_jvp(p):
+    def rule(primals, tangents, *, dims):
+        x, updates, *indices = primals
+        ans = p.bind(x, updates, *indices, dims=dims)
+        tx, tu = tangents[0], tangents[1]
+        if type(tx) is Zero and type(tu) is Zero:
+            return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
+        return ans, p.bind(ad.instantiate(tx), ad.instantiate(tu), *indices, dims=dims)
+
+    return rule
+
+
+def _scatter_add_transpose(ct, x, updates, *indices, dims):
+    return [
+        ct if is_undefined_primal(x) else None,
+        gather(ct, indices, dims) if is_undefined_primal(updates) else None,
+    ] + [None] * len(indices)
+
+
+scatter_add_p = define_primitive(
+    "scatter_add", allocates=True, impl=_scatter_add_impl, abstract_eval=_scatter_aval,
+    transpose=_scatter_add_transpose, cost=_scatter_cost(1),
+    jvp=per_primitive(_scatter_linear_jvp), batch=per_primitive(_scatter_batch),
+)
+
+
+def scatter_add(x: Array, updates: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
+    """A copy of `x` with `updates` added at the indexed places (repeated indices add up)."""
+    return scatter_add_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
+
+
+def _scatter_impl(x, updates, *indices, dims):
+    out = np.array(x, copy=True)
+    out[_index_tuple(indices, dims)] = updates
+    return out
+
+
+def _scatter_transpose(ct, x, updates, *indices, dims):
+    out: list[Any] = [None, None] + [None] * len(indices)
+    upd_aval = updates.aval if is_undefined_primal(updates) else core.get_aval(updates)
+    if is_undefined_primal(x):
+        out[0] = scatter(ct, np.zeros(upd_aval.shape, upd_aval.dtype), indices, dims)
+    if is_undefined_primal(updates):
+        # With repeated indices only the last write to a place lands (as in NumPy and JAX), and
+        # only it gets the place's cotangent: scatter each update's id, read back the winners.
+        ids = np.arange(upd_aval.size).reshape(upd_aval.shape)
+        written = scatter(np.full(core.get_aval(ct).shape, -1), ids, indices, dims)
+        landed = ew.eq(gather(written, indices, dims), ids)
+        picked = gather(ct, indices, dims)
+        out[1] = ew.select_n(landed, ew.zeros_like(picked), picked)
+    return out
+
+
+scatter_p = define_primitive(
+    "scatter", allocates=True,
+    impl=_scatter_impl, abstract_eval=_scatter_aval, transpose=_scatter_transpose,
+    cost=_scatter_cost(0),
+    jvp=per_primitive(_scatter_linear_jvp), batch=per_primitive(_scatter_batch),
+)
+
+
+def scatter(x: Array, updates: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
+    """A copy of `x` with the indexed places set to `updates`."""
+    return scatter_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
+
+
+def _scatter_mul_impl(x, updates, *indices, dims):
+    out = np.array(x, copy=True)
+    np.multiply.at(out, _index_tuple(indices, dims), updates)
+    return out
+
+
+def _scatter_mul_jvp(primals, tangents, *, dims):
+    x, updates, *indices = primals
+    ans = scatter_mul(x, updates, indices, dims)
+    tx, tu = tangents[0], tangents[1]
+    out = Zero(ad.tangent_aval(core.get_aval(ans)))
+    if type(tx) is not Zero:
+        out = ad.add_tangents(out, scatter_mul(tx, updates, indices, dims))
+    if type(tu) is not Zero:
+        out = ad.add_tangents(out, _scatter_mul_updates_jvp(x, updates, tu, indices, dims))
+    return ans, out
+
+
+def _scatter_mul_updates_jvp(x, updates, tu, indices, dims):
+    # At a place p hit by updates v_1..v_n: d(x_p v_1 ... v_n) = sum_k dv_k x_p prod_{j!=k} v_j.
+    # With known indices, multiply in rounds that hit each place at most once (round r takes the
+    # r-th update of every place) and carry the tangent by the product rule: multiplications
+    # only, so this is exact at zero updates, and so are its own derivatives.
+    zeros = ew.zeros_like(x)
+    concrete = [core.concrete_or_none(i) for i in indices]
+    if any(i is None for i in concrete):
+        exclusive = _other_factors(x, updates, indices, dims)
+        return scatter_add(zeros, ew.mul(tu, exclusive), indices, dims)
+    rounds = _update_rounds(core.get_aval(x).shape, [np.asarray(i) for i in concrete], dims)
+    if not rounds:  # no place is hit twice
+        return scatter_add(zeros, ew.mul(tu, gather(x, indices, dims)), indices, dims)
+    ones, nothing = ew.ones_like(updates), ew.zeros_like(updates)
+    acc, tangent = x, None
+    for r, mask in enumerate(rounds):
+        factors = ew.select(mask, updates, ones)
+        term = scatter_add(zeros, ew.mul(ew.select(mask, tu, nothing), gather(acc, indices, dims)),
+                           indices, dims)
+        tangent = term if tangent is None else ew.add(
+            scatter_mul(tangent, factors, indices, dims), term)
+        if r + 1 < len(rounds):
+            acc = scatter_mul(acc, factors, indices, dims)
+    return tangent
+
+
+def _update_rounds(shape, indices, dims) -> list[np.ndarray]:
+    """Boolean masks over the updates, the r-th selecting each place's r-th update; [] when no
+    place is hit twice."""
+    targets = np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)
+    targets = targets[_index_tuple(indices, dims)]
+    flat = targets.ravel()
+    if flat.size == 0:
+        return []
+    order = np.argsort(flat, kind="stable")
+    ranked = flat[order]
+    position = np.arange(flat.size)
+    starts = np.maximum.accumulate(np.where(np.r_[True, ranked[1:] != ranked[:-1]], position, 0))
+    rank = np.empty_like(position)
+    rank[order] = position - starts
+    n_rounds = int(rank.max()) + 1
+    if n_rounds == 1:
+        return []
+    rank = rank.reshape(targets.shape)
+    return [rank == r for r in range(n_rounds)]
+
+
+def _other_factors(x, updates, indices, dims):
+    """For each update v_k landing on place p: x_p times the other updates landing on p, for
+    indices known only at run time.
+
+    Exact for every value, zeros included; its own derivatives are exact except at a zero
+    update that shares its place with another update (the zero-count branches below are
+    constant there)."""
+    is_zero = ew.eq(updates, ew.zeros_like(updates))
+    nonzero = ew.select(is_zero, ew.ones_like(updates), updates)
+    # The product of each place's nonzero factors, and how many zero updates land there.
+    product = gather(scatter_mul(x, nonzero, indices, dims), indices, dims)
+    count = scatter_add(np.zeros(core.get_aval(x).shape, np.int32),
+                        ew.convert_element_type(is_zero, np.int32), indices, dims)
+    zeros_here = gather(count, indices, dims)
+    none, one = ew.eq(zeros_here, np.int32(0)), ew.eq(zeros_here, np.int32(1))
+    nothing = ew.zeros_like(updates)
+    # v_k nonzero: the others are product / v_k if none of them is zero, else 0.
+    # v_k zero: the others are product if v_k is the place's only zero, else 0.
+    return ew.select(is_zero, ew.select(one, product, nothing),
+                     ew.select(none, ew.div(product, nonzero), nothing))
+
+
+def _scatter_mul_transpose(ct, x, updates, *indices, dims):
+    # Linear in `x` only: each place is multiplied by a constant, so the transpose is the same.
+    if is_undefined_primal(updates):
+        raise NotImplementedError("scatter_mul is not linear in its updates")
+    return [scatter_mul(ct, updates, indices, dims), None] + [None] * len(indices)
+
+
+scatter_mul_p = define_primitive(
+    "scatter_mul", allocates=True,
+    impl=_scatter_mul_impl, abstract_eval=_scatter_aval, jvp=_scatter_mul_jvp,
+    transpose=_scatter_mul_transpose, cost=_scatter_cost(1),
+    batch=per_primitive(_scatter_batch),
+)
+
+
+def scatter_mul(x: Array, updates: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
+    """A copy of `x` multiplied by `updates` at the indexed places."""
+    return scatter_mul_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
+
+
+# scatter_min / scatter_max: each place keeps the extreme of its value and of all its updates
+# (repeated indices included), as JAX's.
+
+
+def _scatter_extreme_impl(ufunc: np.ufunc):
+    def impl(x, updates, *indices, dims):
+        out = np.array(x, copy=True)
+        ufunc.at(out, _index_tuple(indices, dims), updates)
+        return out
+
+    return impl
+
+
+def _scatter_extreme_jvp(p: core.Primitive):
+    # The tangent of a place is the mean of the tangents of the values equal to its result
+    # (its own value and its updates): ties share it, as in JAX. Linear in the tangents.
+    def rule(primals, tangents, *, dims):
+        x, updates, *indices = primals
+        ans = p.bind(x, updates, *indices, dims=dims)
+        tx, tu = tangents[0], tangents[1]
+        aval = core.get_aval(ans)
+        if type(tx) is Zero and type(tu) is Zero:
+            return ans, Zero(ad.tangent_aval(aval))
+        x_hit = ew.convert_element_type(ew.eq(x, ans), aval.dtype)
+        u_hit = ew.convert_element_type(ew.eq(updates, gather(ans, indices, dims)), aval.dtype)
+        count = scatter_add(x_hit, u_hit, indices, dims)
+        count = ew.select(ew.eq(count, 0), np.ones((), aval.dtype), count)  # NaN results
+        total = scatter_add(ew.mul(x_hit, ad.instantiate(tx)), ew.mul(u_hit, ad.instantiate(tu)),
+                            indices, dims)
+        return ans, ew.div(total, count)
+
+    return rule
+
+
+scatter_min_p = define_primitive(
+    "scatter_min", allocates=True, impl=_scatter_extreme_impl(np.minimum),
+    abstract_eval=_scatter_aval, cost=_scatter_cost(1),
+    jvp=per_primitive(_scatter_extreme_jvp), batch=per_primitive(_scatter_batch),
+)
+scatter_max_p = define_primitive(
+    "scatter_max", allocates=True, impl=_scatter_extreme_impl(np.maximum),
+    abstract_eval=_scatter_aval, cost=_scatter_cost(1),
+    jvp=per_primitive(_scatter_extreme_jvp), batch=per_primitive(_scatter_batch),
+)
+
+
+def scatter_min(x: Array, updates: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
+    """A copy of `x` where each indexed place holds the minimum of its value and its updates
+    (all of them, when an index repeats)."""
+    return scatter_min_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
+
+
+def scatter_max(x: Array, updates: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
+    """A copy of `x` where each indexed place holds the maximum of its value and its
+    updates."""
+    return scatter_max_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
+
+
+# ---- dynamic slices -------------------------------------------------------------------------
+
+
+def _clamped_slices(shape, starts, sizes) -> tuple:
+    # Start indices are clamped to [0, n - size] so that the slice fits, as in JAX
+    # (negative indices are not wrapped at this level).
+    out = []
+    for n, s, size in zip(shape, starts, sizes):
+        s = min(max(int(s), 0), n - size)
+        out.append(np.s_[s : s + size])
+    return tuple(out)
+
+
+def _check_starts(x: ShapedArray, starts: Sequence[ShapedArray]) -> None:
+    if len(starts) != x.ndim:
+        raise PrimitiveError(f"need {x.ndim} start indices for shape {x.shape}, got {len(starts)}")
+    for s in starts:
+        if s.shape != () or s.dtype.kind not in "iu":
+            raise PrimitiveError(f"start indices must be integer scalars, got {s.str_short()}")
+
+
+def _dynamic_slice_impl(x, *starts, slice_sizes):
+    x = np.asarray(x)
+    return x[_clamped_slices(x.shape, starts, slice_sizes)]
+
+
+def _dynamic_slice_aval(x: ShapedArray, *starts: ShapedArray, slice_sizes) -> ShapedArray:
+    _check_starts(x, starts)
+    if len(slice_sizes) != x.ndim or any(not 0 <= s <= n for s, n in zip(slice_sizes, x.shape)):
+        raise PrimitiveError(f"slice_sizes {slice_sizes} do not fit in shape {x.shape}")
+    return ShapedArray(slice_sizes, x.dtype, x.weak_type)
+
+
+def _dynamic_slice_jvp(primals, tangents, *, slice_sizes):
+    x, *starts = primals
+    ans = _raw_dynamic_slice(x, starts, slice_sizes)
+    t = tangents[0]
+    if type(t) is Zero:
+        return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
+    return ans, _raw_dynamic_slice(t, starts, slice_sizes)
+
+
+def _dynamic_slice_transpose(ct, x, *starts, slice_sizes):
+    zeros = np.zeros(x.aval.shape, x.aval.dtype)
+    return [_raw_dus(zeros, ct, starts)] + [None] * len(starts)
+
+
+def _dynamic_slice_cost(avals_in, avals_out, *, slice_sizes):
+    # Only the window (and the start indices) is read.
+    read = sum(map(cost_mod.nbytes, avals_in[1:])) + cost_mod.nbytes(avals_out[0])
+    return cost_mod.Cost(0, 0, read, cost_mod.nbytes(avals_out[0]))
+
+
+dynamic_slice_p = define_primitive(
+    "dynamic_slice", impl=_dynamic_slice_impl, abstract_eval=_dynamic_slice_aval,
+    jvp=_dynamic_slice_jvp, transpose=_dynamic_slice_transpose, cost=_dynamic_slice_cost,
+    batch=_dynamic_slice_batch,
+)
+
+
+def _wrap_negative(starts: Sequence[Array], shape: Sequence[int]) -> list[Array]:
+    """Negative start indices count from the end (as in JAX's wrapper); the primitive then
+    clamps them into range."""
+    out = []
+    for s, n in zip(starts, shape):
+        if isinstance(s, int | np.integer) and not isinstance(s, bool):
+            out.append(np.int64(s + n if s < 0 else s))
+        else:
+            dt = core.get_aval(s).dtype
+            out.append(ew.select_n(ew.lt(s, np.zeros((), dt)), s, ew.add(s, np.asarray(n, dt))))
+    return out
+
+
+def _raw_dynamic_slice(x: Array, starts: Sequence[Array], slice_sizes: Sequence[int]) -> Array:
+    # The primitive itself (starts already wrapped), for use inside rules.
+    return dynamic_slice_p.bind(x, *starts, slice_sizes=tuple(int(s) for s in slice_sizes))
+
+
+def _raw_dus(x: Array, update: Array, starts: Sequence[Array]) -> Array:
+    return dynamic_update_slice_p.bind(x, update, *starts)
+
+
+def dynamic_slice(x: Array, start_indices: Sequence[Array], slice_sizes: Sequence[int]) -> Array:
+    """The slice of static size `slice_sizes` starting at traced `start_indices`. Negative
+    starts count from the end; starts are then clamped so the slice stays in bounds, as in
+    JAX."""
+    starts = _wrap_negative(start_indices, core.get_aval(x).shape)
+    return dynamic_slice_p.bind(x, *starts, slice_sizes=tuple(int(s) for s in slice_sizes))
+
+
+def _dus_impl(x, update, *starts):
+    out = np.array(x, copy=True)
+    update = np.asarray(update)
+    out[_clamped_slices(out.shape, starts, update.shape)] = update
+    return out
+
+
+def _dus_aval(x: ShapedArray, update: ShapedArray, *starts: ShapedArray) -> ShapedArray:
+    _check_starts(x, starts)
+    if update.ndim != x.ndim or any(u > n for u, n in zip(update.shape, x.shape)):
+        raise PrimitiveError(f"update of shape {update.shape} does not fit in {x.shape}")
+    if update.dtype != x.dtype:
+        raise PrimitiveError(f"update dtype {update.dtype} differs from operand dtype {x.dtype}")
+    return x
+
+
+def _dus_jvp(primals, tangents):
+    x, update, *starts = primals
+    ans = _raw_dus(x, update, starts)
+    tx, tu = tangents[0], tangents[1]
+    if type(tx) is Zero and type(tu) is Zero:
+        return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
+    return ans, _raw_dus(ad.instantiate(tx), ad.instantiate(tu), starts)
+
+
+def _dus_transpose(ct, x, update, *starts):
+    upd_aval = update.aval if is_undefined_primal(update) else core.get_aval(update)
+    out: list[Any] = [None, None] + [None] * len(starts)
+    if is_undefined_primal(x):
+        out[0] = _raw_dus(ct, np.zeros(upd_aval.shape, upd_aval.dtype), starts)
+    if is_undefined_primal(update):
+        out[1] = _raw_dynamic_slice(ct, starts, upd_aval.shape)
+    return out
+
+
+dynamic_update_slice_p = define_primitive(
+    "dynamic_update_slice", allocates=True, impl=_dus_impl, abstract_eval=_dus_aval, jvp=_dus_jvp,
+    transpose=_dus_transpose, cost=cost_mod.memory_cost,  # a copy of the operand, updated
+    batch=_dus_batch,
+)
+
+
+def dynamic_update_slice(x: Array, update: Array, start_indices: Sequence[Array]) -> Array:
+    """A copy of `x` with `update` written at traced `start_indices` (negative ones count
+    from the end; then clamped to fit, as in JAX)."""
+    starts = _wrap_negative(start_indices, core.get_aval(x).shape)
+    return dynamic_update_slice_p.bind(x, update, *starts)

@@ -10,7 +10,6 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
@@ -210,28 +209,6 @@ def _dot_general_cost(avals_in, avals_out, *, dimension_numbers):
                          moved.bytes_written)
 
 
-dot_general_p = define_primitive(
-    "dot_general", allocates=True, impl=_dot_general_impl, abstract_eval=_dot_general_aval,
-    lower=_dot_general_lower, cost=_dot_general_cost,
-    jvp_partials=[
-        lambda g, ans, x, y, *, dimension_numbers: dot_general(g, y, dimension_numbers),
-        lambda g, ans, x, y, *, dimension_numbers: dot_general(x, g, dimension_numbers),
-    ],
-    transpose=_dot_general_transpose,
-)
-
-
-def dot_general(x: Array, y: Array, dimension_numbers: Any) -> Array:
-    """General tensor contraction.
-
-    `dimension_numbers` is ``((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))``.
-    The result's axes are the batch axes, then the free axes of `x`, then those of `y`.
-    """
-    (xc, yc), (xb, yb) = dimension_numbers
-    dn = ((tuple(map(int, xc)), tuple(map(int, yc))), (tuple(map(int, xb)), tuple(map(int, yb))))
-    return dot_general_p.bind(x, y, dimension_numbers=dn)
-
-
 def _dot_general_batch(vals, dims, *, dimension_numbers):
     # The vmapped dimension becomes a batch dimension of the contraction (both operands
     # batched) or a free dimension of the batched operand: one dot_general either way.
@@ -257,4 +234,24 @@ def _dot_general_batch(vals, dims, *, dimension_numbers):
     return dot_general(x, y, dn), len(xb) + x_free + free_before
 
 
-batching.batch_rules[dot_general_p] = _dot_general_batch
+dot_general_p = define_primitive(
+    "dot_general", allocates=True, impl=_dot_general_impl, abstract_eval=_dot_general_aval,
+    lower=_dot_general_lower, cost=_dot_general_cost,
+    jvp_partials=[
+        lambda g, ans, x, y, *, dimension_numbers: dot_general(g, y, dimension_numbers),
+        lambda g, ans, x, y, *, dimension_numbers: dot_general(x, g, dimension_numbers),
+    ],
+    transpose=_dot_general_transpose,
+    batch=_dot_general_batch,
+)
+
+
+def dot_general(x: Array, y: Array, dimension_numbers: Any) -> Array:
+    """General tensor contraction.
+
+    `dimension_numbers` is ``((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))``.
+    The result's axes are the batch axes, then the free axes of `x`, then those of `y`.
+    """
+    (xc, yc), (xb, yb) = dimension_numbers
+    dn = ((tuple(map(int, xc)), tuple(map(int, yc))), (tuple(map(int, xb)), tuple(map(int, yb))))
+    return dot_general_p.bind(x, y, dimension_numbers=dn)

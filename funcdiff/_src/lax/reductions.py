@@ -9,11 +9,10 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._define import check_kinds, define_primitive
+from funcdiff._src.lax._define import check_kinds, define_primitive, per_primitive
 from funcdiff._src.lax.structural import (
     check_axes,
     expand_back,
@@ -68,14 +67,14 @@ reduce_max_p = define_primitive(
     "reduce_max", allocates=True, impl=_reduce_max_impl, abstract_eval=reduce_aval("biuf"),
     lower=lambda ctx, x, *, axes: f"xp.max({x}, axis={ctx.param(axes)})",
     cost=cost_mod.reduction_cost,
+    jvp=per_primitive(_reduce_chooser_jvp), batch=per_primitive(reduce_batch),
 )
 reduce_min_p = define_primitive(
     "reduce_min", allocates=True, impl=_reduce_min_impl, abstract_eval=reduce_aval("biuf"),
     lower=lambda ctx, x, *, axes: f"xp.min({x}, axis={ctx.param(axes)})",
     cost=cost_mod.reduction_cost,
+    jvp=per_primitive(_reduce_chooser_jvp), batch=per_primitive(reduce_batch),
 )
-ad.jvp_rules[reduce_max_p] = _reduce_chooser_jvp(reduce_max_p)
-ad.jvp_rules[reduce_min_p] = _reduce_chooser_jvp(reduce_min_p)
 
 
 def reduce_max(x: Array, axes: tuple[int, ...]) -> Array:
@@ -124,6 +123,7 @@ def _reduce_prod_jvp(primals, tangents, *, axes):
 reduce_prod_p = define_primitive(
     "reduce_prod", allocates=True, impl=_reduce_prod_impl, abstract_eval=reduce_aval("iufc"),
     jvp=_reduce_prod_jvp, cost=cost_mod.reduction_cost,
+    batch=per_primitive(reduce_batch),
 )
 
 
@@ -151,11 +151,13 @@ reduce_and_p = define_primitive(
     "reduce_and", allocates=True,
     impl=_reduce_and_impl, abstract_eval=reduce_aval("biu"), nondifferentiable=True,
     cost=cost_mod.reduction_cost,
+    batch=per_primitive(reduce_batch),
 )
 reduce_or_p = define_primitive(
     "reduce_or", allocates=True,
     impl=_reduce_or_impl, abstract_eval=reduce_aval("biu"), nondifferentiable=True,
     cost=cost_mod.reduction_cost,
+    batch=per_primitive(reduce_batch),
 )
 
 
@@ -189,10 +191,12 @@ def _argmin_impl(x, *, axis, index_dtype):
 argmax_p = define_primitive(
     "argmax", allocates=True, impl=_argmax_impl, abstract_eval=_arg_aval, nondifferentiable=True,
     cost=cost_mod.reduction_cost,  # one comparison per element folded in
+    batch=per_primitive(_axis_batch),
 )
 argmin_p = define_primitive(
     "argmin", allocates=True, impl=_argmin_impl, abstract_eval=_arg_aval, nondifferentiable=True,
     cost=cost_mod.reduction_cost,
+    batch=per_primitive(_axis_batch),
 )
 
 
@@ -236,6 +240,7 @@ def _cumsum_cost(avals_in, avals_out, *, axis, reverse):
 cumsum_p = define_primitive(
     "cumsum", allocates=True, impl=_cumsum_impl, abstract_eval=_cumsum_aval, linear=True,
     transpose=_cumsum_transpose, cost=_cumsum_cost,
+    batch=per_primitive(_axis_batch),
 )
 
 
@@ -245,10 +250,3 @@ def cumsum(x: Array, axis: int = 0, reverse: bool = False) -> Array:
     ndim = core.get_aval(x).ndim
     axis = int(axis) + ndim if -ndim <= int(axis) < 0 else int(axis)
     return cumsum_p.bind(x, axis=axis, reverse=bool(reverse))
-
-
-
-for _p in (reduce_max_p, reduce_min_p, reduce_prod_p, reduce_and_p, reduce_or_p):
-    batching.batch_rules[_p] = reduce_batch(_p)
-for _p in (argmax_p, argmin_p, cumsum_p):
-    batching.batch_rules[_p] = _axis_batch(_p)

@@ -18,7 +18,7 @@ from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
-from funcdiff._src.lax._define import define_primitive
+from funcdiff._src.lax._define import define_primitive, per_primitive
 from funcdiff._src.lax.structural import as_array, dims_batch, move_to_front, moveaxis, reduce_sum
 
 # Defined in structural.py (the rules of every family use them); re-exported in their family.
@@ -57,6 +57,7 @@ def _rev_transpose(ct, x, *, dimensions):
 rev_p = define_primitive(
     "rev", impl=_rev_impl, abstract_eval=_rev_aval, linear=True, transpose=_rev_transpose,
     cost=cost_mod.memory_cost,
+    batch=per_primitive(dims_batch),
 )
 
 
@@ -114,11 +115,18 @@ def _concatenate_lower(ctx, *xs, dimension):
     return f"xp.concatenate(({', '.join(xs)},), axis={dimension})"
 
 
+def _concatenate_batch(vals, dims, *, dimension):
+    size = batching.batch_size(vals, dims)
+    return concatenate([move_to_front(v, d, size) for v, d in zip(vals, dims)],
+                       dimension + 1), 0
+
+
 concatenate_p = define_primitive(
     "concatenate", allocates=True,
     impl=_concatenate_impl, abstract_eval=_concatenate_aval, linear=True,
     transpose=_concatenate_transpose, lower=_concatenate_lower,
     cost=cost_mod.memory_cost,
+    batch=_concatenate_batch,
 )
 
 
@@ -185,6 +193,24 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
     return out
 
 
+def _pad_batch(vals, dims, *, padding_config):
+    (x, pv), (dx, dpv) = vals, dims
+    size = batching.batch_size(vals, dims)
+    x = move_to_front(x, dx, size)
+    config = ((0, 0, 0), *padding_config)
+    if dpv is None:
+        return pad(x, pv, config), 0
+    # A batched padding value: pad with zeros, then add the value where the padding is.
+    dt = core.get_aval(x).dtype
+    zero, one = np.zeros((), dt), np.ones((), dt)
+    padded = pad(x, zero, config)
+    mask = pad(np.zeros(core.get_aval(x).shape, dt), one, config)
+    pv = moveaxis(pv, dpv, 0)
+    ndim = core.get_aval(padded).ndim
+    return ew.add(padded, ew.mul(mask, broadcast_in_dim(pv, core.get_aval(padded).shape, (0,)))
+                  if ndim else ew.mul(mask, pv)), 0
+
+
 def _pad_edges(x, padding_value, shape, at):
     """`pad` with only non-negative edge padding: `x` written at `at` (a tuple of slices) into
     a new array of `shape` filled with `padding_value` (None for zeros)."""
@@ -218,6 +244,7 @@ pad_p = define_primitive(
     "pad", allocates=True,
     impl=_pad_impl, abstract_eval=_pad_aval, linear=True, transpose=_pad_transpose,
     cost=cost_mod.memory_cost, lower=_pad_lower,
+    batch=_pad_batch,
 )
 
 
@@ -276,10 +303,19 @@ def _default_slice(ctx, x, start_indices, limit_indices, strides):
             f"limit_indices={ctx.param(limit_indices)}, strides={ctx.param(strides)})")
 
 
+def _slice_batch(vals, dims, *, start_indices, limit_indices, strides):
+    (x,), (d,) = vals, dims
+    x = moveaxis(x, d, 0)
+    size = core.get_aval(x).shape[0]
+    return slice(x, (0, *start_indices), (size, *limit_indices),
+                 None if strides is None else (1, *strides)), 0
+
+
 slice_p = define_primitive(
     "slice", impl=_slice_impl, abstract_eval=_slice_aval, linear=True,
     transpose=_slice_transpose, lower=_slice_lower,
     cost=cost_mod.memory_cost,
+    batch=_slice_batch,
 )
 
 
@@ -296,44 +332,3 @@ def slice(  # noqa: A001
         limit_indices=tuple(int(i) for i in limit_indices),
         strides=None if strides is None else tuple(int(s) for s in strides),
     )
-
-
-# ---- batching rules -------------------------------------------------------------------------
-
-
-def _concatenate_batch(vals, dims, *, dimension):
-    size = batching.batch_size(vals, dims)
-    return concatenate([move_to_front(v, d, size) for v, d in zip(vals, dims)],
-                       dimension + 1), 0
-
-
-def _pad_batch(vals, dims, *, padding_config):
-    (x, pv), (dx, dpv) = vals, dims
-    size = batching.batch_size(vals, dims)
-    x = move_to_front(x, dx, size)
-    config = ((0, 0, 0), *padding_config)
-    if dpv is None:
-        return pad(x, pv, config), 0
-    # A batched padding value: pad with zeros, then add the value where the padding is.
-    dt = core.get_aval(x).dtype
-    zero, one = np.zeros((), dt), np.ones((), dt)
-    padded = pad(x, zero, config)
-    mask = pad(np.zeros(core.get_aval(x).shape, dt), one, config)
-    pv = moveaxis(pv, dpv, 0)
-    ndim = core.get_aval(padded).ndim
-    return ew.add(padded, ew.mul(mask, broadcast_in_dim(pv, core.get_aval(padded).shape, (0,)))
-                  if ndim else ew.mul(mask, pv)), 0
-
-
-def _slice_batch(vals, dims, *, start_indices, limit_indices, strides):
-    (x,), (d,) = vals, dims
-    x = moveaxis(x, d, 0)
-    size = core.get_aval(x).shape[0]
-    return slice(x, (0, *start_indices), (size, *limit_indices),
-                 None if strides is None else (1, *strides)), 0
-
-
-batching.batch_rules[rev_p] = dims_batch(rev_p)
-batching.batch_rules[concatenate_p] = _concatenate_batch
-batching.batch_rules[pad_p] = _pad_batch
-batching.batch_rules[slice_p] = _slice_batch

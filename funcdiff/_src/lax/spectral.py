@@ -10,9 +10,9 @@ import numpy as np
 
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad
 from funcdiff._src.lax import elementwise as ew
-from funcdiff._src.lax._define import define_primitive
+from funcdiff._src.lax._define import define_primitive, per_primitive
 from funcdiff._src.lax.decompositions import (
     _H,
     Array,
@@ -89,6 +89,7 @@ qr_p = define_primitive(
     allocates=True, cost=_qr_cost,
     lower=lambda ctx, a, *, full_matrices:
         f"xp.linalg.qr({a}, mode={'complete' if full_matrices else 'reduced'!r})",
+    batch=per_primitive(_batch_leading),
 )
 
 
@@ -148,6 +149,7 @@ eigh_p = define_primitive(
     allocates=True, cost=_eigh_cost,
     lower=lambda ctx, a, *, lower:
         f"xp.linalg.eigh({a}, UPLO={'L' if lower else 'U'!r})[::-1]",
+    batch=per_primitive(_batch_leading),
 )
 
 
@@ -254,6 +256,7 @@ def _svd_lower(ctx, a, *, full_matrices, compute_uv):
 svd_p = define_primitive(
     "svd", impl=_svd_impl, abstract_eval=_svd_aval, jvp=_svd_jvp, multiple_results=True,
     allocates=True, cost=_svd_cost, lower=_svd_lower,
+    batch=per_primitive(_batch_leading),
 )
 
 
@@ -314,6 +317,7 @@ def _eig_cost(avals_in, avals_out, *, compute_right_eigenvectors):
 eig_p = define_primitive(
     "eig", impl=_eig_impl, abstract_eval=_eig_aval, jvp=_eig_jvp, multiple_results=True,
     allocates=True, cost=_eig_cost,
+    batch=per_primitive(_batch_leading),
 )
 
 
@@ -322,7 +326,3 @@ def eig(x: Array, compute_right_eigenvectors: bool = True) -> Any:
     `jax.lax.linalg.eig` without left eigenvectors: ``[w, v]`` or ``[w]``. Only the
     eigenvalues are differentiable."""
     return _bind(eig_p, x, compute_right_eigenvectors=bool(compute_right_eigenvectors))
-
-
-for _p in (qr_p, eigh_p, svd_p, eig_p):
-    batching.batch_rules[_p] = _batch_leading(_p)

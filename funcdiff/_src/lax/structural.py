@@ -19,11 +19,15 @@ from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax._define import (
+    PrimitiveRules,
     check_kinds,
     define_primitive,
     elementwise_primitive,
+    per_primitive,
+    register_rules,
     shift_axes,
 )
 
@@ -84,9 +88,16 @@ def _bid_lower(ctx, x, *, shape, broadcast_dimensions):
     return f"xp.broadcast_to(xp.reshape({x}, {ctx.param(tuple(expanded))}), {ctx.param(shape)})"
 
 
+def _bid_batch(vals, dims, *, shape, broadcast_dimensions):
+    (x,), (d,) = vals, dims
+    x = moveaxis(x, d, 0)
+    size = core.get_aval(x).shape[0]
+    return broadcast_in_dim(x, (size, *shape), (0, *shift_axes(broadcast_dimensions))), 0
+
+
 broadcast_in_dim_p = define_primitive(
     "broadcast_in_dim", impl=_bid_impl, abstract_eval=_bid_aval, linear=True,
-    transpose=_bid_transpose, lower=_bid_lower,
+    transpose=_bid_transpose, batch=_bid_batch, lower=_bid_lower,
     cost=cost_mod.memory_cost,
 )
 
@@ -125,9 +136,15 @@ def _reshape_transpose(ct, x, **params):
     return [reshape(ct, x.aval.shape)]
 
 
+def _reshape_batch(vals, dims, *, new_sizes):
+    (x,), (d,) = vals, dims
+    x = moveaxis(x, d, 0)
+    return reshape(x, (core.get_aval(x).shape[0], *new_sizes)), 0
+
+
 reshape_p = define_primitive(
     "reshape", impl=_reshape_impl, abstract_eval=_reshape_aval, linear=True,
-    transpose=_reshape_transpose,
+    transpose=_reshape_transpose, batch=_reshape_batch,
     lower=lambda ctx, x, *, new_sizes: f"xp.reshape({x}, {ctx.param(new_sizes)})",
     cost=cost_mod.memory_cost,
 )
@@ -153,9 +170,17 @@ def _squeeze_aval(x: ShapedArray, *, dimensions) -> ShapedArray:
     return ShapedArray(shape, x.dtype, x.weak_type)
 
 
+def dims_batch(p):
+    def rule(vals, dims, *, dimensions):
+        (x,), (d,) = vals, dims
+        return p.bind(moveaxis(x, d, 0), dimensions=shift_axes(dimensions)), 0
+
+    return rule
+
+
 squeeze_p = define_primitive(
     "squeeze", impl=_squeeze_impl, abstract_eval=_squeeze_aval, linear=True,
-    transpose=_reshape_transpose,
+    transpose=_reshape_transpose, batch=per_primitive(dims_batch),
     lower=lambda ctx, x, *, dimensions: f"xp.squeeze({x}, axis={ctx.param(dimensions)})",
     cost=cost_mod.memory_cost,
 )
@@ -183,7 +208,7 @@ def _expand_dims_aval(x: ShapedArray, *, dimensions) -> ShapedArray:
 
 expand_dims_p = define_primitive(
     "expand_dims", impl=_expand_dims_impl, abstract_eval=_expand_dims_aval, linear=True,
-    transpose=_reshape_transpose,
+    transpose=_reshape_transpose, batch=per_primitive(dims_batch),
     lower=lambda ctx, x, *, dimensions: f"xp.expand_dims({x}, {ctx.param(dimensions)})",
     cost=cost_mod.memory_cost,
 )
@@ -218,9 +243,14 @@ def _transpose_lower(ctx, x, *, permutation):
     return f"xp.transpose({x}, {ctx.param(permutation)})"
 
 
+def _transpose_batch(vals, dims, *, permutation):
+    (x,), (d,) = vals, dims
+    return transpose(moveaxis(x, d, 0), (0, *shift_axes(permutation))), 0
+
+
 transpose_p = define_primitive(
     "transpose", impl=_transpose_impl, abstract_eval=_transpose_aval, linear=True,
-    transpose=_transpose_transpose, lower=_transpose_lower,
+    transpose=_transpose_transpose, batch=_transpose_batch, lower=_transpose_lower,
     cost=cost_mod.memory_cost,
 )
 
@@ -286,7 +316,8 @@ def _reduce_sum_lower(ctx, x, *, axes):
 reduce_sum_p = define_primitive(
     "reduce_sum", allocates=True,
     impl=_reduce_sum_impl, abstract_eval=reduce_aval("iufc"), linear=True,
-    transpose=_reduce_sum_transpose, lower=_reduce_sum_lower, cost=cost_mod.reduction_cost,
+    transpose=_reduce_sum_transpose, batch=per_primitive(reduce_batch), lower=_reduce_sum_lower,
+    cost=cost_mod.reduction_cost,
 )
 
 
@@ -362,43 +393,6 @@ def convert_element_type(x: Array, new_dtype: Any, weak_type: bool = False) -> A
     return convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
 
 
-# ---- batching rules -------------------------------------------------------------------------
-
-
-def _bid_batch(vals, dims, *, shape, broadcast_dimensions):
-    (x,), (d,) = vals, dims
-    x = moveaxis(x, d, 0)
-    size = core.get_aval(x).shape[0]
-    return broadcast_in_dim(x, (size, *shape), (0, *shift_axes(broadcast_dimensions))), 0
-
-
-def _reshape_batch(vals, dims, *, new_sizes):
-    (x,), (d,) = vals, dims
-    x = moveaxis(x, d, 0)
-    return reshape(x, (core.get_aval(x).shape[0], *new_sizes)), 0
-
-
-def dims_batch(p):
-    def rule(vals, dims, *, dimensions):
-        (x,), (d,) = vals, dims
-        return p.bind(moveaxis(x, d, 0), dimensions=shift_axes(dimensions)), 0
-
-    return rule
-
-
-def _transpose_batch(vals, dims, *, permutation):
-    (x,), (d,) = vals, dims
-    return transpose(moveaxis(x, d, 0), (0, *shift_axes(permutation))), 0
-
-
-batching.batch_rules[broadcast_in_dim_p] = _bid_batch
-batching.batch_rules[reshape_p] = _reshape_batch
-batching.batch_rules[squeeze_p] = dims_batch(squeeze_p)
-batching.batch_rules[expand_dims_p] = dims_batch(expand_dims_p)
-batching.batch_rules[transpose_p] = _transpose_batch
-batching.batch_rules[reduce_sum_p] = reduce_batch(reduce_sum_p)
-
-
 # ---- rule helpers ---------------------------------------------------------------------------
 
 
@@ -472,10 +466,29 @@ def align_for_broadcast(vals: Sequence[Any], dims: Sequence[int | None]) -> list
     return result
 
 
+# ---- add_any: the sum of cotangents (the primitive is `ad.add_any_p`) ----------------------
+
+
+def _add_any_jvp(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    return ad.add_any_p.bind(*primals), ad.add_tangents(*tangents)
+
+
+def _add_any_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
+    return [ct, ct]
+
+
 def _add_any_batch(vals: Sequence[Any], dims: Sequence[int | None]) -> tuple[Any, int]:
     # add_any requires equal shapes: give both operands the batch dimension first.
     size = batching.batch_size(vals, dims)
     return ad.add_any_p.bind(*[move_to_front(v, d, size) for v, d in zip(vals, dims)]), 0
 
 
-batching.batch_rules[ad.add_any_p] = _add_any_batch
+register_rules(
+    ad.add_any_p,
+    PrimitiveRules(
+        impl=np.add, abstract_eval=lambda x, y: x, jvp=_add_any_jvp,
+        transpose=_add_any_transpose, batch=_add_any_batch, linear=True,
+        lower=lowering.binary_operator("+"), ufunc="add", allocates=True,
+        cost=cost_mod.elementwise_cost(),
+    ),
+)
