@@ -295,6 +295,7 @@ def test_new_rewrites_keep_ieee_edge_cases():
     ("hvp_bench.py", "funcdiff jit(jvp(grad))"),
     ("memory_bench.py", "buffer plan (`peak_bytes`)"),
     ("compile_bench.py", "pass sink"),
+    ("eager_bench.py", "| eager grad | funcdiff |"),
 ])
 def test_issue_20_benchmarks_run(script, printed):
     # Each script checks funcdiff against its hand-written floor (assert_allclose) before
