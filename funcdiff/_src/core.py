@@ -322,9 +322,13 @@ class ClosedJaxpr:
 
 
 class _Flags:
-    """Process-wide switches set through `funcdiff.config` (read on hot paths)."""
+    """Process-wide switches set through `funcdiff.config` (read on hot paths).
+    `check_nans` is on when any result check is (`debug_nans` or `debug_infs`): primitives
+    then run one by one and each result is checked for what those two ask."""
 
     check_nans = False
+    debug_nans = False
+    debug_infs = False
 
 
 flags = _Flags()
@@ -621,12 +625,19 @@ def _all_python_scalars(args: Sequence[Any]) -> bool:
 
 def _check_nans(p: Primitive, out: Any) -> None:
     for x in out if p.multiple_results else (out,):
-        if isinstance(x, _NUMPY_VALUES) and x.dtype.kind in "fc" and np.isnan(x).any():
-            where = getattr(_state, "source_info", None) or user_source_line()
-            raise FloatingPointError(
-                f"NaN produced by primitive '{p.name}' (output {get_aval(x).str_short()}); "
-                f"the equation comes from {where} (funcdiff debug_nans is on)."
-            )
+        if not (isinstance(x, _NUMPY_VALUES) and x.dtype.kind in "fc"):
+            continue
+        if flags.debug_nans and np.isnan(x).any():
+            found, setting = "NaN", "debug_nans"
+        elif flags.debug_infs and np.isinf(x).any():
+            found, setting = "inf", "debug_infs"
+        else:
+            continue
+        where = getattr(_state, "source_info", None) or user_source_line()
+        raise FloatingPointError(
+            f"{found} produced by primitive '{p.name}' (output {get_aval(x).str_short()}); "
+            f"the equation comes from {where} (funcdiff {setting} is on)."
+        )
 
 
 def _fmt_avals(avals: Sequence[ShapedArray]) -> str:
