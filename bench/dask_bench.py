@@ -51,14 +51,19 @@ def _on(client, fn, *args):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small data, 2 rounds")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run of a few seconds: 4,000 rows in 4 chunks, 1 round, worker threads "
+        "instead of processes",
+    )
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--features", type=int, default=16)
     parser.add_argument("--chunks", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     if args.quick:
-        args.rows, args.rounds = 100_000, 2
+        args.rows, args.chunks, args.rounds = 4_000, 4, 1
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if var in os.environ:
             print(f"warning: {var} is set; run with env -u {var}", file=sys.stderr)
@@ -82,7 +87,7 @@ def main() -> None:
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
-                processes=True,
+                processes=not args.quick,  # worker processes take seconds to start
                 dashboard_address=":0",
                 silence_logs=logging.ERROR,
             )

@@ -147,11 +147,10 @@ def interleaved_medians(calls: list[tuple[str, Callable[[], Any]]], repeats: int
 # ---- 2. call overhead -----------------------------------------------------------------------
 
 
-def bench_overhead(repeats: int) -> list[tuple[str, float]]:
+def bench_overhead(repeats: int, number: int = 20000) -> list[tuple[str, float]]:
     f = funcdiff.jit(lambda x: jnp.sin(x) * x + 1.0)
     x = 0.5
     f(x)
-    number = 20000
     rows = [
         ("NumPy sin(x) * x + 1.0", min(timeit.repeat(lambda: np.sin(x) * x + 1.0,
                                                      number=number, repeat=repeats)) / number),
@@ -239,8 +238,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="interleaved rounds of the MLP gradients (their ratios are noisier)")
     parser.add_argument("--first-calls", type=int, default=5,
                         help="fresh functions whose first call is timed (median reported)")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, for smoke tests")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes (a 32-16-16-10 MLP, a 40-op chain), for smoke tests")
     args = parser.parse_args(argv)
+    global SIZES, CHAIN
+    if args.quick:  # the same programs at sizes that take no time
+        SIZES, CHAIN = (32, 16, 16, 10), 40
     repeats = 3 if args.quick else args.repeats
     mlp_repeats = 3 if args.quick else args.mlp_repeats
     batch = 8 if args.quick else 128
@@ -256,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     for dtype in (np.float32, np.float64):
         rows = bench_mlp(dtype, mlp_repeats, batch)
         floor = rows[0][1]
-        print(f"## MLP 784-512-512-10 gradient, batch {batch}, {np.dtype(dtype).name} "
+        print(f"## MLP {'-'.join(map(str, SIZES))} gradient, batch {batch}, {np.dtype(dtype).name} "
               f"(median of {mlp_repeats}, interleaved rounds)\n")
         print("| implementation | time (ms) | ratio to hand-written |\n|---|---:|---:|")
         for name, t in rows:
@@ -266,9 +269,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nfuncdiff jit(grad(loss)) / jax.jit(jax.grad(loss)): "
                   f"{times['funcdiff jit(grad(loss))'] / times['jax.jit(jax.grad(loss))']:.2f}x")
         print()
-    rows = bench_overhead(5)
+    number = 200 if args.quick else 20000
+    rows = bench_overhead(5, number)
     print("## Call overhead of jit(lambda x: sin(x) * x + 1.0) on a Python float "
-          "(best of 5 x 20000 calls)\n")
+          f"(best of 5 x {number} calls)\n")
     print("| call | time (us) |\n|---|---:|")
     for name, t in rows:
         print(f"| {name} | {t * 1e6:.2f} |")

@@ -53,6 +53,8 @@ from funcdiff import nn  # noqa: E402
 
 SIZES = (784, 512, 512, 10)
 BATCH = 128
+# `--quick`: the same program (same primitives and binds) at sizes that take no time.
+QUICK_SIZES, QUICK_BATCH = (32, 16, 16, 10), 8
 # Variables that change how NumPy's OpenBLAS runs; the command line shown names them.
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
@@ -67,8 +69,9 @@ Params = dict[str, np.ndarray]
 # ---- the model --------------------------------------------------------------------------------
 
 
-def init_params(dtype: np.dtype, seed: int = 0, sizes: tuple[int, ...] = SIZES) -> Params:
+def init_params(dtype: np.dtype, seed: int = 0, sizes: tuple[int, ...] | None = None) -> Params:
     """Glorot-uniform weights, small random biases (so that their gradients are not trivial)."""
+    sizes = SIZES if sizes is None else sizes
     rng = np.random.default_rng(seed)
     params: Params = {}
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
@@ -78,8 +81,10 @@ def init_params(dtype: np.dtype, seed: int = 0, sizes: tuple[int, ...] = SIZES) 
     return params
 
 
-def make_batch(dtype: np.dtype, batch: int = BATCH, seed: int = 1,
-               sizes: tuple[int, ...] = SIZES) -> tuple[np.ndarray, ...]:
+def make_batch(dtype: np.dtype, batch: int | None = None, seed: int = 1,
+               sizes: tuple[int, ...] | None = None) -> tuple[np.ndarray, ...]:
+    batch = BATCH if batch is None else batch
+    sizes = SIZES if sizes is None else sizes
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(batch, sizes[0])).astype(dtype)
     y = rng.integers(0, sizes[-1], batch)
@@ -563,14 +568,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-jit", action="store_true",
                    help="leave out the reference timing of jit(grad)")
     p.add_argument("--quick", action="store_true",
-                   help="a tiny run for smoke tests (2 rounds, short chain, few calls)")
+                   help="a tiny run for smoke tests (a 32-16-16-10 model at batch 8, 2 rounds, "
+                   "short chain, few calls)")
     args = p.parse_args(argv)
     if args.quick:
         args.repeats, args.warmup, args.chain = 2, 1, 5
         args.number, args.overhead_repeats = 200, 2
+        use_quick_sizes()
     if min(args.repeats, args.chain, args.number, args.overhead_repeats) < 1 or args.warmup < 0:
         p.error("counts must be positive")
     return args
+
+
+def use_quick_sizes() -> None:
+    """Makes the model tiny, for `--quick` smoke runs (here and in profile_grad.py)."""
+    global SIZES, BATCH
+    SIZES, BATCH = QUICK_SIZES, QUICK_BATCH
 
 
 def warn_blas_env() -> None:

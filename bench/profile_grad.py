@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.quick:
         args.calls, args.instrumented, args.top = 5, 1, 5
+        mlp_grad.use_quick_sizes()
     mlp_grad.CLOCK = mlp_grad.CLOCKS[args.clock]
     mlp_grad.warn_blas_env()
 

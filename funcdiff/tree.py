@@ -11,17 +11,17 @@
 see `funcdiff.tree_util` for the full documentation.
 """
 
-from funcdiff._src.tree_util import tree_all as all
 from funcdiff._src.tree_util import tree_flatten as flatten
 from funcdiff._src.tree_util import tree_flatten_with_path as flatten_with_path
 from funcdiff._src.tree_util import tree_leaves as leaves
 from funcdiff._src.tree_util import tree_leaves_with_path as leaves_with_path
 from funcdiff._src.tree_util import tree_map as map
 from funcdiff._src.tree_util import tree_map_with_path as map_with_path
-from funcdiff._src.tree_util import tree_reduce as reduce
 from funcdiff._src.tree_util import tree_structure as structure
-from funcdiff._src.tree_util import tree_transpose as transpose
 from funcdiff._src.tree_util import tree_unflatten as unflatten
+from funcdiff._src.tree_util_extras import tree_all as all
+from funcdiff._src.tree_util_extras import tree_reduce as reduce
+from funcdiff._src.tree_util_extras import tree_transpose as transpose
 
 __all__ = [
     "all",

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import numpy as np
+from domains import NONFINITE
 from lax_table import (
     FLOATS,
     I32,
@@ -16,7 +17,6 @@ from lax_table import (
     _nondiff_binary,
     _nondiff_unary,
     _values,
-    nonfinite_arrays,
     uniform,
 )
 from strategies import broadcastable_shapes
@@ -38,10 +38,10 @@ BITS_OPS = (
     _custom("ldexp", bits.ldexp_p, bits.ldexp, np.ldexp, _draw_ldexp, 2, dtypes=FLOATS,
             linear=True),
     _nondiff_unary("frexp_exponent", bits.frexp_exponent_p, bits.frexp_exponent,
-                   lambda x: np.frexp(x)[1].astype(np.int32), nonfinite_arrays),
+                   lambda x: np.frexp(x)[1].astype(np.int32), NONFINITE),
     _nondiff_binary("nextafter", bits.nextafter_p, bits.nextafter, np.nextafter,
                     dtypes=FLOATS),
-    _nondiff_unary("signbit", bits.signbit_p, bits.signbit, np.signbit, nonfinite_arrays,
+    _nondiff_unary("signbit", bits.signbit_p, bits.signbit, np.signbit, NONFINITE,
                    dtypes=FLOATS + INTS),
     _nondiff_unary("bitwise_count", bits.bitwise_count_p, bits.bitwise_count,
                    np.bitwise_count, uniform(0, 200), dtypes=INTS),

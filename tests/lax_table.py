@@ -13,7 +13,6 @@ included), except the higher-order ones listed in `test_lax_ops.HIGHER_ORDER`.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -21,17 +20,21 @@ from typing import Any, NamedTuple
 import conv_reference as cref
 import linalg_cases as lc
 import numpy as np
+from domains import (
+    DEFAULT,
+    DISTINCT,
+    NONFINITE,
+    Domain,
+    nonzero,
+    off_grid,
+    uniform,
+    with_zeros,
+)
 from hypothesis import strategies as st
 from strategies import (
-    arrays,
-    arrays_with_zeros,
-    away_from_grid_arrays,
     broadcastable_shapes,
-    distinct_arrays,
-    nonfinite_arrays,
     seeds,
     shapes,
-    signed_arrays,
     subsets,
 )
 
@@ -57,38 +60,6 @@ BOOL = np.dtype(np.bool_)
 FLOATS = (F64, F32)
 NUMERIC = (F64, F32, I64, I32)
 ORDERED = (F64, F32, I64, I32, BOOL)
-
-Domain = Callable[..., np.ndarray]  # domain(shape, dtype, seed=...) -> values
-
-
-def uniform(lo: float, hi: float) -> Domain:
-    return functools.partial(arrays, domain=(lo, hi))
-
-
-def nonzero(lo: float = 0.25, hi: float = 2.0) -> Domain:
-    return functools.partial(signed_arrays, domain=(lo, hi))
-
-
-def off_grid(step: float = 1.0, margin: float = 0.15, offset: float = 0.0,
-             lo: float = -2.5, hi: float = 2.5) -> Domain:
-    return functools.partial(away_from_grid_arrays, domain=(lo, hi), step=step, margin=margin,
-                             offset=offset)
-
-
-DEFAULT = uniform(-2.0, 2.0)
-
-
-def with_zeros(domain: Domain) -> Domain:
-    """Values of `domain` with about a third of them exactly zero (for products, whose
-    derivatives must not divide by a factor)."""
-
-    def draw(shape, dtype, seed=None):
-        values = np.asarray(domain(shape, dtype, seed=seed))
-        zero = np.random.default_rng(seed).integers(0, 3, size=values.shape) == 0
-        return np.where(zero, np.zeros((), values.dtype), values)
-
-    return draw
-
 
 class Case(NamedTuple):
     """One drawn example: the array operands and the static params of `fn`/`reference`."""
@@ -441,13 +412,13 @@ def _draw_reduce_sum(draw, dtype):
 
 
 def _draw_reduce_chooser(draw, dtype):
-    return _draw_axes_case(draw, dtype, distinct_arrays, nonempty_axes=True)
+    return _draw_axes_case(draw, dtype, DISTINCT, nonempty_axes=True)
 
 
 def _draw_reduce_prod(draw, dtype):
     # Factors near 1 in magnitude keep long products (and their finite differences) tame.
-    domain = uniform(-2, 2) if dtype.kind in "iu" else functools.partial(
-        arrays_with_zeros, domain=(-1.2, 1.2) if dtype.kind == "c" else (-1.6, 1.6))
+    bound = 1.2 if dtype.kind == "c" else 1.6
+    domain = uniform(-2, 2) if dtype.kind in "iu" else with_zeros(uniform(-bound, bound), 0.3)
     return _draw_axes_case(draw, dtype, domain)
 
 
@@ -460,7 +431,7 @@ def _draw_arg_reduction(draw, dtype):
     axis = draw(st.integers(0, len(shape) - 1))
     shape[axis] = max(shape[axis], 1)
     # Integer operands from a small range have ties: the first index must win.
-    domain = uniform(-2, 2) if dtype.kind in "iub" else distinct_arrays
+    domain = uniform(-2, 2) if dtype.kind in "iub" else DISTINCT
     x = _values(draw, domain, shape, dtype)
     return Case((x,), {"axis": axis, "index_dtype": draw(st.sampled_from([I32, I64]))})
 
@@ -471,7 +442,7 @@ def _draw_sorting(draw, dtype):
     # Integer operands from a small range have ties, which a stable sort keeps in order;
     # float operands have none, so that the sorting permutation, and the derivative, is the
     # same at all the points finite differences evaluate.
-    domain = uniform(-2, 2) if dtype.kind in "iub" else distinct_arrays
+    domain = uniform(-2, 2) if dtype.kind in "iub" else DISTINCT
     return Case((_values(draw, domain, shape, dtype),),
                 {"dimension": draw(st.integers(-len(shape), len(shape) - 1)),
                  "descending": draw(st.booleans())})
@@ -853,7 +824,7 @@ def _draw_triangular_solve(draw, dtype):
     n = a.shape[0]
     left = draw(st.booleans())
     k = draw(st.integers(1, 2))
-    b = arrays((n, k) if left else (k, n), dtype, seed=draw(seeds))
+    b = DEFAULT((n, k) if left else (k, n), dtype, seed=draw(seeds))
     flags = {name: draw(st.booleans()) for name in ("lower", "transpose_a", "conjugate_a",
                                                     "unit_diagonal")}
     return Case((a, b), dict(flags, left_side=left))
@@ -973,7 +944,7 @@ LAX_OPS: tuple[OpRecord, ...] = (
     _nondiff_unary("floor", ew.floor_p, ew.floor, np.floor, off_grid()),
     _nondiff_unary("ceil", ew.ceil_p, ew.ceil, np.ceil, off_grid()),
     _nondiff_unary("round", ew.round_p, ew.round, np.round, off_grid(0.5, 0.1)),
-    _nondiff_unary("is_finite", ew.is_finite_p, ew.is_finite, np.isfinite, nonfinite_arrays),
+    _nondiff_unary("is_finite", ew.is_finite_p, ew.is_finite, np.isfinite, NONFINITE),
     unary("abs", ew.abs_p, ew.abs, np.abs, nonzero(), dtypes=NUMERIC, complex=True),
     # -- exponentials, logarithms, powers
     unary("exp", ew.exp_p, ew.exp, np.exp, complex=True),

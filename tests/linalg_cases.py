@@ -18,8 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from domains import DEFAULT
 from hypothesis import strategies as st
-from strategies import arrays, seeds
+from strategies import seeds
 
 import funcdiff.numpy as jnp
 
@@ -70,7 +71,7 @@ def matrix_function(v: Any, w: Any, vh: Any) -> Any:
 def square(draw, dtype, max_n: int = 3, min_n: int = 1, batch: bool = True):
     n = draw(st.integers(min_n, max_n))
     lead = tuple(draw(st.lists(st.integers(1, 2), max_size=1))) if batch else ()
-    return arrays(lead + (n, n), dtype, seed=draw(seeds))
+    return DEFAULT(lead + (n, n), dtype, seed=draw(seeds))
 
 
 @st.composite
@@ -79,4 +80,4 @@ def rectangular(draw, dtype, tall: bool | None = None, batch: bool = True):
     if tall is True and m < n or tall is False and m > n:
         m, n = n, m
     lead = tuple(draw(st.lists(st.integers(1, 2), max_size=1))) if batch else ()
-    return arrays(lead + (m, n), dtype, seed=draw(seeds))
+    return DEFAULT(lead + (m, n), dtype, seed=draw(seeds))

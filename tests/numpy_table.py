@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import math
 import warnings
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
+from domains import DISTINCT, Domain, draw_array, sample
 from hypothesis import strategies as st
 from strategies import (
     broadcastable_shapes,
-    distinct_arrays,
     reduction_axes,
     seeds,
     shapes,
@@ -52,23 +51,6 @@ ALL = FLOATS + (I32, BOOL)
 # ---- argument domains -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Domain:
-    """Where values are drawn. Floats are uniform in ``[lo, hi]``; with `signed`, ``|x|`` is
-    uniform in ``[lo, hi]`` with a random sign (keeping away from 0); `step` rounds to
-    multiples (to make ties and equalities likely); `specials` puts NaN and infinities (or
-    only NaN with `nan_only`) in a quarter of the places. Integers are uniform in ``[ilo, ihi]``."""
-
-    lo: float = -2.0
-    hi: float = 2.0
-    signed: bool = False
-    step: float | None = None
-    specials: bool = False
-    nan_only: bool = False
-    ilo: int = -5
-    ihi: int = 5
-
-
 D = Domain()
 POS = Domain(0.2, 3.0, ilo=1, ihi=6)          # log, sqrt, ...
 NONZERO = Domain(0.3, 2.0, signed=True, ilo=1, ihi=5)  # integers keep the sign below
@@ -77,55 +59,6 @@ DISCRETE = Domain(-2.0, 2.0, step=0.5, ilo=-2, ihi=2)
 SPECIAL = Domain(-2.0, 2.0, specials=True)
 NANS = Domain(-2.0, 2.0, specials=True, nan_only=True)
 SMALL_INT = Domain(ilo=0, ihi=5)
-
-
-def sample(seed: int, shape: tuple[int, ...], dtype: np.dtype, domain: Domain = D) -> np.ndarray:
-    """A deterministic array drawn from `domain`."""
-    rng = np.random.default_rng(seed)
-    dtype = np.dtype(dtype)
-    if dtype.kind == "b":
-        return rng.integers(0, 2, size=shape).astype(bool)
-    if dtype.kind in "iu":
-        lo, hi = domain.ilo, domain.ihi
-        if dtype.kind == "u":
-            lo, hi = max(lo, 0), max(hi, 0)
-        out = rng.integers(lo, hi + 1, size=shape)
-        if domain.signed:
-            out = out * rng.choice(np.array([-1, 1]), size=shape)
-            if dtype.kind == "u":
-                out = np.abs(out)
-        return np.asarray(out).astype(dtype)
-
-    def real() -> np.ndarray:
-        x = np.asarray(rng.uniform(domain.lo, domain.hi, size=shape))
-        if domain.signed:
-            x = x * rng.choice(np.array([-1.0, 1.0]), size=shape)
-        if domain.step:
-            x = np.round(x / domain.step) * domain.step
-        if domain.specials:
-            values = np.array([np.nan] if domain.nan_only else [np.nan, np.inf, -np.inf])
-            x = np.where(rng.random(shape) < 0.25, rng.choice(values, size=shape), x)
-        return x
-
-    x = real()
-    if dtype.kind == "c":
-        z = np.empty(np.shape(x), dtype)
-        z.real, z.imag = x, real()
-        return z
-    return np.asarray(x).astype(dtype)
-
-
-# How many arrays each example has drawn so far: the k-th array of an example mixes k into
-# its seed, so that arrays drawn from equal seeds (hypothesis's simplest examples) differ.
-_DRAWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def draw_array(draw, shape, dtype, domain: Domain = D) -> np.ndarray:
-    owner = getattr(draw, "__self__", None)
-    k = _DRAWN.get(owner, 0) if owner is not None else 0
-    if owner is not None:
-        _DRAWN[owner] = k + 1
-    return sample((draw(seeds) + 1_000_003 * k) % 2**63, tuple(shape), dtype, domain)
 
 
 # ---- records --------------------------------------------------------------------------------
@@ -530,7 +463,7 @@ add("average", _average_returned, variant="returned", dtypes=FLOATS)
 
 
 def _distinct(draw, shape, dtype) -> np.ndarray:
-    return distinct_arrays(tuple(shape), dtype, seed=draw(seeds))
+    return DISTINCT(shape, dtype, seed=draw(seeds))
 
 
 @st.composite

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.special as ss
+from domains import nonzero, uniform
 from hypothesis import strategies as st
-from lax_table import FLOATS, Case, _custom, _values, nonzero, unary, uniform
+from lax_table import FLOATS, Case, _custom, _values, unary
 from strategies import broadcastable_shapes
 
 from funcdiff._src.lax import special as sp

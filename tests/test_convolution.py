@@ -6,9 +6,6 @@ second order, vmap over every operand, jit, and the error messages."""
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import conv_reference as cref
 import numpy as np
 import pytest
@@ -394,17 +391,6 @@ def test_errors_name_the_problem():
         lax.conv_dimension_numbers((1, 2, 3, 4), (1, 2, 3, 4), ("NCHW", "OIHX", "NCHW"))
     with pytest.raises(ValueError, match="window_dimensions must have 2 positive entries"):
         lax.reduce_window(np.ones((3, 3)), 0.0, lax.add, (2,), (1, 1), "VALID")
-
-
-def test_benchmark_runs(capsys):
-    # bench/conv_bench.py --quick: the hand-written im2col floor and funcdiff agree (the
-    # script asserts it before timing) and the report is printed.
-    path = pathlib.Path(__file__).parent.parent / "bench" / "conv_bench.py"
-    spec = importlib.util.spec_from_file_location("conv_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main(["--quick"]) == 0
-    assert "worst eager ratio" in capsys.readouterr().out
 
 
 def test_stax_style_convnet():

@@ -14,19 +14,17 @@ import importlib.util
 import json
 import math
 import os
-import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from registry import registered_primitives
 
 import funcdiff
-import funcdiff._src as fd_src
 import funcdiff.numpy as jnp
 from funcdiff import lax
-from funcdiff._src import core
 from funcdiff._src.cost_analysis import MODES, recommend
 from funcdiff._src.interpreters import cost
 from funcdiff._src.interpreters.cost import Cost, jaxpr_cost
@@ -42,16 +40,8 @@ def count(f, *args) -> Cost:
 # ---- cost rules -----------------------------------------------------------------------------
 
 
-def _registered_primitives() -> set[core.Primitive]:
-    prims = set()
-    for info in pkgutil.walk_packages(fd_src.__path__, prefix=f"{fd_src.__name__}."):
-        module = importlib.import_module(info.name)
-        prims.update(v for v in vars(module).values() if isinstance(v, core.Primitive))
-    return prims
-
-
 def test_every_primitive_has_a_cost_rule():
-    prims = _registered_primitives()
+    prims = registered_primitives()
     assert len(prims) > 80
     missing = sorted(p.name for p in prims if p not in cost.cost_rules)
     assert not missing, f"primitives without a cost rule (pass cost= to define_primitive): " \

@@ -467,26 +467,31 @@ def test_every_reference_directive_names_a_public_object() -> None:
 # ---- the performance page -------------------------------------------------------------------
 
 BENCH_README = ROOT / "bench" / "README.md"
-PERFORMANCE_SNIPPET = '--8<-- "bench/README.md:3:"'
+PERFORMANCE_SNIPPET = '--8<-- "bench/README.md:figures"'
+RESULTS = ROOT / "bench" / "results"
 
 
 def test_performance_page_includes_the_benchmark_readme() -> None:
-    """docs/performance.md shows bench/README.md as it is, included by pymdownx.snippets when
-    the site is built, never retyped: everything but the README's title (line 1) and the
-    blank line after it."""
+    """docs/performance.md shows bench/README.md as it is (the part between its
+    ``--8<-- [start:figures]`` and ``[end:figures]`` markers), included by pymdownx.snippets
+    when the site is built, never retyped; docs/performance-runs.md includes every raw result
+    of bench/results/, and each README link to one has a definition on the page."""
     page = (DOCS / "performance.md").read_text(encoding="utf-8")
     assert PERFORMANCE_SNIPPET in page.splitlines(), (
         f"docs/performance.md must include the benchmark results with {PERFORMANCE_SNIPPET}"
     )
-    readme = BENCH_README.read_text(encoding="utf-8").splitlines()
-    assert readme[0].startswith("# ") and not readme[1].strip(), (
-        "bench/README.md should start with a '# ' title and a blank line: docs/performance.md "
-        "includes it from line 3 on; change the line range there if that changes"
-    )
+    readme = BENCH_README.read_text(encoding="utf-8")
+    assert "<!-- --8<-- [start:figures] -->" in readme and "<!-- --8<-- [end:figures] -->" in readme
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     assert re.search(r"pymdownx\.snippets:\n(\s+\S.*\n)*?\s+check_paths: true", config), (
         "mkdocs.yml must enable pymdownx.snippets with check_paths: true"
     )
+    runs = (DOCS / "performance-runs.md").read_text(encoding="utf-8")
+    for result in sorted(RESULTS.glob("*.md")):
+        stem = result.stem
+        assert f'--8<-- "bench/results/{result.name}:3:"' in runs, f"{result.name} not on the site"
+        assert f"[{stem}]: results/{result.name}" in readme, f"README does not define [{stem}]"
+        assert f"[{stem}]: performance-runs.md#{stem}" in page, f"performance.md lacks [{stem}]"
 
 
 # ---- the pictures ---------------------------------------------------------------------------

@@ -18,8 +18,6 @@ broadcasting, size 0) and values in the record's domain, and the tests check:
 from __future__ import annotations
 
 import functools
-import importlib
-import pkgutil
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,10 +26,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lax_table import BOOL, C64, C128, F32, F64, I32, LAX_OPS, U8, OpRecord, draw_case
+from registry import registered_primitives
 from strategies import broadcastable_shapes
 
 import funcdiff
-import funcdiff._src as fd_src
 from funcdiff import test_util
 from funcdiff._src import core, dtypes
 from funcdiff._src.interpreters import ad, batching
@@ -69,18 +67,8 @@ HIGHER_ORDER = {
 NO_JVP_BY_DESIGN = {"custom_lin"}
 
 
-def _registered_primitives() -> set[core.Primitive]:
-    """Every primitive defined at the top level of a module of `funcdiff._src` (the families
-    of `funcdiff._src.lax`, `ad.add_any_p`, and any defined elsewhere)."""
-    prims = set()
-    for info in pkgutil.walk_packages(fd_src.__path__, prefix=f"{fd_src.__name__}."):
-        module = importlib.import_module(info.name)
-        prims.update(v for v in vars(module).values() if isinstance(v, core.Primitive))
-    return prims
-
-
 def test_table_covers_every_primitive():
-    primitives = _registered_primitives()
+    primitives = registered_primitives()
     names = {p.name for p in primitives}
     assert not set(HIGHER_ORDER) - names, "HIGHER_ORDER lists primitives that do not exist"
     registered = {p for p in primitives if p.name not in HIGHER_ORDER}
@@ -96,7 +84,7 @@ def test_table_covers_every_primitive():
 
 
 def test_every_primitive_is_differentiable_or_marked_not():
-    for p in _registered_primitives():
+    for p in registered_primitives():
         if p.name in NO_JVP_BY_DESIGN:
             assert p not in ad.jvp_rules and p in ad.transpose_rules
             continue

@@ -23,7 +23,7 @@ LAYOUT_PAGE = ROOT / "docs" / "developer" / "layout.md"
 # submodules), or absolute `funcdiff...` names for the public re-export modules; the longest
 # matching name places a module.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("foundation", ["funcdiff._src", "errors", "dtypes", "tree_util", "array"]),
+    ("foundation", ["funcdiff._src", "errors", "dtypes", "tree_util", "tree_util_extras", "array"]),
     ("core", ["core", "config"]),
     ("interpreters", ["interpreters"]),
     ("lax", ["lax"]),

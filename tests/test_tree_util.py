@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import funcdiff._src.tree_util as tree_util_impl
+import funcdiff._src.tree_util_extras as tree_util_extras
 from funcdiff import tree, tree_util
 from funcdiff.tree_util import (
     DictKey,
@@ -874,11 +875,12 @@ def test_short_aliases() -> None:
 def test_public_module_reexports() -> None:
     public = [name for name in dir(tree_util) if not name.startswith("_")]
     for name in public:
-        assert getattr(tree_util, name) is getattr(tree_util_impl, name)
+        impl = tree_util_impl if hasattr(tree_util_impl, name) else tree_util_extras
+        assert getattr(tree_util, name) is getattr(impl, name)
     assert PyTreeDef is tree_util_impl.PyTreeDef
 
 
-@pytest.mark.parametrize("module", [tree_util_impl, tree])
+@pytest.mark.parametrize("module", [tree_util_impl, tree_util_extras, tree])
 def test_docstring_examples(module: Any) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0

@@ -15,6 +15,7 @@ from funcdiff._src import core, dtypes
 from funcdiff._src.lax import decompositions as dec
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import spectral as spec
+from funcdiff._src.numpy import creation as np_creation
 from funcdiff._src.numpy import linear_algebra as la
 from funcdiff._src.numpy import reductions, ufuncs
 from funcdiff._src.numpy import shape as shp
@@ -121,8 +122,8 @@ def cho_solve(c_and_lower: tuple[ArrayLike, bool], b: ArrayLike, overwrite_b: bo
 def _unpack_lu(lu: Array) -> tuple[Array, Array]:
     m, n = aval(lu).shape[-2:]
     k = min(m, n)
-    lower = shp.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=aval(lu).dtype)
-    upper = shp.triu(lu[..., :k, :])
+    lower = np_creation.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=aval(lu).dtype)
+    upper = np_creation.triu(lu[..., :k, :])
     return lower, upper
 
 
@@ -295,8 +296,8 @@ def block_diag(*arrs: ArrayLike) -> Array:
 
 def _hermitian_from(a: Array, lower: bool) -> Array:
     """The Hermitian matrix whose `lower` (or upper) triangle is that of `a`."""
-    strict = shp.tril(a, -1) if lower else shp.triu(a, 1)
-    return ufuncs.add(shp.tril(a) if lower else shp.triu(a), la._mH(strict))
+    strict = np_creation.tril(a, -1) if lower else np_creation.triu(a, 1)
+    return ufuncs.add(np_creation.tril(a) if lower else np_creation.triu(a), la._mH(strict))
 
 
 def eigh(a: ArrayLike, b: ArrayLike | None = None, lower: bool = True,

@@ -1,4 +1,4 @@
-"""Pytree utilities: flatten, unflatten and map over nested containers.
+"""Pytree core: the node registry, the one traversal, `PyTreeDef`, flatten/unflatten/map.
 
 A *pytree* is a nested structure of containers (tuples, lists, dicts, `None`,
 namedtuples, `OrderedDict`, `defaultdict` and any registered custom type) whose
@@ -7,7 +7,11 @@ leaf: numpy arrays, Python scalars, tracers, arbitrary objects. Subclasses of re
 types are leaves unless they are registered themselves (namedtuples are the exception:
 every tuple subclass with `_fields` is a namedtuple node).
 
-The names and semantics mirror `jax.tree_util`.
+The names and semantics mirror `jax.tree_util`; the parts of it that the library does not
+use itself (`register_dataclass`, `tree_transpose`, `Partial`...) are in
+`tree_util_extras.py`. This module is over 600 lines because half of it is docstrings
+with examples, and the registry, the traversal and `PyTreeDef` share the private node
+records, which should not leave the module.
 
 Implementation notes:
 
@@ -15,9 +19,10 @@ Implementation notes:
   children). A leaf is the record `None`; a container is the record
   `(kind, arity, node_type, aux_data)`. Equality and hashing therefore compare one flat
   tuple: they never recurse, are fast, and include node types, aux data and dict keys.
-- Flattening, unflattening, `flatten_up_to` and string conversion use explicit stacks,
-  never Python recursion, so arbitrarily deep trees (e.g. a list nested 5000 levels deep)
-  never raise `RecursionError`.
+- One walk, `_flatten`, serves flattening, flattening with key paths and
+  `flatten_up_to` (which follows a given structure); unflattening and string conversion
+  scan the records backwards. None of them uses Python recursion, so arbitrarily deep
+  trees (e.g. a list nested 5000 levels deep) never raise `RecursionError`.
 - Node kinds are dispatched through a dict keyed by the exact type, with fast inline
   paths for tuples, lists and dicts.
 """
@@ -25,7 +30,6 @@ Implementation notes:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import operator
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -433,155 +437,6 @@ def register_pytree_with_keys_class(cls: _TypeT) -> _TypeT:
     return cls
 
 
-def _attr_tuple_getter(names: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
-    """A fast function returning the tuple of the given attributes of an object."""
-    if not names:
-        return lambda obj: ()
-    if len(names) == 1:
-        get_one = operator.attrgetter(names[0])
-        return lambda obj: (get_one(obj),)
-    return operator.attrgetter(*names)
-
-
-def register_dataclass(
-    nodetype: _TypeT,
-    data_fields: Sequence[str] | None = None,
-    meta_fields: Sequence[str] | None = None,
-    drop_fields: Sequence[str] = (),
-) -> _TypeT:
-    """Registers a dataclass-like type as a pytree node; usable as a class decorator.
-
-    Data fields are the node's children (traced, differentiated, mapped over); meta
-    fields are static and stored in the `PyTreeDef` (they must be hashable). Nodes are
-    rebuilt by calling `nodetype(**fields)`.
-
-    **Arguments**
-
-    - `nodetype`: the class. If `data_fields` and `meta_fields` are both omitted it must
-      be a `dataclasses.dataclass`: fields declared with
-      `dataclasses.field(metadata=dict(static=True))` are meta fields, the other fields
-      with `init=True` are data fields.
-    - `data_fields`: names of the data (child) attributes.
-    - `meta_fields`: names of the static attributes.
-    - `drop_fields`: names of dataclass fields that are neither (they are not stored and
-      not passed back to the constructor, so they need defaults).
-
-    **Returns**
-
-    `nodetype` itself, so this can be used as a decorator.
-
-    **Raises**
-
-    `TypeError` if only one of `data_fields`/`meta_fields` is given, or both are omitted
-    for a class that is not a dataclass; `ValueError` if the fields given for a dataclass
-    do not cover exactly its `init=True` fields, or if the type is already registered.
-
-    **Example**
-
-    ```python
-    >>> import dataclasses
-    >>> from funcdiff import tree_util
-    >>> @tree_util.register_dataclass
-    ... @dataclasses.dataclass
-    ... class Layer:
-    ...     w: float
-    ...     b: float
-    ...     act: str = dataclasses.field(default="relu", metadata=dict(static=True))
-    >>> leaves, treedef = tree_util.tree_flatten(Layer(1.0, 2.0))
-    >>> leaves, treedef
-    ([1.0, 2.0], PyTreeDef(CustomNode(Layer[('relu',)], [*, *])))
-
-    ```
-    """
-    drop = list(drop_fields)
-    if data_fields is None and meta_fields is None:
-        if not dataclasses.is_dataclass(nodetype):
-            raise TypeError(
-                "register_dataclass: data_fields and meta_fields are required when "
-                f"nodetype is not a dataclass; got nodetype={nodetype!r}."
-            )
-        data: list[str] = []
-        meta: list[str] = []
-        for field in dataclasses.fields(nodetype):
-            if not field.init or field.name in drop:
-                continue
-            (meta if field.metadata.get("static", False) else data).append(field.name)
-    elif data_fields is None or meta_fields is None:
-        raise TypeError(
-            "register_dataclass: data_fields and meta_fields must both be given or both "
-            f"omitted; got data_fields={data_fields!r}, meta_fields={meta_fields!r}."
-        )
-    else:
-        data = list(data_fields)
-        meta = list(meta_fields)
-        overlap = set(data) & set(meta)
-        if overlap:
-            raise ValueError(
-                f"register_dataclass: fields {sorted(overlap)} of {nodetype!r} are listed "
-                "both as data_fields and meta_fields."
-            )
-        if dataclasses.is_dataclass(nodetype):
-            init_fields = {f.name for f in dataclasses.fields(nodetype) if f.init}
-            init_fields.difference_update(drop)
-            given = set(data) | set(meta)
-            if given != init_fields:
-                raise ValueError(
-                    "register_dataclass: data_fields and meta_fields must list exactly the "
-                    f"init=True fields of {nodetype!r} (minus drop_fields); missing: "
-                    f"{sorted(init_fields - given)}, unexpected: {sorted(given - init_fields)}."
-                )
-
-    get_data = _attr_tuple_getter(data)
-    get_meta = _attr_tuple_getter(meta)
-    data_keys = tuple(GetAttrKey(name) for name in data)
-    data_names = tuple(data)
-    meta_names = tuple(meta)
-
-    def flatten(node: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        return get_data(node), get_meta(node)
-
-    def flatten_with_keys(node: Any) -> tuple[KeyLeafPairs, tuple[Any, ...]]:
-        return tuple(zip(data_keys, get_data(node))), get_meta(node)
-
-    def unflatten(meta_values: tuple[Any, ...], children: Iterable[Any]) -> Any:
-        kwargs = dict(zip(meta_names, meta_values))
-        kwargs.update(zip(data_names, children))
-        return nodetype(**kwargs)
-
-    _register(_NodeSpec(nodetype, flatten, unflatten, flatten_with_keys))
-    return nodetype
-
-
-def register_static(cls: _TypeT) -> _TypeT:
-    """Registers a type whose instances are pytree nodes with no children.
-
-    The whole instance is stored as static aux data in the `PyTreeDef`, so instances must
-    be hashable and comparable with `==`. Usable as a class decorator.
-
-    **Arguments**
-
-    - `cls`: the class to register.
-
-    **Returns**
-
-    `cls` itself.
-
-    **Example**
-
-    ```python
-    >>> from funcdiff import tree_util
-    >>> @tree_util.register_static
-    ... class Config(str):
-    ...     pass
-    >>> tree_util.tree_leaves([Config("fast"), 1.0])
-    [1.0]
-
-    ```
-    """
-    register_pytree_node(cls, lambda obj: ((), obj), lambda obj, _: obj)
-    return cls
-
-
 def is_tree_node(typ: type) -> bool:
     """Tells whether instances of a type are pytree nodes (containers) rather than leaves.
 
@@ -658,34 +513,6 @@ def _node_children(x: Any, kind: int, t: type) -> tuple[tuple[int, int, type, An
     return (_CUSTOM, len(children), t, aux), children
 
 
-def _node_keyed_children(
-    x: Any, kind: int, t: type
-) -> tuple[tuple[int, int, type, Any], Sequence[KeyEntry], Sequence[Any]]:
-    """Record, child keys and children of a container node."""
-    keys: Sequence[KeyEntry]
-    if kind == _CUSTOM:
-        spec = _CUSTOM_NODES[t]
-        if spec.flatten_with_keys is not None:
-            keyed, aux = spec.flatten_with_keys(x)
-            pairs = list(keyed)
-            keys = [k for k, _ in pairs]
-            return (_CUSTOM, len(pairs), t, aux), keys, [c for _, c in pairs]
-        record, children = _node_children(x, kind, t)
-        return record, [FlattenedIndexKey(i) for i in range(len(children))], children
-    record, children = _node_children(x, kind, t)
-    if kind in (_TUPLE, _LIST):
-        keys = [SequenceKey(i) for i in range(len(children))]
-    elif kind == _NAMEDTUPLE:
-        keys = [GetAttrKey(name) for name in t._fields]  # type: ignore[attr-defined]
-    elif kind == _DEFAULTDICT:
-        keys = [DictKey(k) for k in record[3][1]]
-    elif kind == _NONE:
-        keys = ()
-    else:  # dict, OrderedDict
-        keys = [DictKey(k) for k in record[3]]
-    return record, keys, children
-
-
 def _build_node(record: tuple[int, int, type, Any], children: list[Any]) -> Any:
     """Rebuilds a container from its record and (freshly allocated) list of children."""
     kind, _, t, aux = record
@@ -711,148 +538,6 @@ def _short_repr(x: Any, limit: int = 1000) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-# ---------------------------------------------------------------------------------------
-# Flatten / unflatten cores
-# ---------------------------------------------------------------------------------------
-
-
-def _raise_too_many_nodes() -> NoReturn:
-    raise ValueError(f"Pytree has more than {_MAX_NODES} nodes; does it contain a reference cycle?")
-
-
-def _flatten(tree: Any, is_leaf: Callable[[Any], bool] | None) -> tuple[list[Any], list[_Record]]:
-    """Pre-order iterative flatten: returns (leaves, node records)."""
-    leaves: list[Any] = []
-    nodes: list[_Record] = []
-    add_leaf = leaves.append
-    add_node = nodes.append
-    stack = [tree]
-    pop = stack.pop
-    extend = stack.extend
-    kinds_get = _KINDS.get
-    children: Sequence[Any]
-    while stack:
-        x = pop()
-        if is_leaf is not None and is_leaf(x):
-            add_leaf(x)
-            add_node(None)
-            continue
-        t = type(x)
-        kind = kinds_get(t)
-        if kind is None:
-            kind = _classify(t)
-        if not kind:
-            add_leaf(x)
-            add_node(None)
-            continue
-        if kind == _DICT:
-            try:
-                keys = tuple(sorted(x))
-            except TypeError:
-                keys = _sorted_keys(x)
-            n = len(keys)
-            add_node((_DICT, n, dict, keys))
-            children = list(map(x.__getitem__, keys))
-        elif kind == _TUPLE:
-            n = len(x)
-            add_node(_TUPLE_RECORDS[n] if n < _SMALL else (_TUPLE, n, tuple, None))
-            children = x
-        elif kind == _LIST:
-            n = len(x)
-            add_node(_LIST_RECORDS[n] if n < _SMALL else (_LIST, n, list, None))
-            children = x
-        else:
-            record, children = _node_children(x, kind, t)
-            add_node(record)
-            n = record[1]
-        if is_leaf is None and n < _SMALL:
-            # Fast path: a container whose children are all (already classified) leaves.
-            for child in children:
-                if kinds_get(type(child)) != _LEAF:
-                    break
-            else:
-                leaves.extend(children)
-                nodes.extend(_LEAF_RUNS[n])
-                continue
-        extend(children[::-1])
-        if len(nodes) > _MAX_NODES:
-            _raise_too_many_nodes()
-    return leaves, nodes
-
-
-def _flatten_with_path(
-    tree: Any, is_leaf: Callable[..., bool] | None, is_leaf_takes_path: bool
-) -> tuple[list[tuple[KeyPath, Any]], list[_Record]]:
-    """Like `_flatten`, also computing the key path of each leaf."""
-    leaves: list[tuple[KeyPath, Any]] = []
-    nodes: list[_Record] = []
-    stack: list[tuple[Any, KeyPath]] = [(tree, ())]
-    pop = stack.pop
-    push = stack.append
-    while stack:
-        x, path = pop()
-        if is_leaf is not None and (is_leaf(path, x) if is_leaf_takes_path else is_leaf(x)):
-            leaves.append((path, x))
-            nodes.append(None)
-            continue
-        t = type(x)
-        kind = _kind_of(t)
-        if not kind:
-            leaves.append((path, x))
-            nodes.append(None)
-            continue
-        record, keys, children = _node_keyed_children(x, kind, t)
-        nodes.append(record)
-        if len(nodes) > _MAX_NODES:
-            _raise_too_many_nodes()
-        for i in range(len(children) - 1, -1, -1):
-            push((children[i], (*path, keys[i])))
-    return leaves, nodes
-
-
-def _unflatten(nodes: tuple[_Record, ...], leaves: Sequence[Any]) -> Any:
-    """Rebuilds a tree from pre-order records by scanning them backwards."""
-    root = nodes[0]
-    if root is None:
-        return leaves[0]
-    if root[1] == len(leaves) and len(nodes) == root[1] + 1:
-        # Fast path: a single container whose children are all leaves.
-        if root[0] == _DICT:
-            return dict(zip(root[3], leaves))
-        if root[0] == _TUPLE:
-            return tuple(leaves)
-        return _build_node(root, list(leaves))
-    stack: list[Any] = []
-    push = stack.append
-    i = len(leaves)
-    for record in reversed(nodes):
-        if record is None:
-            i -= 1
-            push(leaves[i])
-            continue
-        kind, n, _, aux = record
-        if n:
-            children = stack[-n:]
-            del stack[-n:]
-            children.reverse()
-        else:
-            children = []
-        if kind == _DICT:
-            push(dict(zip(aux, children)))
-        elif kind == _TUPLE:
-            push(tuple(children))
-        elif kind == _LIST:
-            push(children)
-        else:
-            push(_build_node(record, children))
-    return stack[0]
-
-
-# ---------------------------------------------------------------------------------------
-# PyTreeDef
-# ---------------------------------------------------------------------------------------
-
-
 class _MismatchError(Exception):
     """Internal: raised by `_match_children` when a tree does not match a record."""
 
@@ -861,6 +546,15 @@ def _match_children(record: tuple[int, int, type, Any], x: Any) -> Sequence[Any]
     """Children of `x` if it matches the container `record`, else raises `_MismatchError`."""
     kind, n, t, aux = record
     actual_type: type = type(x)
+    if actual_type is t:  # fast paths for the common containers
+        if kind == _TUPLE or kind == _LIST:
+            if len(x) == n:
+                return cast(Sequence[Any], x)
+        elif kind == _DICT and len(x) == n:
+            try:
+                return list(map(x.__getitem__, aux))
+            except KeyError:
+                pass
     if actual_type is not t:
         raise _MismatchError(
             f"Custom node type mismatch; expected type: {t}; value: {_short_repr(x)}"
@@ -916,6 +610,157 @@ def _child_keys(record: tuple[int, int, type, Any], x: Any) -> Sequence[KeyEntry
     if spec.flatten_with_keys is not None:
         return [k for k, _ in spec.flatten_with_keys(x)[0]]
     return [FlattenedIndexKey(i) for i in range(n)]
+
+
+# ---------------------------------------------------------------------------------------
+# The traversal
+# ---------------------------------------------------------------------------------------
+
+
+def _raise_too_many_nodes() -> NoReturn:
+    raise ValueError(f"Pytree has more than {_MAX_NODES} nodes; does it contain a reference cycle?")
+
+
+def _flatten(
+    tree: Any,
+    is_leaf: Callable[..., bool] | None,
+    *,
+    paths: list[KeyPath] | None = None,
+    is_leaf_takes_path: bool = False,
+    guide: tuple[_Record, ...] | None = None,
+) -> tuple[list[Any], list[_Record]]:
+    """The one pre-order walk over a pytree, with an explicit stack: `(leaves, records)`.
+
+    With a list as `paths`, the key path of each leaf is appended to it (and `is_leaf` is
+    called as `is_leaf(path, x)` if `is_leaf_takes_path`): `tree_flatten_with_path`. With
+    a treedef's records as `guide`, the walk follows that structure instead of the tree's
+    own, takes the whole subtree at each leaf position, and raises `_MismatchError(message,
+    key path)` where `tree` does not match: `PyTreeDef.flatten_up_to`. The plain walk
+    inlines tuples, lists and dicts and takes a container of leaves in one step.
+    """
+    leaves: list[Any] = []
+    nodes: list[_Record] = []
+    add_leaf, add_node = leaves.append, nodes.append
+    stack = [tree]
+    pop, extend = stack.pop, stack.extend
+    keyed, guided = paths is not None, guide is not None
+    plain = not keyed and not guided and is_leaf is None
+    path_stack: list[KeyPath] = [()] if keyed else []
+    path: KeyPath = ()
+    kinds_get = _KINDS.get
+    record: _Record
+    children: Sequence[Any]
+    try:
+        while stack:
+            x = pop()
+            if keyed:
+                path = path_stack.pop()
+            t = type(x)
+            if guided:
+                record = guide[len(nodes)]  # type: ignore[index]
+                if record is None:
+                    add_leaf(x)
+                    add_node(None)
+                    if keyed:
+                        paths.append(path)  # type: ignore[union-attr]
+                    continue
+                if (t is tuple or t is list) and record[2] is t and len(x) == record[1]:
+                    children = x
+                else:
+                    children = _match_children(record, x)
+            else:
+                kind = kinds_get(t)
+                if kind is None:
+                    kind = _classify(t)
+                if not kind or (
+                    is_leaf is not None and (is_leaf(path, x) if is_leaf_takes_path else is_leaf(x))
+                ):
+                    add_leaf(x)
+                    add_node(None)
+                    if keyed:
+                        paths.append(path)  # type: ignore[union-attr]
+                    continue
+                if kind == _TUPLE or kind == _LIST:
+                    n = len(x)
+                    small = _TUPLE_RECORDS if kind == _TUPLE else _LIST_RECORDS
+                    record = small[n] if n < _SMALL else (kind, n, t, None)
+                    children = x
+                elif kind == _DICT:
+                    try:
+                        keys = tuple(sorted(x))
+                    except TypeError:
+                        keys = _sorted_keys(x)
+                    record = (_DICT, len(keys), dict, keys)
+                    children = list(map(x.__getitem__, keys))
+                else:
+                    record, children = _node_children(x, kind, t)
+            add_node(record)
+            n = record[1]
+            if keyed:
+                keys = _child_keys(record, x)
+                path_stack.extend([(*path, keys[i]) for i in range(n - 1, -1, -1)])
+            elif plain and n < _SMALL:
+                # A container whose children are all (already classified) leaves.
+                for child in children:
+                    if kinds_get(type(child)) != _LEAF:
+                        break
+                else:
+                    leaves.extend(children)
+                    nodes.extend(_LEAF_RUNS[n])
+                    continue
+            elif guided and n < _SMALL and guide[len(nodes) : len(nodes) + n] == _LEAF_RUNS[n]:  # type: ignore[index]
+                leaves.extend(children)  # the guide says that all its children are leaves
+                nodes.extend(_LEAF_RUNS[n])
+                continue
+            extend(children[::-1])
+            if len(nodes) > _MAX_NODES:
+                _raise_too_many_nodes()
+    except _MismatchError as e:
+        raise _MismatchError(e.args[0], path) from None
+    return leaves, nodes
+
+
+def _unflatten(nodes: tuple[_Record, ...], leaves: Sequence[Any]) -> Any:
+    """Rebuilds a tree from pre-order records by scanning them backwards."""
+    root = nodes[0]
+    if root is None:
+        return leaves[0]
+    if root[1] == len(leaves) and len(nodes) == root[1] + 1:
+        # Fast path: a single container whose children are all leaves.
+        if root[0] == _DICT:
+            return dict(zip(root[3], leaves))
+        if root[0] == _TUPLE:
+            return tuple(leaves)
+        return _build_node(root, list(leaves))
+    stack: list[Any] = []
+    push = stack.append
+    i = len(leaves)
+    for record in reversed(nodes):
+        if record is None:
+            i -= 1
+            push(leaves[i])
+            continue
+        kind, n, _, aux = record
+        if n:
+            children = stack[-n:]
+            del stack[-n:]
+            children.reverse()
+        else:
+            children = []
+        if kind == _DICT:
+            push(dict(zip(aux, children)))
+        elif kind == _TUPLE:
+            push(tuple(children))
+        elif kind == _LIST:
+            push(children)
+        else:
+            push(_build_node(record, children))
+    return stack[0]
+
+
+# ---------------------------------------------------------------------------------------
+# PyTreeDef
+# ---------------------------------------------------------------------------------------
 
 
 class PyTreeDef:
@@ -1093,60 +938,29 @@ class PyTreeDef:
 
         ```
         """
-        out: list[Any] = []
-        add = out.append
-        stack = [tree]
-        pop = stack.pop
-        extend = stack.extend
         try:
-            for record in self._nodes:
-                x = pop()
-                if record is None:
-                    add(x)
-                    continue
-                kind = record[0]
-                t = type(x)
-                same_sequence_type = (kind == _TUPLE and t is tuple) or (
-                    kind == _LIST and t is list
-                )
-                if same_sequence_type and len(x) == record[1]:
-                    extend(x[::-1])
-                elif kind == _DICT and t is dict and len(x) == record[1]:
-                    try:
-                        extend(map(x.__getitem__, reversed(record[3])))
-                    except KeyError:
-                        extend(_match_children(record, x)[::-1])
-                else:
-                    children = _match_children(record, x)
-                    extend(children[::-1])
+            return _flatten(tree, None, guide=self._nodes)[0]
         except _MismatchError:
             self._raise_mismatch(tree)
-        return out
 
     def _raise_mismatch(self, tree: Any) -> NoReturn:
-        """Re-walks `tree` tracking key paths and raises a descriptive ValueError."""
-        stack: list[tuple[Any, KeyPath]] = [(tree, ())]
-        for record in self._nodes:
-            x, path = stack.pop()
-            if record is None:
-                continue
+        """Walks `tree` again tracking key paths and raises a descriptive ValueError."""
+        paths: list[KeyPath] = []
+        try:
+            _flatten(tree, None, paths=paths, guide=self._nodes)
+        except _MismatchError as e:
+            # The walk stopped at the mismatching node; its path is the one popped last.
+            where = f"at key path {keystr(e.args[1])}" if e.args[1] else "at the tree root"
             try:
-                children = _match_children(record, x)
-            except _MismatchError as e:
-                where = f"at key path {keystr(path)}" if path else "at the tree root"
-                try:
-                    actual = _short_repr(tree_structure(tree))
-                except (TypeError, ValueError, AttributeError, KeyError, IndexError):
-                    # A custom flatten function that cannot handle some subtree.
-                    actual = f"<cannot be flattened: {_short_repr(tree)}>"
-                raise ValueError(
-                    f"{e.args[0]} {where}.\n"
-                    f"Expected a pytree matching (a prefix of) {_short_repr(self)},\n"
-                    f"got a pytree with structure {actual}."
-                ) from None
-            keys = _child_keys(record, x)
-            for i in range(len(children) - 1, -1, -1):
-                stack.append((children[i], (*path, keys[i])))
+                actual = _short_repr(tree_structure(tree))
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError):
+                # A custom flatten function that cannot handle some subtree.
+                actual = f"<cannot be flattened: {_short_repr(tree)}>"
+            raise ValueError(
+                f"{e.args[0]} {where}.\n"
+                f"Expected a pytree matching (a prefix of) {_short_repr(self)},\n"
+                f"got a pytree with structure {actual}."
+            ) from None
         raise AssertionError("no mismatch found")  # pragma: no cover
 
     # -- structure queries ---------------------------------------------------------------
@@ -1430,8 +1244,9 @@ def tree_flatten_with_path(
 
     ```
     """
-    pairs, nodes = _flatten_with_path(tree, is_leaf, is_leaf_takes_path)
-    return pairs, PyTreeDef(tuple(nodes), len(pairs))
+    paths: list[KeyPath] = []
+    leaves, nodes = _flatten(tree, is_leaf, paths=paths, is_leaf_takes_path=is_leaf_takes_path)
+    return list(zip(paths, leaves)), PyTreeDef(tuple(nodes), len(leaves))
 
 
 def tree_leaves_with_path(
@@ -1460,7 +1275,9 @@ def tree_leaves_with_path(
 
     ```
     """
-    return _flatten_with_path(tree, is_leaf, is_leaf_takes_path)[0]
+    paths: list[KeyPath] = []
+    leaves = _flatten(tree, is_leaf, paths=paths, is_leaf_takes_path=is_leaf_takes_path)[0]
+    return list(zip(paths, leaves))
 
 
 def tree_map_with_path(
@@ -1493,360 +1310,10 @@ def tree_map_with_path(
 
     ```
     """
-    pairs, nodes = _flatten_with_path(tree, is_leaf, is_leaf_takes_path)
-    treedef = PyTreeDef(tuple(nodes), len(pairs))
+    paths: list[KeyPath] = []
+    leaves, nodes = _flatten(tree, is_leaf, paths=paths, is_leaf_takes_path=is_leaf_takes_path)
+    treedef = PyTreeDef(tuple(nodes), len(leaves))
     if not rest:
-        return _unflatten(treedef._nodes, [f(p, x) for p, x in pairs])
+        return _unflatten(treedef._nodes, [f(p, x) for p, x in zip(paths, leaves)])
     others = [treedef.flatten_up_to(r) for r in rest]
-    return _unflatten(treedef._nodes, [f(p, x, *xs) for (p, x), *xs in zip(pairs, *others)])
-
-
-_MISSING: Final = object()
-
-
-def tree_reduce(
-    function: Callable[[Any, Any], Any],
-    tree: Any,
-    initializer: Any = _MISSING,
-    is_leaf: Callable[[Any], bool] | None = None,
-) -> Any:
-    """Reduces the leaves of a pytree with a binary function, like `functools.reduce`.
-
-    **Arguments**
-
-    - `function`: binary function `function(accumulated, leaf)`.
-    - `tree`: the pytree.
-    - `initializer`: optional starting value.
-    - `is_leaf`: optional predicate marking subtrees to treat as leaves.
-
-    **Returns**
-
-    The reduced value.
-
-    **Raises**
-
-    `TypeError` if the tree has no leaves and no `initializer` is given.
-
-    **Example**
-
-    ```python
-    >>> import operator
-    >>> from funcdiff.tree_util import tree_reduce
-    >>> tree_reduce(operator.add, [1, (2, 3), {"a": 4}])
-    10
-    >>> tree_reduce(operator.add, (), 0)
-    0
-
-    ```
-    """
-    leaves = _flatten(tree, is_leaf)[0]
-    if initializer is _MISSING:
-        return functools.reduce(function, leaves)
-    return functools.reduce(function, leaves, initializer)
-
-
-def tree_all(tree: Any, *, is_leaf: Callable[[Any], bool] | None = None) -> bool:
-    """Whether all leaves of a pytree are truthy.
-
-    **Arguments**
-
-    - `tree`: the pytree.
-    - `is_leaf`: optional predicate marking subtrees to treat as leaves.
-
-    **Returns**
-
-    `all(tree_leaves(tree))`: `True` for a tree without leaves.
-
-    **Example**
-
-    ```python
-    >>> from funcdiff.tree_util import tree_all
-    >>> tree_all([True, {"a": 1}]), tree_all([True, (0,)]), tree_all([])
-    (True, False, True)
-
-    ```
-    """
-    return all(_flatten(tree, is_leaf)[0])
-
-
-def tree_transpose(
-    outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None, pytree_to_transpose: Any
-) -> Any:
-    """Turns a tree of trees inside out: an outer structure of inner structures becomes an
-    inner structure of outer structures.
-
-    **Arguments**
-
-    - `outer_treedef`: the structure of the outer tree.
-    - `inner_treedef`: the structure of each inner tree, or `None` to use the structure
-      of the first inner tree.
-    - `pytree_to_transpose`: a tree of structure `outer_treedef` whose leaves are trees
-      of structure `inner_treedef`.
-
-    **Returns**
-
-    A tree of structure `inner_treedef` whose leaves are trees of structure
-    `outer_treedef`. Structures are matched like `PyTreeDef.flatten_up_to`, so a leaf of
-    `inner_treedef` may stand for a whole subtree, which is moved as one piece.
-
-    **Raises**
-
-    `TypeError` if `pytree_to_transpose` does not have the structure
-    `outer_treedef.compose(inner_treedef)`.
-
-    **Example**
-
-    ```python
-    >>> from funcdiff.tree_util import tree_structure, tree_transpose
-    >>> outer = tree_structure([0, 0])
-    >>> inner = tree_structure({"a": 0, "b": 0})
-    >>> tree_transpose(outer, inner, [{"a": 1, "b": 2}, {"a": 3, "b": 4}])
-    {'a': [1, 3], 'b': [2, 4]}
-
-    ```
-    """
-    try:
-        inner_trees = outer_treedef.flatten_up_to(pytree_to_transpose)
-        if inner_treedef is None:
-            if not inner_trees:
-                raise ValueError(
-                    "tree_transpose: inner_treedef=None needs an outer tree with at least "
-                    "one leaf to infer the inner structure from."
-                )
-            inner_treedef = tree_structure(inner_trees[0])
-        columns = [inner_treedef.flatten_up_to(sub) for sub in inner_trees]
-    except ValueError as e:
-        expected = (
-            outer_treedef.compose(inner_treedef) if inner_treedef is not None else outer_treedef
-        )
-        raise TypeError(
-            f"tree_transpose: the tree does not have the structure {_short_repr(expected)}: {e}"
-        ) from None
-    n_inner = inner_treedef.num_leaves
-    if not columns:
-        return _unflatten(
-            inner_treedef._nodes, [outer_treedef.unflatten(()) for _ in range(n_inner)]
-        )
-    outer_nodes = outer_treedef._nodes
-    return _unflatten(inner_treedef._nodes, [_unflatten(outer_nodes, row) for row in zip(*columns)])
-
-
-def all_leaves(iterable: Iterable[Any], is_leaf: Callable[[Any], bool] | None = None) -> bool:
-    """Whether every element of an iterable is a leaf (not a pytree node).
-
-    **Arguments**
-
-    - `iterable`: the elements to test.
-    - `is_leaf`: optional predicate marking values to treat as leaves.
-
-    **Returns**
-
-    `True` if no element is a container (note that `None` is a container).
-
-    **Example**
-
-    ```python
-    >>> from funcdiff.tree_util import all_leaves
-    >>> all_leaves([1.0, "a", object()]), all_leaves([1.0, (2.0,)]), all_leaves([None])
-    (True, False, False)
-
-    ```
-    """
-    kinds_get = _KINDS.get
-    for x in iterable:
-        if is_leaf is not None and is_leaf(x):
-            continue
-        t = type(x)
-        kind = kinds_get(t)
-        if kind is None:
-            kind = _classify(t)
-        if kind:
-            return False
-    return True
-
-
-def treedef_is_leaf(treedef: PyTreeDef) -> bool:
-    """Whether a treedef has a single node (a leaf, `None`, or an empty container).
-
-    **Arguments**
-
-    - `treedef`: the structure.
-
-    **Returns**
-
-    `treedef.num_nodes == 1`.
-
-    **Example**
-
-    ```python
-    >>> from funcdiff.tree_util import tree_structure, treedef_is_leaf
-    >>> treedef_is_leaf(tree_structure(1.0)), treedef_is_leaf(tree_structure([1.0]))
-    (True, False)
-
-    ```
-    """
-    return len(treedef._nodes) == 1
-
-
-def treedef_is_strict_leaf(treedef: PyTreeDef) -> bool:
-    """Whether a treedef is exactly one leaf (unlike `treedef_is_leaf`, `None` and empty
-    containers are not).
-
-    **Arguments**
-
-    - `treedef`: the structure.
-
-    **Returns**
-
-    `True` if `treedef` is the structure of a single leaf.
-
-    **Example**
-
-    ```python
-    >>> from funcdiff.tree_util import tree_structure, treedef_is_strict_leaf
-    >>> treedef_is_strict_leaf(tree_structure(1.0)), treedef_is_strict_leaf(tree_structure(None))
-    (True, False)
-
-    ```
-    """
-    return treedef._nodes == (None,)
-
-
-def treedef_children(treedef: PyTreeDef) -> list[PyTreeDef]:
-    """Treedefs of the immediate children of a treedef's root.
-
-    **Arguments**
-
-    - `treedef`: the structure.
-
-    **Returns**
-
-    `treedef.children()`.
-
-    **Example**
-
-    ```python
-    >>> from funcdiff.tree_util import tree_structure, treedef_children
-    >>> treedef_children(tree_structure({"a": (1, 2), "b": 3}))
-    [PyTreeDef((*, *)), PyTreeDef(*)]
-
-    ```
-    """
-    return treedef.children()
-
-
-def treedef_tuple(treedefs: Iterable[PyTreeDef]) -> PyTreeDef:
-    """The treedef of a tuple whose elements have the given structures.
-
-    **Arguments**
-
-    - `treedefs`: the structures of the tuple's elements.
-
-    **Returns**
-
-    The tuple's `PyTreeDef`.
-
-    **Example**
-
-    ```python
-    >>> from funcdiff.tree_util import tree_structure, treedef_tuple
-    >>> treedef_tuple([tree_structure([1, 2]), tree_structure(3)])
-    PyTreeDef(([*, *], *))
-
-    ```
-    """
-    treedefs = list(treedefs)
-    n = len(treedefs)
-    nodes: list[_Record] = [_TUPLE_RECORDS[n] if n < _SMALL else (_TUPLE, n, tuple, None)]
-    for td in treedefs:
-        nodes.extend(td._nodes)
-    return PyTreeDef(tuple(nodes), sum(td._num_leaves for td in treedefs))
-
-
-# ---------------------------------------------------------------------------------------
-# Partial
-# ---------------------------------------------------------------------------------------
-
-
-class _OpaqueCallable:
-    """Wraps a `functools.partial` used as the function of a `Partial`.
-
-    `functools.partial` merges a partial passed as its function into the new object,
-    which would turn the inner partial's arguments into pytree children of the `Partial`.
-    Wrapping keeps the inner partial whole, as static data.
-    """
-
-    __slots__ = ("__wrapped__",)
-
-    def __init__(self, func: Callable[..., Any]) -> None:
-        self.__wrapped__ = func
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.__wrapped__(*args, **kwargs)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, _OpaqueCallable):
-            return bool(self.__wrapped__ == other.__wrapped__)
-        return bool(self.__wrapped__ == other)
-
-    def __hash__(self) -> int:
-        return hash(self.__wrapped__)
-
-    def __repr__(self) -> str:
-        return repr(self.__wrapped__)
-
-
-class Partial(functools.partial[T]):
-    """A `functools.partial` that is a pytree: its positional and keyword arguments are
-    its children and its function is static aux data.
-
-    Use it to pass a function with bound array arguments through transformations: the
-    arguments are traced and differentiated, the function is part of the structure. If
-    the function is itself a `functools.partial`, it is kept whole as static data.
-
-    **Arguments**
-
-    - `func`: the function (static).
-    - `*args`, `**kwargs`: arguments to bind (pytree children).
-
-    **Example**
-
-    ```python
-    >>> import operator
-    >>> from funcdiff.tree_util import Partial, tree_leaves, tree_map
-    >>> add_one = Partial(operator.add, 1)
-    >>> tree_leaves(add_one)
-    [1]
-    >>> add_ten = tree_map(lambda x: x * 10, add_one)
-    >>> add_ten(5)
-    15
-
-    ```
-    """
-
-    def __new__(cls, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> Partial[T]:
-        if isinstance(func, functools.partial):
-            func = _OpaqueCallable(func)
-        return super().__new__(cls, func, *args, **kwargs)
-
-
-def _partial_flatten_with_keys(
-    p: Partial[Any],
-) -> tuple[tuple[tuple[GetAttrKey, Any], ...], Callable[..., Any]]:
-    return ((_ARGS_KEY, p.args), (_KEYWORDS_KEY, p.keywords)), p.func
-
-
-def _partial_unflatten(func: Callable[..., Any], children: Iterable[Any]) -> Partial[Any]:
-    args, keywords = children
-    return Partial(func, *args, **keywords)
-
-
-_ARGS_KEY: Final = GetAttrKey("args")
-_KEYWORDS_KEY: Final = GetAttrKey("keywords")
-
-register_pytree_with_keys(
-    Partial,
-    _partial_flatten_with_keys,
-    _partial_unflatten,
-    lambda p: ((p.args, p.keywords), p.func),
-)
+    return _unflatten(treedef._nodes, [f(*args) for args in zip(paths, leaves, *others)])

@@ -53,6 +53,7 @@ from funcdiff._src.lax.checked import dynamic_update_slice as dynamic_update_sli
 from funcdiff._src.lax.checked import dynamic_update_slice_in_dim as dynamic_update_slice_in_dim
 from funcdiff._src.lax.checked import eq as eq
 from funcdiff._src.lax.checked import erf as erf
+from funcdiff._src.lax.checked import erf_inv as erf_inv
 from funcdiff._src.lax.checked import erfc as erfc
 from funcdiff._src.lax.checked import exp as exp
 from funcdiff._src.lax.checked import expand_dims as expand_dims

@@ -35,6 +35,7 @@ from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax import slicing as sl
 from funcdiff._src.lax import sorting as so
+from funcdiff._src.lax import special as special_
 from funcdiff._src.lax import windowed as win
 from funcdiff._src.tree_util import tree_flatten, tree_unflatten
 
@@ -136,6 +137,7 @@ cos = _checked(ew.cos, ew.cos_p)
 cosh = _checked(ew.cosh, ew.cosh_p)
 erf = _checked(ew.erf, ew.erf_p)
 erfc = _checked(ew.erfc, ew.erfc_p)
+erf_inv = _checked(special_.erf_inv, special_.erf_inv_p)
 exp = _checked(ew.exp, ew.exp_p)
 expm1 = _checked(ew.expm1, ew.expm1_p)
 floor = _checked(ew.floor, ew.floor_p)

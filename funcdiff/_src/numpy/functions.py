@@ -18,6 +18,7 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
+from funcdiff._src.numpy import creation as np_creation
 from funcdiff._src.numpy import linalg, reductions, sorting, ufuncs
 from funcdiff._src.numpy import shape as np_shape
 from funcdiff._src.numpy._util import (
@@ -626,7 +627,7 @@ def piecewise(x: ArrayLike, condlist: Any, funclist: Sequence[Any], *args: Any,
     if len(funclist) not in (n, n + 1):
         raise ValueError(f"with {n} condition(s), either {n} or {n + 1} functions are "
                          f"expected, got {len(funclist)}")
-    out: Any = np_shape.zeros_like(x)
+    out: Any = np_creation.zeros_like(x)
     if len(funclist) == n + 1:
         default = funclist[n]
         out = np_shape.broadcast_to(ew.convert_element_type(asarray(
@@ -681,7 +682,7 @@ def geomspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool =
         raise ValueError("Geometric sequence cannot include zero")
     sign = ufuncs.sign(start)
     lo, hi = ufuncs.divide(start, sign), ufuncs.divide(stop, sign)
-    out = np_shape.logspace(ufuncs.log10(lo), ufuncs.log10(hi), num, endpoint, axis=axis)
+    out = np_creation.logspace(ufuncs.log10(lo), ufuncs.log10(hi), num, endpoint, axis=axis)
     nd = aval(out).ndim
     ax = canonical_axis(axis, nd)
     exp_shape = aval(out).shape

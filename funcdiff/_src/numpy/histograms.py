@@ -18,6 +18,7 @@ import numpy as np
 from funcdiff._src import core, errors
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
+from funcdiff._src.numpy import creation as np_creation
 from funcdiff._src.numpy import reductions, ufuncs
 from funcdiff._src.numpy import shape as np_shape
 from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval, promote, promote_inexact
@@ -213,7 +214,7 @@ def histogram_bin_edges(a: ArrayLike, bins: int | ArrayLike = 10, range: Any = N
     same = ufuncs.equal(lo, hi)
     lo = ufuncs.where(same, ufuncs.subtract(lo, 0.5), lo)
     hi = ufuncs.where(same, ufuncs.add(hi, 0.5), hi)
-    edges = np_shape.linspace(lo, hi, n + 1)
+    edges = np_creation.linspace(lo, hi, n + 1)
     dt = aval(a).dtype if aval(a).dtype.kind == "f" else np.dtype(np.float64)
     return ew.convert_element_type(edges, dt) if aval(edges).dtype != dt else edges
 

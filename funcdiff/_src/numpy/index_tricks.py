@@ -5,6 +5,8 @@
 
 Every edit returns a new array (funcdiff arrays are immutable): the functions that edit in
 place in NumPy take ``inplace=False``, as in JAX.
+
+One module, over 600 lines: NumPy's index-trick family (`r_`, `put`...), a third docstrings.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from funcdiff._src import core, errors
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
+from funcdiff._src.numpy import creation as np_creation
 from funcdiff._src.numpy import reductions, ufuncs
 from funcdiff._src.numpy import shape as np_shape
 from funcdiff._src.numpy._util import (
@@ -71,9 +74,9 @@ class _AxisConcatenator:
             start = 0 if x.start is None else x.start
             step = 1 if x.step is None else x.step
             if isinstance(step, complex):
-                out = np_shape.linspace(start, x.stop, int(abs(step)))
+                out = np_creation.linspace(start, x.stop, int(abs(step)))
             else:
-                out = np_shape.arange(start, x.stop, step)
+                out = np_creation.arange(start, x.stop, step)
         else:
             out = asarray(x)
             if aval(out).ndim == 0:
@@ -365,7 +368,7 @@ def compress(condition: ArrayLike, a: ArrayLike, axis: int | None = None, *,
     if m == 0 or n == 0:
         shape = list(aval(a).shape)
         shape[ax] = size
-        return np_shape.full(tuple(shape), fill_value, aval(a).dtype)
+        return np_creation.full(tuple(shape), fill_value, aval(a).dtype)
     from funcdiff._src.numpy import sorting
 
     order = sorting.argsort(ufuncs.subtract(1, cond))

@@ -5,6 +5,8 @@ Everything here is composed from the factorisation primitives of
 on it: `solve` is an LU factorisation and two triangular solves (never an inverse), `inv` is
 `solve` against the identity, `det` and `slogdet` read the diagonal of the LU factor, `pinv`,
 `lstsq`, `matrix_rank`, `cond` and the spectral norms use the SVD.
+
+One module, just over 600 lines: the composed part of one namespace (38 public functions).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from funcdiff._src import dtypes
 from funcdiff._src.lax import decompositions as dec
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import spectral as spec
+from funcdiff._src.numpy import creation as np_creation
 from funcdiff._src.numpy import linalg as products
 from funcdiff._src.numpy import reductions, sorting, ufuncs
 from funcdiff._src.numpy import shape as shp
@@ -360,7 +363,7 @@ def pinv(a: ArrayLike, rtol: ArrayLike | None = None, hermitian: bool = False) -
         raise ValueError(f"pinv: expected matrices (at least 2-D), got shape {aval(a).shape}")
     m, n = aval(a).shape[-2:]
     if m == 0 or n == 0:
-        return shp.zeros(aval(a).shape[:-2] + (n, m), aval(a).dtype)
+        return np_creation.zeros(aval(a).shape[:-2] + (n, m), aval(a).dtype)
     u, s, vh = svd(a, full_matrices=False, hermitian=hermitian)
     rtol = _default_rtol(a) if rtol is None else rtol
     cutoff = ufuncs.multiply(asarray(rtol), reductions.max(s, axis=-1, keepdims=True))
@@ -396,7 +399,7 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> LstsqResult
         r = ufuncs.subtract(b2, products.matmul(a, x))
         resid = reductions.sum(ufuncs.real(ufuncs.multiply(ufuncs.conjugate(r), r)), axis=0)
     else:
-        resid = shp.zeros((0,), aval(s).dtype)
+        resid = np_creation.zeros((0,), aval(s).dtype)
     if vector:
         x = shp.squeeze(x, -1)
     return LstsqResult(x, resid, rank, s)

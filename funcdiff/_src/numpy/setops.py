@@ -17,6 +17,7 @@ import numpy as np
 from funcdiff._src import core, errors
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
+from funcdiff._src.numpy import creation as np_creation
 from funcdiff._src.numpy import reductions, sorting, ufuncs
 from funcdiff._src.numpy import shape as np_shape
 from funcdiff._src.numpy._util import (
@@ -96,7 +97,7 @@ def _unique_rows(rows: Array, mask: Array | None, equal_nan: bool, size: int | N
                              "must be specified")
         vals = np.zeros((k, aval(rows).shape[1]), aval(rows).dtype)
         if k:
-            vals = np_shape.full((k, aval(rows).shape[1]), fill_value, aval(rows).dtype)
+            vals = np_creation.full((k, aval(rows).shape[1]), fill_value, aval(rows).dtype)
         zeros = np.zeros(k, np.int64)
         return _Unique(vals, zeros, np.zeros(0, np.int64), zeros)
     first_i = ew.convert_element_type(first, np.int64)

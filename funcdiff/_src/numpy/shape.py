@@ -1,4 +1,8 @@
-"""Array creation and shape manipulation of `funcdiff.numpy`."""
+"""Shape manipulation of `funcdiff.numpy`: reshaping, joining, splitting, flipping, padding,
+gathering along axes, and the index helpers; array creation is in `creation.py`.
+
+One module, over 600 lines: one short function per NumPy shape routine (59 of them).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff._src import core, dtypes, errors
-from funcdiff._src.array import as_array
+from funcdiff._src import core, dtypes
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as lax_indexing
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.numpy import reductions, ufuncs
+from funcdiff._src.numpy import creation, reductions, ufuncs
 from funcdiff._src.numpy._util import (
     Array,
     ArrayLike,
@@ -22,205 +25,9 @@ from funcdiff._src.numpy._util import (
     aval,
     canonical_axes,
     canonical_axis,
-    promote_inexact,
     stack_same,
     strict_promote,
 )
-
-# ---- creation -------------------------------------------------------------------------------
-
-
-def _in_current_trace(x: np.ndarray) -> Array:
-    """A new constant array as a value of the innermost active transformation, if any, so that
-    JAX's idiom ``jnp.zeros(n).at[i].set(v)`` works inside `jit`, `grad` and `vmap`. Outside
-    transformations it is a funcdiff `Array`."""
-    stack = core._state.stack
-    if len(stack) == 1:
-        return as_array(x)
-    main = stack[-1]
-    trace = main.trace
-    if trace is None:
-        trace = main.trace = main.trace_type(main)
-    return trace.pure(x)
-
-
-def _static(value: Any, fn: str, *names: str) -> Any:
-    """`value` (a shape, a size or bounds: an entry or a tuple/list of them, named `names`,
-    or entries of the one argument `names[0]`) with its traced entries replaced by their
-    concrete values, which must be known while tracing; else the concretization error, at the
-    user's line, with the fix."""
-    is_seq = isinstance(value, list | tuple)
-    entries = value if is_seq else [value]
-    if not any(isinstance(d, core.Tracer) for d in entries):
-        return value
-    out = []
-    for i, d in enumerate(entries):
-        arg = names[i] if len(names) > 1 else f"{names[0]}[{i}]" if is_seq else names[0]
-        if not isinstance(d, core.Tracer):
-            out.append(d)
-            continue
-        concrete = core.concrete_or_none(d)
-        if concrete is None:
-            raise errors.ConcretizationTypeError(fn, message=(
-                f"funcdiff.numpy.{fn}: `{arg}` is the abstract traced value "
-                f"{d.aval.str_short()}, but array shapes must be known while tracing (jit, "
-                "make_jaxpr). If it is a constant, make the argument it comes from static "
-                "(jit(f, static_argnums=...)) or compute it with NumPy outside the function; "
-                "a size that depends on traced data is not possible (use a fixed maximum size "
-                "and a mask)."))
-        out.append(np.asarray(concrete).tolist())
-    return tuple(out) if is_seq else out[0]
-
-
-def zeros(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
-    return _in_current_trace(np.zeros(_static(shape, "zeros", "shape"), dtype or np.float64))
-
-
-def ones(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
-    return _in_current_trace(np.ones(_static(shape, "ones", "shape"), dtype or np.float64))
-
-
-def empty(shape: int | Sequence[int], dtype: Any = None) -> np.ndarray:
-    """Like `zeros` (funcdiff arrays are never uninitialised)."""
-    return zeros(_static(shape, "empty", "shape"), dtype)
-
-
-def full(shape: int | Sequence[int], fill_value: ArrayLike, dtype: Any = None) -> Array:
-    shape = _static(shape, "full", "shape")
-    fill = asarray(fill_value, dtype)
-    if isinstance(fill, core.Tracer):
-        return sh.broadcast_to(fill, (shape,) if isinstance(shape, int) else tuple(shape))
-    return _in_current_trace(np.full(shape, fill, dtype))
-
-
-def _like_dtype(a: ArrayLike, dtype: Any) -> np.dtype:
-    return np.dtype(dtype) if dtype is not None else aval(asarray(a)).dtype
-
-
-def _like_shape(a: ArrayLike, shape: Any, fn: str) -> tuple[int, ...]:
-    if shape is None:
-        return aval(asarray(a)).shape
-    return tuple(np.atleast_1d(_static(shape, fn, "shape")))
-
-
-def zeros_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    return _in_current_trace(np.zeros(_like_shape(a, shape, "zeros_like"), _like_dtype(a, dtype)))
-
-
-def ones_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    return _in_current_trace(np.ones(_like_shape(a, shape, "ones_like"), _like_dtype(a, dtype)))
-
-
-def empty_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    return zeros_like(a, dtype, _static(shape, "empty_like", "shape"))
-
-
-def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: Any = None, shape: Any = None) -> Array:
-    return full(_like_shape(a, shape, "full_like"), fill_value, _like_dtype(a, dtype))
-
-
-def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> np.ndarray:  # noqa: N803
-    N, M, k = _static((N, M, k), "eye", "N", "M", "k")  # noqa: N806
-    return as_array(np.eye(N, M, k, dtype=dtype or np.float64))
-
-
-def identity(n: int, dtype: Any = None) -> np.ndarray:
-    return as_array(np.identity(_static(n, "identity", "n"), dtype=dtype or np.float64))
-
-
-def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> np.ndarray:
-    """Evenly spaced values (the bounds must be concrete: the size is static)."""
-    start, stop, step = _static((start, stop, step), "arange", "start", "stop", "step")
-    if stop is None:
-        return as_array(np.arange(start, dtype=dtype))
-    return as_array(np.arange(start, stop, step if step is not None else 1, dtype=dtype))
-
-
-def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
-             retstep: bool = False, dtype: Any = None, axis: int = 0) -> Any:
-    """`num` evenly spaced samples from `start` to `stop`; the bounds may be traced."""
-    num = _static(num, "linspace", "num")
-    start, stop = promote_inexact(start, stop)
-    div = (num - 1) if endpoint else num
-    steps = np.arange(num, dtype=np.float64)
-    shape_out = np.broadcast_shapes(aval(start).shape, aval(stop).shape)
-    start_b = sh.broadcast_to(start, shape_out)
-    stop_b = sh.broadcast_to(stop, shape_out)
-    delta = ew.sub(stop_b, start_b)
-    step = ew.div(delta, float(div)) if div > 0 else ew.mul(delta, np.nan)
-    # With one sample and the end point (div == 0) the value is `start`; the step is NaN.
-    value_step = step if div > 0 else ew.mul(delta, 0.0)
-    ax = canonical_axis(axis, len(shape_out) + 1)
-    t = np.expand_dims(steps, tuple(i for i in range(len(shape_out) + 1) if i != ax))
-    out_shape = list(shape_out)
-    out_shape.insert(ax, num)
-    bdims = tuple(i for i in range(len(out_shape)) if i != ax)
-    base = sh.broadcast_in_dim(start_b, out_shape, bdims)
-    stp = sh.broadcast_in_dim(value_step, out_shape, bdims)
-    out = ew.add(base, ew.mul(stp, t.astype(aval(stp).dtype)))
-    if endpoint and num > 1:
-        out = _set_last(out, stop_b, ax, num)
-    if dtype is not None:
-        out = ew.convert_element_type(out, dtype)
-    if retstep and div <= 0:
-        step = np.nan  # NumPy: the step of 0 samples, or of 1 with the end point, is nan
-    return (out, step) if retstep else out
-
-
-def _set_last(out: Array, value: Array, axis: int, num: int) -> Array:
-    # Make the end point exact, as NumPy does.
-    starts = [np.int64(0)] * aval(out).ndim
-    starts[axis] = np.int64(num - 1)
-    update = sh.expand_dims(ew.convert_element_type(value, aval(out).dtype), (axis,))
-    return lax_indexing.dynamic_update_slice(out, update, starts)
-
-
-def logspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
-             base: float = 10.0, dtype: Any = None, axis: int = 0) -> Array:
-    exps = linspace(start, stop, num, endpoint, axis=axis)
-    out = ufuncs.power(base, exps) if not isinstance(base, int) else ufuncs.power(float(base),
-                                                                                   exps)
-    return out if dtype is None else ew.convert_element_type(out, dtype)
-
-
-def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> np.ndarray:  # noqa: N803
-    N, M, k = _static((N, M, k), "tri", "N", "M", "k")  # noqa: N806
-    return as_array(np.tri(N, M, k, dtype=dtype or np.float64))
-
-
-def tril(m: ArrayLike, k: int = 0) -> Array:
-    m = asarray(m)
-    n_rows, n_cols = aval(m).shape[-2:]
-    mask = np.tri(n_rows, n_cols, k, dtype=bool)
-    return ufuncs.where(mask, m, np.zeros((), aval(m).dtype))
-
-
-def triu(m: ArrayLike, k: int = 0) -> Array:
-    m = asarray(m)
-    n_rows, n_cols = aval(m).shape[-2:]
-    mask = ~np.tri(n_rows, n_cols, k - 1, dtype=bool)
-    return ufuncs.where(mask, m, np.zeros((), aval(m).dtype))
-
-
-def meshgrid(*xi: ArrayLike, indexing: str = "xy", sparse: bool = False) -> list[Array]:
-    arrays = [ravel(x) for x in xi]
-    n = len(arrays)
-    sizes = [aval(a).size for a in arrays]
-    if indexing == "xy" and n >= 2:
-        sizes[0], sizes[1] = sizes[1], sizes[0]
-    out = []
-    for i, a in enumerate(arrays):
-        dim = i
-        if indexing == "xy" and n >= 2 and i < 2:
-            dim = 1 - i
-        if sparse:
-            shape = [1] * n
-            shape[dim] = aval(a).size
-            out.append(sh.reshape(a, shape))
-        else:
-            out.append(sh.broadcast_in_dim(a, sizes, (dim,)))
-    return out
-
 
 # ---- shape queries --------------------------------------------------------------------------
 
@@ -807,7 +614,7 @@ def polyval(p: ArrayLike, x: ArrayLike) -> Array:
     """The polynomial with coefficients `p` (highest power first) at `x` (Horner's rule)."""
     p = asarray(p)
     x = asarray(x)
-    y: Any = zeros_like(x)
+    y: Any = creation.zeros_like(x)
     for i in range(aval(p).shape[0]):
         y = ufuncs.add(ufuncs.multiply(y, x), sh.squeeze(_take_range(p, 0, i, i + 1), (0,)))
     return y
