@@ -13,19 +13,19 @@ eps = random.uniform(noise_key, (5,), minval=-1.0, maxval=1.0)
 ```
 """
 
-from funcdiff._src.random import PRNGKey as PRNGKey
+from funcdiff._src.prng import PRNGKey as PRNGKey
+from funcdiff._src.prng import bits as bits
+from funcdiff._src.prng import fold_in as fold_in
+from funcdiff._src.prng import key as key
+from funcdiff._src.prng import split as split
+from funcdiff._src.prng import threefry_2x32 as threefry_2x32
 from funcdiff._src.random import bernoulli as bernoulli
-from funcdiff._src.random import bits as bits
 from funcdiff._src.random import categorical as categorical
 from funcdiff._src.random import choice as choice
 from funcdiff._src.random import erf_inv as erf_inv
-from funcdiff._src.random import fold_in as fold_in
 from funcdiff._src.random import gumbel as gumbel
-from funcdiff._src.random import key as key
 from funcdiff._src.random import normal as normal
 from funcdiff._src.random import permutation as permutation
 from funcdiff._src.random import randint as randint
-from funcdiff._src.random import split as split
-from funcdiff._src.random import threefry_2x32 as threefry_2x32
 from funcdiff._src.random import truncated_normal as truncated_normal
 from funcdiff._src.random import uniform as uniform

@@ -338,3 +338,30 @@ def test_errors():
         funcdiff.graph(sigmoid_neuron, direction="RL")
     with pytest.raises(TypeError, match="floating-point input"):
         funcdiff.graph(lambda k, x: k * x, tangent="k")(np.arange(3), 1.0)
+
+
+def test_no_reverse_mode_through_a_while_loop_stops_the_gradient_there():
+    # A while_loop has no reverse mode: the gradient reaches its output and stops, the ops
+    # before it get none, and nothing is raised (the check is explicit, not a caught error).
+    def f(x):
+        y = jnp.abs(x) + 0.5
+        return funcdiff.lax.while_loop(lambda c: c.sum() < 10, lambda c: c * 2, y).sum()
+
+    g = funcdiff.graph(f)(np.array([0.3, -0.7, 1.1]))
+    assert one(g, "while").grad == "[1.00, 1.00, 1.00]"
+    assert one(g, "abs").grad is None and one(g, "x").grad is None
+    assert one(g, "abs").value == "[0.30, 0.70, 1.10]"
+
+
+def test_gradients_of_a_jitted_function_called_twice_are_kept_apart():
+    # Each call is inlined with its own variables, so each copy gets its own gradient.
+    @funcdiff.jit
+    def h(x):
+        return jnp.sin(x) * 2.0
+
+    g = funcdiff.graph(lambda x: h(x) + h(3.0 * x))(0.5)
+    sins = g.find("sin")
+    assert len(sins) == 2
+    assert sorted(n.value for n in sins) == ["0.48", "1.00"]  # sin(0.5), sin(1.5)
+    assert [n.grad for n in sins] == ["2.00", "2.00"]
+    assert float(one(g, "x").grad) == pytest.approx(2 * np.cos(0.5) + 6 * np.cos(1.5), abs=5e-3)

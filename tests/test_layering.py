@@ -42,15 +42,17 @@ LAYERS: list[tuple[str, list[str]]] = [
             "scipy_special",
             "scipy_stats",
             "scipy_linalg",
+            "prng",
             "random",
             "optim",
             "ode",
+            "io_checks",
             "io",
             "test_util",
             "dask",
         ],
     ),
-    ("tools", ["cost_analysis", "graph", "graph_svg"]),
+    ("tools", ["cost_analysis", "graph_svg", "graph_text", "graph_program", "graph"]),
     ("public", ["funcdiff"]),
 ]
 
@@ -69,23 +71,6 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
         "vmap",
     ): "lax.map with batch_size vmaps its function over each chunk: vmap is a transformation "
     "above lax, needed only when map is called",
-    (
-        "numpy.functions",
-        "vmap",
-    ): "apply_along_axis and vectorize vmap the user's function (vmap is below numpy; the "
-    "import could move to module level)",
-    (
-        "numpy.histograms",
-        "numpy.sorting",
-    ): "sorting is below histograms; the import could move to module level",
-    (
-        "numpy.index_tricks",
-        "numpy.sorting",
-    ): "sorting is below index_tricks; the import could move to module level",
-    (
-        "numpy.setops",
-        "numpy.functions",
-    ): "lexsort lives in functions, which is below setops; the import could move to module level",
     (
         "numpy.polynomial",
         "funcdiff.numpy",

@@ -12,6 +12,7 @@ import funcdiff
 import funcdiff.numpy as jnp
 from funcdiff import jit, lax
 from funcdiff._src import core
+from funcdiff._src.interpreters import ad
 from funcdiff._src.jit import lowering, passes
 
 
@@ -154,6 +155,55 @@ def test_diagonal_matrix_product_becomes_a_broadcast_multiply():
     assert "dot_general" not in names(out)[1:]  # only the forward x @ w is a matrix product
     x = np.array([0.1, -0.2, 0.3])
     same_values(closed, out, x)
+
+
+def test_variable_uses_gives_last_reader_and_read_count():
+    # x is read by sin and mul; s by mul and as an output; the output lives to the end.
+    closed = trace(lambda x: (jnp.sin(x) * x, jnp.sin(x)), np.ones(2))
+    j = closed.jaxpr
+    x = j.invars[0]
+    last, count = core.variable_uses(j)
+    readers = [i for i, e in enumerate(j.eqns) if x in e.invars]
+    assert last[x] == readers[-1] and count[x] == len(readers)
+    for out in j.outvars:
+        assert last[out] == len(j.eqns)
+    produced_unread = [v for e in j.eqns for v in e.outvars if v not in count]
+    assert all(v not in last for v in produced_unread)
+    # Evaluation frees by the same analysis: every non-output dies after its last reader.
+    dead = core._dead_after(j)
+    assert x in dead[last[x]]
+    assert not any(out in vs for vs in dead.values() for out in j.outvars)
+
+
+def test_flatten_calls_says_where_each_equation_came_from():
+    inner = jit(lambda x: jnp.sin(x) * 2)
+    outer = jit(lambda x: inner(x) + inner(x + 1.0))
+    closed = trace(lambda x: jnp.cos(outer(x)), np.ones(2))
+    flat, origins, calls = passes.flatten_calls(closed, lambda e: e.primitive.name == "jit")
+    assert names(flat) == ["sin", "mul", "add", "sin", "mul", "add", "cos"]
+    # Instance 0 is the outer call, 1 and 2 the two inner calls inside it.
+    assert origins == [(0, 1), (0, 1), (0,), (0, 2), (0, 2), (0,), ()]
+    assert len(calls) == 3 and calls[1].params["jaxpr"] is calls[2].params["jaxpr"]
+    # The inner function's two copies define different variables.
+    assert flat.jaxpr.eqns[0].outvars[0] is not flat.jaxpr.eqns[3].outvars[0]
+    core.typecheck_jaxpr(flat.jaxpr)
+    same_values(closed, flat, np.array([0.1, 0.2]))
+
+
+def test_backward_pass_reports_each_transposed_equation():
+    _, linear = ad.linearize_flat(lambda x: [jnp.sin(x) * 3.0], [np.array(0.5)], [True])
+    seen = []
+    args = [ad.UndefinedPrimal(a) for a in linear.in_avals]
+    (ct,) = ad.backward_pass(
+        linear.jaxpr.jaxpr,
+        linear.jaxpr.consts,
+        args,
+        [np.array(1.0)],
+        on_transpose=lambda eqn, ct_out, cts_in: seen.append((eqn.primitive.name, ct_out)),
+    )
+    np.testing.assert_allclose(ct, 3.0 * np.cos(0.5))
+    assert [name for name, _ in seen] == ["mul", "mul"]
+    np.testing.assert_allclose(seen[0][1], 1.0)  # the output's cotangent reaches the last mul
 
 
 def _mlp_loss(ws, x):

@@ -1,6 +1,6 @@
 """A griffe extension for the API reference: document functions that are made at run time.
 
-Many `funcdiff.numpy` functions are built by small factories (``sin = _inexact_unary(ew.sin)``)
+Many `funcdiff.numpy` functions are built by small factories (``sin = _inexact_unary(tr.sin)``)
 or are plain aliases (``true_divide = divide``). Static analysis sees those as attributes
 without a docstring or signature. This extension imports each funcdiff module, and replaces
 every module attribute whose run-time value is a function with a griffe `Function` carrying the

@@ -371,19 +371,34 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
     return [a.val if type(a) is Literal else env[a] for a in jaxpr.outvars]
 
 
-def _dead_after(jaxpr: Jaxpr) -> dict[int, list[Var]]:
-    """For each equation, the variables whose last use it is (outputs never die)."""
+def variable_uses(jaxpr: Jaxpr) -> tuple[dict[Var, int], dict[Var, int]]:
+    """The liveness of the variables of `jaxpr`: ``(last_use, count)``, where ``last_use[v]``
+    is the index of the last equation that reads `v` (``len(jaxpr.eqns)`` for an output, which
+    lives to the end) and ``count[v]`` how many times it is read (an output counts as a read).
+    Variables never read appear in neither. The one liveness analysis: evaluation frees by it,
+    jit's simplifier asks whether a result has one reader, its code generator plans buffers."""
+    n = len(jaxpr.eqns)
     last: dict[Var, int] = {}
+    count: dict[Var, int] = {}
     for i, eqn in enumerate(jaxpr.eqns):
         for a in eqn.invars:
             if type(a) is Var:
                 last[a] = i
+                count[a] = count.get(a, 0) + 1
     for a in jaxpr.outvars:
         if type(a) is Var:
-            last.pop(a, None)
+            last[a] = n
+            count[a] = count.get(a, 0) + 1
+    return last, count
+
+
+def _dead_after(jaxpr: Jaxpr) -> dict[int, list[Var]]:
+    """For each equation, the variables whose last use it is (outputs never die)."""
+    n = len(jaxpr.eqns)
     dead: dict[int, list[Var]] = {}
-    for v, i in last.items():
-        dead.setdefault(i, []).append(v)
+    for v, i in variable_uses(jaxpr)[0].items():
+        if i < n:
+            dead.setdefault(i, []).append(v)
     return dead
 
 

@@ -193,16 +193,12 @@ def _batched_jvp(jvp: Callable[..., Any]) -> Callable[..., Any]:
 
 def _custom_jvp_batch(vals, dims, *, call, jvp, num_consts, name):
     # Give every operand the batch dimension first; the rule is then vmapped as a whole.
-    size = batching_size(vals, dims)
+    size = batching.batch_size(vals, dims)
     vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
     batched, out_dims = jaxprs.batch_jaxpr(call, [0] * len(vals), size, force_batched=True)
     outs = custom_jvp_call_p.bind(*vals, call=batched, jvp=_batched_jvp(jvp),
                                   num_consts=num_consts, name=name)
     return outs, out_dims
-
-
-def batching_size(vals: Sequence[Any], dims: Sequence[int | None]) -> int:
-    return next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
 
 
 batching.batch_rules[custom_jvp_call_p] = _custom_jvp_batch
@@ -411,7 +407,7 @@ def _batched_vjp_rules(fwd: Callable[..., Any], bwd: Callable[..., Any]):
 
 def _custom_vjp_batch(vals, dims, *, call, fwd, bwd, num_consts, name):
     # Give every operand the batch dimension first; fwd and bwd are then vmapped as wholes.
-    size = batching_size(vals, dims)
+    size = batching.batch_size(vals, dims)
     vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
     batched, out_dims = jaxprs.batch_jaxpr(call, [0] * len(vals), size, force_batched=True)
     outs = custom_vjp_call_p.bind(*vals, call=batched, num_consts=num_consts, name=name,
@@ -725,7 +721,7 @@ ad.transpose_rules[checkpoint_p] = _checkpoint_transpose
 
 
 def _checkpoint_batch(vals, dims, *, jaxpr, policy):
-    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, batching_size(vals, dims))
+    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, batching.batch_size(vals, dims))
     return checkpoint_p.bind(*vals, jaxpr=batched, policy=policy), out_dims
 
 

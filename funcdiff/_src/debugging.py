@@ -48,7 +48,7 @@ ad.jvp_rules[debug_print_p] = _print_jvp
 
 def _print_batch(vals, dims, *, fmt, tree, static):
     # One line per batch element, as the unbatched function would print.
-    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    size = batching.batch_size(vals, dims)
     for b in range(size):
         sliced = [v if d is None else _take(v, d, b) for v, d in zip(vals, dims)]
         debug_print_p.bind(*sliced, fmt=fmt, tree=tree, static=static)

@@ -13,15 +13,15 @@ every node, and along each edge the part of it that flows forward, so that tange
 add where paths merge. ``highlight="b"`` marks the paths from input ``b`` to the output, the
 ones its gradient flows back along.
 
-A `Graph` renders as Graphviz DOT (`to_dot`), Mermaid (`to_mermaid`) and SVG (`to_svg`:
-through Graphviz when it is installed, otherwise by funcdiff's own renderer in
-`graph_svg.py`); Jupyter displays it.
+A `Graph` renders as Graphviz DOT (`to_dot`), Mermaid (`to_mermaid`), both written by
+`graph_text.py`, and SVG (`to_svg`: through Graphviz when it is installed, otherwise by
+funcdiff's own renderer in `graph_svg.py`); Jupyter displays it. The program behind a graph
+(traced, flattened, evaluated, differentiated) is built by `graph_program.py`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import html
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
@@ -29,16 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff._src import core, dtypes, graph_svg
-from funcdiff._src.api import jvp, make_jaxpr, vjp
+from funcdiff._src import dtypes, graph_svg, graph_text
+from funcdiff._src import graph_program as gp
 from funcdiff._src.core import JaxprEqn, Literal, Var
-from funcdiff._src.cost_analysis import leaf_names
-from funcdiff._src.jit.api import jit_p
-from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
-
-VALUE_COLOR = "#1f77b4"  # forward values: blue
-GRAD_COLOR = "#d62728"  # gradients: red
-_GRAD = "∇"
+from funcdiff._src.graph_text import GRAD_COLOR as GRAD_COLOR
+from funcdiff._src.graph_text import GRAD_MARK
+from funcdiff._src.graph_text import VALUE_COLOR as VALUE_COLOR
 
 
 @dataclasses.dataclass
@@ -79,7 +75,7 @@ class GraphNode:
         if self.tangent is not None:
             lines.append(self.tangent_text)
         if self.grad is not None:
-            lines.append(f"{_GRAD} {self.grad}")
+            lines.append(f"{GRAD_MARK} {self.grad}")
         return lines
 
     @property
@@ -123,25 +119,7 @@ class Graph:
     def to_dot(self) -> str:
         """The graph in Graphviz's DOT language: values in blue, gradients in red, groups as
         clusters, residual edges dashed."""
-        lines = [f"digraph {_dot_id(self.name)} {{", f"  rankdir={self.direction};",
-                 '  node [fontname="Helvetica", fontsize=11];',
-                 '  edge [fontname="Helvetica", fontsize=9, color="#555555"];']
-        lines += _nest(self.nodes, _dot_open, "}", _dot_node, "  ")
-        for e in self.edges:
-            attrs = []
-            parts = [f'<FONT COLOR="{c}">{_esc(t)}</FONT>' for t, c in
-                     ((e.tangent, graph_svg.TANGENT_COLOR), (e.grad, GRAD_COLOR))
-                     if t is not None]
-            if parts:
-                attrs.append(f"label=<{' '.join(parts)}>")
-            if e.residual:
-                attrs.append('style=dashed, color="#999999"')
-            if e.highlight:
-                attrs.append(f'color="{graph_svg.HIGHLIGHT_COLOR}", penwidth=3')
-            suffix = f" [{', '.join(attrs)}]" if attrs else ""
-            lines.append(f"  {e.src} -> {e.dst}{suffix};")
-        lines.append("}")
-        return "\n".join(lines) + "\n"
+        return graph_text.to_dot(self)
 
     def to_svg(self, engine: str = "auto") -> str:
         """The graph drawn as SVG text.
@@ -177,31 +155,7 @@ class Graph:
     def to_mermaid(self) -> str:
         """The graph as a Mermaid flowchart (put it in a ```mermaid block of a mkdocs-material
         page). Gradients are the red edge labels and the ∇ lines of the node labels."""
-        lines = [f"flowchart {self.direction}",
-                 f"  classDef input fill:#eef4fb,stroke:{VALUE_COLOR}",
-                 "  classDef const fill:#f4f4f4,stroke:#999999",
-                 "  classDef op fill:#ffffff,stroke:#555555",
-                 "  classDef output fill:#eef4fb,stroke:#555555,stroke-width:2px",
-                 "  classDef group fill:#f7f7f7,stroke:#555555,stroke-dasharray:4 2",
-                 f"  classDef backward fill:#fdecea,stroke:{GRAD_COLOR}"]
-        lines += _nest(self.nodes, _mermaid_open, "end", _mermaid_node, "  ")
-        styled, highlighted = [], []
-        for i, e in enumerate(self.edges):
-            arrow = "-.->" if e.residual else "-->"
-            text = " ".join(t for t in (e.tangent, e.grad) if t is not None)
-            label = f'|"{_mermaid_text(text)}"|' if text else ""
-            lines.append(f"  {e.src} {arrow}{label} {e.dst}")
-            if text:
-                styled.append(i)
-            if e.highlight:
-                highlighted.append(i)
-        color = graph_svg.TANGENT_COLOR if any(e.tangent for e in self.edges) else GRAD_COLOR
-        if styled:
-            lines.append(f"  linkStyle {','.join(map(str, styled))} color:{color}")
-        if highlighted:
-            lines.append(f"  linkStyle {','.join(map(str, highlighted))} "
-                         f"stroke:{graph_svg.HIGHLIGHT_COLOR},stroke-width:3px")
-        return "\n".join(lines) + "\n"
+        return graph_text.to_mermaid(self)
 
     # ---- notebooks ------------------------------------------------------------------------
 
@@ -225,253 +179,6 @@ def _have_dot() -> bool:
 
 _NO_DOT = ("Graph.to_svg needs Graphviz's dot program: install Graphviz (e.g. apt-get install "
            "graphviz) and, optionally, the graphviz Python package (pip install graphviz).")
-
-
-def _sections(nodes: Sequence[GraphNode]
-              ) -> tuple[dict[tuple[str, ...], list[GraphNode]], dict[tuple[str, ...], list]]:
-    """Nodes by cluster path (the section, forward or backward pass, when both are drawn,
-    then the group path), and the child clusters of each path."""
-    members: dict[tuple[str, ...], list[GraphNode]] = {(): []}
-    has_backward = any(n.backward for n in nodes)
-    for n in nodes:
-        section = (("backward pass",) if n.backward else ("forward pass",)) if has_backward \
-            else ()
-        members.setdefault(section + n.group, []).append(n)
-    for path in list(members):
-        for k in range(len(path)):
-            members.setdefault(path[:k], [])
-    children: dict[tuple[str, ...], list] = {path: [] for path in members}
-    for path in members:
-        if path:
-            children[path[:-1]].append(path)
-    return members, children
-
-
-def _nest(nodes: Sequence[GraphNode], open_: Callable[[tuple[str, ...]], str], close: str,
-          node: Callable[[GraphNode], str], indent: str) -> list[str]:
-    """Lines declaring every node inside properly nested clusters."""
-    members, children = _sections(nodes)
-
-    def emit(path: tuple[str, ...], pad: str) -> list[str]:
-        lines = [pad + open_(path)] if path else []
-        inner = pad + "  " if path else pad
-        lines += [inner + node(n) for n in members[path]]
-        for child in children[path]:
-            lines += emit(child, inner)
-        if path:
-            lines.append(pad + close)
-        return lines
-
-    return emit((), indent)
-
-
-def _dot_open(path: tuple[str, ...]) -> str:
-    name = path[-1]
-    style = "rounded" if name in ("forward pass", "backward pass") else "rounded,dashed"
-    return (f"subgraph {_dot_id('cluster_' + '/'.join(path))} {{ label={_dot_id(name)}; "
-            f'style="{style}"; fontname="Helvetica"; fontsize=10; color="#888888";')
-
-
-_DOT_SHAPES = {"input": "box", "const": "box", "op": "box", "output": "box", "group": "box3d"}
-_DOT_FILL = {"input": "#eef4fb", "const": "#f4f4f4", "op": "#ffffff", "output": "#eef4fb",
-             "group": "#f7f7f7"}
-
-
-def _dot_node(n: GraphNode) -> str:
-    rows = [f"<B>{_esc(n.label)}</B>" if n.kind in ("input", "output") else _esc(n.label)]
-    if n.aval:
-        rows.append(f'<FONT POINT-SIZE="8" COLOR="#777777">{_esc(n.aval)}</FONT>')
-    if n.value is not None:
-        color = GRAD_COLOR if n.backward else VALUE_COLOR
-        rows.append(f'<FONT COLOR="{color}">{_esc(n.value)}</FONT>')
-    if n.tangent is not None:
-        rows.append(f'<FONT COLOR="{graph_svg.TANGENT_COLOR}">{_esc(n.tangent_text)}</FONT>')
-    if n.grad is not None:
-        rows.append(f'<FONT COLOR="{GRAD_COLOR}">{_GRAD} {_esc(n.grad)}</FONT>')
-    style = "rounded,filled" + (",bold" if n.kind == "output" else "")
-    fill = "#fdecea" if n.backward and n.kind == "op" else _DOT_FILL[n.kind]
-    extra = f', color="{graph_svg.HIGHLIGHT_COLOR}", penwidth=3' if n.highlight else ""
-    return (f'{n.id} [shape={_DOT_SHAPES[n.kind]}, style="{style}", fillcolor="{fill}", '
-            f"label=<{'<BR/>'.join(rows)}>{extra}];")
-
-
-def _dot_id(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _esc(s: str) -> str:
-    return html.escape(s, quote=True)
-
-
-_MERMAID_SHAPES = {"input": ('(["', '"])'), "const": ('["', '"]'), "op": ('("', '")'),
-                   "output": ('[/"', '"/]'), "group": ('[["', '"]]')}
-
-
-def _mermaid_open(path: tuple[str, ...]) -> str:
-    sid = "sg_" + "".join(c if c.isalnum() else "_" for c in "/".join(path))
-    return f'subgraph {sid}["{_mermaid_text(path[-1])}"]'
-
-
-def _mermaid_node(n: GraphNode) -> str:
-    left, right = _MERMAID_SHAPES[n.kind]
-    cls = "backward" if n.backward and n.kind == "op" else n.kind
-    return f"{n.id}{left}{'<br/>'.join(map(_mermaid_text, n.rows))}{right}:::{cls}"
-
-
-def _mermaid_text(s: str) -> str:
-    return s.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
-
-
-# ---- building the graph ---------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class _Op:
-    """An equation of the flattened program (jit calls inlined) and its group path."""
-
-    eqn: JaxprEqn
-    group: tuple[str, ...]
-    backward: bool = False
-
-
-def _inline(jaxpr: core.Jaxpr, env: dict[Var, Any], consts: dict[Var, Any],
-            group: tuple[str, ...], group_by: str | None, ops: list[_Op],
-            counter: dict[str, int]) -> None:
-    """Append the equations of `jaxpr` to `ops`, replacing `jit` calls by their equations
-    (with fresh variables, so that a function called twice appears twice). `env` maps the
-    jaxpr's variables to the atoms of the flattened program."""
-
-    def read(a: core.Atom) -> core.Atom:
-        return a if type(a) is Literal else env[a]
-
-    for eqn in jaxpr.eqns:
-        invars = [read(a) for a in eqn.invars]
-        if eqn.primitive is jit_p:
-            inner = eqn.params["jaxpr"]
-            sub = group + (_instance(f"jit({eqn.params['name']})", counter),) \
-                if group_by == "jit" else group
-            inner_env: dict[Var, Any] = dict(zip(inner.jaxpr.invars, invars, strict=True))
-            for v, c in zip(inner.jaxpr.constvars, inner.consts, strict=True):
-                fresh = Var(v.aval)
-                consts[fresh] = c
-                inner_env[v] = fresh
-            _inline(inner.jaxpr, inner_env, consts, sub, group_by, ops, counter)
-            for v, a in zip(eqn.outvars, inner.jaxpr.outvars, strict=True):
-                env[v] = a if type(a) is Literal else inner_env[a]
-            continue
-        outvars = [Var(v.aval) for v in eqn.outvars]
-        env.update(zip(eqn.outvars, outvars))
-        ops.append(_Op(eqn.replace(invars=invars, outvars=outvars), group))
-
-
-def _instance(name: str, counter: dict[str, int]) -> str:
-    counter[name] = counter.get(name, 0) + 1
-    return name if counter[name] == 1 else f"{name} #{counter[name]}"
-
-
-def _group_by_function(ops: list[_Op], top: str) -> None:
-    """Group each run of consecutive forward operations traced in one user function (other
-    than the top-level one) under that function's name."""
-    counter: dict[str, int] = {}
-    previous = None
-    for op in ops:
-        info = op.eqn.source_info
-        fn = info.function if info is not None else None
-        if op.backward or fn is None or fn == top:
-            previous = None
-            continue
-        if fn != previous:
-            name = _instance(fn, counter)
-            previous = fn
-        op.group = op.group + (name,)
-
-
-def _depends_on(ops: list[_Op], seeds: set[Var]) -> None:
-    """Mark as backward the operations that depend on the output cotangent."""
-    tainted = set(seeds)
-    for op in ops:
-        if any(type(a) is Var and a in tainted for a in op.eqn.invars):
-            op.backward = True
-            tainted.update(op.eqn.outvars)
-
-
-def _evaluate(ops: list[_Op], env: dict[Var, Any]) -> None:
-    for op in ops:
-        eqn = op.eqn
-        invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
-        out = eqn.primitive.bind(*invals, **eqn.params)
-        outs = out if eqn.primitive.multiple_results else [out]
-        env.update(zip(eqn.outvars, outs))
-
-
-def _is_float(x: Any) -> bool:
-    return dtypes.is_float(core.get_aval(x).dtype)
-
-
-def _adjoints(ops: list[_Op], env: dict[Var, Any], out: Var
-              ) -> tuple[dict[Var, Any], dict[tuple[Var, int], Any]]:
-    """Reverse mode over the flattened forward program, one equation at a time: the adjoint
-    of every variable and the contribution of each (variable, consumer) edge."""
-    adjoint: dict[Var, Any] = {out: np.ones_like(env[out])}
-    along: dict[tuple[Var, int], Any] = {}
-    for i in reversed(range(len(ops))):
-        eqn = ops[i].eqn
-        if ops[i].backward or not any(v in adjoint for v in eqn.outvars):
-            continue
-        invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
-        wrt = [k for k, (a, x) in enumerate(zip(eqn.invars, invals))
-               if type(a) is Var and _is_float(x)]
-        outs = [env[v] for v in eqn.outvars]
-        if not wrt or not all(_is_float(o) for o in outs):
-            continue
-
-        def apply(*xs: Any, eqn: JaxprEqn = eqn, invals: list[Any] = invals,
-                  wrt: list[int] = wrt) -> Any:
-            full = list(invals)
-            for k, x in zip(wrt, xs):
-                full[k] = x
-            return eqn.primitive.bind(*full, **eqn.params)
-
-        cts = [adjoint.get(v, np.zeros_like(o)) for v, o in zip(eqn.outvars, outs)]
-        try:
-            _, pull = vjp(apply, *[invals[k] for k in wrt])
-            contributions = pull(cts if eqn.primitive.multiple_results else cts[0])
-        except (NotImplementedError, TypeError):
-            continue  # no reverse mode for this primitive (a while_loop): no gradients here
-        for k, ct in zip(wrt, contributions):
-            v = eqn.invars[k]
-            along[(v, i)] = along[(v, i)] + ct if (v, i) in along else ct
-            adjoint[v] = adjoint[v] + ct if v in adjoint else ct
-    return adjoint, along
-
-
-def _tangents(ops: list[_Op], env: dict[Var, Any], seed: Var
-              ) -> tuple[dict[Var, Any], dict[tuple[Var, int], Any]]:
-    """Forward mode over the flattened program, one equation at a time, from a tangent of ones
-    on `seed`: the tangent of every variable it reaches and the contribution that flows along
-    each (variable, consumer) edge."""
-    tangent: dict[Var, Any] = {seed: np.ones_like(env[seed])}
-    along: dict[tuple[Var, int], Any] = {}
-    for i, op in enumerate(ops):
-        eqn = op.eqn
-        invals = [a.val if type(a) is Literal else env[a] for a in eqn.invars]
-        for k, a in enumerate(eqn.invars):
-            if type(a) is not Var or a not in tangent:
-                continue
-
-            def apply(x: Any, eqn: JaxprEqn = eqn, invals: list[Any] = invals,
-                      k: int = k) -> Any:
-                return eqn.primitive.bind(*invals[:k], x, *invals[k + 1:], **eqn.params)
-
-            try:
-                _, t_out = jvp(apply, (invals[k],), (tangent[a],))
-            except (NotImplementedError, TypeError):
-                continue
-            outs = t_out if eqn.primitive.multiple_results else [t_out]
-            along[(a, i)] = outs[0]
-            for v, t in zip(eqn.outvars, outs):
-                tangent[v] = tangent[v] + t if v in tangent else t
-    return tangent, along
 
 
 def _highlight(g: Graph, start: str) -> None:
@@ -614,64 +321,6 @@ def graph(fun: Callable[..., Any], *, values: bool = True, backward: bool = Fals
     return build
 
 
-@dataclasses.dataclass
-class _Program:
-    """The traced program, flattened: its inputs (the argument leaves, then with ``backward``
-    the output cotangents), constants, operations and outputs, and their names."""
-
-    name: str
-    jaxpr: core.Jaxpr
-    inputs: list[Any]
-    consts: dict[Var, Any]
-    ops: list[_Op]
-    outvars: list[core.Atom]
-    in_names: list[str]
-    out_names: list[str]
-    n_args: int  # inputs that are argument leaves (the rest are output cotangents)
-    n_out: int  # outputs of the function (the rest are input cotangents)
-
-
-def _trace(fun: Callable[..., Any], args: Sequence[Any], backward: bool,
-           group_by: str | None) -> _Program:
-    name = getattr(fun, "__name__", type(fun).__name__)
-    leaves, in_tree = tree_flatten(tuple(args))
-    for i, leaf in enumerate(leaves):
-        if not core.is_valid_array(leaf):
-            raise TypeError(f"graph: argument leaf {i} of {name} is a {type(leaf).__name__}, "
-                            "not an array.")
-    store: list[Any] = [None]
-
-    def flat(*xs: Any) -> list[Any]:
-        out, store[0] = tree_flatten(fun(*tree_unflatten(in_tree, list(xs))))
-        return out
-
-    outs = flat(*leaves)
-    in_names = leaf_names(fun, args)
-    out_names = ["out" + keystr(path) for path, _ in
-                 tree_flatten_with_path(tree_unflatten(store[0], outs))[0]]
-    program, inputs = flat, list(leaves)
-    if backward:
-        diff = [_is_float(x) for x in leaves]
-        if not any(diff):
-            raise TypeError(f"graph: {name} has no floating-point input to differentiate.")
-        program, inputs = _vjp_program(flat, leaves, diff, outs)
-        out_names += [f"grad {n}" for n, d in zip(in_names, diff) if d]
-        in_names += [f"ct {n}" for n in out_names[:len(outs)]]
-    closed = make_jaxpr(program)(*inputs)
-    jaxpr = closed.jaxpr
-    consts: dict[Var, Any] = dict(zip(jaxpr.constvars, closed.consts, strict=True))
-    env: dict[Var, Any] = {v: v for v in jaxpr.invars + jaxpr.constvars}
-    ops: list[_Op] = []
-    _inline(jaxpr, env, consts, (), group_by, ops, {})
-    if backward:
-        _depends_on(ops, set(jaxpr.invars[len(leaves):]))
-    if group_by == "function":
-        _group_by_function(ops, name)
-    outvars = [a if type(a) is Literal else env[a] for a in jaxpr.outvars]
-    return _Program(name, jaxpr, inputs, consts, ops, outvars, in_names, out_names,
-                    len(leaves), len(outs))
-
-
 def _input_id(g: Graph, name: str, option: str) -> str:
     """The id of the input node labelled `name`, or a clear error listing the inputs."""
     for n in g.nodes:
@@ -685,7 +334,7 @@ def _input_id(g: Graph, name: str, option: str) -> str:
 def _build(fun: Callable[..., Any], args: Sequence[Any], *, values: bool, backward: bool,
            group_by: str | None, collapse: bool | Sequence[str], precision: int,
            max_elements: int, tangent: str | None = None) -> Graph:
-    prog = _trace(fun, args, backward, group_by)
+    prog = gp.trace(fun, args, backward, group_by)
     vals: dict[Var, Any] = {}
     adjoint: dict[Var, Any] = {}
     along: dict[tuple[Var, int], Any] = {}
@@ -694,21 +343,21 @@ def _build(fun: Callable[..., Any], args: Sequence[Any], *, values: bool, backwa
     if values:
         vals.update(zip(prog.jaxpr.invars, prog.inputs))
         vals.update(prog.consts)
-        _evaluate(prog.ops, vals)
+        gp.evaluate(prog.ops, vals)
         out = prog.outvars[0] if prog.outvars else None
         if tangent is not None:
             if tangent not in prog.in_names[:prog.n_args]:
                 raise ValueError(f"graph: tangent={tangent!r} names no input of {prog.name}; "
                                  f"its inputs are {prog.in_names[:prog.n_args]}.")
             seed = prog.jaxpr.invars[prog.in_names.index(tangent)]
-            if not _is_float(vals[seed]):
+            if not gp.is_float(vals[seed]):
                 raise TypeError(f"graph: tangent={tangent!r} is an input of dtype "
                                 f"{np.asarray(vals[seed]).dtype}; forward mode needs a "
                                 "floating-point input.")
-            tangents, forward = _tangents(prog.ops, vals, seed)
+            tangents, forward = gp.tangents(prog.ops, vals, seed)
         elif (prog.n_out == 1 and type(out) is Var and np.size(vals[out]) == 1
                 and dtypes.is_float(out.aval.dtype)):
-            adjoint, along = _adjoints(prog.ops, vals, out)
+            adjoint, along = gp.adjoints(prog.ops, vals, out)
     fmt = lambda x: _fmt(x, precision, max_elements)  # noqa: E731
     g = _assemble(prog, vals, adjoint, along, fmt)
     if tangent is not None:
@@ -716,7 +365,7 @@ def _build(fun: Callable[..., Any], args: Sequence[Any], *, values: bool, backwa
     return _collapse(g, collapse) if collapse else g
 
 
-def _add_tangents(g: Graph, prog: _Program, tangents: dict[Var, Any],
+def _add_tangents(g: Graph, prog: gp.Program, tangents: dict[Var, Any],
                   forward: dict[tuple[Var, int], Any], wrt: str,
                   fmt: Callable[[Any], str]) -> None:
     """Label the nodes and edges of `g` (as `_assemble` built it) with the tangents."""
@@ -738,7 +387,7 @@ def _add_tangents(g: Graph, prog: _Program, tangents: dict[Var, Any],
             e.tangent = None if t is None else fmt(t)
 
 
-def _assemble(prog: _Program, vals: dict[Var, Any], adjoint: dict[Var, Any],
+def _assemble(prog: gp.Program, vals: dict[Var, Any], adjoint: dict[Var, Any],
               along: dict[tuple[Var, int], Any], fmt: Callable[[Any], str]) -> Graph:
     """The nodes and edges of a traced program, labelled with whatever values and gradients
     were computed."""
@@ -781,26 +430,6 @@ def _assemble(prog: _Program, vals: dict[Var, Any], adjoint: dict[Var, Any],
         if type(a) is Var:
             edges.append(GraphEdge(producer[a], f"out{i}"))
     return Graph(prog.name, nodes, edges)
-
-
-def _vjp_program(flat: Callable[..., list[Any]], leaves: list[Any], diff: list[bool],
-                 outs: list[Any]) -> tuple[Callable[..., list[Any]], list[Any]]:
-    """``(inputs, ct) -> (outputs, input cotangents)``: the program `vjp` runs, with the
-    output cotangent as an input so that the backward pass can be told apart."""
-    k = len(leaves)
-
-    def program(*xs_ct: Any) -> list[Any]:
-        xs, ct = list(xs_ct[:k]), list(xs_ct[k:])
-
-        def of_diff(*dxs: Any) -> list[Any]:
-            it = iter(dxs)
-            return flat(*[next(it) if d else x for x, d in zip(xs, diff)])
-
-        out, pull = vjp(of_diff, *[x for x, d in zip(xs, diff) if d])
-        return list(out) + list(pull(ct))
-
-    cts = [np.ones_like(np.asarray(o)) for o in outs]
-    return program, list(leaves) + cts
 
 
 def _collapse(g: Graph, which: bool | Sequence[str]) -> Graph:

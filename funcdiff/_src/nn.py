@@ -12,6 +12,7 @@ import numpy as np
 from funcdiff._src import scipy_special
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax import transcendental as tr
 from funcdiff._src.numpy import reductions, ufuncs
 from funcdiff._src.numpy._util import (
     Array,
@@ -42,7 +43,7 @@ def relu(x: ArrayLike) -> Array:
 
 def sigmoid(x: ArrayLike) -> Array:
     """The logistic function ``1 / (1 + exp(-x))``."""
-    return ew.logistic(promote_inexact(x)[0])
+    return tr.logistic(promote_inexact(x)[0])
 
 
 def softplus(x: ArrayLike) -> Array:
@@ -53,7 +54,7 @@ def softplus(x: ArrayLike) -> Array:
 def silu(x: ArrayLike) -> Array:
     """``x * sigmoid(x)`` (also called swish)."""
     x = promote_inexact(x)[0]
-    return ew.mul(x, ew.logistic(x))
+    return ew.mul(x, tr.logistic(x))
 
 
 swish = silu
@@ -65,14 +66,14 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     if approximate:
         c = math.sqrt(2.0 / math.pi)
         inner = ew.mul(c, ew.add(x, ew.mul(0.044715, ew.integer_pow(x, 3))))
-        return ew.mul(ew.mul(0.5, x), ew.add(1.0, ew.tanh(inner)))
-    return ew.mul(ew.mul(0.5, x), ew.erfc(ew.mul(-1.0 / math.sqrt(2.0), x)))
+        return ew.mul(ew.mul(0.5, x), ew.add(1.0, tr.tanh(inner)))
+    return ew.mul(ew.mul(0.5, x), tr.erfc(ew.mul(-1.0 / math.sqrt(2.0), x)))
 
 
 def elu(x: ArrayLike, alpha: float = 1.0) -> Array:
     x = promote_inexact(x)[0]
     safe = ew.select_n(ew.gt(x, 0), x, ew.zeros_like(x))
-    return ew.select_n(ew.gt(x, 0), ew.mul(alpha, ew.expm1(safe)), x)
+    return ew.select_n(ew.gt(x, 0), ew.mul(alpha, tr.expm1(safe)), x)
 
 
 def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Array:
@@ -96,7 +97,7 @@ def softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1) -> Array:
     x = promote_inexact(x)[0]
     axes = canonical_axes(axis, aval(x).ndim)
     hi = reductions.max(ew.stop_gradient(x), axes, keepdims=True)  # a constant shift
-    unnormalized = ew.exp(ew.sub(x, hi))
+    unnormalized = tr.exp(ew.sub(x, hi))
     return ew.div(unnormalized, reductions.sum(unnormalized, axes, keepdims=True))
 
 
@@ -106,7 +107,7 @@ def log_softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1) -> Array:
     axes = canonical_axes(axis, aval(x).ndim)
     hi = reductions.max(ew.stop_gradient(x), axes, keepdims=True)  # a constant shift
     shifted = ew.sub(x, hi)
-    return ew.sub(shifted, ew.log(reductions.sum(ew.exp(shifted), axes, keepdims=True)))
+    return ew.sub(shifted, tr.log(reductions.sum(tr.exp(shifted), axes, keepdims=True)))
 
 
 def one_hot(x: ArrayLike, num_classes: int, dtype: Any = np.float64, axis: int = -1) -> Array:
@@ -156,5 +157,5 @@ def standardize(x: ArrayLike, axis: int | Sequence[int] | None = -1,
         variance = ew.sub(reductions.mean(ew.mul(x, x), axis, keepdims=True, **masked),
                           ufuncs.square(mean))
     return ew.mul(ufuncs.subtract(x, mean),
-                  ew.rsqrt(promote_inexact(ufuncs.add(variance, epsilon))[0]))
+                  tr.rsqrt(promote_inexact(ufuncs.add(variance, epsilon))[0]))
 

@@ -15,13 +15,13 @@ JAX's default implementation ("threefry2x32" with ``jax_threefry_partitionable``
 since JAX 0.5), so in float32 and float64 they give JAX's numbers to rounding (float64
 ones with JAX's 64-bit mode); float16 samples are drawn differently.
 
-One module, over 600 lines: it is one public namespace (`jax.random`), half of it docstrings.
+The keys and the cipher (`key`, `split`, `fold_in`, `bits`, `threefry_2x32`) are in `prng.py`;
+this module holds the samplers.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,256 +32,12 @@ from funcdiff._src import core
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import sorting as lax_sorting
 from funcdiff._src.lax import special as lax_special
+from funcdiff._src.lax import transcendental as tr
 from funcdiff._src.numpy._util import promote_inexact
+from funcdiff._src.prng import U32, U64, check_key, random_bits, shape_tuple
 
 Array = Any
 Shape = int | Sequence[int]
-
-# ---- Threefry-2x32 --------------------------------------------------------------------------
-
-_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
-_KEY_PARITY = np.uint32(0x1BD11BDA)
-_U32 = np.dtype(np.uint32)
-_U64 = np.dtype(np.uint64)
-
-
-def _u32(value: int) -> np.uint32:
-    return np.uint32(value)
-
-
-def _rotate_left(x: Array, r: int) -> Array:
-    return ew.bitwise_or(ew.shift_left(x, _u32(r)), ew.shift_right(x, _u32(32 - r)))
-
-
-def threefry_2x32(key: Array, x0: Array, x1: Array) -> tuple[Array, Array]:
-    """Encrypt the counter pairs ``(x0, x1)`` with Threefry-2x32 (20 rounds) under `key`.
-
-    **Arguments:**
-
-    - `key`: a uint32 array of shape ``(2,)``.
-    - `x0`, `x1`: uint32 arrays of one shape, the two words of each counter.
-
-    **Returns:**
-
-    The two uint32 output words, shaped like `x0`.
-
-    !!! Example
-        ```python
-        import numpy as np
-        from funcdiff import random
-
-        y0, y1 = random.threefry_2x32(
-            np.array([0x13198A2E, 0x03707344], np.uint32),
-            np.array([0x243F6A88], np.uint32), np.array([0x85A308D3], np.uint32),
-        )
-        assert (int(y0[0]), int(y1[0])) == (0xC4923A9C, 0x483DF7A0)   # the published test
-        ```
-    """
-    k0, k1 = key[0], key[1]
-    schedule = (k0, k1, ew.bitwise_xor(ew.bitwise_xor(k0, k1), _KEY_PARITY))
-    x0 = ew.add(x0, schedule[0])
-    x1 = ew.add(x1, schedule[1])
-    for group in range(5):
-        for r in _ROTATIONS[group % 2]:
-            x0 = ew.add(x0, x1)
-            x1 = ew.bitwise_xor(_rotate_left(x1, r), x0)
-        x0 = ew.add(x0, schedule[(group + 1) % 3])
-        x1 = ew.add(ew.add(x1, schedule[(group + 2) % 3]), _u32(group + 1))
-    return x0, x1
-
-
-def _hash_indices(key: Array, shape: tuple[int, ...]) -> tuple[Array, Array]:
-    """Threefry of the row-major index of every position of `shape`, each index a 64-bit
-    counter split into its high and low words (JAX's partitionable layout)."""
-    index = np.arange(math.prod(shape), dtype=np.uint64).reshape(shape)
-    high = (index >> np.uint64(32)).astype(_U32)
-    low = (index & np.uint64(0xFFFFFFFF)).astype(_U32)
-    return threefry_2x32(key, high, low)
-
-
-# ---- keys -----------------------------------------------------------------------------------
-
-
-def _check_key(key: Any, where: str) -> Array:
-    if not isinstance(key, core.Tracer):
-        key = np.asarray(key)
-    aval = core.get_aval(key)
-    if aval.shape != (2,) or aval.dtype != _U32:
-        hint = (
-            " It looks like a seed: make a key with `funcdiff.random.key(seed)`."
-            if aval.shape == () and aval.dtype.kind in "iu"
-            else ""
-        )
-        if aval.ndim == 2 and aval.shape[-1] == 2 and aval.dtype == _U32:
-            hint = " It looks like several keys (from `split`): pass one of them, e.g. `keys[0]`."
-        raise TypeError(
-            f"random.{where}: `key` must be a PRNG key, a uint32 array of shape (2,) made by "
-            f"`funcdiff.random.key(seed)`; got {aval.str_short()}.{hint}"
-        )
-    return key
-
-
-def key(seed: int | Array) -> Array:
-    """A PRNG key from an integer seed: the 64-bit two's complement of the seed as two uint32
-    words ``[high, low]`` (so ``key(s) == [0, s]`` for ``0 <= s < 2**32``, as JAX).
-
-    **Arguments:**
-
-    - `seed`: a Python int in ``[-2**63, 2**64)`` or a 0-d integer array (possibly traced).
-
-    **Returns:**
-
-    A uint32 array of shape ``(2,)``.
-
-    !!! Example
-        ```python
-        from funcdiff import random
-
-        k = random.key(0)
-        assert k.dtype == "uint32" and list(k) == [0, 0]
-        ```
-    """
-    if isinstance(seed, bool | np.bool_):
-        raise TypeError("random.key: the seed must be an integer, not a boolean.")
-    if isinstance(seed, int | np.integer):
-        s = int(seed)
-        if not -(2**63) <= s < 2**64:
-            raise OverflowError(f"random.key: seed {s} does not fit in 64 bits.")
-        s &= 2**64 - 1
-        return np.array([s >> 32, s & 0xFFFFFFFF], _U32)
-    aval = core.get_aval(seed)
-    if aval.shape != () or aval.dtype.kind not in "iu":
-        raise TypeError(
-            f"random.key: the seed must be a Python int or a 0-d integer array, got "
-            f"{aval.str_short()}."
-        )
-    if aval.dtype.kind == "i":
-        seed = ew.convert_element_type(seed, np.int64)
-    bits = ew.convert_element_type(seed, _U64)
-    high = ew.convert_element_type(ew.shift_right(bits, np.uint64(32)), _U32)
-    low = ew.convert_element_type(ew.bitwise_and(bits, np.uint64(0xFFFFFFFF)), _U32)
-    return jnp.stack([high, low])
-
-
-PRNGKey = key
-
-
-def _shape_tuple(shape: Shape | None, where: str) -> tuple[int, ...]:
-    if shape is None:
-        return ()
-    if isinstance(shape, int | np.integer):
-        shape = (int(shape),)
-    try:
-        out = tuple(operator.index(d) for d in shape)
-    except TypeError:
-        raise TypeError(
-            f"random.{where}: `shape` must be an int or a sequence of ints, got {shape!r}."
-        ) from None
-    if any(d < 0 for d in out):
-        raise ValueError(f"random.{where}: negative dimension in shape {out}.")
-    return out
-
-
-def split(key: Array, num: Shape = 2) -> Array:
-    """New, independent keys derived from `key` (which should not be used again).
-
-    **Arguments:**
-
-    - `key`: a PRNG key.
-    - `num`: the number of keys, or a shape.
-
-    **Returns:**
-
-    A uint32 array of shape ``(num, 2)`` (``(*num, 2)`` for a shape).
-
-    !!! Example
-        ```python
-        from funcdiff import random
-
-        key, subkey = random.split(random.key(0))
-        assert key.shape == subkey.shape == (2,)
-        ```
-    """
-    key = _check_key(key, "split")
-    y0, y1 = _hash_indices(key, _shape_tuple(num, "split"))
-    return jnp.stack([y0, y1], axis=-1)
-
-
-def fold_in(key: Array, data: int | Array) -> Array:
-    """A new key derived from `key` and an integer, e.g. a step number or a device index.
-
-    **Arguments:**
-
-    - `key`: a PRNG key.
-    - `data`: an integer (taken modulo ``2**32``), or a 0-d integer array.
-
-    **Returns:**
-
-    A PRNG key.
-
-    !!! Example
-        ```python
-        from funcdiff import random
-
-        base = random.key(42)
-        keys = [random.fold_in(base, step) for step in range(3)]
-        assert len({tuple(int(v) for v in k) for k in keys}) == 3
-        ```
-    """
-    key = _check_key(key, "fold_in")
-    if isinstance(data, int | np.integer) and not isinstance(data, bool):
-        word: Array = np.array([int(data) & 0xFFFFFFFF], _U32)
-    else:
-        aval = core.get_aval(data)
-        if aval.shape != () or aval.dtype.kind not in "iu":
-            raise TypeError(
-                f"random.fold_in: `data` must be an int or a 0-d integer array, got "
-                f"{aval.str_short()}."
-            )
-        word = jnp.reshape(ew.convert_element_type(data, _U32), (1,))
-    y0, y1 = threefry_2x32(key, np.zeros(1, _U32), word)
-    return jnp.concatenate([y0, y1])
-
-
-def bits(key: Array, shape: Shape = (), dtype: Any = np.uint32) -> Array:
-    """Uniformly distributed random bits.
-
-    **Arguments:**
-
-    - `key`: a PRNG key.
-    - `shape`: the shape of the result.
-    - `dtype`: `uint32` or `uint64`.
-
-    **Returns:**
-
-    An unsigned integer array of shape `shape`.
-
-    !!! Example
-        ```python
-        from funcdiff import random
-
-        b = random.bits(random.key(0), (4,))
-        assert b.dtype == "uint32" and b.shape == (4,)
-        ```
-    """
-    key = _check_key(key, "bits")
-    dtype = np.dtype(dtype)
-    if dtype not in (_U32, _U64):
-        raise TypeError(f"random.bits: dtype must be uint32 or uint64, got {dtype}.")
-    return _random_bits(key, 64 if dtype == _U64 else 32, _shape_tuple(shape, "bits"))
-
-
-def _random_bits(key: Array, width: int, shape: tuple[int, ...]) -> Array:
-    """One word per position: the two Threefry output words of the position's index,
-    xor-ed (32 bits) or concatenated (64 bits)."""
-    if math.prod(shape) == 0:
-        return np.zeros(shape, _U32 if width == 32 else _U64)
-    y0, y1 = _hash_indices(key, shape)
-    if width == 32:
-        return ew.bitwise_xor(y0, y1)
-    high = ew.convert_element_type(y0, _U64)
-    return ew.bitwise_or(ew.shift_left(high, np.uint64(32)), ew.convert_element_type(y1, _U64))
-
 
 # ---- floats ---------------------------------------------------------------------------------
 
@@ -304,8 +60,8 @@ def _unit_floats(key: Array, shape: tuple[int, ...], dtype: np.dtype) -> Array:
     scaled exactly (the same numbers as setting the mantissa of 1.0 and subtracting 1)."""
     nmant = int(np.finfo(dtype).nmant)
     width = 64 if dtype == np.float64 else 32
-    raw = _random_bits(key, width, shape)
-    word = _U64 if width == 64 else _U32
+    raw = random_bits(key, width, shape)
+    word = U64 if width == 64 else U32
     mantissa = ew.shift_right(raw, np.array(width - nmant, word))
     return ew.mul(ew.convert_element_type(mantissa, dtype), np.array(2.0**-nmant, dtype))
 
@@ -338,9 +94,9 @@ def uniform(
         assert u.min() >= -1.0 and u.max() < 1.0
         ```
     """
-    key = _check_key(key, "uniform")
+    key = check_key(key, "uniform")
     dtype = _float_dtype(dtype, "uniform")
-    shape = _shape_tuple(shape, "uniform")
+    shape = shape_tuple(shape, "uniform")
     lo, hi = _as(minval, dtype), _as(maxval, dtype)
     out = ew.max(lo, ew.add(ew.mul(_unit_floats(key, shape, dtype), ew.sub(hi, lo)), lo))
     if core.get_aval(out).shape != shape:
@@ -397,7 +153,7 @@ def normal(key: Array, shape: Shape = (), dtype: Any = np.float64) -> Array:
         assert abs(z.mean()) < 0.05 and abs(z.std() - 1.0) < 0.05
         ```
     """
-    key = _check_key(key, "normal")
+    key = check_key(key, "normal")
     dtype = _float_dtype(dtype, "normal")
     lo = np.nextafter(np.array(-1.0, dtype), np.array(0.0, dtype))
     u = uniform(key, shape, dtype, lo, 1.0)
@@ -432,13 +188,13 @@ def truncated_normal(
         assert z.min() >= -2.0 and z.max() <= 2.0
         ```
     """
-    key = _check_key(key, "truncated_normal")
+    key = check_key(key, "truncated_normal")
     dtype = _float_dtype(dtype, "truncated_normal")
     lo, hi = _as(lower, dtype), _as(upper, dtype)
     if shape is None:
         shape = np.broadcast_shapes(core.get_aval(lo).shape, core.get_aval(hi).shape)
     root2 = np.array(math.sqrt(2.0), dtype)
-    u = uniform(key, shape, dtype, ew.erf(ew.div(lo, root2)), ew.erf(ew.div(hi, root2)))
+    u = uniform(key, shape, dtype, tr.erf(ew.div(lo, root2)), tr.erf(ew.div(hi, root2)))
     return jnp.clip(ew.mul(root2, erf_inv(u)), lo, hi)
 
 
@@ -463,7 +219,7 @@ def gumbel(key: Array, shape: Shape = (), dtype: Any = np.float64) -> Array:
         assert abs(g.mean() - 0.5772) < 0.05   # the Euler-Mascheroni constant
         ```
     """
-    key = _check_key(key, "gumbel")
+    key = check_key(key, "gumbel")
     dtype = _float_dtype(dtype, "gumbel")
     u = uniform(key, shape, dtype, np.finfo(dtype).tiny, 1.0)
     return jnp.negative(jnp.log(jnp.negative(jnp.log(u))))
@@ -493,7 +249,7 @@ def bernoulli(key: Array, p: Any = 0.5, shape: Shape | None = None) -> Array:
         assert b.dtype == bool and abs(b.mean() - 0.3) < 0.02
         ```
     """
-    key = _check_key(key, "bernoulli")
+    key = check_key(key, "bernoulli")
     p = jnp.asarray(p)
     p_dtype = core.get_aval(p).dtype
     dtype = p_dtype if p_dtype.kind == "f" else np.dtype(np.float64)
@@ -529,7 +285,7 @@ def categorical(
         assert abs(draws.mean() - 0.8) < 0.02
         ```
     """
-    key = _check_key(key, "categorical")
+    key = check_key(key, "categorical")
     logits = jnp.asarray(logits)
     aval = core.get_aval(logits)
     if aval.dtype.kind != "f":
@@ -539,7 +295,7 @@ def categorical(
         raise ValueError("random.categorical: logits must have at least one dimension.")
     axis = axis % aval.ndim
     batch = aval.shape[:axis] + aval.shape[axis + 1 :]
-    shape = batch if shape is None else _shape_tuple(shape, "categorical")
+    shape = batch if shape is None else shape_tuple(shape, "categorical")
     if len(shape) < len(batch) or shape[len(shape) - len(batch) :] != batch:
         raise ValueError(
             f"random.categorical: shape {shape} must end with the batch shape of the logits "
@@ -580,11 +336,11 @@ def randint(
         assert dice.min() == 1 and dice.max() == 6
         ```
     """
-    key = _check_key(key, "randint")
+    key = check_key(key, "randint")
     dtype = np.dtype(dtype)
     if dtype.kind not in "iu":
         raise TypeError(f"random.randint: dtype must be an integer dtype, got {dtype}.")
-    shape = _shape_tuple(shape, "randint")
+    shape = shape_tuple(shape, "randint")
     info = np.iinfo(dtype)
     if _is_int(minval) and _is_int(maxval):
         # Static bounds: clip to the dtype, with `maxval` up to ``max + 1`` (so the whole range
@@ -592,15 +348,15 @@ def randint(
         lo_int = min(max(int(minval), info.min), info.max)
         hi_int = min(max(int(maxval), info.min), info.max + 1)
         span_int = max(hi_int - lo_int, 1)
-        words = _random_bits(key, 64, shape)
+        words = random_bits(key, 64, shape)
         offset = words if span_int == 2**64 else ew.rem(words, np.uint64(span_int))
         start: Array = np.uint64(lo_int % 2**64)
     else:
         lo, hi = _as(minval, dtype), _as(maxval, dtype)
-        start = ew.convert_element_type(lo, _U64)
-        span = ew.sub(ew.convert_element_type(hi, _U64), start)
+        start = ew.convert_element_type(lo, U64)
+        span = ew.sub(ew.convert_element_type(hi, U64), start)
         span = jnp.where(jnp.less_equal(hi, lo), np.uint64(1), span)
-        offset = ew.rem(_random_bits(key, 64, shape), span)
+        offset = ew.rem(random_bits(key, 64, shape), span)
     out = ew.convert_element_type(ew.add(start, offset), dtype)
     if core.get_aval(out).shape != shape:
         raise ValueError(f"random.randint: minval and maxval must broadcast to shape {shape}.")
@@ -638,7 +394,7 @@ def permutation(key: Array, x: int | Array, axis: int = 0, independent: bool = F
         assert sorted(p.tolist()) == list(range(10))
         ```
     """
-    key = _check_key(key, "permutation")
+    key = check_key(key, "permutation")
     if isinstance(x, int | np.integer) and not isinstance(x, bool):
         if x < 0:
             raise ValueError(f"random.permutation: n must be non-negative, got {x}.")
@@ -649,9 +405,9 @@ def permutation(key: Array, x: int | Array, axis: int = 0, independent: bool = F
         raise ValueError("random.permutation: x must be an int or an array with a dimension.")
     axis = axis % aval.ndim
     if independent:
-        order = lax_sorting.argsort(_random_bits(key, 64, aval.shape), axis)
+        order = lax_sorting.argsort(random_bits(key, 64, aval.shape), axis)
         return jnp.take_along_axis(x, order, axis)
-    order = lax_sorting.argsort(_random_bits(key, 64, (aval.shape[axis],)))
+    order = lax_sorting.argsort(random_bits(key, 64, (aval.shape[axis],)))
     return jnp.take(x, order, axis)
 
 
@@ -687,8 +443,8 @@ def choice(
         assert len(set(draws.tolist())) == 3
         ```
     """
-    key = _check_key(key, "choice")
-    shape = _shape_tuple(shape, "choice")
+    key = check_key(key, "choice")
+    shape = shape_tuple(shape, "choice")
     if isinstance(a, int | np.integer) and not isinstance(a, bool):
         population: Array = np.arange(int(a))
     else:

@@ -1,6 +1,5 @@
+# Over 600 lines: 41 public functions of one namespace, half of the lines docstrings.
 """Special functions of `funcdiff.scipy.special`, differentiable and numerically stable.
-
-One module, over 600 lines: 41 public functions of one namespace, half of the lines docstrings.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax import special as sp
+from funcdiff._src.lax import transcendental as tr
 from funcdiff._src.numpy import ufuncs
 from funcdiff._src.numpy._util import Array, ArrayLike, aval, canonical_axes, promote_inexact
 
@@ -53,15 +53,15 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
     hi = red.reduce_max(ew.stop_gradient(a), axes) if axes else ew.stop_gradient(a)
     hi = ufuncs.where(ufuncs.isfinite(hi), hi, 0.0)
     hi_b = sh.broadcast_in_dim(hi, aval(a).shape, kept)
-    e = ew.exp(ew.sub(a, hi_b))
+    e = tr.exp(ew.sub(a, hi_b))
     if b is not None:
         e = ew.mul(e, b)
     total = red.reduce_sum(e, axes) if axes else e
     if return_sign:
         sign = ew.sign(total)
-        out = ew.add(ew.log(ew.abs(total)), hi)
+        out = ew.add(tr.log(ew.abs(total)), hi)
     else:
-        out = ew.add(ew.log(total), hi)
+        out = ew.add(tr.log(total), hi)
     if keepdims and axes:
         out = sh.expand_dims(out, axes)
         if return_sign:
@@ -71,7 +71,7 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
 
 def expit(x: ArrayLike) -> Array:
     """The logistic sigmoid ``1 / (1 + exp(-x))``."""
-    return ew.logistic(promote_inexact(x)[0])
+    return tr.logistic(promote_inexact(x)[0])
 
 
 def logit(x: ArrayLike) -> Array:
@@ -82,7 +82,7 @@ def logit(x: ArrayLike) -> Array:
 
 @custom_jvp
 def _logit(x: Array) -> Array:
-    return ew.log(ew.div(x, ew.sub(1, x)))
+    return tr.log(ew.div(x, ew.sub(1, x)))
 
 
 _logit.defjvps(lambda t, ans, x: ew.div(t, ew.mul(x, ew.sub(1, x))))
@@ -90,12 +90,12 @@ _logit.defjvps(lambda t, ans, x: ew.div(t, ew.mul(x, ew.sub(1, x))))
 
 def erf(x: ArrayLike) -> Array:
     """The error function."""
-    return ew.erf(promote_inexact(x)[0])
+    return tr.erf(promote_inexact(x)[0])
 
 
 def erfc(x: ArrayLike) -> Array:
     """The complementary error function ``1 - erf(x)``."""
-    return ew.erfc(promote_inexact(x)[0])
+    return tr.erfc(promote_inexact(x)[0])
 
 
 def xlogy(x: ArrayLike, y: ArrayLike) -> Array:
@@ -124,11 +124,11 @@ def _x_times(log: Any, y_ok: Any, neutral: float) -> Any:
     return f
 
 
-_xlogy = custom_jvp(_x_times(ew.log, lambda y: ew.gt(y, 0), 1.0))
-_xlogy.defjvps(lambda t, ans, x, y: ew.mul(t, ew.log(y)),
+_xlogy = custom_jvp(_x_times(tr.log, lambda y: ew.gt(y, 0), 1.0))
+_xlogy.defjvps(lambda t, ans, x, y: ew.mul(t, tr.log(y)),
                lambda t, ans, x, y: ew.mul(t, ew.div(x, y)))
-_xlog1py = custom_jvp(_x_times(ew.log1p, lambda y: ew.gt(y, -1), 0.0))
-_xlog1py.defjvps(lambda t, ans, x, y: ew.mul(t, ew.log1p(y)),
+_xlog1py = custom_jvp(_x_times(tr.log1p, lambda y: ew.gt(y, -1), 0.0))
+_xlog1py.defjvps(lambda t, ans, x, y: ew.mul(t, tr.log1p(y)),
                  lambda t, ans, x, y: ew.mul(t, ew.div(x, ew.add(1, y))))
 
 
@@ -146,7 +146,7 @@ def _xlogx(x: Array) -> Array:
     return _xlogy(x, x)
 
 
-_xlogx.defjvps(lambda t, ans, x: ew.mul(t, ew.add(ew.log(x), 1)))
+_xlogx.defjvps(lambda t, ans, x: ew.mul(t, ew.add(tr.log(x), 1)))
 
 
 
@@ -268,7 +268,7 @@ def gamma(x: ArrayLike) -> Array:
         ```
     """
     (x,) = promote_inexact(x)
-    return ew.mul(gammasgn(x), ew.exp(sp.lgamma(x)))
+    return ew.mul(gammasgn(x), tr.exp(sp.lgamma(x)))
 
 
 def betaln(a: ArrayLike, b: ArrayLike) -> Array:
@@ -299,7 +299,7 @@ def beta(a: ArrayLike, b: ArrayLike) -> Array:
     """
     a, b = promote_inexact(a, b)
     sign = ew.mul(ew.mul(gammasgn(a), gammasgn(b)), gammasgn(ew.add(a, b)))
-    return ew.mul(sign, ew.exp(betaln(a, b)))
+    return ew.mul(sign, tr.exp(betaln(a, b)))
 
 
 def betainc(a: ArrayLike, b: ArrayLike, x: ArrayLike) -> Array:
@@ -385,7 +385,7 @@ def poch(z: ArrayLike, m: ArrayLike) -> Array:
     z, m = promote_inexact(z, m)
     zm = ew.add(z, m)
     sign = ew.mul(gammasgn(zm), gammasgn(z))
-    value = ew.mul(sign, ew.exp(ew.sub(sp.lgamma(zm), sp.lgamma(z))))
+    value = ew.mul(sign, tr.exp(ew.sub(sp.lgamma(zm), sp.lgamma(z))))
     # Gamma(z + m) at a pole over a finite Gamma(z): infinite, as SciPy.
     pole = ew.bitwise_and(ew.le(zm, 0), ew.eq(zm, ew.floor(zm)))
     z_pole = ew.bitwise_and(ew.le(z, 0), ew.eq(z, ew.floor(z)))
@@ -409,7 +409,7 @@ def factorial(n: ArrayLike, exact: bool = False) -> Array:
                                   "exact=False, or math.factorial on Python ints")
     (n,) = promote_inexact(n)
     negative = ew.lt(n, 0)
-    value = ew.exp(sp.lgamma(ew.add(ufuncs.where(negative, 0.0, n), 1.0)))
+    value = tr.exp(sp.lgamma(ew.add(ufuncs.where(negative, 0.0, n), 1.0)))
     return ufuncs.where(negative, 0.0, value)
 
 
@@ -435,7 +435,7 @@ def comb(N: ArrayLike, k: ArrayLike, exact: bool = False, repetition: bool = Fal
     k_ = ufuncs.where(valid, k, 0.0)
     log_c = ew.sub(sp.lgamma(ew.add(N, 1.0)),
                    ew.add(sp.lgamma(ew.add(k_, 1.0)), sp.lgamma(ew.add(ew.sub(N, k_), 1.0))))
-    return ufuncs.where(valid, ew.exp(log_c), 0.0)
+    return ufuncs.where(valid, tr.exp(log_c), 0.0)
 
 
 # ---- error function family and the normal distribution --------------------------------------
@@ -483,7 +483,7 @@ def ndtr(x: ArrayLike) -> Array:
         ```
     """
     (x,) = promote_inexact(x)
-    return ew.mul(0.5, ew.erfc(ew.mul(-_SQRT_HALF, x)))
+    return ew.mul(0.5, tr.erfc(ew.mul(-_SQRT_HALF, x)))
 
 
 def ndtri(p: ArrayLike) -> Array:
@@ -517,9 +517,9 @@ def log_ndtr(x: ArrayLike) -> Array:
     # Each branch sees only the inputs it is used for, so neither overflows in a derivative.
     x_lo = ufuncs.where(ew.bitwise_and(low, ew.bitwise_not(minus_inf)), x, -1.0)
     x_hi = ufuncs.where(low, -1.0, x)
-    lo = ew.sub(ew.log(ew.mul(0.5, sp.erfcx(ew.mul(-_SQRT_HALF, x_lo)))),
+    lo = ew.sub(tr.log(ew.mul(0.5, sp.erfcx(ew.mul(-_SQRT_HALF, x_lo)))),
                 ew.mul(0.5, ew.mul(x_lo, x_lo)))
-    hi = ew.log1p(ew.mul(-0.5, ew.erfc(ew.mul(_SQRT_HALF, x_hi))))
+    hi = tr.log1p(ew.mul(-0.5, tr.erfc(ew.mul(_SQRT_HALF, x_hi))))
     return ufuncs.where(minus_inf, -np.inf, ufuncs.where(low, lo, hi))
 
 
@@ -555,7 +555,7 @@ def i1e(x: ArrayLike) -> Array:
 def _unscale(x: Array, scaled: Array) -> Array:
     # exp(|x|) written as exp(x sign(x)): its derivative at 0 is 0, matching the rule of
     # the scaled functions.
-    return ew.mul(scaled, ew.exp(ew.mul(x, ew.sign(x))))
+    return ew.mul(scaled, tr.exp(ew.mul(x, ew.sign(x))))
 
 
 def i0(x: ArrayLike) -> Array:
@@ -640,7 +640,7 @@ def rel_entr(x: ArrayLike, y: ArrayLike) -> Array:
     both_pos = ew.bitwise_and(ew.gt(x, 0), ew.gt(y, 0))
     x_zero = ew.bitwise_and(ew.eq(x, 0), ew.ge(y, 0))
     xs, ys = ufuncs.where(both_pos, x, 1.0), ufuncs.where(both_pos, y, 1.0)
-    value = ew.mul(xs, ew.log(ew.div(xs, ys)))
+    value = ew.mul(xs, tr.log(ew.div(xs, ys)))
     return ufuncs.where(x_zero, 0.0, ufuncs.where(both_pos, value, np.inf))
 
 
@@ -674,7 +674,7 @@ def softmax(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
         assert np.isclose(np.sum(softmax(np.array([1.0, 2.0, 3.0]))), 1.0)
         ```
     """
-    return ew.exp(log_softmax(x, axis))
+    return tr.exp(log_softmax(x, axis))
 
 
 def log_softmax(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
@@ -704,7 +704,7 @@ def boxcox(x: ArrayLike, lmbda: ArrayLike) -> Array:
         ```
     """
     x, lmbda = promote_inexact(x, lmbda)
-    return _boxcox(ew.log(x), lmbda)
+    return _boxcox(tr.log(x), lmbda)
 
 
 def boxcox1p(x: ArrayLike, lmbda: ArrayLike) -> Array:
@@ -719,10 +719,10 @@ def boxcox1p(x: ArrayLike, lmbda: ArrayLike) -> Array:
         ```
     """
     x, lmbda = promote_inexact(x, lmbda)
-    return _boxcox(ew.log1p(x), lmbda)
+    return _boxcox(tr.log1p(x), lmbda)
 
 
 def _boxcox(log_x: Array, lmbda: Array) -> Array:
     zero = ew.eq(lmbda, 0)
     safe = ufuncs.where(zero, 1.0, lmbda)
-    return ufuncs.where(zero, log_x, ew.div(ew.expm1(ew.mul(safe, log_x)), safe))
+    return ufuncs.where(zero, log_x, ew.div(tr.expm1(ew.mul(safe, log_x)), safe))

@@ -1,3 +1,4 @@
+# Over 600 lines: half docstrings; the registry, the walk and PyTreeDef share private node records.
 """Pytree core: the node registry, the one traversal, `PyTreeDef`, flatten/unflatten/map.
 
 A *pytree* is a nested structure of containers (tuples, lists, dicts, `None`,
@@ -9,9 +10,7 @@ every tuple subclass with `_fields` is a namedtuple node).
 
 The names and semantics mirror `jax.tree_util`; the parts of it that the library does not
 use itself (`register_dataclass`, `tree_transpose`, `Partial`...) are in
-`tree_util_extras.py`. This module is over 600 lines because half of it is docstrings
-with examples, and the registry, the traversal and `PyTreeDef` share the private node
-records, which should not leave the module.
+`tree_util_extras.py`.
 
 Implementation notes:
 

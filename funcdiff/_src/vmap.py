@@ -119,28 +119,35 @@ def vmap(
         out_tree = out_store[0]
         out_spec = broadcast_prefix(out_axes, tree_unflatten(out_tree, [0] * len(outs)),
                                     "out_axes")
-        results = []
-        for o, d, target in zip(outs, dims, out_spec):
-            _check_axis(target, "out_axes")
-            if target is None:
-                if d is not None:
-                    raise ValueError(
-                        f"vmap of {_name(fun)}: an output is mapped, but its out_axes is None; "
-                        "give it an axis, or return a value that does not depend on the mapped "
-                        "inputs."
-                    )
-                results.append(o)
-                continue
-            o = structural.move_to_front(o, d, size)
-            ndim = core.get_aval(o).ndim
-            if not -ndim <= target < ndim:
-                raise ValueError(f"vmap out_axes {target} is out of range for an output of "
-                                 f"rank {ndim - 1}")
-            results.append(structural.moveaxis(o, 0, target % ndim))
+        results = _place_outputs(fun, outs, dims, out_spec, size)
         # Results share no memory with the caller's arrays (vmap of the identity, a moved axis).
         return tree_unflatten(out_tree, core.owned_results(results, leaves))
 
     return vmapped
+
+
+def _place_outputs(fun: Callable[..., Any], outs: list[Any], dims: list[int | None],
+                   out_spec: list[Any], size: int) -> list[Any]:
+    """Move each output's batch axis to where its `out_axes` entry says."""
+    results = []
+    for o, d, target in zip(outs, dims, out_spec):
+        _check_axis(target, "out_axes")
+        if target is None:
+            if d is not None:
+                raise ValueError(
+                    f"vmap of {_name(fun)}: an output is mapped, but its out_axes is None; "
+                    "give it an axis, or return a value that does not depend on the mapped "
+                    "inputs."
+                )
+            results.append(o)
+            continue
+        o = structural.move_to_front(o, d, size)
+        ndim = core.get_aval(o).ndim
+        if not -ndim <= target < ndim:
+            raise ValueError(f"vmap out_axes {target} is out of range for an output of "
+                             f"rank {ndim - 1}")
+        results.append(structural.moveaxis(o, 0, target % ndim))
+    return results
 
 
 def _name(fun: Callable[..., Any]) -> str:

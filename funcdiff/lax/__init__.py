@@ -138,7 +138,6 @@ from funcdiff._src.lax.special import bessel_i0e as bessel_i0e
 from funcdiff._src.lax.special import bessel_i1e as bessel_i1e
 from funcdiff._src.lax.special import betainc as betainc
 from funcdiff._src.lax.special import digamma as digamma
-from funcdiff._src.lax.special import erf_inv as erf_inv
 from funcdiff._src.lax.special import igamma as igamma
 from funcdiff._src.lax.special import igammac as igammac
 from funcdiff._src.lax.special import lgamma as lgamma

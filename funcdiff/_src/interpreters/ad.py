@@ -231,12 +231,19 @@ def linearize_flat(
 
 
 def backward_pass(
-    jaxpr: core.Jaxpr, consts: Sequence[Any], args: Sequence[Any], cotangents: Sequence[Any]
+    jaxpr: core.Jaxpr,
+    consts: Sequence[Any],
+    args: Sequence[Any],
+    cotangents: Sequence[Any],
+    on_transpose: Callable[[core.JaxprEqn, Any, list[Any]], None] | None = None,
 ) -> list[Any]:
     """Transpose a linear jaxpr: propagate output cotangents back to its undefined inputs.
 
     `args` holds a value for each known input and an `UndefinedPrimal` for each linear one.
-    Returns the cotangent of every input (`Zero` where nothing flowed).
+    Returns the cotangent of every input (`Zero` where nothing flowed). `on_transpose`, if
+    given, is called after each equation is transposed with the equation, the cotangent of its
+    output(s) (a list for a multiple-results primitive) and the cotangents it sends to its
+    inputs, so that a caller can watch every variable's cotangent (`funcdiff.graph` does).
     """
     primal_env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
     for v, a in zip(jaxpr.invars, args, strict=True):
@@ -256,20 +263,7 @@ def backward_pass(
         val = primal_env.get(a, _MISSING)
         return UndefinedPrimal(a.aval) if val is _MISSING else val
 
-    # Equations that read only known values (recomputation, as `checkpoint` produces) run
-    # forward first; the others are linear in the undefined inputs and are transposed.
-    linear_vars = {v for v, a in zip(jaxpr.invars, args) if is_undefined_primal(a)}
-    linear_eqns = []
-    for eqn in jaxpr.eqns:
-        if not linear_vars.isdisjoint(eqn.invars):  # literals are never in the set
-            linear_eqns.append(eqn)
-            linear_vars.update(eqn.outvars)
-            continue
-        invals = [read_primal(a) for a in eqn.invars]
-        out = eqn.primitive.bind(*invals, **eqn.params)
-        outs = out if eqn.primitive.multiple_results else [out]
-        for v, x in zip(eqn.outvars, outs):
-            primal_env[v] = x
+    linear_eqns = _run_known_equations(jaxpr, args, primal_env, read_primal)
     for v, ct in zip(jaxpr.outvars, cotangents, strict=True):
         write_ct(v, ct)
     check = core.flags.check_nans
@@ -300,6 +294,8 @@ def backward_pass(
             previous, state.source_override = state.source_override, eqn.source_info
             try:
                 cts_in = rule(ct_arg, *invals, **eqn.params)
+                if on_transpose is not None:
+                    on_transpose(eqn, ct_arg, cts_in)
                 for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
                     if type(x) is UndefinedPrimal:
                         write_ct(a, ct)  # sums of cotangents come from this equation's line too
@@ -312,6 +308,25 @@ def backward_pass(
         ct = ct_env.get(v)
         out.append(Zero(a.aval) if ct is None and is_undefined_primal(a) else ct)
     return out
+
+
+def _run_known_equations(jaxpr: core.Jaxpr, args: Sequence[Any], primal_env: dict[Var, Any],
+                         read_primal: Callable[[core.Atom], Any]) -> list[core.JaxprEqn]:
+    """Evaluate into `primal_env` the equations that read only known values (recomputation,
+    as `checkpoint` produces); return the others, linear in the undefined inputs, in order."""
+    linear_vars = {v for v, a in zip(jaxpr.invars, args) if is_undefined_primal(a)}
+    linear_eqns = []
+    for eqn in jaxpr.eqns:
+        if not linear_vars.isdisjoint(eqn.invars):  # literals are never in the set
+            linear_eqns.append(eqn)
+            linear_vars.update(eqn.outvars)
+            continue
+        invals = [read_primal(a) for a in eqn.invars]
+        out = eqn.primitive.bind(*invals, **eqn.params)
+        outs = out if eqn.primitive.multiple_results else [out]
+        for v, x in zip(eqn.outvars, outs):
+            primal_env[v] = x
+    return linear_eqns
 
 
 _MISSING = object()

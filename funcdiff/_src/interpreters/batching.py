@@ -22,6 +22,15 @@ batch_rules: dict[core.Primitive, Callable[..., Any]] = {}
 not_mapped = None
 
 
+def batch_size(vals: Sequence[Any], dims: Sequence[int | None]) -> int:
+    """The size of the batch axis, read from the first batched operand of a batching rule
+    (``dims[i]`` is operand ``i``'s batch axis, `None` if it is not batched)."""
+    for v, d in zip(vals, dims):
+        if d is not None:
+            return core.get_aval(v).shape[d]
+    raise ValueError("batch_size: no operand is batched")
+
+
 class BatchTracer(Tracer):
     __slots__ = ("val", "bdim")
 

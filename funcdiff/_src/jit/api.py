@@ -125,7 +125,7 @@ ad.transpose_rules[jit_p] = _jit_transpose
 
 def _jit_batch(vals: Sequence[Any], dims: Sequence[int | None], *, jaxpr: ClosedJaxpr,
                name: str) -> tuple[list[Any], list[int | None]]:
-    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    size = batching.batch_size(vals, dims)
     batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, size)
     return jit_p.bind(*vals, jaxpr=batched, name=f"vmap({name})"), out_dims
 

@@ -344,14 +344,7 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
     place only if this program allocated it, and neither it nor any view of it is used later
     or returned."""
     n = len(jaxpr.eqns)
-    last_use: dict[Var, int] = {}
-    for i, eqn in enumerate(jaxpr.eqns):
-        for a in eqn.invars:
-            if type(a) is Var:
-                last_use[a] = i
-    for a in jaxpr.outvars:
-        if type(a) is Var:
-            last_use[a] = n
+    last_use = core.variable_uses(jaxpr)[0]
     external = [*jaxpr.constvars, *jaxpr.invars]
     roots: dict[Var, frozenset[Var]] = {v: frozenset((v,)) for v in external}
     owned: set[Var] = set()  # arrays this program allocates (scalars excluded)

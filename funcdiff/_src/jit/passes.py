@@ -44,27 +44,42 @@ def _callee(eqn: JaxprEqn) -> ClosedJaxpr:
 def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
     """Replace nested calls (`jit`, `checkpoint`, custom-derivative functions) by the
     equations of their jaxprs."""
-    jaxpr = closed.jaxpr
-    if not any(_is_call(e) for e in jaxpr.eqns):
+    if not any(_is_call(e) for e in closed.jaxpr.eqns):
         return closed
+    return flatten_calls(closed, _is_call)[0]
+
+
+def flatten_calls(
+    closed: ClosedJaxpr, is_call: Callable[[JaxprEqn], bool]
+) -> tuple[ClosedJaxpr, list[tuple[int, ...]], list[JaxprEqn]]:
+    """Inline the calls for which `is_call` holds (their primitive must be in
+    `inlinable_calls`), recursively. Returns the flat program, and where each of its equations
+    came from: ``origins[i]`` is the path of call instances equation ``i`` was inlined from,
+    outermost first, a call instance being an index into ``calls``, the inlined call equations
+    in the order they were met (a function called twice is two instances)."""
+    jaxpr = closed.jaxpr
     constvars, consts = list(jaxpr.constvars), list(closed.consts)
     eqns: list[JaxprEqn] = []
+    origins: list[tuple[int, ...]] = []
+    calls: list[JaxprEqn] = []
     env: dict[Var, Atom] = {}
 
     def read(a: Atom) -> Atom:
         return env.get(a, a) if type(a) is Var else a
 
-    # Entries are (equation, depth, marker); depth > 0 for equations of an inlined callee.
-    stack: list[tuple[JaxprEqn, int, Any]] = [(e, 0, None) for e in reversed(jaxpr.eqns)]
+    # Entries are (equation, path, marker); the path is non-empty inside an inlined callee.
+    stack: list[tuple[JaxprEqn, tuple[int, ...], Any]] = [
+        (e, (), None) for e in reversed(jaxpr.eqns)
+    ]
     while stack:
-        eqn, depth, sub = stack.pop()
+        eqn, path, sub = stack.pop()
         if sub is not None:  # a marker: bind the inlined call's outputs
             outvars, inner_outs = sub
             for v, a in zip(outvars, inner_outs):
                 env[v] = read(a)
             continue
         invars = [read(a) for a in eqn.invars]
-        if _is_call(eqn):
+        if is_call(eqn):
             inner: ClosedJaxpr = _callee(eqn)
             ij = inner.jaxpr
             for v, c in zip(ij.constvars, inner.consts):
@@ -74,11 +89,13 @@ def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
                 env[v] = fresh
             for v, a in zip(ij.invars, invars):
                 env[v] = a
+            inner_path = (*path, len(calls))
+            calls.append(eqn)
             # After the callee's equations, its outputs stand for the call's (a marker).
-            stack.append((eqn, depth, (eqn.outvars, ij.outvars)))
-            stack.extend((e, depth + 1, None) for e in reversed(ij.eqns))
+            stack.append((eqn, path, (eqn.outvars, ij.outvars)))
+            stack.extend((e, inner_path, None) for e in reversed(ij.eqns))
             continue
-        if depth:
+        if path:
             # A callee may be inlined more than once (a jitted function called twice): each
             # copy of its equations defines fresh variables.
             fresh_outs = [Var(v.aval) for v in eqn.outvars]
@@ -87,8 +104,10 @@ def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
             eqns.append(eqn.replace(invars=invars, outvars=fresh_outs))
         else:
             eqns.append(eqn.replace(invars=invars))
+        origins.append(path)
     outvars = [read(a) for a in jaxpr.outvars]
-    return ClosedJaxpr(Jaxpr(constvars, list(jaxpr.invars), eqns, outvars), consts)
+    flat = ClosedJaxpr(Jaxpr(constvars, list(jaxpr.invars), eqns, outvars), consts)
+    return flat, origins, calls
 
 
 # ---- constant folding -----------------------------------------------------------------------
@@ -473,18 +492,6 @@ def _absorb_transposes(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, Jaxp
                                                "dimension_numbers": ((xc, yc), (xb, yb))})
 
 
-def _use_counts(jaxpr: Jaxpr) -> dict[Var, int]:
-    uses: dict[Var, int] = {}
-    for eqn in jaxpr.eqns:
-        for a in eqn.invars:
-            if type(a) is Var:
-                uses[a] = uses.get(a, 0) + 1
-    for a in jaxpr.outvars:
-        if type(a) is Var:
-            uses[a] = uses.get(a, 0) + 1
-    return uses
-
-
 def _zeros_literal_or_none(out: Var) -> Atom | JaxprEqn | None:
     zero = Literal(np.zeros((), out.aval.dtype)[()], core.ShapedArray((), out.aval.dtype))
     if out.aval.shape == ():
@@ -505,7 +512,7 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     jaxpr = closed.jaxpr
     env: dict[Var, Atom] = {}
     producers: dict[Var, JaxprEqn] = {}
-    uses = _use_counts(jaxpr)
+    uses = core.variable_uses(jaxpr)[1]
     identities = {v for v, c in zip(jaxpr.constvars, closed.consts) if _is_identity(c)}
     eqns: list[JaxprEqn] = []
     for eqn in jaxpr.eqns:

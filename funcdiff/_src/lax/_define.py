@@ -197,13 +197,6 @@ def _linear_jvp(p: core.Primitive) -> Rule:
 # ---- batching helpers -----------------------------------------------------------------------
 
 
-def batch_size(vals: Sequence[Any], dims: Sequence[int | None]) -> int:
-    for v, d in zip(vals, dims):
-        if d is not None:
-            return core.get_aval(v).shape[d]
-    raise ValueError("no batched operand")
-
-
 def broadcasting_batch(p: core.Primitive) -> Rule:
     """The batching rule of an elementwise primitive that broadcasts like NumPy."""
 

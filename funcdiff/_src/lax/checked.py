@@ -36,6 +36,7 @@ from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax import slicing as sl
 from funcdiff._src.lax import sorting as so
 from funcdiff._src.lax import special as special_
+from funcdiff._src.lax import transcendental as tr
 from funcdiff._src.lax import windowed as win
 from funcdiff._src.tree_util import tree_flatten, tree_unflatten
 
@@ -125,36 +126,36 @@ def _checked(
 
 # Unary functions: only the dtype rule of their primitive (sin takes no integers).
 abs = _checked(ew.abs, ew.abs_p)  # noqa: A001
-acos = _checked(ew.acos, ew.acos_p)
-acosh = _checked(ew.acosh, ew.acosh_p)
-asin = _checked(ew.asin, ew.asin_p)
-asinh = _checked(ew.asinh, ew.asinh_p)
-atan = _checked(ew.atan, ew.atan_p)
-atanh = _checked(ew.atanh, ew.atanh_p)
-cbrt = _checked(ew.cbrt, ew.cbrt_p)
+acos = _checked(tr.acos, tr.acos_p)
+acosh = _checked(tr.acosh, tr.acosh_p)
+asin = _checked(tr.asin, tr.asin_p)
+asinh = _checked(tr.asinh, tr.asinh_p)
+atan = _checked(tr.atan, tr.atan_p)
+atanh = _checked(tr.atanh, tr.atanh_p)
+cbrt = _checked(tr.cbrt, tr.cbrt_p)
 ceil = _checked(ew.ceil, ew.ceil_p)
-cos = _checked(ew.cos, ew.cos_p)
-cosh = _checked(ew.cosh, ew.cosh_p)
-erf = _checked(ew.erf, ew.erf_p)
-erfc = _checked(ew.erfc, ew.erfc_p)
+cos = _checked(tr.cos, tr.cos_p)
+cosh = _checked(tr.cosh, tr.cosh_p)
+erf = _checked(tr.erf, tr.erf_p)
+erfc = _checked(tr.erfc, tr.erfc_p)
 erf_inv = _checked(special_.erf_inv, special_.erf_inv_p)
-exp = _checked(ew.exp, ew.exp_p)
-expm1 = _checked(ew.expm1, ew.expm1_p)
+exp = _checked(tr.exp, tr.exp_p)
+expm1 = _checked(tr.expm1, tr.expm1_p)
 floor = _checked(ew.floor, ew.floor_p)
 imag = _checked(ew.imag, ew.imag_p)
 is_finite = _checked(ew.is_finite, ew.is_finite_p)
-log = _checked(ew.log, ew.log_p)
-log1p = _checked(ew.log1p, ew.log1p_p)
-logistic = _checked(ew.logistic, ew.logistic_p)
+log = _checked(tr.log, tr.log_p)
+log1p = _checked(tr.log1p, tr.log1p_p)
+logistic = _checked(tr.logistic, tr.logistic_p)
 neg = _checked(ew.neg, ew.neg_p)
 real = _checked(ew.real, ew.real_p)
-rsqrt = _checked(ew.rsqrt, ew.rsqrt_p)
+rsqrt = _checked(tr.rsqrt, tr.rsqrt_p)
 sign = _checked(ew.sign, ew.sign_p)
-sin = _checked(ew.sin, ew.sin_p)
-sinh = _checked(ew.sinh, ew.sinh_p)
-sqrt = _checked(ew.sqrt, ew.sqrt_p)
-tan = _checked(ew.tan, ew.tan_p)
-tanh = _checked(ew.tanh, ew.tanh_p)
+sin = _checked(tr.sin, tr.sin_p)
+sinh = _checked(tr.sinh, tr.sinh_p)
+sqrt = _checked(tr.sqrt, tr.sqrt_p)
+tan = _checked(tr.tan, tr.tan_p)
+tanh = _checked(tr.tanh, tr.tanh_p)
 bitwise_not = _checked(ew.bitwise_not, ew.not_p)
 
 # n-ary functions: one dtype for the operands; the error names the jnp function that promotes.
@@ -165,7 +166,7 @@ div = _checked(ew.lax_div, None, same=(0, 1), jnp_name="divide")
 rem = _checked(ew.rem, ew.rem_p, same=(0, 1), jnp_name="remainder")
 max = _checked(ew.max, ew.max_p, same=(0, 1), jnp_name="maximum")  # noqa: A001
 min = _checked(ew.min, ew.min_p, same=(0, 1), jnp_name="minimum")  # noqa: A001
-atan2 = _checked(ew.atan2, ew.atan2_p, same=(0, 1), jnp_name="arctan2")
+atan2 = _checked(tr.atan2, tr.atan2_p, same=(0, 1), jnp_name="arctan2")
 complex = _checked(ew.complex, ew.complex_p, same=(0, 1), jnp_name="complex")  # noqa: A001
 eq = _checked(ew.eq, ew.eq_p, same=(0, 1), jnp_name="equal")
 ne = _checked(ew.ne, ew.ne_p, same=(0, 1), jnp_name="not_equal")
@@ -177,7 +178,7 @@ bitwise_and = _checked(ew.bitwise_and, ew.and_p, same=(0, 1), jnp_name="bitwise_
 bitwise_or = _checked(ew.bitwise_or, ew.or_p, same=(0, 1), jnp_name="bitwise_or")
 bitwise_xor = _checked(ew.bitwise_xor, ew.xor_p, same=(0, 1), jnp_name="bitwise_xor")
 shift_left = _checked(ew.shift_left, ew.shift_left_p, same=(0, 1), jnp_name="left_shift")
-pow = _checked(ew.pow, ew.pow_p, same=(0, 1), jnp_name="power", exponent=1)  # noqa: A001
+pow = _checked(tr.pow, tr.pow_p, same=(0, 1), jnp_name="power", exponent=1)  # noqa: A001
 select = _checked(ew.select, None, same=(1, 2), jnp_name="where")
 clamp = _checked(ew.clamp, ew.clamp_p, same=(0, 1, 2), jnp_name="clip")
 

@@ -307,7 +307,7 @@ ad.transpose_rules[cond_p] = _cond_transpose
 def _cond_batch(vals, dims, *, branches):
     index, *args = vals
     bi, *arg_dims = dims
-    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    size = batching.batch_size(vals, dims)
     if bi is not None:
         # A batched index: compute every branch and select per batch element.
         outs_per_branch = []
@@ -523,7 +523,7 @@ pe.partial_eval_jaxpr_rules[while_p] = _while_partial_eval_jaxpr
 
 def _while_batch(vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, origin):
     nc, nb = cond_nconsts, body_nconsts
-    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    size = batching.batch_size(vals, dims)
     cdims, bdims, carry_dims = dims[:nc], dims[nc:nc + nb], dims[nc + nb:]
     carry_b = _fixed_point(
         [d is not None for d in carry_dims],
@@ -841,7 +841,7 @@ ad.transpose_rules[scan_p] = _scan_transpose
 
 def _scan_batch(vals, dims, *, jaxpr, length, reverse, num_consts, num_carry):
     nc, nk = num_consts, num_carry
-    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    size = batching.batch_size(vals, dims)
     cdims, kdims, xdims = dims[:nc], dims[nc:nc + nk], dims[nc + nk:]
     # Per-iteration slices of xs: the scan axis is 0, so the batch axis goes to 1.
     xs = [moveaxis(v, d, 1) if d is not None else v for v, d in zip(vals[nc + nk:], xdims)]

@@ -1,3 +1,4 @@
+# Over 600 lines: one primitive; its JVP, two transposes and batching are long.
 """Convolutions: `conv_general_dilated`, the one primitive behind `conv`,
 `conv_with_general_padding`, `conv_transpose` and `funcdiff.numpy.convolve`, with JAX's shape
 helpers (`ConvDimensionNumbers`, `conv_dimension_numbers`, `padtype_to_pads`,
@@ -14,8 +15,6 @@ the spatially reversed kernel (the strides become lhs dilation, the lhs dilation
 strides); its transpose in the rhs is a convolution of the lhs with the cotangent (the strides
 become kernel dilation). Feature groups and batch groups exchange roles in the rhs transpose,
 which is why the primitive supports both.
-
-One module, over 600 lines: one primitive with its shape helpers and transpose rules.
 """
 
 from __future__ import annotations
@@ -29,11 +28,12 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
+from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._define import batch_size, define_primitive
+from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.lax.structural import moveaxis
 
 Array = Any
@@ -436,7 +436,7 @@ def _conv_batch(vals, dims, **params):
     (lhs, rhs), (bl, br) = vals, dims
     lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
     fgc, bgc = params["feature_group_count"], params["batch_group_count"]
-    size = batch_size(vals, dims)
+    size = batching.batch_size(vals, dims)
 
     def shifted(spec):  # the spec once a new axis 0 is in front
         return tuple(d + 1 for d in spec)

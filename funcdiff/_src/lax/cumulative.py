@@ -16,6 +16,7 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax import transcendental as tr
 
 Array = Any
 
@@ -50,9 +51,9 @@ def _logaddexp(a: Array, b: Array) -> Array:
     hi = ew.stop_gradient(ew.max(a, b))
     finite = ew.is_finite(hi)
     shift = ew.select(finite, hi, ew.zeros_like(hi))
-    total = ew.add(ew.exp(ew.sub(a, shift)), ew.exp(ew.sub(b, shift)))
+    total = ew.add(tr.exp(ew.sub(a, shift)), tr.exp(ew.sub(b, shift)))
     total = ew.select(finite, total, ew.ones_like(total))  # no log(0) when both are -inf
-    return ew.select(finite, ew.add(ew.log(total), shift), hi)
+    return ew.select(finite, ew.add(tr.log(total), shift), hi)
 
 
 def _extreme(dtype: np.dtype, largest: bool) -> Any:

@@ -140,7 +140,7 @@ def _batch_leading(p: core.Primitive):
     first (unbatched operands broadcast), then one call."""
 
     def rule(vals, dims, **params):
-        size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+        size = batching.batch_size(vals, dims)
         out = p.bind(*[move_to_front(v, d, size) for v, d in zip(vals, dims)], **params)
         return out, [0] * len(out) if p.multiple_results else 0
 

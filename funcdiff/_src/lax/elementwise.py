@@ -1,4 +1,8 @@
-"""Elementwise primitives: arithmetic, transcendental functions, comparisons, selection.
+# Over 600 lines: 40 one-block primitives, from arithmetic to selection, that all rules use.
+"""Elementwise primitives: arithmetic, rounding, complex parts, comparisons, logic, selection.
+
+The transcendental functions (exp, log, pow, trigonometric, hyperbolic, erf) are in
+`transcendental.py`, built on these.
 
 Binary primitives broadcast like NumPy and promote dtypes by NEP 50 (Python scalars are weak).
 Each primitive is one block: the NumPy implementation, the shape/dtype rule, the derivative
@@ -8,7 +12,6 @@ rules (written with these same operations, so they differentiate again), then it
 from __future__ import annotations
 
 import enum
-import math
 from typing import Any
 
 import numpy as np
@@ -37,13 +40,13 @@ from funcdiff._src.lax.structural import real_p as real_p
 Array = Any
 
 
-_INEXACT = "fc"
-_FLOAT = "f"
-_NUMERIC = "iufc"
-_ANY = "biufc"
+INEXACT = "fc"
+FLOAT = "f"
+NUMERIC = "iufc"
+ANY = "biufc"
 
 
-def _unary_aval(kinds: str):
+def unary_aval(kinds: str):
     def rule(x: ShapedArray) -> ShapedArray:
         check_kinds([x], kinds)
         return x
@@ -51,7 +54,7 @@ def _unary_aval(kinds: str):
     return rule
 
 
-def _binary_aval(kinds: str):
+def binary_aval(kinds: str):
     def rule(x: ShapedArray, y: ShapedArray) -> ShapedArray:
         return elementwise_aval(x, y, kinds=kinds)
 
@@ -65,6 +68,20 @@ def _compare_aval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
 
 def _bool_aval(x: ShapedArray) -> ShapedArray:
     return ShapedArray(x.shape, np.bool_)
+
+
+def checked_impl(ufunc: np.ufunc, kinds: str):
+    """`ufunc` refusing operands of other dtype kinds than `kinds`, so that eager evaluation
+    applies the dtype rule that staging (jit) applies, as in JAX (NumPy would cast)."""
+
+    def impl(*args: Any) -> Any:
+        for a in args:
+            if np.asarray(a).dtype.kind not in kinds:
+                avals = [core.get_aval(x) for x in args]
+                elementwise_aval(*avals, kinds=kinds)  # raises the message staging gives
+        return ufunc(*args)
+
+    return impl
 
 
 # ---- arithmetic -----------------------------------------------------------------------------
@@ -91,7 +108,7 @@ def _add_transpose(ct, x, y):
 
 
 add_p = elementwise_primitive(
-    "add", impl=np.add, abstract_eval=_binary_aval(_NUMERIC), jvp=_add_jvp,
+    "add", impl=np.add, abstract_eval=binary_aval(NUMERIC), jvp=_add_jvp,
     transpose=_add_transpose, lower=lowering.binary_operator("+"),
 )
 
@@ -122,7 +139,7 @@ def _sub_transpose(ct, x, y):
 
 
 sub_p = elementwise_primitive(
-    "sub", impl=np.subtract, abstract_eval=_binary_aval(_NUMERIC), jvp=_sub_jvp,
+    "sub", impl=np.subtract, abstract_eval=binary_aval(NUMERIC), jvp=_sub_jvp,
     transpose=_sub_transpose, lower=lowering.binary_operator("-"),
 )
 
@@ -144,7 +161,7 @@ def _mul_transpose(ct, x, y):
 
 
 mul_p = elementwise_primitive(
-    "mul", impl=np.multiply, abstract_eval=_binary_aval(_NUMERIC),
+    "mul", impl=np.multiply, abstract_eval=binary_aval(NUMERIC),
     jvp_partials=[lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g)],
     transpose=_mul_transpose, lower=lowering.binary_operator("*"),
 )
@@ -162,7 +179,7 @@ def _div_transpose(ct, x, y):
 
 
 div_p = elementwise_primitive(
-    "div", impl=np.true_divide, abstract_eval=_binary_aval(_INEXACT),
+    "div", impl=np.true_divide, abstract_eval=binary_aval(INEXACT),
     jvp_partials=[
         lambda g, ans, x, y: div(g, y),
         lambda g, ans, x, y: neg(mul(g, div(ans, y))),
@@ -181,7 +198,7 @@ def _neg_transpose(ct, x):
 
 
 neg_p = elementwise_primitive(
-    "neg", impl=np.negative, abstract_eval=_unary_aval(_NUMERIC), linear=True,
+    "neg", impl=np.negative, abstract_eval=unary_aval(NUMERIC), linear=True,
     transpose=_neg_transpose, lower=lowering.unary_operator("-"),
 )
 
@@ -210,7 +227,7 @@ def rem(x: Array, y: Array) -> Array:
 
 
 floor_divide_p = elementwise_primitive(
-    "floor_divide", impl=np.floor_divide, abstract_eval=_binary_aval("iu"), nondifferentiable=True
+    "floor_divide", impl=np.floor_divide, abstract_eval=binary_aval("iu"), nondifferentiable=True
 )
 
 
@@ -240,25 +257,6 @@ def lax_div(x: Array, y: Array) -> Array:
 
 def trunc(x: Array) -> Array:
     return mul(sign(x), floor(abs(x)))
-
-
-def _safe_log_base(x: Array) -> Array:
-    # d/dy x**y = log(x) x**y; at x == 0 that term is 0 (the power is 0 or not differentiable).
-    return log(select_n(eq(x, 0), x, ones_like(x)))
-
-
-pow_p = elementwise_primitive(
-    "pow", transcendental=True, impl=np.power, abstract_eval=_binary_aval(_INEXACT),
-    jvp_partials=[
-        lambda g, ans, x, y: mul(g, mul(y, pow(x, sub(y, 1)))),
-        lambda g, ans, x, y: mul(g, mul(_safe_log_base(x), ans)),
-    ],
-)
-
-
-def pow(x: Array, y: Array) -> Array:  # noqa: A001
-    """Elementwise ``x ** y`` for inexact arrays (see `integer_pow` for integer exponents)."""
-    return pow_p.bind(x, y)
 
 
 def _integer_pow_impl(x, *, y):
@@ -297,7 +295,7 @@ def _integer_pow_cost(avals_in, avals_out, *, y):
 
 integer_pow_p = elementwise_primitive(
     "integer_pow", allocates=True,
-    impl=_integer_pow_impl, abstract_eval=lambda x, *, y: _unary_aval(_NUMERIC)(x),
+    impl=_integer_pow_impl, abstract_eval=lambda x, *, y: unary_aval(NUMERIC)(x),
     jvp_partials=[_integer_pow_jvp_partial], lower=_integer_pow_lower, cost=_integer_pow_cost,
 )
 
@@ -331,11 +329,11 @@ def _tie_weights(strict: Array, tie: Array, like: Array) -> Array:
 
 
 max_p = elementwise_primitive(
-    "max", impl=np.maximum, abstract_eval=_binary_aval("biuf"),
+    "max", impl=np.maximum, abstract_eval=binary_aval("biuf"),
     jvp_partials=_minmax_partial(lambda a, b: gt(a, b)),
 )
 min_p = elementwise_primitive(
-    "min", impl=np.minimum, abstract_eval=_binary_aval("biuf"),
+    "min", impl=np.minimum, abstract_eval=binary_aval("biuf"),
     jvp_partials=_minmax_partial(lambda a, b: lt(a, b)),
 )
 
@@ -353,13 +351,13 @@ def min(x: Array, y: Array) -> Array:  # noqa: A001
 # ---- sign, rounding, absolute value ---------------------------------------------------------
 
 sign_p = elementwise_primitive(
-    "sign", impl=np.sign, abstract_eval=_unary_aval(_NUMERIC), nondifferentiable=True
+    "sign", impl=np.sign, abstract_eval=unary_aval(NUMERIC), nondifferentiable=True
 )
 floor_p = elementwise_primitive(
-    "floor", impl=np.floor, abstract_eval=_unary_aval(_FLOAT), nondifferentiable=True
+    "floor", impl=np.floor, abstract_eval=unary_aval(FLOAT), nondifferentiable=True
 )
 ceil_p = elementwise_primitive(
-    "ceil", impl=np.ceil, abstract_eval=_unary_aval(_FLOAT), nondifferentiable=True
+    "ceil", impl=np.ceil, abstract_eval=unary_aval(FLOAT), nondifferentiable=True
 )
 class RoundingMethod(enum.IntEnum):
     """How `funcdiff.lax.round` breaks ties (JAX's names and values)."""
@@ -378,7 +376,7 @@ def _round_impl(x: Any, rounding_method: int = RoundingMethod.TO_NEAREST_EVEN) -
 
 def _round_aval(x: ShapedArray, rounding_method: int = RoundingMethod.TO_NEAREST_EVEN
                 ) -> ShapedArray:
-    check_kinds([x], _FLOAT)
+    check_kinds([x], FLOAT)
     return x
 
 
@@ -446,7 +444,7 @@ def is_finite(x: Array) -> Array:
 
 
 def _abs_aval(x: ShapedArray) -> ShapedArray:
-    check_kinds([x], _NUMERIC)
+    check_kinds([x], NUMERIC)
     return x.update(dtype=dtypes.real_dtype(x.dtype))
 
 
@@ -473,269 +471,6 @@ def abs(x: Array) -> Array:  # noqa: A001
     return abs_p.bind(x)
 
 
-# ---- exponentials, logarithms, powers -------------------------------------------------------
-
-exp_p = elementwise_primitive(
-    "exp", transcendental=True, impl=np.exp, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: mul(g, ans)],
-)
-log_p = elementwise_primitive(
-    "log", transcendental=True, impl=np.log, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: div(g, x)],
-)
-log1p_p = elementwise_primitive(
-    "log1p", transcendental=True, impl=np.log1p, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: div(g, add(x, 1))],
-)
-expm1_p = elementwise_primitive(
-    "expm1", transcendental=True, impl=np.expm1, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: mul(g, add(ans, 1))],
-)
-sqrt_p = elementwise_primitive(
-    "sqrt", transcendental=True, impl=np.sqrt, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: div(g, mul(ans, 2))],
-)
-
-
-def _rsqrt_impl(x):
-    return 1 / np.sqrt(x)
-
-
-rsqrt_p = elementwise_primitive(
-    "rsqrt", transcendental=True, allocates=True, impl=_rsqrt_impl,
-    abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: mul(g, mul(-0.5, div(ans, x)))],
-)
-cbrt_p = elementwise_primitive(
-    "cbrt", transcendental=True, impl=np.cbrt, abstract_eval=_unary_aval(_FLOAT),
-    jvp_partials=[lambda g, ans, x: div(g, mul(3, mul(ans, ans)))],
-)
-
-
-def _logistic_impl(x):
-    # 1 / (1 + exp(-x)) without overflow for large |x|.
-    return np.exp(-np.logaddexp(0, -x)) if np.asarray(x).dtype.kind == "f" else 1 / (1 + np.exp(-x))
-
-
-logistic_p = elementwise_primitive(
-    "logistic", transcendental=True, allocates=True, impl=_logistic_impl,
-    abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: mul(g, mul(ans, sub(1, ans)))],
-)
-
-
-def exp(x: Array) -> Array:
-    return exp_p.bind(x)
-
-
-def log(x: Array) -> Array:
-    return log_p.bind(x)
-
-
-def log1p(x: Array) -> Array:
-    """``log(1 + x)``, accurate for small `x`."""
-    return log1p_p.bind(x)
-
-
-def expm1(x: Array) -> Array:
-    """``exp(x) - 1``, accurate for small `x`."""
-    return expm1_p.bind(x)
-
-
-def sqrt(x: Array) -> Array:
-    return sqrt_p.bind(x)
-
-
-def rsqrt(x: Array) -> Array:
-    """``1 / sqrt(x)``."""
-    return rsqrt_p.bind(x)
-
-
-def cbrt(x: Array) -> Array:
-    return cbrt_p.bind(x)
-
-
-def logistic(x: Array) -> Array:
-    """The logistic sigmoid ``1 / (1 + exp(-x))``, stable for large ``|x|``."""
-    return logistic_p.bind(x)
-
-
-# ---- trigonometric and hyperbolic functions -------------------------------------------------
-
-sin_p = elementwise_primitive(
-    "sin", transcendental=True, impl=np.sin, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: mul(g, cos(x))],
-)
-cos_p = elementwise_primitive(
-    "cos", transcendental=True, impl=np.cos, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: neg(mul(g, sin(x)))],
-)
-tan_p = elementwise_primitive(
-    "tan", transcendental=True, impl=np.tan, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: mul(g, add(1, mul(ans, ans)))],
-)
-asin_p = elementwise_primitive(
-    "asin", transcendental=True, impl=np.arcsin, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: mul(g, rsqrt(sub(1, mul(x, x))))],
-)
-acos_p = elementwise_primitive(
-    "acos", transcendental=True, impl=np.arccos, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: neg(mul(g, rsqrt(sub(1, mul(x, x)))))],
-)
-atan_p = elementwise_primitive(
-    "atan", transcendental=True, impl=np.arctan, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: div(g, add(1, mul(x, x)))],
-)
-tanh_p = elementwise_primitive(
-    "tanh", transcendental=True, impl=np.tanh, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: mul(g, sub(1, mul(ans, ans)))],
-)
-sinh_p = elementwise_primitive(
-    "sinh", transcendental=True, impl=np.sinh, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: mul(g, cosh(x))],
-)
-cosh_p = elementwise_primitive(
-    "cosh", transcendental=True, impl=np.cosh, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: mul(g, sinh(x))],
-)
-asinh_p = elementwise_primitive(
-    "asinh", transcendental=True, impl=np.arcsinh, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: mul(g, rsqrt(add(mul(x, x), 1)))],
-)
-acosh_p = elementwise_primitive(
-    "acosh", transcendental=True, impl=np.arccosh, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: mul(g, rsqrt(mul(sub(x, 1), add(x, 1))))],
-)
-atanh_p = elementwise_primitive(
-    "atanh", transcendental=True, impl=np.arctanh, abstract_eval=_unary_aval(_INEXACT),
-    jvp_partials=[lambda g, ans, x: div(g, sub(1, mul(x, x)))],
-)
-
-
-def _atan2_partials():
-    def partial_x(g, ans, x, y):
-        return mul(g, div(y, add(mul(x, x), mul(y, y))))
-
-    def partial_y(g, ans, x, y):
-        return mul(g, div(neg(x), add(mul(x, x), mul(y, y))))
-
-    return [partial_x, partial_y]
-
-
-def _checked_impl(ufunc: np.ufunc, kinds: str):
-    """`ufunc` refusing operands of other dtype kinds than `kinds`, so that eager evaluation
-    applies the dtype rule that staging (jit) applies, as in JAX (NumPy would cast)."""
-
-    def impl(*args: Any) -> Any:
-        for a in args:
-            if np.asarray(a).dtype.kind not in kinds:
-                avals = [core.get_aval(x) for x in args]
-                elementwise_aval(*avals, kinds=kinds)  # raises the message staging gives
-        return ufunc(*args)
-
-    return impl
-
-
-atan2_p = elementwise_primitive(
-    "atan2", transcendental=True, impl=_checked_impl(np.arctan2, _FLOAT),
-    abstract_eval=_binary_aval(_FLOAT), jvp_partials=_atan2_partials(),
-    lower=lowering.xp_function("arctan2"),
-)
-
-
-def sin(x: Array) -> Array:
-    return sin_p.bind(x)
-
-
-def cos(x: Array) -> Array:
-    return cos_p.bind(x)
-
-
-def tan(x: Array) -> Array:
-    return tan_p.bind(x)
-
-
-def asin(x: Array) -> Array:
-    return asin_p.bind(x)
-
-
-def acos(x: Array) -> Array:
-    return acos_p.bind(x)
-
-
-def atan(x: Array) -> Array:
-    return atan_p.bind(x)
-
-
-def tanh(x: Array) -> Array:
-    return tanh_p.bind(x)
-
-
-def sinh(x: Array) -> Array:
-    return sinh_p.bind(x)
-
-
-def cosh(x: Array) -> Array:
-    return cosh_p.bind(x)
-
-
-def asinh(x: Array) -> Array:
-    return asinh_p.bind(x)
-
-
-def acosh(x: Array) -> Array:
-    return acosh_p.bind(x)
-
-
-def atanh(x: Array) -> Array:
-    return atanh_p.bind(x)
-
-
-def atan2(x: Array, y: Array) -> Array:
-    """Elementwise arc tangent of ``x / y`` choosing the quadrant (`numpy.arctan2(x, y)`)."""
-    return atan2_p.bind(x, y)
-
-
-# ---- error function -------------------------------------------------------------------------
-
-_math_erf = np.frompyfunc(math.erf, 1, 1)
-_math_erfc = np.frompyfunc(math.erfc, 1, 1)
-
-
-def _special_impl(fn):
-    def impl(x):
-        arr = np.asarray(x)
-        # (on a 0-d array, a `frompyfunc` ufunc returns a Python float, not an array)
-        out = np.asarray(fn(arr)).astype(arr.dtype)
-        return out if isinstance(x, np.ndarray) else out[()]
-
-    return impl
-
-
-_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-
-erf_p = elementwise_primitive(
-    "erf", transcendental=True, allocates=True, impl=_special_impl(_math_erf),
-    abstract_eval=_unary_aval(_FLOAT),
-    jvp_partials=[lambda g, ans, x: mul(g, mul(_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))],
-)
-erfc_p = elementwise_primitive(
-    "erfc", transcendental=True, allocates=True, impl=_special_impl(_math_erfc),
-    abstract_eval=_unary_aval(_FLOAT),
-    jvp_partials=[lambda g, ans, x: mul(g, mul(-_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))],
-)
-
-
-def erf(x: Array) -> Array:
-    """The error function."""
-    return erf_p.bind(x)
-
-
-def erfc(x: Array) -> Array:
-    """The complementary error function ``1 - erf(x)``, accurate for large `x`."""
-    return erfc_p.bind(x)
-
-
 # ---- complex numbers ------------------------------------------------------------------------
 
 
@@ -755,7 +490,7 @@ def _conj_transpose(ct, x):
 
 
 conj_p = elementwise_primitive(
-    "conj", impl=np.conjugate, abstract_eval=_unary_aval(_NUMERIC), linear=True,
+    "conj", impl=np.conjugate, abstract_eval=unary_aval(NUMERIC), linear=True,
     transpose=_conj_transpose,
 )
 
@@ -766,7 +501,7 @@ def _complex_impl(x, y):
 
 
 def _complex_aval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
-    out = elementwise_aval(x, y, kinds=_FLOAT)
+    out = elementwise_aval(x, y, kinds=FLOAT)
     return out.update(dtype=np.complex64 if out.dtype == np.float32 else np.complex128)
 
 
@@ -805,7 +540,7 @@ def lax_conj(x: Array) -> Array:
         ```
     """
     aval = core.get_aval(x)
-    if aval.dtype.kind not in _INEXACT:
+    if aval.dtype.kind not in INEXACT:
         raise TypeError(f"lax.conj: the operand has dtype {aval.dtype}; it must be a float or "
                         "complex array (convert integers with lax.convert_element_type), as "
                         "in JAX.")
@@ -879,15 +614,15 @@ xor_p = elementwise_primitive(
     "xor", impl=np.bitwise_xor, abstract_eval=_bitwise_aval, nondifferentiable=True
 )
 not_p = elementwise_primitive(
-    "not", impl=np.invert, abstract_eval=_unary_aval("biu"), nondifferentiable=True
+    "not", impl=np.invert, abstract_eval=unary_aval("biu"), nondifferentiable=True
 )
 shift_left_p = elementwise_primitive(
-    "shift_left", impl=_checked_impl(np.left_shift, "iu"),
+    "shift_left", impl=checked_impl(np.left_shift, "iu"),
     abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"), nondifferentiable=True,
     lower=lowering.xp_function("left_shift"),
 )
 shift_right_p = elementwise_primitive(
-    "shift_right", impl=_checked_impl(np.right_shift, "iu"),
+    "shift_right", impl=checked_impl(np.right_shift, "iu"),
     abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"), nondifferentiable=True,
     lower=lowering.xp_function("right_shift"),
 )

@@ -21,7 +21,7 @@ from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.lax._define import batch_size, broadcast_shapes, define_primitive
+from funcdiff._src.lax._define import broadcast_shapes, define_primitive
 from funcdiff._src.lax.structural import move_to_front, moveaxis
 
 Array = Any
@@ -555,7 +555,7 @@ def _batch_indexing(x, bx, indices, bidx, dims, size, batch_operand):
 def _gather_batch(vals, dims_in, *, dims):
     x, *indices = vals
     bx, *bidx = dims_in
-    size = batch_size(vals, dims_in)
+    size = batching.batch_size(vals, dims_in)
     x, idx, new_dims, original, layout = _batch_indexing(x, bx, indices, bidx, dims, size,
                                                          False)
     out = gather(x, idx, new_dims)
@@ -570,7 +570,7 @@ def _scatter_batch(p):
     def rule(vals, dims_in, *, dims):
         x, updates, *indices = vals
         bx, bu, *bidx = dims_in
-        size = batch_size(vals, dims_in)
+        size = batching.batch_size(vals, dims_in)
         x, idx, new_dims, original, layout = _batch_indexing(x, bx, indices, bidx, dims, size,
                                                              True)
         # Updates come in the unbatched result layout; put them in the batched one.
@@ -605,7 +605,7 @@ def _dynamic_slice_batch(vals, dims_in, *, slice_sizes):
         zero = np.zeros((), core.get_aval(starts[0]).dtype if starts else np.int64)
         return _raw_dynamic_slice(x, [zero, *starts],
                                   (core.get_aval(x).shape[0], *slice_sizes)), 0
-    size = batch_size(vals, dims_in)
+    size = batching.batch_size(vals, dims_in)
     shape = core.get_aval(x).shape if bx is None else tuple(
         n for k, n in enumerate(core.get_aval(x).shape) if k != bx)
     idx = _window_indices(starts, bstarts, shape, slice_sizes, size)
@@ -620,7 +620,7 @@ def _dynamic_slice_batch(vals, dims_in, *, slice_sizes):
 def _dus_batch(vals, dims_in):
     x, update, *starts = vals
     bx, bu, *bstarts = dims_in
-    size = batch_size(vals, dims_in)
+    size = batching.batch_size(vals, dims_in)
     x = move_to_front(x, bx, size)
     update = move_to_front(update, bu, size)
     if all(b is None for b in bstarts):

@@ -15,12 +15,12 @@ from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax._define import check_kinds, define_primitive
 from funcdiff._src.lax.structural import (
-    _check_axes,
-    _expand_back,
-    _kept_dims,
-    _reduce_aval,
-    _reduce_batch,
+    check_axes,
+    expand_back,
+    kept_dims,
     moveaxis,
+    reduce_aval,
+    reduce_batch,
 )
 
 # Defined in structural.py (the rules of every family use them); re-exported in their family.
@@ -47,7 +47,7 @@ def _reduce_chooser_jvp(p: core.Primitive):
         (x,), (t,) = primals, tangents
         ans = p.bind(x, axes=axes)
         shape = core.get_aval(x).shape
-        location = ew.eq(x, _expand_back(ans, shape, axes))
+        location = ew.eq(x, expand_back(ans, shape, axes))
         dt = core.get_aval(t).dtype
         mask = ew.convert_element_type(location, dt)
         counts = reduce_sum(mask, axes)
@@ -65,12 +65,12 @@ def _reduce_min_impl(x, *, axes):
 
 
 reduce_max_p = define_primitive(
-    "reduce_max", allocates=True, impl=_reduce_max_impl, abstract_eval=_reduce_aval("biuf"),
+    "reduce_max", allocates=True, impl=_reduce_max_impl, abstract_eval=reduce_aval("biuf"),
     lower=lambda ctx, x, *, axes: f"xp.max({x}, axis={ctx.param(axes)})",
     cost=cost_mod.reduction_cost,
 )
 reduce_min_p = define_primitive(
-    "reduce_min", allocates=True, impl=_reduce_min_impl, abstract_eval=_reduce_aval("biuf"),
+    "reduce_min", allocates=True, impl=_reduce_min_impl, abstract_eval=reduce_aval("biuf"),
     lower=lambda ctx, x, *, axes: f"xp.min({x}, axis={ctx.param(axes)})",
     cost=cost_mod.reduction_cost,
 )
@@ -101,7 +101,7 @@ def _reduce_prod_jvp(primals, tangents, *, axes):
     (x,), (t,) = primals, tangents
     ans = reduce_prod(x, axes)
     aval = core.get_aval(x)
-    kept = _kept_dims(aval.ndim, axes)
+    kept = kept_dims(aval.ndim, axes)
     n = int(np.prod([aval.shape[a] for a in axes], dtype=np.int64))
     if n == 0:
         return ans, ew.zeros_like(ans)
@@ -122,7 +122,7 @@ def _reduce_prod_jvp(primals, tangents, *, axes):
 
 
 reduce_prod_p = define_primitive(
-    "reduce_prod", allocates=True, impl=_reduce_prod_impl, abstract_eval=_reduce_aval("iufc"),
+    "reduce_prod", allocates=True, impl=_reduce_prod_impl, abstract_eval=reduce_aval("iufc"),
     jvp=_reduce_prod_jvp, cost=cost_mod.reduction_cost,
 )
 
@@ -149,12 +149,12 @@ def _reduce_or_impl(x, *, axes):
 
 reduce_and_p = define_primitive(
     "reduce_and", allocates=True,
-    impl=_reduce_and_impl, abstract_eval=_reduce_aval("biu"), nondifferentiable=True,
+    impl=_reduce_and_impl, abstract_eval=reduce_aval("biu"), nondifferentiable=True,
     cost=cost_mod.reduction_cost,
 )
 reduce_or_p = define_primitive(
     "reduce_or", allocates=True,
-    impl=_reduce_or_impl, abstract_eval=_reduce_aval("biu"), nondifferentiable=True,
+    impl=_reduce_or_impl, abstract_eval=reduce_aval("biu"), nondifferentiable=True,
     cost=cost_mod.reduction_cost,
 )
 
@@ -172,7 +172,7 @@ def reduce_or(x: Array, axes: tuple[int, ...]) -> Array:
 
 def _arg_aval(x: ShapedArray, *, axis: int, index_dtype: np.dtype) -> ShapedArray:
     check_kinds([x], "biuf")
-    _check_axes(x, (axis,))
+    check_axes(x, (axis,))
     if x.shape[axis] == 0:
         raise PrimitiveError(f"argmax/argmin over the size-0 axis {axis}")
     return ShapedArray(x.shape[:axis] + x.shape[axis + 1 :], index_dtype)
@@ -218,7 +218,7 @@ def _cumsum_impl(x, *, axis, reverse):
 
 def _cumsum_aval(x: ShapedArray, *, axis: int, reverse: bool) -> ShapedArray:
     check_kinds([x], "iufc")
-    _check_axes(x, (axis,))
+    check_axes(x, (axis,))
     return x
 
 
@@ -249,6 +249,6 @@ def cumsum(x: Array, axis: int = 0, reverse: bool = False) -> Array:
 
 
 for _p in (reduce_max_p, reduce_min_p, reduce_prod_p, reduce_and_p, reduce_or_p):
-    batching.batch_rules[_p] = _reduce_batch(_p)
+    batching.batch_rules[_p] = reduce_batch(_p)
 for _p in (argmax_p, argmin_p, cumsum_p):
     batching.batch_rules[_p] = _axis_batch(_p)

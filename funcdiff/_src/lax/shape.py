@@ -18,8 +18,8 @@ from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
-from funcdiff._src.lax._define import batch_size, define_primitive
-from funcdiff._src.lax.structural import _as_array, _dims_batch, move_to_front, moveaxis, reduce_sum
+from funcdiff._src.lax._define import define_primitive
+from funcdiff._src.lax.structural import as_array, dims_batch, move_to_front, moveaxis, reduce_sum
 
 # Defined in structural.py (the rules of every family use them); re-exported in their family.
 from funcdiff._src.lax.structural import broadcast_in_dim as broadcast_in_dim
@@ -131,7 +131,7 @@ def concatenate(operands: Sequence[Array], dimension: int) -> Array:
 
 
 def _pad_impl(x, padding_value, *, padding_config):
-    x = _as_array(x)
+    x = as_array(x)
     pos_shape, inner = [], []
     for n, (lo, hi, interior) in zip(x.shape, padding_config):
         dilated = n + (n - 1) * interior if n else 0
@@ -233,7 +233,7 @@ def pad(x: Array, padding_value: Array, padding_config: Sequence[tuple[int, int,
 
 def _slice_impl(x, *, start_indices, limit_indices, strides):
     strides = strides or (1,) * len(start_indices)
-    return _as_array(x)[tuple(np.s_[a:b:s] for a, b, s in zip(start_indices, limit_indices,
+    return as_array(x)[tuple(np.s_[a:b:s] for a, b, s in zip(start_indices, limit_indices,
                                                             strides))]
 
 
@@ -302,14 +302,14 @@ def slice(  # noqa: A001
 
 
 def _concatenate_batch(vals, dims, *, dimension):
-    size = batch_size(vals, dims)
+    size = batching.batch_size(vals, dims)
     return concatenate([move_to_front(v, d, size) for v, d in zip(vals, dims)],
                        dimension + 1), 0
 
 
 def _pad_batch(vals, dims, *, padding_config):
     (x, pv), (dx, dpv) = vals, dims
-    size = batch_size(vals, dims)
+    size = batching.batch_size(vals, dims)
     x = move_to_front(x, dx, size)
     config = ((0, 0, 0), *padding_config)
     if dpv is None:
@@ -333,7 +333,7 @@ def _slice_batch(vals, dims, *, start_indices, limit_indices, strides):
                  None if strides is None else (1, *strides)), 0
 
 
-batching.batch_rules[rev_p] = _dims_batch(rev_p)
+batching.batch_rules[rev_p] = dims_batch(rev_p)
 batching.batch_rules[concatenate_p] = _concatenate_batch
 batching.batch_rules[pad_p] = _pad_batch
 batching.batch_rules[slice_p] = _slice_batch

@@ -1,3 +1,4 @@
+# Over 600 lines: one vectorised series/fraction per primitive, sharing helpers.
 """Special-function primitives: gamma family, incomplete gamma and beta, inverse error
 function, Bessel functions of order 0 and 1, exponential integrals, Hurwitz zeta.
 
@@ -6,8 +7,6 @@ Newton/Halley refinement), computed in float64 and rounded to the operand dtype;
 used. Each primitive is one block with its derivative rules, written with funcdiff operations
 so that they differentiate again. Where JAX has no derivative in an argument, asking for one
 raises a `ValueError` naming the primitive and the argument.
-
-One module, over 600 lines: one family of primitives sharing their float64 numerics.
 """
 
 from __future__ import annotations
@@ -25,14 +24,13 @@ from funcdiff._src.lax.elementwise import (
     div,
     elementwise_primitive,
     eq,
-    exp,
-    log,
     mul,
     neg,
     select,
     sign,
     sub,
 )
+from funcdiff._src.lax.transcendental import exp, log
 
 Array = Any
 

@@ -21,7 +21,6 @@ from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax._define import (
-    batch_size,
     check_kinds,
     define_primitive,
     elementwise_primitive,
@@ -31,7 +30,7 @@ from funcdiff._src.lax._define import (
 Array = Any
 
 
-def _as_array(x: Any) -> np.ndarray:
+def as_array(x: Any) -> np.ndarray:
     return x if isinstance(x, np.ndarray) else np.asarray(x)
 
 
@@ -39,7 +38,7 @@ def _as_array(x: Any) -> np.ndarray:
 
 
 def _bid_impl(x, *, shape, broadcast_dimensions):
-    x = _as_array(x)
+    x = as_array(x)
     expanded = [1] * len(shape)
     for i, d in enumerate(broadcast_dimensions):
         expanded[d] = x.shape[i]
@@ -237,22 +236,22 @@ def transpose(x: Array, permutation: Sequence[int]) -> Array:
 # ---- reduce_sum -----------------------------------------------------------------------------
 
 
-def _check_axes(x: ShapedArray, axes: tuple[int, ...]) -> None:
+def check_axes(x: ShapedArray, axes: tuple[int, ...]) -> None:
     if len(set(axes)) != len(axes) or any(not 0 <= a < x.ndim for a in axes):
         raise PrimitiveError(f"invalid axes {axes} for an array of rank {x.ndim}")
 
 
-def _reduce_aval(kinds: str):
+def reduce_aval(kinds: str):
     def rule(x: ShapedArray, *, axes: tuple[int, ...]) -> ShapedArray:
         check_kinds([x], kinds)
-        _check_axes(x, axes)
+        check_axes(x, axes)
         shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
         return ShapedArray(shape, x.dtype, x.weak_type)
 
     return rule
 
 
-def _reduce_batch(p: core.Primitive):
+def reduce_batch(p: core.Primitive):
     def rule(vals, dims, *, axes):
         (x,), (d,) = vals, dims
         return p.bind(moveaxis(x, d, 0), axes=shift_axes(axes)), 0
@@ -260,13 +259,13 @@ def _reduce_batch(p: core.Primitive):
     return rule
 
 
-def _kept_dims(ndim: int, axes: tuple[int, ...]) -> tuple[int, ...]:
+def kept_dims(ndim: int, axes: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(i for i in range(ndim) if i not in axes)
 
 
-def _expand_back(y: Array, shape: tuple[int, ...], axes: tuple[int, ...]) -> Array:
+def expand_back(y: Array, shape: tuple[int, ...], axes: tuple[int, ...]) -> Array:
     """Broadcast a reduced array back to the operand's shape."""
-    return broadcast_in_dim(y, shape, _kept_dims(len(shape), axes))
+    return broadcast_in_dim(y, shape, kept_dims(len(shape), axes))
 
 
 def _reduce_sum_impl(x, *, axes):
@@ -274,7 +273,7 @@ def _reduce_sum_impl(x, *, axes):
 
 
 def _reduce_sum_transpose(ct, x, *, axes):
-    return [_expand_back(ct, x.aval.shape, axes)]
+    return [expand_back(ct, x.aval.shape, axes)]
 
 
 def _reduce_sum_lower(ctx, x, *, axes):
@@ -286,7 +285,7 @@ def _reduce_sum_lower(ctx, x, *, axes):
 
 reduce_sum_p = define_primitive(
     "reduce_sum", allocates=True,
-    impl=_reduce_sum_impl, abstract_eval=_reduce_aval("iufc"), linear=True,
+    impl=_reduce_sum_impl, abstract_eval=reduce_aval("iufc"), linear=True,
     transpose=_reduce_sum_transpose, lower=_reduce_sum_lower, cost=cost_mod.reduction_cost,
 )
 
@@ -379,7 +378,7 @@ def _reshape_batch(vals, dims, *, new_sizes):
     return reshape(x, (core.get_aval(x).shape[0], *new_sizes)), 0
 
 
-def _dims_batch(p):
+def dims_batch(p):
     def rule(vals, dims, *, dimensions):
         (x,), (d,) = vals, dims
         return p.bind(moveaxis(x, d, 0), dimensions=shift_axes(dimensions)), 0
@@ -394,10 +393,10 @@ def _transpose_batch(vals, dims, *, permutation):
 
 batching.batch_rules[broadcast_in_dim_p] = _bid_batch
 batching.batch_rules[reshape_p] = _reshape_batch
-batching.batch_rules[squeeze_p] = _dims_batch(squeeze_p)
-batching.batch_rules[expand_dims_p] = _dims_batch(expand_dims_p)
+batching.batch_rules[squeeze_p] = dims_batch(squeeze_p)
+batching.batch_rules[expand_dims_p] = dims_batch(expand_dims_p)
 batching.batch_rules[transpose_p] = _transpose_batch
-batching.batch_rules[reduce_sum_p] = _reduce_batch(reduce_sum_p)
+batching.batch_rules[reduce_sum_p] = reduce_batch(reduce_sum_p)
 
 
 # ---- rule helpers ---------------------------------------------------------------------------
@@ -475,7 +474,7 @@ def align_for_broadcast(vals: Sequence[Any], dims: Sequence[int | None]) -> list
 
 def _add_any_batch(vals: Sequence[Any], dims: Sequence[int | None]) -> tuple[Any, int]:
     # add_any requires equal shapes: give both operands the batch dimension first.
-    size = batch_size(vals, dims)
+    size = batching.batch_size(vals, dims)
     return ad.add_any_p.bind(*[move_to_front(v, d, size) for v, d in zip(vals, dims)]), 0
 
 

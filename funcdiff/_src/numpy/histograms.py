@@ -19,7 +19,7 @@ from funcdiff._src import core, errors
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.numpy import creation as np_creation
-from funcdiff._src.numpy import reductions, ufuncs
+from funcdiff._src.numpy import reductions, sorting, ufuncs
 from funcdiff._src.numpy import shape as np_shape
 from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval, promote, promote_inexact
 
@@ -397,7 +397,6 @@ def interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | None = 
         left = right = None
         x = ufuncs.remainder(x, period)
         xp = ufuncs.remainder(xp, period)
-        from funcdiff._src.numpy import sorting
 
         order = sorting.argsort(xp)
         xp, fp = np_shape.take(xp, order), np_shape.take(fp, order)

@@ -1,3 +1,4 @@
+# Over 600 lines: one block per index helper, mostly docstring and checks.
 """Index helpers and functional versions of NumPy's in-place edits: `r_`, `c_`, `ix_`,
 `ravel_multi_index`, `unravel_index`, `mask_indices`, `diagflat`, `fill_diagonal`, `choose`,
 `compress`, `extract`, `place`, `put`, `put_along_axis`, `delete`, `insert`, `block`,
@@ -5,8 +6,6 @@
 
 Every edit returns a new array (funcdiff arrays are immutable): the functions that edit in
 place in NumPy take ``inplace=False``, as in JAX.
-
-One module, over 600 lines: NumPy's index-trick family (`r_`, `put`...), a third docstrings.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from funcdiff._src import core, errors
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.numpy import creation as np_creation
-from funcdiff._src.numpy import reductions, ufuncs
+from funcdiff._src.numpy import reductions, sorting, ufuncs
 from funcdiff._src.numpy import shape as np_shape
 from funcdiff._src.numpy._util import (
     Array,
@@ -369,7 +368,6 @@ def compress(condition: ArrayLike, a: ArrayLike, axis: int | None = None, *,
         shape = list(aval(a).shape)
         shape[ax] = size
         return np_creation.full(tuple(shape), fill_value, aval(a).dtype)
-    from funcdiff._src.numpy import sorting
 
     order = sorting.argsort(ufuncs.subtract(1, cond))
     count = reductions.sum(cond)

@@ -18,6 +18,7 @@ from funcdiff._src.lax import indexing as lax_indexing
 from funcdiff._src.lax import linalg as lax_linalg
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax import transcendental as tr
 from funcdiff._src.numpy import reductions, ufuncs
 from funcdiff._src.numpy import shape as np_shape
 from funcdiff._src.numpy._util import Array, ArrayLike, aval, canonical_axes, canonical_axis
@@ -349,7 +350,7 @@ def norm(x: ArrayLike, ord: Any = None, axis: int | tuple[int, int] | None = Non
     nd = aval(x).ndim
     if axis is None:
         if ord is None or (ord == "fro" and nd == 2):
-            out = ew.sqrt(red.reduce_sum(_abs_sq(x), tuple(range(nd))))
+            out = tr.sqrt(red.reduce_sum(_abs_sq(x), tuple(range(nd))))
             return sh.reshape(out, (1,) * nd) if keepdims else out
         axes = tuple(range(nd))
     else:
@@ -363,7 +364,7 @@ def norm(x: ArrayLike, ord: Any = None, axis: int | tuple[int, int] | None = Non
 
 def _vector_norm(x: Array, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Array:  # noqa: A002
     if ord is None or ord == 2:
-        return ew.sqrt(reductions.sum(_abs_sq(x), axes, keepdims=keepdims))
+        return tr.sqrt(reductions.sum(_abs_sq(x), axes, keepdims=keepdims))
     a = ew.abs(x)
     if ord == np.inf:
         return reductions.max(a, axes, keepdims)
@@ -383,7 +384,7 @@ def _vector_norm(x: Array, ord: Any, axes: tuple[int, ...], keepdims: bool) -> A
 def _matrix_norm(x: Array, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Array:  # noqa: A002
     row, col = axes
     if ord is None or ord == "fro":
-        return ew.sqrt(reductions.sum(_abs_sq(x), axes, keepdims=keepdims))
+        return tr.sqrt(reductions.sum(_abs_sq(x), axes, keepdims=keepdims))
     a = ew.abs(x)
     if ord in (1, -1):
         sums = reductions.sum(a, row, keepdims=True)

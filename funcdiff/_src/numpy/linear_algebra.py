@@ -1,3 +1,4 @@
+# Over 600 lines: all of funcdiff.numpy.linalg, one block per function.
 """`funcdiff.numpy.linalg`: solves, determinants, decompositions, inverses and norms.
 
 Everything here is composed from the factorisation primitives of

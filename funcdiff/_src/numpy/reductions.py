@@ -12,6 +12,7 @@ from funcdiff._src import core, dtypes
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
+from funcdiff._src.lax import transcendental as tr
 from funcdiff._src.numpy import ufuncs
 from funcdiff._src.numpy._util import (
     Array,
@@ -171,7 +172,7 @@ def var(a: ArrayLike, axis: Axis = None, dtype: Any = None, ddof: int = 0,
 def std(a: ArrayLike, axis: Axis = None, dtype: Any = None, ddof: int = 0,
         keepdims: bool = False, *, out: None = None, where: ArrayLike | None = None) -> Array:
     """Standard deviation, the square root of `var`."""
-    return ew.sqrt(var(a, axis, dtype, ddof, keepdims, out=out, where=where))
+    return tr.sqrt(var(a, axis, dtype, ddof, keepdims, out=out, where=where))
 
 
 def _extremum(name: str, reduce, combine, a: ArrayLike, axis: Axis, keepdims: bool,
@@ -443,7 +444,7 @@ def nanstd(a: ArrayLike, axis: Axis = None, dtype: Any = None, out: None = None,
         assert jnp.nanstd(np.array([1.0, np.nan, 3.0])) == 1.0
         ```
     """
-    return ew.sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where=where))
+    return tr.sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where=where))
 
 
 def nancumsum(a: ArrayLike, axis: int | None = None, dtype: Any = None,

@@ -28,6 +28,7 @@ from funcdiff._src.numpy._util import (
     canonical_axis,
     strict_promote,
 )
+from funcdiff._src.numpy.functions import lexsort
 
 _SIZE_HINT = ("pass size= (a static result length, padded with fill_value) to use it under "
               "jit, make_jaxpr or vmap")
@@ -46,8 +47,6 @@ def _sorted_groups(rows: Array, mask: Array | None, equal_nan: bool
                    ) -> tuple[Array, Array, Array]:
     """Sort the rows of the 2-d `rows` lexicographically (the rows where `mask` is false
     last) and mark the first row of each run of equal ones: (perm, sorted rows, is_first)."""
-    from funcdiff._src.numpy.functions import lexsort
-
     n, m = aval(rows).shape
     keys = [sh.squeeze(sh.slice(rows, (0, j), (n, j + 1)), (1,)) for j in reversed(range(m))]
     if mask is not None:

@@ -1,7 +1,6 @@
+# Over 600 lines: one short function per NumPy shape routine (59 of them).
 """Shape manipulation of `funcdiff.numpy`: reshaping, joining, splitting, flipping, padding,
 gathering along axes, and the index helpers; array creation is in `creation.py`.
-
-One module, over 600 lines: one short function per NumPy shape routine (59 of them).
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from funcdiff._src import core, errors
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.numpy import shape as np_shape
 from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval, canonical_axes
-from funcdiff._src.numpy.functions import vectorize
 from funcdiff._src.numpy.indexing import _IndexUpdateRef, getitem
+from funcdiff._src.numpy.vectorize import vectorize
 
 
 class ufunc:  # noqa: N801 (NumPy's and JAX's name)

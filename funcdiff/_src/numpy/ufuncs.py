@@ -1,6 +1,5 @@
+# Over 600 lines: one short wrapper per NumPy elementwise function (60 of them).
 """Elementwise functions of `funcdiff.numpy`, with NumPy's names, broadcasting and dtypes.
-
-One module, over 600 lines: one short wrapper per NumPy elementwise function (60 of them).
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from funcdiff._src import core, dtypes, errors
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.lax import bits
 from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import transcendental as tr
 from funcdiff._src.numpy._util import (
     Array,
     ArrayLike,
@@ -112,7 +112,7 @@ def power(x: ArrayLike, y: ArrayLike, /) -> Array:
         raise TypeError("power is not defined for booleans")
     if not dtypes.is_inexact(dt):
         return _integer_power(x, y)
-    return ew.pow(x, y)
+    return tr.pow(x, y)
 
 
 def _integer_power(x: Array, y: Array) -> Array:
@@ -146,7 +146,7 @@ def float_power(x: ArrayLike, y: ArrayLike, /) -> Array:
     """``x ** y`` computed in at least float64 (or complex128), as `numpy.float_power`."""
     x, y = promote_inexact(x, y)
     target = np.dtype(np.complex128 if dtypes.is_complex(aval(x).dtype) else np.float64)
-    return ew.pow(ew.convert_element_type(x, target), ew.convert_element_type(y, target))
+    return tr.pow(ew.convert_element_type(x, target), ew.convert_element_type(y, target))
 
 
 def square(x: ArrayLike, /) -> Array:
@@ -244,18 +244,18 @@ def _inexact_unary(lax_fn):
     return fn
 
 
-exp = _inexact_unary(ew.exp)
-expm1 = _inexact_unary(ew.expm1)
-log = _inexact_unary(ew.log)
-log1p = _inexact_unary(ew.log1p)
-sqrt = _inexact_unary(ew.sqrt)
-cbrt = _inexact_unary(ew.cbrt)
-sin = _inexact_unary(ew.sin)
-cos = _inexact_unary(ew.cos)
-tan = _inexact_unary(ew.tan)
-sinh = _inexact_unary(ew.sinh)
-cosh = _inexact_unary(ew.cosh)
-tanh = _inexact_unary(ew.tanh)
+exp = _inexact_unary(tr.exp)
+expm1 = _inexact_unary(tr.expm1)
+log = _inexact_unary(tr.log)
+log1p = _inexact_unary(tr.log1p)
+sqrt = _inexact_unary(tr.sqrt)
+cbrt = _inexact_unary(tr.cbrt)
+sin = _inexact_unary(tr.sin)
+cos = _inexact_unary(tr.cos)
+tan = _inexact_unary(tr.tan)
+sinh = _inexact_unary(tr.sinh)
+cosh = _inexact_unary(tr.cosh)
+tanh = _inexact_unary(tr.tanh)
 
 
 def _named(fn, name):
@@ -267,34 +267,34 @@ def _named(fn, name):
     return wrapped
 
 
-arcsin = _named(ew.asin, "arcsin")
-arccos = _named(ew.acos, "arccos")
-arctan = _named(ew.atan, "arctan")
-arcsinh = _named(ew.asinh, "arcsinh")
-arccosh = _named(ew.acosh, "arccosh")
-arctanh = _named(ew.atanh, "arctanh")
+arcsin = _named(tr.asin, "arcsin")
+arccos = _named(tr.acos, "arccos")
+arctan = _named(tr.atan, "arctan")
+arcsinh = _named(tr.asinh, "arcsinh")
+arccosh = _named(tr.acosh, "arccosh")
+arctanh = _named(tr.atanh, "arctanh")
 
 
 def arctan2(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     x1, x2 = promote_inexact(x1, x2)
-    return ew.atan2(x1, x2)
+    return tr.atan2(x1, x2)
 
 
 def exp2(x: ArrayLike, /) -> Array:
     """``2 ** x`` (exact at integers, as `numpy.exp2`)."""
     x = promote_inexact(x)[0]
     two = 2.0 if aval(x).weak_type else np.asarray(2.0, aval(x).dtype)
-    return ew.pow(two, x)
+    return tr.pow(two, x)
 
 
 def log2(x: ArrayLike, /) -> Array:
     x = promote_inexact(x)[0]
-    return ew.div(ew.log(x), math.log(2.0))
+    return ew.div(tr.log(x), math.log(2.0))
 
 
 def log10(x: ArrayLike, /) -> Array:
     x = promote_inexact(x)[0]
-    return ew.div(ew.log(x), math.log(10.0))
+    return ew.div(tr.log(x), math.log(10.0))
 
 
 def logaddexp(x1: ArrayLike, x2: ArrayLike, /) -> Array:
@@ -309,8 +309,8 @@ def logaddexp(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     # no 0 * inf in reverse mode).
     first = ew.gt(x1, x2)
     zero = ew.zeros_like(delta)
-    from_x1 = ew.add(x1, ew.log1p(ew.exp(ew.select(first, ew.neg(delta), zero))))
-    from_x2 = ew.add(x2, ew.log1p(ew.exp(ew.select(first, zero, delta))))
+    from_x1 = ew.add(x1, tr.log1p(tr.exp(ew.select(first, ew.neg(delta), zero))))
+    from_x2 = ew.add(x2, tr.log1p(tr.exp(ew.select(first, zero, delta))))
     out = ew.select(first, from_x1, from_x2)
     # Equal infinities give delta = nan; their sum is the right answer there.
     with np.errstate(invalid="ignore"):
@@ -332,7 +332,7 @@ def hypot(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     big, small = ew.max(a1, a2), ew.min(a1, a2)
     zero = ew.eq(big, 0)
     ratio = ew.div(small, where(zero, 1.0, big))
-    out = where(zero, big, ew.mul(big, ew.sqrt(ew.add(1.0, ew.mul(ratio, ratio)))))
+    out = where(zero, big, ew.mul(big, tr.sqrt(ew.add(1.0, ew.mul(ratio, ratio)))))
     return where(ew.bitwise_or(ew.eq(a1, math.inf), ew.eq(a2, math.inf)), math.inf, out)
 
 
@@ -359,7 +359,7 @@ def sinc(x: ArrayLike, /) -> Array:
     safe = where(small, 1.0, pix)
     z2 = ew.mul(where(small, pix, 0.0), where(small, pix, 0.0))
     taylor = ew.add(1.0, ew.mul(z2, ew.add(-1.0 / 6.0, ew.mul(z2, 1.0 / 120.0))))
-    return where(small, taylor, ew.div(ew.sin(safe), safe))
+    return where(small, taylor, ew.div(tr.sin(safe), safe))
 
 
 # ---- rounding -------------------------------------------------------------------------------
@@ -441,10 +441,10 @@ def angle(z: ArrayLike, deg: bool = False) -> Array:
     """The argument of a complex number (0 or pi for reals)."""
     z = asarray(z)
     if dtypes.is_complex(aval(z).dtype):
-        out = ew.atan2(ew.imag(z), ew.real(z))
+        out = tr.atan2(ew.imag(z), ew.real(z))
     else:
         z = promote_inexact(z)[0]
-        out = ew.atan2(np.zeros((), aval(z).dtype), z)
+        out = tr.atan2(np.zeros((), aval(z).dtype), z)
     return rad2deg(out) if deg else out
 
 

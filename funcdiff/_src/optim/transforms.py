@@ -1,11 +1,10 @@
+# Over 600 lines: one optax factory per block, mostly docstring and example.
 """Building blocks of optimisers: scaling, momentum and adaptive rescaling.
 
 Each function is a factory returning a `GradientTransformation`. The update rules, argument
 names and defaults follow optax. Every rule is written with `funcdiff.numpy` operations on its
 inputs (the step count in a state is an array, so bias correction uses array operations), so
 `update` can be traced and differentiated.
-
-One module, over 600 lines: 22 gradient transformations of one shape, 40% docstrings.
 """
 
 from __future__ import annotations
