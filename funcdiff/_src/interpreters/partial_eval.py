@@ -62,6 +62,10 @@ class JaxprBuilder:
         return var
 
     def build(self, out_atoms: Sequence[core.Atom]) -> ClosedJaxpr:
+        # The shared scalar tracers point back to this builder through their trace: dropped
+        # here, the jaxpr is freed as soon as it is unused, not by a later garbage collection
+        # (which must first walk all of it).
+        self.scalar_tracers = {}
         jaxpr = Jaxpr(list(self.constvars), list(self.invars), self.eqns, list(out_atoms))
         return ClosedJaxpr(jaxpr, list(self.consts))
 

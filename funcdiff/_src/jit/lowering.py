@@ -197,7 +197,7 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True,
         ctx.eqn = eqn
         reused = reuse.get(i)
         args = [local[a] if type(a) is Var else literal(a.val) for a in eqn.invars]
-        weak_outs = [v for v in eqn.outvars if v.aval.weak_type and v.aval.ndim == 0]
+        weak_outs = [v for v in eqn.outvars if v.aval.weak_type and not v.aval.shape]
         if target is not None:
             expr, weak_outs = target.expression(ctx, eqn, args), []
         elif reused is None:
@@ -209,10 +209,10 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True,
         # Names of variables that die here are free for this equation's results; a result
         # written into a dead input's buffer takes that input's name.
         dead = dies_at.get(i, ())
-        big = [local[v] for v in dead
-               if v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES and v is not reused
-               and v not in unused
-               and names.in_use(local[v])]  # a local (constants are globals: never deleted)
+        big = [local[v] for v in dead  # cheap tests first: this runs for every equation
+               if v is not reused and v not in unused
+               and names.in_use(local[v])  # a local (constants are globals: never deleted)
+               and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES]
         for v in dead:
             if v not in unused:
                 names.release(v)

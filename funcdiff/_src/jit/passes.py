@@ -523,6 +523,11 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
         else:
             ins = eqn.invars
         result = _simplify_eqn(eqn, ins, producers, uses)
+        if result is None and eqn.primitive.name != "dot_general":  # the common case
+            eqns.append(eqn)
+            for v in eqn.outvars:
+                producers[v] = eqn
+            continue
         for _ in range(3):  # a rewritten equation may simplify further
             if isinstance(result, list):  # new equations, the last of which gives the result
                 for new in result[:-1]:
@@ -615,6 +620,14 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
     env: dict[Var, Atom] = {}
     seen: dict[Any, JaxprEqn] = {}
     eqns: list[JaxprEqn] = []
+    # Keys of literals, by identity: tracing shares one literal between equations (every
+    # `* 0.9` of a loop), and the pass keeps them all alive while it runs.
+    literal_keys: dict[int, Any] = {}
+
+    def literal_key(a: Literal) -> Any:
+        key = literal_keys[id(a)] = _atom_key(a)
+        return key
+
     for eqn in jaxpr.eqns:
         ins = eqn.invars
         if env:
@@ -623,7 +636,9 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
                 eqn = eqn.replace(invars=ins)
         if eqn.primitive not in pe.effectful:
             params = eqn.params
-            key = (eqn.primitive, tuple([a if type(a) is Var else _atom_key(a) for a in ins]),
+            key = (eqn.primitive,
+                   tuple([a if type(a) is Var else literal_keys.get(id(a)) or literal_key(a)
+                          for a in ins]),
                    tuple([(k, _hashable_param(params[k])) for k in sorted(params)])
                    if params else ())
             prev = seen.get(key)
