@@ -91,6 +91,9 @@ PUBLIC_MODULES = [
     "funcdiff.debug",
     "funcdiff.errors",
     "funcdiff.experimental.ode",
+    "funcdiff.dtypes",
+    "funcdiff.typing",
+    "funcdiff.flatten_util",
 ]
 REFERENCE_PAGE = {
     "funcdiff": "reference/funcdiff.md",
@@ -114,6 +117,9 @@ REFERENCE_PAGE = {
     "funcdiff.debug": "reference/debug.md",
     "funcdiff.errors": "reference/funcdiff.md",
     "funcdiff.experimental.ode": "reference/ode.md",
+    "funcdiff.dtypes": "reference/dtypes.md",
+    "funcdiff.typing": "reference/dtypes.md",
+    "funcdiff.flatten_util": "reference/tree-util.md",
 }
 
 
