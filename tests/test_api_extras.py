@@ -318,3 +318,67 @@ def test_unravel_rejects_wrong_shape_and_dtype():
         unravel(np.ones(4))
     with pytest.raises(TypeError, match="dtype float32"):
         unravel(np.ones(5, np.float32))
+
+
+# ---- random: key data and the transforms of uniform/normal ----------------------------------
+
+# jax.random.<name>(jax.random.PRNGKey(0), (3,), dtype) from JAX 0.10.2 (float64 in x64 mode).
+JAX_SAMPLES = {
+    ("exponential", np.float64): [0.5420705551711603, 0.24372318502372997, 3.3616342594163338],
+    ("exponential", np.float32): [2.9501280784606934, 3.8434245586395264, 0.4039035439491272],
+    ("laplace", np.float64): [0.17803369470862349, 0.8379627799904482, -2.66848707885639],
+    ("laplace", np.float32): [-2.256981611251831, -3.1502788066864014, 0.4085954427719116],
+    ("logistic", np.float64): [-0.3291103200974086, -1.2873867755266637, 3.3263401466314915],
+    ("logistic", np.float32): [2.896375894546509, 3.8217716217041016, -0.6978392004966736],
+    ("cauchy", np.float64): [-0.2619295066536063, -1.2378460184296847, 9.142528431003585],
+    ("cauchy", np.float32): [6.027494430541992, 14.837895393371582, -0.5817222595214844],
+    ("maxwell", np.float64): [1.9890699115189192, 0.42460738321377167, 1.2403079123658307],
+    ("maxwell", np.float32): [2.631096601486206, 0.9910328388214111, 0.9649305939674377],
+}
+
+
+@pytest.mark.parametrize("name, dtype", list(JAX_SAMPLES))
+def test_samplers_match_jax(name, dtype):
+    out = getattr(funcdiff.random, name)(funcdiff.random.key(0), (3,), dtype)
+    assert out.dtype == dtype
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(out, JAX_SAMPLES[name, dtype], rtol=rtol)
+
+
+def test_parametrised_samplers_match_jax():
+    r, k = funcdiff.random, funcdiff.random.key(0)
+    f32 = np.float32
+    cases = [
+        (r.rayleigh(k, 2.0, (3,), f32), [0.6557566523551941, 0.41620054841041565, 2.968828439712]),
+        (r.lognormal(k, 0.5, (3,), f32), [2.2508795261383057, 2.752837896347046, 0.8050932288169]),
+        (r.pareto(k, 3.0, (3,), f32), [2.673466682434082, 3.600747585296631, 1.1441185474395752]),
+        (r.weibull_min(k, 2.0, 1.5, (3,), f32), [4.113933563232422, 4.907295703887, 1.09281945]),
+    ]
+    for out, expected in cases:
+        assert out.dtype == f32
+        np.testing.assert_allclose(out, expected, rtol=1e-6)
+    signs = r.rademacher(k, (6,))
+    assert signs.dtype == np.int64 and signs.tolist() == [1, 1, -1, -1, -1, 1]
+    assert r.lognormal(k, np.full((2, 2), 0.1)).shape == (2, 2)  # shape from the parameter
+
+
+def test_samplers_work_under_jit_and_vmap():
+    keys = funcdiff.random.split(funcdiff.random.key(1), 4)
+    draw = funcdiff.jit(lambda k: funcdiff.random.laplace(k, (2,)))
+    batched = funcdiff.vmap(draw)(keys)
+    for i in range(4):
+        np.testing.assert_array_equal(batched[i], funcdiff.random.laplace(keys[i], (2,)))
+
+
+def test_key_data_and_wrap_key_data():
+    r = funcdiff.random
+    keys = r.split(r.key(0), 3)
+    np.testing.assert_array_equal(r.key_data(keys), keys)
+    k = r.wrap_key_data(np.array([0, 42], np.uint32))
+    np.testing.assert_array_equal(r.normal(k, (2,)), r.normal(r.key(42), (2,)))
+    with pytest.raises(TypeError, match=r"uint32 array of shape \(\.\.\., 2\)"):
+        r.key_data(np.zeros(3, np.uint32))
+    with pytest.raises(ValueError, match="only 'threefry2x32'"):
+        r.wrap_key_data(keys, impl="rbg")
+    with pytest.raises(TypeError, match="dtype must be float16, float32 or float64"):
+        r.exponential(r.key(0), (2,), np.int32)
