@@ -62,6 +62,7 @@ from funcdiff._src.custom_derivatives import checkpoint_policies as checkpoint_p
 from funcdiff._src.custom_derivatives import custom_jvp as custom_jvp
 from funcdiff._src.custom_derivatives import custom_vjp as custom_vjp
 from funcdiff._src.custom_derivatives import remat as remat
+from funcdiff._src.dtypes import float0 as float0
 from funcdiff._src.errors import BackendError as BackendError
 from funcdiff._src.errors import ConcretizationTypeError as ConcretizationTypeError
 from funcdiff._src.errors import NonConcreteBooleanIndexError as NonConcreteBooleanIndexError

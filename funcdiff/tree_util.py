@@ -24,6 +24,7 @@ from funcdiff._src.tree_util import (
 )
 from funcdiff._src.tree_util import register_static as register_static
 from funcdiff._src.tree_util import tree_all as tree_all
+from funcdiff._src.tree_util import tree_broadcast as tree_broadcast
 from funcdiff._src.tree_util import tree_flatten as tree_flatten
 from funcdiff._src.tree_util import tree_flatten_with_path as tree_flatten_with_path
 from funcdiff._src.tree_util import tree_leaves as tree_leaves
@@ -31,6 +32,7 @@ from funcdiff._src.tree_util import tree_leaves_with_path as tree_leaves_with_pa
 from funcdiff._src.tree_util import tree_map as tree_map
 from funcdiff._src.tree_util import tree_map_with_path as tree_map_with_path
 from funcdiff._src.tree_util import tree_reduce as tree_reduce
+from funcdiff._src.tree_util import tree_reduce_associative as tree_reduce_associative
 from funcdiff._src.tree_util import tree_structure as tree_structure
 from funcdiff._src.tree_util import tree_transpose as tree_transpose
 from funcdiff._src.tree_util import tree_unflatten as tree_unflatten

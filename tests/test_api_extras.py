@@ -382,3 +382,26 @@ def test_key_data_and_wrap_key_data():
         r.wrap_key_data(keys, impl="rbg")
     with pytest.raises(TypeError, match="dtype must be float16, float32 or float64"):
         r.exponential(r.key(0), (2,), np.int32)
+
+
+# ---- tree: broadcast and reduce_associative -------------------------------------------------
+
+
+def test_tree_broadcast():
+    from funcdiff import tree
+
+    assert tree.broadcast((1, 2, 3), (0, {"a": 0, "b": 0}, (0, 0))) == (1, {"a": 2, "b": 2}, (3, 3))
+    assert tree.broadcast({"x": 5}, {"x": [0, None, (0,)]}) == {"x": [5, None, (5,)]}
+    with pytest.raises(ValueError):
+        tree.broadcast((1, 2), (0, 0, 0))
+
+
+def test_tree_reduce_associative_pairs_neighbours_in_order():
+    from funcdiff import tree
+
+    leaves = ["a", ("b", "c"), {"d": "d", "e": "e"}]
+    assert tree.reduce_associative(lambda x, y: f"({x}{y})", leaves) == "(((ab)(cd))e)"
+    assert tree.reduce_associative(lambda x, y: x + y, [1, (2, 3), {"a": 4}]) == 10
+    assert tree.reduce_associative(lambda x, y: x + y, [], identity=0) == 0
+    with pytest.raises(TypeError, match="identity="):
+        tree.reduce_associative(lambda x, y: x + y, [])
