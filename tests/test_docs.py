@@ -94,6 +94,7 @@ PUBLIC_MODULES = [
     "funcdiff.dtypes",
     "funcdiff.typing",
     "funcdiff.flatten_util",
+    "funcdiff.example_libraries.optimizers",
 ]
 REFERENCE_PAGE = {
     "funcdiff": "reference/funcdiff.md",
@@ -120,6 +121,7 @@ REFERENCE_PAGE = {
     "funcdiff.dtypes": "reference/dtypes.md",
     "funcdiff.typing": "reference/dtypes.md",
     "funcdiff.flatten_util": "reference/tree-util.md",
+    "funcdiff.example_libraries.optimizers": "reference/example-libraries.md",
 }
 
 

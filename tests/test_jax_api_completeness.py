@@ -140,8 +140,8 @@ _NOT_YET = "not implemented yet"
 _TYPED_KEYS = "typed PRNG keys: funcdiff's keys are raw uint32 arrays (see jax-differences)"
 _SAMPLER = "a sampler not implemented yet (needs rejection sampling or special functions)"
 _EXAMPLES = (
-    "JAX's example libraries are not provided yet; funcdiff.optim has optax-style "
-    "optimizers and funcdiff.nn the layers' functions"
+    "stax is not provided yet: funcdiff.nn has the layers' functions, and "
+    "funcdiff.example_libraries.optimizers the optimizers that go with it"
 )
 _INTERNAL = "an internal or experimental detail of JAX's tracing, with no user-facing meaning"
 
@@ -273,9 +273,7 @@ ABSENT: dict[str, dict[str, str]] = {
         "io_callback": _NOT_YET,
     },
     "jax.example_libraries.stax": dict.fromkeys(JAX_NAMES["jax.example_libraries.stax"], _EXAMPLES),
-    "jax.example_libraries.optimizers": dict.fromkeys(
-        JAX_NAMES["jax.example_libraries.optimizers"], _EXAMPLES
-    ),
+    "jax.example_libraries.optimizers": {"sm3": _NOT_YET},
 }
 
 

@@ -49,6 +49,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "dask",
             "dtypes_api",
             "flatten_util",
+            "example_optimizers",
         ],
     ),
     ("tools", ["cost_analysis", "graph", "graph_svg"]),
