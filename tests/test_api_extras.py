@@ -405,3 +405,63 @@ def test_tree_reduce_associative_pairs_neighbours_in_order():
     assert tree.reduce_associative(lambda x, y: x + y, [], identity=0) == 0
     with pytest.raises(TypeError, match="identity="):
         tree.reduce_associative(lambda x, y: x + y, [])
+
+
+# ---- configuration context managers and io_callback -----------------------------------------
+
+
+def test_config_context_managers_set_and_restore_their_option():
+    cases = [
+        (funcdiff.explain_cache_misses, "explain_cache_misses", True),
+        (funcdiff.log_compiles, "jax_log_compiles", True),
+        (funcdiff.check_tracer_leaks, "jax_check_tracer_leaks", True),
+        (funcdiff.checking_leaks, "jax_check_tracer_leaks", True),
+        (funcdiff.default_matmul_precision, "jax_default_matmul_precision", "float32"),
+        (funcdiff.numpy_rank_promotion, "jax_numpy_rank_promotion", "allow"),
+        (funcdiff.numpy_dtype_promotion, "jax_numpy_dtype_promotion", "standard"),
+        (funcdiff.enable_x64, "jax_enable_x64", True),
+    ]
+    for manager, option, value in cases:
+        before = funcdiff.config.read(option)
+        with manager(value):
+            assert funcdiff.config.read(option) == value, option
+        assert funcdiff.config.read(option) == before, option
+    with pytest.raises(ValueError, match="jax_enable_x64=False"):
+        with funcdiff.enable_x64(False):
+            pass
+    with pytest.raises(ValueError):
+        with funcdiff.numpy_rank_promotion("raise"):
+            pass
+    assert funcdiff.config.jax_numpy_rank_promotion == "allow"
+
+
+def test_explain_cache_misses_context_warns_only_inside():
+    f = funcdiff.jit(lambda x: x + 1)
+    f(np.ones(2))
+    with funcdiff.explain_cache_misses():
+        with pytest.warns(UserWarning, match="changed from"):
+            f(np.ones(3))
+
+
+def test_io_callback_runs_even_with_unused_results():
+    from funcdiff.experimental import io_callback
+
+    log = []
+
+    @funcdiff.jit
+    def f(x):
+        io_callback(lambda v: log.append(v.tolist()) or v, _spec(x), x)  # result unused
+        return x + 1
+
+    f(np.arange(2.0))
+    f(np.arange(2.0))
+    assert log == [[0.0, 1.0], [0.0, 1.0]]
+    g = lambda x: io_callback(lambda v: v * 2, _spec(x), x)  # noqa: E731
+    np.testing.assert_array_equal(
+        funcdiff.vmap(g)(np.arange(6.0).reshape(2, 3)), 2 * np.arange(6.0).reshape(2, 3)
+    )
+    ordered = lambda x: io_callback(lambda v: v, _spec(x), x, ordered=True)  # noqa: E731
+    with pytest.raises(ValueError, match="cannot vmap the ordered callback"):
+        funcdiff.vmap(ordered)(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="cannot differentiate"):
+        funcdiff.grad(lambda x: g(x).sum())(np.ones(2))

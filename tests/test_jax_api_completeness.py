@@ -131,8 +131,8 @@ FUNCDIFF_MODULE = {
 
 _SHARDING = "multi-device sharding: funcdiff computes on one CPU"
 _CONFIG = (
-    "a configuration context manager not provided yet; set the option with "
-    "funcdiff.config.update or funcdiff.config.override"
+    "a configuration context manager for an option funcdiff does not have (see "
+    "funcdiff.config for the options it has)"
 )
 _REFS = "JAX's experimental mutable array references; funcdiff arrays are immutable"
 _DEPRECATED = "deprecated in JAX"
@@ -177,23 +177,15 @@ ABSENT: dict[str, dict[str, str]] = {
         **dict.fromkeys(
             [
                 "allow_f16_reductions",
-                "check_tracer_leaks",
-                "checking_leaks",
                 "debug_infs",
                 "debug_key_reuse",
-                "default_matmul_precision",
                 "default_prng_impl",
                 "enable_checks",
                 "enable_custom_prng",
-                "enable_x64",
-                "explain_cache_misses",
                 "jax2tf_associative_scan_reductions",
                 "legacy_prng_key",
-                "log_compiles",
                 "no_execution",
                 "no_tracing",
-                "numpy_dtype_promotion",
-                "numpy_rank_promotion",
                 "array_garbage_collection_guard",
                 "thread_guard",
             ],
@@ -270,7 +262,6 @@ ABSENT: dict[str, dict[str, str]] = {
         "EArray": _INTERNAL,
         "cur_qdd": _INTERNAL,
         "primal_tangent_dtype": _INTERNAL,
-        "io_callback": _NOT_YET,
     },
     "jax.example_libraries.stax": dict.fromkeys(JAX_NAMES["jax.example_libraries.stax"], _EXAMPLES),
     "jax.example_libraries.optimizers": {"sm3": _NOT_YET},

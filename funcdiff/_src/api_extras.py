@@ -15,6 +15,7 @@ import numpy as np
 
 from funcdiff._src import core, errors
 from funcdiff._src.array import CPU, Device, device_count
+from funcdiff._src.config import config
 from funcdiff._src.debugging import _take
 from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
@@ -182,6 +183,19 @@ def _move_to_front(v: Any, d: int | None, size: int, broadcast: bool) -> Any:
     return structural.transpose(v, perm)
 
 
+def _one_call_per_element(p: core.Primitive, vals, dims, size: int, **params):
+    """A callback primitive batched by binding it once per batch element and stacking."""
+    rows = [
+        p.bind(*[v if d is None else _take(v, d, b) for v, d in zip(vals, dims)], **params)
+        for b in range(size)
+    ]
+    outs = [
+        lax_shape.concatenate([structural.expand_dims(r[i], (0,)) for r in rows], 0)
+        for i in range(len(params["callback"].result_avals))
+    ]
+    return outs, [0] * len(outs)
+
+
 def _pure_callback_batch(vals, dims, *, callback, vmap_method):
     size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
     if vmap_method is None:
@@ -191,15 +205,9 @@ def _pure_callback_batch(vals, dims, *, callback, vmap_method):
             "or 'broadcast_all' (one call on the whole batch; see the docstring)."
         )
     if vmap_method == "sequential":
-        rows = []
-        for b in range(size):
-            sliced = [v if d is None else _take(v, d, b) for v, d in zip(vals, dims)]
-            rows.append(pure_callback_p.bind(*sliced, callback=callback, vmap_method=None))
-        outs = [
-            lax_shape.concatenate([structural.expand_dims(r[i], (0,)) for r in rows], 0)
-            for i in range(len(callback.result_avals))
-        ]
-        return outs, [0] * len(outs)
+        return _one_call_per_element(
+            pure_callback_p, vals, dims, size, callback=callback, vmap_method=None
+        )
     broadcast = vmap_method == "broadcast_all"
     moved = [_move_to_front(v, d, size, broadcast) for v, d in zip(vals, dims)]
     batched_avals = tuple(
@@ -266,14 +274,21 @@ def pure_callback(
         raise ValueError(
             f"pure_callback: vmap_method must be one of {_VMAP_METHODS}, got {vmap_method!r}"
         )
+    wrapped, leaves = _wrap_callback(callback, result_shape_dtypes, args, kwargs, "pure_callback")
+    outs = pure_callback_p.bind(*leaves, callback=wrapped, vmap_method=vmap_method)
+    return tree_unflatten(wrapped.out_tree, outs)
+
+
+def _wrap_callback(
+    callback: Callable[..., Any], result_shape_dtypes: Any, args: tuple, kwargs: dict, where: str
+) -> tuple[_Callback, list[Any]]:
+    """The checked callback on flat arrays, and the flat array arguments."""
     spec_leaves, out_tree = tree_flatten(result_shape_dtypes)
-    result_avals = tuple(_aval_of(s, "pure_callback result_shape_dtypes") for s in spec_leaves)
+    result_avals = tuple(_aval_of(s, f"{where} result_shape_dtypes") for s in spec_leaves)
     leaves, in_tree = tree_flatten((args, kwargs))
     for x in leaves:
-        _aval_of(x, "pure_callback")
-    wrapped = _Callback(callback, in_tree, result_avals, out_tree)
-    outs = pure_callback_p.bind(*leaves, callback=wrapped, vmap_method=vmap_method)
-    return tree_unflatten(out_tree, outs)
+        _aval_of(x, where)
+    return _Callback(callback, in_tree, result_avals, out_tree), leaves
 
 
 # ---- naming, devices and compile-time evaluation --------------------------------------------
@@ -439,3 +454,205 @@ def clear_caches() -> None:
     """
     for fun in list(jit_api.live_jit_functions):
         fun.clear_cache()
+
+
+# ---- configuration context managers ---------------------------------------------------------
+
+
+def enable_x64(new_val: bool = True) -> contextlib.AbstractContextManager[None]:
+    """A block with 64-bit types enabled (JAX's `jax.enable_x64`, for `jax_enable_x64`).
+
+    funcdiff always keeps 64-bit types, so `True` changes nothing and `False` raises, as
+    `funcdiff.config.update("jax_enable_x64", False)` does.
+
+    !!! Example
+        ```python
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        with funcdiff.enable_x64():
+            print(jnp.ones(2).dtype)
+        ```
+    """
+    return config.override("jax_enable_x64", new_val)
+
+
+def explain_cache_misses(new_val: bool = True) -> contextlib.AbstractContextManager[None]:
+    """A block in which `jit` warns why each call traced again (which argument changed, and
+    how), as the option `explain_cache_misses`.
+
+    !!! Example
+        ```python
+        import warnings
+        import numpy as np
+        import funcdiff
+
+        f = funcdiff.jit(lambda x: x + 1)
+        f(np.ones(2))
+        with funcdiff.explain_cache_misses(), warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            f(np.ones(3))
+        print("changed from" in str(w[0].message))
+        ```
+    """
+    return config.override("explain_cache_misses", new_val)
+
+
+def log_compiles(new_val: bool = True) -> contextlib.AbstractContextManager[None]:
+    """A block with the option `jax_log_compiles` set; accepted for JAX programs, it logs
+    nothing (see `explain_cache_misses` for why a function traced again).
+
+    !!! Example
+        ```python
+        import funcdiff
+
+        with funcdiff.log_compiles():
+            print(funcdiff.config.jax_log_compiles)
+        ```
+    """
+    return config.override("jax_log_compiles", new_val)
+
+
+def check_tracer_leaks(new_val: bool = True) -> contextlib.AbstractContextManager[None]:
+    """A block with the option `jax_check_tracer_leaks` set. funcdiff always detects a
+    leaked tracer when it is used (`UnexpectedTracerError`), so this changes nothing.
+
+    !!! Example
+        ```python
+        import funcdiff
+
+        with funcdiff.check_tracer_leaks():
+            print(funcdiff.grad(lambda x: x * x)(3.0))
+        ```
+    """
+    return config.override("jax_check_tracer_leaks", new_val)
+
+
+checking_leaks = check_tracer_leaks
+
+
+def default_matmul_precision(new_val: str | None) -> contextlib.AbstractContextManager[None]:
+    """A block with the option `jax_default_matmul_precision` set: accepted and without
+    effect, since NumPy computes products in the operands' dtype.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+        import funcdiff
+
+        with funcdiff.default_matmul_precision("float32"):
+            print(jnp.ones((2, 2)) @ np.ones(2))
+        ```
+    """
+    return config.override("jax_default_matmul_precision", new_val)
+
+
+def numpy_rank_promotion(new_val: str) -> contextlib.AbstractContextManager[None]:
+    """A block with the option `jax_numpy_rank_promotion` set. Only `"allow"` (NumPy's
+    broadcasting, which funcdiff always follows) is accepted; `"warn"` and `"raise"` raise.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+
+        with funcdiff.numpy_rank_promotion("allow"):
+            print((funcdiff.numpy.ones(2) + np.ones((2, 2))).shape)
+        ```
+    """
+    return config.override("jax_numpy_rank_promotion", new_val)
+
+
+def numpy_dtype_promotion(new_val: str) -> contextlib.AbstractContextManager[None]:
+    """A block with the option `jax_numpy_dtype_promotion` set. Only `"standard"` (NumPy's
+    promotion, which funcdiff always follows) is accepted; `"strict"` raises.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+
+        with funcdiff.numpy_dtype_promotion("standard"):
+            print((funcdiff.numpy.ones(2, np.float32) + np.ones(2)).dtype)
+        ```
+    """
+    return config.override("jax_numpy_dtype_promotion", new_val)
+
+
+# ---- io_callback ----------------------------------------------------------------------------
+
+io_callback_p = core.Primitive("io_callback", multiple_results=True)
+io_callback_p.def_impl(lambda *arrays, callback, ordered: callback(*arrays))
+io_callback_p.def_abstract_eval(lambda *avals, callback, ordered: list(callback.result_avals))
+pe.effectful.add(io_callback_p)  # a side effect: never removed, even with unused results
+
+
+def _io_callback_jvp(primals, tangents, *, callback, ordered):
+    raise ValueError(
+        f"io_callback: cannot differentiate through {callback.name}; wrap the function calling "
+        "io_callback in funcdiff.custom_jvp or funcdiff.custom_vjp."
+    )
+
+
+def _io_callback_batch(vals, dims, *, callback, ordered):
+    if ordered:
+        raise ValueError(
+            f"io_callback: cannot vmap the ordered callback {callback.name} (as in JAX); pass "
+            "ordered=False to call it once per batch element."
+        )
+    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    return _one_call_per_element(
+        io_callback_p, vals, dims, size, callback=callback, ordered=ordered
+    )
+
+
+ad.jvp_rules[io_callback_p] = _io_callback_jvp
+batching.batch_rules[io_callback_p] = _io_callback_batch
+lowering.register(io_callback_p, None)
+cost_mod.cost_rules[io_callback_p] = cost_mod.free_cost
+
+
+def io_callback(
+    callback: Callable[..., Any],
+    result_shape_dtypes: Any,
+    *args: Any,
+    sharding: Any = None,
+    ordered: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Call a Python function with side effects on concrete NumPy arrays from traced code, as
+    `jax.experimental.io_callback`.
+
+    Unlike `pure_callback`, the call is never removed, even when its results are unused.
+    Calls run in program order on funcdiff's one CPU; with `ordered=True`, `vmap` refuses the
+    callback (as in JAX), otherwise `vmap` calls it once per batch element. Results must match
+    `result_shape_dtypes` (a pytree of `ShapeDtypeStruct`s, or `None` for no result).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        from funcdiff.experimental import io_callback
+
+        log = []
+
+        @funcdiff.jit
+        def f(x):
+            io_callback(lambda v: log.append(v.tolist()), None, x)
+            return x + 1
+
+        f(np.arange(2.0))
+        print(log)
+        ```
+    """
+    errors.check_callable(callback, "io_callback")
+
+    def call(*a: Any, **kw: Any) -> Any:
+        result = callback(*a, **kw)
+        return result if result_shape_dtypes is not None else None
+
+    wrapped, leaves = _wrap_callback(call, result_shape_dtypes, args, kwargs, "io_callback")
+    wrapped.name = getattr(callback, "__name__", type(callback).__name__)
+    outs = io_callback_p.bind(*leaves, callback=wrapped, ordered=bool(ordered))
+    return tree_unflatten(wrapped.out_tree, outs)
