@@ -63,6 +63,7 @@ from funcdiff._src.array import device_put as device_put
 from funcdiff._src.array import devices as devices
 from funcdiff._src.array import local_devices as local_devices
 from funcdiff._src.config import config as config
+from funcdiff._src.config import debug_infs as debug_infs
 from funcdiff._src.config import debug_nans as debug_nans
 from funcdiff._src.config import disable_jit as disable_jit
 from funcdiff._src.custom_derivatives import checkpoint as checkpoint

@@ -182,3 +182,148 @@ add("nn.dot_product_attention", _attention_cases, fn=_attention, ref=_ref_attent
     grad_cases=partial(_attention_cases, masked=False),
     grad_note="derivatives without masks (a masked logit is a large negative constant, whose "
               "exponential underflows, which the derivative checks treat as an error)")
+
+
+# ---- block-scaled products ------------------------------------------------------------------
+
+
+@st.composite
+def _scaled_matmul_cases(draw, dtype):
+    b, m, n = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    blocks, block = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    k = blocks * block
+    args = [draw_array(draw, s, dtype) for s in ((b, m, k), (b, n, k), (b, m, blocks),
+                                                  (b, n, blocks))]
+    return case(*args, preferred_element_type=draw(st.sampled_from([None, dtype])))
+
+
+def _ref_scaled_matmul(a, b, a_scales, b_scales, preferred_element_type=np.float32):
+    block = a.shape[-1] // a_scales.shape[-1]
+    out = np.einsum("bmk,bnk->bmn", a * np.repeat(a_scales, block, -1),
+                    b * np.repeat(b_scales, block, -1))
+    return out.astype(preferred_element_type or np.result_type(a, b, a_scales, b_scales))
+
+
+add("nn.scaled_matmul", _scaled_matmul_cases, ref=_ref_scaled_matmul, dtypes=FLOATS)
+
+
+@st.composite
+def _scaled_dot_general_cases(draw, dtype, mode=None, preferred=(None, np.float32)):
+    """Batch, contracting and free axes at drawn positions of each operand; with a `mode`,
+    contracting sizes whose product is a multiple of the block size."""
+    size = st.integers(1, 3)
+    batch = draw(st.lists(size, max_size=2 if mode is None else 1))
+    if mode is None:
+        contract = draw(st.lists(size, min_size=1, max_size=2))
+    else:
+        block = 32 if mode == "mxfp8" else 16
+        contract = draw(st.sampled_from([[block], [2 * block], [2, block], [block // 2, 4]]))
+    x_free = draw(st.lists(size, max_size=2))
+    y_free = draw(st.lists(size, max_size=2))
+    roles = [("b", i) for i in range(len(batch))] + [("c", i) for i in range(len(contract))]
+    x_roles = draw(st.permutations(roles + [("f", i) for i in range(len(x_free))]))
+    y_roles = draw(st.permutations(roles + [("g", i) for i in range(len(y_free))]))
+    sizes = {"b": batch, "c": contract, "f": x_free, "g": y_free}
+    scale = np.exp(draw(st.floats(-6, 6)))  # the block scales follow any magnitude
+    x = draw_array(draw, [sizes[r][i] for r, i in x_roles], dtype) * dtype.type(scale)
+    y = draw_array(draw, [sizes[r][i] for r, i in y_roles], dtype)
+    dn = tuple(tuple(tuple(roles_.index((r, i)) for i in range(len(sizes[r])))
+                     for roles_ in (x_roles, y_roles)) for r in ("c", "b"))
+    kwargs = {"dimension_numbers": dn,
+              "preferred_element_type": draw(st.sampled_from(preferred))}
+    if mode is not None:
+        from funcdiff import nn
+
+        gs = None if mode == "mxfp8" else np.array([draw(st.sampled_from([1.0, 0.5]))],
+                                                    np.float32)
+        kwargs["configs"] = [nn.get_scaled_dot_general_config(mode, gs)] * 3
+    return case(x, y, **kwargs)
+
+
+def _format_grid(mantissa_bits, min_exponent, top):
+    """Every non-negative number of a small float format, in increasing order: the
+    subnormals, then each binade's normal numbers, up to `top`."""
+    step = 2.0 ** (min_exponent - mantissa_bits)
+    grid = [k * step for k in range(2**mantissa_bits)]
+    e = min_exponent
+    while grid[-1] < top:
+        grid += [(1 + k / 2**mantissa_bits) * 2.0**e for k in range(2**mantissa_bits)]
+        e += 1
+    return np.array([v for v in grid if v <= top])
+
+
+_GRIDS = {"float8_e4m3fn": _format_grid(3, -6, 448.0), "float4_e2m1fn": _format_grid(1, 0, 6.0)}
+
+
+def _nearest_on_grid(x, fmt):
+    """Round to the nearest number of `fmt` by searching its table of numbers; a tie goes
+    to the even neighbour (an even index: an even last mantissa bit)."""
+    grid = _GRIDS[fmt]
+    a = np.abs(x.astype(np.float64))
+    hi = np.clip(np.searchsorted(grid, a), 1, len(grid) - 1)
+    lo = hi - 1
+    d_lo, d_hi = a - grid[lo], grid[hi] - a
+    pick = np.where((d_hi < d_lo) | ((d_hi == d_lo) & (hi % 2 == 0)), hi, lo)
+    return (np.sign(x) * grid[pick]).astype(x.dtype)
+
+
+def _ref_quantize(x3, mode, global_scale):
+    """(B, M, K) -> quantized values and per-block scales, in x's dtype."""
+    b, m, k = x3.shape
+    block = 32 if mode == "mxfp8" else 16
+    blocks = x3.reshape(b, m, k // block, block)
+    top = x3.dtype.type(448.0 if mode == "mxfp8" else 6.0)
+    if mode == "nvfp4":
+        blocks = blocks / global_scale.astype(x3.dtype)
+    amax = np.max(np.abs(blocks), axis=-1, keepdims=True)
+    if mode == "mxfp8":
+        with np.errstate(divide="ignore"):
+            exponent = np.ceil(np.log2((amax / top).astype(np.float64)))
+        scales = 2.0 ** np.clip(np.nan_to_num(exponent, neginf=-127), -127, 127)
+        scales = scales.astype(x3.dtype)
+        scaled = blocks / scales
+    else:
+        scales = _nearest_on_grid(np.clip(amax / top, 0, 448.0).astype(x3.dtype),
+                                  "float8_e4m3fn")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = np.where(scales == 0, 0, blocks / scales)
+    values = _nearest_on_grid(np.clip(scaled, -top, top),
+                              "float8_e4m3fn" if mode == "mxfp8" else "float4_e2m1fn")
+    return values.reshape(b, m, k), scales[..., 0]
+
+
+def _ref_to_3d(x, contract, batch):
+    free = [d for d in range(x.ndim) if d not in contract and d not in batch]
+    t = np.transpose(x, (*batch, *free, *contract))
+    return t.reshape([int(np.prod([x.shape[d] for d in g], dtype=int))
+                      for g in (batch, free, contract)]), free
+
+
+def _ref_scaled_dot_general(x, y, dimension_numbers, preferred_element_type=np.float32,
+                            configs=None):
+    from lax_table import _dot_general_reference
+
+    if configs is None:
+        out = _dot_general_reference(x, y, dimension_numbers=dimension_numbers)
+        return out.astype(preferred_element_type or out.dtype)
+    (xc, yc), (xb, yb) = dimension_numbers
+    mode, gs = configs[0].mode, configs[0].global_scale
+    (x3, x_free), (y3, y_free) = _ref_to_3d(x, xc, xb), _ref_to_3d(y, yc, yb)
+    xq, xs = _ref_quantize(x3, mode, gs)
+    yq, ys = _ref_quantize(y3, mode, gs)
+    out = _ref_scaled_matmul(xq, yq, xs, ys, None)
+    if mode == "nvfp4":
+        out = out * (gs * gs).astype(out.dtype)
+    shape = [x.shape[d] for d in xb] + [x.shape[d] for d in x_free] + [y.shape[d]
+                                                                       for d in y_free]
+    return out.reshape(shape).astype(preferred_element_type or out.dtype)
+
+
+add("nn.scaled_dot_general", _scaled_dot_general_cases, ref=_ref_scaled_dot_general,
+    dtypes=FLOATS, grad_cases=partial(_scaled_dot_general_cases, preferred=(None,)))
+for _mode in ("mxfp8", "nvfp4"):
+    add("nn.scaled_dot_general", partial(_scaled_dot_general_cases, mode=_mode),
+        variant=_mode, ref=_ref_scaled_dot_general, dtypes=FLOATS,
+        rtol={np.dtype(np.float32): 1e-5}, grad_order=0,
+        grad_note="quantization is piecewise constant; the derivative is JAX's "
+                  "straight-through estimator, checked in test_special_stats_nn.py")

@@ -32,7 +32,9 @@ from strategies import (
 )
 
 import funcdiff.numpy as jnp
-from funcdiff import nn
+from funcdiff import lax, nn
+from funcdiff.experimental import ode
+from funcdiff.scipy import linalg as scipy_linalg
 from funcdiff.scipy import special, stats
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
@@ -203,6 +205,12 @@ def public(name: str) -> Callable[..., Any]:
         obj, name = special, name[len("scipy.special."):]
     elif name.startswith("scipy.stats."):
         obj, name = stats, name[len("scipy.stats."):]
+    elif name.startswith("scipy.linalg."):
+        obj, name = scipy_linalg, name[len("scipy.linalg."):]
+    elif name.startswith("lax."):
+        obj, name = lax, name[4:]
+    elif name.startswith("experimental.ode."):
+        obj, name = ode, name[len("experimental.ode."):]
     for part in name.split("."):
         obj = getattr(obj, part)
     return obj
@@ -1920,10 +1928,17 @@ EXCLUDED = {
     # Sub-modules: each of their functions has records.
     "linalg": "module funcdiff.numpy.linalg (each of its functions is in the table)",
     "fft": "module funcdiff.numpy.fft (each of its functions is in the table)",
+    # Not array functions, in the other namespaces.
+    "nn.get_scaled_dot_general_config": "returns a config object, no arrays (its fields and "
+                                        "errors: test_special_stats_nn.py)",
 }
 
 # The records of funcdiff.numpy.linalg (beyond norm), with NumPy as the reference.
 import linalg_table  # noqa: E402, F401
+
+# The records of funcdiff.scipy.linalg, odeint and the lax compositions (gather, scatter*,
+# cumulative reductions, *_in_dim, top_k, convolutions, reduce_window).
+import namespaces_table  # noqa: E402, F401
 
 # The records of the funcdiff.nn functions added for jax.nn coverage.
 import nn_table  # noqa: E402, F401

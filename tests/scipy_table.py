@@ -227,6 +227,8 @@ for _fn in ("logpmf", "pmf"):
     stat("geom", _fn, _counts(1, 6), PROB, **_K)
     stat("geom", _fn, _counts(2, 6), PROB, _counts(-1, 1), variant="loc", **_KLOC)
 stat("poisson", "cdf", Domain(-1.0, 6.0, step=0.5), SHAPE, **_K)
+stat("poisson", "entropy", SHAPE)
+stat("poisson", "entropy", Domain(300.0, 3000.0), variant="large")  # the sum and the series
 stat("bernoulli", "cdf", Domain(-1.0, 2.0, step=0.5), PROB, **_K)
 stat("bernoulli", "ppf", QUANTILE, PROB, **PIECEWISE)
 

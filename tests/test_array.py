@@ -178,3 +178,20 @@ def test_arrays_pass_through_jit_and_transformations():
         np.testing.assert_array_equal(out, f(np.asarray(x)))
     np.testing.assert_allclose(grad(lambda x: jnp.sum(f(x)))(x),
                                np.sin(np.asarray(x)) + np.asarray(x) * np.cos(np.asarray(x)))
+
+
+def test_scalar_results_of_every_numeric_type_are_read_only_arrays():
+    # A 0-d result is built on the NumPy scalar's own (immutable) memory: it must still be a
+    # read-only Array of the right dtype and value, and Python scalars stay Python scalars.
+    cases = [(jnp.sin, np.float32(0.5)), (jnp.sin, np.float64(0.5)), (jnp.negative, np.int8(3)),
+             (jnp.negative, np.uint16(3)), (jnp.sqrt, np.complex64(1 + 2j)),
+             (jnp.logical_not, np.bool_(True)), (jnp.sin, np.longdouble(0.5))]
+    for fn, x in cases:
+        y = fn(x)
+        want = np.asarray(fn(np.asarray(x)))
+        assert type(y) is funcdiff.Array and y.shape == () and y.dtype == want.dtype, (fn, x)
+        assert y == want and not y.flags.writeable
+        with pytest.raises(ValueError, match="read-only"):
+            np.asarray(y)[...] = 0
+    assert type(jnp.sin(0.5)) is float and jnp.sin(0.5) == np.sin(0.5)
+    assert type(jnp.add(1, 2)) is int and type(jnp.multiply(1j, 2.0)) is complex

@@ -399,3 +399,30 @@ def test_map_batch_size_runs_f_vectorised_per_batch():
     for bad in (0, -2, 1.5, True):
         with pytest.raises(ValueError, match="batch_size must be a positive int"):
             lax.map(lambda x: x, np.ones(3), batch_size=bad)
+
+
+@pytest.mark.parametrize("unroll", [2, 3, True, 5, 7])
+def test_fori_loop_unroll_runs_several_steps_per_iteration(unroll):
+    # JAX's value for this loop (float32, weak index): 37.15625.
+    def loop(x, unroll, init=None):
+        init = np.float32(1.0) if init is None else init
+        return lax.fori_loop(1, 6, lambda i, c: c * x + i, init, unroll=unroll)
+
+    x = np.float32(1.5)
+    out = loop(x, unroll)
+    assert out == loop(x, None) == 37.15625 and out.dtype == np.float32
+    lengths = [e.params["length"] for e in funcdiff.make_jaxpr(lambda x: loop(x, unroll))(
+        x).jaxpr.eqns]
+    k = min(unroll if unroll is not True else 5, 5)
+    assert lengths == [5 // k] + ([5 % k] if 5 % k else [])  # chunks of k steps, the rest
+    check_grads(lambda x: loop(x, unroll, 1.0), (1.5,), order=2, modes=("fwd", "rev"))
+    assert jit(lambda x: loop(x, unroll))(x) == out
+    xs = np.array([1.5, 0.5], np.float32)
+    np.testing.assert_array_equal(vmap(lambda x: loop(x, unroll))(xs),
+                                  [loop(xs[0], None), loop(xs[1], None)])
+
+
+def test_fori_loop_unroll_needs_static_bounds():
+    with pytest.raises(ValueError, match="unroll needs loop bounds known at trace time"):
+        jit(lambda n: lax.fori_loop(0, n, lambda i, c: c + 1.0, 0.0, unroll=2))(3)
+    assert lax.fori_loop(0, 0, lambda i, c: c + 1.0, 0.0, unroll=2) == 0.0

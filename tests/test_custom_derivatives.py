@@ -401,6 +401,25 @@ def test_checkpoint_static_argnums_are_python_values():
                                1 - np.tanh(x) ** 2)
 
 
+def test_checkpoint_static_argnames_are_python_values():
+    def layers(x, depth=1, scale=1.0):
+        for _ in range(depth):  # needs a Python int
+            x = jnp.tanh(scale * x)
+        return x
+
+    block = funcdiff.checkpoint(layers, static_argnames="depth")
+    x = np.array([0.3, -1.2])
+    want = grad(lambda x: jnp.sum(layers(x, depth=3, scale=0.5)))(x)
+    np.testing.assert_allclose(grad(lambda x: jnp.sum(block(x, depth=3, scale=0.5)))(x), want,
+                               rtol=1e-14)
+    # The keyword not named static (scale) is traced, so differentiable.
+    check_grads(lambda s: block(x, depth=2, scale=s), (0.5,), order=2, modes=("fwd", "rev"))
+    with pytest.raises(funcdiff.TracerIntegerConversionError):
+        funcdiff.checkpoint(layers)(x, depth=3)  # traced without static_argnames
+    with pytest.raises(TypeError, match="static_argnames must be a str"):
+        funcdiff.checkpoint(layers, static_argnames=[1])
+
+
 def test_checkpoint_static_argnums_errors():
     with pytest.raises(TypeError, match="static_argnums must be an int or a sequence of ints"):
         funcdiff.checkpoint(jnp.sin, static_argnums="1")

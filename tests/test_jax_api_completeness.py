@@ -177,7 +177,6 @@ ABSENT: dict[str, dict[str, str]] = {
         **dict.fromkeys(
             [
                 "allow_f16_reductions",
-                "debug_infs",
                 "debug_key_reuse",
                 "default_prng_impl",
                 "enable_checks",

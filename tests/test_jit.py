@@ -370,6 +370,34 @@ def test_scalar_results_are_zero_dim_arrays_even_from_python_scalars():
         assert type(f(arg)) is funcdiff.Array  # the cached fast path too
 
 
+def test_fast_path_by_scalar_type_keeps_one_program_per_type_and_the_switches():
+    # Calls with one scalar argument find their program by the argument's type: each type is
+    # its own signature, and turning jit off, NaN checks on, or clearing the cache still apply.
+    runs = []
+
+    def body(x):
+        runs.append(x)  # a Python side effect: seen when the function itself runs
+        return jnp.log(x) * 2.0
+
+    f = jit(body)
+    cases = [(0.5, np.float64), (np.float32(0.5), np.float32), (2, np.float64),
+             (np.float16(0.5), np.float16)]
+    for _ in range(3):  # the first call traces, the next ones take the fast path
+        for arg, dtype in cases:
+            out = f(arg)
+            assert type(out) is funcdiff.Array and out.dtype == dtype and out.shape == ()
+            assert not out.flags.writeable
+            np.testing.assert_allclose(out, np.log(np.float64(arg)) * 2.0, rtol=1e-3)
+    assert f.trace_count == len(runs) == len(cases)
+    with funcdiff.disable_jit():
+        assert f(0.5) == np.log(0.5) * 2.0 and len(runs) == len(cases) + 1 and runs[-1] == 0.5
+    with funcdiff.debug_nans(), pytest.raises(FloatingPointError, match="NaN"):
+        f(-1.0)
+    f.clear_cache()
+    f(0.5)
+    assert f.trace_count == len(cases) + 1 and len(runs) == len(cases) + 2
+
+
 @pytest.mark.parametrize("shapes, batch", [
     (((256, 10), (256,)), ((0,), (0,))),  # per-example gradients under vmap: x * g[:, None]
     (((3, 4), (5,)), ((), ())),  # outer product

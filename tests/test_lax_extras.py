@@ -142,3 +142,7 @@ def test_config_accepts_jax_options_without_effect():
         config.update("jax_numpy_rank_promotion", "raise")
     with pytest.raises(AttributeError, match="Unrecognized config option"):
         config.update("jax_no_such_option", 1)
+    # JAX's default random bits, the ones funcdiff.random draws: only True.
+    config.update("jax_threefry_partitionable", True)
+    with pytest.raises(ValueError, match="partitionable.*jax_threefry_partitionable=False"):
+        config.update("jax_threefry_partitionable", False)

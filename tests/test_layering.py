@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "losses",
             "nn_init",
             "nn_functions",
+            "nn_scaled",
             "scipy_special",
             "scipy_stats",
             "scipy_linalg",

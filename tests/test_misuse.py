@@ -41,6 +41,12 @@ def nan_under_debug_nans():
         funcdiff.grad(lambda v: jnp.sqrt(jnp.sum(v ** 2)))(np.zeros(3))
 
 
+def inf_under_debug_infs():
+    with np.errstate(divide="ignore"), funcdiff.debug_infs():
+        assert np.isnan(jnp.log(np.array(-1.0)))  # a NaN is not an infinity
+        funcdiff.jit(lambda x: jnp.log(x) * 2.0)(np.array([1.0, 0.0]))
+
+
 def grad_of_while_loop():
     return funcdiff.grad(lambda x: lax.while_loop(lambda c: c < 10, lambda c: c * 2, x))(1.0)
 
@@ -78,6 +84,8 @@ CATALOGUE = [
      ["while_loop", "lax.fori_loop", "lax.scan"], True),
     ("a NaN under debug_nans", nan_under_debug_nans, FloatingPointError,
      ["NaN produced by primitive", "debug_nans"], True),
+    ("an infinity under debug_infs", inf_under_debug_infs, FloatingPointError,
+     ["inf produced by primitive 'log'", "debug_infs"], True),
     ("grad of a non-scalar", lambda: funcdiff.grad(lambda w: w * np.ones(3))(0.5),
      TypeError, ["requires a scalar output", "jacrev"], False),
     ("grad with integer inputs", lambda: funcdiff.grad(lambda w: jnp.sum(w ** 2))(

@@ -51,6 +51,26 @@ def test_constant_folding():
     same_values(closed, out, np.ones(3))
 
 
+def test_folded_weak_scalars_stay_weak():
+    # abs(3.0) folds to a weakly typed scalar: kept a Python float, it leaves a float32 operand
+    # float32 at run time (a NumPy float64 would promote it).
+    x = np.float32(0.8)
+    closed = trace(lambda x: lax.rem(x, lax.abs(3.0)), x)
+    out = passes.fold_constants(closed)
+    assert names(out) == ["rem"] and out.consts == []
+    assert jit(lambda x: lax.rem(x, lax.abs(3.0)))(x).dtype == np.float32
+    xp, fp = np.array([-0.7], np.float32), np.array([0.5], np.float32)
+    assert jit(lambda x: jnp.interp(x, xp, fp, period=3.0))(x).dtype == np.float32
+
+
+def test_only_one_broadcast_operand_is_narrowed():
+    # Both operands broadcast from scalars: dropping both broadcasts would lose the shape.
+    f = lambda a: lax.broadcast_in_dim(a, (1,), ()) + lax.broadcast_in_dim(0.5, (1,), ())
+    out = jit(f)(np.array(2.0))
+    assert out.shape == (1,) and out.tolist() == [2.5]
+    assert jit(lambda a, b: jnp.geomspace(a, b, 1))(np.array(2.0), np.array(3.0)).shape == (1,)
+
+
 def test_folding_does_not_inflate_broadcasts():
     closed = trace(lambda x: x + lax.broadcast_in_dim(1.5, (512, 512), ()), np.ones((512, 512)))
     out = passes.fold_constants(closed)
@@ -295,6 +315,7 @@ def test_new_rewrites_keep_ieee_edge_cases():
     ("hvp_bench.py", "funcdiff jit(jvp(grad))"),
     ("memory_bench.py", "buffer plan (`peak_bytes`)"),
     ("compile_bench.py", "pass sink"),
+    ("eager_bench.py", "| eager grad | funcdiff |"),
 ])
 def test_issue_20_benchmarks_run(script, printed):
     # Each script checks funcdiff against its hand-written floor (assert_allclose) before
@@ -304,3 +325,15 @@ def test_issue_20_benchmarks_run(script, printed):
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert printed in done.stdout
+
+
+def test_sum_of_complex_pads_compiles():
+    # Padding values of complex dtype: their zero signs are compared part by part.
+    def f(x):
+        return lax.pad(x, 0j, [(1, 0, 0)]) + lax.pad(x, 0j, [(1, 0, 0)])
+
+    x = np.array([1 + 2j, 3 - 1j])
+    np.testing.assert_array_equal(jit(f)(x), f(x))
+    np.testing.assert_array_equal(jit(jnp.fft.ifft2)(x.reshape(1, 2)), jnp.fft.ifft2(
+        x.reshape(1, 2)))
+

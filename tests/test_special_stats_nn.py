@@ -265,3 +265,68 @@ def test_attention_gradients_in_both_modes():
     q, k, v = (RNG.normal(size=shape) for shape in [(3, 2, 2), (4, 1, 2), (4, 1, 2)])
     check_grads(lambda q, k, v: nn.dot_product_attention(q, k, v), (q, k, v), order=2,
                 modes=("fwd", "rev"))
+
+
+# ---- block-scaled products ------------------------------------------------------------------
+
+
+def test_scaled_dot_general_gradient_is_jaxs_straight_through_estimator():
+    from nn_table import _ref_quantize, _ref_scaled_matmul
+
+    rng = np.random.default_rng(3)
+    x, y, w = (rng.standard_normal(s) for s in ((32, 64), (32, 64), (32, 32)))
+    dn = (((1,), (1,)), ((), ()))
+
+    def quantized_product(a, b):  # a (M, K) @ b (N, K)^T, both quantized along K
+        (aq, a_s), (bq, b_s) = _ref_quantize(a[None], "mxfp8", None), _ref_quantize(
+            b[None], "mxfp8", None)
+        return _ref_scaled_matmul(aq, bq, a_s, b_s, None)[0]
+
+    configs = [nn.get_scaled_dot_general_config("mxfp8")] * 3
+    gx, gy = funcdiff.grad(lambda x, y: jnp.sum(w * nn.scaled_dot_general(
+        x, y, dn, configs=configs)), argnums=(0, 1))(x, y)
+    # The cotangent w, quantized, times the other operand quantized along the other axis.
+    np.testing.assert_allclose(gx, quantized_product(w, y.T), rtol=1e-12)
+    np.testing.assert_allclose(gy, quantized_product(w.T, x.T), rtol=1e-12)
+    assert not np.allclose(gx, w @ y, rtol=1e-6)  # quantized, not the exact gradient
+    jitted = funcdiff.jit(funcdiff.grad(lambda x: jnp.sum(w * nn.scaled_dot_general(
+        x, y, dn, configs=configs))))(x)
+    np.testing.assert_allclose(jitted, gx, rtol=1e-12)
+
+    # NVFP4: the exact product, zero where quantization clipped (|x| > global_scale * 6 * 448).
+    gs = np.array([0.5], np.float32)
+    configs = [nn.get_scaled_dot_general_config("nvfp4", gs)] * 3
+    x[3, 5], y[7, 1] = 2000.0, -1500.0
+    gx, gy = funcdiff.grad(lambda x, y: jnp.sum(w * nn.scaled_dot_general(
+        x, y, dn, preferred_element_type=None, configs=configs)), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(gx, np.where(np.abs(x) <= 1344.0, w @ y, 0.0), rtol=1e-12)
+    np.testing.assert_allclose(gy, np.where(np.abs(y) <= 1344.0, w.T @ x, 0.0), rtol=1e-12)
+    assert gx[3, 5] == 0 and gy[7, 1] == 0
+
+
+def test_scaled_products_check_their_arguments():
+    a = np.ones((1, 2, 6))
+    assert nn.scaled_matmul(a, a, np.ones((1, 2, 3)), np.ones((1, 2, 3))).dtype == np.float32
+    with pytest.raises(ValueError, match="must be 3-D"):
+        nn.scaled_matmul(a[0], a[0], np.ones((2, 3)), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="divide the contracting axis"):
+        nn.scaled_matmul(a, a, np.ones((1, 2, 4)), np.ones((1, 2, 4)))
+    config = nn.get_scaled_dot_general_config("nvfp4")
+    assert (config.mode, config.block_size, config.data_type, config.scale_type) == (
+        "nvfp4", 16, "float4_e2m1fn", "float8_e4m3fn")
+    assert config.global_scale.tolist() == [1.0] and config.global_scale.dtype == np.float32
+    with pytest.raises(ValueError, match="unsupported mode 'fp8'"):
+        nn.get_scaled_dot_general_config("fp8")
+    configs = [nn.get_scaled_dot_general_config("mxfp8")] * 3
+    dn = (((1,), (1,)), ((), ()))
+    with pytest.raises(ValueError, match="multiple of the mxfp8 block size 32"):
+        nn.scaled_dot_general(np.ones((2, 48)), np.ones((3, 48)), dn, configs=configs)
+    with pytest.raises(ValueError, match="do not pair up"):
+        nn.scaled_dot_general(np.ones((2, 64)), np.ones((3, 32)), dn, configs=configs)
+    # The derivative contracts over the other operand's free axis (3): JAX needs 32 too.
+    with pytest.raises(ValueError, match="derivative with respect to lhs"):
+        funcdiff.grad(lambda x: jnp.sum(nn.scaled_dot_general(
+            x, np.ones((3, 64)), dn, configs=configs)))(np.ones((2, 64)))
+    # Without configs: lax.dot_general, in preferred_element_type.
+    out = nn.scaled_dot_general(np.ones((2, 5)), np.ones((3, 5)), dn)
+    assert out.dtype == np.float32 and out.tolist() == [[5.0] * 3] * 2

@@ -113,6 +113,8 @@ def _as_array_leaf(x: Any) -> Any:
 
 
 def _argnums_tuple(argnums: int | Sequence[int], nargs: int, fun: Callable[..., Any]) -> tuple:
+    if type(argnums) is int and 0 <= argnums < nargs:  # the common case, checked at once
+        return (argnums,)
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for a in nums:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
@@ -307,14 +309,17 @@ def _aux_flat_fun(
         else:
             out, aux = result, None
         out_leaves, out_tree = tree_flatten(out)
-        aux_leaves, aux_tree = tree_flatten(aux)
         for leaf in out_leaves:
             _check_output(leaf, fun)
+        n_out.value = len(out_leaves)
+        if not has_aux:
+            store.value = (out_tree, None)
+            return out_leaves
         # Array-valued aux leaves are returned as (undifferentiated) outputs, so that traced
         # values come back as plain values; other aux leaves are passed through.
+        aux_leaves, aux_tree = tree_flatten(aux)
         aux_arrays = [x for x in aux_leaves if core.is_valid_array(x)]
         store.value = (out_tree, _AuxTree(aux_tree, aux_leaves))
-        n_out.value = len(out_leaves)
         return out_leaves + aux_arrays
 
     return flat_fun, store, n_out
@@ -402,6 +407,27 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
         ```
     """
     errors.check_callable(fun, "vjp")
+    primal_out, pull, out_tree, out_avals, aux = _vjp(fun, primals, has_aux)
+
+    def vjp_fn(ct: Any) -> tuple[Any, ...]:
+        ct_leaves, ct_tree = tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise TypeError(
+                "vjp_fn: the cotangent must have the structure of the primal output; got "
+                f"cotangent structure {ct_tree} and primal output structure {out_tree}."
+            )
+        return pull([_check_cotangent(c, a, i, primal_out)
+                     for i, (c, a) in enumerate(zip(ct_leaves, out_avals))])
+
+    if has_aux:
+        return primal_out, vjp_fn, aux
+    return primal_out, vjp_fn
+
+
+def _vjp(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> tuple[Any, ...]:
+    """The work of `vjp`: ``(primal_out, pull, out_tree, out_avals, aux)``, where
+    ``pull(ct_leaves)`` takes one cotangent per output leaf, already checked against
+    `out_avals`, and returns the tuple of input cotangents (`grad` calls it directly)."""
     p_leaves, in_tree = tree_flatten(primals)
     _check_args(fun, primals, p_leaves)
     flat_fun, store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
@@ -414,16 +440,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     primal_out = tree_unflatten(out_tree, core.owned_results(
         [_as_array_leaf(x) for x in out_p], p_leaves))
 
-    def vjp_fn(ct: Any) -> tuple[Any, ...]:
-        ct_leaves, ct_tree = tree_flatten(ct)
-        if ct_tree != out_tree:
-            raise TypeError(
-                "vjp_fn: the cotangent must have the structure of the primal output; got "
-                f"cotangent structure {ct_tree} and primal output structure {out_tree}."
-            )
-        ct_leaves = [_check_cotangent(c, a, i, primal_out)
-                     for i, (c, a) in enumerate(zip(ct_leaves, out_avals))]
-        cts = list(ct_leaves) + [ad.Zero(core.get_aval(x)) for x in out_all[n:]]
+    def pull(ct_leaves: list[Any]) -> tuple[Any, ...]:
+        cts = ct_leaves + [ad.Zero(core.get_aval(x)) for x in out_all[n:]]
         in_cts = linear.transpose([_ct_for_output(c, z) for c, z in zip(cts, linear.out_zero)])
         results = core.owned_results([
             _zeros_or(c) if d else np.zeros(core.get_aval(p).shape, dtypes.float0)
@@ -431,9 +449,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
         ], [*p_leaves, *ct_leaves])
         return tuple(tree_unflatten(in_tree, results))
 
-    if has_aux:
-        return primal_out, vjp_fn, aux_tree.rebuild(out_all[n:])
-    return primal_out, vjp_fn
+    aux = aux_tree.rebuild(out_all[n:]) if has_aux else None
+    return primal_out, pull, out_tree, out_avals, aux
 
 
 def _check_cotangent(ct: Any, out: core.ShapedArray, i: int, primal_out: Any) -> Any:
@@ -536,15 +553,9 @@ def value_and_grad(
             return fun(*full, **kwargs)
 
         _named_like(fun, partial_fun)
-        diff_args = [args[i] for i in nums]
-        if has_aux:
-            out, vjp_fn, aux = vjp(partial_fun, *diff_args, has_aux=True)
-        else:
-            out, vjp_fn = vjp(partial_fun, *diff_args)
+        out, pull, _, _, aux = _vjp(partial_fun, tuple(args[i] for i in nums), has_aux)
         _check_scalar_output(out, fun, holomorphic)
-        aval = core.get_aval(out)
-        ct = np.ones((), aval.dtype)
-        grads = vjp_fn(ct)
+        grads = pull([np.array(1, core.get_aval(out).dtype)])  # (np.ones is Python code)
         g = grads[0] if isinstance(argnums, int) else tuple(grads)
         return ((out, aux) if has_aux else out), g
 

@@ -205,20 +205,31 @@ def set_at_helper(helper: Callable[[Array], Any]) -> None:
 def as_array(x: Any) -> Any:
     """`x` as an `Array` handed to the user: NumPy arrays and scalars become read-only Arrays
     (sharing the memory of `x`, which the caller must not keep writing); Python scalars and
-    anything else are returned as they are."""
+    anything else are returned as they are.
+
+    This runs on every result of every eager operation, so it takes the cheapest route for
+    each type: a view flagged read-only for arrays, and for NumPy scalars a 0-d Array built
+    directly on the scalar's (immutable, hence read-only) memory."""
     t = type(x)
-    if t is Array:
-        return x
     if t is np.ndarray:
         a = x.view(Array)
-    elif isinstance(x, np.generic):
-        a = np.asarray(x).view(Array)
+    elif t is Array or t in _PY_SCALAR_TYPES:
+        return x
+    elif (dtype := _SCALAR_DTYPES.get(t)) is not None:
+        return Array((), dtype, x)
     elif isinstance(x, np.ndarray):
         a = x.view(np.ndarray).view(Array)
+    elif isinstance(x, np.generic):  # other scalars (datetimes, structured) have no buffer
+        a = np.asarray(x).view(Array)
     else:
         return x
-    a.setflags(write=False)  # cheaper than a.flags.writeable = False
+    a.setflags(False)  # positional: much cheaper than write=False or flags.writeable = False
     return a
+
+
+# The numeric NumPy scalar types (whose memory can back a 0-d array directly), with their dtype.
+_SCALAR_DTYPES = {np.dtype(c).type: np.dtype(c) for c in "?bhilqBHILQefdgFDG"}
+_PY_SCALAR_TYPES = frozenset((bool, int, float, complex))
 
 
 def block_until_ready(x: Any) -> Any:

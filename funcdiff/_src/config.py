@@ -30,6 +30,7 @@ class Config:
     - `jax_debug_nans` (False): raise `FloatingPointError` at the first primitive that
       produces a NaN, forward or backward, naming it and the user's line (jitted functions
       then run equation by equation).
+    - `jax_debug_infs` (False): the same for infinities.
     - `jax_disable_jit` (False): jitted functions run eagerly (see `funcdiff.disable_jit`).
     - `check_passes` (False): `jit` type-checks the program after each optimisation pass
       (every variable bound once before use, every equation typed by its primitive's rule)
@@ -41,13 +42,16 @@ class Config:
     `jax_persistent_cache_min_compile_time_secs`, `jax_traceback_filtering`,
     `jax_check_tracer_leaks`; `jax_numpy_rank_promotion` and `jax_numpy_dtype_promotion`
     accept only their default (`"allow"`, `"standard"`: NumPy's rules, which funcdiff always
-    follows). `config_with_absl()` and `parse_flags_with_absl()` do nothing.
+    follows), and `jax_threefry_partitionable` only its default, True (the layout of random
+    bits `funcdiff.random` reproduces). `config_with_absl()` and `parse_flags_with_absl()` do
+    nothing.
     """
 
     _DEFAULTS: dict[str, Any] = {
         "jax_enable_x64": True,
         "explain_cache_misses": False,
         "jax_debug_nans": False,
+        "jax_debug_infs": False,
         "jax_disable_jit": False,
         "check_passes": False,
         # Accepted for JAX programs, without effect.
@@ -62,11 +66,15 @@ class Config:
         "jax_check_tracer_leaks": False,
         "jax_numpy_rank_promotion": "allow",
         "jax_numpy_dtype_promotion": "standard",
+        "jax_threefry_partitionable": True,
     }
-    # Options with only one value funcdiff can honour (NumPy's rules).
-    _ONLY: dict[str, str] = {"jax_numpy_rank_promotion": "allow",
-                             "jax_numpy_dtype_promotion": "standard"}
-    _ALIASES: dict[str, str] = {"debug_nans": "jax_debug_nans", "disable_jit": "jax_disable_jit",
+    # Options with only one value funcdiff can honour (NumPy's rules, JAX's default random
+    # bits).
+    _ONLY: dict[str, Any] = {"jax_numpy_rank_promotion": "allow",
+                             "jax_numpy_dtype_promotion": "standard",
+                             "jax_threefry_partitionable": True}
+    _ALIASES: dict[str, str] = {"debug_nans": "jax_debug_nans", "debug_infs": "jax_debug_infs",
+                                "disable_jit": "jax_disable_jit",
                                 "jax_explain_cache_misses": "explain_cache_misses"}
 
     def __init__(self) -> None:
@@ -81,10 +89,11 @@ class Config:
                 f"Unrecognized config option: {name!r}. Known options: {sorted(self._values)}"
             )
         if name in self._ONLY and value != self._ONLY[name]:
-            raise ValueError(
-                f"funcdiff always follows NumPy's rules: {name}={value!r} is not available "
-                f"(only {self._ONLY[name]!r})."
-            )
+            why = ("funcdiff.random draws JAX's default (partitionable) random bits"
+                   if name == "jax_threefry_partitionable"
+                   else "funcdiff always follows NumPy's rules")
+            raise ValueError(f"{why}: {name}={value!r} is not available (only "
+                             f"{self._ONLY[name]!r}).")
         if name == "jax_enable_x64" and not value:
             raise ValueError(
                 "funcdiff always supports 64-bit types; jax_enable_x64=False is not available. "
@@ -92,8 +101,10 @@ class Config:
             )
         with self._lock:
             self._values[name] = value
-            if name == "jax_debug_nans":
-                core.flags.check_nans = bool(value)
+            if name in ("jax_debug_nans", "jax_debug_infs"):
+                core.flags.debug_nans = bool(self._values["jax_debug_nans"])
+                core.flags.debug_infs = bool(self._values["jax_debug_infs"])
+                core.flags.check_nans = core.flags.debug_nans or core.flags.debug_infs
             elif name == "jax_disable_jit":
                 jit_flags.disable_jit = bool(value)
 
@@ -145,6 +156,27 @@ def debug_nans(enabled: bool = True) -> Iterator[None]:
         ```
     """
     with config.override("jax_debug_nans", enabled):
+        yield
+
+
+@contextmanager
+def debug_infs(enabled: bool = True) -> Iterator[None]:
+    """Within the block, raise at the first primitive that produces an infinity (as
+    `debug_nans` does for NaNs).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import pytest
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        with funcdiff.debug_infs():
+            with pytest.raises(FloatingPointError, match="inf produced by primitive 'log'"):
+                jnp.log(np.array(0.0))
+        ```
+    """
+    with config.override("jax_debug_infs", enabled):
         yield
 
 

@@ -18,7 +18,6 @@ import math
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -95,6 +94,9 @@ class ShapedArray:
 
 
 _PY_SCALARS = (bool, int, float, complex)
+_PY_SCALAR_TYPES = frozenset(_PY_SCALARS)
+# Tuples, not ``X | Y`` unions: the operator builds a new union object on every call.
+_NUMPY_VALUES = (np.ndarray, np.generic)
 
 
 def _shaped(shape: tuple[int, ...], dtype: np.dtype, weak_type: bool = False) -> ShapedArray:
@@ -114,13 +116,13 @@ _SCALAR_AVALS = {
 
 def get_aval(x: Any) -> ShapedArray:
     """The abstract value of a concrete value or a tracer."""
-    if isinstance(x, Tracer):
-        return x.aval
-    if isinstance(x, np.ndarray | np.generic):
-        return _shaped(x.shape, x.dtype)
     aval = _SCALAR_AVALS.get(type(x))
     if aval is not None:
         return aval
+    if isinstance(x, Tracer):
+        return x.aval
+    if isinstance(x, _NUMPY_VALUES):
+        return _shaped(x.shape, x.dtype)
     raise TypeError(
         f"Value {x!r} of type {type(x).__name__} is not a valid array: expected a NumPy array, "
         "a Python or NumPy scalar, or a traced value." + _at_user_line()
@@ -131,19 +133,26 @@ def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
     """`xs` as results to hand to the user: funcdiff Arrays that share no memory with the
     NumPy arrays the user passed (`inputs`), nor with each other. One that may overlap an
     input or an earlier result (the same cotangent for two arguments, a view) is copied."""
-    seen = [i for i in inputs if isinstance(i, np.ndarray)]
+    # Compared as plain arrays: NumPy functions given Arrays go through their (slow, Python)
+    # `__array_function__`.
+    seen = [i.view(np.ndarray) if type(i) is Array else i
+            for i in inputs if isinstance(i, np.ndarray)]
     out = []
     for x in xs:
         if isinstance(x, np.ndarray):
-            if any(np.may_share_memory(x, i) for i in seen):
-                x = x.view(np.ndarray).copy()
+            if type(x) is Array:
+                x = x.view(np.ndarray)
+            for i in seen:
+                if np.may_share_memory(x, i):
+                    x = x.copy()
+                    break
             seen.append(x)
         out.append(as_array(x))
     return out
 
 
 def is_valid_array(x: Any) -> bool:
-    return isinstance(x, Tracer | np.ndarray | np.generic) or type(x) in _PY_SCALARS
+    return type(x) in _PY_SCALARS or isinstance(x, _VALID_ARRAYS)
 
 
 def _at_user_line() -> str:
@@ -313,9 +322,13 @@ class ClosedJaxpr:
 
 
 class _Flags:
-    """Process-wide switches set through `funcdiff.config` (read on hot paths)."""
+    """Process-wide switches set through `funcdiff.config` (read on hot paths).
+    `check_nans` is on when any result check is (`debug_nans` or `debug_infs`): primitives
+    then run one by one and each result is checked for what those two ask."""
 
     check_nans = False
+    debug_nans = False
+    debug_infs = False
 
 
 flags = _Flags()
@@ -558,8 +571,10 @@ class Primitive:
             state.bind_source = None
 
     def run_impl(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
-        if Array in map(type, args):  # implementations compute on plain NumPy arrays
-            args = [a.view(np.ndarray) if type(a) is Array else a for a in args]
+        for a in args:  # (a loop is cheaper than `Array in map(type, args)` for few operands)
+            if type(a) is Array:  # implementations compute on plain NumPy arrays
+                args = [x.view(np.ndarray) if type(x) is Array else x for x in args]
+                break
         try:
             if flags.check_nans:  # NumPy's warning would precede the clearer error below
                 with np.errstate(all="ignore"):
@@ -567,21 +582,24 @@ class Primitive:
                 _check_nans(self, out)
                 return out
             out = self.impl(*args, **params)  # type: ignore[misc]
-            if self.weak_results and isinstance(out, np.generic) and all(
-                    type(a) in _PY_SCALARS for a in args):
-                # Python scalars in, a weakly typed result out (as when staged, and as JAX).
-                return out.item()
-            return out
         except FuncdiffTypeError:
             raise
         except (ValueError, TypeError, IndexError) as e:
-            # Re-check with the shape rule for a precise message; otherwise wrap NumPy's.
-            avals = [get_aval(a) for a in args]
-            self.abstract(avals, params)
-            message = f"{self.name} failed on operands {_fmt_avals(avals)}: {e}" + _at_user_line()
-            if isinstance(e, IndexError):  # out-of-bounds indices stay IndexErrors, as in NumPy
-                raise IndexError(message) from e
-            raise PrimitiveError(message) from e
+            raise self._impl_error(args, params, e) from e
+        if self.weak_results and isinstance(out, np.generic) and _all_python_scalars(args):
+            # Python scalars in, a weakly typed result out (as when staged, and as JAX).
+            to_python = _TO_PYTHON_SCALAR.get(type(out))
+            return out.item() if to_python is None else to_python(out)
+        return out
+
+    def _impl_error(self, args: Sequence[Any], params: dict[str, Any], e: Exception) -> Exception:
+        # Re-check with the shape rule for a precise message; otherwise wrap NumPy's.
+        avals = [get_aval(a) for a in args]
+        self.abstract(avals, params)
+        message = f"{self.name} failed on operands {_fmt_avals(avals)}: {e}" + _at_user_line()
+        if isinstance(e, IndexError):  # out-of-bounds indices stay IndexErrors, as in NumPy
+            return IndexError(message)
+        return PrimitiveError(message)
 
     def abstract(self, avals: Sequence[ShapedArray], params: dict[str, Any]) -> Any:
         """Output aval(s) from the shape/dtype rule, with a user-facing error on mismatch."""
@@ -593,14 +611,33 @@ class Primitive:
             ) from None
 
 
+# The Python scalar type of each NumPy scalar type that Python scalars compute in: calling it
+# is several times cheaper than `.item()`.
+_TO_PYTHON_SCALAR = {np.bool_: bool, np.int64: int, np.float64: float, np.complex128: complex}
+
+
+def _all_python_scalars(args: Sequence[Any]) -> bool:
+    for a in args:
+        if type(a) not in _PY_SCALAR_TYPES:
+            return False
+    return True
+
+
 def _check_nans(p: Primitive, out: Any) -> None:
     for x in out if p.multiple_results else (out,):
-        if isinstance(x, np.ndarray | np.generic) and x.dtype.kind in "fc" and np.isnan(x).any():
-            where = getattr(_state, "source_info", None) or user_source_line()
-            raise FloatingPointError(
-                f"NaN produced by primitive '{p.name}' (output {get_aval(x).str_short()}); "
-                f"the equation comes from {where} (funcdiff debug_nans is on)."
-            )
+        if not (isinstance(x, _NUMPY_VALUES) and x.dtype.kind in "fc"):
+            continue
+        if flags.debug_nans and np.isnan(x).any():
+            found, setting = "NaN", "debug_nans"
+        elif flags.debug_infs and np.isinf(x).any():
+            found, setting = "inf", "debug_infs"
+        else:
+            continue
+        where = getattr(_state, "source_info", None) or user_source_line()
+        raise FloatingPointError(
+            f"{found} produced by primitive '{p.name}' (output {get_aval(x).str_short()}); "
+            f"the equation comes from {where} (funcdiff {setting} is on)."
+        )
 
 
 def _fmt_avals(avals: Sequence[ShapedArray]) -> str:
@@ -690,26 +727,34 @@ class _TraceState(threading.local):
 _state = _TraceState()
 
 
-@contextmanager
-def new_main(
-    trace_type: type[Trace], payload: Any = None, dynamic: bool = False
-) -> Iterator[MainTrace]:
+class new_main:  # noqa: N801 - used as a function: ``with new_main(...) as main``
     """Push a transformation onto this thread's trace stack for the duration of a block.
 
     A *dynamic* main (used when staging a whole program, as `make_jaxpr` does) also receives
     primitives applied to plain constants, so that they are recorded too.
+
+    (A class rather than a generator-based context manager: every `grad` enters two, and
+    `contextmanager` costs several microseconds per block.)
     """
-    stack = _state.stack
-    main = MainTrace(len(stack), trace_type, payload, dynamic)
-    stack.append(main)
-    prev_dynamic = _state.dynamic
-    if dynamic:
-        _state.dynamic = main
-    try:
-        yield main
-    finally:
-        _state.dynamic = prev_dynamic
-        stack.pop()
+
+    __slots__ = ("args", "main", "prev_dynamic")
+
+    def __init__(self, trace_type: type[Trace], payload: Any = None, dynamic: bool = False):
+        self.args = (trace_type, payload, dynamic)
+
+    def __enter__(self) -> MainTrace:
+        state = _state
+        main = self.main = MainTrace(len(state.stack), *self.args)
+        state.stack.append(main)
+        self.prev_dynamic = state.dynamic
+        if main.dynamic:
+            state.dynamic = main
+        return main
+
+    def __exit__(self, *exc: Any) -> None:
+        state, main = _state, self.main
+        state.dynamic = self.prev_dynamic
+        state.stack.pop()
         main.alive = False
         main.trace = None  # no cycle: the builder and residuals are freed without the GC
 
@@ -822,6 +867,9 @@ class Tracer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}<{self.aval.str_short()}>"
+
+
+_VALID_ARRAYS = (Tracer, np.ndarray, np.generic)  # what `is_valid_array` accepts, besides scalars
 
 
 def concrete_or_none(x: Any) -> Any:

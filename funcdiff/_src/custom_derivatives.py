@@ -733,7 +733,8 @@ batching.batch_rules[checkpoint_p] = _checkpoint_batch
 
 
 def checkpoint(fun: Callable[..., Any], *, prevent_cse: bool = True, policy: Any = None,
-               static_argnums: int | Sequence[int] = ()) -> Callable[..., Any]:
+               static_argnums: int | Sequence[int] = (),
+               static_argnames: str | Sequence[str] = ()) -> Callable[..., Any]:
     """Rematerialise `fun` under reverse mode: the backward pass recomputes the values it
     needs from `fun`'s inputs instead of storing them, trading compute for memory.
 
@@ -748,7 +749,8 @@ def checkpoint(fun: Callable[..., Any], *, prevent_cse: bool = True, policy: Any
     - `static_argnums`: the positions (an int or a sequence of ints, negative counting from
       the end) of arguments passed to `fun` as the Python values they are, not traced, so
       `fun` may branch or loop on them; each call traces `fun` with the values it is given.
-      Keyword arguments are traced.
+    - `static_argnames`: the same for keyword arguments, by name (a str or a sequence of
+      them); the other keyword arguments are traced.
 
     !!! Example
         ```python
@@ -779,8 +781,14 @@ def checkpoint(fun: Callable[..., Any], *, prevent_cse: bool = True, policy: Any
         raise TypeError(f"checkpoint: static_argnums must be an int or a sequence of ints, got "
                         f"{static_argnums!r}")
 
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    if not all(isinstance(n, str) for n in names):
+        raise TypeError(f"checkpoint: static_argnames must be a str or a sequence of str, got "
+                        f"{static_argnames!r}")
+
     @functools.wraps(fun, updated=())
     def checkpointed(*args: Any, **kwargs: Any) -> Any:
+        static_kw = {n: kwargs.pop(n) for n in names if n in kwargs}
         if not all(-len(args) <= i < len(args) for i in nums):
             name = getattr(fun, "__name__", "fun")
             raise ValueError(f"checkpoint: static_argnums={static_argnums!r} names an argument "
@@ -792,7 +800,7 @@ def checkpoint(fun: Callable[..., Any], *, prevent_cse: bool = True, policy: Any
         leaves, in_tree = tree_flatten((tuple(dyn), kwargs))
         avals = [core.get_aval(x) for x in leaves]
         consts, closed, out_tree = _trace(
-            lambda d, kw: fun(*_merge(static, d, positions), **kw), in_tree, avals)
+            lambda d, kw: fun(*_merge(static, d, positions), **kw, **static_kw), in_tree, avals)
         outs = checkpoint_p.bind(*consts, *leaves, jaxpr=closed, policy=policy)
         return tree_unflatten(out_tree, outs)
 

@@ -11,6 +11,8 @@ Derivatives: `odeint` is a `custom_jvp` function whose tangent is one linear pri
 mode transposes it by the adjoint method, solving the adjoint system backwards between
 consecutive output times with the same solver on the augmented state (state, adjoint,
 parameter cotangents), as JAX's `custom_vjp` does; it stores only the outputs, never the steps.
+The rule and the adjoint call the differentiable solve (`_odeint`), never the solver's loop,
+so derivatives of any order in either mode go through these rules again.
 """
 
 from __future__ import annotations
@@ -276,7 +278,9 @@ def _adjoint(func, rtol, atol, mxstep, hmax, ys, ts, args, g):
         yi = at(ys, i)
         ts_bar[i] = dot(func(yi, ts[i], *args), at(g, i))
         span = -jnp.stack([ts[i], ts[i - 1]])
-        out = _solve(aug_dynamics, rtol, atol, mxstep, hmax, (yi, a, args_bar), span, *args)
+        # Through `_odeint`, not `_solve`: differentiating the adjoint solve (grad of grad,
+        # hessian) then runs the adjoint method again, on the augmented system.
+        out = _odeint(aug_dynamics, rtol, atol, mxstep, hmax, (yi, a, args_bar), span, *args)
         _, a, args_bar = at(out, 1)
         if i == 1:
             # The initial time moves every later output by -J f(y0, t0): its cotangent is
@@ -374,7 +378,9 @@ cost_mod.cost_rules[odeint_tangent_p] = _tangent_cost
 def _odeint_rule(func, rtol, atol, mxstep, hmax, primals, tangents):
     y0, ts, *args = primals
     ty0, tts, *targs = tangents
-    ys = _solve(func, rtol, atol, mxstep, hmax, y0, ts, *args)
+    # The primal through `_odeint` itself, so that an enclosing derivative of this rule
+    # (grad of grad) differentiates the solution by this rule again, never the solver's loop.
+    ys = _odeint(func, rtol, atol, mxstep, hmax, y0, ts, *args)
     in_leaves, in_tree = tree_flatten((y0, ts, tuple(args)))
     t_leaves = tree_flatten((ty0, tts, tuple(targs)))[0]
     out_leaves, out_tree = tree_flatten(ys)
@@ -400,7 +406,8 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
     4th-order dense output, written with funcdiff operations: it runs under `jit` and
     `vmap`. Reverse-mode derivatives (`grad`, `vjp`) with respect to `y0`, `t` and `args`
     use the adjoint method: the adjoint system is solved backwards between the output times
-    with the same tolerances, and no step of the forward solve is stored. Forward mode
+    with the same tolerances, and no step of the forward solve is stored; derivatives of
+    those (`grad` of `grad`, `hessian`) apply the adjoint method to the adjoint solve. Forward mode
     (`jvp`, `jacfwd`), which JAX's `odeint` refuses, differentiates through the solver.
     Values `func` closes over are differentiated like `args` (as JAX's ``closure_convert``).
 

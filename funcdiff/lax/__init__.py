@@ -6,6 +6,7 @@ promotion for shape operations) and maps one-to-one onto the IR.
 
 # ruff: noqa: A004
 from funcdiff._src.api import stop_gradient as stop_gradient
+from funcdiff._src.lax.bits import nextafter as nextafter
 from funcdiff._src.lax.checked import _checked_by_trace
 from funcdiff._src.lax.checked import abs as abs
 from funcdiff._src.lax.checked import acos as acos
@@ -132,6 +133,16 @@ from funcdiff._src.lax.gather_scatter import GatherScatterMode as GatherScatterM
 from funcdiff._src.lax.gather_scatter import ScatterDimensionNumbers as ScatterDimensionNumbers
 from funcdiff._src.lax.linalg import dot_general as _dot_general
 from funcdiff._src.lax.slicing import Precision as Precision
+from funcdiff._src.lax.special import bessel_i0e as bessel_i0e
+from funcdiff._src.lax.special import bessel_i1e as bessel_i1e
+from funcdiff._src.lax.special import betainc as betainc
+from funcdiff._src.lax.special import digamma as digamma
+from funcdiff._src.lax.special import erf_inv as erf_inv
+from funcdiff._src.lax.special import igamma as igamma
+from funcdiff._src.lax.special import igammac as igammac
+from funcdiff._src.lax.special import lgamma as lgamma
+from funcdiff._src.lax.special import polygamma as polygamma
+from funcdiff._src.lax.special import zeta as zeta
 from funcdiff._src.lax.windowed import reduce_window_max_p as reduce_window_max_p
 from funcdiff._src.lax.windowed import reduce_window_min_p as reduce_window_min_p
 from funcdiff._src.lax.windowed import reduce_window_shape_tuple as reduce_window_shape_tuple

@@ -43,4 +43,7 @@ from funcdiff._src.nn_functions import sparse_plus as sparse_plus
 from funcdiff._src.nn_functions import sparse_sigmoid as sparse_sigmoid
 from funcdiff._src.nn_functions import squareplus as squareplus
 from funcdiff._src.nn_functions import tanh as tanh
+from funcdiff._src.nn_scaled import get_scaled_dot_general_config as get_scaled_dot_general_config
+from funcdiff._src.nn_scaled import scaled_dot_general as scaled_dot_general
+from funcdiff._src.nn_scaled import scaled_matmul as scaled_matmul
 from funcdiff.nn import initializers as initializers

@@ -147,9 +147,12 @@ class JVPTrace(core.Trace):
     def process_primitive(
         self, primitive: core.Primitive, tracers: list[JVPTracer], params: dict
     ) -> Any:
-        primals = [t.primal for t in tracers]
-        tangents = [t.tangent for t in tracers]
-        if all(type(t) is Zero for t in tangents) or primitive in nondifferentiable:
+        primals, tangents, all_zero = [], [], True  # (one loop: this runs for every op)
+        for t in tracers:
+            primals.append(t.primal)
+            tangents.append(t.tangent)
+            all_zero = all_zero and type(t.tangent) is Zero
+        if all_zero or primitive in nondifferentiable:
             # Nothing to differentiate: the result is a plain value of the trace below.
             return primitive.bind(*primals, **params)
         rule = jvp_rules.get(primitive)

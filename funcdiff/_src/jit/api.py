@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
-from funcdiff._src.array import Array, as_array
+from funcdiff._src.array import _SCALAR_DTYPES, Array, as_array
 from funcdiff._src.config import config, jit_flags
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
 from funcdiff._src.interpreters import ad, batching, lowering_rules
@@ -151,6 +151,10 @@ cost_mod.cost_rules[jit_p] = cost_mod.call_cost
 
 
 _PY_SCALAR_SIG = {t: ("py", t) for t in core._PY_SCALARS}
+# Read on every call (both objects live as long as the process).
+_flags, _trace_state = core.flags, core._state
+# Scalar types whose type alone fixes the signature (not datetimes, whose unit is in the dtype).
+_SCALAR_TYPES = frozenset([*core._PY_SCALARS, *_SCALAR_DTYPES])
 _LEAF = tree_flatten(0)[1]
 
 
@@ -182,21 +186,30 @@ def _fast_signature(x: Any) -> Any:
     return None
 
 
-class _Unwrapping:
-    """A fast-path entry for calls with funcdiff Arrays among the arguments: the generated
-    code computes on plain NumPy views of them."""
+class _FastCall:
+    """The fast path of one signature of plain positional arguments: the compiled program
+    (which, when funcdiff Arrays are among the arguments, first unwraps them to the plain
+    NumPy views that the generated code computes on) and how to hand out its results."""
 
-    __slots__ = ("fn", "program", "single_output", "out_tree")
+    __slots__ = ("fn", "program", "single_output", "out_tree", "scalar_type", "dtype")
 
-    def __init__(self, entry: _Entry):
+    def __init__(self, entry: _Entry, unwrap: bool):
         fn = entry.fn
+        if unwrap:
 
-        def call(*args: Any) -> Any:
-            return fn(*[a.view(np.ndarray) if type(a) is Array else a for a in args])
+            def unwrapping(*args: Any) -> Any:
+                return fn(*[a.view(np.ndarray) if type(a) is Array else a for a in args])
 
-        self.fn = call
+        self.fn = unwrapping if unwrap else fn
         self.program, self.single_output, self.out_tree = (entry.program, entry.single_output,
                                                           entry.out_tree)
+        # A single 0-d numeric result comes back as a NumPy scalar of this type: it is made a
+        # 0-d Array on the spot, without `as_array`'s dispatch on types (a scalar function
+        # called in a loop pays for every step of its call).
+        aval = entry.jaxpr.out_avals[0] if entry.single_output else None
+        numeric = aval is not None and aval.ndim == 0 and aval.dtype.kind in "biufc"
+        self.scalar_type = aval.dtype.type if numeric else None
+        self.dtype = aval.dtype if numeric else None
 
 
 class _Entry:
@@ -267,8 +280,10 @@ class JitFunction:
         self._static_set = frozenset(static_argnums)
         self._negative_static = any(n < 0 for n in static_argnums)
         self._cache: OrderedDict[Any, _Entry] = OrderedDict()
-        # Compiled entries by the signatures of plain positional array arguments.
-        self._fast: dict[tuple, _Entry] = {}
+        # Compiled entries by the signatures of plain positional array arguments, and for
+        # calls with one scalar argument (whose type fixes its signature) by its type.
+        self._fast: dict[tuple, _FastCall] = {}
+        self._fast_by_type: dict[type, _FastCall] = {}
         self._cache_limit = cache_size
         self._lock = threading.Lock()
         self.trace_count = 0
@@ -379,26 +394,31 @@ class JitFunction:
                 while len(self._cache) > self._cache_limit:
                     self._cache.popitem(last=False)
                     self._fast.clear()
+                    self._fast_by_type.clear()
         return entry, leaves
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Fast path: positional array arguments, nothing being traced. (With static arguments
+        # the fast tables stay empty.)
+        if not (kwargs or jit_flags.disable_jit or _flags.check_nans
+                or _trace_state.dynamic.level):
+            fast = self._fast_by_type.get(type(args[0])) if len(args) == 1 else None
+            if fast is None:
+                fast = self._fast.get(tuple(map(_fast_signature, args)))
+            if fast is not None:
+                try:
+                    outs = fast.fn(*args)
+                except Exception as e:
+                    lowering._annotate(e, fast.program)
+                    raise
+                if fast.single_output:
+                    out = outs[0]
+                    if type(out) is fast.scalar_type:  # as `as_array` does, more directly
+                        return Array((), fast.dtype, out)
+                    return as_array(out)
+                return tree_unflatten(fast.out_tree, [as_array(o) for o in outs])
         if jit_flags.disable_jit:
             return self.fun(*args, **kwargs)
-        flags = core.flags
-        # Fast path: positional array arguments, no static ones, nothing being traced.
-        if not kwargs and not self.static_argnums and not core._state.dynamic.level and \
-                not flags.check_nans:
-            sig = tuple(map(_fast_signature, args))
-            entry = self._fast.get(sig)
-            if entry is not None:
-                try:
-                    outs = entry.fn(*args)
-                except Exception as e:
-                    lowering._annotate(e, entry.program)
-                    raise
-                if entry.single_output:
-                    return as_array(outs[0])
-                return tree_unflatten(entry.out_tree, [as_array(o) for o in outs])
         entry, leaves = self._lookup(args, kwargs)
         jaxpr = entry.jaxpr
         if entry.closed_over or core._state.dynamic.level or any(
@@ -408,7 +428,7 @@ class JitFunction:
             return tree_unflatten(entry.out_tree, outs)
         if entry.backend is not None:
             return _call_on_backend(entry, leaves)
-        if flags.check_nans:  # run equation by equation, checking every result
+        if _flags.check_nans:  # run equation by equation, checking every result
             outs = core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *leaves)
             return tree_unflatten(entry.out_tree, core.owned_results(outs, leaves))
         if entry.program is None:
@@ -417,8 +437,9 @@ class JitFunction:
         if not kwargs and not self.static_argnums and len(leaves) == len(args):
             sig = tuple(map(_fast_signature, args))
             if None not in sig and sig not in self._fast:
-                self._fast[sig] = _Unwrapping(entry) if any(
-                    len(s) == 3 for s in sig) else entry
+                fast = self._fast[sig] = _FastCall(entry, any(len(s) == 3 for s in sig))
+                if len(args) == 1 and type(args[0]) in _SCALAR_TYPES:
+                    self._fast_by_type[type(args[0])] = fast
         outs = entry.program(*leaves)
         return tree_unflatten(entry.out_tree, [as_array(o) for o in outs])
 
@@ -447,6 +468,7 @@ class JitFunction:
         with self._lock:
             self._cache.clear()
             self._fast.clear()
+            self._fast_by_type.clear()
 
     def _explain_miss(self, key: Any) -> None:
         in_tree, sig, static = key

@@ -130,8 +130,11 @@ def fold_constants(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
                 out = eqn.primitive.impl(*vals, **eqn.params)  # type: ignore[misc]
                 outs = out if eqn.primitive.multiple_results else [out]
                 for v, val in zip(eqn.outvars, outs):
-                    if np.ndim(val) == 0 and v.aval.weak_type is False:
-                        env[v] = Literal(np.asarray(val, v.aval.dtype)[()], v.aval)
+                    if np.ndim(val) == 0:
+                        # A weakly typed scalar stays a Python scalar: as a NumPy value it
+                        # would promote the arrays it meets at run time (f32 % f64 is f64).
+                        val = np.asarray(val, v.aval.dtype)[()]
+                        env[v] = Literal(val.item() if v.aval.weak_type else val, v.aval)
                     else:
                         fresh = Var(v.aval)
                         constvars.append(fresh)
@@ -334,6 +337,11 @@ def _broadcast_scalars(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, Jaxp
                     {"shape": out.aval.shape, "broadcast_dimensions": ()}, eqn.source_info)
 
 
+def _zero_signs(v: Any) -> tuple[bool, bool]:
+    """The signs of a zero's real and imaginary parts (signbit takes no complex numbers)."""
+    return bool(np.signbit(np.real(v))), bool(np.signbit(np.imag(v)))
+
+
 def _sum_before_padding(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
                         out: Var) -> list[JaxprEqn] | None:
     """``pad(a) + pad(b)``, both padded alike with zeros, is ``pad(a + b)``: one padded
@@ -347,7 +355,7 @@ def _sum_before_padding(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, Jax
     (a, za), (b, zb) = pads[0].invars, pads[1].invars
     if (pads[0].params != pads[1].params or a.aval != b.aval or _number(za) != 0
             or _number(zb) != 0 or za.aval.dtype != out.aval.dtype
-            or np.signbit(za.val) != np.signbit(zb.val)):  # -0.0 + 0.0 is 0.0
+            or _zero_signs(za.val) != _zero_signs(zb.val)):  # -0.0 + 0.0 is 0.0
         return None
     total = Var(a.aval)
     return [eqn.replace(invars=[a, b], outvars=[total]),
@@ -414,7 +422,7 @@ def _unbroadcast_operands(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, J
     new = list(ins)
     for k, a in enumerate(ins):
         prev = producers.get(a)
-        other = ins[1 - k]
+        other = new[1 - k]  # as already rewritten: at most one operand may lose its shape
         if (prev is not None and prev.primitive.name == "broadcast_in_dim"
                 and prev.invars[0].aval.shape == () and other.aval.shape == out.aval.shape
                 and prev.invars[0].aval.dtype == a.aval.dtype):

@@ -100,9 +100,9 @@ nextafter_p = define_primitive(
 )
 
 
-def nextafter(x: Array, y: Array) -> Array:
-    """The representable float after `x` in the direction of `y`."""
-    return nextafter_p.bind(x, y)
+def nextafter(x1: Array, x2: Array) -> Array:
+    """The representable float after `x1` in the direction of `x2`."""
+    return nextafter_p.bind(x1, x2)
 
 
 # ---- sign bit (boolean result) --------------------------------------------------------------

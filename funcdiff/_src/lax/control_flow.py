@@ -1066,13 +1066,16 @@ def map(f: Callable[[Any], Any], xs: Any, *, batch_size: int | None = None) -> A
     return tree_unflatten(y_tree, ys)
 
 
-def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_val: Any) -> Any:
+def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_val: Any,
+              *, unroll: int | bool | None = None) -> Any:
     """``for i in range(lower, upper): val = body_fun(i, val)``.
 
     With concrete (Python or NumPy) integer bounds this is a `scan`, differentiable in both
     modes; with traced bounds it is a `while_loop` (forward mode only). As in JAX, the index
     `i` has the dtype of the bounds and is weakly typed when they are Python ints, so
     ``val + i`` keeps the dtype of `val`; the carry follows the rules of `while_loop`.
+    `unroll` (concrete bounds only, as in JAX) runs that many steps per loop iteration, as
+    `scan`'s (`True`: all of them).
 
     !!! Example
         ```python
@@ -1099,21 +1102,38 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
         start = int(lo) if index_weak else index_dtype.type(lo)
     else:
         start = ew.convert_element_type(lower, index_dtype, weak_type=index_weak)
-    # One body for both loops: (i, *carry) -> (i + 1, *body_fun(i, carry)).
+    if unroll is not None and not static:
+        raise ValueError("fori_loop: unroll needs loop bounds known at trace time (Python or "
+                         "NumPy ints), as in JAX; the bounds here are traced" + _where())
+    length = builtins.max(int(hi) - int(lo), 0) if static else 0
+    k = 1 if unroll is None else _unroll_steps(unroll, length)
+    # One body for both loops: (i, *carry) -> (i + 1, *body_fun(i, carry)); unrolled, a body
+    # of `steps` such steps.
     args_tree = tree_structure((start, init_val))
 
-    def trace(avals):
-        consts, body, out_tree = _trace_body(lambda i, val: (ew.add(i, 1), body_fun(i, val)),
-                                             args_tree, [core.get_aval(start), *avals],
-                                             slice(1, None))
+    def steps_of(steps):
+        def body(i, val):
+            for _ in range(steps):
+                i, val = ew.add(i, 1), body_fun(i, val)
+            return i, val
+
+        return body
+
+    def trace(avals, steps=1):
+        consts, body, out_tree = _trace_body(steps_of(steps), args_tree,
+                                             [core.get_aval(start), *avals], slice(1, None))
         return (consts, body), out_tree.children()[1], body.out_avals[1:]
 
     leaves, tree, (consts, body) = _trace_loop_body(trace, init_val, "fori_loop: body_fun",
                                                     "init_val")
     if static:
-        outs = scan_p.bind(*consts, start, *leaves, jaxpr=body,
-                           length=builtins.max(int(hi) - int(lo), 0), reverse=False,
-                           num_consts=len(consts), num_carry=1 + len(leaves))
+        outs = [start, *leaves]
+        plan = [(1, length)] if k == 1 else [(k, length // k)] + (
+            [(1, length % k)] if length % k else [])
+        for steps, count in plan:
+            c, b = (consts, body) if steps == 1 else trace(_avals(leaves), steps)[0]
+            outs = scan_p.bind(*c, *outs, jaxpr=b, length=count, reverse=False,
+                               num_consts=len(c), num_carry=1 + len(leaves))
     else:
         c_consts, cond, _ = _trace_body(lambda i, val: ew.lt(i, upper), args_tree,
                                         _avals([start, *leaves]))

@@ -203,7 +203,8 @@ def _pad_lower(ctx, x, padding_value, *, padding_config):
                                     for lo, hi, interior in padding_config):
         fn = ctx.const(_pad_edges, "f")
         pv = ctx.eqn.invars[1]
-        if type(pv) is core.Literal and pv.val == 0 and not np.signbit(pv.val):
+        if (type(pv) is core.Literal and pv.val == 0 and not np.signbit(np.real(pv.val))
+                and not np.signbit(np.imag(pv.val))):  # signbit takes no complex numbers
             padding_value = "None"
         shape = ctx.param(tuple(ctx.out_avals[0].shape))
         at = tuple(builtins.slice(lo, lo + n)

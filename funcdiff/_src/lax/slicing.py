@@ -177,9 +177,10 @@ def dynamic_update_index_in_dim(operand: Array, update: Array, index: Array,
     return dynamic_update_slice_in_dim(operand, update, index, axis)
 
 
-def top_k(operand: Array, k: int) -> tuple[Array, Array]:
-    """The `k` largest entries along the last axis, in decreasing order, and their int32
-    indices (the lower index first among equal entries); differentiable in the values.
+def top_k(operand: Array, k: int, *, axis: int = -1) -> tuple[Array, Array]:
+    """The `k` largest entries along `axis` (the last by default), in decreasing order, and
+    their int32 indices (the lower index first among equal entries); differentiable in the
+    values.
 
     !!! Example
         ```python
@@ -188,16 +189,23 @@ def top_k(operand: Array, k: int) -> tuple[Array, Array]:
 
         values, indices = lax.top_k(np.array([1.0, 5.0, 3.0, 5.0]), 2)
         assert values.tolist() == [5.0, 5.0] and indices.tolist() == [1, 3]
+        values, _ = lax.top_k(np.array([[1.0, 4.0], [3.0, 2.0]]), 1, axis=0)
+        assert values.tolist() == [[3.0, 4.0]]
         ```
     """
     shape = core.get_aval(operand).shape
     if not shape:
         raise ValueError("top_k: the operand must have at least one axis, got a scalar")
-    if not isinstance(k, int | np.integer) or not 0 <= k <= shape[-1]:
-        raise ValueError(f"top_k: k must be an int in [0, {shape[-1]}] (the size of the last "
-                         f"axis of the operand of shape {shape}), got {k!r}")
-    last = len(shape) - 1
-    order = sorting.argsort(operand, last, descending=True)
-    indices = sh.slice(order, [0] * len(shape), [*shape[:-1], int(k)])
-    values = sorting.take_along(operand, indices, last)
+    if not isinstance(axis, int | np.integer) or not -len(shape) <= axis < len(shape):
+        raise ValueError(f"top_k: axis {axis!r} is out of range for the operand of shape "
+                         f"{shape}")
+    axis = int(axis) % len(shape)
+    if not isinstance(k, int | np.integer) or not 0 <= k <= shape[axis]:
+        raise ValueError(f"top_k: k must be an int in [0, {shape[axis]}] (the size of axis "
+                         f"{axis} of the operand of shape {shape}), got {k!r}")
+    order = sorting.argsort(operand, axis, descending=True)
+    limit = list(shape)
+    limit[axis] = int(k)
+    indices = sh.slice(order, [0] * len(shape), limit)
+    values = sorting.take_along(operand, indices, axis)
     return values, convert_element_type(indices, np.int32)

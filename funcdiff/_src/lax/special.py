@@ -185,10 +185,10 @@ zeta_p = elementwise_primitive(
 )
 
 
-def zeta(s: Array, q: Array) -> Array:
-    """The Hurwitz zeta function ``sum_k (k + q)^-s`` for ``s > 1`` (and negative `q` only
-    with integer `s`)."""
-    return zeta_p.bind(s, q)
+def zeta(x: Array, q: Array) -> Array:
+    """The Hurwitz zeta function ``sum_k (k + q)^-x`` for ``x > 1`` (and negative `q` only
+    with integer `x`)."""
+    return zeta_p.bind(x, q)
 
 
 def _polygamma64(n: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -208,9 +208,9 @@ polygamma_p = elementwise_primitive(
 )
 
 
-def polygamma(n: Array, x: Array) -> Array:
-    """The `n`-th derivative of digamma (`n` a non-negative integer, as a float array)."""
-    return polygamma_p.bind(n, x)
+def polygamma(m: Array, x: Array) -> Array:
+    """The `m`-th derivative of digamma (`m` a non-negative integer, as a float array)."""
+    return polygamma_p.bind(m, x)
 
 
 # ---- regularized incomplete gamma -----------------------------------------------------------

@@ -427,7 +427,7 @@ def unbroadcast(ct: Any, aval: ShapedArray) -> Any:
             ct = reduce_sum(ct, axes)
         if core.get_aval(ct).shape != aval.shape:
             ct = reshape(ct, aval.shape)
-    ct_dtype = core.get_aval(ct).dtype
+    ct_dtype = ct_aval.dtype  # (summing and reshaping keep it)
     if ct_dtype != aval.dtype:
         if dtypes.is_complex(ct_dtype) and not dtypes.is_complex(aval.dtype):
             ct = real(ct)

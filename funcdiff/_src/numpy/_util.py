@@ -16,6 +16,10 @@ from funcdiff._src.lax import shape as sh
 Array = Any
 ArrayLike = Any
 
+# Tuples, not ``X | Y`` unions, on hot paths: the operator builds a union on every call.
+_SEQUENCES = (list, tuple)
+_NUMPY_VALUES = (np.ndarray, np.generic)
+
 
 def asarray(x: ArrayLike, dtype: Any = None) -> Array:
     """Convert to an array (keeping tracers, and Python scalars as weakly typed scalars).
@@ -28,10 +32,10 @@ def asarray(x: ArrayLike, dtype: Any = None) -> Array:
         return x if dtype is None else ew.convert_element_type(x, dtype)
     if type(x) in core._PY_SCALARS and dtype is None:
         return x
-    if isinstance(x, list | tuple) and _contains_tracer(x):
+    if isinstance(x, _SEQUENCES) and _contains_tracer(x):
         out = stack_same([asarray(e) for e in x])
         return out if dtype is None else ew.convert_element_type(out, dtype)
-    if isinstance(x, np.ndarray | np.generic) and (dtype is None or x.dtype == dtype):
+    if isinstance(x, _NUMPY_VALUES) and (dtype is None or x.dtype == dtype):
         return x
     out = np.asarray(x, dtype=dtype)
     if out.dtype.kind not in "biufc" and out.dtype != dtypes.float0:
@@ -52,7 +56,7 @@ def _describe_value(x: Any) -> str:
 def _contains_tracer(x: Any) -> bool:
     if isinstance(x, Tracer):
         return True
-    if isinstance(x, list | tuple):
+    if isinstance(x, _SEQUENCES):
         return any(_contains_tracer(e) for e in x)
     return False
 
@@ -116,9 +120,13 @@ def promote_inexact(*args: ArrayLike) -> list[Array]:
     intermediate computed from Python scalars alone would be a (strong) NumPy scalar, which
     would then promote ``float32`` to ``float64``."""
     if len(args) == 1:
-        dt = array_dtype(args[0])
+        x = args[0]
+        t = type(x)
+        if t is float or t is complex:  # a weakly typed inexact scalar stays as it is
+            return [x]
+        dt = array_dtype(x)
         if dt is not None and dt.kind in "fc":
-            return [args[0]]
+            return [x]
     arrays = promote(*args)
     avals = [aval(a) for a in arrays]
     dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
