@@ -20,11 +20,14 @@ from funcdiff._src.tree_util import tree_map_with_path as map_with_path
 from funcdiff._src.tree_util import tree_structure as structure
 from funcdiff._src.tree_util import tree_unflatten as unflatten
 from funcdiff._src.tree_util_extras import tree_all as all
+from funcdiff._src.tree_util_extras import tree_broadcast as broadcast
 from funcdiff._src.tree_util_extras import tree_reduce as reduce
+from funcdiff._src.tree_util_extras import tree_reduce_associative as reduce_associative
 from funcdiff._src.tree_util_extras import tree_transpose as transpose
 
 __all__ = [
     "all",
+    "broadcast",
     "flatten",
     "flatten_with_path",
     "leaves",
@@ -32,6 +35,7 @@ __all__ = [
     "map",
     "map_with_path",
     "reduce",
+    "reduce_associative",
     "structure",
     "transpose",
     "unflatten",

@@ -32,7 +32,9 @@ from funcdiff._src.tree_util_extras import all_leaves as all_leaves
 from funcdiff._src.tree_util_extras import register_dataclass as register_dataclass
 from funcdiff._src.tree_util_extras import register_static as register_static
 from funcdiff._src.tree_util_extras import tree_all as tree_all
+from funcdiff._src.tree_util_extras import tree_broadcast as tree_broadcast
 from funcdiff._src.tree_util_extras import tree_reduce as tree_reduce
+from funcdiff._src.tree_util_extras import tree_reduce_associative as tree_reduce_associative
 from funcdiff._src.tree_util_extras import tree_transpose as tree_transpose
 from funcdiff._src.tree_util_extras import treedef_children as treedef_children
 from funcdiff._src.tree_util_extras import treedef_is_leaf as treedef_is_leaf

@@ -91,6 +91,11 @@ PUBLIC_MODULES = [
     "funcdiff.debug",
     "funcdiff.errors",
     "funcdiff.experimental.ode",
+    "funcdiff.dtypes",
+    "funcdiff.typing",
+    "funcdiff.flatten_util",
+    "funcdiff.example_libraries.optimizers",
+    "funcdiff.experimental",
 ]
 REFERENCE_PAGE = {
     "funcdiff": "reference/funcdiff.md",
@@ -114,6 +119,11 @@ REFERENCE_PAGE = {
     "funcdiff.debug": "reference/debug.md",
     "funcdiff.errors": "reference/funcdiff.md",
     "funcdiff.experimental.ode": "reference/ode.md",
+    "funcdiff.dtypes": "reference/dtypes.md",
+    "funcdiff.typing": "reference/dtypes.md",
+    "funcdiff.flatten_util": "reference/tree-util.md",
+    "funcdiff.example_libraries.optimizers": "reference/example-libraries.md",
+    "funcdiff.experimental": "reference/funcdiff.md",
 }
 
 

@@ -61,6 +61,9 @@ HIGHER_ORDER = {
     "custom_lin": "tests/test_custom_derivatives.py",
     "checkpoint": "tests/test_custom_derivatives.py",
     "debug_print": "tests/test_custom_derivatives.py",
+    "debug_callback": "tests/test_api_extras.py",
+    "pure_callback": "tests/test_api_extras.py",
+    "io_callback": "tests/test_api_extras.py",
 }
 # Primitives that are only ever transposed, never differentiated: custom_lin is the linear
 # half of a custom_vjp function, which reverse mode runs as the user's backward function.

@@ -23,13 +23,24 @@ LAYOUT_PAGE = ROOT / "docs" / "developer" / "layout.md"
 # submodules), or absolute `funcdiff...` names for the public re-export modules; the longest
 # matching name places a module.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("foundation", ["funcdiff._src", "errors", "dtypes", "tree_util", "tree_util_extras", "array"]),
+    (
+        "foundation",
+        [
+            "funcdiff._src",
+            "errors",
+            "dtypes",
+            "tree_util",
+            "tree_util_extras",
+            "array",
+            "shape_dtype",
+        ],
+    ),
     ("core", ["core", "config"]),
     ("interpreters", ["interpreters"]),
     ("lax", ["lax"]),
     ("transformations", ["vmap", "custom_derivatives", "debugging"]),
     ("jit", ["jit"]),
-    ("api", ["api"]),
+    ("api", ["api", "api_extras"]),
     ("numpy", ["numpy", "funcdiff.numpy"]),
     (
         "libraries",
@@ -50,6 +61,9 @@ LAYERS: list[tuple[str, list[str]]] = [
             "io",
             "test_util",
             "dask",
+            "dtypes_api",
+            "flatten_util",
+            "example_optimizers",
         ],
     ),
     ("tools", ["cost_analysis", "graph_svg", "graph_text", "graph_program", "graph"]),

@@ -859,6 +859,7 @@ def test_short_aliases() -> None:
     assert tree.leaves_with_path is tree_leaves_with_path
     assert set(tree.__all__) == {
         "all",
+        "broadcast",
         "flatten",
         "flatten_with_path",
         "leaves",
@@ -866,6 +867,7 @@ def test_short_aliases() -> None:
         "map",
         "map_with_path",
         "reduce",
+        "reduce_associative",
         "structure",
         "transpose",
         "unflatten",

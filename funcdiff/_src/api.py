@@ -18,6 +18,7 @@ from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.lax import elementwise as lax_elementwise
 from funcdiff._src.lax import shape as lax_shape
+from funcdiff._src.shape_dtype import placeholders
 from funcdiff._src.tree_util import (
     PyTreeDef,
     keystr,
@@ -147,7 +148,8 @@ def make_jaxpr(
     - `fun`: the function to trace.
     - `static_argnums`: positions of arguments that are used as Python values, not traced.
 
-    **Returns:** a function taking example arguments (only their shapes and dtypes matter)
+    **Returns:** a function taking example arguments (only their shapes and dtypes matter;
+    a `ShapeDtypeStruct` may stand for an array)
     and returning the `ClosedJaxpr`.
 
     !!! Example
@@ -165,6 +167,7 @@ def make_jaxpr(
 
     @functools.wraps(fun, updated=())
     def make(*args: Any, **kwargs: Any) -> core.ClosedJaxpr:
+        args, kwargs = placeholders((args, kwargs))
         dyn = [a for i, a in enumerate(args) if i not in static]
         leaves, in_tree = tree_flatten((dyn, kwargs))
         if not all(core.is_valid_array(leaf) for leaf in leaves):

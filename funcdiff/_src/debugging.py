@@ -84,3 +84,71 @@ def print(fmt: str, *args: Any, **kwargs: Any) -> None:  # noqa: A001
     arrays = [x for x in leaves if core.is_valid_array(x)]
     static = tuple(_ARRAY if core.is_valid_array(x) else x for x in leaves)
     debug_print_p.bind(*arrays, fmt=fmt, tree=tree, static=static)
+
+
+# ---- debug.callback -------------------------------------------------------------------------
+
+
+
+def _callback_impl(*arrays: Any, callback: Any, tree: Any, static: tuple) -> list[Any]:
+    it = iter(arrays)
+    leaves = [np.asarray(next(it)) if s is _ARRAY else s for s in static]
+    args, kwargs = tree_unflatten(tree, leaves)
+    callback(*args, **kwargs)
+    return []
+
+
+def _callback_jvp(primals, tangents, **params):
+    debug_callback_p.bind(*primals, **params)  # the primal values
+    return [], []
+
+
+def _callback_batch(vals, dims, **params):
+    for b in range(batching.batch_size(vals, dims)):
+        debug_callback_p.bind(
+            *[v if d is None else _take(v, d, b) for v, d in zip(vals, dims)], **params
+        )
+    return [], []
+
+
+debug_callback_p = define_primitive(
+    "debug_callback", multiple_results=True, impl=_callback_impl,
+    abstract_eval=lambda *avals, callback, tree, static: [], jvp=_callback_jvp,
+    batch=_callback_batch, effectful=True, cost=cost_mod.free_cost,
+    lacks={"transpose": "it has no outputs, so it never appears in a linear program"},
+)
+
+
+def callback(
+    callback: Any, *args: Any, ordered: bool = False, partitioned: bool = False, **kwargs: Any
+) -> None:
+    """Call `callback(*args, **kwargs)` for its side effect, with the concrete values of the
+    array arguments as NumPy arrays, also inside `jit` (at run time), `grad` (the primal
+    values) and `vmap` (once per batch element), as `jax.debug.callback`.
+
+    The call is never removed, even though it returns nothing. Calls run in program order on
+    funcdiff's one CPU, so `ordered` changes nothing; `partitioned` is accepted for JAX
+    compatibility.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+
+        seen = []
+
+        @funcdiff.jit
+        def f(x):
+            funcdiff.debug.callback(lambda v: seen.append(float(v.sum())), x)
+            return x * 2
+
+        f(np.arange(3.0))
+        print(seen)
+        ```
+    """
+    if not callable(callback):
+        raise TypeError(f"debug.callback: callback must be callable, got {type(callback).__name__}")
+    leaves, tree = tree_flatten((args, kwargs))
+    arrays = [x for x in leaves if core.is_valid_array(x)]
+    static = tuple(_ARRAY if core.is_valid_array(x) else x for x in leaves)
+    debug_callback_p.bind(*arrays, callback=callback, tree=tree, static=static)

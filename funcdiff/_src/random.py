@@ -482,3 +482,242 @@ def choice(
         scores = jnp.add(gumbel(key, (n,), core.get_aval(log_p).dtype), log_p)
         index = jnp.reshape(lax_sorting.argsort(jnp.negative(scores))[:draws], shape)
     return jnp.take(population, index, axis)
+
+
+# ---- key data -------------------------------------------------------------------------------
+
+
+def key_data(keys: Array) -> Array:
+    """The uint32 words of a key or of an array of keys (shape ``(..., 2)``).
+
+    funcdiff's keys are raw uint32 arrays, like JAX's legacy `PRNGKey`s, so this returns
+    `keys` itself after checking that it is one.
+
+    !!! Example
+        ```python
+        from funcdiff import random
+
+        print(random.key_data(random.split(random.key(0), 2)).shape)
+        ```
+    """
+    if not isinstance(keys, core.Tracer):
+        keys = jnp.asarray(keys)
+    aval = core.get_aval(keys)
+    if aval.ndim == 0 or aval.shape[-1] != 2 or aval.dtype != U32:
+        raise TypeError(
+            f"random.key_data: expected keys, a uint32 array of shape (..., 2), got "
+            f"{aval.str_short()}."
+        )
+    return keys
+
+
+def wrap_key_data(key_bits_array: Array, *, impl: str | None = None) -> Array:
+    """Keys from their uint32 words (shape ``(..., 2)``), as made by `key_data`.
+
+    Only JAX's default generator, ``impl="threefry2x32"`` (or `None`), exists. The keys are
+    returned as raw uint32 arrays, funcdiff's form of keys.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import random
+
+        k = random.wrap_key_data(np.array([0, 42], np.uint32))
+        assert (random.uniform(k) == random.uniform(random.key(42))).all()
+        ```
+    """
+    if impl not in (None, "threefry2x32"):
+        raise ValueError(
+            f"random.wrap_key_data: impl {impl!r} is not available; funcdiff implements only "
+            "'threefry2x32'."
+        )
+    return key_data(key_bits_array)
+
+
+# ---- more continuous samplers, each a transform of `uniform` or `normal` ---------------------
+
+
+def exponential(key: Array, shape: Shape = (), dtype: Any = np.float64) -> Array:
+    """Standard exponential samples (rate 1): ``-log1p(-u)`` with `u` uniform in ``[0, 1)``.
+
+    !!! Example
+        ```python
+        from funcdiff import random
+
+        e = random.exponential(random.key(0), (10_000,))
+        assert e.min() >= 0 and abs(e.mean() - 1.0) < 0.05
+        ```
+    """
+    key = check_key(key, "exponential")
+    u = uniform(key, shape, _float_dtype(dtype, "exponential"))
+    return jnp.negative(jnp.log1p(jnp.negative(u)))
+
+
+def laplace(key: Array, shape: Shape = (), dtype: Any = np.float64) -> Array:
+    """Standard Laplace samples (density ``exp(-|x|) / 2``).
+
+    !!! Example
+        ```python
+        from funcdiff import random
+
+        x = random.laplace(random.key(0), (10_000,))
+        assert abs(x.mean()) < 0.05 and abs(x.var() - 2.0) < 0.2
+        ```
+    """
+    key = check_key(key, "laplace")
+    dtype = _float_dtype(dtype, "laplace")
+    u = uniform(key, shape, dtype, -1.0 + np.finfo(dtype).epsneg, 1.0)
+    return jnp.sign(u) * jnp.log1p(jnp.negative(jnp.abs(u)))
+
+
+def logistic(key: Array, shape: Shape = (), dtype: Any = np.float64) -> Array:
+    """Standard logistic samples: ``log(u / (1 - u))`` with `u` uniform in ``[tiny, 1)``.
+
+    !!! Example
+        ```python
+        from funcdiff import random
+
+        x = random.logistic(random.key(0), (10_000,))
+        assert abs(x.mean()) < 0.1
+        ```
+    """
+    key = check_key(key, "logistic")
+    dtype = _float_dtype(dtype, "logistic")
+    u = uniform(key, shape, dtype, np.finfo(dtype).tiny, 1.0)
+    return jnp.log(u / (1 - u))
+
+
+def cauchy(key: Array, shape: Shape = (), dtype: Any = np.float64) -> Array:
+    """Standard Cauchy samples: ``tan(pi * (u - 1/2))`` with `u` uniform in ``[eps, 1)``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import random
+
+        x = random.cauchy(random.key(0), (10_000,))
+        assert abs(np.median(x)) < 0.1
+        ```
+    """
+    key = check_key(key, "cauchy")
+    dtype = _float_dtype(dtype, "cauchy")
+    u = uniform(key, shape, dtype, np.finfo(dtype).eps, 1.0)
+    return jnp.tan(np.array(np.pi, dtype) * (u - 0.5))
+
+
+def rademacher(key: Array, shape: Shape = (), dtype: Any = np.int64) -> Array:
+    """Random signs: -1 or 1 with equal probability.
+
+    !!! Example
+        ```python
+        from funcdiff import random
+
+        s = random.rademacher(random.key(0), (10_000,))
+        assert set(s.tolist()) == {-1, 1} and abs(s.mean()) < 0.05
+        ```
+    """
+    key = check_key(key, "rademacher")
+    b = bernoulli(key, 0.5, shape).astype(dtype)
+    return 2 * b - 1
+
+
+def _param_shape(param: Array, shape: Shape | None, where: str) -> tuple[int, ...]:
+    return jnp.shape(param) if shape is None else shape_tuple(shape, where)
+
+
+def rayleigh(key: Array, scale: Any, shape: Shape | None = None,
+             dtype: Any = np.float64) -> Array:
+    """Rayleigh samples of scale `scale`: ``scale * sqrt(-2 log u)``, `u` uniform.
+
+    `shape` defaults to the shape of `scale`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import random
+
+        x = random.rayleigh(random.key(0), 2.0, (10_000,))
+        assert abs(x.mean() - 2.0 * np.sqrt(np.pi / 2)) < 0.1
+        ```
+    """
+    key = check_key(key, "rayleigh")
+    dtype = _float_dtype(dtype, "rayleigh")
+    u = uniform(key, _param_shape(scale, shape, "rayleigh"), dtype)
+    return jnp.sqrt(-2 * jnp.log(u)) * _as(scale, dtype)
+
+
+def maxwell(key: Array, shape: Shape = (), dtype: Any = np.float64) -> Array:
+    """Maxwell samples: the length of a standard normal vector in three dimensions.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import random
+
+        x = random.maxwell(random.key(0), (10_000,))
+        assert abs(x.mean() - 2 * np.sqrt(2 / np.pi)) < 0.05
+        ```
+    """
+    key = check_key(key, "maxwell")
+    dtype = _float_dtype(dtype, "maxwell")
+    z = normal(key, (*shape_tuple(shape, "maxwell"), 3), dtype)
+    return jnp.linalg.norm(z, axis=-1)
+
+
+def lognormal(key: Array, sigma: Any = 1.0, shape: Shape | None = None,
+              dtype: Any = np.float64) -> Array:
+    """Log-normal samples: ``exp(sigma * z)`` with `z` standard normal.
+
+    `shape` defaults to the shape of `sigma`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import random
+
+        x = random.lognormal(random.key(0), 0.5, (10_000,))
+        assert abs(np.log(x).std() - 0.5) < 0.02
+        ```
+    """
+    key = check_key(key, "lognormal")
+    dtype = _float_dtype(dtype, "lognormal")
+    z = normal(key, _param_shape(sigma, shape, "lognormal"), dtype)
+    return jnp.exp(z * _as(sigma, dtype))
+
+
+def pareto(key: Array, b: Any, shape: Shape | None = None, dtype: Any = np.float64) -> Array:
+    """Pareto samples of shape parameter `b` (support ``[1, inf)``): ``exp(e / b)`` with `e`
+    standard exponential. `shape` defaults to the shape of `b`.
+
+    !!! Example
+        ```python
+        from funcdiff import random
+
+        x = random.pareto(random.key(0), 3.0, (10_000,))
+        assert x.min() >= 1.0 and abs(x.mean() - 1.5) < 0.05
+        ```
+    """
+    key = check_key(key, "pareto")
+    dtype = _float_dtype(dtype, "pareto")
+    e = exponential(key, _param_shape(b, shape, "pareto"), dtype)
+    return jnp.exp(e / _as(b, dtype))
+
+
+def weibull_min(key: Array, scale: Any, concentration: Any, shape: Shape = (),
+                dtype: Any = np.float64) -> Array:
+    """Weibull samples: ``scale * (-log1p(-u)) ** (1 / concentration)``, `u` uniform.
+
+    !!! Example
+        ```python
+        import math
+        from funcdiff import random
+
+        x = random.weibull_min(random.key(0), 2.0, 1.5, (10_000,))
+        assert abs(x.mean() - 2.0 * math.gamma(1 + 1 / 1.5)) < 0.05
+        ```
+    """
+    key = check_key(key, "weibull_min")
+    dtype = _float_dtype(dtype, "weibull_min")
+    u = uniform(key, shape, dtype)
+    e = jnp.negative(jnp.log1p(jnp.negative(u)))
+    return jnp.power(e, 1 / _as(concentration, dtype)) * _as(scale, dtype)

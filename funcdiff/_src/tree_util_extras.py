@@ -31,6 +31,7 @@ from funcdiff._src.tree_util import (
     register_pytree_node,
     register_pytree_with_keys,
     tree_leaves,
+    tree_map,
     tree_structure,
 )
 
@@ -555,3 +556,64 @@ register_pytree_with_keys(
     _partial_unflatten,
     lambda p: ((p.args, p.keywords), p.func),
 )
+
+
+def tree_broadcast(
+    prefix_tree: Any, full_tree: Any, is_leaf: Callable[[Any], bool] | None = None
+) -> Any:
+    """Broadcasts a prefix of `full_tree` to the whole of its structure: each leaf of
+    `prefix_tree` is repeated at every leaf of the matching subtree of `full_tree`.
+
+    **Example**
+
+    ```python
+    >>> from funcdiff.tree_util import tree_broadcast
+    >>> tree_broadcast((1, 2, 3), (0, {"a": 0, "b": 0}, (0, 0)))
+    (1, {'a': 2, 'b': 2}, (3, 3))
+
+    ```
+    """
+    return tree_map(
+        lambda p, sub: tree_map(lambda _: p, sub, is_leaf=is_leaf),
+        prefix_tree,
+        full_tree,
+        is_leaf=is_leaf,
+    )
+
+
+def tree_reduce_associative(
+    operation: Callable[[Any, Any], Any],
+    tree: Any,
+    *,
+    identity: Any = _MISSING,
+    is_leaf: Callable[[Any], bool] | None = None,
+) -> Any:
+    """Reduces the leaves of a pytree with an associative binary operation, pairing
+    neighbours level by level (depth logarithmic in the number of leaves, as JAX's).
+
+    `identity` is returned for a tree without leaves; without it, such a tree raises.
+
+    **Example**
+
+    ```python
+    >>> import operator
+    >>> from funcdiff.tree_util import tree_reduce_associative
+    >>> tree_reduce_associative(operator.add, [1, (2, 3), {"a": 4}])
+    10
+    >>> tree_reduce_associative(operator.add, [], identity=0)
+    0
+
+    ```
+    """
+    level = tree_leaves(tree, is_leaf)
+    if not level:
+        if identity is _MISSING:
+            raise TypeError(
+                "tree_reduce_associative: the tree has no leaves; pass identity= to reduce "
+                "an empty tree."
+            )
+        return identity
+    while len(level) > 1:
+        paired = [operation(a, b) for a, b in zip(level[::2], level[1::2])]
+        level = paired + level[len(paired) * 2 :]
+    return level[0]

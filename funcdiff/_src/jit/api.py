@@ -12,6 +12,7 @@ import functools
 import inspect
 import threading
 import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -29,6 +30,7 @@ from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.jit import backends, cache, lowering
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax._define import define_primitive
+from funcdiff._src.shape_dtype import placeholders
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 
 # ---- the jit primitive ----------------------------------------------------------------------
@@ -230,11 +232,16 @@ class Traced:
         return self._fun.lower(*self._args, **self._kwargs)
 
 
+# Every live jitted function, for `clear_caches`.
+live_jit_functions: weakref.WeakSet[JitFunction] = weakref.WeakSet()
+
+
 class JitFunction:
     """A function compiled by `jit`. Call it like the original function."""
 
     def __init__(self, fun: Callable[..., Any], static_argnums: tuple[int, ...],
                  static_argnames: tuple[str, ...], cache_size: int, backend: Any = None):
+        live_jit_functions.add(self)
         self.fun = fun
         self.backend = backend  # a `backends.Backend` named with `jit(..., backend=)`
         self.static_argnums = static_argnums
@@ -406,12 +413,16 @@ class JitFunction:
         return tree_unflatten(entry.out_tree, [as_array(o) for o in outs])
 
     def trace(self, *args: Any, **kwargs: Any) -> Traced:
-        """Trace for these arguments without running: `.jaxpr` is the traced program."""
+        """Trace for these arguments without running: `.jaxpr` is the traced program.
+        `ShapeDtypeStruct`s may stand for array arguments."""
+        args, kwargs = placeholders((args, kwargs))
         entry, _ = self._lookup(args, kwargs)
         return Traced(self, args, kwargs, entry.jaxpr)
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
-        """Trace and compile for these arguments; inspect the IR and the generated code."""
+        """Trace and compile for these arguments; inspect the IR and the generated code.
+        `ShapeDtypeStruct`s may stand for array arguments."""
+        args, kwargs = placeholders((args, kwargs))
         entry, _ = self._lookup(args, kwargs)
         if entry.backend is not None:
             program = backends.compiled(entry.jaxpr, entry.backend)
