@@ -1,3 +1,4 @@
+# Over 600 lines: many small top-level functions of jax, one block each, half docstrings.
 """The smaller top-level functions of `jax` that mean something on one CPU: `eval_shape`,
 `pure_callback`, the naming and device contexts, the process queries and `clear_caches`.
 

@@ -1,3 +1,4 @@
+# Over 600 lines: the samplers of one namespace (jax.random), one block each, half docstrings.
 """Functional, splittable pseudo-random numbers: counter-based Threefry-2x32 keys.
 
 A key is a uint32 array of shape ``(2,)``, as JAX's `PRNGKey`. Nothing here touches NumPy's
