@@ -316,3 +316,12 @@ def test_layout_page_lists_the_layers():
         "the Layers section of docs/developer/layout.md must list LAYERS of "
         f"tests/test_layering.py; expected lines:\n{expected}"
     )
+
+
+def test_jit_passes_name_no_primitive_and_import_no_op_module():
+    # The simplifier reads tables keyed by primitive objects that lax fills
+    # (funcdiff._src.lax.simplify_rules); the pass itself stays free of op modules and names.
+    imported = GRAPH["funcdiff._src.jit.passes"] | LAZY.get("funcdiff._src.jit.passes", set())
+    assert not [m for m in imported if m.startswith("funcdiff._src.lax")]
+    source = MODULES["funcdiff._src.jit.passes"].read_text()
+    assert "primitive.name" not in source

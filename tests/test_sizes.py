@@ -27,7 +27,6 @@ PENDING_MODULES = {
     "_src/lax/indexing.py": "dynamic slicing, gather and scatter",
     "_src/jit/api.py": "jit's entry point",
     "_src/jit/backends.py": "jit's Array API backends",
-    "_src/jit/passes.py": "jit's optimisation passes",
 }
 PENDING_FUNCTIONS = {
     "_src/tree_util.py:_flatten": "the one pytree walk, its hot loop inlined for speed",

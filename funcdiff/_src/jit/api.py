@@ -29,6 +29,7 @@ from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.jit import backends, cache, lowering
 from funcdiff._src.lax import _jaxprs as jaxprs
+from funcdiff._src.lax import simplify_rules as _simplify_rules  # noqa: F401  (fills passes' tables)
 from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.shape_dtype import placeholders
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten

@@ -1,0 +1,417 @@
+"""The algebraic identities jit's `simplify` pass applies (``x*1``, ``x+0``, ``x*0``, ``--x``,
+transposes of transposes, no-op broadcasts, reshapes and casts, sums over size-1 axes, scalars
+broadcast into elementwise operations, diagonal matrix products), registered for the lax
+primitives in `funcdiff._src.interpreters.simplify_rules`.
+
+The rules sit here, above every op module they name, because one rule looks at the producers of
+its operands, which may come from any op family (``add`` of two ``pad``s, ``transpose`` of a
+``dot_general``); the pass itself (`funcdiff._src.jit.passes`) only reads the tables.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src import core
+from funcdiff._src.core import Atom, JaxprEqn, Literal, Var
+from funcdiff._src.interpreters import simplify_rules as rules
+from funcdiff._src.interpreters.ad import add_any_p
+from funcdiff._src.lax.elementwise import (
+    add_p,
+    div_p,
+    integer_pow_p,
+    max_p,
+    min_p,
+    mul_p,
+    neg_p,
+    sub_p,
+)
+from funcdiff._src.lax.linalg import dot_general_p
+from funcdiff._src.lax.shape import pad_p
+from funcdiff._src.lax.structural import (
+    broadcast_in_dim_p,
+    convert_element_type_p,
+    expand_dims_p,
+    reduce_sum_p,
+    reshape_p,
+    squeeze_p,
+    transpose_p,
+)
+from funcdiff._src.lax.transcendental import atan2_p, pow_p
+
+
+def _number(a: Atom) -> Any:
+    """The value of a scalar literal as a Python number; None for anything else."""
+    if type(a) is not Literal:
+        return None
+    v = a.val
+    if type(v) in (int, float, bool):
+        return v
+    try:
+        return np.asarray(v).item()
+    except (TypeError, ValueError):
+        return None
+
+
+def _same_type(a: Atom, out: Var) -> bool:
+    return a.aval.shape == out.aval.shape and a.aval.dtype == out.aval.dtype
+
+
+# ``rule(eqn, ins, producers, uses, out) -> Atom | JaxprEqn | list[JaxprEqn] | None``: an
+# atom that replaces the equation's single output `out`, a cheaper equation (or several, the
+# last computing `out`), or None.
+
+# Identity elements of arithmetic, (left, right): ``e op y == y`` and ``x op e == x``.
+_IDENTITIES = {add_p: (0, 0), add_any_p: (0, 0), sub_p: (None, 0), mul_p: (1, 1), div_p: (None, 1)}
+
+
+def _simplify_arithmetic(eqn, ins, producers, uses, out):
+    scalars = _broadcast_scalars(eqn, ins, producers, out)
+    if scalars is not None:
+        return scalars
+    narrowed = _unbroadcast_operands(eqn, ins, producers, out)
+    if narrowed is not None:
+        return narrowed
+    x, y = ins
+    xv, yv = _number(x), _number(y)
+    left, right = _IDENTITIES[eqn.primitive]
+    if yv is not None and yv == right and _same_type(x, out):
+        return x
+    if xv is not None and xv == left and _same_type(y, out):
+        return y
+    if (
+        eqn.primitive is mul_p
+        and (xv == 0 or yv == 0)
+        and out.aval.size
+        and out.aval.dtype.kind in "fc"
+    ):
+        return _zeros_literal_or_none(out)
+    if eqn.primitive is mul_p:
+        return _absorb_negation(eqn, ins, producers, out)
+    if eqn.primitive in (add_p, add_any_p):
+        return _sum_before_padding(eqn, ins, producers, out)
+    return None
+
+
+def _simplify_broadcasting(eqn, ins, producers, uses, out):
+    return _unbroadcast_operands(eqn, ins, producers, out)
+
+
+def _simplify_neg(eqn, ins, producers, uses, out):
+    (x,) = ins
+    prev = producers.get(x) if type(x) is Var else None
+    if prev is not None and prev.primitive is neg_p:
+        return prev.invars[0]
+    if prev is not None and prev.primitive is mul_p and out.aval.dtype.kind in "fc":
+        # -(c * y) is (-c) * y, exactly (IEEE negation only flips the sign).
+        for k, c in enumerate(prev.invars):
+            other = prev.invars[1 - k]
+            if _number(c) is not None and c.aval.shape == () and _same_type(other, out):
+                return prev.replace(invars=[_negated(c), other], outvars=[out])
+    return None
+
+
+def _negated(c: Literal) -> Literal:
+    return Literal(-c.val, c.aval)
+
+
+def _absorb_negation(
+    eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn], out: Var
+) -> JaxprEqn | None:
+    """``c * -y`` is ``(-c) * y``, exactly: no negated copy of `y`. Forward-over-reverse code
+    negates and scales the same arrays over and over."""
+    if out.aval.dtype.kind not in "fc":
+        return None
+    for k, c in enumerate(ins):
+        y = ins[1 - k]
+        if type(c) is not Literal or type(y) is not Var:
+            continue
+        prev = producers.get(y)
+        if prev is None or prev.primitive not in (neg_p, mul_p) or c.aval.shape != ():
+            continue
+        if _number(c) is None:
+            continue
+        if prev.primitive is neg_p and _same_type(prev.invars[0], out):
+            return eqn.replace(invars=[_negated(c), prev.invars[0]])
+        if prev.primitive is mul_p:
+            scaled = _merge_scales(eqn, c, prev, out)
+            if scaled is not None:
+                return scaled
+    return None
+
+
+def _merge_scales(eqn: JaxprEqn, c: Literal, inner: JaxprEqn, out: Var) -> JaxprEqn | None:
+    """``c * (d * y)`` is ``(c * d) * y`` when one of the factors is a power of two at least 1:
+    scaling by it is exact (short of overflow, which both forms reach alike), so both round
+    the same way."""
+    for k, d in enumerate(inner.invars):
+        y = inner.invars[1 - k]
+        dv = _number(d)
+        if dv is None or d.aval.shape != () or not _same_type(y, out):
+            continue
+        cv = _number(c)
+        if not (_exact_scale(cv) or _exact_scale(dv)):
+            return None
+        with np.errstate(all="ignore"):
+            value = np.asarray(cv, out.aval.dtype) * np.asarray(dv, out.aval.dtype)
+        if not np.isfinite(value):  # c * d overflows where c * (d * y) may not
+            return None
+        weak = c.aval.weak_type and d.aval.weak_type  # Python scalars stay Python scalars
+        literal = Literal(
+            value.item() if weak else value[()], core.ShapedArray((), out.aval.dtype, weak)
+        )
+        return eqn.replace(invars=[literal, y])
+    return None
+
+
+def _exact_scale(v: Any) -> bool:
+    if type(v) is complex or not math.isfinite(v) or abs(v) < 1:
+        return False
+    return math.frexp(v)[0] in (0.5, -0.5)
+
+
+def _scalar_literal(a: Atom, producers: dict[Var, JaxprEqn]) -> Literal | None:
+    """The scalar literal `a` is, or is a broadcast of; None otherwise."""
+    if type(a) is Var:
+        prev = producers.get(a)
+        if prev is None or prev.primitive is not broadcast_in_dim_p:
+            return None
+        a = prev.invars[0]
+    return a if type(a) is Literal and a.aval.shape == () else None
+
+
+def _broadcast_scalars(
+    eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn], out: Var
+) -> JaxprEqn | None:
+    """Arithmetic on broadcast scalars (``100.0 * broadcast(1.0)``, as reverse mode seeds and
+    scales a cotangent) is the broadcast of one scalar, computed now."""
+    if out.aval.shape == ():
+        return None
+    scalars = []
+    for a in ins:
+        c = _scalar_literal(a, producers)
+        if c is None:
+            return None
+        scalars.append(c)
+    vals = [np.asarray(c.val, c.aval.dtype) for c in scalars]
+    with np.errstate(all="ignore"):  # 1 / 0 is inf here as at run time, without a warning
+        value = np.asarray(eqn.primitive.impl(*vals), out.aval.dtype)  # type: ignore[misc]
+    weak = out.aval.weak_type
+    literal = Literal(
+        value.item() if weak else value[()], core.ShapedArray((), out.aval.dtype, weak)
+    )
+    return JaxprEqn(
+        broadcast_in_dim_p,
+        [literal],
+        [out],
+        {"shape": out.aval.shape, "broadcast_dimensions": ()},
+        eqn.source_info,
+    )
+
+
+def _zero_signs(v: Any) -> tuple[bool, bool]:
+    """The signs of a zero's real and imaginary parts (signbit takes no complex numbers)."""
+    return bool(np.signbit(np.real(v))), bool(np.signbit(np.imag(v)))
+
+
+def _sum_before_padding(
+    eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn], out: Var
+) -> list[JaxprEqn] | None:
+    """``pad(a) + pad(b)``, both padded alike with zeros, is ``pad(a + b)``: one padded
+    array instead of two (the transpose of slicing, as in ``x[1:] - x[:-1]``, pads)."""
+    pads = []
+    for a in ins:
+        p = producers.get(a) if type(a) is Var else None
+        if p is None or p.primitive is not pad_p:
+            return None
+        pads.append(p)
+    (a, za), (b, zb) = pads[0].invars, pads[1].invars
+    if (
+        pads[0].params != pads[1].params
+        or a.aval != b.aval
+        or _number(za) != 0
+        or _number(zb) != 0
+        or za.aval.dtype != out.aval.dtype
+        or _zero_signs(za.val) != _zero_signs(zb.val)
+    ):  # -0.0 + 0.0 is 0.0
+        return None
+    total = Var(a.aval)
+    return [
+        eqn.replace(invars=[a, b], outvars=[total]),
+        pads[0].replace(invars=[total, za], outvars=[out]),
+    ]
+
+
+def _simplify_noop_reshape(eqn, ins, producers, uses, out):
+    x = ins[0]
+    if _same_type(x, out) and (
+        eqn.primitive is not broadcast_in_dim_p
+        or eqn.params["broadcast_dimensions"] == tuple(range(out.aval.ndim))
+    ):
+        return x
+    return None
+
+
+def _simplify_dot_general(eqn, ins, producers, uses, out):
+    return _absorb_transposes(eqn, ins, producers)
+
+
+def _simplify_integer_pow(eqn, ins, producers, uses, out):
+    return ins[0] if eqn.params["y"] == 1 else None
+
+
+def _simplify_transpose(eqn, ins, producers, uses, out):
+    (x,) = ins
+    perm = eqn.params["permutation"]
+    if perm == tuple(range(len(perm))):
+        return x
+    prev = producers.get(x) if type(x) is Var else None
+    if prev is not None and prev.primitive is dot_general_p and uses.get(x) == 1:
+        swapped = _swap_dot_general(prev, perm, out)
+        if swapped is not None:
+            return swapped
+    if prev is not None and prev.primitive is transpose_p:
+        inner = prev.params["permutation"]
+        composed = tuple(inner[p] for p in perm)
+        if composed == tuple(range(len(composed))):
+            return prev.invars[0]
+        return eqn.replace(invars=[prev.invars[0]], params={"permutation": composed})
+    return None
+
+
+def _simplify_reduce_sum(eqn, ins, producers, uses, out):
+    (x,) = ins
+    axes = eqn.params["axes"]
+    if not axes:
+        return x
+    if all(x.aval.shape[a] == 1 for a in axes):
+        return eqn.replace(primitive=reshape_p, invars=[x], params={"new_sizes": out.aval.shape})
+    return None
+
+
+def _unbroadcast_operands(
+    eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn], out: Var
+) -> JaxprEqn | None:
+    """``x * broadcast(s)`` with `x` already of the result's shape is ``x * s``: NumPy
+    broadcasts the scalar for free (no broadcast array, and a scalar multiply)."""
+    if eqn.primitive is add_any_p:
+        return None
+    new = list(ins)
+    for k, a in enumerate(ins):
+        prev = producers.get(a)
+        other = new[1 - k]  # as already rewritten: at most one operand may lose its shape
+        if (
+            prev is not None
+            and prev.primitive is broadcast_in_dim_p
+            and prev.invars[0].aval.shape == ()
+            and other.aval.shape == out.aval.shape
+            and prev.invars[0].aval.dtype == a.aval.dtype
+        ):
+            new[k] = prev.invars[0]
+    if new == ins:
+        return None
+    return eqn.replace(invars=new)
+
+
+def _swap_dot_general(dot: JaxprEqn, perm: tuple[int, ...], out: Var) -> JaxprEqn | None:
+    """``transpose(dot_general(x, y))`` that only swaps the free dimensions of x and y is
+    ``dot_general(y, x)``: one contraction, no transposed copy."""
+    (xc, yc), (xb, yb) = dot.params["dimension_numbers"]
+    if xb:
+        return None
+    x, y = dot.invars
+    fx, fy = x.aval.ndim - len(xc), y.aval.ndim - len(yc)
+    if perm != tuple(range(fx, fx + fy)) + tuple(range(fx)):
+        return None
+    return dot.replace(
+        invars=[y, x],
+        outvars=[out],
+        params={**dot.params, "dimension_numbers": ((yc, xc), ((), ()))},
+    )
+
+
+def _absorb_transposes(
+    eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn]
+) -> JaxprEqn | None:
+    """``dot_general(transpose(x), y)`` contracts the original `x` with renumbered dimensions,
+    when the transpose keeps the order of the free dimensions (so the result is unchanged)."""
+    (xc, yc), (xb, yb) = eqn.params["dimension_numbers"]
+    dims = [[xc, xb], [yc, yb]]
+    new_ins = list(ins)
+    changed = False
+    for k, a in enumerate(ins):
+        prev = producers.get(a) if type(a) is Var else None
+        if prev is None or prev.primitive is not transpose_p:
+            continue
+        perm = prev.params["permutation"]
+        c, b = dims[k]
+        free = [d for d in range(len(perm)) if d not in c and d not in b]
+        if [perm[d] for d in free] != sorted(perm[d] for d in free):
+            continue
+        dims[k] = [tuple(perm[d] for d in c), tuple(perm[d] for d in b)]
+        new_ins[k] = prev.invars[0]
+        changed = True
+    if not changed:
+        return None
+    (xc, xb), (yc, yb) = dims
+    return eqn.replace(
+        invars=new_ins, params={**eqn.params, "dimension_numbers": ((xc, yc), (xb, yb))}
+    )
+
+
+def _zeros_literal_or_none(out: Var) -> Atom | JaxprEqn | None:
+    zero = Literal(np.zeros((), out.aval.dtype)[()], core.ShapedArray((), out.aval.dtype))
+    if out.aval.shape == ():
+        return zero
+    # A broadcast zero: free, and `add`/`sub` consuming it then simplify away.
+    return JaxprEqn(
+        broadcast_in_dim_p, [zero], [out], {"shape": out.aval.shape, "broadcast_dimensions": ()}
+    )
+
+
+def _diagonal_matmul(
+    eqn: JaxprEqn, producers: dict[Var, JaxprEqn], identities: set[Var], uses: dict[Var, int]
+) -> list[JaxprEqn] | None:
+    """``(I * v) @ w``, a diagonal matrix times a matrix (the Jacobian of an elementwise
+    function after a linear map, in reverse mode), is ``v[:, None] * w``: no matrix product."""
+    (xc, yc), (xb, yb) = eqn.params["dimension_numbers"]
+    x, w = eqn.invars
+    if xb or xc != (1,) or yc not in ((0,), (1,)) or type(x) is not Var or w.aval.ndim != 2:
+        return None
+    prev = producers.get(x)
+    if prev is None or prev.primitive is not mul_p or uses.get(x) != 1:
+        return None
+    a, b = prev.invars
+    eye, v = (a, b) if a in identities else (b, a) if b in identities else (None, None)
+    if eye is None or v.aval.shape != (eye.aval.shape[1],) or v.aval.dtype != x.aval.dtype:
+        return None
+    column = Var(core.ShapedArray((v.aval.shape[0], 1), v.aval.dtype))
+    new = [JaxprEqn(expand_dims_p, [v], [column], {"dimensions": (1,)}, eqn.source_info)]
+    if yc == (1,):  # contracting w's second dimension: use the (free) transposed view
+        w_t = Var(core.ShapedArray(w.aval.shape[::-1], w.aval.dtype, w.aval.weak_type))
+        new.append(JaxprEqn(transpose_p, [w], [w_t], {"permutation": (1, 0)}, eqn.source_info))
+        w = w_t
+    new.append(JaxprEqn(prev.primitive, [column, w], eqn.outvars, {}, eqn.source_info))
+    return new
+
+
+rules.register(_simplify_arithmetic, *_IDENTITIES)
+rules.register(_simplify_broadcasting, max_p, min_p, pow_p, atan2_p)
+rules.register(_simplify_neg, neg_p)
+rules.register(
+    _simplify_noop_reshape,
+    reshape_p,
+    squeeze_p,
+    expand_dims_p,
+    convert_element_type_p,
+    broadcast_in_dim_p,
+)
+rules.register(_simplify_dot_general, dot_general_p)
+rules.register(_simplify_integer_pow, integer_pow_p)
+rules.register(_simplify_transpose, transpose_p)
+rules.register(_simplify_reduce_sum, reduce_sum_p)
+rules.late_simplify_rules[dot_general_p] = _diagonal_matmul
+rules.not_folded.add(broadcast_in_dim_p)
