@@ -197,6 +197,7 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     uses = core.variable_uses(jaxpr)[1]
     identities = {v for v, c in zip(jaxpr.constvars, closed.consts) if _is_identity(c)}
     eqns: list[JaxprEqn] = []
+    late_rules = simplify_rules.late_simplify_rules
     for eqn in jaxpr.eqns:
         if env:
             ins = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
@@ -205,7 +206,7 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
         else:
             ins = eqn.invars
         result = _simplify_eqn(eqn, ins, producers, uses)
-        if result is None and eqn.primitive.name != "dot_general":  # the common case
+        if result is None and eqn.primitive not in late_rules:  # the common case
             eqns.append(eqn)
             for v in eqn.outvars:
                 producers[v] = eqn
