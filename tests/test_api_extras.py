@@ -65,6 +65,21 @@ def test_eval_shape_takes_arrays_kwargs_and_objects_with_shape_and_dtype():
         funcdiff.eval_shape(lambda x: x, "abc")
 
 
+def test_a_weak_shape_dtype_struct_is_traced_as_a_python_scalar():
+    # A weak float64 scalar runs as a Python float would: its product with a float32 array
+    # keeps float32.
+    weak = SDS((), np.float64, weak_type=True)
+    x32 = SDS((2,), np.float32)
+    traced = funcdiff.jit(lambda s, x: s * x).trace(weak, x32)
+    assert traced.jaxpr.out_avals[0].dtype == np.float32
+    strong = funcdiff.jit(lambda s, x: s * x).trace(SDS((), np.float64), x32)
+    assert strong.jaxpr.out_avals[0].dtype == np.float64
+    # No Python scalar has a weak float32 or a shape: a clear error, not a strong trace.
+    for bad in (SDS((), np.float32, weak_type=True), SDS((3,), np.float64, weak_type=True)):
+        with pytest.raises(TypeError, match="drop weak_type=True"):
+            funcdiff.make_jaxpr(lambda v: v)(bad)
+
+
 def test_shape_dtype_struct_stands_for_arguments_of_make_jaxpr_and_jit():
     def f(x, y):
         return jnp.sin(x) @ y

@@ -87,9 +87,21 @@ class ShapeDtypeStruct:
         return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{weak})"
 
 
+_WEAK_SCALARS = {"b": False, "i": 0, "f": 0.0, "c": 0j}  # Python scalars are funcdiff's weak types
+
+
 def _placeholder(x: Any) -> Any:
     if not isinstance(x, ShapeDtypeStruct):
         return x
+    if x.weak_type:
+        scalar = _WEAK_SCALARS.get(x.dtype.kind)
+        if x.shape or scalar is None or np.asarray(scalar).dtype != x.dtype:
+            raise TypeError(
+                f"{x!r}: funcdiff traces a weakly typed value only as a Python scalar, "
+                f"which is 0-d and of its kind's default dtype (float64, int64, complex128 "
+                f"or bool); drop weak_type=True to trace a {x.dtype.name}{list(x.shape)} array"
+            )
+        return scalar
     # A read-only zero-stride view: the right shape and dtype without allocating the array.
     return np.broadcast_to(np.zeros((), x.dtype), x.shape)
 
