@@ -23,8 +23,6 @@ PENDING_MODULES = {
     "_src/lax/control_flow.py": "cond, while and scan",
     "_src/custom_derivatives.py": "custom_jvp, custom_vjp, checkpoint",
     "_src/lax/indexing.py": "dynamic slicing, gather and scatter",
-    "_src/jit/api.py": "jit's entry point",
-    "_src/jit/backends.py": "jit's Array API backends",
 }
 PENDING_FUNCTIONS = {
     "_src/tree_util.py:_flatten": "the one pytree walk, its hot loop inlined for speed",
