@@ -38,7 +38,10 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("core", ["core", "config"]),
     ("interpreters", ["interpreters"]),
     ("lax", ["lax"]),
-    ("transformations", ["vmap", "custom_derivatives", "debugging"]),
+    (
+        "transformations",
+        ["vmap", "custom_calls", "custom_jvp", "custom_vjp", "checkpoint", "debugging"],
+    ),
     ("jit", ["jit"]),
     ("api", ["api", "api_extras"]),
     ("numpy", ["numpy", "funcdiff.numpy"]),
@@ -81,7 +84,7 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     "primitives, which are themselves defined with define_primitive; the rules run after "
     "both modules are loaded",
     (
-        "lax.control_flow",
+        "lax.scans",
         "vmap",
     ): "lax.map with batch_size vmaps its function over each chunk: vmap is a transformation "
     "above lax, needed only when map is called",
