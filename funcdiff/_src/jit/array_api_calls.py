@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from funcdiff._src import checkpoint, custom_jvp, custom_vjp
 from funcdiff._src.core import ClosedJaxpr
 from funcdiff._src.interpreters.lowering_rules import LoweringContext
+from funcdiff._src.jit import primitive
 from funcdiff._src.jit.array_api_rules import Rule, _rule, api_rules
+from funcdiff._src.lax import conditionals, loops, scans
 
 # -- programs inside programs: compiled for the same backend --
 
@@ -34,13 +37,13 @@ def _sub_program(param: str) -> Rule:
     return _calls_program(rule)
 
 
-api_rules["jit"] = _sub_program("jaxpr")
-api_rules["checkpoint"] = _sub_program("jaxpr")
-api_rules["custom_jvp_call"] = _sub_program("call")
-api_rules["custom_vjp_call"] = _sub_program("call")
+api_rules[primitive.jit_p] = _sub_program("jaxpr")
+api_rules[checkpoint.checkpoint_p] = _sub_program("jaxpr")
+api_rules[custom_jvp.custom_jvp_call_p] = _sub_program("call")
+api_rules[custom_vjp.custom_vjp_call_p] = _sub_program("call")
 
 
-@_rule("cond")
+@_rule(conditionals.cond_p)
 @_calls_program
 def _cond(ctx, index, *args, branches):
     fns = ctx.const(tuple(ctx.target.sub_program(b).fn for b in branches), "b")
@@ -55,7 +58,7 @@ def _while_loop(cond: Callable, body: Callable, nc: int, nb: int, *args: Any) ->
     return carry
 
 
-@_rule("while")
+@_rule(loops.while_p)
 @_calls_program
 def _while(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, origin):
     loop = ctx.const(_while_loop, "f")
@@ -88,7 +91,7 @@ def _scan_loop(
     return carry + stacked
 
 
-@_rule("scan")
+@_rule(scans.scan_p)
 @_calls_program
 def _scan(ctx, *args, jaxpr, length, reverse, num_consts, num_carry):
     y_avals = tuple((a.shape, a.dtype.name) for a in jaxpr.out_avals[num_carry:])

@@ -1,9 +1,10 @@
 """The Array API lowering rules: each writes a primitive with the functions of the Array API
 standard (``xp.sin(a)``), for `jit` on a namespace other than NumPy (`backends.Backend` calls
-them from the table `api_rules`). Also here: `UNSUPPORTED`, the primitives the standard has no
-equivalent for and why; `ELEMENTWISE`, the primitives computed element by element with
-broadcasting; and `dtype`, the expression naming a dtype in the namespace. The rules of the
-primitives that run sub-programs are in `array_api_calls.py`.
+them from the table `api_rules`, keyed by primitive object). Also here: `UNSUPPORTED`, the
+primitives the standard has no equivalent for and why (keyed likewise); `ELEMENTWISE`, the
+primitives computed element by element with broadcasting; and `dtype`, the expression naming
+a dtype in the namespace. The rules of the primitives that run sub-programs are in
+`array_api_calls.py`.
 
 A rule is ``rule(ctx, *operand_names, **params) -> str``, as for NumPy
 (`interpreters/lowering_rules.py`).
@@ -17,9 +18,27 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._src.core import Primitive
 from funcdiff._src.errors import BackendError
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters.lowering_rules import LoweringContext
+from funcdiff._src.lax import (
+    bits,
+    convolution,
+    decompositions,
+    dynamic_slicing,
+    elementwise,
+    indexing,
+    linalg,
+    reductions,
+    sorting,
+    special,
+    spectral,
+    transcendental,
+    windowed,
+)
 from funcdiff._src.lax import fft as fft_lax
+from funcdiff._src.lax import shape as lax_shape
 
 Rule = Callable[..., str]
 
@@ -54,53 +73,65 @@ def own_rule_calls_program(rule: Rule) -> bool:
 
 
 # ---- the lowering rules ---------------------------------------------------------------------
-# Keyed by primitive name (this module is imported only when a backend is used, after every
-# primitive exists). A rule is ``rule(ctx, *operand_names, **params) -> str`` as for NumPy.
+# Keyed by primitive object, as NumPy's (`lowering_rules.lower_rules`). A rule is
+# ``rule(ctx, *operand_names, **params) -> str`` as for NumPy.
 
-api_rules: dict[str, Rule] = {}
+api_rules: dict[Primitive, Rule] = {}
 
 # Primitives with no Array API equivalent, and why (docs/how-to/scaling-out.md lists them).
 _SPECIAL = "a special function; the standard has none"
-UNSUPPORTED: dict[str, str] = {
+UNSUPPORTED: dict[Primitive, str] = {
     **{
-        name: _SPECIAL
-        for name in (
-            "lgamma",
-            "digamma",
-            "polygamma",
-            "zeta",
-            "erf",
-            "erfc",
-            "erf_inv",
-            "erfcx",
-            "ndtri",
-            "bessel_i0e",
-            "bessel_i1e",
-            "expi",
-            "igamma",
-            "igammac",
-            "igamma_grad_a",
-            "regularized_incomplete_beta",
+        p: _SPECIAL
+        for p in (
+            special.lgamma_p,
+            special.digamma_p,
+            special.polygamma_p,
+            special.zeta_p,
+            transcendental.erf_p,
+            transcendental.erfc_p,
+            special.erf_inv_p,
+            special.erfcx_p,
+            special.ndtri_p,
+            special.bessel_i0e_p,
+            special.bessel_i1e_p,
+            special.expi_p,
+            special.igamma_p,
+            special.igammac_p,
+            special.igamma_grad_a_p,
+            special.betainc_p,
         )
     },
-    "cbrt": "the standard has no cube root (x ** (1/3) is not exact and fails for x < 0)",
-    "ldexp": "the standard has no ldexp (x * 2**n overflows where ldexp does not)",
-    "frexp_exponent": "the standard has no frexp",
-    "bitwise_count": "the standard has no population count",
-    "gcd": "the standard has no gcd",
-    "lcm": "the standard has no lcm",
-    "gather": "JAX's gather needs NumPy advanced indexing with index arrays",
+    transcendental.cbrt_p: (
+        "the standard has no cube root (x ** (1/3) is not exact and fails for x < 0)"
+    ),
+    bits.ldexp_p: "the standard has no ldexp (x * 2**n overflows where ldexp does not)",
+    bits.frexp_exponent_p: "the standard has no frexp",
+    bits.bitwise_count_p: "the standard has no population count",
+    bits.gcd_p: "the standard has no gcd",
+    bits.lcm_p: "the standard has no lcm",
+    indexing.gather_p: "JAX's gather needs NumPy advanced indexing with index arrays",
     **{
-        name: "JAX's scatter needs NumPy advanced indexing with index arrays (and ufunc.at)"
-        for name in ("scatter", "scatter_add", "scatter_mul", "scatter_min", "scatter_max")
+        p: "JAX's scatter needs NumPy advanced indexing with index arrays (and ufunc.at)"
+        for p in (
+            indexing.scatter_p,
+            indexing.scatter_add_p,
+            indexing.scatter_mul_p,
+            indexing.scatter_min_p,
+            indexing.scatter_max_p,
+        )
     },
-    "conv_general_dilated": "the standard has no convolution",
+    convolution.conv_general_dilated_p: "the standard has no convolution",
     **{
-        name: "the standard has no windowed reduction"
-        for name in ("reduce_window_sum", "reduce_window_max", "reduce_window_min")
+        p: "the standard has no windowed reduction"
+        for p in (
+            windowed.reduce_window_sum_p,
+            windowed.reduce_window_max_p,
+            windowed.reduce_window_min_p,
+        )
     },
-    "lu": "the linalg extension has no LU decomposition",
-    "eig": "the linalg extension has no non-symmetric eigendecomposition",
+    decompositions.lu_p: "the linalg extension has no LU decomposition",
+    spectral.eig_p: "the linalg extension has no non-symmetric eigendecomposition",
 }
 
 
@@ -123,66 +154,66 @@ def _fn(name: str) -> Rule:
 
 _ELEMENTWISE_RULES: list[Rule] = []
 for _prim, _symbol in [
-    ("add", "+"),
-    ("add_any", "+"),
-    ("sub", "-"),
-    ("mul", "*"),
-    ("div", "/"),
-    ("floor_divide", "//"),
-    ("neg", "u-"),
-    ("eq", "=="),
-    ("ne", "!="),
-    ("lt", "<"),
-    ("le", "<="),
-    ("gt", ">"),
-    ("ge", ">="),
+    (elementwise.add_p, "+"),
+    (ad.add_any_p, "+"),
+    (elementwise.sub_p, "-"),
+    (elementwise.mul_p, "*"),
+    (elementwise.div_p, "/"),
+    (elementwise.floor_divide_p, "//"),
+    (elementwise.neg_p, "u-"),
+    (elementwise.eq_p, "=="),
+    (elementwise.ne_p, "!="),
+    (elementwise.lt_p, "<"),
+    (elementwise.le_p, "<="),
+    (elementwise.gt_p, ">"),
+    (elementwise.ge_p, ">="),
 ]:
     api_rules[_prim] = _op(_symbol)
     _ELEMENTWISE_RULES.append(api_rules[_prim])
 for _prim, _name in [
-    ("max", "maximum"),
-    ("min", "minimum"),
-    ("sign", "sign"),
-    ("floor", "floor"),
-    ("ceil", "ceil"),
-    ("is_finite", "isfinite"),
-    ("abs", "abs"),
-    ("exp", "exp"),
-    ("log", "log"),
-    ("log1p", "log1p"),
-    ("expm1", "expm1"),
-    ("sqrt", "sqrt"),
-    ("sin", "sin"),
-    ("cos", "cos"),
-    ("tan", "tan"),
-    ("asin", "asin"),
-    ("acos", "acos"),
-    ("atan", "atan"),
-    ("sinh", "sinh"),
-    ("cosh", "cosh"),
-    ("tanh", "tanh"),
-    ("asinh", "asinh"),
-    ("acosh", "acosh"),
-    ("atanh", "atanh"),
-    ("atan2", "atan2"),
-    ("pow", "pow"),
-    ("conj", "conj"),
-    ("and", "bitwise_and"),
-    ("or", "bitwise_or"),
-    ("xor", "bitwise_xor"),
-    ("not", "bitwise_invert"),
-    ("shift_left", "bitwise_left_shift"),
-    ("shift_right", "bitwise_right_shift"),
-    ("nextafter", "nextafter"),
-    ("signbit", "signbit"),
+    (elementwise.max_p, "maximum"),
+    (elementwise.min_p, "minimum"),
+    (elementwise.sign_p, "sign"),
+    (elementwise.floor_p, "floor"),
+    (elementwise.ceil_p, "ceil"),
+    (elementwise.is_finite_p, "isfinite"),
+    (elementwise.abs_p, "abs"),
+    (transcendental.exp_p, "exp"),
+    (transcendental.log_p, "log"),
+    (transcendental.log1p_p, "log1p"),
+    (transcendental.expm1_p, "expm1"),
+    (transcendental.sqrt_p, "sqrt"),
+    (transcendental.sin_p, "sin"),
+    (transcendental.cos_p, "cos"),
+    (transcendental.tan_p, "tan"),
+    (transcendental.asin_p, "asin"),
+    (transcendental.acos_p, "acos"),
+    (transcendental.atan_p, "atan"),
+    (transcendental.sinh_p, "sinh"),
+    (transcendental.cosh_p, "cosh"),
+    (transcendental.tanh_p, "tanh"),
+    (transcendental.asinh_p, "asinh"),
+    (transcendental.acosh_p, "acosh"),
+    (transcendental.atanh_p, "atanh"),
+    (transcendental.atan2_p, "atan2"),
+    (transcendental.pow_p, "pow"),
+    (elementwise.conj_p, "conj"),
+    (elementwise.and_p, "bitwise_and"),
+    (elementwise.or_p, "bitwise_or"),
+    (elementwise.xor_p, "bitwise_xor"),
+    (elementwise.not_p, "bitwise_invert"),
+    (elementwise.shift_left_p, "bitwise_left_shift"),
+    (elementwise.shift_right_p, "bitwise_right_shift"),
+    (bits.nextafter_p, "nextafter"),
+    (bits.signbit_p, "signbit"),
 ]:
     api_rules[_prim] = _fn(_name)
     _ELEMENTWISE_RULES.append(api_rules[_prim])
 
 
-def _rule(name: str) -> Callable[[Rule], Rule]:
+def _rule(primitive: Primitive) -> Callable[[Rule], Rule]:
     def register(rule: Rule) -> Rule:
-        api_rules[name] = rule
+        api_rules[primitive] = rule
         return rule
 
     return register
@@ -192,13 +223,13 @@ def _out_dtype(ctx: LoweringContext, k: int = 0) -> str:
     return dtype(ctx.out_avals[k].dtype)
 
 
-@_rule("rem")
+@_rule(elementwise.rem_p)
 def _rem(ctx, x, y):
     # C's fmod: the remainder takes the sign of the dividend.
     return f"(xp.sign({x}) * xp.remainder(xp.abs({x}), xp.abs({y})))"
 
 
-@_rule("round")
+@_rule(elementwise.round_p)
 def _round(ctx, x, *, rounding_method=1):
     if int(rounding_method) == 1:  # to nearest even
         return f"xp.round({x})"
@@ -209,37 +240,41 @@ def _round(ctx, x, *, rounding_method=1):
     )
 
 
-api_rules["real"] = lambda ctx, x: f"xp.real({x})" if ctx.in_avals[0].dtype.kind == "c" else x
-api_rules["imag"] = lambda ctx, x: (
+api_rules[elementwise.real_p] = lambda ctx, x: (
+    f"xp.real({x})" if ctx.in_avals[0].dtype.kind == "c" else x
+)
+api_rules[elementwise.imag_p] = lambda ctx, x: (
     f"xp.imag({x})" if ctx.in_avals[0].dtype.kind == "c" else f"xp.zeros_like({x})"
 )
-api_rules["rsqrt"] = lambda ctx, x: f"(1 / xp.sqrt({x}))"
-api_rules["integer_pow"] = lambda ctx, x, *, y: f"({x} * {x})" if y == 2 else f"({x} ** {y})"
-api_rules["stop_gradient"] = lambda ctx, x: x
-api_rules["clamp"] = lambda ctx, lo, x, hi: f"xp.minimum(xp.maximum({x}, {lo}), {hi})"
+api_rules[transcendental.rsqrt_p] = lambda ctx, x: f"(1 / xp.sqrt({x}))"
+api_rules[elementwise.integer_pow_p] = lambda ctx, x, *, y: (
+    f"({x} * {x})" if y == 2 else f"({x} ** {y})"
+)
+api_rules[elementwise.stop_gradient_p] = lambda ctx, x: x
+api_rules[elementwise.clamp_p] = lambda ctx, lo, x, hi: f"xp.minimum(xp.maximum({x}, {lo}), {hi})"
 
 
-@_rule("logistic")
+@_rule(transcendental.logistic_p)
 def _logistic(ctx, x):
     if ctx.in_avals[0].dtype.kind == "f":  # no overflow for large |x|
         return f"xp.exp(-xp.logaddexp(xp.zeros_like({x}), -{x}))"
     return f"(1 / (1 + xp.exp(-{x})))"
 
 
-@_rule("complex")
+@_rule(elementwise.complex_p)
 def _complex(ctx, x, y):
     c = _out_dtype(ctx)
     return f"(xp.astype({x}, {c}) + xp.astype({y}, {c}) * 1j)"
 
 
-@_rule("convert_element_type")
+@_rule(elementwise.convert_element_type_p)
 def _convert(ctx, x, *, new_dtype, weak_type=False):
     if ctx.in_avals[0].dtype.kind == "c" and np.dtype(new_dtype).kind != "c":
         x = f"xp.real({x})"
     return f"xp.astype({x}, {dtype(new_dtype)})"
 
 
-@_rule("select_n")
+@_rule(elementwise.select_n_p)
 def _select_n(ctx, which, *cases):
     if ctx.in_avals[0].dtype.kind == "b":
         return f"xp.where({which}, {cases[1]}, {cases[0]})"
@@ -259,10 +294,10 @@ def _reduction(name: str, keep_dtype: bool = False) -> Rule:
     return rule
 
 
-api_rules["reduce_sum"] = _reduction("sum", keep_dtype=True)
-api_rules["reduce_prod"] = _reduction("prod", keep_dtype=True)
-api_rules["reduce_max"] = _reduction("max")
-api_rules["reduce_min"] = _reduction("min")
+api_rules[reductions.reduce_sum_p] = _reduction("sum", keep_dtype=True)
+api_rules[reductions.reduce_prod_p] = _reduction("prod", keep_dtype=True)
+api_rules[reductions.reduce_max_p] = _reduction("max")
+api_rules[reductions.reduce_min_p] = _reduction("min")
 
 
 def _logical_reduction(name: str, prim: str) -> Rule:
@@ -277,8 +312,8 @@ def _logical_reduction(name: str, prim: str) -> Rule:
     return rule
 
 
-api_rules["reduce_and"] = _logical_reduction("all", "reduce_and")
-api_rules["reduce_or"] = _logical_reduction("any", "reduce_or")
+api_rules[reductions.reduce_and_p] = _logical_reduction("all", "reduce_and")
+api_rules[reductions.reduce_or_p] = _logical_reduction("any", "reduce_or")
 
 
 def _arg_reduction(name: str) -> Rule:
@@ -288,11 +323,11 @@ def _arg_reduction(name: str) -> Rule:
     return rule
 
 
-api_rules["argmax"] = _arg_reduction("argmax")
-api_rules["argmin"] = _arg_reduction("argmin")
+api_rules[reductions.argmax_p] = _arg_reduction("argmax")
+api_rules[reductions.argmin_p] = _arg_reduction("argmin")
 
 
-@_rule("argsort")
+@_rule(sorting.argsort_p)
 def _argsort(ctx, x, *, dimension, descending):
     return (
         f"xp.astype(xp.argsort({x}, axis={dimension}, descending={bool(descending)}, "
@@ -300,13 +335,13 @@ def _argsort(ctx, x, *, dimension, descending):
     )
 
 
-@_rule("sort")
+@_rule(sorting.sort_p)
 def _sort(ctx, x, *, dimension, descending):
     out = f"xp.sort({x}, axis={dimension}, stable=True)"
     return f"xp.flip({out}, axis={dimension})" if descending else out
 
 
-@_rule("cumsum")
+@_rule(reductions.cumsum_p)
 def _cumsum(ctx, x, *, axis, reverse):
     if reverse:
         x = f"xp.flip({x}, axis={axis})"
@@ -321,11 +356,11 @@ def _to_out_shape(ctx, x, **_):
     return f"xp.reshape({x}, {ctx.param(ctx.out_avals[0].shape)})"
 
 
-for _prim in ("reshape", "squeeze", "expand_dims"):
+for _prim in (lax_shape.reshape_p, lax_shape.squeeze_p, lax_shape.expand_dims_p):
     api_rules[_prim] = _to_out_shape
 
 
-@_rule("broadcast_in_dim")
+@_rule(lax_shape.broadcast_in_dim_p)
 def _broadcast_in_dim(ctx, x, *, shape, broadcast_dimensions):
     expanded = [1] * len(shape)
     for i, d in enumerate(broadcast_dimensions):
@@ -335,18 +370,18 @@ def _broadcast_in_dim(ctx, x, *, shape, broadcast_dimensions):
     return f"xp.broadcast_to({x}, {ctx.param(tuple(shape))})"
 
 
-api_rules["transpose"] = lambda ctx, x, *, permutation: (
+api_rules[lax_shape.transpose_p] = lambda ctx, x, *, permutation: (
     f"xp.permute_dims({x}, {ctx.param(tuple(permutation))})"
 )
-api_rules["rev"] = lambda ctx, x, *, dimensions: (
+api_rules[lax_shape.rev_p] = lambda ctx, x, *, dimensions: (
     f"xp.flip({x}, axis={ctx.param(tuple(dimensions))})"
 )
-api_rules["concatenate"] = lambda ctx, *xs, dimension: (
+api_rules[lax_shape.concatenate_p] = lambda ctx, *xs, dimension: (
     f"xp.concat([{', '.join(xs)}], axis={dimension})"
 )
 
 
-@_rule("slice")
+@_rule(lax_shape.slice_p)
 def _slice(ctx, x, *, start_indices, limit_indices, strides):
     steps = strides or (1,) * len(start_indices)
     parts = [f"{a}:{b}:{s}" for a, b, s in zip(start_indices, limit_indices, steps)]
@@ -369,7 +404,7 @@ def _pad(xp: Any, x: Any, value: Any, config: tuple) -> Any:
     ]
 
 
-api_rules["pad"] = lambda ctx, x, v, *, padding_config: (
+api_rules[lax_shape.pad_p] = lambda ctx, x, v, *, padding_config: (
     f"{ctx.const(_pad, 'f')}(xp, {x}, {v}, {ctx.param(tuple(map(tuple, padding_config)))})"
 )
 
@@ -391,11 +426,11 @@ def _dynamic_update_slice(xp: Any, x: Any, update: Any, *starts: Any) -> Any:
     return out
 
 
-api_rules["dynamic_slice"] = lambda ctx, x, *starts, slice_sizes: (
+api_rules[dynamic_slicing.dynamic_slice_p] = lambda ctx, x, *starts, slice_sizes: (
     f"{ctx.const(_dynamic_slice, 'f')}({', '.join([x, *starts])}, "
     f"sizes={ctx.param(tuple(slice_sizes))})"
 )
-api_rules["dynamic_update_slice"] = lambda ctx, x, u, *starts: (
+api_rules[dynamic_slicing.dynamic_update_slice_p] = lambda ctx, x, u, *starts: (
     f"{ctx.const(_dynamic_update_slice, 'f')}({', '.join(['xp', x, u, *starts])})"
 )
 
@@ -422,7 +457,7 @@ def _dot_general(xp: Any, x: Any, y: Any, dimension_numbers: tuple) -> Any:
     )
 
 
-@_rule("dot_general")
+@_rule(linalg.dot_general_p)
 def _dot_general_rule(ctx, x, y, *, dimension_numbers):
     (xc, yc), (xb, _) = dimension_numbers
     if not xb:
@@ -430,21 +465,21 @@ def _dot_general_rule(ctx, x, y, *, dimension_numbers):
     return f"{ctx.const(_dot_general, 'f')}(xp, {x}, {y}, {ctx.param(dimension_numbers)})"
 
 
-api_rules["cholesky"] = lambda ctx, a: f"xp.linalg.cholesky({a})"
-api_rules["qr"] = lambda ctx, a, *, full_matrices: (
+api_rules[decompositions.cholesky_p] = lambda ctx, a: f"xp.linalg.cholesky({a})"
+api_rules[spectral.qr_p] = lambda ctx, a, *, full_matrices: (
     f"(lambda r: (r[0], r[1]))(xp.linalg.qr({a}, "
     f"mode={ctx.const('complete' if full_matrices else 'reduced')}))"
 )
 
 
-@_rule("eigh")
+@_rule(spectral.eigh_p)
 def _eigh(ctx, a, *, lower):
     if not lower:  # the upper triangle of a is the lower one of its conjugate transpose
         a = f"xp.conj(xp.matrix_transpose({a}))"
     return f"(lambda r: (r[1], r[0]))(xp.linalg.eigh({a}))"
 
 
-@_rule("svd")
+@_rule(spectral.svd_p)
 def _svd(ctx, a, *, full_matrices, compute_uv):
     if not compute_uv:
         return f"(xp.linalg.svdvals({a}),)"
@@ -476,14 +511,14 @@ def _triangular_solve(
     return xp.matrix_transpose(xp.linalg.solve(xp.matrix_transpose(a), xp.matrix_transpose(b)))
 
 
-api_rules["triangular_solve"] = lambda ctx, a, b, **p: (
+api_rules[decompositions.triangular_solve_p] = lambda ctx, a, b, **p: (
     f"{ctx.const(_triangular_solve, 'f')}(xp, {a}, {b}, "
     + ", ".join(f"{k}={bool(v)}" for k, v in p.items())
     + ")"
 )
 
 
-@_rule("fft")
+@_rule(fft_lax.fft_p)
 def _fft(ctx, x, *, fft_type, fft_lengths):
     name = fft_lax._NUMPY_FUNCTIONS[fft_type]
     axes = ctx.param(fft_lax._axes(ctx.in_avals[0].ndim, fft_lengths))
@@ -493,17 +528,17 @@ def _fft(ctx, x, *, fft_type, fft_lengths):
 
 # Primitives computed element by element with broadcasting (see `Backend.begin`).
 ELEMENTWISE = {
-    *(name for name, rule in api_rules.items() if rule in _ELEMENTWISE_RULES),
-    "rem",
-    "round",
-    "rsqrt",
-    "integer_pow",
-    "stop_gradient",
-    "clamp",
-    "logistic",
-    "complex",
-    "convert_element_type",
-    "select_n",
-    "real",
-    "imag",
+    *(p for p, rule in api_rules.items() if rule in _ELEMENTWISE_RULES),
+    elementwise.rem_p,
+    elementwise.round_p,
+    transcendental.rsqrt_p,
+    elementwise.integer_pow_p,
+    elementwise.stop_gradient_p,
+    elementwise.clamp_p,
+    transcendental.logistic_p,
+    elementwise.complex_p,
+    elementwise.convert_element_type_p,
+    elementwise.select_n_p,
+    elementwise.real_p,
+    elementwise.imag_p,
 }

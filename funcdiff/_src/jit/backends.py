@@ -41,6 +41,8 @@ from funcdiff._src.jit.array_api_rules import (
     own_rule_calls_program,
 )
 from funcdiff._src.lax import _jaxprs as jaxprs
+from funcdiff._src.lax.elementwise import complex_p, convert_element_type_p, select_n_p
+from funcdiff._src.lax.shape import broadcast_in_dim_p
 
 # ---- the backend ----------------------------------------------------------------------------
 
@@ -75,11 +77,11 @@ class Backend:
                 distinct = tuple(slice(0, 1) if s == 0 else slice(None) for s in c.strides)
                 ctx.compact_consts[id(c)] = c[distinct]
         for eqn in jaxpr.eqns:
-            name, ins = eqn.primitive.name, eqn.invars
-            if name == "broadcast_in_dim" and ins[0].aval.ndim == 0 and eqn.outvars[0].aval.ndim:
+            prim, ins = eqn.primitive, eqn.invars
+            if prim is broadcast_in_dim_p and ins[0].aval.ndim == 0 and eqn.outvars[0].aval.ndim:
                 compact.add(eqn.outvars[0])
             elif (
-                name in ELEMENTWISE
+                prim in ELEMENTWISE
                 and any(type(a) is Var and a in compact for a in ins)
                 and all(a.aval.ndim == 0 or a in compact for a in ins if type(a) is Var)
             ):
@@ -109,9 +111,9 @@ class Backend:
             kw = "".join(f", {k}={ctx.param(v)}" for k, v in eqn.params.items())
             kind = eqn.outvars[0].aval.dtype.kind
             return f"{lowering._PY_TYPE[kind]}({fn}({', '.join(args)}{kw}))"
-        rule = api_rules.get(eqn.primitive.name)
+        rule = api_rules.get(eqn.primitive)
         if rule is None:
-            reason = UNSUPPORTED.get(eqn.primitive.name, "no Array API lowering rule is defined")
+            reason = UNSUPPORTED.get(eqn.primitive, "no Array API lowering rule is defined")
             raise BackendError(
                 f"jit: primitive '{eqn.primitive.name}' has no equivalent in the array namespace "
                 f"'{self.name}' ({reason}). Run this function on NumPy arrays (convert with "
@@ -138,17 +140,17 @@ class Backend:
                 else name
                 for name, a, s in zip(args, eqn.invars, on_scalars)
             ]
-        if eqn.primitive.name in ELEMENTWISE:
+        if eqn.primitive in ELEMENTWISE:
             args = _same_kind(eqn, args, on_scalars)
         compact = ctx.compact
         if eqn.outvars and eqn.outvars[0] in compact:
-            if eqn.primitive.name == "broadcast_in_dim":
+            if eqn.primitive is broadcast_in_dim_p:
                 return f"xp.reshape({args[0]}, {(1,) * eqn.outvars[0].aval.ndim})"
         elif any(type(a) is Var and a in compact for a in eqn.invars):
             # Broadcast a compact operand to its full shape unless an elementwise operation
             # does it: one of its other operands already has the result's shape.
             shape = eqn.outvars[0].aval.shape if eqn.outvars else None
-            implicit = eqn.primitive.name in ELEMENTWISE and any(
+            implicit = eqn.primitive in ELEMENTWISE and any(
                 type(a) is Var and a not in compact and a.aval.shape == shape for a in eqn.invars
             )
             if not implicit:
@@ -172,9 +174,9 @@ def _same_kind(eqn: JaxprEqn, args: list[str], on_scalars: list[bool]) -> list[s
     """Operands of mixed kinds (a float array times an int array), which NumPy promotes and the
     Array API leaves undefined, cast to the result's dtype (to the promoted one for a
     comparison)."""
-    skip = 1 if eqn.primitive.name == "select_n" else 0  # the selector stays an index
+    skip = 1 if eqn.primitive is select_n_p else 0  # the selector stays an index
     dts = [a.aval.dtype for a, s in zip(eqn.invars[skip:], on_scalars[skip:]) if not s]
-    if len({d.kind for d in dts}) < 2 or eqn.primitive.name in ("complex", "convert_element_type"):
+    if len({d.kind for d in dts}) < 2 or eqn.primitive in (complex_p, convert_element_type_p):
         return args
     out = eqn.outvars[0].aval.dtype
     target = out if out.kind != "b" else np.result_type(*dts)
