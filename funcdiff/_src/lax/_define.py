@@ -312,12 +312,23 @@ def _elementwise_aval(avals: Sequence[ShapedArray], kinds: str) -> ShapedArray:
 # ---- derivative helpers ---------------------------------------------------------------------
 
 
+_fit_to_aval: Rule | None = None
+
+
+def _load_fit_to_aval() -> Rule:
+    # fit_to_aval uses structural's primitives, which are defined with this module's
+    # define_primitive; the rules run with every module loaded. (Imported once: an import
+    # statement in the rule cost a lookup on every call.)
+    global _fit_to_aval
+    from funcdiff._src.lax.structural import fit_to_aval
+
+    _fit_to_aval = fit_to_aval
+    return fit_to_aval
+
+
 def _jvp_from_partials(p: core.Primitive, partials: Sequence[Rule | None]) -> Rule:
     def rule(primals: Sequence[Any], tangents: Sequence[Any], **params: Any) -> tuple[Any, Any]:
-        # fit_to_aval uses structural's primitives, which are defined with this module's
-        # define_primitive; the rule runs with every module loaded.
-        from funcdiff._src.lax.structural import fit_to_aval
-
+        fit_to_aval = _fit_to_aval or _load_fit_to_aval()
         ans = p.bind(*primals, **params)
         out_aval = core.get_aval(ans)
         total: Any = None
