@@ -161,11 +161,14 @@ def jvp_flat(
 ) -> tuple[list[Any], list[Any]]:
     """Forward mode on flat lists. Tangents may be `Zero`; output tangents may be too."""
     with core.new_main(JVPTrace) as main:
-        trace = JVPTrace(main)
-        ins = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents, strict=True)]
-        outs = fun(*ins)
-        out_tracers = [trace.full_raise(o) for o in outs]
-        return [t.primal for t in out_tracers], [t.tangent for t in out_tracers]
+        trace = main.trace = JVPTrace(main)  # (the trace `bind` uses: made once)
+        outs = fun(*[JVPTracer(trace, p, t) for p, t in zip(primals, tangents, strict=True)])
+        out_primals, out_tangents = [], []
+        for o in outs:
+            t = trace.full_raise(o)
+            out_primals.append(t.primal)
+            out_tangents.append(t.tangent)
+        return out_primals, out_tangents
 
 
 # ---- reverse mode: linearize, then transpose ------------------------------------------------
@@ -203,16 +206,19 @@ def linearize_flat(
     Inputs whose `differentiable` flag is False get a symbolic zero tangent.
     """
     with core.new_main(pe.JaxprTrace, pe.JaxprBuilder()) as tmain:
-        ttrace = pe.JaxprTrace(tmain)
-        in_avals = [tangent_aval(core.get_aval(p)) for p in primals]
-        tangent_args = [ttrace.new_arg(a) for a in in_avals]
-        tangents = [t if d else Zero(t.aval) for t, d in zip(tangent_args, differentiable)]
+        ttrace = tmain.trace = pe.JaxprTrace(tmain)
+        in_avals, tangents = [], []  # (loops: this runs on every eager grad)
+        for p, d in zip(primals, differentiable):
+            aval = tangent_aval(core.get_aval(p))
+            in_avals.append(aval)
+            t = ttrace.new_arg(aval)
+            tangents.append(t if d else Zero(aval))
         out_primals, out_tangents = jvp_flat(fun, primals, tangents)
-        out_zero = [type(t) is Zero for t in out_tangents]
-        out_atoms = [
-            ttrace.full_raise(zeros_like_aval(t.aval) if type(t) is Zero else t).atom
-            for t in out_tangents
-        ]
+        out_zero, out_atoms = [], []
+        for t in out_tangents:
+            zero = type(t) is Zero
+            out_zero.append(zero)
+            out_atoms.append(ttrace.full_raise(zeros_like_aval(t.aval) if zero else t).atom)
         for p in out_primals:
             if isinstance(p, Tracer) and p._trace.main is tmain:
                 raise AssertionError("internal error: a primal output depends on a tangent")
