@@ -22,6 +22,7 @@ import numpy as np
 
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import Literal, ShapedArray, Tracer, Var
+from funcdiff._src.core.avals import _SCALAR_AVALS
 from funcdiff._src.interpreters import partial_eval as pe
 
 jvp_rules: dict[core.Primitive, Callable[..., Any]] = {}
@@ -63,7 +64,7 @@ def instantiate(t: Any) -> Any:
 
 
 # The zero tangent of each Python scalar type, shared (a `Zero` is never changed).
-_SCALAR_ZEROS = {t: Zero(tangent_aval(a)) for t, a in core._SCALAR_AVALS.items()}
+_SCALAR_ZEROS = {t: Zero(tangent_aval(a)) for t, a in _SCALAR_AVALS.items()}
 
 
 class UndefinedPrimal:
