@@ -22,7 +22,7 @@ from funcdiff._src.api.flatten import (
     _unflatten,
     _zeros_or,
 )
-from funcdiff._src.interpreters import ad, eager_linearize
+from funcdiff._src.interpreters import ad
 from funcdiff._src.lax import elementwise as lax_elementwise
 from funcdiff._src.tree_util import (
     keystr,
@@ -83,8 +83,7 @@ def _vjp(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> tupl
     _check_args(fun, primals, p_leaves)
     flat_fun, store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
     diff = [dtypes.is_inexact(core.get_aval(p).dtype) for p in p_leaves]
-    jvp_trace = eager_linearize.linearize_trace_type()
-    out_all, linear = ad.linearize_flat(flat_fun, p_leaves, diff, jvp_trace)
+    out_all, linear = ad.linearize_flat(flat_fun, p_leaves, diff)
     n = n_out.value
     out_tree, aux_tree = store.value
     out_p = out_all[:n]

@@ -158,16 +158,11 @@ class JVPTrace(core.Trace):
 
 
 def jvp_flat(
-    fun: Callable[..., Sequence[Any]],
-    primals: Sequence[Any],
-    tangents: Sequence[Any],
-    trace_type: type[JVPTrace] | None = None,
+    fun: Callable[..., Sequence[Any]], primals: Sequence[Any], tangents: Sequence[Any]
 ) -> tuple[list[Any], list[Any]]:
-    """Forward mode on flat lists. Tangents may be `Zero`; output tangents may be too.
-    `trace_type` is a subclass of `JVPTrace` to use (`linearize_flat`'s)."""
-    trace_type = trace_type or JVPTrace
-    with core.new_main(trace_type) as main:
-        trace = main.trace = trace_type(main)  # (the trace `bind` uses: made once)
+    """Forward mode on flat lists. Tangents may be `Zero`; output tangents may be too."""
+    with core.new_main(JVPTrace) as main:
+        trace = main.trace = JVPTrace(main)  # (the trace `bind` uses: made once)
         outs = fun(*[JVPTracer(trace, p, t) for p, t in zip(primals, tangents, strict=True)])
         out_primals, out_tangents = [], []
         for o in outs:
@@ -205,15 +200,11 @@ class LinearFunction:
 
 
 def linearize_flat(
-    fun: Callable[..., Sequence[Any]],
-    primals: Sequence[Any],
-    differentiable: Sequence[bool],
-    jvp_trace: type[JVPTrace] | None = None,
+    fun: Callable[..., Sequence[Any]], primals: Sequence[Any], differentiable: Sequence[bool]
 ) -> tuple[list[Any], LinearFunction]:
     """Run `fun` forward once, recording its tangent map as a linear jaxpr.
 
-    Inputs whose `differentiable` flag is False get a symbolic zero tangent. `jvp_trace`
-    replaces `JVPTrace` (eager reverse mode's, `eager_linearize.linearize_trace_type()`).
+    Inputs whose `differentiable` flag is False get a symbolic zero tangent.
     """
     with core.new_main(pe.JaxprTrace, pe.JaxprBuilder()) as tmain:
         ttrace = tmain.trace = pe.JaxprTrace(tmain)
@@ -223,7 +214,7 @@ def linearize_flat(
             in_avals.append(aval)
             t = ttrace.new_arg(aval)
             tangents.append(t if d else Zero(aval))
-        out_primals, out_tangents = jvp_flat(fun, primals, tangents, jvp_trace)
+        out_primals, out_tangents = jvp_flat(fun, primals, tangents)
         out_zero, out_atoms = [], []
         for t in out_tangents:
             zero = type(t) is Zero

@@ -48,10 +48,6 @@ class JaxprBuilder:
         # into the trace by the forward, tangent and transposed equations alike).
         self.scalar_tracers: dict[tuple, JaxprTracer] = {}
 
-    # Set while staging a rule that must not depend on values (`eager_linearize`): then asking
-    # a tracer for its concrete value raises instead of answering None.
-    probing = False
-
     def const_var(self, val: Any, aval: ShapedArray, snapshot: bool = False) -> Var:
         """The variable of the constant `val`; with `snapshot`, the jaxpr holds a copy of a
         NumPy array, so that it keeps the value the array had when it was traced (as JAX)."""
@@ -86,10 +82,6 @@ def _snapshot(val: np.ndarray) -> np.ndarray:
 _UNKNOWN = object()
 
 
-class ConcreteValueNeeded(Exception):
-    """Raised by a tracer asked for its value while its builder is `probing`."""
-
-
 class JaxprTracer(Tracer):
     """A value of the jaxpr being built. `known` holds the value of a constant lifted into
     the trace (its variable is created only when an equation uses it); it is `_UNKNOWN` for
@@ -97,18 +89,12 @@ class JaxprTracer(Tracer):
 
     __slots__ = ("aval", "_atom", "known")  # a plain attribute: read on every operation
 
-    def __init__(
-        self, trace: JaxprTrace, aval: ShapedArray, atom: core.Atom | None, known: Any = _UNKNOWN
-    ):
+    def __init__(self, trace: JaxprTrace, aval: ShapedArray, atom: core.Atom | None,
+                 known: Any = _UNKNOWN):
         self._trace = trace
         self.aval = aval
         self._atom = atom
         self.known = known
-
-    def to_concrete_value(self) -> Any:
-        if self._trace.main.payload.probing:
-            raise ConcreteValueNeeded(self.aval.str_short())
-        return None
 
     @property
     def is_known(self) -> bool:
@@ -127,10 +113,8 @@ class JaxprTracer(Tracer):
 
 
 def _is_literal_value(val: Any) -> bool:
-    return (
-        type(val) in core._PY_SCALARS
-        or isinstance(val, np.generic)
-        or (isinstance(val, np.ndarray) and val.ndim == 0)
+    return type(val) in core._PY_SCALARS or isinstance(val, np.generic) or (
+        isinstance(val, np.ndarray) and val.ndim == 0
     )
 
 
@@ -330,11 +314,8 @@ def dce_jaxpr(closed: ClosedJaxpr) -> ClosedJaxpr:
     kept: list[JaxprEqn] = []
     for eqn in reversed(jaxpr.eqns):
         outs = eqn.outvars
-        if (
-            (len(outs) == 1 and outs[0] in live)
-            or eqn.primitive in effectful
-            or any(v in live for v in outs)
-        ):
+        if ((len(outs) == 1 and outs[0] in live) or eqn.primitive in effectful
+                or any(v in live for v in outs)):
             kept.append(eqn)
             live.update(eqn.invars)  # literals too: harmless, and cheaper than filtering
     kept.reverse()

@@ -21,7 +21,7 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, batching, eager_linearize
+from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
@@ -215,8 +215,6 @@ def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
         ad.nondifferentiable.add(p)
     if rules.jvp is not None:
         ad.jvp_rules[p] = rules.jvp
-        if rules.ufunc is not None and not p.multiple_results:
-            eager_linearize.replayable.add(p)
     if rules.transpose is not None:
         ad.transpose_rules[p] = rules.transpose
     if rules.batch is not None:
