@@ -93,7 +93,8 @@ def _check_output(x: Any, fun: Callable[..., Any]) -> None:
 
 
 def _fun_name(fun: Callable[..., Any]) -> str:
-    return getattr(fun, "__name__", repr(fun))
+    name = getattr(fun, "__name__", None)  # (`repr(fun)` only when needed: it runs per call)
+    return repr(fun) if name is None else name
 
 
 def _describe(value: Any) -> str:
