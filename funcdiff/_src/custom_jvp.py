@@ -19,7 +19,6 @@ from funcdiff._src.custom_calls import (
     _split_nondiff,
     _zeros_tangent,
 )
-from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax._define import define_primitive
@@ -52,11 +51,10 @@ def _batched_jvp(jvp: Callable[..., Any]) -> Callable[..., Any]:
     return vmap(lambda p, t: tuple(map(list, jvp(p, t))))
 
 
-def _custom_jvp_batch(vals, dims, *, call, jvp, num_consts, name):
+def _custom_jvp_batch(axis_size, vals, dims, *, call, jvp, num_consts, name):
     # Give every operand the batch dimension first; the rule is then vmapped as a whole.
-    size = batching.batch_size(vals, dims)
-    vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
-    batched, out_dims = jaxprs.batch_jaxpr(call, [0] * len(vals), size, force_batched=True)
+    vals = [move_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
+    batched, out_dims = jaxprs.batch_jaxpr(call, [0] * len(vals), axis_size, force_batched=True)
     outs = custom_jvp_call_p.bind(
         *vals, call=batched, jvp=_batched_jvp(jvp), num_consts=num_consts, name=name
     )

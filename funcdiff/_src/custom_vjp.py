@@ -22,7 +22,6 @@ from funcdiff._src.custom_calls import (
     _zeros_tangent,
 )
 from funcdiff._src.errors import FuncdiffTypeError
-from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
@@ -124,11 +123,10 @@ def _batched_vjp_rules(fwd: Callable[..., Any], bwd: Callable[..., Any]):
     return batched_fwd, batched_bwd
 
 
-def _custom_vjp_batch(vals, dims, *, call, fwd, bwd, num_consts, name):
+def _custom_vjp_batch(axis_size, vals, dims, *, call, fwd, bwd, num_consts, name):
     # Give every operand the batch dimension first; fwd and bwd are then vmapped as wholes.
-    size = batching.batch_size(vals, dims)
-    vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
-    batched, out_dims = jaxprs.batch_jaxpr(call, [0] * len(vals), size, force_batched=True)
+    vals = [move_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
+    batched, out_dims = jaxprs.batch_jaxpr(call, [0] * len(vals), axis_size, force_batched=True)
     outs = custom_vjp_call_p.bind(
         *vals, call=batched, num_consts=num_consts, name=name, **_VJP.batched_rules(fwd, bwd)
     )

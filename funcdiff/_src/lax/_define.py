@@ -142,8 +142,11 @@ def define_primitive(
     - `transpose(ct, *args, **params) -> list`: for primitives linear in some operands; the
       linear operands arrive as `UndefinedPrimal`, and the result has one cotangent per operand
       (None for operands that are not linear).
-    - `batch(values, dims, **params) -> (out, out_dim)`: the `vmap` rule; `dims` holds each
-      operand's batch dimension or None.
+    - `batch(axis_size, values, dims, **params) -> (out, out_dim)`: the `vmap` rule; `dims`
+      holds each operand's batch dimension or None (at least one is not None), and `axis_size`
+      is the size of the batch, as `vmap` knows it (use it to give an unbatched operand the
+      batch dimension, e.g. ``move_to_front(x, None, axis_size)``); `out_dim` is the result's
+      batch dimension (a list of them for `multiple_results`), or None.
     - `elementwise`: instead of `batch`, the primitive works elementwise with NumPy
       broadcasting, so batching aligns the batch dimensions and applies it once.
     - `partial_eval(trace, tracers, **params)` and `partial_eval_jaxpr(eqn, unknowns)`: for
@@ -347,7 +350,9 @@ def _linear_jvp(p: core.Primitive) -> Rule:
 def broadcasting_batch(p: core.Primitive) -> Rule:
     """The batching rule of an elementwise primitive that broadcasts like NumPy."""
 
-    def rule(vals: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
+    def rule(
+        axis_size: int, vals: Sequence[Any], dims: Sequence[int | None], **params: Any
+    ) -> tuple[Any, Any]:
         if len(vals) == 1:
             return p.bind(*vals, **params), dims[0]
         # structural's primitives are themselves defined here; this runs with every module
