@@ -21,6 +21,7 @@ from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters.ad import Zero
+from funcdiff._src.interpreters.simplify_rules import same_type
 from funcdiff._src.lax._define import (
     PrimitiveRules,
     check_kinds,
@@ -91,8 +92,20 @@ def _bid_lower(ctx, x, *, shape, broadcast_dimensions):
 def _bid_batch(axis_size, vals, dims, *, shape, broadcast_dimensions):
     (x,), (d,) = vals, dims
     x = moveaxis(x, d, 0)
-    size = core.get_aval(x).shape[0]
-    return broadcast_in_dim(x, (size, *shape), (0, *shift_axes(broadcast_dimensions))), 0
+    return broadcast_in_dim(x, (axis_size, *shape), (0, *shift_axes(broadcast_dimensions))), 0
+
+
+def _simplify_noop_reshape(eqn, ins, producers, uses, out):
+    # The simplification rule of the primitives that only rearrange (or cast) their operand:
+    # one that changes neither the shape nor the dtype is its operand (a broadcast only when
+    # it keeps the dimensions in order).
+    x = ins[0]
+    if same_type(x, out) and (
+        eqn.primitive is not broadcast_in_dim_p
+        or eqn.params["broadcast_dimensions"] == tuple(range(out.aval.ndim))
+    ):
+        return x
+    return None
 
 
 broadcast_in_dim_p = define_primitive(
@@ -104,6 +117,10 @@ broadcast_in_dim_p = define_primitive(
     batch=_bid_batch,
     lower=_bid_lower,
     cost=cost_mod.memory_cost,
+    simplify=_simplify_noop_reshape,
+    # A broadcast is a free view at run time; folded into a constant it would cost memory
+    # and hide its scalar from the simplification rules.
+    folded=False,
 )
 
 
@@ -144,7 +161,7 @@ def _reshape_transpose(ct, x, **params):
 def _reshape_batch(axis_size, vals, dims, *, new_sizes):
     (x,), (d,) = vals, dims
     x = moveaxis(x, d, 0)
-    return reshape(x, (core.get_aval(x).shape[0], *new_sizes)), 0
+    return reshape(x, (axis_size, *new_sizes)), 0
 
 
 reshape_p = define_primitive(
@@ -156,6 +173,7 @@ reshape_p = define_primitive(
     batch=_reshape_batch,
     lower=lambda ctx, x, *, new_sizes: f"xp.reshape({x}, {ctx.param(new_sizes)})",
     cost=cost_mod.memory_cost,
+    simplify=_simplify_noop_reshape,
 )
 
 
@@ -196,6 +214,7 @@ squeeze_p = define_primitive(
     batch=per_primitive(dims_batch),
     lower=lambda ctx, x, *, dimensions: f"xp.squeeze({x}, axis={ctx.param(dimensions)})",
     cost=cost_mod.memory_cost,
+    simplify=_simplify_noop_reshape,
 )
 
 
@@ -228,6 +247,7 @@ expand_dims_p = define_primitive(
     batch=per_primitive(dims_batch),
     lower=lambda ctx, x, *, dimensions: f"xp.expand_dims({x}, {ctx.param(dimensions)})",
     cost=cost_mod.memory_cost,
+    simplify=_simplify_noop_reshape,
 )
 
 
@@ -335,6 +355,17 @@ def _reduce_sum_lower(ctx, x, *, axes):
     return f"{ctx.const(_reduce_sum_impl, 'f')}({x}, axes={ctx.param(axes)})"
 
 
+def _simplify_reduce_sum(eqn, ins, producers, uses, out):
+    # A sum over no axes is its operand; one over size-1 axes only drops them (a reshape).
+    (x,) = ins
+    axes = eqn.params["axes"]
+    if not axes:
+        return x
+    if all(x.aval.shape[a] == 1 for a in axes):
+        return eqn.replace(primitive=reshape_p, invars=[x], params={"new_sizes": out.aval.shape})
+    return None
+
+
 reduce_sum_p = define_primitive(
     "reduce_sum",
     allocates=True,
@@ -345,6 +376,7 @@ reduce_sum_p = define_primitive(
     batch=per_primitive(reduce_batch),
     lower=_reduce_sum_lower,
     cost=cost_mod.reduction_cost,
+    simplify=_simplify_reduce_sum,
 )
 
 
@@ -410,6 +442,7 @@ convert_element_type_p = elementwise_primitive(
     abstract_eval=_convert_aval,
     jvp=_convert_jvp,
     transpose=_convert_transpose,
+    simplify=_simplify_noop_reshape,  # a cast to the dtype it has
 )
 
 
