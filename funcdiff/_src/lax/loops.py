@@ -231,7 +231,9 @@ def while_loop(
 
     The carry (a pytree) must keep its structure, shapes and dtypes; as in JAX, a leaf given
     as a Python scalar first takes the dtype the body gives it (``0`` becomes a float if the
-    body adds ``1.5``). Forward-mode differentiable and batchable; for reverse mode use
+    body adds ``1.5``), and one whose dtype the body keeps stays weakly typed, a Python scalar
+    on every iteration (``0`` through ``c + 1`` stays a weak int, which ``x * c`` does not
+    promote). Forward-mode differentiable and batchable; for reverse mode use
     `fori_loop` with static bounds or `scan`.
 
     !!! Example
