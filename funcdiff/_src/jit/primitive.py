@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Var
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.jit import cache, lowering
@@ -85,10 +85,14 @@ def _jit_transpose(cts: Sequence[Any], *args: Any, jaxpr: ClosedJaxpr, name: str
 
 
 def _jit_batch(
-    vals: Sequence[Any], dims: Sequence[int | None], *, jaxpr: ClosedJaxpr, name: str
+    axis_size: int,
+    vals: Sequence[Any],
+    dims: Sequence[int | None],
+    *,
+    jaxpr: ClosedJaxpr,
+    name: str,
 ) -> tuple[list[Any], list[int | None]]:
-    size = batching.batch_size(vals, dims)
-    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, size)
+    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, axis_size)
     return jit_p.bind(*vals, jaxpr=batched, name=f"vmap({name})"), out_dims
 
 
