@@ -71,6 +71,7 @@ from funcdiff._src.custom_derivatives import checkpoint_policies as checkpoint_p
 from funcdiff._src.custom_derivatives import custom_jvp as custom_jvp
 from funcdiff._src.custom_derivatives import custom_vjp as custom_vjp
 from funcdiff._src.custom_derivatives import remat as remat
+from funcdiff._src.custom_gradient import custom_gradient as custom_gradient
 from funcdiff._src.dtypes import float0 as float0
 from funcdiff._src.errors import BackendError as BackendError
 from funcdiff._src.errors import ConcretizationTypeError as ConcretizationTypeError
@@ -80,6 +81,7 @@ from funcdiff._src.errors import TracerBoolConversionError as TracerBoolConversi
 from funcdiff._src.errors import TracerIntegerConversionError as TracerIntegerConversionError
 from funcdiff._src.errors import UnexpectedTracerError as UnexpectedTracerError
 from funcdiff._src.jit.api import jit as jit
+from funcdiff._src.linear_transpose import linear_transpose as linear_transpose
 from funcdiff._src.shape_dtype import ShapeDtypeStruct as ShapeDtypeStruct
 from funcdiff._src.vmap import vmap as vmap
 

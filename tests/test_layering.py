@@ -38,9 +38,9 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("core", ["core", "config"]),
     ("interpreters", ["interpreters"]),
     ("lax", ["lax"]),
-    ("transformations", ["vmap", "custom_derivatives", "debugging"]),
+    ("transformations", ["vmap", "custom_derivatives", "custom_gradient", "debugging"]),
     ("jit", ["jit"]),
-    ("api", ["api", "api_extras"]),
+    ("api", ["api", "api_extras", "linear_transpose"]),
     ("numpy", ["numpy", "funcdiff.numpy"]),
     (
         "libraries",
