@@ -139,10 +139,6 @@ _DEPRECATED = "deprecated in JAX"
 _NOT_YET = "not implemented yet"
 _TYPED_KEYS = "typed PRNG keys: funcdiff's keys are raw uint32 arrays (see jax-differences)"
 _SAMPLER = "a sampler not implemented yet (needs rejection sampling or special functions)"
-_EXAMPLES = (
-    "stax is not provided yet: funcdiff.nn has the layers' functions, and "
-    "funcdiff.example_libraries.optimizers the optimizers that go with it"
-)
 _INTERNAL = "an internal or experimental detail of JAX's tracing, with no user-facing meaning"
 
 ABSENT: dict[str, dict[str, str]] = {
@@ -262,7 +258,6 @@ ABSENT: dict[str, dict[str, str]] = {
         "cur_qdd": _INTERNAL,
         "primal_tangent_dtype": _INTERNAL,
     },
-    "jax.example_libraries.stax": dict.fromkeys(JAX_NAMES["jax.example_libraries.stax"], _EXAMPLES),
     "jax.example_libraries.optimizers": {"sm3": _NOT_YET},
 }
 

@@ -64,6 +64,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "dtypes_api",
             "flatten_util",
             "example_optimizers",
+            "example_stax",
+            "example_stax_combinators",
         ],
     ),
     ("tools", ["cost_analysis", "graph_svg", "graph_text", "graph_program", "graph"]),
