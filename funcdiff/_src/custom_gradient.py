@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from funcdiff._src import core
-from funcdiff._src.custom_derivatives import custom_vjp
+from funcdiff._src.custom_vjp import custom_vjp
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.tree_util import register_pytree_node, tree_flatten, tree_unflatten
