@@ -41,3 +41,11 @@ from funcdiff._src.random import truncated_normal as truncated_normal
 from funcdiff._src.random import uniform as uniform
 from funcdiff._src.random import weibull_min as weibull_min
 from funcdiff._src.random import wrap_key_data as wrap_key_data
+from funcdiff._src.random_gamma import beta as beta
+from funcdiff._src.random_gamma import chisquare as chisquare
+from funcdiff._src.random_gamma import dirichlet as dirichlet
+from funcdiff._src.random_gamma import f as f
+from funcdiff._src.random_gamma import gamma as gamma
+from funcdiff._src.random_gamma import loggamma as loggamma
+from funcdiff._src.random_gamma import t as t
+from funcdiff._src.random_poisson import poisson as poisson

@@ -66,6 +66,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "scipy_linalg",
             "prng",
             "random",
+            "random_gamma",
+            "random_poisson",
             "optim",
             "ode",
             "io_checks",
