@@ -250,7 +250,6 @@ ABSENT: dict[str, dict[str, str]] = {
         "cur_qdd": _INTERNAL,
         "primal_tangent_dtype": _INTERNAL,
     },
-    "jax.example_libraries.optimizers": {"sm3": _NOT_YET},
 }
 
 
