@@ -10,11 +10,11 @@ tree structures ride along as static data.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 from funcdiff._src import core
+from funcdiff._src.custom_calls import resolve_kwargs
 from funcdiff._src.custom_vjp import custom_vjp
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import partial_eval as pe
@@ -118,26 +118,6 @@ def custom_gradient(fun: Callable[..., tuple[Any, Callable[..., Any]]]) -> Calla
         ```
     """
     name = getattr(fun, "__name__", "<function>")
-    try:
-        signature: inspect.Signature | None = inspect.signature(fun)
-    except (TypeError, ValueError):  # builtins without a signature take positional args
-        signature = None
-
-    def positional(args: tuple, kwargs: dict) -> tuple:
-        if not kwargs:
-            return args
-        if signature is None:
-            raise TypeError(
-                f"custom_gradient function {name} has no signature to bind the "
-                f"keyword arguments {sorted(kwargs)} to; pass them positionally"
-            )
-        bound = signature.bind(*args, **kwargs)
-        if bound.kwargs:
-            raise TypeError(
-                f"custom_gradient function {name}: keyword-only arguments "
-                f"{sorted(bound.kwargs)} are not supported; pass them positionally"
-            )
-        return bound.args
 
     def value(*args: Any) -> Any:
         return _pair(fun(*args))[0]
@@ -162,7 +142,7 @@ def custom_gradient(fun: Callable[..., tuple[Any, Callable[..., Any]]]) -> Calla
     wrapped.defvjp(fwd, bwd)
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        return wrapped(*positional(args, kwargs))
+        return wrapped(*resolve_kwargs(fun, args, kwargs, "custom_gradient"))
 
     call.__name__ = call.__qualname__ = name
     call.__doc__ = fun.__doc__
