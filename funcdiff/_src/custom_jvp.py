@@ -123,8 +123,9 @@ class custom_jvp:  # noqa: N801 - JAX's name
     ):
         functools.update_wrapper(self, fun, updated=())
         self.fun = fun
-        self.nondiff_argnums = nondiff_positions(fun, nondiff_argnums, nondiff_argnames,
-                                                 "custom_jvp")
+        self.nondiff_argnums = nondiff_positions(
+            fun, nondiff_argnums, nondiff_argnames, "custom_jvp"
+        )
         self.jvp: Callable[..., Any] | None = None
 
     def defjvp(self, jvp: Callable[..., Any]) -> Callable[..., Any]:

@@ -199,8 +199,9 @@ class custom_vjp:  # noqa: N801 - JAX's name
     ):
         functools.update_wrapper(self, fun, updated=())
         self.fun = fun
-        self.nondiff_argnums = nondiff_positions(fun, nondiff_argnums, nondiff_argnames,
-                                                 "custom_vjp")
+        self.nondiff_argnums = nondiff_positions(
+            fun, nondiff_argnums, nondiff_argnames, "custom_vjp"
+        )
         self.fwd: Callable[..., Any] | None = None
         self.bwd: Callable[..., Any] | None = None
 

@@ -475,8 +475,9 @@ def sm3(step_size: float | Schedule, momentum: float = 0.9) -> tuple[Callable, .
         x, m, vs = state
         g1 = jnp.atleast_1d(g)
         ndim = g1.ndim
-        per_axis = [jnp.expand_dims(v, [a for a in range(ndim) if a != k])
-                    for k, v in enumerate(vs)]
+        per_axis = [
+            jnp.expand_dims(v, [a for a in range(ndim) if a != k]) for k, v in enumerate(vs)
+        ]
         accum = functools.reduce(jnp.minimum, per_axis) + jnp.square(g1)
         safe = jnp.where(accum > 0, accum, 1.0)
         step = jnp.where(accum > 0, g1 / jnp.sqrt(safe), 0.0)
