@@ -48,4 +48,12 @@ from funcdiff._src.random_gamma import f as f
 from funcdiff._src.random_gamma import gamma as gamma
 from funcdiff._src.random_gamma import loggamma as loggamma
 from funcdiff._src.random_gamma import t as t
+from funcdiff._src.random_more import ball as ball
+from funcdiff._src.random_more import double_sided_maxwell as double_sided_maxwell
+from funcdiff._src.random_more import generalized_normal as generalized_normal
+from funcdiff._src.random_more import geometric as geometric
+from funcdiff._src.random_more import multivariate_normal as multivariate_normal
+from funcdiff._src.random_more import orthogonal as orthogonal
+from funcdiff._src.random_more import triangular as triangular
+from funcdiff._src.random_more import wald as wald
 from funcdiff._src.random_poisson import poisson as poisson

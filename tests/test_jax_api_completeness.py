@@ -229,16 +229,8 @@ ABSENT: dict[str, dict[str, str]] = {
         **dict.fromkeys(["clone", "key_dtype", "key_impl", "random_gamma_p"], _TYPED_KEYS),
         **dict.fromkeys(
             [
-                "ball",
                 "binomial",
-                "double_sided_maxwell",
-                "generalized_normal",
-                "geometric",
                 "multinomial",
-                "multivariate_normal",
-                "orthogonal",
-                "triangular",
-                "wald",
             ],
             _SAMPLER,
         ),

@@ -67,6 +67,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "prng",
             "random",
             "random_gamma",
+            "random_more",
             "random_poisson",
             "optim",
             "ode",

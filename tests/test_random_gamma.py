@@ -149,3 +149,76 @@ def test_pathwise_gradients_of_means():
     assert abs(float(gb) - 6.0 / 64.0) < 0.01
     gl = funcdiff.grad(lambda a: jnp.mean(random.loggamma(KEY, a, (N,))))(3.0)
     assert abs(float(gl) - special.polygamma(1, 3.0)) < 0.02  # E[log X] = digamma(a)
+
+
+# ---- the compositions of random_more.py -----------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["cholesky", "eigh", "svd"])
+def test_multivariate_normal_moments(method):
+    mean, cov = np.array([1.0, -1.0]), np.array([[2.0, 0.6], [0.6, 1.0]])
+    x = np.asarray(random.multivariate_normal(KEY, mean, cov, (N,), method=method))
+    assert x.shape == (N, 2)
+    # standard errors: sqrt(2 / N) = 0.01 for the means, about 0.02 for the covariances
+    np.testing.assert_allclose(x.mean(0), mean, atol=0.05)
+    np.testing.assert_allclose(np.cov(x.T), cov, atol=0.08)
+    # the first coordinate alone is N(1, 2)
+    assert _ks(x[:, 0], st.norm(1.0, np.sqrt(2.0)).cdf) < KS_1_PERCENT
+    batched = random.multivariate_normal(KEY, np.zeros((4, 3)), np.eye(3))
+    assert batched.shape == (4, 3)
+    with pytest.raises(ValueError, match=r"cov must have shape \(\.\.\., 2, 2\)"):
+        random.multivariate_normal(KEY, np.zeros(2), np.eye(3))
+
+
+def test_orthogonal_matrices():
+    q = random.orthogonal(KEY, 3, (2,), m=5)
+    assert q.shape == (2, 3, 5)
+    np.testing.assert_allclose(
+        q @ np.swapaxes(q, -1, -2), np.broadcast_to(np.eye(3), (2, 3, 3)), atol=1e-12
+    )
+    tall = random.orthogonal(KEY, 5, m=3)
+    np.testing.assert_allclose(tall.T @ tall, np.eye(3), atol=1e-12)
+    # Haar: a fixed entry of a random 2x2 rotation/reflection is cos(theta), theta uniform
+    entries = np.asarray(random.orthogonal(KEY, 2, (N,)))[:, 0, 0]
+    assert _ks(np.arccos(entries) / np.pi, st.uniform().cdf) < KS_1_PERCENT
+
+
+@pytest.mark.parametrize(
+    ("sampler", "dist"),
+    [
+        (lambda k: random.triangular(k, 0.0, 1.0, 4.0, (N,)), st.triang(0.25, 0.0, 4.0)),
+        (lambda k: random.wald(k, 2.0, (N,)), st.invgauss(2.0)),
+        (lambda k: random.generalized_normal(k, 1.5, (N,)), st.gennorm(1.5)),
+        (lambda k: (random.double_sided_maxwell(k, 1.0, 2.0, (N,)) - 1.0) / 2.0, st.dgamma(1.5)),
+    ],
+    ids=["triangular", "wald", "generalized_normal", "double_sided_maxwell"],
+)
+def test_compositions_match_their_distributions(sampler, dist):
+    x = sampler(KEY)
+    if dist.dist.name == "dgamma":  # a Maxwell |x| has |x|^2 / 2 ~ Gamma(3/2): compare that
+        x = np.asarray(x) ** 2 / 2 * np.sign(x)
+    assert _ks(x, dist.cdf) < KS_1_PERCENT
+
+
+def test_geometric_counts_trials():
+    k = random.geometric(KEY, 0.25, (N,))
+    assert k.dtype == np.int64 and int(k.min()) == 1
+    grid = np.arange(1, int(k.max()) + 1)
+    ecdf = np.searchsorted(np.sort(np.asarray(k)), grid, side="right") / N
+    assert np.max(np.abs(ecdf - st.geom(0.25).cdf(grid))) < KS_1_PERCENT
+    assert random.geometric(KEY, 0.5, (3,), dtype=np.int32).dtype == np.int32
+
+
+def test_ball_is_uniform_in_the_ball():
+    x = np.asarray(random.ball(KEY, 3, shape=(N,)))
+    r = np.linalg.norm(x, axis=-1)
+    assert x.shape == (N, 3) and r.max() <= 1.0
+    assert _ks(r**3, st.uniform().cdf) < KS_1_PERCENT  # P(r < s) = s^3 in three dimensions
+    l1 = np.abs(np.asarray(random.ball(KEY, 2, p=1, shape=(N,)))).sum(-1)
+    assert l1.max() <= 1.0 and _ks(l1**2, st.uniform().cdf) < KS_1_PERCENT
+
+
+def test_double_sided_maxwell_shape_follows_jax():
+    assert random.double_sided_maxwell(KEY, np.zeros(3), 1.0).shape == (3, 3)
+    assert random.double_sided_maxwell(KEY, np.zeros(3), 1.0, (2,)).shape == (2, 3)
+    assert random.double_sided_maxwell(KEY, 0.0, 1.0, (2,)).shape == (2,)
