@@ -41,6 +41,8 @@ from funcdiff._src.random import truncated_normal as truncated_normal
 from funcdiff._src.random import uniform as uniform
 from funcdiff._src.random import weibull_min as weibull_min
 from funcdiff._src.random import wrap_key_data as wrap_key_data
+from funcdiff._src.random_binomial import binomial as binomial
+from funcdiff._src.random_binomial import multinomial as multinomial
 from funcdiff._src.random_gamma import beta as beta
 from funcdiff._src.random_gamma import chisquare as chisquare
 from funcdiff._src.random_gamma import dirichlet as dirichlet

@@ -138,7 +138,6 @@ _REFS = "JAX's experimental mutable array references; funcdiff arrays are immuta
 _DEPRECATED = "deprecated in JAX"
 _NOT_YET = "not implemented yet"
 _TYPED_KEYS = "typed PRNG keys: funcdiff's keys are raw uint32 arrays (see jax-differences)"
-_SAMPLER = "a sampler not implemented yet (needs rejection sampling or special functions)"
 _INTERNAL = "an internal or experimental detail of JAX's tracing, with no user-facing meaning"
 
 ABSENT: dict[str, dict[str, str]] = {
@@ -227,13 +226,6 @@ ABSENT: dict[str, dict[str, str]] = {
     },
     "jax.random": {
         **dict.fromkeys(["clone", "key_dtype", "key_impl", "random_gamma_p"], _TYPED_KEYS),
-        **dict.fromkeys(
-            [
-                "binomial",
-                "multinomial",
-            ],
-            _SAMPLER,
-        ),
     },
     "jax.experimental": {
         "EArray": _INTERNAL,

@@ -69,6 +69,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "random_gamma",
             "random_more",
             "random_poisson",
+            "random_binomial",
             "optim",
             "ode",
             "io_checks",

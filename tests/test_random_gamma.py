@@ -222,3 +222,44 @@ def test_double_sided_maxwell_shape_follows_jax():
     assert random.double_sided_maxwell(KEY, np.zeros(3), 1.0).shape == (3, 3)
     assert random.double_sided_maxwell(KEY, np.zeros(3), 1.0, (2,)).shape == (2, 3)
     assert random.double_sided_maxwell(KEY, 0.0, 1.0, (2,)).shape == (2,)
+
+
+# ---- binomial and multinomial ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("n", "p"), [(5, 0.3), (40, 0.3), (40, 0.9), (1000, 0.5), (200, 0.02)])
+def test_binomial_matches_its_distribution(n, p):
+    k = random.binomial(KEY, float(n), p, (N,))
+    assert k.dtype == np.float64  # JAX's convention: counts as floats
+    grid = np.arange(int(k.min()), int(k.max()) + 1)
+    ecdf = np.searchsorted(np.sort(np.asarray(k)), grid, side="right") / N
+    assert np.max(np.abs(ecdf - st.binom(n, p).cdf(grid))) < KS_1_PERCENT
+
+
+def test_binomial_edge_parameters():
+    k = random.binomial(
+        KEY, np.array([5.0, 0.0, 10.0, 3.0, -1.0, 4.0]), np.array([0.3, 0.5, 0.0, 1.0, 0.5, np.nan])
+    )
+    np.testing.assert_array_equal(k[1:4], [0.0, 0.0, 3.0])
+    assert np.isnan(k[4]) and np.isnan(k[5])
+    assert random.binomial(KEY, 5.0, 0.3, (2,), np.float32).dtype == np.float32
+
+
+def test_multinomial_counts_sum_to_n():
+    c = np.asarray(random.multinomial(KEY, 10.0, np.array([0.2, 0.3, 0.5]), shape=(N, 3)))
+    np.testing.assert_array_equal(c.sum(-1), 10.0)
+    # each count is Binomial(10, p_i): mean 10 p_i, standard error sqrt(10 p q / N) < 0.02
+    np.testing.assert_allclose(c.mean(0), [2.0, 3.0, 5.0], atol=0.08)
+    batched = random.multinomial(KEY, np.array([10.0, 20.0]), np.array([[0.2, 0.8], [0.5, 0.5]]))
+    np.testing.assert_array_equal(batched.sum(-1), [10.0, 20.0])
+
+
+def test_scalar_samplers_under_jit_do_not_warn():
+    """jit's code for 0-d uint32 arithmetic made NumPy scalars, which warned (an error here,
+    with filterwarnings = error) on the wrap-around the key's cipher relies on."""
+    for seed in range(4):
+        key = random.key(seed)
+        assert np.isfinite(funcdiff.jit(lambda k: random.normal(k, ()))(key))
+        assert funcdiff.jit(lambda k: random.gamma(k, 2.0))(key) > 0
+        assert funcdiff.jit(lambda k: random.poisson(k, 3.0))(key) >= 0
+        assert np.isfinite(random.binomial(key, 5.0, 0.3))

@@ -78,7 +78,10 @@ def _log_gamma_sample(key: Array, a: Array) -> Array:
     valid = a > 0
     boost = a < 1
     a_safe = jnp.where(valid, a, 1.0)
-    log_g = _marsaglia_tsang_log(k_main, jnp.where(boost, a_safe + 1.0, a_safe))
+    # The loop runs on a 1-d array: jit's code for 0-d uint32 arithmetic (the key's cipher)
+    # makes NumPy scalars, which warn on the wrap-around the cipher relies on.
+    alpha = jnp.where(boost, a_safe + 1.0, a_safe)
+    log_g = jnp.reshape(_marsaglia_tsang_log(k_main, jnp.reshape(alpha, (-1,))), jnp.shape(a))
     dtype = core.get_aval(a).dtype
     u = uniform(k_boost, jnp.shape(a), dtype, minval=np.finfo(dtype).tiny)
     log_x = log_g + jnp.where(boost, jnp.log(u) / a_safe, 0.0)

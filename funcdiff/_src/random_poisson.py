@@ -105,9 +105,12 @@ def poisson(key: Array, lam: Any, shape: Shape | None = None, dtype: Any = None)
     valid = (lam >= 0) & jnp.isfinite(lam)
     small = lam < _KNUTH_BELOW
     key_knuth, key_ptrs = prng.split(key)
-    knuth = _knuth(key_knuth, jnp.where(valid & small, lam, 0.0))
-    ptrs = _ptrs(key_ptrs, jnp.where(valid & jnp.logical_not(small), lam, _KNUTH_BELOW))
-    counts = jnp.where(small, knuth, ptrs)
+    # The loops run on 1-d arrays (see random_gamma._log_gamma_sample).
+    flat = (-1,)
+    knuth = _knuth(key_knuth, jnp.reshape(jnp.where(valid & small, lam, 0.0), flat))
+    big = jnp.where(valid & jnp.logical_not(small), lam, _KNUTH_BELOW)
+    ptrs = _ptrs(key_ptrs, jnp.reshape(big, flat))
+    counts = jnp.where(small, jnp.reshape(knuth, shape), jnp.reshape(ptrs, shape))
     out = jnp.where(valid, counts, jnp.where(jnp.isinf(lam) & (lam > 0), 0.0, -1.0))
     if core.get_aval(out).dtype != dtype:
         out = out.astype(dtype)
