@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff._src import core, errors
+from funcdiff._src import core, dtypes, errors
 from funcdiff._src.array import Array
 from funcdiff._src.interpreters import ad
 from funcdiff._src.tree_util import (
@@ -165,6 +165,26 @@ def _zeros_or(t: Any) -> Any:
     if type(t) is ad.Zero:
         return _as_array_leaf(np.zeros(t.aval.shape, t.aval.dtype))
     return _as_array_leaf(t)
+
+
+def _linearize_leaves(
+    fun: Callable[..., Any],
+    primals: Sequence[Any],
+    p_leaves: list[Any],
+    in_tree: PyTreeDef,
+    has_aux: bool,
+) -> tuple[list[Any], Any, list[bool], int, PyTreeDef, Any]:
+    """The forward half that `linearize` and `vjp` share: check the flattened `primals`, run
+    `fun` under `ad.linearize_flat` (floating leaves differentiated), and return
+    ``(out_all, linear, diff, n_out, out_tree, aux_tree)``: every output leaf (the `n_out`
+    outputs, then the array leaves of aux), the linear program, which leaves were
+    differentiated, and the output and aux structures."""
+    _check_args(fun, primals, p_leaves)
+    flat_fun, store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
+    diff = [dtypes.is_inexact(core.get_aval(p).dtype) for p in p_leaves]
+    out_all, linear = ad.linearize_flat(flat_fun, p_leaves, diff)
+    out_tree, aux_tree = store.value
+    return out_all, linear, diff, n_out.value, out_tree, aux_tree
 
 
 def _aux_flat_fun(

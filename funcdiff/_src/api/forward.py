@@ -12,6 +12,7 @@ from funcdiff._src.api.flatten import (
     _as_array_leaf,
     _aux_flat_fun,
     _check_args,
+    _linearize_leaves,
     _zeros_or,
 )
 from funcdiff._src.interpreters import ad
@@ -136,12 +137,9 @@ def linearize(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> 
     """
     errors.check_callable(fun, "linearize")
     p_leaves, in_tree = tree_flatten(primals)
-    _check_args(fun, primals, p_leaves)
-    flat_fun, store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
-    diff = [dtypes.is_inexact(core.get_aval(p).dtype) for p in p_leaves]
-    out_all, linear = ad.linearize_flat(flat_fun, p_leaves, diff)
-    n = n_out.value
-    out_tree, aux_tree = store.value
+    out_all, linear, diff, n, out_tree, aux_tree = _linearize_leaves(
+        fun, primals, p_leaves, in_tree, has_aux
+    )
 
     def f_jvp(*tangents: Any) -> Any:
         if len(tangents) != len(primals):

@@ -14,10 +14,9 @@ from funcdiff._src.api.flatten import (
     _PLAIN_LEAVES,
     _argnums_tuple,
     _as_array_leaf,
-    _aux_flat_fun,
-    _check_args,
     _flatten_args,
     _fun_name,
+    _linearize_leaves,
     _named_like,
     _unflatten,
     _zeros_or,
@@ -80,12 +79,9 @@ def _vjp(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> tupl
     ``pull(ct_leaves)`` takes one cotangent per output leaf, already checked against
     `out_avals`, and returns the tuple of input cotangents (`grad` calls it directly)."""
     p_leaves, in_tree = _flatten_args(primals)
-    _check_args(fun, primals, p_leaves)
-    flat_fun, store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
-    diff = [dtypes.is_inexact(core.get_aval(p).dtype) for p in p_leaves]
-    out_all, linear = ad.linearize_flat(flat_fun, p_leaves, diff)
-    n = n_out.value
-    out_tree, aux_tree = store.value
+    out_all, linear, diff, n, out_tree, aux_tree = _linearize_leaves(
+        fun, primals, p_leaves, in_tree, has_aux
+    )
     out_p = out_all[:n]
     out_avals = [core.get_aval(x) for x in out_p]
     primal_out = _unflatten(
