@@ -175,6 +175,20 @@ def test_variable_uses_gives_last_reader_and_read_count():
     assert not any(out in vs for vs in dead.values() for out in j.outvars)
 
 
+def test_variable_uses_gives_first_readers_when_asked():
+    # `sink` schedules by the first and the last reader of each variable, from the same walk.
+    closed = trace(lambda x: (jnp.sin(x) * x, jnp.cos(x), x * 2.0), np.ones(2))
+    j = closed.jaxpr
+    first: dict = {}
+    last, count = core.variable_uses(j, first)
+    assert (last, count) == core.variable_uses(j)
+    for v in count:
+        readers = [i for i, e in enumerate(j.eqns) if any(a is v for a in e.invars)]
+        assert first[v] == (readers[0] if readers else len(j.eqns))
+    x = j.invars[0]
+    assert first[x] == 0 and last[x] == len(j.eqns) - 1 > 0
+
+
 def test_flatten_calls_says_where_each_equation_came_from():
     inner = jit(lambda x: jnp.sin(x) * 2)
     outer = jit(lambda x: inner(x) + inner(x + 1.0))

@@ -30,8 +30,6 @@ PENDING_MODULES = {
 }
 PENDING_FUNCTIONS = {
     "_src/tree_util.py:_flatten": "the one pytree walk, its hot loop inlined for speed",
-    "_src/jit/lowering.py:lower_jaxpr": "jit's code generator",
-    "_src/jit/passes.py:sink": "jit's scheduling pass",
 }
 
 

@@ -371,12 +371,16 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
     return [a.val if type(a) is Literal else env[a] for a in jaxpr.outvars]
 
 
-def variable_uses(jaxpr: Jaxpr) -> tuple[dict[Var, int], dict[Var, int]]:
+def variable_uses(
+    jaxpr: Jaxpr, first_use: dict[Var, int] | None = None
+) -> tuple[dict[Var, int], dict[Var, int]]:
     """The liveness of the variables of `jaxpr`: ``(last_use, count)``, where ``last_use[v]``
     is the index of the last equation that reads `v` (``len(jaxpr.eqns)`` for an output, which
     lives to the end) and ``count[v]`` how many times it is read (an output counts as a read).
-    Variables never read appear in neither. The one liveness analysis: evaluation frees by it,
-    jit's simplifier asks whether a result has one reader, its code generator plans buffers."""
+    Variables never read appear in neither. A `first_use` dict, if given, is filled with the
+    index of the first equation reading each variable (``len(jaxpr.eqns)`` for an output read
+    by none). The one liveness analysis: evaluation frees by it, jit's simplifier asks whether
+    a result has one reader, its code generator plans buffers, its `sink` pass schedules."""
     n = len(jaxpr.eqns)
     last: dict[Var, int] = {}
     count: dict[Var, int] = {}
@@ -384,11 +388,19 @@ def variable_uses(jaxpr: Jaxpr) -> tuple[dict[Var, int], dict[Var, int]]:
         for a in eqn.invars:
             if type(a) is Var:
                 last[a] = i
-                count[a] = count.get(a, 0) + 1
+                c = count.get(a)
+                if c is None:
+                    count[a] = 1
+                    if first_use is not None:
+                        first_use[a] = i
+                else:
+                    count[a] = c + 1
     for a in jaxpr.outvars:
         if type(a) is Var:
             last[a] = n
             count[a] = count.get(a, 0) + 1
+            if first_use is not None and a not in first_use:
+                first_use[a] = n
     return last, count
 
 

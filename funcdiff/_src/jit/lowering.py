@@ -173,49 +173,38 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True,
     With a `target` (a `backends.Backend`, for an Array API namespace other than NumPy), each
     equation is written by the target's rules and nothing is computed in place.
     """
-    global _counter
     jaxpr: Jaxpr = closed.jaxpr
     ctx = LoweringContext(xp, target)
     if target is not None:
         reuse_buffers = False
         target.begin(ctx, closed)
     names = _Registers()
-
-    def atom(a: core.Atom) -> str:
-        return ctx.literal(a.val) if type(a) is Literal else names[a]
-
     for v, c in zip(jaxpr.constvars, closed.consts):
         names.bind(v, ctx.const(c, "c"))
-    params = ", ".join(names.assign(v) for v in jaxpr.invars)
-    lines = [f"def jitted({params}):"]
-    line_info: dict[int, tuple[str, core.SourceInfo | None]] = {}
+    lines = [f"def jitted({', '.join(names.assign(v) for v in jaxpr.invars)}):"]
     plan = plan_buffers(jaxpr, reuse=reuse_buffers)
+    line_info = _write_equations(ctx, jaxpr, plan, names, lines)
+    lines.append(_return_line(ctx, jaxpr, plan, names))
+    return _compile(ctx, closed, "\n".join(lines) + "\n", line_info, plan)
+
+
+def _write_equations(ctx: LoweringContext, jaxpr: Jaxpr, plan: BufferPlan, names: _Registers,
+                     lines: list[str]) -> dict[int, tuple[str, core.SourceInfo | None]]:
+    """Append one statement (or a few) per equation to `lines`; return, for each line that
+    ends an equation, its primitive's name and the user's line that traced it."""
+    line_info: dict[int, tuple[str, core.SourceInfo | None]] = {}
     unused, reuse, dies_at = plan.results_unused, plan.reuse, plan.dies_at
-    local = names.names
-    literal = ctx.literal
+    local, literal = names.names, ctx.literal
     for i, eqn in enumerate(jaxpr.eqns):
         ctx.eqn = eqn
         reused = reuse.get(i)
         args = [local[a] if type(a) is Var else literal(a.val) for a in eqn.invars]
-        weak_outs = [v for v in eqn.outvars if v.aval.weak_type and not v.aval.shape]
-        if target is not None:
-            expr, weak_outs = target.expression(ctx, eqn, args), []
-        elif reused is None:
-            rule = lower_rules.get(eqn.primitive, _default_lower)
-            if weak_outs and not eqn.primitive.multiple_results:
-                expr = _weak_scalar_expr(ctx, rule, eqn, args)
-            else:
-                expr = rule(ctx, *args, **eqn.params)
+        if reused is None:
+            expr, weak_outs = _expression(ctx, eqn, args)
         # Names of variables that die here are free for this equation's results; a result
         # written into a dead input's buffer takes that input's name.
-        dead = dies_at.get(i, ())
-        big = [local[v] for v in dead  # cheap tests first: this runs for every equation
-               if v is not reused and v not in unused
-               and names.in_use(local[v])  # a local (constants are globals: never deleted)
-               and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES]
-        for v in dead:
-            if v not in unused:
-                names.release(v)
+        dead = dies_at.get(i)
+        big = _release_dead(names, dead, reused, unused) if dead else None
         if reused is not None:
             buffer = local[reused]
             out = eqn.outvars[0]
@@ -223,32 +212,81 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True,
             assert taken == buffer
             lines.append(f"    {_in_place(ufunc_prims[eqn.primitive], args, buffer, out)}")
         else:
-            outs = ", ".join([names.assign(v) for v in eqn.outvars])
-            if eqn.primitive.multiple_results and len(eqn.outvars) == 1:
-                outs += ","
-            if not eqn.outvars:
-                outs = "_"
-            lines.append(f"    {outs} = {expr}")
-            if weak_outs and eqn.primitive.multiple_results:
-                # A sub-program hands weak scalars back as NumPy scalars: make them Python
-                # scalars again, so that they do not promote the arrays they meet.
-                for v in weak_outs:
-                    lines.append(f"    {local[v]} = {_PY_TYPE[v.aval.dtype.kind]}({local[v]})")
+            _assign_results(eqn, expr, weak_outs, names, lines)
         line_info[len(lines)] = (eqn.primitive.name, eqn.source_info)
-        for v in eqn.outvars:
-            if v in unused:
-                names.release(v)
+        if unused:
+            for v in eqn.outvars:
+                if v in unused:
+                    names.release(v)
         # Large arrays whose name is not taken over right away are dropped now, so that NumPy
         # frees their memory; small ones wait until their name is reused.
         if big:
             freed = [n for n in big if not names.in_use(n)]
             if freed:
                 lines.append(f"    del {', '.join(freed)}")
-    result = _result_expr if target is None else target.result
-    outs = ", ".join(result(ctx, atom(a), a, plan.copy_results[k])
+    return line_info
+
+
+def _expression(ctx: LoweringContext, eqn: JaxprEqn, args: list[str]) -> tuple[str, list[Var]]:
+    """The expression computing `eqn` from its operands' names, and its weakly typed scalar
+    results (none when a target writes the expression)."""
+    weak_outs = [v for v in eqn.outvars if v.aval.weak_type and not v.aval.shape]
+    if ctx.target is not None:
+        return ctx.target.expression(ctx, eqn, args), []
+    rule = lower_rules.get(eqn.primitive, _default_lower)
+    if weak_outs and not eqn.primitive.multiple_results:
+        return _weak_scalar_expr(ctx, rule, eqn, args), weak_outs
+    return rule(ctx, *args, **eqn.params), weak_outs
+
+
+def _release_dead(names: _Registers, dead: list[Var], reused: Var | None,
+                  unused: set[Var]) -> list[str]:
+    """Free the names of the variables `dead` (their last use is this equation); return the
+    names of the large local arrays among them, which the caller may `del`."""
+    local, used = names.names, names.used
+    big = [local[v] for v in dead  # cheap tests first: this runs for every equation
+           if v is not reused and v not in unused
+           and local[v] in used  # a local (constants are globals: never deleted)
+           and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES]
+    for v in dead:
+        if v not in unused:
+            names.release(v)
+    return big
+
+
+def _assign_results(eqn: JaxprEqn, expr: str, weak_outs: list[Var], names: _Registers,
+                    lines: list[str]) -> None:
+    """Append the statement binding `eqn`'s results to `expr`."""
+    outs = ", ".join([names.assign(v) for v in eqn.outvars])
+    multiple = eqn.primitive.multiple_results
+    if multiple and len(eqn.outvars) == 1:
+        outs += ","
+    if not eqn.outvars:
+        outs = "_"
+    lines.append(f"    {outs} = {expr}")
+    if weak_outs and multiple:
+        # A sub-program hands weak scalars back as NumPy scalars: make them Python scalars
+        # again, so that they do not promote the arrays they meet.
+        local = names.names
+        for v in weak_outs:
+            lines.append(f"    {local[v]} = {_PY_TYPE[v.aval.dtype.kind]}({local[v]})")
+
+
+def _return_line(ctx: LoweringContext, jaxpr: Jaxpr, plan: BufferPlan,
+                 names: _Registers) -> str:
+    result = _result_expr if ctx.target is None else ctx.target.result
+    local, literal = names.names, ctx.literal
+    outs = ", ".join(result(ctx, literal(a.val) if type(a) is Literal else local[a], a,
+                            plan.copy_results[k])
                      for k, a in enumerate(jaxpr.outvars))
-    lines.append(f"    return ({outs}{',' if len(jaxpr.outvars) == 1 else ''})")
-    source = "\n".join(lines) + "\n"
+    return f"    return ({outs}{',' if len(jaxpr.outvars) == 1 else ''})"
+
+
+def _compile(ctx: LoweringContext, closed: ClosedJaxpr, source: str,
+             line_info: dict[int, tuple[str, core.SourceInfo | None]],
+             plan: BufferPlan) -> CompiledProgram:
+    """Compile the generated `source` into a program, under a file name of its own."""
+    global _counter
     with _counter_lock:
         _counter += 1
         filename = f"<funcdiff-jit-{_counter}>"

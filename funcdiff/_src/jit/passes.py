@@ -338,86 +338,103 @@ def sink(closed: ClosedJaxpr) -> ClosedJaxpr:
     derivative is computed from the activation when the activation is read for the last time,
     right before it is needed: one array per layer, as in backpropagation written by hand.
     Only the order changes; no equation is added, removed or recomputed."""
+    schedule = _Schedule(closed.jaxpr)
+    if not schedule.worth_it():
+        return closed  # nothing to move far enough to matter
     jaxpr = closed.jaxpr
-    eqns = jaxpr.eqns
-    end = len(eqns)
-    first_read: dict[Var, int] = {}
-    last_read: dict[Var, int] = {}
-    for i, eqn in enumerate(eqns):
-        for a in eqn.invars:
-            if type(a) is Var:
-                last_read[a] = i
-                if a not in first_read:
-                    first_read[a] = i
-    # Variables that live to the end anyway: inputs, constants and outputs.
-    permanent = set(jaxpr.invars) | set(jaxpr.constvars)
-    permanent.update(v for v in jaxpr.outvars if type(v) is Var)
-    for v in permanent:
-        last_read[v] = end
-    elementwise = ufunc_prims
+    return ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), schedule.run(),
+                             list(jaxpr.outvars)), closed.consts)
 
-    def far(eqn: JaxprEqn, i: int) -> bool:
-        # Its result is read, and each input dies, only more than _SINK_DISTANCE later (an
-        # input read here only may be a link of a chain that moves along).
-        return first_read.get(eqn.outvars[0], end) > i + _SINK_DISTANCE and all(
-            type(a) is not Var or last_read[a] > i + _SINK_DISTANCE or last_read[a] == i
+
+class _Schedule:
+    """`sink`'s walk: the equations in their new order, built in `order`, with the deferred
+    ones waiting in `deferred` (by output) and `readers` (the deferred equations' outputs, by
+    each input that may die)."""
+
+    def __init__(self, jaxpr: Jaxpr) -> None:
+        self.eqns = jaxpr.eqns
+        self.end = len(self.eqns)
+        self.first_read: dict[Var, int] = {}
+        self.last_read = core.variable_uses(jaxpr, self.first_read)[0]
+        # Variables that live to the end anyway: inputs, constants and outputs.
+        permanent = set(jaxpr.invars) | set(jaxpr.constvars)
+        permanent.update(v for v in jaxpr.outvars if type(v) is Var)
+        for v in permanent:
+            self.last_read[v] = self.end
+        self.permanent = permanent
+        self.deferred: dict[Var, JaxprEqn] = {}
+        self.readers: dict[Var, list[Var]] = {}
+        self.order: list[JaxprEqn] = []
+        self.now = 0  # the position in the original order
+
+    def far(self, eqn: JaxprEqn, i: int) -> bool:
+        """Its result is read, and each input dies, only more than _SINK_DISTANCE later (an
+        input read here only may be a link of a chain that moves along)."""
+        last_read, limit = self.last_read, i + _SINK_DISTANCE
+        return self.first_read.get(eqn.outvars[0], self.end) > limit and all(
+            type(a) is not Var or last_read[a] > limit or last_read[a] == i
             for a in eqn.invars)
 
-    if not any(eqn.primitive in elementwise and len(eqn.outvars) == 1 and far(eqn, i)
-               for i, eqn in enumerate(eqns)):
-        return closed  # nothing to move far enough to matter
-    deferred: dict[Var, JaxprEqn] = {}  # by output
-    readers: dict[Var, list[Var]] = {}  # outputs of the deferred equations reading each var
-    order: list[JaxprEqn] = []
-    now = 0  # the position in the original order
+    def worth_it(self) -> bool:
+        return any(eqn.primitive in ufunc_prims and len(eqn.outvars) == 1 and self.far(eqn, i)
+                   for i, eqn in enumerate(self.eqns))
 
-    def emit(eqn: JaxprEqn) -> None:
+    def lives_on(self, a: Atom, i: int) -> bool:
+        if type(a) is not Var:
+            return True
+        if a in self.deferred:  # a deferred chain: moves along with its one reader
+            return self.last_read[a] == self.first_read[a] == i
+        return self.last_read[a] > i
+
+    def deferrable(self, eqn: JaxprEqn, i: int) -> bool:
+        """Elementwise, inputs alive after it anyway, and read much later (or right away by
+        the next link of a chain that is deferred too)."""
+        out = eqn.outvars
+        if (eqn.primitive not in ufunc_prims or len(out) != 1 or out[0] in self.permanent
+                or not all(self.lives_on(a, i) for a in eqn.invars)):
+            return False
+        if self.far(eqn, i):
+            return True
+        following = self.eqns[i + 1] if i + 1 < self.end else None
+        return (following is not None and following.primitive in ufunc_prims
+                and self.last_read.get(out[0]) == i + 1
+                and all(a is out[0] or self.lives_on(a, i + 1) for a in following.invars))
+
+    def emit(self, eqn: JaxprEqn) -> None:
+        deferred, readers = self.deferred, self.readers
         if deferred:
             for a in eqn.invars:  # deferred producers first
                 if type(a) is Var and a in deferred:
-                    emit(deferred.pop(a))
-        order.append(eqn)
+                    self.emit(deferred.pop(a))
+        self.order.append(eqn)
         if readers:
             # A variable read for the last time (in the original order) would die here but
             # for the deferred equations reading it: run them now.
             for v in (*eqn.invars, *eqn.outvars):
-                if type(v) is Var and last_read.get(v, -1) <= now and v in readers:
+                if type(v) is Var and self.last_read.get(v, -1) <= self.now and v in readers:
                     for w in readers.pop(v):
                         if w in deferred:
-                            emit(deferred.pop(w))
+                            self.emit(deferred.pop(w))
 
-    def lives_on(a: Atom, i: int) -> bool:
-        if type(a) is not Var:
-            return True
-        if a in deferred:  # a deferred chain: moves along with its one reader
-            return last_read[a] == first_read[a] == i
-        return last_read[a] > i
-
-    for i, eqn in enumerate(eqns):
-        now = i
-        outs = eqn.outvars
-        # Deferred: elementwise, inputs alive after it anyway, and read much later (or right
-        # away by the next link of a chain that is deferred too).
-        if (eqn.primitive in elementwise and len(outs) == 1 and outs[0] not in permanent
-                and all(lives_on(a, i) for a in eqn.invars)
-                and (far(eqn, i)
-                     or (eqns[i + 1].primitive in elementwise and last_read[outs[0]] == i + 1
-                         and all(a is outs[0] or lives_on(a, i + 1)
-                                 for a in eqns[i + 1].invars)))):
-            deferred[outs[0]] = eqn
-            for a in eqn.invars:
-                if type(a) is Var and a not in permanent:  # permanent: never die
-                    readers.setdefault(a, []).append(outs[0])
-        elif deferred or readers:
-            emit(eqn)
-        else:
-            order.append(eqn)
-    now = end
-    for v in list(deferred):  # results read by nothing emitted (dead code): keep them
-        if v in deferred:
-            emit(deferred.pop(v))
-    return ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), order,
-                             list(jaxpr.outvars)), closed.consts)
+    def run(self) -> list[JaxprEqn]:
+        deferred, readers = self.deferred, self.readers
+        for i, eqn in enumerate(self.eqns):
+            self.now = i
+            if self.deferrable(eqn, i):
+                out = eqn.outvars[0]
+                deferred[out] = eqn
+                for a in eqn.invars:
+                    if type(a) is Var and a not in self.permanent:  # permanent: never die
+                        readers.setdefault(a, []).append(out)
+            elif deferred or readers:
+                self.emit(eqn)
+            else:
+                self.order.append(eqn)
+        self.now = self.end
+        for v in list(deferred):  # results read by nothing emitted (dead code): keep them
+            if v in deferred:
+                self.emit(deferred.pop(v))
+        return self.order
 
 
 _PASSES: list[tuple[str, Callable[[ClosedJaxpr], ClosedJaxpr]]] = [
