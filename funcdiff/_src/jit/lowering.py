@@ -121,8 +121,9 @@ class CompiledProgram:
         out = []
         for i, line in enumerate(lines, start=1):
             info = self.line_info.get(i)
-            out.append(f"{line}  # {info[0]}" + (f" ({info[1]})" if info[1] else "") if info
-                       else line)
+            out.append(
+                f"{line}  # {info[0]}" + (f" ({info[1]})" if info[1] else "") if info else line
+            )
         return "\n".join(out)
 
 
@@ -136,8 +137,10 @@ def _annotate(e: Exception, program: CompiledProgram) -> None:
     if lineno is None or lineno not in program.line_info:
         return
     prim, where = program.line_info[lineno]
-    note = (f"(in jit-compiled code, line {lineno}: {program.source.splitlines()[lineno - 1]}"
-            f" -- primitive '{prim}'" + (f", traced at {where})" if where else ")"))
+    note = (
+        f"(in jit-compiled code, line {lineno}: {program.source.splitlines()[lineno - 1]}"
+        f" -- primitive '{prim}'" + (f", traced at {where})" if where else ")")
+    )
     if sys.version_info >= (3, 11):
         e.add_note(note)
 
@@ -157,8 +160,9 @@ def _default_lower(ctx: LoweringContext, *args: str, **params: Any) -> str:
 _default_lower.numpy_call = True  # type: ignore[attr-defined]  # what eager runs
 
 
-def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True,
-                target: Any = None) -> CompiledProgram:
+def lower_jaxpr(
+    closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True, target: Any = None
+) -> CompiledProgram:
     """Generate, compile and return the Python function computing `closed`.
 
     With `reuse_buffers`, an elementwise operation writes its result into the buffer of an
@@ -188,8 +192,9 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True,
     return _compile(ctx, closed, "\n".join(lines) + "\n", line_info, plan)
 
 
-def _write_equations(ctx: LoweringContext, jaxpr: Jaxpr, plan: BufferPlan, names: _Registers,
-                     lines: list[str]) -> dict[int, tuple[str, core.SourceInfo | None]]:
+def _write_equations(
+    ctx: LoweringContext, jaxpr: Jaxpr, plan: BufferPlan, names: _Registers, lines: list[str]
+) -> dict[int, tuple[str, core.SourceInfo | None]]:
     """Append one statement (or a few) per equation to `lines`; return, for each line that
     ends an equation, its primitive's name and the user's line that traced it."""
     line_info: dict[int, tuple[str, core.SourceInfo | None]] = {}
@@ -239,23 +244,29 @@ def _expression(ctx: LoweringContext, eqn: JaxprEqn, args: list[str]) -> tuple[s
     return rule(ctx, *args, **eqn.params), weak_outs
 
 
-def _release_dead(names: _Registers, dead: list[Var], reused: Var | None,
-                  unused: set[Var]) -> list[str]:
+def _release_dead(
+    names: _Registers, dead: list[Var], reused: Var | None, unused: set[Var]
+) -> list[str]:
     """Free the names of the variables `dead` (their last use is this equation); return the
     names of the large local arrays among them, which the caller may `del`."""
     local, used = names.names, names.used
-    big = [local[v] for v in dead  # cheap tests first: this runs for every equation
-           if v is not reused and v not in unused
-           and local[v] in used  # a local (constants are globals: never deleted)
-           and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES]
+    big = [
+        local[v]
+        for v in dead  # cheap tests first: this runs for every equation
+        if v is not reused
+        and v not in unused
+        and local[v] in used  # a local (constants are globals: never deleted)
+        and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES
+    ]
     for v in dead:
         if v not in unused:
             names.release(v)
     return big
 
 
-def _assign_results(eqn: JaxprEqn, expr: str, weak_outs: list[Var], names: _Registers,
-                    lines: list[str]) -> None:
+def _assign_results(
+    eqn: JaxprEqn, expr: str, weak_outs: list[Var], names: _Registers, lines: list[str]
+) -> None:
     """Append the statement binding `eqn`'s results to `expr`."""
     outs = ", ".join([names.assign(v) for v in eqn.outvars])
     multiple = eqn.primitive.multiple_results
@@ -272,19 +283,23 @@ def _assign_results(eqn: JaxprEqn, expr: str, weak_outs: list[Var], names: _Regi
             lines.append(f"    {local[v]} = {_PY_TYPE[v.aval.dtype.kind]}({local[v]})")
 
 
-def _return_line(ctx: LoweringContext, jaxpr: Jaxpr, plan: BufferPlan,
-                 names: _Registers) -> str:
+def _return_line(ctx: LoweringContext, jaxpr: Jaxpr, plan: BufferPlan, names: _Registers) -> str:
     result = _result_expr if ctx.target is None else ctx.target.result
     local, literal = names.names, ctx.literal
-    outs = ", ".join(result(ctx, literal(a.val) if type(a) is Literal else local[a], a,
-                            plan.copy_results[k])
-                     for k, a in enumerate(jaxpr.outvars))
+    outs = ", ".join(
+        result(ctx, literal(a.val) if type(a) is Literal else local[a], a, plan.copy_results[k])
+        for k, a in enumerate(jaxpr.outvars)
+    )
     return f"    return ({outs}{',' if len(jaxpr.outvars) == 1 else ''})"
 
 
-def _compile(ctx: LoweringContext, closed: ClosedJaxpr, source: str,
-             line_info: dict[int, tuple[str, core.SourceInfo | None]],
-             plan: BufferPlan) -> CompiledProgram:
+def _compile(
+    ctx: LoweringContext,
+    closed: ClosedJaxpr,
+    source: str,
+    line_info: dict[int, tuple[str, core.SourceInfo | None]],
+    plan: BufferPlan,
+) -> CompiledProgram:
     """Compile the generated `source` into a program, under a file name of its own."""
     global _counter
     with _counter_lock:
@@ -308,8 +323,9 @@ _PY_TYPE = {"b": "bool", "i": "int", "u": "int", "f": "float", "c": "complex"}
 _SAME_ON_PYTHON_FLOATS = {"+", "-", "*", "unary-", "<", "<=", ">", ">=", "==", "!="}
 
 
-def _weak_scalar_expr(ctx: LoweringContext, rule: Callable[..., str], eqn: JaxprEqn,
-                      args: list[str]) -> str:
+def _weak_scalar_expr(
+    ctx: LoweringContext, rule: Callable[..., str], eqn: JaxprEqn, args: list[str]
+) -> str:
     """The expression for an equation on weakly typed scalars, with eager's semantics:
     NumPy's arithmetic, and a Python scalar result (see `Primitive.run_impl`)."""
     kind = eqn.outvars[0].aval.dtype.kind
@@ -342,14 +358,14 @@ def _result_expr(ctx: LoweringContext, name: str, a: core.Atom, copy: bool) -> s
 
 # ---- buffer planning ------------------------------------------------------------------------
 
+
 class BufferPlan:
     """`reuse[i]`: the input whose buffer equation `i` writes into; `dies_at[i]`: variables
     last used by equation `i` (deleted right after it); `copy_results[k]`: whether result `k`
     may share memory with an argument, a constant or another result (so it leaves as a copy).
     Peak bytes are computed on demand."""
 
-    __slots__ = ("reuse", "dies_at", "results_unused", "copy_results", "_jaxpr", "_owned",
-                 "_end")
+    __slots__ = ("reuse", "dies_at", "results_unused", "copy_results", "_jaxpr", "_owned", "_end")
 
     def __init__(self, reuse, dies_at, results_unused, copy_results, jaxpr, owned, end):
         self.reuse = reuse
@@ -417,8 +433,7 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
                 continue
             shape, dtype = out.aval.shape, out.aval.dtype
             for a in eqn.invars:
-                if (a in owned and end[a] == i and a.aval.shape == shape
-                        and a.aval.dtype == dtype):
+                if a in owned and end[a] == i and a.aval.shape == shape and a.aval.dtype == dtype:
                     chosen[i] = a
                     break
     # Results leave as they are only if they are this program's own, fresh arrays, seen by no
@@ -484,6 +499,18 @@ def _in_place(ufunc: str, args: list[str], buffer: str, out: Var) -> str:
     return f"xp.{ufunc}({', '.join(args)}, out={buffer})"
 
 
-__all__ = ["BufferPlan", "CompiledProgram", "LoweringContext", "allocating", "binary_operator",
-           "is_fresh", "lower_jaxpr", "lower_rules", "plan_buffers", "register", "ufunc_prims",
-           "unary_operator", "xp_function"]
+__all__ = [
+    "BufferPlan",
+    "CompiledProgram",
+    "LoweringContext",
+    "allocating",
+    "binary_operator",
+    "is_fresh",
+    "lower_jaxpr",
+    "lower_rules",
+    "plan_buffers",
+    "register",
+    "ufunc_prims",
+    "unary_operator",
+    "xp_function",
+]

@@ -142,8 +142,10 @@ def fold_constants(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
         if foldable:
             in_size = max([np.size(_value(a, known)) for a in invars] or [1])
             out_size = sum(v.aval.size for v in eqn.outvars)
-            if out_size <= max(in_size, _FOLD_MAX_ELEMENTS // 64) and out_size <= \
-                    _FOLD_MAX_ELEMENTS:
+            if (
+                out_size <= max(in_size, _FOLD_MAX_ELEMENTS // 64)
+                and out_size <= _FOLD_MAX_ELEMENTS
+            ):
                 vals = [_value(a, known) for a in invars]
                 out = eqn.primitive.impl(*vals, **eqn.params)  # type: ignore[misc]
                 outs = out if eqn.primitive.multiple_results else [out]
@@ -173,14 +175,14 @@ def _value(a: Atom, known: dict[Var, Any]) -> Any:
 # ---- algebraic simplification ---------------------------------------------------------------
 
 
-def _simplify_eqn(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
-                  uses: dict[Var, int]) -> Atom | JaxprEqn | list[JaxprEqn] | None:
+def _simplify_eqn(
+    eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn], uses: dict[Var, int]
+) -> Atom | JaxprEqn | list[JaxprEqn] | None:
     """An atom that replaces the equation's single output, a cheaper equation, or None."""
     rule = simplify_rules.simplify_rules.get(eqn.primitive)
     if rule is None or len(eqn.outvars) != 1:
         return None
     return rule(eqn, ins, producers, uses, eqn.outvars[0])
-
 
 
 def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
@@ -224,8 +226,11 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
                 break
             result = again
         candidate = result if isinstance(result, JaxprEqn) else eqn if result is None else None
-        late = None if candidate is None else \
-            simplify_rules.late_simplify_rules.get(candidate.primitive)
+        late = (
+            None
+            if candidate is None
+            else simplify_rules.late_simplify_rules.get(candidate.primitive)
+        )
         if late is not None:
             diagonal = late(candidate, producers, identities, uses)
             if diagonal is not None:
@@ -240,8 +245,9 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
         for v in eqn.outvars:
             producers[v] = eqn
     outvars = [env.get(a, a) if type(a) is Var else a for a in jaxpr.outvars]
-    out = ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns, outvars),
-                      closed.consts)
+    out = ClosedJaxpr(
+        Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns, outvars), closed.consts
+    )
     return pe.dce_jaxpr(out) if dce else out
 
 
@@ -250,7 +256,6 @@ def _is_identity(c: Any) -> bool:
         return False
     c = np.asarray(c)
     return bool(np.array_equal(c, np.eye(c.shape[0], dtype=c.dtype)))
-
 
 
 # ---- common-subexpression elimination -------------------------------------------------------
@@ -268,8 +273,13 @@ def _atom_key(a: Atom) -> Any:
     if type(a) is Literal:
         v = a.val
         # Floats by their text: 0.0 == -0.0, yet copysign and atan2 tell them apart.
-        return ("lit", type(v), v if type(v) in (int, bool) else repr(v), a.aval.dtype,
-                a.aval.weak_type)
+        return (
+            "lit",
+            type(v),
+            v if type(v) in (int, bool) else repr(v),
+            a.aval.dtype,
+            a.aval.weak_type,
+        )
     return a
 
 
@@ -295,11 +305,16 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
                 eqn = eqn.replace(invars=ins)
         if eqn.primitive not in pe.effectful:
             params = eqn.params
-            key = (eqn.primitive,
-                   tuple([a if type(a) is Var else literal_keys.get(id(a)) or literal_key(a)
-                          for a in ins]),
-                   tuple([(k, _hashable_param(params[k])) for k in sorted(params)])
-                   if params else ())
+            key = (
+                eqn.primitive,
+                tuple(
+                    [
+                        a if type(a) is Var else literal_keys.get(id(a)) or literal_key(a)
+                        for a in ins
+                    ]
+                ),
+                tuple([(k, _hashable_param(params[k])) for k in sorted(params)]) if params else (),
+            )
             prev = seen.get(key)
             if prev is not None:
                 for v, p in zip(eqn.outvars, prev.outvars):
@@ -308,8 +323,9 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
             seen[key] = eqn
         eqns.append(eqn)
     outvars = [env.get(a, a) if type(a) is Var else a for a in jaxpr.outvars]
-    return ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns, outvars),
-                       closed.consts)
+    return ClosedJaxpr(
+        Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns, outvars), closed.consts
+    )
 
 
 def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
@@ -342,8 +358,10 @@ def sink(closed: ClosedJaxpr) -> ClosedJaxpr:
     if not schedule.worth_it():
         return closed  # nothing to move far enough to matter
     jaxpr = closed.jaxpr
-    return ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), schedule.run(),
-                             list(jaxpr.outvars)), closed.consts)
+    return ClosedJaxpr(
+        Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), schedule.run(), list(jaxpr.outvars)),
+        closed.consts,
+    )
 
 
 class _Schedule:
@@ -372,12 +390,14 @@ class _Schedule:
         input read here only may be a link of a chain that moves along)."""
         last_read, limit = self.last_read, i + _SINK_DISTANCE
         return self.first_read.get(eqn.outvars[0], self.end) > limit and all(
-            type(a) is not Var or last_read[a] > limit or last_read[a] == i
-            for a in eqn.invars)
+            type(a) is not Var or last_read[a] > limit or last_read[a] == i for a in eqn.invars
+        )
 
     def worth_it(self) -> bool:
-        return any(eqn.primitive in ufunc_prims and len(eqn.outvars) == 1 and self.far(eqn, i)
-                   for i, eqn in enumerate(self.eqns))
+        return any(
+            eqn.primitive in ufunc_prims and len(eqn.outvars) == 1 and self.far(eqn, i)
+            for i, eqn in enumerate(self.eqns)
+        )
 
     def lives_on(self, a: Atom, i: int) -> bool:
         if type(a) is not Var:
@@ -390,15 +410,22 @@ class _Schedule:
         """Elementwise, inputs alive after it anyway, and read much later (or right away by
         the next link of a chain that is deferred too)."""
         out = eqn.outvars
-        if (eqn.primitive not in ufunc_prims or len(out) != 1 or out[0] in self.permanent
-                or not all(self.lives_on(a, i) for a in eqn.invars)):
+        if (
+            eqn.primitive not in ufunc_prims
+            or len(out) != 1
+            or out[0] in self.permanent
+            or not all(self.lives_on(a, i) for a in eqn.invars)
+        ):
             return False
         if self.far(eqn, i):
             return True
         following = self.eqns[i + 1] if i + 1 < self.end else None
-        return (following is not None and following.primitive in ufunc_prims
-                and self.last_read.get(out[0]) == i + 1
-                and all(a is out[0] or self.lives_on(a, i + 1) for a in following.invars))
+        return (
+            following is not None
+            and following.primitive in ufunc_prims
+            and self.last_read.get(out[0]) == i + 1
+            and all(a is out[0] or self.lives_on(a, i + 1) for a in following.invars)
+        )
 
     def emit(self, eqn: JaxprEqn) -> None:
         deferred, readers = self.deferred, self.readers
@@ -457,6 +484,7 @@ def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
             try:
                 core.typecheck_jaxpr(closed.jaxpr)
             except TypeError as e:
-                raise AssertionError(f"the jit pass {name} produced an ill-formed program: "
-                                     f"{e}\n{closed}") from None
+                raise AssertionError(
+                    f"the jit pass {name} produced an ill-formed program: {e}\n{closed}"
+                ) from None
     return closed
