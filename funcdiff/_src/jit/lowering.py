@@ -208,8 +208,9 @@ def _write_equations(
             expr, weak_outs = _expression(ctx, eqn, args)
         # Names of variables that die here are free for this equation's results; a result
         # written into a dead input's buffer takes that input's name.
+        # (A variable that dies here is read here: never one of the unused results.)
         dead = dies_at.get(i)
-        big = _release_dead(names, dead, reused, unused) if dead else None
+        big = _release_dead(names, dead, reused) if dead else None
         if reused is not None:
             buffer = local[reused]
             out = eqn.outvars[0]
@@ -244,23 +245,21 @@ def _expression(ctx: LoweringContext, eqn: JaxprEqn, args: list[str]) -> tuple[s
     return rule(ctx, *args, **eqn.params), weak_outs
 
 
-def _release_dead(
-    names: _Registers, dead: list[Var], reused: Var | None, unused: set[Var]
-) -> list[str]:
+def _release_dead(names: _Registers, dead: list[Var], reused: Var | None) -> list[str] | None:
     """Free the names of the variables `dead` (their last use is this equation); return the
     names of the large local arrays among them, which the caller may `del`."""
-    local, used = names.names, names.used
-    big = [
-        local[v]
-        for v in dead  # cheap tests first: this runs for every equation
-        if v is not reused
-        and v not in unused
-        and local[v] in used  # a local (constants are globals: never deleted)
-        and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES
-    ]
-    for v in dead:
-        if v not in unused:
-            names.release(v)
+    local, used, free = names.names, names.used, names.free
+    big = None
+    for v in dead:  # (the body of `names.release`, inlined: this runs for every equation)
+        name = local[v]
+        if name in used:  # a local (constants are globals: never deleted)
+            if v is not reused and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES:
+                if big is None:
+                    big = [name]
+                else:
+                    big.append(name)
+            used.discard(name)
+            free[name] = None
     return big
 
 
@@ -397,28 +396,11 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
     result may be a view of its operands, so it has all their roots. A buffer is written in
     place only if this program allocated it, and neither it nor any view of it is used later
     or returned."""
-    n = len(jaxpr.eqns)
     last_use = core.variable_uses(jaxpr)[0]
-    external = [*jaxpr.constvars, *jaxpr.invars]
-    roots: dict[Var, frozenset[Var]] = {v: frozenset((v,)) for v in external}
-    owned: set[Var] = set()  # arrays this program allocates (scalars excluded)
-    no_roots: frozenset[Var] = frozenset()
-    for eqn in jaxpr.eqns:
-        if is_fresh(eqn.primitive):
-            for v in eqn.outvars:
-                roots[v] = frozenset((v,))
-                if v.aval.shape != ():
-                    owned.add(v)
-            continue
-        shared = no_roots
-        for a in eqn.invars:
-            if type(a) is Var:
-                shared = shared | roots[a]
-        for v in eqn.outvars:
-            roots[v] = shared
+    views, owned, unused = _roots_of_views(jaxpr, last_use)
     # A buffer lives until the last use of itself or of any view of it.
     end: dict[Var, int] = {v: last_use.get(v, -1) for v in owned}
-    for v, rs in roots.items():
+    for v, rs in views.items():
         used = last_use.get(v, -1)
         for r in rs:
             if r in end and used > end[r]:
@@ -436,26 +418,67 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
                 if a in owned and end[a] == i and a.aval.shape == shape and a.aval.dtype == dtype:
                     chosen[i] = a
                     break
-    # Results leave as they are only if they are this program's own, fresh arrays, seen by no
-    # earlier result; anything else (an argument, a constant, a view, a broadcast, the same
-    # buffer twice) leaves as a copy.
-    external_set = set(external)
+    n = len(jaxpr.eqns)
+    dies_at: dict[int, list[Var]] = {}
+    for v, i in last_use.items():
+        if i < n:
+            dies_at.setdefault(i, []).append(v)
+    copy_results = _copy_results(jaxpr, views)
+    return BufferPlan(chosen, dies_at, unused, copy_results, jaxpr, owned, end)
+
+
+def _roots_of_views(
+    jaxpr: Jaxpr, last_use: dict[Var, int]
+) -> tuple[dict[Var, frozenset[Var]], set[Var], set[Var]]:
+    """The roots of the results of primitives that are not fresh (possible views of their
+    operands): the union of their operands' roots; every other variable (an argument, a
+    constant, a fresh result) is its own only root. Also the arrays this program allocates
+    (scalars excluded), and the results nothing reads."""
+    views: dict[Var, frozenset[Var]] = {}
+    owned: set[Var] = set()
+    unused: set[Var] = set()
+    no_roots: frozenset[Var] = frozenset()
+    for eqn in jaxpr.eqns:
+        outs = eqn.outvars
+        for v in outs:
+            if v not in last_use:
+                unused.add(v)
+        prim = eqn.primitive
+        if prim in ufunc_prims or prim in allocating:  # `is_fresh`, inlined: it runs per equation
+            for v in outs:
+                if v.aval.shape != ():
+                    owned.add(v)
+            continue
+        shared = no_roots
+        for a in eqn.invars:
+            if type(a) is Var:
+                rs = views.get(a)
+                shared = shared | (frozenset((a,)) if rs is None else rs)
+        for v in outs:
+            views[v] = shared
+    return views, owned, unused
+
+
+def _copy_results(jaxpr: Jaxpr, views: dict[Var, frozenset[Var]]) -> list[bool]:
+    """Results leave as they are only if they are this program's own, fresh arrays, seen by no
+    earlier result; anything else (an argument, a constant, a view, a broadcast, the same
+    buffer twice) leaves as a copy."""
+    external = {*jaxpr.constvars, *jaxpr.invars}
     claimed: set[Var] = set()
     copy_results = []
     for a in jaxpr.outvars:
         if type(a) is not Var:
             copy_results.append(False)
             continue
-        rs = roots.get(a, no_roots)
-        fresh = rs == frozenset((a,)) and a not in external_set
+        rs = views.get(a)
+        if rs is None:  # its own root
+            rs = frozenset((a,))
+            fresh = a not in external
+        else:
+            fresh = False
         copy_results.append(not fresh or bool(rs & claimed))
         claimed |= rs
-    dies_at: dict[int, list[Var]] = {}
-    for v, i in last_use.items():
-        if i < n:
-            dies_at.setdefault(i, []).append(v)
-    unused = {v for eqn in jaxpr.eqns for v in eqn.outvars if v not in last_use}
-    return BufferPlan(chosen, dies_at, unused, copy_results, jaxpr, owned, end)
+    return copy_results
 
 
 def _peak(jaxpr: Jaxpr, owned: set[Var], end: dict[Var, int], reuse: dict[int, Var]) -> int:

@@ -43,7 +43,9 @@ def _callee(eqn: JaxprEqn) -> ClosedJaxpr:
 def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
     """Replace nested calls (`jit`, `checkpoint`, custom-derivative functions) by the
     equations of their jaxprs."""
-    if not any(_is_call(e) for e in closed.jaxpr.eqns):
+    if inlinable_calls.keys().isdisjoint([e.primitive for e in closed.jaxpr.eqns]) or not any(
+        _is_call(e) for e in closed.jaxpr.eqns
+    ):
         return closed
     return flatten_calls(closed, _is_call)[0]
 
@@ -410,13 +412,16 @@ class _Schedule:
         """Elementwise, inputs alive after it anyway, and read much later (or right away by
         the next link of a chain that is deferred too)."""
         out = eqn.outvars
-        if (
-            eqn.primitive not in ufunc_prims
-            or len(out) != 1
-            or out[0] in self.permanent
-            or not all(self.lives_on(a, i) for a in eqn.invars)
-        ):
+        if eqn.primitive not in ufunc_prims or len(out) != 1 or out[0] in self.permanent:
             return False
+        deferred, last_read = self.deferred, self.last_read
+        for a in eqn.invars:  # `lives_on`, inlined: this runs for every elementwise equation
+            if type(a) is Var:
+                if a in deferred:
+                    if not last_read[a] == self.first_read[a] == i:
+                        return False
+                elif last_read[a] <= i:
+                    return False
         if self.far(eqn, i):
             return True
         following = self.eqns[i + 1] if i + 1 < self.end else None
@@ -437,11 +442,12 @@ class _Schedule:
         if readers:
             # A variable read for the last time (in the original order) would die here but
             # for the deferred equations reading it: run them now.
-            for v in (*eqn.invars, *eqn.outvars):
-                if type(v) is Var and self.last_read.get(v, -1) <= self.now and v in readers:
-                    for w in readers.pop(v):
-                        if w in deferred:
-                            self.emit(deferred.pop(w))
+            for vs in (eqn.invars, eqn.outvars):
+                for v in vs:
+                    if type(v) is Var and v in readers and self.last_read.get(v, -1) <= self.now:
+                        for w in readers.pop(v):
+                            if w in deferred:
+                                self.emit(deferred.pop(w))
 
     def run(self) -> list[JaxprEqn]:
         deferred, readers = self.deferred, self.readers
