@@ -160,6 +160,27 @@ def test_backward_equations_point_at_the_users_lines():
     assert any(w.startswith("cos") for w in where) and len(where) >= 4
 
 
+def test_operators_name_the_line_that_applies_them():
+    # An operator on a traced value names its caller's line, also when user code calls the
+    # operator through funcdiff (vmap) or from a helper called on another line.
+    def helper(v):
+        return v * 3.0
+
+    def f(x):
+        y = x * 2.0 + helper(x)
+        return funcdiff.vmap(lambda r: r - 1.0)(y) / 4.0
+
+    closed = funcdiff.make_jaxpr(f)(np.ones(3))
+    where = [(e.primitive.name, e.source_info.function, e.source_info.lineno)
+             for e in closed.eqns]
+    lines = {name: line for name, line in [
+        ("helper", helper.__code__.co_firstlineno + 1), ("f", f.__code__.co_firstlineno + 1)]}
+    assert ("mul", "f", lines["f"]) in where and ("mul", "helper", lines["helper"]) in where
+    assert ("add", "f", lines["f"]) in where and ("div", "f", lines["f"] + 1) in where
+    assert ("sub", "<lambda>", lines["f"] + 1) in where
+    assert jit(f).lower(np.ones(3)).as_python().count("test_jit.py") == len(closed.eqns)
+
+
 def test_grad_lowers_to_matmuls_without_transposed_copies():
     rng = np.random.default_rng(0)
     lowered = jit(grad(mlp_loss)).lower(make_params(rng), np.ones((5, 3)))
