@@ -42,6 +42,7 @@ from funcdiff._src import core
 from funcdiff._src.interpreters import ad
 from funcdiff._src.lax import convolution as cv
 from funcdiff._src.lax import decompositions as dec
+from funcdiff._src.lax import dynamic_slicing as ds
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import fft as fft_lax
 from funcdiff._src.lax import indexing as ix
@@ -711,11 +712,11 @@ def _scatter_fn(wrapper):
 
 
 def _dynamic_slice(x, *starts, slice_sizes):
-    return ix.dynamic_slice(x, starts, slice_sizes)
+    return ds.dynamic_slice(x, starts, slice_sizes)
 
 
 def _dynamic_update_slice(x, update, *starts):
-    return ix.dynamic_update_slice(x, update, starts)
+    return ds.dynamic_update_slice(x, update, starts)
 
 
 # ---- convolutions and window reductions -------------------------------------------------------
@@ -1080,9 +1081,9 @@ LAX_OPS: tuple[OpRecord, ...] = (
             _scatter_reference(min), _draw_scatter(_APART, _APART_X), dtypes=ORDERED),
     _custom("scatter_max", ix.scatter_max_p, _scatter_fn(ix.scatter_max),
             _scatter_reference(max), _draw_scatter(_APART, _APART_X), dtypes=ORDERED),
-    _custom("dynamic_slice", ix.dynamic_slice_p, _dynamic_slice, _dynamic_slice_reference,
+    _custom("dynamic_slice", ds.dynamic_slice_p, _dynamic_slice, _dynamic_slice_reference,
             _draw_dynamic_slice, dtypes=ORDERED, linear=True, complex=True),
-    _custom("dynamic_update_slice", ix.dynamic_update_slice_p, _dynamic_update_slice,
+    _custom("dynamic_update_slice", ds.dynamic_update_slice_p, _dynamic_update_slice,
             _dynamic_update_slice_reference, _draw_dynamic_update_slice, dtypes=ORDERED,
             linear=True, complex=True),
     # -- contractions

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 import funcdiff.numpy as jnp
-from funcdiff._src.custom_derivatives import custom_vjp
+from funcdiff._src.custom_vjp import custom_vjp
 from funcdiff._src.lax.linalg import dot_general
 from funcdiff._src.numpy._util import Array, ArrayLike, aval, promote_inexact
 

@@ -27,14 +27,15 @@ import numpy as np
 import funcdiff.numpy as jnp
 from funcdiff._src import core
 from funcdiff._src.api import jvp, vjp
-from funcdiff._src.custom_derivatives import custom_jvp
+from funcdiff._src.custom_jvp import custom_jvp
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax._define import define_primitive
-from funcdiff._src.lax.control_flow import scan, while_loop
+from funcdiff._src.lax.loops import while_loop
+from funcdiff._src.lax.scans import scan
 from funcdiff._src.lax.structural import move_to_front
 from funcdiff._src.tree_util import tree_flatten, tree_map, tree_unflatten
 from funcdiff._src.vmap import vmap

@@ -115,12 +115,8 @@ from funcdiff._src.lax.checked import tan as tan
 from funcdiff._src.lax.checked import tanh as tanh
 from funcdiff._src.lax.checked import top_k as top_k
 from funcdiff._src.lax.checked import transpose as transpose
-from funcdiff._src.lax.control_flow import cond as cond
-from funcdiff._src.lax.control_flow import fori_loop as fori_loop
-from funcdiff._src.lax.control_flow import map as map
-from funcdiff._src.lax.control_flow import scan as scan
-from funcdiff._src.lax.control_flow import switch as switch
-from funcdiff._src.lax.control_flow import while_loop as while_loop
+from funcdiff._src.lax.conditionals import cond as cond
+from funcdiff._src.lax.conditionals import switch as switch
 from funcdiff._src.lax.convolution import ConvDimensionNumbers as ConvDimensionNumbers
 from funcdiff._src.lax.convolution import conv_dimension_numbers as conv_dimension_numbers
 from funcdiff._src.lax.convolution import conv_general_dilated_p as conv_general_dilated_p
@@ -133,6 +129,10 @@ from funcdiff._src.lax.gather_scatter import GatherDimensionNumbers as GatherDim
 from funcdiff._src.lax.gather_scatter import GatherScatterMode as GatherScatterMode
 from funcdiff._src.lax.gather_scatter import ScatterDimensionNumbers as ScatterDimensionNumbers
 from funcdiff._src.lax.linalg import dot_general as _dot_general
+from funcdiff._src.lax.loops import fori_loop as fori_loop
+from funcdiff._src.lax.loops import while_loop as while_loop
+from funcdiff._src.lax.scans import map as map
+from funcdiff._src.lax.scans import scan as scan
 from funcdiff._src.lax.slicing import Precision as Precision
 from funcdiff._src.lax.special import bessel_i0e as bessel_i0e
 from funcdiff._src.lax.special import bessel_i1e as bessel_i1e

@@ -24,13 +24,14 @@ from funcdiff._src.array import Array
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import FuncdiffTypeError, PrimitiveError
 from funcdiff._src.interpreters import partial_eval as pe
-from funcdiff._src.lax import control_flow as _cf  # noqa: F401 (registers the loop rules)
+from funcdiff._src.lax import conditionals as _cond  # noqa: F401 (registers cond's rules)
 from funcdiff._src.lax import convolution as conv_
 from funcdiff._src.lax import cumulative as cum
+from funcdiff._src.lax import dynamic_slicing as ds
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import fft as fft_
 from funcdiff._src.lax import gather_scatter as gs
-from funcdiff._src.lax import indexing as ix
+from funcdiff._src.lax import loops as _loops  # noqa: F401 (registers while's and scan's rules)
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax import slicing as sl
@@ -266,10 +267,10 @@ cummin = _checked_by_trace(cum.cummin)
 cumprod = _checked_by_trace(cum.cumprod)
 cumsum = _checked_by_trace(red.cumsum)
 dynamic_index_in_dim = _checked_by_trace(sl.dynamic_index_in_dim)
-dynamic_slice = _checked_by_trace(ix.dynamic_slice)
+dynamic_slice = _checked_by_trace(ds.dynamic_slice)
 dynamic_slice_in_dim = _checked_by_trace(sl.dynamic_slice_in_dim)
 dynamic_update_index_in_dim = _checked_by_trace(sl.dynamic_update_index_in_dim)
-dynamic_update_slice = _checked_by_trace(ix.dynamic_update_slice)
+dynamic_update_slice = _checked_by_trace(ds.dynamic_update_slice)
 dynamic_update_slice_in_dim = _checked_by_trace(sl.dynamic_update_slice_in_dim)
 expand_dims = _checked_by_trace(sh.expand_dims)
 fft = _checked_by_trace(fft_.fft)

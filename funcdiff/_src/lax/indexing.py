@@ -1,4 +1,5 @@
-"""Indexing primitives: integer-array gather and scatter, and dynamic slices.
+"""Indexing primitives: integer-array gather and scatter (dynamic slices are in
+`dynamic_slicing.py`).
 
 `gather` and the scatters follow NumPy's advanced indexing: ``dims[i]`` says what indexes
 operand dimension ``i``, either ``-1`` (the whole dimension, ``:``) or ``k`` (the k-th index
@@ -33,8 +34,9 @@ def _index_tuple(indices: Sequence[Any], dims: tuple[int, ...]) -> tuple:
     return tuple(_FULL if d < 0 else indices[d] for d in dims)
 
 
-def gather_shape(x_shape: tuple[int, ...], idx_shapes: Sequence[tuple[int, ...]],
-                 dims: tuple[int, ...]) -> tuple[int, ...]:
+def gather_shape(
+    x_shape: tuple[int, ...], idx_shapes: Sequence[tuple[int, ...]], dims: tuple[int, ...]
+) -> tuple[int, ...]:
     """The result shape of NumPy advanced indexing (see the module docstring)."""
     batch = broadcast_shapes(*idx_shapes) if idx_shapes else ()
     advanced = [i for i, d in enumerate(dims) if d >= 0]
@@ -74,8 +76,9 @@ def _layout(x_labels: list, dims: Sequence[int], block: list) -> list:
         return list(x_labels)
     if advanced == list(range(advanced[0], advanced[-1] + 1)):
         before = [lab for lab, d in zip(x_labels[: advanced[0]], dims) if d < 0]
-        after = [lab for lab, d in zip(x_labels[advanced[-1] + 1 :], dims[advanced[-1] + 1 :])
-                 if d < 0]
+        after = [
+            lab for lab, d in zip(x_labels[advanced[-1] + 1 :], dims[advanced[-1] + 1 :]) if d < 0
+        ]
         return before + block + after
     return block + rest
 
@@ -85,10 +88,18 @@ def _batch_indexing(x, bx, indices, bidx, dims, size, batch_operand):
     result layouts. With `batch_operand`, the operand is given the batch dimension even
     when unbatched (scatters write a batch of results)."""
     nx = core.get_aval(x).ndim - (bx is not None)
-    idx_ndim = len(broadcast_shapes(*[
-        tuple(n for k, n in enumerate(core.get_aval(i).shape) if k != b)
-        for i, b in zip(indices, bidx)
-    ])) if indices else 0
+    idx_ndim = (
+        len(
+            broadcast_shapes(
+                *[
+                    tuple(n for k, n in enumerate(core.get_aval(i).shape) if k != b)
+                    for i, b in zip(indices, bidx)
+                ]
+            )
+        )
+        if indices
+        else 0
+    )
     x_labels = [("x", d) for d in range(nx)]
     block = [("i", j) for j in range(idx_ndim)]
     original = _layout(x_labels, dims, block)
@@ -119,8 +130,7 @@ def _gather_batch(vals, dims_in, *, dims):
     x, *indices = vals
     bx, *bidx = dims_in
     size = batching.batch_size(vals, dims_in)
-    x, idx, new_dims, original, layout = _batch_indexing(x, bx, indices, bidx, dims, size,
-                                                         False)
+    x, idx, new_dims, original, layout = _batch_indexing(x, bx, indices, bidx, dims, size, False)
     out = gather(x, idx, new_dims)
     # The other dimensions must keep their unbatched order; the batch one may go anywhere.
     rest = [lab for lab in layout if lab != "B"]
@@ -134,8 +144,7 @@ def _scatter_batch(p):
         x, updates, *indices = vals
         bx, bu, *bidx = dims_in
         size = batching.batch_size(vals, dims_in)
-        x, idx, new_dims, original, layout = _batch_indexing(x, bx, indices, bidx, dims, size,
-                                                             True)
+        x, idx, new_dims, original, layout = _batch_indexing(x, bx, indices, bidx, dims, size, True)
         # Updates come in the unbatched result layout; put them in the batched one.
         updates = move_to_front(updates, bu, size)
         labels = ["B", *original]
@@ -143,58 +152,6 @@ def _scatter_batch(p):
         return p.bind(x, updates, *idx, dims=new_dims), 0
 
     return rule
-
-
-def _window_indices(starts, bstarts, shape, sizes, size):
-    """Index arrays selecting the window ``[start, start + size)`` (clamped, as
-    `dynamic_slice`) in every dimension, batched over the leading dimension."""
-    nd = len(shape)
-    out = []
-    for d, (s, b, n, k) in enumerate(zip(starts, bstarts, shape, sizes)):
-        s = moveaxis(s, b, 0) if b is not None else s
-        s = ew.clamp(np.zeros((), core.get_aval(s).dtype), s,
-                     np.asarray(n - k, core.get_aval(s).dtype))
-        offsets = np.arange(k).reshape((1,) + (1,) * d + (k,) + (1,) * (nd - d - 1))
-        s = sh.reshape(s, (core.get_aval(s).shape[0] if b is not None else 1,) + (1,) * nd)
-        out.append(ew.add(s, offsets.astype(core.get_aval(s).dtype)))
-    return out
-
-
-def _dynamic_slice_batch(vals, dims_in, *, slice_sizes):
-    x, *starts = vals
-    bx, *bstarts = dims_in
-    if all(b is None for b in bstarts):
-        x = moveaxis(x, bx, 0)
-        zero = np.zeros((), core.get_aval(starts[0]).dtype if starts else np.int64)
-        return _raw_dynamic_slice(x, [zero, *starts],
-                                  (core.get_aval(x).shape[0], *slice_sizes)), 0
-    size = batching.batch_size(vals, dims_in)
-    shape = core.get_aval(x).shape if bx is None else tuple(
-        n for k, n in enumerate(core.get_aval(x).shape) if k != bx)
-    idx = _window_indices(starts, bstarts, shape, slice_sizes, size)
-    nd = len(shape)
-    if bx is None:
-        return gather(x, idx, tuple(range(nd))), 0
-    x = moveaxis(x, bx, 0)
-    batch_idx = np.arange(size).reshape((size,) + (1,) * nd)
-    return gather(x, [batch_idx, *idx], tuple(range(nd + 1))), 0
-
-
-def _dus_batch(vals, dims_in):
-    x, update, *starts = vals
-    bx, bu, *bstarts = dims_in
-    size = batching.batch_size(vals, dims_in)
-    x = move_to_front(x, bx, size)
-    update = move_to_front(update, bu, size)
-    if all(b is None for b in bstarts):
-        zero = np.zeros((), core.get_aval(starts[0]).dtype if starts else np.int64)
-        return _raw_dus(x, update, [zero, *starts]), 0
-    shape = core.get_aval(x).shape[1:]
-    sizes = core.get_aval(update).shape[1:]
-    idx = _window_indices(starts, bstarts, shape, sizes, size)
-    nd = len(shape)
-    batch_idx = np.arange(size).reshape((size,) + (1,) * nd)
-    return scatter(x, update, [batch_idx, *idx], tuple(range(nd + 1))), 0
 
 
 # ---- gather ---------------------------------------------------------------------------------
@@ -230,8 +187,12 @@ def _gather_cost(avals_in, avals_out, *, dims):
 
 
 gather_p = define_primitive(
-    "gather", impl=_gather_impl, abstract_eval=_gather_aval, jvp=_gather_jvp,
-    transpose=_gather_transpose, cost=_gather_cost,
+    "gather",
+    impl=_gather_impl,
+    abstract_eval=_gather_aval,
+    jvp=_gather_jvp,
+    transpose=_gather_transpose,
+    cost=_gather_cost,
     batch=_gather_batch,
 )
 
@@ -256,8 +217,9 @@ def _scatter_cost(per_update: int):
     # A copy of the operand, with `per_update` flops (an add or a multiply) per update.
     def rule(avals_in, avals_out, *, dims):
         moved = cost_mod.io_bytes(avals_in, avals_out)
-        return cost_mod.Cost(avals_in[1].size * per_update, 0, moved.bytes_read,
-                             moved.bytes_written)
+        return cost_mod.Cost(
+            avals_in[1].size * per_update, 0, moved.bytes_read, moved.bytes_written
+        )
 
     return rule
 
@@ -288,9 +250,14 @@ def _scatter_add_transpose(ct, x, updates, *indices, dims):
 
 
 scatter_add_p = define_primitive(
-    "scatter_add", allocates=True, impl=_scatter_add_impl, abstract_eval=_scatter_aval,
-    transpose=_scatter_add_transpose, cost=_scatter_cost(1),
-    jvp=per_primitive(_scatter_linear_jvp), batch=per_primitive(_scatter_batch),
+    "scatter_add",
+    allocates=True,
+    impl=_scatter_add_impl,
+    abstract_eval=_scatter_aval,
+    transpose=_scatter_add_transpose,
+    cost=_scatter_cost(1),
+    jvp=per_primitive(_scatter_linear_jvp),
+    batch=per_primitive(_scatter_batch),
 )
 
 
@@ -322,10 +289,14 @@ def _scatter_transpose(ct, x, updates, *indices, dims):
 
 
 scatter_p = define_primitive(
-    "scatter", allocates=True,
-    impl=_scatter_impl, abstract_eval=_scatter_aval, transpose=_scatter_transpose,
+    "scatter",
+    allocates=True,
+    impl=_scatter_impl,
+    abstract_eval=_scatter_aval,
+    transpose=_scatter_transpose,
     cost=_scatter_cost(0),
-    jvp=per_primitive(_scatter_linear_jvp), batch=per_primitive(_scatter_batch),
+    jvp=per_primitive(_scatter_linear_jvp),
+    batch=per_primitive(_scatter_batch),
 )
 
 
@@ -369,10 +340,12 @@ def _scatter_mul_updates_jvp(x, updates, tu, indices, dims):
     acc, tangent = x, None
     for r, mask in enumerate(rounds):
         factors = ew.select(mask, updates, ones)
-        term = scatter_add(zeros, ew.mul(ew.select(mask, tu, nothing), gather(acc, indices, dims)),
-                           indices, dims)
-        tangent = term if tangent is None else ew.add(
-            scatter_mul(tangent, factors, indices, dims), term)
+        term = scatter_add(
+            zeros, ew.mul(ew.select(mask, tu, nothing), gather(acc, indices, dims)), indices, dims
+        )
+        tangent = (
+            term if tangent is None else ew.add(scatter_mul(tangent, factors, indices, dims), term)
+        )
         if r + 1 < len(rounds):
             acc = scatter_mul(acc, factors, indices, dims)
     return tangent
@@ -410,15 +383,22 @@ def _other_factors(x, updates, indices, dims):
     nonzero = ew.select(is_zero, ew.ones_like(updates), updates)
     # The product of each place's nonzero factors, and how many zero updates land there.
     product = gather(scatter_mul(x, nonzero, indices, dims), indices, dims)
-    count = scatter_add(np.zeros(core.get_aval(x).shape, np.int32),
-                        ew.convert_element_type(is_zero, np.int32), indices, dims)
+    count = scatter_add(
+        np.zeros(core.get_aval(x).shape, np.int32),
+        ew.convert_element_type(is_zero, np.int32),
+        indices,
+        dims,
+    )
     zeros_here = gather(count, indices, dims)
     none, one = ew.eq(zeros_here, np.int32(0)), ew.eq(zeros_here, np.int32(1))
     nothing = ew.zeros_like(updates)
     # v_k nonzero: the others are product / v_k if none of them is zero, else 0.
     # v_k zero: the others are product if v_k is the place's only zero, else 0.
-    return ew.select(is_zero, ew.select(one, product, nothing),
-                     ew.select(none, ew.div(product, nonzero), nothing))
+    return ew.select(
+        is_zero,
+        ew.select(one, product, nothing),
+        ew.select(none, ew.div(product, nonzero), nothing),
+    )
 
 
 def _scatter_mul_transpose(ct, x, updates, *indices, dims):
@@ -429,9 +409,13 @@ def _scatter_mul_transpose(ct, x, updates, *indices, dims):
 
 
 scatter_mul_p = define_primitive(
-    "scatter_mul", allocates=True,
-    impl=_scatter_mul_impl, abstract_eval=_scatter_aval, jvp=_scatter_mul_jvp,
-    transpose=_scatter_mul_transpose, cost=_scatter_cost(1),
+    "scatter_mul",
+    allocates=True,
+    impl=_scatter_mul_impl,
+    abstract_eval=_scatter_aval,
+    jvp=_scatter_mul_jvp,
+    transpose=_scatter_mul_transpose,
+    cost=_scatter_cost(1),
     batch=per_primitive(_scatter_batch),
 )
 
@@ -468,22 +452,31 @@ def _scatter_extreme_jvp(p: core.Primitive):
         u_hit = ew.convert_element_type(ew.eq(updates, gather(ans, indices, dims)), aval.dtype)
         count = scatter_add(x_hit, u_hit, indices, dims)
         count = ew.select(ew.eq(count, 0), np.ones((), aval.dtype), count)  # NaN results
-        total = scatter_add(ew.mul(x_hit, ad.instantiate(tx)), ew.mul(u_hit, ad.instantiate(tu)),
-                            indices, dims)
+        total = scatter_add(
+            ew.mul(x_hit, ad.instantiate(tx)), ew.mul(u_hit, ad.instantiate(tu)), indices, dims
+        )
         return ans, ew.div(total, count)
 
     return rule
 
 
 scatter_min_p = define_primitive(
-    "scatter_min", allocates=True, impl=_scatter_extreme_impl(np.minimum),
-    abstract_eval=_scatter_aval, cost=_scatter_cost(1),
-    jvp=per_primitive(_scatter_extreme_jvp), batch=per_primitive(_scatter_batch),
+    "scatter_min",
+    allocates=True,
+    impl=_scatter_extreme_impl(np.minimum),
+    abstract_eval=_scatter_aval,
+    cost=_scatter_cost(1),
+    jvp=per_primitive(_scatter_extreme_jvp),
+    batch=per_primitive(_scatter_batch),
 )
 scatter_max_p = define_primitive(
-    "scatter_max", allocates=True, impl=_scatter_extreme_impl(np.maximum),
-    abstract_eval=_scatter_aval, cost=_scatter_cost(1),
-    jvp=per_primitive(_scatter_extreme_jvp), batch=per_primitive(_scatter_batch),
+    "scatter_max",
+    allocates=True,
+    impl=_scatter_extreme_impl(np.maximum),
+    abstract_eval=_scatter_aval,
+    cost=_scatter_cost(1),
+    jvp=per_primitive(_scatter_extreme_jvp),
+    batch=per_primitive(_scatter_batch),
 )
 
 
@@ -497,142 +490,3 @@ def scatter_max(x: Array, updates: Array, indices: Sequence[Array], dims: Sequen
     """A copy of `x` where each indexed place holds the maximum of its value and its
     updates."""
     return scatter_max_p.bind(x, updates, *indices, dims=tuple(int(d) for d in dims))
-
-
-# ---- dynamic slices -------------------------------------------------------------------------
-
-
-def _clamped_slices(shape, starts, sizes) -> tuple:
-    # Start indices are clamped to [0, n - size] so that the slice fits, as in JAX
-    # (negative indices are not wrapped at this level).
-    out = []
-    for n, s, size in zip(shape, starts, sizes):
-        s = min(max(int(s), 0), n - size)
-        out.append(np.s_[s : s + size])
-    return tuple(out)
-
-
-def _check_starts(x: ShapedArray, starts: Sequence[ShapedArray]) -> None:
-    if len(starts) != x.ndim:
-        raise PrimitiveError(f"need {x.ndim} start indices for shape {x.shape}, got {len(starts)}")
-    for s in starts:
-        if s.shape != () or s.dtype.kind not in "iu":
-            raise PrimitiveError(f"start indices must be integer scalars, got {s.str_short()}")
-
-
-def _dynamic_slice_impl(x, *starts, slice_sizes):
-    x = np.asarray(x)
-    return x[_clamped_slices(x.shape, starts, slice_sizes)]
-
-
-def _dynamic_slice_aval(x: ShapedArray, *starts: ShapedArray, slice_sizes) -> ShapedArray:
-    _check_starts(x, starts)
-    if len(slice_sizes) != x.ndim or any(not 0 <= s <= n for s, n in zip(slice_sizes, x.shape)):
-        raise PrimitiveError(f"slice_sizes {slice_sizes} do not fit in shape {x.shape}")
-    return ShapedArray(slice_sizes, x.dtype, x.weak_type)
-
-
-def _dynamic_slice_jvp(primals, tangents, *, slice_sizes):
-    x, *starts = primals
-    ans = _raw_dynamic_slice(x, starts, slice_sizes)
-    t = tangents[0]
-    if type(t) is Zero:
-        return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
-    return ans, _raw_dynamic_slice(t, starts, slice_sizes)
-
-
-def _dynamic_slice_transpose(ct, x, *starts, slice_sizes):
-    zeros = np.zeros(x.aval.shape, x.aval.dtype)
-    return [_raw_dus(zeros, ct, starts)] + [None] * len(starts)
-
-
-def _dynamic_slice_cost(avals_in, avals_out, *, slice_sizes):
-    # Only the window (and the start indices) is read.
-    read = sum(map(cost_mod.nbytes, avals_in[1:])) + cost_mod.nbytes(avals_out[0])
-    return cost_mod.Cost(0, 0, read, cost_mod.nbytes(avals_out[0]))
-
-
-dynamic_slice_p = define_primitive(
-    "dynamic_slice", impl=_dynamic_slice_impl, abstract_eval=_dynamic_slice_aval,
-    jvp=_dynamic_slice_jvp, transpose=_dynamic_slice_transpose, cost=_dynamic_slice_cost,
-    batch=_dynamic_slice_batch,
-)
-
-
-def _wrap_negative(starts: Sequence[Array], shape: Sequence[int]) -> list[Array]:
-    """Negative start indices count from the end (as in JAX's wrapper); the primitive then
-    clamps them into range."""
-    out = []
-    for s, n in zip(starts, shape):
-        if isinstance(s, int | np.integer) and not isinstance(s, bool):
-            out.append(np.int64(s + n if s < 0 else s))
-        else:
-            dt = core.get_aval(s).dtype
-            out.append(ew.select_n(ew.lt(s, np.zeros((), dt)), s, ew.add(s, np.asarray(n, dt))))
-    return out
-
-
-def _raw_dynamic_slice(x: Array, starts: Sequence[Array], slice_sizes: Sequence[int]) -> Array:
-    # The primitive itself (starts already wrapped), for use inside rules.
-    return dynamic_slice_p.bind(x, *starts, slice_sizes=tuple(int(s) for s in slice_sizes))
-
-
-def _raw_dus(x: Array, update: Array, starts: Sequence[Array]) -> Array:
-    return dynamic_update_slice_p.bind(x, update, *starts)
-
-
-def dynamic_slice(x: Array, start_indices: Sequence[Array], slice_sizes: Sequence[int]) -> Array:
-    """The slice of static size `slice_sizes` starting at traced `start_indices`. Negative
-    starts count from the end; starts are then clamped so the slice stays in bounds, as in
-    JAX."""
-    starts = _wrap_negative(start_indices, core.get_aval(x).shape)
-    return dynamic_slice_p.bind(x, *starts, slice_sizes=tuple(int(s) for s in slice_sizes))
-
-
-def _dus_impl(x, update, *starts):
-    out = np.array(x, copy=True)
-    update = np.asarray(update)
-    out[_clamped_slices(out.shape, starts, update.shape)] = update
-    return out
-
-
-def _dus_aval(x: ShapedArray, update: ShapedArray, *starts: ShapedArray) -> ShapedArray:
-    _check_starts(x, starts)
-    if update.ndim != x.ndim or any(u > n for u, n in zip(update.shape, x.shape)):
-        raise PrimitiveError(f"update of shape {update.shape} does not fit in {x.shape}")
-    if update.dtype != x.dtype:
-        raise PrimitiveError(f"update dtype {update.dtype} differs from operand dtype {x.dtype}")
-    return x
-
-
-def _dus_jvp(primals, tangents):
-    x, update, *starts = primals
-    ans = _raw_dus(x, update, starts)
-    tx, tu = tangents[0], tangents[1]
-    if type(tx) is Zero and type(tu) is Zero:
-        return ans, Zero(ad.tangent_aval(core.get_aval(ans)))
-    return ans, _raw_dus(ad.instantiate(tx), ad.instantiate(tu), starts)
-
-
-def _dus_transpose(ct, x, update, *starts):
-    upd_aval = update.aval if is_undefined_primal(update) else core.get_aval(update)
-    out: list[Any] = [None, None] + [None] * len(starts)
-    if is_undefined_primal(x):
-        out[0] = _raw_dus(ct, np.zeros(upd_aval.shape, upd_aval.dtype), starts)
-    if is_undefined_primal(update):
-        out[1] = _raw_dynamic_slice(ct, starts, upd_aval.shape)
-    return out
-
-
-dynamic_update_slice_p = define_primitive(
-    "dynamic_update_slice", allocates=True, impl=_dus_impl, abstract_eval=_dus_aval, jvp=_dus_jvp,
-    transpose=_dus_transpose, cost=cost_mod.memory_cost,  # a copy of the operand, updated
-    batch=_dus_batch,
-)
-
-
-def dynamic_update_slice(x: Array, update: Array, start_indices: Sequence[Array]) -> Array:
-    """A copy of `x` with `update` written at traced `start_indices` (negative ones count
-    from the end; then clamped to fit, as in JAX)."""
-    starts = _wrap_negative(start_indices, core.get_aval(x).shape)
-    return dynamic_update_slice_p.bind(x, update, *starts)

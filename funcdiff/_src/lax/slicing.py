@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core
-from funcdiff._src.lax import indexing as ix
+from funcdiff._src.lax import dynamic_slicing as ds
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax import sorting
 from funcdiff._src.lax.elementwise import convert_element_type
@@ -119,7 +119,7 @@ def dynamic_slice_in_dim(operand: Array, start_index: Array, slice_size: int,
     shape, axis = _axis(operand, axis, "dynamic_slice_in_dim")
     sizes = list(shape)
     sizes[axis] = slice_size
-    return ix.dynamic_slice(operand, _starts(operand, start_index, axis), sizes)
+    return ds.dynamic_slice(operand, _starts(operand, start_index, axis), sizes)
 
 
 def dynamic_index_in_dim(operand: Array, index: Array, axis: int = 0,
@@ -154,7 +154,7 @@ def dynamic_update_slice_in_dim(operand: Array, update: Array, start_index: Arra
         ```
     """
     _, axis = _axis(operand, axis, "dynamic_update_slice_in_dim")
-    return ix.dynamic_update_slice(operand, update, _starts(operand, start_index, axis))
+    return ds.dynamic_update_slice(operand, update, _starts(operand, start_index, axis))
 
 
 def dynamic_update_index_in_dim(operand: Array, update: Array, index: Array,

@@ -17,8 +17,8 @@ import numpy as np
 
 from funcdiff._src import core, errors
 from funcdiff._src.array import Array, as_array
+from funcdiff._src.lax import dynamic_slicing
 from funcdiff._src.lax import elementwise as ew
-from funcdiff._src.lax import indexing as lax_indexing
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.numpy import ufuncs
 from funcdiff._src.numpy._util import ArrayLike, aval, canonical_axis, promote_inexact
@@ -228,7 +228,7 @@ def _set_last(out: Array, value: Array, axis: int, num: int) -> Array:
     starts = [np.int64(0)] * aval(out).ndim
     starts[axis] = np.int64(num - 1)
     update = sh.expand_dims(ew.convert_element_type(value, aval(out).dtype), (axis,))
-    return lax_indexing.dynamic_update_slice(out, update, starts)
+    return dynamic_slicing.dynamic_update_slice(out, update, starts)
 
 
 def logspace(

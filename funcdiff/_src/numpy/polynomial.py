@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
-from funcdiff._src.custom_derivatives import custom_jvp
+from funcdiff._src.custom_jvp import custom_jvp
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.numpy import linalg, reductions, ufuncs

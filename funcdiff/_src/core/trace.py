@@ -1,0 +1,468 @@
+"""The trace machinery: `Primitive` and its `bind`, the stack of active transformations
+(`new_main`, `MainTrace`, `Trace`, `EvalTrace`) and `Tracer`, the value a transformation
+traces; with the functions that look at any value the same way, traced or not (`get_aval`,
+`is_valid_array`, `concrete_or_none`, `owned_results`).
+
+`Primitive.bind` dispatches an operation to the innermost active transformation (a `Trace`),
+which interprets it. Transformations are stacked (`new_main`), so they nest. The trace state
+lives in one thread-local object, `_state`, changed only through `new_main`. This module knows
+no particular primitive or transformation, and nothing of the IR (`funcdiff._src.core.ir`
+builds on it).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from funcdiff._src import dtypes
+from funcdiff._src.array import Array, as_array
+from funcdiff._src.core.avals import (
+    _NUMPY_VALUES,
+    _PY_SCALARS,
+    _SCALAR_AVALS,
+    ShapedArray,
+    _shaped,
+)
+from funcdiff._src.errors import (
+    ConcretizationTypeError,
+    FuncdiffTypeError,
+    PrimitiveError,
+    TracerArrayConversionError,
+    TracerBoolConversionError,
+    TracerIntegerConversionError,
+    UnexpectedTracerError,
+    user_source_line,
+)
+
+if TYPE_CHECKING:
+    from funcdiff._src.core.ir import SourceInfo
+
+
+class _Flags:
+    """Process-wide switches set through `funcdiff.config` (read on hot paths).
+    `check_nans` is on when any result check is (`debug_nans` or `debug_infs`): primitives
+    then run one by one and each result is checked for what those two ask."""
+
+    check_nans = False
+    debug_nans = False
+    debug_infs = False
+
+
+flags = _Flags()
+
+
+# ---- primitives -----------------------------------------------------------------------------
+
+
+class Primitive:
+    """A named operation. Its rules live in tables owned by each transformation; the NumPy
+    implementation and the shape/dtype rule live here.
+
+    Array operands are passed positionally; static metadata is passed as keyword params.
+    """
+
+    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "__weakref__")
+
+    def __init__(self, name: str, multiple_results: bool = False):
+        self.name = name
+        self.multiple_results = multiple_results
+        self.impl: Callable[..., Any] | None = None
+        self.abstract_eval: Callable[..., Any] | None = None
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def def_impl(self, impl: Callable[..., Any]) -> Callable[..., Any]:
+        self.impl = impl
+        return impl
+
+    def def_abstract_eval(self, rule: Callable[..., Any]) -> Callable[..., Any]:
+        self.abstract_eval = rule
+        return rule
+
+    def bind(self, *args: Any, **params: Any) -> Any:
+        """Apply the primitive under the innermost transformation that owns an argument
+        (or the dynamic trace, when staging)."""
+        state = _state
+        top = state.dynamic
+        for a in args:
+            if isinstance(a, Tracer):
+                main = a._trace.main
+                if main.level >= top.level:
+                    if not main.alive:
+                        raise _leaked_tracer_error(a)
+                    top = main
+        if top.level == 0:
+            # Outside any transformation: the user gets funcdiff Arrays.
+            out = self.run_impl(args, params)
+            if self.multiple_results:
+                return [as_array(o) for o in out]
+            return as_array(out)
+        trace = top.trace
+        if trace is None:
+            trace = top.trace = top.trace_type(top)
+        # The trace's own tracers pass as they are; anything else is raised into it.
+        tracers = [
+            a if isinstance(a, Tracer) and a._trace.main is top else trace.full_raise(a)
+            for a in args
+        ]
+        if state.bind_frame is not None:
+            return trace.process_primitive(self, tracers, params)
+        # The outermost bind under a transformation: every equation it stages (JVP rules,
+        # residuals, nested calls) comes from the same line of user code, found once.
+        state.bind_frame = sys._getframe(1)
+        try:
+            return trace.process_primitive(self, tracers, params)
+        finally:
+            state.bind_frame = None
+            state.bind_source = None
+
+    def run_impl(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
+        for a in args:  # (a loop is cheaper than `Array in map(type, args)` for few operands)
+            if type(a) is Array:  # implementations compute on plain NumPy arrays
+                args = [x.view(np.ndarray) if type(x) is Array else x for x in args]
+                break
+        try:
+            if flags.check_nans:  # NumPy's warning would precede the clearer error below
+                with np.errstate(all="ignore"):
+                    out = self.impl(*args, **params)  # type: ignore[misc]
+                _check_nans(self, out)
+                return out
+            return self.impl(*args, **params)  # type: ignore[misc]
+        except FuncdiffTypeError:
+            raise
+        except (ValueError, TypeError, IndexError) as e:
+            raise self._impl_error(args, params, e) from e
+
+    def _impl_error(self, args: Sequence[Any], params: dict[str, Any], e: Exception) -> Exception:
+        # Re-check with the shape rule for a precise message; otherwise wrap NumPy's.
+        avals = [get_aval(a) for a in args]
+        self.abstract(avals, params)
+        message = f"{self.name} failed on operands {_fmt_avals(avals)}: {e}" + _at_user_line()
+        if isinstance(e, IndexError):  # out-of-bounds indices stay IndexErrors, as in NumPy
+            return IndexError(message)
+        return PrimitiveError(message)
+
+    def abstract(self, avals: Sequence[ShapedArray], params: dict[str, Any]) -> Any:
+        """Output aval(s) from the shape/dtype rule, with a user-facing error on mismatch."""
+        try:
+            return self.abstract_eval(*avals, **params)  # type: ignore[misc]
+        except PrimitiveError as e:
+            raise PrimitiveError(
+                f"{self.name}: {e} (operands {_fmt_avals(avals)})" + _at_user_line()
+            ) from None
+
+
+def _check_nans(p: Primitive, out: Any) -> None:
+    for x in out if p.multiple_results else (out,):
+        if not (isinstance(x, _NUMPY_VALUES) and x.dtype.kind in "fc"):
+            continue
+        if flags.debug_nans and np.isnan(x).any():
+            found, setting = "NaN", "debug_nans"
+        elif flags.debug_infs and np.isinf(x).any():
+            found, setting = "inf", "debug_infs"
+        else:
+            continue
+        where = getattr(_state, "source_info", None) or user_source_line()
+        raise FloatingPointError(
+            f"{found} produced by primitive '{p.name}' (output {get_aval(x).str_short()}); "
+            f"the equation comes from {where} (funcdiff {setting} is on)."
+        )
+
+
+def _fmt_avals(avals: Sequence[ShapedArray]) -> str:
+    return ", ".join(a.str_short() for a in avals)
+
+
+# ---- the trace stack ------------------------------------------------------------------------
+
+
+class MainTrace:
+    """One active transformation: its level in the stack, its `Trace` class and its data."""
+
+    __slots__ = ("level", "trace_type", "payload", "dynamic", "alive", "trace")
+
+    def __init__(
+        self, level: int, trace_type: type[Trace], payload: Any = None, dynamic: bool = False
+    ):
+        self.level = level
+        self.trace_type = trace_type
+        self.payload = payload
+        self.dynamic = dynamic
+        self.alive = True
+        self.trace: Trace | None = None  # a Trace on it, made by the first bind
+
+    def __repr__(self) -> str:
+        return f"MainTrace({self.level}, {self.trace_type.__name__})"
+
+
+class Trace:
+    """Interprets primitives applied to its tracers. Subclasses implement `pure`, `lift` and
+    `process_primitive`."""
+
+    __slots__ = ("main",)
+
+    def __init__(self, main: MainTrace):
+        self.main = main
+
+    def pure(self, val: Any) -> Tracer:
+        raise NotImplementedError(f"{type(self).__name__}.pure must be implemented")
+
+    def lift(self, tracer: Tracer) -> Tracer:
+        raise NotImplementedError(f"{type(self).__name__}.lift must be implemented")
+
+    def full_raise(self, val: Any) -> Tracer:
+        if not isinstance(val, Tracer):
+            return self.pure(val)
+        main = val._trace.main
+        if main is self.main:
+            return val
+        if not main.alive:
+            raise _leaked_tracer_error(val)
+        if main.level < self.main.level:
+            return self.lift(val)
+        raise _leaked_tracer_error(val)
+
+    def process_primitive(self, primitive: Primitive, tracers: list[Tracer], params: dict) -> Any:
+        raise NotImplementedError(f"{type(self).__name__}.process_primitive must be implemented")
+
+
+class EvalTrace(Trace):
+    """The bottom of the stack: primitives run their NumPy implementation."""
+
+    __slots__ = ()
+
+    def pure(self, val: Any) -> Any:
+        return val
+
+    lift = pure
+
+    def process_primitive(self, primitive: Primitive, tracers: list[Any], params: dict) -> Any:
+        return primitive.run_impl(tracers, params)
+
+
+class _TraceState(threading.local):
+    def __init__(self) -> None:
+        base = MainTrace(0, EvalTrace)
+        self.stack: list[MainTrace] = [base]
+        self.dynamic: MainTrace = base
+        self.source_info: SourceInfo | None = None  # set while checking for NaNs
+        # While transposing, new equations are attributed to the forward equation's line.
+        self.source_override: SourceInfo | None = None
+        # The caller of the outermost bind under a transformation, and its user line.
+        self.bind_frame: Any = None
+        self.bind_source: SourceInfo | None = None
+
+
+_state = _TraceState()
+
+
+class new_main:  # noqa: N801 - used as a function: ``with new_main(...) as main``
+    """Push a transformation onto this thread's trace stack for the duration of a block.
+
+    A *dynamic* main (used when staging a whole program, as `make_jaxpr` does) also receives
+    primitives applied to plain constants, so that they are recorded too.
+
+    (A class rather than a generator-based context manager: every `grad` enters two, and
+    `contextmanager` costs several microseconds per block.)
+    """
+
+    __slots__ = ("args", "main", "prev_dynamic")
+
+    def __init__(self, trace_type: type[Trace], payload: Any = None, dynamic: bool = False):
+        self.args = (trace_type, payload, dynamic)
+
+    def __enter__(self) -> MainTrace:
+        state = _state
+        main = self.main = MainTrace(len(state.stack), *self.args)
+        state.stack.append(main)
+        self.prev_dynamic = state.dynamic
+        if main.dynamic:
+            state.dynamic = main
+        return main
+
+    def __exit__(self, *exc: Any) -> None:
+        state, main = _state, self.main
+        state.dynamic = self.prev_dynamic
+        state.stack.pop()
+        main.alive = False
+        main.trace = None  # no cycle: the builder and residuals are freed without the GC
+
+
+def _leaked_tracer_error(tracer: Tracer) -> UnexpectedTracerError:
+    return UnexpectedTracerError(
+        f"Encountered a traced value {tracer.aval.str_short()} from a transformation that has "
+        "already finished (a leaked tracer). This happens when a function under grad/jvp/vjp/"
+        "make_jaxpr saves an intermediate value outside itself (a global, a list, an object "
+        "attribute) and that value is used later. Return the value from the function instead."
+        + _at_user_line()
+    )
+
+
+# ---- tracers --------------------------------------------------------------------------------
+
+
+class Tracer:
+    """A value being traced by a transformation. Behaves like an array: arithmetic operators,
+    indexing and array methods are attached by `funcdiff._src.numpy.array_methods`."""
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+
+    @property
+    def aval(self) -> ShapedArray:
+        raise NotImplementedError(f"{type(self).__name__}.aval must be implemented")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.aval.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.aval.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.aval.ndim
+
+    @property
+    def size(self) -> int:
+        return self.aval.size
+
+    def __len__(self) -> int:
+        if not self.aval.shape:
+            raise TypeError("len() of unsized object (a 0-d traced array)")
+        return self.aval.shape[0]
+
+    def to_concrete_value(self) -> Any:
+        """The concrete value behind this tracer if there is one (eager transformations),
+        else None."""
+        return None
+
+    def _concrete(self, what: str, error: type[ConcretizationTypeError]) -> Any:
+        val = self.to_concrete_value()
+        if val is None:
+            raise error(what, f" {self.aval.str_short()}")
+        return val
+
+    def __bool__(self) -> bool:
+        return bool(self._concrete("bool() (a Python if/while/and/or)", TracerBoolConversionError))
+
+    def __float__(self) -> float:
+        return float(self._convertible("float()"))
+
+    def __complex__(self) -> complex:
+        return complex(self._convertible("complex()"))
+
+    def __int__(self) -> int:
+        return int(self._convertible("int()"))
+
+    def carries_derivative(self) -> bool:
+        """True when converting to a Python number would silently drop a derivative."""
+        return False
+
+    def _convertible(self, what: str) -> Any:
+        if self.carries_derivative():
+            raise ConcretizationTypeError(
+                what,
+                message=(
+                    f"Attempted {what} on the traced value {self.aval.str_short()}, which is being "
+                    "differentiated: converting it to a Python number would silently drop its "
+                    "derivative. Keep it an array (use funcdiff.numpy operations), or wrap it in "
+                    "funcdiff.stop_gradient if the derivative should be dropped."
+                ),
+            )
+        return self._concrete(what, ConcretizationTypeError)
+
+    def __index__(self) -> int:
+        val = self.to_concrete_value()
+        if val is None or not dtypes.is_integer(self.aval.dtype):
+            raise TracerIntegerConversionError(
+                f"The traced value {self.aval.str_short()} was used as a Python integer "
+                "(an index, a size or range()); only concrete integers can be used there. "
+                "Use funcdiff.lax.dynamic_slice or funcdiff.lax.fori_loop for traced indices, "
+                "or mark the argument static." + _at_user_line()
+            )
+        return int(val)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise TracerArrayConversionError(f"{type(self).__name__}<{self.aval.str_short()}>")
+
+    def __iter__(self) -> Iterator[Any]:
+        if not self.aval.shape:
+            raise TypeError("iteration over a 0-d traced array")
+        return (self[i] for i in range(self.aval.shape[0]))  # type: ignore[index]
+
+    def __hash__(self) -> int:
+        raise TypeError(
+            f"unhashable type: traced array {self.aval.str_short()} (use it as a value, "
+            "not as a dict key or static argument)"
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}<{self.aval.str_short()}>"
+
+
+_VALID_ARRAYS = (Tracer, np.ndarray, np.generic)  # what `is_valid_array` accepts, besides scalars
+
+
+def concrete_or_none(x: Any) -> Any:
+    """The concrete value of `x` (a plain value, or an eager tracer's primal), else None."""
+    if isinstance(x, Tracer):
+        return x.to_concrete_value()
+    return x
+
+
+# ---- any value, traced or not --------------------------------------------------------------
+
+
+def get_aval(x: Any) -> ShapedArray:
+    """The abstract value of a concrete value or a tracer."""
+    aval = _SCALAR_AVALS.get(type(x))
+    if aval is not None:
+        return aval
+    if isinstance(x, Tracer):
+        return x.aval
+    if isinstance(x, _NUMPY_VALUES):
+        return _shaped(x.shape, x.dtype)
+    raise TypeError(
+        f"Value {x!r} of type {type(x).__name__} is not a valid array: expected a NumPy array, "
+        "a Python or NumPy scalar, or a traced value." + _at_user_line()
+    )
+
+
+def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
+    """`xs` as results to hand to the user: funcdiff Arrays that share no memory with the
+    NumPy arrays the user passed (`inputs`), nor with each other. One that may overlap an
+    input or an earlier result (the same cotangent for two arguments, a view) is copied."""
+    # Compared as plain arrays: NumPy functions given Arrays go through their (slow, Python)
+    # `__array_function__`.
+    seen = [
+        i.view(np.ndarray) if type(i) is Array else i for i in inputs if isinstance(i, np.ndarray)
+    ]
+    out = []
+    for x in xs:
+        if isinstance(x, np.ndarray):
+            if type(x) is Array:
+                x = x.view(np.ndarray)
+            for i in seen:
+                if np.may_share_memory(x, i):
+                    x = x.copy()
+                    break
+            seen.append(x)
+        out.append(as_array(x))
+    return out
+
+
+def is_valid_array(x: Any) -> bool:
+    return type(x) in _PY_SCALARS or isinstance(x, _VALID_ARRAYS)
+
+
+def _at_user_line() -> str:
+    line = user_source_line()
+    return f"\n(at {line})" if line else ""
