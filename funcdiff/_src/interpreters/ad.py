@@ -118,18 +118,11 @@ class JVPTracer(Tracer):
             isinstance(self.primal, Tracer) and self.primal.carries_derivative())
 
 
-# The zero tangent of each Python scalar type (a `Zero` is immutable, so they share one).
-_SCALAR_ZEROS = {t: Zero(tangent_aval(core.get_aval(t()))) for t in core._PY_SCALARS}
-
-
 class JVPTrace(core.Trace):
     __slots__ = ()
 
     def pure(self, val: Any) -> JVPTracer:
-        zero = _SCALAR_ZEROS.get(type(val))  # a Python scalar (the `* 0.9` of most programs)
-        if zero is None:
-            zero = Zero(tangent_aval(core.get_aval(val)))
-        return JVPTracer(self, val, zero)
+        return JVPTracer(self, val, Zero(tangent_aval(core.get_aval(val))))
 
     lift = pure
 
@@ -257,7 +250,7 @@ def backward_pass(
         write_ct(v, ct)
     check = core.flags.check_nans
     state = core._state
-    previous_info, previous = state.source_info, state.source_override
+    previous_info = state.source_info
     try:
         for eqn in reversed(linear_eqns):
             prim = eqn.primitive
@@ -280,16 +273,18 @@ def backward_pass(
                     f"Transpose rule (reverse mode) for primitive '{prim.name}' is not "
                     "implemented: it is not linear, or its rule is missing."
                 )
-            # New equations are attributed to this one's line (restored once, at the end).
-            state.source_override = eqn.source_info
-            cts_in = rule(ct_arg, *invals, **eqn.params)
-            if on_transpose is not None:
-                on_transpose(eqn, ct_arg, cts_in)
-            for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
-                if type(x) is UndefinedPrimal:
-                    write_ct(a, ct)  # sums of cotangents come from this equation's line too
+            previous, state.source_override = state.source_override, eqn.source_info
+            try:
+                cts_in = rule(ct_arg, *invals, **eqn.params)
+                if on_transpose is not None:
+                    on_transpose(eqn, ct_arg, cts_in)
+                for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
+                    if type(x) is UndefinedPrimal:
+                        write_ct(a, ct)  # sums of cotangents come from this equation's line too
+            finally:
+                state.source_override = previous
     finally:  # a NaN found later outside this program must name its own line
-        state.source_info, state.source_override = previous_info, previous
+        state.source_info = previous_info
     out = []
     for v, a in zip(jaxpr.invars, args):
         ct = ct_env.get(v)
