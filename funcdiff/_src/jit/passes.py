@@ -128,11 +128,9 @@ def fold_constants(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     eqns = []
     for eqn in jaxpr.eqns:
         invars = eqn.invars
-        if env:
-            substituted = [env.get(a, a) if type(a) is Var else a for a in invars]
-            if substituted != invars:
-                invars = substituted
-                eqn = eqn.replace(invars=invars)
+        if env and not env.keys().isdisjoint(invars):  # (a set test first: runs per equation)
+            invars = [env.get(a, a) if type(a) is Var else a for a in invars]
+            eqn = eqn.replace(invars=invars)
         foldable = (
             all(type(a) is Literal or a in known for a in invars)
             and eqn.primitive not in pe.effectful
@@ -202,14 +200,18 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     identities = {v for v, c in zip(jaxpr.constvars, closed.consts) if _is_identity(c)}
     eqns: list[JaxprEqn] = []
     late_rules = simplify_rules.late_simplify_rules
+    rules = simplify_rules.simplify_rules
     for eqn in jaxpr.eqns:
-        if env:
-            ins = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
-            if ins != eqn.invars:
-                eqn = eqn.replace(invars=ins)
-        else:
-            ins = eqn.invars
-        result = _simplify_eqn(eqn, ins, producers, uses)
+        ins = eqn.invars
+        if env and not env.keys().isdisjoint(ins):  # (a set test first: this runs per equation)
+            ins = [env.get(a, a) if type(a) is Var else a for a in ins]
+            eqn = eqn.replace(invars=ins)
+        rule = rules.get(eqn.primitive)  # `_simplify_eqn`, inlined
+        result = (
+            None
+            if rule is None or len(eqn.outvars) != 1
+            else rule(eqn, ins, producers, uses, eqn.outvars[0])
+        )
         if result is None and eqn.primitive not in late_rules:  # the common case
             eqns.append(eqn)
             for v in eqn.outvars:
@@ -301,22 +303,31 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
 
     for eqn in jaxpr.eqns:
         ins = eqn.invars
-        if env:
+        if env and not env.keys().isdisjoint(ins):  # (a set test first: this runs per equation)
             ins = [env.get(a, a) for a in ins]
-            if ins != eqn.invars:
-                eqn = eqn.replace(invars=ins)
+            eqn = eqn.replace(invars=ins)
         if eqn.primitive not in pe.effectful:
             params = eqn.params
-            key = (
-                eqn.primitive,
-                tuple(
-                    [
-                        a if type(a) is Var else literal_keys.get(id(a)) or literal_key(a)
-                        for a in ins
-                    ]
-                ),
-                tuple([(k, _hashable_param(params[k])) for k in sorted(params)]) if params else (),
+            pkey = (
+                tuple([(k, _hashable_param(params[k])) for k in sorted(params)]) if params else ()
             )
+            # The key: (primitive, *operand keys, params); one or two operands (the common
+            # cases) without building a list.
+            if len(ins) == 2:
+                x, y = ins
+                key = (
+                    eqn.primitive,
+                    x if type(x) is Var else literal_keys.get(id(x)) or literal_key(x),
+                    y if type(y) is Var else literal_keys.get(id(y)) or literal_key(y),
+                    pkey,
+                )
+            elif len(ins) == 1 and type(ins[0]) is Var:
+                key = (eqn.primitive, ins[0], pkey)
+            else:
+                atoms = [
+                    a if type(a) is Var else literal_keys.get(id(a)) or literal_key(a) for a in ins
+                ]
+                key = (eqn.primitive, *atoms, pkey)
             prev = seen.get(key)
             if prev is not None:
                 for v, p in zip(eqn.outvars, prev.outvars):
