@@ -181,6 +181,23 @@ def test_operators_name_the_line_that_applies_them():
     assert jit(f).lower(np.ones(3)).as_python().count("test_jit.py") == len(closed.eqns)
 
 
+def test_an_error_in_compiled_code_names_its_line_primitive_and_users_line():
+    def fail(v):
+        raise ZeroDivisionError("from the callback")
+
+    def h(x):
+        y = x * 2.0
+        funcdiff.debug.callback(fail, y)
+        return y
+
+    with pytest.raises(ZeroDivisionError) as info:
+        jit(h)(np.ones(2))
+    (note,) = info.value.__notes__
+    line = h.__code__.co_firstlineno + 2
+    assert note.startswith("(in jit-compiled code, line 3: ")
+    assert f"primitive 'debug_callback', traced at {__file__}:{line} (h))" in note
+
+
 def test_grad_lowers_to_matmuls_without_transposed_copies():
     rng = np.random.default_rng(0)
     lowered = jit(grad(mlp_loss)).lower(make_params(rng), np.ones((5, 3)))

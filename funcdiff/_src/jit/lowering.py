@@ -85,7 +85,10 @@ class _Registers:
 
 
 class CompiledProgram:
-    """A jaxpr compiled to a Python function over arrays."""
+    """A jaxpr compiled to a Python function over arrays. `line_info` maps each line of the
+    source that ends an equation to that equation (its primitive and the user's line that
+    traced it): the equation itself, not a record made for each, so that compiling leaves few
+    objects for the garbage collector to walk."""
 
     __slots__ = ("fn", "source", "filename", "line_info", "jaxpr", "plan", "__weakref__")
 
@@ -120,10 +123,12 @@ class CompiledProgram:
         lines = self.source.splitlines()
         out = []
         for i, line in enumerate(lines, start=1):
-            info = self.line_info.get(i)
-            out.append(
-                f"{line}  # {info[0]}" + (f" ({info[1]})" if info[1] else "") if info else line
-            )
+            eqn = self.line_info.get(i)
+            if eqn is None:
+                out.append(line)
+                continue
+            where = eqn.source_info
+            out.append(f"{line}  # {eqn.primitive.name}" + (f" ({where})" if where else ""))
         return "\n".join(out)
 
 
@@ -136,7 +141,8 @@ def _annotate(e: Exception, program: CompiledProgram) -> None:
         tb = tb.tb_next
     if lineno is None or lineno not in program.line_info:
         return
-    prim, where = program.line_info[lineno]
+    eqn = program.line_info[lineno]
+    prim, where = eqn.primitive.name, eqn.source_info
     note = (
         f"(in jit-compiled code, line {lineno}: {program.source.splitlines()[lineno - 1]}"
         f" -- primitive '{prim}'" + (f", traced at {where})" if where else ")")
@@ -188,16 +194,19 @@ def lower_jaxpr(
     lines = [f"def jitted({', '.join(names.assign(v) for v in jaxpr.invars)}):"]
     plan = plan_buffers(jaxpr, reuse=reuse_buffers)
     line_info = _write_equations(ctx, jaxpr, plan, names, lines)
+    # Only code generation reads when each variable dies: the program keeps its plan without
+    # that (a list per equation fewer for the garbage collector to walk).
+    plan.dies_at = {}
     lines.append(_return_line(ctx, jaxpr, plan, names))
     return _compile(ctx, closed, "\n".join(lines) + "\n", line_info, plan)
 
 
 def _write_equations(
     ctx: LoweringContext, jaxpr: Jaxpr, plan: BufferPlan, names: _Registers, lines: list[str]
-) -> dict[int, tuple[str, core.SourceInfo | None]]:
-    """Append one statement (or a few) per equation to `lines`; return, for each line that
-    ends an equation, its primitive's name and the user's line that traced it."""
-    line_info: dict[int, tuple[str, core.SourceInfo | None]] = {}
+) -> dict[int, JaxprEqn]:
+    """Append one statement (or a few) per equation to `lines`; return the equation that
+    each line ending one computes."""
+    line_info: dict[int, JaxprEqn] = {}
     unused, reuse, dies_at = plan.results_unused, plan.reuse, plan.dies_at
     local, literal = names.names, ctx.literal
     for i, eqn in enumerate(jaxpr.eqns):
@@ -219,7 +228,7 @@ def _write_equations(
             lines.append(f"    {_in_place(ufunc_prims[eqn.primitive], args, buffer, out)}")
         else:
             _assign_results(eqn, expr, weak_outs, names, lines)
-        line_info[len(lines)] = (eqn.primitive.name, eqn.source_info)
+        line_info[len(lines)] = eqn
         if unused:
             for v in eqn.outvars:
                 if v in unused:
@@ -296,7 +305,7 @@ def _compile(
     ctx: LoweringContext,
     closed: ClosedJaxpr,
     source: str,
-    line_info: dict[int, tuple[str, core.SourceInfo | None]],
+    line_info: dict[int, JaxprEqn],
     plan: BufferPlan,
 ) -> CompiledProgram:
     """Compile the generated `source` into a program, under a file name of its own."""
@@ -360,9 +369,9 @@ def _result_expr(ctx: LoweringContext, name: str, a: core.Atom, copy: bool) -> s
 
 class BufferPlan:
     """`reuse[i]`: the input whose buffer equation `i` writes into; `dies_at[i]`: variables
-    last used by equation `i` (deleted right after it); `copy_results[k]`: whether result `k`
-    may share memory with an argument, a constant or another result (so it leaves as a copy).
-    Peak bytes are computed on demand."""
+    last used by equation `i` (deleted right after it; emptied once the code is written);
+    `copy_results[k]`: whether result `k` may share memory with an argument, a constant or
+    another result (so it leaves as a copy). Peak bytes are computed on demand."""
 
     __slots__ = ("reuse", "dies_at", "results_unused", "copy_results", "_jaxpr", "_owned", "_end")
 
