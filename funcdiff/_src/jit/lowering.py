@@ -250,8 +250,14 @@ def _expression(ctx: LoweringContext, eqn: JaxprEqn, args: list[str]) -> tuple[s
         return ctx.target.expression(ctx, eqn, args), []
     rule = lower_rules.get(eqn.primitive, _default_lower)
     if weak_outs and not eqn.primitive.multiple_results:
-        return _weak_scalar_expr(ctx, rule, eqn, args), weak_outs
-    return rule(ctx, *args, **eqn.params), weak_outs
+        expr = _weak_scalar_expr(ctx, rule, eqn, args)
+    else:
+        expr = rule(ctx, *args, **eqn.params)
+    if expr[0] == "(" and hasattr(rule, "python_operator"):
+        # A whole statement's operator on names and literals needs no parentheses, which
+        # cost Python's parser more than the rest of the line (`a = b * c`, not `(b * c)`).
+        expr = expr[1:-1]
+    return expr, weak_outs
 
 
 def _release_dead(names: _Registers, dead: list[Var], reused: Var | None) -> list[str] | None:
