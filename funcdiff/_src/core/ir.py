@@ -83,7 +83,20 @@ class SourceInfo:
     def _from(frame: Any) -> SourceInfo | None:
         if frame is None:
             return None
-        return SourceInfo(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+        code = frame.f_code
+        key = (code.co_filename, frame.f_lineno, code.co_name)
+        info = _SOURCE_INFOS.get(key)
+        if info is None:
+            if len(_SOURCE_INFOS) >= 4096:
+                _SOURCE_INFOS.clear()
+            info = _SOURCE_INFOS[key] = SourceInfo(*key)
+        return info
+
+
+# SourceInfos are never changed: the equations of one line share one (a loop of thousands of
+# operations on a few lines leaves a few objects, not one per equation, for the garbage
+# collector to walk while the program lives).
+_SOURCE_INFOS: dict[tuple[str, int, str], SourceInfo] = {}
 
 
 class JaxprEqn:
