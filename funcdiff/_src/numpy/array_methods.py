@@ -164,8 +164,9 @@ def register_numpy_namespace(namespace: dict[str, Any]) -> None:
     """Record the public `funcdiff.numpy` functions for forwarding NumPy calls on tracers.
     NumPy's own objects that `funcdiff.numpy` re-exports (`save`, `array_repr`...) are left
     out: forwarding a NumPy function to itself would recurse; it gets the error instead."""
-    _NUMPY_NAMESPACE.update({k: v for k, v in namespace.items()
-                             if callable(v) and getattr(np, k, None) is not v})
+    _NUMPY_NAMESPACE.update(
+        {k: v for k, v in namespace.items() if callable(v) and getattr(np, k, None) is not v}
+    )
 
 
 def _attach_operators(cls: type) -> None:
