@@ -131,8 +131,14 @@ def fold_constants(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
         if env and not env.keys().isdisjoint(invars):  # (a set test first: runs per equation)
             invars = [env.get(a, a) if type(a) is Var else a for a in invars]
             eqn = eqn.replace(invars=invars)
+        for a in invars:  # (a loop, not `all(...)`: this runs for every equation)
+            if type(a) is not Literal and a not in known:
+                foldable = False
+                break
+        else:
+            foldable = True
         foldable = (
-            all(type(a) is Literal or a in known for a in invars)
+            foldable
             and eqn.primitive not in pe.effectful
             and not _is_call(eqn)
             # A broadcast is a free view at run time; as a constant it would cost memory and
@@ -402,9 +408,12 @@ class _Schedule:
         """Its result is read, and each input dies, only more than _SINK_DISTANCE later (an
         input read here only may be a link of a chain that moves along)."""
         last_read, limit = self.last_read, i + _SINK_DISTANCE
-        return self.first_read.get(eqn.outvars[0], self.end) > limit and all(
-            type(a) is not Var or last_read[a] > limit or last_read[a] == i for a in eqn.invars
-        )
+        if self.first_read.get(eqn.outvars[0], self.end) <= limit:
+            return False
+        for a in eqn.invars:  # (a loop, not `all(...)`: this runs for most equations)
+            if type(a) is Var and last_read[a] <= limit and last_read[a] != i:
+                return False
+        return True
 
     def worth_it(self) -> bool:
         return any(
