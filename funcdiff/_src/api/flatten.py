@@ -11,12 +11,14 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
+from funcdiff._src.array import Array
 from funcdiff._src.interpreters import ad
 from funcdiff._src.tree_util import (
     PyTreeDef,
     keystr,
     tree_flatten,
     tree_flatten_with_path,
+    tree_structure,
     tree_unflatten,
 )
 
@@ -30,6 +32,42 @@ class _Store:
 
     def __init__(self) -> None:
         self.value: Any = None
+
+
+# Pytree shortcuts for the common call, whose arguments and output are arrays or scalars
+# (leaves): a general flatten or unflatten costs about a microsecond each, and reverse mode
+# does several per call. A treedef made here stands for a leaf or a tuple of leaves; the
+# shortcuts return what `tree_flatten`/`tree_unflatten` return for them.
+_PLAIN_LEAVES = frozenset((bool, int, float, complex, np.ndarray, Array))
+_LEAF_TREE = tree_structure(0)
+_LEAF_TUPLE_TREES: dict[int, PyTreeDef] = {}
+
+
+def _flatten_args(args: tuple) -> tuple[list[Any], PyTreeDef]:
+    """`tree_flatten(args)` for a tuple of arguments."""
+    for a in args:
+        if type(a) not in _PLAIN_LEAVES:
+            return tree_flatten(args)
+    tree = _LEAF_TUPLE_TREES.get(len(args))
+    if tree is None:
+        tree = _LEAF_TUPLE_TREES[len(args)] = tree_structure((0,) * len(args))
+    return list(args), tree
+
+
+def _flatten_output(out: Any) -> tuple[list[Any], PyTreeDef]:
+    """`tree_flatten(out)` for a function's output."""
+    if type(out) in _PLAIN_LEAVES or isinstance(out, core.Tracer):
+        return [out], _LEAF_TREE
+    return tree_flatten(out)
+
+
+def _unflatten(tree: PyTreeDef, leaves: Sequence[Any]) -> Any:
+    """`tree_unflatten(tree, leaves)`, at once for the treedefs made above."""
+    if tree is _LEAF_TREE:
+        return leaves[0]
+    if tree is _LEAF_TUPLE_TREES.get(len(leaves)):
+        return tuple(leaves)
+    return tree_unflatten(tree, leaves)
 
 
 def flatten_fun(fun: Callable[..., Any], in_tree: PyTreeDef) -> tuple[Callable[..., list], _Store]:
@@ -55,7 +93,8 @@ def _check_output(x: Any, fun: Callable[..., Any]) -> None:
 
 
 def _fun_name(fun: Callable[..., Any]) -> str:
-    return getattr(fun, "__name__", repr(fun))
+    name = getattr(fun, "__name__", None)  # (`repr(fun)` only when needed: it runs per call)
+    return repr(fun) if name is None else name
 
 
 def _describe(value: Any) -> str:
@@ -135,7 +174,7 @@ def _aux_flat_fun(
     store, n_out = _Store(), _Store()
 
     def flat_fun(*leaves: Any) -> list[Any]:
-        args = tree_unflatten(in_tree, leaves)
+        args = _unflatten(in_tree, leaves)
         result = fun(*args)
         if has_aux:
             if not isinstance(result, tuple | list) or len(result) != 2:
@@ -146,7 +185,7 @@ def _aux_flat_fun(
             out, aux = result
         else:
             out, aux = result, None
-        out_leaves, out_tree = tree_flatten(out)
+        out_leaves, out_tree = _flatten_output(out)
         for leaf in out_leaves:
             _check_output(leaf, fun)
         n_out.value = len(out_leaves)

@@ -11,12 +11,15 @@ import numpy as np
 
 from funcdiff._src import core, dtypes, errors
 from funcdiff._src.api.flatten import (
+    _PLAIN_LEAVES,
     _argnums_tuple,
     _as_array_leaf,
     _aux_flat_fun,
     _check_args,
+    _flatten_args,
     _fun_name,
     _named_like,
+    _unflatten,
     _zeros_or,
 )
 from funcdiff._src.interpreters import ad
@@ -26,7 +29,6 @@ from funcdiff._src.tree_util import (
     tree_flatten,
     tree_flatten_with_path,
     tree_map,
-    tree_unflatten,
 )
 
 # ---- reverse mode ---------------------------------------------------------------------------
@@ -77,7 +79,7 @@ def _vjp(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> tupl
     """The work of `vjp`: ``(primal_out, pull, out_tree, out_avals, aux)``, where
     ``pull(ct_leaves)`` takes one cotangent per output leaf, already checked against
     `out_avals`, and returns the tuple of input cotangents (`grad` calls it directly)."""
-    p_leaves, in_tree = tree_flatten(primals)
+    p_leaves, in_tree = _flatten_args(primals)
     _check_args(fun, primals, p_leaves)
     flat_fun, store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
     diff = [dtypes.is_inexact(core.get_aval(p).dtype) for p in p_leaves]
@@ -86,7 +88,7 @@ def _vjp(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> tupl
     out_tree, aux_tree = store.value
     out_p = out_all[:n]
     out_avals = [core.get_aval(x) for x in out_p]
-    primal_out = tree_unflatten(
+    primal_out = _unflatten(
         out_tree, core.owned_results([_as_array_leaf(x) for x in out_p], p_leaves)
     )
 
@@ -100,7 +102,7 @@ def _vjp(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> tupl
             ],
             [*p_leaves, *ct_leaves],
         )
-        return tuple(tree_unflatten(in_tree, results))
+        return tuple(_unflatten(in_tree, results))
 
     aux = aux_tree.rebuild(out_all[n:]) if has_aux else None
     return primal_out, pull, out_tree, out_avals, aux
@@ -144,7 +146,8 @@ def _check_grad_input(
     # Fast path: every leaf a float (or, with holomorphic, complex) array; names only for errors.
     ok = True
     for a in argnums:
-        for leaf in tree_flatten(args[a])[0]:
+        arg = args[a]
+        for leaf in (arg,) if type(arg) in _PLAIN_LEAVES else tree_flatten(arg)[0]:
             if not core.is_valid_array(leaf):
                 ok = False
                 break
@@ -214,7 +217,8 @@ def value_and_grad(
             return fun(*full, **kwargs)
 
         _named_like(fun, partial_fun)
-        out, pull, _, _, aux = _vjp(partial_fun, tuple(args[i] for i in nums), has_aux)
+        diff_args = (args[nums[0]],) if len(nums) == 1 else tuple(args[i] for i in nums)
+        out, pull, _, _, aux = _vjp(partial_fun, diff_args, has_aux)
         _check_scalar_output(out, fun, holomorphic)
         grads = pull([np.array(1, core.get_aval(out).dtype)])  # (np.ones is Python code)
         g = grads[0] if isinstance(argnums, int) else tuple(grads)

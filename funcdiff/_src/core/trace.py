@@ -23,6 +23,7 @@ from funcdiff._src import dtypes
 from funcdiff._src.array import Array, as_array
 from funcdiff._src.core.avals import (
     _NUMPY_VALUES,
+    _PY_SCALAR_TYPES,
     _PY_SCALARS,
     _SCALAR_AVALS,
     ShapedArray,
@@ -55,6 +56,10 @@ class _Flags:
 
 flags = _Flags()
 
+# The Python scalar type of each NumPy scalar type that Python scalars compute in: calling it
+# is several times cheaper than `.item()`.
+_TO_PYTHON_SCALAR = {np.bool_: bool, np.int64: int, np.float64: float, np.complex128: complex}
+
 
 # ---- primitives -----------------------------------------------------------------------------
 
@@ -67,6 +72,9 @@ class Primitive:
     """
 
     __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "__weakref__")
+    # On Python scalars alone, the result is a Python scalar (weakly typed, as when staged, and
+    # as in JAX); set by `define_primitive(..., weak_results=True)` on a subclass.
+    weak_results = False
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
@@ -98,19 +106,25 @@ class Primitive:
                         raise _leaked_tracer_error(a)
                     top = main
         if top.level == 0:
-            # Outside any transformation: the user gets funcdiff Arrays.
+            # Outside any transformation: the user gets funcdiff Arrays (a Python scalar, the
+            # weakly typed result of Python scalars, stays one, as `as_array` would leave it).
             out = self.run_impl(args, params)
             if self.multiple_results:
                 return [as_array(o) for o in out]
-            return as_array(out)
+            return out if type(out) in _PY_SCALAR_TYPES else as_array(out)
         trace = top.trace
         if trace is None:
             trace = top.trace = top.trace_type(top)
-        # The trace's own tracers pass as they are; anything else is raised into it.
-        tracers = [
-            a if isinstance(a, Tracer) and a._trace.main is top else trace.full_raise(a)
-            for a in args
-        ]
+        # The trace's own tracers pass as they are; anything else is raised into it. (A loop:
+        # cheaper than a comprehension for the one or two operands of most primitives.)
+        tracers = []
+        for a in args:
+            if not isinstance(a, Tracer):
+                tracers.append(trace.pure(a))
+            elif a._trace.main is top:
+                tracers.append(a)
+            else:
+                tracers.append(trace.full_raise(a))
         if state.bind_frame is not None:
             return trace.process_primitive(self, tracers, params)
         # The outermost bind under a transformation: every equation it stages (JVP rules,
@@ -123,21 +137,36 @@ class Primitive:
             state.bind_source = None
 
     def run_impl(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
-        for a in args:  # (a loop is cheaper than `Array in map(type, args)` for few operands)
-            if type(a) is Array:  # implementations compute on plain NumPy arrays
+        # Whether every operand is a Python scalar (then a primitive with `weak_results` gives
+        # one too), found in the loop that looks for Arrays. (A loop is cheaper than
+        # `Array in map(type, args)` for few operands.)
+        weak = self.weak_results
+        for a in args:
+            t = type(a)
+            if t is Array:  # implementations compute on plain NumPy arrays
                 args = [x.view(np.ndarray) if type(x) is Array else x for x in args]
+                weak = False
                 break
+            if t not in _PY_SCALAR_TYPES:
+                weak = False
         try:
             if flags.check_nans:  # NumPy's warning would precede the clearer error below
                 with np.errstate(all="ignore"):
                     out = self.impl(*args, **params)  # type: ignore[misc]
                 _check_nans(self, out)
-                return out
-            return self.impl(*args, **params)  # type: ignore[misc]
+            else:
+                out = self.impl(*args, **params)  # type: ignore[misc]
         except FuncdiffTypeError:
             raise
         except (ValueError, TypeError, IndexError) as e:
             raise self._impl_error(args, params, e) from e
+        if weak:
+            to_python = _TO_PYTHON_SCALAR.get(type(out))
+            if to_python is not None:
+                return to_python(out)
+            if isinstance(out, np.generic):
+                return out.item()
+        return out
 
     def _impl_error(self, args: Sequence[Any], params: dict[str, Any], e: Exception) -> Exception:
         # Re-check with the shape rule for a precise message; otherwise wrap NumPy's.

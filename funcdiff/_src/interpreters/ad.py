@@ -22,6 +22,7 @@ import numpy as np
 
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import Literal, ShapedArray, Tracer, Var
+from funcdiff._src.core.avals import _SCALAR_AVALS
 from funcdiff._src.interpreters import partial_eval as pe
 
 jvp_rules: dict[core.Primitive, Callable[..., Any]] = {}
@@ -60,6 +61,10 @@ def zeros_like_aval(aval: ShapedArray) -> np.ndarray:
 
 def instantiate(t: Any) -> Any:
     return zeros_like_aval(t.aval) if type(t) is Zero else t
+
+
+# The zero tangent of each Python scalar type, shared (a `Zero` is never changed).
+_SCALAR_ZEROS = {t: Zero(tangent_aval(a)) for t, a in _SCALAR_AVALS.items()}
 
 
 class UndefinedPrimal:
@@ -115,14 +120,18 @@ class JVPTracer(Tracer):
 
     def carries_derivative(self) -> bool:
         return type(self.tangent) is not Zero or (
-            isinstance(self.primal, Tracer) and self.primal.carries_derivative())
+            isinstance(self.primal, Tracer) and self.primal.carries_derivative()
+        )
 
 
 class JVPTrace(core.Trace):
     __slots__ = ()
 
     def pure(self, val: Any) -> JVPTracer:
-        return JVPTracer(self, val, Zero(tangent_aval(core.get_aval(val))))
+        zero = _SCALAR_ZEROS.get(type(val))  # (a Python scalar constant: the common case)
+        if zero is None:
+            zero = Zero(tangent_aval(core.get_aval(val)))
+        return JVPTracer(self, val, zero)
 
     lift = pure
 
@@ -153,11 +162,14 @@ def jvp_flat(
 ) -> tuple[list[Any], list[Any]]:
     """Forward mode on flat lists. Tangents may be `Zero`; output tangents may be too."""
     with core.new_main(JVPTrace) as main:
-        trace = JVPTrace(main)
-        ins = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents, strict=True)]
-        outs = fun(*ins)
-        out_tracers = [trace.full_raise(o) for o in outs]
-        return [t.primal for t in out_tracers], [t.tangent for t in out_tracers]
+        trace = main.trace = JVPTrace(main)  # (the trace `bind` uses: made once)
+        outs = fun(*[JVPTracer(trace, p, t) for p, t in zip(primals, tangents, strict=True)])
+        out_primals, out_tangents = [], []
+        for o in outs:
+            t = trace.full_raise(o)
+            out_primals.append(t.primal)
+            out_tangents.append(t.tangent)
+        return out_primals, out_tangents
 
 
 # ---- reverse mode: linearize, then transpose ------------------------------------------------
@@ -195,16 +207,19 @@ def linearize_flat(
     Inputs whose `differentiable` flag is False get a symbolic zero tangent.
     """
     with core.new_main(pe.JaxprTrace, pe.JaxprBuilder()) as tmain:
-        ttrace = pe.JaxprTrace(tmain)
-        in_avals = [tangent_aval(core.get_aval(p)) for p in primals]
-        tangent_args = [ttrace.new_arg(a) for a in in_avals]
-        tangents = [t if d else Zero(t.aval) for t, d in zip(tangent_args, differentiable)]
+        ttrace = tmain.trace = pe.JaxprTrace(tmain)
+        in_avals, tangents = [], []  # (loops: this runs on every eager grad)
+        for p, d in zip(primals, differentiable):
+            aval = tangent_aval(core.get_aval(p))
+            in_avals.append(aval)
+            t = ttrace.new_arg(aval)
+            tangents.append(t if d else Zero(aval))
         out_primals, out_tangents = jvp_flat(fun, primals, tangents)
-        out_zero = [type(t) is Zero for t in out_tangents]
-        out_atoms = [
-            ttrace.full_raise(zeros_like_aval(t.aval) if type(t) is Zero else t).atom
-            for t in out_tangents
-        ]
+        out_zero, out_atoms = [], []
+        for t in out_tangents:
+            zero = type(t) is Zero
+            out_zero.append(zero)
+            out_atoms.append(ttrace.full_raise(zeros_like_aval(t.aval) if zero else t).atom)
         for p in out_primals:
             if isinstance(p, Tracer) and p._trace.main is tmain:
                 raise AssertionError("internal error: a primal output depends on a tangent")
@@ -229,7 +244,7 @@ def backward_pass(
     """
     primal_env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
     for v, a in zip(jaxpr.invars, args, strict=True):
-        if not is_undefined_primal(a):
+        if type(a) is not UndefinedPrimal:
             primal_env[v] = a
     ct_env: dict[Var, Any] = {}
 
@@ -239,18 +254,13 @@ def backward_pass(
         prev = ct_env.get(v)
         ct_env[v] = ct if prev is None else add_tangents(prev, ct)
 
-    def read_primal(a: core.Atom) -> Any:
-        if type(a) is Literal:
-            return a.val
-        val = primal_env.get(a, _MISSING)
-        return UndefinedPrimal(a.aval) if val is _MISSING else val
-
-    linear_eqns = _run_known_equations(jaxpr, args, primal_env, read_primal)
+    linear_eqns = _run_known_equations(jaxpr, args, primal_env)
     for v, ct in zip(jaxpr.outvars, cotangents, strict=True):
         write_ct(v, ct)
     check = core.flags.check_nans
     state = core._state
     previous_info = state.source_info
+    # (The loop below runs for every linear equation: closures and helper calls inlined.)
     try:
         for eqn in reversed(linear_eqns):
             prim = eqn.primitive
@@ -258,15 +268,22 @@ def backward_pass(
                 cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
                 if all(ct is None for ct in cts_out):
                     continue
-                ct_arg: Any = [Zero(v.aval) if ct is None else ct
-                               for v, ct in zip(eqn.outvars, cts_out)]
+                ct_arg: Any = [
+                    Zero(v.aval) if ct is None else ct for v, ct in zip(eqn.outvars, cts_out)
+                ]
             else:
                 ct_arg = ct_env.pop(eqn.outvars[0], None)
                 if ct_arg is None:
                     continue
             if check:
                 state.source_info = eqn.source_info
-            invals = [read_primal(a) for a in eqn.invars]
+            invals = []
+            for a in eqn.invars:
+                if type(a) is Literal:
+                    invals.append(a.val)
+                else:
+                    val = primal_env.get(a, _MISSING)
+                    invals.append(UndefinedPrimal(a.aval) if val is _MISSING else val)
             rule = transpose_rules.get(prim)
             if rule is None:
                 raise NotImplementedError(
@@ -279,8 +296,11 @@ def backward_pass(
                 if on_transpose is not None:
                     on_transpose(eqn, ct_arg, cts_in)
                 for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
-                    if type(x) is UndefinedPrimal:
-                        write_ct(a, ct)  # sums of cotangents come from this equation's line too
+                    # (`write_ct`, inlined; an undefined input is a variable, not in primal_env)
+                    if type(x) is UndefinedPrimal and ct is not None and type(ct) is not Zero:
+                        # sums of cotangents come from this equation's line too
+                        prev = ct_env.get(a)
+                        ct_env[a] = ct if prev is None else add_tangents(prev, ct)
             finally:
                 state.source_override = previous
     finally:  # a NaN found later outside this program must name its own line
@@ -288,22 +308,23 @@ def backward_pass(
     out = []
     for v, a in zip(jaxpr.invars, args):
         ct = ct_env.get(v)
-        out.append(Zero(a.aval) if ct is None and is_undefined_primal(a) else ct)
+        out.append(Zero(a.aval) if ct is None and type(a) is UndefinedPrimal else ct)
     return out
 
 
-def _run_known_equations(jaxpr: core.Jaxpr, args: Sequence[Any], primal_env: dict[Var, Any],
-                         read_primal: Callable[[core.Atom], Any]) -> list[core.JaxprEqn]:
+def _run_known_equations(
+    jaxpr: core.Jaxpr, args: Sequence[Any], primal_env: dict[Var, Any]
+) -> list[core.JaxprEqn]:
     """Evaluate into `primal_env` the equations that read only known values (recomputation,
     as `checkpoint` produces); return the others, linear in the undefined inputs, in order."""
-    linear_vars = {v for v, a in zip(jaxpr.invars, args) if is_undefined_primal(a)}
+    linear_vars = {v for v, a in zip(jaxpr.invars, args) if type(a) is UndefinedPrimal}
     linear_eqns = []
     for eqn in jaxpr.eqns:
         if not linear_vars.isdisjoint(eqn.invars):  # literals are never in the set
             linear_eqns.append(eqn)
             linear_vars.update(eqn.outvars)
             continue
-        invals = [read_primal(a) for a in eqn.invars]
+        invals = [a.val if type(a) is Literal else primal_env[a] for a in eqn.invars]
         out = eqn.primitive.bind(*invals, **eqn.params)
         outs = out if eqn.primitive.multiple_results else [out]
         for v, x in zip(eqn.outvars, outs):

@@ -76,30 +76,13 @@ class PrimitiveRules:
 rules_of: dict[core.Primitive, PrimitiveRules] = {}
 
 
-# The Python scalar type of each NumPy scalar type that Python scalars compute in: calling it
-# is several times cheaper than `.item()`.
-_TO_PYTHON_SCALAR = {np.bool_: bool, np.int64: int, np.float64: float, np.complex128: complex}
-
-
-def _all_python_scalars(args: Sequence[Any]) -> bool:
-    for a in args:
-        if type(a) not in core._PY_SCALAR_TYPES:
-            return False
-    return True
-
-
 class _WeakResultPrimitive(core.Primitive):
     """A primitive whose result on Python scalars alone is weakly typed (a Python scalar, as
-    when staged, and as in JAX): `weak_results=True` in `define_primitive`."""
+    when staged, and as in JAX): `weak_results=True` in `define_primitive`. (`run_impl`
+    makes the conversion, in the loop over the operands it runs anyway.)"""
 
     __slots__ = ()
-
-    def run_impl(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
-        out = core.Primitive.run_impl(self, args, params)
-        if isinstance(out, np.generic) and _all_python_scalars(args):
-            to_python = _TO_PYTHON_SCALAR.get(type(out))
-            return out.item() if to_python is None else to_python(out)
-        return out
+    weak_results = True
 
 
 def define_primitive(
@@ -312,12 +295,23 @@ def _elementwise_aval(avals: Sequence[ShapedArray], kinds: str) -> ShapedArray:
 # ---- derivative helpers ---------------------------------------------------------------------
 
 
+_fit_to_aval: Rule | None = None
+
+
+def _load_fit_to_aval() -> Rule:
+    # fit_to_aval uses structural's primitives, which are defined with this module's
+    # define_primitive; the rules run with every module loaded. (Imported once: an import
+    # statement in the rule cost a lookup on every call.)
+    global _fit_to_aval
+    from funcdiff._src.lax.structural import fit_to_aval
+
+    _fit_to_aval = fit_to_aval
+    return fit_to_aval
+
+
 def _jvp_from_partials(p: core.Primitive, partials: Sequence[Rule | None]) -> Rule:
     def rule(primals: Sequence[Any], tangents: Sequence[Any], **params: Any) -> tuple[Any, Any]:
-        # fit_to_aval uses structural's primitives, which are defined with this module's
-        # define_primitive; the rule runs with every module loaded.
-        from funcdiff._src.lax.structural import fit_to_aval
-
+        fit_to_aval = _fit_to_aval or _load_fit_to_aval()
         ans = p.bind(*primals, **params)
         out_aval = core.get_aval(ans)
         total: Any = None
