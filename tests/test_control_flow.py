@@ -215,8 +215,42 @@ def test_weak_initial_carry_takes_the_body_dtype():
         _, b = run(lambda: lax.fori_loop(0, 3, lambda i, c: (c[0] + 1, c[1] + 1.5),
                                          (np.float32(0), 0)))
         assert_strong(b, 4.5, np.float64)
-    # The index, carried from a Python int: int64, as in JAX.
-    assert_strong(lax.fori_loop(0, 3, lambda i, c: i, 0), 2, np.int64)
+    # The index, carried from a Python int: a weak int64, as in JAX (with x64).
+    out = lax.fori_loop(0, 3, lambda i, c: i, 0)
+    assert out == 2 and core.get_aval(out).weak_type and core.get_aval(out).dtype == np.int64
+
+
+def test_weak_carry_whose_dtype_the_body_keeps_stays_weak():
+    # As in JAX (with x64): a Python int carried through ``c + 1`` stays a weak int, so the
+    # body sees a Python scalar on every step and ``x * c`` keeps the dtype of ``x``; its final
+    # value combines with a float32 as a Python int would.
+    xs = np.arange(3.0, dtype=np.float32)
+    for run in (lambda f: f(), lambda f: jit(f)()):
+        c, ys = run(lambda: lax.scan(lambda c, x: (c + 1, x * c), 0, xs))
+        assert c == 3 and ys.dtype == np.float32
+        np.testing.assert_array_equal(ys, [0.0, 1.0, 4.0])
+        c, ys = run(lambda: lax.scan(lambda c, x: (c + 1, c), 0, xs))
+        assert c == 3 and ys.dtype == np.int64
+        np.testing.assert_array_equal(ys, [0, 1, 2])
+        c, y = run(lambda: lax.fori_loop(0, 3, lambda i, c: (c[0] + 1, c[1] * c[0]),
+                                         (0, np.float32(1))))
+        assert c == 3 and y == 0.0 and np.asarray(y).dtype == np.float32
+        w = run(lambda: lax.while_loop(lambda c: c[0] < 3,
+                                       lambda c: (c[0] + 1, c[1] + c[0]), (0, np.float32(1))))
+        assert w[0] == 3 and w[1] == 4.0 and np.asarray(w[1]).dtype == np.float32
+        c, _ = run(lambda: lax.scan(lambda c, x: (c + 1, x), 0, xs, unroll=2))
+        assert c == 3
+    # Eagerly the weak carry comes back as a Python int (funcdiff's weak scalars), which adds
+    # to a float32 as JAX's weak int does.
+    c, _ = lax.scan(lambda c, x: (c + 1, x), 0, xs)
+    assert core.get_aval(c).weak_type and core.get_aval(c).dtype == np.int64
+    assert np.asarray(c + np.float32(1)).dtype == np.float32
+    # A weak float carry kept weak, differentiated through a strong value.
+    g = grad(lambda s: jnp.sum(lax.scan(lambda c, x: (c * 2.0, c * x * s), 1.0, xs)[1]))(1.0)
+    assert g == 10.0
+    np.testing.assert_allclose(
+        vmap(lambda x: lax.scan(lambda c, x: (c + 1, x * c), 0, x)[1])(np.ones((2, 3))),
+        [[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]])
 
 
 def test_weak_initial_carry_promotion_under_transformations():

@@ -20,9 +20,12 @@ from registry import registered_primitives
 
 import funcdiff
 from funcdiff._src import core, dtypes
-from funcdiff._src.interpreters import ad, batching, cost, lowering_rules
+from funcdiff._src.interpreters import ad, batching, cost, lowering_rules, simplify_rules
 from funcdiff._src.interpreters import partial_eval as pe
-from funcdiff._src.lax._define import RULE_NAMES, PrimitiveRules, rules_of
+from funcdiff._src.lax import simplify_rules as cross
+from funcdiff._src.lax._define import RULE_NAMES, PrimitiveRules, add_simplify_rule, rules_of
+from funcdiff._src.lax.elementwise import neg_p
+from funcdiff._src.lax.structural import reshape_p
 
 PRIMITIVES = sorted(registered_primitives(), key=lambda p: p.name)
 
@@ -59,6 +62,9 @@ def _table_rules(p: core.Primitive) -> dict[str, object]:
         "allocates": p in lowering_rules.allocating,
         "effectful": p in pe.effectful,
         "inline": lowering_rules.inlinable_calls.get(p),
+        "simplify": simplify_rules.simplify_rules.get(p),
+        "late_simplify": simplify_rules.late_simplify_rules.get(p),
+        "folded": p not in simplify_rules.not_folded,
     }
 
 
@@ -155,3 +161,34 @@ def test_linear_programs_use_only_transposable_primitives(rec, data):
         f"the linear program of {rec.name} uses {untransposable}, which have no transpose "
         "rule: reverse mode cannot run it"
     )
+
+
+def test_simplification_rules_outside_the_blocks_are_the_cross_family_ones():
+    # A rule that looks only at its own equation is in its primitive's block; the module of
+    # cross-family rules names each primitive it gives a rule to, and says why there.
+    added = {
+        p.name
+        for p, r in rules_of.items()
+        for rule in (r.simplify, r.late_simplify)
+        if rule is not None and rule.__module__ == cross.__name__
+    }
+    assert added == {
+        "add",
+        "add_any",
+        "sub",
+        "mul",
+        "div",
+        "max",
+        "min",
+        "pow",
+        "atan2",
+        "transpose",
+        "dot_general",
+    }
+    for name in added:
+        assert f"``{name}``" in cross.__doc__, f"lax/simplify_rules.py does not say why {name}"
+    assert rules_of[neg_p].simplify.__module__.endswith("lax.elementwise")
+    assert rules_of[reshape_p].simplify.__module__.endswith("lax.structural")
+    with pytest.raises(ValueError, match="already gives a simplify rule"):
+        add_simplify_rule(lambda eqn, ins, producers, uses, out: None, neg_p)
+    assert simplify_rules.simplify_rules[neg_p] is rules_of[neg_p].simplify

@@ -186,3 +186,38 @@ def test_indexing_and_updates(batched):
     check_vmap(lambda a, s: lax.dynamic_slice(a, (s, 1), (2, 3)), (xs, s_in), (i, j))
     check_vmap(lambda a, s: lax.dynamic_update_slice(a, np.ones((2, 3)), (s, 1)), (xs, s_in),
                (i, j))
+
+
+def _mixed(x, y):
+    # Rules that broadcast an unbatched operand to the batch need the axis size:
+    # concatenate, add_any (through grad), scan's carry and dynamic_update_slice.
+    z = lax.concatenate([x, y], 0)
+    _, ys = lax.scan(lambda c, v: (c + v, c * v), y[0], z)
+    return lax.dynamic_update_slice(ys, y, (1,))
+
+
+def _mixed_loop(xs, y):
+    return np.array([np.asarray(_mixed(x, y)) for x in xs]).reshape(len(xs), 6)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_rules_that_broadcast_an_unbatched_operand_get_the_axis_size(n):
+    # Batching rules receive the axis size from vmap (not from an operand): check the rules
+    # that use it on batches of every size, including none, with in_axes None and negative,
+    # nested, and under jit and grad.
+    xs, y = rng.normal(size=(n, 4)), rng.normal(size=2)
+    expected = _mixed_loop(xs, y)
+    np.testing.assert_allclose(vmap(_mixed, in_axes=(0, None))(xs, y), expected)
+    np.testing.assert_allclose(vmap(_mixed, in_axes=(-1, None))(xs.T, y), expected)
+    np.testing.assert_allclose(jit(vmap(_mixed, in_axes=(0, None)))(xs, y), expected)
+    np.testing.assert_allclose(vmap(jit(_mixed), in_axes=(0, None))(xs, y), expected)
+    xss = np.stack([xs, 2 * xs])
+    nested = vmap(vmap(_mixed, in_axes=(0, None)), in_axes=(0, None))(xss, y)
+    np.testing.assert_allclose(nested, np.stack([expected, _mixed_loop(2 * xs, y)]))
+    # grad of a sum over the batch: d/dy of the sum, and per-example gradients with respect
+    # to the unbatched y (add_any sums the cotangents of the broadcast copies).
+    total = lambda xs, y: jnp.sum(vmap(_mixed, in_axes=(0, None))(xs, y))
+    g = grad(total, argnums=1)(xs, y)
+    per_example = vmap(grad(lambda x, y: jnp.sum(_mixed(x, y)), argnums=1), in_axes=(0, None))
+    np.testing.assert_allclose(g, np.sum(per_example(xs, y), axis=0).reshape(2), atol=1e-12)
+    assert per_example(xs, y).shape == (n, 2)

@@ -192,8 +192,7 @@ def _one_call_per_element(p: core.Primitive, vals, dims, size: int, **params):
     return outs, [0] * len(outs)
 
 
-def _pure_callback_batch(vals, dims, *, callback, vmap_method):
-    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+def _pure_callback_batch(axis_size, vals, dims, *, callback, vmap_method):
     if vmap_method is None:
         raise NotImplementedError(
             f"pure_callback: {callback.name} is called under vmap, but vmap_method was not "
@@ -202,12 +201,12 @@ def _pure_callback_batch(vals, dims, *, callback, vmap_method):
         )
     if vmap_method == "sequential":
         return _one_call_per_element(
-            pure_callback_p, vals, dims, size, callback=callback, vmap_method=None
+            pure_callback_p, vals, dims, axis_size, callback=callback, vmap_method=None
         )
     broadcast = vmap_method == "broadcast_all"
-    moved = [_move_to_front(v, d, size, broadcast) for v, d in zip(vals, dims)]
+    moved = [_move_to_front(v, d, axis_size, broadcast) for v, d in zip(vals, dims)]
     batched_avals = tuple(
-        core.ShapedArray((size, *a.shape), a.dtype) for a in callback.result_avals
+        core.ShapedArray((axis_size, *a.shape), a.dtype) for a in callback.result_avals
     )
     inner = _Callback(callback.fun, callback.in_tree, batched_avals, callback.out_tree)
     outs = pure_callback_p.bind(*moved, callback=inner, vmap_method=vmap_method)
@@ -591,15 +590,14 @@ def _io_callback_jvp(primals, tangents, *, callback, ordered):
     )
 
 
-def _io_callback_batch(vals, dims, *, callback, ordered):
+def _io_callback_batch(axis_size, vals, dims, *, callback, ordered):
     if ordered:
         raise ValueError(
             f"io_callback: cannot vmap the ordered callback {callback.name} (as in JAX); pass "
             "ordered=False to call it once per batch element."
         )
-    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
     return _one_call_per_element(
-        io_callback_p, vals, dims, size, callback=callback, ordered=ordered
+        io_callback_p, vals, dims, axis_size, callback=callback, ordered=ordered
     )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, ShapedArray, Var
 from funcdiff._src.custom_calls import _merge, _split_nondiff, _trace
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
@@ -193,8 +193,8 @@ def _checkpoint_transpose(cts, *args, jaxpr, policy):
     return [next(it) if u else None for u in undefined]
 
 
-def _checkpoint_batch(vals, dims, *, jaxpr, policy):
-    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, batching.batch_size(vals, dims))
+def _checkpoint_batch(axis_size, vals, dims, *, jaxpr, policy):
+    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, axis_size)
     return checkpoint_p.bind(*vals, jaxpr=batched, policy=policy), out_dims
 
 

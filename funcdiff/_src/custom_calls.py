@@ -20,6 +20,7 @@ from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax import _jaxprs as jaxprs
+from funcdiff._src.lax._define import per_primitive
 from funcdiff._src.lax.structural import move_to_front
 from funcdiff._src.tree_util import tree_flatten, tree_unflatten
 from funcdiff._src.vmap import vmap
@@ -185,6 +186,27 @@ class _OutTree:
                 f"{self.kind} {what} of {self.name} must return outputs with the "
                 f"function's structure {self.tree}; got {tree}"
             )
+
+
+def _call_batch(batched_rules: Callable[..., dict[str, Any]]) -> per_primitive:
+    """The batching rule of a custom call primitive: every operand gets the batch dimension
+    first, and the user's rules (`batched_rules` of them) are vmapped as wholes."""
+
+    def make(p: core.Primitive) -> Callable[..., Any]:
+        def rule(axis_size, vals, dims, *, call, num_consts, name, **rules):
+            vals = [move_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
+            batched, out_dims = jaxprs.batch_jaxpr(
+                call, [0] * len(vals), axis_size, force_batched=True
+            )
+            outs = p.bind(
+                *vals, call=batched, num_consts=num_consts, name=name, **batched_rules(**rules)
+            )
+            return outs, out_dims
+
+        rule.__name__ = f"_{p.name}_batch"
+        return rule
+
+    return per_primitive(make)
 
 
 class _Kind(NamedTuple):

@@ -10,6 +10,7 @@ from typing import Any
 
 from funcdiff._src.custom_calls import (
     _CALL_RULES,
+    _call_batch,
     _call_custom,
     _check_tangents_out,
     _closure_error,
@@ -19,11 +20,8 @@ from funcdiff._src.custom_calls import (
     _split_nondiff,
     _zeros_tangent,
 )
-from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters.ad import Zero
-from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax._define import define_primitive
-from funcdiff._src.lax.structural import move_to_front
 from funcdiff._src.tree_util import tree_flatten, tree_map, tree_unflatten
 from funcdiff._src.vmap import vmap
 
@@ -52,22 +50,15 @@ def _batched_jvp(jvp: Callable[..., Any]) -> Callable[..., Any]:
     return vmap(lambda p, t: tuple(map(list, jvp(p, t))))
 
 
-def _custom_jvp_batch(vals, dims, *, call, jvp, num_consts, name):
-    # Give every operand the batch dimension first; the rule is then vmapped as a whole.
-    size = batching.batch_size(vals, dims)
-    vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
-    batched, out_dims = jaxprs.batch_jaxpr(call, [0] * len(vals), size, force_batched=True)
-    outs = custom_jvp_call_p.bind(
-        *vals, call=batched, jvp=_batched_jvp(jvp), num_consts=num_consts, name=name
-    )
-    return outs, out_dims
+def _batched_rules(jvp: Callable[..., Any]) -> dict[str, Any]:
+    return {"jvp": _batched_jvp(jvp)}
 
 
 custom_jvp_call_p = define_primitive(
     "custom_jvp_call",
     **_CALL_RULES,
     jvp=_custom_jvp_rule,
-    batch=_custom_jvp_batch,
+    batch=_call_batch(_batched_rules),
     lacks={
         "transpose": "its JVP rule (the user's) gives the tangents with other primitives, "
         "so it never appears in a linear program"
@@ -75,7 +66,7 @@ custom_jvp_call_p = define_primitive(
 )
 
 
-_JVP = _Kind("custom_jvp", custom_jvp_call_p, lambda jvp: {"jvp": _batched_jvp(jvp)})
+_JVP = _Kind("custom_jvp", custom_jvp_call_p, _batched_rules)
 
 
 class custom_jvp:  # noqa: N801 - JAX's name

@@ -13,6 +13,7 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.custom_calls import (
     _CALL_RULES,
+    _call_batch,
     _call_custom,
     _closure_error,
     _Kind,
@@ -22,13 +23,10 @@ from funcdiff._src.custom_calls import (
     _zeros_tangent,
 )
 from funcdiff._src.errors import FuncdiffTypeError
-from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
-from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax._define import define_primitive
-from funcdiff._src.lax.structural import move_to_front
 from funcdiff._src.tree_util import tree_flatten, tree_structure, tree_unflatten
 from funcdiff._src.vmap import vmap
 
@@ -124,22 +122,15 @@ def _batched_vjp_rules(fwd: Callable[..., Any], bwd: Callable[..., Any]):
     return batched_fwd, batched_bwd
 
 
-def _custom_vjp_batch(vals, dims, *, call, fwd, bwd, num_consts, name):
-    # Give every operand the batch dimension first; fwd and bwd are then vmapped as wholes.
-    size = batching.batch_size(vals, dims)
-    vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
-    batched, out_dims = jaxprs.batch_jaxpr(call, [0] * len(vals), size, force_batched=True)
-    outs = custom_vjp_call_p.bind(
-        *vals, call=batched, num_consts=num_consts, name=name, **_VJP.batched_rules(fwd, bwd)
-    )
-    return outs, out_dims
+def _batched_rules(fwd: Callable[..., Any], bwd: Callable[..., Any]) -> dict[str, Any]:
+    return dict(zip(("fwd", "bwd"), _batched_vjp_rules(fwd, bwd)))
 
 
 custom_vjp_call_p = define_primitive(
     "custom_vjp_call",
     **_CALL_RULES,
     jvp=_custom_vjp_jvp,
-    batch=_custom_vjp_batch,
+    batch=_call_batch(_batched_rules),
     lacks={
         "transpose": "its JVP emits custom_lin, whose transpose is the user's bwd; the "
         "call itself never appears in a linear program"
@@ -147,11 +138,7 @@ custom_vjp_call_p = define_primitive(
 )
 
 
-_VJP = _Kind(
-    "custom_vjp",
-    custom_vjp_call_p,
-    lambda fwd, bwd: dict(zip(("fwd", "bwd"), _batched_vjp_rules(fwd, bwd))),
-)
+_VJP = _Kind("custom_vjp", custom_vjp_call_p, _batched_rules)
 
 
 class custom_vjp:  # noqa: N801 - JAX's name

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core
-from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.lax import indexing
 from funcdiff._src.lax._define import define_primitive
@@ -36,10 +35,9 @@ def _print_jvp(primals, tangents, *, fmt, tree, static):
     return [], []
 
 
-def _print_batch(vals, dims, *, fmt, tree, static):
+def _print_batch(axis_size, vals, dims, *, fmt, tree, static):
     # One line per batch element, as the unbatched function would print.
-    size = batching.batch_size(vals, dims)
-    for b in range(size):
+    for b in range(axis_size):
         sliced = [v if d is None else _take(v, d, b) for v, d in zip(vals, dims)]
         debug_print_p.bind(*sliced, fmt=fmt, tree=tree, static=static)
     return [], []
@@ -103,8 +101,8 @@ def _callback_jvp(primals, tangents, **params):
     return [], []
 
 
-def _callback_batch(vals, dims, **params):
-    for b in range(batching.batch_size(vals, dims)):
+def _callback_batch(axis_size, vals, dims, **params):
+    for b in range(axis_size):
         debug_callback_p.bind(
             *[v if d is None else _take(v, d, b) for v, d in zip(vals, dims)], **params
         )

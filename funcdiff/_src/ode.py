@@ -340,9 +340,8 @@ def _zeros_like_tangent(x):
     return np.zeros(core.get_aval(x).shape, ad.tangent_aval(core.get_aval(x)).dtype)
 
 
-def _tangent_batch(vals, dims, **params):
-    size = next(core.get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
-    vals = [move_to_front(v, d, size) for v, d in zip(vals, dims)]
+def _tangent_batch(axis_size, vals, dims, **params):
+    vals = [move_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
     outs = vmap(lambda *ops: _tangent_impl(*ops, **params))(*vals)
     return outs, [0] * len(outs)
 

@@ -3,8 +3,8 @@ each primitive, never by looping over the batch.
 
 A `BatchTracer` holds a value of the trace below and the position of its batch dimension
 (`None` when the value is the same for every batch element). Each primitive has a rule in
-`batch_rules`, ``rule(values, dims, **params) -> (out, out_dim)``, that computes the batched
-result with the primitive itself (a batched `dot_general` is one `dot_general`, a batched
+`batch_rules`, ``rule(axis_size, values, dims, **params) -> (out, out_dim)``, that computes the
+batched result with the primitive itself (a batched `dot_general` is one `dot_general`, a batched
 reduction one reduction). Helpers for the common rule shapes are in `funcdiff._src.lax._define`
 and `funcdiff._src.lax.structural`.
 """
@@ -20,15 +20,6 @@ from funcdiff._src.core import ShapedArray, Tracer
 batch_rules: dict[core.Primitive, Callable[..., Any]] = {}
 
 not_mapped = None
-
-
-def batch_size(vals: Sequence[Any], dims: Sequence[int | None]) -> int:
-    """The size of the batch axis, read from the first batched operand of a batching rule
-    (``dims[i]`` is operand ``i``'s batch axis, `None` if it is not batched)."""
-    for v, d in zip(vals, dims):
-        if d is not None:
-            return core.get_aval(v).shape[d]
-    raise ValueError("batch_size: no operand is batched")
 
 
 class BatchTracer(Tracer):
@@ -63,8 +54,9 @@ class BatchTrace(core.Trace):
 
     lift = pure
 
-    def process_primitive(self, primitive: core.Primitive, tracers: list[BatchTracer],
-                          params: dict) -> Any:
+    def process_primitive(
+        self, primitive: core.Primitive, tracers: list[BatchTracer], params: dict
+    ) -> Any:
         vals = [t.val for t in tracers]
         dims = [t.bdim for t in tracers]
         if all(d is None for d in dims):
@@ -74,14 +66,18 @@ class BatchTrace(core.Trace):
             raise NotImplementedError(
                 f"Batching rule (vmap) for primitive '{primitive.name}' is not implemented."
             )
-        out, out_dim = rule(vals, dims, **params)
+        out, out_dim = rule(self.axis_size, vals, dims, **params)
         if primitive.multiple_results:
             return [BatchTracer(self, o, d) for o, d in zip(out, out_dim, strict=True)]
         return BatchTracer(self, out, out_dim)
 
 
-def vmap_flat(fun: Callable[..., Sequence[Any]], args: Sequence[Any],
-              in_dims: Sequence[int | None], axis_size: int) -> tuple[list[Any], list[int | None]]:
+def vmap_flat(
+    fun: Callable[..., Sequence[Any]],
+    args: Sequence[Any],
+    in_dims: Sequence[int | None],
+    axis_size: int,
+) -> tuple[list[Any], list[int | None]]:
     """Run `fun` on batched flat arguments; returns the outputs and their batch dims."""
     with core.new_main(BatchTrace, axis_size) as main:
         trace = BatchTrace(main)

@@ -1,17 +1,23 @@
 """The simplification-rule registry: the algebraic identities `jit`'s `simplify` pass applies,
 keyed by primitive.
 
-`funcdiff._src.lax.simplify_rules` fills these tables for the lax primitives; the pass in
-`funcdiff._src.jit.passes` only reads them, so it names no primitive and imports no op module
-(see docs/developer/layout.md).
+`funcdiff._src.lax._define` fills these tables from the primitives' records: a rule that looks
+only at its own equation (``x*1``, ``--x``, a no-op reshape) is given in its primitive's
+`define_primitive(..., simplify=...)` block; the rules that look at operands made by other op
+families are added by `funcdiff._src.lax.simplify_rules` (through `_define.add_simplify_rule`).
+The pass in `funcdiff._src.jit.passes` only reads the tables, so it names no primitive and
+imports no op module (see docs/developer/layout.md). The helpers below are for rule authors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 
 from funcdiff._src import core
-from funcdiff._src.core import Atom, JaxprEqn, Var
+from funcdiff._src.core import Atom, JaxprEqn, Literal, Var
 
 # ``rule(eqn, ins, producers, uses, out) -> Atom | JaxprEqn | list[JaxprEqn] | None``: an
 # atom that replaces the equation's single output `out`, a cheaper equation (or several, the
@@ -37,8 +43,19 @@ late_simplify_rules: dict[core.Primitive, LateSimplifier] = {}
 not_folded: set[core.Primitive] = set()
 
 
-def register(rule: Simplifier, *prims: core.Primitive) -> Simplifier:
-    """Make `rule` the simplification rule of each of `prims`."""
-    for p in prims:
-        simplify_rules[p] = rule
-    return rule
+def literal_number(a: Atom) -> Any:
+    """The value of a scalar literal as a Python number; None for anything else."""
+    if type(a) is not Literal:
+        return None
+    v = a.val
+    if type(v) in (int, float, bool):
+        return v
+    try:
+        return np.asarray(v).item()
+    except (TypeError, ValueError):
+        return None
+
+
+def same_type(a: Atom, out: Var) -> bool:
+    """Whether `a` can stand for `out`: the same shape and dtype."""
+    return a.aval.shape == out.aval.shape and a.aval.dtype == out.aval.dtype

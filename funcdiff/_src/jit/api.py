@@ -23,7 +23,7 @@ from funcdiff._src import core, errors
 from funcdiff._src.array import _SCALAR_DTYPES, Array, as_array
 from funcdiff._src.config import config, jit_flags
 from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
@@ -93,10 +93,9 @@ def _jit_transpose(cts: Sequence[Any], *args: Any, jaxpr: ClosedJaxpr, name: str
     return [next(it) if u else None for u in undefined]
 
 
-def _jit_batch(vals: Sequence[Any], dims: Sequence[int | None], *, jaxpr: ClosedJaxpr,
-               name: str) -> tuple[list[Any], list[int | None]]:
-    size = batching.batch_size(vals, dims)
-    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, size)
+def _jit_batch(axis_size: int, vals: Sequence[Any], dims: Sequence[int | None], *,
+               jaxpr: ClosedJaxpr, name: str) -> tuple[list[Any], list[int | None]]:
+    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, axis_size)
     return jit_p.bind(*vals, jaxpr=batched, name=f"vmap({name})"), out_dims
 
 

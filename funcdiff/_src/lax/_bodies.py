@@ -23,12 +23,14 @@ from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path
 
 
 def _trace_body(
-    fun: Callable[..., Any], args_tree: Any, avals: Sequence[ShapedArray], strong: slice = slice(0)
+    fun: Callable[..., Any], args_tree: Any, avals: Sequence[ShapedArray], carry: slice = slice(0)
 ) -> tuple[list[Any], ClosedJaxpr, Any]:
     """Trace ``fun(*tree_unflatten(args_tree, leaves))`` to a jaxpr whose first inputs are the
     traced values it closes over. Returns ``(closed_over_values, jaxpr, out_tree)``.
 
-    The output leaves in `strong` (a loop's carry) lose any weak type: carries are strong."""
+    `carry` selects a loop's carry among the inputs and, at the same positions, among the
+    outputs: an output leaf there stays weakly typed only if its input is weak of its dtype,
+    and otherwise becomes strong, keeping its dtype (`_as_carry`)."""
     store: list[Any] = [None]
 
     def flat(*leaves: Any) -> list[Any]:
@@ -38,7 +40,10 @@ def _trace_body(
                 raise TypeError(
                     f"a control-flow body returned a {type(leaf).__name__}, which is not an array"
                 )
-        out_leaves[strong] = [_as_carry(x, core.get_aval(x)) for x in out_leaves[strong]]
+        out_leaves[carry] = [
+            _as_carry(x, a if core.get_aval(x).dtype == a.dtype else core.get_aval(x))
+            for x, a in zip(out_leaves[carry], avals[carry])
+        ]
         return out_leaves
 
     closed = pe.trace_to_jaxpr(flat, avals)
@@ -102,8 +107,13 @@ def _strip_weak(avals: Sequence[ShapedArray]) -> list[ShapedArray]:
 
 
 def _as_carry(x: Any, aval: ShapedArray) -> Any:
-    """Give a loop-carried value the carry's (strong) dtype."""
-    return ew.convert_element_type(x, aval.dtype) if core.get_aval(x).weak_type else x
+    """Give a loop-carried value the carry's type: a weakly typed value stays weak (a Python
+    scalar at run time) where the carry `aval` is weak of its dtype, and otherwise becomes
+    strong, of the carry's dtype."""
+    x_aval = core.get_aval(x)
+    if not x_aval.weak_type or (aval.weak_type and x_aval.dtype == aval.dtype):
+        return x
+    return ew.convert_element_type(x, aval.dtype)
 
 
 # ---- loop carries ---------------------------------------------------------------------------
@@ -112,8 +122,10 @@ def _as_carry(x: Any, aval: ShapedArray) -> Any:
 def _promote_weak(x: Any, aval: ShapedArray, out: ShapedArray) -> Any:
     """A weakly typed initial carry leaf (a Python scalar) takes the dtype the body gives it,
     as in JAX: ``0`` carried through ``c + 1.5`` becomes a float, ``0.0`` through
-    ``c + float32_array`` a float32. Strong leaves are returned as they are."""
-    if not aval.weak_type or aval.dtype == out.dtype:
+    ``c + float32_array`` a float32, and ``1.0`` through ``c * float64_array`` a strong float64.
+    A leaf the body returns weak of its dtype (``c + 1``), and a strong leaf, are returned as
+    they are."""
+    if not aval.weak_type or (aval.dtype == out.dtype and out.weak_type):
         return x
     dtype, _ = dtypes.result_type((aval.dtype, True), (out.dtype, out.weak_type))
     return ew.convert_element_type(x, dtype)
@@ -128,20 +140,22 @@ def _trace_loop_body(
     """Trace a loop body on the initial carry `init` (a pytree the user named `init_name`).
 
     ``trace(carry_avals)`` traces the body and returns ``(traced, carry_out_tree,
-    carry_out_avals)``. Weakly typed leaves are first promoted to the dtypes the body gives them
-    (from a look at the body traced on the weak types), then the body is traced on the strong
-    carry types, and its output carry must match them. Returns ``(leaves, tree, traced)``.
+    carry_out_avals)``. As in JAX, a weakly typed leaf (a Python scalar) stays weak when the
+    body returns it weak of the same dtype, so that the body sees a Python scalar on every
+    iteration (``0`` through ``c + 1`` stays a weak int, and ``x * c`` keeps the dtype of
+    ``x``); otherwise it takes the (strong) dtype the body gives it (`_promote_weak`). The body
+    is traced again until the carry types settle (each round makes a weak leaf strong), and
+    its output carry must match them. Returns ``(leaves, tree, traced)``.
     """
     leaves, tree = tree_flatten(init)
     avals = _avals(leaves)
-    if any(a.weak_type for a in avals):
-        _, out_tree, out_avals = trace(avals)
-        if out_tree == tree:
-            leaves = [_promote_weak(x, a, o) for x, a, o in zip(leaves, avals, out_avals)]
-            avals = _avals(leaves)
-    avals = _strip_weak(avals)
-    leaves = [_as_carry(x, a) for x, a in zip(leaves, avals)]
     traced, out_tree, out_avals = trace(avals)
+    while out_tree == tree and any(a.weak_type for a in avals):
+        promoted = [_promote_weak(x, a, o) for x, a, o in zip(leaves, avals, out_avals)]
+        if all(p is x for p, x in zip(promoted, leaves)):
+            break
+        leaves, avals = promoted, _avals(promoted)
+        traced, out_tree, out_avals = trace(avals)
     if out_tree != tree:
         raise TypeError(
             f"{what} must return a carry with the structure of {init_name}, "

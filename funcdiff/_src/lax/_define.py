@@ -3,11 +3,11 @@ of `lax/`: it imports no primitive (`structural.py`, the primitives every rule u
 with it; two rule factories below import structural inside the rule, when it runs).
 
 `define_primitive` takes the NumPy implementation, the shape/dtype rule and every other rule
-(derivatives, batching, partial evaluation, lowering, cost, and the facts passes rely on:
-aliasing, effects, weak-typed results), files each in the table of the transformation that
-owns it, and keeps them together in a `PrimitiveRules` record (`rules_of[p]`). The helpers
-below build the common rule shapes (per-argument JVPs, linear primitives, broadcasting) so that
-most rules are one short named function.
+(derivatives, batching, partial evaluation, lowering, cost, simplification, and the facts
+passes rely on: aliasing, effects, weak-typed results, constant folding), files each in the
+table of the transformation that owns it, and keeps them together in a `PrimitiveRules` record
+(`rules_of[p]`). The helpers below build the common rule shapes (per-argument JVPs, linear
+primitives, broadcasting) so that most rules are one short named function.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.interpreters import simplify_rules as simplify_mod
 from funcdiff._src.interpreters.ad import Zero
 
 Rule = Callable[..., Any]
@@ -51,6 +52,8 @@ class PrimitiveRules:
 
     `lower` is None when generated code calls `impl` (a NumPy ufunc gets ``xp.<ufunc>``);
     `lacks` maps a rule name of `RULE_NAMES` to the reason the primitive has no such rule.
+    `simplify` and `late_simplify` come from the block, or, for the rules that look at operands
+    made by other op families, from `add_simplify_rule` (the record is then replaced).
     """
 
     impl: Rule
@@ -63,11 +66,14 @@ class PrimitiveRules:
     lower: Rule | None = None
     ufunc: str | None = None
     cost: Rule | None = None
+    simplify: Rule | None = None
+    late_simplify: Rule | None = None
     linear: bool = False
     nondifferentiable: bool = False
     allocates: bool = False
     effectful: bool = False
     weak_results: bool = False
+    folded: bool = True
     inline: str | None = None
     lacks: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
@@ -106,6 +112,9 @@ def define_primitive(
     transcendental: bool = False,
     effectful: bool = False,
     weak_results: bool = False,
+    simplify: Rule | None = None,
+    late_simplify: Rule | None = None,
+    folded: bool = True,
     inline: str | None = None,
     lacks: Mapping[str, str] | None = None,
 ) -> core.Primitive:
@@ -125,8 +134,11 @@ def define_primitive(
     - `transpose(ct, *args, **params) -> list`: for primitives linear in some operands; the
       linear operands arrive as `UndefinedPrimal`, and the result has one cotangent per operand
       (None for operands that are not linear).
-    - `batch(values, dims, **params) -> (out, out_dim)`: the `vmap` rule; `dims` holds each
-      operand's batch dimension or None.
+    - `batch(axis_size, values, dims, **params) -> (out, out_dim)`: the `vmap` rule; `dims`
+      holds each operand's batch dimension or None (at least one is not None), and `axis_size`
+      is the size of the batch, as `vmap` knows it (use it to give an unbatched operand the
+      batch dimension, e.g. ``move_to_front(x, None, axis_size)``); `out_dim` is the result's
+      batch dimension (a list of them for `multiple_results`), or None.
     - `elementwise`: instead of `batch`, the primitive works elementwise with NumPy
       broadcasting, so batching aligns the batch dimensions and applies it once.
     - `partial_eval(trace, tracers, **params)` and `partial_eval_jaxpr(eqn, unknowns)`: for
@@ -147,6 +159,16 @@ def define_primitive(
       flop per output element, or with `transcendental` (exp, log, sin...) one transcendental.
     - `effectful`: the primitive has a side effect (printing), so no pass may remove it.
     - `weak_results`: on Python scalars alone, its result is a Python scalar (weakly typed).
+    - `simplify(eqn, ins, producers, uses, out)`: an algebraic identity `jit`'s `simplify`
+      pass applies to an equation of this primitive (``x * 1``, ``--x``, a reshape to the same
+      shape): it returns an atom that replaces the output, a cheaper equation (or several),
+      or None (see `funcdiff._src.interpreters.simplify_rules`). Give here the rules that look
+      only at the equation and at producers from this primitive's own module; the rules that
+      look at operands made by other op families are added in `lax/simplify_rules.py`.
+      `late_simplify(eqn, producers, identities, uses)`: one run once the others are done.
+    - `folded`: `False` keeps `jit`'s constant folding from evaluating the primitive on
+      constant operands (a broadcast is a free view at run time, and its scalar operand
+      stays visible to the simplification rules).
     - `inline`: for a primitive that calls a jaxpr, the parameter holding it: jit's passes
       inline the call once no transformation needs its boundary.
     - `lacks`: rules this primitive deliberately has not (keys of `RULE_NAMES`), each with the
@@ -189,6 +211,9 @@ def define_primitive(
         allocates=allocates,
         effectful=effectful,
         weak_results=weak_results,
+        simplify=simplify,
+        late_simplify=late_simplify,
+        folded=folded,
         inline=inline,
         lacks=dict(lacks or {}),
     )
@@ -230,7 +255,33 @@ def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
         lowering.inlinable_calls[p] = rules.inline
     if rules.cost is not None:
         cost_mod.cost_rules[p] = rules.cost
+    _register_simplify(p, rules)
     rules_of[p] = rules
+
+
+def _register_simplify(p: core.Primitive, rules: PrimitiveRules) -> None:
+    if rules.simplify is not None:
+        simplify_mod.simplify_rules[p] = rules.simplify
+    if rules.late_simplify is not None:
+        simplify_mod.late_simplify_rules[p] = rules.late_simplify
+    if not rules.folded:
+        simplify_mod.not_folded.add(p)
+
+
+def add_simplify_rule(rule: Rule, *prims: core.Primitive, late: bool = False) -> Rule:
+    """Give each of `prims` the simplification rule `rule` (its `late_simplify` rule with
+    `late`), after its block: for `lax/simplify_rules.py`, whose rules look at operands made by
+    other op families, defined after the primitive (``add`` of two ``pad``s). The primitive's
+    record is replaced by one with the rule, so that it still holds all its rules; a primitive
+    whose block gave that rule already is an error."""
+    field = "late_simplify" if late else "simplify"
+    for p in prims:
+        old = rules_of[p]
+        if getattr(old, field) is not None:
+            raise ValueError(f"{p.name}: its block already gives a {field} rule")
+        rules_of[p] = dataclasses.replace(old, **{field: rule})
+        _register_simplify(p, rules_of[p])
+    return rule
 
 
 # ---- shape and dtype rules ------------------------------------------------------------------
@@ -341,7 +392,9 @@ def _linear_jvp(p: core.Primitive) -> Rule:
 def broadcasting_batch(p: core.Primitive) -> Rule:
     """The batching rule of an elementwise primitive that broadcasts like NumPy."""
 
-    def rule(vals: Sequence[Any], dims: Sequence[int | None], **params: Any) -> tuple[Any, Any]:
+    def rule(
+        axis_size: int, vals: Sequence[Any], dims: Sequence[int | None], **params: Any
+    ) -> tuple[Any, Any]:
         if len(vals) == 1:
             return p.bind(*vals, **params), dims[0]
         # structural's primitives are themselves defined here; this runs with every module

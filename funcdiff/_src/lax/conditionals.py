@@ -14,7 +14,7 @@ import numpy as np
 
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ClosedJaxpr, Jaxpr, ShapedArray, Var
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
@@ -127,15 +127,14 @@ def _cond_transpose(cts, index, *args, branches):
     return [None] + [next(it) if u else None for u in undefined]
 
 
-def _cond_batch(vals, dims, *, branches):
+def _cond_batch(axis_size, vals, dims, *, branches):
     index, *args = vals
     bi, *arg_dims = dims
-    size = batching.batch_size(vals, dims)
     if bi is not None:
         # A batched index: compute every branch and select per batch element.
         outs_per_branch = []
         for b in branches:
-            batched, _ = jaxprs.batch_jaxpr(b, arg_dims, size, force_batched=True)
+            batched, _ = jaxprs.batch_jaxpr(b, arg_dims, axis_size, force_batched=True)
             outs_per_branch.append(jaxprs.call(batched, *args))
         index = moveaxis(index, bi, 0)
         results = []
@@ -147,9 +146,9 @@ def _cond_batch(vals, dims, *, branches):
         return results, [0] * len(results)
     forced = [False] * len(branches[0].out_avals)
     for b in branches:
-        _, out_dims = jaxprs.batch_jaxpr(b, arg_dims, size)
+        _, out_dims = jaxprs.batch_jaxpr(b, arg_dims, axis_size)
         forced = [f or d is not None for f, d in zip(forced, out_dims)]
-    batched = tuple(jaxprs.batch_jaxpr(b, arg_dims, size, forced)[0] for b in branches)
+    batched = tuple(jaxprs.batch_jaxpr(b, arg_dims, axis_size, forced)[0] for b in branches)
     outs = cond_p.bind(index, *args, branches=batched)
     return outs, [0 if f else None for f in forced]
 

@@ -28,7 +28,6 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
@@ -61,15 +60,18 @@ def _spec_from_string(spec: str, pair: str, order: str, name: str) -> tuple[int,
     (``"NC"`` or ``"OI"``), then the spatial ones in the order of `order` (the rhs spec)."""
     for c in pair:
         if spec.count(c) != 1:
-            raise ValueError(f"conv dimension_numbers: the {name} spec {spec!r} must contain "
-                             f"'{c}' exactly once")
-    spatial = sorted((i for i, c in enumerate(spec) if c not in pair),
-                     key=lambda i: order.index(spec[i]))
+            raise ValueError(
+                f"conv dimension_numbers: the {name} spec {spec!r} must contain '{c}' exactly once"
+            )
+    spatial = sorted(
+        (i for i, c in enumerate(spec) if c not in pair), key=lambda i: order.index(spec[i])
+    )
     return (spec.index(pair[0]), spec.index(pair[1]), *spatial)
 
 
-def conv_dimension_numbers(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
-                           dimension_numbers: Any) -> ConvDimensionNumbers:
+def conv_dimension_numbers(
+    lhs_shape: Sequence[int], rhs_shape: Sequence[int], dimension_numbers: Any
+) -> ConvDimensionNumbers:
     """`dimension_numbers` of a convolution as a `ConvDimensionNumbers`.
 
     **Arguments:**
@@ -89,37 +91,54 @@ def conv_dimension_numbers(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
     """
     nd = len(lhs_shape)
     if len(rhs_shape) != nd:
-        raise ValueError(f"conv: the lhs (shape {tuple(lhs_shape)}) and rhs (shape "
-                         f"{tuple(rhs_shape)}) must have the same rank")
+        raise ValueError(
+            f"conv: the lhs (shape {tuple(lhs_shape)}) and rhs (shape "
+            f"{tuple(rhs_shape)}) must have the same rank"
+        )
     if dimension_numbers is None:
         iota = tuple(range(nd))
         return ConvDimensionNumbers(iota, iota, iota)
     if len(dimension_numbers) != 3:
-        raise ValueError(f"conv dimension_numbers must have three entries (lhs, rhs, out), "
-                         f"got {dimension_numbers!r}")
+        raise ValueError(
+            f"conv dimension_numbers must have three entries (lhs, rhs, out), "
+            f"got {dimension_numbers!r}"
+        )
     lhs, rhs, out = dimension_numbers
     if all(isinstance(s, str) for s in (lhs, rhs, out)):
         if not len(lhs) == len(rhs) == len(out) == nd:
-            raise ValueError(f"conv dimension_numbers {dimension_numbers!r} must each have "
-                             f"{nd} letters, the rank of the operands")
+            raise ValueError(
+                f"conv dimension_numbers {dimension_numbers!r} must each have "
+                f"{nd} letters, the rank of the operands"
+            )
         spatial = [set(lhs) - set("NC"), set(rhs) - set("OI"), set(out) - set("NC")]
         if not spatial[0] == spatial[1] == spatial[2] or any(
-                len(set(s)) != nd for s in (lhs, rhs, out)):
-            raise ValueError(f"conv dimension_numbers {dimension_numbers!r}: the spatial "
-                             "letters must be the same, each once, in all three specs")
-        return ConvDimensionNumbers(_spec_from_string(lhs, "NC", rhs, "lhs"),
-                                    _spec_from_string(rhs, "OI", rhs, "rhs"),
-                                    _spec_from_string(out, "NC", rhs, "out"))
+            len(set(s)) != nd for s in (lhs, rhs, out)
+        ):
+            raise ValueError(
+                f"conv dimension_numbers {dimension_numbers!r}: the spatial "
+                "letters must be the same, each once, in all three specs"
+            )
+        return ConvDimensionNumbers(
+            _spec_from_string(lhs, "NC", rhs, "lhs"),
+            _spec_from_string(rhs, "OI", rhs, "rhs"),
+            _spec_from_string(out, "NC", rhs, "out"),
+        )
     dn = ConvDimensionNumbers(*(tuple(int(d) for d in s) for s in (lhs, rhs, out)))
     for s in dn:
         if sorted(s) != list(range(nd)):
-            raise ValueError(f"conv dimension_numbers {dimension_numbers!r}: each spec must "
-                             f"be a permutation of range({nd})")
+            raise ValueError(
+                f"conv dimension_numbers {dimension_numbers!r}: each spec must "
+                f"be a permutation of range({nd})"
+            )
     return dn
 
 
-def padtype_to_pads(in_shape: Sequence[int], window_shape: Sequence[int],
-                     window_strides: Sequence[int], padding: str) -> list[tuple[int, int]]:
+def padtype_to_pads(
+    in_shape: Sequence[int],
+    window_shape: Sequence[int],
+    window_strides: Sequence[int],
+    padding: str,
+) -> list[tuple[int, int]]:
     """The explicit ``(low, high)`` padding of each spatial axis for a padding string.
 
     ``"VALID"`` pads nothing; ``"SAME"`` pads so that the output has
@@ -133,14 +152,17 @@ def padtype_to_pads(in_shape: Sequence[int], window_shape: Sequence[int],
         ```
     """
     if not isinstance(padding, str):
-        raise TypeError(f"padtype_to_pads: padding must be 'SAME', 'SAME_LOWER' or 'VALID', "
-                        f"got {padding!r}")
+        raise TypeError(
+            f"padtype_to_pads: padding must be 'SAME', 'SAME_LOWER' or 'VALID', got {padding!r}"
+        )
     kind = padding.upper()
     if kind == "VALID":
         return [(0, 0)] * len(in_shape)
     if kind not in ("SAME", "SAME_LOWER"):
-        raise ValueError(f"unknown padding {padding!r}: use 'SAME', 'SAME_LOWER', 'VALID' or "
-                         "a sequence of (low, high) pairs")
+        raise ValueError(
+            f"unknown padding {padding!r}: use 'SAME', 'SAME_LOWER', 'VALID' or "
+            "a sequence of (low, high) pairs"
+        )
     pads = []
     for n, w, s in zip(in_shape, window_shape, window_strides, strict=True):
         out = -(-n // s)
@@ -154,8 +176,9 @@ def _dilated(n: int, d: int) -> int:
     return 0 if n == 0 else (n - 1) * d + 1
 
 
-def _window_out_size(n: int, pad: tuple[int, int], base_dilation: int, window: int,
-                     stride: int, window_dilation: int) -> int:
+def _window_out_size(
+    n: int, pad: tuple[int, int], base_dilation: int, window: int, stride: int, window_dilation: int
+) -> int:
     padded = pad[0] + pad[1] + _dilated(n, base_dilation)
     if n < 0:  # a placeholder size (stax's -1 batch): plain arithmetic, as JAX
         return (padded - _dilated(window, window_dilation)) // stride + 1
@@ -165,14 +188,21 @@ def _window_out_size(n: int, pad: tuple[int, int], base_dilation: int, window: i
     return 0 if padded < span else (padded - span) // stride + 1
 
 
-def _explicit_pads(padding: Padding, in_shape: Sequence[int], window_shape: Sequence[int],
-                   strides: Sequence[int], what: str) -> tuple[tuple[int, int], ...]:
+def _explicit_pads(
+    padding: Padding,
+    in_shape: Sequence[int],
+    window_shape: Sequence[int],
+    strides: Sequence[int],
+    what: str,
+) -> tuple[tuple[int, int], ...]:
     if isinstance(padding, str):
         return tuple(padtype_to_pads(in_shape, window_shape, strides, padding))
     pads = tuple((int(lo), int(hi)) for lo, hi in padding)
     if len(pads) != len(in_shape):
-        raise ValueError(f"{what}: padding needs one (low, high) pair per spatial axis "
-                         f"({len(in_shape)}), got {len(pads)}")
+        raise ValueError(
+            f"{what}: padding needs one (low, high) pair per spatial axis "
+            f"({len(in_shape)}), got {len(pads)}"
+        )
     return pads
 
 
@@ -181,14 +211,20 @@ def _ones_or(values: Sequence[int] | None, n: int, name: str, what: str) -> tupl
         return (1,) * n
     out = tuple(int(v) for v in values)
     if len(out) != n or any(v < 1 for v in out):
-        raise ValueError(f"{what}: {name} must have {n} positive entries (one per spatial "
-                         f"axis), got {tuple(values)}")
+        raise ValueError(
+            f"{what}: {name} must have {n} positive entries (one per spatial "
+            f"axis), got {tuple(values)}"
+        )
     return out
 
 
-def conv_shape_tuple(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
-                     strides: Sequence[int], pads: Padding,
-                     batch_group_count: int = 1) -> tuple[int, ...]:
+def conv_shape_tuple(
+    lhs_shape: Sequence[int],
+    rhs_shape: Sequence[int],
+    strides: Sequence[int],
+    pads: Padding,
+    batch_group_count: int = 1,
+) -> tuple[int, ...]:
     """The output shape of a convolution in the layout ``NC...`` / ``OI...`` / ``NC...``.
 
     !!! Example
@@ -200,14 +236,20 @@ def conv_shape_tuple(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
     n_sp = len(lhs_shape) - 2
     strides = _ones_or(strides, n_sp, "window_strides", "conv_shape_tuple")
     pads = _explicit_pads(pads, lhs_shape[2:], rhs_shape[2:], strides, "conv_shape_tuple")
-    spatial = [_window_out_size(n, p, 1, k, s, 1)
-               for n, p, k, s in zip(lhs_shape[2:], pads, rhs_shape[2:], strides)]
+    spatial = [
+        _window_out_size(n, p, 1, k, s, 1)
+        for n, p, k, s in zip(lhs_shape[2:], pads, rhs_shape[2:], strides)
+    ]
     return (lhs_shape[0] // batch_group_count, rhs_shape[0], *spatial)
 
 
-def conv_general_shape_tuple(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
-                             window_strides: Sequence[int], padding: Padding,
-                             dimension_numbers: Any) -> tuple[int, ...]:
+def conv_general_shape_tuple(
+    lhs_shape: Sequence[int],
+    rhs_shape: Sequence[int],
+    window_strides: Sequence[int],
+    padding: Padding,
+    dimension_numbers: Any,
+) -> tuple[int, ...]:
     """The output shape of `conv_general_dilated` without dilation, in the layout of
     `dimension_numbers`.
 
@@ -232,34 +274,55 @@ def _canonical(shape: Sequence[int], spec: Sequence[int]) -> tuple[int, ...]:
     return tuple(shape[d] for d in spec)
 
 
-def _conv_out_canonical(lhs_c, rhs_c, *, window_strides, padding, lhs_dilation, rhs_dilation,
-                        batch_group_count):
-    spatial = tuple(_window_out_size(n, p, ld, k, s, rd) for n, p, ld, k, s, rd in zip(
-        lhs_c[2:], padding, lhs_dilation, rhs_c[2:], window_strides, rhs_dilation))
+def _conv_out_canonical(
+    lhs_c, rhs_c, *, window_strides, padding, lhs_dilation, rhs_dilation, batch_group_count
+):
+    spatial = tuple(
+        _window_out_size(n, p, ld, k, s, rd)
+        for n, p, ld, k, s, rd in zip(
+            lhs_c[2:], padding, lhs_dilation, rhs_c[2:], window_strides, rhs_dilation
+        )
+    )
     return (lhs_c[0] // batch_group_count, rhs_c[0], *spatial)
 
 
-def windows(x: np.ndarray, window: Sequence[int], strides: Sequence[int],
-            dilation: Sequence[int]) -> np.ndarray:
+def windows(
+    x: np.ndarray, window: Sequence[int], strides: Sequence[int], dilation: Sequence[int]
+) -> np.ndarray:
     """A view of the windows along the last ``len(window)`` axes of `x`: shape
     ``(*lead, *out_positions, *window)``. Needs every axis to hold at least one window."""
     n = len(window)
     spans = [_dilated(k, d) for k, d in zip(window, dilation)]
-    view = np.lib.stride_tricks.sliding_window_view(x, spans, axis=tuple(range(x.ndim - n,
-                                                                                x.ndim)))
+    view = np.lib.stride_tricks.sliding_window_view(x, spans, axis=tuple(range(x.ndim - n, x.ndim)))
     step = tuple(np.s_[::s] for s in strides) + tuple(np.s_[::d] for d in dilation)
     return view[(Ellipsis, *step)]
 
 
-def _conv_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
-               dimension_numbers, feature_group_count, batch_group_count):
+def _conv_impl(
+    lhs,
+    rhs,
+    *,
+    window_strides,
+    padding,
+    lhs_dilation,
+    rhs_dilation,
+    dimension_numbers,
+    feature_group_count,
+    batch_group_count,
+):
     lhs_spec, rhs_spec, out_spec = dimension_numbers
     dtype = np.result_type(lhs, rhs)
     x, w = np.asarray(lhs, dtype), np.transpose(np.asarray(rhs, dtype), rhs_spec)
     lhs_c = _canonical(x.shape, lhs_spec)
-    out_c = _conv_out_canonical(lhs_c, w.shape, window_strides=window_strides,
-                                padding=padding, lhs_dilation=lhs_dilation,
-                                rhs_dilation=rhs_dilation, batch_group_count=batch_group_count)
+    out_c = _conv_out_canonical(
+        lhs_c,
+        w.shape,
+        window_strides=window_strides,
+        padding=padding,
+        lhs_dilation=lhs_dilation,
+        rhs_dilation=rhs_dilation,
+        batch_group_count=batch_group_count,
+    )
     inverse = tuple(np.argsort(out_spec).tolist())
     if math.prod(out_c) == 0 or math.prod(w.shape[1:]) == 0:
         return np.zeros(out_c, dtype).transpose(inverse)
@@ -285,7 +348,7 @@ def _conv_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
     else:  # (N, G, C/G, ...) -> (G, N, ...): groups of the features
         win = win.reshape(n, groups, c // groups, *win.shape[2:])
         cols = win.transpose(1, 0, *p_axes, *k_axes, 2)
-    m, positions = cols.shape[1], cols.shape[2:2 + n_sp]
+    m, positions = cols.shape[1], cols.shape[2 : 2 + n_sp]
     cols = cols.reshape(groups, m * math.prod(positions), -1)
     kernel = w.reshape(groups, o // groups, *w.shape[1:])
     kernel = kernel.transpose(0, *range(3, 3 + n_sp), 2, 1).reshape(groups, -1, o // groups)
@@ -297,46 +360,75 @@ def _conv_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
     return out.transpose(0, n_sp + 1, *range(1, n_sp + 1)).transpose(inverse)
 
 
-def _conv_aval(lhs: ShapedArray, rhs: ShapedArray, *, window_strides, padding, lhs_dilation,
-               rhs_dilation, dimension_numbers, feature_group_count,
-               batch_group_count) -> ShapedArray:
+def _conv_aval(
+    lhs: ShapedArray,
+    rhs: ShapedArray,
+    *,
+    window_strides,
+    padding,
+    lhs_dilation,
+    rhs_dilation,
+    dimension_numbers,
+    feature_group_count,
+    batch_group_count,
+) -> ShapedArray:
     if lhs.ndim != rhs.ndim or lhs.ndim < 2:
-        raise PrimitiveError(f"the lhs {lhs.shape} and rhs {rhs.shape} need the same rank, at "
-                             "least 2 (batch and feature axes)")
+        raise PrimitiveError(
+            f"the lhs {lhs.shape} and rhs {rhs.shape} need the same rank, at "
+            "least 2 (batch and feature axes)"
+        )
     for spec in dimension_numbers:
         if sorted(spec) != list(range(lhs.ndim)):
-            raise PrimitiveError(f"dimension_numbers {dimension_numbers} are not permutations "
-                                 f"of range({lhs.ndim})")
+            raise PrimitiveError(
+                f"dimension_numbers {dimension_numbers} are not permutations of range({lhs.ndim})"
+            )
     n_sp = lhs.ndim - 2
-    for name, value in (("window_strides", window_strides), ("padding", padding),
-                        ("lhs_dilation", lhs_dilation), ("rhs_dilation", rhs_dilation)):
+    for name, value in (
+        ("window_strides", window_strides),
+        ("padding", padding),
+        ("lhs_dilation", lhs_dilation),
+        ("rhs_dilation", rhs_dilation),
+    ):
         if len(value) != n_sp:
             raise PrimitiveError(f"{name} {value} needs {n_sp} entries, one per spatial axis")
     lhs_c = _canonical(lhs.shape, dimension_numbers.lhs_spec)
     rhs_c = _canonical(rhs.shape, dimension_numbers.rhs_spec)
     fgc, bgc = feature_group_count, batch_group_count
     if fgc < 1 or bgc < 1 or (fgc > 1 and bgc > 1):
-        raise PrimitiveError(f"feature_group_count={fgc} and batch_group_count={bgc}: both "
-                             "must be positive, and at most one above 1")
+        raise PrimitiveError(
+            f"feature_group_count={fgc} and batch_group_count={bgc}: both "
+            "must be positive, and at most one above 1"
+        )
     if lhs_c[1] != rhs_c[1] * fgc:
         raise PrimitiveError(
             f"the lhs has {lhs_c[1]} features (shape {lhs.shape}) but the kernel {rhs.shape} "
-            f"expects {rhs_c[1]} input features x feature_group_count={fgc}")
+            f"expects {rhs_c[1]} input features x feature_group_count={fgc}"
+        )
     if rhs_c[0] % (fgc * bgc):
-        raise PrimitiveError(f"the kernel's {rhs_c[0]} output features are not divisible by "
-                             f"the group count {fgc * bgc}")
+        raise PrimitiveError(
+            f"the kernel's {rhs_c[0]} output features are not divisible by "
+            f"the group count {fgc * bgc}"
+        )
     if lhs_c[0] % bgc:
-        raise PrimitiveError(f"the lhs batch size {lhs_c[0]} is not divisible by "
-                             f"batch_group_count={bgc}")
+        raise PrimitiveError(
+            f"the lhs batch size {lhs_c[0]} is not divisible by batch_group_count={bgc}"
+        )
     if any(k < 1 for k in rhs_c[2:]):
         raise PrimitiveError(f"the kernel {rhs.shape} has an empty spatial axis")
     if lhs.dtype.kind not in "iufc" or rhs.dtype.kind not in "iufc":
-        raise PrimitiveError(f"conv_general_dilated of {lhs.dtype} and {rhs.dtype}: needs "
-                             "numeric operands")
+        raise PrimitiveError(
+            f"conv_general_dilated of {lhs.dtype} and {rhs.dtype}: needs numeric operands"
+        )
     try:
-        out_c = _conv_out_canonical(lhs_c, rhs_c, window_strides=window_strides,
-                                    padding=padding, lhs_dilation=lhs_dilation,
-                                    rhs_dilation=rhs_dilation, batch_group_count=bgc)
+        out_c = _conv_out_canonical(
+            lhs_c,
+            rhs_c,
+            window_strides=window_strides,
+            padding=padding,
+            lhs_dilation=lhs_dilation,
+            rhs_dilation=rhs_dilation,
+            batch_group_count=bgc,
+        )
     except ValueError as e:
         raise PrimitiveError(f"{e} (lhs {lhs.shape})") from None
     shape = tuple(out_c[i] for i in np.argsort(dimension_numbers.out_spec))
@@ -347,7 +439,7 @@ def _conv_aval(lhs: ShapedArray, rhs: ShapedArray, *, window_strides, padding, l
 def _split_axis(x: Array, axis: int, groups: int) -> Array:
     """`x` with `axis` split in two, ``(groups, size // groups)``, the group axis first."""
     shape = list(core.get_aval(x).shape)
-    shape[axis:axis + 1] = [groups, shape[axis] // groups]
+    shape[axis : axis + 1] = [groups, shape[axis] // groups]
     return sh.reshape(x, tuple(shape))
 
 
@@ -380,11 +472,23 @@ def _swap(spec: Sequence[int]) -> tuple[int, ...]:
     return (spec[1], spec[0], *spec[2:])
 
 
-def _conv_transpose_rule(ct, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
-                         dimension_numbers, feature_group_count, batch_group_count):
+def _conv_transpose_rule(
+    ct,
+    lhs,
+    rhs,
+    *,
+    window_strides,
+    padding,
+    lhs_dilation,
+    rhs_dilation,
+    dimension_numbers,
+    feature_group_count,
+    batch_group_count,
+):
     if is_undefined_primal(lhs) and is_undefined_primal(rhs):
-        raise NotImplementedError("conv_general_dilated is bilinear, not linear in both "
-                                  "operands at once")
+        raise NotImplementedError(
+            "conv_general_dilated is bilinear, not linear in both operands at once"
+        )
     lhs_spec, rhs_spec, out_spec = dimension_numbers
     lhs_aval = lhs.aval if is_undefined_primal(lhs) else core.get_aval(lhs)
     rhs_aval = rhs.aval if is_undefined_primal(rhs) else core.get_aval(rhs)
@@ -396,15 +500,15 @@ def _conv_transpose_rule(ct, lhs, rhs, *, window_strides, padding, lhs_dilation,
     lhs_sp = _canonical(lhs_aval.shape, lhs_spec)[2:]
     rhs_sp = _canonical(rhs_aval.shape, rhs_spec)[2:]
     out_sp = _canonical(ct_aval.shape, out_spec)[2:]
-    geometry = list(zip(lhs_sp, rhs_sp, out_sp, window_strides, padding, lhs_dilation,
-                        rhs_dilation))
+    geometry = list(
+        zip(lhs_sp, rhs_sp, out_sp, window_strides, padding, lhs_dilation, rhs_dilation)
+    )
     if is_undefined_primal(lhs):
         # d lhs: the cotangent, dilated by the strides, convolved with the reversed kernel.
         pads = []
         for n, k, p, s, (lo, _), ld, rd in geometry:
             before = _dilated(k, rd) - 1 - lo
-            pads.append((before, _dilated(n, ld) + _dilated(k, rd) - 1 - _dilated(p, s)
-                         - before))
+            pads.append((before, _dilated(n, ld) + _dilated(k, rd) - 1 - _dilated(p, s) - before))
         groups = max(feature_group_count, batch_group_count)
         kernel = rhs
         if groups > 1:
@@ -412,31 +516,45 @@ def _conv_transpose_rule(ct, lhs, rhs, *, window_strides, padding, lhs_dilation,
         kernel = sh.rev(kernel, tuple(rhs_spec[2:]))
         dn = ConvDimensionNumbers(out_spec, _swap(rhs_spec), lhs_spec)
         res = conv_general_dilated_p.bind(
-            ct, kernel, window_strides=tuple(lhs_dilation), padding=tuple(pads),
-            lhs_dilation=tuple(window_strides), rhs_dilation=tuple(rhs_dilation),
-            dimension_numbers=dn, feature_group_count=groups, batch_group_count=1)
+            ct,
+            kernel,
+            window_strides=tuple(lhs_dilation),
+            padding=tuple(pads),
+            lhs_dilation=tuple(window_strides),
+            rhs_dilation=tuple(rhs_dilation),
+            dimension_numbers=dn,
+            feature_group_count=groups,
+            batch_group_count=1,
+        )
         if batch_group_count > 1:
             res = _move_groups(res, lhs_spec[1], lhs_spec[0], batch_group_count)
         return [_cast(res, lhs_aval.dtype), None]
     # d rhs: the lhs convolved with the cotangent (the strides become its dilation).
-    pads = tuple((lo, _dilated(k, rd) - 1 + _dilated(p, s) - _dilated(n, ld) - lo)
-                 for n, k, p, s, (lo, _), ld, rd in geometry)
+    pads = tuple(
+        (lo, _dilated(k, rd) - 1 + _dilated(p, s) - _dilated(n, ld) - lo)
+        for n, k, p, s, (lo, _), ld, rd in geometry
+    )
     dn = ConvDimensionNumbers(_swap(lhs_spec), _swap(out_spec), _swap(rhs_spec))
     res = conv_general_dilated_p.bind(
-        lhs, ct, window_strides=tuple(rhs_dilation), padding=pads,
-        lhs_dilation=tuple(lhs_dilation), rhs_dilation=tuple(window_strides),
-        dimension_numbers=dn, feature_group_count=batch_group_count,
-        batch_group_count=feature_group_count)
+        lhs,
+        ct,
+        window_strides=tuple(rhs_dilation),
+        padding=pads,
+        lhs_dilation=tuple(lhs_dilation),
+        rhs_dilation=tuple(window_strides),
+        dimension_numbers=dn,
+        feature_group_count=batch_group_count,
+        batch_group_count=feature_group_count,
+    )
     return [None, _cast(res, rhs_aval.dtype)]
 
 
-def _conv_batch(vals, dims, **params):
+def _conv_batch(axis_size, vals, dims, **params):
     """vmap: fold the mapped axis into the lhs batch (only the lhs mapped), into the kernel's
     output features (only the kernel mapped), or into the feature or batch groups (both)."""
     (lhs, rhs), (bl, br) = vals, dims
     lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
     fgc, bgc = params["feature_group_count"], params["batch_group_count"]
-    size = batching.batch_size(vals, dims)
 
     def shifted(spec):  # the spec once a new axis 0 is in front
         return tuple(d + 1 for d in spec)
@@ -449,21 +567,21 @@ def _conv_batch(vals, dims, **params):
         rhs = _merge_axis(rhs, 0, rs[0])
         new = dict(params)
         if bgc > 1:
-            new["batch_group_count"] = bgc * size
+            new["batch_group_count"] = bgc * axis_size
         else:
-            new["feature_group_count"] = fgc * size
+            new["feature_group_count"] = fgc * axis_size
         out = conv_general_dilated_p.bind(lhs, rhs, **new)
-        out = _split_axis(out, out_spec[1], size)
+        out = _split_axis(out, out_spec[1], axis_size)
         return moveaxis(out, out_spec[1], 0), 0
     if bl is not None:
         lhs = moveaxis(lhs, bl, 0)
         ls = shifted(lhs_spec)
-        # The size goes inside the batch groups: (G, size, N/G) -> one axis.
+        # The batch goes inside the batch groups: (G, axis_size, N/G) -> one axis.
         lhs = _split_axis(lhs, ls[0], bgc)
         lhs = _merge_axis(lhs, 0, ls[0] + 1)
         lhs = _merge_axis(lhs, ls[0] - 1, ls[0])
         out = conv_general_dilated_p.bind(lhs, rhs, **params)
-        return moveaxis(_split_axis(out, out_spec[0], size), out_spec[0], 0), 0
+        return moveaxis(_split_axis(out, out_spec[0], axis_size), out_spec[0], 0), 0
     rhs = moveaxis(rhs, br, 0)
     rs = shifted(rhs_spec)
     groups = fgc * bgc
@@ -471,9 +589,9 @@ def _conv_batch(vals, dims, **params):
     rhs = _merge_axis(rhs, 0, rs[0] + 1)
     rhs = _merge_axis(rhs, rs[0] - 1, rs[0])
     out = conv_general_dilated_p.bind(lhs, rhs, **params)
-    # The features are (G, size, O/G): move the size to the front, the groups back in.
+    # The features are (G, axis_size, O/G): move the batch to the front, the groups back in.
     f = out_spec[1]
-    out = _split_axis(_split_axis(out, f, groups), f + 1, size)
+    out = _split_axis(_split_axis(out, f, groups), f + 1, axis_size)
     out = moveaxis(out, f + 1, 0)
     return _merge_axis(out, f + 1, f + 2), 0
 
@@ -495,18 +613,30 @@ def _conv_jvp_rhs(g, ans, lhs, rhs, **params):
 
 
 conv_general_dilated_p = define_primitive(
-    "conv_general_dilated", allocates=True, impl=_conv_impl, abstract_eval=_conv_aval,
+    "conv_general_dilated",
+    allocates=True,
+    impl=_conv_impl,
+    abstract_eval=_conv_aval,
     jvp_partials=[_conv_jvp_lhs, _conv_jvp_rhs],  # bilinear
-    transpose=_conv_transpose_rule, batch=_conv_batch, cost=_conv_cost,
+    transpose=_conv_transpose_rule,
+    batch=_conv_batch,
+    cost=_conv_cost,
 )
 
 
-def conv_general_dilated(lhs: Array, rhs: Array, window_strides: Sequence[int],
-                         padding: Padding, lhs_dilation: Sequence[int] | None = None,
-                         rhs_dilation: Sequence[int] | None = None,
-                         dimension_numbers: Any = None, feature_group_count: int = 1,
-                         batch_group_count: int = 1, precision: Any = None,
-                         preferred_element_type: Any = None) -> Array:
+def conv_general_dilated(
+    lhs: Array,
+    rhs: Array,
+    window_strides: Sequence[int],
+    padding: Padding,
+    lhs_dilation: Sequence[int] | None = None,
+    rhs_dilation: Sequence[int] | None = None,
+    dimension_numbers: Any = None,
+    feature_group_count: int = 1,
+    batch_group_count: int = 1,
+    precision: Any = None,
+    preferred_element_type: Any = None,
+) -> Array:
     """General n-dimensional convolution (a cross-correlation, as in JAX and deep learning).
 
     **Arguments:**
@@ -550,23 +680,38 @@ def conv_general_dilated(lhs: Array, rhs: Array, window_strides: Sequence[int],
     lhs_dilation = _ones_or(lhs_dilation, n_sp, "lhs_dilation", what)
     rhs_dilation = _ones_or(rhs_dilation, n_sp, "rhs_dilation", what)
     if isinstance(padding, str) and any(d != 1 for d in lhs_dilation):
-        raise ValueError(f"{what}: a padding string with lhs_dilation={lhs_dilation} is "
-                         "ambiguous; give explicit (low, high) pairs or use conv_transpose")
+        raise ValueError(
+            f"{what}: a padding string with lhs_dilation={lhs_dilation} is "
+            "ambiguous; give explicit (low, high) pairs or use conv_transpose"
+        )
     lhs_sp = _canonical(lhs_shape, dn.lhs_spec)[2:]
     rhs_sp = _canonical(rhs_shape, dn.rhs_spec)[2:]
     spans = [_dilated(k, d) for k, d in zip(rhs_sp, rhs_dilation)]
     pads = _explicit_pads(padding, lhs_sp, spans, strides, what)
     out = conv_general_dilated_p.bind(
-        lhs, rhs, window_strides=strides, padding=pads, lhs_dilation=lhs_dilation,
-        rhs_dilation=rhs_dilation, dimension_numbers=dn,
-        feature_group_count=int(feature_group_count), batch_group_count=int(batch_group_count))
+        lhs,
+        rhs,
+        window_strides=strides,
+        padding=pads,
+        lhs_dilation=lhs_dilation,
+        rhs_dilation=rhs_dilation,
+        dimension_numbers=dn,
+        feature_group_count=int(feature_group_count),
+        batch_group_count=int(batch_group_count),
+    )
     if preferred_element_type is not None:
         out = _cast(out, np.dtype(preferred_element_type))
     return out
 
 
-def conv(lhs: Array, rhs: Array, window_strides: Sequence[int], padding: Padding,
-         precision: Any = None, preferred_element_type: Any = None) -> Array:
+def conv(
+    lhs: Array,
+    rhs: Array,
+    window_strides: Sequence[int],
+    padding: Padding,
+    precision: Any = None,
+    preferred_element_type: Any = None,
+) -> Array:
     """Convolution in the layout ``(N, C, spatial...)`` x ``(O, I, spatial...)``, without
     dilation: `conv_general_dilated` with default dimension numbers.
 
@@ -579,14 +724,26 @@ def conv(lhs: Array, rhs: Array, window_strides: Sequence[int], padding: Padding
         print(lax.conv(x, np.array([[[1.0, -1.0]]]), (1,), "VALID"))
         ```
     """
-    return conv_general_dilated(lhs, rhs, window_strides, padding, precision=precision,
-                                preferred_element_type=preferred_element_type)
+    return conv_general_dilated(
+        lhs,
+        rhs,
+        window_strides,
+        padding,
+        precision=precision,
+        preferred_element_type=preferred_element_type,
+    )
 
 
-def conv_with_general_padding(lhs: Array, rhs: Array, window_strides: Sequence[int],
-                              padding: Padding, lhs_dilation: Sequence[int] | None,
-                              rhs_dilation: Sequence[int] | None, precision: Any = None,
-                              preferred_element_type: Any = None) -> Array:
+def conv_with_general_padding(
+    lhs: Array,
+    rhs: Array,
+    window_strides: Sequence[int],
+    padding: Padding,
+    lhs_dilation: Sequence[int] | None,
+    rhs_dilation: Sequence[int] | None,
+    precision: Any = None,
+    preferred_element_type: Any = None,
+) -> Array:
     """`conv` with explicit padding and dilations: `conv_general_dilated` with default
     dimension numbers.
 
@@ -599,9 +756,16 @@ def conv_with_general_padding(lhs: Array, rhs: Array, window_strides: Sequence[i
         print(lax.conv_with_general_padding(x, np.ones((1, 1, 2)), (1,), [(1, 0)], (2,), None))
         ```
     """
-    return conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=lhs_dilation,
-                                rhs_dilation=rhs_dilation, precision=precision,
-                                preferred_element_type=preferred_element_type)
+    return conv_general_dilated(
+        lhs,
+        rhs,
+        window_strides,
+        padding,
+        lhs_dilation=lhs_dilation,
+        rhs_dilation=rhs_dilation,
+        precision=precision,
+        preferred_element_type=preferred_element_type,
+    )
 
 
 def _conv_transpose_padding(k: int, s: int, padding: str) -> tuple[int, int]:
@@ -616,19 +780,31 @@ def _conv_transpose_padding(k: int, s: int, padding: str) -> tuple[int, int]:
         total = k + s - 2 + max(k - s, 0)
         lo = k - 1
     else:
-        raise ValueError(f"conv_transpose: padding must be 'SAME', 'VALID' or (low, high) "
-                         f"pairs, got {padding!r}")
+        raise ValueError(
+            f"conv_transpose: padding must be 'SAME', 'VALID' or (low, high) pairs, got {padding!r}"
+        )
     return lo, total - lo
 
 
-_TRANSPOSE_LAYOUTS = {1: ("NC", "IO", "NC"), 2: ("NHC", "HIO", "NHC"),
-                      3: ("NHWC", "HWIO", "NHWC"), 4: ("NHWDC", "HWDIO", "NHWDC")}
+_TRANSPOSE_LAYOUTS = {
+    1: ("NC", "IO", "NC"),
+    2: ("NHC", "HIO", "NHC"),
+    3: ("NHWC", "HWIO", "NHWC"),
+    4: ("NHWDC", "HWDIO", "NHWDC"),
+}
 
 
-def conv_transpose(lhs: Array, rhs: Array, strides: Sequence[int], padding: Padding,
-                   rhs_dilation: Sequence[int] | None = None, dimension_numbers: Any = None,
-                   transpose_kernel: bool = False, precision: Any = None,
-                   preferred_element_type: Any = None) -> Array:
+def conv_transpose(
+    lhs: Array,
+    rhs: Array,
+    strides: Sequence[int],
+    padding: Padding,
+    rhs_dilation: Sequence[int] | None = None,
+    dimension_numbers: Any = None,
+    transpose_kernel: bool = False,
+    precision: Any = None,
+    preferred_element_type: Any = None,
+) -> Array:
     """Transposed convolution ("deconvolution"): the input is dilated by `strides` and
     convolved, so that the output is larger than the input.
 
@@ -672,7 +848,14 @@ def conv_transpose(lhs: Array, rhs: Array, strides: Sequence[int], padding: Padd
     if transpose_kernel:
         rhs = sh.rev(rhs, tuple(dn.rhs_spec[2:]))
         dn = ConvDimensionNumbers(dn.lhs_spec, _swap(dn.rhs_spec), dn.out_spec)
-    return conv_general_dilated(lhs, rhs, (1,) * n_sp, pads, lhs_dilation=strides,
-                                rhs_dilation=rhs_dilation, dimension_numbers=dn,
-                                precision=precision,
-                                preferred_element_type=preferred_element_type)
+    return conv_general_dilated(
+        lhs,
+        rhs,
+        (1,) * n_sp,
+        pads,
+        lhs_dilation=strides,
+        rhs_dilation=rhs_dilation,
+        dimension_numbers=dn,
+        precision=precision,
+        preferred_element_type=preferred_element_type,
+    )

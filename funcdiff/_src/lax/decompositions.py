@@ -20,7 +20,7 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import reductions as red
@@ -100,20 +100,22 @@ def _col(v: Array) -> Array:
 
 def _square_aval(a: ShapedArray, what: str) -> None:
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-        raise PrimitiveError(f"{what} needs square matrices in the last two axes, got shape "
-                             f"{a.shape}")
+        raise PrimitiveError(
+            f"{what} needs square matrices in the last two axes, got shape {a.shape}"
+        )
 
 
 def _inexact_aval(a: ShapedArray, what: str) -> None:
     if not dtypes.is_inexact(a.dtype):
-        raise PrimitiveError(f"{what} needs a floating-point or complex operand, got {a.dtype}; "
-                             "convert it with .astype(float) first")
+        raise PrimitiveError(
+            f"{what} needs a floating-point or complex operand, got {a.dtype}; "
+            "convert it with .astype(float) first"
+        )
 
 
 def _matrix_aval(a: ShapedArray, what: str) -> None:
     if a.ndim < 2:
-        raise PrimitiveError(f"{what} needs matrices (at least 2 dimensions), got shape "
-                             f"{a.shape}")
+        raise PrimitiveError(f"{what} needs matrices (at least 2 dimensions), got shape {a.shape}")
     _inexact_aval(a, what)
 
 
@@ -122,8 +124,9 @@ def _real_dtype(dtype: np.dtype) -> np.dtype:
 
 
 def _complex_dtype(dtype: np.dtype) -> np.dtype:
-    return np.dtype(np.complex64) if dtype in (np.complex64, np.float32) else \
-        np.dtype(np.complex128)
+    return (
+        np.dtype(np.complex64) if dtype in (np.complex64, np.float32) else np.dtype(np.complex128)
+    )
 
 
 def _batch_count(shape: tuple[int, ...]) -> int:
@@ -139,9 +142,8 @@ def _batch_leading(p: core.Primitive):
     """The vmap rule of a primitive acting on the last two axes of every operand: batch axes
     first (unbatched operands broadcast), then one call."""
 
-    def rule(vals, dims, **params):
-        size = batching.batch_size(vals, dims)
-        out = p.bind(*[move_to_front(v, d, size) for v, d in zip(vals, dims)], **params)
+    def rule(axis_size, vals, dims, **params):
+        out = p.bind(*[move_to_front(v, d, axis_size) for v, d in zip(vals, dims)], **params)
         return out, [0] * len(out) if p.multiple_results else 0
 
     rule.__name__ = f"_{p.name}_batch"
@@ -166,8 +168,12 @@ def _per_matrix(f, a: np.ndarray, n_out: int, fill) -> list[np.ndarray]:
             results.append(f(m))
         except np.linalg.LinAlgError:
             results.append(fill(m))
-    return [np.stack([r[i] for r in results]).reshape(batch + results[0][i].shape)
-            if results else np.empty(batch + (0,)) for i in range(n_out)]
+    return [
+        np.stack([r[i] for r in results]).reshape(batch + results[0][i].shape)
+        if results
+        else np.empty(batch + (0,))
+        for i in range(n_out)
+    ]
 
 
 # ---- cholesky -------------------------------------------------------------------------------
@@ -179,8 +185,9 @@ def _cholesky_impl(a):
         return np.linalg.cholesky(a)
     except np.linalg.LinAlgError:
         # As JAX: a matrix that is not positive definite gives NaNs, not an exception.
-        (out,) = _per_matrix(lambda m: (np.linalg.cholesky(m),), a, 1,
-                             lambda m: (np.full(m.shape, np.nan, m.dtype),))
+        (out,) = _per_matrix(
+            lambda m: (np.linalg.cholesky(m),), a, 1, lambda m: (np.full(m.shape, np.nan, m.dtype),)
+        )
         return out
 
 
@@ -212,8 +219,12 @@ def _cholesky_cost(avals_in, avals_out):
 
 
 cholesky_p = define_primitive(
-    "cholesky", impl=_cholesky_impl, abstract_eval=_cholesky_aval, jvp=_cholesky_jvp,
-    allocates=True, cost=_cholesky_cost,
+    "cholesky",
+    impl=_cholesky_impl,
+    abstract_eval=_cholesky_aval,
+    jvp=_cholesky_jvp,
+    allocates=True,
+    cost=_cholesky_cost,
     batch=per_primitive(_batch_leading),
 )
 
@@ -234,8 +245,9 @@ def _substitute(a: np.ndarray, b: np.ndarray, lower: bool) -> np.ndarray:
     """Forward (or back) substitution, for singular triangles: IEEE infinities and NaNs
     instead of an exception, as LAPACK's trsm gives."""
     n = a.shape[-1]
-    x = np.zeros(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:],
-                 np.result_type(a, b))
+    x = np.zeros(
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], np.result_type(a, b)
+    )
     order = range(n) if lower else range(n - 1, -1, -1)
     with np.errstate(all="ignore"):
         for i in order:
@@ -261,8 +273,9 @@ def _triangular_solve_impl(a, b, *, left_side, lower, transpose_a, conjugate_a, 
         a, b = np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)
         is_lower = not is_lower
     if n == 0 or b.shape[-1] == 0:
-        x = np.zeros(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:],
-                     np.result_type(a, b))
+        x = np.zeros(
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], np.result_type(a, b)
+        )
     else:
         try:
             x = np.linalg.solve(a, b)
@@ -275,19 +288,23 @@ def _triangular_solve_aval(a: ShapedArray, b: ShapedArray, *, left_side, **_) ->
     _square_aval(a, "triangular_solve (operand a)")
     _matrix_aval(b, "triangular_solve (operand b)")
     if a.dtype != b.dtype:
-        raise PrimitiveError(f"triangular_solve needs a and b of one dtype, got {a.dtype} and "
-                             f"{b.dtype}; convert one of them")
+        raise PrimitiveError(
+            f"triangular_solve needs a and b of one dtype, got {a.dtype} and "
+            f"{b.dtype}; convert one of them"
+        )
     k = b.shape[-2] if left_side else b.shape[-1]
     if a.shape[:-2] != b.shape[:-2] or k != a.shape[-1]:
         side = "rows" if left_side else "columns"
         raise PrimitiveError(
             f"triangular_solve with left_side={left_side} needs b with {a.shape[-1]} {side} and "
-            f"the batch shape of a {a.shape[:-2]}, got a {a.shape} and b {b.shape}")
+            f"the batch shape of a {a.shape[:-2]}, got a {a.shape} and b {b.shape}"
+        )
     return ShapedArray(b.shape, b.dtype, a.weak_type and b.weak_type)
 
 
-def _op_tangent(da: Array, lower: bool, transpose_a: bool, conjugate_a: bool,
-                unit_diagonal: bool) -> Array:
+def _op_tangent(
+    da: Array, lower: bool, transpose_a: bool, conjugate_a: bool, unit_diagonal: bool
+) -> Array:
     """op(da) for the triangle of `da` the primitive reads."""
     da = _tril(da, -1 if unit_diagonal else 0) if lower else _triu(da, 1 if unit_diagonal else 0)
     if conjugate_a and dtypes.is_complex(_dtype(da)):
@@ -302,8 +319,13 @@ def _triangular_solve_jvp(primals, tangents, **params):
     x = triangular_solve_p.bind(a, b, **params)
     rhs = ad.instantiate(db) if type(db) is not ad.Zero else None
     if type(da) is not ad.Zero:
-        opda = _op_tangent(da, params["lower"], params["transpose_a"], params["conjugate_a"],
-                           params["unit_diagonal"])
+        opda = _op_tangent(
+            da,
+            params["lower"],
+            params["transpose_a"],
+            params["conjugate_a"],
+            params["unit_diagonal"],
+        )
         term = _mm(opda, x) if params["left_side"] else _mm(x, opda)
         rhs = ew.neg(term) if rhs is None else ew.sub(rhs, term)
     return x, triangular_solve_p.bind(a, rhs, **params)
@@ -328,23 +350,39 @@ def _triangular_solve_cost(avals_in, avals_out, **params):
 
 
 triangular_solve_p = define_primitive(
-    "triangular_solve", impl=_triangular_solve_impl, abstract_eval=_triangular_solve_aval,
-    jvp=_triangular_solve_jvp, transpose=_triangular_solve_transpose, allocates=True,
+    "triangular_solve",
+    impl=_triangular_solve_impl,
+    abstract_eval=_triangular_solve_aval,
+    jvp=_triangular_solve_jvp,
+    transpose=_triangular_solve_transpose,
+    allocates=True,
     cost=_triangular_solve_cost,
     batch=per_primitive(_batch_leading),
 )
 
 
-def triangular_solve(a: Array, b: Array, left_side: bool = False, lower: bool = False,
-                     transpose_a: bool = False, conjugate_a: bool = False,
-                     unit_diagonal: bool = False) -> Array:
+def triangular_solve(
+    a: Array,
+    b: Array,
+    left_side: bool = False,
+    lower: bool = False,
+    transpose_a: bool = False,
+    conjugate_a: bool = False,
+    unit_diagonal: bool = False,
+) -> Array:
     """Solve ``op(a) @ x = b`` (`left_side`) or ``x @ op(a) = b`` for `x`, where `a` is
     triangular (only its `lower` or upper triangle is read; with `unit_diagonal` its diagonal
     is taken as ones) and ``op`` transposes and/or conjugates it. As `jax.lax.linalg`."""
     return _bind(
-        triangular_solve_p, a, b, left_side=bool(left_side), lower=bool(lower),
-        transpose_a=bool(transpose_a), conjugate_a=bool(conjugate_a),
-        unit_diagonal=bool(unit_diagonal))
+        triangular_solve_p,
+        a,
+        b,
+        left_side=bool(left_side),
+        lower=bool(lower),
+        transpose_a=bool(transpose_a),
+        conjugate_a=bool(conjugate_a),
+        unit_diagonal=bool(unit_diagonal),
+    )
 
 
 # ---- lu -------------------------------------------------------------------------------------
@@ -368,16 +406,19 @@ def _lu_impl(a):
         pivot = lu[:, j, j]
         # A zero pivot leaves a zero column below it (LAPACK skips the scaling).
         safe = np.where(pivot == 0, np.ones((), lu.dtype), pivot)
-        lu[:, j + 1:, j] /= safe[:, None]
-        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
+        lu[:, j + 1 :, j] /= safe[:, None]
+        lu[:, j + 1 :, j + 1 :] -= lu[:, j + 1 :, j, None] * lu[:, j, None, j + 1 :]
     return [lu.reshape(a.shape), pivots.reshape((*batch, k)), perm.reshape((*batch, m))]
 
 
 def _lu_aval(a: ShapedArray):
     _matrix_aval(a, "lu")
     *batch, m, n = a.shape
-    return [ShapedArray(a.shape, a.dtype), ShapedArray((*batch, min(m, n)), np.int32),
-            ShapedArray((*batch, m), np.int32)]
+    return [
+        ShapedArray(a.shape, a.dtype),
+        ShapedArray((*batch, min(m, n)), np.int32),
+        ShapedArray((*batch, m), np.int32),
+    ]
 
 
 def permutation_matrix(perm: Array, dtype: Any) -> Array:
@@ -407,8 +448,9 @@ def _lu_jvp(primals, tangents):
     dt = _dtype(a)
     pda = _mm(permutation_matrix(perm, dt), ad.instantiate(da))
     lu11 = _block(lu, (0, k), (0, k))
-    x = triangular_solve(lu11, _block(pda, (0, k), (0, k)), left_side=True, lower=True,
-                         unit_diagonal=True)
+    x = triangular_solve(
+        lu11, _block(pda, (0, k), (0, k)), left_side=True, lower=True, unit_diagonal=True
+    )
     x = triangular_solve(lu11, x, left_side=False, lower=False)
     l11 = ew.add(_tril(lu11, -1), np.eye(k, dtype=dt))
     dl11 = _mm(l11, _tril(x, -1))
@@ -436,8 +478,13 @@ def _lu_cost(avals_in, avals_out):
 
 
 lu_p = define_primitive(
-    "lu", impl=_lu_impl, abstract_eval=_lu_aval, jvp=_lu_jvp, multiple_results=True,
-    allocates=True, cost=_lu_cost,
+    "lu",
+    impl=_lu_impl,
+    abstract_eval=_lu_aval,
+    jvp=_lu_jvp,
+    multiple_results=True,
+    allocates=True,
+    cost=_lu_cost,
     batch=per_primitive(_batch_leading),
 )
 

@@ -12,7 +12,7 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
@@ -45,42 +45,40 @@ def _window_indices(starts, bstarts, shape, sizes, size):
     return out
 
 
-def _dynamic_slice_batch(vals, dims_in, *, slice_sizes):
+def _dynamic_slice_batch(axis_size, vals, dims_in, *, slice_sizes):
     x, *starts = vals
     bx, *bstarts = dims_in
     if all(b is None for b in bstarts):
         x = moveaxis(x, bx, 0)
         zero = np.zeros((), core.get_aval(starts[0]).dtype if starts else np.int64)
         return _raw_dynamic_slice(x, [zero, *starts], (core.get_aval(x).shape[0], *slice_sizes)), 0
-    size = batching.batch_size(vals, dims_in)
     shape = (
         core.get_aval(x).shape
         if bx is None
         else tuple(n for k, n in enumerate(core.get_aval(x).shape) if k != bx)
     )
-    idx = _window_indices(starts, bstarts, shape, slice_sizes, size)
+    idx = _window_indices(starts, bstarts, shape, slice_sizes, axis_size)
     nd = len(shape)
     if bx is None:
         return gather(x, idx, tuple(range(nd))), 0
     x = moveaxis(x, bx, 0)
-    batch_idx = np.arange(size).reshape((size,) + (1,) * nd)
+    batch_idx = np.arange(axis_size).reshape((axis_size,) + (1,) * nd)
     return gather(x, [batch_idx, *idx], tuple(range(nd + 1))), 0
 
 
-def _dus_batch(vals, dims_in):
+def _dus_batch(axis_size, vals, dims_in):
     x, update, *starts = vals
     bx, bu, *bstarts = dims_in
-    size = batching.batch_size(vals, dims_in)
-    x = move_to_front(x, bx, size)
-    update = move_to_front(update, bu, size)
+    x = move_to_front(x, bx, axis_size)
+    update = move_to_front(update, bu, axis_size)
     if all(b is None for b in bstarts):
         zero = np.zeros((), core.get_aval(starts[0]).dtype if starts else np.int64)
         return _raw_dus(x, update, [zero, *starts]), 0
     shape = core.get_aval(x).shape[1:]
     sizes = core.get_aval(update).shape[1:]
-    idx = _window_indices(starts, bstarts, shape, sizes, size)
+    idx = _window_indices(starts, bstarts, shape, sizes, axis_size)
     nd = len(shape)
-    batch_idx = np.arange(size).reshape((size,) + (1,) * nd)
+    batch_idx = np.arange(axis_size).reshape((axis_size,) + (1,) * nd)
     return scatter(x, update, [batch_idx, *idx], tuple(range(nd + 1))), 0
 
 

@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes
-from funcdiff._src.core import ShapedArray
+from funcdiff._src.core import Literal, ShapedArray, Var
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
+from funcdiff._src.interpreters.simplify_rules import literal_number, same_type
 from funcdiff._src.lax._define import (
     broadcast_shapes,
     check_kinds,
@@ -197,9 +198,27 @@ def _neg_transpose(ct, x):
     return [neg(ct)]
 
 
+def negated_literal(c: Literal) -> Literal:
+    return Literal(-c.val, c.aval)
+
+
+def _simplify_neg(eqn, ins, producers, uses, out):
+    # --x is x; -(c * y) is (-c) * y, exactly (IEEE negation only flips the sign).
+    (x,) = ins
+    prev = producers.get(x) if type(x) is Var else None
+    if prev is not None and prev.primitive is neg_p:
+        return prev.invars[0]
+    if prev is not None and prev.primitive is mul_p and out.aval.dtype.kind in "fc":
+        for k, c in enumerate(prev.invars):
+            other = prev.invars[1 - k]
+            if literal_number(c) is not None and c.aval.shape == () and same_type(other, out):
+                return prev.replace(invars=[negated_literal(c), other], outvars=[out])
+    return None
+
+
 neg_p = elementwise_primitive(
     "neg", impl=np.negative, abstract_eval=unary_aval(NUMERIC), linear=True,
-    transpose=_neg_transpose, lower=lowering.unary_operator("-"),
+    transpose=_neg_transpose, lower=lowering.unary_operator("-"), simplify=_simplify_neg,
 )
 
 
@@ -297,6 +316,7 @@ integer_pow_p = elementwise_primitive(
     "integer_pow", allocates=True,
     impl=_integer_pow_impl, abstract_eval=lambda x, *, y: unary_aval(NUMERIC)(x),
     jvp_partials=[_integer_pow_jvp_partial], lower=_integer_pow_lower, cost=_integer_pow_cost,
+    simplify=lambda eqn, ins, producers, uses, out: ins[0] if eqn.params["y"] == 1 else None,
 )
 
 

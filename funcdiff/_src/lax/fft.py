@@ -62,8 +62,12 @@ class FftType(enum.IntEnum):
         return self.name
 
 
-_NUMPY_FUNCTIONS = {FftType.FFT: "fftn", FftType.IFFT: "ifftn", FftType.RFFT: "rfftn",
-                    FftType.IRFFT: "irfftn"}
+_NUMPY_FUNCTIONS = {
+    FftType.FFT: "fftn",
+    FftType.IFFT: "ifftn",
+    FftType.RFFT: "rfftn",
+    FftType.IRFFT: "irfftn",
+}
 
 
 def _axes(ndim: int, fft_lengths: Sequence[int]) -> tuple[int, ...]:
@@ -91,7 +95,8 @@ def _fft_aval(x: ShapedArray, *, fft_type, fft_lengths) -> ShapedArray:
     if not 1 <= k <= x.ndim:
         raise PrimitiveError(
             f"fft_lengths {fft_lengths} names {k} trailing dimensions, but the operand has "
-            f"{x.ndim}: pass one length per transformed (trailing) dimension")
+            f"{x.ndim}: pass one length per transformed (trailing) dimension"
+        )
     if any(n < 1 for n in fft_lengths):
         raise PrimitiveError(f"fft_lengths {fft_lengths} must be positive")
     wanted = "f" if fft_type is FftType.RFFT else "c"
@@ -99,7 +104,8 @@ def _fft_aval(x: ShapedArray, *, fft_type, fft_lengths) -> ShapedArray:
         kind = "a float32/float64" if wanted == "f" else "a complex64/complex128"
         raise PrimitiveError(
             f"{fft_type} needs {kind} operand, got {x.dtype}: convert it first (funcdiff.lax.fft "
-            "does so for real and integer operands)")
+            "does so for real and integer operands)"
+        )
     lead, trailing = x.shape[:-k], x.shape[-k:]
     expected = tuple(fft_lengths)
     if fft_type is FftType.IRFFT:
@@ -107,7 +113,8 @@ def _fft_aval(x: ShapedArray, *, fft_type, fft_lengths) -> ShapedArray:
     if trailing != expected:
         raise PrimitiveError(
             f"{fft_type} with fft_lengths {fft_lengths} needs trailing dimensions {expected}, "
-            f"got an operand of shape {x.shape}: pad or crop the operand first")
+            f"got an operand of shape {x.shape}: pad or crop the operand first"
+        )
     shape = lead + tuple(fft_lengths)
     if fft_type is FftType.RFFT:
         shape = shape[:-1] + (fft_lengths[-1] // 2 + 1,)
@@ -138,7 +145,7 @@ def _fft_transpose(ct, x, *, fft_type, fft_lengths):
     return [out]
 
 
-def _fft_batch(vals, dims, *, fft_type, fft_lengths):
+def _fft_batch(axis_size, vals, dims, *, fft_type, fft_lengths):
     (x,), (d,) = vals, dims
     return fft_p.bind(moveaxis(x, d, 0), fft_type=fft_type, fft_lengths=fft_lengths), 0
 
@@ -155,7 +162,7 @@ def _fft_cost(avals_in, avals_out, *, fft_type, fft_lengths):
     # The usual convention: 5 N log2(N) flops for a complex transform of N points, half of
     # that for a real one, per transform in the batch.
     n = math.prod(fft_lengths)
-    batch = avals_in[0].size // max(math.prod(avals_in[0].shape[-len(fft_lengths):]), 1)
+    batch = avals_in[0].size // max(math.prod(avals_in[0].shape[-len(fft_lengths) :]), 1)
     per = 5 * n * math.log2(n) if n > 1 else 0.0
     if fft_type in (FftType.RFFT, FftType.IRFFT):
         per /= 2
@@ -164,8 +171,15 @@ def _fft_cost(avals_in, avals_out, *, fft_type, fft_lengths):
 
 
 fft_p = define_primitive(
-    "fft", allocates=True, impl=_fft_impl, abstract_eval=_fft_aval, linear=True,
-    transpose=_fft_transpose, batch=_fft_batch, lower=_fft_lower, cost=_fft_cost,
+    "fft",
+    allocates=True,
+    impl=_fft_impl,
+    abstract_eval=_fft_aval,
+    linear=True,
+    transpose=_fft_transpose,
+    batch=_fft_batch,
+    lower=_fft_lower,
+    cost=_fft_cost,
 )
 
 
@@ -174,8 +188,10 @@ def _fft_type(fft_type: FftType | str) -> FftType:
         return fft_type
     if isinstance(fft_type, str) and fft_type.upper() in FftType.__members__:
         return FftType[fft_type.upper()]
-    raise ValueError(f"fft: unknown fft_type {fft_type!r}: use one of funcdiff.lax.FftType "
-                     "(FFT, IFFT, RFFT, IRFFT) or its name as a string")
+    raise ValueError(
+        f"fft: unknown fft_type {fft_type!r}: use one of funcdiff.lax.FftType "
+        "(FFT, IFFT, RFFT, IRFFT) or its name as a string"
+    )
 
 
 def fft(x: Array, fft_type: FftType | str, fft_lengths: Sequence[int]) -> Array:
@@ -212,10 +228,10 @@ def fft(x: Array, fft_type: FftType | str, fft_lengths: Sequence[int]) -> Array:
     dtype = core.get_aval(x).dtype
     if fft_type is FftType.RFFT:
         if dtype.kind == "c":
-            raise TypeError(f"fft: RFFT needs a real operand, got {dtype}: use FFT for "
-                            "complex values")
-        target = np.dtype(np.float32) if dtype in (np.float16, np.float32) else np.dtype(
-            np.float64)
+            raise TypeError(
+                f"fft: RFFT needs a real operand, got {dtype}: use FFT for complex values"
+            )
+        target = np.dtype(np.float32) if dtype in (np.float16, np.float32) else np.dtype(np.float64)
     else:
         single = dtype in (np.float16, np.float32, np.complex64)
         target = np.dtype(np.complex64 if single else np.complex128)

@@ -17,7 +17,7 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
@@ -126,11 +126,12 @@ def _batch_indexing(x, bx, indices, bidx, dims, size, batch_operand):
     return x, new_idx, new_dims, original, _layout(["B", *x_labels], new_dims, new_block)
 
 
-def _gather_batch(vals, dims_in, *, dims):
+def _gather_batch(axis_size, vals, dims_in, *, dims):
     x, *indices = vals
     bx, *bidx = dims_in
-    size = batching.batch_size(vals, dims_in)
-    x, idx, new_dims, original, layout = _batch_indexing(x, bx, indices, bidx, dims, size, False)
+    x, idx, new_dims, original, layout = _batch_indexing(
+        x, bx, indices, bidx, dims, axis_size, False
+    )
     out = gather(x, idx, new_dims)
     # The other dimensions must keep their unbatched order; the batch one may go anywhere.
     rest = [lab for lab in layout if lab != "B"]
@@ -140,13 +141,14 @@ def _gather_batch(vals, dims_in, *, dims):
 
 
 def _scatter_batch(p):
-    def rule(vals, dims_in, *, dims):
+    def rule(axis_size, vals, dims_in, *, dims):
         x, updates, *indices = vals
         bx, bu, *bidx = dims_in
-        size = batching.batch_size(vals, dims_in)
-        x, idx, new_dims, original, layout = _batch_indexing(x, bx, indices, bidx, dims, size, True)
+        x, idx, new_dims, original, layout = _batch_indexing(
+            x, bx, indices, bidx, dims, axis_size, True
+        )
         # Updates come in the unbatched result layout; put them in the batched one.
-        updates = move_to_front(updates, bu, size)
+        updates = move_to_front(updates, bu, axis_size)
         labels = ["B", *original]
         updates = sh.transpose(updates, tuple(labels.index(lab) for lab in layout))
         return p.bind(x, updates, *idx, dims=new_dims), 0

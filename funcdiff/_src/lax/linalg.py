@@ -205,11 +205,12 @@ def _dot_general_cost(avals_in, avals_out, *, dimension_numbers):
     x = avals_in[0]
     contracting = int(np.prod([x.shape[d] for d in xc], dtype=np.int64))
     moved = cost_mod.io_bytes(avals_in, avals_out)
-    return cost_mod.Cost(2 * avals_out[0].size * contracting, 0, moved.bytes_read,
-                         moved.bytes_written)
+    return cost_mod.Cost(
+        2 * avals_out[0].size * contracting, 0, moved.bytes_read, moved.bytes_written
+    )
 
 
-def _dot_general_batch(vals, dims, *, dimension_numbers):
+def _dot_general_batch(axis_size, vals, dims, *, dimension_numbers):
     # The vmapped dimension becomes a batch dimension of the contraction (both operands
     # batched) or a free dimension of the batched operand: one dot_general either way.
     (x, y), (bx, by) = vals, dims
@@ -219,12 +220,14 @@ def _dot_general_batch(vals, dims, *, dimension_numbers):
         dn = ((shift_axes(xc), shift_axes(yc)), ((0, *shift_axes(xb)), (0, *shift_axes(yb))))
         return dot_general(x, y, dn), 0
     if bx is not None:
+
         def shift(ds):
             return tuple(d + (d >= bx) for d in ds)
 
         dn = ((shift(xc), yc), (shift(xb), yb))
         free_before = sum(1 for d in range(bx) if d not in shift(xc) and d not in shift(xb))
         return dot_general(x, y, dn), len(xb) + free_before
+
     def shift_y(ds):
         return tuple(d + (d >= by) for d in ds)
 
@@ -235,8 +238,12 @@ def _dot_general_batch(vals, dims, *, dimension_numbers):
 
 
 dot_general_p = define_primitive(
-    "dot_general", allocates=True, impl=_dot_general_impl, abstract_eval=_dot_general_aval,
-    lower=_dot_general_lower, cost=_dot_general_cost,
+    "dot_general",
+    allocates=True,
+    impl=_dot_general_impl,
+    abstract_eval=_dot_general_aval,
+    lower=_dot_general_lower,
+    cost=_dot_general_cost,
     jvp_partials=[
         lambda g, ans, x, y, *, dimension_numbers: dot_general(g, y, dimension_numbers),
         lambda g, ans, x, y, *, dimension_numbers: dot_general(x, g, dimension_numbers),

@@ -13,7 +13,7 @@ import numpy as np
 
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import Tracer
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero
@@ -127,34 +127,35 @@ def _while_partial_eval_jaxpr(eqn, unknowns):
     raise TypeError(_WHILE_REVERSE_ERRORS[eqn.params["origin"]])
 
 
-def _while_batch(vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, origin):
+def _while_batch(
+    axis_size, vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, origin
+):
     nc, nb = cond_nconsts, body_nconsts
-    size = batching.batch_size(vals, dims)
     cdims, bdims, carry_dims = dims[:nc], dims[nc : nc + nb], dims[nc + nb :]
     carry_b = _fixed_point(
         [d is not None for d in carry_dims],
         lambda b: [
             d is not None
             for d in jaxprs.batch_jaxpr(
-                body_jaxpr, list(bdims) + [0 if x else None for x in b], size
+                body_jaxpr, list(bdims) + [0 if x else None for x in b], axis_size
             )[1]
         ],
     )
     _, pred_dims = jaxprs.batch_jaxpr(
-        cond_jaxpr, list(cdims) + [0 if x else None for x in carry_b], size
+        cond_jaxpr, list(cdims) + [0 if x else None for x in carry_b], axis_size
     )
     pred_batched = pred_dims[0] is not None
     if pred_batched:
         carry_b = [True] * len(carry_b)
     cvals, bvals = vals[:nc], vals[nc : nc + nb]
     carry = [
-        move_to_front(v, d, size) if b else v
+        move_to_front(v, d, axis_size) if b else v
         for v, d, b in zip(vals[nc + nb :], carry_dims, carry_b)
     ]
     cin = list(cdims) + [0 if b else None for b in carry_b]
     bin_ = list(bdims) + [0 if b else None for b in carry_b]
-    bcond, _ = jaxprs.batch_jaxpr(cond_jaxpr, cin, size, force_batched=pred_batched)
-    bbody, _ = jaxprs.batch_jaxpr(body_jaxpr, bin_, size, force_batched=carry_b)
+    bcond, _ = jaxprs.batch_jaxpr(cond_jaxpr, cin, axis_size, force_batched=pred_batched)
+    bbody, _ = jaxprs.batch_jaxpr(body_jaxpr, bin_, axis_size, force_batched=carry_b)
     if not pred_batched:
         outs = while_p.bind(
             *cvals,
@@ -230,7 +231,9 @@ def while_loop(
 
     The carry (a pytree) must keep its structure, shapes and dtypes; as in JAX, a leaf given
     as a Python scalar first takes the dtype the body gives it (``0`` becomes a float if the
-    body adds ``1.5``). Forward-mode differentiable and batchable; for reverse mode use
+    body adds ``1.5``), and one whose dtype the body keeps stays weakly typed, a Python scalar
+    on every iteration (``0`` through ``c + 1`` stays a weak int, which ``x * c`` does not
+    promote). Forward-mode differentiable and batchable; for reverse mode use
     `fori_loop` with static bounds or `scan`.
 
     !!! Example

@@ -30,7 +30,7 @@ Array = Any
 
 
 def _axis_batch(p: core.Primitive):
-    def rule(vals, dims, *, axis, **params):
+    def rule(axis_size, vals, dims, *, axis, **params):
         (x,), (d,) = vals, dims
         return p.bind(moveaxis(x, d, 0), axis=axis + 1, **params), 0
 
@@ -64,16 +64,24 @@ def _reduce_min_impl(x, *, axes):
 
 
 reduce_max_p = define_primitive(
-    "reduce_max", allocates=True, impl=_reduce_max_impl, abstract_eval=reduce_aval("biuf"),
+    "reduce_max",
+    allocates=True,
+    impl=_reduce_max_impl,
+    abstract_eval=reduce_aval("biuf"),
     lower=lambda ctx, x, *, axes: f"xp.max({x}, axis={ctx.param(axes)})",
     cost=cost_mod.reduction_cost,
-    jvp=per_primitive(_reduce_chooser_jvp), batch=per_primitive(reduce_batch),
+    jvp=per_primitive(_reduce_chooser_jvp),
+    batch=per_primitive(reduce_batch),
 )
 reduce_min_p = define_primitive(
-    "reduce_min", allocates=True, impl=_reduce_min_impl, abstract_eval=reduce_aval("biuf"),
+    "reduce_min",
+    allocates=True,
+    impl=_reduce_min_impl,
+    abstract_eval=reduce_aval("biuf"),
     lower=lambda ctx, x, *, axes: f"xp.min({x}, axis={ctx.param(axes)})",
     cost=cost_mod.reduction_cost,
-    jvp=per_primitive(_reduce_chooser_jvp), batch=per_primitive(reduce_batch),
+    jvp=per_primitive(_reduce_chooser_jvp),
+    batch=per_primitive(reduce_batch),
 )
 
 
@@ -121,8 +129,12 @@ def _reduce_prod_jvp(primals, tangents, *, axes):
 
 
 reduce_prod_p = define_primitive(
-    "reduce_prod", allocates=True, impl=_reduce_prod_impl, abstract_eval=reduce_aval("iufc"),
-    jvp=_reduce_prod_jvp, cost=cost_mod.reduction_cost,
+    "reduce_prod",
+    allocates=True,
+    impl=_reduce_prod_impl,
+    abstract_eval=reduce_aval("iufc"),
+    jvp=_reduce_prod_jvp,
+    cost=cost_mod.reduction_cost,
     batch=per_primitive(reduce_batch),
 )
 
@@ -148,14 +160,20 @@ def _reduce_or_impl(x, *, axes):
 
 
 reduce_and_p = define_primitive(
-    "reduce_and", allocates=True,
-    impl=_reduce_and_impl, abstract_eval=reduce_aval("biu"), nondifferentiable=True,
+    "reduce_and",
+    allocates=True,
+    impl=_reduce_and_impl,
+    abstract_eval=reduce_aval("biu"),
+    nondifferentiable=True,
     cost=cost_mod.reduction_cost,
     batch=per_primitive(reduce_batch),
 )
 reduce_or_p = define_primitive(
-    "reduce_or", allocates=True,
-    impl=_reduce_or_impl, abstract_eval=reduce_aval("biu"), nondifferentiable=True,
+    "reduce_or",
+    allocates=True,
+    impl=_reduce_or_impl,
+    abstract_eval=reduce_aval("biu"),
+    nondifferentiable=True,
     cost=cost_mod.reduction_cost,
     batch=per_primitive(reduce_batch),
 )
@@ -189,12 +207,20 @@ def _argmin_impl(x, *, axis, index_dtype):
 
 
 argmax_p = define_primitive(
-    "argmax", allocates=True, impl=_argmax_impl, abstract_eval=_arg_aval, nondifferentiable=True,
+    "argmax",
+    allocates=True,
+    impl=_argmax_impl,
+    abstract_eval=_arg_aval,
+    nondifferentiable=True,
     cost=cost_mod.reduction_cost,  # one comparison per element folded in
     batch=per_primitive(_axis_batch),
 )
 argmin_p = define_primitive(
-    "argmin", allocates=True, impl=_argmin_impl, abstract_eval=_arg_aval, nondifferentiable=True,
+    "argmin",
+    allocates=True,
+    impl=_argmin_impl,
+    abstract_eval=_arg_aval,
+    nondifferentiable=True,
     cost=cost_mod.reduction_cost,
     batch=per_primitive(_axis_batch),
 )
@@ -238,8 +264,13 @@ def _cumsum_cost(avals_in, avals_out, *, axis, reverse):
 
 
 cumsum_p = define_primitive(
-    "cumsum", allocates=True, impl=_cumsum_impl, abstract_eval=_cumsum_aval, linear=True,
-    transpose=_cumsum_transpose, cost=_cumsum_cost,
+    "cumsum",
+    allocates=True,
+    impl=_cumsum_impl,
+    abstract_eval=_cumsum_aval,
+    linear=True,
+    transpose=_cumsum_transpose,
+    cost=_cumsum_cost,
     batch=per_primitive(_axis_batch),
 )
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ClosedJaxpr, ShapedArray, Var
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
@@ -256,9 +256,8 @@ def _scan_transpose(cts, *args, jaxpr, length, reverse, num_consts, num_carry):
     )
 
 
-def _scan_batch(vals, dims, *, jaxpr, length, reverse, num_consts, num_carry):
+def _scan_batch(axis_size, vals, dims, *, jaxpr, length, reverse, num_consts, num_carry):
     nc, nk = num_consts, num_carry
-    size = batching.batch_size(vals, dims)
     cdims, kdims, xdims = dims[:nc], dims[nc : nc + nk], dims[nc + nk :]
     # Per-iteration slices of xs: the scan axis is 0, so the batch axis goes to 1.
     xs = [moveaxis(v, d, 1) if d is not None else v for v, d in zip(vals[nc + nk :], xdims)]
@@ -268,16 +267,17 @@ def _scan_batch(vals, dims, *, jaxpr, length, reverse, num_consts, num_carry):
         lambda b: [
             d is not None
             for d in jaxprs.batch_jaxpr(
-                jaxpr, list(cdims) + [0 if x else None for x in b] + x_in, size
+                jaxpr, list(cdims) + [0 if x else None for x in b] + x_in, axis_size
             )[1][:nk]
         ],
     )
     carry = [
-        move_to_front(v, d, size) if b else v for v, d, b in zip(vals[nc : nc + nk], kdims, carry_b)
+        move_to_front(v, d, axis_size) if b else v
+        for v, d, b in zip(vals[nc : nc + nk], kdims, carry_b)
     ]
     in_dims = list(cdims) + [0 if b else None for b in carry_b] + x_in
     n_y = len(jaxpr.out_avals) - nk
-    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, in_dims, size, carry_b + [False] * n_y)
+    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, in_dims, axis_size, carry_b + [False] * n_y)
     outs = scan_p.bind(
         *vals[:nc],
         *carry,

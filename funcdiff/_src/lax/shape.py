@@ -14,7 +14,6 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
@@ -55,7 +54,11 @@ def _rev_transpose(ct, x, *, dimensions):
 
 
 rev_p = define_primitive(
-    "rev", impl=_rev_impl, abstract_eval=_rev_aval, linear=True, transpose=_rev_transpose,
+    "rev",
+    impl=_rev_impl,
+    abstract_eval=_rev_aval,
+    linear=True,
+    transpose=_rev_transpose,
     cost=cost_mod.memory_cost,
     batch=per_primitive(dims_batch),
 )
@@ -115,16 +118,20 @@ def _concatenate_lower(ctx, *xs, dimension):
     return f"xp.concatenate(({', '.join(xs)},), axis={dimension})"
 
 
-def _concatenate_batch(vals, dims, *, dimension):
-    size = batching.batch_size(vals, dims)
-    return concatenate([move_to_front(v, d, size) for v, d in zip(vals, dims)],
-                       dimension + 1), 0
+def _concatenate_batch(axis_size, vals, dims, *, dimension):
+    return concatenate(
+        [move_to_front(v, d, axis_size) for v, d in zip(vals, dims)], dimension + 1
+    ), 0
 
 
 concatenate_p = define_primitive(
-    "concatenate", allocates=True,
-    impl=_concatenate_impl, abstract_eval=_concatenate_aval, linear=True,
-    transpose=_concatenate_transpose, lower=_concatenate_lower,
+    "concatenate",
+    allocates=True,
+    impl=_concatenate_impl,
+    abstract_eval=_concatenate_aval,
+    linear=True,
+    transpose=_concatenate_transpose,
+    lower=_concatenate_lower,
     cost=cost_mod.memory_cost,
     batch=_concatenate_batch,
 )
@@ -175,8 +182,7 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
     # The operand's cotangent: undo the cropping of negative padding, then take the strided
     # interior. The padding value's is the rest of the sum, whether or not `x` is linear.
     x_aval = x.aval if is_undefined_primal(x) else core.get_aval(x)
-    undo = tuple((-builtins.min(lo, 0), -builtins.min(hi, 0), 0) for lo, hi, _ in
-                 padding_config)
+    undo = tuple((-builtins.min(lo, 0), -builtins.min(hi, 0), 0) for lo, hi, _ in padding_config)
     full = pad(ct, np.zeros((), core.get_aval(ct).dtype), undo)
     starts, limits, strides = [], [], []
     for n, (lo, _, interior) in zip(x_aval.shape, padding_config):
@@ -193,10 +199,9 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
     return out
 
 
-def _pad_batch(vals, dims, *, padding_config):
+def _pad_batch(axis_size, vals, dims, *, padding_config):
     (x, pv), (dx, dpv) = vals, dims
-    size = batching.batch_size(vals, dims)
-    x = move_to_front(x, dx, size)
+    x = move_to_front(x, dx, axis_size)
     config = ((0, 0, 0), *padding_config)
     if dpv is None:
         return pad(x, pv, config), 0
@@ -207,8 +212,12 @@ def _pad_batch(vals, dims, *, padding_config):
     mask = pad(np.zeros(core.get_aval(x).shape, dt), one, config)
     pv = moveaxis(pv, dpv, 0)
     ndim = core.get_aval(padded).ndim
-    return ew.add(padded, ew.mul(mask, broadcast_in_dim(pv, core.get_aval(padded).shape, (0,)))
-                  if ndim else ew.mul(mask, pv)), 0
+    return ew.add(
+        padded,
+        ew.mul(mask, broadcast_in_dim(pv, core.get_aval(padded).shape, (0,)))
+        if ndim
+        else ew.mul(mask, pv),
+    ), 0
 
 
 def _pad_edges(x, padding_value, shape, at):
@@ -225,25 +234,37 @@ def _pad_edges(x, padding_value, shape, at):
 def _pad_lower(ctx, x, padding_value, *, padding_config):
     # The common case (the transpose of a slice) skips the general path's cropping and
     # dilation: one new array and one assignment.
-    if ctx.in_avals[0].ndim and all(lo >= 0 and hi >= 0 and interior == 0
-                                    for lo, hi, interior in padding_config):
+    if ctx.in_avals[0].ndim and all(
+        lo >= 0 and hi >= 0 and interior == 0 for lo, hi, interior in padding_config
+    ):
         fn = ctx.const(_pad_edges, "f")
         pv = ctx.eqn.invars[1]
-        if (type(pv) is core.Literal and pv.val == 0 and not np.signbit(np.real(pv.val))
-                and not np.signbit(np.imag(pv.val))):  # signbit takes no complex numbers
+        if (
+            type(pv) is core.Literal
+            and pv.val == 0
+            and not np.signbit(np.real(pv.val))
+            and not np.signbit(np.imag(pv.val))
+        ):  # signbit takes no complex numbers
             padding_value = "None"
         shape = ctx.param(tuple(ctx.out_avals[0].shape))
-        at = tuple(builtins.slice(lo, lo + n)
-                   for (lo, _, _), n in zip(padding_config, ctx.in_avals[0].shape))
+        at = tuple(
+            builtins.slice(lo, lo + n)
+            for (lo, _, _), n in zip(padding_config, ctx.in_avals[0].shape)
+        )
         return f"{fn}({x}, {padding_value}, shape={shape}, at={ctx.const(at, 's')})"
     fn = ctx.const(_pad_impl, "f")
     return f"{fn}({x}, {padding_value}, padding_config={ctx.param(padding_config)})"
 
 
 pad_p = define_primitive(
-    "pad", allocates=True,
-    impl=_pad_impl, abstract_eval=_pad_aval, linear=True, transpose=_pad_transpose,
-    cost=cost_mod.memory_cost, lower=_pad_lower,
+    "pad",
+    allocates=True,
+    impl=_pad_impl,
+    abstract_eval=_pad_aval,
+    linear=True,
+    transpose=_pad_transpose,
+    cost=cost_mod.memory_cost,
+    lower=_pad_lower,
     batch=_pad_batch,
 )
 
@@ -260,8 +281,9 @@ def pad(x: Array, padding_value: Array, padding_config: Sequence[tuple[int, int,
 
 def _slice_impl(x, *, start_indices, limit_indices, strides):
     strides = strides or (1,) * len(start_indices)
-    return as_array(x)[tuple(np.s_[a:b:s] for a, b, s in zip(start_indices, limit_indices,
-                                                            strides))]
+    return as_array(x)[
+        tuple(np.s_[a:b:s] for a, b, s in zip(start_indices, limit_indices, strides))
+    ]
 
 
 def _slice_aval(x: ShapedArray, *, start_indices, limit_indices, strides) -> ShapedArray:
@@ -290,8 +312,10 @@ def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
 
 def _slice_lower(ctx, x, *, start_indices, limit_indices, strides):
     strides = strides or (1,) * len(start_indices)
-    parts = [f"{a}:{b}" + (f":{s}" if s != 1 else "")
-             for a, b, s in zip(start_indices, limit_indices, strides)]
+    parts = [
+        f"{a}:{b}" + (f":{s}" if s != 1 else "")
+        for a, b, s in zip(start_indices, limit_indices, strides)
+    ]
     if not parts or ctx.in_avals[0].weak_type:
         return _default_slice(ctx, x, start_indices, limit_indices, strides)
     return f"{x}[{', '.join(parts)}]"
@@ -299,21 +323,28 @@ def _slice_lower(ctx, x, *, start_indices, limit_indices, strides):
 
 def _default_slice(ctx, x, start_indices, limit_indices, strides):
     fn = ctx.const(_slice_impl, "f")
-    return (f"{fn}({x}, start_indices={ctx.param(start_indices)}, "
-            f"limit_indices={ctx.param(limit_indices)}, strides={ctx.param(strides)})")
+    return (
+        f"{fn}({x}, start_indices={ctx.param(start_indices)}, "
+        f"limit_indices={ctx.param(limit_indices)}, strides={ctx.param(strides)})"
+    )
 
 
-def _slice_batch(vals, dims, *, start_indices, limit_indices, strides):
+def _slice_batch(axis_size, vals, dims, *, start_indices, limit_indices, strides):
     (x,), (d,) = vals, dims
     x = moveaxis(x, d, 0)
     size = core.get_aval(x).shape[0]
-    return slice(x, (0, *start_indices), (size, *limit_indices),
-                 None if strides is None else (1, *strides)), 0
+    return slice(
+        x, (0, *start_indices), (size, *limit_indices), None if strides is None else (1, *strides)
+    ), 0
 
 
 slice_p = define_primitive(
-    "slice", impl=_slice_impl, abstract_eval=_slice_aval, linear=True,
-    transpose=_slice_transpose, lower=_slice_lower,
+    "slice",
+    impl=_slice_impl,
+    abstract_eval=_slice_aval,
+    linear=True,
+    transpose=_slice_transpose,
+    lower=_slice_lower,
     cost=cost_mod.memory_cost,
     batch=_slice_batch,
 )

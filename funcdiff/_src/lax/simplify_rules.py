@@ -1,11 +1,29 @@
-"""The algebraic identities jit's `simplify` pass applies (``x*1``, ``x+0``, ``x*0``, ``--x``,
-transposes of transposes, no-op broadcasts, reshapes and casts, sums over size-1 axes, scalars
-broadcast into elementwise operations, diagonal matrix products), registered for the lax
-primitives in `funcdiff._src.interpreters.simplify_rules`.
+"""The simplification rules of jit's `simplify` pass that look at operands made by other op
+families, given to their primitives after the blocks (`_define.add_simplify_rule`). The rules
+that look only at their own equation are in the primitives' blocks (`define_primitive(...,
+simplify=...)`): no-op reshapes, squeezes, expand_dims, broadcasts and casts and sums over no
+or size-1 axes in `structural.py`, ``--x`` and ``integer_pow(x, 1)`` in `elementwise.py`.
 
-The rules sit here, above every op module they name, because one rule looks at the producers of
-its operands, which may come from any op family (``add`` of two ``pad``s, ``transpose`` of a
-``dot_general``); the pass itself (`funcdiff._src.jit.passes`) only reads the tables.
+Each rule here inspects the producer of an operand, and at least one of the producers it
+inspects comes from a module that its primitive's module cannot import (defined above it), or
+it shares its helper with such a rule:
+
+- ``add``, ``add_any``, ``sub``, ``mul``, ``div`` (`_simplify_arithmetic`): besides ``x*1``,
+  ``x+0`` and ``x*0``, arithmetic on broadcast scalars, scalar broadcasts narrowed back to
+  scalars, ``c * -y`` and ``c * (d * y)``, and ``pad(a) + pad(b)`` as ``pad(a + b)``: ``pad``
+  is defined in `shape.py`, above `elementwise.py` (and `add_any`'s block is in
+  `structural.py`). The checks run in one order (the broadcast scalars first), which one rule
+  per primitive keeps.
+- ``max``, ``min``, ``pow``, ``atan2`` (`_simplify_broadcasting`): scalar broadcasts narrowed
+  back to scalars, with `_unbroadcast_operands`, the helper the arithmetic rule uses too.
+- ``transpose``: ``transpose(dot_general(x, y))`` as ``dot_general(y, x)``; ``dot_general`` is
+  defined in `linalg.py`, above `structural.py` where ``transpose`` is.
+- ``dot_general``: transposed operands absorbed into its dimension numbers, and (the late rule)
+  ``(I * v) @ w`` as ``v[:, None] * w``, which looks at a ``mul`` and at the constants that are
+  identity matrices.
+
+The tables are in `funcdiff._src.interpreters.simplify_rules`; the pass itself
+(`funcdiff._src.jit.passes`) only reads them.
 """
 
 from __future__ import annotations
@@ -17,48 +35,27 @@ import numpy as np
 
 from funcdiff._src import core
 from funcdiff._src.core import Atom, JaxprEqn, Literal, Var
-from funcdiff._src.interpreters import simplify_rules as rules
 from funcdiff._src.interpreters.ad import add_any_p
+from funcdiff._src.interpreters.simplify_rules import literal_number, same_type
+from funcdiff._src.lax._define import add_simplify_rule
 from funcdiff._src.lax.elementwise import (
     add_p,
     div_p,
-    integer_pow_p,
     max_p,
     min_p,
     mul_p,
     neg_p,
+    negated_literal,
     sub_p,
 )
 from funcdiff._src.lax.linalg import dot_general_p
 from funcdiff._src.lax.shape import pad_p
 from funcdiff._src.lax.structural import (
     broadcast_in_dim_p,
-    convert_element_type_p,
     expand_dims_p,
-    reduce_sum_p,
-    reshape_p,
-    squeeze_p,
     transpose_p,
 )
 from funcdiff._src.lax.transcendental import atan2_p, pow_p
-
-
-def _number(a: Atom) -> Any:
-    """The value of a scalar literal as a Python number; None for anything else."""
-    if type(a) is not Literal:
-        return None
-    v = a.val
-    if type(v) in (int, float, bool):
-        return v
-    try:
-        return np.asarray(v).item()
-    except (TypeError, ValueError):
-        return None
-
-
-def _same_type(a: Atom, out: Var) -> bool:
-    return a.aval.shape == out.aval.shape and a.aval.dtype == out.aval.dtype
-
 
 # ``rule(eqn, ins, producers, uses, out) -> Atom | JaxprEqn | list[JaxprEqn] | None``: an
 # atom that replaces the equation's single output `out`, a cheaper equation (or several, the
@@ -76,11 +73,11 @@ def _simplify_arithmetic(eqn, ins, producers, uses, out):
     if narrowed is not None:
         return narrowed
     x, y = ins
-    xv, yv = _number(x), _number(y)
+    xv, yv = literal_number(x), literal_number(y)
     left, right = _IDENTITIES[eqn.primitive]
-    if yv is not None and yv == right and _same_type(x, out):
+    if yv is not None and yv == right and same_type(x, out):
         return x
-    if xv is not None and xv == left and _same_type(y, out):
+    if xv is not None and xv == left and same_type(y, out):
         return y
     if (
         eqn.primitive is mul_p
@@ -100,24 +97,6 @@ def _simplify_broadcasting(eqn, ins, producers, uses, out):
     return _unbroadcast_operands(eqn, ins, producers, out)
 
 
-def _simplify_neg(eqn, ins, producers, uses, out):
-    (x,) = ins
-    prev = producers.get(x) if type(x) is Var else None
-    if prev is not None and prev.primitive is neg_p:
-        return prev.invars[0]
-    if prev is not None and prev.primitive is mul_p and out.aval.dtype.kind in "fc":
-        # -(c * y) is (-c) * y, exactly (IEEE negation only flips the sign).
-        for k, c in enumerate(prev.invars):
-            other = prev.invars[1 - k]
-            if _number(c) is not None and c.aval.shape == () and _same_type(other, out):
-                return prev.replace(invars=[_negated(c), other], outvars=[out])
-    return None
-
-
-def _negated(c: Literal) -> Literal:
-    return Literal(-c.val, c.aval)
-
-
 def _absorb_negation(
     eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn], out: Var
 ) -> JaxprEqn | None:
@@ -132,10 +111,10 @@ def _absorb_negation(
         prev = producers.get(y)
         if prev is None or prev.primitive not in (neg_p, mul_p) or c.aval.shape != ():
             continue
-        if _number(c) is None:
+        if literal_number(c) is None:
             continue
-        if prev.primitive is neg_p and _same_type(prev.invars[0], out):
-            return eqn.replace(invars=[_negated(c), prev.invars[0]])
+        if prev.primitive is neg_p and same_type(prev.invars[0], out):
+            return eqn.replace(invars=[negated_literal(c), prev.invars[0]])
         if prev.primitive is mul_p:
             scaled = _merge_scales(eqn, c, prev, out)
             if scaled is not None:
@@ -149,10 +128,10 @@ def _merge_scales(eqn: JaxprEqn, c: Literal, inner: JaxprEqn, out: Var) -> Jaxpr
     the same way."""
     for k, d in enumerate(inner.invars):
         y = inner.invars[1 - k]
-        dv = _number(d)
-        if dv is None or d.aval.shape != () or not _same_type(y, out):
+        dv = literal_number(d)
+        if dv is None or d.aval.shape != () or not same_type(y, out):
             continue
-        cv = _number(c)
+        cv = literal_number(c)
         if not (_exact_scale(cv) or _exact_scale(dv)):
             return None
         with np.errstate(all="ignore"):
@@ -232,8 +211,8 @@ def _sum_before_padding(
     if (
         pads[0].params != pads[1].params
         or a.aval != b.aval
-        or _number(za) != 0
-        or _number(zb) != 0
+        or literal_number(za) != 0
+        or literal_number(zb) != 0
         or za.aval.dtype != out.aval.dtype
         or _zero_signs(za.val) != _zero_signs(zb.val)
     ):  # -0.0 + 0.0 is 0.0
@@ -245,22 +224,8 @@ def _sum_before_padding(
     ]
 
 
-def _simplify_noop_reshape(eqn, ins, producers, uses, out):
-    x = ins[0]
-    if _same_type(x, out) and (
-        eqn.primitive is not broadcast_in_dim_p
-        or eqn.params["broadcast_dimensions"] == tuple(range(out.aval.ndim))
-    ):
-        return x
-    return None
-
-
 def _simplify_dot_general(eqn, ins, producers, uses, out):
     return _absorb_transposes(eqn, ins, producers)
-
-
-def _simplify_integer_pow(eqn, ins, producers, uses, out):
-    return ins[0] if eqn.params["y"] == 1 else None
 
 
 def _simplify_transpose(eqn, ins, producers, uses, out):
@@ -279,16 +244,6 @@ def _simplify_transpose(eqn, ins, producers, uses, out):
         if composed == tuple(range(len(composed))):
             return prev.invars[0]
         return eqn.replace(invars=[prev.invars[0]], params={"permutation": composed})
-    return None
-
-
-def _simplify_reduce_sum(eqn, ins, producers, uses, out):
-    (x,) = ins
-    axes = eqn.params["axes"]
-    if not axes:
-        return x
-    if all(x.aval.shape[a] == 1 for a in axes):
-        return eqn.replace(primitive=reshape_p, invars=[x], params={"new_sizes": out.aval.shape})
     return None
 
 
@@ -398,20 +353,8 @@ def _diagonal_matmul(
     return new
 
 
-rules.register(_simplify_arithmetic, *_IDENTITIES)
-rules.register(_simplify_broadcasting, max_p, min_p, pow_p, atan2_p)
-rules.register(_simplify_neg, neg_p)
-rules.register(
-    _simplify_noop_reshape,
-    reshape_p,
-    squeeze_p,
-    expand_dims_p,
-    convert_element_type_p,
-    broadcast_in_dim_p,
-)
-rules.register(_simplify_dot_general, dot_general_p)
-rules.register(_simplify_integer_pow, integer_pow_p)
-rules.register(_simplify_transpose, transpose_p)
-rules.register(_simplify_reduce_sum, reduce_sum_p)
-rules.late_simplify_rules[dot_general_p] = _diagonal_matmul
-rules.not_folded.add(broadcast_in_dim_p)
+add_simplify_rule(_simplify_arithmetic, *_IDENTITIES)
+add_simplify_rule(_simplify_broadcasting, max_p, min_p, pow_p, atan2_p)
+add_simplify_rule(_simplify_dot_general, dot_general_p)
+add_simplify_rule(_simplify_transpose, transpose_p)
+add_simplify_rule(_diagonal_matmul, dot_general_p, late=True)

@@ -51,8 +51,9 @@ def take_along(x: Array, indices: Array, dimension: int) -> Array:
         if d == dimension:
             index_arrays.append(indices)
         else:
-            index_arrays.append(np.arange(n).reshape([n if e == d else 1 for e in
-                                                      range(len(shape))]))
+            index_arrays.append(
+                np.arange(n).reshape([n if e == d else 1 for e in range(len(shape))])
+            )
     return ix.gather(x, index_arrays, range(len(shape)))
 
 
@@ -75,14 +76,19 @@ def _argsort_aval(x: ShapedArray, *, dimension, descending) -> ShapedArray:
     return ShapedArray(x.shape, np.dtype(np.int64))
 
 
-def _argsort_batch(vals, dims, *, dimension, descending):
+def _argsort_batch(axis_size, vals, dims, *, dimension, descending):
     (x,), (d,) = vals, dims
     return argsort(moveaxis(x, d, 0), dimension + 1, descending), 0
 
 
 argsort_p = define_primitive(
-    "argsort", allocates=True, impl=_argsort_impl, abstract_eval=_argsort_aval,
-    batch=_argsort_batch, nondifferentiable=True, cost=_sort_cost,
+    "argsort",
+    allocates=True,
+    impl=_argsort_impl,
+    abstract_eval=_argsort_aval,
+    batch=_argsort_batch,
+    nondifferentiable=True,
+    cost=_sort_cost,
 )
 
 
@@ -90,8 +96,7 @@ def argsort(x: Array, dimension: int = -1, descending: bool = False) -> Array:
     """The int64 indices that sort `x` along `dimension` (stable; NaNs last, or first when
     `descending`)."""
     ndim = core.get_aval(x).ndim
-    return argsort_p.bind(x, dimension=int(dimension) % max(ndim, 1),
-                          descending=bool(descending))
+    return argsort_p.bind(x, dimension=int(dimension) % max(ndim, 1), descending=bool(descending))
 
 
 # ---- sort -----------------------------------------------------------------------------------
@@ -121,14 +126,19 @@ def _sort_jvp(primals, tangents, *, dimension, descending):
     return ans, take_along(t, perm, dimension)
 
 
-def _sort_batch(vals, dims, *, dimension, descending):
+def _sort_batch(axis_size, vals, dims, *, dimension, descending):
     (x,), (d,) = vals, dims
     return sort(moveaxis(x, d, 0), dimension + 1, descending), 0
 
 
 sort_p = define_primitive(
-    "sort", allocates=True, impl=_sort_impl, abstract_eval=_sort_aval, jvp=_sort_jvp,
-    batch=_sort_batch, cost=_sort_cost,
+    "sort",
+    allocates=True,
+    impl=_sort_impl,
+    abstract_eval=_sort_aval,
+    jvp=_sort_jvp,
+    batch=_sort_batch,
+    cost=_sort_cost,
 )
 
 

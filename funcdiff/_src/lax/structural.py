@@ -17,10 +17,11 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters.ad import Zero
+from funcdiff._src.interpreters.simplify_rules import same_type
 from funcdiff._src.lax._define import (
     PrimitiveRules,
     check_kinds,
@@ -88,17 +89,38 @@ def _bid_lower(ctx, x, *, shape, broadcast_dimensions):
     return f"xp.broadcast_to(xp.reshape({x}, {ctx.param(tuple(expanded))}), {ctx.param(shape)})"
 
 
-def _bid_batch(vals, dims, *, shape, broadcast_dimensions):
+def _bid_batch(axis_size, vals, dims, *, shape, broadcast_dimensions):
     (x,), (d,) = vals, dims
     x = moveaxis(x, d, 0)
-    size = core.get_aval(x).shape[0]
-    return broadcast_in_dim(x, (size, *shape), (0, *shift_axes(broadcast_dimensions))), 0
+    return broadcast_in_dim(x, (axis_size, *shape), (0, *shift_axes(broadcast_dimensions))), 0
+
+
+def _simplify_noop_reshape(eqn, ins, producers, uses, out):
+    # The simplification rule of the primitives that only rearrange (or cast) their operand:
+    # one that changes neither the shape nor the dtype is its operand (a broadcast only when
+    # it keeps the dimensions in order).
+    x = ins[0]
+    if same_type(x, out) and (
+        eqn.primitive is not broadcast_in_dim_p
+        or eqn.params["broadcast_dimensions"] == tuple(range(out.aval.ndim))
+    ):
+        return x
+    return None
 
 
 broadcast_in_dim_p = define_primitive(
-    "broadcast_in_dim", impl=_bid_impl, abstract_eval=_bid_aval, linear=True,
-    transpose=_bid_transpose, batch=_bid_batch, lower=_bid_lower,
+    "broadcast_in_dim",
+    impl=_bid_impl,
+    abstract_eval=_bid_aval,
+    linear=True,
+    transpose=_bid_transpose,
+    batch=_bid_batch,
+    lower=_bid_lower,
     cost=cost_mod.memory_cost,
+    simplify=_simplify_noop_reshape,
+    # A broadcast is a free view at run time; folded into a constant it would cost memory
+    # and hide its scalar from the simplification rules.
+    folded=False,
 )
 
 
@@ -136,17 +158,22 @@ def _reshape_transpose(ct, x, **params):
     return [reshape(ct, x.aval.shape)]
 
 
-def _reshape_batch(vals, dims, *, new_sizes):
+def _reshape_batch(axis_size, vals, dims, *, new_sizes):
     (x,), (d,) = vals, dims
     x = moveaxis(x, d, 0)
-    return reshape(x, (core.get_aval(x).shape[0], *new_sizes)), 0
+    return reshape(x, (axis_size, *new_sizes)), 0
 
 
 reshape_p = define_primitive(
-    "reshape", impl=_reshape_impl, abstract_eval=_reshape_aval, linear=True,
-    transpose=_reshape_transpose, batch=_reshape_batch,
+    "reshape",
+    impl=_reshape_impl,
+    abstract_eval=_reshape_aval,
+    linear=True,
+    transpose=_reshape_transpose,
+    batch=_reshape_batch,
     lower=lambda ctx, x, *, new_sizes: f"xp.reshape({x}, {ctx.param(new_sizes)})",
     cost=cost_mod.memory_cost,
+    simplify=_simplify_noop_reshape,
 )
 
 
@@ -171,7 +198,7 @@ def _squeeze_aval(x: ShapedArray, *, dimensions) -> ShapedArray:
 
 
 def dims_batch(p):
-    def rule(vals, dims, *, dimensions):
+    def rule(axis_size, vals, dims, *, dimensions):
         (x,), (d,) = vals, dims
         return p.bind(moveaxis(x, d, 0), dimensions=shift_axes(dimensions)), 0
 
@@ -179,10 +206,15 @@ def dims_batch(p):
 
 
 squeeze_p = define_primitive(
-    "squeeze", impl=_squeeze_impl, abstract_eval=_squeeze_aval, linear=True,
-    transpose=_reshape_transpose, batch=per_primitive(dims_batch),
+    "squeeze",
+    impl=_squeeze_impl,
+    abstract_eval=_squeeze_aval,
+    linear=True,
+    transpose=_reshape_transpose,
+    batch=per_primitive(dims_batch),
     lower=lambda ctx, x, *, dimensions: f"xp.squeeze({x}, axis={ctx.param(dimensions)})",
     cost=cost_mod.memory_cost,
+    simplify=_simplify_noop_reshape,
 )
 
 
@@ -207,10 +239,15 @@ def _expand_dims_aval(x: ShapedArray, *, dimensions) -> ShapedArray:
 
 
 expand_dims_p = define_primitive(
-    "expand_dims", impl=_expand_dims_impl, abstract_eval=_expand_dims_aval, linear=True,
-    transpose=_reshape_transpose, batch=per_primitive(dims_batch),
+    "expand_dims",
+    impl=_expand_dims_impl,
+    abstract_eval=_expand_dims_aval,
+    linear=True,
+    transpose=_reshape_transpose,
+    batch=per_primitive(dims_batch),
     lower=lambda ctx, x, *, dimensions: f"xp.expand_dims({x}, {ctx.param(dimensions)})",
     cost=cost_mod.memory_cost,
+    simplify=_simplify_noop_reshape,
 )
 
 
@@ -243,14 +280,19 @@ def _transpose_lower(ctx, x, *, permutation):
     return f"xp.transpose({x}, {ctx.param(permutation)})"
 
 
-def _transpose_batch(vals, dims, *, permutation):
+def _transpose_batch(axis_size, vals, dims, *, permutation):
     (x,), (d,) = vals, dims
     return transpose(moveaxis(x, d, 0), (0, *shift_axes(permutation))), 0
 
 
 transpose_p = define_primitive(
-    "transpose", impl=_transpose_impl, abstract_eval=_transpose_aval, linear=True,
-    transpose=_transpose_transpose, batch=_transpose_batch, lower=_transpose_lower,
+    "transpose",
+    impl=_transpose_impl,
+    abstract_eval=_transpose_aval,
+    linear=True,
+    transpose=_transpose_transpose,
+    batch=_transpose_batch,
+    lower=_transpose_lower,
     cost=cost_mod.memory_cost,
 )
 
@@ -282,7 +324,7 @@ def reduce_aval(kinds: str):
 
 
 def reduce_batch(p: core.Primitive):
-    def rule(vals, dims, *, axes):
+    def rule(axis_size, vals, dims, *, axes):
         (x,), (d,) = vals, dims
         return p.bind(moveaxis(x, d, 0), axes=shift_axes(axes)), 0
 
@@ -313,11 +355,28 @@ def _reduce_sum_lower(ctx, x, *, axes):
     return f"{ctx.const(_reduce_sum_impl, 'f')}({x}, axes={ctx.param(axes)})"
 
 
+def _simplify_reduce_sum(eqn, ins, producers, uses, out):
+    # A sum over no axes is its operand; one over size-1 axes only drops them (a reshape).
+    (x,) = ins
+    axes = eqn.params["axes"]
+    if not axes:
+        return x
+    if all(x.aval.shape[a] == 1 for a in axes):
+        return eqn.replace(primitive=reshape_p, invars=[x], params={"new_sizes": out.aval.shape})
+    return None
+
+
 reduce_sum_p = define_primitive(
-    "reduce_sum", allocates=True,
-    impl=_reduce_sum_impl, abstract_eval=reduce_aval("iufc"), linear=True,
-    transpose=_reduce_sum_transpose, batch=per_primitive(reduce_batch), lower=_reduce_sum_lower,
+    "reduce_sum",
+    allocates=True,
+    impl=_reduce_sum_impl,
+    abstract_eval=reduce_aval("iufc"),
+    linear=True,
+    transpose=_reduce_sum_transpose,
+    batch=per_primitive(reduce_batch),
+    lower=_reduce_sum_lower,
     cost=cost_mod.reduction_cost,
+    simplify=_simplify_reduce_sum,
 )
 
 
@@ -378,8 +437,12 @@ def _convert_transpose(ct, x, *, new_dtype, weak_type=False):
 
 
 convert_element_type_p = elementwise_primitive(
-    "convert_element_type", impl=_convert_impl, abstract_eval=_convert_aval, jvp=_convert_jvp,
+    "convert_element_type",
+    impl=_convert_impl,
+    abstract_eval=_convert_aval,
+    jvp=_convert_jvp,
     transpose=_convert_transpose,
+    simplify=_simplify_noop_reshape,  # a cast to the dtype it has
 )
 
 
@@ -477,18 +540,25 @@ def _add_any_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
     return [ct, ct]
 
 
-def _add_any_batch(vals: Sequence[Any], dims: Sequence[int | None]) -> tuple[Any, int]:
+def _add_any_batch(
+    axis_size: int, vals: Sequence[Any], dims: Sequence[int | None]
+) -> tuple[Any, int]:
     # add_any requires equal shapes: give both operands the batch dimension first.
-    size = batching.batch_size(vals, dims)
-    return ad.add_any_p.bind(*[move_to_front(v, d, size) for v, d in zip(vals, dims)]), 0
+    return ad.add_any_p.bind(*[move_to_front(v, d, axis_size) for v, d in zip(vals, dims)]), 0
 
 
 register_rules(
     ad.add_any_p,
     PrimitiveRules(
-        impl=np.add, abstract_eval=lambda x, y: x, jvp=_add_any_jvp,
-        transpose=_add_any_transpose, batch=_add_any_batch, linear=True,
-        lower=lowering.binary_operator("+"), ufunc="add", allocates=True,
+        impl=np.add,
+        abstract_eval=lambda x, y: x,
+        jvp=_add_any_jvp,
+        transpose=_add_any_transpose,
+        batch=_add_any_batch,
+        linear=True,
+        lower=lowering.binary_operator("+"),
+        ufunc="add",
+        allocates=True,
         cost=cost_mod.elementwise_cost(),
     ),
 )

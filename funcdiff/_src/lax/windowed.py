@@ -43,10 +43,14 @@ from funcdiff._src.tree_util import tree_flatten, tree_leaves, tree_unflatten
 Array = Any
 
 
-def reduce_window_shape_tuple(operand_shape: Sequence[int], window_dimensions: Sequence[int],
-                              window_strides: Sequence[int], padding: Sequence[tuple[int, int]],
-                              base_dilation: Sequence[int] | None = None,
-                              window_dilation: Sequence[int] | None = None) -> tuple[int, ...]:
+def reduce_window_shape_tuple(
+    operand_shape: Sequence[int],
+    window_dimensions: Sequence[int],
+    window_strides: Sequence[int],
+    padding: Sequence[tuple[int, int]],
+    base_dilation: Sequence[int] | None = None,
+    window_dilation: Sequence[int] | None = None,
+) -> tuple[int, ...]:
     """The shape of a `reduce_window` result (explicit ``(low, high)`` padding).
 
     !!! Example
@@ -59,9 +63,18 @@ def reduce_window_shape_tuple(operand_shape: Sequence[int], window_dimensions: S
     n = len(operand_shape)
     base_dilation = (1,) * n if base_dilation is None else base_dilation
     window_dilation = (1,) * n if window_dilation is None else window_dilation
-    return tuple(_window_out_size(*args) for args in zip(
-        operand_shape, padding, base_dilation, window_dimensions, window_strides,
-        window_dilation, strict=True))
+    return tuple(
+        _window_out_size(*args)
+        for args in zip(
+            operand_shape,
+            padding,
+            base_dilation,
+            window_dimensions,
+            window_strides,
+            window_dilation,
+            strict=True,
+        )
+    )
 
 
 def _identity(kind: str, dtype: np.dtype) -> Any:
@@ -87,8 +100,9 @@ def _padded(x: np.ndarray, fill: Any, padding, base_dilation) -> np.ndarray:
 def _reduce_window_impl(kind: str, reducer: Callable[..., Any]):
     def impl(x, *, window_dimensions, window_strides, padding, base_dilation, window_dilation):
         x = np.asarray(x)
-        out_shape = reduce_window_shape_tuple(x.shape, window_dimensions, window_strides,
-                                              padding, base_dilation, window_dilation)
+        out_shape = reduce_window_shape_tuple(
+            x.shape, window_dimensions, window_strides, padding, base_dilation, window_dilation
+        )
         fill = _identity(kind, x.dtype)
         if math.prod(out_shape) == 0:
             return np.full(out_shape, fill, x.dtype)
@@ -101,21 +115,33 @@ def _reduce_window_impl(kind: str, reducer: Callable[..., Any]):
 
 
 def _reduce_window_aval(kinds: str):
-    def rule(x: ShapedArray, *, window_dimensions, window_strides, padding, base_dilation,
-             window_dilation) -> ShapedArray:
+    def rule(
+        x: ShapedArray,
+        *,
+        window_dimensions,
+        window_strides,
+        padding,
+        base_dilation,
+        window_dilation,
+    ) -> ShapedArray:
         check_kinds([x], kinds)
-        for name, value in (("window_dimensions", window_dimensions),
-                            ("window_strides", window_strides), ("padding", padding),
-                            ("base_dilation", base_dilation),
-                            ("window_dilation", window_dilation)):
+        for name, value in (
+            ("window_dimensions", window_dimensions),
+            ("window_strides", window_strides),
+            ("padding", padding),
+            ("base_dilation", base_dilation),
+            ("window_dilation", window_dilation),
+        ):
             if len(value) != x.ndim:
-                raise PrimitiveError(f"{name} {value} needs {x.ndim} entries, one per axis of "
-                                     f"the operand {x.shape}")
+                raise PrimitiveError(
+                    f"{name} {value} needs {x.ndim} entries, one per axis of the operand {x.shape}"
+                )
             if name != "padding" and any(v < 1 for v in value):
                 raise PrimitiveError(f"{name} {value} must be positive")
         try:
-            shape = reduce_window_shape_tuple(x.shape, window_dimensions, window_strides,
-                                              padding, base_dilation, window_dilation)
+            shape = reduce_window_shape_tuple(
+                x.shape, window_dimensions, window_strides, padding, base_dilation, window_dilation
+            )
         except ValueError as e:
             raise PrimitiveError(f"{e} (operand {x.shape})") from None
         return ShapedArray(shape, x.dtype, x.weak_type)
@@ -123,38 +149,58 @@ def _reduce_window_aval(kinds: str):
     return rule
 
 
-def _batch(p: core.Primitive, vals, dims, *, window_dimensions, window_strides, padding,
-           base_dilation, window_dilation):
+def _batch(
+    p: core.Primitive,
+    vals,
+    dims,
+    *,
+    window_dimensions,
+    window_strides,
+    padding,
+    base_dilation,
+    window_dilation,
+):
     # The mapped axis gets a window of one element.
     (x,), (d,) = vals, dims
 
     def ins(values, v):
         return (*values[:d], v, *values[d:])
 
-    out = p.bind(x, window_dimensions=ins(window_dimensions, 1),
-                 window_strides=ins(window_strides, 1), padding=ins(padding, (0, 0)),
-                 base_dilation=ins(base_dilation, 1), window_dilation=ins(window_dilation, 1))
+    out = p.bind(
+        x,
+        window_dimensions=ins(window_dimensions, 1),
+        window_strides=ins(window_strides, 1),
+        padding=ins(padding, (0, 0)),
+        base_dilation=ins(base_dilation, 1),
+        window_dilation=ins(window_dilation, 1),
+    )
     return out, d
 
 
 def _reduce_window_cost(avals_in, avals_out, *, window_dimensions, **params):
     # One operation per window element of each output element.
     moved = cost_mod.io_bytes(avals_in, avals_out)
-    return cost_mod.Cost(avals_out[0].size * math.prod(window_dimensions), 0, moved.bytes_read,
-                         moved.bytes_written)
+    return cost_mod.Cost(
+        avals_out[0].size * math.prod(window_dimensions), 0, moved.bytes_read, moved.bytes_written
+    )
 
 
 def _params(window_dimensions, window_strides, padding, base_dilation, window_dilation):
-    return dict(window_dimensions=tuple(window_dimensions), window_strides=tuple(window_strides),
-                padding=tuple(padding), base_dilation=tuple(base_dilation),
-                window_dilation=tuple(window_dilation))
+    return dict(
+        window_dimensions=tuple(window_dimensions),
+        window_strides=tuple(window_strides),
+        padding=tuple(padding),
+        base_dilation=tuple(base_dilation),
+        window_dilation=tuple(window_dilation),
+    )
 
 
 # ---- sum ------------------------------------------------------------------------------------
 
 
-def _reduce_window_sum_transpose(ct, x, *, window_dimensions, window_strides, padding,
-                                 base_dilation, window_dilation):
+def _reduce_window_sum_transpose(
+    ct, x, *, window_dimensions, window_strides, padding, base_dilation, window_dilation
+):
     # As the lhs transpose of a convolution with a kernel of ones (its reversal changes
     # nothing): the cotangent, dilated by the strides and padded, summed over windows whose
     # stride is the base dilation.
@@ -163,24 +209,35 @@ def _reduce_window_sum_transpose(ct, x, *, window_dimensions, window_strides, pa
     if ct_aval.size == 0:
         return [sh.broadcast_in_dim(np.zeros((), aval.dtype), aval.shape, ())]
     pads = []
-    for n, k, p, s, (lo, _), bd, wd in zip(aval.shape, window_dimensions, ct_aval.shape,
-                                            window_strides, padding, base_dilation,
-                                            window_dilation):
+    for n, k, p, s, (lo, _), bd, wd in zip(
+        aval.shape,
+        window_dimensions,
+        ct_aval.shape,
+        window_strides,
+        padding,
+        base_dilation,
+        window_dilation,
+    ):
         before = _dilated(k, wd) - 1 - lo
         pads.append((before, _dilated(n, bd) + _dilated(k, wd) - 1 - _dilated(p, s) - before))
-    res = reduce_window_sum_p.bind(ct, **_params(window_dimensions, base_dilation, pads,
-                                                 window_strides, window_dilation))
+    res = reduce_window_sum_p.bind(
+        ct, **_params(window_dimensions, base_dilation, pads, window_strides, window_dilation)
+    )
     return [res]
 
 
-def _reduce_window_sum_batch(vals, dims, **params):
+def _reduce_window_sum_batch(axis_size, vals, dims, **params):
     return _batch(reduce_window_sum_p, vals, dims, **params)
 
 
 reduce_window_sum_p = define_primitive(
-    "reduce_window_sum", allocates=True, impl=_reduce_window_impl("sum", np.sum),
-    abstract_eval=_reduce_window_aval("iufc"), linear=True,
-    transpose=_reduce_window_sum_transpose, batch=_reduce_window_sum_batch,
+    "reduce_window_sum",
+    allocates=True,
+    impl=_reduce_window_impl("sum", np.sum),
+    abstract_eval=_reduce_window_aval("iufc"),
+    linear=True,
+    transpose=_reduce_window_sum_transpose,
+    batch=_reduce_window_sum_batch,
     cost=_reduce_window_cost,
 )
 
@@ -192,16 +249,26 @@ def _window_gather(x: Array, fill: Any, params: dict[str, Any]) -> Array:
     """The windows of `x` (padded with `fill`), ``(*out_shape, *window)``, as one gather with
     static indices: what the JVP of max and min differentiates through."""
     aval = core.get_aval(x)
-    out_shape = reduce_window_shape_tuple(aval.shape, params["window_dimensions"],
-                                          params["window_strides"], params["padding"],
-                                          params["base_dilation"], params["window_dilation"])
+    out_shape = reduce_window_shape_tuple(
+        aval.shape,
+        params["window_dimensions"],
+        params["window_strides"],
+        params["padding"],
+        params["base_dilation"],
+        params["window_dilation"],
+    )
     config = [(lo, hi, d - 1) for (lo, hi), d in zip(params["padding"], params["base_dilation"])]
     padded = sh.pad(x, fill, config)
     n = aval.ndim
     indices = []
-    for d, (m, k, s, wd) in enumerate(zip(out_shape, params["window_dimensions"],
-                                          params["window_strides"],
-                                          params["window_dilation"])):
+    for d, (m, k, s, wd) in enumerate(
+        zip(
+            out_shape,
+            params["window_dimensions"],
+            params["window_strides"],
+            params["window_dilation"],
+        )
+    ):
         idx = np.arange(m)[:, None] * s + np.arange(k)[None, :] * wd
         shape = [1] * (2 * n)
         shape[d], shape[n + d] = m, k
@@ -230,13 +297,17 @@ def _define_chooser(kind: str, reducer: Callable[..., Any]) -> core.Primitive:
     def jvp(primals, tangents, **params):
         return _chooser_jvp(p, kind, primals, tangents, **params)
 
-    def batch(vals, dims, **params):
+    def batch(axis_size, vals, dims, **params):
         return _batch(p, vals, dims, **params)
 
     jvp.__name__, batch.__name__ = f"_reduce_window_{kind}_jvp", f"_reduce_window_{kind}_batch"
     p = define_primitive(
-        f"reduce_window_{kind}", allocates=True, impl=_reduce_window_impl(kind, reducer),
-        abstract_eval=_reduce_window_aval("biuf"), jvp=jvp, batch=batch,
+        f"reduce_window_{kind}",
+        allocates=True,
+        impl=_reduce_window_impl(kind, reducer),
+        abstract_eval=_reduce_window_aval("biuf"),
+        jvp=jvp,
+        batch=batch,
         cost=_reduce_window_cost,
     )
     return p
@@ -249,16 +320,24 @@ reduce_window_min_p = _define_chooser("min", np.min)
 # ---- wrappers -------------------------------------------------------------------------------
 
 
-def _window_params(shape: Sequence[int], window_dimensions, window_strides, padding: Padding,
-                   base_dilation, window_dilation) -> dict[str, Any]:
+def _window_params(
+    shape: Sequence[int],
+    window_dimensions,
+    window_strides,
+    padding: Padding,
+    base_dilation,
+    window_dilation,
+) -> dict[str, Any]:
     n = len(shape)
     what = "reduce_window"
 
     def positive(values, name):
         out = (1,) * n if values is None else tuple(int(v) for v in values)
         if len(out) != n or any(v < 1 for v in out):
-            raise ValueError(f"{what}: {name} must have {n} positive entries (one per axis of "
-                             f"the operand, shape {tuple(shape)}), got {values}")
+            raise ValueError(
+                f"{what}: {name} must have {n} positive entries (one per axis of "
+                f"the operand, shape {tuple(shape)}), got {values}"
+            )
         return out
 
     dims = positive(window_dimensions, "window_dimensions")
@@ -271,11 +350,22 @@ def _window_params(shape: Sequence[int], window_dimensions, window_strides, padd
 
 
 def _window_reducer(p: core.Primitive, what: str) -> Callable[..., Array]:
-    def reduce(operand: Array, window_dimensions: Sequence[int], window_strides: Sequence[int],
-               padding: Padding, base_dilation: Sequence[int] | None = None,
-               window_dilation: Sequence[int] | None = None) -> Array:
-        params = _window_params(np.shape(operand), window_dimensions, window_strides, padding,
-                                base_dilation, window_dilation)
+    def reduce(
+        operand: Array,
+        window_dimensions: Sequence[int],
+        window_strides: Sequence[int],
+        padding: Padding,
+        base_dilation: Sequence[int] | None = None,
+        window_dilation: Sequence[int] | None = None,
+    ) -> Array:
+        params = _window_params(
+            np.shape(operand),
+            window_dimensions,
+            window_strides,
+            padding,
+            base_dilation,
+            window_dilation,
+        )
         return p.bind(operand, **params)
 
     reduce.__name__ = p.name
@@ -295,8 +385,7 @@ def _monoid(computation: Callable[[Any, Any], Any], dtype: np.dtype) -> str | No
     """Which of add, max and min `computation` is (the one equation of its program on two
     scalars), or None."""
     try:
-        closed = pe.trace_to_jaxpr(lambda a, b: [computation(a, b)],
-                                   [ShapedArray((), dtype)] * 2)
+        closed = pe.trace_to_jaxpr(lambda a, b: [computation(a, b)], [ShapedArray((), dtype)] * 2)
     except Exception:  # noqa: BLE001 - not a function of two scalars: the general path
         return None
     jaxpr = closed.jaxpr
@@ -312,16 +401,21 @@ def _is_identity(init_value: Any, kind: str, dtype: np.dtype) -> bool:
         return bool(np.asarray(init_value) == _identity(kind, dtype))
 
 
-def _fold_windows(operands: list[Array], inits: list[Array], computation, treedef,
-                  params: dict[str, Any]) -> list[Array]:
+def _fold_windows(
+    operands: list[Array], inits: list[Array], computation, treedef, params: dict[str, Any]
+) -> list[Array]:
     """The general reduction: `computation` folded over the window's places, one strided
     slice of the padded operands per place (a loop over the window, not over the output)."""
     shape = core.get_aval(operands[0]).shape
-    out_shape = reduce_window_shape_tuple(shape, params["window_dimensions"],
-                                          params["window_strides"], params["padding"],
-                                          params["base_dilation"], params["window_dilation"])
-    config = [(lo, hi, d - 1) for (lo, hi), d in zip(params["padding"],
-                                                      params["base_dilation"])]
+    out_shape = reduce_window_shape_tuple(
+        shape,
+        params["window_dimensions"],
+        params["window_strides"],
+        params["padding"],
+        params["base_dilation"],
+        params["window_dilation"],
+    )
+    config = [(lo, hi, d - 1) for (lo, hi), d in zip(params["padding"], params["base_dilation"])]
     acc = [sh.broadcast_in_dim(i, out_shape, ()) for i in inits]
     if math.prod(out_shape) == 0:
         return acc
@@ -334,18 +428,26 @@ def _fold_windows(operands: list[Array], inits: list[Array], computation, treede
         result = computation(tree_unflatten(treedef, acc), tree_unflatten(treedef, pieces))
         acc = tree_leaves(result)
         if len(acc) != len(operands):
-            raise ValueError(f"reduce_window: computation returned {len(acc)} values for "
-                             f"{len(operands)} operands")
+            raise ValueError(
+                f"reduce_window: computation returned {len(acc)} values for "
+                f"{len(operands)} operands"
+            )
     return acc
 
 
 _PRIMITIVES = {"sum": reduce_window_sum_p, "max": reduce_window_max_p, "min": reduce_window_min_p}
 
 
-def reduce_window(operand: Array, init_value: Any, computation: Callable[[Any, Any], Any],
-                  window_dimensions: Sequence[int], window_strides: Sequence[int],
-                  padding: Padding, base_dilation: Sequence[int] | None = None,
-                  window_dilation: Sequence[int] | None = None) -> Array:
+def reduce_window(
+    operand: Array,
+    init_value: Any,
+    computation: Callable[[Any, Any], Any],
+    window_dimensions: Sequence[int],
+    window_strides: Sequence[int],
+    padding: Padding,
+    base_dilation: Sequence[int] | None = None,
+    window_dilation: Sequence[int] | None = None,
+) -> Array:
     """Reduce sliding windows of `operand` with `computation` (pooling).
 
     **Arguments:**
@@ -376,11 +478,14 @@ def reduce_window(operand: Array, init_value: Any, computation: Callable[[Any, A
     operands, treedef = tree_flatten(operand)
     inits, init_tree = tree_flatten(init_value)
     if init_tree != treedef or not operands:
-        raise ValueError("reduce_window: operand and init_value must be arrays, or pytrees of "
-                         f"the same structure (got {treedef} and {init_tree})")
+        raise ValueError(
+            "reduce_window: operand and init_value must be arrays, or pytrees of "
+            f"the same structure (got {treedef} and {init_tree})"
+        )
     shape = np.shape(operands[0])
-    params = _window_params(shape, window_dimensions, window_strides, padding, base_dilation,
-                            window_dilation)
+    params = _window_params(
+        shape, window_dimensions, window_strides, padding, base_dilation, window_dilation
+    )
     dtypes_ = [core.get_aval(x).dtype for x in operands]
     if len(operands) == 1:
         kind = _monoid(computation, dtypes_[0])
@@ -388,9 +493,16 @@ def reduce_window(operand: Array, init_value: Any, computation: Callable[[Any, A
             return _PRIMITIVES[kind].bind(operands[0], **params)
     for x in operands[1:]:
         if np.shape(x) != shape:
-            raise ValueError(f"reduce_window: operands of shapes {shape} and {np.shape(x)}; "
-                             "they must have the same shape")
-    inits = [i if isinstance(i, core.Tracer) and i.aval.dtype == d
-             else ew.convert_element_type(i, d) if isinstance(i, core.Tracer)
-             else np.asarray(i, d) for i, d in zip(inits, dtypes_)]
+            raise ValueError(
+                f"reduce_window: operands of shapes {shape} and {np.shape(x)}; "
+                "they must have the same shape"
+            )
+    inits = [
+        i
+        if isinstance(i, core.Tracer) and i.aval.dtype == d
+        else ew.convert_element_type(i, d)
+        if isinstance(i, core.Tracer)
+        else np.asarray(i, d)
+        for i, d in zip(inits, dtypes_)
+    ]
     return tree_unflatten(treedef, _fold_windows(operands, inits, computation, treedef, params))
