@@ -69,6 +69,7 @@ from funcdiff._src.config import config as config
 from funcdiff._src.config import debug_infs as debug_infs
 from funcdiff._src.config import debug_nans as debug_nans
 from funcdiff._src.config import disable_jit as disable_jit
+from funcdiff._src.custom_gradient import custom_gradient as custom_gradient
 from funcdiff._src.custom_jvp import custom_jvp as custom_jvp
 from funcdiff._src.custom_vjp import custom_vjp as custom_vjp
 from funcdiff._src.dtypes import float0 as float0
@@ -80,6 +81,7 @@ from funcdiff._src.errors import TracerBoolConversionError as TracerBoolConversi
 from funcdiff._src.errors import TracerIntegerConversionError as TracerIntegerConversionError
 from funcdiff._src.errors import UnexpectedTracerError as UnexpectedTracerError
 from funcdiff._src.jit.api import jit as jit
+from funcdiff._src.linear_transpose import linear_transpose as linear_transpose
 from funcdiff._src.shape_dtype import ShapeDtypeStruct as ShapeDtypeStruct
 from funcdiff._src.vmap import vmap as vmap
 

@@ -95,6 +95,7 @@ PUBLIC_MODULES = [
     "funcdiff.typing",
     "funcdiff.flatten_util",
     "funcdiff.example_libraries.optimizers",
+    "funcdiff.example_libraries.stax",
     "funcdiff.experimental",
 ]
 REFERENCE_PAGE = {
@@ -123,6 +124,7 @@ REFERENCE_PAGE = {
     "funcdiff.typing": "reference/dtypes.md",
     "funcdiff.flatten_util": "reference/tree-util.md",
     "funcdiff.example_libraries.optimizers": "reference/example-libraries.md",
+    "funcdiff.example_libraries.stax": "reference/example-libraries.md",
     "funcdiff.experimental": "reference/funcdiff.md",
 }
 

@@ -216,6 +216,47 @@ def test_weak_scalar_examples():
     assert funcdiff.grad(lambda x: jnp.sum(f(x)))(x32).dtype == np.float32
 
 
+# A selection between Python scalars by a Python condition is weakly typed, as in JAX (whose
+# `where(True, 0.0, nan)` has weak_type=True): it takes the float32 of the array it meets,
+# eagerly as under jit. A condition that is an array (even 0-d, even traced) gives an array,
+# never weak in funcdiff (only Python scalars are): float64 + float32 is float64 both ways,
+# as in NumPy (JAX, whose weak arrays exist, gives float32 there).
+_WEAK_SELECTIONS = {
+    "where Python condition": (lambda x: jnp.where(True, 0.0, jnp.nan) + x, np.float32),
+    "where Python ints": (lambda x: jnp.where(False, 1, 2) * x, np.float32),
+    "select Python condition": (lambda x: jnp.select([True], [0.0], 1.0) + x, np.float32),
+    "lax.select Python condition": (lambda x: funcdiff.lax.select(True, 0.0, 1.0) + x,
+                                    np.float32),
+    "where 0-d traced condition": (lambda x: jnp.where(x[0] > 0, 0.0, 1) + x, np.float64),
+    "where 0-d NumPy condition": (lambda x: jnp.where(np.array(True), 0.0, 1.0) + x, np.float64),
+    "lax.select 0-d condition": (lambda x: funcdiff.lax.select(x[0] > 0, 0.0, 1.0) + x,
+                                 np.float64),
+    "where shaped condition": (lambda x: jnp.where(x > 0, 0.0, 1.0) + x, np.float64),
+    "select shaped condition": (lambda x: jnp.select([x > 0], [0.0], 1.0) + x, np.float64),
+}
+
+
+@pytest.mark.parametrize("name", list(_WEAK_SELECTIONS))
+def test_selection_of_python_scalars_has_one_dtype_eager_and_jit(name):
+    f, dtype = _WEAK_SELECTIONS[name]
+    x = np.array([1.0, -2.0], np.float32)
+    eager = f(x)
+    assert eager.dtype == dtype
+    assert funcdiff.jit(f)(x).dtype == dtype
+    assert funcdiff.make_jaxpr(f)(x).out_avals[0].dtype == dtype
+    np.testing.assert_array_equal(funcdiff.jit(f)(x), eager)
+
+
+def test_selection_of_python_scalars_is_a_python_scalar_only_by_a_python_condition():
+    assert type(jnp.where(True, 0.0, jnp.nan)) is float
+    assert type(jnp.where(False, 1, 2)) is int
+    assert funcdiff.make_jaxpr(lambda: jnp.where(True, 0.0, 1.0))().out_avals[0].weak_type
+    assert funcdiff.jit(lambda b: jnp.where(b, 0.0, 1.0) + np.float32(1))(True).dtype == np.float32
+    # an array condition gives an Array, with its methods
+    assert jnp.where(np.bool_(False), 1.0, 2.0).astype(np.float32).dtype == np.float32
+    assert isinstance(jnp.where(np.array([True, False]), 0.0, 1.0), np.ndarray)
+
+
 # ---- derivatives ----------------------------------------------------------------------------
 
 _DIFF = [r for r in RECORDS if r.grad_order > 0]

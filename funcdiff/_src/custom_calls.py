@@ -6,6 +6,8 @@ its argument handling too."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -26,6 +28,67 @@ from funcdiff._src.tree_util import tree_flatten, tree_unflatten
 from funcdiff._src.vmap import vmap
 
 # ---- shared helpers -------------------------------------------------------------------------
+
+
+def nondiff_positions(
+    fun: Callable[..., Any], argnums: Sequence[int], argnames: Sequence[str], kind: str
+) -> tuple[int, ...]:
+    """`nondiff_argnums` together with the positions of the parameters named in
+    `nondiff_argnames`, sorted, as JAX's custom_jvp and custom_vjp combine them."""
+    positions = {int(i) for i in argnums}
+    if isinstance(argnames, str):
+        argnames = (argnames,)
+    if argnames:
+        params = list(inspect.signature(fun).parameters.values())
+        positional = [
+            p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        for name in argnames:
+            if name not in positional:
+                raise ValueError(
+                    f"{kind}: nondiff_argnames names {name!r}, which is not a "
+                    f"positional parameter of {getattr(fun, '__name__', fun)} "
+                    f"(its positional parameters are {positional})"
+                )
+            positions.add(positional.index(name))
+    return tuple(sorted(positions))
+
+
+def resolve_kwargs(
+    fun: Callable[..., Any],
+    args: tuple,
+    kwargs: dict[str, Any],
+    kind: str,
+    nondiff: tuple[int, ...] = (),
+) -> tuple:
+    """`args` and `kwargs` as positional arguments of `fun`, its defaults filled in, as JAX
+    does before calling a custom_jvp or custom_vjp function (a functools.partial is opaque:
+    it takes no keywords). Positional arguments alone are returned as they are, unless a
+    non-differentiated position is left to its default."""
+    if not kwargs and (not nondiff or nondiff[-1] < len(args)):
+        return args
+    if isinstance(fun, functools.partial):
+
+        def fun(*args: Any) -> None:  # an opaque signature: positional arguments only
+            return None
+
+    try:
+        bound = inspect.signature(fun).bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(
+            f"the arguments of the {kind} function "
+            f"{getattr(fun, '__name__', fun)} could not be bound to its "
+            f"parameters: {e}"
+        ) from e
+    bound.apply_defaults()
+    passed = [k for k in bound.kwargs if k in kwargs]
+    if passed:
+        raise TypeError(
+            f"{kind}: keyword-only arguments {passed} cannot be passed to "
+            f"{getattr(fun, '__name__', fun)}: its arguments must resolve to "
+            "positions"
+        )
+    return bound.args
 
 
 def _split_nondiff(args: tuple, nondiff: tuple[int, ...]) -> tuple[list[Any], list[Any]]:

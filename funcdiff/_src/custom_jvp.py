@@ -19,6 +19,8 @@ from funcdiff._src.custom_calls import (
     _OutTree,
     _split_nondiff,
     _zeros_tangent,
+    nondiff_positions,
+    resolve_kwargs,
 )
 from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax._define import define_primitive
@@ -81,6 +83,8 @@ class custom_jvp:  # noqa: N801 - JAX's name
 
     - `fun`: the function.
     - `nondiff_argnums`: arguments that are not differentiated (passed first to the rule).
+    - `nondiff_argnames`: the same, by parameter name (combined with `nondiff_argnums`).
+      Keyword arguments of a call are bound to their positions first, as in JAX.
 
     !!! Example
         ```python
@@ -102,10 +106,17 @@ class custom_jvp:  # noqa: N801 - JAX's name
         ```
     """
 
-    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()):
+    def __init__(
+        self,
+        fun: Callable[..., Any],
+        nondiff_argnums: Sequence[int] = (),
+        nondiff_argnames: Sequence[str] = (),
+    ):
         functools.update_wrapper(self, fun, updated=())
         self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = nondiff_positions(
+            fun, nondiff_argnums, nondiff_argnames, "custom_jvp"
+        )
         self.jvp: Callable[..., Any] | None = None
 
     def defjvp(self, jvp: Callable[..., Any]) -> Callable[..., Any]:
@@ -136,11 +147,12 @@ class custom_jvp:  # noqa: N801 - JAX's name
 
         self.defjvp(jvp)
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.jvp is None:
             raise AttributeError(
                 f"No JVP defined for custom_jvp function {self.__name__}; use defjvp."
             )
+        args = resolve_kwargs(self.fun, args, kwargs, "custom_jvp", self.nondiff_argnums)
         nondiff, name, rule = self.nondiff_argnums, self.__name__, self.jvp
         static, dyn = _split_nondiff(args, nondiff)
         leaves, in_tree = tree_flatten(tuple(dyn))

@@ -21,6 +21,8 @@ from funcdiff._src.custom_calls import (
     _OutTree,
     _split_nondiff,
     _zeros_tangent,
+    nondiff_positions,
+    resolve_kwargs,
 )
 from funcdiff._src.errors import FuncdiffTypeError
 from funcdiff._src.interpreters import cost as cost_mod
@@ -153,6 +155,8 @@ class custom_vjp:  # noqa: N801 - JAX's name
     - `fun`: the function.
     - `nondiff_argnums`: arguments that are not differentiated; they are passed first to
       ``bwd``.
+    - `nondiff_argnames`: the same, by parameter name (combined with `nondiff_argnums`).
+      Keyword arguments of a call are bound to their positions first, as in JAX.
 
     !!! Example
         ```python
@@ -174,10 +178,17 @@ class custom_vjp:  # noqa: N801 - JAX's name
         ```
     """
 
-    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()):
+    def __init__(
+        self,
+        fun: Callable[..., Any],
+        nondiff_argnums: Sequence[int] = (),
+        nondiff_argnames: Sequence[str] = (),
+    ):
         functools.update_wrapper(self, fun, updated=())
         self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = nondiff_positions(
+            fun, nondiff_argnums, nondiff_argnames, "custom_vjp"
+        )
         self.fwd: Callable[..., Any] | None = None
         self.bwd: Callable[..., Any] | None = None
 
@@ -186,11 +197,12 @@ class custom_vjp:  # noqa: N801 - JAX's name
         -> tuple`` with one cotangent per differentiable argument."""
         self.fwd, self.bwd = fwd, bwd
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.fwd is None or self.bwd is None:
             raise AttributeError(
                 f"No VJP defined for custom_vjp function {self.__name__}; use defvjp."
             )
+        args = resolve_kwargs(self.fun, args, kwargs, "custom_vjp", self.nondiff_argnums)
         nondiff = self.nondiff_argnums
         static, dyn = _split_nondiff(args, nondiff)
         leaves, in_tree = tree_flatten(tuple(dyn))

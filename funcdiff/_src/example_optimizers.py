@@ -4,6 +4,7 @@ new code may prefer `funcdiff.optim` (optax's interface)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -442,6 +443,49 @@ def adamax(
 
 
 # ---- utilities -------------------------------------------------------------------------------
+
+
+@optimizer
+def sm3(step_size: float | Schedule, momentum: float = 0.9) -> tuple[Callable, ...]:
+    """SM3 (Anil et al., "Memory-efficient adaptive optimization", 2019): Adagrad whose sum of
+    squared gradients is kept per index of each axis (one vector per axis) instead of per
+    element; each element's accumulator is the minimum over its indices' entries plus its
+    squared gradient. Steps are averaged with weight `momentum`. For a vector it is `adagrad`.
+
+    Unlike JAX's, whose state holds the parameter's shape as integers (so that `get_params`
+    fails under `jit`), the state keeps the parameter in its own shape.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.example_libraries import optimizers
+
+        init, update, get_params = optimizers.sm3(0.5, momentum=0.0)
+        state = update(0, np.array([[3.0, -4.0], [0.0, 1.0]]), init(np.zeros((2, 2))))
+        print(get_params(state))
+        ```
+    """
+    step_size = make_schedule(step_size)
+
+    def init(x0: Any) -> tuple[Any, Any, list[Any]]:
+        shape = jnp.shape(jnp.atleast_1d(x0))
+        return x0, jnp.zeros_like(x0), [jnp.zeros(n, jnp.result_type(x0)) for n in shape]
+
+    def update(i: Any, g: Any, state: tuple) -> tuple:
+        x, m, vs = state
+        g1 = jnp.atleast_1d(g)
+        ndim = g1.ndim
+        per_axis = [
+            jnp.expand_dims(v, [a for a in range(ndim) if a != k]) for k, v in enumerate(vs)
+        ]
+        accum = functools.reduce(jnp.minimum, per_axis) + jnp.square(g1)
+        safe = jnp.where(accum > 0, accum, 1.0)
+        step = jnp.where(accum > 0, g1 / jnp.sqrt(safe), 0.0)
+        m = (1.0 - momentum) * jnp.reshape(step, jnp.shape(x)) + momentum * m
+        vs = [jnp.max(accum, axis=tuple(a for a in range(ndim) if a != k)) for k in range(ndim)]
+        return x - step_size(i) * m, m, vs
+
+    return init, update, _params_of
 
 
 def l2_norm(tree: Any) -> Any:

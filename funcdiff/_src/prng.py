@@ -258,6 +258,10 @@ def random_bits(key: Array, width: int, shape: tuple[int, ...]) -> Array:
     xor-ed (32 bits) or concatenated (64 bits)."""
     if math.prod(shape) == 0:
         return np.zeros(shape, U32 if width == 32 else U64)
+    if shape == ():
+        # Hashed as one element of a 1-d array: jit's code for 0-d uint32 arithmetic makes
+        # NumPy scalars, which warn on the wrap-around the cipher relies on.
+        return jnp.reshape(random_bits(key, width, (1,)), ())
     y0, y1 = _hash_indices(key, shape)
     if width == 32:
         return ew.bitwise_xor(y0, y1)

@@ -22,6 +22,7 @@ from funcdiff._src.example_optimizers import polynomial_decay as polynomial_deca
 from funcdiff._src.example_optimizers import rmsprop as rmsprop
 from funcdiff._src.example_optimizers import rmsprop_momentum as rmsprop_momentum
 from funcdiff._src.example_optimizers import sgd as sgd
+from funcdiff._src.example_optimizers import sm3 as sm3
 from funcdiff._src.example_optimizers import unpack_optimizer_state as unpack_optimizer_state
 
 __all__ = [
@@ -46,5 +47,6 @@ __all__ = [
     "rmsprop",
     "rmsprop_momentum",
     "sgd",
+    "sm3",
     "unpack_optimizer_state",
 ]

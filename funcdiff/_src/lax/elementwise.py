@@ -679,8 +679,13 @@ def shift_right(x: Array, y: Array) -> Array:
 
 def _select_n_impl(which, *cases):
     if len(cases) == 2:
-        return np.where(which, cases[1], cases[0])
-    return np.choose(np.asarray(which, np.int64), np.broadcast_arrays(*cases))
+        out = np.where(which, cases[1], cases[0])
+    else:
+        out = np.choose(np.asarray(which, np.int64), np.broadcast_arrays(*cases))
+    if type(which) in core._PY_SCALAR_TYPES and all(
+            type(c) in core._PY_SCALAR_TYPES for c in cases):
+        return out.item()  # weakly typed, as its abstract value says (and jit computes)
+    return out
 
 
 def _select_n_aval(which: ShapedArray, *cases: ShapedArray) -> ShapedArray:
@@ -694,7 +699,11 @@ def _select_n_aval(which: ShapedArray, *cases: ShapedArray) -> ShapedArray:
     dtypes_seen = {c.dtype for c in cases if not c.weak_type}
     if len(dtypes_seen) > 1:
         raise PrimitiveError(f"cases must have one dtype, got {sorted(map(str, dtypes_seen))}")
-    return out.update(shape=broadcast_shapes(which.shape, out.shape))
+    # Weakly typed only when the selector is too (a Python bool or int): a selection by an
+    # array, even 0-d, is an array, which is never weak in funcdiff (only Python scalars
+    # are), as NumPy's `where` gives an array in the cases' own dtype.
+    return out.update(shape=broadcast_shapes(which.shape, out.shape),
+                      weak_type=out.weak_type and which.weak_type)
 
 
 def _select_n_jvp(primals, tangents):

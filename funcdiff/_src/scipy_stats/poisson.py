@@ -105,5 +105,5 @@ def entropy(mu: ArrayLike, loc: ArrayLike = 0) -> Array:
     series = (0.5 * jnp.log(2 * math.pi * math.e * large) - 1 / (12 * large)
               - 1 / (24 * large**2) - 19 / (360 * large**3))
     out = jnp.where(small, summed, series)
-    zero_or_nan = jnp.where(mu == 0, 0.0, jnp.nan).astype(out.dtype)
+    zero_or_nan = jnp.astype(jnp.where(mu == 0, 0.0, jnp.nan), out.dtype)
     return jnp.where(mu > 0, out, zero_or_nan)
