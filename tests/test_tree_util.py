@@ -305,6 +305,20 @@ def test_tree_map_identity_and_paths(t: Any) -> None:
 
 @fast
 @given(trees)
+def test_the_three_walks_agree(t: Any) -> None:
+    # `_flatten`, `flatten_up_to`'s record loop and `_flatten_with_path` (which, guided by a
+    # treedef, finds where a tree does not match it) are separate loops for speed.
+    leaves, nodes = tree_util_impl._flatten(t, None)
+    pairs, keyed_nodes = tree_util_impl._flatten_with_path(t, None)
+    guided, guided_nodes = tree_util_impl._flatten_with_path(t, None, guide=tuple(nodes))
+    assert keyed_nodes == guided_nodes == nodes
+    assert [p for p, _ in guided] == [p for p, _ in pairs]
+    assert all(a is b and c is b for (_, a), b, (_, c) in zip(pairs, leaves, guided))
+    assert len(pairs) == len(leaves) == len(guided)
+
+
+@fast
+@given(trees)
 def test_flatten_up_to_and_children(t: Any) -> None:
     leaves, treedef = tree_flatten(t)
     assert all(x is y for x, y in zip(treedef.flatten_up_to(t), leaves))

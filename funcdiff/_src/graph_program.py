@@ -18,7 +18,7 @@ from funcdiff._src.cost_analysis import leaf_names
 from funcdiff._src.custom_vjp import custom_lin_p, custom_vjp_call_p
 from funcdiff._src.interpreters import ad
 from funcdiff._src.jit import passes
-from funcdiff._src.jit.api import jit_p
+from funcdiff._src.jit.primitive import jit_p
 from funcdiff._src.lax.loops import while_p
 from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 

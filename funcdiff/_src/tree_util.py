@@ -1,5 +1,5 @@
 # Over 600 lines: half docstrings; the registry, the walk and PyTreeDef share private node records.
-"""Pytree core: the node registry, the one traversal, `PyTreeDef`, flatten/unflatten/map.
+"""Pytree core: the node registry, the traversals, `PyTreeDef`, flatten/unflatten/map.
 
 A *pytree* is a nested structure of containers (tuples, lists, dicts, `None`,
 namedtuples, `OrderedDict`, `defaultdict` and any registered custom type) whose
@@ -18,10 +18,12 @@ Implementation notes:
   children). A leaf is the record `None`; a container is the record
   `(kind, arity, node_type, aux_data)`. Equality and hashing therefore compare one flat
   tuple: they never recurse, are fast, and include node types, aux data and dict keys.
-- One walk, `_flatten`, serves flattening, flattening with key paths and
-  `flatten_up_to` (which follows a given structure); unflattening and string conversion
-  scan the records backwards. None of them uses Python recursion, so arbitrarily deep
-  trees (e.g. a list nested 5000 levels deep) never raise `RecursionError`.
+- Three loops walk trees: `_flatten` (the hot one), `PyTreeDef.flatten_up_to` (which
+  follows a given structure) and `_flatten_with_path` (key paths, and where a tree does
+  not match a structure); kept apart for speed (see "The traversals" below). Unflattening
+  and string conversion scan the records backwards. None of them uses Python recursion, so
+  arbitrarily deep trees (e.g. a list nested 5000 levels deep) never raise
+  `RecursionError`.
 - Node kinds are dispatched through a dict keyed by the exact type, with fast inline
   paths for tuples, lists and dicts.
 """
@@ -512,6 +514,21 @@ def _node_children(x: Any, kind: int, t: type) -> tuple[tuple[int, int, type, An
     return (_CUSTOM, len(children), t, aux), children
 
 
+def _node_keyed_children(
+    x: Any, kind: int, t: type
+) -> tuple[tuple[int, int, type, Any], Sequence[KeyEntry], Sequence[Any]]:
+    """Record, child keys and children of a container node (one call of a custom node's
+    flatten function: its keyed one when it has one)."""
+    if kind == _CUSTOM:
+        spec = _CUSTOM_NODES[t]
+        if spec.flatten_with_keys is not None:
+            keyed, aux = spec.flatten_with_keys(x)
+            pairs = list(keyed)
+            return (_CUSTOM, len(pairs), t, aux), [k for k, _ in pairs], [c for _, c in pairs]
+    record, children = _node_children(x, kind, t)
+    return record, _child_keys(record, x), children
+
+
 def _build_node(record: tuple[int, int, type, Any], children: list[Any]) -> Any:
     """Rebuilds a container from its record and (freshly allocated) list of children."""
     kind, _, t, aux = record
@@ -595,12 +612,12 @@ def _match_children(record: tuple[int, int, type, Any], x: Any) -> Sequence[Any]
 def _child_keys(record: tuple[int, int, type, Any], x: Any) -> Sequence[KeyEntry]:
     """Keys of the children of `x`, which matches `record`."""
     kind, n, t, aux = record
-    if kind in (_TUPLE, _LIST):
+    if kind == _DICT or kind == _ORDEREDDICT:
+        return [DictKey(k) for k in aux]
+    if kind == _TUPLE or kind == _LIST:
         return [SequenceKey(i) for i in range(n)]
     if kind == _NAMEDTUPLE:
         return [GetAttrKey(name) for name in t._fields]  # type: ignore[attr-defined]
-    if kind in (_DICT, _ORDEREDDICT):
-        return [DictKey(k) for k in aux]
     if kind == _DEFAULTDICT:
         return [DictKey(k) for k in aux[1]]
     if kind == _NONE:
@@ -612,111 +629,128 @@ def _child_keys(record: tuple[int, int, type, Any], x: Any) -> Sequence[KeyEntry
 
 
 # ---------------------------------------------------------------------------------------
-# The traversal
+# The traversals
 # ---------------------------------------------------------------------------------------
+# Three loops, each over a pre-order explicit stack: `_flatten`, the hot one (every
+# transformation flattens its arguments and results with it), `PyTreeDef.flatten_up_to`,
+# which walks a treedef's records (the second and later trees of `tree_map`), and
+# `_flatten_with_path`, which also builds key paths and, guided by a treedef, finds where a
+# tree does not match it. One general loop doing all three with flags was 5-90% slower on
+# small trees (bench/tree_bench.py), so the two hot cases keep their own loops; the tests
+# check all three against one reference.
 
 
 def _raise_too_many_nodes() -> NoReturn:
     raise ValueError(f"Pytree has more than {_MAX_NODES} nodes; does it contain a reference cycle?")
 
 
-def _flatten(
-    tree: Any,
-    is_leaf: Callable[..., bool] | None,
-    *,
-    paths: list[KeyPath] | None = None,
-    is_leaf_takes_path: bool = False,
-    guide: tuple[_Record, ...] | None = None,
-) -> tuple[list[Any], list[_Record]]:
-    """The one pre-order walk over a pytree, with an explicit stack: `(leaves, records)`.
-
-    With a list as `paths`, the key path of each leaf is appended to it (and `is_leaf` is
-    called as `is_leaf(path, x)` if `is_leaf_takes_path`): `tree_flatten_with_path`. With
-    a treedef's records as `guide`, the walk follows that structure instead of the tree's
-    own, takes the whole subtree at each leaf position, and raises `_MismatchError(message,
-    key path)` where `tree` does not match: `PyTreeDef.flatten_up_to`. The plain walk
-    inlines tuples, lists and dicts and takes a container of leaves in one step.
-    """
+def _flatten(tree: Any, is_leaf: Callable[[Any], bool] | None) -> tuple[list[Any], list[_Record]]:
+    """Pre-order walk: `(leaves, records)`. Tuples, lists and dicts are inlined, and a
+    container whose children are all leaves is taken in one step."""
     leaves: list[Any] = []
     nodes: list[_Record] = []
     add_leaf, add_node = leaves.append, nodes.append
     stack = [tree]
     pop, extend = stack.pop, stack.extend
-    keyed, guided = paths is not None, guide is not None
-    plain = not keyed and not guided and is_leaf is None
-    path_stack: list[KeyPath] = [()] if keyed else []
-    path: KeyPath = ()
     kinds_get = _KINDS.get
-    record: _Record
     children: Sequence[Any]
-    try:
-        while stack:
-            x = pop()
-            if keyed:
-                path = path_stack.pop()
-            t = type(x)
-            if guided:
-                record = guide[len(nodes)]  # type: ignore[index]
-                if record is None:
-                    add_leaf(x)
-                    add_node(None)
-                    if keyed:
-                        paths.append(path)  # type: ignore[union-attr]
-                    continue
-                if (t is tuple or t is list) and record[2] is t and len(x) == record[1]:
-                    children = x
-                else:
-                    children = _match_children(record, x)
-            else:
-                kind = kinds_get(t)
-                if kind is None:
-                    kind = _classify(t)
-                if not kind or (
-                    is_leaf is not None and (is_leaf(path, x) if is_leaf_takes_path else is_leaf(x))
-                ):
-                    add_leaf(x)
-                    add_node(None)
-                    if keyed:
-                        paths.append(path)  # type: ignore[union-attr]
-                    continue
-                if kind == _TUPLE or kind == _LIST:
-                    n = len(x)
-                    small = _TUPLE_RECORDS if kind == _TUPLE else _LIST_RECORDS
-                    record = small[n] if n < _SMALL else (kind, n, t, None)
-                    children = x
-                elif kind == _DICT:
-                    try:
-                        keys = tuple(sorted(x))
-                    except TypeError:
-                        keys = _sorted_keys(x)
-                    record = (_DICT, len(keys), dict, keys)
-                    children = list(map(x.__getitem__, keys))
-                else:
-                    record, children = _node_children(x, kind, t)
+    while stack:
+        x = pop()
+        if is_leaf is not None and is_leaf(x):
+            add_leaf(x)
+            add_node(None)
+            continue
+        t = type(x)
+        kind = kinds_get(t)
+        if kind is None:
+            kind = _classify(t)
+        if not kind:
+            add_leaf(x)
+            add_node(None)
+            continue
+        if kind == _DICT:
+            try:
+                keys = tuple(sorted(x))
+            except TypeError:
+                keys = _sorted_keys(x)
+            n = len(keys)
+            add_node((_DICT, n, dict, keys))
+            children = list(map(x.__getitem__, keys))
+        elif kind == _TUPLE:
+            n = len(x)
+            add_node(_TUPLE_RECORDS[n] if n < _SMALL else (_TUPLE, n, tuple, None))
+            children = x
+        elif kind == _LIST:
+            n = len(x)
+            add_node(_LIST_RECORDS[n] if n < _SMALL else (_LIST, n, list, None))
+            children = x
+        else:
+            record, children = _node_children(x, kind, t)
             add_node(record)
             n = record[1]
-            if keyed:
-                keys = _child_keys(record, x)
-                path_stack.extend([(*path, keys[i]) for i in range(n - 1, -1, -1)])
-            elif plain and n < _SMALL:
-                # A container whose children are all (already classified) leaves.
-                for child in children:
-                    if kinds_get(type(child)) != _LEAF:
-                        break
-                else:
-                    leaves.extend(children)
-                    nodes.extend(_LEAF_RUNS[n])
-                    continue
-            elif guided and n < _SMALL and guide[len(nodes) : len(nodes) + n] == _LEAF_RUNS[n]:  # type: ignore[index]
-                leaves.extend(children)  # the guide says that all its children are leaves
+        if is_leaf is None and n < _SMALL:
+            # A container whose children are all (already classified) leaves.
+            for child in children:
+                if kinds_get(type(child)) != _LEAF:
+                    break
+            else:
+                leaves.extend(children)
                 nodes.extend(_LEAF_RUNS[n])
                 continue
-            extend(children[::-1])
+        extend(children[::-1])
+        if len(nodes) > _MAX_NODES:
+            _raise_too_many_nodes()
+    return leaves, nodes
+
+
+def _flatten_with_path(
+    tree: Any,
+    is_leaf: Callable[..., bool] | None,
+    is_leaf_takes_path: bool = False,
+    guide: tuple[_Record, ...] | None = None,
+) -> tuple[list[tuple[KeyPath, Any]], list[_Record]]:
+    """`_flatten` that also gives the key path of each leaf: `((path, leaf) pairs, records)`.
+
+    `is_leaf` is called as `is_leaf(path, x)` if `is_leaf_takes_path`. With a treedef's
+    records as `guide`, the walk follows that structure instead of the tree's own, takes the
+    whole subtree at each leaf position, and raises `_MismatchError(message, key path)` where
+    `tree` does not match (for the message of `PyTreeDef.flatten_up_to`).
+    """
+    pairs: list[tuple[KeyPath, Any]] = []
+    nodes: list[_Record] = []
+    stack: list[tuple[KeyPath, Any]] = [((), tree)]
+    path: KeyPath = ()
+    record: _Record
+    keys: Sequence[KeyEntry]
+    children: Sequence[Any]
+    pop, push = stack.pop, stack.append
+    try:
+        while stack:
+            path, x = pop()
+            if guide is not None:
+                record = guide[len(nodes)]
+                if record is not None:
+                    children = _match_children(record, x)
+                    keys = _child_keys(record, x)
+            elif is_leaf is not None and (is_leaf(path, x) if is_leaf_takes_path else is_leaf(x)):
+                record = None
+            else:
+                t = type(x)
+                kind = _kind_of(t)
+                record = None
+                if kind:
+                    record, keys, children = _node_keyed_children(x, kind, t)
+            nodes.append(record)
+            if record is None:
+                pairs.append((path, x))
+                continue
+            for i in range(len(children) - 1, -1, -1):
+                push(((*path, keys[i]), children[i]))
             if len(nodes) > _MAX_NODES:
                 _raise_too_many_nodes()
     except _MismatchError as e:
         raise _MismatchError(e.args[0], path) from None
-    return leaves, nodes
+    return pairs, nodes
 
 
 def _unflatten(nodes: tuple[_Record, ...], leaves: Sequence[Any]) -> Any:
@@ -937,16 +971,38 @@ class PyTreeDef:
 
         ```
         """
+        out: list[Any] = []
+        add = out.append
+        stack = [tree]
+        pop, extend = stack.pop, stack.extend
         try:
-            return _flatten(tree, None, guide=self._nodes)[0]
+            for record in self._nodes:
+                x = pop()
+                if record is None:
+                    add(x)
+                    continue
+                kind = record[0]
+                t = type(x)
+                same_sequence_type = (kind == _TUPLE and t is tuple) or (
+                    kind == _LIST and t is list
+                )
+                if same_sequence_type and len(x) == record[1]:
+                    extend(x[::-1])
+                elif kind == _DICT and t is dict and len(x) == record[1]:
+                    try:
+                        extend(map(x.__getitem__, reversed(record[3])))
+                    except KeyError:
+                        extend(_match_children(record, x)[::-1])
+                else:
+                    extend(_match_children(record, x)[::-1])
         except _MismatchError:
             self._raise_mismatch(tree)
+        return out
 
     def _raise_mismatch(self, tree: Any) -> NoReturn:
         """Walks `tree` again tracking key paths and raises a descriptive ValueError."""
-        paths: list[KeyPath] = []
         try:
-            _flatten(tree, None, paths=paths, guide=self._nodes)
+            _flatten_with_path(tree, None, guide=self._nodes)
         except _MismatchError as e:
             # The walk stopped at the mismatching node; its path is the one popped last.
             where = f"at key path {keystr(e.args[1])}" if e.args[1] else "at the tree root"
@@ -1243,9 +1299,8 @@ def tree_flatten_with_path(
 
     ```
     """
-    paths: list[KeyPath] = []
-    leaves, nodes = _flatten(tree, is_leaf, paths=paths, is_leaf_takes_path=is_leaf_takes_path)
-    return list(zip(paths, leaves)), PyTreeDef(tuple(nodes), len(leaves))
+    pairs, nodes = _flatten_with_path(tree, is_leaf, is_leaf_takes_path)
+    return pairs, PyTreeDef(tuple(nodes), len(pairs))
 
 
 def tree_leaves_with_path(
@@ -1274,9 +1329,7 @@ def tree_leaves_with_path(
 
     ```
     """
-    paths: list[KeyPath] = []
-    leaves = _flatten(tree, is_leaf, paths=paths, is_leaf_takes_path=is_leaf_takes_path)[0]
-    return list(zip(paths, leaves))
+    return _flatten_with_path(tree, is_leaf, is_leaf_takes_path)[0]
 
 
 def tree_map_with_path(
@@ -1309,10 +1362,9 @@ def tree_map_with_path(
 
     ```
     """
-    paths: list[KeyPath] = []
-    leaves, nodes = _flatten(tree, is_leaf, paths=paths, is_leaf_takes_path=is_leaf_takes_path)
-    treedef = PyTreeDef(tuple(nodes), len(leaves))
+    pairs, nodes = _flatten_with_path(tree, is_leaf, is_leaf_takes_path)
+    treedef = PyTreeDef(tuple(nodes), len(pairs))
     if not rest:
-        return _unflatten(treedef._nodes, [f(p, x) for p, x in zip(paths, leaves)])
+        return _unflatten(treedef._nodes, [f(p, x) for p, x in pairs])
     others = [treedef.flatten_up_to(r) for r in rest]
-    return _unflatten(treedef._nodes, [f(*args) for args in zip(paths, leaves, *others)])
+    return _unflatten(treedef._nodes, [f(p, x, *xs) for (p, x), *xs in zip(pairs, *others)])

@@ -1,4 +1,6 @@
-"""`jit` in one package: `api` (the `jit` transformation and its primitive), `passes` (the IR
-optimisations), `lowering` (the NumPy code generator) and `cache` (compiled programs, per
-jaxpr). Nothing in `core`, `interpreters/` or `lax/` imports this package; it reads the rule
-tables those layers fill."""
+"""`jit` in one package, lowest first: `lowering` (the NumPy code generator) and `passes` (the
+IR optimisations), `cache` (compiled programs, per jaxpr), `primitive` (the `jit` primitive and
+its rules), `array_api_rules` and `array_api_calls` (the lowering rules for other Array API
+namespaces) and `backends` (compiling for and calling those), `signature` (the cache key of a
+call), and `api` (the `jit` transformation users call). Nothing in `core`, `interpreters/` or
+`lax/` imports this package; it reads the rule tables those layers fill."""

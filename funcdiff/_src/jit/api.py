@@ -3,13 +3,13 @@
 A call whose arguments are plain arrays looks up the compiled program for their signature and
 runs it. A call on traced values (inside `grad`, `jvp`, `vmap` or another `jit`) binds the
 `jit` primitive instead, which keeps the function one unit under every transformation: its
-JVP, partial-evaluation and transpose rules below produce new jitted programs.
+JVP, partial-evaluation and transpose rules (`primitive.py`) produce new jitted programs.
+The cache key of a call is made in `signature.py`.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import threading
 import warnings
 import weakref
@@ -20,139 +20,32 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
-from funcdiff._src.array import _SCALAR_DTYPES, Array, as_array
+from funcdiff._src.array import Array, as_array
 from funcdiff._src.config import config, jit_flags
-from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Tracer, Var
-from funcdiff._src.interpreters import ad
-from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.core import ClosedJaxpr, Tracer
 from funcdiff._src.interpreters import partial_eval as pe
-from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.jit import backends, cache, lowering
+from funcdiff._src.jit.primitive import jit_p
+from funcdiff._src.jit.signature import (
+    _SCALAR_TYPES,
+    _describe,
+    _fast_signature,
+    _foreign_signature,
+    _hashable,
+    _readable_path,
+    _resolve_static,
+    _signature,
+)
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax import simplify_rules as _simplify_rules  # noqa: F401  (fills passes' tables)
-from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.shape_dtype import placeholders
-from funcdiff._src.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
-
-# ---- the jit primitive ----------------------------------------------------------------------
-
+from funcdiff._src.tree_util import tree_flatten, tree_flatten_with_path, tree_unflatten
 
 _compiled = cache.compiled
 
-
-def _jit_impl(*args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
-    return jaxprs.call(jaxpr, *args)
-
-
-def _jit_abstract(*avals: ShapedArray, jaxpr: ClosedJaxpr, name: str) -> list[ShapedArray]:
-    return jaxpr.out_avals
-
-
-def _jit_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, jaxpr: ClosedJaxpr, name: str):
-    nonzeros = tuple(type(t) is not Zero for t in tangents)
-    jvp_jaxpr, out_nonzero = jaxprs.jvp_jaxpr(jaxpr, nonzeros)
-    outs = jit_p.bind(*primals, *[t for t in tangents if type(t) is not Zero],
-                      jaxpr=jvp_jaxpr, name=f"jvp({name})")
-    n = len(jaxpr.out_avals)
-    it = iter(outs[n:])
-    out_t = [next(it) if nz else Zero(ad.tangent_aval(a))
-             for nz, a in zip(out_nonzero, jaxpr.out_avals)]
-    return outs[:n], out_t
-
-
-_split = jaxprs.split
-
-
-def _jit_partial_eval_jaxpr(eqn: JaxprEqn, unknowns: list[bool]):
-    """Split a nested jit equation inside a jaxpr being partially evaluated."""
-    jaxpr = eqn.params["jaxpr"]
-    known, unknown, out_unknowns, n_res = _split(jaxpr, tuple(unknowns))
-    residual_vars = [Var(a) for a in known.out_avals[len(known.out_avals) - n_res:]]
-    known_outvars = [v for v, u in zip(eqn.outvars, out_unknowns) if not u]
-    known_eqn = eqn.replace(
-        invars=[a for a, u in zip(eqn.invars, unknowns) if not u],
-        outvars=known_outvars + residual_vars,
-        params={**eqn.params, "jaxpr": known},
-    )
-    unknown_eqn = eqn.replace(
-        invars=residual_vars + [a for a, u in zip(eqn.invars, unknowns) if u],
-        outvars=[v for v, u in zip(eqn.outvars, out_unknowns) if u],
-        params={**eqn.params, "jaxpr": unknown},
-    )
-    return known_eqn, unknown_eqn, out_unknowns
-
-
-def _jit_transpose(cts: Sequence[Any], *args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
-    undefined = [is_undefined_primal(a) for a in args]
-    ct_nonzero = [type(c) is not Zero for c in cts]
-    t_jaxpr = jaxprs.transpose_jaxpr(jaxpr, undefined, ct_nonzero)
-    outs = jit_p.bind(*[a for a, u in zip(args, undefined) if not u],
-                      *[c for c in cts if type(c) is not Zero],
-                      jaxpr=t_jaxpr, name=f"transpose({name})")
-    it = iter(outs)
-    return [next(it) if u else None for u in undefined]
-
-
-def _jit_batch(axis_size: int, vals: Sequence[Any], dims: Sequence[int | None], *,
-               jaxpr: ClosedJaxpr, name: str) -> tuple[list[Any], list[int | None]]:
-    batched, out_dims = jaxprs.batch_jaxpr(jaxpr, dims, axis_size)
-    return jit_p.bind(*vals, jaxpr=batched, name=f"vmap({name})"), out_dims
-
-
-def _jit_lower(ctx: lowering.LoweringContext, *args: str, jaxpr: ClosedJaxpr, name: str) -> str:
-    # Nested jit calls are normally inlined by `passes.optimize`; this is the fallback.
-    fn = ctx.const(_compiled(jaxpr), "j")
-    return f"{fn}({', '.join(args)})"
-
-
-jit_p = define_primitive(
-    "jit", multiple_results=True, impl=_jit_impl, abstract_eval=_jit_abstract, jvp=_jit_jvp,
-    transpose=_jit_transpose, batch=_jit_batch, partial_eval_jaxpr=_jit_partial_eval_jaxpr,
-    lower=_jit_lower,
-    # A call costs what its program runs (the call itself does no array work).
-    cost=cost_mod.call_cost,
-    # passes.inline_calls replaces the call by its program's equations.
-    inline="jaxpr",
-)
-
-
-# ---- the user-facing wrapper ----------------------------------------------------------------
-
-
-_PY_SCALAR_SIG = {t: ("py", t) for t in core._PY_SCALARS}
 # Read on every call (both objects live as long as the process).
 _flags, _trace_state = core.flags, core._state
-# Scalar types whose type alone fixes the signature (not datetimes, whose unit is in the dtype).
-_SCALAR_TYPES = frozenset([*core._PY_SCALARS, *_SCALAR_DTYPES])
 _LEAF = tree_flatten(0)[1]
-
-
-def _signature(x: Any) -> Any:
-    """The cache key of any leaf: arrays, scalars, tracers and ndarray subclasses."""
-    sig = _fast_signature(x)
-    if sig is not None:
-        return sig
-    if isinstance(x, Tracer):
-        aval = x.aval
-        return (aval.shape, aval.dtype, aval.weak_type, "traced")
-    if isinstance(x, np.ndarray):
-        return (x.shape, x.dtype)
-    return None
-
-
-def _fast_signature(x: Any) -> Any:
-    """The cache key of a leaf passed directly as a positional argument (not a container)."""
-    t = type(x)
-    if t is np.ndarray:
-        return (x.shape, x.dtype)
-    if t is Array:  # unwrapped to a plain view before the generated code runs
-        return (x.shape, x.dtype, Array)
-    sig = _PY_SCALAR_SIG.get(t)
-    if sig is not None:
-        return sig
-    if isinstance(x, np.generic):
-        return ((), x.dtype)
-    return None
 
 
 class _FastCall:
@@ -170,8 +63,11 @@ class _FastCall:
                 return fn(*[a.view(np.ndarray) if type(a) is Array else a for a in args])
 
         self.fn = unwrapping if unwrap else fn
-        self.program, self.single_output, self.out_tree = (entry.program, entry.single_output,
-                                                          entry.out_tree)
+        self.program, self.single_output, self.out_tree = (
+            entry.program,
+            entry.single_output,
+            entry.out_tree,
+        )
         # A single 0-d numeric result comes back as a NumPy scalar of this type: it is made a
         # 0-d Array on the spot, without `as_array`'s dispatch on types (a scalar function
         # called in a loop pays for every step of its call).
@@ -185,8 +81,16 @@ class _Entry:
     """One traced signature: the jaxpr, its form for binding the jit primitive (closed-over
     traced values as leading inputs, converted once), and the compiled program."""
 
-    __slots__ = ("jaxpr", "call_jaxpr", "closed_over", "program", "fn", "out_tree",
-                 "single_output", "backend")
+    __slots__ = (
+        "jaxpr",
+        "call_jaxpr",
+        "closed_over",
+        "program",
+        "fn",
+        "out_tree",
+        "single_output",
+        "backend",
+    )
 
     def __init__(self, jaxpr: ClosedJaxpr, program: lowering.CompiledProgram | None, out_tree):
         self.jaxpr = jaxpr
@@ -201,8 +105,9 @@ class _Entry:
 class Lowered:
     """The result of `jit(f).lower(*args)`: the optimised IR and the generated code."""
 
-    def __init__(self, jaxpr: ClosedJaxpr, optimized: ClosedJaxpr,
-                 program: lowering.CompiledProgram):
+    def __init__(
+        self, jaxpr: ClosedJaxpr, optimized: ClosedJaxpr, program: lowering.CompiledProgram
+    ):
         self.jaxpr = jaxpr
         self.optimized = optimized
         self.program = program
@@ -239,8 +144,14 @@ live_jit_functions: weakref.WeakSet[JitFunction] = weakref.WeakSet()
 class JitFunction:
     """A function compiled by `jit`. Call it like the original function."""
 
-    def __init__(self, fun: Callable[..., Any], static_argnums: tuple[int, ...],
-                 static_argnames: tuple[str, ...], cache_size: int, backend: Any = None):
+    def __init__(
+        self,
+        fun: Callable[..., Any],
+        static_argnums: tuple[int, ...],
+        static_argnames: tuple[str, ...],
+        cache_size: int,
+        backend: Any = None,
+    ):
         live_jit_functions.add(self)
         self.fun = fun
         self.backend = backend  # a `backends.Backend` named with `jit(..., backend=)`
@@ -334,8 +245,10 @@ class JitFunction:
 
         store: list[Any] = [None]
         foreign = any(len(s) == 3 and s[2] is not Array for s in key[1])
-        avals = [backends.aval_of(x) if foreign and backends.is_foreign(x) else core.get_aval(x)
-                 for x in leaves]
+        avals = [
+            backends.aval_of(x) if foreign and backends.is_foreign(x) else core.get_aval(x)
+            for x in leaves
+        ]
         with cache.gc_paused():
             jaxpr = pe.trace_to_jaxpr(flat_fun, avals)
         # Closed-over traced values (from an outer transformation) become explicit inputs.
@@ -369,8 +282,7 @@ class JitFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Fast path: positional array arguments, nothing being traced. (With static arguments
         # the fast tables stay empty.)
-        if not (kwargs or jit_flags.disable_jit or _flags.check_nans
-                or _trace_state.dynamic.level):
+        if not (kwargs or jit_flags.disable_jit or _flags.check_nans or _trace_state.dynamic.level):
             fast = self._fast_by_type.get(type(args[0])) if len(args) == 1 else None
             if fast is None:
                 fast = self._fast.get(tuple(map(_fast_signature, args)))
@@ -390,10 +302,14 @@ class JitFunction:
             return self.fun(*args, **kwargs)
         entry, leaves = self._lookup(args, kwargs)
         jaxpr = entry.jaxpr
-        if entry.closed_over or core._state.dynamic.level or any(
-                isinstance(x, Tracer) for x in leaves):
-            outs = jit_p.bind(*entry.closed_over, *leaves, jaxpr=entry.call_jaxpr,
-                              name=self.__name__)
+        if (
+            entry.closed_over
+            or core._state.dynamic.level
+            or any(isinstance(x, Tracer) for x in leaves)
+        ):
+            outs = jit_p.bind(
+                *entry.closed_over, *leaves, jaxpr=entry.call_jaxpr, name=self.__name__
+            )
             return tree_unflatten(entry.out_tree, outs)
         if entry.backend is not None:
             return _call_on_backend(entry, leaves)
@@ -449,13 +365,16 @@ class JitFunction:
         elif o_static != static:
             for (k, (old_key, old)), (_, (new_key, new)) in zip(o_static, static):
                 if old_key != new_key:
-                    reasons.append(f"static argument {self._name_of(k)} changed from {old!r} "
-                                   f"to {new!r}")
+                    reasons.append(
+                        f"static argument {self._name_of(k)} changed from {old!r} to {new!r}"
+                    )
         else:
             for i, (old, new) in enumerate(zip(o_sig, sig)):
                 if old != new:
-                    reasons.append(f"argument leaf {self._leaf_name(in_tree, i)} changed from "
-                                   f"{_describe(old)} to {_describe(new)}")
+                    reasons.append(
+                        f"argument leaf {self._leaf_name(in_tree, i)} changed from "
+                        f"{_describe(old)} to {_describe(new)}"
+                    )
         warnings.warn(
             f"jit of {self.__name__}: cache miss ({self._cache_size()} compiled version(s) "
             "exist) because " + "; ".join(reasons or ["of a new argument signature"]),
@@ -484,14 +403,6 @@ class JitFunction:
         return functools.partial(self, obj)
 
 
-def _foreign_signature(x: Any) -> Any:
-    """The cache key of an array of another library (Dask, CuPy, array_api_strict...); its
-    namespace is imported only when such an array is seen."""
-    if not (hasattr(x, "shape") and hasattr(x, "dtype")) or isinstance(x, Tracer):
-        return None
-    return backends.signature(x) if backends.is_foreign(x) else None
-
-
 def _call_on_backend(entry: _Entry, leaves: list[Any]) -> Any:
     """Run `entry` compiled for its Array API namespace; results stay that namespace's arrays
     (lazy ones for Dask)."""
@@ -504,55 +415,6 @@ def _call_on_backend(entry: _Entry, leaves: list[Any]) -> Any:
         lowering._annotate(e, entry.program)
         raise
     return tree_unflatten(entry.out_tree, list(outs))
-
-
-def _describe(sig: Any) -> str:
-    if sig[0] == "py":
-        return f"a Python {sig[1].__name__} (weakly typed)"
-    shape, dtype = sig[0], sig[1]
-    return f"{core.ShapedArray(shape, dtype).str_short()}"
-
-
-def _readable_path(path: tuple, names: list[str], static: tuple[int, ...]) -> str:
-    # path = (SequenceKey(0 args / 1 kwargs), key, ...)
-    if not path:
-        return "?"
-    first = getattr(path[0], "idx", None)
-    rest = path[1:]
-    if first == 0 and rest:
-        pos = getattr(rest[0], "idx", 0)
-        dyn_positions = [i for i in range(len(names) + 64) if i not in static]
-        arg_index = dyn_positions[pos]
-        head = names[arg_index] if arg_index < len(names) else f"args[{arg_index}]"
-        return head + keystr(rest[1:])
-    if first == 1 and rest:
-        return str(getattr(rest[0], "key", "?")) + keystr(rest[1:])
-    return keystr(path)
-
-
-def _hashable(value: Any, what: str) -> tuple[Any, Any]:
-    """``(cache key, value)`` of a static argument. The key holds the types of the value and
-    of everything inside it: ``1``, ``1.0`` and ``True`` are equal and hash alike, yet trace
-    different programs (as do ``2.0`` and ``np.float64(2.0)``)."""
-    try:
-        hash(value)
-    except TypeError:
-        raise TypeError(
-            f"jit: static {what} must be hashable, got a {type(value).__name__}; pass a tuple "
-            "instead of a list, or make it a regular (traced) argument."
-        ) from None
-    return _typed_key(value), value
-
-
-def _typed_key(value: Any) -> Any:
-    t = type(value)
-    if t is tuple or t is frozenset:
-        return (t, tuple(_typed_key(v) for v in value))
-    if isinstance(value, dict):  # a hashable mapping (e.g. a frozen dict type)
-        return (t, tuple((_typed_key(k), _typed_key(v)) for k, v in value.items()))
-    if isinstance(value, tuple):  # a named tuple
-        return (t, tuple(_typed_key(v) for v in value))
-    return (t, value)
 
 
 def jit(
@@ -594,9 +456,13 @@ def jit(
         ```
     """
     if fun is None:
-        return functools.partial(jit, static_argnums=static_argnums,
-                                 static_argnames=static_argnames, cache_size=cache_size,
-                                 backend=backend)
+        return functools.partial(
+            jit,
+            static_argnums=static_argnums,
+            static_argnames=static_argnames,
+            cache_size=cache_size,
+            backend=backend,
+        )
     errors.check_callable(fun, "jit")
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
@@ -604,42 +470,3 @@ def jit(
     if backend is not None:
         backend = backends.resolve(backend)
     return JitFunction(fun, nums, names, cache_size, backend)
-
-
-def _resolve_static(fun: Callable[..., Any], nums: tuple[int, ...], names: tuple[str, ...]
-                    ) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """Check `static_argnums`/`static_argnames` against `fun`'s signature and complete each
-    from the other, as JAX does: a static positional parameter is static when passed by
-    keyword too, and a static name is static when passed by position."""
-    for n in nums:
-        if type(n) is not int:
-            raise TypeError(f"jit: static_argnums must be ints, got {n!r}")
-    try:
-        sig = inspect.signature(fun)
-    except (TypeError, ValueError):
-        return tuple(sorted(set(nums))), names
-    ps = list(sig.parameters.values())
-    positional = errors.positional_names(fun)
-    has_varargs = any(p.kind is p.VAR_POSITIONAL for p in ps)
-    has_varkw = any(p.kind is p.VAR_KEYWORD for p in ps)
-    if not has_varargs:
-        bad = [n for n in nums if not -len(positional) <= n < len(positional)]
-        if bad:
-            raise ValueError(
-                f"jit: static_argnums={bad[0]} is out of range: "
-                f"{getattr(fun, '__name__', 'the function')} takes {len(positional)} "
-                f"positional argument(s) ({', '.join(positional) or 'none'})")
-        nums = tuple(n % len(positional) if n < 0 else n for n in nums)
-    keyword_ok = {p.name for p in ps if p.kind is not p.POSITIONAL_ONLY
-                  and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-    unknown = [n for n in names if n not in keyword_ok]
-    if unknown and not has_varkw:
-        warnings.warn(
-            f"jit: static_argnames {unknown} name no parameter of "
-            f"{getattr(fun, '__name__', 'the function')} (its parameters: "
-            f"{', '.join(p.name for p in ps) or 'none'}); they have no effect",
-            stacklevel=3)
-    nums = set(nums) | {positional.index(n) for n in names if n in positional}
-    names = tuple(dict.fromkeys([*names, *(positional[n] for n in nums
-                                           if 0 <= n < len(positional))]))
-    return tuple(sorted(nums)), names

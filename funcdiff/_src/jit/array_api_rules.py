@@ -1,0 +1,544 @@
+"""The Array API lowering rules: each writes a primitive with the functions of the Array API
+standard (``xp.sin(a)``), for `jit` on a namespace other than NumPy (`backends.Backend` calls
+them from the table `api_rules`, keyed by primitive object). Also here: `UNSUPPORTED`, the
+primitives the standard has no equivalent for and why (keyed likewise); `ELEMENTWISE`, the
+primitives computed element by element with broadcasting; and `dtype`, the expression naming
+a dtype in the namespace. The rules of the primitives that run sub-programs are in
+`array_api_calls.py`.
+
+A rule is ``rule(ctx, *operand_names, **params) -> str``, as for NumPy
+(`interpreters/lowering_rules.py`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from funcdiff._src.core import Primitive
+from funcdiff._src.errors import BackendError
+from funcdiff._src.interpreters import ad
+from funcdiff._src.interpreters.lowering_rules import LoweringContext
+from funcdiff._src.lax import (
+    bits,
+    convolution,
+    decompositions,
+    dynamic_slicing,
+    elementwise,
+    indexing,
+    linalg,
+    reductions,
+    sorting,
+    special,
+    spectral,
+    transcendental,
+    windowed,
+)
+from funcdiff._src.lax import fft as fft_lax
+from funcdiff._src.lax import shape as lax_shape
+
+Rule = Callable[..., str]
+
+
+def dtype(d: Any) -> str:
+    """The expression naming dtype `d` in the namespace (``xp.float64``...)."""
+    name = np.dtype(d).name
+    if name not in _API_DTYPES:
+        raise BackendError(f"jit: dtype {name} is not an Array API dtype")
+    return f"xp.{name}"
+
+
+_API_DTYPES = {
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+}
+
+
+def own_rule_calls_program(rule: Rule) -> bool:
+    return getattr(rule, "calls_program", False)
+
+
+# ---- the lowering rules ---------------------------------------------------------------------
+# Keyed by primitive object, as NumPy's (`lowering_rules.lower_rules`). A rule is
+# ``rule(ctx, *operand_names, **params) -> str`` as for NumPy.
+
+api_rules: dict[Primitive, Rule] = {}
+
+# Primitives with no Array API equivalent, and why (docs/how-to/scaling-out.md lists them).
+_SPECIAL = "a special function; the standard has none"
+UNSUPPORTED: dict[Primitive, str] = {
+    **{
+        p: _SPECIAL
+        for p in (
+            special.lgamma_p,
+            special.digamma_p,
+            special.polygamma_p,
+            special.zeta_p,
+            transcendental.erf_p,
+            transcendental.erfc_p,
+            special.erf_inv_p,
+            special.erfcx_p,
+            special.ndtri_p,
+            special.bessel_i0e_p,
+            special.bessel_i1e_p,
+            special.expi_p,
+            special.igamma_p,
+            special.igammac_p,
+            special.igamma_grad_a_p,
+            special.betainc_p,
+        )
+    },
+    transcendental.cbrt_p: (
+        "the standard has no cube root (x ** (1/3) is not exact and fails for x < 0)"
+    ),
+    bits.ldexp_p: "the standard has no ldexp (x * 2**n overflows where ldexp does not)",
+    bits.frexp_exponent_p: "the standard has no frexp",
+    bits.bitwise_count_p: "the standard has no population count",
+    bits.gcd_p: "the standard has no gcd",
+    bits.lcm_p: "the standard has no lcm",
+    indexing.gather_p: "JAX's gather needs NumPy advanced indexing with index arrays",
+    **{
+        p: "JAX's scatter needs NumPy advanced indexing with index arrays (and ufunc.at)"
+        for p in (
+            indexing.scatter_p,
+            indexing.scatter_add_p,
+            indexing.scatter_mul_p,
+            indexing.scatter_min_p,
+            indexing.scatter_max_p,
+        )
+    },
+    convolution.conv_general_dilated_p: "the standard has no convolution",
+    **{
+        p: "the standard has no windowed reduction"
+        for p in (
+            windowed.reduce_window_sum_p,
+            windowed.reduce_window_max_p,
+            windowed.reduce_window_min_p,
+        )
+    },
+    decompositions.lu_p: "the linalg extension has no LU decomposition",
+    spectral.eig_p: "the linalg extension has no non-symmetric eigendecomposition",
+}
+
+
+def _op(symbol: str) -> Rule:
+    binary = len(symbol) <= 2 and symbol != "u-"
+
+    def rule(ctx: LoweringContext, *xs: str) -> str:
+        return f"({xs[0]} {symbol} {xs[1]})" if binary else f"(-{xs[0]})"
+
+    rule.python_operator = True  # type: ignore[attr-defined]  # takes Python scalars as is
+    return rule
+
+
+def _fn(name: str) -> Rule:
+    def rule(ctx: LoweringContext, *xs: str) -> str:
+        return f"xp.{name}({', '.join(xs)})"
+
+    return rule
+
+
+_ELEMENTWISE_RULES: list[Rule] = []
+for _prim, _symbol in [
+    (elementwise.add_p, "+"),
+    (ad.add_any_p, "+"),
+    (elementwise.sub_p, "-"),
+    (elementwise.mul_p, "*"),
+    (elementwise.div_p, "/"),
+    (elementwise.floor_divide_p, "//"),
+    (elementwise.neg_p, "u-"),
+    (elementwise.eq_p, "=="),
+    (elementwise.ne_p, "!="),
+    (elementwise.lt_p, "<"),
+    (elementwise.le_p, "<="),
+    (elementwise.gt_p, ">"),
+    (elementwise.ge_p, ">="),
+]:
+    api_rules[_prim] = _op(_symbol)
+    _ELEMENTWISE_RULES.append(api_rules[_prim])
+for _prim, _name in [
+    (elementwise.max_p, "maximum"),
+    (elementwise.min_p, "minimum"),
+    (elementwise.sign_p, "sign"),
+    (elementwise.floor_p, "floor"),
+    (elementwise.ceil_p, "ceil"),
+    (elementwise.is_finite_p, "isfinite"),
+    (elementwise.abs_p, "abs"),
+    (transcendental.exp_p, "exp"),
+    (transcendental.log_p, "log"),
+    (transcendental.log1p_p, "log1p"),
+    (transcendental.expm1_p, "expm1"),
+    (transcendental.sqrt_p, "sqrt"),
+    (transcendental.sin_p, "sin"),
+    (transcendental.cos_p, "cos"),
+    (transcendental.tan_p, "tan"),
+    (transcendental.asin_p, "asin"),
+    (transcendental.acos_p, "acos"),
+    (transcendental.atan_p, "atan"),
+    (transcendental.sinh_p, "sinh"),
+    (transcendental.cosh_p, "cosh"),
+    (transcendental.tanh_p, "tanh"),
+    (transcendental.asinh_p, "asinh"),
+    (transcendental.acosh_p, "acosh"),
+    (transcendental.atanh_p, "atanh"),
+    (transcendental.atan2_p, "atan2"),
+    (transcendental.pow_p, "pow"),
+    (elementwise.conj_p, "conj"),
+    (elementwise.and_p, "bitwise_and"),
+    (elementwise.or_p, "bitwise_or"),
+    (elementwise.xor_p, "bitwise_xor"),
+    (elementwise.not_p, "bitwise_invert"),
+    (elementwise.shift_left_p, "bitwise_left_shift"),
+    (elementwise.shift_right_p, "bitwise_right_shift"),
+    (bits.nextafter_p, "nextafter"),
+    (bits.signbit_p, "signbit"),
+]:
+    api_rules[_prim] = _fn(_name)
+    _ELEMENTWISE_RULES.append(api_rules[_prim])
+
+
+def _rule(primitive: Primitive) -> Callable[[Rule], Rule]:
+    def register(rule: Rule) -> Rule:
+        api_rules[primitive] = rule
+        return rule
+
+    return register
+
+
+def _out_dtype(ctx: LoweringContext, k: int = 0) -> str:
+    return dtype(ctx.out_avals[k].dtype)
+
+
+@_rule(elementwise.rem_p)
+def _rem(ctx, x, y):
+    # C's fmod: the remainder takes the sign of the dividend.
+    return f"(xp.sign({x}) * xp.remainder(xp.abs({x}), xp.abs({y})))"
+
+
+@_rule(elementwise.round_p)
+def _round(ctx, x, *, rounding_method=1):
+    if int(rounding_method) == 1:  # to nearest even
+        return f"xp.round({x})"
+    # Half away from zero: x - trunc(x) is exact.
+    return (
+        f"(lambda t: t + xp.sign({x}) * xp.astype(xp.abs({x} - t) >= 0.5, "
+        f"{_out_dtype(ctx)}))(xp.trunc({x}))"
+    )
+
+
+api_rules[elementwise.real_p] = lambda ctx, x: (
+    f"xp.real({x})" if ctx.in_avals[0].dtype.kind == "c" else x
+)
+api_rules[elementwise.imag_p] = lambda ctx, x: (
+    f"xp.imag({x})" if ctx.in_avals[0].dtype.kind == "c" else f"xp.zeros_like({x})"
+)
+api_rules[transcendental.rsqrt_p] = lambda ctx, x: f"(1 / xp.sqrt({x}))"
+api_rules[elementwise.integer_pow_p] = lambda ctx, x, *, y: (
+    f"({x} * {x})" if y == 2 else f"({x} ** {y})"
+)
+api_rules[elementwise.stop_gradient_p] = lambda ctx, x: x
+api_rules[elementwise.clamp_p] = lambda ctx, lo, x, hi: f"xp.minimum(xp.maximum({x}, {lo}), {hi})"
+
+
+@_rule(transcendental.logistic_p)
+def _logistic(ctx, x):
+    if ctx.in_avals[0].dtype.kind == "f":  # no overflow for large |x|
+        return f"xp.exp(-xp.logaddexp(xp.zeros_like({x}), -{x}))"
+    return f"(1 / (1 + xp.exp(-{x})))"
+
+
+@_rule(elementwise.complex_p)
+def _complex(ctx, x, y):
+    c = _out_dtype(ctx)
+    return f"(xp.astype({x}, {c}) + xp.astype({y}, {c}) * 1j)"
+
+
+@_rule(elementwise.convert_element_type_p)
+def _convert(ctx, x, *, new_dtype, weak_type=False):
+    if ctx.in_avals[0].dtype.kind == "c" and np.dtype(new_dtype).kind != "c":
+        x = f"xp.real({x})"
+    return f"xp.astype({x}, {dtype(new_dtype)})"
+
+
+@_rule(elementwise.select_n_p)
+def _select_n(ctx, which, *cases):
+    if ctx.in_avals[0].dtype.kind == "b":
+        return f"xp.where({which}, {cases[1]}, {cases[0]})"
+    expr = cases[-1]
+    if len(cases) == 1:
+        return f"xp.broadcast_to({expr}, {ctx.param(ctx.out_avals[0].shape)})"
+    for k in range(len(cases) - 2, -1, -1):
+        expr = f"xp.where({which} == {k}, {cases[k]}, {expr})"
+    return expr
+
+
+def _reduction(name: str, keep_dtype: bool = False) -> Rule:
+    def rule(ctx, x, *, axes):
+        kw = f", dtype={dtype(ctx.in_avals[0].dtype)}" if keep_dtype else ""
+        return f"xp.{name}({x}, axis={ctx.param(tuple(axes))}{kw})"
+
+    return rule
+
+
+api_rules[reductions.reduce_sum_p] = _reduction("sum", keep_dtype=True)
+api_rules[reductions.reduce_prod_p] = _reduction("prod", keep_dtype=True)
+api_rules[reductions.reduce_max_p] = _reduction("max")
+api_rules[reductions.reduce_min_p] = _reduction("min")
+
+
+def _logical_reduction(name: str, prim: str) -> Rule:
+    def rule(ctx, x, *, axes):
+        if ctx.in_avals[0].dtype.kind != "b":
+            raise BackendError(
+                f"jit: primitive '{prim}' on integers (a bitwise reduction) has "
+                "no Array API equivalent"
+            )
+        return f"xp.{name}({x}, axis={ctx.param(tuple(axes))})"
+
+    return rule
+
+
+api_rules[reductions.reduce_and_p] = _logical_reduction("all", "reduce_and")
+api_rules[reductions.reduce_or_p] = _logical_reduction("any", "reduce_or")
+
+
+def _arg_reduction(name: str) -> Rule:
+    def rule(ctx, x, *, axis, index_dtype):
+        return f"xp.astype(xp.{name}({x}, axis={axis}), {dtype(index_dtype)})"
+
+    return rule
+
+
+api_rules[reductions.argmax_p] = _arg_reduction("argmax")
+api_rules[reductions.argmin_p] = _arg_reduction("argmin")
+
+
+@_rule(sorting.argsort_p)
+def _argsort(ctx, x, *, dimension, descending):
+    return (
+        f"xp.astype(xp.argsort({x}, axis={dimension}, descending={bool(descending)}, "
+        f"stable=True), xp.int64)"
+    )
+
+
+@_rule(sorting.sort_p)
+def _sort(ctx, x, *, dimension, descending):
+    out = f"xp.sort({x}, axis={dimension}, stable=True)"
+    return f"xp.flip({out}, axis={dimension})" if descending else out
+
+
+@_rule(reductions.cumsum_p)
+def _cumsum(ctx, x, *, axis, reverse):
+    if reverse:
+        x = f"xp.flip({x}, axis={axis})"
+    out = f"xp.cumulative_sum({x}, axis={axis}, dtype={dtype(ctx.in_avals[0].dtype)})"
+    return f"xp.flip({out}, axis={axis})" if reverse else out
+
+
+# -- shapes --
+
+
+def _to_out_shape(ctx, x, **_):
+    return f"xp.reshape({x}, {ctx.param(ctx.out_avals[0].shape)})"
+
+
+for _prim in (lax_shape.reshape_p, lax_shape.squeeze_p, lax_shape.expand_dims_p):
+    api_rules[_prim] = _to_out_shape
+
+
+@_rule(lax_shape.broadcast_in_dim_p)
+def _broadcast_in_dim(ctx, x, *, shape, broadcast_dimensions):
+    expanded = [1] * len(shape)
+    for i, d in enumerate(broadcast_dimensions):
+        expanded[d] = ctx.in_avals[0].shape[i]
+    if tuple(expanded) != ctx.in_avals[0].shape:
+        x = f"xp.reshape({x}, {ctx.param(tuple(expanded))})"
+    return f"xp.broadcast_to({x}, {ctx.param(tuple(shape))})"
+
+
+api_rules[lax_shape.transpose_p] = lambda ctx, x, *, permutation: (
+    f"xp.permute_dims({x}, {ctx.param(tuple(permutation))})"
+)
+api_rules[lax_shape.rev_p] = lambda ctx, x, *, dimensions: (
+    f"xp.flip({x}, axis={ctx.param(tuple(dimensions))})"
+)
+api_rules[lax_shape.concatenate_p] = lambda ctx, *xs, dimension: (
+    f"xp.concat([{', '.join(xs)}], axis={dimension})"
+)
+
+
+@_rule(lax_shape.slice_p)
+def _slice(ctx, x, *, start_indices, limit_indices, strides):
+    steps = strides or (1,) * len(start_indices)
+    parts = [f"{a}:{b}:{s}" for a, b, s in zip(start_indices, limit_indices, steps)]
+    if not parts:
+        return x
+    return f"{x}[{', '.join(parts)}{',' if len(parts) == 1 else ''}]"
+
+
+def _pad(xp: Any, x: Any, value: Any, config: tuple) -> Any:
+    pos_shape, inner = [], []
+    for n, (lo, hi, interior) in zip(x.shape, config):
+        dilated = n + (n - 1) * interior if n else 0
+        lo_p = max(lo, 0)
+        pos_shape.append(lo_p + dilated + max(hi, 0))
+        inner.append(slice(lo_p, lo_p + dilated, interior + 1))
+    out = xp.zeros(tuple(pos_shape), dtype=x.dtype) + value
+    out[tuple(inner)] = x
+    return out[
+        tuple(slice(-min(lo, 0), size + min(hi, 0)) for size, (lo, hi, _) in zip(pos_shape, config))
+    ]
+
+
+api_rules[lax_shape.pad_p] = lambda ctx, x, v, *, padding_config: (
+    f"{ctx.const(_pad, 'f')}(xp, {x}, {v}, {ctx.param(tuple(map(tuple, padding_config)))})"
+)
+
+
+def _clamped(shape: tuple, starts: tuple, sizes: tuple) -> tuple:
+    return tuple(
+        slice(s, s + k)
+        for s, k in ((min(max(int(s), 0), n - k), k) for s, n, k in zip(starts, shape, sizes))
+    )
+
+
+def _dynamic_slice(x: Any, *starts: Any, sizes: tuple) -> Any:
+    return x[_clamped(x.shape, starts, sizes)]
+
+
+def _dynamic_update_slice(xp: Any, x: Any, update: Any, *starts: Any) -> Any:
+    out = xp.asarray(x, copy=True)
+    out[_clamped(x.shape, starts, update.shape)] = update
+    return out
+
+
+api_rules[dynamic_slicing.dynamic_slice_p] = lambda ctx, x, *starts, slice_sizes: (
+    f"{ctx.const(_dynamic_slice, 'f')}({', '.join([x, *starts])}, "
+    f"sizes={ctx.param(tuple(slice_sizes))})"
+)
+api_rules[dynamic_slicing.dynamic_update_slice_p] = lambda ctx, x, u, *starts: (
+    f"{ctx.const(_dynamic_update_slice, 'f')}({', '.join(['xp', x, u, *starts])})"
+)
+
+
+# -- products and linear algebra --
+
+
+def _dot_general(xp: Any, x: Any, y: Any, dimension_numbers: tuple) -> Any:
+    """dot_general with batch dimensions: (batch, free, contracted) @ (batch, contracted, free)
+    as one matmul over flattened dimensions."""
+    (xc, yc), (xb, yb) = dimension_numbers
+    xf = [d for d in range(x.ndim) if d not in xc and d not in xb]
+    yf = [d for d in range(y.ndim) if d not in yc and d not in yb]
+    batch = [x.shape[d] for d in xb]
+    k = math.prod(x.shape[d] for d in xc)
+    xm = xp.reshape(
+        xp.permute_dims(x, (*xb, *xf, *xc)), (*batch, math.prod(x.shape[d] for d in xf), k)
+    )
+    ym = xp.reshape(
+        xp.permute_dims(y, (*yb, *yc, *yf)), (*batch, k, math.prod(y.shape[d] for d in yf))
+    )
+    return xp.reshape(
+        xp.matmul(xm, ym), (*batch, *(x.shape[d] for d in xf), *(y.shape[d] for d in yf))
+    )
+
+
+@_rule(linalg.dot_general_p)
+def _dot_general_rule(ctx, x, y, *, dimension_numbers):
+    (xc, yc), (xb, _) = dimension_numbers
+    if not xb:
+        return f"xp.tensordot({x}, {y}, axes=({ctx.param(tuple(xc))}, {ctx.param(tuple(yc))}))"
+    return f"{ctx.const(_dot_general, 'f')}(xp, {x}, {y}, {ctx.param(dimension_numbers)})"
+
+
+api_rules[decompositions.cholesky_p] = lambda ctx, a: f"xp.linalg.cholesky({a})"
+api_rules[spectral.qr_p] = lambda ctx, a, *, full_matrices: (
+    f"(lambda r: (r[0], r[1]))(xp.linalg.qr({a}, "
+    f"mode={ctx.const('complete' if full_matrices else 'reduced')}))"
+)
+
+
+@_rule(spectral.eigh_p)
+def _eigh(ctx, a, *, lower):
+    if not lower:  # the upper triangle of a is the lower one of its conjugate transpose
+        a = f"xp.conj(xp.matrix_transpose({a}))"
+    return f"(lambda r: (r[1], r[0]))(xp.linalg.eigh({a}))"
+
+
+@_rule(spectral.svd_p)
+def _svd(ctx, a, *, full_matrices, compute_uv):
+    if not compute_uv:
+        return f"(xp.linalg.svdvals({a}),)"
+    return f"(lambda r: (r[1], r[0], r[2]))(xp.linalg.svd({a}, full_matrices={full_matrices}))"
+
+
+def _triangular_solve(
+    xp: Any,
+    a: Any,
+    b: Any,
+    left_side: bool,
+    lower: bool,
+    transpose_a: bool,
+    conjugate_a: bool,
+    unit_diagonal: bool,
+) -> Any:
+    a = xp.tril(a) if lower else xp.triu(a)
+    if unit_diagonal:
+        n = a.shape[-1]
+        eye = xp.eye(n, dtype=a.dtype)
+        a = a * (1 - eye) + eye
+    if conjugate_a:
+        a = xp.conj(a)
+    if transpose_a:
+        a = xp.matrix_transpose(a)
+    if left_side:
+        return xp.linalg.solve(a, b)
+    # x a = b  <=>  a^T x^T = b^T
+    return xp.matrix_transpose(xp.linalg.solve(xp.matrix_transpose(a), xp.matrix_transpose(b)))
+
+
+api_rules[decompositions.triangular_solve_p] = lambda ctx, a, b, **p: (
+    f"{ctx.const(_triangular_solve, 'f')}(xp, {a}, {b}, "
+    + ", ".join(f"{k}={bool(v)}" for k, v in p.items())
+    + ")"
+)
+
+
+@_rule(fft_lax.fft_p)
+def _fft(ctx, x, *, fft_type, fft_lengths):
+    name = fft_lax._NUMPY_FUNCTIONS[fft_type]
+    axes = ctx.param(fft_lax._axes(ctx.in_avals[0].ndim, fft_lengths))
+    s = f", s={ctx.param(tuple(fft_lengths))}" if fft_type is fft_lax.FftType.IRFFT else ""
+    return f"xp.astype(xp.fft.{name}({x}{s}, axes={axes}), {_out_dtype(ctx)})"
+
+
+# Primitives computed element by element with broadcasting (see `Backend.begin`).
+ELEMENTWISE = {
+    *(p for p, rule in api_rules.items() if rule in _ELEMENTWISE_RULES),
+    elementwise.rem_p,
+    elementwise.round_p,
+    transcendental.rsqrt_p,
+    elementwise.integer_pow_p,
+    elementwise.stop_gradient_p,
+    elementwise.clamp_p,
+    transcendental.logistic_p,
+    elementwise.complex_p,
+    elementwise.convert_element_type_p,
+    elementwise.select_n_p,
+    elementwise.real_p,
+    elementwise.imag_p,
+}
