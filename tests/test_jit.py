@@ -19,8 +19,7 @@ def mlp_loss(params, x):
 
 
 def make_params(rng):
-    return {"w1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4),
-            "w2": rng.normal(size=(4, 2))}
+    return {"w1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4), "w2": rng.normal(size=(4, 2))}
 
 
 def assert_trees_close(a, b, **kw):
@@ -103,8 +102,11 @@ def test_composes_with_grad(order):
     rng = np.random.default_rng(0)
     params, x = make_params(rng), rng.normal(size=(5, 3))
     expected = grad(mlp_loss)(params, x)
-    fn = {"jit_of_grad": jit(grad(mlp_loss)), "grad_of_jit": grad(jit(mlp_loss)),
-          "both": jit(grad(jit(mlp_loss)))}[order]
+    fn = {
+        "jit_of_grad": jit(grad(mlp_loss)),
+        "grad_of_jit": grad(jit(mlp_loss)),
+        "both": jit(grad(jit(mlp_loss))),
+    }[order]
     assert_trees_close(fn(params, x), expected, rtol=1e-12)
 
 
@@ -120,8 +122,9 @@ def test_composes_with_forward_mode_and_higher_order():
 
 
 def test_grad_of_jit_stays_one_unit():
-    jaxpr = funcdiff.make_jaxpr(grad(jit(mlp_loss)))(make_params(np.random.default_rng(0)),
-                                                      np.ones((2, 3)))
+    jaxpr = funcdiff.make_jaxpr(grad(jit(mlp_loss)))(
+        make_params(np.random.default_rng(0)), np.ones((2, 3))
+    )
     names = [e.primitive.name for e in jaxpr.eqns]
     assert names == ["jit", "jit"]  # the forward pass with residuals, and its transpose
     core.typecheck_jaxpr(jaxpr.jaxpr)
@@ -154,10 +157,53 @@ def test_backward_equations_point_at_the_users_lines():
     first = inspect.getsourcelines(f)[1]
     lowered = jit(grad(f)).lower(np.linspace(0.0, 1.0, 5))
     where = [line.rsplit("# ", 1)[1] for line in lowered.as_python().splitlines()[1:-1]]
-    assert where and all(f"test_jit.py:{first + 1}" in w or f"test_jit.py:{first + 2}" in w
-                         for w in where), where
+    assert where and all(
+        f"test_jit.py:{first + 1}" in w or f"test_jit.py:{first + 2}" in w for w in where
+    ), where
     # The backward pass (cos of sin's derivative; the doubled cotangent of y * y) included.
     assert any(w.startswith("cos") for w in where) and len(where) >= 4
+
+
+def test_operators_name_the_line_that_applies_them():
+    # An operator on a traced value names its caller's line, also when user code calls the
+    # operator through funcdiff (vmap) or from a helper called on another line.
+    def helper(v):
+        return v * 3.0
+
+    def f(x):
+        y = x * 2.0 + helper(x)
+        return funcdiff.vmap(lambda r: r - 1.0)(y) / 4.0
+
+    closed = funcdiff.make_jaxpr(f)(np.ones(3))
+    where = [(e.primitive.name, e.source_info.function, e.source_info.lineno) for e in closed.eqns]
+    lines = {
+        name: line
+        for name, line in [
+            ("helper", helper.__code__.co_firstlineno + 1),
+            ("f", f.__code__.co_firstlineno + 1),
+        ]
+    }
+    assert ("mul", "f", lines["f"]) in where and ("mul", "helper", lines["helper"]) in where
+    assert ("add", "f", lines["f"]) in where and ("div", "f", lines["f"] + 1) in where
+    assert ("sub", "<lambda>", lines["f"] + 1) in where
+    assert jit(f).lower(np.ones(3)).as_python().count("test_jit.py") == len(closed.eqns)
+
+
+def test_an_error_in_compiled_code_names_its_line_primitive_and_users_line():
+    def fail(v):
+        raise ZeroDivisionError("from the callback")
+
+    def h(x):
+        y = x * 2.0
+        funcdiff.debug.callback(fail, y)
+        return y
+
+    with pytest.raises(ZeroDivisionError) as info:
+        jit(h)(np.ones(2))
+    (note,) = info.value.__notes__
+    line = h.__code__.co_firstlineno + 2
+    assert note.startswith("(in jit-compiled code, line 3: ")
+    assert f"primitive 'debug_callback', traced at {__file__}:{line} (h))" in note
 
 
 def test_grad_lowers_to_matmuls_without_transposed_copies():
@@ -266,7 +312,8 @@ def test_buffer_reuse_is_safe_and_lowers_peak_memory():
     np.testing.assert_array_equal(w, w_copy)
     source = lowered.program.source
     written = set(re.findall(r"out=(\w+)", source)) | set(
-        re.findall(r"^ +(\w+) [-+*/]= ", source, re.MULTILINE))
+        re.findall(r"^ +(\w+) [-+*/]= ", source, re.MULTILINE)
+    )
     assert written and not written & {"b", "c"}, source  # w and the view of y: never written
     assert lowered.program.peak_bytes < lowered.program.peak_bytes_without_reuse
 
@@ -279,8 +326,15 @@ def test_in_place_operators_match_eager(dtype):
     def f(x, y):
         u, v = x * y, x + y  # fresh buffers, each dying in one of the operations below
         inexact = u.dtype.kind in "fc"
-        return [u - 3, 3 - v, 2 * (x + 1), (x * 2) + y, (y - x) * (x - y),
-                (u / 2 if inexact else u // 2), (2 / v if inexact else -v)]
+        return [
+            u - 3,
+            3 - v,
+            2 * (x + 1),
+            (x * 2) + y,
+            (y - x) * (x - y),
+            (u / 2 if inexact else u // 2),
+            (2 / v if inexact else -v),
+        ]
 
     x = (np.arange(1, 7).reshape(2, 3) * 1.5).astype(dtype)
     y = np.full((2, 3), 2, dtype)
@@ -358,11 +412,13 @@ def test_checkpoint_survives_jit():
 def test_scalar_results_are_zero_dim_arrays_even_from_python_scalars():
     # Python-scalar arithmetic in the generated code stays Python; results are 0-d funcdiff
     # Arrays of the result's dtype, as in JAX.
-    cases = [(jit(grad(jit(lambda x: x**3))), 2.0, np.float64(12.0)),
-             (jit(lambda x: x * 2.0), 2.0, np.float64(4.0)),
-             (jit(lambda x: 1.0), 2.0, np.float64(1.0)),
-             (jit(lambda x: x), 3, np.int64(3)),
-             (jit(lambda x: x > 1.0), 2.0, np.True_)]
+    cases = [
+        (jit(grad(jit(lambda x: x**3))), 2.0, np.float64(12.0)),
+        (jit(lambda x: x * 2.0), 2.0, np.float64(4.0)),
+        (jit(lambda x: 1.0), 2.0, np.float64(1.0)),
+        (jit(lambda x: x), 3, np.int64(3)),
+        (jit(lambda x: x > 1.0), 2.0, np.True_),
+    ]
     for f, arg, want in cases:
         got = f(arg)
         assert type(got) is funcdiff.Array and got.shape == () and got.dtype == want.dtype
@@ -380,8 +436,12 @@ def test_fast_path_by_scalar_type_keeps_one_program_per_type_and_the_switches():
         return jnp.log(x) * 2.0
 
     f = jit(body)
-    cases = [(0.5, np.float64), (np.float32(0.5), np.float32), (2, np.float64),
-             (np.float16(0.5), np.float16)]
+    cases = [
+        (0.5, np.float64),
+        (np.float32(0.5), np.float32),
+        (2, np.float64),
+        (np.float16(0.5), np.float16),
+    ]
     for _ in range(3):  # the first call traces, the next ones take the fast path
         for arg, dtype in cases:
             out = f(arg)
@@ -398,13 +458,16 @@ def test_fast_path_by_scalar_type_keeps_one_program_per_type_and_the_switches():
     assert f.trace_count == len(cases) + 1 and len(runs) == len(cases) + 2
 
 
-@pytest.mark.parametrize("shapes, batch", [
-    (((256, 10), (256,)), ((0,), (0,))),  # per-example gradients under vmap: x * g[:, None]
-    (((3, 4), (5,)), ((), ())),  # outer product
-    (((2, 3, 4), (4, 2, 5)), ((0, 2), (1, 0))),  # batch dimensions out of order
-    (((2, 3), (3, 2)), ((0, 1), (1, 0))),  # all batch: an elementwise product
-    (((4, 2, 3), (3, 5, 2)), ((1, 2), (2, 0))),
-])
+@pytest.mark.parametrize(
+    "shapes, batch",
+    [
+        (((256, 10), (256,)), ((0,), (0,))),  # per-example gradients under vmap: x * g[:, None]
+        (((3, 4), (5,)), ((), ())),  # outer product
+        (((2, 3, 4), (4, 2, 5)), ((0, 2), (1, 0))),  # batch dimensions out of order
+        (((2, 3), (3, 2)), ((0, 1), (1, 0))),  # all batch: an elementwise product
+        (((4, 2, 3), (3, 5, 2)), ((1, 2), (2, 0))),
+    ],
+)
 def test_dot_general_without_contraction_is_a_broadcast_product(shapes, batch):
     # vmap of a product with a scalar (the gradient of x @ w per example) gives a dot_general
     # that contracts nothing; it lowers to a product of broadcast views, not a batched matmul.
@@ -415,8 +478,11 @@ def test_dot_general_without_contraction_is_a_broadcast_product(shapes, batch):
     for i, j in zip(*batch):
         letters[1][j] = letters[0][i]
     xl, yl = letters
-    out = ([xl[i] for i in batch[0]] + [c for i, c in enumerate(xl) if i not in batch[0]]
-           + [c for i, c in enumerate(yl) if i not in batch[1]])
+    out = (
+        [xl[i] for i in batch[0]]
+        + [c for i, c in enumerate(xl) if i not in batch[0]]
+        + [c for i, c in enumerate(yl) if i not in batch[1]]
+    )
     expected = np.einsum(f"{''.join(xl)},{''.join(yl)}->{''.join(out)}", x, y)
     f = lambda x, y: lax.dot_general(x, y, dn)  # noqa: E731
     source = jit(f).lower(x, y).as_python()
@@ -436,13 +502,16 @@ def test_per_example_gradients_multiply_instead_of_a_batched_matmul():
     np.testing.assert_allclose(per_example(w, xs, ys), expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("config, value, edges_only", [
-    (((0, 1, 0), (2, 0, 0)), 0.0, True),
-    (((1, 1, 0), (0, 0, 0)), 2.5, True),
-    (((1, 0, 0), (0, 1, 0)), -0.0, True),  # a signed zero is not zeros
-    (((-1, 2, 0), (0, 0, 0)), 0.0, False),  # cropping: the general path
-    (((0, 0, 1), (1, 0, 0)), 0.0, False),  # interior padding: the general path
-])
+@pytest.mark.parametrize(
+    "config, value, edges_only",
+    [
+        (((0, 1, 0), (2, 0, 0)), 0.0, True),
+        (((1, 1, 0), (0, 0, 0)), 2.5, True),
+        (((1, 0, 0), (0, 1, 0)), -0.0, True),  # a signed zero is not zeros
+        (((-1, 2, 0), (0, 0, 0)), 0.0, False),  # cropping: the general path
+        (((0, 0, 1), (1, 0, 0)), 0.0, False),  # interior padding: the general path
+    ],
+)
 def test_pad_lowering_matches_eager(config, value, edges_only):
     x = np.arange(12.0).reshape(3, 4) - 5.0
     f = lambda x: lax.pad(x, np.float64(value), config)  # noqa: E731

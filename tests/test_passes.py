@@ -96,13 +96,18 @@ def test_algebraic_identities():
 def test_identity_elements_on_each_side_only_where_they_hold():
     one32, zero32 = np.float32(1.0), np.float32(0.0)  # NumPy scalars as literals, too
     kept = {
-        "0 - x": lambda x: lax.sub(zero32, x), "1 / x": lambda x: lax.div(one32, x),
-        "x * 2": lambda x: lax.mul(x, np.float32(2.0)), "x + 1": lambda x: lax.add(x, one32),
+        "0 - x": lambda x: lax.sub(zero32, x),
+        "1 / x": lambda x: lax.div(one32, x),
+        "x * 2": lambda x: lax.mul(x, np.float32(2.0)),
+        "x + 1": lambda x: lax.add(x, one32),
     }
     dropped = {
-        "x - 0": lambda x: lax.sub(x, zero32), "x / 1": lambda x: lax.div(x, one32),
-        "0 + x": lambda x: lax.add(zero32, x), "1 * x": lambda x: lax.mul(one32, x),
-        "x * 1": lambda x: lax.mul(x, one32), "x + 0": lambda x: lax.add(x, zero32),
+        "x - 0": lambda x: lax.sub(x, zero32),
+        "x / 1": lambda x: lax.div(x, one32),
+        "0 + x": lambda x: lax.add(zero32, x),
+        "1 * x": lambda x: lax.mul(one32, x),
+        "x * 1": lambda x: lax.mul(x, one32),
+        "x + 0": lambda x: lax.add(x, zero32),
     }
     x = np.array([0.5, -2.0], np.float32)
     for table, expected in ((kept, 1), (dropped, 0)):
@@ -173,6 +178,20 @@ def test_variable_uses_gives_last_reader_and_read_count():
     dead = core._dead_after(j)
     assert x in dead[last[x]]
     assert not any(out in vs for vs in dead.values() for out in j.outvars)
+
+
+def test_variable_uses_gives_first_readers_when_asked():
+    # `sink` schedules by the first and the last reader of each variable, from the same walk.
+    closed = trace(lambda x: (jnp.sin(x) * x, jnp.cos(x), x * 2.0), np.ones(2))
+    j = closed.jaxpr
+    first: dict = {}
+    last, count = core.variable_uses(j, first)
+    assert (last, count) == core.variable_uses(j)
+    for v in count:
+        readers = [i for i, e in enumerate(j.eqns) if any(a is v for a in e.invars)]
+        assert first[v] == (readers[0] if readers else len(j.eqns))
+    x = j.invars[0]
+    assert first[x] == 0 and last[x] == len(j.eqns) - 1 > 0
 
 
 def test_flatten_calls_says_where_each_equation_came_from():
@@ -272,6 +291,7 @@ def test_arithmetic_on_broadcast_scalars_is_one_broadcast():
         ones = lax.broadcast_in_dim(1.0, x.shape, ())
         scaled = 100.0 * ones  # a broadcast 100.0, computed at compile time
         return scaled * x  # then a scalar multiply
+
     x = np.linspace(0.0, 1.0, 5)
     closed = trace(f, x)
     out = passes.dce(passes.simplify(closed))
@@ -282,12 +302,14 @@ def test_arithmetic_on_broadcast_scalars_is_one_broadcast():
 def test_negations_fold_into_scalar_factors():
     def f(x):
         return lax.neg(2.0 * x), 3.0 * lax.neg(x), lax.neg(lax.neg(x) * 0.5)
+
     x = np.array([1.5, -2.0, 0.0])
     closed = trace(f, x)
     out = passes.dce(passes.simplify(closed))
     assert names(out) == ["mul", "mul", "mul"]
-    assert sorted(e.invars[0].val if type(e.invars[0]) is core.Literal else e.invars[1].val
-                  for e in out.eqns) == [-3.0, -2.0, 0.5]
+    assert sorted(
+        e.invars[0].val if type(e.invars[0]) is core.Literal else e.invars[1].val for e in out.eqns
+    ) == [-3.0, -2.0, 0.5]
     for a, b in zip(funcdiff.jit(f)(x), f(x)):
         np.testing.assert_array_equal(a, b)  # exact, signed zeros included
 
@@ -295,6 +317,7 @@ def test_negations_fold_into_scalar_factors():
 def test_scales_merge_only_when_exact():
     def f(x):
         return 2.0 * (3.0 * x), 3.0 * (4.0 * x), 3.0 * (0.1 * x), 0.5 * (3.0 * x)
+
     x = np.array([0.1, 1e-310, 7.0, -3.3])
     closed = trace(f, x)
     out = passes.dce(passes.simplify(closed))
@@ -311,6 +334,7 @@ def test_sum_of_padded_arrays_is_padded_once():
     def f(x, y):
         z = lax.pad(x, 0.0, ((0, 1, 0),)) + lax.pad(y, 0.0, ((0, 1, 0),))
         return z + lax.pad(y, 0.0, ((1, 0, 0),))  # padded differently: stays
+
     x, y = np.arange(3.0), np.array([0.5, -1.0, 2.0])
     closed = trace(f, x, y)
     out = passes.dce(passes.simplify(closed))
@@ -361,18 +385,22 @@ def test_new_rewrites_keep_ieee_edge_cases():
         np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
 
 
-@pytest.mark.parametrize("script, printed", [
-    ("hvp_bench.py", "funcdiff jit(jvp(grad))"),
-    ("memory_bench.py", "buffer plan (`peak_bytes`)"),
-    ("compile_bench.py", "pass sink"),
-    ("eager_bench.py", "| eager grad | funcdiff |"),
-])
+@pytest.mark.parametrize(
+    "script, printed",
+    [
+        ("hvp_bench.py", "funcdiff jit(jvp(grad))"),
+        ("memory_bench.py", "buffer plan (`peak_bytes`)"),
+        ("compile_bench.py", "pass sink"),
+        ("eager_bench.py", "| eager grad | funcdiff |"),
+    ],
+)
 def test_issue_20_benchmarks_run(script, printed):
     # Each script checks funcdiff against its hand-written floor (assert_allclose) before
     # timing anything; --quick runs in seconds. No timing is asserted here.
     path = pathlib.Path(__file__).parent.parent / "bench" / script
-    done = subprocess.run([sys.executable, str(path), "--quick"], capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(path), "--quick"], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert printed in done.stdout
 
@@ -384,6 +412,6 @@ def test_sum_of_complex_pads_compiles():
 
     x = np.array([1 + 2j, 3 - 1j])
     np.testing.assert_array_equal(jit(f)(x), f(x))
-    np.testing.assert_array_equal(jit(jnp.fft.ifft2)(x.reshape(1, 2)), jnp.fft.ifft2(
-        x.reshape(1, 2)))
-
+    np.testing.assert_array_equal(
+        jit(jnp.fft.ifft2)(x.reshape(1, 2)), jnp.fft.ifft2(x.reshape(1, 2))
+    )

@@ -20,10 +20,7 @@ REASON = "# Over 600 lines:"
 # work on issue #16 is changing at the same time. Remove an entry once its file is split or
 # starts with the reason line.
 PENDING_MODULES: dict[str, str] = {}
-PENDING_FUNCTIONS = {
-    "_src/jit/lowering.py:lower_jaxpr": "jit's code generator",
-    "_src/jit/passes.py:sink": "jit's scheduling pass",
-}
+PENDING_FUNCTIONS: dict[str, str] = {}
 
 
 def _sources() -> dict[str, str]:

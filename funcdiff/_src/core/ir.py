@@ -83,7 +83,20 @@ class SourceInfo:
     def _from(frame: Any) -> SourceInfo | None:
         if frame is None:
             return None
-        return SourceInfo(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+        code = frame.f_code
+        key = (code.co_filename, frame.f_lineno, code.co_name)
+        info = _SOURCE_INFOS.get(key)
+        if info is None:
+            if len(_SOURCE_INFOS) >= 4096:
+                _SOURCE_INFOS.clear()
+            info = _SOURCE_INFOS[key] = SourceInfo(*key)
+        return info
+
+
+# SourceInfos are never changed: the equations of one line share one (a loop of thousands of
+# operations on a few lines leaves a few objects, not one per equation, for the garbage
+# collector to walk while the program lives).
+_SOURCE_INFOS: dict[tuple[str, int, str], SourceInfo] = {}
 
 
 class JaxprEqn:
@@ -224,12 +237,16 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
     return [a.val if type(a) is Literal else env[a] for a in jaxpr.outvars]
 
 
-def variable_uses(jaxpr: Jaxpr) -> tuple[dict[Var, int], dict[Var, int]]:
+def variable_uses(
+    jaxpr: Jaxpr, first_use: dict[Var, int] | None = None
+) -> tuple[dict[Var, int], dict[Var, int]]:
     """The liveness of the variables of `jaxpr`: ``(last_use, count)``, where ``last_use[v]``
     is the index of the last equation that reads `v` (``len(jaxpr.eqns)`` for an output, which
     lives to the end) and ``count[v]`` how many times it is read (an output counts as a read).
-    Variables never read appear in neither. The one liveness analysis: evaluation frees by it,
-    jit's simplifier asks whether a result has one reader, its code generator plans buffers."""
+    Variables never read appear in neither. A `first_use` dict, if given, is filled with the
+    index of the first equation reading each variable (``len(jaxpr.eqns)`` for an output read
+    by none). The one liveness analysis: evaluation frees by it, jit's simplifier asks whether
+    a result has one reader, its code generator plans buffers, its `sink` pass schedules."""
     n = len(jaxpr.eqns)
     last: dict[Var, int] = {}
     count: dict[Var, int] = {}
@@ -237,11 +254,19 @@ def variable_uses(jaxpr: Jaxpr) -> tuple[dict[Var, int], dict[Var, int]]:
         for a in eqn.invars:
             if type(a) is Var:
                 last[a] = i
-                count[a] = count.get(a, 0) + 1
+                c = count.get(a)
+                if c is None:
+                    count[a] = 1
+                    if first_use is not None:
+                        first_use[a] = i
+                else:
+                    count[a] = c + 1
     for a in jaxpr.outvars:
         if type(a) is Var:
             last[a] = n
             count[a] = count.get(a, 0) + 1
+            if first_use is not None and a not in first_use:
+                first_use[a] = n
     return last, count
 
 

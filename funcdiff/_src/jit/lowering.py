@@ -85,7 +85,10 @@ class _Registers:
 
 
 class CompiledProgram:
-    """A jaxpr compiled to a Python function over arrays."""
+    """A jaxpr compiled to a Python function over arrays. `line_info` maps each line of the
+    source that ends an equation to that equation (its primitive and the user's line that
+    traced it): the equation itself, not a record made for each, so that compiling leaves few
+    objects for the garbage collector to walk."""
 
     __slots__ = ("fn", "source", "filename", "line_info", "jaxpr", "plan", "__weakref__")
 
@@ -120,9 +123,12 @@ class CompiledProgram:
         lines = self.source.splitlines()
         out = []
         for i, line in enumerate(lines, start=1):
-            info = self.line_info.get(i)
-            out.append(f"{line}  # {info[0]}" + (f" ({info[1]})" if info[1] else "") if info
-                       else line)
+            eqn = self.line_info.get(i)
+            if eqn is None:
+                out.append(line)
+                continue
+            where = eqn.source_info
+            out.append(f"{line}  # {eqn.primitive.name}" + (f" ({where})" if where else ""))
         return "\n".join(out)
 
 
@@ -135,9 +141,12 @@ def _annotate(e: Exception, program: CompiledProgram) -> None:
         tb = tb.tb_next
     if lineno is None or lineno not in program.line_info:
         return
-    prim, where = program.line_info[lineno]
-    note = (f"(in jit-compiled code, line {lineno}: {program.source.splitlines()[lineno - 1]}"
-            f" -- primitive '{prim}'" + (f", traced at {where})" if where else ")"))
+    eqn = program.line_info[lineno]
+    prim, where = eqn.primitive.name, eqn.source_info
+    note = (
+        f"(in jit-compiled code, line {lineno}: {program.source.splitlines()[lineno - 1]}"
+        f" -- primitive '{prim}'" + (f", traced at {where})" if where else ")")
+    )
     if sys.version_info >= (3, 11):
         e.add_note(note)
 
@@ -157,8 +166,9 @@ def _default_lower(ctx: LoweringContext, *args: str, **params: Any) -> str:
 _default_lower.numpy_call = True  # type: ignore[attr-defined]  # what eager runs
 
 
-def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True,
-                target: Any = None) -> CompiledProgram:
+def lower_jaxpr(
+    closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True, target: Any = None
+) -> CompiledProgram:
     """Generate, compile and return the Python function computing `closed`.
 
     With `reuse_buffers`, an elementwise operation writes its result into the buffer of an
@@ -173,49 +183,43 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True,
     With a `target` (a `backends.Backend`, for an Array API namespace other than NumPy), each
     equation is written by the target's rules and nothing is computed in place.
     """
-    global _counter
     jaxpr: Jaxpr = closed.jaxpr
     ctx = LoweringContext(xp, target)
     if target is not None:
         reuse_buffers = False
         target.begin(ctx, closed)
     names = _Registers()
-
-    def atom(a: core.Atom) -> str:
-        return ctx.literal(a.val) if type(a) is Literal else names[a]
-
     for v, c in zip(jaxpr.constvars, closed.consts):
         names.bind(v, ctx.const(c, "c"))
-    params = ", ".join(names.assign(v) for v in jaxpr.invars)
-    lines = [f"def jitted({params}):"]
-    line_info: dict[int, tuple[str, core.SourceInfo | None]] = {}
+    lines = [f"def jitted({', '.join(names.assign(v) for v in jaxpr.invars)}):"]
     plan = plan_buffers(jaxpr, reuse=reuse_buffers)
+    line_info = _write_equations(ctx, jaxpr, plan, names, lines)
+    # Only code generation reads when each variable dies: the program keeps its plan without
+    # that (a list per equation fewer for the garbage collector to walk).
+    plan.dies_at = {}
+    lines.append(_return_line(ctx, jaxpr, plan, names))
+    return _compile(ctx, closed, "\n".join(lines) + "\n", line_info, plan)
+
+
+def _write_equations(
+    ctx: LoweringContext, jaxpr: Jaxpr, plan: BufferPlan, names: _Registers, lines: list[str]
+) -> dict[int, JaxprEqn]:
+    """Append one statement (or a few) per equation to `lines`; return the equation that
+    each line ending one computes."""
+    line_info: dict[int, JaxprEqn] = {}
     unused, reuse, dies_at = plan.results_unused, plan.reuse, plan.dies_at
-    local = names.names
-    literal = ctx.literal
+    local, literal = names.names, ctx.literal
     for i, eqn in enumerate(jaxpr.eqns):
         ctx.eqn = eqn
         reused = reuse.get(i)
         args = [local[a] if type(a) is Var else literal(a.val) for a in eqn.invars]
-        weak_outs = [v for v in eqn.outvars if v.aval.weak_type and not v.aval.shape]
-        if target is not None:
-            expr, weak_outs = target.expression(ctx, eqn, args), []
-        elif reused is None:
-            rule = lower_rules.get(eqn.primitive, _default_lower)
-            if weak_outs and not eqn.primitive.multiple_results:
-                expr = _weak_scalar_expr(ctx, rule, eqn, args)
-            else:
-                expr = rule(ctx, *args, **eqn.params)
+        if reused is None:
+            expr, weak_outs = _expression(ctx, eqn, args)
         # Names of variables that die here are free for this equation's results; a result
         # written into a dead input's buffer takes that input's name.
-        dead = dies_at.get(i, ())
-        big = [local[v] for v in dead  # cheap tests first: this runs for every equation
-               if v is not reused and v not in unused
-               and names.in_use(local[v])  # a local (constants are globals: never deleted)
-               and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES]
-        for v in dead:
-            if v not in unused:
-                names.release(v)
+        # (A variable that dies here is read here: never one of the unused results.)
+        dead = dies_at.get(i)
+        big = _release_dead(names, dead, reused) if dead else None
         if reused is not None:
             buffer = local[reused]
             out = eqn.outvars[0]
@@ -223,32 +227,95 @@ def lower_jaxpr(closed: ClosedJaxpr, xp: Any = np, reuse_buffers: bool = True,
             assert taken == buffer
             lines.append(f"    {_in_place(ufunc_prims[eqn.primitive], args, buffer, out)}")
         else:
-            outs = ", ".join([names.assign(v) for v in eqn.outvars])
-            if eqn.primitive.multiple_results and len(eqn.outvars) == 1:
-                outs += ","
-            if not eqn.outvars:
-                outs = "_"
-            lines.append(f"    {outs} = {expr}")
-            if weak_outs and eqn.primitive.multiple_results:
-                # A sub-program hands weak scalars back as NumPy scalars: make them Python
-                # scalars again, so that they do not promote the arrays they meet.
-                for v in weak_outs:
-                    lines.append(f"    {local[v]} = {_PY_TYPE[v.aval.dtype.kind]}({local[v]})")
-        line_info[len(lines)] = (eqn.primitive.name, eqn.source_info)
-        for v in eqn.outvars:
-            if v in unused:
-                names.release(v)
+            _assign_results(eqn, expr, weak_outs, names, lines)
+        line_info[len(lines)] = eqn
+        if unused:
+            for v in eqn.outvars:
+                if v in unused:
+                    names.release(v)
         # Large arrays whose name is not taken over right away are dropped now, so that NumPy
         # frees their memory; small ones wait until their name is reused.
         if big:
             freed = [n for n in big if not names.in_use(n)]
             if freed:
                 lines.append(f"    del {', '.join(freed)}")
-    result = _result_expr if target is None else target.result
-    outs = ", ".join(result(ctx, atom(a), a, plan.copy_results[k])
-                     for k, a in enumerate(jaxpr.outvars))
-    lines.append(f"    return ({outs}{',' if len(jaxpr.outvars) == 1 else ''})")
-    source = "\n".join(lines) + "\n"
+    return line_info
+
+
+def _expression(ctx: LoweringContext, eqn: JaxprEqn, args: list[str]) -> tuple[str, list[Var]]:
+    """The expression computing `eqn` from its operands' names, and its weakly typed scalar
+    results (none when a target writes the expression)."""
+    weak_outs = [v for v in eqn.outvars if v.aval.weak_type and not v.aval.shape]
+    if ctx.target is not None:
+        return ctx.target.expression(ctx, eqn, args), []
+    rule = lower_rules.get(eqn.primitive, _default_lower)
+    if weak_outs and not eqn.primitive.multiple_results:
+        expr = _weak_scalar_expr(ctx, rule, eqn, args)
+    else:
+        expr = rule(ctx, *args, **eqn.params)
+    if expr[0] == "(" and hasattr(rule, "python_operator"):
+        # A whole statement's operator on names and literals needs no parentheses, which
+        # cost Python's parser more than the rest of the line (`a = b * c`, not `(b * c)`).
+        expr = expr[1:-1]
+    return expr, weak_outs
+
+
+def _release_dead(names: _Registers, dead: list[Var], reused: Var | None) -> list[str] | None:
+    """Free the names of the variables `dead` (their last use is this equation); return the
+    names of the large local arrays among them, which the caller may `del`."""
+    local, used, free = names.names, names.used, names.free
+    big = None
+    for v in dead:  # (the body of `names.release`, inlined: this runs for every equation)
+        name = local[v]
+        if name in used:  # a local (constants are globals: never deleted)
+            if v is not reused and v.aval.size * v.aval.dtype.itemsize >= _DEL_BYTES:
+                if big is None:
+                    big = [name]
+                else:
+                    big.append(name)
+            used.discard(name)
+            free[name] = None
+    return big
+
+
+def _assign_results(
+    eqn: JaxprEqn, expr: str, weak_outs: list[Var], names: _Registers, lines: list[str]
+) -> None:
+    """Append the statement binding `eqn`'s results to `expr`."""
+    outs = ", ".join([names.assign(v) for v in eqn.outvars])
+    multiple = eqn.primitive.multiple_results
+    if multiple and len(eqn.outvars) == 1:
+        outs += ","
+    if not eqn.outvars:
+        outs = "_"
+    lines.append(f"    {outs} = {expr}")
+    if weak_outs and multiple:
+        # A sub-program hands weak scalars back as NumPy scalars: make them Python scalars
+        # again, so that they do not promote the arrays they meet.
+        local = names.names
+        for v in weak_outs:
+            lines.append(f"    {local[v]} = {_PY_TYPE[v.aval.dtype.kind]}({local[v]})")
+
+
+def _return_line(ctx: LoweringContext, jaxpr: Jaxpr, plan: BufferPlan, names: _Registers) -> str:
+    result = _result_expr if ctx.target is None else ctx.target.result
+    local, literal = names.names, ctx.literal
+    outs = ", ".join(
+        result(ctx, literal(a.val) if type(a) is Literal else local[a], a, plan.copy_results[k])
+        for k, a in enumerate(jaxpr.outvars)
+    )
+    return f"    return ({outs}{',' if len(jaxpr.outvars) == 1 else ''})"
+
+
+def _compile(
+    ctx: LoweringContext,
+    closed: ClosedJaxpr,
+    source: str,
+    line_info: dict[int, JaxprEqn],
+    plan: BufferPlan,
+) -> CompiledProgram:
+    """Compile the generated `source` into a program, under a file name of its own."""
+    global _counter
     with _counter_lock:
         _counter += 1
         filename = f"<funcdiff-jit-{_counter}>"
@@ -270,8 +337,9 @@ _PY_TYPE = {"b": "bool", "i": "int", "u": "int", "f": "float", "c": "complex"}
 _SAME_ON_PYTHON_FLOATS = {"+", "-", "*", "unary-", "<", "<=", ">", ">=", "==", "!="}
 
 
-def _weak_scalar_expr(ctx: LoweringContext, rule: Callable[..., str], eqn: JaxprEqn,
-                      args: list[str]) -> str:
+def _weak_scalar_expr(
+    ctx: LoweringContext, rule: Callable[..., str], eqn: JaxprEqn, args: list[str]
+) -> str:
     """The expression for an equation on weakly typed scalars, with eager's semantics:
     NumPy's arithmetic, and a Python scalar result (see `Primitive.run_impl`)."""
     kind = eqn.outvars[0].aval.dtype.kind
@@ -304,14 +372,14 @@ def _result_expr(ctx: LoweringContext, name: str, a: core.Atom, copy: bool) -> s
 
 # ---- buffer planning ------------------------------------------------------------------------
 
+
 class BufferPlan:
     """`reuse[i]`: the input whose buffer equation `i` writes into; `dies_at[i]`: variables
-    last used by equation `i` (deleted right after it); `copy_results[k]`: whether result `k`
-    may share memory with an argument, a constant or another result (so it leaves as a copy).
-    Peak bytes are computed on demand."""
+    last used by equation `i` (deleted right after it; emptied once the code is written);
+    `copy_results[k]`: whether result `k` may share memory with an argument, a constant or
+    another result (so it leaves as a copy). Peak bytes are computed on demand."""
 
-    __slots__ = ("reuse", "dies_at", "results_unused", "copy_results", "_jaxpr", "_owned",
-                 "_end")
+    __slots__ = ("reuse", "dies_at", "results_unused", "copy_results", "_jaxpr", "_owned", "_end")
 
     def __init__(self, reuse, dies_at, results_unused, copy_results, jaxpr, owned, end):
         self.reuse = reuse
@@ -343,28 +411,11 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
     result may be a view of its operands, so it has all their roots. A buffer is written in
     place only if this program allocated it, and neither it nor any view of it is used later
     or returned."""
-    n = len(jaxpr.eqns)
     last_use = core.variable_uses(jaxpr)[0]
-    external = [*jaxpr.constvars, *jaxpr.invars]
-    roots: dict[Var, frozenset[Var]] = {v: frozenset((v,)) for v in external}
-    owned: set[Var] = set()  # arrays this program allocates (scalars excluded)
-    no_roots: frozenset[Var] = frozenset()
-    for eqn in jaxpr.eqns:
-        if is_fresh(eqn.primitive):
-            for v in eqn.outvars:
-                roots[v] = frozenset((v,))
-                if v.aval.shape != ():
-                    owned.add(v)
-            continue
-        shared = no_roots
-        for a in eqn.invars:
-            if type(a) is Var:
-                shared = shared | roots[a]
-        for v in eqn.outvars:
-            roots[v] = shared
+    views, owned, unused = _roots_of_views(jaxpr, last_use)
     # A buffer lives until the last use of itself or of any view of it.
     end: dict[Var, int] = {v: last_use.get(v, -1) for v in owned}
-    for v, rs in roots.items():
+    for v, rs in views.items():
         used = last_use.get(v, -1)
         for r in rs:
             if r in end and used > end[r]:
@@ -379,30 +430,70 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
                 continue
             shape, dtype = out.aval.shape, out.aval.dtype
             for a in eqn.invars:
-                if (a in owned and end[a] == i and a.aval.shape == shape
-                        and a.aval.dtype == dtype):
+                if a in owned and end[a] == i and a.aval.shape == shape and a.aval.dtype == dtype:
                     chosen[i] = a
                     break
-    # Results leave as they are only if they are this program's own, fresh arrays, seen by no
-    # earlier result; anything else (an argument, a constant, a view, a broadcast, the same
-    # buffer twice) leaves as a copy.
-    external_set = set(external)
+    n = len(jaxpr.eqns)
+    dies_at: dict[int, list[Var]] = {}
+    for v, i in last_use.items():
+        if i < n:
+            dies_at.setdefault(i, []).append(v)
+    copy_results = _copy_results(jaxpr, views)
+    return BufferPlan(chosen, dies_at, unused, copy_results, jaxpr, owned, end)
+
+
+def _roots_of_views(
+    jaxpr: Jaxpr, last_use: dict[Var, int]
+) -> tuple[dict[Var, frozenset[Var]], set[Var], set[Var]]:
+    """The roots of the results of primitives that are not fresh (possible views of their
+    operands): the union of their operands' roots; every other variable (an argument, a
+    constant, a fresh result) is its own only root. Also the arrays this program allocates
+    (scalars excluded), and the results nothing reads."""
+    views: dict[Var, frozenset[Var]] = {}
+    owned: set[Var] = set()
+    unused: set[Var] = set()
+    no_roots: frozenset[Var] = frozenset()
+    for eqn in jaxpr.eqns:
+        outs = eqn.outvars
+        for v in outs:
+            if v not in last_use:
+                unused.add(v)
+        prim = eqn.primitive
+        if prim in ufunc_prims or prim in allocating:  # `is_fresh`, inlined: it runs per equation
+            for v in outs:
+                if v.aval.shape != ():
+                    owned.add(v)
+            continue
+        shared = no_roots
+        for a in eqn.invars:
+            if type(a) is Var:
+                rs = views.get(a)
+                shared = shared | (frozenset((a,)) if rs is None else rs)
+        for v in outs:
+            views[v] = shared
+    return views, owned, unused
+
+
+def _copy_results(jaxpr: Jaxpr, views: dict[Var, frozenset[Var]]) -> list[bool]:
+    """Results leave as they are only if they are this program's own, fresh arrays, seen by no
+    earlier result; anything else (an argument, a constant, a view, a broadcast, the same
+    buffer twice) leaves as a copy."""
+    external = {*jaxpr.constvars, *jaxpr.invars}
     claimed: set[Var] = set()
     copy_results = []
     for a in jaxpr.outvars:
         if type(a) is not Var:
             copy_results.append(False)
             continue
-        rs = roots.get(a, no_roots)
-        fresh = rs == frozenset((a,)) and a not in external_set
+        rs = views.get(a)
+        if rs is None:  # its own root
+            rs = frozenset((a,))
+            fresh = a not in external
+        else:
+            fresh = False
         copy_results.append(not fresh or bool(rs & claimed))
         claimed |= rs
-    dies_at: dict[int, list[Var]] = {}
-    for v, i in last_use.items():
-        if i < n:
-            dies_at.setdefault(i, []).append(v)
-    unused = {v for eqn in jaxpr.eqns for v in eqn.outvars if v not in last_use}
-    return BufferPlan(chosen, dies_at, unused, copy_results, jaxpr, owned, end)
+    return copy_results
 
 
 def _peak(jaxpr: Jaxpr, owned: set[Var], end: dict[Var, int], reuse: dict[int, Var]) -> int:
@@ -446,6 +537,18 @@ def _in_place(ufunc: str, args: list[str], buffer: str, out: Var) -> str:
     return f"xp.{ufunc}({', '.join(args)}, out={buffer})"
 
 
-__all__ = ["BufferPlan", "CompiledProgram", "LoweringContext", "allocating", "binary_operator",
-           "is_fresh", "lower_jaxpr", "lower_rules", "plan_buffers", "register", "ufunc_prims",
-           "unary_operator", "xp_function"]
+__all__ = [
+    "BufferPlan",
+    "CompiledProgram",
+    "LoweringContext",
+    "allocating",
+    "binary_operator",
+    "is_fresh",
+    "lower_jaxpr",
+    "lower_rules",
+    "plan_buffers",
+    "register",
+    "ufunc_prims",
+    "unary_operator",
+    "xp_function",
+]

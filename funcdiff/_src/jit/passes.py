@@ -43,7 +43,9 @@ def _callee(eqn: JaxprEqn) -> ClosedJaxpr:
 def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
     """Replace nested calls (`jit`, `checkpoint`, custom-derivative functions) by the
     equations of their jaxprs."""
-    if not any(_is_call(e) for e in closed.jaxpr.eqns):
+    if inlinable_calls.keys().isdisjoint([e.primitive for e in closed.jaxpr.eqns]) or not any(
+        _is_call(e) for e in closed.jaxpr.eqns
+    ):
         return closed
     return flatten_calls(closed, _is_call)[0]
 
@@ -126,13 +128,17 @@ def fold_constants(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     eqns = []
     for eqn in jaxpr.eqns:
         invars = eqn.invars
-        if env:
-            substituted = [env.get(a, a) if type(a) is Var else a for a in invars]
-            if substituted != invars:
-                invars = substituted
-                eqn = eqn.replace(invars=invars)
+        if env and not env.keys().isdisjoint(invars):  # (a set test first: runs per equation)
+            invars = [env.get(a, a) if type(a) is Var else a for a in invars]
+            eqn = eqn.replace(invars=invars)
+        for a in invars:  # (a loop, not `all(...)`: this runs for every equation)
+            if type(a) is not Literal and a not in known:
+                foldable = False
+                break
+        else:
+            foldable = True
         foldable = (
-            all(type(a) is Literal or a in known for a in invars)
+            foldable
             and eqn.primitive not in pe.effectful
             and not _is_call(eqn)
             # A broadcast is a free view at run time; as a constant it would cost memory and
@@ -142,8 +148,10 @@ def fold_constants(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
         if foldable:
             in_size = max([np.size(_value(a, known)) for a in invars] or [1])
             out_size = sum(v.aval.size for v in eqn.outvars)
-            if out_size <= max(in_size, _FOLD_MAX_ELEMENTS // 64) and out_size <= \
-                    _FOLD_MAX_ELEMENTS:
+            if (
+                out_size <= max(in_size, _FOLD_MAX_ELEMENTS // 64)
+                and out_size <= _FOLD_MAX_ELEMENTS
+            ):
                 vals = [_value(a, known) for a in invars]
                 out = eqn.primitive.impl(*vals, **eqn.params)  # type: ignore[misc]
                 outs = out if eqn.primitive.multiple_results else [out]
@@ -173,14 +181,14 @@ def _value(a: Atom, known: dict[Var, Any]) -> Any:
 # ---- algebraic simplification ---------------------------------------------------------------
 
 
-def _simplify_eqn(eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn],
-                  uses: dict[Var, int]) -> Atom | JaxprEqn | list[JaxprEqn] | None:
+def _simplify_eqn(
+    eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn], uses: dict[Var, int]
+) -> Atom | JaxprEqn | list[JaxprEqn] | None:
     """An atom that replaces the equation's single output, a cheaper equation, or None."""
     rule = simplify_rules.simplify_rules.get(eqn.primitive)
     if rule is None or len(eqn.outvars) != 1:
         return None
     return rule(eqn, ins, producers, uses, eqn.outvars[0])
-
 
 
 def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
@@ -198,14 +206,18 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     identities = {v for v, c in zip(jaxpr.constvars, closed.consts) if _is_identity(c)}
     eqns: list[JaxprEqn] = []
     late_rules = simplify_rules.late_simplify_rules
+    rules = simplify_rules.simplify_rules
     for eqn in jaxpr.eqns:
-        if env:
-            ins = [env.get(a, a) if type(a) is Var else a for a in eqn.invars]
-            if ins != eqn.invars:
-                eqn = eqn.replace(invars=ins)
-        else:
-            ins = eqn.invars
-        result = _simplify_eqn(eqn, ins, producers, uses)
+        ins = eqn.invars
+        if env and not env.keys().isdisjoint(ins):  # (a set test first: this runs per equation)
+            ins = [env.get(a, a) if type(a) is Var else a for a in ins]
+            eqn = eqn.replace(invars=ins)
+        rule = rules.get(eqn.primitive)  # `_simplify_eqn`, inlined
+        result = (
+            None
+            if rule is None or len(eqn.outvars) != 1
+            else rule(eqn, ins, producers, uses, eqn.outvars[0])
+        )
         if result is None and eqn.primitive not in late_rules:  # the common case
             eqns.append(eqn)
             for v in eqn.outvars:
@@ -224,8 +236,11 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
                 break
             result = again
         candidate = result if isinstance(result, JaxprEqn) else eqn if result is None else None
-        late = None if candidate is None else \
-            simplify_rules.late_simplify_rules.get(candidate.primitive)
+        late = (
+            None
+            if candidate is None
+            else simplify_rules.late_simplify_rules.get(candidate.primitive)
+        )
         if late is not None:
             diagonal = late(candidate, producers, identities, uses)
             if diagonal is not None:
@@ -240,8 +255,9 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
         for v in eqn.outvars:
             producers[v] = eqn
     outvars = [env.get(a, a) if type(a) is Var else a for a in jaxpr.outvars]
-    out = ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns, outvars),
-                      closed.consts)
+    out = ClosedJaxpr(
+        Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns, outvars), closed.consts
+    )
     return pe.dce_jaxpr(out) if dce else out
 
 
@@ -250,7 +266,6 @@ def _is_identity(c: Any) -> bool:
         return False
     c = np.asarray(c)
     return bool(np.array_equal(c, np.eye(c.shape[0], dtype=c.dtype)))
-
 
 
 # ---- common-subexpression elimination -------------------------------------------------------
@@ -268,8 +283,13 @@ def _atom_key(a: Atom) -> Any:
     if type(a) is Literal:
         v = a.val
         # Floats by their text: 0.0 == -0.0, yet copysign and atan2 tell them apart.
-        return ("lit", type(v), v if type(v) in (int, bool) else repr(v), a.aval.dtype,
-                a.aval.weak_type)
+        return (
+            "lit",
+            type(v),
+            v if type(v) in (int, bool) else repr(v),
+            a.aval.dtype,
+            a.aval.weak_type,
+        )
     return a
 
 
@@ -289,17 +309,31 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
 
     for eqn in jaxpr.eqns:
         ins = eqn.invars
-        if env:
+        if env and not env.keys().isdisjoint(ins):  # (a set test first: this runs per equation)
             ins = [env.get(a, a) for a in ins]
-            if ins != eqn.invars:
-                eqn = eqn.replace(invars=ins)
+            eqn = eqn.replace(invars=ins)
         if eqn.primitive not in pe.effectful:
             params = eqn.params
-            key = (eqn.primitive,
-                   tuple([a if type(a) is Var else literal_keys.get(id(a)) or literal_key(a)
-                          for a in ins]),
-                   tuple([(k, _hashable_param(params[k])) for k in sorted(params)])
-                   if params else ())
+            pkey = (
+                tuple([(k, _hashable_param(params[k])) for k in sorted(params)]) if params else ()
+            )
+            # The key: (primitive, *operand keys, params); one or two operands (the common
+            # cases) without building a list.
+            if len(ins) == 2:
+                x, y = ins
+                key = (
+                    eqn.primitive,
+                    x if type(x) is Var else literal_keys.get(id(x)) or literal_key(x),
+                    y if type(y) is Var else literal_keys.get(id(y)) or literal_key(y),
+                    pkey,
+                )
+            elif len(ins) == 1 and type(ins[0]) is Var:
+                key = (eqn.primitive, ins[0], pkey)
+            else:
+                atoms = [
+                    a if type(a) is Var else literal_keys.get(id(a)) or literal_key(a) for a in ins
+                ]
+                key = (eqn.primitive, *atoms, pkey)
             prev = seen.get(key)
             if prev is not None:
                 for v, p in zip(eqn.outvars, prev.outvars):
@@ -308,8 +342,9 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
             seen[key] = eqn
         eqns.append(eqn)
     outvars = [env.get(a, a) if type(a) is Var else a for a in jaxpr.outvars]
-    return ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns, outvars),
-                       closed.consts)
+    return ClosedJaxpr(
+        Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns, outvars), closed.consts
+    )
 
 
 def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
@@ -338,86 +373,121 @@ def sink(closed: ClosedJaxpr) -> ClosedJaxpr:
     derivative is computed from the activation when the activation is read for the last time,
     right before it is needed: one array per layer, as in backpropagation written by hand.
     Only the order changes; no equation is added, removed or recomputed."""
-    jaxpr = closed.jaxpr
-    eqns = jaxpr.eqns
-    end = len(eqns)
-    first_read: dict[Var, int] = {}
-    last_read: dict[Var, int] = {}
-    for i, eqn in enumerate(eqns):
-        for a in eqn.invars:
-            if type(a) is Var:
-                last_read[a] = i
-                if a not in first_read:
-                    first_read[a] = i
-    # Variables that live to the end anyway: inputs, constants and outputs.
-    permanent = set(jaxpr.invars) | set(jaxpr.constvars)
-    permanent.update(v for v in jaxpr.outvars if type(v) is Var)
-    for v in permanent:
-        last_read[v] = end
-    elementwise = ufunc_prims
-
-    def far(eqn: JaxprEqn, i: int) -> bool:
-        # Its result is read, and each input dies, only more than _SINK_DISTANCE later (an
-        # input read here only may be a link of a chain that moves along).
-        return first_read.get(eqn.outvars[0], end) > i + _SINK_DISTANCE and all(
-            type(a) is not Var or last_read[a] > i + _SINK_DISTANCE or last_read[a] == i
-            for a in eqn.invars)
-
-    if not any(eqn.primitive in elementwise and len(eqn.outvars) == 1 and far(eqn, i)
-               for i, eqn in enumerate(eqns)):
+    schedule = _Schedule(closed.jaxpr)
+    if not schedule.worth_it():
         return closed  # nothing to move far enough to matter
-    deferred: dict[Var, JaxprEqn] = {}  # by output
-    readers: dict[Var, list[Var]] = {}  # outputs of the deferred equations reading each var
-    order: list[JaxprEqn] = []
-    now = 0  # the position in the original order
+    jaxpr = closed.jaxpr
+    return ClosedJaxpr(
+        Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), schedule.run(), list(jaxpr.outvars)),
+        closed.consts,
+    )
 
-    def emit(eqn: JaxprEqn) -> None:
+
+class _Schedule:
+    """`sink`'s walk: the equations in their new order, built in `order`, with the deferred
+    ones waiting in `deferred` (by output) and `readers` (the deferred equations' outputs, by
+    each input that may die)."""
+
+    def __init__(self, jaxpr: Jaxpr) -> None:
+        self.eqns = jaxpr.eqns
+        self.end = len(self.eqns)
+        self.first_read: dict[Var, int] = {}
+        self.last_read = core.variable_uses(jaxpr, self.first_read)[0]
+        # Variables that live to the end anyway: inputs, constants and outputs.
+        permanent = set(jaxpr.invars) | set(jaxpr.constvars)
+        permanent.update(v for v in jaxpr.outvars if type(v) is Var)
+        for v in permanent:
+            self.last_read[v] = self.end
+        self.permanent = permanent
+        self.deferred: dict[Var, JaxprEqn] = {}
+        self.readers: dict[Var, list[Var]] = {}
+        self.order: list[JaxprEqn] = []
+        self.now = 0  # the position in the original order
+
+    def far(self, eqn: JaxprEqn, i: int) -> bool:
+        """Its result is read, and each input dies, only more than _SINK_DISTANCE later (an
+        input read here only may be a link of a chain that moves along)."""
+        last_read, limit = self.last_read, i + _SINK_DISTANCE
+        if self.first_read.get(eqn.outvars[0], self.end) <= limit:
+            return False
+        for a in eqn.invars:  # (a loop, not `all(...)`: this runs for most equations)
+            if type(a) is Var and last_read[a] <= limit and last_read[a] != i:
+                return False
+        return True
+
+    def worth_it(self) -> bool:
+        return any(
+            eqn.primitive in ufunc_prims and len(eqn.outvars) == 1 and self.far(eqn, i)
+            for i, eqn in enumerate(self.eqns)
+        )
+
+    def lives_on(self, a: Atom, i: int) -> bool:
+        if type(a) is not Var:
+            return True
+        if a in self.deferred:  # a deferred chain: moves along with its one reader
+            return self.last_read[a] == self.first_read[a] == i
+        return self.last_read[a] > i
+
+    def deferrable(self, eqn: JaxprEqn, i: int) -> bool:
+        """Elementwise, inputs alive after it anyway, and read much later (or right away by
+        the next link of a chain that is deferred too)."""
+        out = eqn.outvars
+        if eqn.primitive not in ufunc_prims or len(out) != 1 or out[0] in self.permanent:
+            return False
+        deferred, last_read = self.deferred, self.last_read
+        for a in eqn.invars:  # `lives_on`, inlined: this runs for every elementwise equation
+            if type(a) is Var:
+                if a in deferred:
+                    if not last_read[a] == self.first_read[a] == i:
+                        return False
+                elif last_read[a] <= i:
+                    return False
+        if self.far(eqn, i):
+            return True
+        following = self.eqns[i + 1] if i + 1 < self.end else None
+        return (
+            following is not None
+            and following.primitive in ufunc_prims
+            and self.last_read.get(out[0]) == i + 1
+            and all(a is out[0] or self.lives_on(a, i + 1) for a in following.invars)
+        )
+
+    def emit(self, eqn: JaxprEqn) -> None:
+        deferred, readers = self.deferred, self.readers
         if deferred:
             for a in eqn.invars:  # deferred producers first
                 if type(a) is Var and a in deferred:
-                    emit(deferred.pop(a))
-        order.append(eqn)
+                    self.emit(deferred.pop(a))
+        self.order.append(eqn)
         if readers:
             # A variable read for the last time (in the original order) would die here but
             # for the deferred equations reading it: run them now.
-            for v in (*eqn.invars, *eqn.outvars):
-                if type(v) is Var and last_read.get(v, -1) <= now and v in readers:
-                    for w in readers.pop(v):
-                        if w in deferred:
-                            emit(deferred.pop(w))
+            for vs in (eqn.invars, eqn.outvars):
+                for v in vs:
+                    if type(v) is Var and v in readers and self.last_read.get(v, -1) <= self.now:
+                        for w in readers.pop(v):
+                            if w in deferred:
+                                self.emit(deferred.pop(w))
 
-    def lives_on(a: Atom, i: int) -> bool:
-        if type(a) is not Var:
-            return True
-        if a in deferred:  # a deferred chain: moves along with its one reader
-            return last_read[a] == first_read[a] == i
-        return last_read[a] > i
-
-    for i, eqn in enumerate(eqns):
-        now = i
-        outs = eqn.outvars
-        # Deferred: elementwise, inputs alive after it anyway, and read much later (or right
-        # away by the next link of a chain that is deferred too).
-        if (eqn.primitive in elementwise and len(outs) == 1 and outs[0] not in permanent
-                and all(lives_on(a, i) for a in eqn.invars)
-                and (far(eqn, i)
-                     or (eqns[i + 1].primitive in elementwise and last_read[outs[0]] == i + 1
-                         and all(a is outs[0] or lives_on(a, i + 1)
-                                 for a in eqns[i + 1].invars)))):
-            deferred[outs[0]] = eqn
-            for a in eqn.invars:
-                if type(a) is Var and a not in permanent:  # permanent: never die
-                    readers.setdefault(a, []).append(outs[0])
-        elif deferred or readers:
-            emit(eqn)
-        else:
-            order.append(eqn)
-    now = end
-    for v in list(deferred):  # results read by nothing emitted (dead code): keep them
-        if v in deferred:
-            emit(deferred.pop(v))
-    return ClosedJaxpr(Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), order,
-                             list(jaxpr.outvars)), closed.consts)
+    def run(self) -> list[JaxprEqn]:
+        deferred, readers = self.deferred, self.readers
+        for i, eqn in enumerate(self.eqns):
+            self.now = i
+            if self.deferrable(eqn, i):
+                out = eqn.outvars[0]
+                deferred[out] = eqn
+                for a in eqn.invars:
+                    if type(a) is Var and a not in self.permanent:  # permanent: never die
+                        readers.setdefault(a, []).append(out)
+            elif deferred or readers:
+                self.emit(eqn)
+            else:
+                self.order.append(eqn)
+        self.now = self.end
+        for v in list(deferred):  # results read by nothing emitted (dead code): keep them
+            if v in deferred:
+                self.emit(deferred.pop(v))
+        return self.order
 
 
 _PASSES: list[tuple[str, Callable[[ClosedJaxpr], ClosedJaxpr]]] = [
@@ -440,6 +510,7 @@ def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
             try:
                 core.typecheck_jaxpr(closed.jaxpr)
             except TypeError as e:
-                raise AssertionError(f"the jit pass {name} produced an ill-formed program: "
-                                     f"{e}\n{closed}") from None
+                raise AssertionError(
+                    f"the jit pass {name} produced an ill-formed program: {e}\n{closed}"
+                ) from None
     return closed

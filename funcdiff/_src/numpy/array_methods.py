@@ -8,6 +8,7 @@ forwarded to the `funcdiff.numpy` function of the same name.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -26,14 +27,29 @@ def _swap(fn):
     return reflected
 
 
-def _defer(fn):
+def _defer(fn, traced: bool = False):
     # Let other array types that know about tracers (none yet) handle the operation.
     def op(self: Any, other: Any) -> Any:
         if not core.is_valid_array(other) and not isinstance(other, list | tuple):
             return NotImplemented
         return fn(self, other)
 
-    return op
+    def traced_op(self: Any, other: Any) -> Any:
+        if not core.is_valid_array(other) and not isinstance(other, list | tuple):
+            return NotImplemented
+        state = core._state
+        if state.bind_frame is not None:  # inside a primitive's rules: attributed already
+            return fn(self, other)
+        # Every equation the operator stages comes from its caller's line (or, when funcdiff
+        # calls it, from the first user frame outside): the search for it starts here, not
+        # from `bind` below the operator's implementation (a stack walk per operation).
+        state.bind_frame = sys._getframe(1)
+        try:
+            return fn(self, other)
+        finally:
+            state.bind_frame = state.bind_source = None
+
+    return traced_op if traced else op
 
 
 _BINARY = {
@@ -148,19 +164,21 @@ def register_numpy_namespace(namespace: dict[str, Any]) -> None:
     """Record the public `funcdiff.numpy` functions for forwarding NumPy calls on tracers.
     NumPy's own objects that `funcdiff.numpy` re-exports (`save`, `array_repr`...) are left
     out: forwarding a NumPy function to itself would recurse; it gets the error instead."""
-    _NUMPY_NAMESPACE.update({k: v for k, v in namespace.items()
-                             if callable(v) and getattr(np, k, None) is not v})
+    _NUMPY_NAMESPACE.update(
+        {k: v for k, v in namespace.items() if callable(v) and getattr(np, k, None) is not v}
+    )
 
 
 def _attach_operators(cls: type) -> None:
     """Arithmetic, comparison and unary operators, and the array methods, of `cls`."""
+    traced = issubclass(cls, Tracer)
     for name, fn in _BINARY.items():
-        setattr(cls, f"__{name}__", _defer(fn))
-        setattr(cls, f"__r{name}__", _defer(_swap(fn)))
+        setattr(cls, f"__{name}__", _defer(fn, traced))
+        setattr(cls, f"__r{name}__", _defer(_swap(fn), traced))
     for name, fn in _COMPARISONS.items():
-        setattr(cls, f"__{name}__", _defer(fn))
-    cls.__divmod__ = _defer(_divmod)
-    cls.__rdivmod__ = _defer(_swap(_divmod))
+        setattr(cls, f"__{name}__", _defer(fn, traced))
+    cls.__divmod__ = _defer(_divmod, traced)
+    cls.__rdivmod__ = _defer(_swap(_divmod), traced)
     cls.__neg__ = ufuncs.negative
     cls.__pos__ = ufuncs.positive
     cls.__abs__ = ufuncs.absolute
