@@ -247,16 +247,12 @@ def backward_pass(
         if type(a) is not UndefinedPrimal:
             primal_env[v] = a
     ct_env: dict[Var, Any] = {}
-
-    def write_ct(v: core.Atom, ct: Any) -> None:
-        if type(v) is Literal or ct is None or type(ct) is Zero or v in primal_env:
-            return
-        prev = ct_env.get(v)
-        ct_env[v] = ct if prev is None else add_tangents(prev, ct)
-
     linear_eqns = _run_known_equations(jaxpr, args, primal_env)
     for v, ct in zip(jaxpr.outvars, cotangents, strict=True):
-        write_ct(v, ct)
+        if type(v) is Literal or ct is None or type(ct) is Zero or v in primal_env:
+            continue
+        prev = ct_env.get(v)
+        ct_env[v] = ct if prev is None else add_tangents(prev, ct)
     check = core.flags.check_nans
     state = core._state
     previous_info = state.source_info

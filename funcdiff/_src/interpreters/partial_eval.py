@@ -28,6 +28,7 @@ from funcdiff._src.core import (
     Tracer,
     Var,
 )
+from funcdiff._src.errors import PrimitiveError
 
 # Rules for higher-order primitives (jit, control flow) under partial evaluation: they split
 # the primitive into a known part, run now, and an unknown part, recorded.
@@ -89,8 +90,9 @@ class JaxprTracer(Tracer):
 
     __slots__ = ("aval", "_atom", "known")  # a plain attribute: read on every operation
 
-    def __init__(self, trace: JaxprTrace, aval: ShapedArray, atom: core.Atom | None,
-                 known: Any = _UNKNOWN):
+    def __init__(
+        self, trace: JaxprTrace, aval: ShapedArray, atom: core.Atom | None, known: Any = _UNKNOWN
+    ):
         self._trace = trace
         self.aval = aval
         self._atom = atom
@@ -113,8 +115,10 @@ class JaxprTracer(Tracer):
 
 
 def _is_literal_value(val: Any) -> bool:
-    return type(val) in core._PY_SCALARS or isinstance(val, np.generic) or (
-        isinstance(val, np.ndarray) and val.ndim == 0
+    return (
+        type(val) in core._PY_SCALARS
+        or isinstance(val, np.generic)
+        or (isinstance(val, np.ndarray) and val.ndim == 0)
     )
 
 
@@ -153,10 +157,20 @@ class JaxprTrace(core.Trace):
     def process_primitive(
         self, primitive: core.Primitive, tracers: list[JaxprTracer], params: dict
     ) -> Any:
-        rule = partial_eval_rules.get(primitive)
-        if rule is not None and not self.main.dynamic:
-            return rule(self, tracers, **params)
-        out_avals = primitive.abstract([t.aval for t in tracers], params)
+        if not self.main.dynamic:
+            rule = partial_eval_rules.get(primitive)
+            if rule is not None:
+                return rule(self, tracers, **params)
+        # (Every staged operation comes here: the shape rule is called directly, and
+        # `Primitive.abstract` only re-runs it to word the error.)
+        avals = []
+        for t in tracers:
+            avals.append(t.aval)
+        try:
+            out_avals = primitive.abstract_eval(*avals, **params)  # type: ignore[misc]
+        except PrimitiveError:
+            primitive.abstract(avals, params)
+            raise
         return self.emit(primitive, tracers, params, out_avals)
 
     def emit(
@@ -174,7 +188,9 @@ class JaxprTrace(core.Trace):
             info = state.source_override or state.bind_source or SourceInfo.current()
         else:
             info = None
-        atoms = [t._atom or t.atom for t in tracers]
+        atoms = []
+        for t in tracers:
+            atoms.append(t._atom or t.atom)
         if primitive.multiple_results:
             outvars = [Var(a) for a in out_avals]
             main.payload.eqns.append(JaxprEqn(primitive, atoms, outvars, params, info))
@@ -314,8 +330,11 @@ def dce_jaxpr(closed: ClosedJaxpr) -> ClosedJaxpr:
     kept: list[JaxprEqn] = []
     for eqn in reversed(jaxpr.eqns):
         outs = eqn.outvars
-        if ((len(outs) == 1 and outs[0] in live) or eqn.primitive in effectful
-                or any(v in live for v in outs)):
+        if (
+            (len(outs) == 1 and outs[0] in live)
+            or eqn.primitive in effectful
+            or any(v in live for v in outs)
+        ):
             kept.append(eqn)
             live.update(eqn.invars)  # literals too: harmless, and cheaper than filtering
     kept.reverse()
