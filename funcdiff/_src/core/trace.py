@@ -471,9 +471,10 @@ def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
     input or an earlier result (the same cotangent for two arguments, a view) is copied."""
     # Compared as plain arrays: NumPy functions given Arrays go through their (slow, Python)
     # `__array_function__`.
-    seen = [
-        i.view(np.ndarray) if type(i) is Array else i for i in inputs if isinstance(i, np.ndarray)
-    ]
+    seen = []  # (a loop: often no input is an array, as for grad of a Python float)
+    for i in inputs:
+        if isinstance(i, np.ndarray):
+            seen.append(i.view(np.ndarray) if type(i) is Array else i)
     out = []
     for x in xs:
         if isinstance(x, np.ndarray):

@@ -112,7 +112,9 @@ class JVPTracer(Tracer):
     def aval(self) -> ShapedArray:
         aval = self._aval
         if aval is None:
-            aval = self._aval = core.get_aval(self.primal)
+            primal = self.primal  # (a tracer of the trace below, when staging: read directly)
+            aval = primal.aval if isinstance(primal, Tracer) else core.get_aval(primal)
+            self._aval = aval
         return aval
 
     def to_concrete_value(self) -> Any:

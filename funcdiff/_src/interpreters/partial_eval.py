@@ -137,8 +137,8 @@ class JaxprTrace(core.Trace):
     def pure(self, val: Any) -> JaxprTracer:
         t = type(val)
         if t is float or t is int or t is bool:
-            # The sign distinguishes 0.0 from -0.0, which compare equal.
-            key = (t, val, math.copysign(1.0, val)) if t is float else (t, val)
+            # The sign distinguishes 0.0 from -0.0, which compare equal (only zeros need it).
+            key = (t, val, math.copysign(1.0, val)) if t is float and not val else (t, val)
             cache = self.main.payload.scalar_tracers
             tracer = cache.get(key)
             if tracer is None:
