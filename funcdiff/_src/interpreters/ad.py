@@ -257,8 +257,10 @@ def backward_pass(
         ct_env[v] = ct if prev is None else add_tangents(prev, ct)
     check = core.flags.check_nans
     state = core._state
-    previous_info = state.source_info
-    # (The loop below runs for every linear equation: closures and helper calls inlined.)
+    previous_info, previous_override = state.source_info, state.source_override
+    # (The loop below runs for every linear equation: closures and helper calls inlined. New
+    # equations, the sums of cotangents too, are attributed to the line of the equation being
+    # transposed: the override is set for each and restored once, at the end.)
     try:
         for eqn in reversed(linear_eqns):
             prim = eqn.primitive
@@ -288,21 +290,18 @@ def backward_pass(
                     f"Transpose rule (reverse mode) for primitive '{prim.name}' is not "
                     "implemented: it is not linear, or its rule is missing."
                 )
-            previous, state.source_override = state.source_override, eqn.source_info
-            try:
-                cts_in = rule(ct_arg, *invals, **eqn.params)
-                if on_transpose is not None:
-                    on_transpose(eqn, ct_arg, cts_in)
-                for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
-                    # (`write_ct`, inlined; an undefined input is a variable, not in primal_env)
-                    if type(x) is UndefinedPrimal and ct is not None and type(ct) is not Zero:
-                        # sums of cotangents come from this equation's line too
-                        prev = ct_env.get(a)
-                        ct_env[a] = ct if prev is None else add_tangents(prev, ct)
-            finally:
-                state.source_override = previous
+            state.source_override = eqn.source_info
+            cts_in = rule(ct_arg, *invals, **eqn.params)
+            if on_transpose is not None:
+                on_transpose(eqn, ct_arg, cts_in)
+            for a, x, ct in zip(eqn.invars, invals, cts_in, strict=True):
+                # (`write_ct`, inlined; an undefined input is a variable, not in primal_env)
+                if type(x) is UndefinedPrimal and ct is not None and type(ct) is not Zero:
+                    prev = ct_env.get(a)
+                    ct_env[a] = ct if prev is None else add_tangents(prev, ct)
     finally:  # a NaN found later outside this program must name its own line
         state.source_info = previous_info
+        state.source_override = previous_override
     out = []
     for v, a in zip(jaxpr.invars, args):
         ct = ct_env.get(v)
