@@ -84,6 +84,13 @@ def test_every_primitive_has_a_rule_or_a_reason():
         "docs/how-to/scaling-out.md"
     )
     assert lacking == set(NEVER_LOWERED)
+    # A rule written in array_api_rules.py does not silently replace a block's declaration.
+    replaced = [
+        p.name
+        for p, r in rules_of.items()
+        if r.array_api and getattr(rules[p], "declared", None) != r.array_api
+    ]
+    assert not replaced, f"{replaced} declare array_api, and array_api_rules.py replaces it"
 
 
 def _to_strict(a):

@@ -117,6 +117,7 @@ def _fn(name: str) -> Rule:
 _DECLARED = {p: r.array_api for p, r in rules_of.items() if r.array_api is not None}
 for _prim, _name in _DECLARED.items():
     api_rules[_prim] = _fn(_name) if _name.isidentifier() else _op(_name)
+    api_rules[_prim].declared = _name  # type: ignore[attr-defined]  # (checked by the tests)
 
 
 def _rule(primitive: Primitive) -> Callable[[Rule], Rule]:
