@@ -24,6 +24,7 @@ import funcdiff.numpy as jnp
 from funcdiff import lax
 from funcdiff._src.jit import array_api_rules, backends
 from funcdiff._src.lax import special
+from funcdiff._src.lax._define import rules_of
 from funcdiff.tree_util import tree_leaves
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "how-to" / "scaling-out.md"
@@ -69,7 +70,27 @@ def test_every_primitive_has_a_rule_or_a_reason():
     assert set(rules) <= prims and set(unsupported) <= prims
     assert not set(rules) & set(unsupported)
     lacking = {p.name for p in prims if p not in rules and p not in unsupported}
+    unseen = {p.name for p, r in rules_of.items() if r.array_api or "array_api" in r.lacks}
+    unseen &= lacking
+    assert not unseen, (
+        f"{sorted(unseen)}: their blocks declare array_api or lack it, but "
+        "jit/array_api_rules.py did not see their records: import their module there"
+    )
+    assert lacking <= set(NEVER_LOWERED), (
+        f"{sorted(lacking - set(NEVER_LOWERED))} have no Array API lowering: give "
+        "define_primitive array_api='<the standard's function, or an operator of "
+        "ARRAY_API_OPERATORS>' when one call of the standard computes it, else write a rule "
+        "in jit/array_api_rules.py, or declare lacks={'array_api': 'why'} and list it in "
+        "docs/how-to/scaling-out.md"
+    )
     assert lacking == set(NEVER_LOWERED)
+    # A rule written in array_api_rules.py does not silently replace a block's declaration.
+    replaced = [
+        p.name
+        for p, r in rules_of.items()
+        if r.array_api and getattr(rules[p], "declared", None) != r.array_api
+    ]
+    assert not replaced, f"{replaced} declare array_api, and array_api_rules.py replaces it"
 
 
 def _to_strict(a):

@@ -1,7 +1,14 @@
 """The Array API lowering rules: each writes a primitive with the functions of the Array API
 standard (``xp.sin(a)``), for `jit` on a namespace other than NumPy (`backends.Backend` calls
-them from the table `api_rules`, keyed by primitive object). Also here: `UNSUPPORTED`, the
-primitives the standard has no equivalent for and why (keyed likewise); `ELEMENTWISE`, the
+them from the table `api_rules`, keyed by primitive object).
+
+A primitive computed by one function or operator of the standard declares it in its own
+block (``define_primitive(..., array_api="sin")``, or ``"+"``), and its rule here is built
+from that record (`rules_of[p].array_api`); so does a primitive the standard has no
+equivalent for (``lacks={"array_api": why}``), which `UNSUPPORTED` collects, keyed likewise.
+The rules written out below are those with logic of their own (casts, rounding modes,
+reductions, shapes, `dot_general`, linear algebra), keyed by primitive object. Also here:
+`ELEMENTWISE`, the
 primitives computed element by element with broadcasting; and `dtype`, the expression naming
 a dtype in the namespace. The rules of the primitives that run sub-programs are in
 `array_api_calls.py`.
@@ -20,9 +27,11 @@ import numpy as np
 
 from funcdiff._src.core import Primitive
 from funcdiff._src.errors import BackendError
-from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters.lowering_rules import LoweringContext
-from funcdiff._src.lax import (
+
+# The op modules whose primitives are read from their records (`rules_of`) are imported
+# first, for those records to be there: `array_api` or ``lacks={"array_api": why}``.
+from funcdiff._src.lax import (  # noqa: F401
     bits,
     convolution,
     decompositions,
@@ -39,6 +48,7 @@ from funcdiff._src.lax import (
 )
 from funcdiff._src.lax import fft as fft_lax
 from funcdiff._src.lax import shape as lax_shape
+from funcdiff._src.lax._define import rules_of
 
 Rule = Callable[..., str]
 
@@ -78,65 +88,15 @@ def own_rule_calls_program(rule: Rule) -> bool:
 
 api_rules: dict[Primitive, Rule] = {}
 
-# Primitives with no Array API equivalent, and why (docs/how-to/scaling-out.md lists them).
-_SPECIAL = "a special function; the standard has none"
+# Primitives with no Array API equivalent, and why: their blocks declare it with
+# ``lacks={"array_api": why}`` (docs/how-to/scaling-out.md lists them).
 UNSUPPORTED: dict[Primitive, str] = {
-    **{
-        p: _SPECIAL
-        for p in (
-            special.lgamma_p,
-            special.digamma_p,
-            special.polygamma_p,
-            special.zeta_p,
-            transcendental.erf_p,
-            transcendental.erfc_p,
-            special.erf_inv_p,
-            special.erfcx_p,
-            special.ndtri_p,
-            special.bessel_i0e_p,
-            special.bessel_i1e_p,
-            special.expi_p,
-            special.igamma_p,
-            special.igammac_p,
-            special.igamma_grad_a_p,
-            special.betainc_p,
-        )
-    },
-    transcendental.cbrt_p: (
-        "the standard has no cube root (x ** (1/3) is not exact and fails for x < 0)"
-    ),
-    bits.ldexp_p: "the standard has no ldexp (x * 2**n overflows where ldexp does not)",
-    bits.frexp_exponent_p: "the standard has no frexp",
-    bits.bitwise_count_p: "the standard has no population count",
-    bits.gcd_p: "the standard has no gcd",
-    bits.lcm_p: "the standard has no lcm",
-    indexing.gather_p: "JAX's gather needs NumPy advanced indexing with index arrays",
-    **{
-        p: "JAX's scatter needs NumPy advanced indexing with index arrays (and ufunc.at)"
-        for p in (
-            indexing.scatter_p,
-            indexing.scatter_add_p,
-            indexing.scatter_mul_p,
-            indexing.scatter_min_p,
-            indexing.scatter_max_p,
-        )
-    },
-    convolution.conv_general_dilated_p: "the standard has no convolution",
-    **{
-        p: "the standard has no windowed reduction"
-        for p in (
-            windowed.reduce_window_sum_p,
-            windowed.reduce_window_max_p,
-            windowed.reduce_window_min_p,
-        )
-    },
-    decompositions.lu_p: "the linalg extension has no LU decomposition",
-    spectral.eig_p: "the linalg extension has no non-symmetric eigendecomposition",
+    p: r.lacks["array_api"] for p, r in rules_of.items() if "array_api" in r.lacks
 }
 
 
 def _op(symbol: str) -> Rule:
-    binary = len(symbol) <= 2 and symbol != "u-"
+    binary = symbol != "u-"
 
     def rule(ctx: LoweringContext, *xs: str) -> str:
         return f"({xs[0]} {symbol} {xs[1]})" if binary else f"(-{xs[0]})"
@@ -152,63 +112,12 @@ def _fn(name: str) -> Rule:
     return rule
 
 
-_ELEMENTWISE_RULES: list[Rule] = []
-for _prim, _symbol in [
-    (elementwise.add_p, "+"),
-    (ad.add_any_p, "+"),
-    (elementwise.sub_p, "-"),
-    (elementwise.mul_p, "*"),
-    (elementwise.div_p, "/"),
-    (elementwise.floor_divide_p, "//"),
-    (elementwise.neg_p, "u-"),
-    (elementwise.eq_p, "=="),
-    (elementwise.ne_p, "!="),
-    (elementwise.lt_p, "<"),
-    (elementwise.le_p, "<="),
-    (elementwise.gt_p, ">"),
-    (elementwise.ge_p, ">="),
-]:
-    api_rules[_prim] = _op(_symbol)
-    _ELEMENTWISE_RULES.append(api_rules[_prim])
-for _prim, _name in [
-    (elementwise.max_p, "maximum"),
-    (elementwise.min_p, "minimum"),
-    (elementwise.sign_p, "sign"),
-    (elementwise.floor_p, "floor"),
-    (elementwise.ceil_p, "ceil"),
-    (elementwise.is_finite_p, "isfinite"),
-    (elementwise.abs_p, "abs"),
-    (transcendental.exp_p, "exp"),
-    (transcendental.log_p, "log"),
-    (transcendental.log1p_p, "log1p"),
-    (transcendental.expm1_p, "expm1"),
-    (transcendental.sqrt_p, "sqrt"),
-    (transcendental.sin_p, "sin"),
-    (transcendental.cos_p, "cos"),
-    (transcendental.tan_p, "tan"),
-    (transcendental.asin_p, "asin"),
-    (transcendental.acos_p, "acos"),
-    (transcendental.atan_p, "atan"),
-    (transcendental.sinh_p, "sinh"),
-    (transcendental.cosh_p, "cosh"),
-    (transcendental.tanh_p, "tanh"),
-    (transcendental.asinh_p, "asinh"),
-    (transcendental.acosh_p, "acosh"),
-    (transcendental.atanh_p, "atanh"),
-    (transcendental.atan2_p, "atan2"),
-    (transcendental.pow_p, "pow"),
-    (elementwise.conj_p, "conj"),
-    (elementwise.and_p, "bitwise_and"),
-    (elementwise.or_p, "bitwise_or"),
-    (elementwise.xor_p, "bitwise_xor"),
-    (elementwise.not_p, "bitwise_invert"),
-    (elementwise.shift_left_p, "bitwise_left_shift"),
-    (elementwise.shift_right_p, "bitwise_right_shift"),
-    (bits.nextafter_p, "nextafter"),
-    (bits.signbit_p, "signbit"),
-]:
-    api_rules[_prim] = _fn(_name)
-    _ELEMENTWISE_RULES.append(api_rules[_prim])
+# The primitives whose block names the standard's function or operator computing them
+# (``array_api="sin"``): all elementwise.
+_DECLARED = {p: r.array_api for p, r in rules_of.items() if r.array_api is not None}
+for _prim, _name in _DECLARED.items():
+    api_rules[_prim] = _fn(_name) if _name.isidentifier() else _op(_name)
+    api_rules[_prim].declared = _name  # type: ignore[attr-defined]  # (checked by the tests)
 
 
 def _rule(primitive: Primitive) -> Callable[[Rule], Rule]:
@@ -528,7 +437,7 @@ def _fft(ctx, x, *, fft_type, fft_lengths):
 
 # Primitives computed element by element with broadcasting (see `Backend.begin`).
 ELEMENTWISE = {
-    *(p for p, rule in api_rules.items() if rule in _ELEMENTWISE_RULES),
+    *_DECLARED,
     elementwise.rem_p,
     elementwise.round_p,
     transcendental.rsqrt_p,

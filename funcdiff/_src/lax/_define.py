@@ -43,7 +43,14 @@ class per_primitive:  # noqa: N801 (used like a function: ``batch=per_primitive(
 
 
 # The rule names a `PrimitiveRules` record may declare absent (`lacks`), with a reason.
-RULE_NAMES = ("jvp", "transpose", "batch", "cost", "lower")
+RULE_NAMES = ("jvp", "transpose", "batch", "cost", "lower", "array_api")
+
+# The Python operators an `array_api` declaration may name (``"u-"`` is unary minus); any
+# other declaration is the name of a function of the Array API standard (``"sin"``).
+ARRAY_API_OPERATORS = ("+", "-", "*", "/", "//", "u-", "==", "!=", "<", "<=", ">", ">=")
+
+# The reason the special functions (erf, lgamma...) lack an Array API lowering.
+NO_ARRAY_API_SPECIAL = "a special function; the standard has none"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +58,10 @@ class PrimitiveRules:
     """Every rule of one primitive, as `define_primitive` registered them (see its arguments).
 
     `lower` is None when generated code calls `impl` (a NumPy ufunc gets ``xp.<ufunc>``);
-    `lacks` maps a rule name of `RULE_NAMES` to the reason the primitive has no such rule.
+    `array_api` is the Array API function (or operator) computing the primitive, when `jit`
+    on another namespace writes it as one call with its operands (else None: its rule, if
+    any, is in `jit/array_api_rules.py`); `lacks` maps a rule name of `RULE_NAMES` to the
+    reason the primitive has no such rule.
     `simplify` and `late_simplify` come from the block, or, for the rules that look at operands
     made by other op families, from `add_simplify_rule` (the record is then replaced).
     """
@@ -65,6 +75,7 @@ class PrimitiveRules:
     partial_eval_jaxpr: Rule | None = None
     lower: Rule | None = None
     ufunc: str | None = None
+    array_api: str | None = None
     cost: Rule | None = None
     simplify: Rule | None = None
     late_simplify: Rule | None = None
@@ -105,6 +116,7 @@ def define_primitive(
     partial_eval: Rule | per_primitive | None = None,
     partial_eval_jaxpr: Rule | None = None,
     lower: Rule | None = None,
+    array_api: str | None = None,
     allocates: bool = False,
     nondifferentiable: bool = False,
     multiple_results: bool = False,
@@ -149,6 +161,11 @@ def define_primitive(
     - `lower(ctx, *operand_names, **params) -> str`: the Python expression `jit` generates
       for it (see `funcdiff._src.interpreters.lowering_rules`). NumPy ufuncs get
       ``xp.<ufunc name>(...)`` by default; other primitives call `impl`.
+    - `array_api`: for `jit` on other Array API namespaces (`array_api_strict`, Dask...), the
+      standard's function computing the primitive on its operands (``"sin"`` gives
+      ``xp.sin(a)``), or a Python operator of `ARRAY_API_OPERATORS` (``"+"``; ``"u-"``: unary
+      minus). A primitive it does not fit has a rule in `jit/array_api_rules.py`, or declares
+      ``lacks={"array_api": why}`` (docs/how-to/scaling-out.md lists those).
     - `allocates`: aliasing: the result is always a new array, never a view of an operand
       (lets `jit` plan buffer reuse around it); NumPy ufuncs are known to allocate. Without
       it, the result may be a view of an operand.
@@ -205,6 +222,7 @@ def define_primitive(
         partial_eval_jaxpr=partial_eval_jaxpr,
         lower=lower,
         ufunc=ufunc,
+        array_api=array_api,
         cost=cost,
         linear=linear,
         nondifferentiable=nondifferentiable,
@@ -228,6 +246,12 @@ def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
     if unknown:
         raise ValueError(
             f"{p.name}: lacks names unknown rules {sorted(unknown)}; rules are {RULE_NAMES}"
+        )
+    api = rules.array_api
+    if api is not None and not (api.isidentifier() or api in ARRAY_API_OPERATORS):
+        raise ValueError(
+            f"{p.name}: array_api={api!r} is neither a function name of the Array API "
+            f"standard nor one of the operators {ARRAY_API_OPERATORS}"
         )
     if rules.weak_results != isinstance(p, _WeakResultPrimitive):
         raise ValueError(

@@ -52,6 +52,7 @@ def _ldexp_transpose(ct, x, n):
 ldexp_p = define_primitive(
     "ldexp", impl=_ldexp_impl, abstract_eval=_ldexp_aval, elementwise=True,
     jvp_partials=[lambda g, ans, x, n: ldexp(g, n), None], transpose=_ldexp_transpose,
+    lacks={"array_api": "the standard has no ldexp (x * 2**n overflows where ldexp does not)"},
 )
 
 
@@ -76,6 +77,7 @@ def _unary_aval(kinds: str, out_dtype: Any):
 frexp_exponent_p = define_primitive(
     "frexp_exponent", impl=lambda x: np.frexp(x)[1].astype(np.int32),
     abstract_eval=_unary_aval("biuf", np.int32), elementwise=True, nondifferentiable=True,
+    lacks={"array_api": "the standard has no frexp"},
 )
 
 
@@ -97,6 +99,7 @@ def _nextafter_aval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
 nextafter_p = define_primitive(
     "nextafter", impl=np.nextafter, abstract_eval=_nextafter_aval, elementwise=True,
     nondifferentiable=True,
+    array_api="nextafter",
 )
 
 
@@ -111,6 +114,7 @@ def nextafter(x1: Array, x2: Array) -> Array:
 signbit_p = define_primitive(
     "signbit", impl=np.signbit, abstract_eval=_unary_aval("biuf", np.bool_), elementwise=True,
     nondifferentiable=True,
+    array_api="signbit",
 )
 
 
@@ -125,6 +129,7 @@ def signbit(x: Array) -> Array:
 bitwise_count_p = define_primitive(
     "bitwise_count", impl=np.bitwise_count, abstract_eval=_unary_aval("biu", np.uint8),
     elementwise=True, nondifferentiable=True,
+    lacks={"array_api": "the standard has no population count"},
 )
 
 
@@ -153,10 +158,12 @@ def _divisor_aval(name: str):
 gcd_p = define_primitive(
     "gcd", impl=np.gcd, abstract_eval=_divisor_aval("gcd"), elementwise=True,
     nondifferentiable=True,
+    lacks={"array_api": "the standard has no gcd"},
 )
 lcm_p = define_primitive(
     "lcm", impl=np.lcm, abstract_eval=_divisor_aval("lcm"), elementwise=True,
     nondifferentiable=True,
+    lacks={"array_api": "the standard has no lcm"},
 )
 
 

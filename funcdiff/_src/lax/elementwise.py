@@ -111,6 +111,7 @@ def _add_transpose(ct, x, y):
 add_p = elementwise_primitive(
     "add", impl=np.add, abstract_eval=binary_aval(NUMERIC), jvp=_add_jvp,
     transpose=_add_transpose, lower=lowering.binary_operator("+"),
+    array_api="+",
 )
 
 
@@ -142,6 +143,7 @@ def _sub_transpose(ct, x, y):
 sub_p = elementwise_primitive(
     "sub", impl=np.subtract, abstract_eval=binary_aval(NUMERIC), jvp=_sub_jvp,
     transpose=_sub_transpose, lower=lowering.binary_operator("-"),
+    array_api="-",
 )
 
 
@@ -165,6 +167,7 @@ mul_p = elementwise_primitive(
     "mul", impl=np.multiply, abstract_eval=binary_aval(NUMERIC),
     jvp_partials=[lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g)],
     transpose=_mul_transpose, lower=lowering.binary_operator("*"),
+    array_api="*",
 )
 
 
@@ -186,6 +189,7 @@ div_p = elementwise_primitive(
         lambda g, ans, x, y: neg(mul(g, div(ans, y))),
     ],
     transpose=_div_transpose, lower=lowering.binary_operator("/"),
+    array_api="/",
 )
 
 
@@ -219,6 +223,7 @@ def _simplify_neg(eqn, ins, producers, uses, out):
 neg_p = elementwise_primitive(
     "neg", impl=np.negative, abstract_eval=unary_aval(NUMERIC), linear=True,
     transpose=_neg_transpose, lower=lowering.unary_operator("-"), simplify=_simplify_neg,
+    array_api="u-",
 )
 
 
@@ -246,7 +251,8 @@ def rem(x: Array, y: Array) -> Array:
 
 
 floor_divide_p = elementwise_primitive(
-    "floor_divide", impl=np.floor_divide, abstract_eval=binary_aval("iu"), nondifferentiable=True
+    "floor_divide", impl=np.floor_divide, abstract_eval=binary_aval("iu"), nondifferentiable=True,
+    array_api="//",
 )
 
 
@@ -351,10 +357,12 @@ def _tie_weights(strict: Array, tie: Array, like: Array) -> Array:
 max_p = elementwise_primitive(
     "max", impl=np.maximum, abstract_eval=binary_aval("biuf"),
     jvp_partials=_minmax_partial(lambda a, b: gt(a, b)),
+    array_api="maximum",
 )
 min_p = elementwise_primitive(
     "min", impl=np.minimum, abstract_eval=binary_aval("biuf"),
     jvp_partials=_minmax_partial(lambda a, b: lt(a, b)),
+    array_api="minimum",
 )
 
 
@@ -371,13 +379,16 @@ def min(x: Array, y: Array) -> Array:  # noqa: A001
 # ---- sign, rounding, absolute value ---------------------------------------------------------
 
 sign_p = elementwise_primitive(
-    "sign", impl=np.sign, abstract_eval=unary_aval(NUMERIC), nondifferentiable=True
+    "sign", impl=np.sign, abstract_eval=unary_aval(NUMERIC), nondifferentiable=True,
+    array_api="sign",
 )
 floor_p = elementwise_primitive(
-    "floor", impl=np.floor, abstract_eval=unary_aval(FLOAT), nondifferentiable=True
+    "floor", impl=np.floor, abstract_eval=unary_aval(FLOAT), nondifferentiable=True,
+    array_api="floor",
 )
 ceil_p = elementwise_primitive(
-    "ceil", impl=np.ceil, abstract_eval=unary_aval(FLOAT), nondifferentiable=True
+    "ceil", impl=np.ceil, abstract_eval=unary_aval(FLOAT), nondifferentiable=True,
+    array_api="ceil",
 )
 class RoundingMethod(enum.IntEnum):
     """How `funcdiff.lax.round` breaks ties (JAX's names and values)."""
@@ -404,7 +415,8 @@ round_p = elementwise_primitive(
     "round", impl=_round_impl, abstract_eval=_round_aval, nondifferentiable=True
 )
 is_finite_p = elementwise_primitive(
-    "is_finite", impl=np.isfinite, abstract_eval=_bool_aval, nondifferentiable=True
+    "is_finite", impl=np.isfinite, abstract_eval=_bool_aval, nondifferentiable=True,
+    array_api="isfinite",
 )
 
 
@@ -483,7 +495,9 @@ def _abs_jvp(primals, tangents):
     return ans, mul(t, slope)
 
 
-abs_p = elementwise_primitive("abs", impl=np.abs, abstract_eval=_abs_aval, jvp=_abs_jvp)
+abs_p = elementwise_primitive(
+    "abs", impl=np.abs, abstract_eval=_abs_aval, jvp=_abs_jvp, array_api="abs"
+)
 
 
 def abs(x: Array) -> Array:  # noqa: A001
@@ -512,6 +526,7 @@ def _conj_transpose(ct, x):
 conj_p = elementwise_primitive(
     "conj", impl=np.conjugate, abstract_eval=unary_aval(NUMERIC), linear=True,
     transpose=_conj_transpose,
+    array_api="conj",
 )
 
 
@@ -577,22 +592,28 @@ def complex(x: Array, y: Array) -> Array:  # noqa: A001
 # ---- comparisons and logic (no derivative) --------------------------------------------------
 
 eq_p = elementwise_primitive(
-    "eq", impl=np.equal, abstract_eval=_compare_aval, nondifferentiable=True
+    "eq", impl=np.equal, abstract_eval=_compare_aval, nondifferentiable=True,
+    array_api="==",
 )
 ne_p = elementwise_primitive(
-    "ne", impl=np.not_equal, abstract_eval=_compare_aval, nondifferentiable=True
+    "ne", impl=np.not_equal, abstract_eval=_compare_aval, nondifferentiable=True,
+    array_api="!=",
 )
 lt_p = elementwise_primitive(
-    "lt", impl=np.less, abstract_eval=_compare_aval, nondifferentiable=True
+    "lt", impl=np.less, abstract_eval=_compare_aval, nondifferentiable=True,
+    array_api="<",
 )
 le_p = elementwise_primitive(
-    "le", impl=np.less_equal, abstract_eval=_compare_aval, nondifferentiable=True
+    "le", impl=np.less_equal, abstract_eval=_compare_aval, nondifferentiable=True,
+    array_api="<=",
 )
 gt_p = elementwise_primitive(
-    "gt", impl=np.greater, abstract_eval=_compare_aval, nondifferentiable=True
+    "gt", impl=np.greater, abstract_eval=_compare_aval, nondifferentiable=True,
+    array_api=">",
 )
 ge_p = elementwise_primitive(
-    "ge", impl=np.greater_equal, abstract_eval=_compare_aval, nondifferentiable=True
+    "ge", impl=np.greater_equal, abstract_eval=_compare_aval, nondifferentiable=True,
+    array_api=">=",
 )
 
 
@@ -625,26 +646,32 @@ def _bitwise_aval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
 
 
 and_p = elementwise_primitive(
-    "and", impl=np.bitwise_and, abstract_eval=_bitwise_aval, nondifferentiable=True
+    "and", impl=np.bitwise_and, abstract_eval=_bitwise_aval, nondifferentiable=True,
+    array_api="bitwise_and",
 )
 or_p = elementwise_primitive(
-    "or", impl=np.bitwise_or, abstract_eval=_bitwise_aval, nondifferentiable=True
+    "or", impl=np.bitwise_or, abstract_eval=_bitwise_aval, nondifferentiable=True,
+    array_api="bitwise_or",
 )
 xor_p = elementwise_primitive(
-    "xor", impl=np.bitwise_xor, abstract_eval=_bitwise_aval, nondifferentiable=True
+    "xor", impl=np.bitwise_xor, abstract_eval=_bitwise_aval, nondifferentiable=True,
+    array_api="bitwise_xor",
 )
 not_p = elementwise_primitive(
-    "not", impl=np.invert, abstract_eval=unary_aval("biu"), nondifferentiable=True
+    "not", impl=np.invert, abstract_eval=unary_aval("biu"), nondifferentiable=True,
+    array_api="bitwise_invert",
 )
 shift_left_p = elementwise_primitive(
     "shift_left", impl=checked_impl(np.left_shift, "iu"),
     abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"), nondifferentiable=True,
     lower=lowering.xp_function("left_shift"),
+    array_api="bitwise_left_shift",
 )
 shift_right_p = elementwise_primitive(
     "shift_right", impl=checked_impl(np.right_shift, "iu"),
     abstract_eval=lambda x, y: elementwise_aval(x, y, kinds="iu"), nondifferentiable=True,
     lower=lowering.xp_function("right_shift"),
+    array_api="bitwise_right_shift",
 )
 
 

@@ -196,6 +196,7 @@ gather_p = define_primitive(
     transpose=_gather_transpose,
     cost=_gather_cost,
     batch=_gather_batch,
+    lacks={"array_api": "JAX's gather needs NumPy advanced indexing with index arrays"},
 )
 
 
@@ -205,6 +206,11 @@ def gather(x: Array, indices: Sequence[Array], dims: Sequence[int]) -> Array:
 
 
 # ---- scatters -------------------------------------------------------------------------------
+
+# Why jit has no Array API lowering for any scatter.
+_SCATTER_NO_ARRAY_API = (
+    "JAX's scatter needs NumPy advanced indexing with index arrays (and ufunc.at)"
+)
 
 
 def _scatter_aval(x: ShapedArray, updates: ShapedArray, *idx: ShapedArray, dims) -> ShapedArray:
@@ -260,6 +266,7 @@ scatter_add_p = define_primitive(
     cost=_scatter_cost(1),
     jvp=per_primitive(_scatter_linear_jvp),
     batch=per_primitive(_scatter_batch),
+    lacks={"array_api": _SCATTER_NO_ARRAY_API},
 )
 
 
@@ -299,6 +306,7 @@ scatter_p = define_primitive(
     cost=_scatter_cost(0),
     jvp=per_primitive(_scatter_linear_jvp),
     batch=per_primitive(_scatter_batch),
+    lacks={"array_api": _SCATTER_NO_ARRAY_API},
 )
 
 
@@ -419,6 +427,7 @@ scatter_mul_p = define_primitive(
     transpose=_scatter_mul_transpose,
     cost=_scatter_cost(1),
     batch=per_primitive(_scatter_batch),
+    lacks={"array_api": _SCATTER_NO_ARRAY_API},
 )
 
 
@@ -470,6 +479,7 @@ scatter_min_p = define_primitive(
     cost=_scatter_cost(1),
     jvp=per_primitive(_scatter_extreme_jvp),
     batch=per_primitive(_scatter_batch),
+    lacks={"array_api": _SCATTER_NO_ARRAY_API},
 )
 scatter_max_p = define_primitive(
     "scatter_max",
@@ -479,6 +489,7 @@ scatter_max_p = define_primitive(
     cost=_scatter_cost(1),
     jvp=per_primitive(_scatter_extreme_jvp),
     batch=per_primitive(_scatter_batch),
+    lacks={"array_api": _SCATTER_NO_ARRAY_API},
 )
 
 

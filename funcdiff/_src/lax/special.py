@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src.core import ShapedArray
-from funcdiff._src.lax._define import elementwise_aval
+from funcdiff._src.lax._define import NO_ARRAY_API_SPECIAL, elementwise_aval
 from funcdiff._src.lax.elementwise import (
     add,
     div,
@@ -136,10 +136,12 @@ def _digamma_jvp(g, ans, x):
 lgamma_p = elementwise_primitive(
     "lgamma", transcendental=True, allocates=True, impl=_in_float64(_lgamma64),
     abstract_eval=_float_aval, jvp_partials=[lambda g, ans, x: mul(g, digamma(x))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 digamma_p = elementwise_primitive(
     "digamma", transcendental=True, allocates=True, impl=_in_float64(_digamma64),
     abstract_eval=_float_aval, jvp_partials=[_digamma_jvp],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 
 
@@ -182,6 +184,7 @@ zeta_p = elementwise_primitive(
     abstract_eval=_float_aval,
     jvp_partials=[_no_derivative("zeta", "s"),
                   lambda g, ans, s, q: mul(g, neg(mul(s, zeta(add(s, 1.0), q))))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 
 
@@ -205,6 +208,7 @@ polygamma_p = elementwise_primitive(
     abstract_eval=_float_aval,
     jvp_partials=[_no_derivative("polygamma", "n"),
                   lambda g, ans, n, x: mul(g, polygamma(add(n, 1.0), x))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 
 
@@ -322,18 +326,21 @@ igamma_grad_a_p = elementwise_primitive(
     "igamma_grad_a", transcendental=True, allocates=True, impl=_in_float64(_igamma_grad_a64),
     abstract_eval=_float_aval,
     jvp_partials=[_no_derivative("igamma_grad_a", "a"), _igamma_grad_a_dx],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 igamma_p = elementwise_primitive(
     "igamma", transcendental=True, allocates=True, impl=_in_float64(_igamma64),
     abstract_eval=_float_aval,
     jvp_partials=[lambda g, ans, a, x: mul(g, igamma_grad_a_p.bind(a, x)),
                   lambda g, ans, a, x: mul(g, _igamma_density(a, x))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 igammac_p = elementwise_primitive(
     "igammac", transcendental=True, allocates=True, impl=_in_float64(_igammac64),
     abstract_eval=_float_aval,
     jvp_partials=[lambda g, ans, a, x: mul(g, neg(igamma_grad_a_p.bind(a, x))),
                   lambda g, ans, a, x: mul(g, neg(_igamma_density(a, x)))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 
 
@@ -400,6 +407,7 @@ betainc_p = elementwise_primitive(
     "regularized_incomplete_beta", transcendental=True, allocates=True,
     impl=_in_float64(_betainc64), abstract_eval=_float_aval,
     jvp_partials=[_no_derivative("betainc", "a"), _no_derivative("betainc", "b"), _betainc_dx],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 
 
@@ -512,12 +520,14 @@ erf_inv_p = elementwise_primitive(
     "erf_inv", transcendental=True, allocates=True, impl=_erf_inv_impl,
     abstract_eval=_float_aval,
     jvp_partials=[lambda g, ans, x: mul(g, mul(_SQRT_PI / 2, exp(mul(ans, ans))))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 ndtri_p = elementwise_primitive(
     "ndtri", transcendental=True, allocates=True, impl=_in_float64(_ndtri64),
     abstract_eval=_float_aval,
     jvp_partials=[lambda g, ans, p: mul(g, mul(math.sqrt(2 * math.pi),
                                                exp(mul(0.5, mul(ans, ans)))))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 
 
@@ -577,6 +587,7 @@ erfcx_p = elementwise_primitive(
     "erfcx", transcendental=True, allocates=True, impl=_in_float64(_erfcx64),
     abstract_eval=_float_aval,
     jvp_partials=[lambda g, ans, x: mul(g, sub(mul(mul(2.0, x), ans), 2 / _SQRT_PI))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 
 
@@ -633,12 +644,14 @@ bessel_i0e_p = elementwise_primitive(
     "bessel_i0e", transcendental=True, allocates=True, impl=_in_float64(_i0e64),
     abstract_eval=_float_aval,
     jvp_partials=[lambda g, ans, x: mul(g, sub(bessel_i1e(x), mul(sign(x), ans)))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 bessel_i1e_p = elementwise_primitive(
     "bessel_i1e", transcendental=True, allocates=True, impl=_in_float64(_i1e64),
     abstract_eval=_float_aval,
     jvp_partials=[lambda g, ans, x: mul(g, sub(sub(bessel_i0e(x), mul(sign(x), ans)),
                                                _i1e_over_x(x, ans)))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 
 
@@ -706,6 +719,7 @@ def _expi64(x: np.ndarray) -> np.ndarray:
 expi_p = elementwise_primitive(
     "expi", transcendental=True, allocates=True, impl=_in_float64(_expi64),
     abstract_eval=_float_aval, jvp_partials=[lambda g, ans, x: mul(g, div(exp(x), x))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 
 

@@ -318,6 +318,7 @@ eig_p = define_primitive(
     "eig", impl=_eig_impl, abstract_eval=_eig_aval, jvp=_eig_jvp, multiple_results=True,
     allocates=True, cost=_eig_cost,
     batch=per_primitive(_batch_leading),
+    lacks={"array_api": "the linalg extension has no non-symmetric eigendecomposition"},
 )
 
 

@@ -557,6 +557,7 @@ register_rules(
         batch=_add_any_batch,
         linear=True,
         lower=lowering.binary_operator("+"),
+        array_api="+",
         ufunc="add",
         allocates=True,
         cost=cost_mod.elementwise_cost(),

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src.interpreters import lowering_rules as lowering
-from funcdiff._src.lax._define import elementwise_primitive
+from funcdiff._src.lax._define import NO_ARRAY_API_SPECIAL, elementwise_primitive
 from funcdiff._src.lax.elementwise import (
     FLOAT,
     INEXACT,
@@ -50,6 +50,7 @@ pow_p = elementwise_primitive(
         lambda g, ans, x, y: mul(g, mul(y, pow(x, sub(y, 1)))),
         lambda g, ans, x, y: mul(g, mul(_safe_log_base(x), ans)),
     ],
+    array_api="pow",
 )
 
 
@@ -64,6 +65,7 @@ exp_p = elementwise_primitive(
     impl=np.exp,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, ans)],
+    array_api="exp",
 )
 log_p = elementwise_primitive(
     "log",
@@ -71,6 +73,7 @@ log_p = elementwise_primitive(
     impl=np.log,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, x)],
+    array_api="log",
 )
 log1p_p = elementwise_primitive(
     "log1p",
@@ -78,6 +81,7 @@ log1p_p = elementwise_primitive(
     impl=np.log1p,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, add(x, 1))],
+    array_api="log1p",
 )
 expm1_p = elementwise_primitive(
     "expm1",
@@ -85,6 +89,7 @@ expm1_p = elementwise_primitive(
     impl=np.expm1,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, add(ans, 1))],
+    array_api="expm1",
 )
 sqrt_p = elementwise_primitive(
     "sqrt",
@@ -92,6 +97,7 @@ sqrt_p = elementwise_primitive(
     impl=np.sqrt,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, mul(ans, 2))],
+    array_api="sqrt",
 )
 
 
@@ -113,6 +119,9 @@ cbrt_p = elementwise_primitive(
     impl=np.cbrt,
     abstract_eval=unary_aval(FLOAT),
     jvp_partials=[lambda g, ans, x: div(g, mul(3, mul(ans, ans)))],
+    lacks={
+        "array_api": "the standard has no cube root (x ** (1/3) is not exact and fails for x < 0)"
+    },
 )
 
 
@@ -175,6 +184,7 @@ sin_p = elementwise_primitive(
     impl=np.sin,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, cos(x))],
+    array_api="sin",
 )
 cos_p = elementwise_primitive(
     "cos",
@@ -182,6 +192,7 @@ cos_p = elementwise_primitive(
     impl=np.cos,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: neg(mul(g, sin(x)))],
+    array_api="cos",
 )
 tan_p = elementwise_primitive(
     "tan",
@@ -189,6 +200,7 @@ tan_p = elementwise_primitive(
     impl=np.tan,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, add(1, mul(ans, ans)))],
+    array_api="tan",
 )
 asin_p = elementwise_primitive(
     "asin",
@@ -196,6 +208,7 @@ asin_p = elementwise_primitive(
     impl=np.arcsin,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, rsqrt(sub(1, mul(x, x))))],
+    array_api="asin",
 )
 acos_p = elementwise_primitive(
     "acos",
@@ -203,6 +216,7 @@ acos_p = elementwise_primitive(
     impl=np.arccos,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: neg(mul(g, rsqrt(sub(1, mul(x, x)))))],
+    array_api="acos",
 )
 atan_p = elementwise_primitive(
     "atan",
@@ -210,6 +224,7 @@ atan_p = elementwise_primitive(
     impl=np.arctan,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, add(1, mul(x, x)))],
+    array_api="atan",
 )
 tanh_p = elementwise_primitive(
     "tanh",
@@ -217,6 +232,7 @@ tanh_p = elementwise_primitive(
     impl=np.tanh,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, sub(1, mul(ans, ans)))],
+    array_api="tanh",
 )
 sinh_p = elementwise_primitive(
     "sinh",
@@ -224,6 +240,7 @@ sinh_p = elementwise_primitive(
     impl=np.sinh,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, cosh(x))],
+    array_api="sinh",
 )
 cosh_p = elementwise_primitive(
     "cosh",
@@ -231,6 +248,7 @@ cosh_p = elementwise_primitive(
     impl=np.cosh,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, sinh(x))],
+    array_api="cosh",
 )
 asinh_p = elementwise_primitive(
     "asinh",
@@ -238,6 +256,7 @@ asinh_p = elementwise_primitive(
     impl=np.arcsinh,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, rsqrt(add(mul(x, x), 1)))],
+    array_api="asinh",
 )
 acosh_p = elementwise_primitive(
     "acosh",
@@ -245,6 +264,7 @@ acosh_p = elementwise_primitive(
     impl=np.arccosh,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, rsqrt(mul(sub(x, 1), add(x, 1))))],
+    array_api="acosh",
 )
 atanh_p = elementwise_primitive(
     "atanh",
@@ -252,6 +272,7 @@ atanh_p = elementwise_primitive(
     impl=np.arctanh,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, sub(1, mul(x, x)))],
+    array_api="atanh",
 )
 
 
@@ -272,6 +293,7 @@ atan2_p = elementwise_primitive(
     abstract_eval=binary_aval(FLOAT),
     jvp_partials=_atan2_partials(),
     lower=lowering.xp_function("arctan2"),
+    array_api="atan2",
 )
 
 
@@ -353,6 +375,7 @@ erf_p = elementwise_primitive(
     impl=_special_impl(_math_erf),
     abstract_eval=unary_aval(FLOAT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 erfc_p = elementwise_primitive(
     "erfc",
@@ -361,6 +384,7 @@ erfc_p = elementwise_primitive(
     impl=_special_impl(_math_erfc),
     abstract_eval=unary_aval(FLOAT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(-_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))],
+    lacks={"array_api": NO_ARRAY_API_SPECIAL},
 )
 
 

@@ -195,6 +195,10 @@ def _params(window_dimensions, window_strides, padding, base_dilation, window_di
     )
 
 
+# The Array API standard has none of these primitives, for one reason.
+_NO_ARRAY_API = "the standard has no windowed reduction"
+
+
 # ---- sum ------------------------------------------------------------------------------------
 
 
@@ -239,6 +243,7 @@ reduce_window_sum_p = define_primitive(
     transpose=_reduce_window_sum_transpose,
     batch=_reduce_window_sum_batch,
     cost=_reduce_window_cost,
+    lacks={"array_api": _NO_ARRAY_API},
 )
 
 
@@ -309,6 +314,7 @@ def _define_chooser(kind: str, reducer: Callable[..., Any]) -> core.Primitive:
         jvp=jvp,
         batch=batch,
         cost=_reduce_window_cost,
+        lacks={"array_api": _NO_ARRAY_API},
     )
     return p
 
