@@ -646,6 +646,14 @@ def test_custom_rules_on_pytrees():
         (lax.sqrt, (np.int64(4),)),
         (lax.floor, (np.arange(3),)),
         (lax.atan2, (1, 2)),
+        (lax.lgamma, (1,)),
+        (lax.digamma, (np.int32(2),)),
+        (lax.bessel_i0e, (np.arange(3),)),
+        (lax.nextafter, (np.float32(1), np.float64(2))),
+        (lax.polygamma, (1, np.float32(2))),
+        (lax.zeta, (np.float32(2), np.float64(3))),
+        (lax.igamma, (np.float32(1), np.float64(2))),
+        (lax.betainc, (np.float32(1), np.float32(2), np.float64(0.5))),
     ],
 )
 def test_lax_refuses_mixed_or_wrong_dtypes_eagerly_and_under_jit(f, args):
@@ -677,6 +685,24 @@ def test_lax_accepts_one_dtype_and_same_kind_python_scalars(f, args, expected, d
         out = g(*args)
         np.testing.assert_array_equal(out, expected)
         assert np.result_type(out) == dtype
+
+
+def test_every_public_elementwise_lax_function_is_checked():
+    # A public `lax` function of an elementwise family must be the wrapper of `checked.py`,
+    # which applies JAX's dtype rules to concrete operands as jit applies them to traced ones:
+    # re-exporting the unchecked function lets `lax.lgamma(1)` compute eagerly and raise in jit.
+    families = {"elementwise", "transcendental", "bits", "special"}
+    unchecked = sorted(
+        name
+        for name in dir(lax)
+        if callable(f := getattr(lax, name))
+        and not isinstance(f, type)
+        and getattr(f, "__module__", "").rpartition(".")[2] in families
+        and getattr(f, "__module__", "").startswith("funcdiff._src.lax.")
+        and not hasattr(f, "__wrapped__")
+    )
+    assert len([n for n in dir(lax) if callable(getattr(lax, n))]) > 100
+    assert not unchecked, f"wrap these in funcdiff/_src/lax/checked.py: {unchecked}"
 
 
 def test_lax_keyword_arguments_are_checked_too():

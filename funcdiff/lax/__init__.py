@@ -6,7 +6,6 @@ promotion for shape operations) and maps one-to-one onto the IR.
 
 # ruff: noqa: A004
 from funcdiff._src.api import stop_gradient as stop_gradient
-from funcdiff._src.lax.bits import nextafter as nextafter
 from funcdiff._src.lax.checked import _checked_by_trace
 from funcdiff._src.lax.checked import abs as abs
 from funcdiff._src.lax.checked import acos as acos
@@ -20,6 +19,9 @@ from funcdiff._src.lax.checked import asinh as asinh
 from funcdiff._src.lax.checked import atan as atan
 from funcdiff._src.lax.checked import atan2 as atan2
 from funcdiff._src.lax.checked import atanh as atanh
+from funcdiff._src.lax.checked import bessel_i0e as bessel_i0e
+from funcdiff._src.lax.checked import bessel_i1e as bessel_i1e
+from funcdiff._src.lax.checked import betainc as betainc
 from funcdiff._src.lax.checked import bitwise_and as bitwise_and
 from funcdiff._src.lax.checked import bitwise_not as bitwise_not
 from funcdiff._src.lax.checked import bitwise_or as bitwise_or
@@ -44,6 +46,7 @@ from funcdiff._src.lax.checked import cummax as cummax
 from funcdiff._src.lax.checked import cummin as cummin
 from funcdiff._src.lax.checked import cumprod as cumprod
 from funcdiff._src.lax.checked import cumsum as cumsum
+from funcdiff._src.lax.checked import digamma as digamma
 from funcdiff._src.lax.checked import div as div
 from funcdiff._src.lax.checked import dynamic_index_in_dim as dynamic_index_in_dim
 from funcdiff._src.lax.checked import dynamic_slice as dynamic_slice
@@ -63,11 +66,14 @@ from funcdiff._src.lax.checked import floor as floor
 from funcdiff._src.lax.checked import gather as gather
 from funcdiff._src.lax.checked import ge as ge
 from funcdiff._src.lax.checked import gt as gt
+from funcdiff._src.lax.checked import igamma as igamma
+from funcdiff._src.lax.checked import igammac as igammac
 from funcdiff._src.lax.checked import imag as imag
 from funcdiff._src.lax.checked import index_in_dim as index_in_dim
 from funcdiff._src.lax.checked import integer_pow as integer_pow
 from funcdiff._src.lax.checked import is_finite as is_finite
 from funcdiff._src.lax.checked import le as le
+from funcdiff._src.lax.checked import lgamma as lgamma
 from funcdiff._src.lax.checked import log as log
 from funcdiff._src.lax.checked import log1p as log1p
 from funcdiff._src.lax.checked import logistic as logistic
@@ -77,7 +83,9 @@ from funcdiff._src.lax.checked import min as min
 from funcdiff._src.lax.checked import mul as mul
 from funcdiff._src.lax.checked import ne as ne
 from funcdiff._src.lax.checked import neg as neg
+from funcdiff._src.lax.checked import nextafter as nextafter
 from funcdiff._src.lax.checked import pad as pad
+from funcdiff._src.lax.checked import polygamma as polygamma
 from funcdiff._src.lax.checked import pow as pow
 from funcdiff._src.lax.checked import real as real
 from funcdiff._src.lax.checked import reduce_and as reduce_and
@@ -115,6 +123,7 @@ from funcdiff._src.lax.checked import tan as tan
 from funcdiff._src.lax.checked import tanh as tanh
 from funcdiff._src.lax.checked import top_k as top_k
 from funcdiff._src.lax.checked import transpose as transpose
+from funcdiff._src.lax.checked import zeta as zeta
 from funcdiff._src.lax.conditionals import cond as cond
 from funcdiff._src.lax.conditionals import switch as switch
 from funcdiff._src.lax.convolution import ConvDimensionNumbers as ConvDimensionNumbers
@@ -134,15 +143,6 @@ from funcdiff._src.lax.loops import while_loop as while_loop
 from funcdiff._src.lax.scans import map as map
 from funcdiff._src.lax.scans import scan as scan
 from funcdiff._src.lax.slicing import Precision as Precision
-from funcdiff._src.lax.special import bessel_i0e as bessel_i0e
-from funcdiff._src.lax.special import bessel_i1e as bessel_i1e
-from funcdiff._src.lax.special import betainc as betainc
-from funcdiff._src.lax.special import digamma as digamma
-from funcdiff._src.lax.special import igamma as igamma
-from funcdiff._src.lax.special import igammac as igammac
-from funcdiff._src.lax.special import lgamma as lgamma
-from funcdiff._src.lax.special import polygamma as polygamma
-from funcdiff._src.lax.special import zeta as zeta
 from funcdiff._src.lax.windowed import reduce_window_max_p as reduce_window_max_p
 from funcdiff._src.lax.windowed import reduce_window_min_p as reduce_window_min_p
 from funcdiff._src.lax.windowed import reduce_window_shape_tuple as reduce_window_shape_tuple

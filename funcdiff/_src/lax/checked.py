@@ -24,6 +24,7 @@ from funcdiff._src.array import Array
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import FuncdiffTypeError, PrimitiveError
 from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.lax import bits as bits_
 from funcdiff._src.lax import conditionals as _cond  # noqa: F401 (registers cond's rules)
 from funcdiff._src.lax import convolution as conv_
 from funcdiff._src.lax import cumulative as cum
@@ -112,7 +113,9 @@ def _checked(
                 converted = True
         if len(positions) > 1:
             _check_same_dtypes(
-                fun.__name__.removeprefix("lax_"), f"jnp.{jnp_name}", [avals[i] for i in positions]
+                fun.__name__.removeprefix("lax_"),
+                jnp_name if "." in jnp_name else f"jnp.{jnp_name}",
+                [avals[i] for i in positions],
             )
         if primitive is not None and not any(isinstance(a, core.Tracer) for a in args):
             primitive.abstract(avals, {})  # traced operands meet the same rule when bound
@@ -182,6 +185,29 @@ shift_left = _checked(ew.shift_left, ew.shift_left_p, same=(0, 1), jnp_name="lef
 pow = _checked(tr.pow, tr.pow_p, same=(0, 1), jnp_name="power", exponent=1)  # noqa: A001
 select = _checked(ew.select, None, same=(1, 2), jnp_name="where")
 clamp = _checked(ew.clamp, ew.clamp_p, same=(0, 1, 2), jnp_name="clip")
+
+# The special functions and nextafter: floating operands (their primitives' dtype rules), of one
+# dtype where there are several, as JAX's `lax` takes them; `funcdiff.scipy.special` promotes.
+_SPECIAL = "funcdiff.scipy.special."
+bessel_i0e = _checked(special_.bessel_i0e, special_.bessel_i0e_p)
+bessel_i1e = _checked(special_.bessel_i1e, special_.bessel_i1e_p)
+digamma = _checked(special_.digamma, special_.digamma_p)
+lgamma = _checked(special_.lgamma, special_.lgamma_p)
+igamma = _checked(special_.igamma, special_.igamma_p, same=(0, 1), jnp_name=_SPECIAL + "gammainc")
+igammac = _checked(
+    special_.igammac, special_.igammac_p, same=(0, 1), jnp_name=_SPECIAL + "gammaincc"
+)
+polygamma = _checked(
+    special_.polygamma,
+    special_.polygamma_p,
+    same=(0, 1),
+    jnp_name=_SPECIAL + "polygamma",
+)
+zeta = _checked(special_.zeta, special_.zeta_p, same=(0, 1), jnp_name=_SPECIAL + "zeta")
+betainc = _checked(
+    special_.betainc, special_.betainc_p, same=(0, 1, 2), jnp_name=_SPECIAL + "betainc"
+)
+nextafter = _checked(bits_.nextafter, bits_.nextafter_p, same=(0, 1), jnp_name="nextafter")
 
 
 # ---- the other functions: jit's shape and dtype rules, by tracing once per signature --------
