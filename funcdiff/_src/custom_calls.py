@@ -251,6 +251,43 @@ class _OutTree:
             )
 
 
+class _CustomFunction:
+    """What `custom_jvp` and `custom_vjp` share: the wrapped function with its
+    non-differentiable positions, and the flattening of one call into the leaves of its
+    differentiable arguments and a flat function over them."""
+
+    kind = ""  # "custom_jvp" or "custom_vjp", for messages
+
+    def __init__(
+        self,
+        fun: Callable[..., Any],
+        nondiff_argnums: Sequence[int] = (),
+        nondiff_argnames: Sequence[str] = (),
+    ):
+        functools.update_wrapper(self, fun, updated=())
+        self.fun = fun
+        self.nondiff_argnums = nondiff_positions(fun, nondiff_argnums, nondiff_argnames, self.kind)
+
+    def _flatten_call(self, args: tuple, kwargs: dict[str, Any]):
+        """``(static, dyn, leaves, in_tree, out_tree, flat_fun)`` for a call: the
+        non-differentiable and differentiable arguments, the leaves of the latter and their
+        structure, the output structure to be filled, and `fun` on the leaves."""
+        nondiff = self.nondiff_argnums
+        args = resolve_kwargs(self.fun, args, kwargs, self.kind, nondiff)
+        static, dyn = _split_nondiff(args, nondiff)
+        leaves, in_tree = tree_flatten(tuple(dyn))
+        out_tree = _OutTree(self.__name__, self.kind)
+
+        def flat_fun(*xs: Any) -> list[Any]:
+            out, tree = tree_flatten(
+                self.fun(*_merge(static, tree_unflatten(in_tree, xs), nondiff))
+            )
+            out_tree.set(tree, "function")
+            return out
+
+        return static, dyn, leaves, in_tree, out_tree, flat_fun
+
+
 def _call_batch(batched_rules: Callable[..., dict[str, Any]]) -> per_primitive:
     """The batching rule of a custom call primitive: every operand gets the batch dimension
     first, and the user's rules (`batched_rules` of them) are vmapped as wholes."""

@@ -4,7 +4,6 @@ transformation can see them."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,13 +13,9 @@ from funcdiff._src.custom_calls import (
     _call_custom,
     _check_tangents_out,
     _closure_error,
+    _CustomFunction,
     _Kind,
-    _merge,
-    _OutTree,
-    _split_nondiff,
     _zeros_tangent,
-    nondiff_positions,
-    resolve_kwargs,
 )
 from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax._define import define_primitive
@@ -71,7 +66,7 @@ custom_jvp_call_p = define_primitive(
 _JVP = _Kind("custom_jvp", custom_jvp_call_p, _batched_rules)
 
 
-class custom_jvp:  # noqa: N801 - JAX's name
+class custom_jvp(_CustomFunction):  # noqa: N801 - JAX's name
     """A function with a user-defined JVP rule, used by every transformation (reverse mode
     transposes the rule, so it must be linear in the tangents).
 
@@ -106,17 +101,15 @@ class custom_jvp:  # noqa: N801 - JAX's name
         ```
     """
 
+    kind = "custom_jvp"
+
     def __init__(
         self,
         fun: Callable[..., Any],
         nondiff_argnums: Sequence[int] = (),
         nondiff_argnames: Sequence[str] = (),
     ):
-        functools.update_wrapper(self, fun, updated=())
-        self.fun = fun
-        self.nondiff_argnums = nondiff_positions(
-            fun, nondiff_argnums, nondiff_argnames, "custom_jvp"
-        )
+        super().__init__(fun, nondiff_argnums, nondiff_argnames)
         self.jvp: Callable[..., Any] | None = None
 
     def defjvp(self, jvp: Callable[..., Any]) -> Callable[..., Any]:
@@ -152,18 +145,8 @@ class custom_jvp:  # noqa: N801 - JAX's name
             raise AttributeError(
                 f"No JVP defined for custom_jvp function {self.__name__}; use defjvp."
             )
-        args = resolve_kwargs(self.fun, args, kwargs, "custom_jvp", self.nondiff_argnums)
-        nondiff, name, rule = self.nondiff_argnums, self.__name__, self.jvp
-        static, dyn = _split_nondiff(args, nondiff)
-        leaves, in_tree = tree_flatten(tuple(dyn))
-        out_tree = _OutTree(name, "custom_jvp")
-
-        def flat_fun(*xs: Any) -> list[Any]:
-            out, tree = tree_flatten(
-                self.fun(*_merge(static, tree_unflatten(in_tree, xs), nondiff))
-            )
-            out_tree.set(tree, "function")
-            return out
+        name, rule = self.__name__, self.jvp
+        static, _, leaves, in_tree, out_tree, flat_fun = self._flatten_call(args, kwargs)
 
         def flat_jvp(primals: Sequence[Any], tangents: Sequence[Any]):
             p = tree_unflatten(in_tree, list(primals))

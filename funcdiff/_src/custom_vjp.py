@@ -4,7 +4,6 @@ map that reverse mode transposes into the user's backward function."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,13 +15,10 @@ from funcdiff._src.custom_calls import (
     _call_batch,
     _call_custom,
     _closure_error,
+    _CustomFunction,
     _Kind,
     _merge,
-    _OutTree,
-    _split_nondiff,
     _zeros_tangent,
-    nondiff_positions,
-    resolve_kwargs,
 )
 from funcdiff._src.errors import FuncdiffTypeError
 from funcdiff._src.interpreters import cost as cost_mod
@@ -143,7 +139,7 @@ custom_vjp_call_p = define_primitive(
 _VJP = _Kind("custom_vjp", custom_vjp_call_p, _batched_rules)
 
 
-class custom_vjp:  # noqa: N801 - JAX's name
+class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
     """A function with a user-defined VJP, given by a forward function saving residuals and a
     backward function mapping output cotangents to input cotangents.
 
@@ -178,17 +174,15 @@ class custom_vjp:  # noqa: N801 - JAX's name
         ```
     """
 
+    kind = "custom_vjp"
+
     def __init__(
         self,
         fun: Callable[..., Any],
         nondiff_argnums: Sequence[int] = (),
         nondiff_argnames: Sequence[str] = (),
     ):
-        functools.update_wrapper(self, fun, updated=())
-        self.fun = fun
-        self.nondiff_argnums = nondiff_positions(
-            fun, nondiff_argnums, nondiff_argnames, "custom_vjp"
-        )
+        super().__init__(fun, nondiff_argnums, nondiff_argnames)
         self.fwd: Callable[..., Any] | None = None
         self.bwd: Callable[..., Any] | None = None
 
@@ -202,20 +196,10 @@ class custom_vjp:  # noqa: N801 - JAX's name
             raise AttributeError(
                 f"No VJP defined for custom_vjp function {self.__name__}; use defvjp."
             )
-        args = resolve_kwargs(self.fun, args, kwargs, "custom_vjp", self.nondiff_argnums)
         nondiff = self.nondiff_argnums
-        static, dyn = _split_nondiff(args, nondiff)
-        leaves, in_tree = tree_flatten(tuple(dyn))
+        static, dyn, leaves, in_tree, out_tree, flat_fun = self._flatten_call(args, kwargs)
         fwd_fn, bwd_fn, name = self.fwd, self.bwd, self.__name__
-        out_tree = _OutTree(name, "custom_vjp")
         res_tree: list[Any] = [None]
-
-        def flat_fun(*xs: Any) -> list[Any]:
-            out, tree = tree_flatten(
-                self.fun(*_merge(static, tree_unflatten(in_tree, xs), nondiff))
-            )
-            out_tree.set(tree, "function")
-            return out
 
         def flat_fwd(primals: Sequence[Any]):
             fwd_out = fwd_fn(*_merge(static, tree_unflatten(in_tree, list(primals)), nondiff))
