@@ -162,21 +162,8 @@ def _checkpoint_partial_eval(trace, tracers, *, jaxpr, policy):
 
 
 def _checkpoint_partial_eval_jaxpr(eqn, unknowns):
-    known, unknown, out_uk, n_res = _remat_split(
-        eqn.params["jaxpr"], unknowns, eqn.params["policy"]
-    )
-    res_vars = [Var(a) for a in known.out_avals[len(known.out_avals) - n_res :]]
-    known_eqn = eqn.replace(
-        invars=[a for a, u in zip(eqn.invars, unknowns) if not u],
-        outvars=[v for v, u in zip(eqn.outvars, out_uk) if not u] + res_vars,
-        params={**eqn.params, "jaxpr": known},
-    )
-    unknown_eqn = eqn.replace(
-        invars=res_vars + [a for a, u in zip(eqn.invars, unknowns) if u],
-        outvars=[v for v, u in zip(eqn.outvars, out_uk) if u],
-        params={**eqn.params, "jaxpr": unknown},
-    )
-    return known_eqn, unknown_eqn, out_uk
+    split = _remat_split(eqn.params["jaxpr"], unknowns, eqn.params["policy"])
+    return pe.split_call_eqn(eqn, unknowns, split)
 
 
 def _checkpoint_transpose(cts, *args, jaxpr, policy):

@@ -254,6 +254,31 @@ def online_from_offline(
     return rule
 
 
+def split_call_eqn(
+    eqn: JaxprEqn,
+    unknowns: Sequence[bool],
+    split: tuple[ClosedJaxpr, ClosedJaxpr, list[bool], int],
+) -> tuple[JaxprEqn, JaxprEqn, list[bool]]:
+    """The offline partial-evaluation rule of a call primitive (one sub-program in its
+    `jaxpr` parameter, run on its operands): `eqn` split in two equations of the same
+    primitive, given ``split = (known, unknown, out_unknowns, n_res)`` of its sub-program (as
+    `partial_eval_jaxpr` returns). The known one also returns the residuals, which the unknown
+    one takes first."""
+    known, unknown, out_uk, n_res = split
+    res_vars = [Var(a) for a in known.out_avals[len(known.out_avals) - n_res :]]
+    known_eqn = eqn.replace(
+        invars=[a for a, u in zip(eqn.invars, unknowns) if not u],
+        outvars=[v for v, u in zip(eqn.outvars, out_uk) if not u] + res_vars,
+        params={**eqn.params, "jaxpr": known},
+    )
+    unknown_eqn = eqn.replace(
+        invars=res_vars + [a for a, u in zip(eqn.invars, unknowns) if u],
+        outvars=[v for v, u in zip(eqn.outvars, out_uk) if u],
+        params={**eqn.params, "jaxpr": unknown},
+    )
+    return known_eqn, unknown_eqn, out_uk
+
+
 def partial_eval_jaxpr(
     closed: ClosedJaxpr, unknowns: Sequence[bool], instantiate: Sequence[bool] | None = None
 ) -> tuple[ClosedJaxpr, ClosedJaxpr, list[bool], int]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray, Var
+from funcdiff._src.core import ClosedJaxpr, JaxprEqn, ShapedArray
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
+from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.jit import cache, lowering
 from funcdiff._src.lax import _jaxprs as jaxprs
@@ -53,21 +54,7 @@ _split = jaxprs.split
 
 def _jit_partial_eval_jaxpr(eqn: JaxprEqn, unknowns: list[bool]):
     """Split a nested jit equation inside a jaxpr being partially evaluated."""
-    jaxpr = eqn.params["jaxpr"]
-    known, unknown, out_unknowns, n_res = _split(jaxpr, tuple(unknowns))
-    residual_vars = [Var(a) for a in known.out_avals[len(known.out_avals) - n_res :]]
-    known_outvars = [v for v, u in zip(eqn.outvars, out_unknowns) if not u]
-    known_eqn = eqn.replace(
-        invars=[a for a, u in zip(eqn.invars, unknowns) if not u],
-        outvars=known_outvars + residual_vars,
-        params={**eqn.params, "jaxpr": known},
-    )
-    unknown_eqn = eqn.replace(
-        invars=residual_vars + [a for a, u in zip(eqn.invars, unknowns) if u],
-        outvars=[v for v, u in zip(eqn.outvars, out_unknowns) if u],
-        params={**eqn.params, "jaxpr": unknown},
-    )
-    return known_eqn, unknown_eqn, out_unknowns
+    return pe.split_call_eqn(eqn, unknowns, _split(eqn.params["jaxpr"], tuple(unknowns)))
 
 
 def _jit_transpose(cts: Sequence[Any], *args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
