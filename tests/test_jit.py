@@ -411,19 +411,21 @@ def test_checkpoint_survives_jit():
 
 def test_scalar_results_are_zero_dim_arrays_even_from_python_scalars():
     # Python-scalar arithmetic in the generated code stays Python; results are 0-d funcdiff
-    # Arrays of the result's dtype, as in JAX.
+    # Arrays of the result's dtype, weakly typed when computed from Python scalars alone
+    # (a WeakArray), as in JAX.
     cases = [
-        (jit(grad(jit(lambda x: x**3))), 2.0, np.float64(12.0)),
-        (jit(lambda x: x * 2.0), 2.0, np.float64(4.0)),
-        (jit(lambda x: 1.0), 2.0, np.float64(1.0)),
-        (jit(lambda x: x), 3, np.int64(3)),
-        (jit(lambda x: x > 1.0), 2.0, np.True_),
+        (jit(grad(jit(lambda x: x**3))), 2.0, np.float64(12.0), True),
+        (jit(lambda x: x * 2.0), 2.0, np.float64(4.0), True),
+        (jit(lambda x: 1.0), 2.0, np.float64(1.0), True),
+        (jit(lambda x: x), 3, np.int64(3), True),
+        (jit(lambda x: x > 1.0), 2.0, np.True_, False),
     ]
-    for f, arg, want in cases:
+    for f, arg, want, weak in cases:
         got = f(arg)
-        assert type(got) is funcdiff.Array and got.shape == () and got.dtype == want.dtype
+        assert isinstance(got, funcdiff.Array) and got.shape == () and got.dtype == want.dtype
         assert got == want, (got, want)
-        assert type(f(arg)) is funcdiff.Array  # the cached fast path too
+        assert got.weak_type == weak and f(arg).weak_type == weak  # the cached fast path too
+        assert not weak or (got + np.ones(1, np.float32)).dtype == np.float32
 
 
 def test_fast_path_by_scalar_type_keeps_one_program_per_type_and_the_switches():
@@ -445,7 +447,8 @@ def test_fast_path_by_scalar_type_keeps_one_program_per_type_and_the_switches():
     for _ in range(3):  # the first call traces, the next ones take the fast path
         for arg, dtype in cases:
             out = f(arg)
-            assert type(out) is funcdiff.Array and out.dtype == dtype and out.shape == ()
+            assert isinstance(out, funcdiff.Array) and out.dtype == dtype and out.shape == ()
+            assert out.weak_type == (type(arg) in (float, int))
             assert not out.flags.writeable
             np.testing.assert_allclose(out, np.log(np.float64(arg)) * 2.0, rtol=1e-3)
     assert f.trace_count == len(runs) == len(cases)

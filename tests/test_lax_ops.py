@@ -479,9 +479,12 @@ def test_jit_matches_eager_and_never_aliases(rec, data):
             assert len(got_leaves) == len(exp_leaves)
             for y, e in zip(got_leaves, exp_leaves):
                 _assert_matches(y, e, dtype, f"jit of {rec.name}")
+                assert core.get_aval(y).weak_type == core.get_aval(e).weak_type, (
+                    f"jit of {rec.name}: weak type {core.get_aval(y)} != eager's "
+                    f"{core.get_aval(e)}")
             for k, y in enumerate(got_leaves):
                 if isinstance(y, np.ndarray):
-                    assert type(y) is funcdiff.Array, f"jit of {rec.name}: not an Array"
+                    assert isinstance(y, funcdiff.Array), f"jit of {rec.name}: not an Array"
                     others = arrays_in + [z for j, z in enumerate(got_leaves)
                                           if j != k and isinstance(z, np.ndarray)]
                     assert not any(np.shares_memory(y, o) for o in others), (

@@ -216,23 +216,22 @@ def test_weak_scalar_examples():
     assert funcdiff.grad(lambda x: jnp.sum(f(x)))(x32).dtype == np.float32
 
 
-# A selection between Python scalars by a Python condition is weakly typed, as in JAX (whose
-# `where(True, 0.0, nan)` has weak_type=True): it takes the float32 of the array it meets,
-# eagerly as under jit. A condition that is an array (even 0-d, even traced) gives an array,
-# never weak in funcdiff (only Python scalars are): float64 + float32 is float64 both ways,
-# as in NumPy (JAX, whose weak arrays exist, gives float32 there).
+# A selection between Python scalars is weakly typed, as in JAX (whose `where(True, 0.0, nan)`
+# and `where(x > 0, 0.0, 1.0)` have weak_type=True): it takes the float32 of the array it
+# meets, eagerly as under jit, whatever the condition (a Python bool, or an array, even 0-d,
+# even traced: then a WeakArray).
 _WEAK_SELECTIONS = {
     "where Python condition": (lambda x: jnp.where(True, 0.0, jnp.nan) + x, np.float32),
     "where Python ints": (lambda x: jnp.where(False, 1, 2) * x, np.float32),
     "select Python condition": (lambda x: jnp.select([True], [0.0], 1.0) + x, np.float32),
     "lax.select Python condition": (lambda x: funcdiff.lax.select(True, 0.0, 1.0) + x,
                                     np.float32),
-    "where 0-d traced condition": (lambda x: jnp.where(x[0] > 0, 0.0, 1) + x, np.float64),
-    "where 0-d NumPy condition": (lambda x: jnp.where(np.array(True), 0.0, 1.0) + x, np.float64),
+    "where 0-d traced condition": (lambda x: jnp.where(x[0] > 0, 0.0, 1) + x, np.float32),
+    "where 0-d NumPy condition": (lambda x: jnp.where(np.array(True), 0.0, 1.0) + x, np.float32),
     "lax.select 0-d condition": (lambda x: funcdiff.lax.select(x[0] > 0, 0.0, 1.0) + x,
-                                 np.float64),
-    "where shaped condition": (lambda x: jnp.where(x > 0, 0.0, 1.0) + x, np.float64),
-    "select shaped condition": (lambda x: jnp.select([x > 0], [0.0], 1.0) + x, np.float64),
+                                 np.float32),
+    "where shaped condition": (lambda x: jnp.where(x > 0, 0.0, 1.0) + x, np.float32),
+    "select shaped condition": (lambda x: jnp.select([x > 0], [0.0], 1.0) + x, np.float32),
 }
 
 
@@ -252,9 +251,11 @@ def test_selection_of_python_scalars_is_a_python_scalar_only_by_a_python_conditi
     assert type(jnp.where(False, 1, 2)) is int
     assert funcdiff.make_jaxpr(lambda: jnp.where(True, 0.0, 1.0))().out_avals[0].weak_type
     assert funcdiff.jit(lambda b: jnp.where(b, 0.0, 1.0) + np.float32(1))(True).dtype == np.float32
-    # an array condition gives an Array, with its methods
+    # an array condition gives a weakly typed Array, with its methods
     assert jnp.where(np.bool_(False), 1.0, 2.0).astype(np.float32).dtype == np.float32
-    assert isinstance(jnp.where(np.array([True, False]), 0.0, 1.0), np.ndarray)
+    picked = jnp.where(np.array([True, False]), 0.0, 1.0)
+    assert isinstance(picked, funcdiff.Array) and picked.weak_type and picked.dtype == np.float64
+    assert not jnp.where(np.array([True, False]), np.float64(0.0), 1.0).weak_type
 
 
 # ---- derivatives ----------------------------------------------------------------------------

@@ -172,6 +172,7 @@ class Array(np.ndarray):
 
     @property
     def weak_type(self) -> bool:
+        """Whether the array is weakly typed (see `WeakArray`): False for an Array."""
         return False
 
     @property
@@ -179,6 +180,40 @@ class Array(np.ndarray):
         """``x.at[idx].set/add/multiply/divide/power/min/max/apply/get``: functional updates,
         as in JAX (see `funcdiff.numpy.ndarray.at`)."""
         return _at_helper(self)
+
+
+class WeakArray(Array):
+    """A weakly typed `Array`: one made from Python scalars alone (``jnp.broadcast_to(1.0,
+    (2,))``, ``jnp.where(c, 1.0, 2.0)``, a jitted function's weakly typed result). As a
+    Python scalar does, it takes the dtype of the arrays it meets (``w + x32`` is float32),
+    exactly as its abstract value says under `jit`, `vmap` and `grad` (JAX's
+    ``weak_type=True`` arrays). Made by the primitives' eager evaluation, never directly.
+
+    Its indexing keeps it weak (a 0-d element is a Python scalar, the weakly typed scalar of
+    funcdiff's eager code); NumPy functions and ufuncs compute on it as on any NumPy array.
+    """
+
+    @property
+    def weak_type(self) -> bool:
+        return True
+
+    def __getitem__(self, index: Any) -> Any:
+        out = self.view(np.ndarray)[index]
+        if isinstance(out, np.ndarray):
+            return as_weak_array(out)
+        return out.item() if isinstance(out, np.generic) else out
+
+    def __repr__(self) -> str:
+        return Array.__repr__(self)[:-1] + ", weak_type=True)"
+
+
+def as_weak_array(x: Any) -> WeakArray:
+    """`x` (a NumPy array) as a read-only `WeakArray` sharing its memory."""
+    if type(x) is not np.ndarray:
+        x = np.asarray(x)  # (a plain array: NumPy drops the subclass)
+    a = x.view(WeakArray)
+    a.setflags(False)
+    return a
 
 
 class _Shard:
@@ -213,7 +248,7 @@ def as_array(x: Any) -> Any:
     t = type(x)
     if t is np.ndarray:
         a = x.view(Array)
-    elif t is Array or t in _PY_SCALAR_TYPES:
+    elif t is Array or t in _PY_SCALAR_TYPES or t is WeakArray:
         return x
     elif (dtype := _SCALAR_DTYPES.get(t)) is not None:
         return Array((), dtype, x)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes, errors
-from funcdiff._src.array import Array
+from funcdiff._src.array import Array, as_weak_array
 from funcdiff._src.interpreters import ad
 from funcdiff._src.tree_util import (
     PyTreeDef,
@@ -133,9 +133,9 @@ def _check_args(fun: Callable[..., Any], args: Sequence[Any], leaves: Sequence[A
 
 
 def _as_array_leaf(x: Any) -> Any:
-    """A result leaf as an array: a Python scalar (a weakly typed result) becomes a NumPy
-    value, which `core.owned_results` then hands out as a funcdiff Array."""
-    return np.asarray(x) if type(x) in core._PY_SCALARS else x
+    """A result leaf as an array: a Python scalar (a weakly typed result) becomes a 0-d
+    `WeakArray`, as `jit` hands it out, which `core.owned_results` keeps."""
+    return as_weak_array(np.asarray(x)) if type(x) in core._PY_SCALARS else x
 
 
 def _argnums_tuple(argnums: int | Sequence[int], nargs: int, fun: Callable[..., Any]) -> tuple:

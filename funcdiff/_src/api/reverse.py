@@ -216,7 +216,11 @@ def value_and_grad(
         diff_args = (args[nums[0]],) if len(nums) == 1 else tuple(args[i] for i in nums)
         out, pull, _, _, aux = _vjp(partial_fun, diff_args, has_aux)
         _check_scalar_output(out, fun, holomorphic)
-        grads = pull([np.array(1, core.get_aval(out).dtype)])  # (np.ones is Python code)
+        # The seed: a one of the output's type (np.ones is Python code); weakly typed for a
+        # weakly typed output, as in JAX, so that the gradient keeps the weak type.
+        out_aval = core.get_aval(out)
+        grads = pull([1.0 if out_aval.weak_type and out_aval.dtype == np.float64
+                      else np.array(1, out_aval.dtype)])
         g = grads[0] if isinstance(argnums, int) else tuple(grads)
         return ((out, aux) if has_aux else out), g
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from funcdiff._src import dtypes
-from funcdiff._src.array import Array, as_array
+from funcdiff._src.array import Array, WeakArray, as_array, as_weak_array
 from funcdiff._src.core.avals import (
     _NUMPY_VALUES,
     _PY_SCALAR_TYPES,
@@ -72,8 +72,10 @@ class Primitive:
     """
 
     __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "__weakref__")
-    # On Python scalars alone, the result is a Python scalar (weakly typed, as when staged, and
-    # as in JAX); set by `define_primitive(..., weak_results=True)` on a subclass.
+    # The result is weakly typed exactly when every operand is, so on Python scalars alone
+    # it is a Python scalar (as when staged, and as in JAX); set by
+    # `define_primitive(..., weak_results=True)` on a subclass. Other primitives given a
+    # weakly typed operand have their results typed by their abstract rule (`_run_weak`).
     weak_results = False
 
     def __init__(self, name: str, multiple_results: bool = False):
@@ -109,8 +111,8 @@ class Primitive:
             # Outside any transformation: the user gets funcdiff Arrays (a Python scalar, the
             # weakly typed result of Python scalars, stays one, as `as_array` would leave it).
             out = self.run_impl(args, params)
-            if self.multiple_results:
-                return [as_array(o) for o in out]
+            if self.multiple_results:  # (weak results: from sub-programs, whatever the operands)
+                return [as_array(o) for o in self._weak_results(args, params, out)]
             return out if type(out) in _PY_SCALAR_TYPES else as_array(out)
         trace = top.trace
         if trace is None:
@@ -138,17 +140,68 @@ class Primitive:
 
     def run_impl(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
         # Whether every operand is a Python scalar (then a primitive with `weak_results` gives
-        # one too), found in the loop that looks for Arrays. (A loop is cheaper than
-        # `Array in map(type, args)` for few operands.)
-        weak = self.weak_results
+        # one too), found in the loop that looks for Arrays. A weakly typed operand (a
+        # `WeakArray`, or a Python scalar given to a primitive without `weak_results`) may
+        # make a weak result: `_run_weak` asks the abstract rule. (Loops: cheaper than
+        # comprehensions or `Array in map(type, args)` for few operands.)
+        weak = weak_results = self.weak_results
         for a in args:
             t = type(a)
             if t is Array:  # implementations compute on plain NumPy arrays
-                args = [x.view(np.ndarray) if type(x) is Array else x for x in args]
+                plain = []
+                for x in args:
+                    t = type(x)
+                    if t is Array:
+                        x = x.view(np.ndarray)
+                    elif t is WeakArray or (not weak_results and t in _PY_SCALAR_TYPES):
+                        return self._run_weak(args, params)
+                    plain.append(x)
+                args = plain
                 weak = False
                 break
-            if t not in _PY_SCALAR_TYPES:
+            if t in _PY_SCALAR_TYPES:
+                if not weak_results:
+                    return self._run_weak(args, params)
+            else:
+                if t is WeakArray:
+                    return self._run_weak(args, params)
                 weak = False
+        out = self._call_impl(args, params)
+        if weak:
+            to_python = _TO_PYTHON_SCALAR.get(type(out))
+            if to_python is not None:
+                return to_python(out)
+            if isinstance(out, np.generic):
+                return out.item()
+        return out
+
+    def _run_weak(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
+        """`run_impl` with a weakly typed operand: the results are weak, and of the dtype,
+        that the abstract rule (the one `jit` stages with) gives. An elementwise primitive's
+        weak operand of another precision is cast to the result's dtype first (``w + x32``
+        computes in float32, as under `jit`)."""
+        out_aval = None
+        if not self.multiple_results:
+            out_aval = self.abstract([get_aval(a) for a in args], params)
+        plain = []
+        for x in args:
+            if isinstance(x, Array):
+                x = x.view(np.ndarray)
+                if (out_aval is not None and self.weak_results
+                        and x.dtype != out_aval.dtype and x.dtype.kind == out_aval.dtype.kind):
+                    x = x.astype(out_aval.dtype)
+            plain.append(x)
+        out = self._call_impl(plain, params)
+        return out if out_aval is None else _fit_aval(out, out_aval, _all_scalars(args))
+
+    def _weak_results(self, args: Sequence[Any], params: dict[str, Any], outs: Any) -> Any:
+        """The results of a primitive with several (cond, while, scan, a jitted call...) as
+        its abstract rule types them: a sub-program may make weak results from any operands."""
+        avals = self.abstract([get_aval(a) for a in args], params)
+        scalars = _all_scalars(args)
+        return [_fit_aval(o, a, scalars) for o, a in zip(outs, avals)]
+
+    def _call_impl(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
         try:
             if flags.check_nans:  # NumPy's warning would precede the clearer error below
                 with np.errstate(all="ignore"):
@@ -160,12 +213,6 @@ class Primitive:
             raise
         except (ValueError, TypeError, IndexError) as e:
             raise self._impl_error(args, params, e) from e
-        if weak:
-            to_python = _TO_PYTHON_SCALAR.get(type(out))
-            if to_python is not None:
-                return to_python(out)
-            if isinstance(out, np.generic):
-                return out.item()
         return out
 
     def _impl_error(self, args: Sequence[Any], params: dict[str, Any], e: Exception) -> Exception:
@@ -185,6 +232,29 @@ class Primitive:
             raise PrimitiveError(
                 f"{self.name}: {e} (operands {_fmt_avals(avals)})" + _at_user_line()
             ) from None
+
+
+def _all_scalars(args: Sequence[Any]) -> bool:
+    for a in args:
+        if type(a) not in _PY_SCALAR_TYPES:
+            return False
+    return True
+
+
+def _fit_aval(x: Any, aval: ShapedArray, scalars: bool) -> Any:
+    """An eager result as its abstract value types it, in its dtype: a weakly typed one is a
+    `WeakArray`, or a Python scalar when computed from Python scalars alone (`scalars`)."""
+    if not isinstance(x, _NUMPY_VALUES):
+        if type(x) not in _PY_SCALAR_TYPES or (aval.weak_type and scalars):
+            return x
+        x = np.asarray(x)
+    if x.dtype != aval.dtype and x.dtype.kind in "biufc":
+        x = x.astype(aval.dtype)
+    if not aval.weak_type:
+        return x
+    if scalars and not aval.shape:
+        return x.item()
+    return as_weak_array(x)
 
 
 def _check_nans(p: Primitive, out: Any) -> None:
@@ -458,7 +528,7 @@ def get_aval(x: Any) -> ShapedArray:
     if isinstance(x, Tracer):
         return x.aval
     if isinstance(x, _NUMPY_VALUES):
-        return _shaped(x.shape, x.dtype)
+        return _shaped(x.shape, x.dtype, type(x) is WeakArray)
     raise TypeError(
         f"Value {x!r} of type {type(x).__name__} is not a valid array: expected a NumPy array, "
         "a Python or NumPy scalar, or a traced value." + _at_user_line()
@@ -478,13 +548,16 @@ def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
     out = []
     for x in xs:
         if isinstance(x, np.ndarray):
-            if type(x) is Array:
+            weak = type(x) is WeakArray
+            if weak or type(x) is Array:
                 x = x.view(np.ndarray)
             for i in seen:
                 if np.may_share_memory(x, i):
                     x = x.copy()
                     break
             seen.append(x)
+            if weak:
+                x = as_weak_array(x)
         out.append(as_array(x))
     return out
 

@@ -57,5 +57,8 @@ def literal_number(a: Atom) -> Any:
 
 
 def same_type(a: Atom, out: Var) -> bool:
-    """Whether `a` can stand for `out`: the same shape and dtype."""
-    return a.aval.shape == out.aval.shape and a.aval.dtype == out.aval.dtype
+    """Whether `a` can stand for `out`: the same shape, dtype and weak type (a weakly typed
+    value standing for a strong one would take float32 from the arrays it meets, and leave
+    the program as a Python scalar)."""
+    a, o = a.aval, out.aval
+    return a.shape == o.shape and a.dtype == o.dtype and a.weak_type == o.weak_type

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
-from funcdiff._src.array import Array, as_array
+from funcdiff._src.array import Array, WeakArray, as_array, as_weak_array
 from funcdiff._src.config import config, jit_flags
 from funcdiff._src.core import ClosedJaxpr, Tracer
 from funcdiff._src.interpreters import partial_eval as pe
@@ -53,14 +53,14 @@ class _FastCall:
     (which, when funcdiff Arrays are among the arguments, first unwraps them to the plain
     NumPy views that the generated code computes on) and how to hand out its results."""
 
-    __slots__ = ("fn", "program", "single_output", "out_tree", "scalar_type", "dtype")
+    __slots__ = ("fn", "program", "single_output", "out_tree", "scalar_type", "dtype", "array")
 
     def __init__(self, entry: _Entry, unwrap: bool):
         fn = entry.fn
         if unwrap:
 
             def unwrapping(*args: Any) -> Any:
-                return fn(*[a.view(np.ndarray) if type(a) is Array else a for a in args])
+                return fn(*[a.view(np.ndarray) if isinstance(a, Array) else a for a in args])
 
         self.fn = unwrapping if unwrap else fn
         self.program, self.single_output, self.out_tree = (
@@ -75,6 +75,10 @@ class _FastCall:
         numeric = aval is not None and aval.ndim == 0 and aval.dtype.kind in "biufc"
         self.scalar_type = aval.dtype.type if numeric else None
         self.dtype = aval.dtype if numeric else None
+        # The 0-d Array made of it: a WeakArray when the result is weakly typed.
+        self.array = WeakArray if numeric and aval.weak_type else Array
+        if entry.weak_outs and not numeric:
+            self.fn = _weak_outputs(self.fn, entry.weak_outs)
 
 
 class _Entry:
@@ -90,6 +94,7 @@ class _Entry:
         "out_tree",
         "single_output",
         "backend",
+        "weak_outs",
     )
 
     def __init__(self, jaxpr: ClosedJaxpr, program: lowering.CompiledProgram | None, out_tree):
@@ -100,6 +105,20 @@ class _Entry:
         self.out_tree = out_tree
         self.single_output = out_tree.num_leaves == 1 and out_tree == _LEAF
         self.backend: Any = None  # a `backends.Backend`, or None for NumPy
+        # The weakly typed results: handed out as WeakArrays, as eager funcdiff would.
+        self.weak_outs = tuple(i for i, a in enumerate(jaxpr.out_avals) if a.weak_type)
+
+
+def _weak_outputs(fn: Callable[..., Any], weak: tuple[int, ...]) -> Callable[..., Any]:
+    """`fn` (a compiled program) with its results at the positions `weak` as WeakArrays."""
+
+    def weak_results(*args: Any) -> Any:
+        outs = list(fn(*args))
+        for i in weak:
+            outs[i] = as_weak_array(outs[i])
+        return outs
+
+    return weak_results
 
 
 class Lowered:
@@ -203,6 +222,14 @@ class JitFunction:
         leaves, in_tree = tree_flatten((dyn_args, dyn_kwargs))
         sig = []
         for k, x in enumerate(leaves):
+            if type(x) is WeakArray:  # traced as weakly typed, computed on as a plain array
+                if not x.ndim:  # a weak scalar is a Python scalar in the generated code
+                    leaves[k] = x = x.item()
+                    sig.append(_signature(x))
+                    continue
+                leaves[k] = x.view(np.ndarray)
+                sig.append((x.shape, x.dtype, WeakArray))
+                continue
             if type(x) is not np.ndarray and isinstance(x, np.ndarray):
                 # A subclass (np.matrix, a masked array) computes as a plain array: `*` of
                 # matrices would otherwise be a matrix product in the generated code.
@@ -244,10 +271,13 @@ class JitFunction:
             return out_leaves
 
         store: list[Any] = [None]
-        foreign = any(len(s) == 3 and s[2] is not Array for s in key[1])
+        foreign = any(len(s) == 3 and s[2] is not Array and s[2] is not WeakArray
+                      for s in key[1])
         avals = [
-            backends.aval_of(x) if foreign and backends.is_foreign(x) else core.get_aval(x)
-            for x in leaves
+            backends.aval_of(x) if foreign and backends.is_foreign(x)
+            else core.get_aval(x).update(weak_type=True) if len(s) == 3 and s[2] is WeakArray
+            else core.get_aval(x)
+            for x, s in zip(leaves, key[1])
         ]
         with cache.gc_paused():
             jaxpr = pe.trace_to_jaxpr(flat_fun, avals)
@@ -295,7 +325,7 @@ class JitFunction:
                 if fast.single_output:
                     out = outs[0]
                     if type(out) is fast.scalar_type:  # as `as_array` does, more directly
-                        return Array((), fast.dtype, out)
+                        return fast.array((), fast.dtype, out)
                     return as_array(out)
                 return tree_unflatten(fast.out_tree, [as_array(o) for o in outs])
         if jit_flags.disable_jit:
@@ -325,7 +355,10 @@ class JitFunction:
                 fast = self._fast[sig] = _FastCall(entry, any(len(s) == 3 for s in sig))
                 if len(args) == 1 and type(args[0]) in _SCALAR_TYPES:
                     self._fast_by_type[type(args[0])] = fast
-        outs = entry.program(*leaves)
+        if entry.weak_outs:
+            outs = _weak_outputs(entry.program, entry.weak_outs)(*leaves)
+        else:
+            outs = entry.program(*leaves)
         return tree_unflatten(entry.out_tree, [as_array(o) for o in outs])
 
     def trace(self, *args: Any, **kwargs: Any) -> Traced:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
-from funcdiff._src.array import _SCALAR_DTYPES, Array
+from funcdiff._src.array import _SCALAR_DTYPES, Array, WeakArray
 from funcdiff._src.core import Tracer
 from funcdiff._src.jit import backends
 from funcdiff._src.tree_util import keystr
@@ -45,6 +45,8 @@ def _fast_signature(x: Any) -> Any:
         return (x.shape, x.dtype)
     if t is Array:  # unwrapped to a plain view before the generated code runs
         return (x.shape, x.dtype, Array)
+    if t is WeakArray:  # traced as weakly typed: a program of its own (0-d: see `_key`)
+        return (x.shape, x.dtype, WeakArray) if x.ndim else None
     sig = _PY_SCALAR_SIG.get(t)
     if sig is not None:
         return sig
@@ -65,7 +67,8 @@ def _describe(sig: Any) -> str:
     if sig[0] == "py":
         return f"a Python {sig[1].__name__} (weakly typed)"
     shape, dtype = sig[0], sig[1]
-    return f"{core.ShapedArray(shape, dtype).str_short()}"
+    weak = len(sig) == 3 and sig[2] is WeakArray
+    return f"{core.ShapedArray(shape, dtype).str_short()}" + (" (weakly typed)" if weak else "")
 
 
 def _readable_path(path: tuple, names: list[str], static: tuple[int, ...]) -> str:

@@ -94,9 +94,11 @@ rules_of: dict[core.Primitive, PrimitiveRules] = {}
 
 
 class _WeakResultPrimitive(core.Primitive):
-    """A primitive whose result on Python scalars alone is weakly typed (a Python scalar, as
-    when staged, and as in JAX): `weak_results=True` in `define_primitive`. (`run_impl`
-    makes the conversion, in the loop over the operands it runs anyway.)"""
+    """A primitive whose result is weakly typed exactly when every operand is, so that on
+    Python scalars alone it is a Python scalar (as when staged, and as in JAX):
+    `weak_results=True` in `define_primitive`. (`run_impl` makes the conversion, in the loop
+    over the operands it runs anyway, and asks the abstract rule only for a `WeakArray`
+    operand.)"""
 
     __slots__ = ()
     weak_results = True
@@ -425,23 +427,46 @@ def broadcasting_batch(p: core.Primitive) -> Rule:
         # loaded (see the allow-list in tests/test_layering.py).
         from funcdiff._src.lax.structural import align_for_broadcast
 
-        return p.bind(*align_for_broadcast(vals, dims), **params), 0
+        vals = align_for_broadcast(vals, dims)
+        if p.name != "select_n":  # (its selector takes no part in the promotion)
+            vals = _cast_batched_weak(vals, dims)
+        return p.bind(*vals, **params), 0
 
     rule.__name__ = f"_{p.name}_batch"
     return rule
+
+
+def _cast_batched_weak(vals: list[Any], dims: Sequence[int | None]) -> list[Any]:
+    """A batched weakly typed scalar is an array of its own dtype, which NumPy would let
+    promote (weak float64 times float32 is float64): cast it to the operands' common dtype
+    first, as an unbatched one (a Python scalar) adopts it."""
+    avals = [core.get_aval(v) for v in vals]
+    if not any(a.weak_type and d is not None for a, d in zip(avals, dims)):
+        return vals
+    dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
+    if weak:
+        return vals
+    from funcdiff._src.lax.structural import convert_element_type
+
+    return [convert_element_type(v, dtype) if a.weak_type and d is not None and a.dtype != dtype
+            else v for v, a, d in zip(vals, avals, dims)]
 
 
 def shift_axes(axes: Sequence[int]) -> tuple[int, ...]:
     return tuple(a + 1 for a in axes)
 
 
-_STRONG_RESULTS = {"convert_element_type", "eq", "ne", "lt", "le", "gt", "ge", "is_finite"}
+# Elementwise primitives whose result is not "weakly typed exactly when every operand is":
+# casts and comparisons (strong results), and `select_n`, whose selector's type does not count.
+_STRONG_RESULTS = {"convert_element_type", "eq", "ne", "lt", "le", "gt", "ge", "is_finite",
+                   "select_n"}
 
 
 def elementwise_primitive(name: str, **rules: Any) -> core.Primitive:
     """`define_primitive` for this module's primitives: all work elementwise with NumPy
     broadcasting, which also gives their batching rule. On Python scalars alone their result
-    is weakly typed (a Python scalar), except for casts and comparisons."""
+    is weakly typed (a Python scalar), except for casts, comparisons and `select_n` (which
+    `run_impl` types with their abstract rules)."""
     return define_primitive(
         name, elementwise=True, weak_results=name not in _STRONG_RESULTS, **rules
     )

@@ -78,6 +78,22 @@ def _signature(x: Any) -> Any:
     return core.get_aval(x)
 
 
+def _cast_weak_arrays(
+    args: tuple[Any, ...], avals: Sequence[ShapedArray], positions: tuple[int, ...]
+) -> tuple[tuple[Any, ...], bool]:
+    """A weakly typed array (not a scalar) among operands of one dtype takes the strong
+    operands' dtype here, as a Python scalar would: the primitive's NumPy computation (and
+    jit's) would otherwise let its own precision promote (weak float64 + float32)."""
+    strong = [avals[i].dtype for i in positions if not avals[i].weak_type]
+    if not strong or not any(avals[i].weak_type and avals[i].shape for i in positions):
+        return args, False
+    out = list(args)
+    for i in positions:
+        if avals[i].weak_type and avals[i].shape and avals[i].dtype != strong[0]:
+            out[i] = ew.convert_element_type(args[i], strong[0])
+    return tuple(out), True
+
+
 def _checked(
     fun: Callable[..., Any],
     primitive: core.Primitive | None,
@@ -117,6 +133,8 @@ def _checked(
                 jnp_name if "." in jnp_name else f"jnp.{jnp_name}",
                 [avals[i] for i in positions],
             )
+            args, cast = _cast_weak_arrays(args, avals, positions)
+            converted = converted or cast
         if primitive is not None and not any(isinstance(a, core.Tracer) for a in args):
             primitive.abstract(avals, {})  # traced operands meet the same rule when bound
         if not converted:

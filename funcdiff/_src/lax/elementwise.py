@@ -726,11 +726,10 @@ def _select_n_aval(which: ShapedArray, *cases: ShapedArray) -> ShapedArray:
     dtypes_seen = {c.dtype for c in cases if not c.weak_type}
     if len(dtypes_seen) > 1:
         raise PrimitiveError(f"cases must have one dtype, got {sorted(map(str, dtypes_seen))}")
-    # Weakly typed only when the selector is too (a Python bool or int): a selection by an
-    # array, even 0-d, is an array, which is never weak in funcdiff (only Python scalars
-    # are), as NumPy's `where` gives an array in the cases' own dtype.
-    return out.update(shape=broadcast_shapes(which.shape, out.shape),
-                      weak_type=out.weak_type and which.weak_type)
+    # Weakly typed when the cases are, whatever the selector (as in JAX): a selection
+    # between Python scalars by an array is a `WeakArray`, which takes the dtype of the
+    # arrays it meets.
+    return out.update(shape=broadcast_shapes(which.shape, out.shape))
 
 
 def _select_n_jvp(primals, tangents):

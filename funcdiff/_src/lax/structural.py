@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes
+from funcdiff._src.array import as_weak_array
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad
@@ -412,6 +413,8 @@ def _convert_impl(x, *, new_dtype, weak_type=False):
     if arr.dtype.kind == "c" and new_dtype.kind != "c":
         arr = arr.real
     out = arr.astype(new_dtype, copy=False)
+    if weak_type:  # as `run_impl` types a weak result: a WeakArray, or a Python scalar
+        return as_weak_array(out) if isinstance(x, np.ndarray) else out.item()
     return out if isinstance(x, np.ndarray) else out[()]
 
 
@@ -551,7 +554,8 @@ register_rules(
     ad.add_any_p,
     PrimitiveRules(
         impl=np.add,
-        abstract_eval=lambda x, y: x,
+        # (weakly typed only when both are, as any sum)
+        abstract_eval=lambda x, y: x if x.weak_type <= y.weak_type else x.strip_weak_type(),
         jvp=_add_any_jvp,
         transpose=_add_any_transpose,
         batch=_add_any_batch,

@@ -88,7 +88,11 @@ def array_dtype(x: Any) -> np.dtype | None:
 
 def promote(*args: ArrayLike) -> list[Array]:
     """Convert arguments and cast them to their common NumPy (NEP 50) dtype. Weakly typed
-    Python scalars are left as they are: they adopt the dtype of the arrays they meet."""
+    Python scalars are left as they are: they adopt the dtype of the arrays they meet, as a
+    0-d weakly typed value does (a Python scalar when jitted code runs; `vmap`'s batching
+    rules cast one that is batched). Weakly typed arrays (a `WeakArray`, a weak tracer with a
+    shape) are cast when the result is strong, as in JAX: NumPy would let their own dtype
+    promote (weak float64 + float32 is float64)."""
     # Fast paths (the hot path of every operation): arrays of one dtype, or an inexact array
     # with Python numbers.
     dt = array_dtype(args[0])
@@ -104,9 +108,10 @@ def promote(*args: ArrayLike) -> list[Array]:
             return list(args)
     arrays = [asarray(a) for a in args]
     avals = [aval(a) for a in arrays]
-    dtype, _ = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
+    dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
     return [
-        a if v.weak_type or v.dtype == dtype else ew.convert_element_type(a, dtype)
+        a if v.dtype == dtype or (v.weak_type and (weak or not v.shape))
+        else ew.convert_element_type(a, dtype)
         for a, v in zip(arrays, avals)
     ]
 

@@ -137,6 +137,8 @@ def mean(a: ArrayLike, axis: Axis = None, dtype: Any = None, keepdims: bool = Fa
         a = ew.convert_element_type(a, dtype)
     elif not dtypes.is_inexact(v.dtype):
         a = ew.convert_element_type(a, np.float64)
+    elif v.weak_type and v.shape:  # a mean is strongly typed, as jnp.sum's and JAX's
+        a = ew.convert_element_type(a, v.dtype)
     axes = _strict_axes(axis, v.ndim)
     n = _count(v, axes, where, aval(a).dtype)
     total = red.reduce_sum(_masked(a, where, 0), axes)
