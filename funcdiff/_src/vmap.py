@@ -132,6 +132,10 @@ def _place_outputs(fun: Callable[..., Any], outs: list[Any], dims: list[int | No
     results = []
     for o, d, target in zip(outs, dims, out_spec):
         _check_axis(target, "out_axes")
+        if d is None and isinstance(o, np.ndarray):
+            # An output that does not depend on the mapped inputs may be an array the function
+            # closed over (or a view of one): the result must not show later writes into it.
+            o = np.array(o.view(np.ndarray))
         if target is None:
             if d is not None:
                 raise ValueError(

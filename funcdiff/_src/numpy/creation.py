@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
-from funcdiff._src.array import Array, as_array
+from funcdiff._src.array import Array, WeakArray, as_array
 from funcdiff._src.lax import dynamic_slicing
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
@@ -62,7 +62,10 @@ def asarray(
         assert y[0] == 0.0 and jnp.asarray(y) is y
         ```
     """
-    if type(a) is Array and (dtype is None or a.dtype == dtype) and not copy:
+    if not copy and (
+        (type(a) is Array and (dtype is None or a.dtype == dtype))
+        or (type(a) is WeakArray and dtype is None)  # stays weakly typed, as in JAX
+    ):
         return a
     out = util_asarray(a, dtype)
     if type(out) in core._PY_SCALARS or isinstance(out, core.Tracer):
