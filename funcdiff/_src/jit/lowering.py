@@ -88,7 +88,8 @@ class CompiledProgram:
     """A jaxpr compiled to a Python function over arrays. `line_info` maps each line of the
     source that ends an equation to that equation (its primitive and the user's line that
     traced it): the equation itself, not a record made for each, so that compiling leaves few
-    objects for the garbage collector to walk."""
+    objects for the garbage collector to walk; a line that computes two equations (an
+    operator's result written into the statement that reads it) maps to both, in order."""
 
     __slots__ = ("fn", "source", "filename", "line_info", "jaxpr", "plan", "__weakref__")
 
@@ -96,7 +97,7 @@ class CompiledProgram:
         self.fn = fn
         self.source = source
         self.filename = filename
-        self.line_info = line_info
+        self.line_info: dict[int, JaxprEqn | tuple[JaxprEqn, JaxprEqn]] = line_info
         self.jaxpr = jaxpr
 
     def __call__(self, *args: Any) -> Any:
@@ -123,12 +124,15 @@ class CompiledProgram:
         lines = self.source.splitlines()
         out = []
         for i, line in enumerate(lines, start=1):
-            eqn = self.line_info.get(i)
-            if eqn is None:
+            eqns = self.line_info.get(i)
+            if eqns is None:
                 out.append(line)
                 continue
-            where = eqn.source_info
-            out.append(f"{line}  # {eqn.primitive.name}" + (f" ({where})" if where else ""))
+            notes = []
+            for eqn in eqns if type(eqns) is tuple else (eqns,):
+                where = eqn.source_info
+                notes.append(eqn.primitive.name + (f" ({where})" if where else ""))
+            out.append(f"{line}  # {', '.join(notes)}")
         return "\n".join(out)
 
 
@@ -141,11 +145,16 @@ def _annotate(e: Exception, program: CompiledProgram) -> None:
         tb = tb.tb_next
     if lineno is None or lineno not in program.line_info:
         return
-    eqn = program.line_info[lineno]
-    prim, where = eqn.primitive.name, eqn.source_info
+    eqns = program.line_info[lineno]
+    whats = []
+    for eqn in eqns if type(eqns) is tuple else (eqns,):
+        where = eqn.source_info
+        whats.append(
+            f"primitive '{eqn.primitive.name}'" + (f", traced at {where}" if where else "")
+        )
     note = (
         f"(in jit-compiled code, line {lineno}: {program.source.splitlines()[lineno - 1]}"
-        f" -- primitive '{prim}'" + (f", traced at {where})" if where else ")")
+        f" -- {'; '.join(whats)})"
     )
     if sys.version_info >= (3, 11):
         e.add_note(note)
@@ -194,9 +203,9 @@ def lower_jaxpr(
     lines = [f"def jitted({', '.join(names.assign(v) for v in jaxpr.invars)}):"]
     plan = plan_buffers(jaxpr, reuse=reuse_buffers)
     line_info = _write_equations(ctx, jaxpr, plan, names, lines)
-    # Only code generation reads when each variable dies: the program keeps its plan without
-    # that (a list per equation fewer for the garbage collector to walk).
-    plan.dies_at = {}
+    # Only code generation reads when each variable dies and how often it is read: the
+    # program keeps its plan without them (fewer objects for the garbage collector to walk).
+    plan.dies_at, plan.reads = {}, {}
     lines.append(_return_line(ctx, jaxpr, plan, names))
     return _compile(ctx, closed, "\n".join(lines) + "\n", line_info, plan)
 
@@ -205,21 +214,43 @@ def _write_equations(
     ctx: LoweringContext, jaxpr: Jaxpr, plan: BufferPlan, names: _Registers, lines: list[str]
 ) -> dict[int, JaxprEqn]:
     """Append one statement (or a few) per equation to `lines`; return the equation that
-    each line ending one computes."""
-    line_info: dict[int, JaxprEqn] = {}
-    unused, reuse, dies_at = plan.results_unused, plan.reuse, plan.dies_at
+    each line ending one computes (or the two it computes, see `CompiledProgram`)."""
+    line_info: dict[int, JaxprEqn | tuple[JaxprEqn, JaxprEqn]] = {}
+    unused, reuse, dies_at, reads = plan.results_unused, plan.reuse, plan.dies_at, plan.reads
     local, literal = names.names, ctx.literal
-    for i, eqn in enumerate(jaxpr.eqns):
+    eqns = jaxpr.eqns
+    # The previous equation's result, written into this equation's statement, and its equation.
+    folded: Var | None = None
+    inner: JaxprEqn | None = None
+    for i, eqn in enumerate(eqns):
         ctx.eqn = eqn
         reused = reuse.get(i)
         args = [local[a] if type(a) is Var else literal(a.val) for a in eqn.invars]
         if reused is None:
-            expr, weak_outs = _expression(ctx, eqn, args)
+            expr, weak_outs, operator = _expression(ctx, eqn, args)
         # Names of variables that die here are free for this equation's results; a result
         # written into a dead input's buffer takes that input's name.
         # (A variable that dies here is read here: never one of the unused results.)
         dead = dies_at.get(i)
         big = _release_dead(names, dead, reused) if dead else None
+        if folded is not None:
+            del local[folded]  # (its expression stood in for its name in `args`)
+            folded = None
+        if reused is None and operator and big is None:
+            out = eqn.outvars[0]
+            into = reuse.get(i + 1)
+            if (
+                into is not None
+                and into is not out
+                and reads.get(out) == 1
+                and out in eqns[i + 1].invars
+            ):
+                # An operator's result read once, by the next statement, which computes in
+                # place: written into that statement (``g += e * 0.5``, not ``t = e * 0.5``
+                # then ``g += t``), one line fewer to compile and run; the same operations.
+                local[out] = expr
+                folded, inner = out, eqn
+                continue
         if reused is not None:
             buffer = local[reused]
             out = eqn.outvars[0]
@@ -228,7 +259,8 @@ def _write_equations(
             lines.append(f"    {_in_place(ufunc_prims[eqn.primitive], args, buffer, out)}")
         else:
             _assign_results(eqn, expr, weak_outs, names, lines)
-        line_info[len(lines)] = eqn
+        line_info[len(lines)] = eqn if inner is None else (inner, eqn)
+        inner = None
         if unused:
             for v in eqn.outvars:
                 if v in unused:
@@ -242,22 +274,23 @@ def _write_equations(
     return line_info
 
 
-def _expression(ctx: LoweringContext, eqn: JaxprEqn, args: list[str]) -> tuple[str, list[Var]]:
-    """The expression computing `eqn` from its operands' names, and its weakly typed scalar
-    results (none when a target writes the expression)."""
+def _expression(
+    ctx: LoweringContext, eqn: JaxprEqn, args: list[str]
+) -> tuple[str, list[Var], bool]:
+    """The expression computing `eqn` from its operands' names, its weakly typed scalar
+    results (none when a target writes the expression), and whether it is a Python operator
+    on arrays (which another statement may take as an operand, see `_write_equations`)."""
     weak_outs = [v for v in eqn.outvars if v.aval.weak_type and not v.aval.shape]
     if ctx.target is not None:
-        return ctx.target.expression(ctx, eqn, args), []
+        return ctx.target.expression(ctx, eqn, args), [], False
     rule = lower_rules.get(eqn.primitive, _default_lower)
-    if weak_outs and not eqn.primitive.multiple_results:
-        expr = _weak_scalar_expr(ctx, rule, eqn, args)
-    else:
-        expr = rule(ctx, *args, **eqn.params)
+    weak = bool(weak_outs) and not eqn.primitive.multiple_results
+    expr = _weak_scalar_expr(ctx, rule, eqn, args) if weak else rule(ctx, *args, **eqn.params)
     if expr[0] == "(" and hasattr(rule, "python_operator"):
         # A whole statement's operator on names and literals needs no parentheses, which
         # cost Python's parser more than the rest of the line (`a = b * c`, not `(b * c)`).
-        expr = expr[1:-1]
-    return expr, weak_outs
+        return expr[1:-1], weak_outs, not weak
+    return expr, weak_outs, False
 
 
 def _release_dead(names: _Registers, dead: list[Var], reused: Var | None) -> list[str] | None:
@@ -311,7 +344,7 @@ def _compile(
     ctx: LoweringContext,
     closed: ClosedJaxpr,
     source: str,
-    line_info: dict[int, JaxprEqn],
+    line_info: dict[int, JaxprEqn | tuple[JaxprEqn, JaxprEqn]],
     plan: BufferPlan,
 ) -> CompiledProgram:
     """Compile the generated `source` into a program, under a file name of its own."""
@@ -375,15 +408,26 @@ def _result_expr(ctx: LoweringContext, name: str, a: core.Atom, copy: bool) -> s
 
 class BufferPlan:
     """`reuse[i]`: the input whose buffer equation `i` writes into; `dies_at[i]`: variables
-    last used by equation `i` (deleted right after it; emptied once the code is written);
+    last used by equation `i` (deleted right after it), `reads[v]`: how many times `v` is read
+    (both emptied once the code is written);
     `copy_results[k]`: whether result `k` may share memory with an argument, a constant or
     another result (so it leaves as a copy). Peak bytes are computed on demand."""
 
-    __slots__ = ("reuse", "dies_at", "results_unused", "copy_results", "_jaxpr", "_owned", "_end")
+    __slots__ = (
+        "reuse",
+        "dies_at",
+        "reads",
+        "results_unused",
+        "copy_results",
+        "_jaxpr",
+        "_owned",
+        "_end",
+    )
 
-    def __init__(self, reuse, dies_at, results_unused, copy_results, jaxpr, owned, end):
+    def __init__(self, reuse, dies_at, reads, results_unused, copy_results, jaxpr, owned, end):
         self.reuse = reuse
         self.dies_at = dies_at
+        self.reads = reads
         self.results_unused = results_unused
         self.copy_results = copy_results
         self._jaxpr, self._owned, self._end = jaxpr, owned, end
@@ -411,7 +455,7 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
     result may be a view of its operands, so it has all their roots. A buffer is written in
     place only if this program allocated it, and neither it nor any view of it is used later
     or returned."""
-    last_use = core.variable_uses(jaxpr)[0]
+    last_use, reads = core.variable_uses(jaxpr)
     views, owned, unused = _roots_of_views(jaxpr, last_use)
     # A buffer lives until the last use of itself or of any view of it.
     end: dict[Var, int] = {v: last_use.get(v, -1) for v in owned}
@@ -439,7 +483,7 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
         if i < n:
             dies_at.setdefault(i, []).append(v)
     copy_results = _copy_results(jaxpr, views)
-    return BufferPlan(chosen, dies_at, unused, copy_results, jaxpr, owned, end)
+    return BufferPlan(chosen, dies_at, reads, unused, copy_results, jaxpr, owned, end)
 
 
 def _roots_of_views(
