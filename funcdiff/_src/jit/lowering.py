@@ -218,6 +218,9 @@ def _write_equations(
     line_info: dict[int, JaxprEqn | tuple[JaxprEqn, JaxprEqn]] = {}
     unused, reuse, dies_at, reads = plan.results_unused, plan.reuse, plan.dies_at, plan.reads
     local, literal = names.names, ctx.literal
+    # The text of each literal, by identity: tracing shares one literal between equations
+    # (every `* 0.9` of a loop), rendered once.
+    texts: dict[int, str] = {}
     eqns = jaxpr.eqns
     # The previous equation's result, written into this equation's statement, and its equation.
     folded: Var | None = None
@@ -225,7 +228,10 @@ def _write_equations(
     for i, eqn in enumerate(eqns):
         ctx.eqn = eqn
         reused = reuse.get(i)
-        args = [local[a] if type(a) is Var else literal(a.val) for a in eqn.invars]
+        args = [
+            local[a] if type(a) is Var else texts.get(id(a)) or _text(texts, literal, a)
+            for a in eqn.invars
+        ]
         if reused is None:
             expr, weak_outs, operator = _expression(ctx, eqn, args)
         # Names of variables that die here are free for this equation's results; a result
@@ -272,6 +278,11 @@ def _write_equations(
             if freed:
                 lines.append(f"    del {', '.join(freed)}")
     return line_info
+
+
+def _text(texts: dict[int, str], literal: Callable[[Any], str], a: Literal) -> str:
+    text = texts[id(a)] = literal(a.val)
+    return text
 
 
 def _expression(
