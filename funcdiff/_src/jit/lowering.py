@@ -228,10 +228,11 @@ def _write_equations(
     for i, eqn in enumerate(eqns):
         ctx.eqn = eqn
         reused = reuse.get(i)
-        args = [
-            local[a] if type(a) is Var else texts.get(id(a)) or _text(texts, literal, a)
-            for a in eqn.invars
-        ]
+        args = []  # (a loop: a comprehension is a frame of its own, for one or two operands)
+        for a in eqn.invars:
+            args.append(
+                local[a] if type(a) is Var else texts.get(id(a)) or _text(texts, literal, a)
+            )
         if reused is None:
             expr, weak_outs, operator = _expression(ctx, eqn, args)
         # Names of variables that die here are free for this equation's results; a result
