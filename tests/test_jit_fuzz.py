@@ -6,9 +6,11 @@ A program is a list of instructions drawn by hypothesis. Each reads values from 
 arguments, a closed-over constant and earlier results, all of shape (3, 4)) and appends a new
 value, using one family of operations: elementwise math, reductions broadcast back, static and
 traced indexing (views of arguments and constants), `.at[]` updates with repeated indices,
-matrix products, a jitted helper called twice, and control flow (`cond`, `fori_loop`, `scan`,
-`while_loop`). The program returns a few pool values, possibly an argument or the constant
-itself. The "ci" hypothesis profile runs a few hundred programs; "thorough" thousands.
+matrix products, a jitted helper called twice, weakly typed values (which must take the
+dtype of what they meet, float32 included, alike everywhere), and control flow (`cond`,
+`fori_loop`, `scan`, `while_loop`). The program returns a few pool values, possibly an
+argument or the constant itself. The "ci" hypothesis profile runs a few hundred programs;
+"thorough" thousands.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from hypothesis import strategies as st
 import funcdiff
 import funcdiff.numpy as jnp
 from funcdiff import grad, jit, lax, vmap
+from funcdiff._src import core
 from funcdiff._src.jit import passes
 from funcdiff._src.numpy.indexing import _IndexUpdateHelper
 
@@ -84,6 +87,13 @@ OPS: list[tuple[str, Callable[[Any, Any, Any], Any]]] = [
     # a jitted function used twice
     ("helper_twice", lambda a, b, i: helper(a) * helper(b)),
     ("nested_jit", lambda a, b, i: jit(lambda u, v: helper(u) - helper(v) * u)(a, b)),
+    # weakly typed values (a selection of Python scalars, a broadcast one): they must take the
+    # dtype of what they meet (float32 here) alike eagerly and transformed
+    ("weak_fill", lambda a, b, i: jnp.broadcast_to(0.25, SHAPE)),
+    ("where_scalars", lambda a, b, i: jnp.where(a > b, 0.5, -0.5)),
+    ("weak_meets_f32", lambda a, b, i: (
+        (a.astype(np.float32) + jnp.broadcast_to(0.3, (4,))) * jnp.where(b > 0, 0.1, 2.0)
+    ).astype(np.float64)),
     # control flow
     ("cond", lambda a, b, i: lax.cond(jnp.sum(a) > 0, lambda u: u * 2.0,
                                       lambda u: jnp.sin(u) + helper(u), b)),
@@ -120,6 +130,10 @@ def _arrays(out) -> list[np.ndarray]:
 
 
 def _close(got, expected, what: str) -> None:
+    weak = [(core.get_aval(g).weak_type, core.get_aval(e).weak_type)
+            for g, e in zip(funcdiff.tree_util.tree_leaves(got),
+                            funcdiff.tree_util.tree_leaves(expected))]
+    assert all(a == b for a, b in weak), f"{what}: weak types {weak}"
     got, expected = _arrays(got), _arrays(expected)
     assert len(got) == len(expected), what
     for g, e in zip(got, expected):
@@ -130,7 +144,7 @@ def _close(got, expected, what: str) -> None:
 def _private(out, inputs, what: str) -> None:
     leaves = [v for v in funcdiff.tree_util.tree_leaves(out) if isinstance(v, np.ndarray)]
     for k, v in enumerate(leaves):
-        assert type(v) is funcdiff.Array, f"{what}: a result that is not a funcdiff Array"
+        assert isinstance(v, funcdiff.Array), f"{what}: a result that is not a funcdiff Array"
         others = [*inputs, *leaves[:k], *leaves[k + 1:]]
         assert not any(np.shares_memory(v, o) for o in others), (
             f"{what}: result {k} shares memory with an input, the constant or another result")
