@@ -74,10 +74,14 @@ def test_a_weak_shape_dtype_struct_is_traced_as_a_python_scalar():
     assert traced.jaxpr.out_avals[0].dtype == np.float32
     strong = funcdiff.jit(lambda s, x: s * x).trace(SDS((), np.float64), x32)
     assert strong.jaxpr.out_avals[0].dtype == np.float64
-    # No Python scalar has a weak float32 or a shape: a clear error, not a strong trace.
-    for bad in (SDS((), np.float32, weak_type=True), SDS((3,), np.float64, weak_type=True)):
-        with pytest.raises(TypeError, match="drop weak_type=True"):
-            funcdiff.make_jaxpr(lambda v: v)(bad)
+    # No Python scalar has a weak float32: a clear error, not a strong trace.
+    with pytest.raises(TypeError, match="drop weak_type=True"):
+        funcdiff.make_jaxpr(lambda v: v)(SDS((), np.float32, weak_type=True))
+    # A shaped one stands for a WeakArray.
+    shaped = SDS((2,), np.float64, weak_type=True)
+    traced = funcdiff.jit(lambda s, x: s * x).trace(shaped, x32)
+    assert traced.jaxpr.in_avals[0].weak_type and traced.jaxpr.out_avals[0].dtype == np.float32
+    assert funcdiff.eval_shape(lambda v: v, shaped) == shaped
 
 
 def test_shape_dtype_struct_stands_for_arguments_of_make_jaxpr_and_jit():

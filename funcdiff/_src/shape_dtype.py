@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._src.array import as_weak_array
 from funcdiff._src.tree_util import tree_map
 
 __all__ = ["ShapeDtypeStruct", "placeholders"]
@@ -93,17 +94,20 @@ _WEAK_SCALARS = {"b": False, "i": 0, "f": 0.0, "c": 0j}  # Python scalars are fu
 def _placeholder(x: Any) -> Any:
     if not isinstance(x, ShapeDtypeStruct):
         return x
+    # A read-only zero-stride view: the right shape and dtype without allocating the array.
+    empty = np.broadcast_to(np.zeros((), x.dtype), x.shape)
     if x.weak_type:
+        if x.shape:
+            return as_weak_array(empty)
         scalar = _WEAK_SCALARS.get(x.dtype.kind)
-        if x.shape or scalar is None or np.asarray(scalar).dtype != x.dtype:
+        if scalar is None or np.asarray(scalar).dtype != x.dtype:
             raise TypeError(
-                f"{x!r}: funcdiff traces a weakly typed value only as a Python scalar, "
-                f"which is 0-d and of its kind's default dtype (float64, int64, complex128 "
-                f"or bool); drop weak_type=True to trace a {x.dtype.name}{list(x.shape)} array"
+                f"{x!r}: funcdiff traces a weakly typed 0-d value only as a Python scalar, "
+                f"of its kind's default dtype (float64, int64, complex128 or bool); drop "
+                f"weak_type=True to trace a {x.dtype.name}[] array"
             )
         return scalar
-    # A read-only zero-stride view: the right shape and dtype without allocating the array.
-    return np.broadcast_to(np.zeros((), x.dtype), x.shape)
+    return empty
 
 
 def placeholders(tree: Any) -> Any:
