@@ -263,3 +263,16 @@ def test_grad_of_a_python_float_has_one_weak_type_eager_and_jitted():
         assert out.weak_type and out == 3.0  # as JAX's
         assert not g(np.float64(1.5)).weak_type
         assert (out * np.ones(1, np.float32)).dtype == np.float32
+
+
+def test_a_weak_float32_scalar_stays_float32_eagerly_as_jitted():
+    # Found by the thorough profile: a weakly typed 0-d float32 (convert_element_type with
+    # weak_type=True) became a Python float (float64) eagerly, and stayed float32 under jit.
+    from funcdiff._src.lax import structural
+
+    f = lambda x: structural.convert_element_type(x, np.float32, True)  # noqa: E731
+    for x in (1.0, np.array(1.0)):
+        for g in (f, funcdiff.jit(f)):
+            out = g(x)
+            assert isinstance(out, WeakArray) and out.dtype == np.float32
+            assert funcdiff.jit(lambda a: a * 2)(out).dtype == (out * 2).dtype == np.float32

@@ -242,6 +242,11 @@ class Primitive:
             ) from None
 
 
+# The dtype of the Python scalars of each kind: a weak 0-d value of another is kept an array.
+_PY_SCALAR_DTYPE = {"b": np.dtype(bool), "i": np.dtype(np.int64), "f": np.dtype(np.float64),
+                    "c": np.dtype(np.complex128)}
+
+
 def _all_scalars(args: Sequence[Any]) -> bool:
     for a in args:
         if type(a) not in _PY_SCALAR_TYPES:
@@ -260,8 +265,8 @@ def _fit_aval(x: Any, aval: ShapedArray, scalars: bool) -> Any:
         x = x.astype(aval.dtype)
     if not aval.weak_type:
         return x
-    if scalars and not aval.shape:
-        return x.item()
+    if scalars and not aval.shape and _PY_SCALAR_DTYPE.get(x.dtype.kind) == x.dtype:
+        return x.item()  # (a weak float32 stays a 0-d WeakArray: a float would be float64)
     return as_weak_array(x)
 
 

@@ -223,9 +223,11 @@ class JitFunction:
         sig = []
         for k, x in enumerate(leaves):
             if type(x) is WeakArray:  # traced as weakly typed, computed on as a plain array
-                if not x.ndim:  # a weak scalar is a Python scalar in the generated code
-                    leaves[k] = x = x.item()
-                    sig.append(_signature(x))
+                item = x.item() if not x.ndim else None
+                if type(item) in core._PY_SCALAR_TYPES and np.asarray(item).dtype == x.dtype:
+                    # a weak scalar is a Python scalar in the generated code
+                    leaves[k] = item
+                    sig.append(_signature(item))
                     continue
                 leaves[k] = x.view(np.ndarray)
                 sig.append((x.shape, x.dtype, WeakArray))

@@ -414,7 +414,9 @@ def _convert_impl(x, *, new_dtype, weak_type=False):
         arr = arr.real
     out = arr.astype(new_dtype, copy=False)
     if weak_type:  # as `run_impl` types a weak result: a WeakArray, or a Python scalar
-        return as_weak_array(out) if isinstance(x, np.ndarray) else out.item()
+        if not isinstance(x, np.ndarray) and np.asarray(out.item()).dtype == out.dtype:
+            return out.item()  # (a weak float32 stays an array: a float would be float64)
+        return as_weak_array(out)
     return out if isinstance(x, np.ndarray) else out[()]
 
 
