@@ -86,8 +86,9 @@ def test_full_like_and_empty():
 
 def test_broadcast_family():
     x = RNG.standard_normal(3)
-    np.testing.assert_array_equal(_agree(lambda x: lax.broadcast(x, (4, 2)), x),
-                                  np.broadcast_to(x, (4, 2, 3)))
+    np.testing.assert_array_equal(
+        _agree(lambda x: lax.broadcast(x, (4, 2)), x), np.broadcast_to(x, (4, 2, 3))
+    )
     assert lax.broadcast_to_rank(x, 3).shape == (1, 1, 3)
     assert lax.broadcast_to_rank(np.ones((2, 2)), 1).shape == (2, 2)
     assert lax.broadcast_shapes((2, 1), (1, 4)) == (2, 4)
@@ -227,8 +228,7 @@ def test_shifts_population_count_and_clz_bit_by_bit(dtype, data):
     info, width = np.iinfo(dtype), 8 * np.dtype(dtype).itemsize
     xs = data.draw(st.lists(st.integers(int(info.min), int(info.max)), min_size=1, max_size=6))
     amounts = data.draw(
-        st.lists(st.integers(min(int(info.min), -3), width + 3), min_size=len(xs),
-                 max_size=len(xs))
+        st.lists(st.integers(min(int(info.min), -3), width + 3), min_size=len(xs), max_size=len(xs))
     )
     x = np.array(xs, dtype)
     y = np.array([a % (int(info.max) + 1) if info.min == 0 else a for a in amounts], dtype)

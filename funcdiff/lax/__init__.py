@@ -6,6 +6,8 @@ promotion for shape operations) and maps one-to-one onto the IR.
 
 # ruff: noqa: A004
 from funcdiff._src.api import stop_gradient as stop_gradient
+from funcdiff._src.lax.associative import associative_scan as associative_scan
+from funcdiff._src.lax.associative import reduce as reduce
 from funcdiff._src.lax.checked import _checked_by_trace
 from funcdiff._src.lax.checked import abs as abs
 from funcdiff._src.lax.checked import acos as acos
