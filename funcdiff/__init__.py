@@ -80,6 +80,7 @@ from funcdiff._src.errors import TracerArrayConversionError as TracerArrayConver
 from funcdiff._src.errors import TracerBoolConversionError as TracerBoolConversionError
 from funcdiff._src.errors import TracerIntegerConversionError as TracerIntegerConversionError
 from funcdiff._src.errors import UnexpectedTracerError as UnexpectedTracerError
+from funcdiff._src.implicit import closure_convert as closure_convert
 from funcdiff._src.jit.api import jit as jit
 from funcdiff._src.linear_transpose import linear_transpose as linear_transpose
 from funcdiff._src.shape_dtype import ShapeDtypeStruct as ShapeDtypeStruct

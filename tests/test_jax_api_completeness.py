@@ -187,7 +187,7 @@ ABSENT: dict[str, dict[str, str]] = {
         ),
         **dict.fromkeys(["Ref", "new_ref", "empty_ref", "free_ref", "freeze"], _REFS),
         **dict.fromkeys(["host_count", "host_id", "host_ids", "ad"], _DEPRECATED),
-        **dict.fromkeys(["closure_convert", "fwd_and_bwd"], _NOT_YET),
+        "fwd_and_bwd": _NOT_YET,
         "ds": _INTERNAL,
         "make_user_context": _INTERNAL,
         "effects_barrier": "funcdiff runs every effect when it is called: nothing to wait for",

@@ -59,6 +59,7 @@ HIGHER_ORDER = {
     "custom_vjp_call": "tests/test_custom_derivatives.py",
     "odeint_tangent": "tests/test_ode.py",
     "custom_lin": "tests/test_custom_derivatives.py",
+    "custom_linear_solve": "tests/test_lax_solvers.py",
     "checkpoint": "tests/test_custom_derivatives.py",
     "debug_print": "tests/test_custom_derivatives.py",
     "debug_callback": "tests/test_api_extras.py",

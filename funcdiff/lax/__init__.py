@@ -6,6 +6,7 @@ promotion for shape operations) and maps one-to-one onto the IR.
 
 # ruff: noqa: A004
 from funcdiff._src.api import stop_gradient as stop_gradient
+from funcdiff._src.implicit import custom_root as custom_root
 from funcdiff._src.lax.associative import associative_scan as associative_scan
 from funcdiff._src.lax.associative import reduce as reduce
 from funcdiff._src.lax.checked import _checked_by_trace
@@ -175,6 +176,7 @@ from funcdiff._src.lax.windowed import reduce_window_max_p as reduce_window_max_
 from funcdiff._src.lax.windowed import reduce_window_min_p as reduce_window_min_p
 from funcdiff._src.lax.windowed import reduce_window_shape_tuple as reduce_window_shape_tuple
 from funcdiff._src.lax.windowed import reduce_window_sum_p as reduce_window_sum_p
+from funcdiff._src.linear_solve import custom_linear_solve as custom_linear_solve
 from funcdiff.lax import linalg as linalg
 
 
