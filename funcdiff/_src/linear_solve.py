@@ -28,7 +28,7 @@ from funcdiff._src.api import jvp
 from funcdiff._src.core import ClosedJaxpr, ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.implicit import _flat_jaxpr
-from funcdiff._src.interpreters import ad
+from funcdiff._src.interpreters import ad, batching
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
@@ -37,7 +37,6 @@ from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.lax.structural import move_to_front
 from funcdiff._src.linear_transpose import linear_transpose
 from funcdiff._src.tree_util import tree_flatten, tree_unflatten
-from funcdiff._src.vmap import vmap
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -151,8 +150,14 @@ def _batch_program(j: ClosedJaxpr | None, const_dims: Sequence[Any], size: int):
         for a, d in zip(j.in_avals, (*const_dims, *[0] * n_in))
     ]
     run = lambda *args: core.eval_jaxpr(j.jaxpr, j.consts, *args)
-    mapped = vmap(run, in_axes=(*const_dims, *[0] * n_in))
-    return pe.trace_to_jaxpr(lambda *args: list(mapped(*args)), avals)
+    in_dims = [*const_dims, *[0] * n_in]
+
+    def mapped(*args: Any) -> list[Any]:
+        # on the axis of the rule running now, so that collectives in the solver see it
+        outs, dims = batching.vmap_flat(run, args, in_dims, size)
+        return [move_to_front(o, d, size) for o, d in zip(outs, dims)]
+
+    return pe.trace_to_jaxpr(mapped, avals)
 
 
 def _solve_batch(axis_size: int, vals: Sequence[Any], dims: Sequence[Any], *, problem: _Problem):

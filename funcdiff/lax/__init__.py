@@ -169,6 +169,13 @@ from funcdiff._src.lax.gather_scatter import ScatterDimensionNumbers as ScatterD
 from funcdiff._src.lax.linalg import dot_general as _dot_general
 from funcdiff._src.lax.loops import fori_loop as fori_loop
 from funcdiff._src.lax.loops import while_loop as while_loop
+from funcdiff._src.lax.parallel import all_gather as all_gather
+from funcdiff._src.lax.parallel import axis_index as axis_index
+from funcdiff._src.lax.parallel import axis_size as axis_size
+from funcdiff._src.lax.parallel import pmax as pmax
+from funcdiff._src.lax.parallel import pmean as pmean
+from funcdiff._src.lax.parallel import pmin as pmin
+from funcdiff._src.lax.parallel import psum as psum
 from funcdiff._src.lax.scans import map as map
 from funcdiff._src.lax.scans import scan as scan
 from funcdiff._src.lax.slicing import Precision as Precision

@@ -198,7 +198,7 @@ def _elementwise(computation: Callable, tree: Any, a: list[Any], b: list[Any]) -
             )
         return out
 
-    outs, dims = batching.vmap_flat(per_element, flat, [0] * len(flat), size)
+    outs, dims = batching.vmap_flat(per_element, flat, [0] * len(flat), size, axis_name=None)
     outs = [sh.reshape(move_to_front(o, d, size), shape) for o, d in zip(outs, dims)]
     for x, o in zip(a, outs):
         if core.get_aval(o).dtype != core.get_aval(x).dtype:

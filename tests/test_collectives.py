@@ -1,0 +1,139 @@
+"""The collectives over `vmap`'s named axes (`lax.psum`, `pmean`, `pmax`, `pmin`,
+`all_gather`, `axis_index`, `axis_size`): values against NumPy reductions of the batch, nested
+named axes, and `jit`, `grad` and `vmap` in every order agreeing with each other and with
+JAX's documented semantics (`psum`'s transpose is `psum`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import funcdiff
+import funcdiff.numpy as jnp
+from funcdiff import lax
+
+vmap, grad, jit = funcdiff.vmap, funcdiff.grad, funcdiff.jit
+RNG = np.random.default_rng(5)
+XS = RNG.standard_normal((4, 3))
+
+
+def _in_every_order(f, xs, expected):
+    """`vmap(f, axis_name="i")` over the rows of `xs`, plain, jitted outside and inside."""
+    for mapped in (
+        vmap(f, axis_name="i"),
+        jit(vmap(f, axis_name="i")),
+        vmap(jit(f), axis_name="i"),
+    ):
+        np.testing.assert_allclose(mapped(xs), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_reductions_against_numpy():
+    n = XS.shape[0]
+    _in_every_order(lambda x: lax.psum(x, "i"), XS, np.tile(XS.sum(0), (n, 1)))
+    _in_every_order(lambda x: lax.pmean(x, "i"), XS, np.tile(XS.mean(0), (n, 1)))
+    _in_every_order(lambda x: lax.pmax(x, "i"), XS, np.tile(XS.max(0), (n, 1)))
+    _in_every_order(lambda x: lax.pmin(x, "i"), XS, np.tile(XS.min(0), (n, 1)))
+    _in_every_order(lambda x: x * lax.axis_index("i"), XS, XS * np.arange(n)[:, None])
+    _in_every_order(lambda x: x / lax.axis_size("i"), XS, XS / n)
+    # a pytree, and a value the same for every element (summed n times)
+    out = vmap(lambda x: lax.psum({"a": x, "b": 2.0}, "i"), axis_name="i")(XS)
+    np.testing.assert_allclose(out["a"], np.tile(XS.sum(0), (n, 1)))
+    np.testing.assert_allclose(out["b"], np.full(n, 2.0 * n))
+    ints = vmap(lambda k: lax.psum(k, "i"), axis_name="i")(np.arange(5))
+    assert ints.tolist() == [10] * 5 and ints.dtype == np.int64
+
+
+def test_all_gather_layouts():
+    x = RNG.standard_normal((3, 2, 4))
+    out = vmap(lambda v: lax.all_gather(v, "i"), axis_name="i")(x)
+    np.testing.assert_array_equal(out, np.broadcast_to(x, (3, 3, 2, 4)))
+    out = vmap(lambda v: lax.all_gather(v, "i", axis=1), axis_name="i")(x)
+    np.testing.assert_array_equal(out[0], np.moveaxis(x, 0, 1))
+    out = vmap(lambda v: lax.all_gather(v, "i", axis=1, tiled=True), axis_name="i")(x)
+    np.testing.assert_array_equal(out[2], np.concatenate(list(x), axis=1))
+    same = vmap(lambda v: lax.all_gather(1.0, "i"), axis_name="i")(x)
+    np.testing.assert_array_equal(same, np.ones((3, 3)))
+    _in_every_order(lambda v: lax.all_gather(v, "i").sum(0), XS, np.tile(XS.sum(0), (4, 1)))
+
+
+def test_nested_named_axes():
+    x = RNG.standard_normal((2, 3, 4))
+    by_i = vmap(vmap(lambda v: lax.psum(v, "i"), axis_name="j"), axis_name="i")(x)
+    np.testing.assert_allclose(by_i, np.broadcast_to(x.sum(0), x.shape))
+    by_j = vmap(vmap(lambda v: lax.psum(v, "j"), axis_name="j"), axis_name="i")(x)
+    np.testing.assert_allclose(by_j, np.broadcast_to(x.sum(1, keepdims=True), x.shape))
+    both = vmap(vmap(lambda v: lax.psum(v, ("i", "j")), axis_name="j"), axis_name="i")(x)
+    np.testing.assert_allclose(both, np.broadcast_to(x.sum((0, 1)), x.shape))
+    idx = vmap(
+        vmap(lambda v: lax.axis_index("i") * 10 + lax.axis_index("j"), axis_name="j"), axis_name="i"
+    )(x)
+    np.testing.assert_array_equal(idx, [[0, 1, 2], [10, 11, 12]])
+    # an unnamed vmap in between is transparent
+    mid = vmap(vmap(lambda v: lax.pmax(v, "i")), axis_name="i")(x)
+    np.testing.assert_allclose(mid, np.broadcast_to(x.max(0), x.shape))
+    # the innermost of two axes with one name is meant
+    inner = vmap(vmap(lambda v: lax.psum(v, "i"), axis_name="i"), axis_name="i")(x)
+    np.testing.assert_allclose(inner, np.broadcast_to(x.sum(1, keepdims=True), x.shape))
+
+
+def test_derivatives_follow_jax():
+    xs = np.array([1.0, 2.0, 3.0])
+    # psum's transpose is psum: each element's gradient counts every element's total
+    np.testing.assert_allclose(vmap(grad(lambda x: lax.psum(x, "i")), axis_name="i")(xs), 3.0)
+    per_element = vmap(grad(lambda x: lax.psum(x * x, "i")), axis_name="i")(xs)
+    outside = grad(lambda xs: vmap(lambda x: lax.psum(x * x, "i"), axis_name="i")(xs).sum())(xs)
+    # each of the 3 elements' totals uses x_k once: 3 * 2 x_k, JAX's [6, 12, 18]
+    np.testing.assert_allclose(per_element, 3 * 2 * xs)
+    np.testing.assert_allclose(outside, per_element)
+    np.testing.assert_allclose(
+        vmap(grad(lambda x: lax.pmean(x * x, "i")), axis_name="i")(xs), 2 * xs
+    )
+    gathered = vmap(grad(lambda x: lax.all_gather(x * x, "i")[0]), axis_name="i")(xs)
+    np.testing.assert_allclose(gathered, [6.0, 0.0, 0.0])
+    # max: to the element holding it (each of the 3 outputs is that maximum)
+    np.testing.assert_allclose(
+        vmap(grad(lambda x: lax.pmax(x * x, "i")), axis_name="i")(xs), [0.0, 0.0, 18.0]
+    )
+    ties = vmap(grad(lambda x: lax.pmax(x, "i")), axis_name="i")(np.array([2.0, 2.0, 1.0]))
+    np.testing.assert_allclose(ties, [1.5, 1.5, 0.0])
+    # jit and grad in either order, and a softmax across the batch
+    softmax = lambda x: jnp.exp(x) / lax.psum(jnp.exp(x), "i")
+    f = lambda xs: jnp.sum(vmap(softmax, axis_name="i")(xs) * np.arange(3.0))
+    expected = grad(lambda xs: jnp.sum(jnp.exp(xs) / jnp.sum(jnp.exp(xs)) * np.arange(3.0)))
+    np.testing.assert_allclose(grad(f)(xs), expected(xs))
+    np.testing.assert_allclose(jit(grad(f))(xs), expected(xs))
+    jvp_out = funcdiff.jvp(f, (xs,), (np.ones(3),))[1]
+    assert jvp_out == pytest.approx(float(np.sum(expected(xs))), abs=1e-12)
+
+
+def test_errors():
+    with pytest.raises(NameError, match="unbound axis name: 'k'"):
+        vmap(lambda x: lax.psum(x, "k"), axis_name="i")(XS)
+    with pytest.raises(NameError, match="unbound axis name"):
+        lax.psum(1.0, "i")
+    with pytest.raises(NameError, match="unbound axis name"):
+        lax.axis_index("i")
+    with pytest.raises(ValueError, match="chunk_size"):
+        vmap(lambda x: lax.psum(x, "i"), axis_name="i", chunk_size=2)(XS)
+    with pytest.raises(TypeError):
+        vmap(lambda x: x, axis_name=["unhashable"])
+    with pytest.raises(NotImplementedError, match="axis_index_groups"):
+        vmap(lambda x: lax.psum(x, "i", axis_index_groups=[[0, 1]]), axis_name="i")(XS)
+    # a jitted function with a collective runs only where its axis is bound
+    f = jit(lambda x: x * lax.psum(1.0, "i"))
+    np.testing.assert_allclose(vmap(f, axis_name="i")(np.ones(3)), 3.0)
+    with pytest.raises(NameError, match="unbound axis name"):
+        f(np.ones(3))
+
+
+def test_collectives_inside_control_flow_and_solvers():
+    def body(x):
+        return lax.cond(x > 0, lambda: lax.psum(x, "i"), lambda: -lax.psum(x, "i"))
+
+    out = vmap(body, axis_name="i")(np.array([1.0, -2.0, 4.0]))
+    np.testing.assert_allclose(out, [3.0, -3.0, 3.0])
+    scanned = vmap(
+        lambda x: lax.scan(lambda c, _: (c + lax.psum(x, "i"), None), 0.0, None, length=2)[0],
+        axis_name="i",
+    )(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(scanned, [6.0, 6.0])
