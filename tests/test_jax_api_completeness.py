@@ -192,19 +192,16 @@ ABSENT: dict[str, dict[str, str]] = {
         "make_user_context": _INTERNAL,
         "effects_barrier": "funcdiff runs every effect when it is called: nothing to wait for",
         "live_arrays": "funcdiff arrays are NumPy arrays, owned by Python's garbage collector",
-        "print_environment_info": _NOT_YET,
         "softmax_custom_jvp": _DEPRECATED,
     },
     "jax.tree": {"static": _NOT_YET},
     "jax.tree_util": {
         "default_registry": _INTERNAL,
-        "flatten_one_level": _NOT_YET,
         "flatten_one_level_with_keys": _NOT_YET,
     },
     "jax.debug": {
         "DebugEffect": _INTERNAL,
         "OrderedDebugEffect": _INTERNAL,
-        "breakpoint": _NOT_YET,
         "log": _NOT_YET,
         "inspect_array_sharding": _SHARDING,
         "visualize_array_sharding": _SHARDING,
@@ -225,7 +222,7 @@ ABSENT: dict[str, dict[str, str]] = {
         "prng_key": _TYPED_KEYS,
     },
     "jax.random": {
-        **dict.fromkeys(["clone", "key_dtype", "key_impl", "random_gamma_p"], _TYPED_KEYS),
+        **dict.fromkeys(["key_dtype", "random_gamma_p"], _TYPED_KEYS),
     },
     "jax.experimental": {
         "EArray": _INTERNAL,
