@@ -137,3 +137,31 @@ def test_collectives_inside_control_flow_and_solvers():
         axis_name="i",
     )(np.array([1.0, 2.0]))
     np.testing.assert_allclose(scanned, [6.0, 6.0])
+
+
+def test_collectives_inside_custom_derivative_functions():
+    @funcdiff.custom_jvp
+    def total(x):
+        return lax.psum(x, "i")
+
+    total.defjvp(lambda p, t: (total(p[0]), lax.psum(t[0], "i")))
+    xs = np.arange(3.0)
+    for f in (total, jit(total)):
+        np.testing.assert_allclose(vmap(f, axis_name="i")(xs), [3.0, 3.0, 3.0])
+    np.testing.assert_allclose(vmap(grad(total), axis_name="i")(xs), [3.0, 3.0, 3.0])
+
+    @funcdiff.custom_vjp
+    def squares(x):
+        return lax.psum(x * x, "i")
+
+    squares.defvjp(lambda x: (squares(x), x), lambda x, g: (lax.psum(2 * x * g, "i"),))
+    np.testing.assert_allclose(vmap(squares, axis_name="i")(xs), [5.0, 5.0, 5.0])
+
+    # a vmap of the user's own inside the function is unnamed: psum still means the outer axis
+    @funcdiff.custom_jvp
+    def rows(x):
+        return vmap(lambda y: lax.psum(y, "i"))(x)
+
+    rows.defjvp(lambda p, t: (rows(p[0]), t[0]))
+    x = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_allclose(vmap(rows, axis_name="i")(x), np.tile(x.sum(0), (3, 1)))

@@ -122,7 +122,10 @@ def vmap(
             return out_leaves
 
         if chunk_size is None or chunk_size >= size:
-            outs, dims = batching.vmap_flat(flat_fun, leaves, axes, size, axis_name)
+            # unnamed: the axis of the batching rule running now, if any (a rule that vmaps a
+            # sub-computation); a user's function never runs inside a rule
+            name = batching._INHERIT if axis_name is None else axis_name
+            outs, dims = batching.vmap_flat(flat_fun, leaves, axes, size, name)
             outs = [structural.move_to_front(o, d, size) if d is not None else o
                     for o, d in zip(outs, dims)]
             dims = [0 if d is not None else None for d in dims]

@@ -11,7 +11,8 @@ and `funcdiff._src.lax.structural`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from funcdiff._src import core
@@ -49,6 +50,17 @@ def axis_frame(name: Any) -> tuple[Any, int, core.MainTrace]:
 def current_axis_name() -> Any:
     """The axis name of the BatchTrace whose batching rule is running (None: unnamed)."""
     return _rule_axis[0]
+
+
+@contextlib.contextmanager
+def rule_of(main: core.MainTrace) -> Iterator[None]:
+    """Run a batching rule of `main`'s BatchTrace written outside `process_primitive` (the
+    custom-derivative calls): the programs it batches are on `main`'s named axis."""
+    outer, _rule_axis[0] = _rule_axis[0], _names.get(id(main))
+    try:
+        yield
+    finally:
+        _rule_axis[0] = outer
 
 
 class BatchTracer(Tracer):
@@ -122,6 +134,7 @@ def vmap_flat(
     batch axis is named `axis_name` (None: unnamed); by default it takes the name of the
     batching rule running now, if any: a rule batching a sub-program does so on its axis."""
     name = _rule_axis[0] if axis_name is _INHERIT else axis_name
+    outer, _rule_axis[0] = _rule_axis[0], None  # `fun` runs outside any rule
     with core.new_main(BatchTrace, axis_size) as main:
         if name is not None:
             _names[id(main)] = name
@@ -134,6 +147,7 @@ def vmap_flat(
             out_tracers = [trace.full_raise(o) for o in outs]
             return [t.val for t in out_tracers], [t.bdim for t in out_tracers]
         finally:
+            _rule_axis[0] = outer
             if name is not None:
                 axis_env.pop()
                 del _names[id(main)]
