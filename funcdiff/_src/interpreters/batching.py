@@ -141,8 +141,7 @@ def vmap_flat(
             axis_env.append((name, axis_size, main))
         try:
             trace = BatchTrace(main)
-            ins = [BatchTracer(trace, a, d) if d is not None else a
-                   for a, d in zip(args, in_dims)]
+            ins = [BatchTracer(trace, a, d) if d is not None else a for a, d in zip(args, in_dims)]
             outs = fun(*ins)
             out_tracers = [trace.full_raise(o) for o in outs]
             return [t.val for t in out_tracers], [t.bdim for t in out_tracers]

@@ -96,9 +96,13 @@ def _psum_impl(x: Any, *, axis_name: tuple) -> Any:
 
 
 psum_p = define_primitive(
-    "psum", impl=_psum_impl, abstract_eval=_same_aval, linear=True,
+    "psum",
+    impl=_psum_impl,
+    abstract_eval=_same_aval,
+    linear=True,
     transpose=lambda ct, x, *, axis_name: [psum_p.bind(ct, axis_name=axis_name)],
-    batch=_reducer_batch(_sum_over, lambda: psum_p), cost=_cost,
+    batch=_reducer_batch(_sum_over, lambda: psum_p),
+    cost=_cost,
 )
 
 
@@ -118,13 +122,19 @@ def _extremum_jvp(p_of):
 
 
 pmax_p = define_primitive(
-    "pmax", impl=lambda x, *, axis_name: x, abstract_eval=_same_aval,
-    jvp=_extremum_jvp(lambda: pmax_p), cost=_cost,
+    "pmax",
+    impl=lambda x, *, axis_name: x,
+    abstract_eval=_same_aval,
+    jvp=_extremum_jvp(lambda: pmax_p),
+    cost=_cost,
     batch=_reducer_batch(_extremum_over(red.reduce_max), lambda: pmax_p),
 )
 pmin_p = define_primitive(
-    "pmin", impl=lambda x, *, axis_name: x, abstract_eval=_same_aval,
-    jvp=_extremum_jvp(lambda: pmin_p), cost=_cost,
+    "pmin",
+    impl=lambda x, *, axis_name: x,
+    abstract_eval=_same_aval,
+    jvp=_extremum_jvp(lambda: pmin_p),
+    cost=_cost,
     batch=_reducer_batch(_extremum_over(red.reduce_min), lambda: pmin_p),
 )
 batching.collectives.update({psum_p, pmax_p, pmin_p})
@@ -287,8 +297,9 @@ def _all_gather_batch(size, vals, dims, *, axis_name, axis_size, axis, tiled):
     name = batching.current_axis_name()
     if name not in axis_name:  # another axis: its batch dimension goes first, after ours
         x = move_to_front(x, d, size)
-        out = all_gather_p.bind(x, axis_name=axis_name, axis_size=axis_size, axis=axis + 1,
-                                tiled=tiled)
+        out = all_gather_p.bind(
+            x, axis_name=axis_name, axis_size=axis_size, axis=axis + 1, tiled=tiled
+        )
         return out, 0
     return _gathered(move_to_front(x, d, size), axis, size, tiled), None
 
@@ -300,22 +311,33 @@ def _all_gather_transpose(ct, x, *, axis_name, axis_size, axis, tiled):
     index = axis_index(name)
     n = x.aval.shape[axis] if tiled else 1
     start = ew.mul(index, np.int32(n))
-    piece = ds.dynamic_slice(total, [start if k == axis else np.int32(0)
-                                     for k in range(core.get_aval(total).ndim)],
-                             [n if k == axis else s for k, s in
-                              enumerate(core.get_aval(total).shape)])
+    piece = ds.dynamic_slice(
+        total,
+        [start if k == axis else np.int32(0) for k in range(core.get_aval(total).ndim)],
+        [n if k == axis else s for k, s in enumerate(core.get_aval(total).shape)],
+    )
     return [piece if tiled else sh.squeeze(piece, (axis,))]
 
 
 all_gather_p = define_primitive(
-    "all_gather", impl=_all_gather_impl, abstract_eval=_all_gather_aval, linear=True,
-    transpose=_all_gather_transpose, batch=_all_gather_batch, cost=cost_mod.memory_cost,
+    "all_gather",
+    impl=_all_gather_impl,
+    abstract_eval=_all_gather_aval,
+    linear=True,
+    transpose=_all_gather_transpose,
+    batch=_all_gather_batch,
+    cost=cost_mod.memory_cost,
 )
 batching.collectives.add(all_gather_p)
 
 
 def all_gather(
-    x: Any, axis_name: Any, *, axis_index_groups: Any = None, axis: int = 0, tiled: bool = False,
+    x: Any,
+    axis_name: Any,
+    *,
+    axis_index_groups: Any = None,
+    axis: int = 0,
+    tiled: bool = False,
     to: str = "varying",
 ) -> Any:
     """The values of `x` (a pytree of arrays) at every element of the named axis of the
@@ -344,7 +366,8 @@ def all_gather(
         top = ndim - 1 if tiled else ndim
         if not -top - 1 <= axis <= top:
             raise ValueError(f"lax.all_gather: axis {axis} is out of range for rank {ndim}")
-        return all_gather_p.bind(leaf, axis_name=names, axis_size=size, axis=axis % (top + 1),
-                                 tiled=bool(tiled))
+        return all_gather_p.bind(
+            leaf, axis_name=names, axis_size=size, axis=axis % (top + 1), tiled=bool(tiled)
+        )
 
     return tree_map(gather, x)
