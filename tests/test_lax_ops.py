@@ -64,6 +64,7 @@ HIGHER_ORDER = {
     "pmax": "tests/test_collectives.py",
     "pmin": "tests/test_collectives.py",
     "all_gather": "tests/test_collectives.py",
+    "axis_index": "tests/test_collectives.py",
     "checkpoint": "tests/test_custom_derivatives.py",
     "debug_print": "tests/test_custom_derivatives.py",
     "debug_callback": "tests/test_api_extras.py",

@@ -51,6 +51,45 @@ def _size(names: Sequence[Any]) -> int:
     return math.prod(batching.axis_frame(n)[1] for n in names)
 
 
+class _Collective(core.Primitive):
+    """A collective's primitive: its operand goes through the BatchTrace of each axis it names,
+    even when not batched there (a psum of a value shared by the batch sums it over the batch)
+    or when not traced at all: a constant operand is wrapped as that trace's unbatched value,
+    and `axis_index`, with no operand, goes to that trace directly. While a program is being
+    staged above that trace (a sub-program's derivative, say), the collective is staged as
+    it is: the program meets the trace when the vmap evaluates it."""
+
+    __slots__ = ()
+
+    def bind(self, *args: Any, **params: Any) -> Any:
+        mains = [f[2] for f in batching.axis_env if f[0] in params["axis_name"]]
+        if mains:
+            main = max(mains, key=lambda m: m.level)
+            if main.level > core._state.dynamic.level:
+                if not args:
+                    return _trace(main).process_primitive(self, [], params)
+                args = tuple(_into(main, x) for x in args)
+        return super().bind(*args, **params)
+
+
+def _trace(main: core.MainTrace) -> core.Trace:
+    if main.trace is None:
+        main.trace = main.trace_type(main)
+    return main.trace
+
+
+def _into(main: core.MainTrace, x: Any) -> Any:
+    if isinstance(x, core.Tracer) and x._trace.main.level >= main.level:
+        return x
+    return batching.BatchTracer(_trace(main), x, None)
+
+
+def _collective(p: core.Primitive) -> core.Primitive:
+    p.__class__ = _Collective  # made by define_primitive; same layout (no new slots)
+    batching.collectives.add(p)
+    return p
+
+
 def _same_aval(x: ShapedArray, **_: Any) -> ShapedArray:
     return x
 
@@ -137,7 +176,8 @@ pmin_p = define_primitive(
     cost=_cost,
     batch=_reducer_batch(_extremum_over(red.reduce_min), lambda: pmin_p),
 )
-batching.collectives.update({psum_p, pmax_p, pmin_p})
+for _p in (psum_p, pmax_p, pmin_p):
+    _collective(_p)
 
 
 def psum(x: Any, axis_name: Any, *, axis_index_groups: Any = None) -> Any:
@@ -226,6 +266,29 @@ def _reduce(fn: str, p: core.Primitive, x: Any, axis_name: Any, groups: Any) -> 
 # ---- axis_index, axis_size ------------------------------------------------------------------
 
 
+def _axis_index_impl(*, axis_name: tuple) -> Any:
+    raise NameError(
+        f"lax.axis_index({axis_name[0]!r}) ran outside the vmap that binds it: a program that "
+        "uses it runs only inside that vmap"
+    )
+
+
+def _axis_index_batch(axis_size, vals, dims, *, axis_name):
+    return np.arange(axis_size, dtype=np.int32), 0
+
+
+axis_index_p = _collective(
+    define_primitive(
+        "axis_index",
+        impl=_axis_index_impl,
+        abstract_eval=lambda *, axis_name: ShapedArray((), np.dtype(np.int32)),
+        nondifferentiable=True,
+        batch=_axis_index_batch,
+        cost=cost_mod.free_cost,
+    )
+)
+
+
 def axis_index(axis_name: Any) -> Array:
     """The position of the current element in the named axis of the enclosing `vmap`, an
     int32 scalar (0, 1, ... across the batch).
@@ -239,10 +302,8 @@ def axis_index(axis_name: Any) -> Array:
         print(funcdiff.vmap(lambda x: x * lax.axis_index("i"), axis_name="i")(np.ones(4)))
         ```
     """
-    _, size, main = batching.axis_frame(axis_name)
-    if main.trace is None:
-        main.trace = main.trace_type(main)
-    return batching.BatchTracer(main.trace, np.arange(size, dtype=np.int32), 0)
+    batching.axis_frame(axis_name)  # a NameError for an unbound name
+    return axis_index_p.bind(axis_name=(axis_name,))
 
 
 def axis_size(axis_name: Any) -> int:
@@ -328,7 +389,7 @@ all_gather_p = define_primitive(
     batch=_all_gather_batch,
     cost=cost_mod.memory_cost,
 )
-batching.collectives.add(all_gather_p)
+_collective(all_gather_p)
 
 
 def all_gather(
