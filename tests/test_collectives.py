@@ -207,3 +207,21 @@ def test_every_composition_of_jit_grad_and_vmap_agrees(name):
     # derivatives as psum's transpose gives inside (JAX's semantics)
     outside = grad(lambda xs: jnp.sum(vmap(f, axis_name="i")(xs)))(xs)
     np.testing.assert_allclose(outside, expected, rtol=1e-12)
+
+
+def test_collectives_in_branches_under_grad():
+    xs = np.array([0.5, -1.0, 2.0])
+    f = lambda x: lax.cond(x > 0, lambda: lax.psum(x * x, "i"), lambda: -lax.psum(x, "i"))
+    np.testing.assert_allclose(vmap(f, axis_name="i")(xs), [5.25, -1.5, 5.25])
+    # JAX's values: under vmap the transposed cond runs both branches' transposes for every
+    # element, each psum summing the 3 unit cotangents, then selects: 3 * 2x or -3
+    for fn in (
+        vmap(grad(f), axis_name="i"),
+        jit(vmap(grad(f), axis_name="i")),
+        vmap(grad(jit(f)), axis_name="i"),
+    ):
+        np.testing.assert_allclose(fn(xs), [3.0, -3.0, 12.0])
+    # the gradient of the total, outside the vmap, is the true one: d(2 sum x^2 - sum x)
+    total = grad(lambda xs: jnp.sum(vmap(f, axis_name="i")(xs)))
+    np.testing.assert_allclose(total(xs), 4 * xs - 1)
+    np.testing.assert_allclose(jit(total)(xs), 4 * xs - 1)
