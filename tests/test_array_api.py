@@ -62,6 +62,7 @@ NEVER_LOWERED = {
     "pmin": "same as psum",
     "all_gather": "same as psum (a reshape of the batch)",
     "axis_index": "same as psum (the positions in the batch)",
+    "ppermute": "same as psum (a permutation of the batch)",
     "debug_print": "a side effect calling back into Python with NumPy values",
     "debug_callback": "same as debug_print",
     "pure_callback": "calls back into Python with NumPy values",

@@ -225,3 +225,34 @@ def test_collectives_in_branches_under_grad():
     total = grad(lambda xs: jnp.sum(vmap(f, axis_name="i")(xs)))
     np.testing.assert_allclose(total(xs), 4 * xs - 1)
     np.testing.assert_allclose(jit(total)(xs), 4 * xs - 1)
+
+
+def test_ppermute_and_psum_scatter():
+    xs = np.array([10.0, 20.0, 30.0])
+    rotate = lambda x: lax.ppermute(x, "i", [(0, 1), (1, 2), (2, 0)])
+    _in_every_order(rotate, xs, [30.0, 10.0, 20.0])
+    # destinations not listed get zeros (JAX's documented rule)
+    np.testing.assert_array_equal(
+        vmap(lambda x: lax.ppermute(x, "i", [(0, 2)]), axis_name="i")(xs), [0.0, 0.0, 10.0]
+    )
+    # the transpose is the inverse permutation: JAX's values
+    f = lambda x: lax.ppermute(x * x, "i", [(0, 1), (1, 2), (2, 0)]) * lax.axis_index("i")
+    for fn in (
+        vmap(grad(f), axis_name="i"),
+        jit(vmap(grad(f), axis_name="i")),
+        vmap(grad(jit(f)), axis_name="i"),
+    ):
+        np.testing.assert_allclose(fn(np.array([1.0, 2.0, 3.0])), [2.0, 8.0, 0.0])
+    with pytest.raises(ValueError, match="distinct sources"):
+        vmap(lambda x: lax.ppermute(x, "i", [(0, 1), (0, 2)]), axis_name="i")(xs)
+    x = np.arange(9.0).reshape(3, 3)  # element i holds row i
+    _in_every_order(lambda r: lax.psum_scatter(r, "i"), x, x.sum(0))
+    tiled = vmap(lambda r: lax.psum_scatter(np.arange(6.0) * r[0], "i", tiled=True), axis_name="i")(
+        x
+    )
+    np.testing.assert_array_equal(tiled, np.arange(6.0).reshape(3, 2) * 9.0)
+    # its transpose is all_gather: every element's piece of the cotangent comes back
+    g = vmap(grad(lambda r: jnp.sum(lax.psum_scatter(r * r, "i"))), axis_name="i")(x)
+    np.testing.assert_allclose(g, 2 * x)
+    with pytest.raises(ValueError, match="the axis size 3"):
+        vmap(lambda r: lax.psum_scatter(r[:2], "i"), axis_name="i")(x)

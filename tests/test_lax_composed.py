@@ -301,3 +301,33 @@ def test_reduce_precision_derivative_rounds_the_tangent_as_jax():
     np.testing.assert_array_equal(g, [3.0, 3.0])
     with pytest.raises(TypeError, match="floating-point"):
         lax.reduce_precision(np.arange(3), 5, 10)
+
+
+# ---- broadcast_like, batch_matmul, approx_max_k / approx_min_k -------------------------------
+
+
+def test_broadcast_like_and_batch_matmul():
+    out = _agree(lambda a: lax.broadcast_like(a, np.zeros((2, 3))), np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(out, [[1, 2, 3], [1, 2, 3]])
+    with pytest.raises(ValueError, match="cannot be broadcast"):
+        lax.broadcast_like(np.ones((3, 1)), np.ones(3))
+    a, b = RNG.standard_normal((4, 2, 3)), RNG.standard_normal((4, 3, 5))
+    np.testing.assert_allclose(_agree(lax.batch_matmul, a, b), a @ b)
+    with pytest.raises(ValueError, match="one rank, at least 2"):
+        lax.batch_matmul(a, b[0])
+    check_grads(lax.batch_matmul, (a, b), order=2)
+
+
+def test_approx_top_k_is_exact():
+    x = RNG.standard_normal((3, 7))
+    values, indices = _agree(lambda x: lax.approx_max_k(x, 3), x)
+    order = np.argsort(-x, axis=1, kind="stable")[:, :3]
+    np.testing.assert_array_equal(indices, order)
+    np.testing.assert_array_equal(values, np.take_along_axis(x, order, 1))
+    assert indices.dtype == np.int32
+    low, where = lax.approx_min_k(x, 2, reduction_dimension=0)
+    np.testing.assert_array_equal(low, np.sort(x, axis=0)[:2])
+    np.testing.assert_array_equal(where, np.argsort(x, axis=0, kind="stable")[:2])
+    check_grads(lambda x: lax.approx_max_k(x, 3)[0] ** 2, (x,), order=2)
+    with pytest.raises(ValueError, match="k=8 is out of range"):
+        lax.approx_max_k(x, 8)

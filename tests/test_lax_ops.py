@@ -65,6 +65,7 @@ HIGHER_ORDER = {
     "pmin": "tests/test_collectives.py",
     "all_gather": "tests/test_collectives.py",
     "axis_index": "tests/test_collectives.py",
+    "ppermute": "tests/test_collectives.py",
     "checkpoint": "tests/test_custom_derivatives.py",
     "debug_print": "tests/test_custom_derivatives.py",
     "debug_callback": "tests/test_api_extras.py",

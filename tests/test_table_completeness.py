@@ -118,7 +118,11 @@ EXEMPT.update(
     {
         f"lax.{n}": _COMPOSED
         for n in (
+            "approx_max_k",
+            "approx_min_k",
+            "batch_matmul",
             "broadcast",
+            "broadcast_like",
             "broadcast_shapes",
             "broadcast_to_rank",
             "broadcasted_iota",
@@ -154,7 +158,17 @@ EXEMPT.update(
         "lax.custom_linear_solve": "higher-order (takes functions): tests/test_lax_solvers.py",
         **{
             f"lax.{n}": "a collective: needs a named vmap around it: tests/test_collectives.py"
-            for n in ("all_gather", "axis_index", "axis_size", "pmax", "pmean", "pmin", "psum")
+            for n in (
+                "all_gather",
+                "axis_index",
+                "axis_size",
+                "pmax",
+                "pmean",
+                "pmin",
+                "ppermute",
+                "psum",
+                "psum_scatter",
+            )
         },
     }
 )

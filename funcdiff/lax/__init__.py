@@ -138,7 +138,9 @@ from funcdiff._src.lax.checked import tanh as tanh
 from funcdiff._src.lax.checked import top_k as top_k
 from funcdiff._src.lax.checked import transpose as transpose
 from funcdiff._src.lax.checked import zeta as zeta
+from funcdiff._src.lax.composed import batch_matmul as batch_matmul
 from funcdiff._src.lax.composed import broadcast as broadcast
+from funcdiff._src.lax.composed import broadcast_like as broadcast_like
 from funcdiff._src.lax.composed import broadcast_shapes as broadcast_shapes
 from funcdiff._src.lax.composed import broadcast_to_rank as broadcast_to_rank
 from funcdiff._src.lax.composed import broadcasted_iota as broadcasted_iota
@@ -175,10 +177,14 @@ from funcdiff._src.lax.parallel import axis_size as axis_size
 from funcdiff._src.lax.parallel import pmax as pmax
 from funcdiff._src.lax.parallel import pmean as pmean
 from funcdiff._src.lax.parallel import pmin as pmin
+from funcdiff._src.lax.parallel import ppermute as ppermute
 from funcdiff._src.lax.parallel import psum as psum
+from funcdiff._src.lax.parallel import psum_scatter as psum_scatter
 from funcdiff._src.lax.scans import map as map
 from funcdiff._src.lax.scans import scan as scan
 from funcdiff._src.lax.slicing import Precision as Precision
+from funcdiff._src.lax.slicing import approx_max_k as approx_max_k
+from funcdiff._src.lax.slicing import approx_min_k as approx_min_k
 from funcdiff._src.lax.windowed import reduce_window_max_p as reduce_window_max_p
 from funcdiff._src.lax.windowed import reduce_window_min_p as reduce_window_min_p
 from funcdiff._src.lax.windowed import reduce_window_shape_tuple as reduce_window_shape_tuple

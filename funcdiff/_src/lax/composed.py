@@ -509,3 +509,51 @@ def index_take(src: Any, idxs: Sequence[Any], axes: Sequence[int]) -> Array:
         else src
     )
     return ix.gather(moved, wrapped, tuple(range(len(axes))) + (-1,) * len(others))
+
+
+# ---- more shapes and products ---------------------------------------------------------------
+
+
+def broadcast_like(arr: Any, like_arr: Any) -> Array:
+    """`arr` broadcast (NumPy-style, trailing axes aligned) to the shape of `like_arr`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        print(lax.broadcast_like(np.array([1, 2, 3]), np.zeros((2, 3))))
+        ```
+    """
+    shape = core.get_aval(like_arr).shape
+    try:
+        fits = tuple(_broadcast_shapes(core.get_aval(arr).shape, shape)) == tuple(shape)
+    except TypeError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"lax.broadcast_like: shape {core.get_aval(arr).shape} cannot be broadcast to {shape}"
+        )
+    return sh.broadcast_to(arr, shape)
+
+
+def batch_matmul(lhs: Any, rhs: Any, precision: Any = None) -> Array:
+    """Matrix products over matching leading batch axes: ``lhs[..., i, j] @ rhs[..., j, k]``,
+    both of one rank, at least 2 (`precision` is accepted and ignored).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        a, b = np.ones((4, 2, 3)), np.ones((4, 3, 5))
+        print(lax.batch_matmul(a, b).shape)
+        ```
+    """
+    ln, rn = core.get_aval(lhs).ndim, core.get_aval(rhs).ndim
+    if min(ln, rn) < 2 or ln != rn:
+        raise ValueError(
+            f"lax.batch_matmul takes arrays of one rank, at least 2, got ranks {ln} and {rn}"
+        )
+    batch = tuple(range(ln - 2))
+    return linalg.dot_general(lhs, rhs, (((ln - 1,), (rn - 2,)), (batch, batch)))

@@ -31,6 +31,7 @@ from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax import dynamic_slicing as ds
 from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import indexing
 from funcdiff._src.lax import reductions as red
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax._define import define_primitive
@@ -45,6 +46,16 @@ def _names(axis_name: Any) -> tuple[Any, ...]:
     for n in names:
         batching.axis_frame(n)  # a NameError for an unbound name
     return names
+
+
+def _one_axis(fn: str, axis_name: Any, groups: Any) -> tuple[Any]:
+    """The one bound axis name a collective over a single axis takes."""
+    if groups is not None:
+        raise NotImplementedError(f"lax.{fn}: axis_index_groups is not supported")
+    names = _names(axis_name)
+    if len(names) != 1:
+        raise NotImplementedError(f"lax.{fn} works over one named axis, got {names}")
+    return names  # type: ignore[return-value]
 
 
 def _size(names: Sequence[Any]) -> int:
@@ -415,11 +426,7 @@ def all_gather(
         print(funcdiff.vmap(lambda x: lax.all_gather(x, "i"), axis_name="i")(np.arange(3.0)))
         ```
     """
-    if axis_index_groups is not None:
-        raise NotImplementedError("lax.all_gather: axis_index_groups is not supported")
-    names = _names(axis_name)
-    if len(names) != 1:
-        raise NotImplementedError(f"lax.all_gather gathers over one named axis, got {names}")
+    names = _one_axis("all_gather", axis_name, axis_index_groups)
     size = _size(names)
 
     def gather(leaf: Any) -> Any:
@@ -432,3 +439,124 @@ def all_gather(
         )
 
     return tree_map(gather, x)
+
+
+# ---- psum_scatter, ppermute -----------------------------------------------------------------
+
+
+def psum_scatter(
+    x: Any,
+    axis_name: Any,
+    *,
+    scatter_dimension: int = 0,
+    axis_index_groups: Any = None,
+    tiled: bool = False,
+) -> Any:
+    """The sum of `x` over the named axis, cut along `scatter_dimension` into one piece per
+    element of the axis: element ``i`` gets piece ``i``. Without `tiled`, the dimension's
+    size must equal the axis' size and is removed; with `tiled`, it must be a multiple of it
+    and is divided by it. The transpose of `all_gather`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        from funcdiff import lax
+
+        x = np.arange(9.0).reshape(3, 3)  # element i holds row i
+        print(funcdiff.vmap(lambda r: lax.psum_scatter(r, "i"), axis_name="i")(x))
+        ```
+    """
+    names = _one_axis("psum_scatter", axis_name, axis_index_groups)
+    (name,) = names
+    n = _size(names)
+
+    def scatter(leaf: Any) -> Any:
+        shape = core.get_aval(leaf).shape
+        d = scatter_dimension % max(len(shape), 1)
+        if not shape or (shape[d] != n if not tiled else shape[d] % n):
+            raise ValueError(
+                f"lax.psum_scatter: dimension {scatter_dimension} of shape {shape} must be "
+                + (f"a multiple of the axis size {n}" if tiled else f"the axis size {n}")
+            )
+        piece = shape[d] // n
+        total = psum_p.bind(leaf, axis_name=(name,))
+        start = ew.mul(axis_index(name), np.int32(piece))
+        starts = [start if k == d else np.int32(0) for k in range(len(shape))]
+        out = ds.dynamic_slice(total, starts, [piece if k == d else s for k, s in enumerate(shape)])
+        return out if tiled else sh.squeeze(out, (d,))
+
+    return tree_map(scatter, x)
+
+
+def _ppermute_table(perm: tuple, size: int) -> np.ndarray:
+    """For each destination index, its source index (-1: none, the result is zero)."""
+    table = np.full(size, -1, np.int64)
+    for src, dst in perm:
+        table[dst] = src
+    return table
+
+
+def _ppermute_batch(axis_size, vals, dims, *, axis_name, perm):
+    (x,), (d,) = vals, dims
+    if batching.current_axis_name() not in axis_name:
+        return ppermute_p.bind(x, axis_name=axis_name, perm=perm), d
+    x = move_to_front(x, d, axis_size)
+    table = _ppermute_table(perm, axis_size)
+    ndim = core.get_aval(x).ndim
+    moved = indexing.gather(x, [np.maximum(table, 0)], (0,) + (-1,) * (ndim - 1))
+    mask = (table >= 0).reshape((axis_size,) + (1,) * (ndim - 1))
+    return ew.select(np.broadcast_to(mask, core.get_aval(x).shape), moved, ew.zeros_like(moved)), 0
+
+
+def _ppermute_impl(x: Any, *, axis_name, perm) -> Any:
+    raise NameError(
+        f"lax.ppermute over {axis_name} ran outside the vmap that binds it: a program that uses "
+        "it runs only inside that vmap"
+    )
+
+
+ppermute_p = _collective(
+    define_primitive(
+        "ppermute",
+        impl=_ppermute_impl,
+        abstract_eval=lambda x, **_: x,
+        linear=True,
+        transpose=lambda ct, x, *, axis_name, perm: [
+            ppermute_p.bind(ct, axis_name=axis_name, perm=tuple((d, s) for s, d in perm))
+        ],
+        batch=_ppermute_batch,
+        cost=cost_mod.memory_cost,
+    )
+)
+
+
+def ppermute(x: Any, axis_name: Any, perm: Any) -> Any:
+    """Move values between the elements of the named axis: for each pair ``(source,
+    destination)`` of `perm`, element `destination` gets `x` of element `source`; an element
+    that is no destination gets zeros. No two pairs may share a source or a destination.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        from funcdiff import lax
+
+        shift = lambda v: lax.ppermute(v, "i", [(0, 1), (1, 2), (2, 0)])  # a rotation
+        print(funcdiff.vmap(shift, axis_name="i")(np.array([10.0, 20.0, 30.0])))
+        ```
+    """
+    names = _one_axis("ppermute", axis_name, None)
+    n = _size(names)
+    pairs = tuple((int(s), int(d)) for s, d in perm)
+    sources, dests = [s for s, _ in pairs], [d for _, d in pairs]
+    if (
+        len(set(sources)) != len(sources)
+        or len(set(dests)) != len(dests)
+        or any(not 0 <= i < n for i in sources + dests)
+    ):
+        raise ValueError(
+            f"lax.ppermute: perm {list(pairs)} must pair distinct sources with distinct "
+            f"destinations, all in [0, {n})"
+        )
+    return tree_map(lambda leaf: ppermute_p.bind(leaf, axis_name=names, perm=pairs), x)
