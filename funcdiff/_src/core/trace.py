@@ -561,16 +561,14 @@ def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
     out = []
     for x in xs:
         if isinstance(x, np.ndarray):
-            weak = type(x) is WeakArray
-            if weak or type(x) is Array:
-                x = x.view(np.ndarray)
+            t = type(x)  # (an Array or WeakArray that needs no copy is handed out as it is)
+            plain = x.view(np.ndarray) if t is Array or t is WeakArray else x
             for i in seen:
-                if np.may_share_memory(x, i):
-                    x = x.copy()
+                if np.may_share_memory(plain, i):
+                    plain = plain.copy()
+                    x = as_weak_array(plain) if t is WeakArray else plain
                     break
-            seen.append(x)
-            if weak:
-                x = as_weak_array(x)
+            seen.append(plain)
         out.append(as_array(x))
     return out
 
