@@ -83,13 +83,21 @@ class SourceInfo:
     def _from(frame: Any) -> SourceInfo | None:
         if frame is None:
             return None
+        # Looked up by call site first: a frame's line number is decoded from its code's
+        # line table on every read. (`frame` comes from `user_frame`, whose cache keeps its
+        # code object alive, so the code's id names it.)
         code = frame.f_code
-        key = (code.co_filename, frame.f_lineno, code.co_name)
-        info = _SOURCE_INFOS.get(key)
+        site = (id(code), frame.f_lasti)
+        info = _SITE_INFOS.get(site)
         if info is None:
-            if len(_SOURCE_INFOS) >= 4096:
+            if len(_SITE_INFOS) >= 4096:  # (never fewer sites than lines)
+                _SITE_INFOS.clear()
                 _SOURCE_INFOS.clear()
-            info = _SOURCE_INFOS[key] = SourceInfo(*key)
+            key = (code.co_filename, frame.f_lineno, code.co_name)
+            info = _SOURCE_INFOS.get(key)
+            if info is None:
+                info = _SOURCE_INFOS[key] = SourceInfo(*key)
+            _SITE_INFOS[site] = info
         return info
 
 
@@ -97,6 +105,7 @@ class SourceInfo:
 # operations on a few lines leaves a few objects, not one per equation, for the garbage
 # collector to walk while the program lives).
 _SOURCE_INFOS: dict[tuple[str, int, str], SourceInfo] = {}
+_SITE_INFOS: dict[tuple[int, int], SourceInfo] = {}  # by (id of the code, bytecode offset)
 
 
 class JaxprEqn:
