@@ -343,9 +343,9 @@ _elementwise_cache: dict[tuple, ShapedArray] = {}
 
 def elementwise_aval(*avals: ShapedArray, kinds: str = "biufc") -> ShapedArray:
     """Broadcast shape and NumPy (NEP 50) promoted dtype of elementwise operands."""
-    if len(avals) == 2:  # the common case, without a generator
+    if len(avals) == 2:  # the common case, without a generator, in one flat tuple
         x, y = avals
-        key = (kinds, (x.shape, x.dtype, x.weak_type), (y.shape, y.dtype, y.weak_type))
+        key = (kinds, x.shape, x.dtype, x.weak_type, y.shape, y.dtype, y.weak_type)
     else:
         key = (kinds, *((a.shape, a.dtype, a.weak_type) for a in avals))
     out = _elementwise_cache.get(key)
