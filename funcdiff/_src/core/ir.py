@@ -75,17 +75,27 @@ class SourceInfo:
         if start is not None:
             cached = state.bind_source
             if cached is None:
-                cached = state.bind_source = SourceInfo._from(user_frame(start))
+                cached = state.bind_source = SourceInfo._first_user(start)
             return cached
-        return SourceInfo._from(user_frame(sys._getframe(1)))
+        return SourceInfo._first_user(sys._getframe(1))
+
+    @staticmethod
+    def _first_user(start: Any) -> SourceInfo | None:
+        """Where the first user frame outwards from `start` is (its call site)."""
+        # Call sites are looked up first: a frame's line number is decoded from its code's
+        # line table on every read. Only user frames' sites are recorded (by `_from`), so a
+        # known site is `start`'s own, and needs no walk (an operator called by user code).
+        # The codes of the sites recorded stay alive in `user_frame`'s cache, so no other
+        # code can have the id of one of them.
+        info = _SITE_INFOS.get((id(start.f_code), start.f_lasti))
+        if info is not None:
+            return info
+        return SourceInfo._from(user_frame(start))
 
     @staticmethod
     def _from(frame: Any) -> SourceInfo | None:
         if frame is None:
             return None
-        # Looked up by call site first: a frame's line number is decoded from its code's
-        # line table on every read. (`frame` comes from `user_frame`, whose cache keeps its
-        # code object alive, so the code's id names it.)
         code = frame.f_code
         site = (id(code), frame.f_lasti)
         info = _SITE_INFOS.get(site)
