@@ -14,14 +14,17 @@ from funcdiff._src.api.flatten import (
     _PLAIN_LEAVES,
     _argnums_tuple,
     _as_array_leaf,
+    _check_output,
     _flatten_args,
+    _flatten_output,
     _fun_name,
     _linearize_leaves,
     _named_like,
     _unflatten,
     _zeros_or,
 )
-from funcdiff._src.interpreters import ad
+from funcdiff._src.array import Array
+from funcdiff._src.interpreters import ad, tape
 from funcdiff._src.lax import elementwise as lax_elementwise
 from funcdiff._src.tree_util import (
     keystr,
@@ -80,7 +83,7 @@ def _vjp(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> tupl
     `out_avals`, and returns the tuple of input cotangents (`grad` calls it directly)."""
     p_leaves, in_tree = _flatten_args(primals)
     out_all, linear, diff, n, out_tree, aux_tree = _linearize_leaves(
-        fun, primals, p_leaves, in_tree, has_aux
+        fun, primals, p_leaves, in_tree, has_aux, tape.reverse_linearize
     )
     out_p = out_all[:n]
     out_avals = [core.get_aval(x) for x in out_p]
@@ -200,9 +203,21 @@ def value_and_grad(
         ```
     """
     errors.check_callable(fun, "value_and_grad")
+    # The common call, one real array or Python float differentiated outside any
+    # transformation, takes `_leaf_value_and_grad` (decided here once, and per call by the
+    # argument's type); the rest, the general path below.
+    leaf_argnum = argnums if type(argnums) is int and argnums >= 0 and not has_aux else -1
+    real_leaf = not holomorphic
 
     @functools.wraps(fun, updated=())
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
+        if 0 <= leaf_argnum < len(args) and real_leaf:
+            x = args[leaf_argnum]
+            t = type(x)
+            if (t is float or (t is np.ndarray or t is Array) and x.dtype.kind == "f") and (
+                tape.usable()
+            ):
+                return _leaf_value_and_grad(fun, args, kwargs, leaf_argnum)
         nums = _argnums_tuple(argnums, len(args), fun)
         _check_grad_input(fun, args, nums, holomorphic, allow_int, "grad")
 
@@ -221,6 +236,35 @@ def value_and_grad(
         return ((out, aux) if has_aux else out), g
 
     return value_and_grad_f
+
+
+def _leaf_value_and_grad(
+    fun: Callable[..., Any], args: tuple, kwargs: dict[str, Any], argnum: int
+) -> tuple[Any, Any]:
+    """`value_and_grad` of `fun` in its argument `argnum`, a real array or Python float, on
+    the eager tape: what the general path computes, with the same checks and messages, without
+    its pytree and argument handling."""
+    x = args[argnum]
+    trees = []
+
+    def flat_fun(x: Any) -> list[Any]:
+        full = list(args)
+        full[argnum] = x
+        out_leaves, out_tree = _flatten_output(fun(*full, **kwargs))
+        for leaf in out_leaves:
+            _check_output(leaf, fun)
+        trees.append(out_tree)
+        return out_leaves
+
+    outs, linear = tape.tape_linearize(flat_fun, (x,), (True,))
+    out = _unflatten(trees[0], core.owned_results([_as_array_leaf(o) for o in outs], (x,)))
+    _check_scalar_output(out, fun, False)
+    o = outs[0]
+    # A Python float output (weakly typed) takes a Python float cotangent: the backward pass
+    # then computes on Python floats, as the forward pass did.
+    ct = 1.0 if type(o) is float else np.array(1, core.get_aval(o).dtype)
+    (g,) = linear.transpose((None if linear.out_zero[0] else ct,))
+    return out, core.owned_results((_zeros_or(g),), (x, ct))[0]
 
 
 def _check_scalar_output(out: Any, fun: Callable[..., Any], holomorphic: bool) -> None:

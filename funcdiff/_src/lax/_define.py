@@ -21,7 +21,7 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad, batching, tape
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
@@ -141,8 +141,9 @@ def define_primitive(
     - `jvp_partials`: instead of `jvp`, one function per operand,
       ``partial(g, ans, *primals, **params)``, giving that operand's contribution to the output
       tangent for its tangent `g` (`ans` is the primal output); `None` for no derivative.
-    - `linear`: instead of `jvp`, the primitive is linear in every operand, so its JVP applies
-      it to the tangents.
+    - `linear`: the primitive is linear in every operand (its transpose rule takes any of them
+      undefined), so its JVP applies it to the tangents; a `jvp` given as well replaces that
+      JVP (one that skips symbolic-zero tangents, as `add` does).
     - `transpose(ct, *args, **params) -> list`: for primitives linear in some operands; the
       linear operands arrive as `UndefinedPrimal`, and the result has one cotangent per operand
       (None for operands that are not linear).
@@ -201,7 +202,9 @@ def define_primitive(
     jvp, transpose, batch, partial_eval = map(made, (jvp, transpose, batch, partial_eval))
     if jvp_partials is not None:
         jvp = _jvp_from_partials(p, jvp_partials)
-    elif linear:
+        if elementwise:
+            tape.pullback_rules[p] = (_pullback_from_partials(p, jvp_partials), True)
+    elif linear and jvp is None:
         jvp = _linear_jvp(p)
     if elementwise:
         batch = broadcasting_batch(p)
@@ -266,6 +269,8 @@ def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
         ad.jvp_rules[p] = rules.jvp
     if rules.transpose is not None:
         ad.transpose_rules[p] = rules.transpose
+        if rules.linear:
+            tape.pullback_rules[p] = (_pullback_from_transpose(rules.transpose), False)
     if rules.batch is not None:
         batching.batch_rules[p] = rules.batch
     if rules.partial_eval is not None:
@@ -399,6 +404,48 @@ def _jvp_from_partials(p: core.Primitive, partials: Sequence[Rule | None]) -> Ru
 
     rule.__name__ = f"_{p.name}_jvp"
     return rule
+
+
+_unbroadcast: Rule | None = None
+
+
+def _load_unbroadcast() -> Rule:
+    global _unbroadcast  # (as `_load_fit_to_aval`)
+    from funcdiff._src.lax.structural import unbroadcast
+
+    _unbroadcast = unbroadcast
+    return unbroadcast
+
+
+def _pullback_from_partials(p: core.Primitive, partials: Sequence[Rule | None]) -> Rule:
+    """The eager tape's pullback of an elementwise primitive, from its partial derivatives:
+    on real operands each partial is a product with the cotangent, its own transpose, so an
+    operand's cotangent is the partial applied to the output's cotangent, summed over the
+    dimensions the operand was broadcast along (`tape.pullback_rules`)."""
+
+    def pullback(ct: Any, ans: Any, primals: Sequence[Any], traced: Sequence[bool], params):
+        unbroadcast = _unbroadcast or _load_unbroadcast()
+        cts = []
+        for partial, x, t in zip(partials, primals, traced):
+            if not t or partial is None:
+                cts.append(None)
+            else:
+                cts.append(unbroadcast(partial(ct, ans, *primals, **params), core.get_aval(x)))
+        return cts
+
+    pullback.__name__ = f"_{p.name}_pullback"
+    return pullback
+
+
+def _pullback_from_transpose(transpose: Rule) -> Rule:
+    """The eager tape's pullback of a primitive linear in every operand: its transpose
+    rule, with the traced operands undefined (`tape.pullback_rules`)."""
+
+    def pullback(ct: Any, ans: Any, primals: Sequence[Any], traced: Sequence[bool], params):
+        args = [ad.UndefinedPrimal(core.get_aval(x)) if t else x for x, t in zip(primals, traced)]
+        return transpose(ct, *args, **params)
+
+    return pullback
 
 
 def _linear_jvp(p: core.Primitive) -> Rule:

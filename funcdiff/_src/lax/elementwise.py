@@ -109,7 +109,7 @@ def _add_transpose(ct, x, y):
 
 
 add_p = elementwise_primitive(
-    "add", impl=np.add, abstract_eval=binary_aval(NUMERIC), jvp=_add_jvp,
+    "add", impl=np.add, abstract_eval=binary_aval(NUMERIC), linear=True, jvp=_add_jvp,
     transpose=_add_transpose, lower=lowering.binary_operator("+"),
     array_api="+",
 )
@@ -141,7 +141,7 @@ def _sub_transpose(ct, x, y):
 
 
 sub_p = elementwise_primitive(
-    "sub", impl=np.subtract, abstract_eval=binary_aval(NUMERIC), jvp=_sub_jvp,
+    "sub", impl=np.subtract, abstract_eval=binary_aval(NUMERIC), linear=True, jvp=_sub_jvp,
     transpose=_sub_transpose, lower=lowering.binary_operator("-"),
     array_api="-",
 )
