@@ -23,7 +23,7 @@ from funcdiff._src.api.flatten import (
     _unflatten,
     _zeros_or,
 )
-from funcdiff._src.array import Array
+from funcdiff._src.array import Array, as_array
 from funcdiff._src.interpreters import ad, tape
 from funcdiff._src.lax import elementwise as lax_elementwise
 from funcdiff._src.tree_util import (
@@ -250,20 +250,31 @@ def _leaf_value_and_grad(
     def flat_fun(x: Any) -> list[Any]:
         full = list(args)
         full[argnum] = x
-        out_leaves, out_tree = _flatten_output(fun(*full, **kwargs))
+        out = fun(*full, **kwargs)
+        if type(out) is tape.TapeTracer or type(out) is float:  # (a leaf, as the checks find)
+            return [out]
+        out_leaves, out_tree = _flatten_output(out)
         for leaf in out_leaves:
             _check_output(leaf, fun)
         trees.append(out_tree)
         return out_leaves
 
     outs, linear = tape.tape_linearize(flat_fun, (x,), (True,))
-    out = _unflatten(trees[0], core.owned_results([_as_array_leaf(o) for o in outs], (x,)))
-    _check_scalar_output(out, fun, False)
     o = outs[0]
-    # A Python float output (weakly typed) takes a Python float cotangent: the backward pass
-    # then computes on Python floats, as the forward pass did.
-    ct = 1.0 if type(o) is float else np.array(1, core.get_aval(o).dtype)
+    if type(o) is float and not trees:
+        # A Python float output: a real scalar, weakly typed. Its cotangent is a Python float
+        # too, so that the backward pass computes on Python floats, as the forward pass did;
+        # the results are new arrays (what `core.owned_results` would make of them).
+        out = as_array(np.array(o))
+        ct: Any = 1.0
+    else:
+        tree = trees[0] if trees else _flatten_output(o)[1]
+        out = _unflatten(tree, core.owned_results([_as_array_leaf(o) for o in outs], (x,)))
+        _check_scalar_output(out, fun, False)
+        ct = np.array(1, core.get_aval(o).dtype)
     (g,) = linear.transpose((None if linear.out_zero[0] else ct,))
+    if type(g) is float:
+        return out, as_array(np.array(g))
     return out, core.owned_results((_zeros_or(g),), (x, ct))[0]
 
 

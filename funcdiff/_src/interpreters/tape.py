@@ -33,8 +33,9 @@ from funcdiff._src.core.avals import _PY_SCALAR_TYPES
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters.ad import Zero
 
-# primitive -> (pullback, real_only). ``pullback(ct, ans, primals, traced, params)`` returns
-# one cotangent per operand (None for an operand that is not traced or has no derivative);
+# primitive -> (pullback, real_only). ``pullback(ct, ans, primals, slots, params)`` returns
+# one cotangent per operand (None for an operand that is not traced, that is whose slot is
+# negative, or that has no derivative);
 # `ct` is the output's cotangent (a list, with `Zero`s, for a multiple-results primitive).
 # With `real_only`, the rule holds for real floating operands and results only; other dtypes
 # take the general path.
@@ -135,7 +136,11 @@ class TapeTrace(core.Trace):
         entry = pullback_rules.get(primitive)
         if entry is not None and (real or not entry[1]):
             rule, real_only = entry
-            out = _eval(primitive, primals, params)
+            out = primitive.run_impl(primals, params)  # (`_eval`, inlined)
+            if primitive.multiple_results:
+                out = [as_array(o) for o in out]
+            elif type(out) not in _PY_SCALAR_TYPES:
+                out = as_array(out)
             tape = self.main.payload
             slot = tape.nslots
             source = core._state.bind_source if core.flags.check_nans else None
@@ -193,7 +198,7 @@ class TapeTrace(core.Trace):
         if not outs:
             return outs
 
-        def rule(ct, ans, primals, traced, params):
+        def rule(ct, ans, primals, slots, params):
             return linear.transpose(
                 [None if z or type(c) is Zero else c for c, z in zip(ct, linear.out_zero)]
             )
@@ -256,8 +261,7 @@ class TapeLinear:
                     ]
                 if check:
                     state.source_info = state.source_override = source
-                traced = [s >= 0 for s in parents]
-                cts_in = rule(ct_arg, ans, primals, traced, params)
+                cts_in = rule(ct_arg, ans, primals, parents, params)
                 for s, c in zip(parents, cts_in):
                     if s < 0 or c is None or type(c) is Zero:
                         continue

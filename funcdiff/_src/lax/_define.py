@@ -423,14 +423,18 @@ def _pullback_from_partials(p: core.Primitive, partials: Sequence[Rule | None]) 
     operand's cotangent is the partial applied to the output's cotangent, summed over the
     dimensions the operand was broadcast along (`tape.pullback_rules`)."""
 
-    def pullback(ct: Any, ans: Any, primals: Sequence[Any], traced: Sequence[bool], params):
+    def pullback(ct: Any, ans: Any, primals: Sequence[Any], slots: Sequence[int], params):
         unbroadcast = _unbroadcast or _load_unbroadcast()
         cts = []
-        for partial, x, t in zip(partials, primals, traced):
-            if not t or partial is None:
+        for partial, x, s in zip(partials, primals, slots):
+            if s < 0 or partial is None:
                 cts.append(None)
-            else:
-                cts.append(unbroadcast(partial(ct, ans, *primals, **params), core.get_aval(x)))
+                continue
+            c = partial(ct, ans, *primals, **params)
+            # (Python floats, the common scalar case, need no fitting.)
+            cts.append(
+                c if type(c) is float and type(x) is float else unbroadcast(c, core.get_aval(x))
+            )
         return cts
 
     pullback.__name__ = f"_{p.name}_pullback"
@@ -441,8 +445,10 @@ def _pullback_from_transpose(transpose: Rule) -> Rule:
     """The eager tape's pullback of a primitive linear in every operand: its transpose
     rule, with the traced operands undefined (`tape.pullback_rules`)."""
 
-    def pullback(ct: Any, ans: Any, primals: Sequence[Any], traced: Sequence[bool], params):
-        args = [ad.UndefinedPrimal(core.get_aval(x)) if t else x for x, t in zip(primals, traced)]
+    def pullback(ct: Any, ans: Any, primals: Sequence[Any], slots: Sequence[int], params):
+        args = [
+            ad.UndefinedPrimal(core.get_aval(x)) if s >= 0 else x for x, s in zip(primals, slots)
+        ]
         return transpose(ct, *args, **params)
 
     return pullback
