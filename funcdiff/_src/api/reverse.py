@@ -77,13 +77,24 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     return primal_out, vjp_fn
 
 
-def _vjp(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> tuple[Any, ...]:
+def _vjp(
+    fun: Callable[..., Any],
+    primals: Sequence[Any],
+    has_aux: bool,
+    linearize: Callable[..., tuple[list[Any], Any]] = ad.linearize_flat,
+) -> tuple[Any, ...]:
     """The work of `vjp`: ``(primal_out, pull, out_tree, out_avals, aux)``, where
     ``pull(ct_leaves)`` takes one cotangent per output leaf, already checked against
-    `out_avals`, and returns the tuple of input cotangents (`grad` calls it directly)."""
+    `out_avals`, and returns the tuple of input cotangents (`grad` calls it directly).
+
+    `vjp` linearizes with `ad.linearize_flat`: its `vjp_fn` may be called many times, traced
+    or printed, and the linear program's residuals, computed once by the forward pass, serve
+    every call. `grad` pulls once, at once, and passes `tape.reverse_linearize`, which runs
+    eagerly on the tape when it can (its pullbacks compute their partial derivatives when
+    pulled)."""
     p_leaves, in_tree = _flatten_args(primals)
     out_all, linear, diff, n, out_tree, aux_tree = _linearize_leaves(
-        fun, primals, p_leaves, in_tree, has_aux, tape.reverse_linearize
+        fun, primals, p_leaves, in_tree, has_aux, linearize
     )
     out_p = out_all[:n]
     out_avals = [core.get_aval(x) for x in out_p]
@@ -211,13 +222,8 @@ def value_and_grad(
 
     @functools.wraps(fun, updated=())
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
-        if 0 <= leaf_argnum < len(args) and real_leaf:
-            x = args[leaf_argnum]
-            t = type(x)
-            if (t is float or (t is np.ndarray or t is Array) and x.dtype.kind == "f") and (
-                tape.usable()
-            ):
-                return _leaf_value_and_grad(fun, args, kwargs, leaf_argnum)
+        if 0 <= leaf_argnum < len(args) and real_leaf and _real_leaf(args[leaf_argnum]):
+            return _leaf_value_and_grad(fun, args, kwargs, leaf_argnum)
         nums = _argnums_tuple(argnums, len(args), fun)
         _check_grad_input(fun, args, nums, holomorphic, allow_int, "grad")
 
@@ -229,13 +235,22 @@ def value_and_grad(
 
         _named_like(fun, partial_fun)
         diff_args = (args[nums[0]],) if len(nums) == 1 else tuple(args[i] for i in nums)
-        out, pull, _, _, aux = _vjp(partial_fun, diff_args, has_aux)
+        out, pull, _, _, aux = _vjp(partial_fun, diff_args, has_aux, tape.reverse_linearize)
         _check_scalar_output(out, fun, holomorphic)
         grads = pull([np.array(1, core.get_aval(out).dtype)])  # (np.ones is Python code)
         g = grads[0] if isinstance(argnums, int) else tuple(grads)
         return ((out, aux) if has_aux else out), g
 
     return value_and_grad_f
+
+
+def _real_leaf(x: Any) -> bool:
+    """Whether `x`, a differentiated argument, takes `_leaf_value_and_grad`: a real array or
+    Python float, outside any transformation."""
+    t = type(x)
+    return (t is float or (t is np.ndarray or t is Array) and x.dtype.kind == "f") and (
+        tape.usable()
+    )
 
 
 def _leaf_value_and_grad(
@@ -344,9 +359,13 @@ def grad(
     """
     errors.check_callable(fun, "grad")
     vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
+    leaf_argnum = argnums if type(argnums) is int and argnums >= 0 and not has_aux else -1
+    real_leaf = not holomorphic
 
     @functools.wraps(fun, updated=())
     def grad_f(*args: Any, **kwargs: Any) -> Any:
+        if 0 <= leaf_argnum < len(args) and real_leaf and _real_leaf(args[leaf_argnum]):
+            return _leaf_value_and_grad(fun, args, kwargs, leaf_argnum)[1]
         if has_aux:
             (_, aux), g = vg(*args, **kwargs)
             return g, aux

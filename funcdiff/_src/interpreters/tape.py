@@ -1,5 +1,7 @@
-"""Eager reverse mode: a tape, for `vjp` and `grad` called on concrete values outside any
-transformation.
+"""Eager reverse mode: a tape, for `grad` and `value_and_grad` called on concrete values
+outside any transformation. (`vjp` keeps the general path: its `vjp_fn` may be called many
+times or traced, and the residuals of a linear program, computed once by the forward pass,
+serve every call, where the tape's pullbacks compute their partial derivatives when pulled.)
 
 `ad.linearize_flat` stages the tangent half of every operation as a jaxpr (two trace levels,
 a tracer, a variable and an equation per tangent product) and `ad.backward_pass` then
@@ -14,9 +16,10 @@ primitive, or a case those do not cover (complex operands), is linearized on its
 general machinery (`ad.linearize_flat` on that one operation) and its linear program
 transposed, so every primitive works, with the same rules.
 
-The backward pass uses `bind` throughout, so it is itself differentiable (a `vjp_fn` called
-under `grad` or `jit`). Nested transformations inside the function (`grad(grad(f))`) run the
-general path on the tape's tracers, which the tape records like any other operation.
+The backward pass uses `bind` throughout, so it is itself differentiable, and any active
+transformation sees its operations. Transformations nested inside the function
+(`grad(grad(f))`) run the general path on the tape's tracers, which the tape records like
+any other operation.
 
 `reverse_linearize` is the one place that chooses between the tape and the general path.
 """
@@ -29,7 +32,7 @@ from typing import Any
 from funcdiff._src import core
 from funcdiff._src.array import as_array
 from funcdiff._src.core import ShapedArray, Tracer
-from funcdiff._src.core.avals import _PY_SCALAR_TYPES
+from funcdiff._src.core.avals import _PY_SCALAR_TYPES, _SCALAR_AVALS
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters.ad import Zero
 
@@ -43,7 +46,7 @@ pullback_rules: dict[core.Primitive, tuple[Callable[..., list[Any]], bool]] = {}
 
 
 class _Switch:
-    """`enabled = False` sends every `vjp`/`grad` through the general path (the differential
+    """`enabled = False` sends every `grad` through the general path (the differential
     tests compare the two)."""
 
     enabled = True
@@ -74,20 +77,16 @@ class TapeTracer(Tracer):
     """A value computed on the tape: its primal, and the slot of its cotangent (-1: a
     constant, which carries no derivative)."""
 
-    __slots__ = ("primal", "slot", "_aval")
+    # `aval` is an attribute here, not `Tracer`'s property: the NumPy layer reads it several
+    # times per operation.
+    __slots__ = ("primal", "slot", "aval")
 
     def __init__(self, trace: TapeTrace, primal: Any, slot: int):
         self._trace = trace
         self.primal = primal
         self.slot = slot
-        self._aval = None
-
-    @property
-    def aval(self) -> ShapedArray:
-        aval = self._aval
-        if aval is None:
-            aval = self._aval = core.get_aval(self.primal)
-        return aval
+        aval = _SCALAR_AVALS.get(type(primal))
+        self.aval = core.get_aval(primal) if aval is None else aval
 
     def to_concrete_value(self) -> Any:
         return self.primal
@@ -143,7 +142,7 @@ class TapeTrace(core.Trace):
                 out = as_array(out)
             tape = self.main.payload
             slot = tape.nslots
-            source = core._state.bind_source if core.flags.check_nans else None
+            source = core.SourceInfo.current() if core.flags.check_nans else None
             if not primitive.multiple_results:
                 if type(out) is float or (
                     core.get_aval(out).dtype.kind in ("f" if real_only else "fc")
@@ -152,12 +151,12 @@ class TapeTrace(core.Trace):
                     tape.nodes.append((rule, params, primals, out, parents, slot, 0, source))
                     return TapeTracer(self, out, slot)
                 if not real_only:  # an integer or boolean result carries no derivative
-                    return out
+                    return TapeTracer(self, out, -1)  # (but stays traced, as under jvp)
             elif not real_only:
                 tape.nslots = slot + len(out)
                 tape.nodes.append((rule, params, primals, out, parents, slot, len(out), source))
                 return [
-                    TapeTracer(self, o, slot + i) if _inexact(core.get_aval(o)) else o
+                    TapeTracer(self, o, slot + i if _inexact(core.get_aval(o)) else -1)
                     for i, o in enumerate(out)
                 ]
         return self._general(primitive, primals, parents, params)
@@ -206,10 +205,10 @@ class TapeTrace(core.Trace):
         tape = self.main.payload
         slot = tape.nslots
         tape.nslots = slot + len(outs)
-        source = core._state.bind_source if core.flags.check_nans else None
+        source = core.SourceInfo.current() if core.flags.check_nans else None
         tape.nodes.append((rule, params, primals, outs, parents, slot, len(outs), source))
         return [
-            o if zero else TapeTracer(self, o, slot + i)
+            TapeTracer(self, o, -1 if zero else slot + i)
             for i, (o, zero) in enumerate(zip(outs, linear.out_zero))
         ]
 
@@ -303,7 +302,7 @@ def tape_linearize(
 
 
 def usable() -> bool:
-    """Whether `vjp`/`grad` may run on the tape now: outside any transformation (their
+    """Whether `grad` may run on the tape now: outside any transformation (their
     arguments must be concrete values too; see `reverse_linearize`)."""
     return switch.enabled and len(core._state.stack) == 1
 
