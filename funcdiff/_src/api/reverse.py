@@ -287,9 +287,11 @@ def _leaf_value_and_grad(
         out = _unflatten(tree, core.owned_results([_as_array_leaf(o) for o in outs], (x,)))
         _check_scalar_output(out, fun, False)
         ct = np.array(1, core.get_aval(o).dtype)
-    (g,) = linear.transpose((None if linear.out_zero[0] else ct,))
+    (g,) = linear.transpose((ct,))  # (an output that carries no derivative takes none)
     if type(g) is float:
         return out, as_array(np.array(g))
+    if type(g) is Array and type(x) is float and type(ct) is float:
+        return out, g  # (no array among the inputs: a funcdiff result is already owned)
     return out, core.owned_results((_zeros_or(g),), (x, ct))[0]
 
 
@@ -364,8 +366,10 @@ def grad(
 
     @functools.wraps(fun, updated=())
     def grad_f(*args: Any, **kwargs: Any) -> Any:
-        if 0 <= leaf_argnum < len(args) and real_leaf and _real_leaf(args[leaf_argnum]):
-            return _leaf_value_and_grad(fun, args, kwargs, leaf_argnum)[1]
+        if 0 <= leaf_argnum < len(args) and real_leaf:
+            x = args[leaf_argnum]  # (`_real_leaf`, inlined for the common Python float)
+            if (type(x) is float and tape.usable()) or _real_leaf(x):
+                return _leaf_value_and_grad(fun, args, kwargs, leaf_argnum)[1]
         if has_aux:
             (_, aux), g = vg(*args, **kwargs)
             return g, aux

@@ -71,7 +71,14 @@ class Primitive:
     Array operands are passed positionally; static metadata is passed as keyword params.
     """
 
-    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "__weakref__")
+    __slots__ = (
+        "name",
+        "multiple_results",
+        "impl",
+        "abstract_eval",
+        "float_operator",
+        "__weakref__",
+    )
     # On Python scalars alone, the result is a Python scalar (weakly typed, as when staged, and
     # as in JAX); set by `define_primitive(..., weak_results=True)` on a subclass.
     weak_results = False
@@ -81,6 +88,10 @@ class Primitive:
         self.multiple_results = multiple_results
         self.impl: Callable[..., Any] | None = None
         self.abstract_eval: Callable[..., Any] | None = None
+        # The Python operator that computes `impl` exactly on Python floats (IEEE double
+        # arithmetic, as NumPy's), for `+`, `-`, `*` and negation: `run_impl` applies it to
+        # Python float operands, where a NumPy ufunc call costs ten times more.
+        self.float_operator: Callable[..., Any] | None = None
 
     def __repr__(self) -> str:
         return self.name
@@ -141,14 +152,19 @@ class Primitive:
         # one too), found in the loop that looks for Arrays. (A loop is cheaper than
         # `Array in map(type, args)` for few operands.)
         weak = self.weak_results
+        floats = True
         for a in args:
             t = type(a)
             if t is Array:  # implementations compute on plain NumPy arrays
                 args = [x.view(np.ndarray) if type(x) is Array else x for x in args]
                 weak = False
                 break
-            if t not in _PY_SCALAR_TYPES:
-                weak = False
+            if t is not float:
+                floats = False
+                if t not in _PY_SCALAR_TYPES:
+                    weak = False
+        if floats and weak and self.float_operator is not None and not flags.check_nans:
+            return self.float_operator(*args)
         try:
             if flags.check_nans:  # NumPy's warning would precede the clearer error below
                 with np.errstate(all="ignore"):

@@ -221,14 +221,17 @@ class TapeLinear:
     """The pullback of a function run on the tape, with the interface of
     `ad.LinearFunction` that reverse mode uses (`out_zero`, `transpose`)."""
 
-    __slots__ = ("tape", "out_slots", "in_slots", "in_avals", "out_zero")
+    __slots__ = ("tape", "out_slots", "in_slots", "primals")
 
-    def __init__(self, tape: _Tape, out_slots: list[int], in_slots: list[int], in_avals: list):
+    def __init__(self, tape: _Tape, out_slots: list[int], in_slots: list[int], primals):
         self.tape = tape
         self.out_slots = out_slots
         self.in_slots = in_slots
-        self.in_avals = in_avals
-        self.out_zero = [s < 0 for s in out_slots]
+        self.primals = primals  # (for the avals of zero cotangents, found only when needed)
+
+    @property
+    def out_zero(self) -> list[bool]:
+        return [s < 0 for s in self.out_slots]
 
     def transpose(self, cotangents: Sequence[Any]) -> list[Any]:
         """The cotangent of every input (`Zero` where nothing flowed) for the output
@@ -270,9 +273,9 @@ class TapeLinear:
             state.source_info = previous_info
             state.source_override = previous_override
         out = []
-        for s, aval in zip(self.in_slots, self.in_avals):
+        for s, p in zip(self.in_slots, self.primals):
             ct = env[s] if s >= 0 else None
-            out.append(Zero(aval) if ct is None else ct)
+            out.append(Zero(ad.tangent_aval(core.get_aval(p))) if ct is None else ct)
         return out
 
 
@@ -283,9 +286,8 @@ def tape_linearize(
     with core.new_main(TapeTrace, _Tape()) as main:
         trace = main.trace = TapeTrace(main)
         tape = main.payload
-        ins, in_slots, in_avals = [], [], []
+        ins, in_slots = [], []
         for p, d in zip(primals, differentiable):
-            in_avals.append(ad.tangent_aval(core.get_aval(p)))
             slot = -1
             if d:
                 slot = tape.nslots
@@ -295,10 +297,10 @@ def tape_linearize(
         outs = fun(*ins)
         out_primals, out_slots = [], []
         for o in outs:
-            t = trace.full_raise(o)
+            t = o if type(o) is TapeTracer and o._trace is trace else trace.full_raise(o)
             out_primals.append(t.primal)
             out_slots.append(t.slot)
-    return out_primals, TapeLinear(tape, out_slots, in_slots, in_avals)
+    return out_primals, TapeLinear(tape, out_slots, in_slots, primals)
 
 
 def usable() -> bool:

@@ -13,6 +13,7 @@ primitives, broadcasting) so that most rules are one short named function.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -48,6 +49,10 @@ RULE_NAMES = ("jvp", "transpose", "batch", "cost", "lower", "array_api")
 # The Python operators an `array_api` declaration may name (``"u-"`` is unary minus); any
 # other declaration is the name of a function of the Array API standard (``"sin"``).
 ARRAY_API_OPERATORS = ("+", "-", "*", "/", "//", "u-", "==", "!=", "<", "<=", ">", ">=")
+
+# The operators whose Python float arithmetic is exactly NumPy's (`Primitive.float_operator`;
+# not `/`, which raises on a zero divisor).
+_FLOAT_OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "u-": operator.neg}
 
 # The reason the special functions (erf, lgamma...) lack an Array API lowering.
 NO_ARRAY_API_SPECIAL = "a special function; the standard has none"
@@ -195,6 +200,8 @@ def define_primitive(
     A rule that needs the primitive object itself is given as `per_primitive(make)`.
     """
     p = (_WeakResultPrimitive if weak_results else core.Primitive)(name, multiple_results)
+    if weak_results and isinstance(impl, np.ufunc):
+        p.float_operator = _FLOAT_OPERATORS.get(array_api)
 
     def made(rule: Any) -> Any:
         return rule.make(p) if isinstance(rule, per_primitive) else rule
