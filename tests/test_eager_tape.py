@@ -428,3 +428,36 @@ def test_debug_nans_names_the_operations_line():
         messages.append(str(info.value))
     assert messages[0] == messages[1]
     assert "(norm)" in messages[0]
+
+
+_SPECIAL_FLOATS = [0.0, -0.0, 1.5, -2.25, 1e308, -1e308, 5e-324, np.inf, -np.inf, np.nan]
+
+
+@given(
+    a=st.one_of(st.floats(allow_nan=True), st.sampled_from(_SPECIAL_FLOATS)),
+    b=st.one_of(st.floats(allow_nan=True), st.sampled_from(_SPECIAL_FLOATS)),
+)
+def test_python_float_operators_give_numpys_results(a, b):
+    """`Primitive.float_operator`: on Python floats, `add`, `sub`, `mul` and `neg` use
+    Python's arithmetic, which must give NumPy's float64 results bit for bit."""
+    cases = [
+        (ew.add, np.add, (a, b)),
+        (ew.sub, np.subtract, (a, b)),
+        (ew.mul, np.multiply, (a, b)),
+        (ew.neg, np.negative, (a,)),
+    ]
+    with np.errstate(all="ignore"):
+        for fn, ufunc, args in cases:
+            got, expected = fn(*args), ufunc(*args)
+            assert type(got) is float, fn
+            assert np.array_equal(
+                np.float64(got).view(np.int64), np.float64(expected).view(np.int64)
+            ) or (np.isnan(got) and np.isnan(expected)), (fn, args, got, expected)
+
+
+def test_python_float_operators_still_check_nans():
+    with np.errstate(all="ignore"), funcdiff.debug_nans():
+        with pytest.raises(FloatingPointError, match="'sub'"):
+            ew.sub(np.inf, np.inf)
+        with pytest.raises(FloatingPointError, match="'mul'"):
+            ew.mul(0.0, np.inf)
