@@ -206,6 +206,28 @@ def test_an_error_in_compiled_code_names_its_line_primitive_and_users_line():
     assert f"primitive 'debug_callback', traced at {__file__}:{line} (h))" in note
 
 
+def test_an_operator_read_once_by_an_in_place_statement_is_written_into_it():
+    def f(x):
+        return jnp.sin(x) + x * 1e308
+
+    lowered = jit(f).lower(np.ones(3))
+    body = lowered.program.source.splitlines()[1:-1]
+    assert body == ["    b = xp.sin(a)", "    b += a * 1e+308"]
+    annotated = lowered.as_python().splitlines()[2]
+    line = f.__code__.co_firstlineno + 1
+    assert (
+        annotated.startswith("    b += a * 1e+308  # mul (") and f":{line} (f)), add (" in annotated
+    )
+    x = np.array([0.5, -0.25, 1e-300])
+    np.testing.assert_array_equal(jit(f)(x), np.sin(x) + x * 1e308)
+    # An error on that line names both equations, in the order they run.
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError) as info:
+        jit(f)(np.array([10.0]))
+    (note,) = info.value.__notes__
+    assert "b += a * 1e+308 -- primitive 'mul', traced at " in note
+    assert note.endswith(f":{line} (f); primitive 'add', traced at {__file__}:{line} (f))")
+
+
 def test_grad_lowers_to_matmuls_without_transposed_copies():
     rng = np.random.default_rng(0)
     lowered = jit(grad(mlp_loss)).lower(make_params(rng), np.ones((5, 3)))

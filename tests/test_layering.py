@@ -352,6 +352,7 @@ PACKAGE_ORDER: dict[str, list[str]] = {
     "funcdiff._src.core": ["avals", "trace", "ir"],
     "funcdiff._src.api": ["flatten", "staging", "forward", "reverse", "jacobians"],
     "funcdiff._src.jit": [
+        "buffers",
         "lowering",
         "passes",
         "cache",

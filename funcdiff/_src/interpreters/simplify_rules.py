@@ -22,9 +22,10 @@ from funcdiff._src.core import Atom, JaxprEqn, Literal, Var
 # ``rule(eqn, ins, producers, uses, out) -> Atom | JaxprEqn | list[JaxprEqn] | None``: an
 # atom that replaces the equation's single output `out`, a cheaper equation (or several, the
 # last computing `out`), or None. `ins` are the equation's operands after earlier rewrites,
-# `producers` maps each variable to the equation that defined it, `uses` counts its uses.
+# `producers` maps each variable to the equation that defined it, `uses.get(v)` counts the
+# reads of `v` (a mapping with dict's `get`, which counts on the first question).
 Simplifier = Callable[
-    [JaxprEqn, list[Atom], dict[Var, JaxprEqn], dict[Var, int], Var],
+    [JaxprEqn, list[Atom], dict[Var, JaxprEqn], Any, Var],
     "Atom | JaxprEqn | list[JaxprEqn] | None",
 ]
 simplify_rules: dict[core.Primitive, Simplifier] = {}
@@ -32,9 +33,7 @@ simplify_rules: dict[core.Primitive, Simplifier] = {}
 # ``rule(eqn, producers, identities, uses) -> list[JaxprEqn] | None``: run on an equation once
 # the rules above are done with it, also given the constants that are identity matrices; the
 # equations returned replace it (the last computes its result).
-LateSimplifier = Callable[
-    [JaxprEqn, dict[Var, JaxprEqn], set[Var], dict[Var, int]], "list[JaxprEqn] | None"
-]
+LateSimplifier = Callable[[JaxprEqn, dict[Var, JaxprEqn], set[Var], Any], "list[JaxprEqn] | None"]
 late_simplify_rules: dict[core.Primitive, LateSimplifier] = {}
 
 # Primitives that constant folding leaves alone even on constant operands (a broadcast is a

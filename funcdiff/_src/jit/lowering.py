@@ -37,6 +37,7 @@ from funcdiff._src.interpreters.lowering_rules import (
     unary_operator,
     xp_function,
 )
+from funcdiff._src.jit.buffers import BufferPlan, plan_buffers
 
 _RESERVED = {"xp", "np", "int", "float", "complex", "bool"}
 
@@ -88,7 +89,8 @@ class CompiledProgram:
     """A jaxpr compiled to a Python function over arrays. `line_info` maps each line of the
     source that ends an equation to that equation (its primitive and the user's line that
     traced it): the equation itself, not a record made for each, so that compiling leaves few
-    objects for the garbage collector to walk."""
+    objects for the garbage collector to walk; a line that computes two equations (an
+    operator's result written into the statement that reads it) maps to both, in order."""
 
     __slots__ = ("fn", "source", "filename", "line_info", "jaxpr", "plan", "__weakref__")
 
@@ -96,7 +98,7 @@ class CompiledProgram:
         self.fn = fn
         self.source = source
         self.filename = filename
-        self.line_info = line_info
+        self.line_info: dict[int, JaxprEqn | tuple[JaxprEqn, JaxprEqn]] = line_info
         self.jaxpr = jaxpr
 
     def __call__(self, *args: Any) -> Any:
@@ -123,12 +125,15 @@ class CompiledProgram:
         lines = self.source.splitlines()
         out = []
         for i, line in enumerate(lines, start=1):
-            eqn = self.line_info.get(i)
-            if eqn is None:
+            eqns = self.line_info.get(i)
+            if eqns is None:
                 out.append(line)
                 continue
-            where = eqn.source_info
-            out.append(f"{line}  # {eqn.primitive.name}" + (f" ({where})" if where else ""))
+            notes = []
+            for eqn in eqns if type(eqns) is tuple else (eqns,):
+                where = eqn.source_info
+                notes.append(eqn.primitive.name + (f" ({where})" if where else ""))
+            out.append(f"{line}  # {', '.join(notes)}")
         return "\n".join(out)
 
 
@@ -141,11 +146,16 @@ def _annotate(e: Exception, program: CompiledProgram) -> None:
         tb = tb.tb_next
     if lineno is None or lineno not in program.line_info:
         return
-    eqn = program.line_info[lineno]
-    prim, where = eqn.primitive.name, eqn.source_info
+    eqns = program.line_info[lineno]
+    whats = []
+    for eqn in eqns if type(eqns) is tuple else (eqns,):
+        where = eqn.source_info
+        whats.append(
+            f"primitive '{eqn.primitive.name}'" + (f", traced at {where}" if where else "")
+        )
     note = (
         f"(in jit-compiled code, line {lineno}: {program.source.splitlines()[lineno - 1]}"
-        f" -- primitive '{prim}'" + (f", traced at {where})" if where else ")")
+        f" -- {'; '.join(whats)})"
     )
     if sys.version_info >= (3, 11):
         e.add_note(note)
@@ -194,9 +204,9 @@ def lower_jaxpr(
     lines = [f"def jitted({', '.join(names.assign(v) for v in jaxpr.invars)}):"]
     plan = plan_buffers(jaxpr, reuse=reuse_buffers)
     line_info = _write_equations(ctx, jaxpr, plan, names, lines)
-    # Only code generation reads when each variable dies: the program keeps its plan without
-    # that (a list per equation fewer for the garbage collector to walk).
-    plan.dies_at = {}
+    # Only code generation reads when each variable dies and how often it is read: the
+    # program keeps its plan without them (fewer objects for the garbage collector to walk).
+    plan.dies_at, plan.reads = {}, {}
     lines.append(_return_line(ctx, jaxpr, plan, names))
     return _compile(ctx, closed, "\n".join(lines) + "\n", line_info, plan)
 
@@ -205,21 +215,50 @@ def _write_equations(
     ctx: LoweringContext, jaxpr: Jaxpr, plan: BufferPlan, names: _Registers, lines: list[str]
 ) -> dict[int, JaxprEqn]:
     """Append one statement (or a few) per equation to `lines`; return the equation that
-    each line ending one computes."""
-    line_info: dict[int, JaxprEqn] = {}
-    unused, reuse, dies_at = plan.results_unused, plan.reuse, plan.dies_at
+    each line ending one computes (or the two it computes, see `CompiledProgram`)."""
+    line_info: dict[int, JaxprEqn | tuple[JaxprEqn, JaxprEqn]] = {}
+    unused, reuse, dies_at, reads = plan.results_unused, plan.reuse, plan.dies_at, plan.reads
     local, literal = names.names, ctx.literal
-    for i, eqn in enumerate(jaxpr.eqns):
+    # The text of each literal, by identity: tracing shares one literal between equations
+    # (every `* 0.9` of a loop), rendered once.
+    texts: dict[int, str] = {}
+    eqns = jaxpr.eqns
+    # The previous equation's result, written into this equation's statement, and its equation.
+    folded: Var | None = None
+    inner: JaxprEqn | None = None
+    for i, eqn in enumerate(eqns):
         ctx.eqn = eqn
         reused = reuse.get(i)
-        args = [local[a] if type(a) is Var else literal(a.val) for a in eqn.invars]
+        args = []  # (a loop: a comprehension is a frame of its own, for one or two operands)
+        for a in eqn.invars:
+            args.append(
+                local[a] if type(a) is Var else texts.get(id(a)) or _text(texts, literal, a)
+            )
         if reused is None:
-            expr, weak_outs = _expression(ctx, eqn, args)
+            expr, weak_outs, operator = _expression(ctx, eqn, args)
         # Names of variables that die here are free for this equation's results; a result
         # written into a dead input's buffer takes that input's name.
         # (A variable that dies here is read here: never one of the unused results.)
         dead = dies_at.get(i)
         big = _release_dead(names, dead, reused) if dead else None
+        if folded is not None:
+            del local[folded]  # (its expression stood in for its name in `args`)
+            folded = None
+        if reused is None and operator and big is None:
+            out = eqn.outvars[0]
+            into = reuse.get(i + 1)
+            if (
+                into is not None
+                and into is not out
+                and reads.get(out) == 1
+                and out in eqns[i + 1].invars
+            ):
+                # An operator's result read once, by the next statement, which computes in
+                # place: written into that statement (``g += e * 0.5``, not ``t = e * 0.5``
+                # then ``g += t``), one line fewer to compile and run; the same operations.
+                local[out] = expr
+                folded, inner = out, eqn
+                continue
         if reused is not None:
             buffer = local[reused]
             out = eqn.outvars[0]
@@ -228,7 +267,8 @@ def _write_equations(
             lines.append(f"    {_in_place(ufunc_prims[eqn.primitive], args, buffer, out)}")
         else:
             _assign_results(eqn, expr, weak_outs, names, lines)
-        line_info[len(lines)] = eqn
+        line_info[len(lines)] = eqn if inner is None else (inner, eqn)
+        inner = None
         if unused:
             for v in eqn.outvars:
                 if v in unused:
@@ -242,22 +282,28 @@ def _write_equations(
     return line_info
 
 
-def _expression(ctx: LoweringContext, eqn: JaxprEqn, args: list[str]) -> tuple[str, list[Var]]:
-    """The expression computing `eqn` from its operands' names, and its weakly typed scalar
-    results (none when a target writes the expression)."""
+def _text(texts: dict[int, str], literal: Callable[[Any], str], a: Literal) -> str:
+    text = texts[id(a)] = literal(a.val)
+    return text
+
+
+def _expression(
+    ctx: LoweringContext, eqn: JaxprEqn, args: list[str]
+) -> tuple[str, list[Var], bool]:
+    """The expression computing `eqn` from its operands' names, its weakly typed scalar
+    results (none when a target writes the expression), and whether it is a Python operator
+    on arrays (which another statement may take as an operand, see `_write_equations`)."""
     weak_outs = [v for v in eqn.outvars if v.aval.weak_type and not v.aval.shape]
     if ctx.target is not None:
-        return ctx.target.expression(ctx, eqn, args), []
+        return ctx.target.expression(ctx, eqn, args), [], False
     rule = lower_rules.get(eqn.primitive, _default_lower)
-    if weak_outs and not eqn.primitive.multiple_results:
-        expr = _weak_scalar_expr(ctx, rule, eqn, args)
-    else:
-        expr = rule(ctx, *args, **eqn.params)
+    weak = bool(weak_outs) and not eqn.primitive.multiple_results
+    expr = _weak_scalar_expr(ctx, rule, eqn, args) if weak else rule(ctx, *args, **eqn.params)
     if expr[0] == "(" and hasattr(rule, "python_operator"):
         # A whole statement's operator on names and literals needs no parentheses, which
         # cost Python's parser more than the rest of the line (`a = b * c`, not `(b * c)`).
-        expr = expr[1:-1]
-    return expr, weak_outs
+        return expr[1:-1], weak_outs, not weak
+    return expr, weak_outs, False
 
 
 def _release_dead(names: _Registers, dead: list[Var], reused: Var | None) -> list[str] | None:
@@ -311,7 +357,7 @@ def _compile(
     ctx: LoweringContext,
     closed: ClosedJaxpr,
     source: str,
-    line_info: dict[int, JaxprEqn],
+    line_info: dict[int, JaxprEqn | tuple[JaxprEqn, JaxprEqn]],
     plan: BufferPlan,
 ) -> CompiledProgram:
     """Compile the generated `source` into a program, under a file name of its own."""
@@ -368,152 +414,6 @@ def _result_expr(ctx: LoweringContext, name: str, a: core.Atom, copy: bool) -> s
             return name
         return f"{_scalar_type(ctx, a.aval.dtype)}({name})"
     return f"{name}.copy()" if copy else name
-
-
-# ---- buffer planning ------------------------------------------------------------------------
-
-
-class BufferPlan:
-    """`reuse[i]`: the input whose buffer equation `i` writes into; `dies_at[i]`: variables
-    last used by equation `i` (deleted right after it; emptied once the code is written);
-    `copy_results[k]`: whether result `k` may share memory with an argument, a constant or
-    another result (so it leaves as a copy). Peak bytes are computed on demand."""
-
-    __slots__ = ("reuse", "dies_at", "results_unused", "copy_results", "_jaxpr", "_owned", "_end")
-
-    def __init__(self, reuse, dies_at, results_unused, copy_results, jaxpr, owned, end):
-        self.reuse = reuse
-        self.dies_at = dies_at
-        self.results_unused = results_unused
-        self.copy_results = copy_results
-        self._jaxpr, self._owned, self._end = jaxpr, owned, end
-
-    @property
-    def peak_bytes(self) -> int:
-        return _peak(self._jaxpr, self._owned, self._end, self.reuse)
-
-    @property
-    def peak_bytes_without_reuse(self) -> int:
-        return _peak(self._jaxpr, self._owned, self._end, {})
-
-
-def _nbytes(v: Var) -> int:
-    return v.aval.size * v.aval.dtype.itemsize
-
-
-def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
-    """Decide which elementwise equations write into a dying input (in place), which results
-    must be copied on the way out, and count the peak bytes of the arrays the program
-    allocates (inputs and constants excluded).
-
-    Every variable gets the set of buffers it may share memory with (its roots): arguments
-    and constants are their own roots, as is every result of a fresh primitive; any other
-    result may be a view of its operands, so it has all their roots. A buffer is written in
-    place only if this program allocated it, and neither it nor any view of it is used later
-    or returned."""
-    last_use = core.variable_uses(jaxpr)[0]
-    views, owned, unused = _roots_of_views(jaxpr, last_use)
-    # A buffer lives until the last use of itself or of any view of it.
-    end: dict[Var, int] = {v: last_use.get(v, -1) for v in owned}
-    for v, rs in views.items():
-        used = last_use.get(v, -1)
-        for r in rs:
-            if r in end and used > end[r]:
-                end[r] = used
-    chosen: dict[int, Var] = {}
-    if reuse:
-        for i, eqn in enumerate(jaxpr.eqns):
-            if eqn.primitive not in ufunc_prims or len(eqn.outvars) != 1:
-                continue
-            out = eqn.outvars[0]
-            if out not in owned:
-                continue
-            shape, dtype = out.aval.shape, out.aval.dtype
-            for a in eqn.invars:
-                if a in owned and end[a] == i and a.aval.shape == shape and a.aval.dtype == dtype:
-                    chosen[i] = a
-                    break
-    n = len(jaxpr.eqns)
-    dies_at: dict[int, list[Var]] = {}
-    for v, i in last_use.items():
-        if i < n:
-            dies_at.setdefault(i, []).append(v)
-    copy_results = _copy_results(jaxpr, views)
-    return BufferPlan(chosen, dies_at, unused, copy_results, jaxpr, owned, end)
-
-
-def _roots_of_views(
-    jaxpr: Jaxpr, last_use: dict[Var, int]
-) -> tuple[dict[Var, frozenset[Var]], set[Var], set[Var]]:
-    """The roots of the results of primitives that are not fresh (possible views of their
-    operands): the union of their operands' roots; every other variable (an argument, a
-    constant, a fresh result) is its own only root. Also the arrays this program allocates
-    (scalars excluded), and the results nothing reads."""
-    views: dict[Var, frozenset[Var]] = {}
-    owned: set[Var] = set()
-    unused: set[Var] = set()
-    no_roots: frozenset[Var] = frozenset()
-    for eqn in jaxpr.eqns:
-        outs = eqn.outvars
-        for v in outs:
-            if v not in last_use:
-                unused.add(v)
-        prim = eqn.primitive
-        if prim in ufunc_prims or prim in allocating:  # `is_fresh`, inlined: it runs per equation
-            for v in outs:
-                if v.aval.shape != ():
-                    owned.add(v)
-            continue
-        shared = no_roots
-        for a in eqn.invars:
-            if type(a) is Var:
-                rs = views.get(a)
-                shared = shared | (frozenset((a,)) if rs is None else rs)
-        for v in outs:
-            views[v] = shared
-    return views, owned, unused
-
-
-def _copy_results(jaxpr: Jaxpr, views: dict[Var, frozenset[Var]]) -> list[bool]:
-    """Results leave as they are only if they are this program's own, fresh arrays, seen by no
-    earlier result; anything else (an argument, a constant, a view, a broadcast, the same
-    buffer twice) leaves as a copy."""
-    external = {*jaxpr.constvars, *jaxpr.invars}
-    claimed: set[Var] = set()
-    copy_results = []
-    for a in jaxpr.outvars:
-        if type(a) is not Var:
-            copy_results.append(False)
-            continue
-        rs = views.get(a)
-        if rs is None:  # its own root
-            rs = frozenset((a,))
-            fresh = a not in external
-        else:
-            fresh = False
-        copy_results.append(not fresh or bool(rs & claimed))
-        claimed |= rs
-    return copy_results
-
-
-def _peak(jaxpr: Jaxpr, owned: set[Var], end: dict[Var, int], reuse: dict[int, Var]) -> int:
-    live = peak = 0
-    dying: dict[int, list[Var]] = {}
-    handed_over: set[Var] = set()  # inputs whose buffer a result took over
-    for i, eqn in enumerate(jaxpr.eqns):
-        for v in eqn.outvars:
-            if v not in owned:
-                continue
-            dying.setdefault(end.get(v, i), []).append(v)
-            if i in reuse:
-                handed_over.add(reuse[i])  # same buffer, nothing new allocated
-            else:
-                live += _nbytes(v)
-        peak = max(peak, live)
-        for v in dying.pop(i, []):
-            if v not in handed_over:
-                live -= _nbytes(v)
-    return peak
 
 
 # ---- in-place statements --------------------------------------------------------------------

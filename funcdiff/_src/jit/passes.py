@@ -182,7 +182,7 @@ def _value(a: Atom, known: dict[Var, Any]) -> Any:
 
 
 def _simplify_eqn(
-    eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn], uses: dict[Var, int]
+    eqn: JaxprEqn, ins: list[Atom], producers: dict[Var, JaxprEqn], uses: _ReadCounts
 ) -> Atom | JaxprEqn | list[JaxprEqn] | None:
     """An atom that replaces the equation's single output, a cheaper equation, or None."""
     rule = simplify_rules.simplify_rules.get(eqn.primitive)
@@ -202,7 +202,7 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
     jaxpr = closed.jaxpr
     env: dict[Var, Atom] = {}
     producers: dict[Var, JaxprEqn] = {}
-    uses = core.variable_uses(jaxpr)[1]
+    uses = _ReadCounts(jaxpr)
     identities = {v for v, c in zip(jaxpr.constvars, closed.consts) if _is_identity(c)}
     eqns: list[JaxprEqn] = []
     late_rules = simplify_rules.late_simplify_rules
@@ -259,6 +259,24 @@ def simplify(closed: ClosedJaxpr, dce: bool = True) -> ClosedJaxpr:
         Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), eqns, outvars), closed.consts
     )
     return pe.dce_jaxpr(out) if dce else out
+
+
+class _ReadCounts:
+    """How many times each variable of the program as given is read (the counts of
+    `core.variable_uses`), counted on the first question: few rules ask (a transpose of a
+    product read once), and most programs have no equation whose rule does."""
+
+    __slots__ = ("_jaxpr", "_counts")
+
+    def __init__(self, jaxpr: Jaxpr) -> None:
+        self._jaxpr = jaxpr
+        self._counts: dict[Var, int] | None = None
+
+    def get(self, v: Var, default: int | None = None) -> int | None:
+        counts = self._counts
+        if counts is None:
+            counts = self._counts = core.variable_uses(self._jaxpr)[1]
+        return counts.get(v, default)
 
 
 def _is_identity(c: Any) -> bool:

@@ -66,13 +66,22 @@ _IDENTITIES = {add_p: (0, 0), add_any_p: (0, 0), sub_p: (None, 0), mul_p: (1, 1)
 
 
 def _simplify_arithmetic(eqn, ins, producers, uses, out):
-    scalars = _broadcast_scalars(eqn, ins, producers, out)
-    if scalars is not None:
-        return scalars
-    narrowed = _unbroadcast_operands(eqn, ins, producers, out)
-    if narrowed is not None:
-        return narrowed
+    # Each rewrite below needs an operand made by a particular primitive: the producers are
+    # looked up once, and a rewrite is tried only when its producer is there (this rule runs
+    # for most equations of derivative code, and most have nothing to rewrite).
     x, y = ins
+    px, py = producers.get(x), producers.get(y)
+    kx = None if px is None else px.primitive
+    ky = None if py is None else py.primitive
+    if kx is broadcast_in_dim_p or ky is broadcast_in_dim_p:
+        # (Without a broadcast operand, the broadcast scalars would be two literals, whose
+        # result is a scalar: neither rewrite applies.)
+        scalars = _broadcast_scalars(eqn, ins, producers, out)
+        if scalars is not None:
+            return scalars
+        narrowed = _unbroadcast_operands(eqn, ins, producers, out)
+        if narrowed is not None:
+            return narrowed
     xv, yv = literal_number(x), literal_number(y)
     left, right = _IDENTITIES[eqn.primitive]
     if yv is not None and yv == right and same_type(x, out):
@@ -87,10 +96,16 @@ def _simplify_arithmetic(eqn, ins, producers, uses, out):
     ):
         return _zeros_literal_or_none(out)
     if eqn.primitive is mul_p:
-        return _absorb_negation(eqn, ins, producers, out)
-    if eqn.primitive in (add_p, add_any_p):
+        if (xv is not None and ky in _SCALINGS) or (yv is not None and kx in _SCALINGS):
+            return _absorb_negation(eqn, ins, producers, out)
+        return None
+    if kx is pad_p and ky is pad_p and eqn.primitive in (add_p, add_any_p):
         return _sum_before_padding(eqn, ins, producers, out)
     return None
+
+
+# The producers of the operand `_absorb_negation` folds a literal factor into.
+_SCALINGS = (neg_p, mul_p)
 
 
 def _simplify_broadcasting(eqn, ins, producers, uses, out):
@@ -328,7 +343,7 @@ def _zeros_literal_or_none(out: Var) -> Atom | JaxprEqn | None:
 
 
 def _diagonal_matmul(
-    eqn: JaxprEqn, producers: dict[Var, JaxprEqn], identities: set[Var], uses: dict[Var, int]
+    eqn: JaxprEqn, producers: dict[Var, JaxprEqn], identities: set[Var], uses: Any
 ) -> list[JaxprEqn] | None:
     """``(I * v) @ w``, a diagonal matrix times a matrix (the Jacobian of an elementwise
     function after a linear map, in reverse mode), is ``v[:, None] * w``: no matrix product."""
