@@ -85,6 +85,7 @@ class PrimitiveRules:
     simplify: Rule | None = None
     late_simplify: Rule | None = None
     linear: bool = False
+    linear_in_each: bool = False
     nondifferentiable: bool = False
     allocates: bool = False
     effectful: bool = False
@@ -115,6 +116,7 @@ def define_primitive(
     jvp: Rule | per_primitive | None = None,
     jvp_partials: Sequence[Rule | None] | None = None,
     linear: bool = False,
+    linear_in_each: bool = False,
     transpose: Rule | per_primitive | None = None,
     batch: Rule | per_primitive | None = None,
     elementwise: bool = False,
@@ -149,6 +151,10 @@ def define_primitive(
     - `linear`: the primitive is linear in every operand (its transpose rule takes any of them
       undefined), so its JVP applies it to the tangents; a `jvp` given as well replaces that
       JVP (one that skips symbolic-zero tangents, as `add` does).
+    - `linear_in_each`: the primitive is linear in each operand with the others fixed (a
+      product such as `dot_general`, a selection, indexing): its transpose rule takes any one
+      operand undefined, which is how eager reverse mode pulls a cotangent back through it
+      (`tape.pullback_rules`).
     - `transpose(ct, *args, **params) -> list`: for primitives linear in some operands; the
       linear operands arrive as `UndefinedPrimal`, and the result has one cotangent per operand
       (None for operands that are not linear).
@@ -235,6 +241,7 @@ def define_primitive(
         array_api=array_api,
         cost=cost,
         linear=linear,
+        linear_in_each=linear_in_each,
         nondifferentiable=nondifferentiable,
         allocates=allocates,
         effectful=effectful,
@@ -278,6 +285,8 @@ def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
         ad.transpose_rules[p] = rules.transpose
         if rules.linear:
             tape.pullback_rules[p] = (_pullback_from_transpose(rules.transpose), False)
+        elif rules.linear_in_each:
+            tape.pullback_rules[p] = (_pullback_one_at_a_time(rules.transpose), False)
     if rules.batch is not None:
         batching.batch_rules[p] = rules.batch
     if rules.partial_eval is not None:
@@ -457,6 +466,23 @@ def _pullback_from_transpose(transpose: Rule) -> Rule:
             ad.UndefinedPrimal(core.get_aval(x)) if s >= 0 else x for x, s in zip(primals, slots)
         ]
         return transpose(ct, *args, **params)
+
+    return pullback
+
+
+def _pullback_one_at_a_time(transpose: Rule) -> Rule:
+    """The eager tape's pullback of a primitive linear in each operand with the others fixed:
+    its transpose rule, once per traced operand, that operand undefined and the others known
+    (`tape.pullback_rules`)."""
+
+    def pullback(ct: Any, ans: Any, primals: Sequence[Any], slots: Sequence[int], params):
+        cts: list[Any] = [None] * len(primals)
+        for i, s in enumerate(slots):
+            if s >= 0:
+                args = list(primals)
+                args[i] = ad.UndefinedPrimal(core.get_aval(primals[i]))
+                cts[i] = transpose(ct, *args, **params)[i]
+        return cts
 
     return pullback
 

@@ -770,7 +770,7 @@ def _select_n_lower(ctx, which, *cases):
 
 
 select_n_p = elementwise_primitive(
-    "select_n", allocates=True,
+    "select_n", allocates=True, linear_in_each=True,
     impl=_select_n_impl, abstract_eval=_select_n_aval, jvp=_select_n_jvp,
     transpose=_select_n_transpose, lower=_select_n_lower,
 )
