@@ -50,6 +50,7 @@ from funcdiff._src.api_extras import named_call as named_call
 from funcdiff._src.api_extras import named_scope as named_scope
 from funcdiff._src.api_extras import numpy_dtype_promotion as numpy_dtype_promotion
 from funcdiff._src.api_extras import numpy_rank_promotion as numpy_rank_promotion
+from funcdiff._src.api_extras import print_environment_info as print_environment_info
 from funcdiff._src.api_extras import process_count as process_count
 from funcdiff._src.api_extras import process_index as process_index
 from funcdiff._src.api_extras import pure_callback as pure_callback
@@ -80,6 +81,7 @@ from funcdiff._src.errors import TracerArrayConversionError as TracerArrayConver
 from funcdiff._src.errors import TracerBoolConversionError as TracerBoolConversionError
 from funcdiff._src.errors import TracerIntegerConversionError as TracerIntegerConversionError
 from funcdiff._src.errors import UnexpectedTracerError as UnexpectedTracerError
+from funcdiff._src.implicit import closure_convert as closure_convert
 from funcdiff._src.jit.api import jit as jit
 from funcdiff._src.linear_transpose import linear_transpose as linear_transpose
 from funcdiff._src.shape_dtype import ShapeDtypeStruct as ShapeDtypeStruct

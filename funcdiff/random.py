@@ -23,10 +23,12 @@ from funcdiff._src.random import bernoulli as bernoulli
 from funcdiff._src.random import categorical as categorical
 from funcdiff._src.random import cauchy as cauchy
 from funcdiff._src.random import choice as choice
+from funcdiff._src.random import clone as clone
 from funcdiff._src.random import erf_inv as erf_inv
 from funcdiff._src.random import exponential as exponential
 from funcdiff._src.random import gumbel as gumbel
 from funcdiff._src.random import key_data as key_data
+from funcdiff._src.random import key_impl as key_impl
 from funcdiff._src.random import laplace as laplace
 from funcdiff._src.random import logistic as logistic
 from funcdiff._src.random import lognormal as lognormal

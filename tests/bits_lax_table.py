@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import numpy as np
-from domains import NONFINITE
+from domains import NONFINITE, nonzero
+from hypothesis import strategies as st
 from lax_table import (
     FLOATS,
     I32,
@@ -47,4 +48,39 @@ BITS_OPS = (
                    np.bitwise_count, uniform(0, 200), dtypes=INTS),
     _nondiff_binary("gcd", bits.gcd_p, bits.gcd, np.gcd, uniform(0, 12), dtypes=INTS),
     _nondiff_binary("lcm", bits.lcm_p, bits.lcm, np.lcm, uniform(0, 12), dtypes=INTS),
+)
+
+
+
+def _draw_reduce_precision(draw, dtype):
+    """float64 operands are rounded to formats at least as fine as float32, so that finite
+    differences (of steps far above float32's rounding) see a slope of 1, as the derivative
+    rule says; float32 operands meet the coarse formats (float16, bfloat16, 8-bit)."""
+    from strategies import shapes
+
+    shape = draw(shapes(allow_empty=True))
+    fine = dtype == np.float64
+    formats = [(8, 23), (11, 52), (11, 40)] if fine else [(5, 10), (8, 7), (4, 3), (8, 23)]
+    exponent_bits, mantissa_bits = draw(st.sampled_from(formats))
+    return Case((_values(draw, nonzero(0.5, 2.0), shape, dtype),),
+                {"exponent_bits": exponent_bits, "mantissa_bits": mantissa_bits})
+
+
+def _reduce_precision_reference(x, *, exponent_bits, mantissa_bits):
+    """Rounding through NumPy's float16 and float32 for their formats, else rounding the
+    mantissa of ``x = m * 2**e`` (normal numbers: the operands are drawn in 0.5 <= |x| <= 2)."""
+    if (exponent_bits, mantissa_bits) == (5, 10):
+        return x.astype(np.float16).astype(x.dtype)
+    if (exponent_bits, mantissa_bits) == (8, 23):
+        return x.astype(np.float32).astype(x.dtype)
+    m, e = np.frexp(x)  # 0.5 <= |m| < 1: keep mantissa_bits + 1 bits of m, ties to even
+    kept = np.round(np.ldexp(m, mantissa_bits + 1))
+    return np.ldexp(kept, e - mantissa_bits - 1).astype(x.dtype)
+
+
+BITS_OPS = BITS_OPS + (
+    # Linear, as in JAX: its tangent is rounded the same way.
+    _custom("reduce_precision", bits.reduce_precision_p, bits.reduce_precision,
+            _reduce_precision_reference, _draw_reduce_precision, 1, dtypes=FLOATS, linear=True,
+            tol=1e-2),
 )

@@ -56,6 +56,13 @@ def test_documented_list_is_the_code_list():
 NEVER_LOWERED = {
     "custom_lin": "a custom_vjp's tangent map: no forward evaluation, reverse mode transposes it",
     "odeint_tangent": "the tangent of odeint: a jvp through its solver, run eagerly in Python",
+    "custom_linear_solve": "runs the user's staged solve as evaluated Python, as odeint_tangent",
+    "psum": "a collective of vmap's named axes: vmap replaces it by a reduction",
+    "pmax": "same as psum",
+    "pmin": "same as psum",
+    "all_gather": "same as psum (a reshape of the batch)",
+    "axis_index": "same as psum (the positions in the batch)",
+    "ppermute": "same as psum (a permutation of the batch)",
     "debug_print": "a side effect calling back into Python with NumPy values",
     "debug_callback": "same as debug_print",
     "pure_callback": "calls back into Python with NumPy values",

@@ -51,7 +51,7 @@ LAYERS: list[tuple[str, list[str]]] = [
         ],
     ),
     ("jit", ["jit"]),
-    ("api", ["api", "api_extras", "linear_transpose"]),
+    ("api", ["api", "api_extras", "linear_transpose", "implicit", "linear_solve"]),
     ("numpy", ["numpy", "funcdiff.numpy"]),
     (
         "libraries",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import platform
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -655,3 +657,32 @@ def io_callback(
     wrapped.name = getattr(callback, "__name__", type(callback).__name__)
     outs = io_callback_p.bind(*leaves, callback=wrapped, ordered=bool(ordered))
     return tree_unflatten(wrapped.out_tree, outs)
+
+
+def print_environment_info(return_string: bool = False) -> str | None:
+    """Print (or, with `return_string`, return) the versions of funcdiff, NumPy and Python, the
+    device and the platform: what a bug report needs, as `jax.print_environment_info`.
+
+    !!! Example
+        ```python
+        import funcdiff
+
+        info = funcdiff.print_environment_info(return_string=True)
+        print(info.splitlines()[0].split(":")[0], "numpy" in info)
+        ```
+    """
+    version = sys.modules["funcdiff"].__version__  # the package this module is part of
+    info = "\n".join(
+        [
+            f"funcdiff: {version}",
+            f"numpy:    {np.__version__}",
+            f"python:   {sys.version}",
+            f"device info: cpu-{device_count()}, {device_count()} local devices",
+            "process_count: 1",
+            f"platform: {platform.uname()}",
+        ]
+    )
+    if return_string:
+        return info
+    print(info)
+    return None

@@ -359,7 +359,8 @@ def _call_custom(
         if all(d is None for d in dims):
             return _call_custom(kind, fun, rules, vals, name)
         vals = [move_to_front(v, d, main.payload) for v, d in zip(vals, dims)]
-        outs = _call_custom(kind, vmap(fun), kind.batched_rules(**rules), vals, name)
+        with batching.rule_of(main):  # collectives in the function see the vmap's axis name
+            outs = _call_custom(kind, vmap(fun), kind.batched_rules(**rules), vals, name)
         return _batch_outputs(main, outs, fun, args)
     # Staged (jit, make_jaxpr, or the linear part of reverse mode): one equation.
     consts, closed = jaxprs.closure_convert(

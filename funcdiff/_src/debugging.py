@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import builtins
+import os
+import pdb
+import sys
 from typing import Any
 
 import numpy as np
@@ -150,3 +153,48 @@ def callback(
     arrays = [x for x in leaves if core.is_valid_array(x)]
     static = tuple(_ARRAY if core.is_valid_array(x) else x for x in leaves)
     debug_callback_p.bind(*arrays, callback=callback, tree=tree, static=static)
+
+
+# ---- debug.breakpoint -----------------------------------------------------------------------
+
+
+def breakpoint(  # noqa: A001
+    *,
+    backend: str | None = None,
+    filter_frames: bool = True,
+    num_frames: int | None = None,
+    ordered: bool = False,
+    token: Any = None,
+    **kwargs: Any,
+) -> None:
+    """Stop in Python's debugger (`pdb`) at the caller's line, in eager code: the caller's
+    arrays are concrete there. Under `jit`, `grad` or `vmap` the values are being traced, and
+    JAX's debugger that shows them at run time does not exist in funcdiff: it raises a
+    `NotImplementedError` there (use `debug.print` or `debug.callback`, which run inside
+    transformations). As `builtins.breakpoint`, it does nothing when the environment variable
+    ``PYTHONBREAKPOINT`` is ``0``. The other arguments are accepted for JAX compatibility.
+
+    !!! Example
+        ```python
+        import funcdiff
+
+        def f(x):
+            funcdiff.debug.breakpoint()
+            return x * 2
+
+        try:
+            funcdiff.jit(f)(1.0)
+        except NotImplementedError as e:
+            print(str(e).splitlines()[0])
+        ```
+    """
+    if len(core._state.stack) > 1 or core._state.dynamic.level:
+        raise NotImplementedError(
+            "debug.breakpoint works in eager code only: under jit, grad or vmap the values are "
+            "traced. Print them with funcdiff.debug.print, or inspect them with "
+            "funcdiff.debug.callback, which run inside transformations; or call the function "
+            "eagerly (funcdiff.disable_jit())." + core._at_user_line()
+        )
+    if os.environ.get("PYTHONBREAKPOINT") == "0":
+        return
+    pdb.Pdb().set_trace(sys._getframe(1))

@@ -722,3 +722,33 @@ def weibull_min(key: Array, scale: Any, concentration: Any, shape: Shape = (),
     u = uniform(key, shape, dtype)
     e = jnp.negative(jnp.log1p(jnp.negative(u)))
     return jnp.power(e, 1 / _as(concentration, dtype)) * _as(scale, dtype)
+
+
+def clone(key: Array) -> Array:
+    """A copy of `key`. JAX uses it to reuse a key without its key-reuse checker objecting;
+    funcdiff has no such checker, so it checks that `key` is a key and returns it.
+
+    !!! Example
+        ```python
+        from funcdiff import random
+
+        k = random.key(0)
+        assert (random.clone(k) == k).all()
+        ```
+    """
+    return key_data(key)
+
+
+def key_impl(keys: Array) -> str:
+    """The name of the generator of `keys`: ``"threefry2x32"``, the only one funcdiff has
+    (its keys are raw uint32 arrays of shape ``(..., 2)``).
+
+    !!! Example
+        ```python
+        from funcdiff import random
+
+        print(random.key_impl(random.split(random.key(0))))
+        ```
+    """
+    key_data(keys)
+    return "threefry2x32"

@@ -29,8 +29,10 @@ from funcdiff._src.tree_util import (
     _register,
     _short_repr,
     _unflatten,
+    is_tree_node,
     register_pytree_node,
     register_pytree_with_keys,
+    tree_flatten,
     tree_leaves,
     tree_map,
     tree_structure,
@@ -618,3 +620,24 @@ def tree_reduce_associative(
         paired = [operation(a, b) for a, b in zip(level[::2], level[1::2])]
         level = paired + level[len(paired) * 2 :]
     return level[0]
+
+
+def flatten_one_level(tree: Any) -> tuple[tuple[Any, ...], Any]:
+    """The immediate children of the root of `tree` (not flattened further), and the root's
+    auxiliary data (a dict's keys, a registered class's static data; None for tuples and
+    lists, the class for a namedtuple). A leaf has no children to give: a `ValueError`.
+
+    !!! Example
+        ```python
+        from funcdiff import tree_util
+
+        print(tree_util.flatten_one_level({"a": 1, "b": (2, 3)}))
+        print(tree_util.flatten_one_level([None, 4]))
+        ```
+    """
+    if tree is not None and not is_tree_node(type(tree)):
+        raise ValueError(f"can't tree-flatten type: {type(tree)}")
+    children, treedef = tree_flatten(tree, is_leaf=lambda x: x is not tree)
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        return tuple(children), type(tree)
+    return tuple(children), treedef.node_data()[1]

@@ -51,6 +51,7 @@ def vmap(
     fun: Callable[..., Any],
     in_axes: AxisSpec = 0,
     out_axes: AxisSpec = 0,
+    axis_name: Any = None,
     axis_size: int | None = None,
     chunk_size: int | None = None,
 ) -> Callable[..., Any]:
@@ -63,6 +64,10 @@ def vmap(
       allowed), `None` to broadcast it, or a pytree of those matching the argument. A single
       int or None applies to all arguments. Keyword arguments are mapped over axis 0.
     - `out_axes`: where the mapped axis goes in each output (int, None, or a pytree prefix).
+    - `axis_name`: a name (any hashable, usually a string) for the mapped axis, which the
+      collectives inside `fun` refer to: `lax.psum(x, name)` sums `x` over the batch,
+      `lax.axis_index(name)` is each element's position in it (see
+      [the collectives](lax.md#collectives-over-named-axes)).
     - `axis_size`: the batch size, needed only when no argument is mapped.
     - `chunk_size`: process the batch this many elements at a time (bounded memory; the
       same result).
@@ -77,6 +82,11 @@ def vmap(
 
         per_row_norm = funcdiff.vmap(lambda v: jnp.sqrt(jnp.sum(v * v)))
         assert np.allclose(per_row_norm(np.array([[3.0, 4.0], [6.0, 8.0]])), [5.0, 10.0])
+
+        # each row divided by the sum of all rows' norms: a collective over the named axis
+        share = funcdiff.vmap(lambda v: per_row_norm(v[None])[0] / funcdiff.lax.psum(
+            per_row_norm(v[None])[0], "rows"), axis_name="rows")
+        assert np.allclose(share(np.array([[3.0, 4.0], [6.0, 8.0]])), [1 / 3, 2 / 3])
         ```
     """
     errors.check_callable(fun, "vmap")
@@ -87,6 +97,8 @@ def vmap(
             _check_axis(axis, what)
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"vmap chunk_size must be a positive int, got {chunk_size}")
+    if axis_name is not None:
+        hash(axis_name)  # a TypeError for an unhashable name, as in JAX
 
     @functools.wraps(fun, updated=())
     def vmapped(*args: Any, **kwargs: Any) -> Any:
@@ -110,10 +122,19 @@ def vmap(
             return out_leaves
 
         if chunk_size is None or chunk_size >= size:
-            outs, dims = batching.vmap_flat(flat_fun, leaves, axes, size)
+            # unnamed: the axis of the batching rule running now, if any (a rule that vmaps a
+            # sub-computation); a user's function never runs inside a rule
+            name = batching._INHERIT if axis_name is None else axis_name
+            outs, dims = batching.vmap_flat(flat_fun, leaves, axes, size, name)
             outs = [structural.move_to_front(o, d, size) if d is not None else o
                     for o, d in zip(outs, dims)]
             dims = [0 if d is not None else None for d in dims]
+        elif axis_name is not None:
+            raise ValueError(
+                f"vmap of {_name(fun)}: chunk_size={chunk_size} cannot be combined with "
+                f"axis_name={axis_name!r}: a collective over the axis needs the whole batch "
+                "at once"
+            )
         else:
             outs, dims = _chunked(flat_fun, leaves, axes, size, chunk_size)
         out_tree = out_store[0]
@@ -213,7 +234,7 @@ def _chunked(flat_fun, leaves, axes, size, chunk_size):
         stop = min(start + chunk_size, size)
         chunk = [_take(leaf, a, start, stop) if a is not None else leaf
                  for leaf, a in zip(leaves, axes)]
-        outs, dims = batching.vmap_flat(flat_fun, chunk, axes, stop - start)
+        outs, dims = batching.vmap_flat(flat_fun, chunk, axes, stop - start, None)
         if not start:
             out_dims = [0 if d is not None else None for d in dims]
         for k, (o, d) in enumerate(zip(outs, dims)):

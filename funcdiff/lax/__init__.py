@@ -6,6 +6,9 @@ promotion for shape operations) and maps one-to-one onto the IR.
 
 # ruff: noqa: A004
 from funcdiff._src.api import stop_gradient as stop_gradient
+from funcdiff._src.implicit import custom_root as custom_root
+from funcdiff._src.lax.associative import associative_scan as associative_scan
+from funcdiff._src.lax.associative import reduce as reduce
 from funcdiff._src.lax.checked import _checked_by_trace
 from funcdiff._src.lax.checked import abs as abs
 from funcdiff._src.lax.checked import acos as acos
@@ -31,6 +34,7 @@ from funcdiff._src.lax.checked import broadcast_to as broadcast_to
 from funcdiff._src.lax.checked import cbrt as cbrt
 from funcdiff._src.lax.checked import ceil as ceil
 from funcdiff._src.lax.checked import clamp as clamp
+from funcdiff._src.lax.checked import clz as clz
 from funcdiff._src.lax.checked import complex as complex
 from funcdiff._src.lax.checked import concatenate as concatenate
 from funcdiff._src.lax.checked import conj as conj
@@ -48,6 +52,7 @@ from funcdiff._src.lax.checked import cumprod as cumprod
 from funcdiff._src.lax.checked import cumsum as cumsum
 from funcdiff._src.lax.checked import digamma as digamma
 from funcdiff._src.lax.checked import div as div
+from funcdiff._src.lax.checked import dot as dot
 from funcdiff._src.lax.checked import dynamic_index_in_dim as dynamic_index_in_dim
 from funcdiff._src.lax.checked import dynamic_slice as dynamic_slice
 from funcdiff._src.lax.checked import dynamic_slice_in_dim as dynamic_slice_in_dim
@@ -59,6 +64,7 @@ from funcdiff._src.lax.checked import erf as erf
 from funcdiff._src.lax.checked import erf_inv as erf_inv
 from funcdiff._src.lax.checked import erfc as erfc
 from funcdiff._src.lax.checked import exp as exp
+from funcdiff._src.lax.checked import exp2 as exp2
 from funcdiff._src.lax.checked import expand_dims as expand_dims
 from funcdiff._src.lax.checked import expm1 as expm1
 from funcdiff._src.lax.checked import fft as fft
@@ -70,6 +76,7 @@ from funcdiff._src.lax.checked import igamma as igamma
 from funcdiff._src.lax.checked import igammac as igammac
 from funcdiff._src.lax.checked import imag as imag
 from funcdiff._src.lax.checked import index_in_dim as index_in_dim
+from funcdiff._src.lax.checked import index_take as index_take
 from funcdiff._src.lax.checked import integer_pow as integer_pow
 from funcdiff._src.lax.checked import is_finite as is_finite
 from funcdiff._src.lax.checked import le as le
@@ -86,15 +93,19 @@ from funcdiff._src.lax.checked import neg as neg
 from funcdiff._src.lax.checked import nextafter as nextafter
 from funcdiff._src.lax.checked import pad as pad
 from funcdiff._src.lax.checked import polygamma as polygamma
+from funcdiff._src.lax.checked import population_count as population_count
 from funcdiff._src.lax.checked import pow as pow
 from funcdiff._src.lax.checked import real as real
+from funcdiff._src.lax.checked import reciprocal as reciprocal
 from funcdiff._src.lax.checked import reduce_and as reduce_and
 from funcdiff._src.lax.checked import reduce_max as reduce_max
 from funcdiff._src.lax.checked import reduce_min as reduce_min
 from funcdiff._src.lax.checked import reduce_or as reduce_or
+from funcdiff._src.lax.checked import reduce_precision as reduce_precision
 from funcdiff._src.lax.checked import reduce_prod as reduce_prod
 from funcdiff._src.lax.checked import reduce_sum as reduce_sum
 from funcdiff._src.lax.checked import reduce_window as reduce_window
+from funcdiff._src.lax.checked import reduce_xor as reduce_xor
 from funcdiff._src.lax.checked import rem as rem
 from funcdiff._src.lax.checked import reshape as reshape
 from funcdiff._src.lax.checked import rev as rev
@@ -109,12 +120,15 @@ from funcdiff._src.lax.checked import scatter_sub as scatter_sub
 from funcdiff._src.lax.checked import select as select
 from funcdiff._src.lax.checked import select_n as select_n
 from funcdiff._src.lax.checked import shift_left as shift_left
+from funcdiff._src.lax.checked import shift_right_arithmetic as shift_right_arithmetic
+from funcdiff._src.lax.checked import shift_right_logical as shift_right_logical
 from funcdiff._src.lax.checked import sign as sign
 from funcdiff._src.lax.checked import sin as sin
 from funcdiff._src.lax.checked import sinh as sinh
 from funcdiff._src.lax.checked import slice as slice
 from funcdiff._src.lax.checked import slice_in_dim as slice_in_dim
 from funcdiff._src.lax.checked import sort as sort
+from funcdiff._src.lax.checked import sort_key_val as sort_key_val
 from funcdiff._src.lax.checked import sqrt as sqrt
 from funcdiff._src.lax.checked import square as square
 from funcdiff._src.lax.checked import squeeze as squeeze
@@ -124,6 +138,23 @@ from funcdiff._src.lax.checked import tanh as tanh
 from funcdiff._src.lax.checked import top_k as top_k
 from funcdiff._src.lax.checked import transpose as transpose
 from funcdiff._src.lax.checked import zeta as zeta
+from funcdiff._src.lax.composed import batch_matmul as batch_matmul
+from funcdiff._src.lax.composed import broadcast as broadcast
+from funcdiff._src.lax.composed import broadcast_like as broadcast_like
+from funcdiff._src.lax.composed import broadcast_shapes as broadcast_shapes
+from funcdiff._src.lax.composed import broadcast_to_rank as broadcast_to_rank
+from funcdiff._src.lax.composed import broadcasted_iota as broadcasted_iota
+from funcdiff._src.lax.composed import collapse as collapse
+from funcdiff._src.lax.composed import empty as empty
+from funcdiff._src.lax.composed import full as full
+from funcdiff._src.lax.composed import full_like as full_like
+from funcdiff._src.lax.composed import iota as iota
+from funcdiff._src.lax.composed import optimization_barrier as optimization_barrier
+from funcdiff._src.lax.composed import split as split
+from funcdiff._src.lax.composed import stack as stack
+from funcdiff._src.lax.composed import tile as tile
+from funcdiff._src.lax.composed import unstack as unstack
+from funcdiff._src.lax.composed import with_sharding_constraint as with_sharding_constraint
 from funcdiff._src.lax.conditionals import cond as cond
 from funcdiff._src.lax.conditionals import switch as switch
 from funcdiff._src.lax.convolution import ConvDimensionNumbers as ConvDimensionNumbers
@@ -140,13 +171,25 @@ from funcdiff._src.lax.gather_scatter import ScatterDimensionNumbers as ScatterD
 from funcdiff._src.lax.linalg import dot_general as _dot_general
 from funcdiff._src.lax.loops import fori_loop as fori_loop
 from funcdiff._src.lax.loops import while_loop as while_loop
+from funcdiff._src.lax.parallel import all_gather as all_gather
+from funcdiff._src.lax.parallel import axis_index as axis_index
+from funcdiff._src.lax.parallel import axis_size as axis_size
+from funcdiff._src.lax.parallel import pmax as pmax
+from funcdiff._src.lax.parallel import pmean as pmean
+from funcdiff._src.lax.parallel import pmin as pmin
+from funcdiff._src.lax.parallel import ppermute as ppermute
+from funcdiff._src.lax.parallel import psum as psum
+from funcdiff._src.lax.parallel import psum_scatter as psum_scatter
 from funcdiff._src.lax.scans import map as map
 from funcdiff._src.lax.scans import scan as scan
 from funcdiff._src.lax.slicing import Precision as Precision
+from funcdiff._src.lax.slicing import approx_max_k as approx_max_k
+from funcdiff._src.lax.slicing import approx_min_k as approx_min_k
 from funcdiff._src.lax.windowed import reduce_window_max_p as reduce_window_max_p
 from funcdiff._src.lax.windowed import reduce_window_min_p as reduce_window_min_p
 from funcdiff._src.lax.windowed import reduce_window_shape_tuple as reduce_window_shape_tuple
 from funcdiff._src.lax.windowed import reduce_window_sum_p as reduce_window_sum_p
+from funcdiff._src.linear_solve import custom_linear_solve as custom_linear_solve
 from funcdiff.lax import linalg as linalg
 
 

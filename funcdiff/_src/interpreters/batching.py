@@ -11,7 +11,8 @@ and `funcdiff._src.lax.structural`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from funcdiff._src import core
@@ -20,6 +21,46 @@ from funcdiff._src.core import ShapedArray, Tracer
 batch_rules: dict[core.Primitive, Callable[..., Any]] = {}
 
 not_mapped = None
+
+# ---- named axes (vmap's axis_name), for the collectives (lax.psum...) ----------------------
+
+# The named axes in scope, innermost last: (name, size, main trace).
+axis_env: list[tuple[Any, int, core.MainTrace]] = []
+# The primitives whose batching rule runs even on operands that are not batched, when they
+# name the trace's axis (a psum of a value shared by the batch sums it over the batch).
+collectives: set[core.Primitive] = set()
+_names: dict[int, Any] = {}  # id(main) -> its axis name, for the BatchTraces of named axes
+_rule_axis: list[Any] = [None]  # the axis name of the BatchTrace whose rule runs now
+_INHERIT = object()
+
+
+def axis_frame(name: Any) -> tuple[Any, int, core.MainTrace]:
+    """The innermost named axis `name`, or a `NameError` saying how to bind it."""
+    for frame in reversed(axis_env):
+        if frame[0] == name:
+            return frame
+    bound = [f[0] for f in axis_env]
+    raise NameError(
+        f"unbound axis name: {name!r}. Collectives (lax.psum, lax.axis_index...) refer to "
+        f"the axis_name of an enclosing vmap, e.g. vmap(f, axis_name={name!r}); the names "
+        f"bound here are {bound}" + core._at_user_line()
+    )
+
+
+def current_axis_name() -> Any:
+    """The axis name of the BatchTrace whose batching rule is running (None: unnamed)."""
+    return _rule_axis[0]
+
+
+@contextlib.contextmanager
+def rule_of(main: core.MainTrace) -> Iterator[None]:
+    """Run a batching rule of `main`'s BatchTrace written outside `process_primitive` (the
+    custom-derivative calls): the programs it batches are on `main`'s named axis."""
+    outer, _rule_axis[0] = _rule_axis[0], _names.get(id(main))
+    try:
+        yield
+    finally:
+        _rule_axis[0] = outer
 
 
 class BatchTracer(Tracer):
@@ -49,6 +90,10 @@ class BatchTrace(core.Trace):
     def axis_size(self) -> int:
         return self.main.payload
 
+    @property
+    def axis_name(self) -> Any:
+        return _names.get(id(self.main))
+
     def pure(self, val: Any) -> BatchTracer:
         return BatchTracer(self, val, None)
 
@@ -59,14 +104,20 @@ class BatchTrace(core.Trace):
     ) -> Any:
         vals = [t.val for t in tracers]
         dims = [t.bdim for t in tracers]
-        if all(d is None for d in dims):
+        if all(d is None for d in dims) and not (
+            primitive in collectives and self.axis_name in params["axis_name"]
+        ):
             return primitive.bind(*vals, **params)
         rule = batch_rules.get(primitive)
         if rule is None:
             raise NotImplementedError(
                 f"Batching rule (vmap) for primitive '{primitive.name}' is not implemented."
             )
-        out, out_dim = rule(self.axis_size, vals, dims, **params)
+        outer, _rule_axis[0] = _rule_axis[0], self.axis_name
+        try:  # sub-programs the rule batches (cond's branches...) are on this named axis too
+            out, out_dim = rule(self.axis_size, vals, dims, **params)
+        finally:
+            _rule_axis[0] = outer
         if primitive.multiple_results:
             return [BatchTracer(self, o, d) for o, d in zip(out, out_dim, strict=True)]
         return BatchTracer(self, out, out_dim)
@@ -77,11 +128,25 @@ def vmap_flat(
     args: Sequence[Any],
     in_dims: Sequence[int | None],
     axis_size: int,
+    axis_name: Any = _INHERIT,
 ) -> tuple[list[Any], list[int | None]]:
-    """Run `fun` on batched flat arguments; returns the outputs and their batch dims."""
+    """Run `fun` on batched flat arguments; returns the outputs and their batch dims. The
+    batch axis is named `axis_name` (None: unnamed); by default it takes the name of the
+    batching rule running now, if any: a rule batching a sub-program does so on its axis."""
+    name = _rule_axis[0] if axis_name is _INHERIT else axis_name
+    outer, _rule_axis[0] = _rule_axis[0], None  # `fun` runs outside any rule
     with core.new_main(BatchTrace, axis_size) as main:
-        trace = BatchTrace(main)
-        ins = [BatchTracer(trace, a, d) if d is not None else a for a, d in zip(args, in_dims)]
-        outs = fun(*ins)
-        out_tracers = [trace.full_raise(o) for o in outs]
-        return [t.val for t in out_tracers], [t.bdim for t in out_tracers]
+        if name is not None:
+            _names[id(main)] = name
+            axis_env.append((name, axis_size, main))
+        try:
+            trace = BatchTrace(main)
+            ins = [BatchTracer(trace, a, d) if d is not None else a for a, d in zip(args, in_dims)]
+            outs = fun(*ins)
+            out_tracers = [trace.full_raise(o) for o in outs]
+            return [t.val for t in out_tracers], [t.bdim for t in out_tracers]
+        finally:
+            _rule_axis[0] = outer
+            if name is not None:
+                axis_env.pop()
+                del _names[id(main)]

@@ -201,7 +201,8 @@ def batch_jaxpr(jaxpr: ClosedJaxpr, in_dims: Sequence[int | None], size: int,
         closed = pe.trace_to_jaxpr(fun, avals)
         return closed, [0 if b else None for b in out_batched]
 
-    return derived(jaxpr, ("vmap", in_dims, size, force), make)
+    # the axis name is part of the key: a psum over it is a reduction only on that axis
+    return derived(jaxpr, ("vmap", in_dims, size, force, batching.current_axis_name()), make)
 
 
 __all__ = ["batch_jaxpr", "call", "closure_convert", "compiled", "derived", "jvp_jaxpr",

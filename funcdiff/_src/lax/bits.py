@@ -175,3 +175,82 @@ def gcd(x: Array, y: Array) -> Array:
 def lcm(x: Array, y: Array) -> Array:
     """The least common multiple of ``|x|`` and ``|y|``."""
     return lcm_p.bind(x, y)
+
+
+# ---- reduce_precision: rounding to a float format with fewer bits (linear, as in JAX) -------
+
+
+def _reduce_precision_aval(x: ShapedArray, *, exponent_bits, mantissa_bits) -> ShapedArray:
+    if x.dtype.kind != "f":
+        raise PrimitiveError(f"reduce_precision takes floating-point operands, got {x.dtype}")
+    if exponent_bits < 1 or mantissa_bits < 0:
+        raise PrimitiveError(
+            "reduce_precision needs exponent_bits >= 1 and mantissa_bits >= 0, got "
+            f"exponent_bits={exponent_bits}, mantissa_bits={mantissa_bits}"
+        )
+    return ShapedArray(x.shape, x.dtype, x.weak_type)
+
+
+def _round_mantissa(b: np.ndarray, drop: int, one: Any) -> np.ndarray:
+    """Round the bit patterns `b` to nearest, ties to even, dropping `drop` mantissa bits."""
+    last_kept = (b >> drop) & one
+    bias = (one << (drop - 1)) - one + last_kept
+    return (b + bias) & ~((one << drop) - one)
+
+
+def _clamp_exponent(b: np.ndarray, src_m: int, src_e: int, exp_bits: int, one: Any):
+    """Overflow to infinity and underflow (denormals of the smaller format included) to zero."""
+    exp_mask = ((one << src_e) - one) << src_m
+    sign = b & (one << (src_m + src_e))
+    bias, small_bias = (1 << (src_e - 1)) - 1, (1 << (exp_bits - 1)) - 1
+    exponent = b & exp_mask
+    over = exponent > (b.dtype.type(bias + small_bias) << src_m)
+    under = exponent <= (b.dtype.type(bias - small_bias) << src_m)
+    return np.where(over, sign | exp_mask, np.where(under, sign, b))
+
+
+def _reduce_precision_impl(x, *, exponent_bits, mantissa_bits):
+    x = np.asarray(x)
+    info = np.finfo(x.dtype)
+    src_m, src_e = info.nmant, info.bits - info.nmant - 1
+    uint = np.dtype(f"u{x.dtype.itemsize}")
+    one = uint.type(1)
+    b = x.view(uint)
+    if mantissa_bits < src_m:
+        b = _round_mantissa(b, src_m - mantissa_bits, one)
+    if exponent_bits < src_e:
+        b = _clamp_exponent(b, src_m, src_e, exponent_bits, one)
+    out = np.asarray(b).view(x.dtype)
+    return np.where(np.isnan(x), x, out)  # rounding may carry a NaN's payload to infinity
+
+
+def _reduce_precision_transpose(ct, x, **params):
+    return [reduce_precision(ct, **params)]
+
+
+reduce_precision_p = define_primitive(
+    "reduce_precision", impl=_reduce_precision_impl, abstract_eval=_reduce_precision_aval,
+    elementwise=True, linear=True, transpose=_reduce_precision_transpose,
+    lacks={"array_api": "the standard has no bit casts"},
+)
+
+
+def reduce_precision(operand: Array, exponent_bits: int, mantissa_bits: int) -> Array:
+    """`operand` rounded to the floating-point format with `exponent_bits` exponent bits and
+    `mantissa_bits` mantissa bits, as XLA does: the mantissa to nearest (ties to even), values
+    too large to infinity, values below the format's smallest normal number to zero (signed),
+    NaNs kept; the result keeps `operand`'s dtype. Its derivative, as in JAX, is the same
+    rounding of the tangent.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        x = np.array([1 / 3, 65519.0, 1e6, 1e-6])
+        print(lax.reduce_precision(x, exponent_bits=5, mantissa_bits=10))  # as float16
+        ```
+    """
+    return reduce_precision_p.bind(
+        operand, exponent_bits=int(exponent_bits), mantissa_bits=int(mantissa_bits)
+    )

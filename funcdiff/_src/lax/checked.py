@@ -25,6 +25,8 @@ from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import FuncdiffTypeError, PrimitiveError
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.lax import bits as bits_
+from funcdiff._src.lax import bitwise as bw
+from funcdiff._src.lax import composed as cp
 from funcdiff._src.lax import conditionals as _cond  # noqa: F401 (registers cond's rules)
 from funcdiff._src.lax import convolution as conv_
 from funcdiff._src.lax import cumulative as cum
@@ -378,3 +380,20 @@ square = _checked_by_trace(ew.square)
 squeeze = _checked_by_trace(sh.squeeze)
 top_k = _checked_by_trace(sl.top_k)
 transpose = _checked_by_trace(sh.transpose)
+
+
+# ---- compositions of primitives (composed.py, bitwise.py), with jit's rules when eager ------
+
+shift_right_logical = _checked(bw.shift_right_logical, None, same=(0, 1), jnp_name="right_shift")
+shift_right_arithmetic = _checked(
+    bw.shift_right_arithmetic, None, same=(0, 1), jnp_name="right_shift"
+)
+population_count = _checked_by_trace(bw.population_count)
+clz = _checked_by_trace(bw.clz)
+reduce_xor = _checked_by_trace(bw.reduce_xor)
+reduce_precision = _checked_by_trace(bits_.reduce_precision)
+reciprocal = _checked_by_trace(cp.reciprocal)
+exp2 = _checked_by_trace(cp.exp2)
+dot = _checked_by_trace(cp.dot)
+sort_key_val = _checked_by_trace(cp.sort_key_val)
+index_take = _checked_by_trace(cp.index_take)

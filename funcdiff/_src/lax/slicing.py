@@ -5,6 +5,7 @@ Compositions of existing primitives: no rules of their own."""
 from __future__ import annotations
 
 import enum
+import operator
 from typing import Any
 
 import numpy as np
@@ -209,3 +210,67 @@ def top_k(operand: Array, k: int, *, axis: int = -1) -> tuple[Array, Array]:
     indices = sh.slice(order, [0] * len(shape), limit)
     values = sorting.take_along(operand, indices, axis)
     return values, convert_element_type(indices, np.int32)
+
+
+# ---- approx_max_k, approx_min_k: exact ------------------------------------------------------
+
+def _top(operand: Any, k: int, dimension: int, descending: bool, fn: str) -> tuple:
+    aval = core.get_aval(operand)
+    if not -aval.ndim <= dimension < max(aval.ndim, 1):
+        raise ValueError(f"lax.{fn}: reduction_dimension {dimension} is out of range for "
+                         f"shape {aval.shape}")
+    d = dimension % max(aval.ndim, 1)
+    k = operator.index(k)
+    if not 0 <= k <= aval.shape[d]:
+        raise ValueError(f"lax.{fn}: k={k} is out of range for an axis of size {aval.shape[d]}")
+    order = sorting.argsort(operand, d, descending)
+    lo, hi = [0] * aval.ndim, list(aval.shape)
+    hi[d] = k
+    first = sh.slice(order, lo, hi)
+    return sorting.take_along(operand, first, d), convert_element_type(first, np.int32)
+
+
+def approx_max_k(
+    operand: Any,
+    k: int,
+    reduction_dimension: int = -1,
+    recall_target: float = 0.95,
+    reduction_input_size_override: int = -1,
+    aggregate_to_topk: bool = True,
+) -> tuple[Array, Array]:
+    """The `k` largest values along `reduction_dimension` and their int32 indices. JAX's TPU
+    algorithm is approximate (it may miss some with probability ``1 - recall_target``);
+    funcdiff computes the exact answer, which meets any recall target, so the tuning
+    arguments are accepted and ignored. Ties keep their order; NaNs come first.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        print(lax.approx_max_k(np.array([[3.0, 1.0, 4.0, 1.5]]), 2))
+        ```
+    """
+    return _top(operand, k, reduction_dimension, True, "approx_max_k")
+
+
+def approx_min_k(
+    operand: Any,
+    k: int,
+    reduction_dimension: int = -1,
+    recall_target: float = 0.95,
+    reduction_input_size_override: int = -1,
+    aggregate_to_topk: bool = True,
+) -> tuple[Array, Array]:
+    """The `k` smallest values along `reduction_dimension` and their int32 indices, exactly
+    (see `approx_max_k`).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        print(lax.approx_min_k(np.array([3.0, 1.0, 4.0, 1.5]), 2))
+        ```
+    """
+    return _top(operand, k, reduction_dimension, False, "approx_min_k")
