@@ -95,10 +95,6 @@ class TapeTracer(Tracer):
         return self.slot >= 0
 
 
-def _is_real(x: Any) -> bool:
-    return type(x) is float or core.get_aval(x).dtype.kind == "f"
-
-
 def _eval(primitive: core.Primitive, primals: list[Any], params: dict) -> Any:
     # `primitive.bind` on concrete values outside any transformation (the tape is the only
     # trace on the stack, and operands' primals are never tracers), without its dispatch.
