@@ -393,6 +393,32 @@ def test_an_error_while_evaluating_a_jaxpr_does_not_leak_its_source_line():
     assert SourceInfo.current() is None or "test_api" in SourceInfo.current().filename
 
 
+def test_equations_name_their_user_lines_once_the_call_sites_are_known():
+    # The second trace finds each line from the call sites recorded by the first (an
+    # operator's caller, or the first user frame above a funcdiff.numpy function).
+    def helper(a):
+        return a * 2.0
+
+    def f(x):
+        y = jnp.sin(x)
+        z = y + 1.0
+        return helper(z) - funcdiff.lax.neg(helper(y))
+
+    start, h = f.__code__.co_firstlineno, helper.__code__.co_firstlineno
+    expected = [
+        ("sin", "f", start + 1),
+        ("add", "f", start + 2),
+        ("mul", "helper", h + 1),
+        ("mul", "helper", h + 1),
+        ("neg", "f", start + 3),
+        ("sub", "f", start + 3),
+    ]
+    for _ in range(2):
+        eqns = funcdiff.make_jaxpr(f)(np.ones(3)).eqns
+        got = [(e.primitive.name, e.source_info.function, e.source_info.lineno) for e in eqns]
+        assert got == expected
+
+
 def test_make_jaxpr_names_a_non_array_argument_by_its_path():
     with pytest.raises(TypeError, match=r"argument opts\['mode'\] of type str"):
         funcdiff.make_jaxpr(lambda x, opts: x)(1.0, {"mode": "fast"})

@@ -20,7 +20,11 @@ def _is_internal(filename: str) -> bool:
     return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen")
 
 
-_internal_code: dict[CodeType, bool] = {}
+# Whether each code object seen is funcdiff's own, keyed by the code's id: hashing a code
+# object hashes its bytecode and constants (0.3 us for a small function, more for a long one),
+# and a traced operation looks its caller up once. The value keeps the code object alive, so
+# that its id is not reused while the entry lives (`core.ir.SourceInfo` relies on it too).
+_internal_code: dict[int, tuple[CodeType, bool]] = {}
 
 
 def user_frame(start: FrameType | None = None) -> FrameType | None:
@@ -30,10 +34,10 @@ def user_frame(start: FrameType | None = None) -> FrameType | None:
     cache = _internal_code
     while frame is not None:
         code = frame.f_code
-        internal = cache.get(code)
-        if internal is None:
-            internal = cache[code] = _is_internal(code.co_filename)
-        if not internal:
+        entry = cache.get(id(code))
+        if entry is None:
+            entry = cache[id(code)] = (code, _is_internal(code.co_filename))
+        if not entry[1]:
             return frame
         frame = frame.f_back
     return None

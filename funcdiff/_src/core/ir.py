@@ -75,21 +75,39 @@ class SourceInfo:
         if start is not None:
             cached = state.bind_source
             if cached is None:
-                cached = state.bind_source = SourceInfo._from(user_frame(start))
+                cached = state.bind_source = SourceInfo._first_user(start)
             return cached
-        return SourceInfo._from(user_frame(sys._getframe(1)))
+        return SourceInfo._first_user(sys._getframe(1))
+
+    @staticmethod
+    def _first_user(start: Any) -> SourceInfo | None:
+        """Where the first user frame outwards from `start` is (its call site)."""
+        # Call sites are looked up first: a frame's line number is decoded from its code's
+        # line table on every read. Only user frames' sites are recorded (by `_from`), so a
+        # known site is `start`'s own, and needs no walk (an operator called by user code).
+        # The codes of the sites recorded stay alive in `user_frame`'s cache, so no other
+        # code can have the id of one of them.
+        info = _SITE_INFOS.get((id(start.f_code), start.f_lasti))
+        if info is not None:
+            return info
+        return SourceInfo._from(user_frame(start))
 
     @staticmethod
     def _from(frame: Any) -> SourceInfo | None:
         if frame is None:
             return None
         code = frame.f_code
-        key = (code.co_filename, frame.f_lineno, code.co_name)
-        info = _SOURCE_INFOS.get(key)
+        site = (id(code), frame.f_lasti)
+        info = _SITE_INFOS.get(site)
         if info is None:
-            if len(_SOURCE_INFOS) >= 4096:
+            if len(_SITE_INFOS) >= 4096:  # (never fewer sites than lines)
+                _SITE_INFOS.clear()
                 _SOURCE_INFOS.clear()
-            info = _SOURCE_INFOS[key] = SourceInfo(*key)
+            key = (code.co_filename, frame.f_lineno, code.co_name)
+            info = _SOURCE_INFOS.get(key)
+            if info is None:
+                info = _SOURCE_INFOS[key] = SourceInfo(*key)
+            _SITE_INFOS[site] = info
         return info
 
 
@@ -97,6 +115,7 @@ class SourceInfo:
 # operations on a few lines leaves a few objects, not one per equation, for the garbage
 # collector to walk while the program lives).
 _SOURCE_INFOS: dict[tuple[str, int, str], SourceInfo] = {}
+_SITE_INFOS: dict[tuple[int, int], SourceInfo] = {}  # by (id of the code, bytecode offset)
 
 
 class JaxprEqn:

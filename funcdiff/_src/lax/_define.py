@@ -364,17 +364,47 @@ _elementwise_cache: dict[tuple, ShapedArray] = {}
 
 def elementwise_aval(*avals: ShapedArray, kinds: str = "biufc") -> ShapedArray:
     """Broadcast shape and NumPy (NEP 50) promoted dtype of elementwise operands."""
-    if len(avals) == 2:  # the common case, without a generator
-        x, y = avals
-        key = (kinds, (x.shape, x.dtype, x.weak_type), (y.shape, y.dtype, y.weak_type))
-    else:
-        key = (kinds, *((a.shape, a.dtype, a.weak_type) for a in avals))
+    if len(avals) == 2:  # the common case
+        return binary_elementwise_aval(kinds)(*avals)
+    key = (kinds, *((a.shape, a.dtype, a.weak_type) for a in avals))
     out = _elementwise_cache.get(key)
     if out is None:
-        out = _elementwise_aval(avals, kinds)
-        if len(_elementwise_cache) > 4096:
-            _elementwise_cache.clear()
-        _elementwise_cache[key] = out
+        out = _cache_elementwise_aval(key, avals, kinds)
+    return out
+
+
+def _binary_elementwise_aval(kinds: str) -> Rule:
+    cache = _elementwise_cache
+
+    def rule(x: ShapedArray, y: ShapedArray) -> ShapedArray:
+        # (One flat tuple: the key of every staged binary operation.)
+        key = (kinds, x.shape, x.dtype, x.weak_type, y.shape, y.dtype, y.weak_type)
+        out = cache.get(key)
+        if out is None:
+            out = _cache_elementwise_aval(key, (x, y), kinds)
+        return out
+
+    rule.__name__ = f"binary_elementwise_aval_{kinds}"
+    return rule
+
+
+_binary_rules: dict[str, Rule] = {}
+
+
+def binary_elementwise_aval(kinds: str) -> Rule:
+    """`elementwise_aval` of two operands of the dtype kinds `kinds` as one function (the
+    shape/dtype rule of a binary elementwise primitive, called once per staged operation)."""
+    rule = _binary_rules.get(kinds)
+    if rule is None:
+        rule = _binary_rules[kinds] = _binary_elementwise_aval(kinds)
+    return rule
+
+
+def _cache_elementwise_aval(key: tuple, avals: Sequence[ShapedArray], kinds: str) -> ShapedArray:
+    out = _elementwise_aval(avals, kinds)
+    if len(_elementwise_cache) > 4096:
+        _elementwise_cache.clear()
+    _elementwise_cache[key] = out
     return out
 
 

@@ -25,6 +25,7 @@ from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.interpreters.simplify_rules import literal_number, same_type
 from funcdiff._src.lax._define import (
+    binary_elementwise_aval,
     broadcast_shapes,
     check_kinds,
     elementwise_aval,
@@ -49,17 +50,15 @@ ANY = "biufc"
 
 def unary_aval(kinds: str):
     def rule(x: ShapedArray) -> ShapedArray:
-        check_kinds([x], kinds)
+        if x.dtype.kind not in kinds:  # (the common case without a list and a call)
+            check_kinds([x], kinds)
         return x
 
     return rule
 
 
 def binary_aval(kinds: str):
-    def rule(x: ShapedArray, y: ShapedArray) -> ShapedArray:
-        return elementwise_aval(x, y, kinds=kinds)
-
-    return rule
+    return binary_elementwise_aval(kinds)
 
 
 def _compare_aval(x: ShapedArray, y: ShapedArray) -> ShapedArray:

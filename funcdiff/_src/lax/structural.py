@@ -463,6 +463,8 @@ def fit_to_aval(t: Any, aval: ShapedArray) -> Any:
     """Broadcast a tangent to `aval`'s shape and cast it to its dtype (tangents of a broadcast
     or promoted operand)."""
     t_aval = core.get_aval(t)
+    if t_aval is aval:  # (often: the shape rules share their results)
+        return t
     if t_aval.dtype != aval.dtype and dtypes.is_inexact(aval.dtype):
         t = convert_element_type(t, aval.dtype)
     if t_aval.shape != aval.shape:
@@ -474,6 +476,8 @@ def unbroadcast(ct: Any, aval: ShapedArray) -> Any:
     """Sum a cotangent over the dimensions along which an operand of abstract value `aval`
     was broadcast, and cast it back to the operand's dtype."""
     ct_aval = core.get_aval(ct)
+    if ct_aval is aval:  # (often: the shape rules share their results)
+        return ct
     if ct_aval.shape != aval.shape:
         lead = ct_aval.ndim - aval.ndim
         axes = tuple(range(lead)) + tuple(
