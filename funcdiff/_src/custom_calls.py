@@ -16,7 +16,7 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.core import ClosedJaxpr, ShapedArray
 from funcdiff._src.errors import UnexpectedTracerError
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad, batching, tape
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
@@ -154,11 +154,14 @@ def _closure_error(name: str, kind: str, x: Any) -> UnexpectedTracerError:
     )
 
 
+_DIFFERENTIATING = (ad.JVPTracer, tape.TapeTracer)  # the tracers of jvp and of grad/vjp
+
+
 def _check_no_closure(name: str, kind: str, outs: Sequence[Any], main: Any = None) -> None:
     """Outputs computed from plain values must not carry a derivative of an enclosing
     transformation (`main`'s, or any jvp's when None): the function closed over it."""
     for x in outs:
-        if main is None and isinstance(x, ad.JVPTracer) or main is not None and _own(main, x):
+        if main is None and isinstance(x, _DIFFERENTIATING) or main is not None and _own(main, x):
             raise _closure_error(name, kind, x)
 
 
@@ -344,6 +347,13 @@ def _call_custom(
         _check_no_closure(name, kind.name, [*outs, *out_ts], main)
         trace = _trace_of(main)
         return [ad.JVPTracer(trace, p, t) for p, t in zip(outs, out_ts)]
+    if main.trace_type is tape.TapeTrace:  # eager reverse mode: the JVP branch above, run
+        # on the primals by the general machinery as one operation of the tape
+        return _trace_of(main).process_call(
+            lambda *xs: _call_custom(kind, fun, rules, list(xs), name),
+            args,
+            lambda x: _closure_error(name, kind.name, x),
+        )
     if main.trace_type is batching.BatchTrace:
         vals, dims = _unpack_batch(main, args)
         if all(d is None for d in dims):

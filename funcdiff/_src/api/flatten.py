@@ -173,16 +173,18 @@ def _linearize_leaves(
     p_leaves: list[Any],
     in_tree: PyTreeDef,
     has_aux: bool,
+    linearize: Callable[..., tuple[list[Any], Any]] = ad.linearize_flat,
 ) -> tuple[list[Any], Any, list[bool], int, PyTreeDef, Any]:
     """The forward half that `linearize` and `vjp` share: check the flattened `primals`, run
     `fun` under `ad.linearize_flat` (floating leaves differentiated), and return
     ``(out_all, linear, diff, n_out, out_tree, aux_tree)``: every output leaf (the `n_out`
     outputs, then the array leaves of aux), the linear program, which leaves were
-    differentiated, and the output and aux structures."""
+    differentiated, and the output and aux structures. `linearize` runs the flat function
+    (reverse mode passes `tape.reverse_linearize`)."""
     _check_args(fun, primals, p_leaves)
     flat_fun, store, n_out = _aux_flat_fun(fun, in_tree, has_aux)
     diff = [dtypes.is_inexact(core.get_aval(p).dtype) for p in p_leaves]
-    out_all, linear = ad.linearize_flat(flat_fun, p_leaves, diff)
+    out_all, linear = linearize(flat_fun, p_leaves, diff)
     out_tree, aux_tree = store.value
     return out_all, linear, diff, n_out.value, out_tree, aux_tree
 

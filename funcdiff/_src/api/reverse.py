@@ -14,14 +14,17 @@ from funcdiff._src.api.flatten import (
     _PLAIN_LEAVES,
     _argnums_tuple,
     _as_array_leaf,
+    _check_output,
     _flatten_args,
+    _flatten_output,
     _fun_name,
     _linearize_leaves,
     _named_like,
     _unflatten,
     _zeros_or,
 )
-from funcdiff._src.interpreters import ad
+from funcdiff._src.array import Array
+from funcdiff._src.interpreters import ad, tape
 from funcdiff._src.lax import elementwise as lax_elementwise
 from funcdiff._src.tree_util import (
     keystr,
@@ -74,13 +77,24 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     return primal_out, vjp_fn
 
 
-def _vjp(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> tuple[Any, ...]:
+def _vjp(
+    fun: Callable[..., Any],
+    primals: Sequence[Any],
+    has_aux: bool,
+    linearize: Callable[..., tuple[list[Any], Any]] = ad.linearize_flat,
+) -> tuple[Any, ...]:
     """The work of `vjp`: ``(primal_out, pull, out_tree, out_avals, aux)``, where
     ``pull(ct_leaves)`` takes one cotangent per output leaf, already checked against
-    `out_avals`, and returns the tuple of input cotangents (`grad` calls it directly)."""
+    `out_avals`, and returns the tuple of input cotangents (`grad` calls it directly).
+
+    `vjp` linearizes with `ad.linearize_flat`: its `vjp_fn` may be called many times, traced
+    or printed, and the linear program's residuals, computed once by the forward pass, serve
+    every call. `grad` pulls once, at once, and passes `tape.reverse_linearize`, which runs
+    eagerly on the tape when it can (its pullbacks compute their partial derivatives when
+    pulled)."""
     p_leaves, in_tree = _flatten_args(primals)
     out_all, linear, diff, n, out_tree, aux_tree = _linearize_leaves(
-        fun, primals, p_leaves, in_tree, has_aux
+        fun, primals, p_leaves, in_tree, has_aux, linearize
     )
     out_p = out_all[:n]
     out_avals = [core.get_aval(x) for x in out_p]
@@ -200,9 +214,16 @@ def value_and_grad(
         ```
     """
     errors.check_callable(fun, "value_and_grad")
+    # The common call, one real array or Python float differentiated outside any
+    # transformation, takes `_leaf_value_and_grad` (decided here once, and per call by the
+    # argument's type); the rest, the general path below.
+    leaf_argnum = argnums if type(argnums) is int and argnums >= 0 and not has_aux else -1
+    real_leaf = not holomorphic
 
     @functools.wraps(fun, updated=())
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
+        if 0 <= leaf_argnum < len(args) and real_leaf and _real_leaf(args[leaf_argnum]):
+            return _leaf_value_and_grad(fun, args, kwargs, leaf_argnum)
         nums = _argnums_tuple(argnums, len(args), fun)
         _check_grad_input(fun, args, nums, holomorphic, allow_int, "grad")
 
@@ -214,7 +235,7 @@ def value_and_grad(
 
         _named_like(fun, partial_fun)
         diff_args = (args[nums[0]],) if len(nums) == 1 else tuple(args[i] for i in nums)
-        out, pull, _, _, aux = _vjp(partial_fun, diff_args, has_aux)
+        out, pull, _, _, aux = _vjp(partial_fun, diff_args, has_aux, tape.reverse_linearize)
         _check_scalar_output(out, fun, holomorphic)
         # The seed: a one of the output's type (np.ones is Python code); weakly typed for a
         # weakly typed output, as in JAX, so that the gradient keeps the weak type.
@@ -225,6 +246,57 @@ def value_and_grad(
         return ((out, aux) if has_aux else out), g
 
     return value_and_grad_f
+
+
+def _real_leaf(x: Any) -> bool:
+    """Whether `x`, a differentiated argument, takes `_leaf_value_and_grad`: a real array or
+    Python float, outside any transformation."""
+    t = type(x)
+    return (t is float or (t is np.ndarray or t is Array) and x.dtype.kind == "f") and (
+        tape.usable()
+    )
+
+
+def _leaf_value_and_grad(
+    fun: Callable[..., Any], args: tuple, kwargs: dict[str, Any], argnum: int
+) -> tuple[Any, Any]:
+    """`value_and_grad` of `fun` in its argument `argnum`, a real array or Python float, on
+    the eager tape: what the general path computes, with the same checks and messages, without
+    its pytree and argument handling."""
+    x = args[argnum]
+    trees = []
+
+    def flat_fun(x: Any) -> list[Any]:
+        full = list(args)
+        full[argnum] = x
+        out = fun(*full, **kwargs)
+        if type(out) is tape.TapeTracer or type(out) is float:  # (a leaf, as the checks find)
+            return [out]
+        out_leaves, out_tree = _flatten_output(out)
+        for leaf in out_leaves:
+            _check_output(leaf, fun)
+        trees.append(out_tree)
+        return out_leaves
+
+    outs, linear = tape.tape_linearize(flat_fun, (x,), (True,))
+    o = outs[0]
+    if type(o) is float and not trees:
+        # A Python float output: a real scalar, weakly typed. Its cotangent is a Python float
+        # too, so that the backward pass computes on Python floats, as the forward pass did;
+        # the results are new weakly typed arrays, as the general path hands them out.
+        out = _as_array_leaf(o)
+        ct: Any = 1.0
+    else:
+        tree = trees[0] if trees else _flatten_output(o)[1]
+        out = _unflatten(tree, core.owned_results([_as_array_leaf(o) for o in outs], (x,)))
+        _check_scalar_output(out, fun, False)
+        ct = np.array(1, core.get_aval(o).dtype)
+    (g,) = linear.transpose((ct,))  # (an output that carries no derivative takes none)
+    if type(g) is float:
+        return out, _as_array_leaf(g)
+    if type(g) is Array and type(x) is float and type(ct) is float:
+        return out, g  # (no array among the inputs: a funcdiff result is already owned)
+    return out, core.owned_results((_zeros_or(g),), (x, ct))[0]
 
 
 def _check_scalar_output(out: Any, fun: Callable[..., Any], holomorphic: bool) -> None:
@@ -293,9 +365,15 @@ def grad(
     """
     errors.check_callable(fun, "grad")
     vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
+    leaf_argnum = argnums if type(argnums) is int and argnums >= 0 and not has_aux else -1
+    real_leaf = not holomorphic
 
     @functools.wraps(fun, updated=())
     def grad_f(*args: Any, **kwargs: Any) -> Any:
+        if 0 <= leaf_argnum < len(args) and real_leaf:
+            x = args[leaf_argnum]  # (`_real_leaf`, inlined for the common Python float)
+            if (type(x) is float and tape.usable()) or _real_leaf(x):
+                return _leaf_value_and_grad(fun, args, kwargs, leaf_argnum)[1]
         if has_aux:
             (_, aux), g = vg(*args, **kwargs)
             return g, aux

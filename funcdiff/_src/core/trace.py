@@ -71,7 +71,15 @@ class Primitive:
     Array operands are passed positionally; static metadata is passed as keyword params.
     """
 
-    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "may_view", "__weakref__")
+    __slots__ = (
+        "name",
+        "multiple_results",
+        "impl",
+        "abstract_eval",
+        "float_operator",
+        "may_view",
+        "__weakref__",
+    )
     # The result is weakly typed exactly when every operand is, so on Python scalars alone
     # it is a Python scalar (as when staged, and as in JAX); set by
     # `define_primitive(..., weak_results=True)` on a subclass. Other primitives given a
@@ -83,6 +91,10 @@ class Primitive:
         self.multiple_results = multiple_results
         self.impl: Callable[..., Any] | None = None
         self.abstract_eval: Callable[..., Any] | None = None
+        # The Python operator that computes `impl` exactly on Python floats (IEEE double
+        # arithmetic, as NumPy's), for `+`, `-`, `*` and negation: `run_impl` applies it to
+        # Python float operands, where a NumPy ufunc call costs ten times more.
+        self.float_operator: Callable[..., Any] | None = None
         # Whether `impl` may return a view of an operand (then an eager result viewing a
         # caller's writable array is copied: `_unshared`); `define_primitive` clears it for
         # the primitives that allocate (`allocates=True`, NumPy ufuncs).
@@ -151,6 +163,7 @@ class Primitive:
         # make a weak result: `_run_weak` asks the abstract rule. (Loops: cheaper than
         # comprehensions or `Array in map(type, args)` for few operands.)
         weak = weak_results = self.weak_results
+        floats = True  # (all Python floats: `float_operator` computes them)
         for a in args:
             t = type(a)
             if t is Array:  # implementations compute on plain NumPy arrays
@@ -168,10 +181,14 @@ class Primitive:
             if t in _PY_SCALAR_TYPES:
                 if not weak_results:
                     return self._run_weak(args, params)
+                if t is not float:
+                    floats = False
             else:
                 if t is WeakArray:
                     return self._run_weak(args, params)
-                weak = False
+                weak = floats = False
+        if floats and weak and self.float_operator is not None and not flags.check_nans:
+            return self.float_operator(*args)
         if flags.check_nans:
             out = self._call_impl(args, params)
         else:  # (`_call_impl`'s body, inlined: a call costs scalar code a few percent)
@@ -575,6 +592,10 @@ def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
                     x = as_weak_array(plain) if t is WeakArray else plain
                     break
             seen.append(plain)
+        elif isinstance(x, np.generic):
+            # A NumPy scalar (an input, or a cotangent passed straight through) would back
+            # the 0-d Array `as_array` makes of it, shared by every result it reaches.
+            x = np.array(x)
         out.append(as_array(x))
     return out
 

@@ -13,6 +13,7 @@ primitives, broadcasting) so that most rules are one short named function.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, batching
+from funcdiff._src.interpreters import ad, batching, tape
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
@@ -48,6 +49,10 @@ RULE_NAMES = ("jvp", "transpose", "batch", "cost", "lower", "array_api")
 # The Python operators an `array_api` declaration may name (``"u-"`` is unary minus); any
 # other declaration is the name of a function of the Array API standard (``"sin"``).
 ARRAY_API_OPERATORS = ("+", "-", "*", "/", "//", "u-", "==", "!=", "<", "<=", ">", ">=")
+
+# The operators whose Python float arithmetic is exactly NumPy's (`Primitive.float_operator`;
+# not `/`, which raises on a zero divisor).
+_FLOAT_OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "u-": operator.neg}
 
 # The reason the special functions (erf, lgamma...) lack an Array API lowering.
 NO_ARRAY_API_SPECIAL = "a special function; the standard has none"
@@ -80,6 +85,7 @@ class PrimitiveRules:
     simplify: Rule | None = None
     late_simplify: Rule | None = None
     linear: bool = False
+    linear_in_each: bool = False
     nondifferentiable: bool = False
     allocates: bool = False
     effectful: bool = False
@@ -112,6 +118,7 @@ def define_primitive(
     jvp: Rule | per_primitive | None = None,
     jvp_partials: Sequence[Rule | None] | None = None,
     linear: bool = False,
+    linear_in_each: bool = False,
     transpose: Rule | per_primitive | None = None,
     batch: Rule | per_primitive | None = None,
     elementwise: bool = False,
@@ -143,8 +150,13 @@ def define_primitive(
     - `jvp_partials`: instead of `jvp`, one function per operand,
       ``partial(g, ans, *primals, **params)``, giving that operand's contribution to the output
       tangent for its tangent `g` (`ans` is the primal output); `None` for no derivative.
-    - `linear`: instead of `jvp`, the primitive is linear in every operand, so its JVP applies
-      it to the tangents.
+    - `linear`: the primitive is linear in every operand (its transpose rule takes any of them
+      undefined), so its JVP applies it to the tangents; a `jvp` given as well replaces that
+      JVP (one that skips symbolic-zero tangents, as `add` does).
+    - `linear_in_each`: the primitive is linear in each operand with the others fixed (a
+      product such as `dot_general`, a selection, indexing): its transpose rule takes any one
+      operand undefined, which is how eager reverse mode pulls a cotangent back through it
+      (`tape.pullback_rules`).
     - `transpose(ct, *args, **params) -> list`: for primitives linear in some operands; the
       linear operands arrive as `UndefinedPrimal`, and the result has one cotangent per operand
       (None for operands that are not linear).
@@ -197,6 +209,8 @@ def define_primitive(
     A rule that needs the primitive object itself is given as `per_primitive(make)`.
     """
     p = (_WeakResultPrimitive if weak_results else core.Primitive)(name, multiple_results)
+    if weak_results and isinstance(impl, np.ufunc):
+        p.float_operator = _FLOAT_OPERATORS.get(array_api)
 
     def made(rule: Any) -> Any:
         return rule.make(p) if isinstance(rule, per_primitive) else rule
@@ -204,7 +218,9 @@ def define_primitive(
     jvp, transpose, batch, partial_eval = map(made, (jvp, transpose, batch, partial_eval))
     if jvp_partials is not None:
         jvp = _jvp_from_partials(p, jvp_partials)
-    elif linear:
+        if elementwise:
+            tape.pullback_rules[p] = (_pullback_from_partials(p, jvp_partials), True)
+    elif linear and jvp is None:
         jvp = _linear_jvp(p)
     if elementwise:
         batch = broadcasting_batch(p)
@@ -228,6 +244,7 @@ def define_primitive(
         array_api=array_api,
         cost=cost,
         linear=linear,
+        linear_in_each=linear_in_each,
         nondifferentiable=nondifferentiable,
         allocates=allocates,
         effectful=effectful,
@@ -271,6 +288,10 @@ def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
         ad.jvp_rules[p] = rules.jvp
     if rules.transpose is not None:
         ad.transpose_rules[p] = rules.transpose
+        if rules.linear:
+            tape.pullback_rules[p] = (_pullback_from_transpose(rules.transpose), False)
+        elif rules.linear_in_each:
+            tape.pullback_rules[p] = (_pullback_one_at_a_time(rules.transpose), False)
     if rules.batch is not None:
         batching.batch_rules[p] = rules.batch
     if rules.partial_eval is not None:
@@ -434,6 +455,71 @@ def _jvp_from_partials(p: core.Primitive, partials: Sequence[Rule | None]) -> Ru
 
     rule.__name__ = f"_{p.name}_jvp"
     return rule
+
+
+_unbroadcast: Rule | None = None
+
+
+def _load_unbroadcast() -> Rule:
+    global _unbroadcast  # (as `_load_fit_to_aval`)
+    from funcdiff._src.lax.structural import unbroadcast
+
+    _unbroadcast = unbroadcast
+    return unbroadcast
+
+
+def _pullback_from_partials(p: core.Primitive, partials: Sequence[Rule | None]) -> Rule:
+    """The eager tape's pullback of an elementwise primitive, from its partial derivatives:
+    on real operands each partial is a product with the cotangent, its own transpose, so an
+    operand's cotangent is the partial applied to the output's cotangent, summed over the
+    dimensions the operand was broadcast along (`tape.pullback_rules`)."""
+
+    def pullback(ct: Any, ans: Any, primals: Sequence[Any], slots: Sequence[int], params):
+        unbroadcast = _unbroadcast or _load_unbroadcast()
+        cts = []
+        for partial, x, s in zip(partials, primals, slots):
+            if s < 0 or partial is None:
+                cts.append(None)
+                continue
+            c = partial(ct, ans, *primals, **params)
+            # (Python floats, the common scalar case, need no fitting.)
+            cts.append(
+                c if type(c) is float and type(x) is float else unbroadcast(c, core.get_aval(x))
+            )
+        return cts
+
+    pullback.__name__ = f"_{p.name}_pullback"
+    return pullback
+
+
+def _pullback_from_transpose(transpose: Rule) -> Rule:
+    """The eager tape's pullback of a primitive linear in every operand: its transpose
+    rule, with the traced operands undefined (`tape.pullback_rules`)."""
+
+    def pullback(ct: Any, ans: Any, primals: Sequence[Any], slots: Sequence[int], params):
+        args = [
+            ad.UndefinedPrimal(core.get_aval(x)) if s >= 0 else x for x, s in zip(primals, slots)
+        ]
+        return transpose(ct, *args, **params)
+
+    return pullback
+
+
+def _pullback_one_at_a_time(transpose: Rule) -> Rule:
+    """The eager tape's pullback of a primitive linear in each operand with the others fixed:
+    its transpose rule, once per traced operand, that operand undefined and the others known
+    (`tape.pullback_rules`)."""
+
+    def pullback(ct: Any, ans: Any, primals: Sequence[Any], slots: Sequence[int], params):
+        cts: list[Any] = [None] * len(primals)
+        for i, s in enumerate(slots):
+            if s >= 0:
+                args = list(primals)
+                args[i] = ad.UndefinedPrimal(core.get_aval(primals[i]))
+                cts[i] = transpose(ct, *args, **params)[i]
+        return cts
+
+    return pullback
 
 
 def _linear_jvp(p: core.Primitive) -> Rule:

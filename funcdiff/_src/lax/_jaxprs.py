@@ -40,6 +40,8 @@ def closure_convert(closed: ClosedJaxpr) -> tuple[list[Any], ClosedJaxpr]:
 
 def _forget(ident: int) -> Any:
     def callback(ref: weakref.ref) -> None:
+        if _cache is None:  # interpreter shutdown: the module's globals are gone
+            return
         entry = _cache.get(ident)
         if entry is not None and entry[0] is ref:
             _cache.pop(ident, None)

@@ -614,6 +614,7 @@ def _conv_jvp_rhs(g, ans, lhs, rhs, **params):
 
 conv_general_dilated_p = define_primitive(
     "conv_general_dilated",
+    linear_in_each=True,
     allocates=True,
     impl=_conv_impl,
     abstract_eval=_conv_aval,

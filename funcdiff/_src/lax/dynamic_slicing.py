@@ -137,6 +137,7 @@ def _dynamic_slice_cost(avals_in, avals_out, *, slice_sizes):
 
 dynamic_slice_p = define_primitive(
     "dynamic_slice",
+    linear_in_each=True,
     impl=_dynamic_slice_impl,
     abstract_eval=_dynamic_slice_aval,
     jvp=_dynamic_slice_jvp,

@@ -108,7 +108,7 @@ def _add_transpose(ct, x, y):
 
 
 add_p = elementwise_primitive(
-    "add", impl=np.add, abstract_eval=binary_aval(NUMERIC), jvp=_add_jvp,
+    "add", impl=np.add, abstract_eval=binary_aval(NUMERIC), linear=True, jvp=_add_jvp,
     transpose=_add_transpose, lower=lowering.binary_operator("+"),
     array_api="+",
 )
@@ -140,7 +140,7 @@ def _sub_transpose(ct, x, y):
 
 
 sub_p = elementwise_primitive(
-    "sub", impl=np.subtract, abstract_eval=binary_aval(NUMERIC), jvp=_sub_jvp,
+    "sub", impl=np.subtract, abstract_eval=binary_aval(NUMERIC), linear=True, jvp=_sub_jvp,
     transpose=_sub_transpose, lower=lowering.binary_operator("-"),
     array_api="-",
 )
@@ -768,7 +768,7 @@ def _select_n_lower(ctx, which, *cases):
 
 
 select_n_p = elementwise_primitive(
-    "select_n", allocates=True,
+    "select_n", allocates=True, linear_in_each=True,
     impl=_select_n_impl, abstract_eval=_select_n_aval, jvp=_select_n_jvp,
     transpose=_select_n_transpose, lower=_select_n_lower,
 )

@@ -190,6 +190,7 @@ def _gather_cost(avals_in, avals_out, *, dims):
 
 gather_p = define_primitive(
     "gather",
+    linear_in_each=True,
     impl=_gather_impl,
     abstract_eval=_gather_aval,
     jvp=_gather_jvp,

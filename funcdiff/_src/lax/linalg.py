@@ -239,6 +239,7 @@ def _dot_general_batch(axis_size, vals, dims, *, dimension_numbers):
 
 dot_general_p = define_primitive(
     "dot_general",
+    linear_in_each=True,
     allocates=True,
     impl=_dot_general_impl,
     abstract_eval=_dot_general_aval,
