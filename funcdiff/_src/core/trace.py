@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from funcdiff._src import dtypes
-from funcdiff._src.array import Array, WeakArray, as_array, as_weak_array
+from funcdiff._src.array import Array, WeakArray, as_array, as_weak_array, unshared
 from funcdiff._src.core.avals import (
     _NUMPY_VALUES,
     _PY_SCALAR_TYPES,
@@ -96,7 +96,7 @@ class Primitive:
         # Python float operands, where a NumPy ufunc call costs ten times more.
         self.float_operator: Callable[..., Any] | None = None
         # Whether `impl` may return a view of an operand (then an eager result viewing a
-        # caller's writable array is copied: `_unshared`); `define_primitive` clears it for
+        # caller's writable array is copied: `unshared`); `define_primitive` clears it for
         # the primitives that allocate (`allocates=True`, NumPy ufuncs).
         self.may_view = True
 
@@ -128,7 +128,7 @@ class Primitive:
             # weakly typed result of Python scalars, stays one, as `as_array` would leave it).
             out = self.run_impl(args, params)
             if self.may_view:
-                out = _unshared(out, args, self.multiple_results)
+                out = unshared(out, args, self.multiple_results)
             if self.multiple_results:  # (weak results: from sub-programs, whatever the operands)
                 return [as_array(o) for o in self._weak_results(args, params, out)]
             return out if type(out) in _PY_SCALAR_TYPES else as_array(out)
@@ -598,35 +598,6 @@ def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
             x = np.array(x)
         out.append(as_array(x))
     return out
-
-
-def _unshared(out: Any, args: Sequence[Any], multiple: bool) -> Any:
-    """The eager result(s) `out` of a primitive that may return a view of an operand, copied
-    where they may share memory with a writable NumPy array of the caller: in JAX, no later
-    write to an input changes a result. (A funcdiff Array is immutable, and so are the plain
-    views of it that implementations compute on: a view of one is kept.)"""
-    for a in args:  # (a loop: most operands are Arrays or Python scalars, and pass at once)
-        if type(a) is np.ndarray and a.flags.writeable:
-            if multiple:
-                return [_unshared(o, args, False) for o in out]
-            if isinstance(out, np.ndarray) and np.may_share_memory(out, a):
-                return out.copy()
-    return out
-
-
-def unchanged(x: Any) -> Any:
-    """`x`, handed back by an operation that leaves it as it is (a reshape to its own shape, a
-    cast to its own dtype), as that operation's eager result: a NumPy array or scalar becomes
-    a funcdiff `Array`, copied if it is writable (the caller's, see `_unshared`); an Array, a
-    tracer or a Python scalar is returned as it is. The early ``return x`` of `funcdiff.numpy`
-    and `funcdiff.lax` go through it, so that such a result is immutable as a primitive's is,
-    and no later write of the caller changes it."""
-    t = type(x)
-    if t is np.ndarray:
-        return as_array(x.copy() if x.flags.writeable else x)
-    if isinstance(x, np.generic):
-        return as_array(x)
-    return x
 
 
 def is_valid_array(x: Any) -> bool:
