@@ -195,3 +195,17 @@ def test_scalar_results_of_every_numeric_type_are_read_only_arrays():
             np.asarray(y)[...] = 0
     assert type(jnp.sin(0.5)) is float and jnp.sin(0.5) == np.sin(0.5)
     assert type(jnp.add(1, 2)) is int and type(jnp.multiply(1j, 2.0)) is complex
+
+
+def test_results_of_numpy_scalars_share_no_memory():
+    # A NumPy scalar passed straight through to several results (a cotangent reaching two
+    # arguments, an input returned twice) must not back all of them: results share memory
+    # with no input and with no other result.
+    one, two = np.float64(1.0), np.float64(2.0)
+    _, pull = funcdiff.vjp(lambda x, y: x + y, one, two)
+    a, b = pull(one)
+    (p, q), (t, u) = funcdiff.jvp(lambda x: (x, x), (two,), (one,))
+    results = [a, b, p, q, t, u, *jit(lambda x: (x, x))(two)]
+    assert all(type(r) is funcdiff.Array for r in results)
+    for i, r in enumerate(results):
+        assert not any(np.shares_memory(r, s) for s in results[i + 1:]), i

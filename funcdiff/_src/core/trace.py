@@ -585,6 +585,10 @@ def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
                     x = as_weak_array(plain) if t is WeakArray else plain
                     break
             seen.append(plain)
+        elif isinstance(x, np.generic):
+            # A NumPy scalar (an input, or a cotangent passed straight through) would back
+            # the 0-d Array `as_array` makes of it, shared by every result it reaches.
+            x = np.array(x)
         out.append(as_array(x))
     return out
 
