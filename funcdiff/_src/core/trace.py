@@ -158,12 +158,10 @@ class Primitive:
 
     def run_impl(self, args: Sequence[Any], params: dict[str, Any]) -> Any:
         # Whether every operand is a Python scalar (then a primitive with `weak_results` gives
-        # one too), found in the loop that looks for Arrays. A weakly typed operand (a
-        # `WeakArray`, or a Python scalar given to a primitive without `weak_results`) may
-        # make a weak result: `_run_weak` asks the abstract rule. (Loops: cheaper than
-        # comprehensions or `Array in map(type, args)` for few operands.)
+        # one too), found in the loop that looks for Arrays (cheaper than a comprehension for
+        # few operands). A weakly typed operand (a `WeakArray`, or a Python scalar given to a
+        # primitive without `weak_results`) may make a weak result: see `_run_weak`.
         weak = weak_results = self.weak_results
-        floats = True  # (all Python floats: `float_operator` computes them)
         for a in args:
             t = type(a)
             if t is Array:  # implementations compute on plain NumPy arrays
@@ -181,14 +179,16 @@ class Primitive:
             if t in _PY_SCALAR_TYPES:
                 if not weak_results:
                     return self._run_weak(args, params)
-                if t is not float:
-                    floats = False
             else:
                 if t is WeakArray:
                     return self._run_weak(args, params)
-                weak = floats = False
-        if floats and weak and self.float_operator is not None and not flags.check_nans:
-            return self.float_operator(*args)
+                weak = False
+        if weak and self.float_operator is not None and not flags.check_nans:
+            for a in args:  # (Python floats alone: `float_operator` computes them)
+                if type(a) is not float:
+                    break
+            else:
+                return self.float_operator(*args)
         if flags.check_nans:
             out = self._call_impl(args, params)
         else:  # (`_call_impl`'s body, inlined: a call costs scalar code a few percent)
@@ -592,9 +592,7 @@ def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
                     x = as_weak_array(plain) if t is WeakArray else plain
                     break
             seen.append(plain)
-        elif isinstance(x, np.generic):
-            # A NumPy scalar (an input, or a cotangent passed straight through) would back
-            # the 0-d Array `as_array` makes of it, shared by every result it reaches.
+        elif isinstance(x, np.generic):  # (`as_array` shares its memory with every result)
             x = np.array(x)
         out.append(as_array(x))
     return out
