@@ -71,15 +71,8 @@ class Primitive:
     Array operands are passed positionally; static metadata is passed as keyword params.
     """
 
-    __slots__ = (
-        "name",
-        "multiple_results",
-        "impl",
-        "abstract_eval",
-        "float_operator",
-        "may_view",
-        "__weakref__",
-    )
+    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "float_operator",
+                 "may_view", "__weakref__")
     # The result is weakly typed exactly when every operand is, so on Python scalars alone
     # it is a Python scalar (as when staged, and as in JAX); set by
     # `define_primitive(..., weak_results=True)` on a subclass. Other primitives given a
@@ -95,10 +88,7 @@ class Primitive:
         # arithmetic, as NumPy's), for `+`, `-`, `*` and negation: `run_impl` applies it to
         # Python float operands, where a NumPy ufunc call costs ten times more.
         self.float_operator: Callable[..., Any] | None = None
-        # Whether `impl` may return a view of an operand (then an eager result viewing a
-        # caller's writable array is copied: `unshared`); `define_primitive` clears it for
-        # the primitives that allocate (`allocates=True`, NumPy ufuncs).
-        self.may_view = True
+        self.may_view = True  # `impl` may return a view of an operand (see `unshared`)
 
     def __repr__(self) -> str:
         return self.name
@@ -127,8 +117,7 @@ class Primitive:
             # Outside any transformation: the user gets funcdiff Arrays (a Python scalar, the
             # weakly typed result of Python scalars, stays one, as `as_array` would leave it).
             out = self.run_impl(args, params)
-            if self.may_view:
-                out = unshared(out, args, self.multiple_results)
+            out = unshared(out, args, self.multiple_results) if self.may_view else out
             if self.multiple_results:  # (weak results: from sub-programs, whatever the operands)
                 return [as_array(o) for o in self._weak_results(args, params, out)]
             return out if type(out) in _PY_SCALAR_TYPES else as_array(out)

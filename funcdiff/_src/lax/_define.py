@@ -183,7 +183,7 @@ def define_primitive(
     - `allocates`: aliasing: the result is always a new array, never a view of an operand
       (lets `jit` plan buffer reuse around it); NumPy ufuncs are known to allocate. Without
       it, the result may be a view of an operand: run eagerly, a result viewing a writable
-      NumPy array of the caller is then copied (`core.trace._unshared`).
+      NumPy array of the caller is then copied (`array.unshared`).
     - `nondifferentiable`: the output has no derivative (comparisons, argmax...): its tangent is
       zero and reverse mode treats it as a constant.
     - `cost(avals_in, avals_out, **params) -> Cost`: FLOPs, transcendentals and bytes read and
@@ -280,7 +280,8 @@ def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
         )
     p.def_impl(rules.impl)
     p.def_abstract_eval(rules.abstract_eval)
-    # Eager results of the others may view an operand (a caller's array is then copied).
+    # Eager results of the others may view an operand (a caller's array is then copied;
+    # `define_primitive`'s `allocates` says which allocate).
     p.may_view = not (rules.allocates or rules.ufunc is not None)
     if rules.nondifferentiable:
         ad.nondifferentiable.add(p)
