@@ -14,7 +14,6 @@ A name read through it is the defining module's own object (a module attribute c
 lookup either way); define nothing here.
 """
 
-from funcdiff._src.array import unchanged as unchanged
 from funcdiff._src.core.avals import _PY_SCALAR_TYPES as _PY_SCALAR_TYPES
 from funcdiff._src.core.avals import _PY_SCALARS as _PY_SCALARS
 from funcdiff._src.core.avals import ShapedArray as ShapedArray
@@ -46,3 +45,4 @@ from funcdiff._src.core.trace import get_aval as get_aval
 from funcdiff._src.core.trace import is_valid_array as is_valid_array
 from funcdiff._src.core.trace import new_main as new_main
 from funcdiff._src.core.trace import owned_results as owned_results
+from funcdiff._src.core.trace import unchanged as unchanged

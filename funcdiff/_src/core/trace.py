@@ -21,6 +21,7 @@ import numpy as np
 
 from funcdiff._src import dtypes
 from funcdiff._src.array import Array, WeakArray, as_array, as_weak_array, unshared
+from funcdiff._src.array import unchanged as unchanged  # (re-exported by `core`)
 from funcdiff._src.core.avals import (
     _NUMPY_VALUES,
     _PY_SCALAR_TYPES,
