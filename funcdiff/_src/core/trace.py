@@ -118,10 +118,12 @@ class Primitive:
             # Outside any transformation: the user gets funcdiff Arrays (a Python scalar, the
             # weakly typed result of Python scalars, stays one, as `as_array` would leave it).
             out = self.run_impl(args, params)
-            out = unshared(out, args, self.multiple_results) if self.may_view else out
             if self.multiple_results:  # (weak results: from sub-programs, whatever the operands)
+                out = unshared(out, args, True) if self.may_view else out
                 return [as_array(o) for o in self._weak_results(args, params, out)]
-            return out if type(out) in _PY_SCALAR_TYPES else as_array(out)
+            if type(out) in _PY_SCALAR_TYPES:  # (before `may_view`: Python floats go fastest)
+                return out
+            return as_array(unshared(out, args, False) if self.may_view else out)
         trace = top.trace
         if trace is None:
             trace = top.trace = top.trace_type(top)
