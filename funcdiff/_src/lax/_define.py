@@ -209,8 +209,6 @@ def define_primitive(
     A rule that needs the primitive object itself is given as `per_primitive(make)`.
     """
     p = (_WeakResultPrimitive if weak_results else core.Primitive)(name, multiple_results)
-    if weak_results and isinstance(impl, np.ufunc):
-        p.float_operator = _FLOAT_OPERATORS.get(array_api)
 
     def made(rule: Any) -> Any:
         return rule.make(p) if isinstance(rule, per_primitive) else rule
@@ -273,11 +271,13 @@ def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
             f"{p.name}: array_api={api!r} is neither a function name of the Array API "
             f"standard nor one of the operators {ARRAY_API_OPERATORS}"
         )
-    if rules.weak_results != isinstance(p, _WeakResultPrimitive):
+    if rules.weak_results != p.weak_results:
         raise ValueError(
             f"{p.name}: weak_results must be chosen when the primitive is made "
             "(define_primitive(..., weak_results=True))"
         )
+    if rules.weak_results and isinstance(rules.impl, np.ufunc):
+        p.float_operator = _FLOAT_OPERATORS.get(api)
     p.def_impl(rules.impl)
     p.def_abstract_eval(rules.abstract_eval)
     # Eager results of the others may view an operand (a caller's array is then copied;

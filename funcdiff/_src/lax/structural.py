@@ -562,6 +562,7 @@ register_rules(
         impl=np.add,
         # (weakly typed only when both are, as any sum)
         abstract_eval=lambda x, y: x if x.weak_type <= y.weak_type else x.strip_weak_type(),
+        weak_results=True,
         jvp=_add_any_jvp,
         transpose=_add_any_transpose,
         batch=_add_any_batch,
