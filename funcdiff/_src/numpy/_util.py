@@ -9,6 +9,7 @@ import numpy as np
 
 from funcdiff._src import core, dtypes
 from funcdiff._src.array import Array as _Array
+from funcdiff._src.array import as_array
 from funcdiff._src.core import Tracer
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
@@ -110,7 +111,8 @@ def promote(*args: ArrayLike) -> list[Array]:
     avals = [aval(a) for a in arrays]
     dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
     return [
-        a if v.dtype == dtype or (v.weak_type and (weak or not v.shape))
+        a
+        if v.dtype == dtype or (v.weak_type and (weak or not v.shape))
         else ew.convert_element_type(a, dtype)
         for a, v in zip(arrays, avals)
     ]
@@ -138,11 +140,15 @@ def promote_inexact(*args: ArrayLike) -> list[Array]:
     if not dtypes.is_inexact(dtype):
         dtype = np.dtype(np.float64)
     if weak:
-        return [a if v.dtype == dtype else ew.convert_element_type(a, dtype, True)
-                for a, v in zip(arrays, avals)]
+        return [
+            a if v.dtype == dtype else ew.convert_element_type(a, dtype, True)
+            for a, v in zip(arrays, avals)
+        ]
     return [
-        np.asarray(a, dtype)[()] if type(a) in core._PY_SCALARS
-        else a if v.dtype == dtype and not v.weak_type
+        np.asarray(a, dtype)[()]
+        if type(a) in core._PY_SCALARS
+        else a
+        if v.dtype == dtype and not v.weak_type
         else ew.convert_element_type(a, dtype)
         for a, v in zip(arrays, avals)
     ]
@@ -154,8 +160,9 @@ def canonical_axis(axis: int, ndim: int, name: str = "axis") -> int:
     if ndim == 0 and axis in (0, -1):
         return 0
     if not -ndim <= axis < ndim:
-        raise np.exceptions.AxisError(f"{name} {axis} is out of bounds for array of dimension "
-                                      f"{ndim}")
+        raise np.exceptions.AxisError(
+            f"{name} {axis} is out of bounds for array of dimension {ndim}"
+        )
     return axis % ndim if ndim else 0
 
 
@@ -191,3 +198,13 @@ def stack_same(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
     axis = canonical_axis(axis, ndim(arrays[0]) + 1)
     return sh.concatenate([sh.expand_dims(a, (axis,)) for a in arrays], axis)
 
+
+def constant(shape: Sequence[int], dtype: Any, value: Any = 0) -> Array:
+    """An eager result known from the shapes and dtypes alone (`isnan` of integers, `imag` of
+    a real array): an immutable `Array` filled with `value`, as every result is."""
+    return as_array(np.full(shape, value, dtype))
+
+
+def as_arrays(xs: Sequence[Any]) -> tuple[Array, ...]:
+    """A tuple of NumPy results (`tril_indices`, `nonzero`) as immutable `Array`s."""
+    return tuple(as_array(x) for x in xs)

@@ -26,6 +26,7 @@ from funcdiff._src.numpy._util import (
     asarray,
     aval,
     canonical_axis,
+    constant,
     promote_inexact,
 )
 
@@ -138,7 +139,7 @@ def lexsort(keys: Sequence[ArrayLike] | ArrayLike, axis: int = -1) -> Array:
         raise ValueError(f"lexsort: all keys need to be the same shape, got {sorted(shapes)}")
     nd = aval(keys[0]).ndim
     if nd == 0:
-        return np.array(0, np.int64)
+        return constant((), np.int64)
     ax = canonical_axis(axis, nd)
     order = sorting.argsort(keys[0], ax)
     for k in keys[1:]:
@@ -500,7 +501,7 @@ def array_equiv(a1: ArrayLike, a2: ArrayLike) -> Array:
     try:
         np.broadcast_shapes(aval(a1).shape, aval(a2).shape)
     except ValueError:
-        return np.bool_(False)
+        return constant((), bool)
     return reductions.all(ufuncs.equal(a1, a2))
 
 

@@ -21,7 +21,15 @@ from funcdiff._src.lax import shape as sh
 from funcdiff._src.numpy import creation as np_creation
 from funcdiff._src.numpy import reductions, sorting, ufuncs
 from funcdiff._src.numpy import shape as np_shape
-from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval, promote, promote_inexact
+from funcdiff._src.numpy._util import (
+    Array,
+    ArrayLike,
+    asarray,
+    aval,
+    constant,
+    promote,
+    promote_inexact,
+)
 
 # ---- searching sorted arrays ----------------------------------------------------------------
 
@@ -88,7 +96,7 @@ def digitize(x: ArrayLike, bins: ArrayLike, right: bool = False, *,
         raise ValueError(f"digitize: bins must be 1-d, got shape {aval(b).shape}")
     n = aval(b).shape[0]
     if n == 0:
-        return np.zeros(aval(x).shape, np.int64)
+        return constant(aval(x).shape, np.int64)
     side = "left" if right else "right"
     bv = core.concrete_or_none(b)
     if bv is not None:

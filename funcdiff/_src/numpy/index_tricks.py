@@ -25,9 +25,11 @@ from funcdiff._src.numpy import shape as np_shape
 from funcdiff._src.numpy._util import (
     Array,
     ArrayLike,
+    as_arrays,
     asarray,
     aval,
     canonical_axis,
+    constant,
     strict_promote,
 )
 from funcdiff._src.numpy.indexing import _IndexUpdateRef as _At
@@ -64,7 +66,7 @@ class _AxisConcatenator:
                 raise ValueError(f"{self.name}: too many values in directive {directive!r}")
         arrays = [self._item(x, ndmin, trans1d) for x in items]
         if not arrays:
-            return np.zeros((0,))
+            return constant((0,), np.float64)
         arrays = strict_promote(*arrays)
         return np_shape.concatenate(arrays, axis=axis)
 
@@ -236,7 +238,7 @@ def mask_indices(n: int, mask_func: Callable[..., Any], k: int = 0) -> tuple[Arr
         ```
     """
     m = np.asarray(_concrete(asarray(mask_func(np.ones((n, n), np.int64), k)), "mask_indices"))
-    return tuple(np.nonzero(m))  # type: ignore[return-value]
+    return as_arrays(np.nonzero(m))
 
 
 # ---- diagonals ------------------------------------------------------------------------------
@@ -649,7 +651,7 @@ def resize(a: ArrayLike, new_shape: int | Sequence[int]) -> Array:
     total = int(np.prod(shape, dtype=np.int64))
     n = aval(a).shape[0]
     if n == 0 or total == 0:
-        return np.zeros(shape, aval(a).dtype)
+        return constant(shape, aval(a).dtype)
     return sh.reshape(np_shape.take(a, np.arange(total) % n), shape)
 
 

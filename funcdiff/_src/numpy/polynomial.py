@@ -12,12 +12,20 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
+from funcdiff._src.array import as_array
 from funcdiff._src.custom_jvp import custom_jvp
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.numpy import linalg, reductions, ufuncs
 from funcdiff._src.numpy import shape as np_shape
-from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval, promote_inexact
+from funcdiff._src.numpy._util import (
+    Array,
+    ArrayLike,
+    asarray,
+    aval,
+    constant,
+    promote_inexact,
+)
 
 
 def _coeffs(p: ArrayLike, name: str) -> Array:
@@ -100,7 +108,7 @@ def _convolve_full(a: Array, b: Array) -> Array:
         term = ufuncs.multiply(sh.squeeze(sh.slice(a, (i,), (i + 1,)), (0,)), b)
         term = sh.pad(term, np.zeros((), aval(term).dtype), [(i, n - 1 - i, 0)])
         out = term if out is None else ufuncs.add(out, term)
-    return out if out is not None else np.zeros(max(n + m - 1, 0), aval(a).dtype)
+    return out if out is not None else constant((max(n + m - 1, 0),), aval(a).dtype)
 
 
 def _trim(p: Array, name: str) -> Array:
@@ -143,7 +151,7 @@ def polydiv(u: ArrayLike, v: ArrayLike, *, trim_leading_zeros: bool = False
         sub = np_shape.concatenate([np.zeros(k, aval(u).dtype), ufuncs.multiply(d, v),
                                     np.zeros(m - n - k, aval(u).dtype)])
         rem = ufuncs.subtract(rem, sub)
-    q = np_shape.stack(q_parts) if q_parts else np.zeros(1, aval(u).dtype)
+    q = np_shape.stack(q_parts) if q_parts else constant((1,), aval(u).dtype)
     if trim_leading_zeros:
         value = core.concrete_or_none(rem)
         if value is None:
@@ -241,7 +249,7 @@ def vander(x: ArrayLike, N: int | None = None, increasing: bool = False) -> Arra
         cols.append(col)
         col = ufuncs.multiply(col, x)
     if not cols:
-        return np.zeros((aval(x).shape[0], 0), aval(asarray(ufuncs.multiply(x, x))).dtype)
+        return constant((aval(x).shape[0], 0), aval(asarray(ufuncs.multiply(x, x))).dtype)
     out = np_shape.stack(cols, axis=1)
     return out if increasing else np_shape.flip(out, 1)
 
@@ -346,7 +354,7 @@ def poly(seq_of_zeros: ArrayLike) -> Array:
     (z,) = promote_inexact(z)
     n = aval(z).shape[0]
     if n == 0:
-        return np.ones((), aval(z).dtype)[()]
+        return constant((), aval(z).dtype, 1)
     out: Any = np.ones(1, aval(z).dtype)
     for i in range(n):
         r = sh.slice(z, (i,), (i + 1,))
@@ -360,7 +368,7 @@ def poly(seq_of_zeros: ArrayLike) -> Array:
             neg = np.sort_complex(np.conjugate(roots_[roots_.imag < 0]))
             if len(pos) == len(neg) and np.all(pos == neg):
                 out = ufuncs.real(out)
-    return asarray(out)
+    return core.unchanged(out)
 
 
 @custom_jvp
@@ -370,7 +378,7 @@ def _roots_nonzero_lead(p: Array) -> Array:
         raise errors.ConcretizationTypeError(
             "roots", ": the roots are computed from concrete coefficients")
     # As NumPy: real when every root is real, else complex.
-    return np.roots(np.asarray(value))
+    return as_array(np.roots(np.asarray(value)))
 
 
 @_roots_nonzero_lead.defjvp
@@ -417,12 +425,12 @@ def roots(p: ArrayLike, *, strip_zeros: bool = True) -> Array:
     value = np.asarray(value)
     nz = np.flatnonzero(value)
     if nz.size == 0:
-        return np.zeros(0, np.float64)
+        return constant((0,), np.float64)
     lead, trail = int(nz[0]), int(nz[-1])
     core_p = sh.slice(p, (lead,), (trail + 1,))
     n_zero = aval(p).shape[0] - trail - 1
     if aval(core_p).shape[0] <= 1:
-        r: Any = np.zeros(0, np.float64)
+        r: Any = constant((0,), np.float64)
     else:
         r = _roots_nonzero_lead(core_p)
     if n_zero:

@@ -21,6 +21,7 @@ from funcdiff._src.numpy._util import (
     aval,
     canonical_axes,
     canonical_axis,
+    constant,
     promote_inexact,
 )
 
@@ -313,7 +314,7 @@ def array_equal(a1: ArrayLike, a2: ArrayLike, equal_nan: bool = False) -> Array:
     """Same shape and equal elements (NaNs equal with `equal_nan`): a 0-d boolean array."""
     a1, a2 = asarray(a1), asarray(a2)
     if aval(a1).shape != aval(a2).shape:
-        return np.False_
+        return constant((), bool)
     eq = ufuncs.equal(a1, a2)
     if equal_nan:
         eq = ufuncs.logical_or(eq, ufuncs.logical_and(ufuncs.isnan(a1), ufuncs.isnan(a2)))

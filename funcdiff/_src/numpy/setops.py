@@ -26,6 +26,7 @@ from funcdiff._src.numpy._util import (
     asarray,
     aval,
     canonical_axis,
+    constant,
     strict_promote,
 )
 from funcdiff._src.numpy.functions import lexsort
@@ -273,7 +274,7 @@ def _isin_flat(x: Array, test: Array, equal_nan: bool = False) -> Array:
     """For each element of `x`: whether it equals some element of `test`."""
     t = np_shape.ravel(test)
     if aval(t).shape[0] == 0:
-        return np.zeros(aval(x).shape, bool)
+        return constant(aval(x).shape, bool)
     xe = sh.expand_dims(x, (aval(x).ndim,))
     eq = ufuncs.equal(xe, t)
     if equal_nan and aval(eq).dtype.kind == "b" and (aval(x).dtype.kind in "fc"

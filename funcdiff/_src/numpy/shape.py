@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes
+from funcdiff._src.array import as_array
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as lax_indexing
 from funcdiff._src.lax import shape as sh
@@ -20,6 +21,7 @@ from funcdiff._src.numpy import creation, reductions, ufuncs
 from funcdiff._src.numpy._util import (
     Array,
     ArrayLike,
+    as_arrays,
     asarray,
     aval,
     canonical_axes,
@@ -623,48 +625,50 @@ def polyval(p: ArrayLike, x: ArrayLike) -> Array:
 
 
 def indices(dimensions: Sequence[int], dtype: Any = int, sparse: bool = False) -> Any:
-    return np.indices(dimensions, dtype, sparse)
+    out = np.indices(dimensions, dtype, sparse)
+    return as_arrays(out) if sparse else as_array(out)
 
 
 def tril_indices(n: int, k: int = 0, m: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    return np.tril_indices(n, k, m)
+    return as_arrays(np.tril_indices(n, k, m))
 
 
 def triu_indices(n: int, k: int = 0, m: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    return np.triu_indices(n, k, m)
+    return as_arrays(np.triu_indices(n, k, m))
 
 
 def diag_indices(n: int, ndim: int = 2) -> tuple[np.ndarray, ...]:
-    return np.diag_indices(n, ndim)
+    return as_arrays(np.diag_indices(n, ndim))
 
 
 def tril_indices_from(arr: ArrayLike, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
     s = shape(arr)
     if len(s) != 2:
         raise ValueError("input array must be 2-d")
-    return np.tril_indices(s[-2], k, s[-1])
+    return as_arrays(np.tril_indices(s[-2], k, s[-1]))
 
 
 def triu_indices_from(arr: ArrayLike, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
     s = shape(arr)
     if len(s) != 2:
         raise ValueError("input array must be 2-d")
-    return np.triu_indices(s[-2], k, s[-1])
+    return as_arrays(np.triu_indices(s[-2], k, s[-1]))
 
 
 def diag_indices_from(arr: ArrayLike) -> tuple[np.ndarray, ...]:
     s = shape(arr)
     if len(s) < 2 or len(set(s)) != 1:
         raise ValueError("All dimensions of input must be of equal length")
-    return np.diag_indices(s[0], len(s))
+    return as_arrays(np.diag_indices(s[0], len(s)))
 
 
 def argwhere(a: ArrayLike) -> np.ndarray:
     """Indices of the nonzero elements, one row each (`a` must be concrete)."""
     a = asarray(a)
     if aval(a).ndim == 0:
-        return np.argwhere(np.asarray(ufuncs.nonzero(sh.reshape(a, (1,)))[0].size > 0))
-    return np.stack(ufuncs.nonzero(a), axis=-1).reshape(-1, aval(a).ndim)
+        return as_array(np.argwhere(ufuncs.nonzero(sh.reshape(a, (1,)))[0].size > 0))
+    rows = np.stack([np.asarray(i) for i in ufuncs.nonzero(a)], axis=-1)
+    return as_array(rows.reshape(-1, aval(a).ndim))
 
 
 def flatnonzero(a: ArrayLike) -> np.ndarray:

@@ -18,8 +18,10 @@ from funcdiff._src.numpy._util import (
     Array,
     ArrayLike,
     array_dtype,
+    as_arrays,
     asarray,
     aval,
+    constant,
     promote,
     promote_inexact,
 )
@@ -424,7 +426,7 @@ def imag(x: ArrayLike, /) -> Array:
     x = asarray(x)
     if dtypes.is_complex(aval(x).dtype):
         return ew.imag(x)
-    return np.zeros(aval(x).shape, aval(x).dtype)
+    return constant(aval(x).shape, aval(x).dtype)
 
 
 def conjugate(x: ArrayLike, /) -> Array:
@@ -519,7 +521,7 @@ bitwise_not = invert
 def isfinite(x: ArrayLike, /) -> Array:
     x = asarray(x)
     if not dtypes.is_inexact(aval(x).dtype):
-        return np.ones(aval(x).shape, bool)
+        return constant(aval(x).shape, bool, True)
     if dtypes.is_complex(aval(x).dtype):
         return logical_and(ew.is_finite(ew.real(x)), ew.is_finite(ew.imag(x)))
     return ew.is_finite(x)
@@ -528,14 +530,14 @@ def isfinite(x: ArrayLike, /) -> Array:
 def isnan(x: ArrayLike, /) -> Array:
     x = asarray(x)
     if not dtypes.is_inexact(aval(x).dtype):
-        return np.zeros(aval(x).shape, bool)
+        return constant(aval(x).shape, bool)
     return ew.ne(x, x)
 
 
 def isinf(x: ArrayLike, /) -> Array:
     x = asarray(x)
     if not dtypes.is_inexact(aval(x).dtype):
-        return np.zeros(aval(x).shape, bool)
+        return constant(aval(x).shape, bool)
     if dtypes.is_complex(aval(x).dtype):
         return logical_or(isinf(ew.real(x)), isinf(ew.imag(x)))
     return logical_and(logical_not(isfinite(x)), logical_not(isnan(x)))
@@ -613,7 +615,7 @@ def nonzero(a: ArrayLike) -> tuple[np.ndarray, ...]:
             "nonzero (or where with one argument, or boolean-mask indexing)",
             ": its result size depends on the data",
         )
-    return np.nonzero(value)
+    return as_arrays(np.nonzero(value))
 
 
 def result_type(*args: Any) -> np.dtype:
@@ -675,7 +677,7 @@ def iscomplex(x: ArrayLike) -> Array:
     """Elementwise: a nonzero imaginary part."""
     x = asarray(x)
     if not dtypes.is_complex(aval(x).dtype):
-        return np.zeros(aval(x).shape, bool)
+        return constant(aval(x).shape, bool)
     return ew.ne(ew.imag(x), 0)
 
 
@@ -683,5 +685,5 @@ def isreal(x: ArrayLike) -> Array:
     """Elementwise: a zero imaginary part (always, for real dtypes)."""
     x = asarray(x)
     if not dtypes.is_complex(aval(x).dtype):
-        return np.ones(aval(x).shape, bool)
+        return constant(aval(x).shape, bool, True)
     return ew.eq(ew.imag(x), 0)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core
+from funcdiff._src.array import as_array
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.numpy import creation as np_creation
@@ -21,6 +22,7 @@ from funcdiff._src.numpy._util import (
     asarray,
     aval,
     canonical_axis,
+    constant,
     promote_inexact,
 )
 
@@ -81,7 +83,7 @@ def geomspace(
 
 
 def _window(fn: Callable[[int], np.ndarray], M: int) -> np.ndarray:  # noqa: N803
-    return fn(int(M))
+    return as_array(fn(int(M)))
 
 
 def bartlett(M: int) -> np.ndarray:  # noqa: N803
@@ -198,9 +200,9 @@ def kaiser(M: int, beta: ArrayLike) -> Array:  # noqa: N803
     """
     M = int(M)  # noqa: N806
     if M <= 0:
-        return np.zeros((0,))
+        return constant((0,), np.float64)
     if M == 1:
-        return np.ones((1,))
+        return constant((1,), np.float64, 1)
     (beta,) = promote_inexact(asarray(beta))
     n = np.arange(M, dtype=np.float64)
     alpha = (M - 1) / 2.0
