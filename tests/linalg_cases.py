@@ -26,7 +26,7 @@ import funcdiff.numpy as jnp
 
 
 def _xp(x: Any):
-    return np if isinstance(x, np.ndarray) else jnp
+    return np if type(x) is np.ndarray else jnp  # (an Array is an ndarray too: funcdiff)
 
 
 def _eye(x: Any, scale: Any = 1.0, k: int = 0) -> np.ndarray:

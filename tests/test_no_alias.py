@@ -140,9 +140,7 @@ def _check_table_call(fn: Callable[..., Any], args: tuple, kwargs: dict, what: s
     except (ValueError, TypeError, IndexError, NotImplementedError) as e:
         note(f"rejected: {e!r}")  # (the arguments' validity is checked by the table's tests)
         return
-    # (Not yet `arrays`: some functions still return a fresh NumPy array for a constant result,
-    # such as isnan of integers; fresh, it shares nothing with the caller.)
-    _assert_owned(out, made + made_kw, what, arrays=False)
+    _assert_owned(out, made + made_kw, what)
 
 
 @pytest.mark.parametrize("label", sorted(_NP_BY_LABEL))

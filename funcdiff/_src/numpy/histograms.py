@@ -437,4 +437,4 @@ def interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | None = 
     if aval(x).dtype == np.float32 and aval(fp).dtype == np.float32:
         dt = np.dtype(np.float32)
     out = asarray(out)
-    return ew.convert_element_type(out, dt) if aval(out).dtype != dt else out
+    return ew.convert_element_type(out, dt) if aval(out).dtype != dt else core.unchanged(out)

@@ -176,7 +176,7 @@ def ravel_multi_index(multi_index: Sequence[ArrayLike], dims: Sequence[int],
     out: Any = np.int64(0)
     for i, s in zip(fixed, strides):
         out = ufuncs.add(out, ufuncs.multiply(i, s))
-    return asarray(out)
+    return core.unchanged(out)
 
 
 def _in_range(i: Array, n: int, mode: str, name: str, message: str) -> Array:

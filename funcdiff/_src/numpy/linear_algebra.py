@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from funcdiff._src import dtypes
+from funcdiff._src import core, dtypes
 from funcdiff._src.lax import decompositions as dec
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import spectral as spec
@@ -512,7 +512,7 @@ def matrix_power(a: ArrayLike, n: int) -> Array:
         n >>= 1
         if n:
             base = products.matmul(base, base)
-    return result
+    return core.unchanged(result)  # (for n == 1, `a` itself)
 
 
 def multi_dot(arrays: Sequence[ArrayLike], *, out: None = None, precision: Any = None

@@ -287,7 +287,7 @@ def average(a: ArrayLike, axis: Axis = None, weights: ArrayLike | None = None,
             return avg
         count = aval(asarray(a)).size // np.prod(aval(avg).shape or (1,)) if axis is not None \
             else aval(asarray(a)).size
-        return avg, np.full(aval(avg).shape, float(count), aval(avg).dtype)
+        return avg, constant(aval(avg).shape, aval(avg).dtype, float(count))
     a, w = promote_inexact(a, weights)
     if aval(w).ndim == 1 and aval(a).ndim > 1:
         if not isinstance(axis, int):

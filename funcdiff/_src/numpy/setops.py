@@ -54,7 +54,7 @@ def _sorted_groups(rows: Array, mask: Array | None, equal_nan: bool
         keys.append(ufuncs.logical_not(mask))
     if not keys:
         keys = [np.zeros(n, np.int64)]
-    perm = lexsort(keys) if n else np.zeros(0, np.int64)
+    perm = lexsort(keys) if n else constant((0,), np.int64)
     srt = np_shape.take(rows, perm, axis=0)
     if n == 0:
         return perm, srt, np.zeros(0, bool)
@@ -95,11 +95,11 @@ def _unique_rows(rows: Array, mask: Array | None, equal_nan: bool, size: int | N
         if k and fill_value is None:
             raise ValueError(f"{what}: for zero-sized input with nonzero size, fill_value "
                              "must be specified")
-        vals = np.zeros((k, aval(rows).shape[1]), aval(rows).dtype)
+        vals = constant((k, aval(rows).shape[1]), aval(rows).dtype)
         if k:
             vals = np_creation.full((k, aval(rows).shape[1]), fill_value, aval(rows).dtype)
-        zeros = np.zeros(k, np.int64)
-        return _Unique(vals, zeros, np.zeros(0, np.int64), zeros)
+        zeros = constant((k,), np.int64)
+        return _Unique(vals, zeros, constant((0,), np.int64), zeros)
     first_i = ew.convert_element_type(first, np.int64)
     # Positions (in sorted order) of the first row of each group, in order, padded with 0.
     order = sorting.argsort(ufuncs.subtract(1, first_i))
@@ -333,7 +333,7 @@ def intersect1d(ar1: ArrayLike, ar2: ArrayLike, assume_unique: bool = False,
         return u.values
     n2 = aval(x2).shape[0]
     if n2 == 0 or aval(u.values).shape[0] == 0:
-        ind2 = np.zeros(aval(u.values).shape[0], np.int64)
+        ind2 = constant((aval(u.values).shape[0],), np.int64)
     else:
         hits = ufuncs.equal(sh.expand_dims(u.values, (1,)), sh.expand_dims(x2, (0,)))
         ind2 = reductions.argmax(hits, axis=1)

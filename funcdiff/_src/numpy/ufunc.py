@@ -101,7 +101,7 @@ class ufunc:  # noqa: N801 (NumPy's and JAX's name)
             acc = self._fold(acc, ax, start)
         if keepdims:
             acc = sh.expand_dims(asarray(acc), tuple(sorted(axes)))
-        return acc
+        return core.unchanged(acc)  # (`a` itself for axis=())
 
     def _fold(self, x: Array, axis: int, start: Any) -> Array:
         n = aval(x).shape[axis]

@@ -20,6 +20,7 @@ from funcdiff._src.numpy import ufuncs
 from funcdiff._src.numpy._util import (
     Array,
     ArrayLike,
+    as_arrays,
     asarray,
     aval,
     canonical_axis,
@@ -215,5 +216,5 @@ def fromfunction(
         assert out.tolist() == [[0, 10, 20], [1, 11, 21]]
         ```
     """
-    coords = np.indices(tuple(shape), dtype=dtype)
+    coords = as_arrays(np.indices(tuple(shape), dtype=dtype))  # (Arrays, as JAX's are)
     return function(*coords, **kwargs)
