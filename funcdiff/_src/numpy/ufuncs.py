@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes, errors
+from funcdiff._src.array import Array as _ArrayType
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.lax import bits
 from funcdiff._src.lax import elementwise as ew
@@ -226,11 +227,20 @@ def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None =
 # ---- exponentials and logarithms ------------------------------------------------------------
 
 
-def _inexact_unary(lax_fn):
-    def fn(x: ArrayLike, /) -> Array:
-        return lax_fn(promote_inexact(x)[0])
+def _named(fn, name):
+    def wrapped(x: ArrayLike, /) -> Array:
+        t = type(x)  # (an inexact array needs no promotion: the eager hot path, inline)
+        if (t is np.ndarray or t is _ArrayType) and x.dtype.kind in "fc":
+            return fn(x)
+        return fn(promote_inexact(x)[0])
 
-    fn.__name__ = fn.__qualname__ = lax_fn.__name__
+    wrapped.__name__ = wrapped.__qualname__ = name
+    wrapped.__doc__ = f"Elementwise `numpy.{name}`."
+    return wrapped
+
+
+def _inexact_unary(lax_fn):
+    fn = _named(lax_fn, lax_fn.__name__)
     fn.__doc__ = f"Elementwise `{lax_fn.__name__}`, as `numpy.{lax_fn.__name__}`."
     return fn
 
@@ -247,15 +257,6 @@ tan = _inexact_unary(tr.tan)
 sinh = _inexact_unary(tr.sinh)
 cosh = _inexact_unary(tr.cosh)
 tanh = _inexact_unary(tr.tanh)
-
-
-def _named(fn, name):
-    def wrapped(x: ArrayLike, /) -> Array:
-        return fn(promote_inexact(x)[0])
-
-    wrapped.__name__ = wrapped.__qualname__ = name
-    wrapped.__doc__ = f"Elementwise `numpy.{name}`."
-    return wrapped
 
 
 arcsin = _named(tr.asin, "arcsin")
