@@ -229,8 +229,9 @@ def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None =
 
 def _named(fn, name):
     def wrapped(x: ArrayLike, /) -> Array:
-        t = type(x)  # (an inexact array needs no promotion: the eager hot path, inline)
-        if (t is np.ndarray or t is _ArrayType) and x.dtype.kind in "fc":
+        # (A Python float or an inexact array needs no promotion: the eager hot path, inline.)
+        t = type(x)
+        if t is float or ((t is np.ndarray or t is _ArrayType) and x.dtype.kind in "fc"):
             return fn(x)
         return fn(promote_inexact(x)[0])
 
