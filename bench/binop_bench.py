@@ -97,7 +97,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--number", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="smoke run: a few calls")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.number, args.repeat = 1, 200, 1
     if args.trees:
         run_trees(args.trees, args.rounds, args.number, args.repeat)
     else:
