@@ -17,7 +17,7 @@ gives `Array` its operators, methods and `.at`, as it does for traced values.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -260,6 +260,35 @@ def as_array(x: Any) -> Any:
         return x
     a.setflags(False)  # positional: much cheaper than write=False or flags.writeable = False
     return a
+
+
+def unshared(out: Any, args: Sequence[Any], multiple: bool) -> Any:
+    """The eager result(s) `out` of a primitive that may return a view of an operand, copied
+    where they may share memory with a writable NumPy array of the caller: in JAX, no later
+    write to an input changes a result. (A funcdiff Array is immutable, and so are the plain
+    views of it that implementations compute on: a view of one is kept.)"""
+    for a in args:  # (a loop: most operands are Arrays or Python scalars, and pass at once)
+        if type(a) is np.ndarray and a.flags.writeable:
+            if multiple:
+                return [unshared(o, args, False) for o in out]
+            if isinstance(out, np.ndarray) and np.may_share_memory(out, a):
+                return out.copy()
+    return out
+
+
+def unchanged(x: Any) -> Any:
+    """`x`, handed back by an operation that leaves it as it is (a reshape to its own shape, a
+    cast to its own dtype), as that operation's eager result: a NumPy array or scalar becomes
+    a funcdiff `Array`, copied if it is writable (the caller's, see `unshared`); an Array, a
+    tracer or a Python scalar is returned as it is. The early ``return x`` of `funcdiff.numpy`
+    and `funcdiff.lax` go through it, so that such a result is immutable as a primitive's is,
+    and no later write of the caller changes it."""
+    t = type(x)
+    if t is np.ndarray:
+        return as_array(x.copy() if x.flags.writeable else x)
+    if isinstance(x, np.generic):
+        return as_array(x)
+    return x
 
 
 # The numeric NumPy scalar types (whose memory can back a 0-d array directly), with their dtype.

@@ -45,3 +45,4 @@ from funcdiff._src.core.trace import get_aval as get_aval
 from funcdiff._src.core.trace import is_valid_array as is_valid_array
 from funcdiff._src.core.trace import new_main as new_main
 from funcdiff._src.core.trace import owned_results as owned_results
+from funcdiff._src.core.trace import unchanged as unchanged

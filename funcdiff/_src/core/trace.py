@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from funcdiff._src import dtypes
-from funcdiff._src.array import Array, WeakArray, as_array, as_weak_array
+from funcdiff._src.array import Array, WeakArray, as_array, as_weak_array, unshared
+from funcdiff._src.array import unchanged as unchanged  # (re-exported by `core`)
 from funcdiff._src.core.avals import (
     _NUMPY_VALUES,
     _PY_SCALAR_TYPES,
@@ -71,14 +72,8 @@ class Primitive:
     Array operands are passed positionally; static metadata is passed as keyword params.
     """
 
-    __slots__ = (
-        "name",
-        "multiple_results",
-        "impl",
-        "abstract_eval",
-        "float_operator",
-        "__weakref__",
-    )
+    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "float_operator",
+                 "may_view", "__weakref__")
     # The result is weakly typed exactly when every operand is, so on Python scalars alone
     # it is a Python scalar (as when staged, and as in JAX); set by
     # `define_primitive(..., weak_results=True)` on a subclass. Other primitives given a
@@ -94,6 +89,7 @@ class Primitive:
         # arithmetic, as NumPy's), for `+`, `-`, `*` and negation: `run_impl` applies it to
         # Python float operands, where a NumPy ufunc call costs ten times more.
         self.float_operator: Callable[..., Any] | None = None
+        self.may_view = True  # `impl` may return a view of an operand (see `unshared`)
 
     def __repr__(self) -> str:
         return self.name
@@ -123,8 +119,11 @@ class Primitive:
             # weakly typed result of Python scalars, stays one, as `as_array` would leave it).
             out = self.run_impl(args, params)
             if self.multiple_results:  # (weak results: from sub-programs, whatever the operands)
+                out = unshared(out, args, True) if self.may_view else out
                 return [as_array(o) for o in self._weak_results(args, params, out)]
-            return out if type(out) in _PY_SCALAR_TYPES else as_array(out)
+            if type(out) in _PY_SCALAR_TYPES:  # (before `may_view`: Python floats go fastest)
+                return out
+            return as_array(unshared(out, args, False) if self.may_view else out)
         trace = top.trace
         if trace is None:
             trace = top.trace = top.trace_type(top)

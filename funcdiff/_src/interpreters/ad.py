@@ -83,9 +83,18 @@ def is_undefined_primal(x: Any) -> bool:
     return type(x) is UndefinedPrimal
 
 
+class _Sum(core.Primitive):
+    """`add_any`: its sum is weakly typed exactly when both operands are, so on Python
+    scalars alone it is one (what `weak_results=True` declares for the primitives
+    `lax._define.define_primitive` makes; the eager tape sums Python float cotangents)."""
+
+    __slots__ = ()
+    weak_results = True
+
+
 # Adding cotangents of identical shape: a primitive of its own, so the accumulation is itself
 # traceable (needed for higher-order derivatives).
-add_any_p = core.Primitive("add_any")  # its rules: `funcdiff._src.lax.structural`
+add_any_p = _Sum("add_any")  # its rules: `funcdiff._src.lax.structural`
 
 
 def add_tangents(x: Any, y: Any) -> Any:

@@ -182,7 +182,8 @@ def define_primitive(
       ``lacks={"array_api": why}`` (docs/how-to/scaling-out.md lists those).
     - `allocates`: aliasing: the result is always a new array, never a view of an operand
       (lets `jit` plan buffer reuse around it); NumPy ufuncs are known to allocate. Without
-      it, the result may be a view of an operand.
+      it, the result may be a view of an operand: run eagerly, a result viewing a writable
+      NumPy array of the caller is then copied (`array.unshared`).
     - `nondifferentiable`: the output has no derivative (comparisons, argmax...): its tangent is
       zero and reverse mode treats it as a constant.
     - `cost(avals_in, avals_out, **params) -> Cost`: FLOPs, transcendentals and bytes read and
@@ -208,8 +209,6 @@ def define_primitive(
     A rule that needs the primitive object itself is given as `per_primitive(make)`.
     """
     p = (_WeakResultPrimitive if weak_results else core.Primitive)(name, multiple_results)
-    if weak_results and isinstance(impl, np.ufunc):
-        p.float_operator = _FLOAT_OPERATORS.get(array_api)
 
     def made(rule: Any) -> Any:
         return rule.make(p) if isinstance(rule, per_primitive) else rule
@@ -272,13 +271,18 @@ def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
             f"{p.name}: array_api={api!r} is neither a function name of the Array API "
             f"standard nor one of the operators {ARRAY_API_OPERATORS}"
         )
-    if rules.weak_results != isinstance(p, _WeakResultPrimitive):
+    if rules.weak_results != p.weak_results:
         raise ValueError(
             f"{p.name}: weak_results must be chosen when the primitive is made "
             "(define_primitive(..., weak_results=True))"
         )
+    if rules.weak_results and isinstance(rules.impl, np.ufunc):
+        p.float_operator = _FLOAT_OPERATORS.get(api)
     p.def_impl(rules.impl)
     p.def_abstract_eval(rules.abstract_eval)
+    # Eager results of the others may view an operand (a caller's array is then copied;
+    # `define_primitive`'s `allocates` says which allocate).
+    p.may_view = not (rules.allocates or rules.ufunc is not None)
     if rules.nondifferentiable:
         ad.nondifferentiable.add(p)
     if rules.jvp is not None:

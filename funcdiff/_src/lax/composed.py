@@ -186,7 +186,7 @@ def broadcast_to_rank(x: Any, rank: int) -> Array:
     ndim = core.get_aval(x).ndim
     rank = operator.index(rank)
     if ndim >= rank:
-        return x
+        return core.unchanged(x)
     return broadcast(x, (1,) * (rank - ndim))
 
 

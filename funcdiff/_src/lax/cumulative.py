@@ -42,7 +42,7 @@ def _scan(name: str, combine: Callable[[Array, Array], Array], identity: float, 
         config[axis] = (step, -step, 0)
         x = combine(sh.pad(x, pad_value, config), x)
         step *= 2
-    return sh.rev(x, (axis,)) if reverse else x
+    return sh.rev(x, (axis,)) if reverse else core.unchanged(x)
 
 
 def _logaddexp(a: Array, b: Array) -> Array:

@@ -67,7 +67,7 @@ rev_p = define_primitive(
 def rev(x: Array, dimensions: Sequence[int]) -> Array:
     """Reverse the order of elements along the given dimensions."""
     dims = tuple(int(d) for d in dimensions)
-    return rev_p.bind(x, dimensions=dims) if dims else x
+    return rev_p.bind(x, dimensions=dims) if dims else core.unchanged(x)
 
 
 # ---- concatenate ----------------------------------------------------------------------------

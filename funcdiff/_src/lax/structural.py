@@ -131,7 +131,7 @@ def broadcast_in_dim(x: Array, shape: Sequence[int], broadcast_dimensions: Seque
     shape = tuple(int(n) for n in shape)
     bdims = tuple(int(d) for d in broadcast_dimensions)
     if core.get_aval(x).shape == shape and bdims == tuple(range(len(shape))):
-        return x
+        return core.unchanged(x)
     return broadcast_in_dim_p.bind(x, shape=shape, broadcast_dimensions=bdims)
 
 
@@ -182,7 +182,7 @@ def reshape(x: Array, new_sizes: Sequence[int]) -> Array:
     """Reshape to `new_sizes` (row-major order; no -1 here, see `funcdiff.numpy.reshape`)."""
     new_sizes = tuple(int(n) for n in new_sizes)
     if core.get_aval(x).shape == new_sizes:
-        return x
+        return core.unchanged(x)
     return reshape_p.bind(x, new_sizes=new_sizes)
 
 
@@ -222,7 +222,7 @@ squeeze_p = define_primitive(
 def squeeze(x: Array, dimensions: Sequence[int]) -> Array:
     """Remove the given size-1 dimensions."""
     dims = tuple(sorted(int(d) for d in dimensions))
-    return squeeze_p.bind(x, dimensions=dims) if dims else x
+    return squeeze_p.bind(x, dimensions=dims) if dims else core.unchanged(x)
 
 
 def _expand_dims_impl(x, *, dimensions):
@@ -255,7 +255,7 @@ expand_dims_p = define_primitive(
 def expand_dims(x: Array, dimensions: Sequence[int]) -> Array:
     """Insert size-1 dimensions at the given positions of the result."""
     dims = tuple(sorted(int(d) for d in dimensions))
-    return expand_dims_p.bind(x, dimensions=dims) if dims else x
+    return expand_dims_p.bind(x, dimensions=dims) if dims else core.unchanged(x)
 
 
 # ---- transpose ------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def transpose(x: Array, permutation: Sequence[int]) -> Array:
     """Permute the axes: result axis ``i`` is operand axis ``permutation[i]``."""
     perm = tuple(int(p) for p in permutation)
     if perm == tuple(range(len(perm))):
-        return x
+        return core.unchanged(x)
     return transpose_p.bind(x, permutation=perm)
 
 
@@ -457,7 +457,7 @@ def convert_element_type(x: Array, new_dtype: Any, weak_type: bool = False) -> A
     new_dtype = np.dtype(new_dtype)
     aval = core.get_aval(x)
     if aval.dtype == new_dtype and aval.weak_type == weak_type:
-        return x
+        return core.unchanged(x)
     return convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
 
 
@@ -562,6 +562,7 @@ register_rules(
         impl=np.add,
         # (weakly typed only when both are, as any sum)
         abstract_eval=lambda x, y: x if x.weak_type <= y.weak_type else x.strip_weak_type(),
+        weak_results=True,
         jvp=_add_any_jvp,
         transpose=_add_any_transpose,
         batch=_add_any_batch,

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._src import core
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.numpy import linalg, reductions, sorting, ufuncs
@@ -54,7 +55,7 @@ def rollaxis(a: ArrayLike, axis: int, start: int = 0) -> Array:
     if axis < start:
         start -= 1
     if axis == start:
-        return a
+        return core.unchanged(a)
     return np_shape.moveaxis(a, axis, start)
 
 
@@ -166,7 +167,7 @@ def sort_complex(a: ArrayLike) -> Array:
             else np.dtype(np.complex128)
         a = ew.convert_element_type(a, dt)
     if aval(a).ndim == 0:
-        return a
+        return core.unchanged(a)
     order = lexsort((ufuncs.imag(a), ufuncs.real(a)), axis=-1)
     return np_shape.take_along_axis(a, order, -1)
 
@@ -334,7 +335,7 @@ def unwrap(p: ArrayLike, discont: float | None = None, axis: int = -1, *,
     ax = canonical_axis(axis, nd)
     n = aval(p).shape[ax]
     if n < 2:
-        return p
+        return core.unchanged(p)
     dd = np_shape.diff(p, axis=ax)
     if discont is None:
         discont = period / 2

@@ -204,7 +204,7 @@ def histogram_bin_edges(a: ArrayLike, bins: int | ArrayLike = 10, range: Any = N
         ev = core.concrete_or_none(edges)
         if ev is not None and np.any(np.diff(np.asarray(ev)) < 0):
             raise ValueError("`bins` must increase monotonically, when an array")
-        return edges
+        return core.unchanged(edges)
     n = operator.index(bins)
     if n < 1:
         raise ValueError("`bins` must be positive, when an integer")

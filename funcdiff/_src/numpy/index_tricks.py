@@ -289,7 +289,7 @@ def fill_diagonal(a: ArrayLike, val: ArrayLike, wrap: bool = False, *,
     values = np_shape.ravel(asarray(val))
     m, nv = flat_idx.shape[0], aval(values).shape[0]
     if nv == 0 or m == 0:
-        return a
+        return core.unchanged(a)
     values = np_shape.take(values, np.arange(m) % nv)
     values = ew.convert_element_type(values, aval(a).dtype)
     return sh.reshape(_At(flat, flat_idx).set(values), shape)
@@ -418,7 +418,7 @@ def place(arr: ArrayLike, mask: ArrayLike, vals: ArrayLike, *, inplace: bool = T
     where = np.nonzero(m)[0]
     vals = np_shape.ravel(asarray(vals))
     if where.size == 0:
-        return arr
+        return core.unchanged(arr)
     if aval(vals).shape[0] == 0:
         raise ValueError("Cannot insert from an empty array!")
     vals = np_shape.take(vals, np.arange(where.size) % aval(vals).shape[0])
@@ -455,7 +455,7 @@ def put(a: ArrayLike, ind: ArrayLike, v: ArrayLike, mode: str | None = None, *,
     v = np_shape.ravel(asarray(v))
     k = aval(ind).shape[0]
     if k == 0:
-        return a
+        return core.unchanged(a)
     v = np_shape.take(v, np.arange(k) % aval(v).shape[0])
     flat = _At(np_shape.ravel(a), ind).set(v)
     return sh.reshape(flat, aval(a).shape)

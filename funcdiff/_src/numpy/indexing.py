@@ -168,7 +168,7 @@ def getitem(x: Array, idx: Any) -> Array:
     if squeeze_dims:
         x = sh.squeeze(x, squeeze_dims)
     if not advanced:
-        return x
+        return core.unchanged(x)
     # 3. One gather for the integer-array indices.
     index_arrays, dims = [], []
     for i in entries:

@@ -154,7 +154,7 @@ def polydiv(u: ArrayLike, v: ArrayLike, *, trim_leading_zeros: bool = False
         while start < value.shape[0] - 1 and np.allclose(value[start], 0, rtol=1e-14):
             start += 1
         rem = sh.slice(rem, (start,), (aval(rem).shape[0],))
-    return q, rem
+    return q, core.unchanged(rem)
 
 
 def polyder(p: ArrayLike, m: int = 1) -> Array:
@@ -178,7 +178,7 @@ def polyder(p: ArrayLike, m: int = 1) -> Array:
         if aval(p).dtype.kind in "fc":  # float32 stays float32
             powers = powers.astype(aval(p).dtype)
         p = ufuncs.multiply(sh.slice(p, (0,), (n,)), powers)
-    return p
+    return core.unchanged(p)
 
 
 def polyint(p: ArrayLike, m: int = 1, k: ArrayLike | None = None) -> Array:
@@ -212,7 +212,7 @@ def polyint(p: ArrayLike, m: int = 1, k: ArrayLike | None = None) -> Array:
         const = ew.convert_element_type(sh.slice(asarray(ks), (i,), (i + 1,)),
                                         aval(integrated).dtype)
         p = np_shape.concatenate([integrated, const])
-    return p
+    return core.unchanged(p)
 
 
 def vander(x: ArrayLike, N: int | None = None, increasing: bool = False) -> Array:  # noqa: N803

@@ -50,7 +50,7 @@ def astype(x: ArrayLike, dtype: Any) -> Array:
 
 def copy(a: ArrayLike) -> Array:
     a = asarray(a)
-    return a.copy() if isinstance(a, np.ndarray) else a
+    return core.unchanged(a.copy()) if isinstance(a, np.ndarray) else a
 
 
 # ---- reshaping ------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def squeeze(a: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
 
 
 def atleast_1d(*arys: ArrayLike) -> Any:
-    out = [reshape(a, (1,)) if ndim(a) == 0 else asarray(a) for a in arys]
+    out = [reshape(a, (1,)) if ndim(a) == 0 else core.unchanged(asarray(a)) for a in arys]
     return out[0] if len(out) == 1 else out
 
 
@@ -178,7 +178,7 @@ def atleast_2d(*arys: ArrayLike) -> Any:
         a = asarray(a)
         while aval(a).ndim < 2:
             a = sh.expand_dims(a, (0,))
-        out.append(a)
+        out.append(core.unchanged(a))
     return out[0] if len(out) == 1 else out
 
 
@@ -193,7 +193,7 @@ def atleast_3d(*arys: ArrayLike) -> Any:
             a = sh.expand_dims(a, (0, 2))
         elif nd == 2:
             a = sh.expand_dims(a, (2,))
-        out.append(a)
+        out.append(core.unchanged(a))
     return out[0] if len(out) == 1 else out
 
 
@@ -235,7 +235,7 @@ def concatenate(arrays: Sequence[ArrayLike], axis: int | None = 0) -> Array:
     if nd == 0:
         raise ValueError("zero-dimensional arrays cannot be concatenated")
     if len(arrays) == 1:
-        return arrays[0]
+        return core.unchanged(arrays[0])
     return sh.concatenate(arrays, canonical_axis(axis, nd))
 
 
@@ -395,7 +395,7 @@ def roll(a: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | N
             lo = _take_range(a, ax, n - s, n)
             hi = _take_range(a, ax, 0, n - s)
             a = sh.concatenate([lo, hi], ax)
-    return a
+    return core.unchanged(a)
 
 
 def _take_range(a: Array, axis: int, lo: int, hi: int) -> Array:
@@ -410,7 +410,7 @@ def rot90(m: ArrayLike, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Array:
     k %= 4
     a0, a1 = axes
     if k == 0:
-        return m
+        return core.unchanged(m)
     if k == 2:
         return flip(flip(m, a0), a1)
     perm = list(range(aval(m).ndim))
@@ -437,7 +437,7 @@ def pad(array: ArrayLike, pad_width: Any, mode: str = "constant", constant_value
         n = aval(a).shape[ax]
         idx = np.pad(np.arange(n), (lo, hi), mode=mode)
         a = take(a, idx, axis=ax)
-    return a
+    return core.unchanged(a)
 
 
 # ---- gathering ------------------------------------------------------------------------------
@@ -546,7 +546,7 @@ def diff(a: ArrayLike, n: int = 1, axis: int = -1, prepend: Any = None, append: 
     if n < 0:
         raise ValueError(f"order must be non-negative but got {n}")
     if n == 0:
-        return a
+        return core.unchanged(a)
     nd = aval(a).ndim
     if nd == 0:
         raise ValueError("diff requires input that is at least one dimensional")

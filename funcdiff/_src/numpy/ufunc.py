@@ -131,7 +131,7 @@ class ufunc:  # noqa: N801 (NumPy's and JAX's name)
         (ax,) = canonical_axes(axis, aval(x).ndim)
         n = aval(x).shape[ax]
         if n == 0:
-            return x
+            return core.unchanged(x)
         parts = [sh.squeeze(np_shape.take(x, np.array([i]), axis=ax), (ax,)) for i in range(n)]
         outs = [parts[0]]
         for p in parts[1:]:

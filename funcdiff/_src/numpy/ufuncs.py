@@ -86,7 +86,7 @@ def negative(x: ArrayLike, /) -> Array:
 
 
 def positive(x: ArrayLike, /) -> Array:
-    return asarray(x)
+    return core.unchanged(asarray(x))
 
 
 def power(x: ArrayLike, y: ArrayLike, /) -> Array:
@@ -175,7 +175,7 @@ def fmod(x: ArrayLike, y: ArrayLike, /) -> Array:
 
 def absolute(x: ArrayLike, /) -> Array:
     x = asarray(x)
-    return x if aval(x).dtype.kind == "b" else ew.abs(x)
+    return core.unchanged(x) if aval(x).dtype.kind == "b" else ew.abs(x)
 
 
 abs = absolute  # noqa: A001
@@ -221,7 +221,7 @@ def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None =
     if a_max is not None:
         a, hi = promote(a, a_max)
         a = ew.min(a, hi)
-    return a
+    return core.unchanged(a)
 
 
 # ---- exponentials and logarithms ------------------------------------------------------------
@@ -360,17 +360,17 @@ def sinc(x: ArrayLike, /) -> Array:
 
 def floor(x: ArrayLike, /) -> Array:
     x = asarray(x)
-    return x if not dtypes.is_inexact(aval(x).dtype) else ew.floor(x)
+    return core.unchanged(x) if not dtypes.is_inexact(aval(x).dtype) else ew.floor(x)
 
 
 def ceil(x: ArrayLike, /) -> Array:
     x = asarray(x)
-    return x if not dtypes.is_inexact(aval(x).dtype) else ew.ceil(x)
+    return core.unchanged(x) if not dtypes.is_inexact(aval(x).dtype) else ew.ceil(x)
 
 
 def trunc(x: ArrayLike, /) -> Array:
     x = asarray(x)
-    return x if not dtypes.is_inexact(aval(x).dtype) else ew.trunc(x)
+    return core.unchanged(x) if not dtypes.is_inexact(aval(x).dtype) else ew.trunc(x)
 
 
 fix = trunc
@@ -382,7 +382,7 @@ def round(a: ArrayLike, decimals: int = 0) -> Array:  # noqa: A001
     dt = aval(a).dtype
     if not dtypes.is_inexact(dt):
         if decimals >= 0 or dt.kind == "b":
-            return a
+            return core.unchanged(a)
         # Integers to tens, hundreds...: round half to even in float64, as NumPy does.
         scale = 10.0 ** (-decimals)
         as_float = ew.convert_element_type(a, np.float64)
@@ -410,7 +410,7 @@ def rint(x: ArrayLike, /) -> Array:
 
 def real(x: ArrayLike, /) -> Array:
     x = asarray(x)
-    return ew.real(x) if dtypes.is_complex(aval(x).dtype) else x
+    return ew.real(x) if dtypes.is_complex(aval(x).dtype) else core.unchanged(x)
 
 
 def imag(x: ArrayLike, /) -> Array:
@@ -424,7 +424,7 @@ def conjugate(x: ArrayLike, /) -> Array:
     x = asarray(x)
     if aval(x).dtype.kind == "b":
         return ew.convert_element_type(x, np.int8)  # NumPy has no boolean loop
-    return ew.conj(x) if dtypes.is_complex(aval(x).dtype) else x
+    return ew.conj(x) if dtypes.is_complex(aval(x).dtype) else core.unchanged(x)
 
 
 conj = conjugate
@@ -551,7 +551,7 @@ def nan_to_num(x: ArrayLike, copy: bool = True, nan: float = 0.0, posinf: float 
     x = asarray(x)
     dt = aval(x).dtype
     if not dtypes.is_inexact(dt):
-        return x
+        return core.unchanged(x)
     if dtypes.is_complex(dt):
         return ew.complex(nan_to_num(ew.real(x), copy, nan, posinf, neginf),
                           nan_to_num(ew.imag(x), copy, nan, posinf, neginf))

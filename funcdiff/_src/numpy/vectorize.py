@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._src import core
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.numpy import creation as np_creation
@@ -77,7 +78,7 @@ def apply_over_axes(
         elif aval(out).ndim != nd:
             raise ValueError("function is not returning an array of the correct shape")
         a = out
-    return a
+    return core.unchanged(a)
 
 
 class vectorize:  # noqa: N801 (NumPy's name)
