@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes, errors
+from funcdiff._src.array import Array as _ArrayType
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.lax import bits
 from funcdiff._src.lax import elementwise as ew
@@ -17,13 +18,13 @@ from funcdiff._src.lax import transcendental as tr
 from funcdiff._src.numpy._util import (
     Array,
     ArrayLike,
-    array_dtype,
     as_arrays,
     asarray,
     aval,
     constant,
     promote,
     promote_inexact,
+    promote_pair,
 )
 
 # ---- arithmetic -----------------------------------------------------------------------------
@@ -31,31 +32,22 @@ from funcdiff._src.numpy._util import (
 
 def add(x: ArrayLike, y: ArrayLike, /) -> Array:
     """Elementwise ``x + y`` (booleans: logical or, as in NumPy)."""
-    x, y = promote(x, y)
-    if _result_kind(x, y) == "b":
+    x, y, dtype = promote_pair(x, y)
+    if dtype.kind == "b":
         return ew.bitwise_or(x, y)
-    return ew.add(x, y)
-
-
-def _result_kind(x: Array, y: Array) -> str:
-    """The dtype kind of the result, exact only when it is ``"b"`` (all callers ask that)."""
-    dt = array_dtype(x)
-    if dt is not None and dt.kind != "b":
-        return dt.kind  # fast path: a non-boolean array decides that the result is not
-    return dtypes.result_type((aval(x).dtype, aval(x).weak_type),
-                              (aval(y).dtype, aval(y).weak_type))[0].kind
+    return ew.add_p.bind(x, y)  # (`bind` itself: the eager hot path, one call fewer)
 
 
 def subtract(x: ArrayLike, y: ArrayLike, /) -> Array:
-    x, y = promote(x, y)
-    return ew.sub(x, y)
+    x, y, _ = promote_pair(x, y)
+    return ew.sub_p.bind(x, y)
 
 
 def multiply(x: ArrayLike, y: ArrayLike, /) -> Array:
-    x, y = promote(x, y)
-    if _result_kind(x, y) == "b":
+    x, y, dtype = promote_pair(x, y)
+    if dtype.kind == "b":
         return ew.bitwise_and(x, y)
-    return ew.mul(x, y)
+    return ew.mul_p.bind(x, y)
 
 
 def divide(x: ArrayLike, y: ArrayLike, /) -> Array:
@@ -237,11 +229,21 @@ def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None =
 # ---- exponentials and logarithms ------------------------------------------------------------
 
 
-def _inexact_unary(lax_fn):
-    def fn(x: ArrayLike, /) -> Array:
-        return lax_fn(promote_inexact(x)[0])
+def _named(fn, name):
+    def wrapped(x: ArrayLike, /) -> Array:
+        # (A Python float or an inexact array needs no promotion: the eager hot path, inline.)
+        t = type(x)
+        if t is float or ((t is np.ndarray or t is _ArrayType) and x.dtype.kind in "fc"):
+            return fn(x)
+        return fn(promote_inexact(x)[0])
 
-    fn.__name__ = fn.__qualname__ = lax_fn.__name__
+    wrapped.__name__ = wrapped.__qualname__ = name
+    wrapped.__doc__ = f"Elementwise `numpy.{name}`."
+    return wrapped
+
+
+def _inexact_unary(lax_fn):
+    fn = _named(lax_fn, lax_fn.__name__)
     fn.__doc__ = f"Elementwise `{lax_fn.__name__}`, as `numpy.{lax_fn.__name__}`."
     return fn
 
@@ -258,15 +260,6 @@ tan = _inexact_unary(tr.tan)
 sinh = _inexact_unary(tr.sinh)
 cosh = _inexact_unary(tr.cosh)
 tanh = _inexact_unary(tr.tanh)
-
-
-def _named(fn, name):
-    def wrapped(x: ArrayLike, /) -> Array:
-        return fn(promote_inexact(x)[0])
-
-    wrapped.__name__ = wrapped.__qualname__ = name
-    wrapped.__doc__ = f"Elementwise `numpy.{name}`."
-    return wrapped
 
 
 arcsin = _named(tr.asin, "arcsin")
