@@ -47,13 +47,12 @@ def _writable_copies(values: Any) -> tuple[Any, list[np.ndarray]]:
     return tuple(fresh(v) for v in values), made
 
 
-def _assert_owned(out: Any, inputs: list[np.ndarray], what: str, arrays: bool = True) -> None:
-    """Every array of `out` shares no memory with `inputs`, and writing every input afterwards
-    leaves it as it was; with `arrays`, each is also a funcdiff Array (or WeakArray)."""
+def _assert_owned(out: Any, inputs: list[np.ndarray], what: str) -> None:
+    """Every array of `out` is a funcdiff Array (or WeakArray) sharing no memory with `inputs`,
+    and writing every input afterwards leaves it as it was."""
     leaves = [x for x in tree_leaves(out) if isinstance(x, np.ndarray | np.generic)]
     for x in leaves:
-        if arrays:
-            assert type(x) in (Array, WeakArray), f"{what}: a {type(x).__name__}, not an Array"
+        assert type(x) in (Array, WeakArray), f"{what}: a {type(x).__name__}, not an Array"
         for i in inputs:
             assert not np.shares_memory(x, i), f"{what}: the result shares the caller's memory"
     before = [np.array(x) for x in leaves]
