@@ -463,21 +463,27 @@ class _Schedule:
         if self.far(eqn, i):
             return True
         following = self.eqns[i + 1] if i + 1 < self.end else None
-        return (
-            following is not None
-            and following.primitive in ufunc_prims
-            and self.last_read.get(out[0]) == i + 1
-            and all(a is out[0] or self.lives_on(a, i + 1) for a in following.invars)
-        )
+        if (
+            following is None
+            or following.primitive not in ufunc_prims
+            or last_read.get(out[0]) != i + 1
+        ):
+            return False
+        for a in following.invars:  # (a loop, not `all(...)`: a generator per equation)
+            if a is not out[0] and not self.lives_on(a, i + 1):
+                return False
+        return True
 
     def emit(self, eqn: JaxprEqn) -> None:
         deferred, readers = self.deferred, self.readers
-        if deferred:
+        if deferred and not deferred.keys().isdisjoint(eqn.invars):
             for a in eqn.invars:  # deferred producers first
                 if type(a) is Var and a in deferred:
                     self.emit(deferred.pop(a))
         self.order.append(eqn)
-        if readers:
+        if readers and not (
+            readers.keys().isdisjoint(eqn.invars) and readers.keys().isdisjoint(eqn.outvars)
+        ):
             # A variable read for the last time (in the original order) would die here but
             # for the deferred equations reading it: run them now.
             for vs in (eqn.invars, eqn.outvars):
@@ -488,19 +494,24 @@ class _Schedule:
                                 self.emit(deferred.pop(w))
 
     def run(self) -> list[JaxprEqn]:
-        deferred, readers = self.deferred, self.readers
+        deferred, readers, order = self.deferred, self.readers, self.order
         for i, eqn in enumerate(self.eqns):
             self.now = i
-            if self.deferrable(eqn, i):
+            if eqn.primitive in ufunc_prims and self.deferrable(eqn, i):
                 out = eqn.outvars[0]
                 deferred[out] = eqn
                 for a in eqn.invars:
                     if type(a) is Var and a not in self.permanent:  # permanent: never die
                         readers.setdefault(a, []).append(out)
-            elif deferred or readers:
-                self.emit(eqn)
+            elif (deferred and not deferred.keys().isdisjoint(eqn.invars)) or (
+                readers
+                and not (
+                    readers.keys().isdisjoint(eqn.invars) and readers.keys().isdisjoint(eqn.outvars)
+                )
+            ):
+                self.emit(eqn)  # it runs deferred equations first, or after
             else:
-                self.order.append(eqn)
+                order.append(eqn)  # (`emit`'s common case, inlined: it runs per equation)
         self.now = self.end
         for v in list(deferred):  # results read by nothing emitted (dead code): keep them
             if v in deferred:
