@@ -494,10 +494,23 @@ class _Schedule:
                                 self.emit(deferred.pop(w))
 
     def run(self) -> list[JaxprEqn]:
-        deferred, readers, order = self.deferred, self.readers, self.order
+        deferred, readers, order, last_read = (
+            self.deferred,
+            self.readers,
+            self.order,
+            self.last_read,
+        )
         for i, eqn in enumerate(self.eqns):
             self.now = i
-            if eqn.primitive in ufunc_prims and self.deferrable(eqn, i):
+            candidate = eqn.primitive in ufunc_prims
+            if candidate:
+                # `deferrable`'s first test without the call: most equations are the last
+                # reader of an input (an input that dies here keeps it where it is).
+                for a in eqn.invars:
+                    if type(a) is Var and last_read[a] <= i and a not in deferred:
+                        candidate = False
+                        break
+            if candidate and self.deferrable(eqn, i):
                 out = eqn.outvars[0]
                 deferred[out] = eqn
                 for a in eqn.invars:
