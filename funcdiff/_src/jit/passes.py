@@ -325,12 +325,13 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
         key = literal_keys[id(a)] = _atom_key(a)
         return key
 
+    effectful = pe.effectful
     for eqn in jaxpr.eqns:
         ins = eqn.invars
         if env and not env.keys().isdisjoint(ins):  # (a set test first: this runs per equation)
             ins = [env.get(a, a) for a in ins]
             eqn = eqn.replace(invars=ins)
-        if eqn.primitive not in pe.effectful:
+        if eqn.primitive not in effectful:
             params = eqn.params
             pkey = (
                 tuple([(k, _hashable_param(params[k])) for k in sorted(params)]) if params else ()
@@ -352,12 +353,11 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
                     a if type(a) is Var else literal_keys.get(id(a)) or literal_key(a) for a in ins
                 ]
                 key = (eqn.primitive, *atoms, pkey)
-            prev = seen.get(key)
-            if prev is not None:
+            prev = seen.setdefault(key, eqn)  # (one lookup of the key, not two)
+            if prev is not eqn:
                 for v, p in zip(eqn.outvars, prev.outvars):
                     env[v] = p
                 continue
-            seen[key] = eqn
         eqns.append(eqn)
     outvars = [env.get(a, a) if type(a) is Var else a for a in jaxpr.outvars]
     return ClosedJaxpr(
