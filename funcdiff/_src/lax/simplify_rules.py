@@ -152,6 +152,9 @@ def _merge_scales(eqn: JaxprEqn, c: Literal, inner: JaxprEqn, out: Var) -> Jaxpr
     """``c * (d * y)`` is ``(c * d) * y`` when one of the factors is a power of two at least 1:
     scaling by it is exact (short of overflow, which both forms reach alike), so both round
     the same way."""
+    first, second = inner.invars
+    if type(first) is not Literal and type(second) is not Literal:
+        return None  # (the common case in reverse mode: a product of two arrays, scaled)
     for k, d in enumerate(inner.invars):
         y = inner.invars[1 - k]
         dv = literal_number(d)
