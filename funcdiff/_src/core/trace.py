@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from funcdiff._src import dtypes
-from funcdiff._src.array import Array, WeakArray, as_array, as_weak_array, unshared
+from funcdiff._src.array import (
+    Array,
+    WeakArray,
+    _DeletedArray,
+    as_array,
+    as_weak_array,
+    deleted_error,
+    unshared,
+)
 from funcdiff._src.array import unchanged as unchanged  # (re-exported by `core`)
 from funcdiff._src.core.avals import (
     _NUMPY_VALUES,
@@ -164,6 +172,8 @@ class Primitive:
                         x = x.view(np.ndarray)
                     elif t is WeakArray or (not weak_results and t in _PY_SCALAR_TYPES):
                         return self._run_weak(args, params)
+                    elif t is _DeletedArray:
+                        raise deleted_error(x)
                     plain.append(x)
                 args = plain
                 weak = False
@@ -174,6 +184,8 @@ class Primitive:
             else:
                 if t is WeakArray:
                     return self._run_weak(args, params)
+                if t is _DeletedArray:
+                    raise deleted_error(a)
                 weak = False
         if weak and self.float_operator is not None and not flags.check_nans:
             for a in args:  # (Python floats alone: `float_operator` computes them)
@@ -556,6 +568,8 @@ def get_aval(x: Any) -> ShapedArray:
     if isinstance(x, Tracer):
         return x.aval
     if isinstance(x, _NUMPY_VALUES):
+        if type(x) is _DeletedArray:
+            raise deleted_error(x)
         return _shaped(x.shape, x.dtype, type(x) is WeakArray)
     raise TypeError(
         f"Value {x!r} of type {type(x).__name__} is not a valid array: expected a NumPy array, "
