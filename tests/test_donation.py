@@ -479,13 +479,47 @@ def test_a_jitted_method():
     class Model:
         scale = 3.0
 
-        @functools.partial(jit, donate_argnums=1)
+        @functools.partial(jit, static_argnums=0, donate_argnums=1)
         def apply(self, x):
             return x * self.scale
 
-    m, x = Model(), fresh(2)
-    with pytest.raises(TypeError):  # `self` is an argument of the jitted function, not an array
-        m.apply(x)
+    x = fresh(2)
+    np.testing.assert_array_equal(Model().apply(x), [3.0, 6.0])
+    assert x.is_deleted()
+
+
+def test_returning_the_donated_argument():
+    x = fresh(3)
+    out = jit(lambda a: a, donate_argnums=0)(x)
+    np.testing.assert_array_equal(out, [1.0, 2.0, 3.0])
+    assert x.is_deleted() and not out.is_deleted()
+
+
+def test_a_vjp_holding_a_donated_array_refuses_to_run():  # (JAX refuses too)
+    x = fresh(3)
+    y, f_vjp = funcdiff.vjp(lambda a: jnp.sin(a) * a, x)
+    jit(lambda a: a * 0.0 - 7.0, donate_argnums=0)(x)
+    assert x.is_deleted()
+    with pytest.raises(RuntimeError, match=DELETED):
+        f_vjp(jnp.ones(3))
+    np.testing.assert_allclose(y, np.sin(np.arange(1.0, 4.0)) * np.arange(1.0, 4.0), rtol=1e-15)
+
+
+def test_a_view_taken_before_the_donation_keeps_its_values():
+    x = fresh(2, 2)
+    row, flat = x[1], jnp.reshape(x, (4,))
+    out = jit(lambda a: a * 0.0 - 7.0, donate_argnums=0)(x)
+    np.testing.assert_array_equal(out, np.full((2, 2), -7.0))
+    np.testing.assert_array_equal(row, [3.0, 4.0])
+    np.testing.assert_array_equal(flat, [1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(jnp.sin(row), np.sin([3.0, 4.0]))
+
+
+def test_check_nans_donates_nothing():
+    x = fresh(3)
+    with funcdiff.debug_nans(True):
+        out = jit(lambda a: a * 2.0, donate_argnums=0)(x)
+    np.testing.assert_array_equal(out, [2.0, 4.0, 6.0])
     assert not x.is_deleted()
 
 

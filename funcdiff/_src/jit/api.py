@@ -474,8 +474,12 @@ class _DonatingJitFunction(JitFunction):
             self._static_positions(len(args)),
             self.static_argnames,
         )
-        if not donated or any(isinstance(x, Tracer) for _, _, x in (*donated, *others)):
+        if not donated:
             return super().__call__(*args, **kwargs)
+        for leaves in (donated, others):
+            for _, _, x in leaves:
+                if isinstance(x, Tracer):  # (under a transformation: nothing is donated)
+                    return super().__call__(*args, **kwargs)
 
         def name(arg: Any, k: int) -> str:
             return donation.describe(arg, k, args, kwargs, self._param_names)

@@ -26,6 +26,7 @@ memory with its arguments, so a deleted Array's memory is freed when its last re
 from __future__ import annotations
 
 import inspect
+import math
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -33,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
-from funcdiff._src.array import Array
+from funcdiff._src.array import Array, WeakArray
 from funcdiff._src.tree_util import keystr, tree_flatten_with_path, tree_leaves
 
 
@@ -128,6 +129,9 @@ def _name_of(fun: Callable[..., Any], i: int) -> str:
     return f"{params[i]!r} (position {i})" if 0 <= i < len(params) else f"at position {i}"
 
 
+_LEAF_TYPES = frozenset((Array, WeakArray, np.ndarray, *core._PY_SCALARS))
+
+
 def split_leaves(
     args: tuple,
     kwargs: dict,
@@ -143,7 +147,10 @@ def split_leaves(
     for i, a in enumerate(args):
         if i not in static_positions:
             dest = donated if i in positions else others
-            dest.extend((i, k, x) for k, x in enumerate(tree_leaves(a)))
+            if type(a) in _LEAF_TYPES:  # (the common case: an array, no pytree to flatten)
+                dest.append((i, 0, a))
+            else:
+                dest.extend((i, k, x) for k, x in enumerate(tree_leaves(a)))
     for key, v in kwargs.items():
         if key not in static_names:
             dest = donated if key in names else others
@@ -190,16 +197,25 @@ def check_distinct(
 
 
 def _shape_dtype(x: Any) -> tuple[tuple[int, ...], np.dtype] | None:
-    if isinstance(x, np.ndarray | np.generic) or type(x) in core._PY_SCALARS:
+    if isinstance(x, np.ndarray):
+        return x.shape, x.dtype
+    if isinstance(x, np.generic) or type(x) in core._PY_SCALARS:
         aval = core.get_aval(x)
         return aval.shape, aval.dtype
     shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
     if shape is None or dtype is None:
         return None
     try:
-        return tuple(shape), np.dtype(dtype)
+        shape, dtype = tuple(shape), np.dtype(dtype)
     except TypeError:
         return None
+    # (a lazy array of another library may not know its shape yet)
+    return (shape, dtype) if all(isinstance(d, int | np.integer) for d in shape) else None
+
+
+def _nbytes(shape_dtype: tuple[tuple[int, ...], np.dtype]) -> int:
+    shape, dtype = shape_dtype
+    return math.prod(shape) * dtype.itemsize
 
 
 def consume(
@@ -210,31 +226,35 @@ def consume(
     one of the same size in bytes (as JAX pairs donations on the CPU). Returns the donated
     leaves no result could take, as ``name (dtype[shape])``, which are left alone (`name`
     as for `check_distinct`)."""
-    free = [_shape_dtype(o) for o in outs]
+    free: dict[Any, list[int]] = {}  # the results not taken yet, by shape and dtype
+    for j, o in enumerate(outs):
+        sd = _shape_dtype(o)
+        if sd is not None:
+            free.setdefault(sd, []).append(j)
     pending = []
     for arg, k, x in donated:
         sd = _shape_dtype(x)
         if sd is None:
             continue
-        for j, o in enumerate(free):
-            if o is not None and o == sd:
-                free[j] = None
-                if isinstance(x, Array):
-                    x.delete()
-                break
+        same = free.get(sd)
+        if same:
+            same.pop(0)
+            if isinstance(x, Array):
+                x.delete()
         else:
             pending.append((arg, k, x, sd))
     unusable = []
-    for arg, k, x, (shape, dtype) in pending:
-        nbytes = int(np.prod(shape)) * dtype.itemsize
-        for j, o in enumerate(free):
-            if o is not None and int(np.prod(o[0])) * o[1].itemsize == nbytes:
-                free[j] = None
-                if isinstance(x, Array):
-                    x.delete()
-                break
-        else:
-            unusable.append(f"{name(arg, k)} ({core.ShapedArray(shape, dtype).str_short()})")
+    for arg, k, x, sd in pending:
+        nbytes = _nbytes(sd)
+        taken = min((js[0] for o, js in free.items() if js and _nbytes(o) == nbytes), default=None)
+        if taken is None:
+            unusable.append(f"{name(arg, k)} ({core.ShapedArray(*sd).str_short()})")
+            continue
+        for js in free.values():
+            if js and js[0] == taken:
+                js.pop(0)
+        if isinstance(x, Array):
+            x.delete()
     return unusable
 
 
