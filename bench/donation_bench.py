@@ -6,9 +6,12 @@ The cases: one small array (where the per-call bookkeeping shows most) and a dic
 parameter arrays of 100x100.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/donation_bench.py
+    python bench/donation_bench.py --quick      (a smoke run: few rounds)
 """
 
 from __future__ import annotations
+
+import sys
 
 from _paired import header, paired_ratios, ratio_table
 
@@ -30,6 +33,7 @@ def looping(fn, params, grads):
 
 
 def main() -> None:
+    quick = "--quick" in sys.argv[1:]
     print(header("jit with donate_argnums=0 against jit without donation"))
     plain, donating = funcdiff.jit(step), funcdiff.jit(step, donate_argnums=0)
     cases = {
@@ -46,8 +50,8 @@ def main() -> None:
                 ("jit", looping(plain, params, grads)),
                 ("jit, donate_argnums=0", looping(donating, copy, grads)),
             ],
-            rounds=30,
-            number=200,
+            rounds=3 if quick else 30,
+            number=5 if quick else 200,
         )
         print(f"\n### {name}\n")
         print(ratio_table(results))
