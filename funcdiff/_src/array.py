@@ -275,6 +275,10 @@ class _DeletedArray(Array):
     __dlpack__ = __dlpack_device__ = _fail
 
 
+# The Array types a primitive's eager evaluation does not unwrap on its fast path.
+_WEAK_OR_DEL = frozenset((WeakArray, _DeletedArray))
+
+
 def deleted_error(x: Any) -> RuntimeError:
     """The error for using the deleted array `x`."""
     shape = ",".join(map(str, object.__getattribute__(x, "shape")))

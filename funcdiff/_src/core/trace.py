@@ -20,15 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from funcdiff._src import dtypes
-from funcdiff._src.array import (
-    Array,
-    WeakArray,
-    _DeletedArray,
-    as_array,
-    as_weak_array,
-    deleted_error,
-    unshared,
-)
+from funcdiff._src.array import _WEAK_OR_DEL, Array, WeakArray, as_array, as_weak_array, unshared
 from funcdiff._src.array import unchanged as unchanged  # (re-exported by `core`)
 from funcdiff._src.core.avals import (
     _NUMPY_VALUES,
@@ -170,10 +162,8 @@ class Primitive:
                     t = type(x)
                     if t is Array:
                         x = x.view(np.ndarray)
-                    elif t is WeakArray or (not weak_results and t in _PY_SCALAR_TYPES):
-                        return self._run_weak(args, params)
-                    elif t is _DeletedArray:
-                        raise deleted_error(x)
+                    elif t in _WEAK_OR_DEL or (not weak_results and t in _PY_SCALAR_TYPES):
+                        return self._run_weak(args, params)  # (which refuses a deleted Array)
                     plain.append(x)
                 args = plain
                 weak = False
@@ -182,10 +172,8 @@ class Primitive:
                 if not weak_results:
                     return self._run_weak(args, params)
             else:
-                if t is WeakArray:
+                if t in _WEAK_OR_DEL:
                     return self._run_weak(args, params)
-                if t is _DeletedArray:
-                    raise deleted_error(a)
                 weak = False
         if weak and self.float_operator is not None and not flags.check_nans:
             for a in args:  # (Python floats alone: `float_operator` computes them)
@@ -568,8 +556,6 @@ def get_aval(x: Any) -> ShapedArray:
     if isinstance(x, Tracer):
         return x.aval
     if isinstance(x, _NUMPY_VALUES):
-        if type(x) is _DeletedArray:
-            raise deleted_error(x)
         return _shaped(x.shape, x.dtype, type(x) is WeakArray)
     raise TypeError(
         f"Value {x!r} of type {type(x).__name__} is not a valid array: expected a NumPy array, "
