@@ -515,6 +515,17 @@ def test_a_view_taken_before_the_donation_keeps_its_values():
     np.testing.assert_array_equal(jnp.sin(row), np.sin([3.0, 4.0]))
 
 
+def test_a_call_that_fails_deletes_nothing():
+    def f(a, b):
+        return a @ b  # (3,) @ (2,): a shape error
+
+    x = fresh(3)
+    with pytest.raises(Exception, match="dot_general|matmul|shape"):
+        jit(f, donate_argnums=0)(x, fresh(2))
+    assert not x.is_deleted()
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+
+
 def test_check_nans_donates_nothing():
     x = fresh(3)
     with funcdiff.debug_nans(True):
