@@ -55,6 +55,8 @@ def _contains_tracer(idx: Any) -> bool:
 def _check_bounds(i: Any, n: int, axis: int) -> None:
     """NumPy's IndexError for a concrete integer index array out of range."""
     if isinstance(i, np.ndarray) and i.size:
+        # A plain view: an Array's methods would be staged under jit.
+        i = np.asarray(i)
         lo, hi = int(i.min()), int(i.max())
         if lo < -n or hi >= n:
             bad = lo if lo < -n else hi
