@@ -22,3 +22,36 @@ def test_index_array_made_inside_jit():
     np.testing.assert_array_equal(g, [2 * x[0], 0 * x[1], 4 * x[2]])
     with pytest.raises(IndexError, match="index 5 is out of bounds"):
         jit(lambda x: x[jnp.array([0, 5])])(x)
+
+
+@pytest.mark.parametrize("transform", ["eager", "jit", "vmap"])
+def test_at_apply_repeats_like_ufunc_at(transform):
+    # A place indexed k times gets `func` applied k times (NumPy's ufunc.at, JAX's
+    # scatter_apply); it used to be applied once.
+    x = np.arange(6.0) + 0.5
+    index = np.array([0, 0, 3, 0, -1, 3])
+    expected = x.copy()
+    np.sin.at(expected, index)
+    f = lambda x, i: x.at[i].apply(jnp.sin)  # noqa: E731
+    if transform == "eager":
+        out = f(jnp.asarray(x), index)
+    elif transform == "jit":  # traced indices
+        out = jit(f)(x, index)
+    else:
+        out = funcdiff.vmap(f)(np.stack([x, x]), np.stack([index, index]))[1]
+    np.testing.assert_allclose(out, expected, rtol=1e-15)
+    out = jit(lambda x: x.at[np.array([0, 0, 9, 2])].apply(jnp.cos, mode="drop"))(x)
+    np.testing.assert_allclose(out, [np.cos(np.cos(0.5)), 1.5, np.cos(2.5), 3.5, 4.5, 5.5])
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_grad_of_at_apply_with_a_repeated_index(traced):
+    f = lambda x, i: jnp.sum(x.at[i].apply(jnp.sin))  # noqa: E731
+    g = jit(grad(f)) if traced else grad(f)
+    out = g(np.array([0.5, 1.5, 2.5]), np.array([0, 0, 1]))
+    np.testing.assert_allclose(out, [np.cos(np.sin(0.5)) * np.cos(0.5), np.cos(1.5), 1.0])
+
+
+def test_at_mul_is_multiply():
+    x = jnp.arange(4.0)
+    np.testing.assert_array_equal(x.at[np.array([1, 1])].mul(3.0), [0.0, 9.0, 2.0, 3.0])
