@@ -55,3 +55,30 @@ def test_grad_of_at_apply_with_a_repeated_index(traced):
 def test_at_mul_is_multiply():
     x = jnp.arange(4.0)
     np.testing.assert_array_equal(x.at[np.array([1, 1])].mul(3.0), [0.0, 9.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("shift", [np.int64(2), np.array(-7), [np.int64(1)], 13])
+def test_roll_by_a_numpy_integer_or_a_traced_shift(shift):
+    # A NumPy integer or a 0-d array as the shift failed ("not iterable"); a traced shift
+    # (jit argument, vmap) failed with int() on a tracer, where JAX rolls dynamically.
+    x = np.arange(5.0)
+    expected = np.roll(x, shift)
+    np.testing.assert_array_equal(jnp.roll(x, shift), expected)
+    np.testing.assert_array_equal(jit(jnp.roll)(x, shift), expected)
+    f = lambda x, s: jnp.sum(jnp.roll(x, s) * x)  # noqa: E731
+    np.testing.assert_array_equal(jit(grad(f))(x, shift), grad(f)(x, shift))
+    np.testing.assert_array_equal(grad(f)(x, shift), expected + np.roll(x, -np.asarray(shift)))
+
+
+def test_roll_traced_shifts_per_axis_and_vmap():
+    x = np.arange(15.0).reshape(3, 5)
+    out = jit(lambda x, s: jnp.roll(x, s, axis=(0, 1)))(x, np.array([1, 2]))
+    np.testing.assert_array_equal(out, np.roll(x, (1, 2), axis=(0, 1)))
+    rows = funcdiff.vmap(lambda s: jnp.roll(x[0], s))(np.array([0, 1, -1]))
+    np.testing.assert_array_equal(rows, [np.roll(x[0], s) for s in (0, 1, -1)])
+
+
+def test_tile_by_a_numpy_integer():
+    x = np.arange(3.0)
+    for reps in (np.int64(2), np.array(2), jnp.array(2)):
+        np.testing.assert_array_equal(jnp.tile(x, reps), np.tile(x, 2))
