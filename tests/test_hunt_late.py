@@ -4,6 +4,8 @@ documented behaviour). One test per bug; each failed before its fix."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,30 @@ def test_tile_by_a_numpy_integer():
     x = np.arange(3.0)
     for reps in (np.int64(2), np.array(2), jnp.array(2)):
         np.testing.assert_array_equal(jnp.tile(x, reps), np.tile(x, 2))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.array([1, "a"], object),
+        np.array(["a", "b"]),
+        np.datetime64("2020-01-01"),
+        np.zeros(2, "V8"),
+    ],
+    ids=["object", "str", "datetime", "void"],
+)
+def test_jit_and_vmap_refuse_arrays_that_hold_no_numbers(value):
+    # jit and vmap traced these (the identity returned them as "Arrays"; a datetime scalar
+    # crashed the generated code with a NameError); JAX refuses them.
+    dtype = re.escape(str(np.asarray(value).dtype))
+    with pytest.raises(TypeError, match=rf"argument y\['a'\] of type .*{dtype}.* numbers"):
+        jit(lambda x, y: x)(1.0, {"a": value})
+    if np.ndim(value):
+        with pytest.raises(TypeError, match=f"{dtype} is not an array of numbers"):
+            funcdiff.vmap(lambda x: x)(value)
+    with pytest.raises(TypeError, match=f"dtype {dtype}"):
+        funcdiff.make_jaxpr(lambda x: x)(value)
+    with pytest.raises(TypeError, match=f"dtype {dtype}, which is not an array"):
+        jit(lambda: value)()
+    # float0 (the tangent type of integers) still passes
+    assert jit(lambda x, t: x)(1.0, np.zeros(2, funcdiff.dtypes.float0)) == 1.0

@@ -46,3 +46,4 @@ from funcdiff._src.core.trace import is_valid_array as is_valid_array
 from funcdiff._src.core.trace import new_main as new_main
 from funcdiff._src.core.trace import owned_results as owned_results
 from funcdiff._src.core.trace import unchanged as unchanged
+from funcdiff._src.core.trace import value_kind as value_kind
