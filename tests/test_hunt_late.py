@@ -111,3 +111,15 @@ def test_jit_and_vmap_refuse_arrays_that_hold_no_numbers(value):
         jit(lambda: value)()
     # float0 (the tangent type of integers) still passes
     assert jit(lambda x, t: x)(1.0, np.zeros(2, funcdiff.dtypes.float0)) == 1.0
+
+
+@pytest.mark.parametrize("data", [2**32, 2**40, -1])
+def test_fold_in_refuses_a_python_int_out_of_uint32(data):
+    # It was taken modulo 2**32: fold_in(key, 2**32) silently gave fold_in(key, 0)'s key.
+    # JAX raises OverflowError; NumPy integers wrap in both.
+    key = funcdiff.random.key(42)
+    with pytest.raises(OverflowError, match=f"Python integer {data} out of bounds"):
+        funcdiff.random.fold_in(key, data)
+    wrapped = funcdiff.random.fold_in(key, np.int64(data))
+    np.testing.assert_array_equal(wrapped, funcdiff.random.fold_in(key, data % 2**32))
+    np.testing.assert_array_equal(jit(funcdiff.random.fold_in)(key, np.int64(data)), wrapped)

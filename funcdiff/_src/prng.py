@@ -195,7 +195,9 @@ def fold_in(key: Array, data: int | Array) -> Array:
     **Arguments:**
 
     - `key`: a PRNG key.
-    - `data`: an integer (taken modulo ``2**32``), or a 0-d integer array.
+    - `data`: a Python int in ``[0, 2**32)`` (another raises `OverflowError`, as in JAX,
+      rather than give the key of a smaller number), or a 0-d integer array (taken modulo
+      ``2**32``).
 
     **Returns:**
 
@@ -212,6 +214,9 @@ def fold_in(key: Array, data: int | Array) -> Array:
     """
     key = check_key(key, "fold_in")
     if isinstance(data, int | np.integer) and not isinstance(data, bool):
+        if isinstance(data, int) and not 0 <= data <= 0xFFFFFFFF:
+            raise OverflowError(f"random.fold_in: Python integer {data} out of bounds for "
+                                "uint32 (wrapping it would give the key of another number)")
         word: Array = np.array([int(data) & 0xFFFFFFFF], U32)
     else:
         aval = core.get_aval(data)
