@@ -123,3 +123,13 @@ def test_fold_in_refuses_a_python_int_out_of_uint32(data):
     wrapped = funcdiff.random.fold_in(key, np.int64(data))
     np.testing.assert_array_equal(wrapped, funcdiff.random.fold_in(key, data % 2**32))
     np.testing.assert_array_equal(jit(funcdiff.random.fold_in)(key, np.int64(data)), wrapped)
+
+
+@pytest.mark.parametrize("seed", [np.int8(-5), np.int32(-5), np.array(-5, np.int32), np.uint16(9)])
+def test_key_from_a_32_bit_seed_is_jaxs(seed):
+    # A negative seed of 32 bits or fewer was sign-extended to 64 bits, giving another key
+    # than JAX's [0, seed mod 2**32] (and so other random numbers), eagerly and under jit.
+    expected = [0, int(seed) % 2**32]
+    assert funcdiff.random.key(seed).tolist() == expected
+    assert jit(funcdiff.random.PRNGKey)(seed).tolist() == expected
+    assert funcdiff.random.key(np.int64(-5)).tolist() == [2**32 - 1, 2**32 - 5]
