@@ -133,3 +133,18 @@ def test_key_from_a_32_bit_seed_is_jaxs(seed):
     assert funcdiff.random.key(seed).tolist() == expected
     assert jit(funcdiff.random.PRNGKey)(seed).tolist() == expected
     assert funcdiff.random.key(np.int64(-5)).tolist() == [2**32 - 1, 2**32 - 5]
+
+
+def test_round_and_tolist_of_traced_values():
+    # round(x) of a tracer raised "doesn't define __round__" (JAX rounds with jnp.round);
+    # x.tolist() raised AttributeError instead of the concretization error of x.item().
+    assert jit(lambda x: round(x))(2.6) == 3.0
+    assert jit(lambda x: round(x, 1))(2.66) == pytest.approx(2.7)
+    np.testing.assert_array_equal(funcdiff.vmap(round)(np.array([1.4, 2.6])), [1.0, 3.0])
+    assert grad(lambda x: round(x) * x)(2.6) == 3.0
+    with pytest.raises(funcdiff.errors.ConcretizationTypeError, match=r"tolist\(\)"):
+        jit(lambda x: x.tolist())(np.ones(2))
+    with pytest.raises(funcdiff.errors.ConcretizationTypeError, match="being differentiated"):
+        grad(lambda x: x.tolist())(1.0)
+    g = grad(lambda x: jnp.sum(x) * sum(funcdiff.lax.stop_gradient(x).tolist()))(np.ones(2))
+    np.testing.assert_array_equal(g, [2.0, 2.0])
