@@ -148,3 +148,31 @@ def test_round_and_tolist_of_traced_values():
         grad(lambda x: x.tolist())(1.0)
     g = grad(lambda x: jnp.sum(x) * sum(funcdiff.lax.stop_gradient(x).tolist()))(np.ones(2))
     np.testing.assert_array_equal(g, [2.0, 2.0])
+
+
+def test_custom_vjp_bwd_may_return_a_list():
+    # JAX accepts a list of one cotangent per argument; funcdiff refused it.
+    @funcdiff.custom_vjp
+    def f(x, y):
+        return x * y
+
+    f.defvjp(lambda x, y: (x * y, (x, y)), lambda res, g: [g * res[1], g * res[0]])
+    gx, gy = grad(lambda x, y: jnp.sum(f(x, y)), argnums=(0, 1))(np.arange(3.0), np.full(3, 2.0))
+    np.testing.assert_array_equal(gx, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(gy, [0.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("transform", ["jvp", "grad", "jit_grad"])
+def test_custom_jvp_rule_that_returns_no_pair(transform):
+    # "ValueError: too many values to unpack (expected 2)" from funcdiff's internals.
+    @funcdiff.custom_jvp
+    def f(x):
+        return x * 2.0
+
+    f.defjvp(lambda primals, tangents: primals[0] * 2.0)
+    with pytest.raises(TypeError, match=r"custom_jvp rule of f must return a pair"):
+        if transform == "jvp":
+            funcdiff.jvp(f, (np.ones(3),), (np.ones(3),))
+        else:
+            g = grad(lambda x: jnp.sum(f(x)))
+            (jit(g) if transform == "jit_grad" else g)(np.ones(3))
