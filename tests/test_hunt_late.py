@@ -176,3 +176,24 @@ def test_custom_jvp_rule_that_returns_no_pair(transform):
         else:
             g = grad(lambda x: jnp.sum(f(x)))
             (jit(g) if transform == "jit_grad" else g)(np.ones(3))
+
+
+def test_custom_pytree_with_a_dict_as_auxiliary_data_under_jit():
+    # JAX's "Common gotchas" page registers a class whose aux_data is a dict: hashing the
+    # PyTreeDef for jit's cache raised "unhashable type: 'dict'". Changing the dict must
+    # still give another structure (a retrace), as in JAX.
+    class Scaled:
+        def __init__(self, x, mul):
+            self.x, self.mul = x, mul
+
+    funcdiff.tree_util.register_pytree_node(
+        Scaled, lambda s: ((s.x,), {"mul": s.mul}), lambda aux, ch: Scaled(*ch, **aux)
+    )
+    calc = jit(lambda s, y: s.x * y if s.mul else y)
+    assert calc(Scaled(np.float64(2.0), True), 3.0) == 6.0
+    assert calc(Scaled(np.float64(2.0), False), 3.0) == 3.0
+    assert calc.trace_count == 2
+    a = funcdiff.tree_util.tree_structure(Scaled(1.0, True))
+    b = funcdiff.tree_util.tree_structure(Scaled(2.0, True))
+    assert a == b and hash(a) == hash(b)
+    assert a != funcdiff.tree_util.tree_structure(Scaled(1.0, False))
