@@ -197,3 +197,20 @@ def test_custom_pytree_with_a_dict_as_auxiliary_data_under_jit():
     b = funcdiff.tree_util.tree_structure(Scaled(2.0, True))
     assert a == b and hash(a) == hash(b)
     assert a != funcdiff.tree_util.tree_structure(Scaled(1.0, False))
+
+
+def test_jax_pages_runner_drops_timeit_options():
+    # `%timeit -n10 -r3 stmt` (JAX's autodiff cookbook) became a syntax error in the runner.
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).with_name("run_jax_pages.py")
+    spec = importlib.util.spec_from_file_location("run_jax_pages", path)
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    code = runner._magic("%timeit -n10 -r3 f(x - 1)\n  %timeit -n 5 g(-x)\n%timeit h()")
+    assert code.splitlines() == [
+        "for _timeit_i in range(3): f(x - 1)",
+        "  for _timeit_i in range(3): g(-x)",
+        "for _timeit_i in range(3): h()",
+    ]
