@@ -199,14 +199,17 @@ def test_custom_pytree_with_a_dict_as_auxiliary_data_under_jit():
     assert a != funcdiff.tree_util.tree_structure(Scaled(1.0, False))
 
 
-def test_jax_pages_runner_drops_timeit_options():
+def test_jax_pages_runner_drops_timeit_options(monkeypatch):
     # `%timeit -n10 -r3 stmt` (JAX's autodiff cookbook) became a syntax error in the runner.
     import importlib.util
     import pathlib
+    import sys
 
     path = pathlib.Path(__file__).with_name("run_jax_pages.py")
     spec = importlib.util.spec_from_file_location("run_jax_pages", path)
     runner = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "run_jax_pages", runner)  # (its dataclasses need it)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # (it prepends the checkout)
     spec.loader.exec_module(runner)
     code = runner._magic("%timeit -n10 -r3 f(x - 1)\n  %timeit -n 5 g(-x)\n%timeit h()")
     assert code.splitlines() == [
