@@ -217,3 +217,23 @@ def test_jax_pages_runner_drops_timeit_options(monkeypatch):
         "  for _timeit_i in range(3): g(-x)",
         "for _timeit_i in range(3): h()",
     ]
+
+
+def test_einsum_sublist_form():
+    # NumPy's and JAX's einsum(op0, sublist0, op1, sublist1, [out]) raised AttributeError
+    # ('Array' object has no attribute 'replace').
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    c = np.arange(24.0).reshape(2, 3, 4)
+    expected = np.einsum(a, [0, 1], b, [1, 2], [2, 0])
+    np.testing.assert_allclose(jnp.einsum(a, [0, 1], b, [1, 2], [2, 0]), expected)
+    np.testing.assert_allclose(
+        jit(lambda a, b: jnp.einsum(a, [0, 1], b, [1, 2], [2, 0]))(a, b), expected
+    )
+    np.testing.assert_allclose(
+        jnp.einsum(c, [Ellipsis, 1, 2], b, [1, 2], [Ellipsis]),
+        np.einsum(c, [Ellipsis, 1, 2], b, [1, 2], [Ellipsis]),
+    )
+    g = grad(lambda a: jnp.einsum(a, [0, 1], b, [1, 2], []))(a)
+    np.testing.assert_allclose(g, np.broadcast_to(b.sum(1), (2, 3)))
+    with pytest.raises(ValueError, match="sublist holds axis labels"):
+        jnp.einsum(a, [0, "x"])
