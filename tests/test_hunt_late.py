@@ -237,3 +237,20 @@ def test_einsum_sublist_form():
     np.testing.assert_allclose(g, np.broadcast_to(b.sum(1), (2, 3)))
     with pytest.raises(ValueError, match="sublist holds axis labels"):
         jnp.einsum(a, [0, "x"])
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_and_argsort_of_complex_under_jit(descending):
+    # Eager jnp.sort/argsort of complex arrays sorted lexicographically (NumPy's order), but
+    # under jit and make_jaxpr the primitives' type rule refused complex operands.
+    x = np.array([1 + 2j, 1 - 1j, np.nan + 0j, 5j, 1 - 1j])
+    order = [2, 0, 1, 4, 3] if descending else [3, 1, 4, 0, 2]
+    for f in (jnp.argsort, jnp.sort):
+        g = lambda x, f=f: f(x, descending=descending)  # noqa: E731
+        expected = order if f is jnp.argsort else x[order]
+        np.testing.assert_array_equal(g(x), expected)
+        np.testing.assert_array_equal(jit(g)(x), expected)
+        np.testing.assert_array_equal(funcdiff.vmap(g)(x[None])[0], expected)
+    loss = lambda x: jnp.sort(x)[1].real * 2 + jnp.sort(x)[0].imag  # noqa: E731
+    z = np.array([1 + 2j, 1 - 1j, 5j])
+    np.testing.assert_array_equal(jit(grad(loss))(z), [0, 2, -1j])
