@@ -254,3 +254,20 @@ def test_sort_and_argsort_of_complex_under_jit(descending):
     loss = lambda x: jnp.sort(x)[1].real * 2 + jnp.sort(x)[0].imag  # noqa: E731
     z = np.array([1 + 2j, 1 - 1j, 5j])
     np.testing.assert_array_equal(jit(grad(loss))(z), [0, 2, -1j])
+
+
+def test_round_of_complex_and_outer_of_bool_under_jit():
+    # Eager code ran NumPy's implementation, which takes these; under jit the primitives'
+    # type rules refused them (lax round of complex, lax mul of booleans).
+    z = np.array([1.5 + 2.5j, -0.5 - 1.25j, 2.675 + 0.125j])
+    for f in (jnp.round, jnp.rint, lambda z: jnp.round(z, 1)):
+        expected = np.round(z, 1) if f not in (jnp.round, jnp.rint) else np.rint(z)
+        np.testing.assert_array_equal(f(z), expected)
+        np.testing.assert_array_equal(jit(f)(z), expected)
+    assert jit(jnp.round)(z.astype(np.complex64)).dtype == np.complex64
+    b = np.array([True, False, True])
+    for f in (jnp.outer, jnp.kron):
+        expected = getattr(np, f.__name__)(b, b)
+        out = jit(f)(b, b)
+        assert out.dtype == np.bool_
+        np.testing.assert_array_equal(out, expected)

@@ -106,7 +106,7 @@ def outer(a: ArrayLike, b: ArrayLike) -> Array:
     a, b = _promote(a, b)
     a = sh.reshape(a, (aval(a).size, 1))
     b = sh.reshape(b, (1, aval(b).size))
-    return ew.mul(a, b)
+    return ufuncs.multiply(a, b)  # (booleans: logical and, as NumPy)
 
 
 def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[Any] = 2) -> Array:
@@ -132,7 +132,7 @@ def kron(a: ArrayLike, b: ArrayLike) -> Array:
                                 tuple(range(0, 2 * nd, 2)))
     b_big = sh.broadcast_in_dim(b, [x for pair in zip(sa, sb) for x in pair],
                                 tuple(range(1, 2 * nd, 2)))
-    return sh.reshape(ew.mul(a_big, b_big), [x * y for x, y in zip(sa, sb)])
+    return sh.reshape(ufuncs.multiply(a_big, b_big), [x * y for x, y in zip(sa, sb)])
 
 
 def cross(a: ArrayLike, b: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: int = -1,

@@ -379,9 +379,12 @@ fix = trunc
 
 
 def round(a: ArrayLike, decimals: int = 0) -> Array:  # noqa: A001
-    """Round half to even to the given number of decimals."""
+    """Round half to even to the given number of decimals (the real and imaginary parts of a
+    complex array separately, as NumPy and JAX)."""
     a = asarray(a)
     dt = aval(a).dtype
+    if dt.kind == "c":
+        return ew.complex(round(ew.real(a), decimals), round(ew.imag(a), decimals))
     if not dtypes.is_inexact(dt):
         if decimals >= 0 or dt.kind == "b":
             return core.unchanged(a)
