@@ -271,3 +271,18 @@ def test_round_of_complex_and_outer_of_bool_under_jit():
         out = jit(f)(b, b)
         assert out.dtype == np.bool_
         np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("name", ["floor_divide", "remainder", "fmod", "square", "reciprocal"])
+def test_arithmetic_of_booleans_is_numpys_int8(name):
+    # NumPy computes these on booleans as int8. Eagerly funcdiff gave booleans (square) or
+    # floats (reciprocal) or int8 (the divisions), and under jit the lax type rules refused
+    # booleans.
+    b = np.array([True, False, True])
+    args = (b,) if name in ("square", "reciprocal") else (b, np.array([True, True, True]))
+    with np.errstate(divide="ignore"):  # (NumPy's integer reciprocal of 0 warns)
+        expected = getattr(np, name)(*args)
+    for f in (getattr(jnp, name), jit(getattr(jnp, name))):
+        out = f(*args)
+        assert out.dtype == expected.dtype == np.int8
+        np.testing.assert_array_equal(out, expected)
