@@ -535,9 +535,6 @@ class Tracer:
         return f"{type(self).__name__}<{self.aval.str_short()}>"
 
 
-_VALID_ARRAYS = (Tracer, np.ndarray, np.generic)  # what `is_valid_array` accepts, besides scalars
-
-
 def concrete_or_none(x: Any) -> Any:
     """The concrete value of `x` (a plain value, or an eager tracer's primal), else None."""
     if isinstance(x, Tracer):
@@ -590,20 +587,9 @@ def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
     return out
 
 
-def value_kind(x: Any) -> str:
-    """What `x` is, for a message about a value that is not an array: its type, and its dtype
-    for a NumPy array or scalar (a string, object or datetime array)."""
-    if isinstance(x, _NUMPY_VALUES):
-        return f"{type(x).__name__} of dtype {x.dtype}"
-    return type(x).__name__
-
-
-def is_valid_array(x: Any) -> bool:
-    """Whether `x` is an array funcdiff computes on: a Python scalar, a tracer, or a NumPy
-    array or scalar of a number type (not a string, object or datetime array, as in JAX)."""
-    if type(x) in _PY_SCALARS or isinstance(x, Tracer):
-        return True
-    return isinstance(x, _NUMPY_VALUES) and (x.dtype.kind in "biufc" or x.dtype == dtypes.float0)
+def is_valid_array(x: Any) -> bool:  # (of numbers: no str, object or datetime arrays)
+    return type(x) in _PY_SCALARS or isinstance(x, Tracer) or (
+        isinstance(x, _NUMPY_VALUES) and (x.dtype.kind in "biufc" or x.dtype == dtypes.float0))
 
 
 def _at_user_line() -> str:
