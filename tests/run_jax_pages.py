@@ -89,7 +89,8 @@ def _magic(source: str) -> str:
     for line in source.splitlines():
         stripped = line.lstrip()
         if stripped.startswith("%timeit"):
-            stmt = stripped[len("%timeit") :].strip()
+            # (IPython's options go: `-n10 -r3`, `-n 10`, `-o`...)
+            stmt = re.sub(r"^(-[a-z]\s*\d*\s+)*", "", stripped[len("%timeit") :].strip())
             indent = line[: len(line) - len(stripped)]
             lines.append(f"{indent}for _timeit_i in range(3): {stmt}")
         elif stripped.startswith(("%", "!")):

@@ -151,7 +151,15 @@ class custom_jvp(_CustomFunction):  # noqa: N801 - JAX's name
         def flat_jvp(primals: Sequence[Any], tangents: Sequence[Any]):
             p = tree_unflatten(in_tree, list(primals))
             t = tree_unflatten(in_tree, list(tangents))
-            out, out_t = rule(*static, p, t) if static else rule(p, t)
+            pair = rule(*static, p, t) if static else rule(p, t)
+            if not (isinstance(pair, tuple | list) and len(pair) == 2):
+                got = f"a {type(pair).__name__}" + (
+                    f" of length {len(pair)}" if isinstance(pair, tuple | list) else "")
+                raise TypeError(
+                    f"custom_jvp rule of {name} must return a pair (primal_out, tangent_out), "
+                    f"got {got}"
+                )
+            out, out_t = pair
             out_leaves, tree1 = tree_flatten(out)
             t_leaves, tree2 = tree_flatten(out_t)
             if tree1 != tree2:

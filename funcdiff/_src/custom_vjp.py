@@ -219,6 +219,8 @@ class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
                 tree_unflatten(res_tree[0], list(res)),
                 tree_unflatten(out_tree.tree, list(cts)),
             )
+            if isinstance(in_cts, list) and len(in_cts) == len(dyn):
+                in_cts = tuple(in_cts)  # a list of one cotangent per argument, as JAX allows
             if not isinstance(in_cts, tuple):
                 raise TypeError(
                     f"custom_vjp bwd of {name} must return a tuple with one "

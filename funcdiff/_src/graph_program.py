@@ -272,7 +272,7 @@ def trace(
     for i, leaf in enumerate(leaves):
         if not core.is_valid_array(leaf):
             raise TypeError(
-                f"graph: argument leaf {i} of {name} is a {type(leaf).__name__}, not an array."
+                f"graph: argument leaf {i} of {name} is a {core.value_kind(leaf)}, not an array."
             )
     store: list[Any] = [None]
 

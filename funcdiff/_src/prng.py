@@ -105,7 +105,8 @@ def check_key(key: Any, where: str) -> Array:
 
 def key(seed: int | Array) -> Array:
     """A PRNG key from an integer seed: the 64-bit two's complement of the seed as two uint32
-    words ``[high, low]`` (so ``key(s) == [0, s]`` for ``0 <= s < 2**32``, as JAX).
+    words ``[high, low]`` (so ``key(s) == [0, s]`` for ``0 <= s < 2**32``, as JAX). A seed of
+    a type of 32 bits or fewer gives ``[0, seed mod 2**32]``, as in JAX.
 
     **Arguments:**
 
@@ -125,6 +126,8 @@ def key(seed: int | Array) -> Array:
     """
     if isinstance(seed, bool | np.bool_):
         raise TypeError("random.key: the seed must be an integer, not a boolean.")
+    if isinstance(seed, np.integer) and seed.dtype.itemsize <= 4:
+        return np.array([0, int(seed) & 0xFFFFFFFF], U32)
     if isinstance(seed, int | np.integer):
         s = int(seed)
         if not -(2**63) <= s < 2**64:
@@ -137,6 +140,9 @@ def key(seed: int | Array) -> Array:
             f"random.key: the seed must be a Python int or a 0-d integer array, got "
             f"{aval.str_short()}."
         )
+    if aval.dtype.itemsize <= 4:
+        low = ew.convert_element_type(seed, U32)
+        return jnp.stack([ew.mul(low, np.uint32(0)), low])
     if aval.dtype.kind == "i":
         seed = ew.convert_element_type(seed, np.int64)
     bits = ew.convert_element_type(seed, U64)
@@ -195,7 +201,9 @@ def fold_in(key: Array, data: int | Array) -> Array:
     **Arguments:**
 
     - `key`: a PRNG key.
-    - `data`: an integer (taken modulo ``2**32``), or a 0-d integer array.
+    - `data`: a Python int in ``[0, 2**32)`` (another raises `OverflowError`, as in JAX,
+      rather than give the key of a smaller number), or a 0-d integer array (taken modulo
+      ``2**32``).
 
     **Returns:**
 
@@ -212,6 +220,9 @@ def fold_in(key: Array, data: int | Array) -> Array:
     """
     key = check_key(key, "fold_in")
     if isinstance(data, int | np.integer) and not isinstance(data, bool):
+        if isinstance(data, int) and not 0 <= data <= 0xFFFFFFFF:
+            raise OverflowError(f"random.fold_in: Python integer {data} out of bounds for "
+                                "uint32 (wrapping it would give the key of another number)")
         word: Array = np.array([int(data) & 0xFFFFFFFF], U32)
     else:
         aval = core.get_aval(data)

@@ -640,6 +640,14 @@ def _child_keys(record: tuple[int, int, type, Any], x: Any) -> Sequence[KeyEntry
 # check all three against one reference.
 
 
+def _hashable(x: Any) -> bool:
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
+
+
 def _raise_too_many_nodes() -> NoReturn:
     raise ValueError(f"Pytree has more than {_MAX_NODES} nodes; does it contain a reference cycle?")
 
@@ -852,7 +860,13 @@ class PyTreeDef:
     def __hash__(self) -> int:
         h = self._hash
         if h is None:
-            h = self._hash = hash(self._nodes)
+            try:
+                h = hash(self._nodes)
+            except TypeError:
+                # A custom node's auxiliary data that cannot be hashed (a dict, as in JAX's
+                # docs): the hash leaves it out, equality still compares it, as in JAX.
+                h = hash(tuple(r if r is None or _hashable(r[3]) else r[:3] for r in self._nodes))
+            self._hash = h
         return h
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -186,8 +186,8 @@ def _normalize(axis: int | None, leaf: Any, index: int) -> int | None:
     if axis is None:
         return None
     if not core.is_valid_array(leaf):
-        raise TypeError(f"vmap: mapped argument leaf {index} of type {type(leaf).__name__} is "
-                        "not an array")
+        raise TypeError(f"vmap: mapped argument leaf {index} of type {core.value_kind(leaf)} is "
+                        "not an array of numbers")
     ndim = core.get_aval(leaf).ndim
     if not -ndim <= axis < ndim:
         raise ValueError(

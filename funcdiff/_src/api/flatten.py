@@ -87,7 +87,7 @@ def flatten_fun(fun: Callable[..., Any], in_tree: PyTreeDef) -> tuple[Callable[.
 def _check_output(x: Any, fun: Callable[..., Any]) -> None:
     if not core.is_valid_array(x):
         raise TypeError(
-            f"{_fun_name(fun)} returned a value of type {type(x).__name__}, which is not an "
+            f"{_fun_name(fun)} returned a value of type {core.value_kind(x)}, which is not an "
             "array; transformed functions must return (pytrees of) arrays or scalars."
         )
 
@@ -127,7 +127,7 @@ def _check_args(fun: Callable[..., Any], args: Sequence[Any], leaves: Sequence[A
         if not core.is_valid_array(leaf):
             path = _leaf_paths(fun, args)[i]
             raise TypeError(
-                f"Argument {path} of {_fun_name(fun)} is a {type(leaf).__name__}, which is not "
+                f"Argument {path} of {_fun_name(fun)} is a {core.value_kind(leaf)}, which is not "
                 "a valid array type; pass NumPy arrays or scalars (or mark it static under jit)."
             )
 

@@ -176,7 +176,7 @@ def _check_grad_input(
             where = names[a] + keystr(path)
             if dt is None:
                 raise TypeError(
-                    f"{what}: argument {where} is a {type(leaf).__name__}, not an array."
+                    f"{what}: argument {where} is a {core.value_kind(leaf)}, not an array."
                 )
             if holomorphic and not dtypes.is_complex(dt):
                 raise TypeError(

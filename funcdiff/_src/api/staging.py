@@ -60,7 +60,7 @@ def make_jaxpr(
                     if not core.is_valid_array(leaf):
                         raise TypeError(
                             f"make_jaxpr: argument {name}{keystr(path)} of type "
-                            f"{type(leaf).__name__} is not an array; pass arrays, or mark it "
+                            f"{core.value_kind(leaf)} is not an array; pass arrays, or mark it "
                             "with static_argnums."
                         )
 

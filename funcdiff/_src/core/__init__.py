@@ -17,6 +17,7 @@ lookup either way); define nothing here.
 from funcdiff._src.core.avals import _PY_SCALAR_TYPES as _PY_SCALAR_TYPES
 from funcdiff._src.core.avals import _PY_SCALARS as _PY_SCALARS
 from funcdiff._src.core.avals import ShapedArray as ShapedArray
+from funcdiff._src.core.avals import value_kind as value_kind
 from funcdiff._src.core.ir import Atom as Atom
 from funcdiff._src.core.ir import ClosedJaxpr as ClosedJaxpr
 from funcdiff._src.core.ir import Jaxpr as Jaxpr

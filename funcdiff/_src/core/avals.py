@@ -77,6 +77,14 @@ _PY_SCALAR_TYPES = frozenset(_PY_SCALARS)
 _NUMPY_VALUES = (np.ndarray, np.generic)
 
 
+def value_kind(x: Any) -> str:
+    """What `x` is, for a message about a value that is not an array: its type, and its dtype
+    for a NumPy array or scalar (a string, object or datetime array)."""
+    if isinstance(x, _NUMPY_VALUES):
+        return f"{type(x).__name__} of dtype {x.dtype}"
+    return type(x).__name__
+
+
 def _shaped(shape: tuple[int, ...], dtype: np.dtype, weak_type: bool = False) -> ShapedArray:
     """Build a ShapedArray from an already-canonical shape tuple and dtype (the hot path)."""
     aval = object.__new__(ShapedArray)

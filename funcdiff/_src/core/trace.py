@@ -536,9 +536,6 @@ class Tracer:
         return f"{type(self).__name__}<{self.aval.str_short()}>"
 
 
-_VALID_ARRAYS = (Tracer, np.ndarray, np.generic)  # what `is_valid_array` accepts, besides scalars
-
-
 def concrete_or_none(x: Any) -> Any:
     """The concrete value of `x` (a plain value, or an eager tracer's primal), else None."""
     if isinstance(x, Tracer):
@@ -564,8 +561,9 @@ def get_aval(x: Any) -> ShapedArray:
     )
 
 
-def is_valid_array(x: Any) -> bool:
-    return type(x) in _PY_SCALARS or isinstance(x, _VALID_ARRAYS)
+def is_valid_array(x: Any) -> bool:  # (of numbers: no str, object or datetime arrays)
+    return type(x) in _PY_SCALARS or isinstance(x, Tracer) or (
+        isinstance(x, _NUMPY_VALUES) and (x.dtype.kind in "biufc" or x.dtype == dtypes.float0))
 
 
 def _at_user_line() -> str:

@@ -41,7 +41,7 @@ class FlatFunction:
             if not core.is_valid_array(leaf):
                 raise TypeError(
                     f"{what}: argument leaf {i} of {self.name} is a "
-                    f"{type(leaf).__name__}, not an array."
+                    f"{core.value_kind(leaf)}, not an array."
                 )
         self.leaves = [np.asarray(x) for x in leaves]
         self.diff = [dtypes.is_float(x.dtype) for x in self.leaves]

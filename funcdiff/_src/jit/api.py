@@ -251,8 +251,9 @@ class JitFunction:
             if x is leaf:
                 where = _readable_path(path, self._param_names, self.static_argnums)
                 raise TypeError(
-                    f"jit: argument {where} of type {type(leaf).__name__} is not an array; "
-                    "pass NumPy arrays or scalars, or mark it with static_argnums/static_argnames."
+                    f"jit: argument {where} of type {core.value_kind(leaf)} is not an array of "
+                    "numbers; pass NumPy arrays or scalars (of a bool, integer, float or complex "
+                    "dtype), or mark it with static_argnums/static_argnames."
                 )
         raise TypeError(f"jit: invalid argument of type {type(leaf).__name__}")
 
@@ -270,10 +271,13 @@ class JitFunction:
                 if not core.is_valid_array(leaf):
                     raise TypeError(
                         f"jit: {getattr(self.fun, '__name__', 'the function')} returned a "
-                        f"{type(leaf).__name__}, which is not an array."
+                        f"{core.value_kind(leaf)}, which is not an array."
                     )
             return out_leaves
 
+        for x in leaves:  # (a string, object or datetime array: not traced, as in JAX)
+            if isinstance(x, np.ndarray | np.generic) and not core.is_valid_array(x):
+                self._bad_leaf(*self._split_args(args, kwargs)[:2], x)
         store: list[Any] = [None]
         foreign = any(len(s) == 3 and s[2] is not Array and s[2] is not WeakArray
                       for s in key[1])

@@ -38,7 +38,7 @@ def _trace_body(
         for leaf in out_leaves:
             if not core.is_valid_array(leaf):
                 raise TypeError(
-                    f"a control-flow body returned a {type(leaf).__name__}, which is not an array"
+                    f"a control-flow body returned a {core.value_kind(leaf)}, which is not an array"
                 )
         out_leaves[carry] = [
             _as_carry(x, a if core.get_aval(x).dtype == a.dtype else core.get_aval(x))

@@ -101,6 +101,15 @@ def _item(self: Any) -> Any:
     return np.asarray(self._convertible("item()")).item()
 
 
+def _tolist(self: Any) -> Any:
+    return np.asarray(self._convertible("tolist()")).tolist()
+
+
+def _round(self: Any, ndigits: int | None = None) -> Any:
+    """``round(x)`` of a traced value: `jnp.round` (as JAX's tracers), an array, not an int."""
+    return ufuncs.round(self, 0 if ndigits is None else ndigits)
+
+
 _METHODS = {
     "sum": reductions.sum,
     "prod": reductions.prod,
@@ -201,6 +210,8 @@ def _attach() -> None:
     Tracer.real = property(ufuncs.real)
     Tracer.imag = property(ufuncs.imag)
     Tracer.at = property(indexing._IndexUpdateHelper)
+    Tracer.tolist = _tolist
+    Tracer.__round__ = _round
     _attach_operators(Array)
     Array.item = np.ndarray.item
     Array.__hash__ = None  # type: ignore[assignment]  # __eq__ is elementwise

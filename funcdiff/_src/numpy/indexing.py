@@ -14,8 +14,10 @@ import numpy as np
 
 from funcdiff._src import core, dtypes, errors
 from funcdiff._src.core import Tracer
+from funcdiff._src.lax import dynamic_slicing as ds
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as lax_indexing
+from funcdiff._src.lax import scans
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.numpy import ufuncs
 from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval
@@ -55,6 +57,8 @@ def _contains_tracer(idx: Any) -> bool:
 def _check_bounds(i: Any, n: int, axis: int) -> None:
     """NumPy's IndexError for a concrete integer index array out of range."""
     if isinstance(i, np.ndarray) and i.size:
+        # A plain view: an Array's methods would be staged under jit.
+        i = np.asarray(i)
         lo, hi = int(i.min()), int(i.max())
         if lo < -n or hi >= n:
             bad = lo if lo < -n else hi
@@ -346,6 +350,8 @@ class _IndexUpdateRef:
         by all their updates; the derivative in `values` holds at zero updates too)."""
         return self._update("multiply", values, mode)
 
+    mul = multiply  # JAX's alias
+
     def divide(self, values: ArrayLike, *, indices_are_sorted: bool = False,
                unique_indices: bool = False, mode: str | None = None) -> Array:
         values = asarray(values)
@@ -373,8 +379,12 @@ class _IndexUpdateRef:
 
     def apply(self, func: Any, *, indices_are_sorted: bool = False,
               unique_indices: bool = False, mode: str | None = None) -> Array:
-        """A copy with `func` applied to the indexed elements."""
-        return self.set(func(self.get(mode=mode if mode != "drop" else "clip")), mode=mode)
+        """A copy with `func` (elementwise) applied to the indexed elements; a place indexed
+        k times gets `func` applied k times, as NumPy's ``ufunc.at`` and JAX do (with
+        `unique_indices` the caller promises k <= 1)."""
+        if unique_indices:
+            return self.set(func(self.get(mode=mode if mode != "drop" else "clip")), mode=mode)
+        return self._update("apply", func, mode)
 
     # ---- the updates, for in-bounds indices ---------------------------------------------
 
@@ -393,6 +403,30 @@ class _IndexUpdateRef:
         exponents = lax_indexing.scatter_mul(sh.broadcast_to(np.ones((), v.dtype), v.shape),
                                              self._updates(values, positions), [positions], [0])
         return sh.reshape(ufuncs.power(flat, exponents), aval(asarray(self.array)).shape)
+
+    def _apply(self, func: Any) -> Array:
+        positions, flat = self._positions()
+        size = aval(flat).shape[0]
+        dtype = aval(flat).dtype
+        if isinstance(positions, Tracer):
+            # Traced places: one place after the other, in order, as ``ufunc.at`` does (a
+            # scan, so that reverse mode works too).
+            def body(values: Array, at: Array) -> tuple[Array, None]:
+                value = ds.dynamic_slice(values, (at,), (1,))
+                applied = ew.convert_element_type(asarray(func(value)), dtype)
+                return ds.dynamic_update_slice(values, applied, (at,)), None
+
+            order = sh.reshape(positions, (aval(positions).size,))
+            flat = scans.scan(body, flat, order)[0]
+        else:
+            # Concrete places: round k applies `func` to the places indexed more than k times.
+            counts = np.bincount(np.asarray(positions).ravel(), minlength=size)
+            for k in range(int(counts.max(initial=0))):
+                at = np.flatnonzero(counts > k)
+                applied = asarray(func(getitem(flat, at)))
+                flat = lax_indexing.scatter(flat, ew.convert_element_type(applied, dtype), [at],
+                                            [0])
+        return sh.reshape(flat, aval(asarray(self.array)).shape)
 
     def _min(self, values: ArrayLike) -> Array:
         return self._scatter(lax_indexing.scatter_min, values)

@@ -6,6 +6,7 @@ the choice of NumPy call live in one place.
 
 from __future__ import annotations
 
+import operator
 import string
 from collections.abc import Sequence
 from typing import Any
@@ -105,7 +106,7 @@ def outer(a: ArrayLike, b: ArrayLike) -> Array:
     a, b = _promote(a, b)
     a = sh.reshape(a, (aval(a).size, 1))
     b = sh.reshape(b, (1, aval(b).size))
-    return ew.mul(a, b)
+    return ufuncs.multiply(a, b)  # (booleans: logical and, as NumPy)
 
 
 def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[Any] = 2) -> Array:
@@ -131,7 +132,7 @@ def kron(a: ArrayLike, b: ArrayLike) -> Array:
                                 tuple(range(0, 2 * nd, 2)))
     b_big = sh.broadcast_in_dim(b, [x for pair in zip(sa, sb) for x in pair],
                                 tuple(range(1, 2 * nd, 2)))
-    return sh.reshape(ew.mul(a_big, b_big), [x * y for x, y in zip(sa, sb)])
+    return sh.reshape(ufuncs.multiply(a_big, b_big), [x * y for x, y in zip(sa, sb)])
 
 
 def cross(a: ArrayLike, b: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: int = -1,
@@ -195,6 +196,26 @@ def _last(ndim: int, axis: int) -> list[int]:
 # ---- einsum ---------------------------------------------------------------------------------
 
 
+def _sublist_subscripts(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """NumPy's other form, ``einsum(op0, sublist0, op1, sublist1, ..., [sublist_out])``
+    (axis labels as ints, ``...`` as Ellipsis), as a subscripts string and the operands."""
+    def spec(sublist: Any) -> str:
+        try:
+            return "".join("..." if k is Ellipsis else string.ascii_letters[operator.index(k)]
+                           for k in sublist)
+        except (TypeError, IndexError):
+            raise ValueError(
+                f"einsum: a sublist holds axis labels (ints in [0, 52)) or Ellipsis, got "
+                f"{sublist!r}"
+            ) from None
+
+    operands, specs = args[0::2], [spec(sub) for sub in args[1::2]]
+    out = ""
+    if len(args) % 2:  # a trailing output sublist
+        operands, out = operands[:-1], "->" + spec(args[-1])
+    return ",".join(specs) + out, operands
+
+
 def einsum(subscripts: str, *operands: ArrayLike, optimize: Any = "optimal",
            precision: Any = None) -> Array:
     """Einstein summation, as `numpy.einsum` (explicit and implicit modes, ``...``).
@@ -203,6 +224,8 @@ def einsum(subscripts: str, *operands: ArrayLike, optimize: Any = "optimal",
     `dot_general`.
     """
     del precision
+    if not isinstance(subscripts, str):
+        subscripts, operands = _sublist_subscripts((subscripts, *operands))
     ops = _promote(*operands)
     inputs, output = _parse_einsum(subscripts, [aval(o).ndim for o in ops])
     # Sizes per letter; size-1 dimensions broadcast against larger ones.

@@ -14,6 +14,7 @@ import numpy as np
 
 from funcdiff._src import core, dtypes
 from funcdiff._src.array import as_array
+from funcdiff._src.lax import dynamic_slicing as ds
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as lax_indexing
 from funcdiff._src.lax import shape as sh
@@ -326,7 +327,7 @@ def vsplit(ary: ArrayLike, indices_or_sections: Any) -> list[Array]:
 
 def tile(A: ArrayLike, reps: int | Sequence[int]) -> Array:  # noqa: N803
     a = asarray(A)
-    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    reps = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
     nd = builtins.max(aval(a).ndim, len(reps))
     reps = (1,) * (nd - len(reps)) + reps
     a = sh.reshape(a, (1,) * (nd - aval(a).ndim) + aval(a).shape)
@@ -379,12 +380,13 @@ def flipud(m: ArrayLike) -> Array:
 
 def roll(a: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | None = None
          ) -> Array:
-    """Roll elements along axes (static shifts)."""
+    """Roll elements along axes; a shift may be traced (then the roll is a dynamic slice)."""
     a = asarray(a)
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), aval(a).shape)
-    shifts = (shift,) if isinstance(shift, int) else tuple(shift)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    # A shift may be a NumPy integer or a 0-d array (concrete or traced), as in JAX.
+    shifts = tuple(shift) if isinstance(shift, list | tuple) or ndim(shift) else (shift,)
+    axes = tuple(axis) if isinstance(axis, list | tuple) or ndim(axis) else (axis,)
     if len(shifts) == 1 and len(axes) > 1:
         shifts = shifts * len(axes)
     for s, ax in zip(shifts, axes):
@@ -392,12 +394,24 @@ def roll(a: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | N
         n = aval(a).shape[ax]
         if n == 0:
             continue
-        s = int(s) % n
+        if core.concrete_or_none(s) is None:
+            a = _roll_traced(a, s, ax, n)
+            continue
+        s = int(core.concrete_or_none(s)) % n
         if s:
             lo = _take_range(a, ax, n - s, n)
             hi = _take_range(a, ax, 0, n - s)
             a = sh.concatenate([lo, hi], ax)
     return core.unchanged(a)
+
+
+def _roll_traced(a: Array, shift: Any, axis: int, n: int) -> Array:
+    """`a` rolled by a traced `shift` along `axis` (of length `n`): the window of ``[a, a]``
+    that starts at ``n - shift % n``."""
+    start = ufuncs.subtract(n, ufuncs.remainder(asarray(shift), n))
+    starts = [np.int64(0)] * aval(a).ndim
+    starts[axis] = start
+    return ds.dynamic_slice(sh.concatenate([a, a], axis), starts, aval(a).shape)
 
 
 def _take_range(a: Array, axis: int, lo: int, hi: int) -> Array:

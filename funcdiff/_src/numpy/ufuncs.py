@@ -62,7 +62,7 @@ true_divide = divide
 def floor_divide(x: ArrayLike, y: ArrayLike, /) -> Array:
     """``x // y``. Floats follow NumPy's algorithm, consistent with `remainder`: the quotient
     is ``(x - x % y) / y`` rounded to the nearest integer (``1.0 // 0.1`` is 9.0, not 10.0)."""
-    x, y = promote(x, y)
+    x, y = _bool_as_int8(*promote(x, y))
     if dtypes.is_inexact(aval(x).dtype) or dtypes.is_inexact(aval(y).dtype):
         return _floor_divide_float(x, y)
     return _floor_divide_int(x, y)
@@ -144,13 +144,20 @@ def float_power(x: ArrayLike, y: ArrayLike, /) -> Array:
 
 
 def square(x: ArrayLike, /) -> Array:
-    return ew.integer_pow(asarray(x), 2)
+    return ew.integer_pow(_bool_as_int8(asarray(x))[0], 2)
+
+
+def _bool_as_int8(*xs: Array) -> tuple[Array, ...]:
+    """Boolean operands as int8, as NumPy's arithmetic ufuncs take them (``True // True`` is
+    ``int8(1)``); the lax primitives accept no booleans."""
+    return tuple(ew.convert_element_type(x, np.int8, aval(x).weak_type)
+                 if aval(x).dtype.kind == "b" else x for x in xs)
 
 
 def reciprocal(x: ArrayLike, /) -> Array:
     """``1 / x``. For integers, NumPy's integer division ``1 // x`` truncated toward zero:
     ``x`` where ``|x| == 1``, otherwise 0."""
-    x = asarray(x)
+    (x,) = _bool_as_int8(asarray(x))
     dt = aval(x).dtype
     if dt.kind in "iu":
         unit = ew.eq(x, 1) if dt.kind == "u" else ew.bitwise_or(ew.eq(x, 1), ew.eq(x, -1))
@@ -160,7 +167,7 @@ def reciprocal(x: ArrayLike, /) -> Array:
 
 def remainder(x: ArrayLike, y: ArrayLike, /) -> Array:
     """Remainder of floor division: the result has the sign of `y` (NumPy's ``%``)."""
-    x, y = promote(x, y)
+    x, y = _bool_as_int8(*promote(x, y))
     r = ew.rem(x, y)
     fix = ew.bitwise_and(ew.ne(r, 0), ew.ne(ew.lt(r, 0), ew.lt(y, 0)))
     return ew.select(fix, ew.add(r, y), r)
@@ -171,7 +178,7 @@ mod = remainder
 
 def fmod(x: ArrayLike, y: ArrayLike, /) -> Array:
     """Remainder of truncated division: the result has the sign of `x`."""
-    x, y = promote(x, y)
+    x, y = _bool_as_int8(*promote(x, y))
     return ew.rem(x, y)
 
 
@@ -379,9 +386,12 @@ fix = trunc
 
 
 def round(a: ArrayLike, decimals: int = 0) -> Array:  # noqa: A001
-    """Round half to even to the given number of decimals."""
+    """Round half to even to the given number of decimals (the real and imaginary parts of a
+    complex array separately, as NumPy and JAX)."""
     a = asarray(a)
     dt = aval(a).dtype
+    if dt.kind == "c":
+        return ew.complex(round(ew.real(a), decimals), round(ew.imag(a), decimals))
     if not dtypes.is_inexact(dt):
         if decimals >= 0 or dt.kind == "b":
             return core.unchanged(a)
