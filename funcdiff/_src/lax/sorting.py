@@ -27,7 +27,7 @@ Array = Any
 
 
 def _check_dimension(x: ShapedArray, dimension: int) -> None:
-    check_kinds([x], "biuf")
+    check_kinds([x], "biufc")  # complex numbers sort lexicographically, as in NumPy and JAX
     if not 0 <= dimension < x.ndim:
         raise PrimitiveError(f"invalid dimension {dimension} for an array of rank {x.ndim}")
 
