@@ -25,6 +25,7 @@ from funcdiff._src.lax.checked import atanh as atanh
 from funcdiff._src.lax.checked import bessel_i0e as bessel_i0e
 from funcdiff._src.lax.checked import bessel_i1e as bessel_i1e
 from funcdiff._src.lax.checked import betainc as betainc
+from funcdiff._src.lax.checked import bitcast_convert_type as bitcast_convert_type
 from funcdiff._src.lax.checked import bitwise_and as bitwise_and
 from funcdiff._src.lax.checked import bitwise_not as bitwise_not
 from funcdiff._src.lax.checked import bitwise_or as bitwise_or
@@ -88,6 +89,7 @@ from funcdiff._src.lax.checked import lt as lt
 from funcdiff._src.lax.checked import max as max
 from funcdiff._src.lax.checked import min as min
 from funcdiff._src.lax.checked import mul as mul
+from funcdiff._src.lax.checked import mulhi as mulhi
 from funcdiff._src.lax.checked import ne as ne
 from funcdiff._src.lax.checked import neg as neg
 from funcdiff._src.lax.checked import nextafter as nextafter
@@ -168,18 +170,23 @@ from funcdiff._src.lax.fft import FftType as FftType
 from funcdiff._src.lax.gather_scatter import GatherDimensionNumbers as GatherDimensionNumbers
 from funcdiff._src.lax.gather_scatter import GatherScatterMode as GatherScatterMode
 from funcdiff._src.lax.gather_scatter import ScatterDimensionNumbers as ScatterDimensionNumbers
+from funcdiff._src.lax.grouped import conv_general_dilated_patches as conv_general_dilated_patches
+from funcdiff._src.lax.grouped import ragged_dot as ragged_dot
 from funcdiff._src.lax.linalg import dot_general as _dot_general
 from funcdiff._src.lax.loops import fori_loop as fori_loop
 from funcdiff._src.lax.loops import while_loop as while_loop
 from funcdiff._src.lax.parallel import all_gather as all_gather
+from funcdiff._src.lax.parallel import all_to_all as all_to_all
 from funcdiff._src.lax.parallel import axis_index as axis_index
 from funcdiff._src.lax.parallel import axis_size as axis_size
 from funcdiff._src.lax.parallel import pmax as pmax
 from funcdiff._src.lax.parallel import pmean as pmean
 from funcdiff._src.lax.parallel import pmin as pmin
 from funcdiff._src.lax.parallel import ppermute as ppermute
+from funcdiff._src.lax.parallel import pshuffle as pshuffle
 from funcdiff._src.lax.parallel import psum as psum
 from funcdiff._src.lax.parallel import psum_scatter as psum_scatter
+from funcdiff._src.lax.parallel import pswapaxes as pswapaxes
 from funcdiff._src.lax.scans import map as map
 from funcdiff._src.lax.scans import scan as scan
 from funcdiff._src.lax.slicing import Precision as Precision
@@ -190,6 +197,8 @@ from funcdiff._src.lax.windowed import reduce_window_min_p as reduce_window_min_
 from funcdiff._src.lax.windowed import reduce_window_shape_tuple as reduce_window_shape_tuple
 from funcdiff._src.lax.windowed import reduce_window_sum_p as reduce_window_sum_p
 from funcdiff._src.linear_solve import custom_linear_solve as custom_linear_solve
+from funcdiff._src.prng import RandomAlgorithm as RandomAlgorithm
+from funcdiff._src.prng import rng_bit_generator as rng_bit_generator
 from funcdiff.lax import linalg as linalg
 
 

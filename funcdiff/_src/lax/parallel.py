@@ -50,12 +50,21 @@ def _names(axis_name: Any) -> tuple[Any, ...]:
 
 def _one_axis(fn: str, axis_name: Any, groups: Any) -> tuple[Any]:
     """The one bound axis name a collective over a single axis takes."""
-    if groups is not None:
-        raise NotImplementedError(f"lax.{fn}: axis_index_groups is not supported")
+    _no_groups(fn, groups)
     names = _names(axis_name)
     if len(names) != 1:
         raise NotImplementedError(f"lax.{fn} works over one named axis, got {names}")
     return names  # type: ignore[return-value]
+
+
+def _no_groups(fn: str, groups: Any) -> None:
+    if groups is not None:
+        raise NotImplementedError(
+            f"lax.{fn}: axis_index_groups is not supported over the named axes of vmap (JAX "
+            "refuses it there too); split the batch into its groups instead, e.g. vmap over "
+            "an axis of groups and within it over the members of a group, and name the inner "
+            "axis"
+        )
 
 
 def _size(names: Sequence[Any]) -> int:
@@ -268,8 +277,7 @@ def pmean(x: Any, axis_name: Any, *, axis_index_groups: Any = None) -> Any:
 
 
 def _reduce(fn: str, p: core.Primitive, x: Any, axis_name: Any, groups: Any) -> Any:
-    if groups is not None:
-        raise NotImplementedError(f"lax.{fn}: axis_index_groups is not supported")
+    _no_groups(fn, groups)
     names = _names(axis_name)
     return tree_map(lambda leaf: p.bind(leaf, axis_name=names), x)
 
@@ -474,19 +482,32 @@ def psum_scatter(
     def scatter(leaf: Any) -> Any:
         shape = core.get_aval(leaf).shape
         d = scatter_dimension % max(len(shape), 1)
-        if not shape or (shape[d] != n if not tiled else shape[d] % n):
-            raise ValueError(
-                f"lax.psum_scatter: dimension {scatter_dimension} of shape {shape} must be "
-                + (f"a multiple of the axis size {n}" if tiled else f"the axis size {n}")
-            )
-        piece = shape[d] // n
-        total = psum_p.bind(leaf, axis_name=(name,))
-        start = ew.mul(axis_index(name), np.int32(piece))
-        starts = [start if k == d else np.int32(0) for k in range(len(shape))]
-        out = ds.dynamic_slice(total, starts, [piece if k == d else s for k, s in enumerate(shape)])
+        piece = _piece_size("psum_scatter", scatter_dimension, shape, n, tiled)
+        out = _my_chunk(psum_p.bind(leaf, axis_name=(name,)), name, d, piece)
         return out if tiled else sh.squeeze(out, (d,))
 
     return tree_map(scatter, x)
+
+
+def _piece_size(fn: str, dimension: int, shape: tuple[int, ...], n: int, tiled: bool) -> int:
+    """The size of each element's piece of `dimension` when it is cut into `n` pieces: 1,
+    and the dimension must have size `n`, unless `tiled` (then a multiple of `n`)."""
+    size = shape[dimension % len(shape)] if shape else None
+    if size is None or (size != n if not tiled else size % n):
+        raise ValueError(
+            f"lax.{fn}: dimension {dimension} of shape {shape} must be "
+            + (f"a multiple of the axis size {n}" if tiled else f"the axis size {n}")
+        )
+    return size // n
+
+
+def _my_chunk(x: Any, name: Any, axis: int, piece: int) -> Any:
+    """This element's piece of `x` along `axis`: the i-th of size `piece` at index i of the
+    named axis."""
+    shape = core.get_aval(x).shape
+    start = ew.mul(axis_index(name), np.int32(piece))
+    starts = [start if k == axis else np.int32(0) for k in range(len(shape))]
+    return ds.dynamic_slice(x, starts, [piece if k == axis else s for k, s in enumerate(shape)])
 
 
 def _ppermute_table(perm: tuple, size: int) -> np.ndarray:
@@ -560,3 +581,102 @@ def ppermute(x: Any, axis_name: Any, perm: Any) -> Any:
             f"destinations, all in [0, {n})"
         )
     return tree_map(lambda leaf: ppermute_p.bind(leaf, axis_name=names, perm=pairs), x)
+
+
+def pshuffle(x: Any, axis_name: Any, perm: Any) -> Any:
+    """Element ``i`` of the named axis gets `x` of element ``perm[i]``; `perm` must be a
+    permutation of ``range(axis_size)``. A `ppermute` with the pairs ``(perm[i], i)``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        from funcdiff import lax
+
+        rotate = lambda v: lax.pshuffle(v, "i", [1, 2, 0])  # element 0 gets element 1's x
+        print(funcdiff.vmap(rotate, axis_name="i")(np.array([10.0, 20.0, 30.0])))
+        ```
+    """
+    perm = [int(i) for i in perm]
+    n = _size(_one_axis("pshuffle", axis_name, None))
+    if sorted(perm) != list(range(n)):
+        raise ValueError(f"lax.pshuffle: perm {perm} is not a permutation of range({n})")
+    return ppermute(x, axis_name, [(src, dst) for dst, src in enumerate(perm)])
+
+
+def all_to_all(
+    x: Any,
+    axis_name: Any,
+    split_axis: int,
+    concat_axis: int,
+    *,
+    axis_index_groups: Any = None,
+    tiled: bool = False,
+) -> Any:
+    """Each element of the named axis cuts `x` along `split_axis` into one chunk per element
+    and sends chunk ``j`` to element ``j``, which joins the chunks it receives, in the order
+    of their senders, along `concat_axis`, as JAX's `lax.all_to_all`. Without `tiled`,
+    `split_axis` must have the axis' size and is removed, and the senders make a new axis at
+    `concat_axis`; with `tiled`, `split_axis` must be a multiple of the axis' size and the
+    chunks are concatenated along the existing `concat_axis`. Its transpose is the
+    all_to_all back (linear; differentiable in both modes).
+
+    Composed from `all_gather`: each element sees every element's `x`, so memory grows with
+    the square of the axis' size.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        from funcdiff import lax
+
+        x = np.arange(9.0).reshape(3, 3)  # element i holds row i
+        # element j gets column j: a transpose across the batch
+        print(funcdiff.vmap(lambda r: lax.all_to_all(r, "i", 0, 0), axis_name="i")(x))
+        ```
+    """
+    names = _one_axis("all_to_all", axis_name, axis_index_groups)
+    (name,) = names
+    n = _size(names)
+
+    def exchange(leaf: Any) -> Any:
+        shape = core.get_aval(leaf).shape
+        rank = len(shape)
+        if not -rank <= split_axis < rank or not -rank <= concat_axis < rank + (not tiled):
+            raise ValueError(
+                f"lax.all_to_all: split_axis {split_axis} or concat_axis {concat_axis} is out "
+                f"of range for an operand of shape {shape}"
+            )
+        split = split_axis % rank
+        piece = _piece_size("all_to_all", split_axis, shape, n, tiled)
+        senders = all_gather(leaf, name)  # (n, *shape): senders first
+        mine = _my_chunk(senders, name, split + 1, piece)  # my chunk of every sender's x
+        if not tiled:
+            mine = sh.squeeze(mine, (split + 1,))
+            return moveaxis(mine, 0, concat_axis % rank)
+        concat = concat_axis % rank
+        mine = moveaxis(mine, 0, concat)  # senders just before the concatenated dimension
+        out_shape = core.get_aval(mine).shape
+        return sh.reshape(
+            mine, (*out_shape[:concat], n * out_shape[concat + 1], *out_shape[concat + 2 :])
+        )
+
+    return tree_map(exchange, x)
+
+
+def pswapaxes(x: Any, axis_name: Any, axis: int, *, axis_index_groups: Any = None) -> Any:
+    """Swap the named axis with the positional axis `axis` of `x`, whose size must be the
+    named axis' size: element ``i`` gets ``[x_j[i] for j in range(n)]`` along `axis`. The
+    `all_to_all` with ``split_axis = concat_axis = axis``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        from funcdiff import lax
+
+        x = np.arange(9.0).reshape(3, 3)
+        print(funcdiff.vmap(lambda r: lax.pswapaxes(r, "i", 0), axis_name="i")(x))
+        ```
+    """
+    return all_to_all(x, axis_name, axis, axis, axis_index_groups=axis_index_groups)
