@@ -1,0 +1,86 @@
+"""Names of JAX's small modules added to funcdiff's: `tree_util.flatten_one_level_with_keys`,
+`debug.log`, the base classes of `funcdiff.errors`, and `funcdiff.custom_derivatives`."""
+
+import collections
+import logging
+
+import numpy as np
+import pytest
+
+import funcdiff
+import funcdiff.numpy as jnp
+from funcdiff import errors, tree_util
+from funcdiff.tree_util import DictKey, GetAttrKey, SequenceKey
+
+
+def test_flatten_one_level_with_keys():
+    pairs, aux = tree_util.flatten_one_level_with_keys({"b": [2, 3], "a": 1})
+    assert pairs == ((DictKey("a"), 1), (DictKey("b"), [2, 3])) and aux == ("a", "b")
+    assert tree_util.flatten_one_level_with_keys((1, None)) == (
+        ((SequenceKey(0), 1), (SequenceKey(1), None)),
+        None,
+    )
+    assert tree_util.flatten_one_level_with_keys(None) == ((), None)
+    point = collections.namedtuple("Point", "x y")
+    pairs, aux = tree_util.flatten_one_level_with_keys(point(1, [2]))
+    assert pairs == ((GetAttrKey("x"), 1), (GetAttrKey("y"), [2])) and aux is point
+    # the children and aux data are flatten_one_level's
+    tree = {"p": (1, 2), "q": 3}
+    children, aux = tree_util.flatten_one_level(tree)
+    pairs, aux_k = tree_util.flatten_one_level_with_keys(tree)
+    assert tuple(c for _, c in pairs) == children and aux_k == aux
+    with pytest.raises(ValueError, match="can't tree-flatten"):
+        tree_util.flatten_one_level_with_keys(np.ones(2))
+
+
+def test_debug_log_logs_concrete_values_in_every_mode(caplog):
+    def f(x):
+        funcdiff.debug.log("total {t} first {}", x[0], t=jnp.sum(x))
+        return x.sum()
+
+    with caplog.at_level(logging.INFO, logger="funcdiff.debug"):
+        f(np.ones(3))
+        funcdiff.jit(f)(np.ones(3))
+        funcdiff.vmap(f)(np.arange(4.0).reshape(2, 2))
+        funcdiff.grad(f)(np.ones(2))
+    messages = [r.getMessage() for r in caplog.records if r.name == "funcdiff.debug"]
+    assert messages == [
+        "total 3.0 first 1.0",
+        "total 3.0 first 1.0",
+        "total 1.0 first 0.0",
+        "total 5.0 first 2.0",
+        "total 2.0 first 1.0",
+    ]
+    assert all(r.levelno == logging.INFO for r in caplog.records)
+
+
+def test_error_base_classes_follow_jax():
+    for cls in (
+        errors.ConcretizationTypeError,
+        errors.TracerBoolConversionError,
+        errors.TracerIntegerConversionError,
+        errors.TracerArrayConversionError,
+        errors.UnexpectedTracerError,
+    ):
+        assert issubclass(cls, errors.JAXTypeError) and issubclass(cls, TypeError), cls
+    assert issubclass(errors.NonConcreteBooleanIndexError, errors.JAXIndexError)
+    assert issubclass(errors.JAXIndexError, IndexError)
+    with pytest.raises(errors.JAXTypeError):
+        funcdiff.jit(lambda x: int(x))(1.0)
+    with pytest.raises(errors.JAXIndexError):
+        funcdiff.jit(lambda x: x[x > 0])(np.ones(3))
+
+
+def test_custom_derivatives_module_holds_the_same_objects():
+    from funcdiff import custom_derivatives as cd
+
+    assert cd.custom_jvp is funcdiff.custom_jvp and cd.custom_vjp is funcdiff.custom_vjp
+    assert cd.custom_gradient is funcdiff.custom_gradient
+    assert cd.closure_convert is funcdiff.closure_convert
+
+    @cd.custom_jvp
+    def f(x):
+        return jnp.sin(x)
+
+    f.defjvp(lambda primals, tangents: (f(primals[0]), 2.0 * tangents[0]))
+    assert funcdiff.grad(f)(0.3) == 2.0
