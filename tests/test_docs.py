@@ -56,6 +56,8 @@ STATS_MODULES = [
     "funcdiff.scipy.stats.expon",
     "funcdiff.scipy.stats.gamma",
     "funcdiff.scipy.stats.geom",
+    "funcdiff.scipy.stats.gumbel_l",
+    "funcdiff.scipy.stats.gumbel_r",
     "funcdiff.scipy.stats.laplace",
     "funcdiff.scipy.stats.logistic",
     "funcdiff.scipy.stats.multivariate_normal",

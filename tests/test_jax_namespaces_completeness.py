@@ -371,7 +371,7 @@ ABSENT: dict[str, dict[str, str]] = {
         ],
         _NOT_YET,
     ),
-    "jax.scipy.stats": dict.fromkeys(["gaussian_kde", "mode", "rankdata", "sem"], _NOT_YET),
+    "jax.scipy.stats": dict.fromkeys(["gaussian_kde", "mode", "rankdata"], _NOT_YET),
     **{
         m: dict.fromkeys(JAX_NAMES[m], _NO_MODULE)
         for m in (
@@ -388,7 +388,7 @@ ABSENT: dict[str, dict[str, str]] = {
     },
     **{
         f"jax.scipy.stats.{d}": dict.fromkeys(JAX_NAMES[f"jax.scipy.stats.{d}"], _NOT_YET)
-        for d in ("betabinom", "gennorm", "gumbel_l", "gumbel_r", "multinomial", "wrapcauchy")
+        for d in ("betabinom", "gennorm", "multinomial", "wrapcauchy")
     },
 }
 

@@ -84,3 +84,30 @@ def test_custom_derivatives_module_holds_the_same_objects():
 
     f.defjvp(lambda primals, tangents: (f(primals[0]), 2.0 * tangents[0]))
     assert funcdiff.grad(f)(0.3) == 2.0
+
+
+def test_sem_matches_scipy():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    from funcdiff.scipy import stats
+
+    x = np.random.default_rng(1).normal(size=(3, 5))
+    x[0, 1] = np.nan
+    for kw in [
+        {},
+        {"axis": 1},
+        {"axis": None},
+        {"axis": 1, "nan_policy": "omit"},
+        {"axis": 1, "ddof": 0, "nan_policy": "omit"},
+    ]:
+        np.testing.assert_allclose(stats.sem(x, **kw), scipy_stats.sem(x, **kw), equal_nan=True)
+    assert stats.sem(x, axis=0, keepdims=True).shape == (1, 5)
+    y = x[1:]
+    g = funcdiff.grad(lambda v: stats.sem(v, axis=None))(y)
+    eps = 1e-6
+    bumped = y.copy()
+    bumped[0, 0] += eps
+    fd = (scipy_stats.sem(bumped, axis=None) - scipy_stats.sem(y, axis=None)) / eps
+    np.testing.assert_allclose(g[0, 0], fd, rtol=1e-4)
+    np.testing.assert_allclose(funcdiff.jit(stats.sem)(y), scipy_stats.sem(y))
+    with pytest.raises(ValueError, match="nan_policy"):
+        stats.sem(x, nan_policy="raise")
