@@ -1038,9 +1038,8 @@ LAX_OPS: tuple[OpRecord, ...] = (
     _custom("argmin", red.argmin_p, red.argmin, _argmin_reference, _draw_arg_reduction, 1,
             dtypes=ORDERED, complex=True, **_NONDIFF),
     _custom("argsort", so.argsort_p, so.argsort, _argsort_reference, _draw_sorting, 1,
-            dtypes=ORDERED, complex=True, **_NONDIFF),
-    _custom("sort", so.sort_p, so.sort, _sort_reference, _draw_sorting, 1, dtypes=ORDERED,
-            complex=True),
+            dtypes=ORDERED, **_NONDIFF),
+    _custom("sort", so.sort_p, so.sort, _sort_reference, _draw_sorting, 1, dtypes=ORDERED),
     _custom("cumsum", red.cumsum_p, red.cumsum, _cumsum_reference, _draw_cumsum, 1,
             dtypes=NUMERIC, linear=True, complex=True),
     # -- shapes

@@ -141,3 +141,18 @@ def test_agrees_with_jax_when_installed():
     ct = lambda f: lambda a: f(a, y).real.sum() + 2 * f(a, y).imag.sum()  # noqa: E731
     np.testing.assert_allclose(grad(ct(jnp.maximum))(x), jax.grad(ct(jax.numpy.maximum))(x))
     assert isinstance(jit(jnp.maximum)(x, y), funcdiff.Array)
+
+
+def test_array_api_backends_order_complex_operands_too():
+    xs = pytest.importorskip("array_api_strict")
+    x = np.array([[1 + 2j, np.nan + 0j, 3 - 1j], [2 + 0j, 2 + 1j, -1 + 0j]])
+    y = x[::-1]
+    for fn, reference in [(lax.max, np.maximum), (lax.min, np.minimum)]:
+        out = jit(fn, backend="array_api_strict")(xs.asarray(x), xs.asarray(y))
+        np.testing.assert_array_equal(np.from_dlpack(out), reference(x, y))
+    for fn, reference in [(jnp.max, np.max), (jnp.argmin, np.argmin)]:
+        for axis in (0, 1):
+            out = jit(lambda v: fn(v, axis=axis), backend="array_api_strict")(xs.asarray(x))
+            np.testing.assert_array_equal(np.from_dlpack(out), reference(x, axis=axis))
+    with pytest.raises(funcdiff.BackendError, match="'sort' of complex operands"):
+        jit(jnp.sort, backend="array_api_strict")(xs.asarray(x))

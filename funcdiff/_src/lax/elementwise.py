@@ -356,12 +356,10 @@ def _tie_weights(strict: Array, tie: Array, like: Array) -> Array:
 max_p = elementwise_primitive(
     "max", impl=np.maximum, abstract_eval=binary_aval("biufc"),
     jvp_partials=_minmax_partial(lambda a, b: gt(a, b)),
-    array_api="maximum",
-)
+)  # (its Array API rule, in jit/array_api_rules.py, orders complex operands too)
 min_p = elementwise_primitive(
     "min", impl=np.minimum, abstract_eval=binary_aval("biufc"),
     jvp_partials=_minmax_partial(lambda a, b: lt(a, b)),
-    array_api="minimum",
 )
 
 
