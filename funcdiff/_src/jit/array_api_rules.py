@@ -252,20 +252,23 @@ def _lex_arg(xp: Any, x: Any, axis: int, largest: bool) -> Any:
     return _lex_first(xp, flat, largest)[..., 0]
 
 
-def _extremum_reduction(name: str, largest: bool) -> Rule:
-    real = _reduction(name)
+def _lexicographic(real: Rule, helper: Callable[..., Any], largest: bool) -> Rule:
+    """`real` for real operands; for complex ones, `helper` (`_lex_extreme` or `_lex_arg`)."""
 
-    def rule(ctx, x, *, axes):
+    def rule(ctx, x, **params):
         if ctx.in_avals[0].dtype.kind != "c":
-            return real(ctx, x, axes=axes)
-        helper = ctx.const(_lex_extreme, "f")
-        return f"{helper}(xp, {x}, {ctx.param(tuple(axes))}, {largest})"
+            return real(ctx, x, **params)
+        where = tuple(params["axes"]) if "axes" in params else params["axis"]
+        out = f"{ctx.const(helper, 'f')}(xp, {x}, {ctx.param(where)}, {largest})"
+        if "index_dtype" in params:
+            return f"xp.astype({out}, {dtype(params['index_dtype'])})"
+        return out
 
     return rule
 
 
-api_rules[reductions.reduce_max_p] = _extremum_reduction("max", True)
-api_rules[reductions.reduce_min_p] = _extremum_reduction("min", False)
+api_rules[reductions.reduce_max_p] = _lexicographic(_reduction("max"), _lex_extreme, True)
+api_rules[reductions.reduce_min_p] = _lexicographic(_reduction("min"), _lex_extreme, False)
 
 
 def _logical_reduction(name: str, prim: str) -> Rule:
@@ -291,20 +294,8 @@ def _arg_reduction(name: str) -> Rule:
     return rule
 
 
-def _complex_arg_reduction(name: str, largest: bool) -> Rule:
-    real = _arg_reduction(name)
-
-    def rule(ctx, x, *, axis, index_dtype):
-        if ctx.in_avals[0].dtype.kind != "c":
-            return real(ctx, x, axis=axis, index_dtype=index_dtype)
-        helper = ctx.const(_lex_arg, "f")
-        return f"xp.astype({helper}(xp, {x}, {axis}, {largest}), {dtype(index_dtype)})"
-
-    return rule
-
-
-api_rules[reductions.argmax_p] = _complex_arg_reduction("argmax", True)
-api_rules[reductions.argmin_p] = _complex_arg_reduction("argmin", False)
+api_rules[reductions.argmax_p] = _lexicographic(_arg_reduction("argmax"), _lex_arg, True)
+api_rules[reductions.argmin_p] = _lexicographic(_arg_reduction("argmin"), _lex_arg, False)
 
 
 def _real_sort_only(ctx: LoweringContext, name: str) -> None:
