@@ -166,6 +166,9 @@ from funcdiff._src.lax.convolution import conv_general_shape_tuple as conv_gener
 from funcdiff._src.lax.convolution import conv_shape_tuple as conv_shape_tuple
 from funcdiff._src.lax.convolution import padtype_to_pads as padtype_to_pads
 from funcdiff._src.lax.elementwise import RoundingMethod as RoundingMethod
+from funcdiff._src.lax.exchanges import all_to_all as all_to_all
+from funcdiff._src.lax.exchanges import pshuffle as pshuffle
+from funcdiff._src.lax.exchanges import pswapaxes as pswapaxes
 from funcdiff._src.lax.fft import FftType as FftType
 from funcdiff._src.lax.gather_scatter import GatherDimensionNumbers as GatherDimensionNumbers
 from funcdiff._src.lax.gather_scatter import GatherScatterMode as GatherScatterMode
@@ -176,17 +179,14 @@ from funcdiff._src.lax.linalg import dot_general as _dot_general
 from funcdiff._src.lax.loops import fori_loop as fori_loop
 from funcdiff._src.lax.loops import while_loop as while_loop
 from funcdiff._src.lax.parallel import all_gather as all_gather
-from funcdiff._src.lax.parallel import all_to_all as all_to_all
 from funcdiff._src.lax.parallel import axis_index as axis_index
 from funcdiff._src.lax.parallel import axis_size as axis_size
 from funcdiff._src.lax.parallel import pmax as pmax
 from funcdiff._src.lax.parallel import pmean as pmean
 from funcdiff._src.lax.parallel import pmin as pmin
 from funcdiff._src.lax.parallel import ppermute as ppermute
-from funcdiff._src.lax.parallel import pshuffle as pshuffle
 from funcdiff._src.lax.parallel import psum as psum
 from funcdiff._src.lax.parallel import psum_scatter as psum_scatter
-from funcdiff._src.lax.parallel import pswapaxes as pswapaxes
 from funcdiff._src.lax.scans import map as map
 from funcdiff._src.lax.scans import scan as scan
 from funcdiff._src.lax.slicing import Precision as Precision
