@@ -326,7 +326,6 @@ ABSENT: dict[str, dict[str, str]] = {
             _NOT_YET,
         ),
     },
-    "jax.nn.initializers": {"delta_orthogonal": _NOT_YET},
     "jax.scipy.special": dict.fromkeys(
         [
             "bernoulli",

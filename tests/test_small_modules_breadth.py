@@ -111,3 +111,25 @@ def test_sem_matches_scipy():
     np.testing.assert_allclose(funcdiff.jit(stats.sem)(y), scipy_stats.sem(y))
     with pytest.raises(ValueError, match="nan_policy"):
         stats.sem(x, nan_policy="raise")
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 4), (3, 2, 3, 3), (2, 3, 3, 2, 5)])
+def test_delta_orthogonal_is_orthogonal_at_the_centre_only(shape):
+    w = funcdiff.nn.initializers.delta_orthogonal(scale=2.0)(funcdiff.random.key(3), shape)
+    assert w.shape == shape and w.dtype == np.float64
+    centre = tuple((k - 1) // 2 for k in shape[:-2])
+    m = np.asarray(w[centre])
+    np.testing.assert_allclose(m @ m.T, 4.0 * np.eye(shape[-2]), atol=1e-12)
+    rest = np.asarray(w).copy()
+    rest[centre] = 0
+    assert not rest.any()
+    w32 = funcdiff.nn.initializers.delta_orthogonal(dtype=np.float32)(funcdiff.random.key(3), shape)
+    assert w32.dtype == np.float32
+
+
+def test_delta_orthogonal_errors():
+    init = funcdiff.nn.initializers.delta_orthogonal()
+    with pytest.raises(ValueError, match="3-, 4- or 5-d"):
+        init(funcdiff.random.key(0), (3, 3))
+    with pytest.raises(ValueError, match="at most the output features"):
+        init(funcdiff.random.key(0), (3, 4, 2))
