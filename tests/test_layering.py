@@ -362,6 +362,7 @@ PACKAGE_ORDER: dict[str, list[str]] = {
         "array_api_calls",
         "backends",
         "signature",
+        "donation",
         "api",
     ],
 }
