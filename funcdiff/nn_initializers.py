@@ -29,3 +29,4 @@ from funcdiff._src.nn_init import variance_scaling as variance_scaling
 from funcdiff._src.nn_init import xavier_normal as xavier_normal
 from funcdiff._src.nn_init import xavier_uniform as xavier_uniform
 from funcdiff._src.nn_init import zeros as zeros
+from funcdiff._src.nn_init_conv import delta_orthogonal as delta_orthogonal

@@ -30,6 +30,9 @@ from funcdiff._src.tree_util import tree_unflatten as tree_unflatten
 from funcdiff._src.tree_util_extras import Partial as Partial
 from funcdiff._src.tree_util_extras import all_leaves as all_leaves
 from funcdiff._src.tree_util_extras import flatten_one_level as flatten_one_level
+from funcdiff._src.tree_util_extras import (
+    flatten_one_level_with_keys as flatten_one_level_with_keys,
+)
 from funcdiff._src.tree_util_extras import register_dataclass as register_dataclass
 from funcdiff._src.tree_util_extras import register_static as register_static
 from funcdiff._src.tree_util_extras import tree_all as tree_all

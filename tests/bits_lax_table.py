@@ -84,3 +84,30 @@ BITS_OPS = BITS_OPS + (
             _reduce_precision_reference, _draw_reduce_precision, 1, dtypes=FLOATS, linear=True,
             tol=1e-2),
 )
+
+
+def _draw_bitcast(draw, dtype):
+    """A cast to an integer dtype of any width (or to the operand's own dtype): narrower
+    ones add a trailing dimension, wider ones take one of the width ratio."""
+    from strategies import shapes
+
+    new = draw(st.sampled_from([I64, I32, np.dtype(np.uint16), U8, dtype]))
+    shape = draw(shapes(allow_empty=True))
+    if new.itemsize > dtype.itemsize:
+        shape = (*shape, new.itemsize // dtype.itemsize)
+    return Case((_values(draw, uniform(-3.0, 3.0), shape, dtype),), {"new_dtype": new})
+
+
+def _bitcast_reference(x, *, new_dtype):
+    """The bytes of `x`, row-major, read as `new_dtype` in the shape JAX's rule gives."""
+    x = np.asarray(x)
+    old, new = x.dtype.itemsize, np.dtype(new_dtype).itemsize
+    shape = x.shape if old == new else (*x.shape, old // new) if old > new else x.shape[:-1]
+    return np.frombuffer(x.tobytes(), dtype=new_dtype).reshape(shape)
+
+
+BITS_OPS = BITS_OPS + (
+    _custom("bitcast_convert_type", bits.bitcast_convert_type_p, bits.bitcast_convert_type,
+            _bitcast_reference, _draw_bitcast, 1, dtypes=FLOATS + INTS, differentiable=False,
+            order=0),
+)

@@ -230,6 +230,27 @@ def _block_diag_cases(draw, dtype):
 
 add("scipy.linalg.block_diag", _block_diag_cases, ref=sla.block_diag, **LINALG)
 
+add(
+    "scipy.linalg.cholesky",
+    partial(_square, lower=st.booleans()),
+    fn=lambda a, lower=False: fsl.cholesky(lc.spd(a), lower=lower),
+    ref=lambda a, lower=False: sla.cholesky(lc.spd(a), lower=lower),
+    **LINALG,
+)
+
+
+@st.composite
+def _vectors(draw, dtype, n):
+    return case(*[draw_array(draw, (draw(st.integers(1, 4)),), dtype) for _ in range(n)])
+
+
+add("scipy.linalg.toeplitz", partial(_vectors, n=2), ref=sla.toeplitz, **LINALG)
+add("scipy.linalg.toeplitz", partial(_vectors, n=1), variant="hermitian", ref=sla.toeplitz,
+    **LINALG)
+add("scipy.linalg.hankel", partial(_vectors, n=2), ref=sla.hankel, **LINALG)
+add("scipy.linalg.hankel", partial(_vectors, n=1), variant="zeros", ref=sla.hankel, **LINALG)
+add("scipy.linalg.circulant", partial(_vectors, n=1), ref=sla.circulant, **LINALG)
+
 # ---- lax.gather and lax.scatter* with dimension numbers -------------------------------------
 
 _GATHERS = [

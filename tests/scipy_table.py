@@ -193,6 +193,11 @@ stat("laplace", "cdf", AWAY, LOC, SCALE)
 for _fn in ("logpdf", "pdf", "cdf", "sf"):
     stat("logistic", _fn, AWAY, LOC, SCALE)
 for _fn in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+    stat("gumbel_r", _fn, X, LOC, SCALE)
+    stat("gumbel_l", _fn, X, LOC, SCALE)
+stat("gumbel_r", "ppf", QUANTILE, LOC, SCALE)
+stat("gumbel_l", "ppf", QUANTILE, LOC, SCALE)
+for _fn in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
     stat("expon", _fn, Domain(0.5, 3.0), LOC, SCALE)
     stat("pareto", _fn, Domain(2.5, 4.0), SHAPE, LOC, SCALE)
     stat("beta", _fn, Domain(0.2, 0.8), SHAPE, SHAPE, Domain(-0.1, 0.05), Domain(1.0, 1.3),

@@ -1,9 +1,10 @@
 """funcdiff's top-level namespace and small modules against JAX 0.10.2's: every public name
 of `jax`, `jax.tree`, `jax.tree_util`, `jax.debug`, `jax.errors`, `jax.typing`, `jax.dtypes`,
-`jax.random`, `jax.flatten_util`, `jax.experimental` and the example libraries is in the
-matching funcdiff module or in `ABSENT` with the reason. The lists (made with
-``[n for n in dir(module) if not n.startswith("_")]``, submodules left out) are written here
-so that the tests need no JAX. `funcdiff.numpy` has its own test, test_numpy_completeness.py.
+`jax.random`, `jax.flatten_util`, `jax.experimental`, `jax.custom_derivatives` and the
+example libraries is in the matching funcdiff module or in `ABSENT` with the reason. The
+lists (made with ``[n for n in dir(module) if not n.startswith("_")]``, submodules left out)
+are written here so that the tests need no JAX. `funcdiff.numpy` has its own test,
+test_numpy_completeness.py.
 """
 
 from __future__ import annotations
@@ -88,6 +89,11 @@ JAX_NAMES: dict[str, tuple[str, ...]] = {
     "jax.flatten_util": (
         "ravel_pytree",
     ),
+    "jax.custom_derivatives": (
+        "CustomVJPPrimal", "SymbolicZero", "closure_convert", "custom_gradient", "custom_jvp",
+        "custom_jvp_call_p", "custom_vjp", "custom_vjp_call_p", "custom_vjp_primal_tree_values",
+        "linear_call", "remat_opt_p", "zero_from_primal",
+    ),
     "jax.experimental": (
         "EArray", "cur_qdd", "io_callback", "primal_tangent_dtype",
     ),
@@ -123,6 +129,7 @@ FUNCDIFF_MODULE = {
             "random",
             "flatten_util",
             "experimental",
+            "custom_derivatives",
         )
     },
     "jax.example_libraries.stax": "funcdiff.example_libraries.stax",
@@ -197,20 +204,16 @@ ABSENT: dict[str, dict[str, str]] = {
     "jax.tree": {"static": _NOT_YET},
     "jax.tree_util": {
         "default_registry": _INTERNAL,
-        "flatten_one_level_with_keys": _NOT_YET,
     },
     "jax.debug": {
         "DebugEffect": _INTERNAL,
         "OrderedDebugEffect": _INTERNAL,
-        "log": _NOT_YET,
         "inspect_array_sharding": _SHARDING,
         "visualize_array_sharding": _SHARDING,
         "visualize_sharding": _SHARDING,
     },
     "jax.errors": {
         "InconclusiveDimensionOperation": "shape polymorphism (jax.export) does not exist",
-        "JAXIndexError": "base class; funcdiff raises Python's IndexError and its subclasses",
-        "JAXTypeError": "base class; funcdiff raises Python's TypeError and its subclasses",
         "JaxRuntimeError": "XLA runtime errors: funcdiff runs NumPy, which raises its own",
         "JaxprTypeError": "funcdiff's checker raises its own errors (config check_passes)",
         "KeyReuseError": "key-reuse checking does not exist",
@@ -223,6 +226,20 @@ ABSENT: dict[str, dict[str, str]] = {
     },
     "jax.random": {
         **dict.fromkeys(["key_dtype", "random_gamma_p"], _TYPED_KEYS),
+    },
+    "jax.custom_derivatives": {
+        **dict.fromkeys(
+            [
+                "SymbolicZero",
+                "zero_from_primal",
+                "CustomVJPPrimal",
+                "custom_vjp_primal_tree_values",
+            ],
+            "symbolic zero tangents (custom_jvp(symbolic_zeros=True)) and custom_vjp's "
+            "optimize_remat do not exist: rules get dense zeros",
+        ),
+        "linear_call": _NOT_YET,
+        **dict.fromkeys(["custom_jvp_call_p", "custom_vjp_call_p", "remat_opt_p"], _INTERNAL),
     },
     "jax.experimental": {
         "EArray": _INTERNAL,

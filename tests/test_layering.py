@@ -59,6 +59,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "nn",
             "losses",
             "nn_init",
+            "nn_init_conv",
             "nn_functions",
             "nn_scaled",
             "scipy_special",

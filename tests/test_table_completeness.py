@@ -86,6 +86,7 @@ EXEMPT = {
         for n in (
             "ConvDimensionNumbers",
             "FftType",
+            "RandomAlgorithm",
             "GatherDimensionNumbers",
             "GatherScatterMode",
             "Precision",
@@ -157,6 +158,20 @@ EXEMPT.update(
         "lax.custom_root": "higher-order (takes functions): tests/test_lax_solvers.py",
         "lax.axis_size": "a Python int from the enclosing vmaps' scope, no array or primitive: "
         "tests/test_collectives.py",
+    }
+)
+_BREADTH = "composed from primitives that have records: tests/test_lax_breadth.py"
+EXEMPT.update(
+    {
+        **{
+            f"lax.{n}": _BREADTH
+            for n in ("conv_general_dilated_patches", "mulhi", "ragged_dot", "rng_bit_generator")
+        },
+        **{
+            f"lax.{n}": "a collective composed of all_gather or ppermute, needs a named vmap: "
+            "tests/test_lax_breadth.py"
+            for n in ("all_to_all", "pshuffle", "pswapaxes")
+        },
     }
 )
 for _name, _reason in EXCLUDED.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import logging
 import os
 import pdb
 import sys
@@ -198,3 +199,49 @@ def breakpoint(  # noqa: A001
     if os.environ.get("PYTHONBREAKPOINT") == "0":
         return
     pdb.Pdb().set_trace(sys._getframe(1))
+
+
+# ---- debug.log ------------------------------------------------------------------------------
+
+logger = logging.getLogger("funcdiff.debug")
+
+
+class _LogFormatted:
+    """The callback of one `debug.log` call: formats and logs its values (hashable by its
+    format string, so that equal calls stage equal programs)."""
+
+    __slots__ = ("fmt",)
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        logger.info(self.fmt.format(*args, **kwargs))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _LogFormatted and other.fmt == self.fmt
+
+    def __hash__(self) -> int:
+        return hash((_LogFormatted, self.fmt))
+
+
+def log(
+    fmt: str, *args: Any, ordered: bool = False, partitioned: bool = False, **kwargs: Any
+) -> None:
+    """`debug.print` through Python's `logging`: ``fmt.format(*args, **kwargs)`` with the
+    concrete values of `args`, logged at level INFO on the logger ``"funcdiff.debug"``
+    (also inside `jit` at run time, under `grad` with the primal values and under `vmap`
+    once per batch element), as `jax.debug.log` does on JAX's logger. `ordered` and
+    `partitioned` are accepted for JAX compatibility (calls run in program order).
+
+    !!! Example
+        ```python
+        import logging
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+        funcdiff.jit(lambda x: funcdiff.debug.log("sum = {s}", s=jnp.sum(x)))(jnp.ones(3))
+        ```
+    """
+    callback(_LogFormatted(fmt), *args, **kwargs)

@@ -79,7 +79,13 @@ def argument_names(fun: Callable[..., Any], n: int) -> list[str]:
 
 
 class FuncdiffTypeError(TypeError):
-    """Base class of funcdiff's type errors about traced values."""
+    """Base class of funcdiff's type errors about traced values, exported as
+    `funcdiff.errors.JAXTypeError` (JAX's name): `ConcretizationTypeError` and its
+    subclasses, `TracerIntegerConversionError`, `TracerArrayConversionError` and
+    `UnexpectedTracerError`, as in JAX."""
+
+
+JAXTypeError = FuncdiffTypeError  # JAX's name for it (funcdiff.errors.JAXTypeError)
 
 
 class ConcretizationTypeError(FuncdiffTypeError):
@@ -124,7 +130,12 @@ class TracerBoolConversionError(ConcretizationTypeError):
     """`bool()` (a Python `if`, `while`, `and`, `or`) was applied to an abstract traced value."""
 
 
-class NonConcreteBooleanIndexError(ConcretizationTypeError, IndexError):
+class JAXIndexError(IndexError):
+    """Base class of the index errors funcdiff raises about traced values (as JAX's
+    `jax.errors.JAXIndexError`): `NonConcreteBooleanIndexError`."""
+
+
+class NonConcreteBooleanIndexError(ConcretizationTypeError, JAXIndexError):
     """A boolean mask that is only known at run time indexed an array (`x[x < 0]` under `jit`):
     the result's size would depend on the mask's values. Use `funcdiff.numpy.where` to keep
     a static shape, or `size=` with `funcdiff.numpy.nonzero`. Like JAX's, it is an `IndexError`.
@@ -151,7 +162,7 @@ class TracerArrayConversionError(FuncdiffTypeError):
         )
 
 
-class UnexpectedTracerError(Exception):
+class UnexpectedTracerError(FuncdiffTypeError):
     """A traced value escaped the transformation that created it and was used afterwards.
 
     This usually happens when a function stores an intermediate value in a global variable,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import enum
 import math
 import operator
 from collections.abc import Sequence
@@ -278,3 +279,72 @@ def random_bits(key: Array, width: int, shape: tuple[int, ...]) -> Array:
         return ew.bitwise_xor(y0, y1)
     high = ew.convert_element_type(y0, U64)
     return ew.bitwise_or(ew.shift_left(high, np.uint64(32)), ew.convert_element_type(y1, U64))
+
+
+# ---- lax.rng_bit_generator ------------------------------------------------------------------
+
+
+class RandomAlgorithm(enum.IntEnum):
+    """The algorithms `funcdiff.lax.rng_bit_generator` accepts (JAX's names and values)."""
+
+    RNG_DEFAULT = 0
+    RNG_THREE_FRY = 1
+    RNG_PHILOX = 2
+
+
+_RNG_DTYPES = tuple(np.dtype(d) for d in (np.uint8, np.uint16, np.uint32, np.uint64))
+
+
+def rng_bit_generator(
+    key: Array,
+    shape: Shape,
+    dtype: Any = np.uint32,
+    algorithm: RandomAlgorithm | int = RandomAlgorithm.RNG_DEFAULT,
+    *,
+    out_sharding: Any = None,
+) -> tuple[Array, Array]:
+    """Random bits from a raw uint32 state of shape ``(4,)``, as JAX's
+    `lax.rng_bit_generator`: returns ``(new_key, bits)``, `bits` of `shape` and the
+    unsigned `dtype` (uint8, uint16, uint32 or uint64), and the state to pass to the next
+    call. Deterministic in `key`, and jittable, batchable (over keys) and free of derivative.
+
+    The bits are funcdiff's own: the state's last two words are hashed with Threefry-2x32
+    under its first two into a key for `funcdiff.random.bits`, whatever the `algorithm`
+    (JAX documents this function's bits as backend-specific; XLA's differ), and `new_key`
+    is `key` with its 64-bit counter (words 2 and 3) advanced by one. Prefer
+    `funcdiff.random` for a stable stream.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        state = np.array([0, 42, 0, 0], np.uint32)
+        state, bits = lax.rng_bit_generator(state, (2, 3))
+        print(state, bits.dtype, bits.shape)
+        ```
+    """
+    del out_sharding
+    if not isinstance(key, core.Tracer):
+        key = np.asarray(key)
+    aval = core.get_aval(key)
+    if aval.shape != (4,) or aval.dtype != U32:
+        raise TypeError(
+            f"lax.rng_bit_generator: `key` must be a uint32 array of shape (4,), got "
+            f"{aval.str_short()} (a `funcdiff.random` key has shape (2,): use "
+            "funcdiff.random.bits for it)"
+        )
+    dtype = np.dtype(dtype)
+    if dtype not in _RNG_DTYPES:
+        raise TypeError(
+            f"lax.rng_bit_generator: dtype must be uint8, uint16, uint32 or uint64, got {dtype}"
+        )
+    RandomAlgorithm(int(algorithm))  # a ValueError for an unknown algorithm
+    shape = shape_tuple(shape, "rng_bit_generator")
+    y0, y1 = threefry_2x32(key[:2], key[2:3], key[3:4])
+    words = random_bits(jnp.concatenate([y0, y1]), 64 if dtype == U64 else 32, shape)
+    bits_ = words if dtype in (U32, U64) else ew.convert_element_type(words, dtype)
+    low = ew.add(key[2:3], np.ones(1, U32))
+    carry = ew.convert_element_type(ew.eq(low, np.zeros(1, U32)), U32)
+    new_key = jnp.concatenate([key[:2], low, ew.add(key[3:4], carry)])
+    return new_key, bits_

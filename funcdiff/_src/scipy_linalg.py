@@ -19,7 +19,7 @@ from funcdiff._src.numpy import creation as np_creation
 from funcdiff._src.numpy import linear_algebra as la
 from funcdiff._src.numpy import reductions, ufuncs
 from funcdiff._src.numpy import shape as shp
-from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval
+from funcdiff._src.numpy._util import Array, ArrayLike, asarray, aval, promote
 from funcdiff._src.numpy.linalg import matmul
 from funcdiff._src.numpy.ufuncs import promote_inexact
 
@@ -378,3 +378,118 @@ def solve(a: ArrayLike, b: ArrayLike, lower: bool = False, overwrite_a: bool = F
 
 __all__ = ["block_diag", "cho_factor", "cho_solve", "det", "eigh", "expm", "inv", "lu",
            "lu_factor", "lu_solve", "qr", "solve", "solve_triangular", "svd"]
+
+
+def cholesky(a: ArrayLike, lower: bool = False, overwrite_a: bool = False,
+             check_finite: bool = True) -> Array:
+    """The Cholesky factor of a Hermitian positive-definite matrix, upper (``a = U^H U``)
+    unless `lower` (``a = L L^H``), as `scipy.linalg.cholesky`; the other triangle is zero.
+    Only the `lower` (or upper) triangle of `a` is read.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.linalg import cholesky
+
+        print(cholesky(np.array([[4.0, 2.0], [2.0, 5.0]])))
+        ```
+        ```text
+        [[2. 1.]
+         [0. 2.]]
+        ```
+    """
+    return cho_factor(a, lower, overwrite_a, check_finite)[0]
+
+
+def _structured(values: Array, index: np.ndarray) -> Array:
+    """The matrix whose entry (i, j) is ``values[..., index[i, j]]``, for each leading index."""
+    batch = aval(values).shape[:-1]
+    flat = shp.take(values, index.ravel(), axis=-1)
+    return shp.reshape(flat, (*batch, *index.shape))
+
+
+def _vectors(name: str, *vs: ArrayLike) -> list[Array]:
+    out = [asarray(v) for v in vs]
+    for v in out:
+        if aval(v).ndim == 0:
+            raise ValueError(f"{name}: expected arrays of at least one dimension, got a scalar")
+    return out
+
+
+def toeplitz(c: ArrayLike, r: ArrayLike | None = None) -> Array:
+    """The Toeplitz matrix with first column `c` and first row `r` (``r[0]`` is ignored;
+    default ``conj(c)``, a Hermitian matrix), as JAX's `jax.scipy.linalg.toeplitz`: leading
+    axes of `c` and `r` are batch axes. Entry ``(i, j)`` is ``c[i - j]`` below the diagonal
+    and ``r[j - i]`` above it.
+
+    !!! Example
+        ```python
+        from funcdiff.scipy.linalg import toeplitz
+
+        print(toeplitz([1.0, 2.0, 3.0], [1.0, 4.0]))
+        ```
+        ```text
+        [[1. 4.]
+         [2. 1.]
+         [3. 2.]]
+        ```
+    """
+    (c,) = _vectors("toeplitz", c)
+    r = ufuncs.conjugate(c) if r is None else _vectors("toeplitz", r)[0]
+    c, r = promote(c, r)
+    m, n = aval(c).shape[-1], aval(r).shape[-1]
+    batch = np.broadcast_shapes(aval(c).shape[:-1], aval(r).shape[:-1])
+    c = shp.broadcast_to(c, (*batch, m))
+    r = shp.broadcast_to(r, (*batch, n))
+    # values: r[n-1], ..., r[1], c[0], ..., c[m-1]; entry (i, j) is values[i - j + n - 1]
+    values = shp.concatenate([shp.flip(r[..., 1:], -1), c], axis=-1)
+    return _structured(values, np.subtract.outer(np.arange(m), np.arange(n)) + n - 1)
+
+
+def hankel(c: ArrayLike, r: ArrayLike | None = None) -> Array:
+    """The Hankel matrix with first column `c` and last row `r` (``r[0]`` is ignored; default
+    zeros), as JAX's `jax.scipy.linalg.hankel` (leading axes are batch axes): entry
+    ``(i, j)`` is ``c[i + j]`` while ``i + j < len(c)``, then ``r[i + j - len(c) + 1]``.
+
+    !!! Example
+        ```python
+        from funcdiff.scipy.linalg import hankel
+
+        print(hankel([1.0, 2.0, 3.0], [9.0, 4.0, 5.0]))
+        ```
+        ```text
+        [[1. 2. 3.]
+         [2. 3. 4.]
+         [3. 4. 5.]]
+        ```
+    """
+    (c,) = _vectors("hankel", c)
+    r = np_creation.zeros_like(c) if r is None else _vectors("hankel", r)[0]
+    c, r = promote(c, r)
+    m, n = aval(c).shape[-1], aval(r).shape[-1]
+    batch = np.broadcast_shapes(aval(c).shape[:-1], aval(r).shape[:-1])
+    values = shp.concatenate(
+        [shp.broadcast_to(c, (*batch, m)), shp.broadcast_to(r, (*batch, n))[..., 1:]], axis=-1
+    )
+    return _structured(values, np.add.outer(np.arange(m), np.arange(n)))
+
+
+def circulant(c: ArrayLike) -> Array:
+    """The circulant matrix with first column `c`, as JAX's `jax.scipy.linalg.circulant`
+    (leading axes are batch axes): entry ``(i, j)`` is ``c[(i - j) % n]``.
+
+    !!! Example
+        ```python
+        from funcdiff.scipy.linalg import circulant
+
+        print(circulant([1.0, 2.0, 3.0]))
+        ```
+        ```text
+        [[1. 3. 2.]
+         [2. 1. 3.]
+         [3. 2. 1.]]
+        ```
+    """
+    (c,) = _vectors("circulant", c)
+    n = aval(c).shape[-1]
+    return _structured(c, np.subtract.outer(np.arange(n), np.arange(n)) % max(n, 1))

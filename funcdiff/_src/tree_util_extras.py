@@ -33,6 +33,7 @@ from funcdiff._src.tree_util import (
     register_pytree_node,
     register_pytree_with_keys,
     tree_flatten,
+    tree_flatten_with_path,
     tree_leaves,
     tree_map,
     tree_structure,
@@ -641,3 +642,21 @@ def flatten_one_level(tree: Any) -> tuple[tuple[Any, ...], Any]:
     if isinstance(tree, tuple) and hasattr(tree, "_fields"):
         return tuple(children), type(tree)
     return tuple(children), treedef.node_data()[1]
+
+
+def flatten_one_level_with_keys(tree: Any) -> tuple[tuple[tuple[Any, Any], ...], Any]:
+    """`flatten_one_level` with the key of each child: the pairs ``(key, child)`` (a
+    `DictKey`, `SequenceKey`, `GetAttrKey`... as in `tree_flatten_with_path`'s paths), and
+    the root's auxiliary data. A leaf has no children to give: a `ValueError`.
+
+    !!! Example
+        ```python
+        from funcdiff import tree_util
+
+        pairs, aux = tree_util.flatten_one_level_with_keys({"a": 1, "b": (2, 3)})
+        print(pairs, aux)
+        ```
+    """
+    _, aux = flatten_one_level(tree)  # (a ValueError for a leaf)
+    pairs, _ = tree_flatten_with_path(tree, is_leaf=lambda x: x is not tree)
+    return tuple((path[0], child) for path, child in pairs), aux

@@ -25,6 +25,7 @@ from funcdiff._src.lax.checked import atanh as atanh
 from funcdiff._src.lax.checked import bessel_i0e as bessel_i0e
 from funcdiff._src.lax.checked import bessel_i1e as bessel_i1e
 from funcdiff._src.lax.checked import betainc as betainc
+from funcdiff._src.lax.checked import bitcast_convert_type as bitcast_convert_type
 from funcdiff._src.lax.checked import bitwise_and as bitwise_and
 from funcdiff._src.lax.checked import bitwise_not as bitwise_not
 from funcdiff._src.lax.checked import bitwise_or as bitwise_or
@@ -88,6 +89,7 @@ from funcdiff._src.lax.checked import lt as lt
 from funcdiff._src.lax.checked import max as max
 from funcdiff._src.lax.checked import min as min
 from funcdiff._src.lax.checked import mul as mul
+from funcdiff._src.lax.checked import mulhi as mulhi
 from funcdiff._src.lax.checked import ne as ne
 from funcdiff._src.lax.checked import neg as neg
 from funcdiff._src.lax.checked import nextafter as nextafter
@@ -164,10 +166,15 @@ from funcdiff._src.lax.convolution import conv_general_shape_tuple as conv_gener
 from funcdiff._src.lax.convolution import conv_shape_tuple as conv_shape_tuple
 from funcdiff._src.lax.convolution import padtype_to_pads as padtype_to_pads
 from funcdiff._src.lax.elementwise import RoundingMethod as RoundingMethod
+from funcdiff._src.lax.exchanges import all_to_all as all_to_all
+from funcdiff._src.lax.exchanges import pshuffle as pshuffle
+from funcdiff._src.lax.exchanges import pswapaxes as pswapaxes
 from funcdiff._src.lax.fft import FftType as FftType
 from funcdiff._src.lax.gather_scatter import GatherDimensionNumbers as GatherDimensionNumbers
 from funcdiff._src.lax.gather_scatter import GatherScatterMode as GatherScatterMode
 from funcdiff._src.lax.gather_scatter import ScatterDimensionNumbers as ScatterDimensionNumbers
+from funcdiff._src.lax.grouped import conv_general_dilated_patches as conv_general_dilated_patches
+from funcdiff._src.lax.grouped import ragged_dot as ragged_dot
 from funcdiff._src.lax.linalg import dot_general as _dot_general
 from funcdiff._src.lax.loops import fori_loop as fori_loop
 from funcdiff._src.lax.loops import while_loop as while_loop
@@ -190,6 +197,8 @@ from funcdiff._src.lax.windowed import reduce_window_min_p as reduce_window_min_
 from funcdiff._src.lax.windowed import reduce_window_shape_tuple as reduce_window_shape_tuple
 from funcdiff._src.lax.windowed import reduce_window_sum_p as reduce_window_sum_p
 from funcdiff._src.linear_solve import custom_linear_solve as custom_linear_solve
+from funcdiff._src.prng import RandomAlgorithm as RandomAlgorithm
+from funcdiff._src.prng import rng_bit_generator as rng_bit_generator
 from funcdiff.lax import linalg as linalg
 
 

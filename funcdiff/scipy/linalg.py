@@ -3,9 +3,12 @@
 from funcdiff._src.scipy_linalg import block_diag as block_diag
 from funcdiff._src.scipy_linalg import cho_factor as cho_factor
 from funcdiff._src.scipy_linalg import cho_solve as cho_solve
+from funcdiff._src.scipy_linalg import cholesky as cholesky
+from funcdiff._src.scipy_linalg import circulant as circulant
 from funcdiff._src.scipy_linalg import det as det
 from funcdiff._src.scipy_linalg import eigh as eigh
 from funcdiff._src.scipy_linalg import expm as expm
+from funcdiff._src.scipy_linalg import hankel as hankel
 from funcdiff._src.scipy_linalg import inv as inv
 from funcdiff._src.scipy_linalg import lu as lu
 from funcdiff._src.scipy_linalg import lu_factor as lu_factor
@@ -14,6 +17,8 @@ from funcdiff._src.scipy_linalg import qr as qr
 from funcdiff._src.scipy_linalg import solve as solve
 from funcdiff._src.scipy_linalg import solve_triangular as solve_triangular
 from funcdiff._src.scipy_linalg import svd as svd
+from funcdiff._src.scipy_linalg import toeplitz as toeplitz
 
-__all__ = ["block_diag", "cho_factor", "cho_solve", "det", "eigh", "expm", "inv", "lu",
-           "lu_factor", "lu_solve", "qr", "solve", "solve_triangular", "svd"]
+__all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "det", "eigh",
+           "expm", "hankel", "inv", "lu", "lu_factor", "lu_solve", "qr", "solve",
+           "solve_triangular", "svd", "toeplitz"]

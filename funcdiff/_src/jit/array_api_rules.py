@@ -132,6 +132,27 @@ def _out_dtype(ctx: LoweringContext, k: int = 0) -> str:
     return dtype(ctx.out_avals[k].dtype)
 
 
+def _extremum(name: str, compare: str) -> Rule:
+    """`maximum`/`minimum`, which the standard defines for real operands only; complex ones
+    are ordered lexicographically (real part, then imaginary part) and a NaN propagates, as
+    NumPy does (the first operand's NaN when both have one)."""
+
+    def rule(ctx: LoweringContext, x: str, y: str) -> str:
+        if all(a.dtype.kind != "c" for a in ctx.in_avals):
+            return f"xp.{name}({x}, {y})"
+        rx, ix, ry, iy = f"xp.real({x})", f"xp.imag({x})", f"xp.real({y})", f"xp.imag({y})"
+        nan_x = f"(xp.isnan({rx}) | xp.isnan({ix}))"
+        nan_y = f"(xp.isnan({ry}) | xp.isnan({iy}))"
+        order = f"(({rx} {compare} {ry}) | (({rx} == {ry}) & ({ix} {compare} {iy})))"
+        return f"xp.where({nan_x} | (~{nan_y} & {order}), {x}, {y})"
+
+    return rule
+
+
+api_rules[elementwise.max_p] = _extremum("maximum", ">")
+api_rules[elementwise.min_p] = _extremum("minimum", "<")
+
+
 @_rule(elementwise.rem_p)
 def _rem(ctx, x, y):
     # C's fmod: the remainder takes the sign of the dividend.
@@ -205,8 +226,49 @@ def _reduction(name: str, keep_dtype: bool = False) -> Rule:
 
 api_rules[reductions.reduce_sum_p] = _reduction("sum", keep_dtype=True)
 api_rules[reductions.reduce_prod_p] = _reduction("prod", keep_dtype=True)
-api_rules[reductions.reduce_max_p] = _reduction("max")
-api_rules[reductions.reduce_min_p] = _reduction("min")
+def _lex_first(xp: Any, flat: Any, largest: bool) -> Any:
+    """The index along the last axis of complex `flat`'s first extreme element in the
+    lexicographic order (real part, then imaginary part), or of its first NaN, as NumPy's
+    `max`/`argmax` (the standard orders no complex numbers)."""
+    r, i = xp.real(flat), xp.imag(flat)
+    nan = xp.isnan(r) | xp.isnan(i)
+    extreme, fill = (xp.max, -math.inf) if largest else (xp.min, math.inf)
+    best_r = extreme(xp.where(nan, fill, r), axis=-1, keepdims=True)
+    on_best = (r == best_r) & ~nan
+    best_i = extreme(xp.where(on_best, i, fill), axis=-1, keepdims=True)
+    pick = xp.where(xp.any(nan, axis=-1, keepdims=True), nan, on_best & (i == best_i))
+    return xp.argmax(xp.astype(pick, xp.int8), axis=-1, keepdims=True)
+
+
+def _lex_extreme(xp: Any, x: Any, axes: tuple[int, ...], largest: bool) -> Any:
+    keep = [d for d in range(x.ndim) if d not in axes]
+    size = math.prod(x.shape[d] for d in axes)  # (explicit: -1 is ambiguous for size 0)
+    flat = xp.reshape(xp.permute_dims(x, (*keep, *axes)), (*[x.shape[d] for d in keep], size))
+    return xp.take_along_axis(flat, _lex_first(xp, flat, largest), axis=-1)[..., 0]
+
+
+def _lex_arg(xp: Any, x: Any, axis: int, largest: bool) -> Any:
+    flat = xp.moveaxis(x, axis, -1)
+    return _lex_first(xp, flat, largest)[..., 0]
+
+
+def _lexicographic(real: Rule, helper: Callable[..., Any], largest: bool) -> Rule:
+    """`real` for real operands; for complex ones, `helper` (`_lex_extreme` or `_lex_arg`)."""
+
+    def rule(ctx, x, **params):
+        if ctx.in_avals[0].dtype.kind != "c":
+            return real(ctx, x, **params)
+        where = tuple(params["axes"]) if "axes" in params else params["axis"]
+        out = f"{ctx.const(helper, 'f')}(xp, {x}, {ctx.param(where)}, {largest})"
+        if "index_dtype" in params:
+            return f"xp.astype({out}, {dtype(params['index_dtype'])})"
+        return out
+
+    return rule
+
+
+api_rules[reductions.reduce_max_p] = _lexicographic(_reduction("max"), _lex_extreme, True)
+api_rules[reductions.reduce_min_p] = _lexicographic(_reduction("min"), _lex_extreme, False)
 
 
 def _logical_reduction(name: str, prim: str) -> Rule:
@@ -232,12 +294,21 @@ def _arg_reduction(name: str) -> Rule:
     return rule
 
 
-api_rules[reductions.argmax_p] = _arg_reduction("argmax")
-api_rules[reductions.argmin_p] = _arg_reduction("argmin")
+api_rules[reductions.argmax_p] = _lexicographic(_arg_reduction("argmax"), _lex_arg, True)
+api_rules[reductions.argmin_p] = _lexicographic(_arg_reduction("argmin"), _lex_arg, False)
+
+
+def _real_sort_only(ctx: LoweringContext, name: str) -> None:
+    if ctx.in_avals[0].dtype.kind == "c":
+        raise BackendError(
+            f"jit: '{name}' of complex operands has no Array API equivalent (the standard sorts "
+            "real numbers only); sort complex arrays with jit on NumPy arrays"
+        )
 
 
 @_rule(sorting.argsort_p)
 def _argsort(ctx, x, *, dimension, descending):
+    _real_sort_only(ctx, "argsort")
     return (
         f"xp.astype(xp.argsort({x}, axis={dimension}, descending={bool(descending)}, "
         f"stable=True), xp.int64)"
@@ -246,6 +317,7 @@ def _argsort(ctx, x, *, dimension, descending):
 
 @_rule(sorting.sort_p)
 def _sort(ctx, x, *, dimension, descending):
+    _real_sort_only(ctx, "sort")
     out = f"xp.sort({x}, axis={dimension}, stable=True)"
     return f"xp.flip({out}, axis={dimension})" if descending else out
 

@@ -15,9 +15,10 @@ import numpy as np
 from funcdiff._src import dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
+from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters.ad import is_undefined_primal
 from funcdiff._src.lax._define import broadcast_shapes, check_kinds, define_primitive
-from funcdiff._src.lax.structural import unbroadcast
+from funcdiff._src.lax.structural import moveaxis, unbroadcast
 
 Array = Any
 
@@ -254,3 +255,73 @@ def reduce_precision(operand: Array, exponent_bits: int, mantissa_bits: int) -> 
     return reduce_precision_p.bind(
         operand, exponent_bits=int(exponent_bits), mantissa_bits=int(mantissa_bits)
     )
+
+
+# ---- bitcast_convert_type: the same bits read as another dtype (no derivative) --------------
+
+
+def _bitcast_shape(shape: tuple[int, ...], old: np.dtype, new: np.dtype) -> tuple[int, ...]:
+    """JAX's rule: equal widths keep the shape; a narrower dtype adds a trailing dimension
+    of the width ratio; a wider one removes a trailing dimension that must be that ratio."""
+    if (old.kind in "bc" or new.kind in "bc") and old != new:
+        raise PrimitiveError(
+            f"bool and complex operands can only be cast to their own "
+            f"dtype, got {old} to {new}; for complex values cast the real and imaginary parts "
+            "(lax.real, lax.imag)"
+        )
+    if old.itemsize == new.itemsize:
+        return shape
+    if old.itemsize > new.itemsize:
+        return (*shape, old.itemsize // new.itemsize)
+    ratio = new.itemsize // old.itemsize
+    if not shape or shape[-1] != ratio:
+        raise PrimitiveError(
+            f"to read {old} of shape {shape} as the wider {new}, the "
+            f"last dimension must be {ratio} ({new.itemsize} bytes / {old.itemsize} bytes)"
+        )
+    return shape[:-1]
+
+
+def _bitcast_aval(x: ShapedArray, *, new_dtype: np.dtype) -> ShapedArray:
+    return ShapedArray(_bitcast_shape(x.shape, x.dtype, new_dtype), new_dtype)
+
+
+def _bitcast_impl(x, *, new_dtype):
+    x = np.asarray(x)
+    shape = _bitcast_shape(x.shape, x.dtype, new_dtype)
+    if x.ndim == 0 or x.dtype.itemsize > new_dtype.itemsize:
+        x = x.reshape(*x.shape, 1)
+    return np.ascontiguousarray(x).view(new_dtype).reshape(shape)
+
+
+def _bitcast_batch(axis_size, vals, dims, *, new_dtype):
+    # The cast reads the last dimension only: a leading batch dimension passes through.
+    (x,), (d,) = vals, dims
+    return bitcast_convert_type_p.bind(moveaxis(x, d, 0), new_dtype=new_dtype), 0
+
+
+bitcast_convert_type_p = define_primitive(
+    "bitcast_convert_type", impl=_bitcast_impl, abstract_eval=_bitcast_aval,
+    nondifferentiable=True, batch=_bitcast_batch, cost=cost_mod.memory_cost,
+    lacks={"array_api": "the standard has no bit casts"},
+)
+
+
+def bitcast_convert_type(operand: Array, new_dtype: Any) -> Array:
+    """The bits of `operand` read as `new_dtype`, as JAX's `lax.bitcast_convert_type` (and
+    NumPy's ``view``): for equal widths the shape is kept; a narrower `new_dtype` adds a
+    trailing dimension (``float32`` as ``uint8``: one of 4); a wider one takes the trailing
+    dimension, which must hold the width ratio. Bool and complex operands are only cast to
+    their own dtype. Its derivative is zero, as in JAX.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        bits = lax.bitcast_convert_type(np.array([1.0, -2.0], np.float32), np.uint32)
+        print([hex(b) for b in bits.tolist()])  # sign, exponent and mantissa of each float
+        print(lax.bitcast_convert_type(np.float32(1.0), np.uint8).shape)
+        ```
+    """
+    return bitcast_convert_type_p.bind(operand, new_dtype=np.dtype(new_dtype))

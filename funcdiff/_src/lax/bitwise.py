@@ -170,3 +170,56 @@ def reduce_xor(operand: Any, axes: Sequence[int]) -> Array:
     if n == 0:
         return sh.broadcast_in_dim(np.zeros((), aval.dtype), out_shape, ())
     return sh.reshape(x, out_shape)
+
+
+def mulhi(x: Any, y: Any) -> Array:
+    """The high half of the double-width product of two integers of one dtype (the bits
+    above the bit width of ``x * y``, which `lax.mul` drops), as JAX's `lax.mulhi`. Signed
+    integers multiply as signed (two's complement), so ``mulhi(-5, 3)`` is -1.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff import lax
+
+        x = np.array([2**31 - 1, -5], np.int32)
+        print(lax.mulhi(x, np.array([2**31 - 1, 3], np.int32)))   # (x * y) >> 32
+        print(lax.mulhi(np.uint64(2**64 - 1), np.uint64(2**64 - 1)))
+        ```
+    """
+    dtype = _int_dtype("mulhi", x, y)
+    x, y = ew.convert_element_type(x, dtype), ew.convert_element_type(y, dtype)
+    shape = np.broadcast_shapes(core.get_aval(x).shape, core.get_aval(y).shape)
+    # At least 1-d: 0-d uint64 arithmetic in jit's code makes NumPy scalars, which warn on
+    # the wrap-around used below.
+    work = shape or (1,)
+    x, y = (sh.broadcast_in_dim(v, work, tuple(range(len(work) - len(core.get_aval(v).shape),
+                                                     len(work))))
+            for v in (x, y))
+    width = 8 * dtype.itemsize
+    if width <= 32:  # the exact product fits in 64 bits
+        wide = np.dtype(np.int64 if dtype.kind == "i" else np.uint64)
+        product = ew.mul(ew.convert_element_type(x, wide), ew.convert_element_type(y, wide))
+        high = ew.convert_element_type(ew.shift_right(product, np.asarray(width, wide)), dtype)
+    else:
+        high = _mulhi_64(x, y, dtype)
+    return sh.reshape(high, shape) if not shape else high
+
+
+def _mulhi_64(x: Any, y: Any, dtype: np.dtype) -> Array:
+    """The high 64 bits of a 64 x 64-bit product, from four 32 x 32-bit partial products."""
+    u = np.dtype(np.uint64)
+    ux, uy = ew.convert_element_type(x, u), ew.convert_element_type(y, u)
+    mask, half = np.asarray(0xFFFFFFFF, u), np.asarray(32, u)
+    x_lo, x_hi = ew.bitwise_and(ux, mask), ew.shift_right(ux, half)
+    y_lo, y_hi = ew.bitwise_and(uy, mask), ew.shift_right(uy, half)
+    lo_hi, hi_lo = ew.mul(x_lo, y_hi), ew.mul(x_hi, y_lo)
+    middle = ew.add(ew.add(ew.shift_right(ew.mul(x_lo, y_lo), half), ew.bitwise_and(lo_hi, mask)),
+                    ew.bitwise_and(hi_lo, mask))
+    high = ew.add(ew.add(ew.mul(x_hi, y_hi), ew.shift_right(lo_hi, half)),
+                  ew.add(ew.shift_right(hi_lo, half), ew.shift_right(middle, half)))
+    if dtype.kind == "i":  # two's complement: x * y = ux * uy - 2**64 * (y if x < 0) - ...
+        zero = np.zeros((), u)
+        high = ew.sub(high, ew.select(ew.lt(x, np.zeros((), dtype)), uy, zero))
+        high = ew.sub(high, ew.select(ew.lt(y, np.zeros((), dtype)), ux, zero))
+    return ew.convert_element_type(high, dtype)

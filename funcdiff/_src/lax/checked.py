@@ -409,6 +409,8 @@ shift_right_arithmetic = _checked(
 population_count = _checked_by_trace(bw.population_count)
 clz = _checked_by_trace(bw.clz)
 reduce_xor = _checked_by_trace(bw.reduce_xor)
+mulhi = _checked(bw.mulhi, None, same=(0, 1), jnp_name="jnp.multiply on wider integers")
+bitcast_convert_type = _checked_by_trace(bits_.bitcast_convert_type)
 reduce_precision = _checked_by_trace(bits_.reduce_precision)
 reciprocal = _checked_by_trace(cp.reciprocal)
 exp2 = _checked_by_trace(cp.exp2)

@@ -57,6 +57,8 @@ def _logaddexp(a: Array, b: Array) -> Array:
 
 
 def _extreme(dtype: np.dtype, largest: bool) -> Any:
+    if dtype.kind == "c":  # the ends of the lexicographic order of complex numbers
+        return complex(np.inf, np.inf) if largest else complex(-np.inf, -np.inf)
     if dtype.kind == "f":
         return np.inf if largest else -np.inf
     if dtype.kind == "b":
@@ -92,7 +94,7 @@ def cummax(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
         ```
     """
     dtype = core.get_aval(operand).dtype
-    return _scan("cummax", ew.max, _extreme(dtype, False), operand, axis, reverse, "iuf")
+    return _scan("cummax", ew.max, _extreme(dtype, False), operand, axis, reverse, "iufc")
 
 
 def cummin(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
@@ -107,7 +109,7 @@ def cummin(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
         ```
     """
     dtype = core.get_aval(operand).dtype
-    return _scan("cummin", ew.min, _extreme(dtype, True), operand, axis, reverse, "iuf")
+    return _scan("cummin", ew.min, _extreme(dtype, True), operand, axis, reverse, "iufc")
 
 
 def cumlogsumexp(operand: Array, axis: int = 0, reverse: bool = False) -> Array:

@@ -354,24 +354,27 @@ def _tie_weights(strict: Array, tie: Array, like: Array) -> Array:
 
 
 max_p = elementwise_primitive(
-    "max", impl=np.maximum, abstract_eval=binary_aval("biuf"),
+    "max", impl=np.maximum, abstract_eval=binary_aval("biufc"),
     jvp_partials=_minmax_partial(lambda a, b: gt(a, b)),
-    array_api="maximum",
-)
+)  # (its Array API rule, in jit/array_api_rules.py, orders complex operands too)
 min_p = elementwise_primitive(
-    "min", impl=np.minimum, abstract_eval=binary_aval("biuf"),
+    "min", impl=np.minimum, abstract_eval=binary_aval("biufc"),
     jvp_partials=_minmax_partial(lambda a, b: lt(a, b)),
-    array_api="minimum",
 )
 
 
 def max(x: Array, y: Array) -> Array:  # noqa: A001
-    """Elementwise maximum (propagates NaN, like `numpy.maximum`)."""
+    """Elementwise maximum (propagates NaN, like `numpy.maximum`).
+
+    Complex numbers are ordered lexicographically: by real part, then by imaginary part, as
+    in NumPy and JAX (a NaN operand still propagates, as in NumPy).
+    """
     return max_p.bind(x, y)
 
 
 def min(x: Array, y: Array) -> Array:  # noqa: A001
-    """Elementwise minimum (propagates NaN, like `numpy.minimum`)."""
+    """Elementwise minimum (propagates NaN, like `numpy.minimum`); complex numbers are ordered
+    lexicographically, as in `max`."""
     return min_p.bind(x, y)
 
 

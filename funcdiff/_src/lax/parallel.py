@@ -50,12 +50,21 @@ def _names(axis_name: Any) -> tuple[Any, ...]:
 
 def _one_axis(fn: str, axis_name: Any, groups: Any) -> tuple[Any]:
     """The one bound axis name a collective over a single axis takes."""
-    if groups is not None:
-        raise NotImplementedError(f"lax.{fn}: axis_index_groups is not supported")
+    _no_groups(fn, groups)
     names = _names(axis_name)
     if len(names) != 1:
         raise NotImplementedError(f"lax.{fn} works over one named axis, got {names}")
     return names  # type: ignore[return-value]
+
+
+def _no_groups(fn: str, groups: Any) -> None:
+    if groups is not None:
+        raise NotImplementedError(
+            f"lax.{fn}: axis_index_groups is not supported over the named axes of vmap (JAX "
+            "refuses it there too); split the batch into its groups instead, e.g. vmap over "
+            "an axis of groups and within it over the members of a group, and name the inner "
+            "axis"
+        )
 
 
 def _size(names: Sequence[Any]) -> int:
@@ -268,8 +277,7 @@ def pmean(x: Any, axis_name: Any, *, axis_index_groups: Any = None) -> Any:
 
 
 def _reduce(fn: str, p: core.Primitive, x: Any, axis_name: Any, groups: Any) -> Any:
-    if groups is not None:
-        raise NotImplementedError(f"lax.{fn}: axis_index_groups is not supported")
+    _no_groups(fn, groups)
     names = _names(axis_name)
     return tree_map(lambda leaf: p.bind(leaf, axis_name=names), x)
 
@@ -474,19 +482,32 @@ def psum_scatter(
     def scatter(leaf: Any) -> Any:
         shape = core.get_aval(leaf).shape
         d = scatter_dimension % max(len(shape), 1)
-        if not shape or (shape[d] != n if not tiled else shape[d] % n):
-            raise ValueError(
-                f"lax.psum_scatter: dimension {scatter_dimension} of shape {shape} must be "
-                + (f"a multiple of the axis size {n}" if tiled else f"the axis size {n}")
-            )
-        piece = shape[d] // n
-        total = psum_p.bind(leaf, axis_name=(name,))
-        start = ew.mul(axis_index(name), np.int32(piece))
-        starts = [start if k == d else np.int32(0) for k in range(len(shape))]
-        out = ds.dynamic_slice(total, starts, [piece if k == d else s for k, s in enumerate(shape)])
+        piece = _piece_size("psum_scatter", scatter_dimension, shape, n, tiled)
+        out = _my_chunk(psum_p.bind(leaf, axis_name=(name,)), name, d, piece)
         return out if tiled else sh.squeeze(out, (d,))
 
     return tree_map(scatter, x)
+
+
+def _piece_size(fn: str, dimension: int, shape: tuple[int, ...], n: int, tiled: bool) -> int:
+    """The size of each element's piece of `dimension` when it is cut into `n` pieces: 1,
+    and the dimension must have size `n`, unless `tiled` (then a multiple of `n`)."""
+    size = shape[dimension % len(shape)] if shape else None
+    if size is None or (size != n if not tiled else size % n):
+        raise ValueError(
+            f"lax.{fn}: dimension {dimension} of shape {shape} must be "
+            + (f"a multiple of the axis size {n}" if tiled else f"the axis size {n}")
+        )
+    return size // n
+
+
+def _my_chunk(x: Any, name: Any, axis: int, piece: int) -> Any:
+    """This element's piece of `x` along `axis`: the i-th of size `piece` at index i of the
+    named axis."""
+    shape = core.get_aval(x).shape
+    start = ew.mul(axis_index(name), np.int32(piece))
+    starts = [start if k == axis else np.int32(0) for k in range(len(shape))]
+    return ds.dynamic_slice(x, starts, [piece if k == axis else s for k, s in enumerate(shape)])
 
 
 def _ppermute_table(perm: tuple, size: int) -> np.ndarray:
@@ -560,3 +581,4 @@ def ppermute(x: Any, axis_name: Any, perm: Any) -> Any:
             f"destinations, all in [0, {n})"
         )
     return tree_map(lambda leaf: ppermute_p.bind(leaf, axis_name=names, perm=pairs), x)
+

@@ -67,7 +67,7 @@ reduce_max_p = define_primitive(
     "reduce_max",
     allocates=True,
     impl=_reduce_max_impl,
-    abstract_eval=reduce_aval("biuf"),
+    abstract_eval=reduce_aval("biufc"),
     lower=lambda ctx, x, *, axes: f"xp.max({x}, axis={ctx.param(axes)})",
     cost=cost_mod.reduction_cost,
     jvp=per_primitive(_reduce_chooser_jvp),
@@ -77,7 +77,7 @@ reduce_min_p = define_primitive(
     "reduce_min",
     allocates=True,
     impl=_reduce_min_impl,
-    abstract_eval=reduce_aval("biuf"),
+    abstract_eval=reduce_aval("biufc"),
     lower=lambda ctx, x, *, axes: f"xp.min({x}, axis={ctx.param(axes)})",
     cost=cost_mod.reduction_cost,
     jvp=per_primitive(_reduce_chooser_jvp),
@@ -191,7 +191,7 @@ def reduce_or(x: Array, axes: tuple[int, ...]) -> Array:
 
 
 def _arg_aval(x: ShapedArray, *, axis: int, index_dtype: np.dtype) -> ShapedArray:
-    check_kinds([x], "biuf")
+    check_kinds([x], "biufc")  # complex: lexicographic, as NumPy (JAX refuses complex)
     check_axes(x, (axis,))
     if x.shape[axis] == 0:
         raise PrimitiveError(f"argmax/argmin over the size-0 axis {axis}")

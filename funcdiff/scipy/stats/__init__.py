@@ -9,6 +9,7 @@ log_likelihood = norm.logpdf(0.3, loc=0.0, scale=2.0)
 ```
 """
 
+from funcdiff._src.scipy_stats.summary import sem as sem
 from funcdiff.scipy.stats import bernoulli as bernoulli
 from funcdiff.scipy.stats import beta as beta
 from funcdiff.scipy.stats import binom as binom
@@ -18,6 +19,8 @@ from funcdiff.scipy.stats import dirichlet as dirichlet
 from funcdiff.scipy.stats import expon as expon
 from funcdiff.scipy.stats import gamma as gamma
 from funcdiff.scipy.stats import geom as geom
+from funcdiff.scipy.stats import gumbel_l as gumbel_l
+from funcdiff.scipy.stats import gumbel_r as gumbel_r
 from funcdiff.scipy.stats import laplace as laplace
 from funcdiff.scipy.stats import logistic as logistic
 from funcdiff.scipy.stats import multivariate_normal as multivariate_normal
