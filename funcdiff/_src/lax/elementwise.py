@@ -167,7 +167,8 @@ def _mul_transpose(ct, x, y):
 
 mul_p = elementwise_primitive(
     "mul", impl=np.multiply, abstract_eval=binary_aval(NUMERIC),
-    jvp_partials=[lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g)],
+    # (`mul_p.bind`, not `mul`: one call fewer for the most common tangent product)
+    jvp_partials=[lambda g, ans, x, y: mul_p.bind(g, y), lambda g, ans, x, y: mul_p.bind(x, g)],
     transpose=_mul_transpose, lower=lowering.binary_operator("*"),
     array_api="*",
 )
