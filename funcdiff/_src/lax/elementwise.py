@@ -101,11 +101,9 @@ def _add_jvp(primals, tangents):
 
 
 def _add_transpose(ct, x, y):
-    # (`type(...) is UndefinedPrimal`: `is_undefined_primal`, inlined in the transpose rules
-    # that reverse mode runs for most equations.)
     return [
-        unbroadcast(ct, x.aval) if type(x) is UndefinedPrimal else None,
-        unbroadcast(ct, y.aval) if type(y) is UndefinedPrimal else None,
+        unbroadcast(ct, x.aval) if is_undefined_primal(x) else None,
+        unbroadcast(ct, y.aval) if is_undefined_primal(y) else None,
     ]
 
 
@@ -135,6 +133,8 @@ def _sub_jvp(primals, tangents):
 
 
 def _sub_transpose(ct, x, y):
+    # (`type(...) is UndefinedPrimal`: `is_undefined_primal` inlined, here and in `mul`'s
+    # rule, which reverse mode runs for most equations; `add`'s is shown in the docs as it is.)
     return [
         unbroadcast(ct, x.aval) if type(x) is UndefinedPrimal else None,
         unbroadcast(neg(ct), y.aval) if type(y) is UndefinedPrimal else None,
