@@ -361,6 +361,7 @@ PACKAGE_ORDER: dict[str, list[str]] = {
         "array_api_calls",
         "backends",
         "signature",
+        "donation",
         "api",
     ],
 }

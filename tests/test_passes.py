@@ -299,6 +299,28 @@ def test_arithmetic_on_broadcast_scalars_is_one_broadcast():
     same_values(closed, out, x)
 
 
+def test_sum_with_a_broadcast_zero_is_the_other_operand():
+    # add_any(x, broadcast(0)) is x, as x + 0 is; the broadcast of anything else stays.
+    zeros = lambda x, v=0.0: lax.broadcast_in_dim(v, x.shape, ())  # noqa: E731
+    x = np.array([1.5, -2.0, 0.25])
+    for f, expected in [
+        (lambda x: ad.add_any_p.bind(x, zeros(x)), []),
+        (lambda x: ad.add_any_p.bind(zeros(x, -0.0), x), []),
+        (lambda x: ad.add_any_p.bind(x, zeros(x, 0.5)), ["broadcast_in_dim", "add_any"]),
+    ]:
+        closed = trace(f, x)
+        out = passes.dce(passes.simplify(closed))
+        assert names(out) == expected
+        same_values(closed, out, x)
+        np.testing.assert_array_equal(jit(f)(x), f(x))
+    # In a gradient: `x * 0.0` has the zero cotangent broadcast(0), which the sum of
+    # cotangents of `x` no longer adds.
+    g = funcdiff.grad(lambda x: jnp.sum(jnp.sin(x) * 0.5 + x * 0.0))
+    program = jit(g).lower(x).program.jaxpr
+    assert "add_any" not in names(program), names(program)
+    np.testing.assert_allclose(jit(g)(x), 0.5 * np.cos(x), rtol=1e-15)
+
+
 def test_negations_fold_into_scalar_factors():
     def f(x):
         return lax.neg(2.0 * x), 3.0 * lax.neg(x), lax.neg(lax.neg(x) * 0.5)

@@ -181,6 +181,37 @@ class Array(np.ndarray):
         as in JAX (see `funcdiff.numpy.ndarray.at`)."""
         return _at_helper(self)
 
+    # ---- deletion (JAX's `delete`, and what donating an argument to `jit` does) --------------
+
+    def delete(self) -> None:
+        """Delete the array: any later use of it raises a `RuntimeError` (its shape, dtype and
+        `is_deleted` still answer). A donated argument of a jitted function
+        (``jit(f, donate_argnums=...)``) is deleted this way once the call has run.
+
+        Views of the array taken before (slices, reshapes) are other arrays and stay valid.
+
+        !!! Example
+            ```python
+            import funcdiff.numpy as jnp
+
+            x = jnp.ones(3)
+            x.delete()
+            assert x.is_deleted() and x.shape == (3,)
+            try:
+                x + 1.0
+            except RuntimeError as e:
+                print(e)
+            ```
+        """
+        if type(self) is not _DeletedArray:
+            weak = type(self) is WeakArray
+            self.__class__ = _DeletedArray
+            self.__dict__["_weak_type"] = weak
+
+    def is_deleted(self) -> bool:
+        """Whether the array was deleted (with `delete`, or by donating it to `jit`)."""
+        return False
+
 
 class WeakArray(Array):
     """A weakly typed `Array`: one made from Python scalars alone (``jnp.broadcast_to(1.0,
@@ -205,6 +236,58 @@ class WeakArray(Array):
 
     def __repr__(self) -> str:
         return Array.__repr__(self)[:-1] + ", weak_type=True)"
+
+
+# What a deleted array still answers (JAX's deleted arrays keep their shape and dtype).
+_DELETED_ANSWERS = frozenset(
+    "shape dtype ndim size itemsize nbytes weak_type is_deleted delete __class__ __dict__ "
+    "device devices sharding".split()
+)
+
+
+class _DeletedArray(Array):
+    """The class a deleted `Array` takes: it keeps its shape and dtype, and every other use
+    (arithmetic, indexing, NumPy functions, conversion, printing, `jit`) raises a
+    `RuntimeError`. Its memory is not written to by funcdiff afterwards."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _DELETED_ANSWERS:
+            return object.__getattribute__(self, name)
+        raise deleted_error(self)
+
+    @property
+    def weak_type(self) -> bool:
+        return bool(self.__dict__.get("_weak_type", False))
+
+    def is_deleted(self) -> bool:
+        return True
+
+    def delete(self) -> None:
+        """Already deleted: nothing to do (as in JAX)."""
+
+    def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        raise deleted_error(self)
+
+    __repr__ = __str__ = __format__ = __getitem__ = __iter__ = __reversed__ = _fail
+    __float__ = __int__ = __complex__ = __bool__ = __index__ = __contains__ = _fail
+    __array__ = __array_ufunc__ = __array_function__ = __array_wrap__ = _fail
+    __reduce__ = __reduce_ex__ = __copy__ = __deepcopy__ = __setstate__ = _fail
+    __dlpack__ = __dlpack_device__ = _fail
+
+
+# The Array types a primitive's eager evaluation does not unwrap on its fast path.
+_WEAK_OR_DEL = frozenset((WeakArray, _DeletedArray))
+
+
+def deleted_error(x: Any) -> RuntimeError:
+    """The error for using the deleted array `x`."""
+    shape = ",".join(map(str, object.__getattribute__(x, "shape")))
+    dtype = object.__getattribute__(x, "dtype")
+    return RuntimeError(
+        f"Array has been deleted with shape={dtype}[{shape}]: it was donated to a jitted "
+        "function (donate_argnums/donate_argnames), or deleted with .delete(), and can no "
+        "longer be used; use the jitted function's result instead, or do not donate it."
+    )
 
 
 def as_weak_array(x: Any) -> WeakArray:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from funcdiff._src import dtypes
-from funcdiff._src.array import Array, WeakArray, as_array, as_weak_array, unshared
+from funcdiff._src.array import _WEAK_OR_DEL, Array, WeakArray, as_array, as_weak_array, unshared
 from funcdiff._src.array import unchanged as unchanged  # (re-exported by `core`)
 from funcdiff._src.core.avals import (
     _NUMPY_VALUES,
@@ -162,8 +162,8 @@ class Primitive:
                     t = type(x)
                     if t is Array:
                         x = x.view(np.ndarray)
-                    elif t is WeakArray or (not weak_results and t in _PY_SCALAR_TYPES):
-                        return self._run_weak(args, params)
+                    elif t in _WEAK_OR_DEL or (not weak_results and t in _PY_SCALAR_TYPES):
+                        return self._run_weak(args, params)  # (which refuses a deleted Array)
                     plain.append(x)
                 args = plain
                 weak = False
@@ -172,7 +172,7 @@ class Primitive:
                 if not weak_results:
                     return self._run_weak(args, params)
             else:
-                if t is WeakArray:
+                if t in _WEAK_OR_DEL:
                     return self._run_weak(args, params)
                 weak = False
         if weak and self.float_operator is not None and not flags.check_nans:

@@ -14,7 +14,7 @@ import threading
 import warnings
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from funcdiff._src.array import Array, WeakArray, as_array, as_weak_array
 from funcdiff._src.config import config, jit_flags
 from funcdiff._src.core import ClosedJaxpr, Tracer
 from funcdiff._src.interpreters import partial_eval as pe
-from funcdiff._src.jit import backends, cache, lowering
+from funcdiff._src.jit import backends, cache, donation, lowering
 from funcdiff._src.jit.primitive import jit_p
 from funcdiff._src.jit.signature import (
     _SCALAR_TYPES,
@@ -452,11 +452,62 @@ def _call_on_backend(entry: _Entry, leaves: list[Any]) -> Any:
     return tree_unflatten(entry.out_tree, list(outs))
 
 
+class _DonatingJitFunction(JitFunction):
+    """A `JitFunction` with donated arguments (``donate_argnums``/``donate_argnames``): a call
+    outside every transformation deletes the donated funcdiff Arrays a result could take
+    over (see `donation.py`)."""
+
+    def __init__(self, *args: Any, donate: tuple[tuple[int, ...], tuple[str, ...]]):
+        super().__init__(*args)  # (JitFunction's arguments)
+        self.donate_argnums, self.donate_argnames = donate
+        self._donated_positions = frozenset(n for n in donate[0] if n >= 0)
+        self._warned: set[tuple] = set()  # signatures already warned about unusable donations
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if jit_flags.disable_jit or _flags.check_nans or len(core._state.stack) > 1:
+            return super().__call__(*args, **kwargs)  # (JAX donates nothing here either)
+        donated, others = donation.split_leaves(
+            args,
+            kwargs,
+            self._donated_positions,
+            self.donate_argnames,
+            self._static_positions(len(args)),
+            self.static_argnames,
+        )
+        if not donated:
+            return super().__call__(*args, **kwargs)
+        for leaves in (donated, others):
+            for _, _, x in leaves:
+                if isinstance(x, Tracer):  # (under a transformation: nothing is donated)
+                    return super().__call__(*args, **kwargs)
+
+        def name(arg: Any, k: int) -> str:
+            return donation.describe(arg, k, args, kwargs, self._param_names)
+
+        donation.check_distinct(donated, others, name)
+        out = super().__call__(*args, **kwargs)
+        outs, _ = tree_flatten(out)
+        unusable = donation.consume(donated, outs, name)
+        if unusable:
+            key = (tuple(unusable), tuple(map(donation._shape_dtype, outs)))
+            if key not in self._warned:
+                self._warned.add(key)
+                warnings.warn(
+                    f"jit of {self.__name__}: some donated buffers were not usable, as no "
+                    "result of the same shape and dtype (or size in bytes) could take them "
+                    f"over: {', '.join(unusable)}; these arguments are not deleted",
+                    stacklevel=2,
+                )
+        return out
+
+
 def jit(
     fun: Callable[..., Any] | None = None,
     *,
     static_argnums: int | Sequence[int] = (),
     static_argnames: str | Sequence[str] = (),
+    donate_argnums: int | Sequence[int] | None = None,
+    donate_argnames: str | Iterable[str] | None = None,
     cache_size: int = 256,
     backend: Any = None,
 ) -> Any:
@@ -468,6 +519,13 @@ def jit(
     - `fun`: the function; its arguments are pytrees of arrays (or static values).
     - `static_argnums`, `static_argnames`: arguments used as Python values (hashable); each
       new value traces again.
+    - `donate_argnums`, `donate_argnames`: arguments (positions, names) the caller hands over,
+      as in JAX: after a call outside every transformation, each donated funcdiff `Array`
+      that a result of its shape and dtype (or size in bytes) can take over is deleted
+      (`Array.is_deleted`; any later use raises a `RuntimeError`); one no result can take
+      over warns and is kept. NumPy arrays and Python scalars are never changed. A static
+      argument cannot be donated, nor the same Array passed twice when donated. See
+      [Donated arguments](../how-to/jit.md#donated-arguments).
     - `cache_size`: how many compiled signatures to keep (least recently traced dropped).
     - `backend`: the array namespace the generated code calls: None (the default) for the
       namespace of the arguments (NumPy, or the Array API namespace of any other arrays among
@@ -488,6 +546,11 @@ def jit(
         f = funcdiff.jit(lambda x: jnp.sin(x) * x + 1.0)
         assert np.isclose(f(0.5), np.sin(0.5) * 0.5 + 1.0)
         print(f.lower(0.5).as_python())
+
+        step = funcdiff.jit(lambda p, g: p - 0.1 * g, donate_argnums=0)
+        p = jnp.ones(3)
+        new = step(p, jnp.ones(3))
+        assert p.is_deleted() and new.tolist() == [0.9, 0.9, 0.9]
         ```
     """
     if fun is None:
@@ -495,6 +558,8 @@ def jit(
             jit,
             static_argnums=static_argnums,
             static_argnames=static_argnames,
+            donate_argnums=donate_argnums,
+            donate_argnames=donate_argnames,
             cache_size=cache_size,
             backend=backend,
         )
@@ -504,4 +569,7 @@ def jit(
     nums, names = _resolve_static(fun, nums, names)
     if backend is not None:
         backend = backends.resolve(backend)
-    return JitFunction(fun, nums, names, cache_size, backend)
+    if donate_argnums is None and donate_argnames is None:
+        return JitFunction(fun, nums, names, cache_size, backend)
+    donate = donation.resolve_donation(fun, donate_argnums, donate_argnames, nums, names)
+    return _DonatingJitFunction(fun, nums, names, cache_size, backend, donate=donate)

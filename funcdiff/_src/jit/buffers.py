@@ -6,7 +6,6 @@ code generator (`lowering.py`) writes the program by this plan; `cost_analysis` 
 
 from __future__ import annotations
 
-from funcdiff._src import core
 from funcdiff._src.core import Jaxpr, Var
 from funcdiff._src.interpreters.lowering_rules import allocating, ufunc_prims
 
@@ -60,8 +59,9 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
     result may be a view of its operands, so it has all their roots. A buffer is written in
     place only if this program allocated it, and neither it nor any view of it is used later
     or returned."""
-    last_use, reads = core.variable_uses(jaxpr)
-    views, owned, unused = _roots_of_views(jaxpr, last_use)
+    eqns = jaxpr.eqns
+    n = len(eqns)
+    last_use, reads, views, owned = _liveness_and_roots(jaxpr)
     # A buffer lives until the last use of itself or of any view of it.
     end: dict[Var, int] = {v: last_use.get(v, -1) for v in owned}
     for v, rs in views.items():
@@ -70,19 +70,24 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
             if r in end and used > end[r]:
                 end[r] = used
     chosen: dict[int, Var] = {}
-    if reuse:
-        for i, eqn in enumerate(jaxpr.eqns):
-            if eqn.primitive not in ufunc_prims or len(eqn.outvars) != 1:
-                continue
-            out = eqn.outvars[0]
-            if out not in owned:
-                continue
-            shape, dtype = out.aval.shape, out.aval.dtype
-            for a in eqn.invars:
-                if a in owned and end[a] == i and a.aval.shape == shape and a.aval.dtype == dtype:
-                    chosen[i] = a
-                    break
-    n = len(jaxpr.eqns)
+    unused: set[Var] = set()
+    for i, eqn in enumerate(eqns):
+        outs = eqn.outvars
+        if len(outs) != 1:
+            for v in outs:
+                if v not in last_use:
+                    unused.add(v)
+            continue
+        out = outs[0]
+        if out not in last_use:
+            unused.add(out)
+        if not reuse or out not in owned or eqn.primitive not in ufunc_prims:
+            continue
+        shape, dtype = out.aval.shape, out.aval.dtype
+        for a in eqn.invars:
+            if a in owned and end[a] == i and a.aval.shape == shape and a.aval.dtype == dtype:
+                chosen[i] = a
+                break
     dies_at: dict[int, list[Var]] = {}
     for v, i in last_use.items():
         if i < n:
@@ -91,25 +96,29 @@ def plan_buffers(jaxpr: Jaxpr, reuse: bool = True) -> BufferPlan:
     return BufferPlan(chosen, dies_at, reads, unused, copy_results, jaxpr, owned, end)
 
 
-def _roots_of_views(
-    jaxpr: Jaxpr, last_use: dict[Var, int]
-) -> tuple[dict[Var, frozenset[Var]], set[Var], set[Var]]:
-    """The roots of the results of primitives that are not fresh (possible views of their
-    operands): the union of their operands' roots; every other variable (an argument, a
-    constant, a fresh result) is its own only root. Also the arrays this program allocates
-    (scalars excluded), and the results nothing reads."""
+def _liveness_and_roots(
+    jaxpr: Jaxpr,
+) -> tuple[dict[Var, int], dict[Var, int], dict[Var, frozenset[Var]], set[Var]]:
+    """In one walk: the liveness of `core.variable_uses` (``last_use``, ``reads``, the same
+    dicts in the same order) and the roots of the results of primitives that are not fresh
+    (possible views of their operands): the union of their operands' roots; every other
+    variable (an argument, a constant, a fresh result) is its own only root. Also the arrays
+    this program allocates (scalars excluded)."""
+    n = len(jaxpr.eqns)
+    last: dict[Var, int] = {}
+    count: dict[Var, int] = {}
     views: dict[Var, frozenset[Var]] = {}
     owned: set[Var] = set()
-    unused: set[Var] = set()
     no_roots: frozenset[Var] = frozenset()
-    for eqn in jaxpr.eqns:
-        outs = eqn.outvars
-        for v in outs:
-            if v not in last_use:
-                unused.add(v)
+    for i, eqn in enumerate(jaxpr.eqns):
+        for a in eqn.invars:
+            if type(a) is Var:
+                last[a] = i
+                c = count.get(a)
+                count[a] = 1 if c is None else c + 1
         prim = eqn.primitive
         if prim in ufunc_prims or prim in allocating:  # `is_fresh`, inlined: it runs per equation
-            for v in outs:
+            for v in eqn.outvars:
                 if v.aval.shape != ():
                     owned.add(v)
             continue
@@ -118,9 +127,13 @@ def _roots_of_views(
             if type(a) is Var:
                 rs = views.get(a)
                 shared = shared | (frozenset((a,)) if rs is None else rs)
-        for v in outs:
+        for v in eqn.outvars:
             views[v] = shared
-    return views, owned, unused
+    for a in jaxpr.outvars:
+        if type(a) is Var:
+            last[a] = n
+            count[a] = count.get(a, 0) + 1
+    return last, count, views, owned
 
 
 def _copy_results(jaxpr: Jaxpr, views: dict[Var, frozenset[Var]]) -> list[bool]:

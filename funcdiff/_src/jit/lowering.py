@@ -218,7 +218,7 @@ def _write_equations(
     each line ending one computes (or the two it computes, see `CompiledProgram`)."""
     line_info: dict[int, JaxprEqn | tuple[JaxprEqn, JaxprEqn]] = {}
     unused, reuse, dies_at, reads = plan.results_unused, plan.reuse, plan.dies_at, plan.reads
-    local, literal = names.names, ctx.literal
+    local, free, used, literal = names.names, names.free, names.used, ctx.literal
     # The text of each literal, by identity: tracing shares one literal between equations
     # (every `* 0.9` of a loop), rendered once.
     texts: dict[int, str] = {}
@@ -227,7 +227,6 @@ def _write_equations(
     folded: Var | None = None
     inner: JaxprEqn | None = None
     for i, eqn in enumerate(eqns):
-        ctx.eqn = eqn
         reused = reuse.get(i)
         args = []  # (a loop: a comprehension is a frame of its own, for one or two operands)
         for a in eqn.invars:
@@ -235,6 +234,7 @@ def _write_equations(
                 local[a] if type(a) is Var else texts.get(id(a)) or _text(texts, literal, a)
             )
         if reused is None:
+            ctx.eqn = eqn  # (the rules read it; an in-place statement calls none)
             expr, weak_outs, operator = _expression(ctx, eqn, args)
         # Names of variables that die here are free for this equation's results; a result
         # written into a dead input's buffer takes that input's name.
@@ -262,8 +262,11 @@ def _write_equations(
         if reused is not None:
             buffer = local[reused]
             out = eqn.outvars[0]
-            taken = names.assign(out, prefer=buffer)  # free: its variable died here
-            assert taken == buffer
+            # `names.assign(out, prefer=buffer)`, inlined (it runs for most equations): the
+            # buffer's name is free, as its variable died here (a KeyError if not).
+            del free[buffer]
+            local[out] = buffer
+            used.add(buffer)
             lines.append(f"    {_in_place(ufunc_prims[eqn.primitive], args, buffer, out)}")
         else:
             _assign_results(eqn, expr, weak_outs, names, lines)

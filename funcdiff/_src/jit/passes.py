@@ -325,12 +325,13 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
         key = literal_keys[id(a)] = _atom_key(a)
         return key
 
+    effectful = pe.effectful
     for eqn in jaxpr.eqns:
         ins = eqn.invars
         if env and not env.keys().isdisjoint(ins):  # (a set test first: this runs per equation)
             ins = [env.get(a, a) for a in ins]
             eqn = eqn.replace(invars=ins)
-        if eqn.primitive not in pe.effectful:
+        if eqn.primitive not in effectful:
             params = eqn.params
             pkey = (
                 tuple([(k, _hashable_param(params[k])) for k in sorted(params)]) if params else ()
@@ -352,12 +353,11 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
                     a if type(a) is Var else literal_keys.get(id(a)) or literal_key(a) for a in ins
                 ]
                 key = (eqn.primitive, *atoms, pkey)
-            prev = seen.get(key)
-            if prev is not None:
+            prev = seen.setdefault(key, eqn)  # (one lookup of the key, not two)
+            if prev is not eqn:
                 for v, p in zip(eqn.outvars, prev.outvars):
                     env[v] = p
                 continue
-            seen[key] = eqn
         eqns.append(eqn)
     outvars = [env.get(a, a) if type(a) is Var else a for a in jaxpr.outvars]
     return ClosedJaxpr(
@@ -463,21 +463,27 @@ class _Schedule:
         if self.far(eqn, i):
             return True
         following = self.eqns[i + 1] if i + 1 < self.end else None
-        return (
-            following is not None
-            and following.primitive in ufunc_prims
-            and self.last_read.get(out[0]) == i + 1
-            and all(a is out[0] or self.lives_on(a, i + 1) for a in following.invars)
-        )
+        if (
+            following is None
+            or following.primitive not in ufunc_prims
+            or last_read.get(out[0]) != i + 1
+        ):
+            return False
+        for a in following.invars:  # (a loop, not `all(...)`: a generator per equation)
+            if a is not out[0] and not self.lives_on(a, i + 1):
+                return False
+        return True
 
     def emit(self, eqn: JaxprEqn) -> None:
         deferred, readers = self.deferred, self.readers
-        if deferred:
+        if deferred and not deferred.keys().isdisjoint(eqn.invars):
             for a in eqn.invars:  # deferred producers first
                 if type(a) is Var and a in deferred:
                     self.emit(deferred.pop(a))
         self.order.append(eqn)
-        if readers:
+        if readers and not (
+            readers.keys().isdisjoint(eqn.invars) and readers.keys().isdisjoint(eqn.outvars)
+        ):
             # A variable read for the last time (in the original order) would die here but
             # for the deferred equations reading it: run them now.
             for vs in (eqn.invars, eqn.outvars):
@@ -488,19 +494,37 @@ class _Schedule:
                                 self.emit(deferred.pop(w))
 
     def run(self) -> list[JaxprEqn]:
-        deferred, readers = self.deferred, self.readers
+        deferred, readers, order, last_read = (
+            self.deferred,
+            self.readers,
+            self.order,
+            self.last_read,
+        )
         for i, eqn in enumerate(self.eqns):
             self.now = i
-            if self.deferrable(eqn, i):
+            candidate = eqn.primitive in ufunc_prims
+            if candidate:
+                # `deferrable`'s first test without the call: most equations are the last
+                # reader of an input (an input that dies here keeps it where it is).
+                for a in eqn.invars:
+                    if type(a) is Var and last_read[a] <= i and a not in deferred:
+                        candidate = False
+                        break
+            if candidate and self.deferrable(eqn, i):
                 out = eqn.outvars[0]
                 deferred[out] = eqn
                 for a in eqn.invars:
                     if type(a) is Var and a not in self.permanent:  # permanent: never die
                         readers.setdefault(a, []).append(out)
-            elif deferred or readers:
-                self.emit(eqn)
+            elif (deferred and not deferred.keys().isdisjoint(eqn.invars)) or (
+                readers
+                and not (
+                    readers.keys().isdisjoint(eqn.invars) and readers.keys().isdisjoint(eqn.outvars)
+                )
+            ):
+                self.emit(eqn)  # it runs deferred equations first, or after
             else:
-                self.order.append(eqn)
+                order.append(eqn)  # (`emit`'s common case, inlined: it runs per equation)
         self.now = self.end
         for v in list(deferred):  # results read by nothing emitted (dead code): keep them
             if v in deferred:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
-from funcdiff._src.array import _SCALAR_DTYPES, Array, WeakArray
+from funcdiff._src.array import _SCALAR_DTYPES, Array, WeakArray, _DeletedArray, deleted_error
 from funcdiff._src.core import Tracer
 from funcdiff._src.jit import backends
 from funcdiff._src.tree_util import keystr
@@ -34,6 +34,8 @@ def _signature(x: Any) -> Any:
         aval = x.aval
         return (aval.shape, aval.dtype, aval.weak_type, "traced")
     if isinstance(x, np.ndarray):
+        if type(x) is _DeletedArray:
+            raise deleted_error(x)
         return (x.shape, x.dtype)
     return None
 

@@ -82,7 +82,18 @@ def _simplify_arithmetic(eqn, ins, producers, uses, out):
         narrowed = _unbroadcast_operands(eqn, ins, producers, out)
         if narrowed is not None:
             return narrowed
-    xv, yv = literal_number(x), literal_number(y)
+        if eqn.primitive is add_any_p:
+            kept = _without_broadcast_zero(ins, producers, out)
+            if kept is not None:
+                return kept
+    if type(x) is not Literal and type(y) is not Literal:
+        # Every rewrite below but the padded sum needs a literal operand (the common case
+        # in derivative code: two arrays).
+        if kx is pad_p and ky is pad_p and eqn.primitive in (add_p, add_any_p):
+            return _sum_before_padding(eqn, ins, producers, out)
+        return None
+    xv = literal_number(x) if type(x) is Literal else None
+    yv = literal_number(y) if type(y) is Literal else None
     left, right = _IDENTITIES[eqn.primitive]
     if yv is not None and yv == right and same_type(x, out):
         return x
@@ -141,6 +152,9 @@ def _merge_scales(eqn: JaxprEqn, c: Literal, inner: JaxprEqn, out: Var) -> Jaxpr
     """``c * (d * y)`` is ``(c * d) * y`` when one of the factors is a power of two at least 1:
     scaling by it is exact (short of overflow, which both forms reach alike), so both round
     the same way."""
+    first, second = inner.invars
+    if type(first) is not Literal and type(second) is not Literal:
+        return None  # (the common case in reverse mode: a product of two arrays, scaled)
     for k, d in enumerate(inner.invars):
         y = inner.invars[1 - k]
         dv = literal_number(d)
@@ -204,6 +218,23 @@ def _broadcast_scalars(
         {"shape": out.aval.shape, "broadcast_dimensions": ()},
         eqn.source_info,
     )
+
+
+def _without_broadcast_zero(
+    ins: list[Atom], producers: dict[Var, JaxprEqn], out: Var
+) -> Atom | None:
+    """``add_any(x, broadcast(0))`` is `x`, as ``x + 0`` is (the other sums narrow a
+    broadcast scalar operand to the scalar, then drop it; `add_any` keeps both operands of
+    the result's shape). Reverse mode adds such zeros where a cotangent does not depend on an
+    input (the derivative of ``x * 0.0``)."""
+    for k, a in enumerate(ins):
+        if type(a) is not Var:
+            continue
+        c = _scalar_literal(a, producers)
+        other = ins[1 - k]
+        if c is not None and literal_number(c) == 0 and same_type(other, out):
+            return other
+    return None
 
 
 def _zero_signs(v: Any) -> tuple[bool, bool]:

@@ -10,7 +10,7 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.array import Array as _Array
 from funcdiff._src.array import WeakArray as _WeakArray
-from funcdiff._src.array import as_array
+from funcdiff._src.array import _DeletedArray, as_array, deleted_error
 from funcdiff._src.core import Tracer
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
@@ -38,8 +38,11 @@ def asarray(x: ArrayLike, dtype: Any = None) -> Array:
     if isinstance(x, _SEQUENCES) and _contains_tracer(x):
         out = stack_same([asarray(e) for e in x])
         return out if dtype is None else ew.convert_element_type(out, dtype)
-    if isinstance(x, _NUMPY_VALUES) and (dtype is None or x.dtype == dtype):
-        return x
+    if isinstance(x, _NUMPY_VALUES):
+        if type(x) is _DeletedArray:
+            raise deleted_error(x)
+        if dtype is None or x.dtype == dtype:
+            return x
     out = np.asarray(x, dtype=dtype)
     if out.dtype.kind not in "biufc" and out.dtype != dtypes.float0:
         raise TypeError(
