@@ -7,7 +7,9 @@ its derivatives are checked. Ops whose operands are more than "an array per argu
 index arrays, dimension numbers, padding configs...) draw a whole `Case` with `draw`.
 
 Every primitive defined in `funcdiff._src` has a record (`ad.add_any_p`
-included), except the higher-order ones listed in `test_lax_ops.HIGHER_ORDER`.
+included), except the higher-order ones listed in `test_lax_ops.HIGHER_ORDER`. The records of
+the primitives that run only in a context (the collectives of a named `vmap`,
+`custom_linear_solve`) are in `context_lax_table.py`.
 """
 
 from __future__ import annotations
@@ -92,6 +94,16 @@ class OpRecord:
     - `elementwise`: operands broadcast NumPy-style, so any of them may be a Python scalar.
     - `allow_empty`: drawn shapes may have size-0 dimensions.
     - `draw(draw, dtype) -> Case`: a whole example with its static params, for ``"custom"``.
+    - `per_element(*operands, **static)` and `context(g, operands, **static) -> Callable`:
+      for a primitive that only runs inside a context (a collective, inside the `vmap`s that
+      bind its axis names), `fn` is ``context(per_element, n_args)``; the arguments after
+      the first `operands` are per-element values shaped like `fn`'s results (cotangents).
+      The context turns the primitive into other operations (the vmap, into batch
+      operations), so `fn`'s program and its derivatives taken from outside do not reach the
+      primitive's own rules: the tests also stage, jit and differentiate `per_element`
+      inside the context.
+    - `public`: the `funcdiff.lax` functions the record drives when `fn` is not one of them
+      but calls them (inside a vmap, or with functions closed over).
     """
 
     name: str
@@ -112,6 +124,9 @@ class OpRecord:
     elementwise: bool = False
     allow_empty: bool = True
     draw: Callable[..., Case] | None = None
+    per_element: Callable[..., Any] | None = None
+    context: Callable[..., Callable[..., Any]] | None = None
+    public: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"OpRecord({self.name})"
@@ -1128,3 +1143,9 @@ LAX_OPS = LAX_OPS + SPECIAL_OPS
 from bits_lax_table import BITS_OPS  # noqa: E402
 
 LAX_OPS = LAX_OPS + BITS_OPS
+
+# The primitives that run only in a context (collectives in a named vmap, custom_linear_solve
+# with its functions closed over), from their own table.
+from context_lax_table import CONTEXT_OPS  # noqa: E402
+
+LAX_OPS = LAX_OPS + CONTEXT_OPS

@@ -1,5 +1,6 @@
 """jit: caching, composition with every transformation, inspection, errors, threads."""
 
+import functools
 import re
 import threading
 import warnings
@@ -128,6 +129,20 @@ def test_grad_of_jit_stays_one_unit():
     names = [e.primitive.name for e in jaxpr.eqns]
     assert names == ["jit", "jit"]  # the forward pass with residuals, and its transpose
     core.typecheck_jaxpr(jaxpr.jaxpr)
+
+
+def test_jit_of_a_partial_or_callable_object_composes_with_transformations():
+    # Neither has a __name__, which the jit primitive of a traced call takes as its name.
+    class Scale:
+        def __call__(self, x):
+            return x * 3.0
+
+    x = np.array([1.0, 2.0])
+    for fun, slope in ((functools.partial(lambda x, a: x * a, a=2.0), 2.0), (Scale(), 3.0)):
+        f = jit(fun)
+        np.testing.assert_array_equal(grad(lambda x: f(x).sum())(x), [slope, slope])
+        np.testing.assert_array_equal(funcdiff.vmap(f)(x), x * slope)
+    assert jit(functools.partial(np.sin)).__name__ == "sin"
 
 
 def test_closure_over_outer_tracer():

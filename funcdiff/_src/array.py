@@ -345,6 +345,30 @@ def as_array(x: Any) -> Any:
     return a
 
 
+# ---- aliasing: no later write shows in a result ---------------------------------------------
+#
+# JAX's results are fresh buffers: no later write to an input changes one. funcdiff hands out
+# NumPy memory, and a NumPy implementation may return a view of (or the very) array it was
+# given, so results are copied where that could show. Two policies, one per place they run,
+# both defined here:
+#
+# | helper          | runs on                                 | copies a result that may share |
+# |                 |                                         | memory with                    |
+# |-----------------|-----------------------------------------|--------------------------------|
+# | `unshared`      | each eager call of a primitive that may | a writable plain NumPy array   |
+# |                 | return a view (the bind hot path)       | among the operands             |
+# | `owned_results` | the results of a transformation (jit,   | any array among the inputs,    |
+# |                 | grad, vjp, jvp, vmap...), once per call | Arrays too, or an earlier      |
+# |                 |                                         | result                         |
+#
+# The eager policy is the narrow one because it runs on every operation: an Array is
+# immutable, so a view of one (a reshape of an Array) is safe to keep, and is kept. A
+# transformation's results are handed out as arrays that own their memory: a jitted identity
+# does not return its argument, and two results (the same cotangent for two arguments) are
+# distinct arrays. `unchanged` is the eager policy for the early ``return x`` of an
+# operation that leaves its operand as it is.
+
+
 def unshared(out: Any, args: Sequence[Any], multiple: bool) -> Any:
     """The eager result(s) `out` of a primitive that may return a view of an operand, copied
     where they may share memory with a writable NumPy array of the caller: in JAX, no later
@@ -356,6 +380,33 @@ def unshared(out: Any, args: Sequence[Any], multiple: bool) -> Any:
                 return [unshared(o, args, False) for o in out]
             if isinstance(out, np.ndarray) and np.may_share_memory(out, a):
                 return out.copy()
+    return out
+
+
+def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
+    """`xs` as results to hand to the user: funcdiff Arrays that share no memory with the
+    NumPy arrays the user passed (`inputs`), nor with each other. One that may overlap an
+    input or an earlier result (the same cotangent for two arguments, a view) is copied."""
+    # Compared as plain arrays: NumPy functions given Arrays go through their (slow, Python)
+    # `__array_function__`.
+    seen = []  # (a loop: often no input is an array, as for grad of a Python float)
+    for i in inputs:
+        if isinstance(i, np.ndarray):
+            seen.append(i.view(np.ndarray) if type(i) is Array else i)
+    out = []
+    for x in xs:
+        if isinstance(x, np.ndarray):
+            t = type(x)  # (an Array or WeakArray that needs no copy is handed out as it is)
+            plain = x.view(np.ndarray) if t is Array or t is WeakArray else x
+            for i in seen:
+                if np.may_share_memory(plain, i):
+                    plain = plain.copy()
+                    x = as_weak_array(plain) if t is WeakArray else plain
+                    break
+            seen.append(plain)
+        elif isinstance(x, np.generic):  # (`as_array` shares its memory with every result)
+            x = np.array(x)
+        out.append(as_array(x))
     return out
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
+from funcdiff._src.array import WeakArray, as_weak_array
 from funcdiff._src.interpreters import batching
 from funcdiff._src.lax import shape as lax_shape
 from funcdiff._src.lax import structural
@@ -156,7 +157,9 @@ def _place_outputs(fun: Callable[..., Any], outs: list[Any], dims: list[int | No
         if d is None and isinstance(o, np.ndarray):
             # An output that does not depend on the mapped inputs may be an array the function
             # closed over (or a view of one): the result must not show later writes into it.
-            o = np.array(o.view(np.ndarray))
+            # (A weakly typed one stays weak, as under jit.)
+            copy = np.array(o.view(np.ndarray))
+            o = as_weak_array(copy) if type(o) is WeakArray else copy
         if target is None:
             if d is not None:
                 raise ValueError(

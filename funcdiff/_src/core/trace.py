@@ -1,7 +1,7 @@
 """The trace machinery: `Primitive` and its `bind`, the stack of active transformations
 (`new_main`, `MainTrace`, `Trace`, `EvalTrace`) and `Tracer`, the value a transformation
 traces; with the functions that look at any value the same way, traced or not (`get_aval`,
-`is_valid_array`, `concrete_or_none`, `owned_results`).
+`is_valid_array`, `concrete_or_none`).
 
 `Primitive.bind` dispatches an operation to the innermost active transformation (a `Trace`),
 which interprets it. Transformations are stacked (`new_main`), so they nest. The trace state
@@ -21,6 +21,7 @@ import numpy as np
 
 from funcdiff._src import dtypes
 from funcdiff._src.array import _WEAK_OR_DEL, Array, WeakArray, as_array, as_weak_array, unshared
+from funcdiff._src.array import owned_results as owned_results  # (re-exported by `core`)
 from funcdiff._src.array import unchanged as unchanged  # (re-exported by `core`)
 from funcdiff._src.core.avals import (
     _NUMPY_VALUES,
@@ -561,33 +562,6 @@ def get_aval(x: Any) -> ShapedArray:
         f"Value {x!r} of type {type(x).__name__} is not a valid array: expected a NumPy array, "
         "a Python or NumPy scalar, or a traced value." + _at_user_line()
     )
-
-
-def owned_results(xs: Sequence[Any], inputs: Sequence[Any]) -> list[Any]:
-    """`xs` as results to hand to the user: funcdiff Arrays that share no memory with the
-    NumPy arrays the user passed (`inputs`), nor with each other. One that may overlap an
-    input or an earlier result (the same cotangent for two arguments, a view) is copied."""
-    # Compared as plain arrays: NumPy functions given Arrays go through their (slow, Python)
-    # `__array_function__`.
-    seen = []  # (a loop: often no input is an array, as for grad of a Python float)
-    for i in inputs:
-        if isinstance(i, np.ndarray):
-            seen.append(i.view(np.ndarray) if type(i) is Array else i)
-    out = []
-    for x in xs:
-        if isinstance(x, np.ndarray):
-            t = type(x)  # (an Array or WeakArray that needs no copy is handed out as it is)
-            plain = x.view(np.ndarray) if t is Array or t is WeakArray else x
-            for i in seen:
-                if np.may_share_memory(plain, i):
-                    plain = plain.copy()
-                    x = as_weak_array(plain) if t is WeakArray else plain
-                    break
-            seen.append(plain)
-        elif isinstance(x, np.generic):  # (`as_array` shares its memory with every result)
-            x = np.array(x)
-        out.append(as_array(x))
-    return out
 
 
 def is_valid_array(x: Any) -> bool:

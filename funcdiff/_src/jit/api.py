@@ -191,6 +191,8 @@ class JitFunction:
         # Copy the name and docs only: `update_wrapper` would also copy `fun.__dict__`, which
         # for another JitFunction (or a function wrapping one) holds its cache and `fun`.
         functools.update_wrapper(self, fun, updated=())
+        if not hasattr(self, "__name__"):  # a functools.partial or a callable object
+            self.__name__ = getattr(getattr(fun, "func", fun), "__name__", type(fun).__name__)
         self.fun = fun
 
     def _static_positions(self, nargs: int) -> frozenset[int]:

@@ -186,9 +186,17 @@ def promote_inexact(*args: ArrayLike) -> list[Array]:
         dt = array_dtype(x)
         if dt is not None and dt.kind in "fc":
             return [x]
-    arrays = promote(*args)
-    avals = [aval(a) for a in arrays]
-    dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
+    if len(args) == 2:
+        # The promotion's own result dtype; the result is weak when both operands still are
+        # (none was cast: a cast operand is strong).
+        x, y, dtype = promote_pair(*args)
+        arrays = [x, y]
+        avals = [aval(x), aval(y)]
+        weak = avals[0].weak_type and avals[1].weak_type
+    else:
+        arrays = promote(*args)
+        avals = [aval(a) for a in arrays]
+        dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
     if not dtypes.is_inexact(dtype):
         dtype = np.dtype(np.float64)
     if weak:
