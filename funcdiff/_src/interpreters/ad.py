@@ -258,6 +258,7 @@ def backward_pass(
         if type(a) is not UndefinedPrimal:
             primal_env[v] = a
     ct_env: dict[Var, Any] = {}
+    undefined: dict[int, UndefinedPrimal] = {}  # by the id of an aval the jaxpr keeps alive
     linear_eqns = _run_known_equations(jaxpr, args, primal_env)
     for v, ct in zip(jaxpr.outvars, cotangents, strict=True):
         if type(v) is Literal or ct is None or type(ct) is Zero or v in primal_env:
@@ -292,7 +293,11 @@ def backward_pass(
                     invals.append(a.val)
                 else:
                     val = primal_env.get(a, _MISSING)
-                    invals.append(UndefinedPrimal(a.aval) if val is _MISSING else val)
+                    if val is _MISSING:  # (one `UndefinedPrimal` per aval object: rules
+                        val = undefined.get(id(a.aval))  # only read its type and aval)
+                        if val is None:
+                            val = undefined[id(a.aval)] = UndefinedPrimal(a.aval)
+                    invals.append(val)
             rule = transpose_rules.get(prim)
             if rule is None:
                 raise NotImplementedError(

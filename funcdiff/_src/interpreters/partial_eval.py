@@ -27,6 +27,8 @@ from funcdiff._src.core import (
     SourceInfo,
     Tracer,
     Var,
+    _state,
+    flags,
 )
 from funcdiff._src.errors import PrimitiveError
 
@@ -160,37 +162,41 @@ class JaxprTrace(core.Trace):
     def process_primitive(
         self, primitive: core.Primitive, tracers: list[JaxprTracer], params: dict
     ) -> Any:
-        if not self.main.dynamic:
+        main = self.main
+        if not main.dynamic:
             rule = partial_eval_rules.get(primitive)
             if rule is not None:
                 return rule(self, tracers, **params)
         # (Every staged operation comes here: the shape rule is called directly, and
-        # `Primitive.abstract` only re-runs it to word the error.)
+        # `Primitive.abstract` only re-runs it to word the error. A single result, the common
+        # case, is recorded here: `emit`'s body inlined, one call fewer per equation.)
         avals = []
+        atoms = []
         for t in tracers:
             avals.append(t.aval)
+            atoms.append(t._atom or t.atom)
         try:
             out_avals = primitive.abstract_eval(*avals, **params)  # type: ignore[misc]
         except PrimitiveError:
             primitive.abstract(avals, params)
             raise
-        return self.emit(primitive, tracers, params, out_avals)
+        if primitive.multiple_results:
+            return self.emit(primitive, tracers, params, out_avals)
+        state = _state  # (`_source_info`, inlined)
+        if main.dynamic or state.dynamic.level or flags.check_nans:
+            info = state.source_override or state.bind_source or SourceInfo.current()
+        else:
+            info = None
+        var = Var(out_avals)
+        main.payload.eqns.append(JaxprEqn(primitive, atoms, [var], params, info))
+        return JaxprTracer(self, out_avals, var)
 
     def emit(
         self, primitive: core.Primitive, tracers: Sequence[JaxprTracer], params: dict, out_avals
     ) -> Any:
         """Record one equation and return tracers for its outputs."""
         main = self.main
-        # Source lines cost a stack walk: recorded when staging a program (make_jaxpr, jit;
-        # also the linear program of reverse mode under them, so that the transposed
-        # equations keep the user's line) or when NaN checks will need them, not for eager
-        # reverse mode.
-        state = core._state
-        if main.dynamic or state.dynamic.level or core.flags.check_nans:
-            # `SourceInfo.current()`, with its common outcomes first.
-            info = state.source_override or state.bind_source or SourceInfo.current()
-        else:
-            info = None
+        info = _source_info(main)
         atoms = []
         for t in tracers:
             atoms.append(t._atom or t.atom)
@@ -201,6 +207,18 @@ class JaxprTrace(core.Trace):
         var = Var(out_avals)
         main.payload.eqns.append(JaxprEqn(primitive, atoms, [var], params, info))
         return JaxprTracer(self, out_avals, var)
+
+
+def _source_info(main: core.MainTrace) -> SourceInfo | None:
+    """The user line of an equation recorded now on `main`. Source lines cost a stack walk:
+    recorded when staging a program (make_jaxpr, jit; also the linear program of reverse mode
+    under them, so that the transposed equations keep the user's line) or when NaN checks will
+    need them, not for eager reverse mode."""
+    state = _state
+    if main.dynamic or state.dynamic.level or flags.check_nans:
+        # `SourceInfo.current()`, with its common outcomes first.
+        return state.source_override or state.bind_source or SourceInfo.current()
+    return None
 
 
 def trace_to_jaxpr(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes
-from funcdiff._src.core import ShapedArray
+from funcdiff._src.core import ShapedArray, Tracer
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad, batching, tape
 from funcdiff._src.interpreters import cost as cost_mod
@@ -445,12 +445,16 @@ def _jvp_from_partials(p: core.Primitive, partials: Sequence[Rule | None]) -> Ru
     def rule(primals: Sequence[Any], tangents: Sequence[Any], **params: Any) -> tuple[Any, Any]:
         fit_to_aval = _fit_to_aval or _load_fit_to_aval()
         ans = p.bind(*primals, **params)
-        out_aval = core.get_aval(ans)
+        # (`core.get_aval` and `fit_to_aval`'s test of a tracer's own aval, inlined: this
+        # runs for every staged elementwise operation.)
+        out_aval = ans.aval if isinstance(ans, Tracer) else core.get_aval(ans)
         total: Any = None
         for partial, t in zip(partials, tangents, strict=True):
             if type(t) is Zero or partial is None:
                 continue
-            contribution = fit_to_aval(partial(t, ans, *primals, **params), out_aval)
+            contribution = partial(t, ans, *primals, **params)
+            if not isinstance(contribution, Tracer) or contribution.aval is not out_aval:
+                contribution = fit_to_aval(contribution, out_aval)
             total = contribution if total is None else ad.add_tangents(total, contribution)
         return ans, Zero(ad.tangent_aval(out_aval)) if total is None else total
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from funcdiff._src import core, dtypes
 from funcdiff._src.array import as_weak_array
-from funcdiff._src.core import ShapedArray
+from funcdiff._src.core import ShapedArray, Tracer
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
@@ -467,7 +467,7 @@ def convert_element_type(x: Array, new_dtype: Any, weak_type: bool = False) -> A
 def fit_to_aval(t: Any, aval: ShapedArray) -> Any:
     """Broadcast a tangent to `aval`'s shape and cast it to its dtype (tangents of a broadcast
     or promoted operand)."""
-    t_aval = core.get_aval(t)
+    t_aval = t.aval if isinstance(t, Tracer) else core.get_aval(t)  # (a tracer: read directly)
     if t_aval is aval:  # (often: the shape rules share their results)
         return t
     if t_aval.dtype != aval.dtype and dtypes.is_inexact(aval.dtype):
@@ -480,7 +480,7 @@ def fit_to_aval(t: Any, aval: ShapedArray) -> Any:
 def unbroadcast(ct: Any, aval: ShapedArray) -> Any:
     """Sum a cotangent over the dimensions along which an operand of abstract value `aval`
     was broadcast, and cast it back to the operand's dtype."""
-    ct_aval = core.get_aval(ct)
+    ct_aval = ct.aval if isinstance(ct, Tracer) else core.get_aval(ct)  # (as `fit_to_aval`)
     if ct_aval is aval:  # (often: the shape rules share their results)
         return ct
     if ct_aval.shape != aval.shape:

@@ -16,8 +16,13 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.array import Array, set_at_helper
 from funcdiff._src.core import Tracer
+from funcdiff._src.core.avals import _PY_SCALARS
+from funcdiff._src.core.trace import _VALID_ARRAYS
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.numpy import indexing, linalg, reductions, shape, ufuncs
+
+# What an operator accepts besides Python scalars: arrays, tracers, and lists or tuples.
+_OPERANDS = (*_VALID_ARRAYS, list, tuple)
 
 
 def _swap(fn):
@@ -35,7 +40,8 @@ def _defer(fn, traced: bool = False):
         return fn(self, other)
 
     def traced_op(self: Any, other: Any) -> Any:
-        if not core.is_valid_array(other) and not isinstance(other, list | tuple):
+        # (`core.is_valid_array`, inlined: every operator on a tracer comes here.)
+        if type(other) not in _PY_SCALARS and not isinstance(other, _OPERANDS):
             return NotImplemented
         state = core._state
         if state.bind_frame is not None:  # inside a primitive's rules: attributed already

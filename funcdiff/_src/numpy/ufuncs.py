@@ -11,7 +11,7 @@ import numpy as np
 
 from funcdiff._src import core, dtypes, errors
 from funcdiff._src.array import Array as _ArrayType
-from funcdiff._src.core import ShapedArray
+from funcdiff._src.core import ShapedArray, Tracer
 from funcdiff._src.lax import bits
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import transcendental as tr
@@ -241,6 +241,8 @@ def _named(fn, name):
         # (A Python float or an inexact array needs no promotion: the eager hot path, inline.)
         t = type(x)
         if t is float or ((t is np.ndarray or t is _ArrayType) and x.dtype.kind in "fc"):
+            return fn(x)
+        if isinstance(x, Tracer) and x.aval.dtype.kind in "fc":  # (the staging hot path)
             return fn(x)
         return fn(promote_inexact(x)[0])
 
