@@ -16,13 +16,13 @@ import numpy as np
 from funcdiff._src import core
 from funcdiff._src.array import Array, set_at_helper
 from funcdiff._src.core import Tracer
-from funcdiff._src.core.avals import _PY_SCALARS
-from funcdiff._src.core.trace import _VALID_ARRAYS
+from funcdiff._src.core.avals import _NUMPY_VALUES, _PY_SCALARS
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.numpy import indexing, linalg, reductions, shape, ufuncs
 
-# What an operator accepts besides Python scalars: arrays, tracers, and lists or tuples.
-_OPERANDS = (*_VALID_ARRAYS, list, tuple)
+# What an operator on a tracer accepts besides Python scalars: tracers, NumPy values, lists
+# and tuples (a NumPy array of non-numbers is refused by the function it reaches, by dtype).
+_OPERANDS = (Tracer, *_NUMPY_VALUES, list, tuple)
 
 
 def _swap(fn):
