@@ -347,6 +347,31 @@ add("nonzero", partial(unary_cases, domain=DISCRETE, min_dims=1), dtypes=ALL,
     jaxpr="concrete", **NO_GRAD)
 
 
+def _ref_nonzero_sized(a, size, fill_value=None):
+    """JAX's nonzero with a static `size`: truncated, or padded with `fill_value` (0)."""
+    fills = fill_value if isinstance(fill_value, tuple) else (fill_value or 0,) * a.ndim
+    return tuple(np.concatenate([i[:size], np.full(max(size - len(i), 0), f)]).astype(np.int64)
+                 for i, f in zip(np.nonzero(a), fills))
+
+
+@st.composite
+def _sized_nonzero_cases(draw, dtype, min_dims=1):
+    shp = draw(shapes(min_dims, 3, allow_empty=True))
+    kwargs = {"size": draw(st.integers(0, 7))}
+    fill = draw(st.sampled_from([None, -1, 5, "per-dim"]))
+    if fill == "per-dim":
+        fill = tuple(range(-1, -len(shp) - 1, -1)) if shp else None
+    if fill is not None:
+        kwargs["fill_value"] = fill
+    return case(draw_array(draw, shp, dtype, DISCRETE), **kwargs)
+
+
+add("nonzero", _sized_nonzero_cases, variant="size", ref=_ref_nonzero_sized, dtypes=ALL,
+    **NO_GRAD)
+add("where", _sized_nonzero_cases, variant="size", fn=lambda c, **kw: jnp.where(c, **kw),
+    ref=_ref_nonzero_sized, dtypes=(F64, BOOL), **NO_GRAD)
+
+
 @st.composite
 def _clip_cases(draw, dtype):
     s = draw(broadcastable_shapes(3, allow_empty=True))
@@ -977,6 +1002,33 @@ def _repeat_cases(draw, dtype):
 add("repeat", _repeat_cases, dtypes=ALL)
 
 
+def _ref_repeat_to_length(a, repeats, axis=None, total_repeat_length=0):
+    """JAX's repeat with a static output length: extra elements dropped, the last repeated."""
+    if axis is None:
+        a, axis = np.ravel(a), 0
+    n = a.shape[axis]
+    idx = np.repeat(np.arange(n), np.broadcast_to(repeats, (n,)))[:total_repeat_length]
+    idx = np.concatenate([idx, np.full(total_repeat_length - idx.size, n - 1)]).astype(int)
+    return np.take(a, idx, axis=axis)
+
+
+@st.composite
+def _repeat_length_cases(draw, dtype):
+    shp = draw(shapes(1, 3, max_side=3))
+    nd = len(shp)
+    axis = draw(st.one_of(st.none(), st.integers(-nd, nd - 1)))
+    n = int(np.prod(shp)) if axis is None else shp[axis]
+    shape = () if draw(st.booleans()) else (n,)
+    repeats = sample(draw(seeds), shape, I64, Domain(ilo=0, ihi=3))
+    return case(draw_array(draw, shp, dtype), repeats, axis=axis,
+                total_repeat_length=draw(st.integers(0, 8)))
+
+
+# The repeats are an array argument here, so they are traced under jit and vmap.
+add("repeat", _repeat_length_cases, variant="total_repeat_length",
+    ref=_ref_repeat_to_length, dtypes=ALL)
+
+
 @st.composite
 def _flip_cases(draw, dtype, min_dims=0):
     shp = draw(shapes(min_dims, 3, allow_empty=True))
@@ -1064,17 +1116,44 @@ add("triu", _tril_cases, dtypes=ALL)
 
 
 @st.composite
-def _take_cases(draw, dtype):
+def _take_cases(draw, dtype, modes=()):
+    """In-bounds indices, or with `modes` any indices and one of those modes."""
     shp = draw(shapes(1, 3))
     nd = len(shp)
     axis = draw(st.one_of(st.none(), st.integers(-nd, nd - 1)))
     n = int(np.prod(shp)) if axis is None else shp[axis]
     idx_shape = draw(shapes(0, 2, allow_empty=True))
-    idx = sample(draw(seeds), idx_shape, I64, Domain(ilo=-n, ihi=n - 1))
-    return case(draw_array(draw, shp, dtype), idx, axis=axis)
+    bounds = Domain(ilo=-2 * n - 1, ihi=2 * n + 1) if modes else Domain(ilo=-n, ihi=n - 1)
+    idx = sample(draw(seeds), idx_shape, I64, bounds)
+    if not modes:
+        return case(draw_array(draw, shp, dtype), idx, axis=axis)
+    mode = draw(st.sampled_from(modes))
+    # An explicit fill (the default NaN would defeat finite differences): 1 is in every dtype.
+    kwargs = {"fill_value": 1} if mode == "fill" else {}
+    return case(draw_array(draw, shp, dtype), idx, axis=axis, mode=mode, **kwargs)
 
 
 add("take", _take_cases, dtypes=ALL + (C128,), grad_dtypes=(F64,))
+
+
+def _ref_take_mode(a, idx, axis=None, mode=None, fill_value=None):
+    """JAX's take: "fill" (negative indices down to -n wrap), "clip" or "wrap"."""
+    if axis is None:
+        a, axis = np.ravel(a), 0
+    axis %= a.ndim
+    n = a.shape[axis]
+    if mode == "wrap":
+        return np.take(a, np.mod(idx, n), axis=axis)
+    if mode == "clip":
+        return np.take(a, np.clip(idx, 0, n - 1), axis=axis)
+    valid = (idx >= -n) & (idx < n)
+    out = np.take(a, np.where(valid, idx, 0), axis=axis)
+    mask = valid.reshape((1,) * axis + idx.shape + (1,) * (a.ndim - axis - 1))
+    return np.where(mask, out, np.asarray(fill_value).astype(a.dtype))
+
+
+add("take", partial(_take_cases, modes=("fill", "clip", "wrap")), variant="mode",
+    ref=_ref_take_mode, dtypes=ALL + (C128,), grad_dtypes=(F64,))
 
 
 @st.composite
@@ -1094,6 +1173,35 @@ def _take_along_cases(draw, dtype):
 
 
 add("take_along_axis", _take_along_cases, dtypes=ALL)
+
+
+def _ref_take_along_mode(a, idx, axis, mode, fill_value=None):
+    """JAX's take_along_axis: negative indices down to -n wrap, then "fill" or "clip"."""
+    n = a.shape[axis]
+    idx = np.where(idx < 0, idx + n, idx)
+    if mode == "clip":
+        return np.take_along_axis(a, np.clip(idx, 0, n - 1), axis)
+    valid = (idx >= 0) & (idx < n)
+    out = np.take_along_axis(a, np.where(valid, idx, 0), axis)
+    return np.where(valid, out, np.asarray(fill_value).astype(a.dtype))
+
+
+@st.composite
+def _take_along_mode_cases(draw, dtype):
+    shp = draw(shapes(1, 3))
+    nd = len(shp)
+    axis = draw(st.integers(-nd, nd - 1))
+    n = shp[axis]
+    idx_shape = [1 if draw(st.booleans()) else s for s in shp]
+    idx_shape[axis] = draw(st.integers(0, 5))
+    idx = sample(draw(seeds), tuple(idx_shape), I64, Domain(ilo=-2 * n - 1, ihi=2 * n + 1))
+    mode = draw(st.sampled_from(["fill", "clip"]))
+    kwargs = {"fill_value": 1} if mode == "fill" else {}
+    return case(draw_array(draw, shp, dtype), idx, axis=axis, mode=mode, **kwargs)
+
+
+add("take_along_axis", _take_along_mode_cases, variant="mode", ref=_ref_take_along_mode,
+    dtypes=ALL)
 
 
 @st.composite
@@ -1396,6 +1504,59 @@ def _softmax_cases(draw, dtype, none_ok=True):
 
 add("nn.softmax", _softmax_cases, ref=_ref_softmax, dtypes=REAL)
 add("nn.log_softmax", _softmax_cases, ref=_ref_log_softmax, dtypes=REAL)
+
+
+def _masked_shift(x, w, axis):
+    """`x` (float64) minus its maximum over `axis` where the mask `w` holds, and `w`."""
+    x = _inexact(x).astype(np.float64)
+    w = np.broadcast_to(w, x.shape)
+    hi = np.max(np.where(w, x, -np.inf), axis=axis, keepdims=True)
+    return np.where(w, x - hi, -np.inf), w
+
+
+def _ref_softmax_where(x, w, axis=-1):
+    shifted, w = _masked_shift(x, w, axis)
+    e = np.exp(shifted)
+    return (e / np.sum(e, axis=axis, keepdims=True)).astype(_inexact(x).dtype)
+
+
+def _ref_log_softmax_where(x, w, axis=-1):
+    """Zero (instead of -inf) outside the mask, to keep finite differences finite."""
+    shifted, w = _masked_shift(x, w, axis)
+    out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return np.where(w, out, 0.0).astype(_inexact(x).dtype)
+
+
+def _ref_logsumexp_where(x, w, axis=None, keepdims=False):
+    shifted, w = _masked_shift(x, w, axis)
+    hi = np.max(np.where(w, _inexact(x), -np.inf), axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)) + hi
+    if not keepdims:
+        out = np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+    return out.astype(_inexact(x).dtype)
+
+
+@st.composite
+def _masked_softmax_cases(draw, dtype, none_ok=True, keepdims=False):
+    """Softmax cases with a mask (shaped like x or like its trailing axes) that selects at
+    least one element of every reduced slice."""
+    x_case = draw(_softmax_cases(dtype, none_ok))
+    x, axis = x_case.args[0], x_case.kwargs["axis"]
+    w_shape = x.shape[draw(st.integers(0, x.ndim)):]
+    w = np.broadcast_to(sample(draw(seeds), w_shape, BOOL), x.shape).copy()
+    axes = range(x.ndim) if axis is None else np.atleast_1d(axis) % x.ndim
+    first = tuple(0 if d in set(axes) else slice(None) for d in range(x.ndim))
+    w[first] = True
+    kwargs = {"axis": axis}
+    if keepdims:
+        kwargs["keepdims"] = draw(st.booleans())
+    return case(x, w if w_shape == x.shape else w[(0,) * (x.ndim - len(w_shape))], **kwargs)
+
+
+add("nn.softmax", _masked_softmax_cases, variant="where", ref=_ref_softmax_where,
+    fn=lambda x, w, **kw: nn.softmax(x, where=w, **kw), dtypes=REAL)
+add("nn.log_softmax", _masked_softmax_cases, variant="where", ref=_ref_log_softmax_where,
+    fn=lambda x, w, **kw: jnp.where(w, nn.log_softmax(x, where=w, **kw), 0.0), dtypes=REAL)
 @st.composite
 def _spread_rows(draw, dtype):
     """Rows of at least three values spread over [-2, 2] (so that var + eps is not tiny)."""
@@ -1446,6 +1607,9 @@ for _name in ("nn.logsumexp", "scipy.special.logsumexp"):
         grad_cases=partial(_logsumexp_cases, signed_b=False), rtol={F32: 1e-5},
         grad_note="derivatives with positive b (with signed b the sum can come arbitrarily "
                   "close to 0, where log|sum| is too steep for finite differences)")
+    add(_name, partial(_masked_softmax_cases, keepdims=True), variant="where",
+        fn=lambda x, w, _f=_fd, **kw: _f(x, where=w, **kw), ref=_ref_logsumexp_where,
+        dtypes=REAL, rtol={F32: 1e-5})
 
 
 def _ref_xlogy(x, y):
@@ -1733,6 +1897,25 @@ add("diag_indices_from", lambda dt: st.integers(1, 3).flatmap(lambda n: st.integ
     lambda nd: case(np.zeros((n,) * nd, dt)))), dtypes=(F64, BOOL), **NO_GRAD)
 for _name in ("argwhere", "flatnonzero"):
     add(_name, partial(unary_cases, domain=DISCRETE), dtypes=ALL, jaxpr="concrete", **NO_GRAD)
+
+
+def _ref_argwhere_sized(a, size, fill_value=None):
+    if a.ndim == 0:
+        return np.zeros((size, 0), np.int64)
+    return np.stack(_ref_nonzero_sized(a, size, fill_value), axis=1)
+
+
+def _ref_flatnonzero_sized(a, size, fill_value=None):
+    fill = fill_value[0] if isinstance(fill_value, tuple) else fill_value
+    return _ref_nonzero_sized(np.ravel(a), size, fill)[0]
+
+
+add("argwhere", partial(_sized_nonzero_cases, min_dims=0), variant="size",
+    ref=_ref_argwhere_sized, dtypes=ALL, **NO_GRAD)
+add("flatnonzero", partial(_sized_nonzero_cases, min_dims=1), variant="size",
+    fn=lambda a, fill_value=None, **kw: jnp.flatnonzero(
+        a, fill_value=fill_value[0] if isinstance(fill_value, tuple) else fill_value, **kw),
+    ref=_ref_flatnonzero_sized, dtypes=ALL, **NO_GRAD)
 
 # ---- funcdiff.numpy.fft ---------------------------------------------------------------------
 

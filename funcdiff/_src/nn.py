@@ -86,28 +86,70 @@ def log_sigmoid(x: ArrayLike) -> Array:
 
 
 def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLike | None = None,
-              keepdims: bool = False, return_sign: bool = False) -> Any:
-    """``log(sum(b * exp(a)))`` over `axis`, stable for large values (see
-    `funcdiff.scipy.special.logsumexp`)."""
-    return scipy_special.logsumexp(a, axis, b, keepdims, return_sign)
+              keepdims: bool = False, return_sign: bool = False,
+              where: ArrayLike | None = None) -> Any:
+    """``log(sum(b * exp(a)))`` over `axis` (of the elements where `where` holds), stable for
+    large values (see `funcdiff.scipy.special.logsumexp`)."""
+    return scipy_special.logsumexp(a, axis, b, keepdims, return_sign, where)
 
 
-def softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1) -> Array:
-    """``exp(x) / sum(exp(x))`` along `axis`, computed stably."""
+def _shifted(x: ArrayLike, axis: int | Sequence[int] | None, where: ArrayLike | None
+             ) -> tuple[Array, tuple[int, ...]]:
+    """`x` minus its (constant) maximum over `axis`, ``-inf`` outside `where`, and the axes."""
     x = promote_inexact(x)[0]
+    if where is not None:
+        x = scipy_special.masked_to_neg_inf(x, where)[0]
     axes = canonical_axes(axis, aval(x).ndim)
     hi = reductions.max(ew.stop_gradient(x), axes, keepdims=True)  # a constant shift
-    unnormalized = tr.exp(ew.sub(x, hi))
-    return ew.div(unnormalized, reductions.sum(unnormalized, axes, keepdims=True))
+    if where is not None:  # a row with nothing selected has the maximum -inf
+        hi = ufuncs.where(ufuncs.isfinite(hi), hi, 0.0)
+    return ew.sub(x, hi), axes
 
 
-def log_softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1) -> Array:
-    """``x - logsumexp(x)`` along `axis`, computed stably."""
-    x = promote_inexact(x)[0]
-    axes = canonical_axes(axis, aval(x).ndim)
-    hi = reductions.max(ew.stop_gradient(x), axes, keepdims=True)  # a constant shift
-    shifted = ew.sub(x, hi)
-    return ew.sub(shifted, tr.log(reductions.sum(tr.exp(shifted), axes, keepdims=True)))
+def _masked_total(e: Array, axes: tuple[int, ...], where: ArrayLike | None) -> Array:
+    """The sum of `e` over `axes`; 1 instead of 0 for a row that `where` leaves empty, so
+    that it gives zeros (not NaN) and a zero derivative."""
+    total = reductions.sum(e, axes, keepdims=True)
+    return total if where is None else ufuncs.where(ew.eq(total, 0), 1.0, total)
+
+
+def softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1,
+            where: ArrayLike | None = None) -> Array:
+    """``exp(x) / sum(exp(x))`` along `axis`, computed stably. With `where` (a boolean mask
+    broadcast against `x`) only those elements take part and the others are 0.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.nn as nn
+
+        x = np.array([1.0, 2.0, 3.0])
+        assert np.isclose(nn.softmax(x).sum(), 1.0)
+        p = nn.softmax(x, where=np.array([True, False, True]))
+        assert np.allclose(p, [1 / (1 + np.e**2), 0.0, np.e**2 / (1 + np.e**2)])
+        ```
+    """
+    shifted, axes = _shifted(x, axis, where)
+    unnormalized = tr.exp(shifted)
+    return ew.div(unnormalized, _masked_total(unnormalized, axes, where))
+
+
+def log_softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1,
+                where: ArrayLike | None = None) -> Array:
+    """``x - logsumexp(x)`` along `axis`, computed stably. With `where` (a boolean mask
+    broadcast against `x`) only those elements take part and the others are ``-inf``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.nn as nn
+
+        x = np.array([0.0, 5.0, 0.0])
+        assert np.allclose(nn.log_softmax(x, where=x == 0), [-np.log(2), -np.inf, -np.log(2)])
+        ```
+    """
+    shifted, axes = _shifted(x, axis, where)
+    return ew.sub(shifted, tr.log(_masked_total(tr.exp(shifted), axes, where)))
 
 
 def one_hot(x: ArrayLike, num_classes: int, dtype: Any = np.float64, axis: int = -1) -> Array:

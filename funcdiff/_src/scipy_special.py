@@ -21,7 +21,8 @@ from funcdiff._src.numpy._util import Array, ArrayLike, aval, canonical_axes, pr
 
 
 def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLike | None = None,
-              keepdims: bool = False, return_sign: bool = False) -> Any:
+              keepdims: bool = False, return_sign: bool = False,
+              where: ArrayLike | None = None) -> Any:
     """``log(sum(b * exp(a), axis))``, stable for large values of `a`.
 
     **Arguments:**
@@ -31,6 +32,8 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
     - `b`: optional scale factors, broadcast against `a` (may be negative).
     - `keepdims`: keep the reduced axes with size one.
     - `return_sign`: also return the sign of the sum; otherwise a negative sum gives NaN.
+    - `where`: a boolean mask broadcast against `a`: only those elements enter the sum (an
+      empty sum gives ``-inf``, sign 0), and the others get no derivative.
 
     !!! Example
         ```python
@@ -38,6 +41,9 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
         from funcdiff.scipy.special import logsumexp
 
         assert np.isclose(logsumexp(np.array([1000.0, 1000.0])), 1000.0 + np.log(2.0))
+        x = np.array([1.0, 5.0, 2.0])
+        assert np.isclose(logsumexp(x, where=np.array([True, False, True])),
+                          np.log(np.exp(1.0) + np.exp(2.0)))
         ```
     """
     if b is not None:
@@ -46,6 +52,8 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
         a, b = sh.broadcast_to(a, shape), sh.broadcast_to(b, shape)
     else:
         (a,) = promote_inexact(a)
+    if where is not None:
+        a, mask = masked_to_neg_inf(a, where)
     nd = aval(a).ndim
     axes = canonical_axes(axis, nd)
     kept = tuple(i for i in range(nd) if i not in axes)
@@ -56,6 +64,8 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
     e = tr.exp(ew.sub(a, hi_b))
     if b is not None:
         e = ew.mul(e, b)
+        if where is not None:  # an infinite scale outside the mask must not give NaN
+            e = ufuncs.where(mask, e, 0.0)
     total = red.reduce_sum(e, axes) if axes else e
     if return_sign:
         sign = ew.sign(total)
@@ -67,6 +77,20 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
         if return_sign:
             sign = sh.expand_dims(sign, axes)
     return (out, sign) if return_sign else out
+
+
+def masked_to_neg_inf(x: Array, where: ArrayLike) -> tuple[Array, Array]:
+    """`x` (inexact) with ``-inf`` where the mask `where` (broadcast to it) is false, so that
+    those elements vanish from sums of ``exp(x)`` and get no derivative; and the mask."""
+    mask = ufuncs._to_bool(where)
+    try:
+        ok = np.broadcast_shapes(aval(mask).shape, aval(x).shape) == aval(x).shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"where of shape {aval(mask).shape} does not broadcast to the "
+                         f"input's shape {aval(x).shape}")
+    return ufuncs.where(mask, x, -np.inf), mask
 
 
 def expit(x: ArrayLike) -> Array:

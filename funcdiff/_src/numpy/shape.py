@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff._src import core, dtypes
+from funcdiff._src import core, dtypes, errors
 from funcdiff._src.array import as_array
 from funcdiff._src.lax import dynamic_slicing as ds
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as lax_indexing
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.numpy import creation, reductions, ufuncs
+from funcdiff._src.numpy import creation, reductions, sorting, ufuncs
 from funcdiff._src.numpy._util import (
     Array,
     ArrayLike,
@@ -27,6 +27,7 @@ from funcdiff._src.numpy._util import (
     aval,
     canonical_axes,
     canonical_axis,
+    constant,
     stack_same,
     strict_promote,
 )
@@ -342,8 +343,27 @@ def tile(A: ArrayLike, reps: int | Sequence[int]) -> Array:  # noqa: N803
     return sh.reshape(out, [r * n for r, n in zip(reps, shape)])
 
 
-def repeat(a: ArrayLike, repeats: Any, axis: int | None = None) -> Array:
-    """Repeat elements; `repeats` must be concrete (an int or a sequence of ints)."""
+def repeat(a: ArrayLike, repeats: Any, axis: int | None = None, *,
+           total_repeat_length: int | None = None) -> Array:
+    """Repeat each element of `a` (flattened when `axis` is None) `repeats` times (an int,
+    or one count per element along `axis`).
+
+    The output length is the sum of the counts, so the counts must be concrete unless
+    `total_repeat_length` fixes it: then the counts may be traced (under `jit` or `vmap`),
+    extra elements are dropped and missing ones repeat the last element, as in JAX.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        x = np.array([1.0, 2.0, 3.0])
+        assert jnp.repeat(x, [2, 0, 1]).tolist() == [1.0, 1.0, 3.0]
+        f = funcdiff.jit(lambda r: jnp.repeat(x, r, total_repeat_length=4))
+        assert f(np.array([1, 2, 0])).tolist() == [1.0, 2.0, 2.0, 3.0]
+        ```
+    """
     a = asarray(a)
     if axis is None:
         a = ravel(a)
@@ -351,8 +371,12 @@ def repeat(a: ArrayLike, repeats: Any, axis: int | None = None) -> Array:
     ax = canonical_axis(axis, aval(a).ndim)
     n = aval(a).shape[ax]
     reps = core.concrete_or_none(repeats)
+    if total_repeat_length is not None:
+        return _repeat_to_length(a, repeats, reps, ax, operator.index(total_repeat_length))
     if reps is None:
-        raise TypeError("repeat needs concrete repeats: the output size must be static")
+        raise errors.ConcretizationTypeError(
+            "repeat", ": the output size is the sum of the traced repeats; pass "
+            "total_repeat_length= (a static output length) to use traced repeats")
     if np.ndim(reps) == 0:
         r = int(reps)
         shape = list(aval(a).shape)
@@ -363,6 +387,30 @@ def repeat(a: ArrayLike, repeats: Any, axis: int | None = None) -> Array:
         return sh.reshape(expanded, shape)
     idx = np.repeat(np.arange(n), np.asarray(reps, dtype=np.int64))
     return take(a, idx, axis=ax)
+
+
+def _repeat_to_length(a: Array, repeats: Any, reps: Any, ax: int, total: int) -> Array:
+    """`repeat` with a static output length `total` (`reps`: the concrete counts or None)."""
+    n = aval(a).shape[ax]
+    if total < 0:
+        raise ValueError(f"repeat: total_repeat_length must be >= 0, got {total}")
+    if n == 0 or total == 0:
+        if total:
+            raise ValueError("repeat: total_repeat_length > 0 needs a nonempty axis")
+        return _take_range(a, ax, 0, 0)
+    if reps is not None:
+        idx = np.repeat(np.arange(n), np.broadcast_to(np.asarray(reps, np.int64), (n,)))
+        idx = np.concatenate([idx[:total], np.full(max(total - idx.size, 0), n - 1)])
+        return take(a, idx, axis=ax)
+    counts = asarray(repeats)
+    if not dtypes.is_integer(aval(counts).dtype) or aval(counts).ndim > 1:
+        raise TypeError("repeat: repeats must be an integer or a 1-d integer array, got "
+                        f"{aval(counts).dtype}{list(aval(counts).shape)}")
+    ends = reductions.cumsum(sh.broadcast_to(counts, (n,)))
+    # Output position j comes from the first element whose running count exceeds j.
+    before = ufuncs.less_equal(sh.expand_dims(ends, (0,)), np.arange(total)[:, None])
+    src = reductions.sum(ew.convert_element_type(before, np.int64), axis=1)
+    return take(a, ufuncs.minimum(src, n - 1), axis=ax)
 
 
 def flip(m: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
@@ -459,29 +507,147 @@ def pad(array: ArrayLike, pad_width: Any, mode: str = "constant", constant_value
 # ---- gathering ------------------------------------------------------------------------------
 
 
-def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None) -> Array:
-    """Elements of `a` at integer `indices` along `axis` (the flattened array by default)."""
+_TAKE_MODES = ("fill", "clip", "wrap", "promise_in_bounds")
+
+
+def _default_fill(dtype: np.dtype) -> Any:
+    """JAX's fill value for out-of-bounds gathers: NaN for inexact types, the smallest
+    signed and largest unsigned integer, and True."""
+    if dtype.kind in "fc":
+        return np.nan
+    if dtype.kind in "iu":
+        return np.iinfo(dtype).min if dtype.kind == "i" else np.iinfo(dtype).max
+    return True
+
+
+def _bound_indices(idx: Array, n: int, mode: str, wrap_negative: bool, what: str
+                   ) -> tuple[Array, Array | None]:
+    """Indices into an axis of length `n` made safe for `gather` by `mode`, and for
+    ``mode="fill"`` the mask of the valid ones (None when all are known to be valid).
+    `wrap_negative`: indices in ``[-n, 0)`` count from the end."""
+    if mode not in _TAKE_MODES:
+        raise ValueError(f"{what}: mode must be one of {_TAKE_MODES} or None, got {mode!r}")
+    if mode == "promise_in_bounds":
+        return idx, None
+    if n == 0 and mode in ("clip", "wrap"):
+        raise IndexError(f"{what}: cannot take from an empty axis with mode={mode!r}")
+    if mode == "wrap":
+        return ufuncs.remainder(idx, n), None
+    if mode == "clip":
+        if wrap_negative:
+            idx = ufuncs.where(ufuncs.less(idx, 0), ufuncs.add(idx, n), idx)
+        return ufuncs.clip(idx, 0, n - 1), None
+    lo = -n if wrap_negative else 0
+    value = core.concrete_or_none(idx)
+    if value is not None and n and np.all((value >= lo) & (value < n)):
+        return idx, None
+    valid = ufuncs.logical_and(ufuncs.greater_equal(idx, lo), ufuncs.less(idx, n))
+    return ufuncs.where(valid, idx, 0), valid
+
+
+def _fill_invalid(out: Array, valid: Array | None, fill_value: Any) -> Array:
+    if valid is None:
+        return out
+    dtype = aval(out).dtype
+    fill = ew.convert_element_type(
+        asarray(_default_fill(dtype) if fill_value is None else fill_value), dtype)
+    return ufuncs.where(valid, out, fill)
+
+
+def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, out: None = None,
+         mode: str | None = None, unique_indices: bool = False,
+         indices_are_sorted: bool = False, fill_value: Any = None) -> Array:
+    """Elements of `a` at integer `indices` along `axis` (the flattened array by default).
+
+    Out-of-bounds indices follow `mode`, as in JAX: ``"fill"`` (the default) gives
+    `fill_value` (by default NaN for inexact types, the smallest signed or largest unsigned
+    integer, True), with negative indices down to ``-n`` counting from the end;
+    ``"clip"`` clamps into ``[0, n - 1]``; ``"wrap"`` takes indices modulo ``n``;
+    ``"promise_in_bounds"`` assumes valid indices (NumPy's, negative ones wrap, others
+    raise). `unique_indices` and `indices_are_sorted` are hints, accepted and unused.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        x = np.array([1.0, 2.0, 3.0])
+        assert jnp.take(x, [0, -1]).tolist() == [1.0, 3.0]
+        assert np.isnan(jnp.take(x, [5])[0])
+        assert jnp.take(x, [5, -5], mode="clip").tolist() == [3.0, 1.0]
+        assert jnp.take(x, [4], mode="wrap").tolist() == [2.0]
+        assert jnp.take(x, [4], fill_value=0.0).tolist() == [0.0]
+        ```
+    """
+    del unique_indices, indices_are_sorted
+    if out is not None:
+        raise NotImplementedError("take: the out argument is not supported (arrays are "
+                                  "immutable); use the return value")
     a = asarray(a)
     if axis is None:
         a, axis = ravel(a), 0
     ax = canonical_axis(axis, aval(a).ndim)
     idx = asarray(indices)
     if not dtypes.is_integer(aval(idx).dtype):
-        raise TypeError(f"indices must be integers, got {aval(idx).dtype}")
+        raise TypeError(f"take: indices must be integers, got {aval(idx).dtype}")
+    mode = "fill" if mode is None else mode
+    n = aval(a).shape[ax]
+    idx, valid = _bound_indices(idx, n, mode, mode != "clip", "take")
     dims = [-1] * aval(a).ndim
     dims[ax] = 0
-    return lax_indexing.gather(a, [idx], dims)
+    if valid is not None:
+        if n == 0:
+            shape = lax_indexing.gather_shape(aval(a).shape, [aval(idx).shape], dims)
+            return _fill_invalid(creation.zeros(shape, aval(a).dtype),
+                                 constant(shape, bool), fill_value)
+        nd_after = aval(a).ndim - ax - 1
+        valid = sh.reshape(valid, (1,) * ax + aval(valid).shape + (1,) * nd_after)
+    return _fill_invalid(lax_indexing.gather(a, [idx], dims), valid, fill_value)
 
 
-def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None) -> Array:
+def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1,
+                    mode: str | None = None, fill_value: Any = None, *,
+                    wrap_negative_indices: bool = True) -> Array:
+    """``arr[..., indices, ...]`` with `indices` shaped like `arr` (or broadcasting
+    against it) along `axis`, pairing every other dimension (the flattened arrays when
+    `axis` is None).
+
+    Out-of-bounds indices follow `mode` (``"fill"``, the default, ``"clip"`` or
+    ``"promise_in_bounds"``), as in `take`, except that with `wrap_negative_indices`
+    negative indices count from the end in every mode.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+
+        x = np.array([[10.0, 30.0, 20.0], [5.0, 4.0, 6.0]])
+        assert jnp.take_along_axis(x, np.argsort(x), axis=1).tolist() == [
+            [10.0, 20.0, 30.0], [4.0, 5.0, 6.0]]
+        idx = np.array([[0, 3], [-1, 1]])
+        assert jnp.take_along_axis(x, idx, axis=1, fill_value=0.0).tolist() == [
+            [10.0, 0.0], [6.0, 4.0]]
+        assert jnp.take_along_axis(x, idx, axis=1, mode="clip").tolist() == [
+            [10.0, 20.0], [6.0, 4.0]]
+        ```
+    """
     a = asarray(arr)
     idx = asarray(indices)
     if axis is None:
-        return take(ravel(a), ravel(idx))
+        a, idx, axis = ravel(a), ravel(idx), 0
+    if not dtypes.is_integer(aval(idx).dtype):
+        raise TypeError(f"take_along_axis: indices must be integers, got {aval(idx).dtype}")
     nd = aval(a).ndim
     ax = canonical_axis(axis, nd)
     if aval(idx).ndim != nd:
-        raise ValueError("indices and arr must have the same number of dimensions")
+        raise ValueError("take_along_axis: indices and arr must have the same number of "
+                         f"dimensions, got {aval(idx).ndim} and {nd}")
+    mode = "fill" if mode is None else mode
+    if mode == "wrap":
+        raise ValueError("take_along_axis: mode must be 'fill', 'clip' or "
+                         "'promise_in_bounds', got 'wrap'")
+    n = aval(a).shape[ax]
+    idx, valid = _bound_indices(idx, n, mode, wrap_negative_indices, "take_along_axis")
     index_arrays = []
     for d in range(nd):
         if d == ax:
@@ -490,7 +656,12 @@ def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None) -> Arr
             shape = [1] * nd
             shape[d] = aval(a).shape[d]
             index_arrays.append(np.arange(aval(a).shape[d]).reshape(shape))
-    return lax_indexing.gather(a, index_arrays, list(range(nd)))
+    if valid is not None and n == 0:
+        shape = np.broadcast_shapes(*(aval(asarray(i)).shape for i in index_arrays))
+        return _fill_invalid(creation.zeros(shape, aval(a).dtype), constant(shape, bool),
+                             fill_value)
+    return _fill_invalid(lax_indexing.gather(a, index_arrays, list(range(nd))), valid,
+                         fill_value)
 
 
 def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
@@ -676,15 +847,78 @@ def diag_indices_from(arr: ArrayLike) -> tuple[np.ndarray, ...]:
     return as_arrays(np.diag_indices(s[0], len(s)))
 
 
-def argwhere(a: ArrayLike) -> np.ndarray:
-    """Indices of the nonzero elements, one row each (`a` must be concrete)."""
+def nonzero_sized(a: Array, size: int, fill_value: Any) -> tuple[Array, ...]:
+    """`nonzero` with a static result length `size` (see `funcdiff.numpy.nonzero`): the
+    positions of the nonzero elements come first in a stable sort of the flat mask."""
+    size = operator.index(size)
+    if size < 0:
+        raise ValueError(f"nonzero: size must be >= 0, got {size}")
+    shape = aval(a).shape
+    fills = fill_value if isinstance(fill_value, tuple) else (fill_value,) * len(shape)
+    if len(fills) != len(shape):
+        raise ValueError(f"nonzero: fill_value has {len(fills)} entries, one per dimension "
+                         f"of the {len(shape)}-d input is needed")
+    flat = ew.convert_element_type(ufuncs.not_equal(ravel(a), 0), np.int64)
+    n = aval(flat).shape[0]
+    slots = np.arange(size)
+    if n == 0:
+        where_flat = constant((size,), np.int64)
+        valid = constant((size,), bool)
+    else:
+        order = sorting.argsort(ufuncs.subtract(1, flat))
+        where_flat = take(order, np.minimum(slots, n - 1))
+        valid = ufuncs.less(slots, reductions.sum(flat))
+    out = []
+    stride = n
+    for length, fill in zip(shape, fills):
+        stride //= builtins.max(length, 1)
+        i = where_flat  # an empty input has no valid position to unravel
+        if n:
+            i = ufuncs.remainder(ufuncs.floor_divide(where_flat, stride), length)
+        fill = ew.convert_element_type(asarray(0 if fill is None else fill), np.int64)
+        out.append(ufuncs.where(valid, i, fill))
+    return tuple(out)
+
+
+def argwhere(a: ArrayLike, *, size: int | None = None, fill_value: Any = None) -> Array:
+    """The indices of the nonzero elements, one row each (shape ``(count, a.ndim)``).
+
+    Without `size`, `a` must be concrete; with it the result has `size` rows, padded with
+    `fill_value` (0 by default, or one value per column), and works under `jit`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        x = np.array([[0, 3], [4, 0]])
+        assert jnp.argwhere(x).tolist() == [[0, 1], [1, 0]]
+        f = funcdiff.jit(lambda x: jnp.argwhere(x, size=3, fill_value=-1))
+        assert f(x).tolist() == [[0, 1], [1, 0], [-1, -1]]
+        ```
+    """
     a = asarray(a)
     if aval(a).ndim == 0:
-        return as_array(np.argwhere(ufuncs.nonzero(sh.reshape(a, (1,)))[0].size > 0))
-    rows = np.stack([np.asarray(i) for i in ufuncs.nonzero(a)], axis=-1)
-    return as_array(rows.reshape(-1, aval(a).ndim))
+        found = ufuncs.nonzero(sh.reshape(a, (1,)), size=size)[0]
+        return constant((aval(found).shape[0], 0), np.int64)
+    return stack(ufuncs.nonzero(a, size=size, fill_value=fill_value), axis=1)
 
 
-def flatnonzero(a: ArrayLike) -> np.ndarray:
-    """Indices of the nonzero elements of the flattened array (`a` must be concrete)."""
-    return ufuncs.nonzero(ravel(a))[0]
+def flatnonzero(a: ArrayLike, *, size: int | None = None, fill_value: Any = None) -> Array:
+    """The indices of the nonzero elements of the flattened array; `size` and `fill_value`
+    as in `nonzero` (needed under `jit`).
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        x = np.array([[0, 3, 0], [4, 0, 5]])
+        assert jnp.flatnonzero(x).tolist() == [1, 3, 5]
+        f = funcdiff.jit(lambda x: jnp.flatnonzero(x, size=4, fill_value=9))
+        assert f(x).tolist() == [1, 3, 5, 9]
+        ```
+    """
+    return ufuncs.nonzero(ravel(a), size=size, fill_value=fill_value)[0]

@@ -580,14 +580,32 @@ def nan_to_num(x: ArrayLike, copy: bool = True, nan: float = 0.0, posinf: float 
 # ---- selection ------------------------------------------------------------------------------
 
 
-def where(condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None = None, /
-          ) -> Array:
+def where(condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None = None, /,
+          *, size: int | None = None, fill_value: ArrayLike | tuple[ArrayLike, ...] | None = None
+          ) -> Any:
     """``x`` where `condition` holds, else ``y``, broadcasting all three. The one-argument
-    form (indices of nonzero elements) needs a concrete condition."""
+    form is `nonzero` (the indices of the true elements); `size` and `fill_value` belong to
+    it and give it a static result length, so that it works under `jit` and `vmap`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        c = np.array([True, False, True])
+        assert jnp.where(c, 1.0, -1.0).tolist() == [1.0, -1.0, 1.0]
+        f = funcdiff.jit(lambda c: jnp.where(c, size=3, fill_value=-1))
+        assert f(c)[0].tolist() == [0, 2, -1]
+        ```
+    """
     if x is None and y is None:
-        return nonzero(condition)
+        return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
         raise ValueError("where takes either one argument or three")
+    if size is not None or fill_value is not None:
+        raise ValueError("where: size and fill_value apply only to the one-argument form "
+                         "where(condition)")
     x, y = _same_dtype(*promote(x, y))
     cond = _to_bool(condition)
     return ew.select_n(cond, y, x)
@@ -611,14 +629,43 @@ def _same_dtype(*args: Array) -> list[Array]:
     return out
 
 
-def nonzero(a: ArrayLike) -> tuple[np.ndarray, ...]:
-    """Indices of the nonzero elements. The result's size depends on the data, so `a` must be
-    concrete (not traced under `make_jaxpr` or `jit`)."""
-    value = core.concrete_or_none(asarray(a))
+def nonzero(a: ArrayLike, *, size: int | None = None,
+            fill_value: ArrayLike | tuple[ArrayLike, ...] | None = None
+            ) -> tuple[Array, ...]:
+    """The indices of the nonzero elements of `a`, one int64 array per dimension.
+
+    The result length depends on the data, so without `size` the array must be concrete (not
+    traced under `jit`, `make_jaxpr` or `vmap`). With `size` the arrays have exactly `size`
+    entries: the first `size` nonzero positions, padded with `fill_value` (0 by default; a
+    tuple gives one value per dimension), which works under every transformation.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+        import funcdiff.numpy as jnp
+
+        x = np.array([[0, 3, 0], [4, 0, 5]])
+        rows, cols = jnp.nonzero(x)
+        assert rows.tolist() == [0, 1, 1] and cols.tolist() == [1, 0, 2]
+        f = funcdiff.jit(lambda x: jnp.nonzero(x, size=4, fill_value=-1))
+        assert [i.tolist() for i in f(x)] == [[0, 1, 1, -1], [1, 0, 2, -1]]
+        ```
+    """
+    a = asarray(a)
+    if aval(a).ndim == 0:
+        raise ValueError("nonzero of a 0-d array is not allowed: use atleast_1d(a) first")
+    if size is not None:
+        from funcdiff._src.numpy import shape as np_shape  # shape.py imports this module
+
+        return np_shape.nonzero_sized(a, size, fill_value)
+    value = core.concrete_or_none(a)
     if value is None:
         raise errors.ConcretizationTypeError(
-            "nonzero (or where with one argument, or boolean-mask indexing)",
-            ": its result size depends on the data",
+            "nonzero (or where with one argument, argwhere, flatnonzero, or boolean-mask "
+            "indexing)",
+            ": its result size depends on the data; pass size= (a static result length, "
+            "padded with fill_value) to use it under jit, make_jaxpr or vmap",
         )
     return as_arrays(np.nonzero(value))
 
