@@ -69,14 +69,23 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
     total = red.reduce_sum(e, axes) if axes else e
     if return_sign:
         sign = ew.sign(total)
-        out = ew.add(tr.log(ew.abs(total)), hi)
+        out = ew.add(_log_of_sum(ew.abs(total), where is not None), hi)
     else:
-        out = ew.add(tr.log(total), hi)
+        out = ew.add(_log_of_sum(total, where is not None), hi)
     if keepdims and axes:
         out = sh.expand_dims(out, axes)
         if return_sign:
             sign = sh.expand_dims(sign, axes)
     return (out, sign) if return_sign else out
+
+
+def _log_of_sum(total: Array, masked: bool) -> Array:
+    """``log(total)``; with a mask, a sum left empty gives ``-inf`` without a division by
+    zero, in the value or in the derivative."""
+    if not masked:
+        return tr.log(total)
+    empty = ew.eq(total, 0)
+    return ufuncs.where(empty, -np.inf, tr.log(ufuncs.where(empty, 1.0, total)))
 
 
 def masked_to_neg_inf(x: Array, where: ArrayLike) -> tuple[Array, Array]:
