@@ -92,7 +92,9 @@ def softmax_cross_entropy_with_integer_labels(
             f"{core.get_aval(labels).shape}, expected {expected} (the logits' shape "
             f"{core.get_aval(logits).shape} without the class axis {axis})."
         )
-    picked = jnp.take_along_axis(logits, jnp.expand_dims(labels, axis), axis=axis)
+    picked = jnp.take_along_axis(
+        logits, jnp.expand_dims(labels, axis), axis=axis, mode="promise_in_bounds"
+    )
     label_logits = jnp.squeeze(picked, axis=axis)
     return jnp.subtract(logsumexp(logits, axis=axis), label_logits)
 

@@ -163,7 +163,7 @@ def _pivots_to_permutation(pivots: Array, m: int) -> Array:
     for j in range(aval(pivots).shape[-1]):
         pj = shp.expand_dims(pivots[..., j], -1)
         at_j = shp.expand_dims(perm[..., j], -1)
-        at_pj = shp.take_along_axis(perm, pj, axis=-1)
+        at_pj = shp.take_along_axis_in_bounds(perm, pj, axis=-1)
         perm = ufuncs.where(idx == j, at_pj, ufuncs.where(ufuncs.equal(idx, pj), at_j, perm))
     return perm
 
@@ -404,7 +404,7 @@ def cholesky(a: ArrayLike, lower: bool = False, overwrite_a: bool = False,
 def _structured(values: Array, index: np.ndarray) -> Array:
     """The matrix whose entry (i, j) is ``values[..., index[i, j]]``, for each leading index."""
     batch = aval(values).shape[:-1]
-    flat = shp.take(values, index.ravel(), axis=-1)
+    flat = shp.take_in_bounds(values, index.ravel(), axis=-1)
     return shp.reshape(flat, (*batch, *index.shape))
 
 

@@ -129,7 +129,7 @@ def lexsort(keys: Sequence[ArrayLike] | ArrayLike, axis: int = -1) -> Array:
         keys = asarray(keys)
         if aval(keys).ndim == 0:
             raise TypeError("lexsort: need a sequence of keys with len > 0")
-        keys = [sh.squeeze(np_shape.take(keys, np.array([i]), axis=0), (0,))
+        keys = [sh.squeeze(np_shape.take_in_bounds(keys, np.array([i]), axis=0), (0,))
                 for i in range(aval(keys).shape[0])]
     keys = [asarray(k) for k in keys]
     if not keys:
@@ -143,8 +143,8 @@ def lexsort(keys: Sequence[ArrayLike] | ArrayLike, axis: int = -1) -> Array:
     ax = canonical_axis(axis, nd)
     order = sorting.argsort(keys[0], ax)
     for k in keys[1:]:
-        k_sorted = np_shape.take_along_axis(k, order, ax)
-        order = np_shape.take_along_axis(order, sorting.argsort(k_sorted, ax), ax)
+        k_sorted = np_shape.take_along_axis_in_bounds(k, order, ax)
+        order = np_shape.take_along_axis_in_bounds(order, sorting.argsort(k_sorted, ax), ax)
     return order
 
 
@@ -170,7 +170,7 @@ def sort_complex(a: ArrayLike) -> Array:
     if aval(a).ndim == 0:
         return core.unchanged(a)
     order = lexsort((ufuncs.imag(a), ufuncs.real(a)), axis=-1)
-    return np_shape.take_along_axis(a, order, -1)
+    return np_shape.take_along_axis_in_bounds(a, order, -1)
 
 
 # ---- finite differences ---------------------------------------------------------------------

@@ -58,7 +58,7 @@ def searchsorted(a: ArrayLike, v: ArrayLike, side: str = "left", sorter: ArrayLi
     if side not in ("left", "right"):
         raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
     if sorter is not None:
-        a = np_shape.take(a, asarray(sorter))
+        a = np_shape.take_in_bounds(a, asarray(sorter))
     a, v = promote(a, v)
     a, v = asarray(a), asarray(v)
     ve = sh.expand_dims(v, (aval(v).ndim,))
@@ -407,7 +407,7 @@ def interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | None = 
         xp = ufuncs.remainder(xp, period)
 
         order = sorting.argsort(xp)
-        xp, fp = np_shape.take(xp, order), np_shape.take(fp, order)
+        xp, fp = np_shape.take_in_bounds(xp, order), np_shape.take_in_bounds(fp, order)
         m = aval(xp).shape[0]
         xp = np_shape.concatenate([ufuncs.subtract(sh.slice(xp, (m - 1,), (m,)), period), xp,
                                    ufuncs.add(sh.slice(xp, (0,), (1,)), period)])
@@ -415,11 +415,11 @@ def interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | None = 
     m = aval(xp).shape[0]
     if m == 1:
         i = np.zeros(aval(x).shape, np.int64)
-        inner = np_shape.broadcast_to(np_shape.take(fp, i), aval(x).shape)
+        inner = np_shape.broadcast_to(np_shape.take_in_bounds(fp, i), aval(x).shape)
     else:
         i = ufuncs.clip(ufuncs.subtract(searchsorted(xp, x, side="right"), 1), 0, m - 2)
-        x0, x1 = np_shape.take(xp, i), np_shape.take(xp, ufuncs.add(i, 1))
-        f0, f1 = np_shape.take(fp, i), np_shape.take(fp, ufuncs.add(i, 1))
+        x0, x1 = np_shape.take_in_bounds(xp, i), np_shape.take_in_bounds(xp, ufuncs.add(i, 1))
+        f0, f1 = np_shape.take_in_bounds(fp, i), np_shape.take_in_bounds(fp, ufuncs.add(i, 1))
         dx = ufuncs.subtract(x1, x0)
         safe = ufuncs.where(ufuncs.equal(dx, 0), 1.0, dx)
         t = ufuncs.divide(ufuncs.subtract(x, x0), safe)

@@ -292,7 +292,7 @@ def fill_diagonal(a: ArrayLike, val: ArrayLike, wrap: bool = False, *,
     m, nv = flat_idx.shape[0], aval(values).shape[0]
     if nv == 0 or m == 0:
         return core.unchanged(a)
-    values = np_shape.take(values, np.arange(m) % nv)
+    values = np_shape.take_in_bounds(values, np.arange(m) % nv)
     values = ew.convert_element_type(values, aval(a).dtype)
     return sh.reshape(_At(flat, flat_idx).set(values), shape)
 
@@ -332,7 +332,8 @@ def choose(a: ArrayLike, choices: Sequence[ArrayLike], out: None = None,
     shape = np.broadcast_shapes(aval(a).shape, *(aval(asarray(c)).shape for c in choices))
     stacked = np_shape.stack([np_shape.broadcast_to(c, shape) for c in choices])
     idx = np_shape.broadcast_to(a, shape)
-    return sh.squeeze(np_shape.take_along_axis(stacked, sh.expand_dims(idx, (0,)), 0), (0,))
+    picked = np_shape.take_along_axis_in_bounds(stacked, sh.expand_dims(idx, (0,)), 0)
+    return sh.squeeze(picked, (0,))
 
 
 def compress(condition: ArrayLike, a: ArrayLike, axis: int | None = None, *,
@@ -362,7 +363,7 @@ def compress(condition: ArrayLike, a: ArrayLike, axis: int | None = None, *,
                          f"axis {ax} of length {n}")
     if size is None:
         c = np.asarray(_concrete(cond, "compress"), bool)
-        return np_shape.take(a, np.nonzero(c)[0], axis=ax)
+        return np_shape.take_in_bounds(a, np.nonzero(c)[0], axis=ax)
     # Traced condition: stable-sort the true positions first, keep `size` of them.
     cond = ew.convert_element_type(ufuncs.not_equal(cond, 0), np.int64)
     m = aval(cond).shape[0]
@@ -374,8 +375,9 @@ def compress(condition: ArrayLike, a: ArrayLike, axis: int | None = None, *,
     order = sorting.argsort(ufuncs.subtract(1, cond))
     count = reductions.sum(cond)
     pos = np.arange(size)
-    take = ufuncs.minimum(np_shape.take(order, np.minimum(pos, max(m - 1, 0))), max(n - 1, 0))
-    picked = np_shape.take(a, take, axis=ax)
+    take = ufuncs.minimum(np_shape.take_in_bounds(order, np.minimum(pos, max(m - 1, 0))),
+                          max(n - 1, 0))
+    picked = np_shape.take_in_bounds(a, take, axis=ax)
     valid = ufuncs.less(pos, count)
     shape = [1] * aval(picked).ndim
     shape[ax] = size
@@ -423,7 +425,7 @@ def place(arr: ArrayLike, mask: ArrayLike, vals: ArrayLike, *, inplace: bool = T
         return core.unchanged(arr)
     if aval(vals).shape[0] == 0:
         raise ValueError("Cannot insert from an empty array!")
-    vals = np_shape.take(vals, np.arange(where.size) % aval(vals).shape[0])
+    vals = np_shape.take_in_bounds(vals, np.arange(where.size) % aval(vals).shape[0])
     flat = _At(np_shape.ravel(arr), where).set(vals)
     return sh.reshape(flat, aval(arr).shape)
 
@@ -458,7 +460,7 @@ def put(a: ArrayLike, ind: ArrayLike, v: ArrayLike, mode: str | None = None, *,
     k = aval(ind).shape[0]
     if k == 0:
         return core.unchanged(a)
-    v = np_shape.take(v, np.arange(k) % aval(v).shape[0])
+    v = np_shape.take_in_bounds(v, np.arange(k) % aval(v).shape[0])
     flat = _At(np_shape.ravel(a), ind).set(v)
     return sh.reshape(flat, aval(a).shape)
 
@@ -537,7 +539,7 @@ def delete(arr: ArrayLike, obj: Any, axis: int | None = None, *,
     n = aval(a).shape[ax]
     idx = _static_indices(obj, n, "delete")
     keep = np.delete(np.arange(n), idx)
-    return np_shape.take(a, keep, axis=ax)
+    return np_shape.take_in_bounds(a, keep, axis=ax)
 
 
 def insert(arr: ArrayLike, obj: Any, values: ArrayLike, axis: int | None = None) -> Array:
@@ -583,13 +585,13 @@ def insert(arr: ArrayLike, obj: Any, values: ArrayLike, axis: int | None = None)
     k = idx.shape[0]
     order = np.argsort(idx, kind="stable")
     new_pos = idx[order] + np.arange(k)
-    v = np_shape.take(v, order, axis=ax)
+    v = np_shape.take_in_bounds(v, order, axis=ax)
     old_pos = np.delete(np.arange(n + k), new_pos)
     together = np_shape.concatenate([a, v], axis=ax)
     source = np.empty(n + k, np.int64)
     source[old_pos] = np.arange(n)
     source[new_pos] = n + np.arange(k)
-    return np_shape.take(together, source, axis=ax)
+    return np_shape.take_in_bounds(together, source, axis=ax)
 
 
 def block(arrays: Any) -> Array:
@@ -652,7 +654,7 @@ def resize(a: ArrayLike, new_shape: int | Sequence[int]) -> Array:
     n = aval(a).shape[0]
     if n == 0 or total == 0:
         return constant(shape, aval(a).dtype)
-    return sh.reshape(np_shape.take(a, np.arange(total) % n), shape)
+    return sh.reshape(np_shape.take_in_bounds(a, np.arange(total) % n), shape)
 
 
 def trim_zeros(filt: ArrayLike, trim: str = "fb") -> Array:
@@ -674,8 +676,8 @@ def trim_zeros(filt: ArrayLike, trim: str = "fb") -> Array:
     nz = np.nonzero(np.asarray(_concrete(ufuncs.not_equal(f, 0), "trim_zeros")))[0]
     n = aval(f).shape[0]
     if nz.size == 0:
-        return np_shape.take(f, np.arange(0))
+        return np_shape.take_in_bounds(f, np.arange(0))
     lo = int(nz[0]) if "f" in trim.lower() else 0
     hi = int(nz[-1]) + 1 if "b" in trim.lower() else n
-    return np_shape.take(f, np.arange(lo, hi))
+    return np_shape.take_in_bounds(f, np.arange(lo, hi))
 

@@ -286,12 +286,12 @@ def _hermitian_svd(a: Array, compute_uv: bool):
     # a = V diag(w) V^H = (V sign(w)) diag(|w|) V^H, ordered by decreasing |w|.
     w, v = eigh(a)
     order = shp.flip(sorting.argsort(ufuncs.absolute(w), axis=-1), axis=-1)
-    w = shp.take_along_axis(w, order, axis=-1)
+    w = shp.take_along_axis_in_bounds(w, order, axis=-1)
     s = ufuncs.absolute(w)
     if not compute_uv:
         return s
-    v = shp.take_along_axis(v, shp.broadcast_to(shp.expand_dims(order, -2), aval(v).shape),
-                            axis=-1)
+    v = shp.take_along_axis_in_bounds(
+        v, shp.broadcast_to(shp.expand_dims(order, -2), aval(v).shape), axis=-1)
     u = ufuncs.multiply(v, shp.expand_dims(_as_dtype(ufuncs.sign(w), v), -2))
     return u, s, _mH(v)
 

@@ -55,14 +55,14 @@ def _sorted_groups(rows: Array, mask: Array | None, equal_nan: bool
     if not keys:
         keys = [np.zeros(n, np.int64)]
     perm = lexsort(keys) if n else constant((0,), np.int64)
-    srt = np_shape.take(rows, perm, axis=0)
+    srt = np_shape.take_in_bounds(rows, perm, axis=0)
     if n == 0:
         return perm, srt, np.zeros(0, bool)
     differ = _rows_differ(sh.slice(srt, (1, 0), (n, m)), sh.slice(srt, (0, 0), (n - 1, m)),
                           equal_nan) if m else np.zeros(n - 1, bool)
     first = np_shape.concatenate([np.ones(1, bool), asarray(differ)])
     if mask is not None:
-        m_sorted = np_shape.take(mask, perm)
+        m_sorted = np_shape.take_in_bounds(mask, perm)
         prev_out = np_shape.concatenate([np.ones(1, bool), ufuncs.logical_not(
             sh.slice(m_sorted, (0,), (n - 1,)))])
         first = ufuncs.logical_and(m_sorted, ufuncs.logical_or(first, prev_out))
@@ -104,21 +104,21 @@ def _unique_rows(rows: Array, mask: Array | None, equal_nan: bool, size: int | N
     # Positions (in sorted order) of the first row of each group, in order, padded with 0.
     order = sorting.argsort(ufuncs.subtract(1, first_i))
     slots = np.arange(k)
-    pos = np_shape.take(order, np.minimum(slots, n - 1))
+    pos = np_shape.take_in_bounds(order, np.minimum(slots, n - 1))
     count = reductions.sum(first_i)
     valid = ufuncs.less(slots, count)
     pos = ufuncs.where(valid, pos, 0)
-    vals = np_shape.take(srt, pos, axis=0)
+    vals = np_shape.take_in_bounds(srt, pos, axis=0)
     if fill_value is not None:
         fill = ew.convert_element_type(asarray(fill_value), aval(rows).dtype)
         vals = ufuncs.where(sh.expand_dims(valid, (1,)), vals, fill)
-    index = np_shape.take(perm, pos)
+    index = np_shape.take_in_bounds(perm, pos)
     group = ufuncs.subtract(reductions.cumsum(first_i), 1)
-    inverse = np_shape.take(group, sorting.argsort(perm))
+    inverse = np_shape.take_in_bounds(group, sorting.argsort(perm))
     counts = reductions.sum(ufuncs.equal(sh.expand_dims(group, (0,)),
                                          sh.expand_dims(slots, (1,))), axis=1)
     if mask is not None:
-        in_group = np_shape.take(mask, perm)
+        in_group = np_shape.take_in_bounds(mask, perm)
         counts = reductions.sum(ufuncs.logical_and(
             ufuncs.equal(sh.expand_dims(group, (0,)), sh.expand_dims(slots, (1,))),
             sh.expand_dims(in_group, (0,))), axis=1)

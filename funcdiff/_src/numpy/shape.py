@@ -386,7 +386,7 @@ def repeat(a: ArrayLike, repeats: Any, axis: int | None = None, *,
         shape[ax] = n * r
         return sh.reshape(expanded, shape)
     idx = np.repeat(np.arange(n), np.asarray(reps, dtype=np.int64))
-    return take(a, idx, axis=ax)
+    return take_in_bounds(a, idx, axis=ax)
 
 
 def _repeat_to_length(a: Array, repeats: Any, reps: Any, ax: int, total: int) -> Array:
@@ -401,7 +401,7 @@ def _repeat_to_length(a: Array, repeats: Any, reps: Any, ax: int, total: int) ->
     if reps is not None:
         idx = np.repeat(np.arange(n), np.broadcast_to(np.asarray(reps, np.int64), (n,)))
         idx = np.concatenate([idx[:total], np.full(max(total - idx.size, 0), n - 1)])
-        return take(a, idx, axis=ax)
+        return take_in_bounds(a, idx, axis=ax)
     counts = asarray(repeats)
     if not dtypes.is_integer(aval(counts).dtype) or aval(counts).ndim > 1:
         raise TypeError("repeat: repeats must be an integer or a 1-d integer array, got "
@@ -410,7 +410,7 @@ def _repeat_to_length(a: Array, repeats: Any, reps: Any, ax: int, total: int) ->
     # Output position j comes from the first element whose running count exceeds j.
     before = ufuncs.less_equal(sh.expand_dims(ends, (0,)), np.arange(total)[:, None])
     src = reductions.sum(ew.convert_element_type(before, np.int64), axis=1)
-    return take(a, ufuncs.minimum(src, n - 1), axis=ax)
+    return take_in_bounds(a, ufuncs.minimum(src, n - 1), axis=ax)
 
 
 def flip(m: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
@@ -500,7 +500,7 @@ def pad(array: ArrayLike, pad_width: Any, mode: str = "constant", constant_value
     for ax, (lo, hi) in enumerate(widths):
         n = aval(a).shape[ax]
         idx = np.pad(np.arange(n), (lo, hi), mode=mode)
-        a = take(a, idx, axis=ax)
+        a = take_in_bounds(a, idx, axis=ax)
     return core.unchanged(a)
 
 
@@ -662,6 +662,17 @@ def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1,
                              fill_value)
     return _fill_invalid(lax_indexing.gather(a, index_arrays, list(range(nd))), valid,
                          fill_value)
+
+
+def take_in_bounds(a: ArrayLike, indices: ArrayLike, axis: int | None = None) -> Array:
+    """`take` of indices known to be in bounds (funcdiff's own callers): NumPy's gather,
+    without the masking of ``mode="fill"`` (an index out of bounds raises)."""
+    return take(a, indices, axis, mode="promise_in_bounds")
+
+
+def take_along_axis_in_bounds(arr: ArrayLike, indices: ArrayLike, axis: int | None) -> Array:
+    """`take_along_axis` of indices known to be in bounds (see `take_in_bounds`)."""
+    return take_along_axis(arr, indices, axis, mode="promise_in_bounds")
 
 
 def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
@@ -866,7 +877,7 @@ def nonzero_sized(a: Array, size: int, fill_value: Any) -> tuple[Array, ...]:
         valid = constant((size,), bool)
     else:
         order = sorting.argsort(ufuncs.subtract(1, flat))
-        where_flat = take(order, np.minimum(slots, n - 1))
+        where_flat = take_in_bounds(order, np.minimum(slots, n - 1))
         valid = ufuncs.less(slots, reductions.sum(flat))
     out = []
     stride = n

@@ -106,7 +106,7 @@ class ufunc:  # noqa: N801 (NumPy's and JAX's name)
     def _fold(self, x: Array, axis: int, start: Any) -> Array:
         n = aval(x).shape[axis]
         rest = aval(x).shape[:axis] + aval(x).shape[axis + 1:]
-        parts = [sh.squeeze(np_shape.take(x, np.array([i]), axis=axis), (axis,))
+        parts = [sh.squeeze(np_shape.take_in_bounds(x, np.array([i]), axis=axis), (axis,))
                  for i in range(n)]
         if start is None:
             if not parts:
@@ -132,7 +132,8 @@ class ufunc:  # noqa: N801 (NumPy's and JAX's name)
         n = aval(x).shape[ax]
         if n == 0:
             return core.unchanged(x)
-        parts = [sh.squeeze(np_shape.take(x, np.array([i]), axis=ax), (ax,)) for i in range(n)]
+        parts = [sh.squeeze(np_shape.take_in_bounds(x, np.array([i]), axis=ax), (ax,))
+                 for i in range(n)]
         outs = [parts[0]]
         for p in parts[1:]:
             outs.append(self(outs[-1], p))
@@ -191,10 +192,10 @@ class ufunc:  # noqa: N801 (NumPy's and JAX's name)
                 raise IndexError(f"index {lo} out-of-bounds in {self.__name__}.reduceat "
                                  f"[0, {n})")
             if lo < hi:
-                piece = np_shape.take(x, np.arange(lo, hi), axis=ax)
+                piece = np_shape.take_in_bounds(x, np.arange(lo, hi), axis=ax)
                 outs.append(self._fold(piece, ax, None))
             else:
-                outs.append(sh.squeeze(np_shape.take(x, np.array([lo]), axis=ax), (ax,)))
+                outs.append(sh.squeeze(np_shape.take_in_bounds(x, np.array([lo]), axis=ax), (ax,)))
         return np_shape.stack(outs, axis=ax)
 
 

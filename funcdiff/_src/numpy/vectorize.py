@@ -175,7 +175,7 @@ def piecewise(x: ArrayLike, condlist: Any, funclist: Sequence[Any], *args: Any, 
             [c]
             if aval(c).ndim == aval(x).ndim or aval(c).ndim == 0
             else [
-                sh.squeeze(np_shape.take(c, np.array([i]), axis=0), (0,))
+                sh.squeeze(np_shape.take_in_bounds(c, np.array([i]), axis=0), (0,))
                 for i in range(aval(c).shape[0])
             ]
         )
