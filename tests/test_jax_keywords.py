@@ -244,3 +244,13 @@ def test_masked_softmax_under_vmap_keeps_dtype_and_checks_the_mask():
                                                               np.e**2 / (1 + np.e**2)])
     with pytest.raises(ValueError, match="does not broadcast"):
         nn.softmax(S, where=np.ones((3, 2), bool))
+
+
+def test_array_methods_take_the_keywords():
+    x = jnp.asarray(np.array([0.0, 2.0, 3.0]))
+    assert _lists(x.nonzero()) == [[1, 2]]
+    assert _lists(funcdiff.jit(lambda x: x.nonzero(size=3, fill_value=-1))(x)) == [[1, 2, -1]]
+    np.testing.assert_array_equal(funcdiff.jit(lambda x: x.take(np.array([1, 5])))(x),
+                                  [2.0, np.nan])
+    assert x.take(np.array([5]), mode="wrap").tolist() == [3.0]
+    assert x.repeat(2, total_repeat_length=3).tolist() == [0.0, 0.0, 2.0]

@@ -136,6 +136,7 @@ _METHODS = {
     "swapaxes": shape.swapaxes,
     "repeat": shape.repeat,
     "take": shape.take,
+    "nonzero": ufuncs.nonzero,
     "diagonal": shape.diagonal,
     "trace": shape.trace,
     "clip": ufuncs.clip,
