@@ -18,7 +18,7 @@ from funcdiff._src.lax import dynamic_slicing as ds
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as lax_indexing
 from funcdiff._src.lax import shape as sh
-from funcdiff._src.numpy import creation, reductions, sorting, ufuncs
+from funcdiff._src.numpy import creation, reductions, ufuncs
 from funcdiff._src.numpy._util import (
     Array,
     ArrayLike,
@@ -856,39 +856,6 @@ def diag_indices_from(arr: ArrayLike) -> tuple[np.ndarray, ...]:
     if len(s) < 2 or len(set(s)) != 1:
         raise ValueError("All dimensions of input must be of equal length")
     return as_arrays(np.diag_indices(s[0], len(s)))
-
-
-def nonzero_sized(a: Array, size: int, fill_value: Any) -> tuple[Array, ...]:
-    """`nonzero` with a static result length `size` (see `funcdiff.numpy.nonzero`): the
-    positions of the nonzero elements come first in a stable sort of the flat mask."""
-    size = operator.index(size)
-    if size < 0:
-        raise ValueError(f"nonzero: size must be >= 0, got {size}")
-    shape = aval(a).shape
-    fills = fill_value if isinstance(fill_value, tuple) else (fill_value,) * len(shape)
-    if len(fills) != len(shape):
-        raise ValueError(f"nonzero: fill_value has {len(fills)} entries, one per dimension "
-                         f"of the {len(shape)}-d input is needed")
-    flat = ew.convert_element_type(ufuncs.not_equal(ravel(a), 0), np.int64)
-    n = aval(flat).shape[0]
-    slots = np.arange(size)
-    if n == 0:
-        where_flat = constant((size,), np.int64)
-        valid = constant((size,), bool)
-    else:
-        order = sorting.argsort(ufuncs.subtract(1, flat))
-        where_flat = take_in_bounds(order, np.minimum(slots, n - 1))
-        valid = ufuncs.less(slots, reductions.sum(flat))
-    out = []
-    stride = n
-    for length, fill in zip(shape, fills):
-        stride //= builtins.max(length, 1)
-        i = where_flat  # an empty input has no valid position to unravel
-        if n:
-            i = ufuncs.remainder(ufuncs.floor_divide(where_flat, stride), length)
-        fill = ew.convert_element_type(asarray(0 if fill is None else fill), np.int64)
-        out.append(ufuncs.where(valid, i, fill))
-    return tuple(out)
 
 
 def argwhere(a: ArrayLike, *, size: int | None = None, fill_value: Any = None) -> Array:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,11 @@ from funcdiff._src.array import Array as _ArrayType
 from funcdiff._src.core import ShapedArray, Tracer
 from funcdiff._src.lax import bits
 from funcdiff._src.lax import elementwise as ew
+from funcdiff._src.lax import indexing as lax_indexing
+from funcdiff._src.lax import reductions as red
+from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax import transcendental as tr
+from funcdiff._src.numpy import sorting
 from funcdiff._src.numpy._util import (
     Array,
     ArrayLike,
@@ -656,9 +661,7 @@ def nonzero(a: ArrayLike, *, size: int | None = None,
     if aval(a).ndim == 0:
         raise ValueError("nonzero of a 0-d array is not allowed: use atleast_1d(a) first")
     if size is not None:
-        from funcdiff._src.numpy import shape as np_shape  # shape.py imports this module
-
-        return np_shape.nonzero_sized(a, size, fill_value)
+        return _nonzero_sized(a, size, fill_value)
     value = core.concrete_or_none(a)
     if value is None:
         raise errors.ConcretizationTypeError(
@@ -668,6 +671,39 @@ def nonzero(a: ArrayLike, *, size: int | None = None,
             "padded with fill_value) to use it under jit, make_jaxpr or vmap",
         )
     return as_arrays(np.nonzero(value))
+
+
+def _nonzero_sized(a: Array, size: int, fill_value: Any) -> tuple[Array, ...]:
+    """`nonzero` with a static result length `size`: the flat positions of the nonzero
+    elements come first in a stable sort of the flat mask; unravelled, padded with the fill."""
+    size = operator.index(size)
+    if size < 0:
+        raise ValueError(f"nonzero: size must be >= 0, got {size}")
+    shape = aval(a).shape
+    fills = fill_value if isinstance(fill_value, tuple) else (fill_value,) * len(shape)
+    if len(fills) != len(shape):
+        raise ValueError(f"nonzero: fill_value has {len(fills)} entries, one per dimension "
+                         f"of the {len(shape)}-d input is needed")
+    n = math.prod(shape)
+    flat = ew.convert_element_type(_to_bool(sh.reshape(a, (n,))), np.int64)
+    slots = np.arange(size)
+    if n == 0:
+        where_flat = constant((size,), np.int64)
+        valid = constant((size,), bool)
+    else:
+        order = sorting.argsort(subtract(1, flat))
+        where_flat = lax_indexing.gather(order, [np.minimum(slots, n - 1)], [0])
+        valid = less(slots, red.reduce_sum(flat, (0,)))
+    out = []
+    stride = n
+    for length, fill in zip(shape, fills):
+        stride //= max(length, 1)
+        i = where_flat  # an empty input has no valid position to unravel
+        if n:
+            i = remainder(floor_divide(where_flat, stride), length)
+        fill = ew.convert_element_type(asarray(0 if fill is None else fill), np.int64)
+        out.append(where(valid, i, fill))
+    return tuple(out)
 
 
 def result_type(*args: Any) -> np.dtype:
