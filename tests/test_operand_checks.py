@@ -43,3 +43,39 @@ def test_non_number_operand_names_its_dtype_and_the_operation(call, x, op, other
     message = str(info.value)
     assert message.startswith(f"{op}: an operand of type ndarray of dtype {other.dtype} ")
     assert "not an array of numbers" in message and HERE in message
+
+
+_FLOAT_EXPONENTS = [2.0, np.float64(2.0), np.float32(2.0), np.array([2.0, 1.0]), jnp.array(2.0)]
+
+
+@pytest.mark.parametrize("n", _FLOAT_EXPONENTS, ids=lambda n: type(n).__name__)
+@pytest.mark.parametrize("x", [1.5, np.ones(2), jnp.array([0.5, 3.0])], ids=["py", "np", "Array"])
+def test_ldexp_refuses_a_float_exponent_eagerly_as_under_jit(x, n):
+    # NumPy refuses it too (no float exponent loop); eagerly funcdiff used to cast it to int.
+    messages = []
+    calls = [jnp.ldexp, funcdiff.jit(jnp.ldexp)]
+    if np.ndim(x):
+        calls.append(funcdiff.vmap(jnp.ldexp, in_axes=(0, None)))
+    for f in calls:
+        with pytest.raises(PrimitiveError) as info:  # (a TypeError and a ValueError, as JAX's)
+            f(x, n)
+        message = str(info.value)
+        assert message.startswith("ldexp: the exponent must be an integer array, got float")
+        assert "astype(int)" in message
+        messages.append(message.split(" (operands")[0])
+    assert len(set(messages)) == 1  # eagerly the same error as under jit
+    with pytest.raises(TypeError):
+        np.ldexp(np.asarray(x), np.asarray(n))
+
+
+def test_ldexp_integer_exponents_still_compute_exactly():
+    x = np.array([0.75, 3.0, 1e-300])
+    n = np.array([2, -1, 700])
+    expected = np.ldexp(x, n)
+    np.testing.assert_array_equal(jnp.ldexp(x, n), expected)
+    np.testing.assert_array_equal(funcdiff.jit(jnp.ldexp)(x, n), expected)
+    assert float(jnp.ldexp(1.5, 2)) == 6.0 and float(jnp.ldexp(np.float32(1.5), np.int8(3))) == 12.0
+    np.testing.assert_array_equal(
+        jnp.ldexp(x, np.array([True, False, True])), np.ldexp(x, [1, 0, 1])
+    )
+    assert funcdiff.grad(lambda v: jnp.ldexp(v, 3))(1.0) == 8.0
