@@ -148,6 +148,13 @@ def test_traced_boolean_mask_is_a_clear_error():
         jit(lambda m: t[m])(T1 > 0)
     with pytest.raises(IndexError, match="integer"):
         jit(lambda x: t[x])(1.5)
+    # A traced slice bound has a static-shape error, as on a traced array (and in JAX).
+    with pytest.raises(funcdiff.TracerIntegerConversionError, match="dynamic_slice"):
+        jit(lambda i: t[i : i + 2])(1)
+    leaked = []
+    jit(lambda i: leaked.append(i) or i)(1)
+    with pytest.raises(funcdiff.UnexpectedTracerError):
+        t[leaked[0]]
 
 
 def test_eager_indexing_is_unchanged():
