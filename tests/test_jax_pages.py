@@ -794,3 +794,30 @@ def test_lax_sort_of_several_operands_by_keys():
         lax.sort((k1, v), num_keys=3)
     with pytest.raises(TypeError, match="one shape"):
         lax.sort((k1, v[:2]))
+
+
+# ---- Common gotchas ---------------------------------------------------------------------------
+
+
+def test_closed_over_array_indexed_by_the_loop_counter():
+    # The page's iterator cell: a closed-over array read with fori_loop's counter, and a
+    # scan over two arrays, whose staged program has one scan.
+    array = jnp.arange(10)
+    assert int(lax.fori_loop(0, 10, lambda i, x: x + array[i], 0)) == 45
+    iterator = iter(range(10))
+    assert int(lax.fori_loop(0, 10, lambda i, x: x + next(iterator), 0)) == 0
+
+    def func11(arr, extra):
+        ones = jnp.ones(arr.shape)
+
+        def body(carry, aelems):
+            ae1, ae2 = aelems
+            return carry + ae1 * ae2 + extra, carry
+
+        return lax.scan(body, 0.0, (arr, ones))
+
+    carry, ys = func11(jnp.arange(16), 5.0)
+    assert float(carry) == 120.0 + 16 * 5.0
+    np.testing.assert_array_equal(ys[:3], [0.0, 5.0, 11.0])
+    table = jnp.asarray([0.5, 1.5, 2.5])
+    np.testing.assert_array_equal(vmap(lambda i: table[i])(np.array([2, 0])), [2.5, 0.5])

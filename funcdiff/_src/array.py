@@ -7,12 +7,16 @@ accepts it without a copy, and it is immutable as JAX's arrays are:
 - in-place operators (``x += 1``, ``g *= 0.1``) compute a new array and rebind the name;
 - its memory is flagged read-only, so ``np.asarray(x)`` cannot be written either.
 
-NumPy functions and ufuncs given Arrays compute on plain arrays and return plain NumPy results
-(``np.sin(x)`` is an `np.ndarray`), so NumPy code keeps NumPy's semantics. Device methods
-(`block_until_ready`, `devices`, `sharding`, ...) answer as for JAX's one CPU device.
+Indexing is NumPy's (a read-only view or copy), except that an index holding a traced value
+(``t[i]`` under `jit`, `vmap` or in a loop body) is staged by funcdiff's indexing, as JAX's
+arrays allow. NumPy functions and ufuncs given Arrays compute on plain arrays and return
+plain NumPy results (``np.sin(x)`` is an `np.ndarray`), so NumPy code keeps NumPy's
+semantics. Device methods (`block_until_ready`, `devices`, `sharding`, ...) answer as for
+JAX's one CPU device.
 
-This module imports only NumPy and the pytree utilities; `funcdiff._src.numpy.array_methods`
-gives `Array` its operators, methods and `.at`, as it does for traced values.
+This module imports only NumPy, the error classes and the pytree utilities;
+`funcdiff._src.numpy.array_methods` gives `Array` its operators, methods, `.at` and the
+indexing by traced values, as it does for traced values.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._src.errors import TracerArrayConversionError, TracerIntegerConversionError
 from funcdiff._src.tree_util import tree_map
 
 
@@ -67,9 +72,11 @@ class SingleDeviceSharding:
         return hash(("SingleDeviceSharding", self._device))
 
 
-_IMMUTABLE = ("funcdiff arrays are immutable, as JAX's: instead of x[idx] = y, write "
-              "x = x.at[idx].set(y) (or .add, .multiply, .min, .max ...), which returns an "
-              "updated copy")
+_IMMUTABLE = (
+    "funcdiff arrays are immutable, as JAX's: instead of x[idx] = y, write "
+    "x = x.at[idx].set(y) (or .add, .multiply, .min, .max ...), which returns an "
+    "updated copy"
+)
 
 
 def _plain(x: Any) -> Any:
@@ -113,6 +120,18 @@ class Array(np.ndarray):
     def __setitem__(self, index: Any, value: Any) -> None:
         raise TypeError(_IMMUTABLE)
 
+    # ---- indexing ------------------------------------------------------------------------------
+
+    def __getitem__(self, index: Any) -> Any:
+        # NumPy's C indexing first: an index with no traced value costs one Python call more
+        # than NumPy's. A traced index (``t[i]`` under jit, vmap or a loop body, as JAX
+        # allows on its arrays) makes NumPy convert the tracer, which raises; the index then
+        # goes to funcdiff's indexing, which stages the gather or dynamic slice.
+        try:
+            return _ndarray_getitem(self, index)
+        except (TracerArrayConversionError, TracerIntegerConversionError):
+            return _traced_getitem(self, index)
+
     # Operators, in-place operators (which rebind the name to a new Array), reductions and
     # shape methods compute with funcdiff: `funcdiff._src.numpy.array_methods` attaches them.
 
@@ -131,7 +150,7 @@ class Array(np.ndarray):
         return np.asarray(self.view(np.ndarray)).__reduce__()
 
     def __repr__(self) -> str:
-        return "Array(" + repr(self.view(np.ndarray))[len("array("):]
+        return "Array(" + repr(self.view(np.ndarray))[len("array(") :]
 
     # ---- JAX's device API, for the one CPU ----------------------------------------------------
 
@@ -229,7 +248,10 @@ class WeakArray(Array):
         return True
 
     def __getitem__(self, index: Any) -> Any:
-        out = self.view(np.ndarray)[index]
+        try:
+            out = _ndarray_getitem(self.view(np.ndarray), index)
+        except (TracerArrayConversionError, TracerIntegerConversionError):
+            return _traced_getitem(self, index)
         if isinstance(out, np.ndarray):
             return as_weak_array(out)
         return out.item() if isinstance(out, np.generic) else out
@@ -311,13 +333,21 @@ def _missing_at(x: Array) -> Any:  # replaced when funcdiff.numpy is imported
     raise RuntimeError("import funcdiff.numpy to use .at")
 
 
+def _missing_traced_getitem(x: Array, index: Any) -> Any:  # replaced with funcdiff.numpy
+    raise RuntimeError("import funcdiff.numpy to index an Array with a traced value")
+
+
 _at_helper: Callable[[Array], Any] = _missing_at
+_traced_getitem: Callable[[Array, Any], Any] = _missing_traced_getitem
+_ndarray_getitem = np.ndarray.__getitem__
 
 
-def set_at_helper(helper: Callable[[Array], Any]) -> None:
-    """Install what ``Array.at`` returns (done by `funcdiff._src.numpy`)."""
-    global _at_helper
+def set_at_helper(helper: Callable[[Array], Any], getitem: Callable[[Array, Any], Any]) -> None:
+    """Install what ``Array.at`` returns, and the indexing of an Array by an index that holds
+    a traced value (done by `funcdiff._src.numpy`)."""
+    global _at_helper, _traced_getitem
     _at_helper = helper
+    _traced_getitem = getitem
 
 
 def as_array(x: Any) -> Any:
@@ -476,8 +506,7 @@ def device_get(x: Any) -> Any:
         assert type(host["w"]) is np.ndarray
         ```
     """
-    return tree_map(lambda v: np.array(_plain(v), copy=True) if isinstance(v, np.ndarray)
-                    else v, x)
+    return tree_map(lambda v: np.array(_plain(v), copy=True) if isinstance(v, np.ndarray) else v, x)
 
 
 def devices(backend: str | None = None) -> list[Device]:

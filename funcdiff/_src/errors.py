@@ -157,7 +157,9 @@ class TracerArrayConversionError(FuncdiffTypeError):
             f"The traced value {tracer_repr} was converted to a NumPy array. Inside a "
             "transformed function use funcdiff.numpy (import funcdiff.numpy as jnp) instead "
             "of numpy, or funcdiff.stop_gradient if you need a constant. To index a NumPy "
-            "array with a traced index, use funcdiff.numpy.take(array, index, axis=...)."
+            "array with a traced index, make it a funcdiff array first "
+            "(funcdiff.numpy.asarray(array)[index]) or use funcdiff.numpy.take(array, index, "
+            "axis=...)."
             + _where()
         )
 

@@ -34,14 +34,20 @@ def _float_of(x: ShapedArray) -> np.dtype:
 def _ldexp_aval(x: ShapedArray, n: ShapedArray) -> ShapedArray:
     check_kinds([x], "biuf")
     if n.dtype.kind not in "biu":
-        raise PrimitiveError(f"ldexp: the exponent must be an integer array, got {n.dtype}; "
-                             "round it and cast it with astype(int) first")
-    return ShapedArray(broadcast_shapes(x.shape, n.shape), _float_of(x),
-                       x.weak_type and x.dtype.kind == "f")
+        raise PrimitiveError(
+            f"the exponent must be an integer array, got {n.dtype}; "
+            "round it and cast it with astype(int) first"
+        )
+    return ShapedArray(
+        broadcast_shapes(x.shape, n.shape), _float_of(x), x.weak_type and x.dtype.kind == "f"
+    )
 
 
 def _ldexp_impl(x, n):
-    return np.ldexp(x, np.asarray(n).astype(np.int32, copy=False) if np.ndim(n) else int(n))
+    n = np.asarray(n)
+    if n.dtype.kind not in "biu":  # (`bind` then raises the shape rule's error, as jit does)
+        raise TypeError(f"ldexp's exponent must be an integer array, got {n.dtype}")
+    return np.ldexp(x, n.astype(np.int32, copy=False) if n.ndim else int(n))
 
 
 def _ldexp_transpose(ct, x, n):
@@ -51,8 +57,12 @@ def _ldexp_transpose(ct, x, n):
 
 
 ldexp_p = define_primitive(
-    "ldexp", impl=_ldexp_impl, abstract_eval=_ldexp_aval, elementwise=True,
-    jvp_partials=[lambda g, ans, x, n: ldexp(g, n), None], transpose=_ldexp_transpose,
+    "ldexp",
+    impl=_ldexp_impl,
+    abstract_eval=_ldexp_aval,
+    elementwise=True,
+    jvp_partials=[lambda g, ans, x, n: ldexp(g, n), None],
+    transpose=_ldexp_transpose,
     lacks={"array_api": "the standard has no ldexp (x * 2**n overflows where ldexp does not)"},
 )
 
@@ -76,8 +86,11 @@ def _unary_aval(kinds: str, out_dtype: Any):
 
 
 frexp_exponent_p = define_primitive(
-    "frexp_exponent", impl=lambda x: np.frexp(x)[1].astype(np.int32),
-    abstract_eval=_unary_aval("biuf", np.int32), elementwise=True, nondifferentiable=True,
+    "frexp_exponent",
+    impl=lambda x: np.frexp(x)[1].astype(np.int32),
+    abstract_eval=_unary_aval("biuf", np.int32),
+    elementwise=True,
+    nondifferentiable=True,
     lacks={"array_api": "the standard has no frexp"},
 )
 
@@ -98,7 +111,10 @@ def _nextafter_aval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
 
 
 nextafter_p = define_primitive(
-    "nextafter", impl=np.nextafter, abstract_eval=_nextafter_aval, elementwise=True,
+    "nextafter",
+    impl=np.nextafter,
+    abstract_eval=_nextafter_aval,
+    elementwise=True,
     nondifferentiable=True,
     array_api="nextafter",
 )
@@ -113,7 +129,10 @@ def nextafter(x1: Array, x2: Array) -> Array:
 
 
 signbit_p = define_primitive(
-    "signbit", impl=np.signbit, abstract_eval=_unary_aval("biuf", np.bool_), elementwise=True,
+    "signbit",
+    impl=np.signbit,
+    abstract_eval=_unary_aval("biuf", np.bool_),
+    elementwise=True,
     nondifferentiable=True,
     array_api="signbit",
 )
@@ -128,8 +147,11 @@ def signbit(x: Array) -> Array:
 
 
 bitwise_count_p = define_primitive(
-    "bitwise_count", impl=np.bitwise_count, abstract_eval=_unary_aval("biu", np.uint8),
-    elementwise=True, nondifferentiable=True,
+    "bitwise_count",
+    impl=np.bitwise_count,
+    abstract_eval=_unary_aval("biu", np.uint8),
+    elementwise=True,
+    nondifferentiable=True,
     lacks={"array_api": "the standard has no population count"},
 )
 
@@ -157,12 +179,18 @@ def _divisor_aval(name: str):
 
 
 gcd_p = define_primitive(
-    "gcd", impl=np.gcd, abstract_eval=_divisor_aval("gcd"), elementwise=True,
+    "gcd",
+    impl=np.gcd,
+    abstract_eval=_divisor_aval("gcd"),
+    elementwise=True,
     nondifferentiable=True,
     lacks={"array_api": "the standard has no gcd"},
 )
 lcm_p = define_primitive(
-    "lcm", impl=np.lcm, abstract_eval=_divisor_aval("lcm"), elementwise=True,
+    "lcm",
+    impl=np.lcm,
+    abstract_eval=_divisor_aval("lcm"),
+    elementwise=True,
     nondifferentiable=True,
     lacks={"array_api": "the standard has no lcm"},
 )
@@ -230,8 +258,12 @@ def _reduce_precision_transpose(ct, x, **params):
 
 
 reduce_precision_p = define_primitive(
-    "reduce_precision", impl=_reduce_precision_impl, abstract_eval=_reduce_precision_aval,
-    elementwise=True, linear=True, transpose=_reduce_precision_transpose,
+    "reduce_precision",
+    impl=_reduce_precision_impl,
+    abstract_eval=_reduce_precision_aval,
+    elementwise=True,
+    linear=True,
+    transpose=_reduce_precision_transpose,
     lacks={"array_api": "the standard has no bit casts"},
 )
 
@@ -301,8 +333,12 @@ def _bitcast_batch(axis_size, vals, dims, *, new_dtype):
 
 
 bitcast_convert_type_p = define_primitive(
-    "bitcast_convert_type", impl=_bitcast_impl, abstract_eval=_bitcast_aval,
-    nondifferentiable=True, batch=_bitcast_batch, cost=cost_mod.memory_cost,
+    "bitcast_convert_type",
+    impl=_bitcast_impl,
+    abstract_eval=_bitcast_aval,
+    nondifferentiable=True,
+    batch=_bitcast_batch,
+    cost=cost_mod.memory_cost,
     lacks={"array_api": "the standard has no bit casts"},
 )
 

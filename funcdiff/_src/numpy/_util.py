@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from funcdiff._src import core, dtypes
+from funcdiff._src import core, dtypes, errors
 from funcdiff._src.array import Array as _Array
 from funcdiff._src.array import WeakArray as _WeakArray
 from funcdiff._src.array import _DeletedArray, as_array, deleted_error
@@ -122,10 +123,35 @@ def _promote_general(args: Sequence[ArrayLike]) -> tuple[list[Array], np.dtype, 
     cast."""
     arrays = [asarray(a) for a in args]
     avals = [aval(a) for a in arrays]
-    dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
+    try:
+        dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
+    except TypeError:  # (NumPy's DTypePromotionError: a string, bytes or datetime array)
+        raise _not_numbers(arrays, avals) from None
+    if dtype.kind not in "biufc" and dtype != dtypes.float0:  # (float64 and <U1 give <U32)
+        raise _not_numbers(arrays, avals)
     cast = [not (v.dtype == dtype or (v.weak_type and (weak or not v.shape))) for v in avals]
     out = [ew.convert_element_type(a, dtype) if c else a for a, c in zip(arrays, cast)]
     return out, dtype, cast
+
+
+def _not_numbers(arrays: list[Array], avals: list[core.ShapedArray]) -> TypeError:
+    """The error for operands that have no common dtype: it names the operation (the
+    `funcdiff.numpy` function that promotes), the operand that is not an array of numbers, and
+    the other operands."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    what = frame.f_code.co_name if frame is not None else "an operation"
+    bad = next(
+        x for x, a in zip(arrays, avals) if a.dtype.kind not in "biufc" and a.dtype != dtypes.float0
+    )
+    operands = ", ".join(a.str_short() for a in avals)
+    line = errors.user_source_line()
+    return errors.PrimitiveError(
+        f"{what}: an operand of type {core.value_kind(bad)} is not an array of numbers; "
+        "funcdiff computes on bool, integer, float and complex arrays, as JAX does "
+        f"(operands {operands})." + (f"\n(at {line})" if line else "")
+    )
 
 
 def _promotion_key(x: Any) -> Any:
@@ -200,11 +226,15 @@ def promote_inexact(*args: ArrayLike) -> list[Array]:
     if not dtypes.is_inexact(dtype):
         dtype = np.dtype(np.float64)
     if weak:
-        return [a if v.dtype == dtype else ew.convert_element_type(a, dtype, True)
-                for a, v in zip(arrays, avals)]
+        return [
+            a if v.dtype == dtype else ew.convert_element_type(a, dtype, True)
+            for a, v in zip(arrays, avals)
+        ]
     return [
-        np.asarray(a, dtype)[()] if type(a) in core._PY_SCALARS
-        else a if v.dtype == dtype and not v.weak_type
+        np.asarray(a, dtype)[()]
+        if type(a) in core._PY_SCALARS
+        else a
+        if v.dtype == dtype and not v.weak_type
         else ew.convert_element_type(a, dtype)
         for a, v in zip(arrays, avals)
     ]
@@ -216,8 +246,9 @@ def canonical_axis(axis: int, ndim: int, name: str = "axis") -> int:
     if ndim == 0 and axis in (0, -1):
         return 0
     if not -ndim <= axis < ndim:
-        raise np.exceptions.AxisError(f"{name} {axis} is out of bounds for array of dimension "
-                                      f"{ndim}")
+        raise np.exceptions.AxisError(
+            f"{name} {axis} is out of bounds for array of dimension {ndim}"
+        )
     return axis % ndim if ndim else 0
 
 

@@ -206,8 +206,9 @@ def _attach_operators(cls: type) -> None:
 def _attach() -> None:
     """Traced values get NumPy's operators, indexing, methods and NumPy forwarding. funcdiff
     Arrays compute with funcdiff too, as JAX's do (``x + 1``, ``x.sum()`` and ``x += 1`` give
-    new Arrays), but keep NumPy's indexing (a read-only Array view or copy), `item` and
-    NumPy functions (``np.sin(x)`` is NumPy's)."""
+    new Arrays), but keep NumPy's indexing (a read-only Array view or copy; an index holding
+    a traced value goes to funcdiff's indexing, as on a tracer), `item` and NumPy functions
+    (``np.sin(x)`` is NumPy's)."""
     _attach_operators(Tracer)
     Tracer.__getitem__ = indexing.getitem
     Tracer.__array_ufunc__ = _array_ufunc
@@ -224,7 +225,7 @@ def _attach() -> None:
     Array.__hash__ = None  # type: ignore[assignment]  # __eq__ is elementwise
     for name, fn in _BINARY.items():  # a new array: the name on the left is rebound
         setattr(Array, f"__i{name}__", fn)
-    set_at_helper(indexing._IndexUpdateHelper)
+    set_at_helper(indexing._IndexUpdateHelper, indexing.getitem)
 
 
 _attach()
