@@ -416,6 +416,17 @@ def _vectors(name: str, *vs: ArrayLike) -> list[Array]:
     return out
 
 
+def _broadcast_pair(c: Array, r: Array) -> tuple[Array, Array]:
+    """The vectors `c` and `r` (of lengths m and n) promoted to one dtype, with their leading
+    (batch) axes broadcast together."""
+    c, r = promote(c, r)
+    batch = np.broadcast_shapes(aval(c).shape[:-1], aval(r).shape[:-1])
+    return (
+        shp.broadcast_to(c, (*batch, aval(c).shape[-1])),
+        shp.broadcast_to(r, (*batch, aval(r).shape[-1])),
+    )
+
+
 def toeplitz(c: ArrayLike, r: ArrayLike | None = None) -> Array:
     """The Toeplitz matrix with first column `c` and first row `r` (``r[0]`` is ignored;
     default ``conj(c)``, a Hermitian matrix), as JAX's `jax.scipy.linalg.toeplitz`: leading
@@ -436,11 +447,8 @@ def toeplitz(c: ArrayLike, r: ArrayLike | None = None) -> Array:
     """
     (c,) = _vectors("toeplitz", c)
     r = ufuncs.conjugate(c) if r is None else _vectors("toeplitz", r)[0]
-    c, r = promote(c, r)
+    c, r = _broadcast_pair(c, r)
     m, n = aval(c).shape[-1], aval(r).shape[-1]
-    batch = np.broadcast_shapes(aval(c).shape[:-1], aval(r).shape[:-1])
-    c = shp.broadcast_to(c, (*batch, m))
-    r = shp.broadcast_to(r, (*batch, n))
     # values: r[n-1], ..., r[1], c[0], ..., c[m-1]; entry (i, j) is values[i - j + n - 1]
     values = shp.concatenate([shp.flip(r[..., 1:], -1), c], axis=-1)
     return _structured(values, np.subtract.outer(np.arange(m), np.arange(n)) + n - 1)
@@ -465,12 +473,9 @@ def hankel(c: ArrayLike, r: ArrayLike | None = None) -> Array:
     """
     (c,) = _vectors("hankel", c)
     r = np_creation.zeros_like(c) if r is None else _vectors("hankel", r)[0]
-    c, r = promote(c, r)
+    c, r = _broadcast_pair(c, r)
     m, n = aval(c).shape[-1], aval(r).shape[-1]
-    batch = np.broadcast_shapes(aval(c).shape[:-1], aval(r).shape[:-1])
-    values = shp.concatenate(
-        [shp.broadcast_to(c, (*batch, m)), shp.broadcast_to(r, (*batch, n))[..., 1:]], axis=-1
-    )
+    values = shp.concatenate([c, r[..., 1:]], axis=-1)
     return _structured(values, np.add.outer(np.arange(m), np.arange(n)))
 
 
