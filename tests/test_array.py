@@ -209,3 +209,24 @@ def test_results_of_numpy_scalars_share_no_memory():
     assert all(type(r) is funcdiff.Array for r in results)
     for i, r in enumerate(results):
         assert not any(np.shares_memory(r, s) for s in results[i + 1:]), i
+
+
+@pytest.mark.parametrize("make", [jnp.asarray, jnp.array])
+@pytest.mark.parametrize("value", [1.5, 2, 1j, True])
+def test_array_of_python_scalar_is_a_0d_array_weak_as_in_jax(make, value):
+    """jnp.asarray/jnp.array of a Python scalar is a 0-d Array (with .dtype, .astype), weakly
+    typed except for a bool, eagerly and under jit, so float32 operands keep their dtype."""
+    weak = type(value) is not bool
+    a = make(value)
+    assert isinstance(a, funcdiff.Array) and a.shape == () and a.weak_type is weak
+    assert a.astype(np.float32).dtype == np.float32
+    x32 = np.ones(2, np.float32)
+    expected = np.result_type(np.float32, value) if weak else np.result_type(np.float32, a.dtype)
+    assert (a * x32).dtype == expected
+    assert funcdiff.jit(lambda x: make(value) * x)(x32).dtype == expected
+    assert funcdiff.jit(lambda: make(value))().weak_type is weak
+
+
+def test_array_of_python_int_out_of_int64_range_overflows_as_in_jax():
+    with pytest.raises(OverflowError, match="too large to convert to int64"):
+        jnp.asarray(2**70)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, errors
-from funcdiff._src.array import Array, WeakArray, as_array
+from funcdiff._src.array import Array, WeakArray, as_array, as_weak_array
 from funcdiff._src.lax import dynamic_slicing
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
@@ -31,7 +31,7 @@ def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> 
     change when the caller later writes into the original."""
     out = util_asarray(object, dtype)
     if type(out) in core._PY_SCALARS:
-        out = np.asarray(out)
+        out = _scalar_array(out)
     elif (
         isinstance(out, np.ndarray)
         and type(out) is not Array
@@ -43,13 +43,24 @@ def array(object: Any, dtype: Any = None, copy: bool = True, ndmin: int = 0) -> 
     return as_array(out)
 
 
+def _scalar_array(x: Any) -> Array:
+    """The 0-d Array of the Python scalar `x`: weakly typed as in JAX (it takes the dtype of the
+    arrays it meets, so ``jnp.array(2.0) * x32`` stays float32), except a bool, which JAX
+    types strongly."""
+    if type(x) is bool:
+        return as_array(np.asarray(x))
+    if type(x) is int and not -(2**63) <= x < 2**63:
+        raise OverflowError(f"Python int {x} too large to convert to int64")
+    return as_weak_array(np.asarray(x))
+
+
 def asarray(
     a: Any, dtype: Any = None, order: str | None = None, *, copy: bool | None = None
 ) -> Array:
     """`a` as an array: a funcdiff `Array` (a private copy of a NumPy array, as JAX copies it
     to its device; an `Array` itself when no conversion is needed), a traced value inside a
-    transformation, or a Python scalar as it is (it stays weakly typed, so that it takes the
-    dtype of the arrays it meets).
+    transformation. A Python scalar gives a weakly typed 0-d Array, as in JAX: it takes the
+    dtype of the arrays it meets (a bool gives a strongly typed one).
 
     !!! Example
         ```python
@@ -60,6 +71,7 @@ def asarray(
         y = jnp.asarray(x)
         x[0] = 5.0
         assert y[0] == 0.0 and jnp.asarray(y) is y
+        assert (jnp.asarray(2.0) * np.ones(2, np.float32)).dtype == np.float32
         ```
     """
     if not copy and (
@@ -68,7 +80,9 @@ def asarray(
     ):
         return a
     out = util_asarray(a, dtype)
-    if type(out) in core._PY_SCALARS or isinstance(out, core.Tracer):
+    if type(out) in core._PY_SCALARS:
+        return _scalar_array(out)
+    if isinstance(out, core.Tracer):
         return out
     if type(out) is not Array and (out is a or np.may_share_memory(out, a)):
         out = np.array(out, copy=True)
