@@ -26,9 +26,9 @@ _INVERSE_TYPE = {1: 1, 2: 3, 3: 2, 4: 4}
 _SWAPPED_NORM = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
 
 
-def _check(name: str, type: Any, norm: Any) -> None:
-    if type not in (1, 2, 3, 4):
-        raise ValueError(f"{name}: type must be 1, 2, 3 or 4, got {type!r}")
+def _check(name: str, kind: Any, norm: Any) -> None:
+    if kind not in (1, 2, 3, 4):
+        raise ValueError(f"{name}: type must be 1, 2, 3 or 4, got {kind!r}")
     if norm not in _NORMS:
         raise ValueError(f"{name}: norm must be one of {_NORMS}, got {norm!r}")
 
@@ -69,22 +69,22 @@ def _part(x: Array, start: int, stop: int, axis: int, step: int = 1) -> Array:
     return jnp.take(x, np.arange(start, stop, step), axis=axis)
 
 
-def _unnormalised(x: Array, type: int, axis: int) -> Array:
+def _unnormalised(x: Array, kind: int, axis: int) -> Array:
     """SciPy's ``dct(x, type, norm="backward")`` of real `x` along `axis`, through one FFT."""
     n = aval(x).shape[axis]
     nd = aval(x).ndim
     real = aval(x).dtype
-    if type == 1:
+    if kind == 1:
         # The even extension [x0 .. x_{N-1}, x_{N-2} .. x1] has a real DFT: the DCT-I.
         ext = jnp.concatenate([x, jnp.flip(_part(x, 1, n - 1, axis), axis)], axis)
         return jnp.real(_part(jnp.fft.fft(ext, axis=axis), 0, n, axis))
     k = np.arange(n)
-    if type == 2:
+    if kind == 2:
         # DFT of [x, reversed x], turned by exp(-i pi k / 2N).
         spec = jnp.fft.fft(jnp.concatenate([x, jnp.flip(x, axis)], axis), axis=axis)
         turn = _along(np.exp(-0.5j * np.pi * k / n), axis, nd, spec.dtype)
         return jnp.real(_part(spec, 0, n, axis) * turn)
-    if type == 3:
+    if kind == 3:
         # sum_n w_n x_n exp(i pi n (2k + 1) / 2N), w = (1, 2, 2, ...): an inverse DFT of 2N.
         weights = np.where(k == 0, 1.0, 2.0) * np.exp(0.5j * np.pi * k / n)
         z = x * _along(weights, axis, nd, np.result_type(real, np.complex64))
@@ -97,36 +97,36 @@ def _unnormalised(x: Array, type: int, axis: int) -> Array:
     return jnp.real(_part(spec, 0, n, axis) * turn)
 
 
-def _dct_real(x: Array, type: int, axis: int, norm: str | None) -> Array:
+def _dct_real(x: Array, kind: int, axis: int, norm: str | None) -> Array:
     n = aval(x).shape[axis]
     nd = aval(x).ndim
     dtype = aval(x).dtype
-    if type == 1 and n < 2:
+    if kind == 1 and n < 2:
         raise ValueError(f"dct: a type-1 DCT needs at least 2 points along the axis, got {n}")
     if norm == "forward":
-        return _unnormalised(x, type, axis) * np.asarray(
-            1.0 / (2 * (n - 1) if type == 1 else 2 * n), dtype)
+        return _unnormalised(x, kind, axis) * np.asarray(
+            1.0 / (2 * (n - 1) if kind == 1 else 2 * n), dtype)
     if norm != "ortho":
-        return _unnormalised(x, type, axis)
+        return _unnormalised(x, kind, axis)
     ends = np.ones(n)
-    if type == 1:
+    if kind == 1:
         ends[0] = ends[-1] = math.sqrt(2.0)
         y = _unnormalised(x * _along(ends, axis, nd, dtype), 1, axis)
         return y * _along(1.0 / (ends * math.sqrt(2.0 * (n - 1))), axis, nd, dtype)
     scale = np.full(n, math.sqrt(1.0 / (2 * n)))
-    if type == 2:
+    if kind == 2:
         scale[0] = math.sqrt(1.0 / (4 * n))
         return _unnormalised(x, 2, axis) * _along(scale, axis, nd, dtype)
-    if type == 3:
-        # The transpose of the orthonormal type 2: its scaling moves to the input.
+    if kind == 3:
+        # The transpose of the orthonormal kind 2: its scaling moves to the input.
         scale[0] = math.sqrt(1.0 / n)
         return _unnormalised(x * _along(scale, axis, nd, dtype), 3, axis)
     return _unnormalised(x, 4, axis) * _along(scale, axis, nd, dtype)
 
 
-def _dct(name: str, x: ArrayLike, type: int, n: int | None, axis: int, norm: str | None
+def _dct(name: str, x: ArrayLike, kind: int, n: int | None, axis: int, norm: str | None
          ) -> Array:
-    _check(name, type, norm)
+    _check(name, kind, norm)
     x = _real_input(name, x)
     if aval(x).ndim == 0:
         raise ValueError(f"{name}: x must have at least one dimension, got a scalar")
@@ -135,12 +135,12 @@ def _dct(name: str, x: ArrayLike, type: int, n: int | None, axis: int, norm: str
     if aval(x).shape[axis] == 0:
         raise ValueError(f"{name}: cannot transform an empty axis (shape {aval(x).shape})")
     if dtypes.is_complex(aval(x).dtype):
-        return (_dct_real(jnp.real(x), type, axis, norm)
-                + 1j * _dct_real(jnp.imag(x), type, axis, norm)).astype(aval(x).dtype)
-    return _dct_real(x, type, axis, norm)
+        return (_dct_real(jnp.real(x), kind, axis, norm)
+                + 1j * _dct_real(jnp.imag(x), kind, axis, norm)).astype(aval(x).dtype)
+    return _dct_real(x, kind, axis, norm)
 
 
-def dct(x: ArrayLike, type: int = 2, n: int | None = None, axis: int = -1,
+def dct(x: ArrayLike, type: int = 2, n: int | None = None, axis: int = -1,  # noqa: A002
         norm: str | None = None) -> Array:
     """The discrete cosine transform of `x` along `axis`, as `scipy.fft.dct`.
 
@@ -163,7 +163,7 @@ def dct(x: ArrayLike, type: int = 2, n: int | None = None, axis: int = -1,
     return _dct("dct", x, type, n, axis, norm)
 
 
-def idct(x: ArrayLike, type: int = 2, n: int | None = None, axis: int = -1,
+def idct(x: ArrayLike, type: int = 2, n: int | None = None, axis: int = -1,  # noqa: A002
          norm: str | None = None) -> Array:
     """The inverse of `dct` with the same `type` and `norm`, as `scipy.fft.idct`: the DCT of
     the inverse type (1 <-> 1, 2 <-> 3, 4 <-> 4) with the normalisation moved to this side.
@@ -200,17 +200,18 @@ def _axes_and_sizes(name: str, x: Array, s: Any, axes: Any
     return axes, list(s) if s is not None else [None] * len(axes)
 
 
-def _dctn(name: str, one: Any, x: ArrayLike, type: int, s: Any, axes: Any, norm: Any
+def _dctn(name: str, one: Any, x: ArrayLike, kind: int, s: Any, axes: Any, norm: Any
           ) -> Array:
-    _check(name, type, norm)
+    _check(name, kind, norm)
     x = _real_input(name, x)
     axes, sizes = _axes_and_sizes(name, x, s, axes)
     for axis, n in zip(axes, sizes, strict=True):
-        x = one(x, type=type, n=n, axis=axis, norm=norm)
+        x = one(x, kind, n=n, axis=axis, norm=norm)
     return x
 
 
-def dctn(x: ArrayLike, type: int = 2, s: Sequence[int] | int | None = None,
+def dctn(x: ArrayLike, type: int = 2,  # noqa: A002
+         s: Sequence[int] | int | None = None,
          axes: Sequence[int] | int | None = None, norm: str | None = None) -> Array:
     """The multidimensional DCT, as `scipy.fft.dctn`: `dct` along each of `axes` (all by
     default, or the last ``len(s)``), each truncated or zero-padded to its length in `s`.
@@ -227,7 +228,8 @@ def dctn(x: ArrayLike, type: int = 2, s: Sequence[int] | int | None = None,
     return _dctn("dctn", dct, x, type, s, axes, norm)
 
 
-def idctn(x: ArrayLike, type: int = 2, s: Sequence[int] | int | None = None,
+def idctn(x: ArrayLike, type: int = 2,  # noqa: A002
+          s: Sequence[int] | int | None = None,
           axes: Sequence[int] | int | None = None, norm: str | None = None) -> Array:
     """The inverse of `dctn`, as `scipy.fft.idctn`: `idct` along each of `axes`.
 

@@ -58,25 +58,25 @@ def _neighbours(coordinate: Array, order: int) -> list[tuple[Array, Any]]:
     return [(index, 1 - upper_weight), (index + 1, upper_weight)]
 
 
-def _check(input: Array, coordinates: Sequence[Array], order: Any, mode: Any) -> None:
+def _check(image: Array, coordinates: Sequence[Array], order: Any, mode: Any) -> None:
     if order not in (0, 1):
         raise NotImplementedError(f"map_coordinates: order must be 0 or 1 (nearest or linear "
                                   f"interpolation), got {order!r}")
     if mode not in _INDEX_FIXERS:
         raise NotImplementedError(f"map_coordinates: mode must be one of "
                                   f"{sorted(_INDEX_FIXERS)}, got {mode!r}")
-    if aval(input).ndim == 0:
+    if aval(image).ndim == 0:
         raise ValueError("map_coordinates: input must have at least one dimension")
-    if len(coordinates) != aval(input).ndim:
+    if len(coordinates) != aval(image).ndim:
         raise ValueError(f"map_coordinates: coordinates must hold one array per dimension of "
-                         f"input ({aval(input).ndim}), got {len(coordinates)}")
+                         f"input ({aval(image).ndim}), got {len(coordinates)}")
     for c in coordinates:
         if dtypes.is_complex(aval(c).dtype):
             raise TypeError("map_coordinates: coordinates must be real, got "
                             f"{aval(c).dtype}")
 
 
-def map_coordinates(input: ArrayLike, coordinates: Sequence[ArrayLike], order: int,
+def map_coordinates(input: ArrayLike, coordinates: Sequence[ArrayLike], order: int,  # noqa: A002
                     mode: str = "constant", cval: ArrayLike = 0.0) -> Array:
     """`input` interpolated at `coordinates` (a sequence of ``input.ndim`` arrays of one
     shape, the result's), as `jax.scipy.ndimage.map_coordinates`.
@@ -97,17 +97,17 @@ def map_coordinates(input: ArrayLike, coordinates: Sequence[ArrayLike], order: i
         print(map_coordinates(image, [jnp.array([0.5, 2.0]), jnp.array([1.5, 3.5])], order=1))
         ```
     """
-    input = jnp.array(input, copy=False)
-    coordinates = [jnp.array(c, copy=False) for c in coordinates]
-    _check(input, coordinates, order, mode)
+    image = jnp.asarray(input)
+    coordinates = [jnp.asarray(c) for c in coordinates]
+    _check(image, coordinates, order, mode)
     coordinates = list(jnp.broadcast_arrays(*coordinates))
-    real = (dtypes.real_dtype(aval(input).dtype) if dtypes.is_inexact(aval(input).dtype)
+    real = (dtypes.real_dtype(aval(image).dtype) if dtypes.is_inexact(aval(image).dtype)
             else np.dtype(np.float64))
     coordinates = [c if dtypes.is_inexact(aval(c).dtype) else c.astype(real)
                    for c in coordinates]
     fixer = _INDEX_FIXERS[mode]
     per_axis = []
-    for c, size in zip(coordinates, aval(input).shape):
+    for c, size in zip(coordinates, aval(image).shape):
         nodes = []
         for index, weight in _neighbours(c, order):
             inside = ((index >= 0) & (index < size)) if mode == "constant" else None
@@ -115,7 +115,7 @@ def map_coordinates(input: ArrayLike, coordinates: Sequence[ArrayLike], order: i
         per_axis.append(nodes)
     result = None
     for corner in itertools.product(*per_axis):
-        value = input[tuple(index for index, _, _ in corner)]
+        value = image[tuple(index for index, _, _ in corner)]
         masks = [m for _, m, _ in corner if m is not None]
         if masks:
             fill = jnp.array(cval, dtype=aval(value).dtype)
@@ -124,6 +124,6 @@ def map_coordinates(input: ArrayLike, coordinates: Sequence[ArrayLike], order: i
             if weight is not None:
                 value = value * weight
         result = value if result is None else result + value
-    if dtypes.is_integer(aval(input).dtype) or dtypes.is_bool(aval(input).dtype):
+    if dtypes.is_integer(aval(image).dtype) or dtypes.is_bool(aval(image).dtype):
         result = _round_half_away(result)
-    return result.astype(aval(input).dtype)
+    return result.astype(aval(image).dtype)

@@ -303,7 +303,7 @@ def _remove_line(segment: Array) -> Array:
     return centred - slope * tt
 
 
-def detrend(data: ArrayLike, axis: int = -1, type: str = "linear",
+def detrend(data: ArrayLike, axis: int = -1, type: str = "linear",  # noqa: A002
             bp: int | Sequence[int] | np.ndarray = 0, overwrite_data: bool | None = None
             ) -> Array:
     """`data` minus its trend along `axis`, as `scipy.signal.detrend`: its mean

@@ -11,7 +11,6 @@ where SciPy takes 256 samples.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
