@@ -109,6 +109,9 @@ def test_integer_inputs_become_float64():
     a, b = np.array([1, 2, 3]), np.array([0, 1])
     _close(signal.convolve(a, b), ss.convolve(a, b).astype(np.float64))
     _close(signal.fftconvolve(a, b), ss.fftconvolve(a, b))
+    # Zero-dimensional operands (Python scalars too) multiply, as in SciPy.
+    for name in ("convolve", "correlate", "fftconvolve"):
+        assert float(getattr(signal, name)(2.0, np.array(3.0))) == 6.0
 
 
 def test_convolution_derivatives():

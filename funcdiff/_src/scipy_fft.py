@@ -57,7 +57,7 @@ def _resize(x: Array, n: int | None, axis: int, name: str) -> Array:
         raise ValueError(f"{name}: the transform length n must be at least 1, got {n}")
     m = aval(x).shape[axis]
     if n < m:
-        return jnp.take(x, np.arange(n), axis=axis)
+        return _part(x, 0, n, axis)
     if n > m:
         pads = [(0, 0)] * aval(x).ndim
         pads[axis] = (0, n - m)
@@ -65,8 +65,11 @@ def _resize(x: Array, n: int | None, axis: int, name: str) -> Array:
     return x
 
 
-def _part(x: Array, start: int, stop: int, axis: int, step: int = 1) -> Array:
-    return jnp.take(x, np.arange(start, stop, step), axis=axis)
+def _part(x: Array, start: int, stop: int, axis: int) -> Array:
+    """``x[start:stop]`` along `axis` (a slice, not a gather)."""
+    window = [slice(None)] * aval(x).ndim
+    window[axis] = slice(start, stop)
+    return x[tuple(window)]
 
 
 def _unnormalised(x: Array, kind: int, axis: int) -> Array:

@@ -29,7 +29,7 @@ def _pair(name: str, in1: ArrayLike, in2: ArrayLike, mode: str) -> tuple[Array, 
     """The two operands promoted to one inexact dtype, with SciPy's checks."""
     if mode not in _MODES:
         raise ValueError(f"{name}: mode must be one of {_MODES}, got {mode!r}")
-    in1, in2 = promote_inexact(in1, in2)
+    in1, in2 = (jnp.array(a) for a in promote_inexact(in1, in2))
     s1, s2 = aval(in1).shape, aval(in2).shape
     if len(s1) != len(s2):
         raise ValueError(f"{name}: in1 and in2 must have the same number of dimensions, got "
@@ -67,6 +67,8 @@ def _slide(big: Array, kernel: Array, pads: Sequence[tuple[int, int]]) -> Array:
 
 def _convolve_direct(name: str, in1: Array, in2: Array, mode: str) -> Array:
     shape1 = aval(in1).shape
+    if not shape1:
+        return in1 * in2  # scalars: SciPy's product
     big, small = _larger_first(name, in1, in2)
     kernel = jnp.flip(small)
     if mode == "valid":
@@ -268,6 +270,8 @@ def fftconvolve(in1: ArrayLike, in2: ArrayLike, mode: str = "full",
     if mode == "valid" and _swap_needed("fftconvolve", [s1[a] for a in axes],
                                         [s2[a] for a in axes]):
         in1, in2, s1, s2 = in2, in1, s2, s1
+    if not axes:
+        return in1 * in2
     full = [s1[a] + s2[a] - 1 for a in axes]
     if dtypes.is_complex(aval(in1).dtype):
         spectrum = jnp.fft.fftn(in1, full, axes) * jnp.fft.fftn(in2, full, axes)
@@ -275,11 +279,12 @@ def fftconvolve(in1: ArrayLike, in2: ArrayLike, mode: str = "full",
     else:
         spectrum = jnp.fft.rfftn(in1, full, axes) * jnp.fft.rfftn(in2, full, axes)
         conv = jnp.fft.irfftn(spectrum, full, axes)
+    window = [slice(None)] * aval(conv).ndim
     for a, f in zip(axes, full):
         size = {"full": f, "same": s1[a], "valid": s1[a] - s2[a] + 1}[mode]
         start = (f - size) // 2
-        conv = jnp.take(conv, np.arange(start, start + size), axis=a)
-    return conv.astype(aval(in1).dtype)
+        window[a] = slice(start, start + size)
+    return conv[tuple(window)].astype(aval(in1).dtype)
 
 
 def _breakpoints(bp: Any, n: int) -> np.ndarray:
