@@ -224,3 +224,12 @@ def test_trapezoid_matches_scipy_and_differentiates():
            np.float32)
     check_grads(lambda a, b: integrate.trapezoid(a, b), (y, x), order=2)
     _agree(lambda a: integrate.trapezoid(a, x), y)
+
+
+def test_float32_stays_float32_through_gradients():
+    x = _sample((8,), np.float32)
+    for f in (lambda v: fft.dct(v, 1), lambda v: fft.idct(v, 4, norm="ortho"),
+              lambda v: fft.dctn(v.reshape(2, 4), 3),
+              lambda v: ndimage.map_coordinates(v, [v * 3 + 3], 1, "mirror")):
+        assert f(x).dtype == np.float32
+        assert funcdiff.grad(lambda v, f=f: jnp.sum(f(v)))(x).dtype == np.float32

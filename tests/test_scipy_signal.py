@@ -321,3 +321,13 @@ def test_spectral_errors_and_warnings():
     with pytest.warns(UserWarning, match="switching to return_onesided=False"):
         signal.welch(_sample((20,), np.complex128), nperseg=8)
     assert jnp.iscomplexobj(signal.csd(x, x, nperseg=8)[1])
+
+
+def test_float32_stays_float32_through_gradients():
+    x = _sample((16,), np.float32)
+    for f in (lambda v: signal.convolve(v, v[:3], "same"), lambda v: signal.fftconvolve(v, v[:3]),
+              lambda v: signal.correlate2d(v.reshape(4, 4), v[:4].reshape(2, 2), "full", "symm"),
+              lambda v: signal.detrend(v, bp=[5]), lambda v: signal.welch(v, nperseg=8)[1],
+              lambda v: jnp.abs(signal.stft(v, nperseg=8)[2])):
+        assert f(x).dtype == np.float32
+        assert funcdiff.grad(lambda v, f=f: jnp.sum(f(v)))(x).dtype == np.float32
