@@ -314,6 +314,11 @@ def test_spectral_errors_and_warnings():
         signal.stft(x, boundary="periodic")
     with pytest.raises(ValueError, match="differs from the window's length"):
         signal.welch(x, window=np.ones(4), nperseg=5)
+    for bad in (np.ones(0), np.ones((3, 0)), 2.0):
+        with pytest.raises(ValueError, match="non-empty signal of at least one dimension"):
+            signal.welch(bad)
+        with pytest.raises(ValueError, match="non-empty signal of at least one dimension"):
+            signal.stft(bad)
     with pytest.raises(ValueError, match="time_axis and freq_axis must differ"):
         signal.istft(np.ones((5, 3)), time_axis=0, freq_axis=0)
     with pytest.warns(UserWarning, match="nperseg=256 is greater than the input length"):

@@ -99,6 +99,12 @@ def _layout(name: str, nperseg: int, noverlap: Any, nfft: Any, onesided: bool) -
     return _Segments(nperseg, noverlap, nfft, onesided)
 
 
+def _signal_check(name: str, x: Array) -> None:
+    if aval(x).ndim == 0 or 0 in aval(x).shape:
+        raise ValueError(f"{name}: x must be a non-empty signal of at least one dimension, "
+                         f"got shape {aval(x).shape}")
+
+
 def _odd_extension(x: Array, n: int) -> Array:
     if n > aval(x).shape[-1] - 1:
         raise ValueError(f"the odd extension of {n} points needs a signal longer than {n}, "
@@ -183,6 +189,7 @@ def stft(x: ArrayLike, fs: ArrayLike = 1.0, window: Any = "hann", nperseg: int =
         ```
     """
     (x,) = promote_inexact(x)
+    _signal_check("stft", x)
     if boundary not in (None, "zeros", "even", "odd", "constant"):
         raise ValueError(f"stft: boundary must be 'zeros', 'even', 'odd', 'constant' or "
                          f"None, got {boundary!r}")
@@ -289,8 +296,7 @@ def csd(x: ArrayLike, y: ArrayLike | None, fs: ArrayLike = 1.0, window: Any = "h
         if aval(x).ndim != aval(y).ndim:
             raise ValueError(f"csd: x and y must have the same number of dimensions, got "
                              f"shapes {aval(x).shape} and {aval(y).shape}")
-    if aval(x).ndim == 0:
-        raise ValueError("csd: x must have at least one dimension")
+    _signal_check("csd", x)
     freqs, spectra = _cross_spectra("csd", x, y, fs, window, nperseg, noverlap, nfft,
                                     detrend, return_onesided, scaling, axis)
     if y is not None and not dtypes.is_complex(aval(spectra).dtype):
