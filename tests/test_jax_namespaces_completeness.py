@@ -374,11 +374,7 @@ ABSENT: dict[str, dict[str, str]] = {
     **{
         m: dict.fromkeys(JAX_NAMES[m], _NO_MODULE)
         for m in (
-            "jax.scipy.signal",
             "jax.scipy.optimize",
-            "jax.scipy.integrate",
-            "jax.scipy.ndimage",
-            "jax.scipy.fft",
             "jax.scipy.interpolate",
             "jax.scipy.cluster.vq",
             "jax.scipy.spatial.transform",

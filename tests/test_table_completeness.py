@@ -1,5 +1,6 @@
 """Every public name of `funcdiff.nn`, `funcdiff.scipy.special`, `funcdiff.scipy.stats`,
-`funcdiff.scipy.linalg`, `funcdiff.lax` (with `lax.linalg`) and `funcdiff.experimental.ode`
+`funcdiff.scipy.linalg`, `funcdiff.scipy.fft`/`signal`/`ndimage`/`integrate`, `funcdiff.lax`
+(with `lax.linalg`) and `funcdiff.experimental.ode`
 is driven by a generic table (`numpy_table.RECORDS`, run by test_numpy_ops.py, or
 `lax_table.LAX_OPS`, run by test_lax_ops.py), is a thin wrapper of one primitive that has a
 record (checked by staging it), or is exempt here with the reason and where it is tested."""
@@ -18,8 +19,9 @@ import funcdiff
 from funcdiff import lax, nn
 from funcdiff.experimental import ode
 from funcdiff.lax import linalg as lax_linalg
+from funcdiff.scipy import fft as scipy_fft
+from funcdiff.scipy import integrate, ndimage, signal, special, stats
 from funcdiff.scipy import linalg as scipy_linalg
-from funcdiff.scipy import special, stats
 
 
 def public_names() -> dict[str, object]:
@@ -30,6 +32,10 @@ def public_names() -> dict[str, object]:
         ("nn.", nn),
         ("scipy.special.", special),
         ("scipy.linalg.", scipy_linalg),
+        ("scipy.fft.", scipy_fft),
+        ("scipy.signal.", signal),
+        ("scipy.ndimage.", ndimage),
+        ("scipy.integrate.", integrate),
         ("lax.", lax),
         ("lax.linalg.", lax_linalg),
         ("experimental.ode.", ode),
@@ -172,6 +178,19 @@ EXEMPT.update(
             "tests/test_lax_breadth.py"
             for n in ("all_to_all", "pshuffle", "pswapaxes")
         },
+    }
+)
+_SCIPY_COMPOSED = "composed from funcdiff.numpy and primitives that have records: "
+EXEMPT.update(
+    {
+        **{f"scipy.fft.{n}": _SCIPY_COMPOSED + "tests/test_scipy_fft_ndimage.py"
+           for n in ("dct", "idct", "dctn", "idctn")},
+        **{f"scipy.signal.{n}": _SCIPY_COMPOSED + "tests/test_scipy_signal.py"
+           for n in ("convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve",
+                     "detrend", "stft", "istft", "csd", "welch")},
+        "scipy.ndimage.map_coordinates": _SCIPY_COMPOSED + "tests/test_scipy_fft_ndimage.py",
+        "scipy.integrate.trapezoid": "funcdiff.numpy.trapezoid, whose record is in "
+        "numpy_table.py: tests/test_scipy_fft_ndimage.py compares it with SciPy",
     }
 )
 for _name, _reason in EXCLUDED.items():
