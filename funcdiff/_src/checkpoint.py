@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core
-from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, ShapedArray, Var
+from funcdiff._src.checkpoint_policies import (
+    name_p,
+    nothing_saveable,
+    saves,
+    unsaved_names,
+)
+from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Var
 from funcdiff._src.custom_calls import _merge, _split_nondiff, _trace
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
@@ -24,29 +30,35 @@ from funcdiff._src.tree_util import tree_flatten, tree_unflatten
 # ---- checkpoint -----------------------------------------------------------------------------
 
 
-class checkpoint_policies:  # noqa: N801 - JAX's name
-    """Which intermediate values `checkpoint` may save instead of recomputing them."""
-
-    @staticmethod
-    def nothing_saveable(prim: core.Primitive, *avals: ShapedArray, **params: Any) -> bool:
-        """Recompute everything from the block's inputs (the least memory)."""
-        return False
-
-    @staticmethod
-    def everything_saveable(prim: core.Primitive, *avals: ShapedArray, **params: Any) -> bool:
-        """Save everything (no recomputation: the same as no checkpoint)."""
-        return True
-
-    @staticmethod
-    def dots_saveable(prim: core.Primitive, *avals: ShapedArray, **params: Any) -> bool:
-        """Save the results of matrix products; recompute the cheap elementwise work."""
-        return prim.name == "dot_general"
-
-    @staticmethod
-    def dots_with_no_batch_dims_saveable(
-        prim: core.Primitive, *avals: ShapedArray, **params: Any
-    ) -> bool:
-        return prim.name == "dot_general" and not params["dimension_numbers"][1][0]
+def _choose_residuals(unknown_eqns, unknown_vars, producer, saveable, unsaved):
+    """Walk back from what the unknown part reads: save inputs and policy-saveable results,
+    recompute the rest. A value named with one of the `unsaved` names is recomputed with its
+    producer, whose result would otherwise be saved instead. Returns the residuals and the
+    ids of the equations to recompute."""
+    residuals: list[Var] = []
+    recompute: set[int] = set()
+    seen: set[Var] = set()
+    stack = [
+        (a, False)
+        for e in unknown_eqns
+        for a in e.invars
+        if type(a) is Var and a not in unknown_vars
+    ]
+    while stack:
+        v, forced = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        eqn = producer.get(v)
+        if eqn is None or (
+            not forced and saves(saveable, eqn.primitive, [a.aval for a in eqn.invars], eqn.params)
+        ):
+            residuals.append(v)
+            continue
+        recompute.add(id(eqn))
+        named_unsaved = eqn.primitive is name_p and eqn.params["name"] in unsaved
+        stack.extend((a, named_unsaved) for a in eqn.invars if type(a) is Var)
+    return residuals, recompute
 
 
 def _remat_split(jaxpr: ClosedJaxpr, unknowns: Sequence[bool], policy: Any):
@@ -56,7 +68,7 @@ def _remat_split(jaxpr: ClosedJaxpr, unknowns: Sequence[bool], policy: Any):
 
     def make():
         j = jaxpr.jaxpr
-        saveable = policy or checkpoint_policies.nothing_saveable
+        saveable = policy or nothing_saveable
         unknown_vars = {v for v, u in zip(j.invars, unknowns) if u}
         producer: dict[Var, JaxprEqn] = {}
         known_eqns, unknown_eqns = [], []
@@ -82,25 +94,9 @@ def _remat_split(jaxpr: ClosedJaxpr, unknowns: Sequence[bool], policy: Any):
             if unknown_eqn is not None:
                 unknown_eqns.append(unknown_eqn)
         out_uk = [type(a) is Var and a in unknown_vars for a in j.outvars]
-        # Walk back from what the unknown part reads: save inputs and policy-saveable
-        # results, recompute the rest.
-        residuals: list[Var] = []
-        recompute: set[int] = set()
-        seen: set[Var] = set()
-        stack = [
-            a for e in unknown_eqns for a in e.invars if type(a) is Var and a not in unknown_vars
-        ]
-        while stack:
-            v = stack.pop()
-            if v in seen:
-                continue
-            seen.add(v)
-            eqn = producer.get(v)
-            if eqn is None or saveable(eqn.primitive, *[a.aval for a in eqn.invars], **eqn.params):
-                residuals.append(v)
-                continue
-            recompute.add(id(eqn))
-            stack.extend(a for a in eqn.invars if type(a) is Var)
+        residuals, recompute = _choose_residuals(
+            unknown_eqns, unknown_vars, producer, saveable, unsaved_names(policy)
+        )
         recompute_eqns = [e for e in known_eqns if id(e) in recompute]
         known_outs = [a for a, u in zip(j.outvars, out_uk) if not u]
         known = pe.dce_jaxpr(
@@ -294,4 +290,4 @@ def checkpoint(
 
 remat = checkpoint
 
-__all__ = ["checkpoint", "checkpoint_policies", "remat"]
+__all__ = ["checkpoint", "remat"]
