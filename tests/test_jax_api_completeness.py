@@ -3,8 +3,8 @@ of `jax`, `jax.tree`, `jax.tree_util`, `jax.debug`, `jax.errors`, `jax.typing`, 
 `jax.random`, `jax.flatten_util`, `jax.experimental`, `jax.custom_derivatives`,
 `jax.ad_checkpoint` and the example libraries is in the matching funcdiff module or in
 `ABSENT` with the reason. The lists (made with ``[n for n in dir(module) if not
-n.startswith("_")]``, submodules left out) are written here so that the tests need no JAX. `funcdiff.numpy` has its own test,
-test_numpy_completeness.py.
+n.startswith("_")]``, submodules left out) are written here so that the tests need no JAX.
+`funcdiff.numpy` has its own test, test_numpy_completeness.py.
 """
 
 from __future__ import annotations

@@ -260,6 +260,12 @@ def save_from_both_policies(
     policy_1: Callable[..., Any], policy_2: Callable[..., Any]
 ) -> Callable[..., bool]:
     """Save what either policy saves."""
+    for p in (policy_1, policy_2):
+        if not callable(p):
+            raise TypeError(
+                f"save_from_both_policies: a policy is a callable, such as "
+                f"checkpoint_policies.dots_saveable; got {p!r}"
+            )
     return _Either(policy_1, policy_2)
 
 
