@@ -152,7 +152,7 @@ def test_policy_chooses_the_saved_residuals_and_the_recomputation(case):
 
 
 @pytest.mark.parametrize("case", list(POLICY_CASES))
-def test_policy_gives_the_unchekpointed_values_and_derivatives(case):
+def test_policy_gives_the_uncheckpointed_values_and_derivatives(case):
     f = funcdiff.checkpoint(mlp, policy=POLICY_CASES[case][0])
     args = (W1, W2, X)
     np.testing.assert_allclose(f(*args), mlp(*args), rtol=1e-13)

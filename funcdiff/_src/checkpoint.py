@@ -216,8 +216,10 @@ def checkpoint(
 
     - `fun`: the block to checkpoint.
     - `policy`: which values may still be saved, e.g.
-      `checkpoint_policies.dots_saveable` (keep matrix products, recompute elementwise work);
-      the default saves nothing but the block's inputs.
+      `checkpoint_policies.dots_saveable` (keep matrix products, recompute elementwise work)
+      or `checkpoint_policies.save_only_these_names("h")` (keep the values named ``"h"``
+      with `funcdiff.ad_checkpoint.checkpoint_name`); the default saves nothing but the
+      block's inputs. `funcdiff.ad_checkpoint.print_saved_residuals` shows what is saved.
     - `prevent_cse`: accepted for JAX compatibility (funcdiff never merges the recomputation
       with the forward pass).
     - `static_argnums`: the positions (an int or a sequence of ints, negative counting from

@@ -90,7 +90,11 @@ class _Verdict:
 
 # What a policy may return besides True (save) and False (recompute), as in JAX.
 Saveable = _Verdict("Saveable")
+"""A policy's answer for an equation whose results are saved for the backward pass (like
+True)."""
+
 Recompute = _Verdict("Recompute")
+"""A policy's answer for an equation that the backward pass recomputes (like False)."""
 
 
 class Offloadable(NamedTuple):
