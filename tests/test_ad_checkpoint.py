@@ -260,3 +260,18 @@ def test_saved_residuals_of_pytrees_keywords_constants_and_jit():
                                                               "output of mul"]
     with pytest.raises(TypeError, match="saved_residuals expects a callable"):
         saved_residuals(3, X)
+
+
+def test_policies_see_the_names_inside_a_jitted_function():
+    inner = jit(lambda w1, x: checkpoint_name(jnp.sin(w1 @ x), "h"))
+    f = lambda w1, w2, x: jnp.sum(jnp.tanh(w2 @ inner(w1, x)))  # noqa: E731
+    g = funcdiff.checkpoint(f, policy=P.save_only_these_names("h"))
+    assert _sources(g, W1, W2, X) == [f"from the argument {a}" for a in _ARGS] + ["named 'h'"]
+    # h is saved, so the backward program runs no sin (only cos, from w1 @ x recomputed).
+    text = _backward_text(g, W1, W2, X)
+    assert (_count(text, "sin"), _count(text, "cos"), _count(text, "dot_general")) == (0, 1, 6)
+    for transform in (grad, lambda f: jit(grad(f))):
+        np.testing.assert_allclose(transform(g)(W1, W2, X), grad(mlp)(W1, W2, X), rtol=1e-12)
+    # Without names, the jitted function stays one call, recomputed whole.
+    plain = funcdiff.checkpoint(lambda w1, x: jnp.sum(jit(jnp.sin)(w1 @ x)))
+    assert "jit[" in _backward_text(plain, W1, X)

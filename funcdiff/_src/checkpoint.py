@@ -61,13 +61,63 @@ def _choose_residuals(unknown_eqns, unknown_vars, producer, saveable, unsaved):
     return residuals, recompute
 
 
+def _names_values(jaxpr: Jaxpr) -> bool:
+    """Whether `jaxpr` or a program inside it names a value (`checkpoint_name`)."""
+    for eqn in jaxpr.eqns:
+        if eqn.primitive is name_p:
+            return True
+        for param in eqn.params.values():
+            if isinstance(param, ClosedJaxpr) and _names_values(param.jaxpr):
+                return True
+    return False
+
+
+def _is_naming_jit(eqn: JaxprEqn) -> bool:
+    return eqn.primitive.name == "jit" and _names_values(eqn.params["jaxpr"].jaxpr)
+
+
+def _inline_naming_jits(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """`closed` with the calls of jitted functions that name values replaced by their
+    equations, so that the policy sees the names inside them, as JAX's does (other programs
+    are left as they are)."""
+    j = closed.jaxpr
+    if not any(_is_naming_jit(e) for e in j.eqns):
+        return closed
+    constvars, consts = list(j.constvars), list(closed.consts)
+    env: dict[Var, Any] = {}  # the outputs of inlined calls, by what computes them now
+
+    def read(sub: dict[Var, Any], a: Any) -> Any:
+        return sub.get(a, a) if type(a) is Var else a
+
+    eqns: list[JaxprEqn] = []
+    for eqn in j.eqns:
+        invars = [read(env, a) for a in eqn.invars]
+        if not _is_naming_jit(eqn):
+            eqns.append(eqn.replace(invars=invars))
+            continue
+        callee = _inline_naming_jits(eqn.params["jaxpr"])
+        sub: dict[Var, Any] = dict(zip(callee.jaxpr.invars, invars))
+        for v, c in zip(callee.jaxpr.constvars, callee.consts):
+            sub[v] = Var(v.aval)
+            constvars.append(sub[v])
+            consts.append(c)
+        for inner in callee.jaxpr.eqns:
+            outs = [Var(v.aval) for v in inner.outvars]
+            eqns.append(inner.replace(invars=[read(sub, a) for a in inner.invars], outvars=outs))
+            sub.update(zip(inner.outvars, outs))
+        env.update((v, read(sub, a)) for v, a in zip(eqn.outvars, callee.jaxpr.outvars))
+    outvars = [read(env, a) for a in j.outvars]
+    return ClosedJaxpr(Jaxpr(constvars, list(j.invars), eqns, outvars), consts)
+
+
 def _remat_split(jaxpr: ClosedJaxpr, unknowns: Sequence[bool], policy: Any):
     """Like `partial_eval_jaxpr`, but the unknown part recomputes the known values it needs
     from the block's known inputs, except those the policy saves."""
     key = ("remat", tuple(unknowns), policy)
 
     def make():
-        j = jaxpr.jaxpr
+        closed = _inline_naming_jits(jaxpr)
+        j = closed.jaxpr
         saveable = policy or nothing_saveable
         unknown_vars = {v for v, u in zip(j.invars, unknowns) if u}
         producer: dict[Var, JaxprEqn] = {}
@@ -107,7 +157,7 @@ def _remat_split(jaxpr: ClosedJaxpr, unknowns: Sequence[bool], policy: Any):
                     known_eqns,
                     known_outs + residuals,
                 ),
-                jaxpr.consts,
+                closed.consts,
             )
         )
         unknown = ClosedJaxpr(
