@@ -64,8 +64,8 @@ from funcdiff._src.array import device_put as device_put
 from funcdiff._src.array import devices as devices
 from funcdiff._src.array import local_devices as local_devices
 from funcdiff._src.checkpoint import checkpoint as checkpoint
-from funcdiff._src.checkpoint import checkpoint_policies as checkpoint_policies
 from funcdiff._src.checkpoint import remat as remat
+from funcdiff._src.checkpoint_policies import checkpoint_policies as checkpoint_policies
 from funcdiff._src.config import config as config
 from funcdiff._src.config import debug_infs as debug_infs
 from funcdiff._src.config import debug_nans as debug_nans

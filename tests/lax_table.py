@@ -40,6 +40,7 @@ from strategies import (
     subsets,
 )
 
+from funcdiff._src import checkpoint_policies as cpol
 from funcdiff._src import core
 from funcdiff._src.interpreters import ad
 from funcdiff._src.lax import convolution as cv
@@ -937,6 +938,11 @@ def _custom(name, prim, fn, reference, draw, n_args=-1, **kwargs) -> OpRecord:
     return OpRecord(name, prim, fn, reference, n_args, "custom", draw=draw, **kwargs)
 
 
+def _named(x):
+    """`checkpoint_name`, the identity that names its operand for checkpoint's policies."""
+    return cpol.checkpoint_name(x, "n")
+
+
 LAX_OPS: tuple[OpRecord, ...] = (
     # -- arithmetic
     binary("add", ew.add_p, ew.add, np.add, dtypes=NUMERIC, linear=True, complex=True),
@@ -1030,6 +1036,8 @@ LAX_OPS: tuple[OpRecord, ...] = (
             complex=True, elementwise=True),
     _nondiff_unary("stop_gradient", ew.stop_gradient_p, ew.stop_gradient, np.asarray),
     _record("add_any", ad.add_any_p, add_any, np.add, 2, "same", linear=True, complex=True),
+    _record("name", cpol.name_p, _named, np.asarray, 1, "unary", dtypes=NUMERIC, linear=True,
+            complex=True),
     # -- reductions
     _custom("reduce_sum", red.reduce_sum_p, red.reduce_sum, _reduce_sum_reference,
             _draw_reduce_sum, 1, dtypes=NUMERIC, linear=True, complex=True),

@@ -1,10 +1,10 @@
 """funcdiff's top-level namespace and small modules against JAX 0.10.2's: every public name
 of `jax`, `jax.tree`, `jax.tree_util`, `jax.debug`, `jax.errors`, `jax.typing`, `jax.dtypes`,
-`jax.random`, `jax.flatten_util`, `jax.experimental`, `jax.custom_derivatives` and the
-example libraries is in the matching funcdiff module or in `ABSENT` with the reason. The
-lists (made with ``[n for n in dir(module) if not n.startswith("_")]``, submodules left out)
-are written here so that the tests need no JAX. `funcdiff.numpy` has its own test,
-test_numpy_completeness.py.
+`jax.random`, `jax.flatten_util`, `jax.experimental`, `jax.custom_derivatives`,
+`jax.ad_checkpoint` and the example libraries is in the matching funcdiff module or in
+`ABSENT` with the reason. The lists (made with ``[n for n in dir(module) if not
+n.startswith("_")]``, submodules left out) are written here so that the tests need no JAX.
+`funcdiff.numpy` has its own test, test_numpy_completeness.py.
 """
 
 from __future__ import annotations
@@ -94,6 +94,10 @@ JAX_NAMES: dict[str, tuple[str, ...]] = {
         "custom_jvp_call_p", "custom_vjp", "custom_vjp_call_p", "custom_vjp_primal_tree_values",
         "linear_call", "remat_opt_p", "zero_from_primal",
     ),
+    "jax.ad_checkpoint": (
+        "Offloadable", "Recompute", "Saveable", "checkpoint_name", "checkpoint_policies",
+        "print_saved_residuals",
+    ),
     "jax.experimental": (
         "EArray", "cur_qdd", "io_callback", "primal_tangent_dtype",
     ),
@@ -130,6 +134,7 @@ FUNCDIFF_MODULE = {
             "flatten_util",
             "experimental",
             "custom_derivatives",
+            "ad_checkpoint",
         )
     },
     "jax.example_libraries.stax": "funcdiff.example_libraries.stax",

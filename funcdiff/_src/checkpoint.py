@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core
-from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, ShapedArray, Var
+from funcdiff._src.checkpoint_policies import (
+    name_p,
+    nothing_saveable,
+    saves,
+    unsaved_names,
+)
+from funcdiff._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Var
 from funcdiff._src.custom_calls import _merge, _split_nondiff, _trace
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
@@ -24,29 +30,84 @@ from funcdiff._src.tree_util import tree_flatten, tree_unflatten
 # ---- checkpoint -----------------------------------------------------------------------------
 
 
-class checkpoint_policies:  # noqa: N801 - JAX's name
-    """Which intermediate values `checkpoint` may save instead of recomputing them."""
+def _choose_residuals(unknown_eqns, unknown_vars, producer, saveable, unsaved):
+    """Walk back from what the unknown part reads: save inputs and policy-saveable results,
+    recompute the rest. A value named with one of the `unsaved` names is recomputed with its
+    producer, whose result would otherwise be saved instead. Returns the residuals and the
+    ids of the equations to recompute."""
+    residuals: list[Var] = []
+    recompute: set[int] = set()
+    seen: set[Var] = set()
+    stack = [
+        (a, False)
+        for e in unknown_eqns
+        for a in e.invars
+        if type(a) is Var and a not in unknown_vars
+    ]
+    while stack:
+        v, forced = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        eqn = producer.get(v)
+        if eqn is None or (
+            not forced and saves(saveable, eqn.primitive, [a.aval for a in eqn.invars], eqn.params)
+        ):
+            residuals.append(v)
+            continue
+        recompute.add(id(eqn))
+        named_unsaved = eqn.primitive is name_p and eqn.params["name"] in unsaved
+        stack.extend((a, named_unsaved) for a in eqn.invars if type(a) is Var)
+    return residuals, recompute
 
-    @staticmethod
-    def nothing_saveable(prim: core.Primitive, *avals: ShapedArray, **params: Any) -> bool:
-        """Recompute everything from the block's inputs (the least memory)."""
-        return False
 
-    @staticmethod
-    def everything_saveable(prim: core.Primitive, *avals: ShapedArray, **params: Any) -> bool:
-        """Save everything (no recomputation: the same as no checkpoint)."""
-        return True
+def _names_values(jaxpr: Jaxpr) -> bool:
+    """Whether `jaxpr` or a program inside it names a value (`checkpoint_name`)."""
+    for eqn in jaxpr.eqns:
+        if eqn.primitive is name_p:
+            return True
+        for param in eqn.params.values():
+            if isinstance(param, ClosedJaxpr) and _names_values(param.jaxpr):
+                return True
+    return False
 
-    @staticmethod
-    def dots_saveable(prim: core.Primitive, *avals: ShapedArray, **params: Any) -> bool:
-        """Save the results of matrix products; recompute the cheap elementwise work."""
-        return prim.name == "dot_general"
 
-    @staticmethod
-    def dots_with_no_batch_dims_saveable(
-        prim: core.Primitive, *avals: ShapedArray, **params: Any
-    ) -> bool:
-        return prim.name == "dot_general" and not params["dimension_numbers"][1][0]
+def _is_naming_jit(eqn: JaxprEqn) -> bool:
+    return eqn.primitive.name == "jit" and _names_values(eqn.params["jaxpr"].jaxpr)
+
+
+def _inline_naming_jits(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """`closed` with the calls of jitted functions that name values replaced by their
+    equations, so that the policy sees the names inside them, as JAX's does (other programs
+    are left as they are)."""
+    j = closed.jaxpr
+    if not any(_is_naming_jit(e) for e in j.eqns):
+        return closed
+    constvars, consts = list(j.constvars), list(closed.consts)
+    env: dict[Var, Any] = {}  # the outputs of inlined calls, by what computes them now
+
+    def read(sub: dict[Var, Any], a: Any) -> Any:
+        return sub.get(a, a) if type(a) is Var else a
+
+    eqns: list[JaxprEqn] = []
+    for eqn in j.eqns:
+        invars = [read(env, a) for a in eqn.invars]
+        if not _is_naming_jit(eqn):
+            eqns.append(eqn.replace(invars=invars))
+            continue
+        callee = _inline_naming_jits(eqn.params["jaxpr"])
+        sub: dict[Var, Any] = dict(zip(callee.jaxpr.invars, invars))
+        for v, c in zip(callee.jaxpr.constvars, callee.consts):
+            sub[v] = Var(v.aval)
+            constvars.append(sub[v])
+            consts.append(c)
+        for inner in callee.jaxpr.eqns:
+            outs = [Var(v.aval) for v in inner.outvars]
+            eqns.append(inner.replace(invars=[read(sub, a) for a in inner.invars], outvars=outs))
+            sub.update(zip(inner.outvars, outs))
+        env.update((v, read(sub, a)) for v, a in zip(eqn.outvars, callee.jaxpr.outvars))
+    outvars = [read(env, a) for a in j.outvars]
+    return ClosedJaxpr(Jaxpr(constvars, list(j.invars), eqns, outvars), consts)
 
 
 def _remat_split(jaxpr: ClosedJaxpr, unknowns: Sequence[bool], policy: Any):
@@ -55,8 +116,9 @@ def _remat_split(jaxpr: ClosedJaxpr, unknowns: Sequence[bool], policy: Any):
     key = ("remat", tuple(unknowns), policy)
 
     def make():
-        j = jaxpr.jaxpr
-        saveable = policy or checkpoint_policies.nothing_saveable
+        closed = _inline_naming_jits(jaxpr)
+        j = closed.jaxpr
+        saveable = policy or nothing_saveable
         unknown_vars = {v for v, u in zip(j.invars, unknowns) if u}
         producer: dict[Var, JaxprEqn] = {}
         known_eqns, unknown_eqns = [], []
@@ -82,25 +144,9 @@ def _remat_split(jaxpr: ClosedJaxpr, unknowns: Sequence[bool], policy: Any):
             if unknown_eqn is not None:
                 unknown_eqns.append(unknown_eqn)
         out_uk = [type(a) is Var and a in unknown_vars for a in j.outvars]
-        # Walk back from what the unknown part reads: save inputs and policy-saveable
-        # results, recompute the rest.
-        residuals: list[Var] = []
-        recompute: set[int] = set()
-        seen: set[Var] = set()
-        stack = [
-            a for e in unknown_eqns for a in e.invars if type(a) is Var and a not in unknown_vars
-        ]
-        while stack:
-            v = stack.pop()
-            if v in seen:
-                continue
-            seen.add(v)
-            eqn = producer.get(v)
-            if eqn is None or saveable(eqn.primitive, *[a.aval for a in eqn.invars], **eqn.params):
-                residuals.append(v)
-                continue
-            recompute.add(id(eqn))
-            stack.extend(a for a in eqn.invars if type(a) is Var)
+        residuals, recompute = _choose_residuals(
+            unknown_eqns, unknown_vars, producer, saveable, unsaved_names(policy)
+        )
         recompute_eqns = [e for e in known_eqns if id(e) in recompute]
         known_outs = [a for a, u in zip(j.outvars, out_uk) if not u]
         known = pe.dce_jaxpr(
@@ -111,7 +157,7 @@ def _remat_split(jaxpr: ClosedJaxpr, unknowns: Sequence[bool], policy: Any):
                     known_eqns,
                     known_outs + residuals,
                 ),
-                jaxpr.consts,
+                closed.consts,
             )
         )
         unknown = ClosedJaxpr(
@@ -220,8 +266,10 @@ def checkpoint(
 
     - `fun`: the block to checkpoint.
     - `policy`: which values may still be saved, e.g.
-      `checkpoint_policies.dots_saveable` (keep matrix products, recompute elementwise work);
-      the default saves nothing but the block's inputs.
+      `checkpoint_policies.dots_saveable` (keep matrix products, recompute elementwise work)
+      or `checkpoint_policies.save_only_these_names("h")` (keep the values named ``"h"``
+      with `funcdiff.ad_checkpoint.checkpoint_name`); the default saves nothing but the
+      block's inputs. `funcdiff.ad_checkpoint.print_saved_residuals` shows what is saved.
     - `prevent_cse`: accepted for JAX compatibility (funcdiff never merges the recomputation
       with the forward pass).
     - `static_argnums`: the positions (an int or a sequence of ints, negative counting from
@@ -294,4 +342,4 @@ def checkpoint(
 
 remat = checkpoint
 
-__all__ = ["checkpoint", "checkpoint_policies", "remat"]
+__all__ = ["checkpoint", "remat"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from funcdiff._src import checkpoint, custom_jvp, custom_vjp
+from funcdiff._src import checkpoint, checkpoint_policies, custom_jvp, custom_vjp
 from funcdiff._src.core import ClosedJaxpr
 from funcdiff._src.interpreters.lowering_rules import LoweringContext
 from funcdiff._src.jit import primitive
@@ -41,6 +41,8 @@ api_rules[primitive.jit_p] = _sub_program("jaxpr")
 api_rules[checkpoint.checkpoint_p] = _sub_program("jaxpr")
 api_rules[custom_jvp.custom_jvp_call_p] = _sub_program("call")
 api_rules[custom_vjp.custom_vjp_call_p] = _sub_program("call")
+# `checkpoint_name` is the identity wherever a checkpointed program runs.
+api_rules[checkpoint_policies.name_p] = lambda ctx, x, *, name: x
 
 
 @_rule(conditionals.cond_p)
