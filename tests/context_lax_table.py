@@ -1,7 +1,9 @@
 """`lax_table` records of the primitives that only run inside a context: the collectives
 (`psum`, `pmax`, `pmin`, `all_gather`, `axis_index`, `ppermute`), which need a `vmap` that
 binds their axis name, and `custom_linear_solve`, which takes functions. Imported at the end of
-`lax_table`, whose `LAX_OPS` they join, so that every generic check runs on them.
+`lax_table`, whose `LAX_OPS` they join, so that every generic check runs on them. A record
+also drives the collectives composed of its primitive (`pmean` and `psum_scatter` of psum,
+`all_to_all` and `pswapaxes` of all_gather, `pshuffle` of ppermute), by a ``via`` param.
 
 A collective's record calls it (`per_element`) inside its `context`, ``vmap(...,
 axis_name="i")`` (for some examples, a second vmap ``"j"`` over the next axis, the collective
@@ -173,16 +175,58 @@ def _min(group, index):
     return np.min(group, axis=tuple(range(len(index))))
 
 
+# all_gather's record also drives the collectives composed of it: all_to_all and pswapaxes.
+def _exchanged(via):
+    """An element's shape for all_to_all (or pswapaxes) over an axis of size `n`, and its
+    params: the split axis has the axis' size (a multiple of it, tiled)."""
+
+    @st.composite
+    def elem(draw, n):
+        rest = list(draw(shapes(max_dims=2, allow_empty=True)))
+        split = draw(st.integers(0, len(rest)))
+        tiled = via == "all_to_all" and draw(st.booleans())
+        shape = (*rest[:split], n * draw(st.integers(1, 2)) if tiled else n, *rest[split:])
+        rank = len(shape)
+        if via == "pswapaxes":
+            return shape, {"axis": split - rank * draw(st.booleans())}  # (or counted from the end)
+        concat = draw(st.integers(0, rank - 1))
+        return shape, {"split_axis": split, "concat_axis": concat, "tiled": tiled}
+
+    return elem
+
+
 def _draw_all_gather(draw, dtype):
+    via = draw(st.sampled_from(["all_gather", "all_to_all", "pswapaxes"]))
+    if via != "all_gather":
+        x, static = draw(_batch(dtype, elem=_exchanged(via)))
+        return Case((x,), {**static, "via": via})
     tiled = draw(st.booleans())
     x, static = draw(_batch(dtype, min_elem_dims=int(tiled), one_name=True))
     elem_ndim = x.ndim - (0 if static["shared"] else static["depth"])
     top = elem_ndim - 1 if tiled else elem_ndim
     axis = draw(st.integers(-top - 1, top))
-    return Case((x,), {**static, "axis": axis, "tiled": tiled})
+    return Case((x,), {**static, "via": via, "axis": axis, "tiled": tiled})
 
 
-def _gather(group, index, *, axis, tiled):
+def _all_gather(r, names, *, via, **params):
+    if via == "all_gather":
+        return lax.all_gather(r, names, **params)
+    if via == "pswapaxes":
+        return lax.pswapaxes(r, names[0], params["axis"])
+    return lax.all_to_all(r, names[0], **params)
+
+
+def _gather(group, index, *, via, axis=0, tiled=False, split_axis=0, concat_axis=0):
+    if via == "pswapaxes":
+        split_axis = concat_axis = axis % (group.ndim - 1)
+    if via != "all_gather":
+        # element j joins chunk j of every sender s, in the order of the senders
+        n, (j,) = group.shape[0], index
+        piece = group.shape[split_axis + 1] // n
+        chunks = [np.take(g, range(j * piece, (j + 1) * piece), split_axis) for g in group]
+        if tiled:
+            return np.concatenate(chunks, axis=concat_axis)
+        return np.stack([np.squeeze(c, split_axis) for c in chunks], axis=concat_axis)
     elem_ndim = group.ndim - 1
     top = elem_ndim - 1 if tiled else elem_ndim
     axis %= top + 1
@@ -191,17 +235,26 @@ def _gather(group, index, *, axis, tiled):
     return np.moveaxis(group, 0, axis)
 
 
+# ppermute's record also drives pshuffle, a ppermute of a whole permutation.
 def _draw_ppermute(draw, dtype):
     x, static = draw(_batch(dtype, one_name=True))
     (name,) = static["names"]
     n = static["shared"] or x.shape[NAMES.index(name)]
+    via = draw(st.sampled_from(["ppermute", "pshuffle"]))
     dests = draw(st.permutations(range(n)))
     keep = draw(st.lists(st.booleans(), min_size=n, max_size=n))
-    perm = tuple((s, d) for s, d, k in zip(range(n), dests, keep) if k)
-    return Case((x,), {**static, "perm": perm})
+    perm = tuple((s, d) for s, d, k in zip(range(n), dests, keep) if k or via == "pshuffle")
+    return Case((x,), {**static, "perm": perm, "via": via})
 
 
-def _permuted(group, index, *, perm):
+def _ppermute(r, names, *, perm, via):
+    if via == "ppermute":
+        return lax.ppermute(r, names, perm)
+    source = dict((d, s) for s, d in perm)  # element i gets the x of element source[i]
+    return lax.pshuffle(r, names[0], [source[i] for i in range(len(perm))])
+
+
+def _permuted(group, index, *, perm, via):
     (i,) = index
     sources = [s for s, d in perm if d == i]
     return group[sources[0]] if sources else np.zeros_like(group[0])
@@ -230,19 +283,21 @@ COLLECTIVE_OPS = (
     _collective_record(
         "all_gather",
         parallel.all_gather_p,
-        lax.all_gather,
+        _all_gather,
         _gather,
         _draw_all_gather,
         linear=True,
+        public=("all_gather", "all_to_all", "pswapaxes"),
         complex=True,
     ),
     _collective_record(
         "ppermute",
         parallel.ppermute_p,
-        lax.ppermute,
+        _ppermute,
         _permuted,
         _draw_ppermute,
         linear=True,
+        public=("ppermute", "pshuffle"),
         complex=True,
     ),
     # the operand only gives the batch its size: the result is each element's position

@@ -256,3 +256,44 @@ def test_ppermute_and_psum_scatter():
     np.testing.assert_allclose(g, 2 * x)
     with pytest.raises(ValueError, match="the axis size 3"):
         vmap(lambda r: lax.psum_scatter(r[:2], "i"), axis_name="i")(x)
+
+
+# Programs called inside the vmap on an operand the whole batch shares (not mapped): a jitted
+# function, or a loop, whose collectives must still run in the vmap (they used to run as the
+# compiled program, outside it, and raise NameError; cond and one-step loops did so from
+# their second call). Values as JAX gives them.
+_SHARED = np.array([1.0, 2.0])
+_pos = lambda r: r * lax.axis_index("i")  # noqa: E731
+_rotate = lambda r: lax.ppermute(r, "i", [(0, 1), (1, 2), (2, 0)])  # noqa: E731
+_IN_SHARED = {
+    "jit": (jit(_pos), [[0, 0], [1, 2], [2, 4]]),
+    "jit of ppermute": (jit(_rotate), [[1, 2]] * 3),
+    "jit of psum": (jit(lambda r: lax.psum(r, "i")), [[3, 6]] * 3),
+    "cond": (lambda r: lax.cond(r[0] > 0, _pos, lambda r: r, r), [[0, 0], [1, 2], [2, 4]]),
+    "scan": (lambda r: lax.scan(lambda c, _: (_rotate(c) + c, None), r, None, length=3)[0],
+             [[8, 16]] * 3),
+    "while": (lambda r: lax.while_loop(lambda c: c[0] < lax.axis_index("i"),
+                                       lambda c: (c[0] + 1, _pos(c[1]) + 1), (0, r))[1],
+              [[1, 2], [2, 3], [7, 11]]),
+    "map in jit": (jit(lambda r: lax.map(_pos, r)), [[0, 0], [1, 2], [2, 4]]),
+    "checkpoint": (funcdiff.checkpoint(_pos), [[0, 0], [1, 2], [2, 4]]),
+}
+
+
+@pytest.mark.parametrize("name", list(_IN_SHARED))
+def test_programs_on_an_operand_the_batch_shares(name):
+    fn, expected = _IN_SHARED[name]
+    for _ in range(3):  # the later calls run what the first one cached
+        out = vmap(lambda _, r: fn(r), in_axes=(0, None), axis_name="i")(np.zeros(3), _SHARED)
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_jit_on_a_shared_operand_in_nested_named_axes():
+    # batched along the outer axis "j", shared along the inner "i"
+    g = jit(lambda r: lax.psum(r * lax.axis_index("i"), "j") + lax.axis_index("j"))
+    xs = np.arange(4.0).reshape(2, 2)
+    inner = lambda x: vmap(lambda _, r: g(r), in_axes=(0, None), axis_name="i")(np.zeros(3), x)  # noqa: E731
+    out = vmap(inner, axis_name="j")(xs)
+    expected = [[[0, 0], [2, 4], [4, 8]], [[1, 1], [3, 5], [5, 9]]]  # (JAX's values)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(vmap(inner, axis_name="j")(xs), expected)

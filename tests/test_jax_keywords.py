@@ -110,6 +110,15 @@ def test_take_modes_follow_jax(transform):
     assert take(A, fill_value=-7.0).tolist() == [1, 3, 1, -7, -7, -7]
     assert take(A.astype(np.int64), fill_value=2.5).tolist() == [1, 3, 1, 2, 2, 2]
     assert take(A.astype(np.float32)).dtype == np.float32
+    # promised in bounds: what an index out of bounds gives is unspecified (JAX's gather
+    # clamps under jit), but never an error (it raised NumPy's IndexError, eagerly and in
+    # the compiled program); in-bounds indices, negative ones too, give their elements
+    got = take(A, mode="promise_in_bounds").tolist()
+    assert got[:3] == [1, 3, 1] and all(v in A for v in got)
+    along = funcdiff.jit(lambda a, i: jnp.take_along_axis(a, i, axis=0, mode="promise_in_bounds"))
+    got = along(A, IDX).tolist()
+    assert got[:3] == [1, 3, 1] and all(v in A for v in got)
+    assert funcdiff.grad(lambda a: jnp.take(a, IDX, mode="promise_in_bounds").sum())(A).sum() == 6
 
 
 def test_take_fill_along_an_axis_and_from_an_empty_axis():

@@ -432,12 +432,6 @@ def test_jaxprs_typecheck_and_evaluate(rec, data):
 # ---- inside a context -----------------------------------------------------------------------
 
 IN_CONTEXT = [r for r in LAX_OPS if r.context is not None]
-# A known bug, not checked until fixed: jit of the per-element function, called inside the
-# context on an operand the same for every element (`shared`: not mapped by the vmap), sees
-# no traced value and runs its compiled program outside the vmap; ppermute and axis_index,
-# whose results differ from element to element, then raise NameError ("ran outside the vmap
-# that binds it"). (psum, pmax, pmin and all_gather compute their value from the axis' size.)
-JIT_INSIDE_UNMAPPED = {"ppermute", "axis_index"}
 
 
 def _staged_in_context(rec: OpRecord, args: Sequence[Any], static: dict[str, Any]):
@@ -484,8 +478,7 @@ def test_transformations_inside_the_context_match_outside(rec, data):
     args = list(case.args)
     n = len(args)
     ctx = lambda g, operands=n: rec.context(g, operands, **case.static)  # noqa: E731
-    if not (rec.name in JIT_INSIDE_UNMAPPED and case.static.get("shared")):
-        _assert_close_trees(ctx(funcdiff.jit(inner))(*args), f(*args), f"jit of {rec.name} inside")
+    _assert_close_trees(ctx(funcdiff.jit(inner))(*args), f(*args), f"jit of {rec.name} inside")
     if not (rec.differentiable and all(_is_inexact(a) for a in args)):
         return
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))

@@ -31,8 +31,15 @@ _NOT_NUMBERS = [
         (lambda x, o: funcdiff.grad(lambda x: jnp.sum(x * o))(x), 1.0, "multiply"),
         (lambda x, o: jnp.add(x, o), np.ones(2), "add"),
         (lambda x, o: funcdiff.jit(lambda x: jnp.where(x > 0, o, x))(x), 1.0, "where"),
+        # eager operators on funcdiff Arrays, either side (NumPy's reflected operator raised
+        # its bare error), and the functions that promote strictly (floats became strings)
+        (lambda x, o: jnp.asarray(x) + o, np.ones(2), "add"),
+        (lambda x, o: o * jnp.asarray(x), np.ones(2), "multiply"),
+        (lambda x, o: jnp.concatenate([x, o]), np.ones(2), "concatenate"),
+        (lambda x, o: jnp.stack([x, o]), np.ones(1), "stack"),
     ],
-    ids=["jit-weak", "jit-f32", "vmap", "grad", "eager", "where"],
+    ids=["jit-weak", "jit-f32", "vmap", "grad", "eager", "where", "operator", "reflected",
+         "concatenate", "stack"],
 )
 def test_non_number_operand_names_its_dtype_and_the_operation(call, x, op, other):
     # NumPy's own promotion raises a bare DTypePromotionError (or makes a float64 and a

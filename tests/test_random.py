@@ -351,6 +351,20 @@ def test_uniform_gradient_with_respect_to_its_bounds():
     np.testing.assert_allclose(grad(2.0), np.sum(u01))
 
 
+@pytest.mark.parametrize("seed", [2**63, 2**64 - 1, -(2**63) - 1, 2**64])
+def test_key_refuses_a_python_int_seed_out_of_int64_as_jax(seed):
+    # A Python int seed in [2**63, 2**64) was taken modulo 2**64: 2**63 gave the key of
+    # -2**63 (JAX: OverflowError for any Python int outside int64).
+    with pytest.raises(OverflowError, match=r"\[-2\*\*63, 2\*\*63\)"):
+        random.key(seed)
+    with pytest.raises(OverflowError):
+        random.PRNGKey(seed)
+    # the bounds themselves, and a NumPy uint64 using all 64 bits, as JAX (x64) gives them
+    assert random.key(2**63 - 1).tolist() == [2**31 - 1, 2**32 - 1]
+    assert random.key(-(2**63)).tolist() == [2**31, 0]
+    assert random.key(np.uint64(2**64 - 1)).tolist() == [2**32 - 1, 2**32 - 1]
+
+
 def test_errors_explain_what_a_key_is():
     with pytest.raises(TypeError, match="random.key\\(seed\\)"):
         random.normal(0, (3,))

@@ -169,15 +169,8 @@ EXEMPT.update(
 _BREADTH = "composed from primitives that have records: tests/test_lax_breadth.py"
 EXEMPT.update(
     {
-        **{
-            f"lax.{n}": _BREADTH
-            for n in ("conv_general_dilated_patches", "mulhi", "ragged_dot", "rng_bit_generator")
-        },
-        **{
-            f"lax.{n}": "a collective composed of all_gather or ppermute, needs a named vmap: "
-            "tests/test_lax_breadth.py"
-            for n in ("all_to_all", "pshuffle", "pswapaxes")
-        },
+        f"lax.{n}": _BREADTH
+        for n in ("conv_general_dilated_patches", "mulhi", "ragged_dot", "rng_bit_generator")
     }
 )
 _SCIPY_COMPOSED = "composed from funcdiff.numpy and primitives that have records: "

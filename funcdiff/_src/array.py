@@ -208,6 +208,10 @@ class Array(np.ndarray):
         (``jit(f, donate_argnums=...)``) is deleted this way once the call has run.
 
         Views of the array taken before (slices, reshapes) are other arrays and stay valid.
+        One gap, which funcdiff cannot close: NumPy's own conversions of an array
+        (`np.asarray`, `np.array`, `np.ascontiguousarray`, `memoryview`) read a NumPy
+        subclass's buffer in C, calling none of its Python methods, so they still see the old
+        values (``x.__array__()``, `np.asanyarray` and every funcdiff function raise).
 
         !!! Example
             ```python
@@ -270,7 +274,9 @@ _DELETED_ANSWERS = frozenset(
 class _DeletedArray(Array):
     """The class a deleted `Array` takes: it keeps its shape and dtype, and every other use
     (arithmetic, indexing, NumPy functions, conversion, printing, `jit`) raises a
-    `RuntimeError`. Its memory is not written to by funcdiff afterwards."""
+    `RuntimeError`. Its memory is not written to by funcdiff afterwards. (`np.asarray` and
+    `np.array` of it are the exception: for an ndarray subclass, NumPy makes the plain array
+    in C without calling any Python method (NumPy 2.4), so they see the old values.)"""
 
     def __getattribute__(self, name: str) -> Any:
         if name in _DELETED_ANSWERS:

@@ -249,6 +249,8 @@ checkpoint_p = define_primitive(
     # again.
     cost=cost_mod.call_cost,
 )
+# Run through a vmap whose named axis its program's collectives name, on any operands.
+jaxprs.carrier(checkpoint_p)
 
 
 def checkpoint(

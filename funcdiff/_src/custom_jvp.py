@@ -18,6 +18,7 @@ from funcdiff._src.custom_calls import (
     _zeros_tangent,
 )
 from funcdiff._src.interpreters.ad import Zero
+from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.tree_util import tree_flatten, tree_map, tree_unflatten
 from funcdiff._src.vmap import vmap
@@ -61,6 +62,8 @@ custom_jvp_call_p = define_primitive(
         "so it never appears in a linear program"
     },
 )
+# Run through a vmap whose named axis its program's collectives name, on any operands.
+jaxprs.carrier(custom_jvp_call_p)
 
 
 _JVP = _Kind("custom_jvp", custom_jvp_call_p, _batched_rules)

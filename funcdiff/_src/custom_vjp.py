@@ -24,6 +24,7 @@ from funcdiff._src.errors import FuncdiffTypeError
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
+from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.tree_util import tree_flatten, tree_structure, tree_unflatten
 from funcdiff._src.vmap import vmap
@@ -134,6 +135,8 @@ custom_vjp_call_p = define_primitive(
         "call itself never appears in a linear program"
     },
 )
+# Run through a vmap whose named axis its program's collectives name, on any operands.
+jaxprs.carrier(custom_vjp_call_p)
 
 
 _VJP = _Kind("custom_vjp", custom_vjp_call_p, _batched_rules)

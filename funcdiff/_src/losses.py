@@ -14,6 +14,7 @@ import numpy as np
 import funcdiff.numpy as jnp
 from funcdiff._src import core
 from funcdiff._src.nn import log_sigmoid, log_softmax, logsumexp
+from funcdiff._src.numpy.shape import take_along_axis_in_bounds
 
 Array = Any
 
@@ -92,9 +93,8 @@ def softmax_cross_entropy_with_integer_labels(
             f"{core.get_aval(labels).shape}, expected {expected} (the logits' shape "
             f"{core.get_aval(logits).shape} without the class axis {axis})."
         )
-    picked = jnp.take_along_axis(
-        logits, jnp.expand_dims(labels, axis), axis=axis, mode="promise_in_bounds"
-    )
+    # (labels are class indices: NumPy's gather, unclamped; one out of range raises)
+    picked = take_along_axis_in_bounds(logits, jnp.expand_dims(labels, axis), axis)
     label_logits = jnp.squeeze(picked, axis=axis)
     return jnp.subtract(logsumexp(logits, axis=axis), label_logits)
 

@@ -111,7 +111,8 @@ def key(seed: int | Array) -> Array:
 
     **Arguments:**
 
-    - `seed`: a Python int in ``[-2**63, 2**64)`` or a 0-d integer array (possibly traced).
+    - `seed`: a Python int in ``[-2**63, 2**63)`` (an int64; out of that range, an
+      `OverflowError`, as in JAX) or a 0-d integer array (possibly traced).
 
     **Returns:**
 
@@ -131,8 +132,14 @@ def key(seed: int | Array) -> Array:
         return np.array([0, int(seed) & 0xFFFFFFFF], U32)
     if isinstance(seed, int | np.integer):
         s = int(seed)
-        if not -(2**63) <= s < 2**64:
-            raise OverflowError(f"random.key: seed {s} does not fit in 64 bits.")
+        # A Python int is an int64, as in JAX (2**63 and -2**63 would give one key); a
+        # NumPy uint64 may use all 64 bits.
+        top = 2**64 if isinstance(seed, np.integer) else 2**63
+        if not -(2**63) <= s < top:
+            raise OverflowError(
+                f"random.key: seed {s} is out of range: a Python int seed must be in "
+                f"[-2**63, 2**63) (an int64, as in JAX); a NumPy uint64 may be up to 2**64 - 1."
+            )
         s &= 2**64 - 1
         return np.array([s >> 32, s & 0xFFFFFFFF], U32)
     aval = core.get_aval(seed)

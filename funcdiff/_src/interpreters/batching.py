@@ -29,6 +29,9 @@ axis_env: list[tuple[Any, int, core.MainTrace]] = []
 # The primitives whose batching rule runs even on operands that are not batched, when they
 # name the trace's axis (a psum of a value shared by the batch sums it over the batch).
 collectives: set[core.Primitive] = set()
+# The primitives that carry sub-programs (jit, cond, scan...), with the axis names their
+# sub-programs' collectives name, from the params (see `Carrier`).
+carriers: dict[core.Primitive, Callable[[dict], frozenset]] = {}
 _names: dict[int, Any] = {}  # id(main) -> its axis name, for the BatchTraces of named axes
 _rule_axis: list[Any] = [None]  # the axis name of the BatchTrace whose rule runs now
 _INHERIT = object()
@@ -61,6 +64,58 @@ def rule_of(main: core.MainTrace) -> Iterator[None]:
         yield
     finally:
         _rule_axis[0] = outer
+
+
+def trace_of(main: core.MainTrace) -> BatchTrace:
+    if main.trace is None:
+        main.trace = main.trace_type(main)
+    return main.trace
+
+
+def into(main: core.MainTrace, x: Any) -> Any:
+    """`x` as a value of `main`'s BatchTrace (unbatched, unless it already is one, or of a
+    trace above it)."""
+    if isinstance(x, Tracer) and x._trace.main.level >= main.level:
+        return x
+    return BatchTracer(trace_of(main), x, None)
+
+
+class Carrier(core.Primitive):
+    """A primitive that carries sub-programs (`carriers`). When those hold collectives over the
+    named axis of an enclosing vmap, its operands go through that vmap's BatchTrace, even
+    those the vmap does not map (a jitted function, or a loop, on an operand the batch shares):
+    the trace's rule batches the sub-programs on its axis, where the collectives are batch
+    operations. Otherwise they would run outside the vmap, where such a collective has no
+    axis. As `parallel._Collective` does for the collectives themselves."""
+
+    __slots__ = ()
+
+    def bind(self, *args: Any, **params: Any) -> Any:
+        if axis_env:
+            names = carriers[self](params)
+            mains = [f[2] for f in axis_env if f[0] in names]
+            if mains:
+                main = max(mains, key=lambda m: m.level)
+                # (not from that trace's own rule, which has batched what it could: a
+                # program it left naming its axis would come back to it forever)
+                if main.level > core._state.dynamic.level and _rule_axis[0] != _names[id(main)]:
+                    args = tuple(into(main, x) for x in args)
+        return super().bind(*args, **params)
+
+
+def carrier(p: core.Primitive, names_of: Callable[[dict], frozenset]) -> core.Primitive:
+    """Make `p` (made by `define_primitive`) a `Carrier`, whose sub-programs' collectives
+    name the axes ``names_of(params)``."""
+    p.__class__ = Carrier  # same layout (no new slots)
+    carriers[p] = names_of
+    return p
+
+
+def _names_axis(primitive: core.Primitive, params: dict, name: Any) -> bool:
+    if primitive in collectives:
+        return name in params["axis_name"]
+    names_of = carriers.get(primitive)
+    return names_of is not None and name is not None and name in names_of(params)
 
 
 class BatchTracer(Tracer):
@@ -104,9 +159,7 @@ class BatchTrace(core.Trace):
     ) -> Any:
         vals = [t.val for t in tracers]
         dims = [t.bdim for t in tracers]
-        if all(d is None for d in dims) and not (
-            primitive in collectives and self.axis_name in params["axis_name"]
-        ):
+        if all(d is None for d in dims) and not _names_axis(primitive, params, self.axis_name):
             return primitive.bind(*vals, **params)
         rule = batch_rules.get(primitive)
         if rule is None:

@@ -344,6 +344,7 @@ class JitFunction:
             entry.closed_over
             or core._state.dynamic.level
             or any(isinstance(x, Tracer) for x in leaves)
+            or jaxprs.in_named_vmap(jaxpr)  # (runs equation by equation: `jaxprs.call`)
         ):
             outs = jit_p.bind(
                 *entry.closed_over, *leaves, jaxpr=entry.call_jaxpr, name=self.__name__
@@ -357,7 +358,10 @@ class JitFunction:
         if entry.program is None:
             entry.program = _compiled(jaxpr)
             entry.fn = entry.program.fn
-        if not kwargs and not self.static_argnums and len(leaves) == len(args):
+        # (A program with collectives never takes the fast path, which runs it compiled:
+        # called again inside a vmap naming their axes, it must run there.)
+        if (not kwargs and not self.static_argnums and len(leaves) == len(args)
+                and not jaxprs.axis_names(jaxpr)):
             sig = tuple(map(_fast_signature, args))
             if None not in sig and sig not in self._fast:
                 fast = self._fast[sig] = _FastCall(entry, any(len(s) == 3 for s in sig))

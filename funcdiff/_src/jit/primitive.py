@@ -104,3 +104,5 @@ jit_p = define_primitive(
     # passes.inline_calls replaces the call by its program's equations.
     inline="jaxpr",
 )
+# Run through a vmap whose named axis its program's collectives name, on any operands.
+jaxprs.carrier(jit_p)

@@ -95,6 +95,54 @@ class _Counter:
         self.n = 0
 
 
+def _named_in(jaxpr: core.Jaxpr, names: set[Any]) -> None:
+    for eqn in jaxpr.eqns:
+        if eqn.primitive in batching.collectives:
+            names.update(eqn.params["axis_name"])
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, tuple | list) else (value,):
+                if isinstance(sub, ClosedJaxpr):
+                    sub = sub.jaxpr
+                if isinstance(sub, core.Jaxpr):
+                    _named_in(sub, names)
+
+
+def axis_names(jaxpr: ClosedJaxpr) -> frozenset[Any]:
+    """The axis names of `vmap` that the collectives of `jaxpr` (and of its sub-programs)
+    name."""
+
+    def make() -> frozenset[Any]:
+        names: set[Any] = set()
+        _named_in(jaxpr.jaxpr, names)
+        return frozenset(names)
+
+    return derived(jaxpr, "axis_names", make)
+
+
+def _named_by_params(params: dict) -> frozenset[Any]:
+    names: set[Any] = set()
+    for value in params.values():
+        for sub in value if isinstance(value, tuple | list) else (value,):
+            if isinstance(sub, ClosedJaxpr):
+                names |= axis_names(sub)
+    return frozenset(names)
+
+
+def carrier(p: core.Primitive) -> core.Primitive:
+    """Make `p`, a primitive whose params carry sub-programs (closed jaxprs), a
+    `batching.Carrier`: called inside a vmap whose axis those programs' collectives name, it
+    runs through that vmap, even on operands the vmap does not map."""
+    return batching.carrier(p, _named_by_params)
+
+
+def in_named_vmap(jaxpr: ClosedJaxpr) -> bool:
+    """Whether `jaxpr` has a collective over a named axis of an enclosing vmap: it must then
+    run through that vmap (see `carrier`), never as a compiled program, which runs outside
+    every vmap."""
+    return bool(batching.axis_env) and not axis_names(jaxpr).isdisjoint(
+        f[0] for f in batching.axis_env)
+
+
 def call(jaxpr: ClosedJaxpr, *args: Any) -> list[Any]:
     """Evaluate `jaxpr` on concrete arrays or on tracers. A program evaluated on arrays more
     than once (a loop body, a jitted function) is compiled; the first evaluation runs
@@ -205,5 +253,5 @@ def batch_jaxpr(jaxpr: ClosedJaxpr, in_dims: Sequence[int | None], size: int,
     return derived(jaxpr, ("vmap", in_dims, size, force, batching.current_axis_name()), make)
 
 
-__all__ = ["batch_jaxpr", "call", "closure_convert", "compiled", "derived", "jvp_jaxpr",
-           "set_compiler", "split", "transpose_jaxpr"]
+__all__ = ["axis_names", "batch_jaxpr", "call", "carrier", "closure_convert", "compiled", "derived",
+           "in_named_vmap", "jvp_jaxpr", "set_compiler", "split", "transpose_jaxpr"]

@@ -182,6 +182,8 @@ cond_p = define_primitive(
     lower=_cond_lower,
     cost=_cond_cost,
 )
+# Run through a vmap whose named axis its program's collectives name, on any operands.
+jaxprs.carrier(cond_p)
 
 
 def switch(index: Array, branches: Sequence[Callable[..., Any]], *operands: Any) -> Any:

@@ -81,7 +81,8 @@ def all_to_all(
     def exchange(leaf: Any) -> Any:
         shape = core.get_aval(leaf).shape
         rank = len(shape)
-        if not -rank <= split_axis < rank or not -rank <= concat_axis < rank + (not tiled):
+        # (without tiled, the result has x's rank too: the split axis goes, the senders' comes)
+        if not -rank <= split_axis < rank or not -rank <= concat_axis < rank:
             raise ValueError(
                 f"lax.all_to_all: split_axis {split_axis} or concat_axis {concat_axis} is out "
                 f"of range for an operand of shape {shape}"

@@ -222,6 +222,8 @@ while_p = define_primitive(
         "only at run time), so a while loop never reaches a linear program"
     },
 )
+# Run through a vmap whose named axis its program's collectives name, on any operands.
+jaxprs.carrier(while_p)
 
 
 def while_loop(

@@ -87,21 +87,9 @@ class _Collective(core.Primitive):
             main = max(mains, key=lambda m: m.level)
             if main.level > core._state.dynamic.level:
                 if not args:
-                    return _trace(main).process_primitive(self, [], params)
-                args = tuple(_into(main, x) for x in args)
+                    return batching.trace_of(main).process_primitive(self, [], params)
+                args = tuple(batching.into(main, x) for x in args)
         return super().bind(*args, **params)
-
-
-def _trace(main: core.MainTrace) -> core.Trace:
-    if main.trace is None:
-        main.trace = main.trace_type(main)
-    return main.trace
-
-
-def _into(main: core.MainTrace, x: Any) -> Any:
-    if isinstance(x, core.Tracer) and x._trace.main.level >= main.level:
-        return x
-    return batching.BatchTracer(_trace(main), x, None)
 
 
 def _collective(p: core.Primitive) -> core.Primitive:

@@ -307,6 +307,8 @@ scan_p = define_primitive(
     partial_eval_jaxpr=_scan_partial_eval_jaxpr,
     cost=_scan_cost,
 )
+# Run through a vmap whose named axis its program's collectives name, on any operands.
+jaxprs.carrier(scan_p)
 
 
 def scan(

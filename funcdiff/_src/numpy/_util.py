@@ -268,7 +268,12 @@ def strict_promote(*args: ArrayLike) -> list[Array]:
     """Promote to one dtype, converting weakly typed scalars too (for concatenation)."""
     arrays = [asarray(a) for a in args]
     avals = [aval(a) for a in arrays]
-    dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
+    try:
+        dtype, weak = dtypes.result_type(*((a.dtype, a.weak_type) for a in avals))
+    except TypeError:  # (as in `_promote_general`)
+        raise _not_numbers(arrays, avals) from None
+    if dtype.kind not in "biufc" and dtype != dtypes.float0:  # (floats would become strings)
+        raise _not_numbers(arrays, avals)
     return [
         a if v.dtype == dtype and v.weak_type == weak else ew.convert_element_type(a, dtype, weak)
         for a, v in zip(arrays, avals)

@@ -36,6 +36,11 @@ def _defer(fn, traced: bool = False):
     # Let other array types that know about tracers (none yet) handle the operation.
     def op(self: Any, other: Any) -> Any:
         if not core.is_valid_array(other) and not isinstance(other, list | tuple):
+            if isinstance(other, _NUMPY_VALUES):
+                # A NumPy array of non-numbers (str, object...): funcdiff's error, which
+                # names the operation and the operands, not NumPy's raw one that its
+                # reflected operator would raise.
+                return fn(self, other)
             return NotImplemented
         return fn(self, other)
 

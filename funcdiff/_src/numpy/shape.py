@@ -508,6 +508,9 @@ def pad(array: ArrayLike, pad_width: Any, mode: str = "constant", constant_value
 
 
 _TAKE_MODES = ("fill", "clip", "wrap", "promise_in_bounds")
+# The mode of funcdiff's own callers, whose indices are in bounds: NumPy's gather as it is,
+# with no clamping (an index out of bounds raises).
+_TRUSTED = object()
 
 
 def _default_fill(dtype: np.dtype) -> Any:
@@ -525,10 +528,16 @@ def _bound_indices(idx: Array, n: int, mode: str, wrap_negative: bool, what: str
     """Indices into an axis of length `n` made safe for `gather` by `mode`, and for
     ``mode="fill"`` the mask of the valid ones (None when all are known to be valid).
     `wrap_negative`: indices in ``[-n, 0)`` count from the end."""
+    if mode is _TRUSTED:
+        return idx, None
     if mode not in _TAKE_MODES:
         raise ValueError(f"{what}: mode must be one of {_TAKE_MODES} or None, got {mode!r}")
     if mode == "promise_in_bounds":
-        return idx, None
+        if n == 0:  # (NumPy's gather: only no index at all is in bounds)
+            return idx, None
+        # The result of an index out of bounds is unspecified, as in JAX (whose gather
+        # clamps it under jit): clamped into the axis, never an error.
+        mode = "clip"
     if n == 0 and mode in ("clip", "wrap"):
         raise IndexError(f"{what}: cannot take from an empty axis with mode={mode!r}")
     if mode == "wrap":
@@ -563,8 +572,10 @@ def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, out: None = 
     `fill_value` (by default NaN for inexact types, the smallest signed or largest unsigned
     integer, True), with negative indices down to ``-n`` counting from the end;
     ``"clip"`` clamps into ``[0, n - 1]``; ``"wrap"`` takes indices modulo ``n``;
-    ``"promise_in_bounds"`` assumes valid indices (NumPy's, negative ones wrap, others
-    raise). `unique_indices` and `indices_are_sorted` are hints, accepted and unused.
+    ``"promise_in_bounds"`` promises valid indices (negative ones down to ``-n`` count from
+    the end): the result for an index out of bounds is unspecified, as in JAX, and never an
+    error (funcdiff clamps it, as ``"clip"`` does). `unique_indices` and
+    `indices_are_sorted` are hints, accepted and unused.
 
     !!! Example
         ```python
@@ -666,13 +677,14 @@ def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1,
 
 def take_in_bounds(a: ArrayLike, indices: ArrayLike, axis: int | None = None) -> Array:
     """`take` of indices known to be in bounds (funcdiff's own callers): NumPy's gather,
-    without the masking of ``mode="fill"`` (an index out of bounds raises)."""
-    return take(a, indices, axis, mode="promise_in_bounds")
+    without the masking of ``mode="fill"`` or the clamping of ``"promise_in_bounds"`` (an
+    index out of bounds raises)."""
+    return take(a, indices, axis, mode=_TRUSTED)
 
 
 def take_along_axis_in_bounds(arr: ArrayLike, indices: ArrayLike, axis: int | None) -> Array:
     """`take_along_axis` of indices known to be in bounds (see `take_in_bounds`)."""
-    return take_along_axis(arr, indices, axis, mode="promise_in_bounds")
+    return take_along_axis(arr, indices, axis, mode=_TRUSTED)
 
 
 def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
