@@ -382,7 +382,6 @@ ABSENT: dict[str, dict[str, str]] = {
             "jax.scipy.interpolate",
             "jax.scipy.cluster.vq",
             "jax.scipy.spatial.transform",
-            "jax.scipy.sparse.linalg",
         )
     },
     **{

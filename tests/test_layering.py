@@ -65,6 +65,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "scipy_special",
             "scipy_stats",
             "scipy_linalg",
+            "scipy_sparse_linalg",
             "prng",
             "random",
             "random_gamma",
