@@ -375,7 +375,6 @@ ABSENT: dict[str, dict[str, str]] = {
         m: dict.fromkeys(JAX_NAMES[m], _NO_MODULE)
         for m in (
             "jax.scipy.signal",
-            "jax.scipy.optimize",
             "jax.scipy.integrate",
             "jax.scipy.ndimage",
             "jax.scipy.fft",

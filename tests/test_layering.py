@@ -66,6 +66,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "scipy_stats",
             "scipy_linalg",
             "scipy_sparse_linalg",
+            "scipy_optimize",
             "prng",
             "random",
             "random_gamma",
