@@ -65,6 +65,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "scipy_special",
             "scipy_stats",
             "scipy_linalg",
+            "scipy_linalg_special",
             "scipy_sparse_linalg",
             "scipy_optimize",
             "prng",

@@ -239,7 +239,7 @@ def cg(A: Any, b: Any, x0: Any = None, *, tol: float = 1e-5, atol: float = 0.0, 
         ```
         ```text
         [0.090909 0.636364] [0.090909 0.636364]
-        [0.0909 0.2727]
+        [0.1818 0.2727]
         ```
     """
     maxiter = 10 * _size(b) if maxiter is None else maxiter
