@@ -358,7 +358,7 @@ ABSENT: dict[str, dict[str, str]] = {
         ],
         _NOT_YET,
     ),
-    "jax.scipy.stats": dict.fromkeys(["gaussian_kde", "mode", "rankdata"], _NOT_YET),
+    "jax.scipy.stats": dict.fromkeys(["gaussian_kde"], _NOT_YET),
     **{
         m: dict.fromkeys(JAX_NAMES[m], _NO_MODULE)
         for m in (
