@@ -366,8 +366,6 @@ ABSENT: dict[str, dict[str, str]] = {
             "jax.scipy.integrate",
             "jax.scipy.ndimage",
             "jax.scipy.fft",
-            "jax.scipy.interpolate",
-            "jax.scipy.cluster.vq",
             "jax.scipy.spatial.transform",
         )
     },

@@ -68,6 +68,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "scipy_linalg_special",
             "scipy_sparse_linalg",
             "scipy_optimize",
+            "scipy_interpolate",
+            "scipy_cluster",
             "prng",
             "random",
             "random_gamma",
