@@ -66,6 +66,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "scipy_stats",
             "scipy_linalg",
             "scipy_linalg_special",
+            "scipy_linalg_decomp",
             "scipy_sparse_linalg",
             "scipy_optimize",
             "scipy_interpolate",

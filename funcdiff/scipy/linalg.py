@@ -18,6 +18,12 @@ from funcdiff._src.scipy_linalg import solve as solve
 from funcdiff._src.scipy_linalg import solve_triangular as solve_triangular
 from funcdiff._src.scipy_linalg import svd as svd
 from funcdiff._src.scipy_linalg import toeplitz as toeplitz
+from funcdiff._src.scipy_linalg_decomp import eigh_tridiagonal as eigh_tridiagonal
+from funcdiff._src.scipy_linalg_decomp import expm_frechet as expm_frechet
+from funcdiff._src.scipy_linalg_decomp import hessenberg as hessenberg
+from funcdiff._src.scipy_linalg_decomp import polar as polar
+from funcdiff._src.scipy_linalg_decomp import qr_multiply as qr_multiply
+from funcdiff._src.scipy_linalg_decomp import solve_sylvester as solve_sylvester
 from funcdiff._src.scipy_linalg_special import companion as companion
 from funcdiff._src.scipy_linalg_special import convolution_matrix as convolution_matrix
 from funcdiff._src.scipy_linalg_special import dft as dft
@@ -32,7 +38,8 @@ from funcdiff._src.scipy_linalg_special import leslie as leslie
 from funcdiff._src.scipy_linalg_special import pascal as pascal
 
 __all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "companion",
-           "convolution_matrix", "det", "dft", "eigh", "expm", "fiedler", "fiedler_companion",
-           "hadamard", "hankel", "helmert", "hilbert", "inv", "invhilbert", "invpascal", "leslie",
-           "lu", "lu_factor", "lu_solve", "pascal", "qr", "solve", "solve_triangular", "svd",
-           "toeplitz"]
+           "convolution_matrix", "det", "dft", "eigh", "eigh_tridiagonal", "expm", "expm_frechet",
+           "fiedler", "fiedler_companion", "hadamard", "hankel", "helmert", "hessenberg",
+           "hilbert", "inv", "invhilbert", "invpascal", "leslie", "lu", "lu_factor", "lu_solve",
+           "pascal", "polar", "qr", "qr_multiply", "solve", "solve_sylvester", "solve_triangular",
+           "svd", "toeplitz"]

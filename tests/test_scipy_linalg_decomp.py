@@ -1,0 +1,178 @@
+"""`funcdiff.scipy.linalg`'s polar, expm_frechet, qr_multiply, eigh_tridiagonal, hessenberg
+and solve_sylvester: values against SciPy (real and complex, edge sizes), float32 kept, batch
+axes, derivatives against finite differences, `jit` against eager, `vmap` against a loop, and
+the errors for bad arguments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+import funcdiff
+import funcdiff.numpy as jnp
+from funcdiff.scipy import linalg as fsl
+from funcdiff.test_util import check_grads
+
+RNG = np.random.default_rng(5)
+
+
+def _mat(m: int, n: int | None = None, seed: int = 0, complex_: bool = False) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((m, m if n is None else n))
+    return x + 1j * rng.standard_normal(x.shape) if complex_ else x
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (5, 3), (3, 5)])
+@pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.parametrize("complex_", [False, True])
+def test_polar_matches_scipy(shape, side, complex_):
+    a = _mat(*shape, complex_=complex_)
+    u, p = fsl.polar(a, side)
+    if shape[0] >= shape[1] or side == "left":  # (SciPy's own convention for wide 'right')
+        ru, rp = sla.polar(a, side)
+        np.testing.assert_allclose(u, ru, atol=1e-12)
+        np.testing.assert_allclose(p, rp, atol=1e-12)
+    np.testing.assert_allclose(u @ p if side == "right" else p @ u, a, atol=1e-12)
+    np.testing.assert_allclose(p, np.conj(p.T), atol=1e-12)
+
+
+def test_polar_float32_batch_grad_jit_vmap():
+    a = _mat(3, seed=1).astype(np.float32)
+    assert all(x.dtype == np.float32 for x in fsl.polar(a))
+    batch = RNG.standard_normal((2, 3, 3))
+    u, p = fsl.polar(batch)
+    np.testing.assert_allclose(u[1], sla.polar(batch[1])[0], atol=1e-12)
+    check_grads(lambda a: fsl.polar(a)[1], (_mat(3, seed=2),), order=1)
+    np.testing.assert_allclose(funcdiff.jit(fsl.polar)(batch[0])[0], u[0], atol=1e-13)
+    np.testing.assert_allclose(funcdiff.vmap(lambda a: fsl.polar(a)[1])(batch), p, atol=1e-13)
+
+
+@pytest.mark.parametrize("n", [1, 2, 4])
+@pytest.mark.parametrize("complex_", [False, True])
+def test_expm_frechet_matches_scipy(n, complex_):
+    a, e = _mat(n, seed=3, complex_=complex_) * 0.5, _mat(n, seed=4, complex_=complex_)
+    value, deriv = fsl.expm_frechet(a, e)
+    rv, rd = sla.expm_frechet(a, e)
+    np.testing.assert_allclose(value, rv, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(deriv, rd, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fsl.expm_frechet(a, e, compute_expm=False), rd, rtol=1e-10,
+                               atol=1e-12)
+
+
+def test_expm_frechet_grad_jit_vmap_dtype():
+    a, e = _mat(3, seed=5) * 0.3, _mat(3, seed=6)
+    check_grads(lambda a, e: fsl.expm_frechet(a, e, compute_expm=False), (a, e), order=1)
+    d = fsl.expm_frechet(a, e, compute_expm=False)
+    np.testing.assert_allclose(funcdiff.jit(lambda a, e: fsl.expm_frechet(a, e)[1])(a, e), d,
+                               rtol=1e-12)
+    batch = np.stack([a, 2 * a])
+    out = funcdiff.vmap(lambda a: fsl.expm_frechet(a, e, compute_expm=False))(batch)
+    np.testing.assert_allclose(out[1], sla.expm_frechet(2 * a, e)[1], rtol=1e-10)
+    assert fsl.expm_frechet(a.astype(np.float32), e.astype(np.float32))[1].dtype == np.float32
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4)])
+@pytest.mark.parametrize("mode", ["left", "right"])
+@pytest.mark.parametrize("conjugate", [False, True])
+def test_qr_multiply_matches_scipy(shape, mode, conjugate):
+    a = _mat(*shape, seed=7, complex_=True)
+    k, m = min(shape), shape[0]
+    for c in (_mat(k if mode == "left" else 2, 2 if mode == "left" else m, seed=8),
+              RNG.standard_normal(k if mode == "left" else m)):
+        got, r = fsl.qr_multiply(a, c, mode, conjugate=conjugate)
+        ref, rr = sla.qr_multiply(a, c, mode, conjugate=conjugate)
+        # Q's columns (and R's rows) are fixed up to a phase: compare through R.
+        np.testing.assert_allclose(np.abs(np.diag(r)), np.abs(np.diag(rr)), rtol=1e-10)
+        q = np.linalg.qr(a)[0]
+        q = np.conj(q) if conjugate else q
+        want = q @ c if mode == "left" else c @ q
+        np.testing.assert_allclose(got, want, atol=1e-12)
+        assert got.shape == ref.shape
+
+
+def test_qr_multiply_grad_and_errors():
+    a, c = _mat(4, 3, seed=9), _mat(3, 2, seed=10)
+    check_grads(lambda a, c: fsl.qr_multiply(a, c, "left")[0], (a, c), order=1)
+    with pytest.raises(NotImplementedError, match="pivoting"):
+        fsl.qr_multiply(a, c, pivoting=True)
+    with pytest.raises(ValueError, match="c needs 4 columns"):
+        fsl.qr_multiply(a, c, "right")
+
+
+@pytest.mark.parametrize("n", [1, 2, 6])
+def test_eigh_tridiagonal_matches_scipy(n):
+    d, e = RNG.standard_normal(n), RNG.standard_normal(n - 1)
+    w = fsl.eigh_tridiagonal(d, e, eigvals_only=True)
+    np.testing.assert_allclose(w, sla.eigh_tridiagonal(d, e, eigvals_only=True), atol=1e-12)
+    w, v = fsl.eigh_tridiagonal(d, e)
+    t = np.diag(d) + np.diag(e, 1) + np.diag(e, -1)
+    np.testing.assert_allclose(t @ v, v * w, atol=1e-12)
+    lo = n // 2
+    sel = fsl.eigh_tridiagonal(d, e, eigvals_only=True, select="i", select_range=(lo, n - 1))
+    np.testing.assert_allclose(sel, sla.eigh_tridiagonal(d, e, True, "i", (lo, n - 1)),
+                               atol=1e-12)
+
+
+def test_eigh_tridiagonal_grad_jit_vmap_errors():
+    d, e = np.array([1.0, 2.5, 4.0]), np.array([0.3, -0.2])
+    check_grads(lambda d, e: fsl.eigh_tridiagonal(d, e, eigvals_only=True), (d, e), order=1)
+    f = lambda d: fsl.eigh_tridiagonal(d, e, eigvals_only=True)  # noqa: E731
+    np.testing.assert_allclose(funcdiff.jit(f)(d), f(d), atol=1e-13)
+    np.testing.assert_allclose(funcdiff.vmap(f)(np.stack([d, d + 1])), np.stack([f(d), f(d) + 1]),
+                               atol=1e-12)
+    assert f(d.astype(np.float32)).dtype == np.float64  # (e is float64)
+    with pytest.raises(NotImplementedError, match="select='v'"):
+        fsl.eigh_tridiagonal(d, e, select="v", select_range=(0, 1))
+    with pytest.raises(ValueError, match="select_range"):
+        fsl.eigh_tridiagonal(d, e, select="i", select_range=(2, 5))
+    with pytest.raises(ValueError, match="e one shorter"):
+        fsl.eigh_tridiagonal(d, d)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 6])
+@pytest.mark.parametrize("complex_", [False, True])
+def test_hessenberg_matches_scipy(n, complex_):
+    a = _mat(n, seed=11, complex_=complex_)
+    h, q = fsl.hessenberg(a, calc_q=True)
+    rh, rq = sla.hessenberg(a, calc_q=True)
+    np.testing.assert_allclose(h, rh, atol=1e-12)
+    np.testing.assert_allclose(q, rq, atol=1e-12)
+    np.testing.assert_allclose(fsl.hessenberg(a), rh, atol=1e-12)
+    assert np.all(np.asarray(h)[np.tril_indices(n, -2)] == 0)
+
+
+def test_hessenberg_float32_batch_grad_jit_vmap():
+    a = _mat(4, seed=12)
+    assert fsl.hessenberg(a.astype(np.float32)).dtype == np.float32
+    batch = RNG.standard_normal((2, 4, 4))
+    out = fsl.hessenberg(batch)
+    np.testing.assert_allclose(out[1], sla.hessenberg(batch[1]), atol=1e-12)
+    np.testing.assert_allclose(funcdiff.vmap(fsl.hessenberg)(batch), out, atol=1e-13)
+    np.testing.assert_allclose(funcdiff.jit(fsl.hessenberg)(a), sla.hessenberg(a), atol=1e-12)
+    check_grads(lambda a: fsl.hessenberg(a, calc_q=True), (a,), order=1)
+
+
+@pytest.mark.parametrize("m,n", [(1, 1), (3, 2), (4, 4)])
+@pytest.mark.parametrize("complex_", [False, True])
+def test_solve_sylvester_matches_scipy(m, n, complex_):
+    a, b = _mat(m, seed=13, complex_=complex_), _mat(n, seed=14, complex_=complex_)
+    c = _mat(m, n, seed=15, complex_=complex_)
+    x = fsl.solve_sylvester(a, b, c)
+    np.testing.assert_allclose(x, sla.solve_sylvester(a, b, c), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(a @ x + x @ b, c, atol=1e-11)
+
+
+def test_solve_sylvester_grad_jit_vmap_errors():
+    a, b, c = _mat(3, seed=16) + 3 * np.eye(3), _mat(2, seed=17) + 3 * np.eye(2), _mat(3, 2)
+    check_grads(fsl.solve_sylvester, (a, b, c), order=1)
+    x = fsl.solve_sylvester(a, b, c)
+    np.testing.assert_allclose(funcdiff.jit(fsl.solve_sylvester)(a, b, c), x, rtol=1e-12)
+    out = funcdiff.vmap(lambda c: fsl.solve_sylvester(a, b, c))(np.stack([c, 2 * c]))
+    np.testing.assert_allclose(out[1], 2 * x, rtol=1e-12)
+    assert fsl.solve_sylvester(*(v.astype(np.float32) for v in (a, b, c))).dtype == np.float32
+    with pytest.raises(ValueError, match=r"C \(m, n\) are needed"):
+        fsl.solve_sylvester(a, b, c.T)
+    with pytest.raises(ValueError, match="method must be"):
+        fsl.solve_sylvester(a, b, c, method="bartels")
+    assert isinstance(jnp.asarray(x), funcdiff.Array)
