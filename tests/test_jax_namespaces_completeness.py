@@ -346,7 +346,6 @@ ABSENT: dict[str, dict[str, str]] = {
     "jax.scipy.linalg": dict.fromkeys(
         [
             "funm",
-            "rsf2csf",
             "schur",
             "sqrtm",
         ],

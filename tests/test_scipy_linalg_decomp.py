@@ -176,3 +176,31 @@ def test_solve_sylvester_grad_jit_vmap_errors():
     with pytest.raises(ValueError, match="method must be"):
         fsl.solve_sylvester(a, b, c, method="bartels")
     assert isinstance(jnp.asarray(x), funcdiff.Array)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 7])
+def test_rsf2csf_matches_scipy(n):
+    for seed in range(3):
+        a = _mat(n, seed=20 + seed)
+        t, z = sla.schur(a)
+        got_t, got_z = fsl.rsf2csf(t, z)
+        ref_t, ref_z = sla.rsf2csf(t, z)
+        np.testing.assert_allclose(got_t, ref_t, atol=1e-12)
+        np.testing.assert_allclose(got_z, ref_z, atol=1e-12)
+        np.testing.assert_allclose(got_z @ got_t @ np.conj(got_z.T), a, atol=1e-12)
+        assert np.all(np.asarray(got_t)[np.tril_indices(n, -1)] == 0)
+
+
+def test_rsf2csf_jit_dtype_errors():
+    t, z = sla.schur(_mat(4, seed=30))
+    got = fsl.rsf2csf(t, z)
+    for x, y in zip(funcdiff.jit(fsl.rsf2csf)(t, z), got):
+        np.testing.assert_allclose(x, y, atol=1e-13)
+    t2, z2 = sla.schur(_mat(4, seed=31))
+    batched = funcdiff.vmap(fsl.rsf2csf)(np.stack([t, t2]), np.stack([z, z2]))
+    np.testing.assert_allclose(batched[0][1], sla.rsf2csf(t2, z2)[0], atol=1e-12)
+    np.testing.assert_allclose(batched[1][0], got[1], atol=1e-12)
+    assert fsl.rsf2csf(t.astype(np.float32), z.astype(np.float32))[0].dtype == np.complex64
+    assert got[0].dtype == np.complex128
+    with pytest.raises(ValueError, match="one shape"):
+        fsl.rsf2csf(t, z[:3, :3])

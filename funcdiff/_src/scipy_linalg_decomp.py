@@ -5,7 +5,8 @@ differentiable (where its result is) and works under `jit` and `vmap`:
 - `polar` from the SVD; `expm_frechet` as the forward derivative of `expm`;
 - `qr_multiply` from the reduced QR; `eigh_tridiagonal` from `eigh` of the assembled matrix;
 - `hessenberg` by Householder reflections, one per column, written as rank-one updates;
-- `solve_sylvester` as one linear solve of the Kronecker-form system.
+- `solve_sylvester` as one linear solve of the Kronecker-form system;
+- `rsf2csf` by complex Givens rotations, each applied or not with `where`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from funcdiff._src.numpy._util import Array, ArrayLike
 from funcdiff._src.scipy_linalg import expm
 
 __all__ = ["eigh_tridiagonal", "expm_frechet", "hessenberg", "polar", "qr_multiply",
-           "solve_sylvester"]
+           "rsf2csf", "solve_sylvester"]
 
 
 def _inexact(x: ArrayLike) -> Array:
@@ -318,3 +319,59 @@ def solve_sylvester(A: ArrayLike, B: ArrayLike, C: ArrayLike, *,  # noqa: N803
         jnp.kron(b.astype(dtype).T, jnp.eye(m, dtype=dtype))
     x = jnp.linalg.solve(system, jnp.ravel(c.astype(dtype).T))  # vec: columns stacked
     return jnp.reshape(x, (n, m)).T
+
+
+def _rotation(n: int, m: int, c: Array, s: Array, dtype: Any) -> Array:
+    """The n×n identity with ``[[conj(c), s], [-s, c]]`` in rows and columns m-1, m."""
+    g = jnp.eye(n, dtype=dtype)
+    g = g.at[m - 1, m - 1].set(jnp.conj(c)).at[m - 1, m].set(s)
+    return g.at[m, m - 1].set(-s).at[m, m].set(c)
+
+
+def rsf2csf(T: ArrayLike, Z: ArrayLike, check_finite: bool = True  # noqa: N803
+            ) -> tuple[Array, Array]:
+    """Convert a real Schur form ``A = Z T Zᵀ`` (quasi-triangular ``T``, with 2×2 blocks for
+    complex eigenvalue pairs) into the complex Schur form ``A = Z' T' Z'ᴴ`` (triangular
+    ``T'``), as `jax.scipy.linalg.rsf2csf`: each 2×2 block is split by a complex Givens
+    rotation, from the bottom up. The test for a block (a subdiagonal entry above rounding) is
+    made with `where`, so the conversion stages under `jit`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.linalg import rsf2csf
+
+        t = np.array([[1.0, 2.0, 0.5], [-2.0, 1.0, 0.3], [0.0, 0.0, 3.0]])  # eigenvalues 1±2i, 3
+        z = np.eye(3)
+        t2, z2 = rsf2csf(t, z)
+        print(np.round(np.diag(t2), 6), np.allclose(z2 @ t2 @ z2.conj().T, t))
+        ```
+        ```text
+        [1.+2.j 1.-2.j 3.+0.j] True
+        ```
+    """
+    del check_finite
+    t, z = _inexact(T), _inexact(Z)
+    for what, x in (("T", t), ("Z", z)):
+        _square("rsf2csf", what, x)
+    if t.ndim != 2 or t.shape != z.shape:
+        raise ValueError(f"rsf2csf: T and Z must be square matrices of one shape, got "
+                         f"{t.shape} and {z.shape}")
+    dtype = jnp.result_type(t, z, np.complex64)
+    t, z = t.astype(dtype), z.astype(dtype)
+    n = t.shape[0]
+    eps = np.finfo(dtype).eps
+    for m in range(n - 1, 0, -1):
+        a, b, c, d = t[m - 1, m - 1], t[m - 1, m], t[m, m - 1], t[m, m]
+        block = jnp.abs(c) > eps * (jnp.abs(a) + jnp.abs(d))
+        half = (a - d) / 2
+        mu = half + jnp.sqrt(half * half + b * c)  # an eigenvalue of the block, minus d
+        r = jnp.sqrt(jnp.abs(mu) ** 2 + jnp.abs(c) ** 2)
+        safe_r = jnp.where(block, r, 1)
+        g = _rotation(n, m, jnp.where(block, mu / safe_r, 1), jnp.where(block, c / safe_r, 0),
+                      dtype)
+        gh = jnp.conj(g).T
+        t = (g @ t) @ gh
+        z = z @ gh
+        t = t.at[m, m - 1].set(0)
+    return t, z
