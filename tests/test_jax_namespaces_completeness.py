@@ -318,7 +318,6 @@ ABSENT: dict[str, dict[str, str]] = {
                 "lu_pivots_to_permutation",
                 "ormqr",
                 "qdwh",
-                "schur",
                 "symmetric_product",
                 "tridiagonal",
                 "tridiagonal_solve",
@@ -346,7 +345,6 @@ ABSENT: dict[str, dict[str, str]] = {
     "jax.scipy.linalg": dict.fromkeys(
         [
             "funm",
-            "schur",
             "sqrtm",
         ],
         _NOT_YET,

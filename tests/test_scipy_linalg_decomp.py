@@ -204,3 +204,90 @@ def test_rsf2csf_jit_dtype_errors():
     assert got[0].dtype == np.complex128
     with pytest.raises(ValueError, match="one shape"):
         fsl.rsf2csf(t, z[:3, :3])
+
+
+def _check_schur(a, t, z, output):
+    n = a.shape[-1]
+    t, z = np.asarray(t), np.asarray(z)
+    np.testing.assert_allclose(z @ t @ np.conj(z.T), a, atol=1e-11 * max(1, np.abs(a).max()))
+    np.testing.assert_allclose(np.conj(z.T) @ z, np.eye(n), atol=1e-12)
+    assert np.all(t[np.tril_indices(n, -2 if output == "real" else -1)] == 0)
+    if output == "real" and n > 1:
+        sub = np.diag(t, -1)
+        assert not np.any((sub[:-1] != 0) & (sub[1:] != 0))  # 2x2 blocks do not overlap
+        for k in np.nonzero(sub)[0]:  # standard form: equal diagonal, bc < 0
+            assert abs(t[k, k] - t[k + 1, k + 1]) < 1e-12 and t[k, k + 1] * t[k + 1, k] < 0
+
+
+def _sorted(w):
+    w = np.asarray(w)
+    return w[np.lexsort((w.imag, np.round(w.real, 8)))]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 6, 12])
+@pytest.mark.parametrize("output", ["real", "complex"])
+@pytest.mark.parametrize("kind", ["random", "symmetric", "triangular", "rotations", "complex"])
+def test_schur_against_scipy(n, output, kind):
+    a = _mat(n, seed=40 + n, complex_=kind == "complex")
+    if kind == "symmetric":
+        a = a + a.T
+    elif kind == "triangular":
+        a = np.triu(a)
+    elif kind == "rotations":
+        a = np.kron(np.eye(n), [[0.0, 1.0], [-1.0, 0.0]])[:n, :n] + np.diag(np.arange(n))
+    t, z = fsl.schur(a, output)
+    _check_schur(a, t, z, output if kind != "complex" else "complex")
+    ref_t = sla.schur(a, output)[0]
+    assert np.asarray(t).dtype == ref_t.dtype
+    np.testing.assert_allclose(_sorted(np.linalg.eigvals(np.asarray(t))),
+                               _sorted(np.linalg.eigvals(ref_t)), atol=1e-9)
+
+
+def test_schur_hard_matrices():
+    cases = [np.zeros((4, 4)), np.eye(5) + np.eye(5, k=1), np.eye(6, k=1),
+             sla.companion(np.poly(np.arange(1.0, 8.0))), np.roll(np.eye(6), 1, 0),
+             sla.hilbert(8), _mat(40, seed=50)]
+    for a in cases:
+        for output in ("real", "complex"):
+            t, z = fsl.schur(a, output)
+            _check_schur(a, t, z, output)
+
+
+def test_schur_float32_batch_jit_vmap():
+    a = _mat(5, seed=51)
+    t32, z32 = fsl.schur(a.astype(np.float32))
+    assert t32.dtype == np.float32 and z32.dtype == np.float32
+    np.testing.assert_allclose(z32 @ t32 @ z32.T, a, atol=1e-4)
+    assert fsl.schur(a.astype(np.float32), "complex")[0].dtype == np.complex64
+    batch = RNG.standard_normal((3, 4, 4))
+    t, z = fsl.schur(batch)
+    for i in range(3):
+        np.testing.assert_allclose(t[i], fsl.schur(batch[i])[0], atol=1e-13)
+    tj, zj = funcdiff.jit(fsl.schur)(batch[0])
+    np.testing.assert_allclose(tj, t[0], atol=1e-13)
+    tv, zv = funcdiff.vmap(lambda x: fsl.schur(x, "complex"))(batch)
+    np.testing.assert_allclose(tv[2], fsl.schur(batch[2], "complex")[0], atol=1e-13)
+
+
+def test_schur_complex_form_derivatives():
+    """|T_ij| does not depend on the phases of the Schur vectors, so it is a function of A."""
+    a = _mat(4, seed=52) + np.diag([0.0, 3.0, 6.0, 9.0])  # distinct eigenvalues
+    mask = np.tri(4, 4, -1)  # (keeps |.| away from 0 below the diagonal)
+    check_grads(lambda x: jnp.abs(fsl.schur(x, "complex")[0] + mask), (a,), order=2)
+    ac = a + 1j * _mat(4, seed=53)
+    check_grads(lambda x: jnp.abs(fsl.schur(x, "complex")[0] + mask), (ac,), order=1)
+    # The derivative of Z is consistent with T's: d(Z T Zᴴ) = dA.
+    f = lambda x: (lambda t, z: z @ t @ jnp.conj(z.T))(*fsl.schur(x, "complex"))  # noqa: E731
+    _, tangent = funcdiff.jvp(f, (a,), (np.ones((4, 4)),))
+    np.testing.assert_allclose(tangent, np.ones((4, 4)), atol=1e-10)
+
+
+def test_schur_errors():
+    with pytest.raises(NotImplementedError, match="output='complex' only"):
+        funcdiff.grad(lambda x: jnp.sum(fsl.schur(x)[0]))(_mat(3))
+    with pytest.raises(ValueError, match="output must be 'real' or 'complex'"):
+        fsl.schur(_mat(3), "quasi")
+    with pytest.raises(ValueError, match="square matrix"):
+        fsl.schur(_mat(3, 2))
+    with pytest.raises(NotImplementedError, match="sorting the eigenvalues"):
+        funcdiff.lax.linalg.schur(_mat(3), sort_eig_vals=True)

@@ -68,6 +68,7 @@ WRAPPERS = {
     "lax.linalg.eigh": ("eigh", (_M + _M.T,)),
     "lax.linalg.lu": ("lu", (_M,)),
     "lax.linalg.qr": ("qr", (_M,)),
+    "lax.linalg.schur": ("schur", (_M,)),
     "lax.linalg.svd": ("svd", (_M,)),
     "lax.linalg.triangular_solve": ("triangular_solve", (_M, _M)),
 }
@@ -171,6 +172,28 @@ EXEMPT.update(
             f"lax.{n}": "a collective composed of all_gather or ppermute, needs a named vmap: "
             "tests/test_lax_breadth.py"
             for n in ("all_to_all", "pshuffle", "pswapaxes")
+        },
+    }
+)
+_SCIPY_SPECIAL = "composed from primitives that have records: tests/test_scipy_linalg_special.py"
+_SCIPY_DECOMP = "composed from primitives that have records: tests/test_scipy_linalg_decomp.py"
+EXEMPT.update(
+    {
+        **{
+            f"scipy.linalg.{n}": _SCIPY_SPECIAL
+            for n in ("companion", "convolution_matrix", "dft", "fiedler", "fiedler_companion",
+                      "hadamard", "helmert", "hilbert", "invhilbert", "invpascal", "leslie",
+                      "pascal")
+        },
+        **{
+            f"scipy.linalg.{n}": _SCIPY_DECOMP
+            for n in ("eigh_tridiagonal", "expm_frechet", "hessenberg", "polar", "qr_multiply",
+                      "rsf2csf", "schur", "solve_sylvester")
+        },
+        **{
+            f"scipy.stats.ModeResult.{n}": "a field or method of the NamedTuple that "
+            "stats.mode returns: tests/test_scipy_stats_ranks.py"
+            for n in ("count", "index", "mode")
         },
     }
 )

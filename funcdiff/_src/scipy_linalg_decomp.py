@@ -6,7 +6,8 @@ differentiable (where its result is) and works under `jit` and `vmap`:
 - `qr_multiply` from the reduced QR; `eigh_tridiagonal` from `eigh` of the assembled matrix;
 - `hessenberg` by Householder reflections, one per column, written as rank-one updates;
 - `solve_sylvester` as one linear solve of the Kronecker-form system;
-- `rsf2csf` by complex Givens rotations, each applied or not with `where`.
+- `rsf2csf` by complex Givens rotations, each applied or not with `where`;
+- `schur` from the primitive of `lax/schur.py`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import numpy as np
 
 import funcdiff.numpy as jnp
 from funcdiff._src.api import jvp
+from funcdiff._src.lax.schur import schur as lax_schur
 from funcdiff._src.numpy._util import Array, ArrayLike
 from funcdiff._src.scipy_linalg import expm
 
 __all__ = ["eigh_tridiagonal", "expm_frechet", "hessenberg", "polar", "qr_multiply",
-           "rsf2csf", "solve_sylvester"]
+           "rsf2csf", "schur", "solve_sylvester"]
 
 
 def _inexact(x: ArrayLike) -> Array:
@@ -374,4 +376,35 @@ def rsf2csf(T: ArrayLike, Z: ArrayLike, check_finite: bool = True  # noqa: N803
         t = (g @ t) @ gh
         z = z @ gh
         t = t.at[m, m - 1].set(0)
+    return t, z
+
+
+def schur(a: ArrayLike, output: str = "real") -> tuple[Array, Array]:
+    """The Schur decomposition ``a = z t zᴴ`` (``z`` unitary), as `jax.scipy.linalg.schur`:
+    ``(t, z)``. With ``output="real"`` and a real `a`, ``t`` is real quasi-upper-triangular
+    (a 2×2 block, in standard form, for each complex eigenvalue pair); with ``"complex"`` it
+    is upper triangular. Computed by QR iteration (`funcdiff.lax.linalg.schur`); leading axes
+    are batch axes. The complex form is differentiable where the eigenvalues are distinct.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.linalg import schur
+
+        a = np.array([[1.0, 2.0, 0.0], [-2.0, 1.0, 1.0], [0.0, 0.0, 3.0]])
+        t, z = schur(a)
+        print(np.allclose(z @ t @ z.T, a), np.round(np.linalg.eigvals(np.asarray(t)), 6))
+        t, z = schur(a, output="complex")
+        print(np.round(np.diag(t), 6))
+        ```
+        ```text
+        True [1.+2.j 1.-2.j 3.+0.j]
+        [1.+2.j 1.-2.j 3.+0.j]
+        ```
+    """
+    if output not in ("real", "complex"):
+        raise ValueError(f"schur: output must be 'real' or 'complex', got {output!r}")
+    a = _inexact(a)
+    _square("schur", "a", a)
+    t, z = lax_schur(a, output=output)
     return t, z

@@ -24,6 +24,7 @@ from funcdiff._src.scipy_linalg_decomp import hessenberg as hessenberg
 from funcdiff._src.scipy_linalg_decomp import polar as polar
 from funcdiff._src.scipy_linalg_decomp import qr_multiply as qr_multiply
 from funcdiff._src.scipy_linalg_decomp import rsf2csf as rsf2csf
+from funcdiff._src.scipy_linalg_decomp import schur as schur
 from funcdiff._src.scipy_linalg_decomp import solve_sylvester as solve_sylvester
 from funcdiff._src.scipy_linalg_special import companion as companion
 from funcdiff._src.scipy_linalg_special import convolution_matrix as convolution_matrix
@@ -42,5 +43,5 @@ __all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "co
            "convolution_matrix", "det", "dft", "eigh", "eigh_tridiagonal", "expm", "expm_frechet",
            "fiedler", "fiedler_companion", "hadamard", "hankel", "helmert", "hessenberg",
            "hilbert", "inv", "invhilbert", "invpascal", "leslie", "lu", "lu_factor", "lu_solve",
-           "pascal", "polar", "qr", "qr_multiply", "rsf2csf", "solve", "solve_sylvester",
+           "pascal", "polar", "qr", "qr_multiply", "rsf2csf", "schur", "solve", "solve_sylvester",
            "solve_triangular", "svd", "toeplitz"]
