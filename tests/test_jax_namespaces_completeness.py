@@ -342,13 +342,7 @@ ABSENT: dict[str, dict[str, str]] = {
         ],
         _NOT_YET,
     ),
-    "jax.scipy.linalg": dict.fromkeys(
-        [
-            "funm",
-            "sqrtm",
-        ],
-        _NOT_YET,
-    ),
+    "jax.scipy.linalg": {},
     "jax.scipy.stats": dict.fromkeys(["gaussian_kde"], _NOT_YET),
     **{
         m: dict.fromkeys(JAX_NAMES[m], _NO_MODULE)

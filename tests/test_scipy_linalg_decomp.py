@@ -291,3 +291,38 @@ def test_schur_errors():
         fsl.schur(_mat(3, 2))
     with pytest.raises(NotImplementedError, match="sorting the eigenvalues"):
         funcdiff.lax.linalg.schur(_mat(3), sort_eig_vals=True)
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 7])
+@pytest.mark.parametrize("complex_", [False, True])
+def test_sqrtm_and_funm_match_scipy(n, complex_):
+    a = _mat(n, seed=60 + n, complex_=complex_) + n * np.eye(n)
+    x = fsl.sqrtm(a)
+    assert x.dtype == np.complex128
+    np.testing.assert_allclose(x @ x, a, atol=1e-11)
+    np.testing.assert_allclose(x, sla.sqrtm(a), atol=1e-11)
+    for fn, ref in ((jnp.exp, np.exp), (jnp.sin, np.sin), (lambda w: w**3, lambda w: w**3)):
+        f, err = fsl.funm(a, fn, disp=False)
+        rf, rerr = sla.funm(a, ref, disp=False)
+        np.testing.assert_allclose(f, rf, rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(err, rerr, rtol=0.2)  # (an estimate near eps)
+    np.testing.assert_allclose(fsl.funm(a, lambda w: w**3), a @ a @ a, rtol=1e-9, atol=1e-9)
+
+
+def test_sqrtm_funm_float32_grad_jit_vmap():
+    a = _mat(3, seed=70) + 3 * np.eye(3)
+    assert fsl.sqrtm(a.astype(np.float32)).dtype == np.complex64
+    assert fsl.funm(a.astype(np.float32), jnp.exp).dtype == np.complex64
+    check_grads(lambda a: fsl.sqrtm(a), (a,), order=1)
+    check_grads(lambda a: fsl.funm(a, jnp.exp), (a,), order=1)
+    # The derivative of funm(a, exp) is that of expm.
+    np.testing.assert_allclose(funcdiff.jvp(lambda a: fsl.funm(a, jnp.exp), (a,), (a.T,))[1],
+                               sla.expm_frechet(a, a.T)[1], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(funcdiff.jit(fsl.sqrtm)(a), fsl.sqrtm(a), atol=1e-13)
+    batch = np.stack([a, a + np.eye(3)])
+    np.testing.assert_allclose(funcdiff.vmap(fsl.sqrtm)(batch)[1], sla.sqrtm(batch[1]),
+                               atol=1e-11)
+    np.testing.assert_allclose(funcdiff.vmap(lambda m: fsl.funm(m, jnp.exp))(batch)[0],
+                               sla.expm(a), rtol=1e-10)
+    with pytest.raises(ValueError, match=r"sqrtm: A must be a square matrix \(N, N\)"):
+        fsl.sqrtm(np.ones((2, 3)))

@@ -187,8 +187,8 @@ EXEMPT.update(
         },
         **{
             f"scipy.linalg.{n}": _SCIPY_DECOMP
-            for n in ("eigh_tridiagonal", "expm_frechet", "hessenberg", "polar", "qr_multiply",
-                      "rsf2csf", "schur", "solve_sylvester")
+            for n in ("eigh_tridiagonal", "expm_frechet", "funm", "hessenberg", "polar",
+                      "qr_multiply", "rsf2csf", "schur", "solve_sylvester", "sqrtm")
         },
         **{
             f"scipy.stats.ModeResult.{n}": "a field or method of the NamedTuple that "

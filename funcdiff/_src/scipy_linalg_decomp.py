@@ -7,7 +7,8 @@ differentiable (where its result is) and works under `jit` and `vmap`:
 - `hessenberg` by Householder reflections, one per column, written as rank-one updates;
 - `solve_sylvester` as one linear solve of the Kronecker-form system;
 - `rsf2csf` by complex Givens rotations, each applied or not with `where`;
-- `schur` from the primitive of `lax/schur.py`.
+- `schur` from the primitive of `lax/schur.py`, and on its complex form `sqrtm` and `funm`
+  (triangular recurrences filled one superdiagonal at a time).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from funcdiff._src.numpy._util import Array, ArrayLike
 from funcdiff._src.scipy_linalg import expm
 
 __all__ = ["eigh_tridiagonal", "expm_frechet", "hessenberg", "polar", "qr_multiply",
-           "rsf2csf", "schur", "solve_sylvester"]
+           "rsf2csf", "schur", "solve_sylvester", "sqrtm", "funm"]
 
 
 def _inexact(x: ArrayLike) -> Array:
@@ -408,3 +409,92 @@ def schur(a: ArrayLike, output: str = "real") -> tuple[Array, Array]:
     _square("schur", "a", a)
     t, z = lax_schur(a, output=output)
     return t, z
+
+
+def _by_superdiagonals(t: Array, diag: Array, step: Any) -> Array:
+    """The upper triangular matrix with diagonal `diag` whose entries above it are filled one
+    superdiagonal at a time, ``step(current)`` giving the new entries (read where due)."""
+    n = t.shape[-1]
+    out = jnp.where(np.eye(n, dtype=bool), diag[..., :, None], 0)
+    offset = np.subtract.outer(np.arange(n), np.arange(n))  # i - j
+    for d in range(1, n):
+        out = out + jnp.where(offset == -d, step(out), 0)
+    return out
+
+
+def _complex_schur(name: str, a: ArrayLike) -> tuple[Array, Array]:
+    a = _inexact(a)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"{name}: A must be a square matrix (N, N), got shape {a.shape}")
+    return lax_schur(a, output="complex")
+
+
+def sqrtm(A: ArrayLike, blocksize: int = 1) -> Array:  # noqa: N803
+    """The principal square root ``X`` of a square matrix (``X @ X == A``), as
+    `jax.scipy.linalg.sqrtm`: from the complex Schur form ``A = Z T Zᴴ``, the triangular
+    root ``R`` of ``T`` is filled one superdiagonal at a time
+    (``R_ij = (T - R R)_ij / (R_ii + R_jj)``) and ``X = Z R Zᴴ``. The result is complex, as in
+    JAX (SciPy returns a real root when there is one); a singular `A` whose zero eigenvalue
+    repeats gives non-finite values. `blocksize` is accepted and unused. Differentiable where
+    the eigenvalues are distinct.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.linalg import sqrtm
+
+        a = np.array([[4.0, 1.0], [0.0, 9.0]])
+        x = sqrtm(a)
+        print(np.round(x, 6), np.allclose(x @ x, a))
+        ```
+        ```text
+        [[2. +0.j 0.2+0.j]
+         [0. +0.j 3. +0.j]] True
+        ```
+    """
+    del blocksize
+    t, z = _complex_schur("sqrtm", A)
+    diag = jnp.sqrt(jnp.diagonal(t))
+    pair = diag[:, None] + diag[None, :]
+    safe = jnp.where(pair == 0, 1, pair)
+    root = _by_superdiagonals(t, diag, lambda r: jnp.where(pair == 0, jnp.inf, (t - r @ r) / safe))
+    return z @ root @ jnp.conj(z.T)
+
+
+def funm(A: ArrayLike, func: Any, disp: bool = True) -> Array | tuple[Array, Array]:  # noqa: N803
+    """The matrix function ``f(A)`` for a scalar function `func` (applied to the eigenvalues;
+    it receives the vector of them), as `jax.scipy.linalg.funm`: Parlett's recurrence on the
+    complex Schur form, ``F_ij = (T F - F T)_ij / (T_jj - T_ii)`` one superdiagonal at a time.
+    The result is complex (as in JAX). Eigenvalues that are equal or very close make the
+    recurrence inaccurate (SciPy's limitation too); with ``disp=False`` the result comes with
+    SciPy's error estimate, ``(F, errest)``. Differentiable where the eigenvalues are distinct.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff.numpy as jnp
+        from funcdiff.scipy.linalg import expm, funm
+
+        a = np.array([[1.0, 2.0], [3.0, 4.0]])
+        print(np.allclose(funm(a, jnp.exp), expm(a)))
+        ```
+        ```text
+        True
+        ```
+    """
+    t, z = _complex_schur("funm", A)
+    tdiag = jnp.diagonal(t)
+    fdiag = jnp.asarray(func(tdiag)).astype(t.dtype)
+    gap = tdiag[None, :] - tdiag[:, None]  # (i, j) -> T_jj - T_ii
+    safe = jnp.where(gap == 0, 1, gap)
+    f = _by_superdiagonals(t, fdiag, lambda f: (t @ f - f @ t) / safe)
+    out = z @ f @ jnp.conj(z.T)
+    if disp:
+        return out
+    n = t.shape[0]
+    tol = np.finfo(t.dtype).eps
+    upper = np.triu(np.ones((n, n), bool), 1)
+    minden = jnp.min(jnp.where(upper, jnp.abs(gap), jnp.inf), initial=jnp.abs(t[0, 0]))
+    minden = jnp.where(minden == 0, tol, minden)
+    spread = jnp.max(jnp.sum(jnp.abs(jnp.where(upper, t, 0)), axis=0))  # 1-norm of triu(T, 1)
+    return out, jnp.minimum(1.0, jnp.maximum(tol, tol / minden * spread))

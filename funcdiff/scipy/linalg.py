@@ -20,12 +20,14 @@ from funcdiff._src.scipy_linalg import svd as svd
 from funcdiff._src.scipy_linalg import toeplitz as toeplitz
 from funcdiff._src.scipy_linalg_decomp import eigh_tridiagonal as eigh_tridiagonal
 from funcdiff._src.scipy_linalg_decomp import expm_frechet as expm_frechet
+from funcdiff._src.scipy_linalg_decomp import funm as funm
 from funcdiff._src.scipy_linalg_decomp import hessenberg as hessenberg
 from funcdiff._src.scipy_linalg_decomp import polar as polar
 from funcdiff._src.scipy_linalg_decomp import qr_multiply as qr_multiply
 from funcdiff._src.scipy_linalg_decomp import rsf2csf as rsf2csf
 from funcdiff._src.scipy_linalg_decomp import schur as schur
 from funcdiff._src.scipy_linalg_decomp import solve_sylvester as solve_sylvester
+from funcdiff._src.scipy_linalg_decomp import sqrtm as sqrtm
 from funcdiff._src.scipy_linalg_special import companion as companion
 from funcdiff._src.scipy_linalg_special import convolution_matrix as convolution_matrix
 from funcdiff._src.scipy_linalg_special import dft as dft
@@ -41,7 +43,7 @@ from funcdiff._src.scipy_linalg_special import pascal as pascal
 
 __all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "companion",
            "convolution_matrix", "det", "dft", "eigh", "eigh_tridiagonal", "expm", "expm_frechet",
-           "fiedler", "fiedler_companion", "hadamard", "hankel", "helmert", "hessenberg",
+           "fiedler", "fiedler_companion", "funm", "hadamard", "hankel", "helmert", "hessenberg",
            "hilbert", "inv", "invhilbert", "invpascal", "leslie", "lu", "lu_factor", "lu_solve",
            "pascal", "polar", "qr", "qr_multiply", "rsf2csf", "schur", "solve", "solve_sylvester",
-           "solve_triangular", "svd", "toeplitz"]
+           "solve_triangular", "sqrtm", "svd", "toeplitz"]
