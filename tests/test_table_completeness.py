@@ -190,11 +190,6 @@ EXEMPT.update(
             for n in ("eigh_tridiagonal", "expm_frechet", "funm", "hessenberg", "polar",
                       "qr_multiply", "rsf2csf", "schur", "solve_sylvester", "sqrtm")
         },
-        **{
-            f"scipy.stats.ModeResult.{n}": "a field or method of the NamedTuple that "
-            "stats.mode returns: tests/test_scipy_stats_ranks.py"
-            for n in ("count", "index", "mode")
-        },
     }
 )
 for _name, _reason in EXCLUDED.items():
