@@ -51,6 +51,7 @@ from funcdiff._src.lax import fft as fft_lax
 from funcdiff._src.lax import indexing as ix
 from funcdiff._src.lax import linalg as la
 from funcdiff._src.lax import reductions as red
+from funcdiff._src.lax import schur as schur_lax
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax import sorting as so
 from funcdiff._src.lax import spectral as spec
@@ -934,6 +935,24 @@ def _eig_reference(x):
 _LINALG = dict(complex=True, allow_empty=False)
 
 
+def _schur_invariants(x):
+    """Two functions of the complex Schur form ``T`` that do not depend on the order of the
+    eigenvalues or the phases of the Schur vectors (``T`` is unitarily similar to ``x``): the
+    squared Frobenius norm of ``T`` (every entry's derivative counts) and the real part of
+    the sum of ``T_ii²`` (the trace of ``x²``)."""
+    t = schur_lax.schur(lc.spread(x), output="complex")[0]
+    diag = lc.jnp.diagonal(t, axis1=-2, axis2=-1)
+    return lc.jnp.stack([lc.jnp.sum(lc.jnp.abs(t) ** 2, axis=(-2, -1)),
+                         lc.jnp.real(lc.jnp.sum(diag**2, axis=-1))], -1)
+
+
+def _schur_reference(x):
+    x = lc.spread(x)
+    out = np.stack([np.sum(np.abs(x) ** 2, axis=(-2, -1)),
+                    np.real(np.trace(x @ x, axis1=-2, axis2=-1))], -1)
+    return out.astype(np.float32 if x.dtype in (np.float32, np.complex64) else np.float64)
+
+
 def _custom(name, prim, fn, reference, draw, n_args=-1, **kwargs) -> OpRecord:
     return OpRecord(name, prim, fn, reference, n_args, "custom", draw=draw, **kwargs)
 
@@ -1137,6 +1156,8 @@ LAX_OPS: tuple[OpRecord, ...] = (
     _custom("eig", spec.eig_p, lambda x: spec.eig(lc.spread(x), False)[0], _eig_reference,
             _draw_square, 1, order=1, order_note="eigenvalues only: their second derivative "
             "needs the eigenvectors' derivative, which is not implemented (as in JAX)",
+            **_LINALG),
+    _custom("schur", schur_lax.schur_p, _schur_invariants, _schur_reference, _draw_square, 1,
             **_LINALG),
     # -- Fourier transforms
     _custom("fft", fft_lax.fft_p, fft_lax.fft, _fft_reference, _draw_fft, 1, linear=True,

@@ -2047,6 +2047,9 @@ EXCLUDED = {
     # Not array functions, in the other namespaces.
     "nn.get_scaled_dot_general_config": "returns a config object, no arrays (its fields and "
                                         "errors: test_special_stats_nn.py)",
+    **{f"scipy.stats.ModeResult.{n}": "a field or method of the NamedTuple that stats.mode "
+       "returns (mode and rankdata: test_scipy_stats_ranks.py)" for n in ("count", "index",
+                                                                          "mode")},
 }
 
 # The records of funcdiff.numpy.linalg (beyond norm), with NumPy as the reference.

@@ -74,6 +74,7 @@ WRAPPERS = {
     "lax.linalg.eigh": ("eigh", (_M + _M.T,)),
     "lax.linalg.lu": ("lu", (_M,)),
     "lax.linalg.qr": ("qr", (_M,)),
+    "lax.linalg.schur": ("schur", (_M,)),
     "lax.linalg.svd": ("svd", (_M,)),
     "lax.linalg.triangular_solve": ("triangular_solve", (_M, _M)),
 }
@@ -184,6 +185,23 @@ EXEMPT.update(
         "scipy.ndimage.map_coordinates": _SCIPY_COMPOSED + "tests/test_scipy_fft_ndimage.py",
         "scipy.integrate.trapezoid": "funcdiff.numpy.trapezoid, whose record is in "
         "numpy_table.py: tests/test_scipy_fft_ndimage.py compares it with SciPy",
+    }
+)
+_SCIPY_SPECIAL = "composed from primitives that have records: tests/test_scipy_linalg_special.py"
+_SCIPY_DECOMP = "composed from primitives that have records: tests/test_scipy_linalg_decomp.py"
+EXEMPT.update(
+    {
+        **{
+            f"scipy.linalg.{n}": _SCIPY_SPECIAL
+            for n in ("companion", "convolution_matrix", "dft", "fiedler", "fiedler_companion",
+                      "hadamard", "helmert", "hilbert", "invhilbert", "invpascal", "leslie",
+                      "pascal")
+        },
+        **{
+            f"scipy.linalg.{n}": _SCIPY_DECOMP
+            for n in ("eigh_tridiagonal", "expm_frechet", "funm", "hessenberg", "polar",
+                      "qr_multiply", "rsf2csf", "schur", "solve_sylvester", "sqrtm")
+        },
     }
 )
 for _name, _reason in EXCLUDED.items():

@@ -10,6 +10,7 @@ from funcdiff._src.lax import decompositions as _dec
 from funcdiff._src.lax import spectral as _spec
 from funcdiff._src.lax.decompositions import lu as lu
 from funcdiff._src.lax.decompositions import triangular_solve as triangular_solve
+from funcdiff._src.lax.schur import schur as schur
 from funcdiff._src.lax.spectral import eigh as eigh
 from funcdiff._src.lax.spectral import qr as qr
 from funcdiff._src.lax.spectral import svd as svd

@@ -40,6 +40,7 @@ from funcdiff._src.lax import (  # noqa: F401
     indexing,
     linalg,
     reductions,
+    schur,
     sorting,
     special,
     spectral,

@@ -9,6 +9,9 @@ log_likelihood = norm.logpdf(0.3, loc=0.0, scale=2.0)
 ```
 """
 
+from funcdiff._src.scipy_stats.summary import ModeResult as ModeResult
+from funcdiff._src.scipy_stats.summary import mode as mode
+from funcdiff._src.scipy_stats.summary import rankdata as rankdata
 from funcdiff._src.scipy_stats.summary import sem as sem
 from funcdiff.scipy.stats import bernoulli as bernoulli
 from funcdiff.scipy.stats import beta as beta
