@@ -1,0 +1,64 @@
+"""Regression tests for the wrong answers found by the adversarial hunt of 2026-12-08
+(funcdiff's transformations compared with NumPy, SciPy and JAX 0.10.2 at the edges: infinities,
+zeros, ties, repeated indices, weak types). One test per bug; each failed before its fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import funcdiff
+from funcdiff import jacfwd, jacrev, jit, lax
+from funcdiff.scipy.special import logsumexp
+
+INF = np.inf
+
+
+@pytest.mark.parametrize("jac", [jacfwd, jacrev, lambda f: jit(jacrev(f))],
+                         ids=["jacfwd", "jacrev", "jit"])
+@pytest.mark.parametrize(("name", "x"), [
+    ("cummax", [-INF, 1.0, 2.0]), ("cummin", [INF, 1.0, 2.0]),
+    ("cumprod", [INF, 1.0, 2.0]), ("cumlogsumexp", [-INF, 1.0, 2.0])])
+def test_first_entry_of_a_cumulative_op_is_the_operand(jac, name, x):
+    # The first entry of a running reduction is the first operand itself: its derivative is 1
+    # whatever the value. It was combined with a padded identity (-inf for cummax, 1 for
+    # cumprod), so a tie gave 0.25 (cummax), a NaN came from inf * 0, and logaddexp(-inf, -inf)
+    # gave 0.
+    x = np.array(x)
+    for reverse in (False, True):
+        xs = x[::-1] if reverse else x
+        with np.errstate(invalid="ignore"):  # other rows of cumprod's meet inf * 0
+            jac_ = jac(lambda v, reverse=reverse: getattr(lax, name)(v, reverse=reverse))(xs)
+        row = -1 if reverse else 0
+        expected = np.zeros(3)
+        expected[row] = 1.0
+        if name == "cumprod" and jac is not jacfwd:  # reverse mode's 0 * inf, as JAX's
+            np.testing.assert_array_equal(jac_[row, row], 1.0)
+        else:
+            np.testing.assert_array_equal(jac_[row], expected)
+
+
+@pytest.mark.parametrize("jac", [jacfwd, jacrev])
+def test_cumlogsumexp_at_infinities_has_softmaxs_limit_weights(jac):
+    # log(exp(inf) + exp(x)): all weight on the +inf; two -infs share it, as softmax of equal
+    # values does. These were 0 (the -inf pair) or 0 everywhere after a +inf.
+    x = np.array([-INF, -INF, 0.0, INF, 1.0])
+    expected = np.array([[1.0, 0, 0, 0, 0], [0.5, 0.5, 0, 0, 0], [0, 0, 1, 0, 0],
+                         [0, 0, 0, 1, 0], [0, 0, 0, 1, 0]])
+    np.testing.assert_array_equal(jac(lax.cumlogsumexp)(x), expected)
+    np.testing.assert_array_equal(lax.cumlogsumexp(x), [-INF, -INF, 0.0, INF, INF])
+
+
+@pytest.mark.parametrize("transform", [lambda f: f, jit], ids=["eager", "jit"])
+def test_logsumexp_leaves_out_terms_scaled_by_zero(transform):
+    # scipy.special.logsumexp and JAX's drop a term with b == 0 whatever its exponent; an inf
+    # exponent gave NaN (0 * inf) and a large one set the shift, so the kept terms underflowed.
+    b = np.array([1.0, 0.0, 2.0])
+    f = transform(lambda a, b: logsumexp(a, b=b))
+    for big in (INF, 1000.0):
+        a = np.array([1.0, big, 0.0])
+        expected = np.log(np.e + 2.0)
+        np.testing.assert_allclose(f(a, b), expected)
+        ga, gb = transform(funcdiff.grad(lambda a, b: logsumexp(a, b=b), (0, 1)))(a, b)
+        np.testing.assert_allclose(ga, [np.e / (np.e + 2), 0.0, 2 / (np.e + 2)])
+        np.testing.assert_allclose(gb, [np.e / (np.e + 2), 0.0, 1 / (np.e + 2)])
