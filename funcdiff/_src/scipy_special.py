@@ -29,7 +29,8 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
 
     - `a`: the exponents.
     - `axis`: axes to reduce (all by default).
-    - `b`: optional scale factors, broadcast against `a` (may be negative).
+    - `b`: optional scale factors, broadcast against `a` (may be negative); a term with
+      ``b == 0`` is left out, whatever its exponent.
     - `keepdims`: keep the reduced axes with size one.
     - `return_sign`: also return the sign of the sum; otherwise a negative sum gives NaN.
     - `where`: a boolean mask broadcast against `a`: only those elements enter the sum (an
@@ -50,6 +51,9 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
         a, b = promote_inexact(a, b)
         shape = np.broadcast_shapes(aval(a).shape, aval(b).shape)
         a, b = sh.broadcast_to(a, shape), sh.broadcast_to(b, shape)
+        # A term scaled by 0 is left out (as in SciPy and JAX), even where its exponent is
+        # inf (0 * inf) or larger than every kept one (which would set the shift).
+        a = ufuncs.where(ew.ne(b, 0), a, -np.inf)
     else:
         (a,) = promote_inexact(a)
     if where is not None:
