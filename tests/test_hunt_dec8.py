@@ -62,3 +62,34 @@ def test_logsumexp_leaves_out_terms_scaled_by_zero(transform):
         ga, gb = transform(funcdiff.grad(lambda a, b: logsumexp(a, b=b), (0, 1)))(a, b)
         np.testing.assert_allclose(ga, [np.e / (np.e + 2), 0.0, 2 / (np.e + 2)])
         np.testing.assert_allclose(gb, [np.e / (np.e + 2), 0.0, 1 / (np.e + 2)])
+
+
+def test_arrays_metadata_and_flags_cannot_be_changed_in_place():
+    # `x.shape = s` (a common NumPy idiom), `x.dtype = t` and `x.setflags(write=True)` changed
+    # an Array in place, for every holder of it (a jit constant, a pytree of parameters); JAX's
+    # arrays have no such setters.
+    x = funcdiff.numpy.arange(6.0)
+    params = {"w": x}
+    for name, value in (("shape", (2, 3)), ("dtype", np.int64), ("strides", (0,))):
+        with pytest.raises(AttributeError, match=f"cannot set {name} of a funcdiff Array"):
+            setattr(params["w"], name, value)
+    with pytest.raises(ValueError, match="cannot make a funcdiff Array writable"):
+        params["w"].setflags(write=True)
+    x.setflags(align=True)  # what does not make it writable is still NumPy's
+    assert x.shape == (6,) and x.dtype == np.float64 and not x.flags.writeable
+    np.testing.assert_array_equal(params["w"], np.arange(6.0))
+
+
+def test_copies_of_an_array_are_immutable_arrays():
+    # x.copy(), copy.copy and copy.deepcopy gave writable Arrays (NumPy's ndarray.copy keeps
+    # the subclass but not the flag), which np.copyto and ufuncs' out= could then change.
+    import copy
+
+    x = funcdiff.numpy.arange(3.0)
+    w = funcdiff.numpy.broadcast_to(1.0, (2,))
+    for y in (x.copy(), copy.copy(x), copy.deepcopy(x), x.copy(order="F"), w.copy()):
+        assert isinstance(y, funcdiff.Array) and not y.flags.writeable
+        assert not np.shares_memory(y, x) and not np.shares_memory(y, w)
+        with pytest.raises(ValueError, match="read-only"):
+            np.copyto(y, 7.0)
+    assert copy.deepcopy(w).weak_type and w.copy().weak_type
