@@ -93,3 +93,15 @@ def test_copies_of_an_array_are_immutable_arrays():
         with pytest.raises(ValueError, match="read-only"):
             np.copyto(y, 7.0)
     assert copy.deepcopy(w).weak_type and w.copy().weak_type
+
+
+@pytest.mark.parametrize("identity", [lax.optimization_barrier,
+                                      lambda t: lax.with_sharding_constraint(t, None)])
+def test_identities_that_steer_xla_do_not_hand_back_the_callers_array(identity):
+    # They returned a NumPy array argument itself, so a later write to it changed the result.
+    x = np.array([1.0, 2.0])
+    out, scalar = identity((x, 2.0))
+    x[:] = 0.0
+    assert type(out) is funcdiff.Array and not out.flags.writeable
+    np.testing.assert_array_equal(out, [1.0, 2.0])
+    assert type(scalar) is funcdiff.Array and scalar == 2.0

@@ -408,7 +408,11 @@ def exp2(x: Any, *, accuracy: Any = None) -> Array:
 
 
 def _as_value(x: Any) -> Any:
-    return x if isinstance(x, core.Tracer | np.ndarray) else as_array(np.asarray(x))
+    # An Array as it is; a writable NumPy array of the caller as an Array copy (later writes
+    # to it must not show in the result).
+    if isinstance(x, core.Tracer | np.ndarray):
+        return core.unchanged(x)
+    return as_array(np.asarray(x))
 
 
 def optimization_barrier(operand: Any, /) -> Any:
