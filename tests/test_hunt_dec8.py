@@ -105,3 +105,30 @@ def test_identities_that_steer_xla_do_not_hand_back_the_callers_array(identity):
     assert type(out) is funcdiff.Array and not out.flags.writeable
     np.testing.assert_array_equal(out, [1.0, 2.0])
     assert type(scalar) is funcdiff.Array and scalar == 2.0
+
+
+def test_derivatives_of_hard_tanh_and_sparse_sigmoid_at_their_kinks_are_jaxs():
+    # JAX's hard_tanh is two nested wheres (derivative 1 at -1 and 1) and its sparse_sigmoid
+    # is 0.5 * clip(x + 1, 0, 2) (clip's tie share, 1/2, halved). Both gave 0 at the kinks,
+    # the flat ends of relu6.
+    x = np.array([-3.0, -1.0, 0.0, 1.0, 3.0])
+    np.testing.assert_array_equal(funcdiff.vmap(funcdiff.grad(funcdiff.nn.hard_tanh))(x),
+                                  [0.0, 1.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(funcdiff.vmap(funcdiff.grad(funcdiff.nn.sparse_sigmoid))(x),
+                                  [0.0, 0.25, 0.5, 0.25, 0.0])
+    np.testing.assert_array_equal(funcdiff.nn.hard_tanh(x), [-1.0, -1.0, 0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(funcdiff.nn.sparse_sigmoid(x), [0.0, 0.0, 0.5, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("jac", [jacfwd, jacrev])
+def test_log_softmax_outside_where_has_no_derivative(jac):
+    # A left-out element is the constant -inf (as in JAX); its row of the Jacobian was minus
+    # the log-sum's derivative.
+    x = np.array([1.0, 2.0, 3.0])
+    mask = np.array([True, False, True])
+    out = funcdiff.nn.log_softmax(x, where=mask)
+    assert out[1] == -INF
+    p = np.exp(out[[0, 2]])
+    expected = np.array([[1 - p[0], 0.0, -p[1]], [0.0, 0.0, 0.0], [-p[0], 0.0, 1 - p[1]]])
+    np.testing.assert_allclose(jac(lambda v: funcdiff.nn.log_softmax(v, where=mask))(x),
+                               expected)

@@ -149,7 +149,9 @@ def log_softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1,
         ```
     """
     shifted, axes = _shifted(x, axis, where)
-    return ew.sub(shifted, tr.log(_masked_total(tr.exp(shifted), axes, where)))
+    out = ew.sub(shifted, tr.log(_masked_total(tr.exp(shifted), axes, where)))
+    # A left-out element is the constant -inf: no derivative (not minus the log-sum's).
+    return out if where is None else ufuncs.where(where, out, -np.inf)
 
 
 def one_hot(x: ArrayLike, num_classes: int, dtype: Any = np.float64, axis: int = -1) -> Array:
