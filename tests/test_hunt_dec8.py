@@ -132,3 +132,30 @@ def test_log_softmax_outside_where_has_no_derivative(jac):
     expected = np.array([[1 - p[0], 0.0, -p[1]], [0.0, 0.0, 0.0], [-p[0], 0.0, 1 - p[1]]])
     np.testing.assert_allclose(jac(lambda v: funcdiff.nn.log_softmax(v, where=mask))(x),
                                expected)
+
+
+def test_logsumexp_and_softmax_over_an_empty_axis():
+    # The shift was NumPy's max over the reduced axes, which raises for no elements: JAX (and
+    # SciPy's logsumexp) give log(0) = -inf, and softmax of an empty axis is empty.
+    empty = np.zeros((0, 3))
+    for f in (logsumexp, funcdiff.nn.logsumexp, jit(logsumexp, static_argnums=1)):
+        np.testing.assert_array_equal(f(empty, 0), [-INF, -INF, -INF])
+    out, sign = logsumexp(empty, axis=0, return_sign=True)
+    np.testing.assert_array_equal(out, [-INF] * 3)
+    np.testing.assert_array_equal(sign, [0.0] * 3)
+    assert logsumexp(empty) == -INF
+    np.testing.assert_array_equal(funcdiff.grad(lambda x: logsumexp(x, axis=0).sum())(empty),
+                                  empty)
+    for f in (funcdiff.nn.softmax, funcdiff.nn.log_softmax):
+        assert f(empty, axis=0).shape == (0, 3)
+        assert funcdiff.vmap(lambda x, f=f: f(x, axis=0))(np.zeros((2, 0, 3))).shape == (2, 0, 3)
+
+
+def test_determinant_of_empty_matrices():
+    # LU reshaped its operand to (-1, 0, 0), which NumPy cannot do: det of a 0 x 0 matrix is
+    # 1 (the empty product), as in JAX.
+    assert funcdiff.numpy.linalg.det(np.zeros((0, 0))) == 1.0
+    np.testing.assert_array_equal(funcdiff.numpy.linalg.det(np.zeros((2, 0, 0))), [1.0, 1.0])
+    np.testing.assert_array_equal(funcdiff.vmap(funcdiff.numpy.linalg.det)(np.zeros((2, 0, 0))),
+                                  [1.0, 1.0])
+    assert lax.linalg.lu(np.zeros((3, 0, 0)))[2].shape == (3, 0)

@@ -61,9 +61,12 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
     nd = aval(a).ndim
     axes = canonical_axes(axis, nd)
     kept = tuple(i for i in range(nd) if i not in axes)
-    # The shift is a constant (no derivative): stop the gradient before the max.
-    hi = red.reduce_max(ew.stop_gradient(a), axes) if axes else ew.stop_gradient(a)
-    hi = ufuncs.where(ufuncs.isfinite(hi), hi, 0.0)
+    empty = any(aval(a).shape[i] == 0 for i in axes)  # an empty sum: log(0) = -inf
+    if empty:  # no shift (the max of no elements would raise)
+        hi = np.zeros([aval(a).shape[i] for i in kept], aval(a).dtype)
+    else:  # The shift is a constant (no derivative): stop the gradient before the max.
+        hi = red.reduce_max(ew.stop_gradient(a), axes) if axes else ew.stop_gradient(a)
+        hi = ufuncs.where(ufuncs.isfinite(hi), hi, 0.0)
     hi_b = sh.broadcast_in_dim(hi, aval(a).shape, kept)
     e = tr.exp(ew.sub(a, hi_b))
     if b is not None:
@@ -73,9 +76,9 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
     total = red.reduce_sum(e, axes) if axes else e
     if return_sign:
         sign = ew.sign(total)
-        out = ew.add(_log_of_sum(ew.abs(total), where is not None), hi)
+        out = ew.add(_log_of_sum(ew.abs(total), where is not None or empty), hi)
     else:
-        out = ew.add(_log_of_sum(total, where is not None), hi)
+        out = ew.add(_log_of_sum(total, where is not None or empty), hi)
     if keepdims and axes:
         out = sh.expand_dims(out, axes)
         if return_sign:
