@@ -410,7 +410,8 @@ def exp2(x: Any, *, accuracy: Any = None) -> Array:
 def _as_value(x: Any) -> Any:
     # An Array as it is; a writable NumPy array of the caller as an Array copy (later writes
     # to it must not show in the result).
-    if isinstance(x, core.Tracer | np.ndarray):
+    # A Python scalar stays one (weakly typed, as JAX's result).
+    if isinstance(x, core.Tracer | np.ndarray | bool | int | float | complex):
         return core.unchanged(x)
     return as_array(np.asarray(x))
 
