@@ -160,3 +160,35 @@ def test_determinant_of_empty_matrices():
     np.testing.assert_array_equal(funcdiff.vmap(funcdiff.numpy.linalg.det)(np.zeros((2, 0, 0))),
                                   [1.0, 1.0])
     assert lax.linalg.lu(np.zeros((3, 0, 0)))[2].shape == (3, 0)
+
+
+def test_jit_of_control_flow_run_by_its_implementation_computes_on_plain_arrays():
+    # A primitive without a lowering rule (here the chunked scan's loops, of length 1) ran its
+    # implementation in the generated code and handed back funcdiff Arrays; an elementwise
+    # result of one was then an immutable Array, and the buffer plan's in-place write into it
+    # (in a switch branch) raised "funcdiff arrays are immutable".
+    h = jit(lambda a: funcdiff.numpy.sin(a) * a + 1.0)
+
+    def f(x):
+        c = lax.scan(lambda c, v: (c * 0.1 + v, 0.0), 0.5, x, unroll=2)[0]
+        return lax.switch(1, [h, lambda u: h(h(u))], c)
+
+    x = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(jit(funcdiff.hessian(f))(x), funcdiff.hessian(f)(x),
+                               rtol=1e-12)
+
+
+def test_jit_closing_over_a_weakly_typed_array():
+    # A closed-over constant became a plain NumPy array in the generated code only if it was
+    # exactly an Array: a WeakArray (jnp.where of two Python floats, a broadcast Python float)
+    # kept funcdiff's operators, its products were immutable Arrays, and the in-place sin
+    # raised "funcdiff arrays are immutable".
+    w = funcdiff.numpy.where(np.array([True, False, True]), 0.5, 2.0)
+    assert w.weak_type
+    f = jit(lambda x: funcdiff.numpy.sin(x * w) + 1.0)
+    x = np.ones(3)
+    for _ in range(2):
+        np.testing.assert_allclose(f(x), np.sin(x * np.array([0.5, 2.0, 0.5])) + 1.0)
+    g = jit(lambda x, v: funcdiff.numpy.sin(x * v) + 1.0)  # and as an argument
+    np.testing.assert_allclose(g(x, w), f(x))
+    assert f(x.astype(np.float32)).dtype == np.float32  # still weakly typed
