@@ -104,7 +104,8 @@ def test_identities_that_steer_xla_do_not_hand_back_the_callers_array(identity):
     x[:] = 0.0
     assert type(out) is funcdiff.Array and not out.flags.writeable
     np.testing.assert_array_equal(out, [1.0, 2.0])
-    assert type(scalar) is float and scalar == 2.0  # weakly typed, as in JAX
+    assert scalar.weak_type and scalar == 2.0  # a weakly typed Array, as in JAX
+    assert (scalar + np.ones(2, np.float32)).dtype == np.float32
     assert identity((np.float32(1.0),))[0].dtype == np.float32
 
 
