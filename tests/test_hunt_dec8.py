@@ -193,3 +193,14 @@ def test_jit_closing_over_a_weakly_typed_array():
     g = jit(lambda x, v: funcdiff.numpy.sin(x * v) + 1.0)  # and as an argument
     np.testing.assert_allclose(g(x, w), f(x))
     assert f(x.astype(np.float32)).dtype == np.float32  # still weakly typed
+
+
+def test_relu_of_a_weakly_typed_value_stays_weakly_typed():
+    # Its zeros were strong float64, so relu of a Python float (or of a weakly typed traced
+    # value under jit) was strong and turned float32 arithmetic into float64; JAX's is weak.
+    f32 = np.ones(2, np.float32)
+    assert funcdiff.nn.relu(0.5).weak_type
+    assert (funcdiff.nn.relu(0.5) + f32).dtype == np.float32
+    assert jit(lambda x: funcdiff.nn.relu(x) + f32)(0.5).dtype == np.float32
+    assert funcdiff.nn.relu(np.float32(2.0)).dtype == np.float32
+    assert not funcdiff.nn.relu(np.array([-1.0, 2.0])).weak_type

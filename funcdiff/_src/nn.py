@@ -38,7 +38,10 @@ def relu(x: ArrayLike) -> Array:
         ```
     """
     x = asarray(x)
-    return ew.select_n(ew.le(x, 0), x, ew.zeros_like(x))
+    zero, a = ew.zeros_like(x), aval(x)
+    if a.weak_type:  # a weakly typed x (a Python float) gives a weakly typed result, as in JAX
+        zero = ew.convert_element_type(zero, a.dtype, weak_type=True)
+    return ew.select_n(ew.le(x, 0), x, zero)
 
 
 def sigmoid(x: ArrayLike) -> Array:
