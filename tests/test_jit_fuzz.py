@@ -7,8 +7,9 @@ arguments, a closed-over constant and earlier results, all of shape (3, 4)) and 
 value, using one family of operations: elementwise math, reductions broadcast back, static and
 traced indexing (views of arguments and constants), `.at[]` updates with repeated indices,
 matrix products, a jitted helper called twice, weakly typed values (which must take the
-dtype of what they meet, float32 included, alike everywhere), and control flow (`cond`,
-`fori_loop`, `scan`, `while_loop`). The program returns a few pool values, possibly an
+dtype of what they meet, float32 included, alike everywhere), control flow (`cond`,
+`fori_loop`, `scan`, `while_loop`, `switch`, some with `.at[]` updates inside), cumulative
+ops, sorting and ties of `max`. The program returns a few pool values, possibly an
 argument or the constant itself. The "ci" hypothesis profile runs a few hundred programs;
 "thorough" thousands.
 """
@@ -102,6 +103,20 @@ OPS: list[tuple[str, Callable[[Any, Any, Any], Any]]] = [
                                       jnp.zeros(4), a)[1] + b),
     ("while", lambda a, b, i: lax.while_loop(lambda c: c[0] < 2,
                                              lambda c: (c[0] + 1, c[1] * 0.5 + b), (0, a))[1]),
+    ("switch", lambda a, b, i: lax.switch(i, [lambda u: u * 2.0, jnp.sin, helper], a) * b),
+    # .at[] with repeated indices inside loop and branch bodies, .at[].apply
+    ("scan_at", lambda a, b, i: lax.scan(lambda c, r: (_at(c)[REPEATED].add(r * 0.1), c[0]),
+                                         a, b[:2])[0]),
+    ("cond_at", lambda a, b, i: lax.cond(i > 0, lambda u: _at(u)[REPEATED].multiply(0.5),
+                                         helper, a) + b),
+    ("at_apply", lambda a, b, i: _at(a)[REPEATED].apply(jnp.tanh) * b),
+    # cumulative ops, sorting, ties of max, float32 inside
+    ("cumulative", lambda a, b, i: jnp.cumsum(a, axis=1) * 0.25 + lax.cummax(b, axis=0)),
+    ("cumprod", lambda a, b, i: jnp.cumprod(jnp.tanh(a), axis=0) - b),
+    ("sort", lambda a, b, i: jnp.sort(a, axis=1) + jnp.take(b, jnp.argsort(b[0]), axis=1)),
+    ("max_ties", lambda a, b, i: jnp.maximum(a, a * 1.0) + jnp.max(jnp.round(b), axis=0)),
+    ("float32", lambda a, b, i: (jnp.tanh(a.astype(np.float32)) * b.astype(np.float32))
+     .astype(np.float64)),
 ]
 NOT_REVERSE = {"while"}  # reverse mode refuses while_loop (as in JAX)
 

@@ -79,6 +79,13 @@ _IMMUTABLE = (
 )
 
 
+# The metadata NumPy would let one assign in place, and what to write instead.
+_METADATA = {"shape": "x.reshape(shape)", "dtype": "x.view(dtype) or x.astype(dtype)",
+             "strides": "numpy.lib.stride_tricks.as_strided(x, ...)", "data": "a new array"}
+_setflags = np.ndarray.setflags
+_ndarray_copy = np.ndarray.copy
+
+
 def _plain(x: Any) -> Any:
     return x.view(np.ndarray) if isinstance(x, Array) else x
 
@@ -119,6 +126,31 @@ class Array(np.ndarray):
 
     def __setitem__(self, index: Any, value: Any) -> None:
         raise TypeError(_IMMUTABLE)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # NumPy lets `x.shape = s`, `x.dtype = t` and `x.strides = s` change an array in place
+        # (JAX's arrays have no such setters): every holder of this Array would see it.
+        if name in _METADATA:
+            raise AttributeError(f"cannot set {name} of a funcdiff Array, which is immutable "
+                                 f"as JAX's: write x = {_METADATA[name]} instead")
+        object.__setattr__(self, name, value)
+
+    def setflags(self, write: Any = None, align: Any = None, uic: Any = None) -> None:
+        """NumPy's `setflags`, except that an Array cannot be made writable."""
+        if write:
+            raise ValueError(f"cannot make a funcdiff Array writable. {_IMMUTABLE}")
+        _setflags(self, write, align, uic)
+
+    def copy(self, order: str = "C") -> Array:
+        """A copy of the array: a new Array, immutable too (NumPy's would be writable)."""
+        out = _ndarray_copy(self.view(np.ndarray), order)
+        return as_weak_array(out) if type(self) is WeakArray else as_array(out)
+
+    def __copy__(self) -> Array:
+        return self.copy()
+
+    def __deepcopy__(self, memo: Any) -> Array:
+        return self.copy()
 
     # ---- indexing ------------------------------------------------------------------------------
 

@@ -38,7 +38,10 @@ def relu(x: ArrayLike) -> Array:
         ```
     """
     x = asarray(x)
-    return ew.select_n(ew.le(x, 0), x, ew.zeros_like(x))
+    zero, a = ew.zeros_like(x), aval(x)
+    if a.weak_type:  # a weakly typed x (a Python float) gives a weakly typed result, as in JAX
+        zero = ew.convert_element_type(zero, a.dtype, weak_type=True)
+    return ew.select_n(ew.le(x, 0), x, zero)
 
 
 def sigmoid(x: ArrayLike) -> Array:
@@ -100,6 +103,8 @@ def _shifted(x: ArrayLike, axis: int | Sequence[int] | None, where: ArrayLike | 
     if where is not None:
         x = scipy_special.masked_to_neg_inf(x, where)[0]
     axes = canonical_axes(axis, aval(x).ndim)
+    if any(aval(x).shape[a] == 0 for a in axes):  # no elements: no shift (max would raise)
+        return x, axes
     hi = reductions.max(ew.stop_gradient(x), axes, keepdims=True)  # a constant shift
     if where is not None:  # a row with nothing selected has the maximum -inf
         hi = ufuncs.where(ufuncs.isfinite(hi), hi, 0.0)
@@ -110,7 +115,9 @@ def _masked_total(e: Array, axes: tuple[int, ...], where: ArrayLike | None) -> A
     """The sum of `e` over `axes`; 1 instead of 0 for a row that `where` leaves empty, so
     that it gives zeros (not NaN) and a zero derivative."""
     total = reductions.sum(e, axes, keepdims=True)
-    return total if where is None else ufuncs.where(ew.eq(total, 0), 1.0, total)
+    if where is None and aval(e).size:  # (an empty `e` gives no result: no log(0) warning)
+        return total
+    return ufuncs.where(ew.eq(total, 0), 1.0, total)
 
 
 def softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1,
@@ -149,7 +156,9 @@ def log_softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1,
         ```
     """
     shifted, axes = _shifted(x, axis, where)
-    return ew.sub(shifted, tr.log(_masked_total(tr.exp(shifted), axes, where)))
+    out = ew.sub(shifted, tr.log(_masked_total(tr.exp(shifted), axes, where)))
+    # A left-out element is the constant -inf: no derivative (not minus the log-sum's).
+    return out if where is None else ufuncs.where(where, out, -np.inf)
 
 
 def one_hot(x: ArrayLike, num_classes: int, dtype: Any = np.float64, axis: int = -1) -> Array:

@@ -29,7 +29,8 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
 
     - `a`: the exponents.
     - `axis`: axes to reduce (all by default).
-    - `b`: optional scale factors, broadcast against `a` (may be negative).
+    - `b`: optional scale factors, broadcast against `a` (may be negative); a term with
+      ``b == 0`` is left out, whatever its exponent.
     - `keepdims`: keep the reduced axes with size one.
     - `return_sign`: also return the sign of the sum; otherwise a negative sum gives NaN.
     - `where`: a boolean mask broadcast against `a`: only those elements enter the sum (an
@@ -50,6 +51,9 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
         a, b = promote_inexact(a, b)
         shape = np.broadcast_shapes(aval(a).shape, aval(b).shape)
         a, b = sh.broadcast_to(a, shape), sh.broadcast_to(b, shape)
+        # A term scaled by 0 is left out (as in SciPy and JAX), even where its exponent is
+        # inf (0 * inf) or larger than every kept one (which would set the shift).
+        a = ufuncs.where(ew.ne(b, 0), a, -np.inf)
     else:
         (a,) = promote_inexact(a)
     if where is not None:
@@ -57,9 +61,12 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
     nd = aval(a).ndim
     axes = canonical_axes(axis, nd)
     kept = tuple(i for i in range(nd) if i not in axes)
-    # The shift is a constant (no derivative): stop the gradient before the max.
-    hi = red.reduce_max(ew.stop_gradient(a), axes) if axes else ew.stop_gradient(a)
-    hi = ufuncs.where(ufuncs.isfinite(hi), hi, 0.0)
+    empty = any(aval(a).shape[i] == 0 for i in axes)  # an empty sum: log(0) = -inf
+    if empty:  # no shift (the max of no elements would raise)
+        hi = np.zeros([aval(a).shape[i] for i in kept], aval(a).dtype)
+    else:  # The shift is a constant (no derivative): stop the gradient before the max.
+        hi = red.reduce_max(ew.stop_gradient(a), axes) if axes else ew.stop_gradient(a)
+        hi = ufuncs.where(ufuncs.isfinite(hi), hi, 0.0)
     hi_b = sh.broadcast_in_dim(hi, aval(a).shape, kept)
     e = tr.exp(ew.sub(a, hi_b))
     if b is not None:
@@ -69,9 +76,9 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
     total = red.reduce_sum(e, axes) if axes else e
     if return_sign:
         sign = ew.sign(total)
-        out = ew.add(_log_of_sum(ew.abs(total), where is not None), hi)
+        out = ew.add(_log_of_sum(ew.abs(total), where is not None or empty), hi)
     else:
-        out = ew.add(_log_of_sum(total, where is not None), hi)
+        out = ew.add(_log_of_sum(total, where is not None or empty), hi)
     if keepdims and axes:
         out = sh.expand_dims(out, axes)
         if return_sign:

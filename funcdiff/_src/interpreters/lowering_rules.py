@@ -63,8 +63,8 @@ class LoweringContext:
         name = self._names.get(id(value))
         if name is None:
             key = id(value)
-            if type(value) is Array:  # generated code computes on plain NumPy arrays
-                value = value.view(np.ndarray)
+            if isinstance(value, Array):  # generated code computes on plain NumPy arrays
+                value = value.view(np.ndarray)  # (a WeakArray too: its operators are funcdiff's)
             if self.target is not None:  # converted to the namespace once, here
                 value = self.target.convert_constant(self, value)
             name = f"_{hint}{len(self._names)}"

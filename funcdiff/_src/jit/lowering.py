@@ -165,10 +165,36 @@ _counter = 0
 _counter_lock = threading.Lock()
 
 
+def _plain_impl(prim: core.Primitive) -> Callable[..., Any]:
+    """`prim`'s implementation, for generated code: results that are funcdiff Arrays (control
+    flow runs its bodies with funcdiff) come back as plain NumPy views, as every value of
+    generated code is. (An Array's operators are funcdiff's: an elementwise result computed
+    from one would be an immutable Array, which an in-place ``out=`` cannot write.)"""
+    raw = prim.impl
+    known = _plain_impls.get(prim)
+    if known is not None and known[0] is raw:
+        return known[1]
+
+    def plain(x: Any) -> Any:
+        return x.view(np.ndarray) if isinstance(x, Array) else x
+
+    if prim.multiple_results:
+        def impl(*args: Any, **params: Any) -> Any:
+            return [plain(x) for x in raw(*args, **params)]
+    else:
+        def impl(*args: Any, **params: Any) -> Any:
+            return plain(raw(*args, **params))
+    _plain_impls[prim] = (raw, impl)
+    return impl
+
+
+_plain_impls: dict[core.Primitive, tuple[Callable[..., Any], Callable[..., Any]]] = {}
+
+
 def _default_lower(ctx: LoweringContext, *args: str, **params: Any) -> str:
     assert ctx.eqn is not None
     prim = ctx.eqn.primitive
-    fn = ctx.const(prim.impl, "f")
+    fn = ctx.const(_plain_impl(prim), "f")
     kw = "".join(f", {k}={ctx.param(v)}" for k, v in params.items())
     return f"{fn}({', '.join(args)}{kw})" if args else f"{fn}({kw[2:]})"
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core
-from funcdiff._src.array import as_array
+from funcdiff._src.array import as_array, as_weak_array
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import indexing as ix
 from funcdiff._src.lax import linalg
@@ -408,7 +408,13 @@ def exp2(x: Any, *, accuracy: Any = None) -> Array:
 
 
 def _as_value(x: Any) -> Any:
-    return x if isinstance(x, core.Tracer | np.ndarray) else as_array(np.asarray(x))
+    # An Array as it is; a writable NumPy array of the caller as an Array copy (later writes
+    # to it must not show in the result).
+    if isinstance(x, core.Tracer | np.ndarray):
+        return core.unchanged(x)
+    if type(x) in (int, float, complex):  # a weakly typed Array, as JAX's result
+        return as_weak_array(np.asarray(x))
+    return as_array(np.asarray(x))
 
 
 def optimization_barrier(operand: Any, /) -> Any:

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from funcdiff._src import core
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
@@ -21,7 +19,7 @@ from funcdiff._src.lax import transcendental as tr
 Array = Any
 
 
-def _scan(name: str, combine: Callable[[Array, Array], Array], identity: float, x: Array,
+def _scan(name: str, combine: Callable[[Array, Array], Array], x: Array,
           axis: int, reverse: bool, kinds: str) -> Array:
     aval = core.get_aval(x)
     if aval.dtype.kind not in kinds:
@@ -34,37 +32,35 @@ def _scan(name: str, combine: Callable[[Array, Array], Array], identity: float, 
     n = aval.shape[axis]
     if reverse:
         x = sh.rev(x, (axis,))
-    pad_value = np.asarray(identity, aval.dtype)[()]
     step = 1
     while step < n:
-        # Each entry combined with the one `step` places before it (the identity before 0).
-        config = [(0, 0, 0)] * aval.ndim
-        config[axis] = (step, -step, 0)
-        x = combine(sh.pad(x, pad_value, config), x)
+        # Each entry from `step` on combined with the one `step` places before it; the first
+        # `step` entries stay as they are. (Combining them with a padded identity instead
+        # would change their derivatives: max(-inf, -inf) splits the tangent between the two,
+        # logaddexp of two -infs has none, inf * 1 has a NaN one.)
+        x = sh.concatenate([_part(x, axis, 0, step),
+                            combine(_part(x, axis, 0, n - step), _part(x, axis, step, n))], axis)
         step *= 2
     return sh.rev(x, (axis,)) if reverse else core.unchanged(x)
 
 
+def _part(x: Array, axis: int, start: int, stop: int) -> Array:
+    aval = core.get_aval(x)
+    return sh.slice(x, [start if d == axis else 0 for d in range(aval.ndim)],
+                    [stop if d == axis else aval.shape[d] for d in range(aval.ndim)])
+
+
 def _logaddexp(a: Array, b: Array) -> Array:
     # Shifted by the larger operand, held constant for the derivative: the weights are then
-    # exactly softmax's, smooth at ties; two -inf give -inf.
-    hi = ew.stop_gradient(ew.max(a, b))
+    # exactly softmax's, smooth at ties. An infinite larger operand is the result, and then
+    # so are max's weights (softmax's limits): all to +inf, shared by two -infs.
+    top = ew.max(a, b)
+    hi = ew.stop_gradient(top)
     finite = ew.is_finite(hi)
     shift = ew.select(finite, hi, ew.zeros_like(hi))
+    a, b = (ew.select(finite, v, shift) for v in (a, b))  # no exp(inf) even in derivatives
     total = ew.add(tr.exp(ew.sub(a, shift)), tr.exp(ew.sub(b, shift)))
-    total = ew.select(finite, total, ew.ones_like(total))  # no log(0) when both are -inf
-    return ew.select(finite, ew.add(tr.log(total), shift), hi)
-
-
-def _extreme(dtype: np.dtype, largest: bool) -> Any:
-    if dtype.kind == "c":  # the ends of the lexicographic order of complex numbers
-        return complex(np.inf, np.inf) if largest else complex(-np.inf, -np.inf)
-    if dtype.kind == "f":
-        return np.inf if largest else -np.inf
-    if dtype.kind == "b":
-        return largest
-    info = np.iinfo(dtype)
-    return info.max if largest else info.min
+    return ew.select(finite, ew.add(tr.log(total), shift), top)
 
 
 def cumprod(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
@@ -79,7 +75,7 @@ def cumprod(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
         assert lax.cumprod(np.array([1.0, 2.0, 3.0])).tolist() == [1.0, 2.0, 6.0]
         ```
     """
-    return _scan("cumprod", ew.mul, 1, operand, axis, reverse, "iufc")
+    return _scan("cumprod", ew.mul, operand, axis, reverse, "iufc")
 
 
 def cummax(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
@@ -93,8 +89,7 @@ def cummax(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
         assert lax.cummax(np.array([1, 3, 2, 5])).tolist() == [1, 3, 3, 5]
         ```
     """
-    dtype = core.get_aval(operand).dtype
-    return _scan("cummax", ew.max, _extreme(dtype, False), operand, axis, reverse, "iufc")
+    return _scan("cummax", ew.max, operand, axis, reverse, "iufc")
 
 
 def cummin(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
@@ -108,8 +103,7 @@ def cummin(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
         assert lax.cummin(np.array([4, 3, 5, 1]), reverse=True).tolist() == [1, 1, 1, 1]
         ```
     """
-    dtype = core.get_aval(operand).dtype
-    return _scan("cummin", ew.min, _extreme(dtype, True), operand, axis, reverse, "iufc")
+    return _scan("cummin", ew.min, operand, axis, reverse, "iufc")
 
 
 def cumlogsumexp(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
@@ -124,4 +118,4 @@ def cumlogsumexp(operand: Array, axis: int = 0, reverse: bool = False) -> Array:
         assert np.allclose(out, [-1000.0, 0.0, 1000.0])
         ```
     """
-    return _scan("cumlogsumexp", _logaddexp, -np.inf, operand, axis, reverse, "f")
+    return _scan("cumlogsumexp", _logaddexp, operand, axis, reverse, "f")

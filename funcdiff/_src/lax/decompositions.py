@@ -13,6 +13,7 @@ value decomposition" (2016) for `svd`. Solves never form an inverse: a derivativ
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -393,7 +394,7 @@ def _lu_impl(a):
     a = np.asarray(a)
     *batch, m, n = a.shape
     k = min(m, n)
-    lu = np.array(a.reshape((-1, m, n)), copy=True)
+    lu = np.array(a.reshape((math.prod(batch), m, n)), copy=True)  # (-1 fails when m n = 0)
     count = lu.shape[0]
     perm = np.tile(np.arange(m, dtype=np.int32), (count, 1))
     pivots = np.zeros((count, k), np.int32)
