@@ -204,3 +204,33 @@ def test_relu_of_a_weakly_typed_value_stays_weakly_typed():
     assert jit(lambda x: funcdiff.nn.relu(x) + f32)(0.5).dtype == np.float32
     assert funcdiff.nn.relu(np.float32(2.0)).dtype == np.float32
     assert not funcdiff.nn.relu(np.array([-1.0, 2.0])).weak_type
+
+
+def _aux_of_every_transformation(f, x, y):
+    """The aux output of `f(x, y) -> (out, aux)` under every transformation with has_aux."""
+    yield "grad", funcdiff.grad(f, has_aux=True)(x, y)[1]
+    yield "value_and_grad", funcdiff.value_and_grad(f, has_aux=True)(x, y)[0][1]
+    yield "vjp", funcdiff.vjp(lambda a: f(a, y), x, has_aux=True)[2]
+    yield "jvp", funcdiff.jvp(lambda a: f(a, y), (x,), (x,), has_aux=True)[2]
+    yield "linearize", funcdiff.linearize(lambda a: f(a, y), x, has_aux=True)[2]
+    yield "jacrev", funcdiff.jacrev(f, has_aux=True)(x, y)[1]
+    yield "jacfwd", funcdiff.jacfwd(f, has_aux=True)(x, y)[1]
+    yield "hessian", funcdiff.hessian(f, has_aux=True)(x, y)[1]
+
+
+def test_aux_outputs_share_no_memory_with_the_callers_arrays():
+    """An aux output that is (a view of) an argument was the caller's own NumPy array, so a
+    later write into the argument changed the result. Now an Array of its own, as in JAX."""
+    x, y = np.arange(3.0), np.arange(4.0)
+
+    def f(a, b):
+        return (a**2).sum(), {"arg": a, "other": b, "view": b[1:], "n": 3}
+
+    for name, aux in _aux_of_every_transformation(f, x, y):
+        assert aux["n"] == 3, name
+        for key in ("arg", "other", "view"):
+            leaf = aux[key]
+            assert isinstance(leaf, funcdiff.Array), (name, key)
+            assert not np.shares_memory(leaf, x) and not np.shares_memory(leaf, y), (name, key)
+        np.testing.assert_array_equal(aux["other"], np.arange(4.0))
+        np.testing.assert_array_equal(aux["view"], np.arange(1.0, 4.0))

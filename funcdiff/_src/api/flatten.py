@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes, errors
-from funcdiff._src.array import Array, as_weak_array
+from funcdiff._src.array import Array, as_weak_array, unchanged
 from funcdiff._src.interpreters import ad
 from funcdiff._src.tree_util import (
     PyTreeDef,
@@ -234,6 +234,8 @@ class _AuxTree:
         self.leaves = leaves
 
     def rebuild(self, array_values: Sequence[Any]) -> Any:
+        # (a leaf handed back as it was, such as an argument, is a NumPy array the caller can
+        # still write: it becomes an Array of its own, as every other result)
         it = iter(array_values)
-        leaves = [next(it) if core.is_valid_array(x) else x for x in self.leaves]
+        leaves = [unchanged(next(it)) if core.is_valid_array(x) else x for x in self.leaves]
         return tree_unflatten(self.treedef, leaves)
