@@ -234,3 +234,16 @@ def test_aux_outputs_share_no_memory_with_the_callers_arrays():
             assert not np.shares_memory(leaf, x) and not np.shares_memory(leaf, y), (name, key)
         np.testing.assert_array_equal(aux["other"], np.arange(4.0))
         np.testing.assert_array_equal(aux["view"], np.arange(1.0, 4.0))
+
+
+def test_closed_over_weak_scalar_constant_keeps_float32_under_jit():
+    """A 0-d weakly typed Array closed over by a jitted function (a jitted function's weak
+    result, jnp.asarray(3.0)) was lowered as a plain float64 0-d array, so the generated code
+    made float32 operands float64 while the program said float32."""
+    x32 = np.ones(2, np.float32)
+    weak_result = jit(lambda a: a * 2.0)(3.0)
+    for c in (weak_result, funcdiff.numpy.asarray(3.0), funcdiff.numpy.asarray(2)):
+        assert (c * x32).dtype == np.float32
+        assert jit(lambda a, c=c: c * a)(x32).dtype == np.float32
+        assert jit(lambda a, c=c: funcdiff.numpy.sin(c) + a)(x32).dtype == np.float32
+    assert jit(lambda a: funcdiff.numpy.asarray(1j) * a)(x32).dtype == np.complex64

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core
-from funcdiff._src.array import Array
+from funcdiff._src.array import Array, WeakArray
 from funcdiff._src.core import JaxprEqn
 
 # Primitives that call a jaxpr, and the parameter holding it: jit's passes inline such a call
@@ -76,6 +76,11 @@ class LoweringContext:
     def literal(self, value: Any) -> str:
         """Render a scalar: Python ints/bools/finite floats inline, anything else by name."""
         t = type(value)
+        if t is WeakArray and not value.shape:
+            # (a weakly typed 0-d constant is a Python scalar in generated code, as in eager
+            # code: a plain 0-d float64 array would make float32 operands float64)
+            value = value.item()
+            t = type(value)
         if t is bool or t is int:
             return repr(value)
         if t is float and math.isfinite(value):
