@@ -247,3 +247,31 @@ def test_closed_over_weak_scalar_constant_keeps_float32_under_jit():
         assert jit(lambda a, c=c: c * a)(x32).dtype == np.float32
         assert jit(lambda a, c=c: funcdiff.numpy.sin(c) + a)(x32).dtype == np.float32
     assert jit(lambda a: funcdiff.numpy.asarray(1j) * a)(x32).dtype == np.complex64
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        funcdiff.nn.elu,
+        funcdiff.nn.selu,
+        funcdiff.nn.softplus,
+        funcdiff.nn.log_sigmoid,
+        funcdiff.nn.mish,
+        funcdiff.numpy.zeros_like,
+        funcdiff.numpy.ones_like,
+        funcdiff.numpy.empty_like,
+        lambda v: funcdiff.numpy.full_like(v, 3.0),
+        funcdiff.numpy.imag,
+        lambda v: funcdiff.numpy.logaddexp(v, 0.5),
+        lambda v: funcdiff.numpy.logaddexp2(v, 0.5),
+    ],
+)
+def test_functions_of_a_weak_scalar_stay_weak_as_in_jax(fn):
+    """These made a Python float strongly float64 (a zeros/ones constant of its dtype inside),
+    so float32 operands became float64 where JAX keeps float32; eagerly and under jit."""
+    x32 = np.ones(2, np.float32)
+    assert (fn(1.5) * x32).dtype == np.float32
+    assert jit(lambda a: fn(1.5) * a)(x32).dtype == np.float32
+    assert jit(lambda a, b: fn(b) * a)(x32, 1.5).dtype == np.float32
+    assert fn(np.float32(1.5)).dtype == np.float32  # a strong operand keeps its own dtype
+    assert fn(np.ones(2)).dtype == np.float64

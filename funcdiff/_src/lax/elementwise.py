@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes
+from funcdiff._src.array import as_weak_array
 from funcdiff._src.core import Literal, ShapedArray, Var
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import ad
@@ -843,8 +844,11 @@ def stop_gradient(x: Array) -> Array:
 
 
 def zeros_like(x: Array) -> np.ndarray:
-    """Zeros of `x`'s shape and dtype (a read-only broadcast of one zero)."""
-    return ad.zeros_like_aval(core.get_aval(x))
+    """Zeros of `x`'s shape and dtype (a read-only broadcast of one zero), weakly typed when
+    `x` is (so that a select between `x` and them keeps `x`'s weak type, as in JAX)."""
+    aval = core.get_aval(x)
+    zeros = ad.zeros_like_aval(aval)
+    return as_weak_array(zeros) if aval.weak_type else zeros
 
 
 def ones_like(x: Array) -> np.ndarray:

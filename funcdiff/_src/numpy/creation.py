@@ -169,12 +169,21 @@ def _like_shape(a: ArrayLike, shape: Any, fn: str) -> tuple[int, ...]:
     return tuple(np.atleast_1d(_static(shape, fn, "shape")))
 
 
+def _filled_like(a: ArrayLike, fill: Any, dtype: Any, shape: Any, fn: str) -> Array:
+    """`fill` in the shape and dtype of `a` (or the given ones): weakly typed when `a` is and
+    no dtype is given, as in JAX, so ``jnp.zeros_like(1.0) + x32`` stays float32."""
+    av = aval(util_asarray(a))
+    shape = av.shape if shape is None else _like_shape(a, shape, fn)
+    x = np.full(shape, fill, _like_dtype(a, dtype))
+    return _in_current_trace(as_weak_array(x) if dtype is None and av.weak_type else x)
+
+
 def zeros_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    return _in_current_trace(np.zeros(_like_shape(a, shape, "zeros_like"), _like_dtype(a, dtype)))
+    return _filled_like(a, 0, dtype, shape, "zeros_like")
 
 
 def ones_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    return _in_current_trace(np.ones(_like_shape(a, shape, "ones_like"), _like_dtype(a, dtype)))
+    return _filled_like(a, 1, dtype, shape, "ones_like")
 
 
 def empty_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray:
@@ -182,6 +191,9 @@ def empty_like(a: ArrayLike, dtype: Any = None, shape: Any = None) -> np.ndarray
 
 
 def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: Any = None, shape: Any = None) -> Array:
+    fill = util_asarray(fill_value)
+    if not isinstance(fill, core.Tracer) and dtype is None and aval(util_asarray(a)).weak_type:
+        return _filled_like(a, fill, dtype, shape, "full_like")
     return full(_like_shape(a, shape, "full_like"), fill_value, _like_dtype(a, dtype))
 
 

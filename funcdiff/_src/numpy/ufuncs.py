@@ -436,7 +436,7 @@ def imag(x: ArrayLike, /) -> Array:
     x = asarray(x)
     if dtypes.is_complex(aval(x).dtype):
         return ew.imag(x)
-    return constant(aval(x).shape, aval(x).dtype)
+    return ew.zeros_like(x) if aval(x).weak_type else constant(aval(x).shape, aval(x).dtype)
 
 
 def conjugate(x: ArrayLike, /) -> Array:
