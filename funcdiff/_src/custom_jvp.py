@@ -17,6 +17,7 @@ from funcdiff._src.custom_calls import (
     _Kind,
     _zeros_tangent,
 )
+from funcdiff._src.interpreters import staged_ad
 from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax._define import define_primitive
 from funcdiff._src.tree_util import tree_flatten, tree_map, tree_unflatten
@@ -61,6 +62,7 @@ custom_jvp_call_p = define_primitive(
         "so it never appears in a linear program"
     },
 )
+staged_ad.user_rules.add(custom_jvp_call_p)  # (its JVP rule runs the user's)
 
 
 _JVP = _Kind("custom_jvp", custom_jvp_call_p, _batched_rules)

@@ -215,8 +215,12 @@ def linearize_flat(
 ) -> tuple[list[Any], LinearFunction]:
     """Run `fun` forward once, recording its tangent map as a linear jaxpr.
 
-    Inputs whose `differentiable` flag is False get a symbolic zero tangent.
+    Inputs whose `differentiable` flag is False get a symbolic zero tangent. Under `jit` or
+    `make_jaxpr`, `linearize_staged` builds the same programs faster, where it applies.
     """
+    top = _staged_top(primals)
+    if top is not None and staged_linearize is not None:
+        return staged_linearize(fun, primals, differentiable, top)
     with core.new_main(pe.JaxprTrace, pe.JaxprBuilder()) as tmain:
         ttrace = tmain.trace = pe.JaxprTrace(tmain)
         in_avals, tangents = [], []  # (loops: this runs on every eager grad)
@@ -344,3 +348,28 @@ def _run_known_equations(
 
 
 _MISSING = object()
+
+
+# ---- reverse mode over a staged program -----------------------------------------------------
+
+# `linearize_flat` takes `linearize_staged` where it applies (a switch for tests that compare).
+use_direct_linearize = True
+
+
+def _staged_top(primals: Sequence[Any]) -> Any:
+    """The dynamic main of `jit`/`make_jaxpr` when it is the innermost transformation and
+    every primal is a tracer of it or a constant (then `linearize_staged` applies); else None."""
+    state = core._state
+    top = state.dynamic
+    if top.level == 0 or state.stack[-1] is not top or top.trace_type is not pe.JaxprTrace:
+        return None
+    if core.flags.check_nans or not use_direct_linearize:
+        return None
+    for p in primals:
+        if isinstance(p, Tracer) and p._trace.main is not top:
+            return None
+    return top
+
+
+# `linearize_staged` (`staged_ad.py`, which installs it on import: it builds on this module).
+staged_linearize: Callable[..., Any] | None = None

@@ -107,10 +107,33 @@ def _add_transpose(ct, x, y):
     ]
 
 
+def _add_sub_direct(subtract: bool):
+    """The direct JVP (`staged_ad.direct_jvp_rules`) of add or sub: `_add_jvp`'s or
+    `_sub_jvp`'s equations (none when one tangent is zero and the other has the result's
+    type)."""
+
+    def rule(lin, ins, tangents):
+        tx, ty = tangents
+        p = sub_p if subtract else add_p
+        if tx is not None and ty is not None:
+            aval = p.abstract_eval(tx.aval, ty.aval)
+            if not lin.fits(aval):
+                return NotImplemented
+            lin.keep()
+            return lin.tangent(p, [tx, ty], aval)
+        t = ty if tx is None else tx
+        if not lin.fits(t.aval):
+            return NotImplemented
+        lin.keep()
+        return lin.tangent(neg_p, [t], t.aval) if tx is None and subtract else t
+
+    return rule
+
+
 add_p = elementwise_primitive(
     "add", impl=np.add, abstract_eval=binary_aval(NUMERIC), linear=True, jvp=_add_jvp,
-    transpose=_add_transpose, lower=lowering.binary_operator("+"),
-    array_api="+",
+    jvp_direct=_add_sub_direct(False), transpose=_add_transpose,
+    lower=lowering.binary_operator("+"), array_api="+",
 )
 
 
@@ -143,7 +166,7 @@ def _sub_transpose(ct, x, y):
 
 sub_p = elementwise_primitive(
     "sub", impl=np.subtract, abstract_eval=binary_aval(NUMERIC), linear=True, jvp=_sub_jvp,
-    transpose=_sub_transpose, lower=lowering.binary_operator("-"),
+    jvp_direct=_add_sub_direct(True), transpose=_sub_transpose, lower=lowering.binary_operator("-"),
     array_api="-",
 )
 
@@ -165,10 +188,27 @@ def _mul_transpose(ct, x, y):
     return [None, unbroadcast(mul_p.bind(x, ct), y.aval)]
 
 
+def _mul_direct(lin, ins, tangents):
+    """The direct JVP (`staged_ad.direct_jvp_rules`) of mul: its partials' products,
+    ``tx * y`` and ``x * ty``, summed by `add_any`."""
+    (x, y), (tx, ty) = ins, tangents
+    ax = None if tx is None else mul_p.abstract_eval(tx.aval, y.aval)
+    ay = None if ty is None else mul_p.abstract_eval(x.aval, ty.aval)
+    if (ax is not None and not lin.fits(ax)) or (ay is not None and not lin.fits(ay)):
+        return NotImplemented
+    lin.keep()
+    cx = None if tx is None else lin.tangent(mul_p, [tx, lin.residual(y)], ax)
+    cy = None if ty is None else lin.tangent(mul_p, [lin.residual(x), ty], ay)
+    if cx is None or cy is None:
+        return cy if cx is None else cx
+    return lin.tangent(ad.add_any_p, [cx, cy])
+
+
 mul_p = elementwise_primitive(
     "mul", impl=np.multiply, abstract_eval=binary_aval(NUMERIC),
     # (`mul_p.bind`, not `mul`: one call fewer for the most common tangent product)
     jvp_partials=[lambda g, ans, x, y: mul_p.bind(g, y), lambda g, ans, x, y: mul_p.bind(x, g)],
+    jvp_direct=_mul_direct,
     transpose=_mul_transpose, lower=lowering.binary_operator("*"),
     array_api="*",
 )

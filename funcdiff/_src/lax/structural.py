@@ -545,6 +545,15 @@ def _add_any_jvp(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, 
     return ad.add_any_p.bind(*primals), ad.add_tangents(*tangents)
 
 
+def _add_any_direct(lin: Any, ins: Sequence[Any], tangents: Sequence[Any]) -> Any:
+    """`_add_any_jvp`'s equations, built directly (`staged_ad.direct_jvp_rules`)."""
+    tx, ty = tangents
+    lin.keep()
+    if tx is None or ty is None:
+        return ty if tx is None else tx
+    return lin.tangent(ad.add_any_p, [tx, ty])
+
+
 def _add_any_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
     return [ct, ct]
 
@@ -564,6 +573,7 @@ register_rules(
         abstract_eval=lambda x, y: x if x.weak_type <= y.weak_type else x.strip_weak_type(),
         weak_results=True,
         jvp=_add_any_jvp,
+        jvp_direct=_add_any_direct,
         transpose=_add_any_transpose,
         batch=_add_any_batch,
         linear=True,
