@@ -50,10 +50,12 @@ def _staged(f: Callable[..., Any], *args: Any) -> tuple[str, list[str]]:
     return str(closed), [str(e.source_info) for e in closed.jaxpr.eqns]
 
 
-def _direct_rules_used(f: Callable[..., Any], *args: Any) -> int:
-    """How many equations the direct rules handled (to show the comparisons reach them)."""
+def _direct_rules_used(f: Callable[..., Any], *args: Any, table: dict | None = None) -> int:
+    """How many equations the direct rules of `table` (the JVP rules by default) handled (to
+    show the comparisons reach them)."""
     calls = []
-    saved = dict(staged_ad.direct_jvp_rules)
+    table = staged_ad.direct_jvp_rules if table is None else table
+    saved = dict(table)
 
     def counted(rule):
         def wrapper(*a, **k):
@@ -62,12 +64,12 @@ def _direct_rules_used(f: Callable[..., Any], *args: Any) -> int:
             return out
         return wrapper
 
-    staged_ad.direct_jvp_rules.update({p: counted(r) for p, r in saved.items()})
+    table.update({p: counted(r) for p, r in saved.items()})
     try:
         funcdiff.make_jaxpr(f)(*args)
     finally:
-        staged_ad.direct_jvp_rules.clear()
-        staged_ad.direct_jvp_rules.update(saved)
+        table.clear()
+        table.update(saved)
     return sum(calls)
 
 
@@ -183,6 +185,10 @@ CASES = {
                    0.3),
     "stop_gradient": (funcdiff.grad(lambda x: jnp.sum(funcdiff.lax.stop_gradient(x) * x)), X3),
     "linearize": (lambda x: funcdiff.linearize(lambda y: jnp.sin(y) * y, x)[1](x), X3),
+    "vjp pulled under vmap": (lambda x: funcdiff.vmap(funcdiff.vjp(jnp.sin, x)[1])(W[:, :3]), X3),
+    "vjp pulled twice": (lambda x: [funcdiff.vjp(lambda y: jnp.sin(y) * y, x)[1](c)
+                                    for c in (x, 2.0 * x)], X3),
+    "debug print": (funcdiff.grad(lambda x: funcdiff.debug.print("{}", x) or jnp.sin(x) * x), 0.5),
     "vjp with aux": (lambda x: funcdiff.vjp(lambda y: (jnp.sin(y), y * 2.0), x, has_aux=True)[1](x),
                      X3),
 }
@@ -210,6 +216,8 @@ def test_the_chain_takes_the_direct_rules():
     f, *args = CASES["chain"]
     assert _direct_rules_used(f, *args) >= 6 * 7
     assert _direct_rules_used(*CASES["broadcast add"]) >= 2
+    transposed = staged_ad.direct_transpose_rules
+    assert _direct_rules_used(f, *args, table=transposed) >= 6 * 7
 
 
 def test_converting_a_differentiated_value_names_the_derivative():

@@ -262,13 +262,30 @@ def backward_pass(
         if type(a) is not UndefinedPrimal:
             primal_env[v] = a
     ct_env: dict[Var, Any] = {}
-    undefined: dict[int, UndefinedPrimal] = {}  # by the id of an aval the jaxpr keeps alive
     linear_eqns = _run_known_equations(jaxpr, args, primal_env)
     for v, ct in zip(jaxpr.outvars, cotangents, strict=True):
         if type(v) is Literal or ct is None or type(ct) is Zero or v in primal_env:
             continue
         prev = ct_env.get(v)
         ct_env[v] = ct if prev is None else add_tangents(prev, ct)
+    transpose_equations(reversed(linear_eqns), ct_env, primal_env, on_transpose)
+    out = []
+    for v, a in zip(jaxpr.invars, args):
+        ct = ct_env.get(v)
+        out.append(Zero(a.aval) if ct is None and type(a) is UndefinedPrimal else ct)
+    return out
+
+
+def transpose_equations(
+    eqns: Any,
+    ct_env: dict[Var, Any],
+    primal_env: dict[Var, Any],
+    on_transpose: Callable[[core.JaxprEqn, Any, list[Any]], None] | None = None,
+) -> None:
+    """`backward_pass`'s loop: transpose `eqns` (in the order given, the last equation first),
+    reading and accumulating the cotangents of `ct_env` (`staged_ad` calls it for the
+    equations it does not transpose itself)."""
+    undefined: dict[int, UndefinedPrimal] = {}  # by the id of an aval the jaxpr keeps alive
     check = core.flags.check_nans
     state = core._state
     previous_info, previous_override = state.source_info, state.source_override
@@ -276,7 +293,7 @@ def backward_pass(
     # equations, the sums of cotangents too, are attributed to the line of the equation being
     # transposed: the override is set for each and restored once, at the end.)
     try:
-        for eqn in reversed(linear_eqns):
+        for eqn in eqns:
             prim = eqn.primitive
             if prim.multiple_results:
                 cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
@@ -320,11 +337,6 @@ def backward_pass(
     finally:  # a NaN found later outside this program must name its own line
         state.source_info = previous_info
         state.source_override = previous_override
-    out = []
-    for v, a in zip(jaxpr.invars, args):
-        ct = ct_env.get(v)
-        out.append(Zero(a.aval) if ct is None and type(a) is UndefinedPrimal else ct)
-    return out
 
 
 def _run_known_equations(

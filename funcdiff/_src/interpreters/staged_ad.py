@@ -26,6 +26,7 @@ from funcdiff._src.interpreters import partial_eval as pe
 from funcdiff._src.interpreters.ad import (
     JVPTrace,
     LinearFunction,
+    UndefinedPrimal,
     Zero,
     jvp_rules,
     nondifferentiable,
@@ -42,6 +43,13 @@ from funcdiff._src.interpreters.ad import (
 # value from the tangent program. It returns NotImplemented, before `keep`, for operands it
 # does not handle (the general rule then runs for this equation). Filed by `define_primitive`.
 direct_jvp_rules: dict[core.Primitive, Callable[..., Any]] = {}
+# Direct transpose rules: ``rule(tr, ct, *args, **params) -> cotangent atoms, or
+# NotImplemented``, for `StagedLinearFunction.transpose`: `ct` is the cotangent's atom in the
+# program being staged, `args` holds an `UndefinedPrimal` for each linear operand and the
+# atom of each other. A rule records (``tr.emit``) the equations the primitive's transpose
+# rule (`ad.transpose_rules`) stages, and returns NotImplemented, before recording anything,
+# for what it leaves to that rule. Filed by `define_primitive`.
+direct_transpose_rules: dict[core.Primitive, Callable[..., Any]] = {}
 # Primitives whose JVP rule runs the user's code (custom_jvp, custom_vjp): `ad.linearize_flat`
 # calls them outside any `bind` (`custom_calls._call_custom`), and so does `linearize_staged`.
 user_rules: set[core.Primitive] = set()
@@ -321,8 +329,157 @@ def linearize_staged(
             if t is None:
                 t = zeros_like_aval(tangent_aval(a.aval))
             out_atoms.append(t if type(t) is Var else ttrace.full_raise(t).atom)
-        linear = LinearFunction(tmain.payload.build(out_atoms), in_avals, out_zero)
+        linear = StagedLinearFunction(tmain.payload.build(out_atoms), in_avals, out_zero)
+        linear.top = top
     return out_primals, linear
 
 
 ad.staged_linearize = linearize_staged
+
+
+class StagedLinearFunction(LinearFunction):
+    """The linear program `linearize_staged` makes: transposed, while the program it was
+    staged under (`top`) is still the innermost transformation, equation by equation with the
+    primitives' direct transpose rules (`direct_transpose_rules`), the others as
+    `ad.backward_pass` transposes them; elsewhere by `ad.backward_pass` itself."""
+
+    __slots__ = ("top",)
+
+    def transpose(self, cotangents: Sequence[Any]) -> list[Any]:
+        top = self.top
+        state = core._state
+        if state.stack[-1] is not top or not top.alive or core.flags.check_nans:
+            return super().transpose(cotangents)
+        return backward_pass_staged(self, cotangents)
+
+
+class _Transposer:
+    """`tr` of the direct transpose rules: records equations in the staged program."""
+
+    __slots__ = ("trace", "eqns", "info")
+
+    def __init__(self, trace: pe.JaxprTrace):
+        self.trace = trace
+        self.eqns: list[core.JaxprEqn] = trace.main.payload.eqns
+        self.info: Any = None
+
+    def emit(self, prim: core.Primitive, atoms: list[Any], aval: Any = None,
+             params: dict = _NO_PARAMS) -> Var:
+        var = Var(aval or prim.abstract_eval(*[a.aval for a in atoms], **params))
+        self.eqns.append(core.JaxprEqn(prim, atoms, [var], params, self.info))
+        return var
+
+    @staticmethod
+    def fits(aval: Any, operand: Any) -> bool:
+        """Whether a cotangent of abstract value `aval` has the shape and dtype of `operand`'s
+        (`unbroadcast` then leaves it as it is; a rule checks this before recording)."""
+        return aval is operand or (aval.shape == operand.shape and aval.dtype == operand.dtype)
+
+
+def _atom_of(x: Any, trace: pe.JaxprTrace) -> Any:
+    """The atom of a cotangent or residual `x` in `trace`'s program, if `x` has one already
+    (a tracer of it with its variable, or a Python float); else None."""
+    if type(x) is pe.JaxprTracer:
+        return x._atom if x._trace is trace else None
+    if type(x) is float:
+        return trace.pure(x)._atom
+    return None
+
+
+def backward_pass_staged(linear: StagedLinearFunction, cotangents: Sequence[Any]) -> list[Any]:
+    """`ad.backward_pass` of `linear` (every input undefined), recording the equations of the
+    primitives with a direct transpose rule itself (see `direct_transpose_rules`). A cotangent
+    those rules made is held as its variable; `ad.transpose_equations` transposes the other
+    equations, on tracers."""
+    jaxpr, consts = linear.jaxpr.jaxpr, linear.jaxpr.consts
+    args = [UndefinedPrimal(a) for a in linear.in_avals]
+    primal_env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
+    linear_eqns = ad._run_known_equations(jaxpr, args, primal_env)
+    ct_env: dict[Var, Any] = {}
+    for v, ct in zip(jaxpr.outvars, cotangents, strict=True):
+        if type(v) is Literal or ct is None or type(ct) is Zero or v in primal_env:
+            continue
+        prev = ct_env.get(v)
+        ct_env[v] = ct if prev is None else ad.add_tangents(prev, ct)
+    trace = linear.top.trace
+    tr = _Transposer(trace)
+    undefined: dict[int, UndefinedPrimal] = {}
+    for eqn in reversed(linear_eqns):
+        rule = direct_transpose_rules.get(eqn.primitive)
+        out = eqn.outvars[0]
+        ct = ct_env.pop(out, None) if rule is not None else None
+        if ct is None:
+            if rule is None:
+                _transpose_general(eqn, ct_env, primal_env, trace)
+            continue
+        ct_atom = ct if type(ct) is Var else _atom_of(ct, trace)
+        ins: list[Any] = []
+        for a in eqn.invars:
+            if type(a) is Literal:
+                ins.append(a)
+                continue
+            val = primal_env.get(a, _MISSING)
+            if val is _MISSING:
+                val = undefined.get(id(a.aval))
+                if val is None:
+                    val = undefined[id(a.aval)] = UndefinedPrimal(a.aval)
+                ins.append(val)
+            else:
+                ins.append(_atom_of(val, trace))
+        cts = NotImplemented
+        if ct_atom is not None and eqn.source_info is not None and None not in ins:
+            tr.info = eqn.source_info
+            cts = rule(tr, ct_atom, *ins, **eqn.params)
+        if cts is NotImplemented:
+            ct_env[out] = ct
+            _transpose_general(eqn, ct_env, primal_env, trace)
+            continue
+        for a, x, c in zip(eqn.invars, ins, cts, strict=True):
+            if type(x) is not UndefinedPrimal or c is None:
+                continue
+            prev = ct_env.get(a)
+            if prev is None:  # (the cotangent passed on as it is stays what it was: a float)
+                ct_env[a] = ct if c is ct_atom else c
+                continue
+            p = prev if type(prev) is Var else _atom_of(prev, trace)
+            if p is None:
+                ct_env[a] = prev
+                ct_env[out] = ct if c is ct_atom else _value(c, trace)
+                tr.info = eqn.source_info
+                _sum_general(a, out, ct_env, eqn)
+            else:
+                ct_env[a] = tr.emit(ad.add_any_p, [p, c])
+    result = []
+    for v, a in zip(jaxpr.invars, args):
+        ct = ct_env.get(v)
+        result.append(Zero(a.aval) if ct is None else _value(ct, trace))
+    return result
+
+
+def _value(ct: Any, trace: pe.JaxprTrace) -> Any:
+    """A cotangent as `ad.transpose_equations` holds it: a variable becomes its tracer."""
+    return pe.JaxprTracer(trace, ct.aval, ct) if type(ct) is Var else ct
+
+
+def _transpose_general(eqn: core.JaxprEqn, ct_env: dict, primal_env: dict, trace: Any) -> None:
+    """Transpose `eqn` by `ad.transpose_equations`, its cotangents as that holds them."""
+    for v in (*eqn.outvars, *eqn.invars):
+        ct = ct_env.get(v) if type(v) is Var else None
+        if type(ct) is Var:
+            ct_env[v] = _value(ct, trace)
+    ad.transpose_equations((eqn,), ct_env, primal_env)
+
+
+def _sum_general(a: Var, out: Var, ct_env: dict, eqn: core.JaxprEqn) -> None:
+    """``ct_env[a] + ct_env[out]`` (the latter popped) by `ad.add_tangents`, on the line of
+    `eqn`, for a cotangent with no variable yet."""
+    state = core._state
+    previous = state.source_override
+    state.source_override = eqn.source_info
+    try:
+        ct_env[a] = ad.add_tangents(ct_env[a], ct_env.pop(out))
+    finally:
+        state.source_override = previous
+
+
+_MISSING = object()

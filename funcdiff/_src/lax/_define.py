@@ -76,6 +76,7 @@ class PrimitiveRules:
     abstract_eval: Rule
     jvp: Rule | None = None
     jvp_direct: Rule | None = None
+    transpose_direct: Rule | None = None
     transpose: Rule | None = None
     batch: Rule | None = None
     partial_eval: Rule | None = None
@@ -120,6 +121,7 @@ def define_primitive(
     jvp: Rule | per_primitive | None = None,
     jvp_partials: Sequence[Rule | None] | None = None,
     jvp_direct: Rule | per_primitive | None = None,
+    transpose_direct: Rule | None = None,
     linear: bool = False,
     linear_in_each: bool = False,
     transpose: Rule | per_primitive | None = None,
@@ -155,6 +157,8 @@ def define_primitive(
       tangent for its tangent `g` (`ans` is the primal output); `None` for no derivative.
     - `jvp_direct(lin, ins, tangents, **params)`: the JVP's equations, built without tracers
       (`staged_ad.direct_jvp_rules`, for `jit(grad)`); `linear` primitives have one.
+      `transpose_direct(tr, ct, *args, **params)`: the same for `transpose`
+      (`staged_ad.direct_transpose_rules`).
     - `linear`: the primitive is linear in every operand (its transpose rule takes any of them
       undefined), so its JVP applies it to the tangents; a `jvp` given as well replaces that
       JVP (one that skips symbolic-zero tangents, as `add` does).
@@ -241,6 +245,7 @@ def define_primitive(
         abstract_eval=abstract_eval,
         jvp=jvp,
         jvp_direct=jvp_direct,
+        transpose_direct=transpose_direct,
         transpose=transpose,
         batch=batch,
         partial_eval=partial_eval,
@@ -297,6 +302,8 @@ def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
         ad.jvp_rules[p] = rules.jvp
     if rules.jvp_direct is not None:
         staged_ad.direct_jvp_rules[p] = rules.jvp_direct
+    if rules.transpose_direct is not None:
+        staged_ad.direct_transpose_rules[p] = rules.transpose_direct
     if rules.transpose is not None:
         ad.transpose_rules[p] = rules.transpose
         if rules.linear:
