@@ -218,9 +218,10 @@ def linearize_flat(
     Inputs whose `differentiable` flag is False get a symbolic zero tangent. Under `jit` or
     `make_jaxpr`, `linearize_staged` builds the same programs faster, where it applies.
     """
-    top = _staged_top(primals)
-    if top is not None and staged_linearize is not None:
-        return staged_linearize(fun, primals, differentiable, top)
+    if core._state.dynamic.level:  # (eager reverse mode skips the test at once)
+        top = _staged_top(primals)
+        if top is not None and staged_linearize is not None:
+            return staged_linearize(fun, primals, differentiable, top)
     with core.new_main(pe.JaxprTrace, pe.JaxprBuilder()) as tmain:
         ttrace = tmain.trace = pe.JaxprTrace(tmain)
         in_avals, tangents = [], []  # (loops: this runs on every eager grad)
