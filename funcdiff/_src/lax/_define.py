@@ -120,7 +120,7 @@ def define_primitive(
     abstract_eval: Rule,
     jvp: Rule | per_primitive | None = None,
     jvp_partials: Sequence[Rule | None] | None = None,
-    jvp_direct: Rule | per_primitive | None = None,
+    jvp_direct: Rule | None = None,
     transpose_direct: Rule | None = None,
     linear: bool = False,
     linear_in_each: bool = False,
@@ -155,10 +155,8 @@ def define_primitive(
     - `jvp_partials`: instead of `jvp`, one function per operand,
       ``partial(g, ans, *primals, **params)``, giving that operand's contribution to the output
       tangent for its tangent `g` (`ans` is the primal output); `None` for no derivative.
-    - `jvp_direct(lin, ins, tangents, **params)`: the JVP's equations, built without tracers
-      (`staged_ad.direct_jvp_rules`, for `jit(grad)`); `linear` primitives have one.
-      `transpose_direct(tr, ct, *args, **params)`: the same for `transpose`
-      (`staged_ad.direct_transpose_rules`).
+    - `jvp_direct`, `transpose_direct`: the JVP's and transpose's equations built without
+      tracers, for `jit(grad)` (`staged_ad.direct_jvp_rules`); `linear` gives a `jvp_direct`.
     - `linear`: the primitive is linear in every operand (its transpose rule takes any of them
       undefined), so its JVP applies it to the tangents; a `jvp` given as well replaces that
       JVP (one that skips symbolic-zero tangents, as `add` does).
@@ -223,7 +221,6 @@ def define_primitive(
         return rule.make(p) if isinstance(rule, per_primitive) else rule
 
     jvp, transpose, batch, partial_eval = map(made, (jvp, transpose, batch, partial_eval))
-    jvp_direct = made(jvp_direct)
     if jvp_partials is not None:
         jvp = _jvp_from_partials(p, jvp_partials)
         if elementwise:
@@ -244,8 +241,7 @@ def define_primitive(
         impl=impl,
         abstract_eval=abstract_eval,
         jvp=jvp,
-        jvp_direct=jvp_direct,
-        transpose_direct=transpose_direct,
+        jvp_direct=jvp_direct, transpose_direct=transpose_direct,
         transpose=transpose,
         batch=batch,
         partial_eval=partial_eval,
