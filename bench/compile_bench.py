@@ -5,7 +5,8 @@ function, so that its first call traces, differentiates, optimises and lowers fr
 and times the stages by wrapping the functions that run them:
 
 - trace + JVP + partial eval: `linearize_flat` (the forward pass staged with its tangents);
-- transpose: `backward_pass`;
+- transpose: `backward_pass` (and `staged_ad.backward_pass_staged`, which transposes the
+  linear program of `jit(grad(f))` since 2026-12-08);
 - trace (rest): staging the outer program around them;
 - each jit pass (`inline_calls`, `fold_constants`, `simplify`, `cse`, `dce`, ...);
 - buffer plan, code generation, and Python's `compile()` of the generated source;
@@ -40,6 +41,11 @@ from jit_bench import make_chain  # noqa: E402
 import funcdiff  # noqa: E402
 import funcdiff.numpy as jnp  # noqa: E402
 from funcdiff._src.interpreters import ad  # noqa: E402
+
+try:  # (a checkout before 2026-12-08 has no staged_ad)
+    from funcdiff._src.interpreters import staged_ad  # noqa: E402
+except ImportError:
+    staged_ad = None
 from funcdiff._src.jit import lowering, passes  # noqa: E402
 
 _spent: dict[str, float] = defaultdict(float)
@@ -68,6 +74,9 @@ def instrumented():
     saved_passes = list(passes._PASSES)
     ad.linearize_flat = _timed("trace + JVP + partial eval", ad.linearize_flat)
     ad.backward_pass = _timed("transpose", ad.backward_pass)
+    if staged_ad is not None:
+        saved.append((staged_ad, "backward_pass_staged", staged_ad.backward_pass_staged))
+        staged_ad.backward_pass_staged = _timed("transpose", staged_ad.backward_pass_staged)
     lowering.plan_buffers = _timed("buffer plan", lowering.plan_buffers)
     lowering.lower_jaxpr = _timed("lowering (all)", lowering.lower_jaxpr)
     lowering.compile = _timed("Python compile()", builtins.compile)

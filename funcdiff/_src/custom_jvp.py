@@ -17,6 +17,7 @@ from funcdiff._src.custom_calls import (
     _Kind,
     _zeros_tangent,
 )
+from funcdiff._src.interpreters import staged_ad
 from funcdiff._src.interpreters.ad import Zero
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax._define import define_primitive
@@ -64,6 +65,7 @@ custom_jvp_call_p = define_primitive(
 )
 # Run through a vmap whose named axis its program's collectives name, on any operands.
 jaxprs.carrier(custom_jvp_call_p)
+staged_ad.user_rules.add(custom_jvp_call_p)  # (its JVP rule runs the user's)
 
 
 _JVP = _Kind("custom_jvp", custom_jvp_call_p, _batched_rules)

@@ -23,6 +23,7 @@ from funcdiff._src.custom_calls import (
 from funcdiff._src.errors import FuncdiffTypeError
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
+from funcdiff._src.interpreters import staged_ad
 from funcdiff._src.interpreters.ad import Zero, is_undefined_primal
 from funcdiff._src.lax import _jaxprs as jaxprs
 from funcdiff._src.lax._define import define_primitive
@@ -137,6 +138,7 @@ custom_vjp_call_p = define_primitive(
 )
 # Run through a vmap whose named axis its program's collectives name, on any operands.
 jaxprs.carrier(custom_vjp_call_p)
+staged_ad.user_rules.add(custom_vjp_call_p)  # (its JVP rule runs the user's)
 
 
 _VJP = _Kind("custom_vjp", custom_vjp_call_p, _batched_rules)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+import threading
 from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any
@@ -27,12 +28,12 @@ def _is_internal(filename: str) -> bool:
 _internal_code: dict[int, tuple[CodeType, bool]] = {}
 
 
-def user_frame(start: FrameType | None = None) -> FrameType | None:
+def user_frame(start: FrameType | None = None, stop: FrameType | None = None) -> FrameType | None:
     """The innermost stack frame that belongs to user code (outside the funcdiff package),
-    searching outwards from `start` (by default, the caller)."""
+    searching outwards from `start` (by default, the caller), and not beyond `stop`."""
     frame: FrameType | None = start if start is not None else sys._getframe(1)
     cache = _internal_code
-    while frame is not None:
+    while frame is not None and frame is not stop:
         code = frame.f_code
         entry = cache.get(id(code))
         if entry is None:
@@ -43,11 +44,24 @@ def user_frame(start: FrameType | None = None) -> FrameType | None:
     return None
 
 
+class _RuleSite(threading.local):
+    """Set while `staged_ad.linearize_staged` runs an operation's JVP rule after the user's function
+    has returned: `frame` is the frame running the rule, `source` the operation's user line
+    (a `SourceInfo`), which stands for the user frames that are no longer on the stack."""
+
+    frame: FrameType | None = None
+    source: Any = None
+
+
+rule_site = _RuleSite()
+
+
 def user_source_line() -> str:
     """``"file.py:12 (fn_name)"`` for the innermost user frame, or ``""`` if there is none."""
-    frame = user_frame()
+    site = rule_site
+    frame = user_frame(sys._getframe(1), site.frame)
     if frame is None:
-        return ""
+        return "" if site.frame is None or site.source is None else str(site.source)
     return f"{frame.f_code.co_filename}:{frame.f_lineno} ({frame.f_code.co_name})"
 
 

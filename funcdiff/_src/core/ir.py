@@ -19,7 +19,7 @@ import numpy as np
 from funcdiff._src import dtypes
 from funcdiff._src.core.avals import ShapedArray
 from funcdiff._src.core.trace import Primitive, _state, flags
-from funcdiff._src.errors import user_frame
+from funcdiff._src.errors import rule_site, user_frame
 
 # ---- the IR ---------------------------------------------------------------------------------
 
@@ -90,6 +90,10 @@ class SourceInfo:
         info = _SITE_INFOS.get((id(start.f_code), start.f_lasti))
         if info is not None:
             return info
+        site = rule_site
+        if site.frame is not None:  # (a rule run by `staged_ad.linearize_staged`: see `rule_site`)
+            frame = user_frame(start, site.frame)
+            return site.source if frame is None else SourceInfo._from(frame)
         return SourceInfo._from(user_frame(start))
 
     @staticmethod

@@ -215,8 +215,13 @@ def linearize_flat(
 ) -> tuple[list[Any], LinearFunction]:
     """Run `fun` forward once, recording its tangent map as a linear jaxpr.
 
-    Inputs whose `differentiable` flag is False get a symbolic zero tangent.
+    Inputs whose `differentiable` flag is False get a symbolic zero tangent. Under `jit` or
+    `make_jaxpr`, `linearize_staged` builds the same programs faster, where it applies.
     """
+    if core._state.dynamic.level:  # (eager reverse mode skips the test at once)
+        top = _staged_top(primals)
+        if top is not None and staged_linearize is not None:
+            return staged_linearize(fun, primals, differentiable, top)
     with core.new_main(pe.JaxprTrace, pe.JaxprBuilder()) as tmain:
         ttrace = tmain.trace = pe.JaxprTrace(tmain)
         in_avals, tangents = [], []  # (loops: this runs on every eager grad)
@@ -258,13 +263,30 @@ def backward_pass(
         if type(a) is not UndefinedPrimal:
             primal_env[v] = a
     ct_env: dict[Var, Any] = {}
-    undefined: dict[int, UndefinedPrimal] = {}  # by the id of an aval the jaxpr keeps alive
     linear_eqns = _run_known_equations(jaxpr, args, primal_env)
     for v, ct in zip(jaxpr.outvars, cotangents, strict=True):
         if type(v) is Literal or ct is None or type(ct) is Zero or v in primal_env:
             continue
         prev = ct_env.get(v)
         ct_env[v] = ct if prev is None else add_tangents(prev, ct)
+    transpose_equations(reversed(linear_eqns), ct_env, primal_env, on_transpose)
+    out = []
+    for v, a in zip(jaxpr.invars, args):
+        ct = ct_env.get(v)
+        out.append(Zero(a.aval) if ct is None and type(a) is UndefinedPrimal else ct)
+    return out
+
+
+def transpose_equations(
+    eqns: Any,
+    ct_env: dict[Var, Any],
+    primal_env: dict[Var, Any],
+    on_transpose: Callable[[core.JaxprEqn, Any, list[Any]], None] | None = None,
+) -> None:
+    """`backward_pass`'s loop: transpose `eqns` (in the order given, the last equation first),
+    reading and accumulating the cotangents of `ct_env` (`staged_ad` calls it for the
+    equations it does not transpose itself)."""
+    undefined: dict[int, UndefinedPrimal] = {}  # by the id of an aval the jaxpr keeps alive
     check = core.flags.check_nans
     state = core._state
     previous_info, previous_override = state.source_info, state.source_override
@@ -272,7 +294,7 @@ def backward_pass(
     # equations, the sums of cotangents too, are attributed to the line of the equation being
     # transposed: the override is set for each and restored once, at the end.)
     try:
-        for eqn in reversed(linear_eqns):
+        for eqn in eqns:
             prim = eqn.primitive
             if prim.multiple_results:
                 cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
@@ -316,11 +338,6 @@ def backward_pass(
     finally:  # a NaN found later outside this program must name its own line
         state.source_info = previous_info
         state.source_override = previous_override
-    out = []
-    for v, a in zip(jaxpr.invars, args):
-        ct = ct_env.get(v)
-        out.append(Zero(a.aval) if ct is None and type(a) is UndefinedPrimal else ct)
-    return out
 
 
 def _run_known_equations(
@@ -344,3 +361,28 @@ def _run_known_equations(
 
 
 _MISSING = object()
+
+
+# ---- reverse mode over a staged program -----------------------------------------------------
+
+# `linearize_flat` takes `linearize_staged` where it applies (a switch for tests that compare).
+use_direct_linearize = True
+
+
+def _staged_top(primals: Sequence[Any]) -> Any:
+    """The dynamic main of `jit`/`make_jaxpr` when it is the innermost transformation and
+    every primal is a tracer of it or a constant (then `linearize_staged` applies); else None."""
+    state = core._state
+    top = state.dynamic
+    if top.level == 0 or state.stack[-1] is not top or top.trace_type is not pe.JaxprTrace:
+        return None
+    if core.flags.check_nans or not use_direct_linearize:
+        return None
+    for p in primals:
+        if isinstance(p, Tracer) and p._trace.main is not top:
+            return None
+    return top
+
+
+# `linearize_staged` (`staged_ad.py`, which installs it on import: it builds on this module).
+staged_linearize: Callable[..., Any] | None = None

@@ -104,6 +104,11 @@ class JaxprTracer(Tracer):
     def is_known(self) -> bool:
         return self.known is not _UNKNOWN
 
+    def carries_derivative(self) -> bool:
+        # (the tracers of `staged_ad.linearize_staged`'s staging know what depends on its inputs)
+        depends = getattr(self._trace.main.payload, "depends", None)
+        return depends is not None and self._atom is not None and depends(self._atom)
+
     @property
     def atom(self) -> core.Atom:
         if self._atom is None:

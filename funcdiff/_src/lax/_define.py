@@ -1,3 +1,4 @@
+# Over 600 lines: `define_primitive` with the factories of the rules it derives for a block.
 """Defining primitives: one call registers every rule of a primitive. This module is the leaf
 of `lax/`: it imports no primitive (`structural.py`, the primitives every rule uses, is defined
 with it; two rule factories below import structural inside the rule, when it runs).
@@ -22,7 +23,7 @@ import numpy as np
 from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray, Tracer
 from funcdiff._src.errors import PrimitiveError
-from funcdiff._src.interpreters import ad, batching, tape
+from funcdiff._src.interpreters import ad, batching, staged_ad, tape
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import lowering_rules as lowering
 from funcdiff._src.interpreters import partial_eval as pe
@@ -74,6 +75,8 @@ class PrimitiveRules:
     impl: Rule
     abstract_eval: Rule
     jvp: Rule | None = None
+    jvp_direct: Rule | None = None
+    transpose_direct: Rule | None = None
     transpose: Rule | None = None
     batch: Rule | None = None
     partial_eval: Rule | None = None
@@ -117,6 +120,8 @@ def define_primitive(
     abstract_eval: Rule,
     jvp: Rule | per_primitive | None = None,
     jvp_partials: Sequence[Rule | None] | None = None,
+    jvp_direct: Rule | None = None,
+    transpose_direct: Rule | None = None,
     linear: bool = False,
     linear_in_each: bool = False,
     transpose: Rule | per_primitive | None = None,
@@ -150,6 +155,8 @@ def define_primitive(
     - `jvp_partials`: instead of `jvp`, one function per operand,
       ``partial(g, ans, *primals, **params)``, giving that operand's contribution to the output
       tangent for its tangent `g` (`ans` is the primal output); `None` for no derivative.
+    - `jvp_direct`, `transpose_direct`: the JVP's and transpose's equations built without
+      tracers, for `jit(grad)` (`staged_ad.direct_jvp_rules`); `linear` gives a `jvp_direct`.
     - `linear`: the primitive is linear in every operand (its transpose rule takes any of them
       undefined), so its JVP applies it to the tangents; a `jvp` given as well replaces that
       JVP (one that skips symbolic-zero tangents, as `add` does).
@@ -220,6 +227,7 @@ def define_primitive(
             tape.pullback_rules[p] = (_pullback_from_partials(p, jvp_partials), True)
     elif linear and jvp is None:
         jvp = _linear_jvp(p)
+        jvp_direct = jvp_direct or staged_ad.linear_jvp_direct(p)
     if elementwise:
         batch = broadcasting_batch(p)
     if partial_eval is None and partial_eval_jaxpr is not None:
@@ -233,6 +241,7 @@ def define_primitive(
         impl=impl,
         abstract_eval=abstract_eval,
         jvp=jvp,
+        jvp_direct=jvp_direct, transpose_direct=transpose_direct,
         transpose=transpose,
         batch=batch,
         partial_eval=partial_eval,
@@ -287,6 +296,10 @@ def register_rules(p: core.Primitive, rules: PrimitiveRules) -> None:
         ad.nondifferentiable.add(p)
     if rules.jvp is not None:
         ad.jvp_rules[p] = rules.jvp
+    if rules.jvp_direct is not None:
+        staged_ad.direct_jvp_rules[p] = rules.jvp_direct
+    if rules.transpose_direct is not None:
+        staged_ad.direct_transpose_rules[p] = rules.transpose_direct
     if rules.transpose is not None:
         ad.transpose_rules[p] = rules.transpose
         if rules.linear:

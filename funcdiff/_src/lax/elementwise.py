@@ -108,10 +108,50 @@ def _add_transpose(ct, x, y):
     ]
 
 
+def _add_sub_direct(subtract: bool):
+    """The direct JVP (`staged_ad.direct_jvp_rules`) of add or sub: `_add_jvp`'s or
+    `_sub_jvp`'s equations (none when one tangent is zero and the other has the result's
+    type)."""
+
+    def rule(lin, ins, tangents):
+        tx, ty = tangents
+        p = sub_p if subtract else add_p
+        if tx is not None and ty is not None:
+            aval = p.abstract_eval(tx.aval, ty.aval)
+            if not lin.fits(aval):
+                return NotImplemented
+            lin.keep()
+            return lin.tangent(p, [tx, ty], aval)
+        t = ty if tx is None else tx
+        if not lin.fits(t.aval):
+            return NotImplemented
+        lin.keep()
+        return lin.tangent(neg_p, [t], t.aval) if tx is None and subtract else t
+
+    return rule
+
+
+def _add_sub_transpose_direct(subtract: bool):
+    """`_add_transpose`'s or `_sub_transpose`'s equations, recorded directly
+    (`staged_ad.direct_transpose_rules`): none, or a negation for sub's second operand."""
+
+    def rule(tr, ct, x, y):
+        for a in (x, y):
+            if type(a) is UndefinedPrimal and not tr.fits(ct.aval, a.aval):
+                return NotImplemented
+        cy = None
+        if type(y) is UndefinedPrimal:
+            cy = tr.emit(neg_p, [ct], ct.aval) if subtract else ct
+        return [ct if type(x) is UndefinedPrimal else None, cy]
+
+    return rule
+
+
 add_p = elementwise_primitive(
     "add", impl=np.add, abstract_eval=binary_aval(NUMERIC), linear=True, jvp=_add_jvp,
-    transpose=_add_transpose, lower=lowering.binary_operator("+"),
-    array_api="+",
+    jvp_direct=_add_sub_direct(False), transpose=_add_transpose,
+    transpose_direct=_add_sub_transpose_direct(False),
+    lower=lowering.binary_operator("+"), array_api="+",
 )
 
 
@@ -144,7 +184,8 @@ def _sub_transpose(ct, x, y):
 
 sub_p = elementwise_primitive(
     "sub", impl=np.subtract, abstract_eval=binary_aval(NUMERIC), linear=True, jvp=_sub_jvp,
-    transpose=_sub_transpose, lower=lowering.binary_operator("-"),
+    jvp_direct=_add_sub_direct(True), transpose=_sub_transpose,
+    transpose_direct=_add_sub_transpose_direct(True), lower=lowering.binary_operator("-"),
     array_api="-",
 )
 
@@ -152,6 +193,17 @@ sub_p = elementwise_primitive(
 def sub(x: Array, y: Array) -> Array:
     """Elementwise ``x - y``."""
     return sub_p.bind(x, y)
+
+
+def _mul_transpose_direct(tr, ct, x, y):
+    """`_mul_transpose`'s equation, recorded directly (`staged_ad.direct_transpose_rules`)."""
+    if type(x) is UndefinedPrimal:
+        if type(y) is UndefinedPrimal:
+            return NotImplemented
+        aval = mul_p.abstract_eval(ct.aval, y.aval)
+        return [tr.emit(mul_p, [ct, y], aval), None] if tr.fits(aval, x.aval) else NotImplemented
+    aval = mul_p.abstract_eval(x.aval, ct.aval)
+    return [None, tr.emit(mul_p, [x, ct], aval)] if tr.fits(aval, y.aval) else NotImplemented
 
 
 def _mul_transpose(ct, x, y):
@@ -166,10 +218,27 @@ def _mul_transpose(ct, x, y):
     return [None, unbroadcast(mul_p.bind(x, ct), y.aval)]
 
 
+def _mul_direct(lin, ins, tangents):
+    """The direct JVP (`staged_ad.direct_jvp_rules`) of mul: its partials' products,
+    ``tx * y`` and ``x * ty``, summed by `add_any`."""
+    (x, y), (tx, ty) = ins, tangents
+    ax = None if tx is None else mul_p.abstract_eval(tx.aval, y.aval)
+    ay = None if ty is None else mul_p.abstract_eval(x.aval, ty.aval)
+    if (ax is not None and not lin.fits(ax)) or (ay is not None and not lin.fits(ay)):
+        return NotImplemented
+    lin.keep()
+    cx = None if tx is None else lin.tangent(mul_p, [tx, lin.residual(y)], ax)
+    cy = None if ty is None else lin.tangent(mul_p, [lin.residual(x), ty], ay)
+    if cx is None or cy is None:
+        return cy if cx is None else cx
+    return lin.tangent(ad.add_any_p, [cx, cy])
+
+
 mul_p = elementwise_primitive(
     "mul", impl=np.multiply, abstract_eval=binary_aval(NUMERIC),
     # (`mul_p.bind`, not `mul`: one call fewer for the most common tangent product)
     jvp_partials=[lambda g, ans, x, y: mul_p.bind(g, y), lambda g, ans, x, y: mul_p.bind(x, g)],
+    jvp_direct=_mul_direct, transpose_direct=_mul_transpose_direct,
     transpose=_mul_transpose, lower=lowering.binary_operator("*"),
     array_api="*",
 )
@@ -226,7 +295,8 @@ def _simplify_neg(eqn, ins, producers, uses, out):
 
 neg_p = elementwise_primitive(
     "neg", impl=np.negative, abstract_eval=unary_aval(NUMERIC), linear=True,
-    transpose=_neg_transpose, lower=lowering.unary_operator("-"), simplify=_simplify_neg,
+    transpose=_neg_transpose, transpose_direct=lambda tr, ct, x: [tr.emit(neg_p, [ct])],
+    lower=lowering.unary_operator("-"), simplify=_simplify_neg,
     array_api="u-",
 )
 

@@ -349,6 +349,17 @@ def _reduce_sum_transpose(ct, x, *, axes):
     return [expand_back(ct, x.aval.shape, axes)]
 
 
+def _reduce_sum_transpose_direct(tr, ct, x, *, axes):
+    """`_reduce_sum_transpose`'s equation, recorded directly
+    (`staged_ad.direct_transpose_rules`): `broadcast_in_dim`'s, unless it leaves `ct` as is."""
+    shape = x.aval.shape
+    bdims = kept_dims(len(shape), axes)
+    if ct.aval.shape == shape and bdims == tuple(range(len(shape))):
+        return [ct]
+    params = {"shape": shape, "broadcast_dimensions": bdims}
+    return [tr.emit(broadcast_in_dim_p, [ct], None, params)]
+
+
 def _reduce_sum_lower(ctx, x, *, axes):
     dtype = ctx.in_avals[0].dtype
     if dtype.kind in "fc" and not ctx.in_avals[0].weak_type:
@@ -374,6 +385,7 @@ reduce_sum_p = define_primitive(
     abstract_eval=reduce_aval("iufc"),
     linear=True,
     transpose=_reduce_sum_transpose,
+    transpose_direct=_reduce_sum_transpose_direct,
     batch=per_primitive(reduce_batch),
     lower=_reduce_sum_lower,
     cost=cost_mod.reduction_cost,
@@ -545,6 +557,15 @@ def _add_any_jvp(primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, 
     return ad.add_any_p.bind(*primals), ad.add_tangents(*tangents)
 
 
+def _add_any_direct(lin: Any, ins: Sequence[Any], tangents: Sequence[Any]) -> Any:
+    """`_add_any_jvp`'s equations, built directly (`staged_ad.direct_jvp_rules`)."""
+    tx, ty = tangents
+    lin.keep()
+    if tx is None or ty is None:
+        return ty if tx is None else tx
+    return lin.tangent(ad.add_any_p, [tx, ty])
+
+
 def _add_any_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
     return [ct, ct]
 
@@ -564,6 +585,8 @@ register_rules(
         abstract_eval=lambda x, y: x if x.weak_type <= y.weak_type else x.strip_weak_type(),
         weak_results=True,
         jvp=_add_any_jvp,
+        jvp_direct=_add_any_direct,
+        transpose_direct=lambda tr, ct, x, y: [ct, ct],
         transpose=_add_any_transpose,
         batch=_add_any_batch,
         linear=True,

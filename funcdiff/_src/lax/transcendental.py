@@ -23,7 +23,9 @@ from funcdiff._src.lax.elementwise import (
     div,
     eq,
     mul,
+    mul_p,
     neg,
+    neg_p,
     ones_like,
     select_n,
     sub,
@@ -178,12 +180,34 @@ def logistic(x: Array) -> Array:
 
 # ---- trigonometric and hyperbolic functions -------------------------------------------------
 
+
+
+def _sin_cos_direct(other: Any, negated: bool):
+    """The direct JVP (`staged_ad.direct_jvp_rules`) of sin (``t * cos x``) or cos
+    (``-(t * sin x)``), the equations of their partials below: `other` (cos or sin of `x`) is
+    staged with the primal, and read by the tangent as a residual."""
+
+    def rule(lin, ins, tangents):
+        (x,), (t,) = ins, tangents
+        o_aval = other().abstract_eval(x.aval)
+        m_aval = mul_p.abstract_eval(t.aval, o_aval)
+        if not lin.fits(m_aval):
+            return NotImplemented
+        lin.keep()
+        o = lin.primal(other(), [x], o_aval)
+        m = lin.tangent(mul_p, [t, lin.residual(o)], m_aval)
+        return lin.tangent(neg_p, [m], m_aval) if negated else m
+
+    return rule
+
+
 sin_p = elementwise_primitive(
     "sin",
     transcendental=True,
     impl=np.sin,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, cos(x))],
+    jvp_direct=_sin_cos_direct(lambda: cos_p, False),
     array_api="sin",
 )
 cos_p = elementwise_primitive(
@@ -192,6 +216,7 @@ cos_p = elementwise_primitive(
     impl=np.cos,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: neg(mul(g, sin(x)))],
+    jvp_direct=_sin_cos_direct(lambda: sin_p, True),
     array_api="cos",
 )
 tan_p = elementwise_primitive(
