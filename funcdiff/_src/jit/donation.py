@@ -268,7 +268,21 @@ def consume(
 class ArgInfo:
     """One array argument of a lowered call, as `jax.stages.ArgInfo`: its `shape`, `dtype`
     and whether it is `donated`. `jit(f).lower(*args).args_info` holds one per argument
-    leaf."""
+    leaf.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+
+        f = funcdiff.jit(lambda x, n, y: x * n + y, static_argnums=1, donate_argnums=0)
+        (x,), kwargs = f.lower(np.ones(3), 2, y=np.float32(1.0)).args_info
+        print(x.shape, x.dtype, x.donated, kwargs["y"].dtype, kwargs["y"].donated)
+        ```
+        ```text
+        (3,) float64 True float32 False
+        ```
+    """
 
     __slots__ = ("_aval", "donated")
 
