@@ -313,14 +313,8 @@ ABSENT: dict[str, dict[str, str]] = {
         **dict.fromkeys(
             [
                 "cholesky_update",
-                "hessenberg",
-                "householder_product",
-                "lu_pivots_to_permutation",
                 "ormqr",
                 "qdwh",
-                "symmetric_product",
-                "tridiagonal",
-                "tridiagonal_solve",
             ],
             _NOT_YET,
         ),

@@ -78,6 +78,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "scipy_linalg",
             "scipy_linalg_special",
             "scipy_linalg_decomp",
+            "lax_linalg_extras",
             "scipy_sparse_linalg",
             "scipy_optimize",
             "scipy_interpolate",
