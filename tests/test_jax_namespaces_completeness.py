@@ -337,7 +337,6 @@ ABSENT: dict[str, dict[str, str]] = {
         _NOT_YET,
     ),
     "jax.scipy.linalg": {},
-    "jax.scipy.stats": dict.fromkeys(["gaussian_kde"], _NOT_YET),
     **{m: dict.fromkeys(JAX_NAMES[m], _NO_MODULE) for m in ("jax.scipy.spatial.transform",)},
     **{
         f"jax.scipy.stats.{d}": dict.fromkeys(JAX_NAMES[f"jax.scipy.stats.{d}"], _NOT_YET)
