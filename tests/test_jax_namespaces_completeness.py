@@ -312,8 +312,6 @@ ABSENT: dict[str, dict[str, str]] = {
         ),
         **dict.fromkeys(
             [
-                "cholesky_update",
-                "ormqr",
                 "qdwh",
             ],
             _NOT_YET,

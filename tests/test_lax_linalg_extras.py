@@ -162,3 +162,51 @@ def test_tridiagonal_solve_gradient_as_jax():
         np.stack([dl, dl]), np.stack([d, d + 1]), np.stack([du, du]), b)
     np.testing.assert_allclose(batched[1], np.linalg.solve(_dense(dl, d + 1, du), b), atol=1e-12)
     np.testing.assert_allclose(funcdiff.jit(loss)(dl, d, du, b), loss(dl, d, du, b), atol=1e-13)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 3), (5, 2)])
+@pytest.mark.parametrize("complex_", [False, True])
+def test_ormqr_is_lapacks_ormqr(shape, complex_):
+    a = _normal(shape, complex_)
+    geqrf = lapack.zgeqrf if complex_ else lapack.dgeqrf
+    qr, tau, _, _ = geqrf(a)
+    q = scipy.linalg.qr(a)[0]  # the full m x m Q
+    m = shape[0]
+    for left in (True, False):
+        for transpose in (True, False):
+            c = _normal((m, 2) if left else (2, m), complex_)
+            op = q.conj().T if transpose else q
+            want = op @ c if left else c @ op
+            got = linalg.ormqr(qr, tau, c, left=left, transpose=transpose)
+            np.testing.assert_allclose(got, want, atol=1e-12)
+    with pytest.raises(ValueError, match="rows"):
+        linalg.ormqr(qr, tau, np.ones((m + 1, 2)))
+
+
+@pytest.mark.parametrize("n", [1, 3, 5])
+def test_cholesky_update(n):
+    x = _normal((n, n))
+    r = np.linalg.cholesky(x @ x.T + n * np.eye(n)).T
+    w = _normal(n)
+    new = np.asarray(linalg.cholesky_update(r, w))
+    np.testing.assert_allclose(new, np.linalg.cholesky(r.T @ r + np.outer(w, w)).T, atol=1e-12)
+    w[0] = 0.0  # a zero entry: the identity rotation, and finite derivatives through it
+    np.testing.assert_allclose(np.asarray(linalg.cholesky_update(r, w)),
+                               np.linalg.cholesky(r.T @ r + np.outer(w, w)).T, atol=1e-12)
+    check_grads(linalg.cholesky_update, (r, w), 1)
+    batched = funcdiff.vmap(linalg.cholesky_update)(np.stack([r, r]), np.stack([w, 2 * w]))
+    np.testing.assert_allclose(batched[1], linalg.cholesky_update(r, 2 * w), atol=1e-13)
+    np.testing.assert_allclose(funcdiff.jit(linalg.cholesky_update)(r, w),
+                               linalg.cholesky_update(r, w), atol=1e-13)
+    with pytest.raises(ValueError, match="vector of its size"):
+        linalg.cholesky_update(r, np.ones(n + 1))
+
+
+def test_ormqr_jit_vmap_grad():
+    qr, tau, _, _ = lapack.dgeqrf(_normal((4, 3)))
+    c = _normal((4, 2))
+    f = linalg.ormqr
+    np.testing.assert_allclose(funcdiff.jit(f)(qr, tau, c), f(qr, tau, c), atol=1e-13)
+    batched = funcdiff.vmap(f, (None, None, 0))(qr, tau, np.stack([c, 2 * c]))
+    np.testing.assert_allclose(batched[1], f(qr, tau, 2 * c), atol=1e-13)
+    check_grads(lambda a, t, c: f(a, t, c, transpose=True), (qr, tau, c), 2)

@@ -9,7 +9,9 @@ derivative rules):
   columns, last reflector first;
 - `hessenberg` and `tridiagonal` from the Householder reduction behind
   `funcdiff.scipy.linalg.hessenberg`, in LAPACK's packed output (reflectors below the first
-  subdiagonal, their scales in ``taus``).
+  subdiagonal, their scales in ``taus``);
+- `ormqr` by applying those reflectors to a matrix, and `cholesky_update` by JAX's Givens
+  rotations, one row of the factor at a time.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import funcdiff.numpy as jnp
 from funcdiff._src.numpy._util import Array, ArrayLike
 from funcdiff._src.scipy_linalg_decomp import householder_hessenberg
 
-__all__ = ["hessenberg", "householder_product", "lu_pivots_to_permutation",
-           "symmetric_product", "tridiagonal"]
+__all__ = ["cholesky_update", "hessenberg", "householder_product", "lu_pivots_to_permutation",
+           "ormqr", "symmetric_product", "tridiagonal"]
 
 
 def _matrices(name: str, a: Array, square: bool) -> None:
@@ -223,3 +225,102 @@ def tridiagonal(a: ArrayLike, *, lower: bool = True) -> tuple[Array, Array, Arra
         e = e[..., ::-1]
         tau = tau[..., ::-1]
     return packed, d[..., ::-1] if not lower else d, e, tau
+
+
+def _givens(x: Array, y: Array) -> tuple[Array, Array]:
+    """BLAS's rotg coefficients ``(c, s)`` zeroing `y` against `x`, as JAX: ``(1, 0)`` when
+    `y` is zero. (For ``x > 0`` the general formula gives that too, with its derivatives;
+    elsewhere the inputs are replaced, so that no division by zero reaches a derivative.)"""
+    fixed = (y == 0) & ~(x > 0)
+    x, y = jnp.where(fixed, 1, x), jnp.where(fixed, 0, y)
+    big = jnp.maximum(jnp.abs(x), jnp.abs(y))
+    xs, ys = x / big, y / big
+    inv = 1 / jnp.sqrt(xs**2 + ys**2)
+    return xs * inv, -ys * inv
+
+
+def cholesky_update(r_matrix: ArrayLike, w_vector: ArrayLike) -> Array:
+    """The upper Cholesky factor of ``R.T @ R + w w.T`` from the upper factor `r_matrix` of
+    ``R.T @ R`` (``(n, n)``, real) and `w_vector` (``(n,)``), in ``O(n²)`` by Givens
+    rotations, as `jax.lax.linalg.cholesky_update` (leading batch axes allowed here).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.lax import linalg
+
+        r = np.array([[2.0, 1.0], [0.0, 1.0]])
+        w = np.array([1.0, 1.0])
+        new = linalg.cholesky_update(r, w)
+        print(np.allclose(new.T @ new, r.T @ r + np.outer(w, w)), np.round(np.diag(new), 4))
+        ```
+        ```text
+        True [2.2361 1.0954]
+        ```
+    """
+    r, z = jnp.asarray(r_matrix), jnp.asarray(w_vector)
+    _matrices("cholesky_update", r, True)
+    if z.shape != r.shape[:-1]:
+        raise ValueError(f"cholesky_update: takes a square matrix and a vector of its size, "
+                         f"got shapes {r.shape} and {z.shape}")
+    if jnp.iscomplexobj(r) or jnp.iscomplexobj(z):
+        raise NotImplementedError("cholesky_update: complex matrices are not supported (as JAX)")
+    dtype = jnp.result_type(r, z)
+    r, z = r.astype(dtype), z.astype(dtype)
+    n = r.shape[-1]
+    rows = np.arange(n)[:, None]
+    for k in range(n):
+        c, s = _givens(r[..., k, k], z[..., k])
+        c, s = c[..., None], s[..., None]
+        row = r[..., k, :]
+        r = jnp.where(rows == k, (c * row - s * z)[..., None, :], r)
+        z = c * z + s * row
+    return r
+
+
+def ormqr(a: ArrayLike, taus: ArrayLike, c: ArrayLike, *, left: bool = True,
+          transpose: bool = False) -> Array:
+    """``Q @ c`` (`left`), ``c @ Q``, or with ``Qᴴ`` (`transpose`), for the ``Q`` of a
+    Householder QR given as its reflectors (the lower triangle of `a`, ``(..., m, n)``) and
+    scales `taus` (``(..., k)``), without forming ``Q`` (``m x m``), as
+    `jax.lax.linalg.ormqr` (LAPACK's ormqr/unmqr).
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.lax import linalg
+
+        a = np.array([[0.0, 0.0], [1.0, 0.0]])  # v_0 = (1, 1), Q = I - v vᵀ
+        print(linalg.ormqr(a, np.array([1.0]), np.array([[1.0], [2.0]])))
+        ```
+        ```text
+        [[-2.]
+         [-1.]]
+        ```
+    """
+    a, taus, c = jnp.asarray(a), jnp.asarray(taus), jnp.asarray(c)
+    _matrices("ormqr", a, False)
+    _matrices("ormqr", c, False)
+    m = a.shape[-2]
+    k = taus.shape[-1] if taus.ndim else -1
+    if taus.ndim != a.ndim - 1 or k > min(a.shape[-2:]):
+        raise ValueError(f"ormqr: taus must be (..., k) with k <= min(m, n) for a of shape "
+                         f"{a.shape}, got {taus.shape}")
+    if (c.shape[-2] if left else c.shape[-1]) != m:
+        side = "rows" if left else "columns"
+        raise ValueError(f"ormqr with left={left} expects c with {m} {side} (the rows of a), "
+                         f"got a {a.shape} and c {c.shape}")
+    dtype = jnp.result_type(a, taus, c)
+    rows = np.arange(m)[:, None]
+    # Q = H_0 ... H_{k-1}; Qᴴ = H_{k-1}ᴴ ... H_0ᴴ, with H_iᴴ = I - conj(tau_i) v_i v_iᴴ.
+    order = range(k) if left == transpose else reversed(range(k))
+    out = c.astype(dtype)
+    for i in order:
+        v = jnp.where(rows > i, a[..., :, i, None], (rows == i).astype(dtype))  # (..., m, 1)
+        t = taus[..., i, None, None]
+        t = jnp.conj(t) if transpose else t
+        if left:
+            out = out - t * v * (jnp.conj(_mT(v)) @ out)
+        else:
+            out = out - t * (out @ v) * jnp.conj(_mT(v))
+    return out
