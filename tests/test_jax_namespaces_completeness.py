@@ -310,12 +310,6 @@ ABSENT: dict[str, dict[str, str]] = {
             ["EigImplementation", "EighImplementation", "SvdAlgorithm"],
             "a choice of XLA's algorithm: funcdiff calls LAPACK through NumPy",
         ),
-        **dict.fromkeys(
-            [
-                "qdwh",
-            ],
-            _NOT_YET,
-        ),
     },
     "jax.scipy.special": dict.fromkeys(
         [

@@ -210,3 +210,46 @@ def test_ormqr_jit_vmap_grad():
     batched = funcdiff.vmap(f, (None, None, 0))(qr, tau, np.stack([c, 2 * c]))
     np.testing.assert_allclose(batched[1], f(qr, tau, 2 * c), atol=1e-13)
     check_grads(lambda a, t, c: f(a, t, c, transpose=True), (qr, tau, c), 2)
+
+
+# ---- qdwh -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 3), (6, 2)])
+@pytest.mark.parametrize("complex_", [False, True])
+def test_qdwh_is_the_polar_decomposition(shape, complex_):
+    x = _normal(shape, complex_)
+    u, h, num_iters, converged = linalg.qdwh(x)
+    # JAX 0.10.2 takes 6 iterations from eps = float64's epsilon on such matrices
+    assert bool(converged) and int(num_iters) == 6
+    want_u, want_h = scipy.linalg.polar(x)
+    np.testing.assert_allclose(u, want_u, atol=1e-12)
+    np.testing.assert_allclose(h, want_h, atol=1e-12)
+
+
+def test_qdwh_options_and_errors():
+    x = _normal((5, 3))
+    u, _, num_iters, converged = linalg.qdwh(x, max_iterations=2)
+    assert int(num_iters) == 2 and not bool(converged)  # (as JAX)
+    assert int(linalg.qdwh(x, eps=1e-3)[2]) < 6
+    padded = np.zeros((6, 4))
+    padded[:5, :3] = x
+    u, h, _, _ = linalg.qdwh(padded, dynamic_shape=(5, 3))
+    want_u, want_h = scipy.linalg.polar(x)
+    np.testing.assert_allclose(u[:5, :3], want_u, atol=1e-12)
+    np.testing.assert_allclose(h[:3, :3], want_h, atol=1e-12)
+    assert not np.asarray(u)[5:].any() and not np.asarray(h)[3:].any()
+    with pytest.raises(ValueError, match="M >= N"):
+        linalg.qdwh(x.T)
+
+
+def test_qdwh_jit_vmap_and_forward_derivative():
+    xs = _normal((2, 4, 3))
+    batched = funcdiff.vmap(linalg.qdwh)(xs)
+    jitted = funcdiff.jit(linalg.qdwh)(xs[1])
+    for got in (jitted, [b[1] for b in batched]):
+        for g, w in zip(got, linalg.qdwh(xs[1])):
+            np.testing.assert_allclose(g, w, atol=1e-13)
+    # the polar factor's derivative, against finite differences (forward mode: the
+    # convergence loop is a while_loop)
+    check_grads(lambda x: linalg.qdwh(x)[0], (xs[0],), 1, modes=("fwd",), atol=1e-6, rtol=1e-6)

@@ -22,6 +22,7 @@ from funcdiff._src.lax_linalg_extras import lu_pivots_to_permutation as lu_pivot
 from funcdiff._src.lax_linalg_extras import ormqr as ormqr
 from funcdiff._src.lax_linalg_extras import symmetric_product as symmetric_product
 from funcdiff._src.lax_linalg_extras import tridiagonal as tridiagonal
+from funcdiff._src.lax_qdwh import qdwh as qdwh
 
 
 def cholesky(x: _Any, symmetrize_input: bool = True) -> _Any:
@@ -57,5 +58,5 @@ def eig(x: _Any, *, compute_left_eigenvectors: bool = False,
 
 
 __all__ = ["cholesky", "cholesky_update", "eig", "eigh", "hessenberg", "householder_product",
-           "lu", "lu_pivots_to_permutation", "ormqr", "qr", "schur", "svd", "symmetric_product",
-           "triangular_solve", "tridiagonal", "tridiagonal_solve"]
+           "lu", "lu_pivots_to_permutation", "ormqr", "qdwh", "qr", "schur", "svd",
+           "symmetric_product", "triangular_solve", "tridiagonal", "tridiagonal_solve"]
