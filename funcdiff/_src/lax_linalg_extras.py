@@ -16,6 +16,8 @@ derivative rules):
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 import funcdiff.numpy as jnp
@@ -38,6 +40,13 @@ def _matrices(name: str, a: Array, square: bool) -> None:
 
 def _mT(x: Array) -> Array:  # noqa: N802
     return jnp.swapaxes(x, -1, -2)
+
+
+def _reflector_vector(a: Array, i: int, dtype: Any) -> Array:
+    """LAPACK's reflector vector ``i`` as a column ``(..., m, 1)``: 1 at row `i`, zero above,
+    ``a[i+1:, i]`` below."""
+    rows = np.arange(a.shape[-2])[:, None]
+    return jnp.where(rows > i, a[..., :, i, None], (rows == i).astype(dtype))
 
 
 def symmetric_product(a_matrix: ArrayLike, c_matrix: ArrayLike, *, alpha: float = 1.0,
@@ -137,10 +146,9 @@ def householder_product(a: ArrayLike, taus: ArrayLike) -> Array:
         raise ValueError(f"householder_product: taus must be (..., k) with k <= min(m, n) and "
                          f"the batch shape of a {a.shape}, got {taus.shape}")
     dtype = jnp.result_type(a, taus)
-    rows = np.arange(m)[:, None]
     y = jnp.broadcast_to(jnp.eye(m, n, dtype=dtype), a.shape)
     for i in reversed(range(k)):
-        v = jnp.where(rows > i, a[..., :, i, None], (rows == i).astype(dtype))  # (..., m, 1)
+        v = _reflector_vector(a, i, dtype)
         t = taus[..., i, None, None]
         y = y - t * v * (jnp.conj(_mT(v)) @ y)
     return y.astype(dtype)
@@ -311,12 +319,11 @@ def ormqr(a: ArrayLike, taus: ArrayLike, c: ArrayLike, *, left: bool = True,
         raise ValueError(f"ormqr with left={left} expects c with {m} {side} (the rows of a), "
                          f"got a {a.shape} and c {c.shape}")
     dtype = jnp.result_type(a, taus, c)
-    rows = np.arange(m)[:, None]
     # Q = H_0 ... H_{k-1}; Qᴴ = H_{k-1}ᴴ ... H_0ᴴ, with H_iᴴ = I - conj(tau_i) v_i v_iᴴ.
     order = range(k) if left == transpose else reversed(range(k))
     out = c.astype(dtype)
     for i in order:
-        v = jnp.where(rows > i, a[..., :, i, None], (rows == i).astype(dtype))  # (..., m, 1)
+        v = _reflector_vector(a, i, dtype)
         t = taus[..., i, None, None]
         t = jnp.conj(t) if transpose else t
         if left:
