@@ -56,6 +56,7 @@ from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax import sorting as so
 from funcdiff._src.lax import spectral as spec
 from funcdiff._src.lax import transcendental as tr
+from funcdiff._src.lax import tridiagonal as tri
 from funcdiff._src.lax import windowed as wi
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
@@ -864,6 +865,30 @@ def _triangular_solve_reference(a, b, *, left_side, lower, transpose_a, conjugat
     return np.linalg.solve(t, b) if left_side else np.linalg.solve(t.T, b.T).T
 
 
+def _draw_tridiagonal_solve(draw, dtype):
+    m = draw(st.integers(1, 4))
+    lead = tuple(draw(st.lists(st.integers(1, 2), max_size=1)))
+    seed = draw(seeds)
+    dl, d, du = (DEFAULT(lead + (m,), dtype, seed=seed + k) for k in range(3))
+    b = DEFAULT(lead + (m, draw(st.integers(1, 2))), dtype, seed=seed + 3)
+    return Case((dl, d, du, b), {})
+
+
+def _tridiagonal_solve_fn(dl, d, du, b):
+    """Diagonally dominant systems: `d` moved away from the off-diagonals' sizes."""
+    return tri.tridiagonal_solve(dl, d + np.asarray(4.0, d.dtype), du, b)
+
+
+def _tridiagonal_solve_reference(dl, d, du, b):
+    m = d.shape[-1]
+    a = np.zeros(d.shape + (m,), d.dtype)
+    i = np.arange(m)
+    a[..., i, i] = d + 4.0
+    a[..., i[1:], i[:-1]] = dl[..., 1:]
+    a[..., i[:-1], i[1:]] = du[..., :-1]
+    return np.linalg.solve(a, b)
+
+
 def _lu_reference(x):
     """The packed LU factor from SciPy's ``(p, l, u)``, matrix by matrix."""
     import scipy.linalg
@@ -1148,6 +1173,8 @@ LAX_OPS: tuple[OpRecord, ...] = (
             lambda x: np.linalg.cholesky(lc.spd(x)), _draw_square, 1, **_LINALG),
     _custom("triangular_solve", dec.triangular_solve_p, _triangular_solve_fn,
             _triangular_solve_reference, _draw_triangular_solve, 2, linear=True, **_LINALG),
+    _custom("tridiagonal_solve", tri.tridiagonal_solve_p, _tridiagonal_solve_fn,
+            _tridiagonal_solve_reference, _draw_tridiagonal_solve, 4, linear=True, **_LINALG),
     _custom("lu", dec.lu_p, lambda x: dec.lu(lc.spread(x))[0], _lu_reference,
             _draw_rectangular, 1, **_LINALG),
     _custom("qr", spec.qr_p, _qr_fn, _qr_reference, _draw_qr, 1, **_LINALG),

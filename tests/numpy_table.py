@@ -2050,6 +2050,14 @@ EXCLUDED = {
     **{f"scipy.stats.ModeResult.{n}": "a field or method of the NamedTuple that stats.mode "
        "returns (mode and rankdata: test_scipy_stats_ranks.py)" for n in ("count", "index",
                                                                           "mode")},
+    **{f"scipy.stats.gaussian_kde.{n}": "a field or method of the gaussian_kde estimator, "
+       "composed from funcdiff.numpy (values against SciPy, jit/vmap/grad: "
+       "test_scipy_stats_kde.py)" for n in ("covariance", "d", "dataset", "evaluate",
+                                            "integrate_box", "integrate_box_1d",
+                                            "integrate_gaussian", "integrate_kde", "inv_cov",
+                                            "logpdf", "n", "neff", "pdf", "resample",
+                                            "set_bandwidth", "tree_flatten", "tree_unflatten",
+                                            "weights")},
 }
 
 # The records of funcdiff.numpy.linalg (beyond norm), with NumPy as the reference.

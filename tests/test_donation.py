@@ -572,3 +572,38 @@ def test_random_mix_of_donated_and_kept_arguments(kinds, donate, shape):
         assert (kind == "array" and a.is_deleted()) == (kind == "array" and i in nums)
         if not (kind == "array" and i in nums):
             np.testing.assert_array_equal(a, kept[i])
+
+
+# --- `Lowered.args_info` / `Traced.args_info` (structure as JAX 0.10.2) -------------------
+
+
+def _info_tuple(tree):
+    return funcdiff.tree_util.tree_map(lambda a: (a.shape, str(a.dtype), a.donated), tree)
+
+
+def test_args_info_is_args_and_kwargs_without_static_ones():
+    def f(x, p, n, *, z):
+        return x * p["a"][0] + z * n
+
+    j = jit(f, static_argnums=2, donate_argnums=0)
+    args = (jnp.ones(3), {"a": jnp.ones(2, jnp.int32)}, 4)
+    want = (((3,), "float64", True), {"a": ((2,), "int32", False)}), {"z": ((), "float64", False)}
+    for staged in (j.lower(*args, z=1.0), j.trace(*args, z=1.0)):
+        info = staged.args_info
+        assert _info_tuple(info) == want
+        assert type(info) is tuple and type(info[0]) is tuple and type(info[1]) is dict
+        assert "ArgInfo(" in repr(info[0][0])
+    # a static keyword argument is left out too; no donation: nothing donated
+    info = jit(f, static_argnames="z").lower(1.0, {"a": [2.0]}, 3, z=1.0).args_info
+    assert _info_tuple(info) == (
+        (((), "float64", False), {"a": [((), "float64", False)]}, ((), "int64", False)), {})
+    assert info[0][0]._aval.weak_type
+
+
+def test_args_info_donated_name_passed_by_position_or_keyword():
+    j = jit(lambda x, y: x + y, donate_argnames="y")
+    assert [a.donated for a in funcdiff.tree_util.tree_leaves(j.lower(1.0, 2.0).args_info)] == [
+        False, True]
+    info = j.lower(1.0, y=np.zeros(2, np.float32)).args_info
+    assert info[1]["y"].donated and info[1]["y"].dtype == np.float32
+    assert info[1]["y"].shape == (2,) and not info[0][0].donated

@@ -310,20 +310,6 @@ ABSENT: dict[str, dict[str, str]] = {
             ["EigImplementation", "EighImplementation", "SvdAlgorithm"],
             "a choice of XLA's algorithm: funcdiff calls LAPACK through NumPy",
         ),
-        **dict.fromkeys(
-            [
-                "cholesky_update",
-                "hessenberg",
-                "householder_product",
-                "lu_pivots_to_permutation",
-                "ormqr",
-                "qdwh",
-                "symmetric_product",
-                "tridiagonal",
-                "tridiagonal_solve",
-            ],
-            _NOT_YET,
-        ),
     },
     "jax.scipy.special": dict.fromkeys(
         [
@@ -343,7 +329,6 @@ ABSENT: dict[str, dict[str, str]] = {
         _NOT_YET,
     ),
     "jax.scipy.linalg": {},
-    "jax.scipy.stats": dict.fromkeys(["gaussian_kde"], _NOT_YET),
     **{m: dict.fromkeys(JAX_NAMES[m], _NO_MODULE) for m in ("jax.scipy.spatial.transform",)},
     **{
         f"jax.scipy.stats.{d}": dict.fromkeys(JAX_NAMES[f"jax.scipy.stats.{d}"], _NOT_YET)

@@ -78,6 +78,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "scipy_linalg",
             "scipy_linalg_special",
             "scipy_linalg_decomp",
+            "lax_linalg_extras",
+            "lax_qdwh",
             "scipy_sparse_linalg",
             "scipy_optimize",
             "scipy_interpolate",

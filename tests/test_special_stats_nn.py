@@ -207,7 +207,7 @@ def test_stats_modules_are_importable_by_path():
             functions.append(name)
             continue
         assert importlib.import_module(f"funcdiff.scipy.stats.{name}") is getattr(stats, name)
-    assert functions == ["ModeResult", "mode", "rankdata", "sem"]
+    assert functions == ["ModeResult", "gaussian_kde", "mode", "rankdata", "sem"]
 
 
 # ---- nn -------------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ WRAPPERS = {
     "lax.linalg.schur": ("schur", (_M,)),
     "lax.linalg.svd": ("svd", (_M,)),
     "lax.linalg.triangular_solve": ("triangular_solve", (_M, _M)),
+    "lax.linalg.tridiagonal_solve": ("tridiagonal_solve", (_M[0], _M[0], _M[0], _M)),
 }
 
 _CONTROL_FLOW = "higher-order (takes functions): tests/test_control_flow.py"
@@ -201,6 +202,17 @@ EXEMPT.update(
             f"scipy.linalg.{n}": _SCIPY_DECOMP
             for n in ("eigh_tridiagonal", "expm_frechet", "funm", "hessenberg", "polar",
                       "qr_multiply", "rsf2csf", "schur", "solve_sylvester", "sqrtm")
+        },
+    }
+)
+_LAX_LINALG = "composed from funcdiff.numpy and primitives that have records: "
+EXEMPT.update(
+    {
+        **{
+            f"lax.linalg.{n}": _LAX_LINALG + "tests/test_lax_linalg_extras.py"
+            for n in ("cholesky_update", "hessenberg", "householder_product",
+                      "lu_pivots_to_permutation", "ormqr", "qdwh", "symmetric_product",
+                      "tridiagonal")
         },
     }
 )

@@ -266,18 +266,33 @@ def hessenberg(a: ArrayLike, *, calc_q: bool = False, overwrite_a: bool = False,
     h = _inexact(a)
     _square("hessenberg", "a", h)
     n = h.shape[-1]
-    q = jnp.broadcast_to(jnp.eye(n, dtype=h.dtype), h.shape)
     # The last reflector only makes a complex subdiagonal entry real; a matrix of size 2 or
     # less is left as it is (both as SciPy).
-    for k in range(n - 1 if n > 2 else 0):
+    h, q, _, _ = householder_hessenberg(h, n - 1 if n > 2 else 0, calc_q)
+    h = jnp.where(np.tril(np.ones((n, n), bool), -2), 0, h)
+    return (h, q) if calc_q else h
+
+
+def householder_hessenberg(h: Array, count: int, calc_q: bool
+                           ) -> tuple[Array, Array | None, list[Array], list[Array]]:
+    """The first `count` Householder reflections of the reduction of the square matrices `h`
+    to Hessenberg form: ``(h', q, vs, taus)`` with ``h' = qᴴ h q`` (entries below the first
+    subdiagonal left as computed, near zero), `q` (None unless `calc_q`) and each
+    reflector's vector and scale (`_reflector`)."""
+    n = h.shape[-1]
+    q = jnp.broadcast_to(jnp.eye(n, dtype=h.dtype), h.shape) if calc_q else None
+    vs, taus = [], []
+    for k in range(count):
         v, tau = _reflector(h[..., :, k], k)
         col, row = v[..., :, None], jnp.conj(v)[..., None, :]
         t = tau[..., None, None]
         h = h - jnp.conj(t) * col * (row @ h)
         h = h - t * (h @ col) * row
-        q = q - t * (q @ col) * row
-    h = jnp.where(np.tril(np.ones((n, n), bool), -2), 0, h)
-    return (h, q) if calc_q else h
+        if calc_q:
+            q = q - t * (q @ col) * row
+        vs.append(v)
+        taus.append(tau)
+    return h, q, vs, taus
 
 
 def solve_sylvester(A: ArrayLike, B: ArrayLike, C: ArrayLike, *,  # noqa: N803

@@ -14,6 +14,15 @@ from funcdiff._src.lax.schur import schur as schur
 from funcdiff._src.lax.spectral import eigh as eigh
 from funcdiff._src.lax.spectral import qr as qr
 from funcdiff._src.lax.spectral import svd as svd
+from funcdiff._src.lax.tridiagonal import tridiagonal_solve as tridiagonal_solve
+from funcdiff._src.lax_linalg_extras import cholesky_update as cholesky_update
+from funcdiff._src.lax_linalg_extras import hessenberg as hessenberg
+from funcdiff._src.lax_linalg_extras import householder_product as householder_product
+from funcdiff._src.lax_linalg_extras import lu_pivots_to_permutation as lu_pivots_to_permutation
+from funcdiff._src.lax_linalg_extras import ormqr as ormqr
+from funcdiff._src.lax_linalg_extras import symmetric_product as symmetric_product
+from funcdiff._src.lax_linalg_extras import tridiagonal as tridiagonal
+from funcdiff._src.lax_qdwh import qdwh as qdwh
 
 
 def cholesky(x: _Any, symmetrize_input: bool = True) -> _Any:
@@ -48,4 +57,6 @@ def eig(x: _Any, *, compute_left_eigenvectors: bool = False,
     return list(_spec.eig(x, compute_right_eigenvectors=compute_right_eigenvectors))
 
 
-__all__ = ["cholesky", "eig", "eigh", "lu", "qr", "svd", "triangular_solve"]
+__all__ = ["cholesky", "cholesky_update", "eig", "eigh", "hessenberg", "householder_product",
+           "lu", "lu_pivots_to_permutation", "ormqr", "qdwh", "qr", "schur", "svd",
+           "symmetric_product", "triangular_solve", "tridiagonal", "tridiagonal_solve"]

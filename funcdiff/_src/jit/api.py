@@ -122,14 +122,18 @@ def _weak_outputs(fn: Callable[..., Any], weak: tuple[int, ...]) -> Callable[...
 
 
 class Lowered:
-    """The result of `jit(f).lower(*args)`: the optimised IR and the generated code."""
+    """The result of `jit(f).lower(*args)`: the optimised IR and the generated code.
+    `args_info` is JAX's pytree ``(args, kwargs)`` of the call's arguments, static ones
+    left out, each array leaf an `ArgInfo` (``.shape``, ``.dtype``, ``.donated``)."""
 
     def __init__(
-        self, jaxpr: ClosedJaxpr, optimized: ClosedJaxpr, program: lowering.CompiledProgram
+        self, jaxpr: ClosedJaxpr, optimized: ClosedJaxpr, program: lowering.CompiledProgram,
+        args_info: Any = None,
     ):
         self.jaxpr = jaxpr
         self.optimized = optimized
         self.program = program
+        self.args_info = args_info
 
     def as_text(self) -> str:
         """The optimised IR, as a jaxpr listing."""
@@ -146,10 +150,11 @@ class Lowered:
 class Traced:
     """The result of `jit(f).trace(*args)`: the program traced for these arguments (JAX's
     ahead-of-time stage before lowering). `jaxpr` is the IR as traced, before optimisation;
-    `lower()` optimises and compiles it."""
+    `lower()` optimises and compiles it; `args_info` is as `Lowered.args_info`."""
 
     def __init__(self, fun: JitFunction, args: tuple, kwargs: dict, jaxpr: ClosedJaxpr):
         self.jaxpr = jaxpr
+        self.args_info = fun._args_info(args, kwargs, jaxpr)
         self._fun, self._args, self._kwargs = fun, args, kwargs
 
     def lower(self) -> Lowered:
@@ -389,7 +394,14 @@ class JitFunction:
             program = backends.compiled(entry.jaxpr, entry.backend)
         else:
             program = _compiled(entry.jaxpr)
-        return Lowered(entry.jaxpr, program.jaxpr, program)
+        return Lowered(entry.jaxpr, program.jaxpr, program,
+                       self._args_info(args, kwargs, entry.jaxpr))
+
+    def _args_info(self, args: tuple, kwargs: dict, jaxpr: ClosedJaxpr) -> Any:
+        static = (self._static_positions(len(args)), self.static_argnames)
+        donated = getattr(self, "_donated_positions", frozenset())
+        names = getattr(self, "donate_argnames", ())
+        return donation.args_info(args, kwargs, jaxpr.in_avals, static, (donated, names))
 
     def _cache_size(self) -> int:
         return len(self._cache)

@@ -45,6 +45,7 @@ from funcdiff._src.lax import (  # noqa: F401
     special,
     spectral,
     transcendental,
+    tridiagonal,
     windowed,
 )
 from funcdiff._src.lax import fft as fft_lax
@@ -497,6 +498,20 @@ api_rules[decompositions.triangular_solve_p] = lambda ctx, a, b, **p: (
     f"{ctx.const(_triangular_solve, 'f')}(xp, {a}, {b}, "
     + ", ".join(f"{k}={bool(v)}" for k, v in p.items())
     + ")"
+)
+
+
+def _tridiagonal_solve(xp: Any, dl: Any, d: Any, du: Any, b: Any) -> Any:
+    """The banded system as a dense one (the linalg extension has no banded solver)."""
+    m = d.shape[-1]
+    a = (d[..., :, None] * xp.eye(m, dtype=d.dtype)
+         + dl[..., :, None] * xp.eye(m, k=-1, dtype=d.dtype)
+         + du[..., :, None] * xp.eye(m, k=1, dtype=d.dtype))
+    return xp.linalg.solve(a, b)
+
+
+api_rules[tridiagonal.tridiagonal_solve_p] = lambda ctx, dl, d, du, b, **p: (
+    f"{ctx.const(_tridiagonal_solve, 'f')}(xp, {dl}, {d}, {du}, {b})"
 )
 
 

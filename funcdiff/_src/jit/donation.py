@@ -35,7 +35,14 @@ import numpy as np
 
 from funcdiff._src import core, errors
 from funcdiff._src.array import Array, WeakArray
-from funcdiff._src.tree_util import keystr, tree_flatten_with_path, tree_leaves
+from funcdiff._src.tree_util import (
+    keystr,
+    tree_flatten,
+    tree_flatten_with_path,
+    tree_leaves,
+    tree_map,
+    tree_unflatten,
+)
 
 
 def _as_tuple(value: Any, kind: type, what: str) -> tuple:
@@ -258,4 +265,78 @@ def consume(
     return unusable
 
 
-__all__ = ["check_distinct", "consume", "describe", "resolve_donation", "split_leaves"]
+class ArgInfo:
+    """One array argument of a lowered call, as `jax.stages.ArgInfo`: its `shape`, `dtype`
+    and whether it is `donated`. `jit(f).lower(*args).args_info` holds one per argument
+    leaf.
+
+    !!! Example
+        ```python
+        import numpy as np
+        import funcdiff
+
+        f = funcdiff.jit(lambda x, n, y: x * n + y, static_argnums=1, donate_argnums=0)
+        (x,), kwargs = f.lower(np.ones(3), 2, y=np.float32(1.0)).args_info
+        print(x.shape, x.dtype, x.donated, kwargs["y"].dtype, kwargs["y"].donated)
+        ```
+        ```text
+        (3,) float64 True float32 False
+        ```
+    """
+
+    __slots__ = ("_aval", "donated")
+
+    def __init__(self, aval: core.ShapedArray, donated: bool):
+        self._aval = aval
+        self.donated = donated
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._aval.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._aval.dtype
+
+    def __repr__(self) -> str:
+        return f"ArgInfo(_aval={self._aval!r}, donated={self.donated})"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, ArgInfo) and self._aval == other._aval
+                and self.donated == other.donated)
+
+    def __hash__(self) -> int:
+        return hash((self._aval, self.donated))
+
+
+def args_info(
+    args: tuple,
+    kwargs: dict,
+    avals: Sequence[core.ShapedArray],
+    static: tuple[frozenset[int], tuple[str, ...]],
+    donated: tuple[frozenset[int], tuple[str, ...]],
+) -> tuple[tuple, dict]:
+    """JAX's ``args_info`` of a call: the pytree ``(args, kwargs)`` without the static
+    arguments, each leaf an `ArgInfo`. `avals` are the traced program's inputs, in the order
+    of the leaves of that pytree."""
+    flags = (
+        tuple(tree_map(lambda _, d=i in donated[0]: d, a)
+              for i, a in enumerate(args) if i not in static[0]),
+        {k: tree_map(lambda _, d=k in donated[1]: d, v)
+         for k, v in kwargs.items() if k not in static[1]},
+    )
+    leaves, tree = tree_flatten(flags)
+    if len(leaves) != len(avals):  # (an internal invariant: one traced input per leaf)
+        raise AssertionError(f"args_info: {len(leaves)} leaves for {len(avals)} inputs")
+    return tree_unflatten(tree, [ArgInfo(a, d) for a, d in zip(avals, leaves)])
+
+
+__all__ = [
+    "ArgInfo",
+    "args_info",
+    "check_distinct",
+    "consume",
+    "describe",
+    "resolve_donation",
+    "split_leaves",
+]

@@ -9,6 +9,7 @@ log_likelihood = norm.logpdf(0.3, loc=0.0, scale=2.0)
 ```
 """
 
+from funcdiff._src.scipy_stats.kde import gaussian_kde as gaussian_kde
 from funcdiff._src.scipy_stats.summary import ModeResult as ModeResult
 from funcdiff._src.scipy_stats.summary import mode as mode
 from funcdiff._src.scipy_stats.summary import rankdata as rankdata
