@@ -221,7 +221,10 @@ def test_random_programs_give_the_general_paths_gradients(prog, seed, index):
     assert_same(h_tape, h_general, "grad(grad): " + what, tol=1e-9)
     hvp_tape, hvp_general = both_paths(lambda: grad(lambda s: jvp(along, (s,), (1.0,))[1])(0.3))
     assert_same(hvp_tape, hvp_general, "grad(jvp): " + what, tol=1e-9)
-    np.testing.assert_allclose(hvp_tape, h_tape, rtol=1e-9, atol=1e-9, err_msg=what)
+    # (second derivatives taken in two orders round differently where the program computes
+    # in float32, which the fuzzer's table draws)
+    cross = 1e-5 if "float32" in what else 1e-9
+    np.testing.assert_allclose(hvp_tape, h_tape, rtol=cross, atol=cross, err_msg=what)
     # The tape inside other transformations is not used: they see the general path.
     first = grad(along)(0.3)
     for name, compute, expected_value in [
@@ -232,7 +235,8 @@ def test_random_programs_give_the_general_paths_gradients(prog, seed, index):
         got, expected = both_paths(compute, uses_tape=False)
         assert_same(got, expected, f"{name}: {what}", tol=1e-9)
         np.testing.assert_allclose(
-            got, expected_value, rtol=1e-8, atol=1e-8, err_msg=f"{name}: {what}"
+            got, expected_value, rtol=max(cross, 1e-8), atol=max(cross, 1e-8),
+            err_msg=f"{name}: {what}",
         )
     _unchanged([x, y], snapshots, what)
 
