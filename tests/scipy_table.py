@@ -76,10 +76,16 @@ for _name, _ref, _dom in [
     ("i1e", ss.i1e, Domain(0.1, 3.0, signed=True)),
     ("expi", ss.expi, Domain(0.3, 3.0, signed=True)),
     ("exp1", ss.exp1, Domain(0.2, 4.0, ilo=1, ihi=4)),
+    ("spence", ss.spence, Domain(0.1, 5.0, ilo=1, ihi=5)),
+    ("dawsn", ss.dawsn, Domain(-12.0, 12.0)),
 ]:
     add("scipy.special." + _name, partial(unary_cases, domain=_dom), ref=_scipy(_ref),
         dtypes=REAL, domains=(_dom,), rtol={np.dtype(np.float32): 1e-5})
 
+_SICI_DOM = Domain(0.3, 8.0, signed=True, ilo=1, ihi=8)
+add("scipy.special.sici", partial(unary_cases, domain=_SICI_DOM), dtypes=REAL,
+    ref=lambda x: tuple(_scipy(lambda v, i=i: ss.sici(v)[i])(x) for i in (0, 1)),
+    domains=(_SICI_DOM,), rtol={np.dtype(np.float32): 1e-5})
 add("scipy.special.loggamma", partial(unary_cases, domain=BETWEEN_POLES), variant="negative",
     ref=_scipy(ss.loggamma), dtypes=(F64,), grad_order=0, grad_note="NaN for x <= 0")
 for _name, _ref in [("gammaln", ss.gammaln), ("digamma", ss.digamma), ("gamma", ss.gamma)]:
@@ -135,6 +141,15 @@ def _polygamma_cases(draw, dtype):
     return case(n, draw_array(draw, s2, dtype, GAMMA_DOM))
 
 
+@st.composite
+def _expn_cases(draw, dtype):
+    s1, s2 = draw(broadcastable_shapes(2, allow_empty=True))
+    n = draw_array(draw, s1, I32, Domain(ilo=0, ihi=4))
+    return case(n, draw_array(draw, s2, dtype, Domain(0.2, 5.0, ilo=1, ihi=5)))
+
+
+add("scipy.special.expn", _expn_cases, ref=_scipy(ss.expn, n_arrays=2), dtypes=REAL,
+    rtol={np.dtype(np.float32): 1e-5})
 add("scipy.special.polygamma", _polygamma_cases, ref=_scipy(ss.polygamma), dtypes=FLOATS,
     rtol={np.dtype(np.float32): 1e-5})
 

@@ -1,0 +1,129 @@
+"""Directed tests of `bernoulli`, `spence`, `dawsn`, `sici` and `expn` (the generic table of
+`tests/scipy_table.py` checks them on moderate domains): accuracy against SciPy over wide
+ranges and at the edges, derivatives at the special points, errors for bad arguments."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import scipy.special as ss
+
+import funcdiff
+from funcdiff.scipy import special
+from funcdiff.test_util import check_grads
+
+RNG = np.random.default_rng(7)
+EDGES = [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan]
+
+
+def _close(ours, theirs, rtol, atol=0.0):
+    np.testing.assert_allclose(np.asarray(ours), theirs, rtol=rtol, atol=atol)
+
+
+def test_bernoulli_is_exact():
+    b = [Fraction(1)]
+    for m in range(1, 41):  # B_m from sum_{k<=m} C(m+1, k) B_k = 0, independently
+        b.append(-sum(Fraction(ss.comb(m + 1, k, exact=True)) * b[k] for k in range(m)) / (m + 1))
+    out = special.bernoulli(40)
+    assert out.shape == (41,) and out.dtype == np.float64
+    assert np.asarray(out).tolist() == [float(q) for q in b]
+    _close(out, ss.bernoulli(40), rtol=1e-6)  # SciPy's own values are less accurate
+    assert np.isinf(special.bernoulli(300)[-1])
+
+
+@pytest.mark.parametrize("n", [-1, 2.0, True])
+def test_bernoulli_needs_a_non_negative_int(n):
+    with pytest.raises(ValueError, match="non-negative Python int"):
+        special.bernoulli(n)
+
+
+def test_spence_matches_scipy():
+    x = np.concatenate([RNG.uniform(0, 4, 500), 10.0 ** RNG.uniform(-300, 300, 500),
+                        [0.5, 2.0, 1 - 1e-12, 2 + 1e-12, 1e-20]])
+    _close(special.spence(x), ss.spence(x), rtol=5e-15, atol=1e-300)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(special.spence(np.array(EDGES)), ss.spence(EDGES))
+
+
+def test_dawsn_matches_scipy():
+    x = np.concatenate([RNG.uniform(-15, 15, 2000), 10.0 ** RNG.uniform(-300, 300, 500),
+                        [1.0, 10.0, -10.0]])
+    _close(special.dawsn(x), ss.dawsn(x), rtol=3e-15)
+    np.testing.assert_array_equal(special.dawsn(np.array(EDGES)), ss.dawsn(EDGES))
+
+
+def test_sici_matches_scipy():
+    x = np.concatenate([RNG.uniform(-60, 60, 2000), 10.0 ** RNG.uniform(-300, 15, 500),
+                        [4.0, -4.0, 4 + 1e-12]])
+    si, ci = special.sici(x)
+    ref_si, ref_ci = ss.sici(x)
+    _close(si, ref_si, rtol=1e-15)
+    _close(ci, ref_ci, rtol=1e-14, atol=1e-15)  # absolute near the zeros of Ci
+    with np.errstate(all="ignore"):
+        for ours, theirs in zip(special.sici(np.array(EDGES)), ss.sici(EDGES)):
+            _close(ours, theirs, rtol=1e-15)  # inf and nan in place
+
+
+def test_expn_matches_scipy():
+    n = RNG.integers(0, 60, 3000)
+    x = np.concatenate([RNG.uniform(0, 5, 2000), 10.0 ** RNG.uniform(-10, 2.5, 1000)])
+    _close(special.expn(n, x), ss.expn(n, x), rtol=5e-14, atol=1e-300)
+    n = np.array([0, 1, 2, 3, -1, 0, 2, 2, 2])
+    x = np.array([0, 0, 0, 0, 1, np.inf, np.inf, -1, np.nan])
+    np.testing.assert_array_equal(special.expn(n, x), ss.expn(n, x))
+    assert np.isnan(special.expn(1.5, 1.0))
+
+
+def test_float32_stays_float32_and_is_accurate():
+    x = np.linspace(0.05, 9.0, 60, dtype=np.float32)
+    x64 = x.astype(np.float64)
+    for ours, theirs in [(special.spence(x), ss.spence(x64)), (special.dawsn(x), ss.dawsn(x64)),
+                         (special.sici(x)[0], ss.sici(x64)[0]),
+                         (special.expn(np.float32(2), x), ss.expn(2, x64))]:
+        assert ours.dtype == np.float32
+        _close(ours, theirs, rtol=2e-6)
+
+
+def test_derivatives():
+    check_grads(special.spence, (np.array([0.05, 0.7, 1.5, 2.6, 30.0]),), order=3,
+                modes=("fwd", "rev"))
+    check_grads(special.dawsn, (np.array([-12.0, -3.0, 0.4, 1.5, 5.0]),), order=3,
+                modes=("fwd", "rev"))
+    for i in (0, 1):
+        check_grads(lambda x, i=i: special.sici(x)[i], (np.array([-6.0, -3, 0.4, 1.5, 5.0]),),
+                    order=3, modes=("fwd", "rev"))
+    n = np.array([0, 1, 2, 5, 3])
+    check_grads(lambda x: special.expn(n, x), (np.array([0.5, 1.5, 2.5, 4.0, 0.1]),), order=3,
+                modes=("fwd", "rev"))
+    # Closed forms at the special points.
+    assert funcdiff.grad(special.spence)(1.0) == -1.0
+    assert funcdiff.grad(lambda x: special.sici(x)[0])(0.0) == 1.0
+    x = np.array([0.3, 2.0, 7.0])
+    _close(funcdiff.vmap(funcdiff.grad(special.dawsn))(x), 1 - 2 * x * ss.dawsn(x), rtol=1e-14)
+    _close(funcdiff.vmap(funcdiff.grad(special.expn, argnums=1))(np.array([1, 2, 3]), x),
+           -ss.expn(np.array([0, 1, 2]), x), rtol=1e-13)
+
+
+def test_expn_has_no_derivative_in_n():
+    with pytest.raises(ValueError, match="derivative with respect to `n`"):
+        funcdiff.grad(lambda n: special.expn(n, 1.0))(2.0)
+
+
+@pytest.mark.parametrize("f", [special.spence, special.dawsn, special.sici, special.expn])
+def test_jit_and_vmap_agree_with_eager(f):
+    x = np.array([0.25, 1.7, 3.1, 12.5])
+    args = (np.array([0, 1, 2, 7]), x) if f is special.expn else (x,)
+    eager = funcdiff.tree_util.tree_leaves(f(*args))
+    for transformed in (funcdiff.jit(f)(*args), funcdiff.vmap(f)(*args)):
+        for a, b in zip(funcdiff.tree_util.tree_leaves(transformed), eager, strict=True):
+            _close(a, np.asarray(b), rtol=1e-14)
+
+
+def test_python_scalars_take_every_branch():
+    for x in (0.0, 0.2, 0.7, 2.0, 3.5, 40.0):
+        _close(special.spence(x), ss.spence(x), rtol=5e-15)
+        _close(special.dawsn(x), ss.dawsn(x), rtol=3e-15)
+        _close(special.sici(x), ss.sici(x), rtol=1e-14)
+        _close(special.expn(2, x), ss.expn(2, x), rtol=5e-14)
