@@ -86,6 +86,10 @@ _SICI_DOM = Domain(0.3, 8.0, signed=True, ilo=1, ihi=8)
 add("scipy.special.sici", partial(unary_cases, domain=_SICI_DOM), dtypes=REAL,
     ref=lambda x: tuple(_scipy(lambda v, i=i: ss.sici(v)[i])(x) for i in (0, 1)),
     domains=(_SICI_DOM,), rtol={np.dtype(np.float32): 1e-5})
+_FRESNEL_DOM = Domain(0.2, 3.0, signed=True, ilo=1, ihi=3)
+add("scipy.special.fresnel", partial(unary_cases, domain=_FRESNEL_DOM), dtypes=REAL,
+    ref=lambda x: tuple(_scipy(lambda v, i=i: ss.fresnel(v)[i])(x) for i in (0, 1)),
+    domains=(_FRESNEL_DOM,), rtol={np.dtype(np.float32): 1e-5})
 add("scipy.special.loggamma", partial(unary_cases, domain=BETWEEN_POLES), variant="negative",
     ref=_scipy(ss.loggamma), dtypes=(F64,), grad_order=0, grad_note="NaN for x <= 0")
 for _name, _ref in [("gammaln", ss.gammaln), ("digamma", ss.digamma), ("gamma", ss.gamma)]:

@@ -44,5 +44,6 @@ from funcdiff._src.scipy_special import zeta as zeta
 from funcdiff._src.scipy_special_more import bernoulli as bernoulli
 from funcdiff._src.scipy_special_more import dawsn as dawsn
 from funcdiff._src.scipy_special_more import expn as expn
+from funcdiff._src.scipy_special_more import fresnel as fresnel
 from funcdiff._src.scipy_special_more import sici as sici
 from funcdiff._src.scipy_special_more import spence as spence
