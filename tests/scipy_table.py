@@ -90,6 +90,11 @@ _FRESNEL_DOM = Domain(0.2, 3.0, signed=True, ilo=1, ihi=3)
 add("scipy.special.fresnel", partial(unary_cases, domain=_FRESNEL_DOM), dtypes=REAL,
     ref=lambda x: tuple(_scipy(lambda v, i=i: ss.fresnel(v)[i])(x) for i in (0, 1)),
     domains=(_FRESNEL_DOM,), rtol={np.dtype(np.float32): 1e-5})
+_JN_DOM = Domain(0.3, 15.0, signed=True, ilo=1, ihi=15)
+add("scipy.special.bessel_jn", partial(unary_cases, domain=_JN_DOM, v=st.integers(0, 3)),
+    ref=_scipy(lambda z, v: ss.jv(np.arange(v + 1).reshape((-1,) + (1,) * np.ndim(z)), z),
+               n_arrays=1),
+    dtypes=REAL, domains=(_JN_DOM,), rtol={np.dtype(np.float32): 1e-4})
 add("scipy.special.loggamma", partial(unary_cases, domain=BETWEEN_POLES), variant="negative",
     ref=_scipy(ss.loggamma), dtypes=(F64,), grad_order=0, grad_note="NaN for x <= 0")
 for _name, _ref in [("gammaln", ss.gammaln), ("digamma", ss.digamma), ("gamma", ss.gamma)]:

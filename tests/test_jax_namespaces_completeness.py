@@ -327,7 +327,6 @@ ABSENT: dict[str, dict[str, str]] = {
     },
     "jax.scipy.special": dict.fromkeys(
         [
-            "bessel_jn",
             "hyp1f1",
             "hyp2f1",
             "owens_t",

@@ -1,11 +1,12 @@
-"""Directed tests of `bernoulli`, `spence`, `dawsn`, `sici`, `fresnel` and `expn` (the
-generic table of `tests/scipy_table.py` checks them on moderate domains): accuracy against
-SciPy over wide ranges and at the edges, derivatives at the special points, errors for bad
-arguments."""
+"""Directed tests of `bernoulli`, `spence`, `dawsn`, `sici`, `fresnel`, `expn` and
+`bessel_jn` (the generic table of `tests/scipy_table.py` checks them on moderate domains):
+accuracy against SciPy over wide ranges and at the edges, derivatives at the special points,
+errors for bad arguments."""
 
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import partial
 
 import numpy as np
 import pytest
@@ -93,6 +94,32 @@ def test_expn_matches_scipy():
     assert np.isnan(special.expn(1.5, 1.0))
 
 
+def _jv(v, z):
+    with np.errstate(all="ignore"):
+        ref = ss.jv(np.arange(v + 1)[:, None], z)
+    ref[:, np.isinf(z)] = 0.0
+    return ref
+
+
+def test_bessel_jn_matches_scipy():
+    z = np.concatenate([RNG.uniform(-20, 20, 2000), 10.0 ** RNG.uniform(-300, 0, 300),
+                        [1.0, -1.0, 1 - 1e-15]])
+    for v in (0, 1, 6, 30):
+        _close(special.bessel_jn(z, v=v), _jv(v, z), rtol=2e-12, atol=2e-15)
+    z = RNG.uniform(-55, 55, 1000)  # a longer recurrence reaches further
+    _close(special.bessel_jn(z, v=4, n_iter=100), _jv(4, z), rtol=0, atol=2e-15)
+    out = special.bessel_jn(np.array(EDGES), v=2)
+    np.testing.assert_array_equal(out[:, [0, 1, 4, 5]], [[1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+    assert np.isnan(out[:, 6]).all() and out.shape == (3, 7)
+    assert special.bessel_jn(2.0, v=0).shape == (1,)
+
+
+@pytest.mark.parametrize("kwargs", [dict(v=-1), dict(v=2.0), dict(v=1, n_iter=-3)])
+def test_bessel_jn_needs_static_non_negative_ints(kwargs):
+    with pytest.raises(ValueError, match="non-negative Python int"):
+        special.bessel_jn(1.0, **kwargs)
+
+
 def test_float32_stays_float32_and_is_accurate():
     x = np.linspace(0.05, 9.0, 60, dtype=np.float32)
     x64 = x.astype(np.float64)
@@ -102,6 +129,9 @@ def test_float32_stays_float32_and_is_accurate():
                          (special.expn(np.float32(2), x), ss.expn(2, x64))]:
         assert ours.dtype == np.float32
         _close(ours, theirs, rtol=2e-6)
+    j = special.bessel_jn(x, v=2)
+    assert j.dtype == np.float32
+    _close(j, _jv(2, x64), rtol=0, atol=1e-6)
 
 
 def test_derivatives():
@@ -117,7 +147,11 @@ def test_derivatives():
     n = np.array([0, 1, 2, 5, 3])
     check_grads(lambda x: special.expn(n, x), (np.array([0.5, 1.5, 2.5, 4.0, 0.1]),), order=3,
                 modes=("fwd", "rev"))
+    check_grads(lambda z: special.bessel_jn(z, v=3), (np.array([0.5, -2.0, 7.0, 0.0]),),
+                order=3, modes=("fwd", "rev"))
     # Closed forms at the special points.
+    np.testing.assert_array_equal(funcdiff.jacfwd(lambda z: special.bessel_jn(z, v=2))(0.0),
+                                  [0.0, 0.5, 0.0])
     assert funcdiff.grad(special.spence)(1.0) == -1.0
     assert funcdiff.grad(lambda x: special.sici(x)[0])(0.0) == 1.0
     x = np.array([0.3, 2.0, 7.0])
@@ -132,12 +166,13 @@ def test_expn_has_no_derivative_in_n():
 
 
 @pytest.mark.parametrize("f", [special.spence, special.dawsn, special.sici, special.expn,
-                               special.fresnel])
+                               special.fresnel, partial(special.bessel_jn, v=3)])
 def test_jit_and_vmap_agree_with_eager(f):
     x = np.array([0.25, 1.7, 3.1, 12.5])
     args = (np.array([0, 1, 2, 7]), x) if f is special.expn else (x,)
     eager = funcdiff.tree_util.tree_leaves(f(*args))
-    for transformed in (funcdiff.jit(f)(*args), funcdiff.vmap(f)(*args)):
+    mapped = funcdiff.vmap(f, out_axes=1 if isinstance(f, partial) else 0)(*args)
+    for transformed in (funcdiff.jit(f)(*args), mapped):
         for a, b in zip(funcdiff.tree_util.tree_leaves(transformed), eager, strict=True):
             _close(a, np.asarray(b), rtol=1e-14)
 

@@ -1,6 +1,6 @@
 """More special functions of `funcdiff.scipy.special`: Bernoulli numbers, the dilogarithm,
-Dawson's integral, the sine, cosine and Fresnel integrals and the generalized exponential
-integrals.
+Dawson's integral, the sine, cosine and Fresnel integrals, the generalized exponential
+integrals and Bessel functions of the first kind.
 
 Each is composed of `funcdiff.numpy` operations (power series, continued fractions evaluated
 backward to a fixed depth, asymptotic expansions, selected per element by `where`), so that
@@ -20,7 +20,7 @@ import numpy as np
 import funcdiff.numpy as jnp
 from funcdiff._src.custom_jvp import custom_jvp
 from funcdiff._src.errors import UnexpectedTracerError
-from funcdiff._src.numpy._util import Array, ArrayLike, promote_inexact
+from funcdiff._src.numpy._util import Array, ArrayLike, aval, promote_inexact
 from funcdiff._src.scipy_special import digamma, gammaln
 
 
@@ -420,3 +420,94 @@ def _fresnel_jvp(primals: tuple, tangents: tuple) -> tuple[tuple[Array, Array], 
     (x,), (t,) = primals, tangents
     phase = (math.pi / 2) * x * x
     return _fresnel(x), (t * jnp.sin(phase), t * jnp.cos(phase))
+
+
+# ---- bessel_jn ------------------------------------------------------------------------------
+
+
+def bessel_jn(z: ArrayLike, *, v: int, n_iter: int = 50) -> Array:
+    """Bessel functions of the first kind of orders ``0, 1, ..., v``: an array of shape
+    ``(v + 1, *z.shape)`` (as JAX's `jax.scipy.special.bessel_jn`). Their derivatives are
+    ``J_0' = -J_1`` and ``J_n' = (J_{n-1} - J_{n+1}) / 2``.
+
+    The power series for ``|z| < 1``, else Miller's backward recurrence
+    ``J_{k-1} = (2k / z) J_k - J_{k+1}`` from order ``max(n_iter, v + 2)``, normalized by
+    ``J_0 + 2 (J_2 + J_4 + ...) = 1``. With the default ``n_iter = 50`` the absolute error
+    in float64 is about 1e-15 for ``|z| <= 20``, then grows fast (1e-12 at 25, 1e-9 at 30,
+    about as JAX's): raise `n_iter` for larger `z` (70 reaches 35, 100 reaches 55).
+    ``J_n(0)`` is 1 for ``n = 0`` and 0 otherwise (JAX gives NaN); ``J_n(+-inf) = 0``.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import bessel_jn
+
+        j = bessel_jn(np.array([1.0, 2.0]), v=2)
+        assert j.shape == (3, 2)
+        assert np.allclose(j[:, 0], [0.7651976865579666, 0.44005058574493355,
+                                     0.11490348493190049])
+        ```
+    """
+    for name, value in (("v", v), ("n_iter", n_iter)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise ValueError(f"bessel_jn: {name} must be a non-negative Python int (it fixes "
+                             f"the result's shape or the recurrence's length), got {value!r}")
+    return _bessel_jn(int(v), int(n_iter), jnp.asarray(promote_inexact(z)[0]))
+
+
+def _miller(z: Array, v: int, start: int) -> list[Array]:
+    """``J_0 .. J_v`` of a finite `z` with ``|z| >= 1`` by the normalized backward recurrence
+    from order `start`; the running values are rescaled when large (no overflow)."""
+    big, tiny = (1e100, 1e-100) if aval(z).dtype == np.float64 else (1e15, 1e-15)
+    nxt, cur = jnp.zeros_like(z), jnp.full_like(z, tiny)  # f_{k+1}, f_k with k = start
+    kept: dict[int, Array] = {start: cur} if start <= v else {}
+    total = cur if start % 2 == 0 else jnp.zeros_like(z)  # J_0 + 2 sum J_2k, unnormalized
+    for k in range(start, 0, -1):
+        nxt, cur = cur, (2 * k / z) * cur - nxt
+        scale = jnp.where(jnp.abs(cur) > big, tiny, 1.0)
+        nxt, cur, total = nxt * scale, cur * scale, total * scale
+        kept = {j: f * scale for j, f in kept.items()}
+        if k - 1 <= v:
+            kept[k - 1] = cur
+        if (k - 1) % 2 == 0:
+            total = total + (cur if k == 1 else 2 * cur)
+    return [kept[j] / total for j in range(v + 1)]
+
+
+_JN_SERIES_TERMS = 11  # (z/2)^2m / (m! (m+n)!) for |z| < 1: below 1e-20 by m = 11
+
+
+def _jn_series(z: Array, v: int) -> list[Array]:
+    """``J_0 .. J_v`` for ``|z| < 1``: ``sum_m (-1)^m (z/2)^(2m+n) / (m! (m+n)!)``."""
+    half = z / 2
+    q = -half * half
+    lead, out = jnp.ones_like(z), []  # lead = (z/2)^n / n!
+    for n in range(v + 1):
+        if n:
+            lead = lead * half / n
+        total, term = 1.0, 1.0
+        for m in range(1, _JN_SERIES_TERMS):
+            term = term * q / (m * (m + n))
+            total = total + term
+        out.append(lead * total)
+    return out
+
+
+@partial(custom_jvp, nondiff_argnums=(0, 1))
+def _bessel_jn(v: int, n_iter: int, z: Array) -> Array:
+    small, finite = jnp.abs(z) < 1, jnp.isfinite(z)
+    series = _jn_series(jnp.where(small, z, 0.0), v)
+    miller = _miller(jnp.where(small | ~finite, 1.0, z), v, max(n_iter, v + 2))
+    out = []
+    for f_small, f in zip(series, miller, strict=True):
+        f = jnp.where(small, f_small, jnp.where(finite, f, 0.0))
+        out.append(jnp.where(jnp.isnan(z), z, f))
+    return jnp.stack(out)
+
+
+@_bessel_jn.defjvp
+def _bessel_jn_jvp(v: int, n_iter: int, primals: tuple, tangents: tuple) -> tuple[Array, Array]:
+    (z,), (t,) = primals, tangents
+    j = _bessel_jn(v + 1, n_iter, z)
+    slopes = [-j[1]] + [(j[n - 1] - j[n + 1]) / 2 for n in range(1, v + 1)]
+    return _bessel_jn(v, n_iter, z), jnp.stack(slopes) * t
