@@ -134,6 +134,7 @@ _binary("boxcox1p", ss.boxcox1p, Domain(-0.5, 2.0), Domain(-1.0, 1.0), dtypes=FL
 _binary("comb", lambda n, k: ss.comb(n, k), Domain(2.0, 8.0), Domain(0.0, 2.0), dtypes=(F64,))
 _binary("zeta", ss.zeta, Domain(1.5, 5.0), POS, dtypes=FLOATS, fixed_args=(0,),
         grad_note="derivatives in q (JAX has none in x)")
+_binary("owens_t", ss.owens_t, Domain(-3.0, 3.0), Domain(-3.0, 3.0), dtypes=FLOATS, weak=True)
 _binary("gammainc", ss.gammainc, POS, POS, dtypes=FLOATS, weak=True, grad_order=1,
         grad_note="the derivative in a is first order only (as in JAX)")
 _binary("gammaincc", ss.gammaincc, POS, POS, dtypes=FLOATS, weak=True, grad_order=1,

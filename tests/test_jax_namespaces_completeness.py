@@ -329,7 +329,6 @@ ABSENT: dict[str, dict[str, str]] = {
         [
             "hyp1f1",
             "hyp2f1",
-            "owens_t",
             "sph_harm_y",
             "wofz",
         ],

@@ -1,5 +1,5 @@
-"""Directed tests of `bernoulli`, `spence`, `dawsn`, `sici`, `fresnel`, `expn` and
-`bessel_jn` (the generic table of `tests/scipy_table.py` checks them on moderate domains):
+"""Directed tests of `bernoulli`, `spence`, `dawsn`, `sici`, `fresnel`, `expn`, `bessel_jn`
+and `owens_t` (the generic table of `tests/scipy_table.py` checks them on moderate domains):
 accuracy against SciPy over wide ranges and at the edges, derivatives at the special points,
 errors for bad arguments."""
 
@@ -94,6 +94,17 @@ def test_expn_matches_scipy():
     assert np.isnan(special.expn(1.5, 1.0))
 
 
+def test_owens_t_matches_scipy():
+    h = np.concatenate([RNG.uniform(-10, 10, 3000), 10.0 ** RNG.uniform(-5, 1, 1000)])
+    a = np.concatenate([RNG.uniform(-3, 3, 3000), 10.0 ** RNG.uniform(-3, 3, 1000)])
+    _close(special.owens_t(h, a), ss.owens_t(h, a), rtol=3e-13)  # SciPy's own error ~2e-13
+    h = RNG.uniform(-38, 38, 1000)  # down to 1e-300: the tails keep their relative accuracy
+    _close(special.owens_t(h, a[:1000]), ss.owens_t(h, a[:1000]), rtol=5e-13, atol=1e-300)
+    hh, aa = np.meshgrid(EDGES, EDGES)
+    with np.errstate(all="ignore"):
+        _close(special.owens_t(hh, aa), ss.owens_t(hh, aa), rtol=1e-15)
+
+
 def _jv(v, z):
     with np.errstate(all="ignore"):
         ref = ss.jv(np.arange(v + 1)[:, None], z)
@@ -147,6 +158,8 @@ def test_derivatives():
     n = np.array([0, 1, 2, 5, 3])
     check_grads(lambda x: special.expn(n, x), (np.array([0.5, 1.5, 2.5, 4.0, 0.1]),), order=3,
                 modes=("fwd", "rev"))
+    check_grads(special.owens_t, (np.array([0.3, -1.2, 2.0, 0.0]), np.array([0.5, 2.0, -0.7, 1.5])),
+                order=3, modes=("fwd", "rev"))
     check_grads(lambda z: special.bessel_jn(z, v=3), (np.array([0.5, -2.0, 7.0, 0.0]),),
                 order=3, modes=("fwd", "rev"))
     # Closed forms at the special points.
@@ -166,10 +179,12 @@ def test_expn_has_no_derivative_in_n():
 
 
 @pytest.mark.parametrize("f", [special.spence, special.dawsn, special.sici, special.expn,
-                               special.fresnel, partial(special.bessel_jn, v=3)])
+                               special.fresnel, partial(special.bessel_jn, v=3),
+                               special.owens_t])
 def test_jit_and_vmap_agree_with_eager(f):
     x = np.array([0.25, 1.7, 3.1, 12.5])
-    args = (np.array([0, 1, 2, 7]), x) if f is special.expn else (x,)
+    args = ((np.array([0, 1, 2, 7]), x) if f is special.expn else
+            (x, np.array([0.5, -2.0, 0.3, 7.0])) if f is special.owens_t else (x,))
     eager = funcdiff.tree_util.tree_leaves(f(*args))
     mapped = funcdiff.vmap(f, out_axes=1 if isinstance(f, partial) else 0)(*args)
     for transformed in (funcdiff.jit(f)(*args), mapped):
@@ -184,3 +199,4 @@ def test_python_scalars_take_every_branch():
         _close(special.sici(x), ss.sici(x), rtol=1e-14)
         _close(special.expn(2, x), ss.expn(2, x), rtol=5e-14)
         _close(special.fresnel(x), ss.fresnel(x), rtol=1e-14)
+        _close(special.owens_t(x, 0.7), ss.owens_t(x, 0.7), rtol=1e-13)

@@ -21,7 +21,7 @@ import funcdiff.numpy as jnp
 from funcdiff._src.custom_jvp import custom_jvp
 from funcdiff._src.errors import UnexpectedTracerError
 from funcdiff._src.numpy._util import Array, ArrayLike, aval, promote_inexact
-from funcdiff._src.scipy_special import digamma, gammaln
+from funcdiff._src.scipy_special import digamma, erf, gammaln, ndtr
 
 
 def _horner(coeffs: tuple[float, ...], x: Array) -> Array:
@@ -511,3 +511,73 @@ def _bessel_jn_jvp(v: int, n_iter: int, primals: tuple, tangents: tuple) -> tupl
     j = _bessel_jn(v + 1, n_iter, z)
     slopes = [-j[1]] + [(j[n - 1] - j[n + 1]) / 2 for n in range(1, v + 1)]
     return _bessel_jn(v, n_iter, z), jnp.stack(slopes) * t
+
+
+# ---- owens_t --------------------------------------------------------------------------------
+
+_OWENS_NODES, _OWENS_WEIGHTS = np.polynomial.legendre.leggauss(24)
+_OWENS_REACH = 8.6  # exp(-t^2/2) beyond t = h x = 8.6: below 1e-16 of the integral
+
+
+def owens_t(h: ArrayLike, a: ArrayLike) -> Array:
+    """Owen's T function ``T(h, a) = 1/(2 pi) integral_0^a exp(-h^2 (1 + x^2) / 2) / (1 + x^2)
+    dx``. Its derivatives are ``-pdf(h) erf(a h / sqrt 2) / 2`` in `h` and
+    ``exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2))`` in `a`.
+
+    Accurate to about 1e-15 relative in float64: 24-point Gauss-Legendre quadrature of
+    ``integral_0^a exp(-h^2 x^2 / 2) / (1 + x^2) dx`` for ``|a| <= 1`` (cut where the Gaussian
+    is negligible, so that large `h` keeps its relative accuracy), and for ``|a| > 1``
+    ``T(h, a) = (Phi(h) Q(a h) + Phi(a h) Q(h)) / 2 - T(a h, 1 / a)`` (``h, a >= 0``,
+    ``Q = 1 - Phi``); `T` is even in `h` and odd in `a`.
+
+    !!! Example
+        ```python
+        import numpy as np
+        from funcdiff.scipy.special import owens_t
+
+        assert np.isclose(owens_t(0.0, 1.0), 0.125)
+        assert np.isclose(owens_t(0.5, 2.0), 0.1415806036539784)
+        ```
+    """
+    h, a = map(jnp.asarray, promote_inexact(h, a))
+    shape = np.broadcast_shapes(h.shape, a.shape)
+    return _owens_t(jnp.broadcast_to(h, shape), jnp.broadcast_to(a, shape))
+
+
+def _owens_t_small_a(h: Array, a: Array) -> Array:
+    """``T(h, a)`` for ``h >= 0`` and ``0 <= a <= 1`` by quadrature over ``[0, min(a, c/h)]``."""
+    top = jnp.minimum(a, _OWENS_REACH / jnp.maximum(h, 1e-300))
+    total = 0.0
+    for node, weight in zip(_OWENS_NODES, _OWENS_WEIGHTS, strict=True):
+        x = top * ((float(node) + 1) / 2)
+        total = total + float(weight) * jnp.exp(-0.5 * (h * x) ** 2) / (1 + x * x)
+    return total * (top / 2) * jnp.exp(-0.5 * h * h) / (2 * math.pi)
+
+
+@custom_jvp
+def _owens_t(h: Array, a: Array) -> Array:
+    ah, aa = jnp.abs(h), jnp.abs(a)
+    bad = jnp.isnan(h) | jnp.isnan(a)
+    finite = jnp.isfinite(ah) & jnp.isfinite(aa)
+    small = aa <= 1
+    hs, as_ = jnp.where(finite, ah, 0.0), jnp.where(finite, aa, 0.0)
+    direct = _owens_t_small_a(hs, jnp.where(small, as_, 0.0))
+    inv = 1 / jnp.where(small, 1.0, as_)
+    big_h = hs * jnp.where(small, 1.0, as_)
+    reflected = (0.5 * (ndtr(hs) * ndtr(-big_h) + ndtr(big_h) * ndtr(-hs))
+                 - _owens_t_small_a(big_h, inv))
+    out = jnp.where(small, direct, reflected)
+    # a = +-inf: T(h, inf) = Q(|h|) / 2; h = +-inf: 0.
+    out = jnp.where(aa == np.inf, 0.5 * ndtr(-jnp.where(bad, 0.0, ah)), out)
+    out = jnp.where(ah == np.inf, 0.0, out)
+    return jnp.where(bad, np.nan, jnp.where(a < 0, -out, out))
+
+
+@_owens_t.defjvp
+def _owens_t_jvp(primals: tuple, tangents: tuple) -> tuple[Array, Array]:
+    (h, a), (th, ta) = primals, tangents
+    pdf = jnp.exp(-0.5 * h * h) / math.sqrt(2 * math.pi)
+    d_h = -0.5 * pdf * jnp.where(jnp.isinf(a), jnp.sign(a) * jnp.sign(h),
+                                 erf(a * h / math.sqrt(2)))
+    d_a = jnp.exp(-0.5 * h * h * (1 + a * a)) / (2 * math.pi * (1 + a * a))
+    return _owens_t(h, a), th * d_h + ta * d_a

@@ -46,5 +46,6 @@ from funcdiff._src.scipy_special_more import bessel_jn as bessel_jn
 from funcdiff._src.scipy_special_more import dawsn as dawsn
 from funcdiff._src.scipy_special_more import expn as expn
 from funcdiff._src.scipy_special_more import fresnel as fresnel
+from funcdiff._src.scipy_special_more import owens_t as owens_t
 from funcdiff._src.scipy_special_more import sici as sici
 from funcdiff._src.scipy_special_more import spence as spence
