@@ -2047,6 +2047,8 @@ EXCLUDED = {
     # Not array functions, in the other namespaces.
     "nn.get_scaled_dot_general_config": "returns a config object, no arrays (its fields and "
                                         "errors: test_special_stats_nn.py)",
+    "scipy.special.bernoulli": "takes a static Python int and returns constants, no array "
+                               "argument (exact values and errors: test_special_more.py)",
     **{f"scipy.stats.ModeResult.{n}": "a field or method of the NamedTuple that stats.mode "
        "returns (mode and rankdata: test_scipy_stats_ranks.py)" for n in ("count", "index",
                                                                           "mode")},

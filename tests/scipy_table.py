@@ -76,10 +76,25 @@ for _name, _ref, _dom in [
     ("i1e", ss.i1e, Domain(0.1, 3.0, signed=True)),
     ("expi", ss.expi, Domain(0.3, 3.0, signed=True)),
     ("exp1", ss.exp1, Domain(0.2, 4.0, ilo=1, ihi=4)),
+    ("spence", ss.spence, Domain(0.1, 5.0, ilo=1, ihi=5)),
+    ("dawsn", ss.dawsn, Domain(-12.0, 12.0)),
 ]:
     add("scipy.special." + _name, partial(unary_cases, domain=_dom), ref=_scipy(_ref),
         dtypes=REAL, domains=(_dom,), rtol={np.dtype(np.float32): 1e-5})
 
+_SICI_DOM = Domain(0.3, 8.0, signed=True, ilo=1, ihi=8)
+add("scipy.special.sici", partial(unary_cases, domain=_SICI_DOM), dtypes=REAL,
+    ref=lambda x: tuple(_scipy(lambda v, i=i: ss.sici(v)[i])(x) for i in (0, 1)),
+    domains=(_SICI_DOM,), rtol={np.dtype(np.float32): 1e-5})
+_FRESNEL_DOM = Domain(0.2, 3.0, signed=True, ilo=1, ihi=3)
+add("scipy.special.fresnel", partial(unary_cases, domain=_FRESNEL_DOM), dtypes=REAL,
+    ref=lambda x: tuple(_scipy(lambda v, i=i: ss.fresnel(v)[i])(x) for i in (0, 1)),
+    domains=(_FRESNEL_DOM,), rtol={np.dtype(np.float32): 1e-5})
+_JN_DOM = Domain(0.3, 15.0, signed=True, ilo=1, ihi=15)
+add("scipy.special.bessel_jn", partial(unary_cases, domain=_JN_DOM, v=st.integers(0, 3)),
+    ref=_scipy(lambda z, v: ss.jv(np.arange(v + 1).reshape((-1,) + (1,) * np.ndim(z)), z),
+               n_arrays=1),
+    dtypes=REAL, domains=(_JN_DOM,), rtol={np.dtype(np.float32): 1e-4})
 add("scipy.special.loggamma", partial(unary_cases, domain=BETWEEN_POLES), variant="negative",
     ref=_scipy(ss.loggamma), dtypes=(F64,), grad_order=0, grad_note="NaN for x <= 0")
 for _name, _ref in [("gammaln", ss.gammaln), ("digamma", ss.digamma), ("gamma", ss.gamma)]:
@@ -119,6 +134,7 @@ _binary("boxcox1p", ss.boxcox1p, Domain(-0.5, 2.0), Domain(-1.0, 1.0), dtypes=FL
 _binary("comb", lambda n, k: ss.comb(n, k), Domain(2.0, 8.0), Domain(0.0, 2.0), dtypes=(F64,))
 _binary("zeta", ss.zeta, Domain(1.5, 5.0), POS, dtypes=FLOATS, fixed_args=(0,),
         grad_note="derivatives in q (JAX has none in x)")
+_binary("owens_t", ss.owens_t, Domain(-3.0, 3.0), Domain(-3.0, 3.0), dtypes=FLOATS, weak=True)
 _binary("gammainc", ss.gammainc, POS, POS, dtypes=FLOATS, weak=True, grad_order=1,
         grad_note="the derivative in a is first order only (as in JAX)")
 _binary("gammaincc", ss.gammaincc, POS, POS, dtypes=FLOATS, weak=True, grad_order=1,
@@ -135,6 +151,15 @@ def _polygamma_cases(draw, dtype):
     return case(n, draw_array(draw, s2, dtype, GAMMA_DOM))
 
 
+@st.composite
+def _expn_cases(draw, dtype):
+    s1, s2 = draw(broadcastable_shapes(2, allow_empty=True))
+    n = draw_array(draw, s1, I32, Domain(ilo=0, ihi=4))
+    return case(n, draw_array(draw, s2, dtype, Domain(0.2, 5.0, ilo=1, ihi=5)))
+
+
+add("scipy.special.expn", _expn_cases, ref=_scipy(ss.expn, n_arrays=2), dtypes=REAL,
+    rtol={np.dtype(np.float32): 1e-5})
 add("scipy.special.polygamma", _polygamma_cases, ref=_scipy(ss.polygamma), dtypes=FLOATS,
     rtol={np.dtype(np.float32): 1e-5})
 

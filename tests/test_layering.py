@@ -74,6 +74,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "nn_functions",
             "nn_scaled",
             "scipy_special",
+            "scipy_special_more",
             "scipy_stats",
             "scipy_linalg",
             "scipy_linalg_special",

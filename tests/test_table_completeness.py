@@ -186,6 +186,8 @@ EXEMPT.update(
         "scipy.ndimage.map_coordinates": _SCIPY_COMPOSED + "tests/test_scipy_fft_ndimage.py",
         "scipy.integrate.trapezoid": "funcdiff.numpy.trapezoid, whose record is in "
         "numpy_table.py: tests/test_scipy_fft_ndimage.py compares it with SciPy",
+        "scipy.special.bernoulli": "takes a static Python int, returns constants (no array "
+        "argument to differentiate or map): tests/test_special_more.py",
     }
 )
 _SCIPY_SPECIAL = "composed from primitives that have records: tests/test_scipy_linalg_special.py"

@@ -41,3 +41,11 @@ from funcdiff._src.scipy_special import softmax as softmax
 from funcdiff._src.scipy_special import xlog1py as xlog1py
 from funcdiff._src.scipy_special import xlogy as xlogy
 from funcdiff._src.scipy_special import zeta as zeta
+from funcdiff._src.scipy_special_more import bernoulli as bernoulli
+from funcdiff._src.scipy_special_more import bessel_jn as bessel_jn
+from funcdiff._src.scipy_special_more import dawsn as dawsn
+from funcdiff._src.scipy_special_more import expn as expn
+from funcdiff._src.scipy_special_more import fresnel as fresnel
+from funcdiff._src.scipy_special_more import owens_t as owens_t
+from funcdiff._src.scipy_special_more import sici as sici
+from funcdiff._src.scipy_special_more import spence as spence
