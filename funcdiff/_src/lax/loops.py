@@ -1,7 +1,9 @@
 """`while_loop` and `fori_loop`: the `while` primitive, whose condition and body are traced
 to jaxprs, with JVP and batching rules (a batched predicate loops while any element
-continues); reverse mode is an error that names the alternatives. `fori_loop` with static
-bounds is a `scan` (differentiable in both modes), with traced bounds a `while`."""
+continues) and partial evaluation (so `linearize` works, as in JAX: the linear program re-runs
+the whole loop); reverse mode is an error, at transposition, that names the alternatives.
+`fori_loop` with static bounds is a `scan` (differentiable in both modes), with traced bounds
+a `while`."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._src import core, dtypes
-from funcdiff._src.core import Tracer
+from funcdiff._src.core import ClosedJaxpr, Jaxpr, Tracer, Var
 from funcdiff._src.interpreters import ad
 from funcdiff._src.interpreters import cost as cost_mod
 from funcdiff._src.interpreters import partial_eval as pe
@@ -119,12 +121,87 @@ _WHILE_REVERSE_ERRORS = {
 }
 
 
-def _while_partial_eval(trace, tracers, *, origin, **params):
-    raise TypeError(_WHILE_REVERSE_ERRORS[origin] + _where())
+def _while_split(params, unknowns):
+    """Which carries of a while loop whose inputs are `unknowns` (cond consts, body consts,
+    carries) are unknown, and the loop's known half: ``(carry_uk, known_params)``, with
+    `known_params` None when no carry is known, or the predicate reads an unknown value (then
+    every carry is unknown and nothing runs now). As in JAX, the unknown half is the whole
+    loop, which recomputes the known carries (the trip count is known only at run time, so
+    they cannot be saved per iteration); its known inputs are the residuals."""
+    nc, nb = params["cond_nconsts"], params["body_nconsts"]
+    cond, body = params["cond_jaxpr"], params["body_jaxpr"]
+    c_uk, b_uk = list(unknowns[:nc]), list(unknowns[nc : nc + nb])
+    carry_uk = _fixed_point(
+        list(unknowns[nc + nb :]), lambda uk: jaxprs.split(body, b_uk + uk)[2]
+    )
+    if all(carry_uk) or jaxprs.split(cond, c_uk + carry_uk)[2][0]:
+        return [True] * len(carry_uk), None
+    n_known = carry_uk.count(False)
+    known_params = {
+        **params,
+        "cond_jaxpr": _leading_outputs(jaxprs.split(cond, c_uk + carry_uk)[0], 1),
+        "body_jaxpr": _leading_outputs(
+            jaxprs.split(body, b_uk + carry_uk, carry_uk)[0], n_known
+        ),
+        "cond_nconsts": c_uk.count(False),
+        "body_nconsts": b_uk.count(False),
+    }
+    return carry_uk, known_params
+
+
+def _leading_outputs(closed: ClosedJaxpr, n: int) -> ClosedJaxpr:
+    """`closed` returning only its first `n` outputs (a known half without its residuals)."""
+    j = closed.jaxpr
+    return pe.dce_jaxpr(
+        ClosedJaxpr(Jaxpr(list(j.constvars), list(j.invars), j.eqns, j.outvars[:n]), closed.consts)
+    )
+
+
+def _while_partial_eval(trace, tracers, **params):
+    unknowns = [not t.is_known for t in tracers]
+    carry_uk, known_params = _while_split(params, unknowns)
+    ins_uk = unknowns[: len(tracers) - len(carry_uk)] + carry_uk
+    known_outs = []
+    if known_params is not None:
+        known_outs = while_p.bind(
+            *[t.known for t, u in zip(tracers, ins_uk) if not u], **known_params
+        )
+    unknown_outs = [None] * len(carry_uk)
+    if any(carry_uk):
+        # (recorded with the loop's line even eagerly: reverse mode's error names it)
+        outvars = [Var(a) for a in params["body_jaxpr"].out_avals]
+        info = pe._source_info(trace.main) or core.SourceInfo.current()
+        atoms = [t._atom or t.atom for t in tracers]
+        trace.main.payload.eqns.append(core.JaxprEqn(while_p, atoms, outvars, params, info))
+        unknown_outs = [pe.JaxprTracer(trace, v.aval, v) for v in outvars]
+    known_iter = iter(known_outs)
+    return [u if uk else next(known_iter) for u, uk in zip(unknown_outs, carry_uk)]
 
 
 def _while_partial_eval_jaxpr(eqn, unknowns):
-    raise TypeError(_WHILE_REVERSE_ERRORS[eqn.params["origin"]])
+    carry_uk, known_params = _while_split(eqn.params, unknowns)
+    n_consts = len(eqn.invars) - len(carry_uk)
+    known_eqn = None
+    if known_params is not None:
+        ins_uk = list(unknowns[:n_consts]) + carry_uk
+        known_eqn = eqn.replace(
+            invars=[a for a, u in zip(eqn.invars, ins_uk) if not u],
+            outvars=[v for v, u in zip(eqn.outvars, carry_uk) if not u],
+            params=known_params,
+        )
+    # The whole loop, reading the known inputs as residuals; its known carries are unused.
+    unknown_eqn = eqn.replace(
+        outvars=[v if u else Var(v.aval) for v, u in zip(eqn.outvars, carry_uk)]
+    )
+    return known_eqn, unknown_eqn, carry_uk
+
+
+def _while_transpose(cts, *args, origin, **params):
+    # Partial evaluation staged the whole loop (its known carries recomputed) into the linear
+    # program: fine for forward use of `linearize`, but reverse mode would need every
+    # iteration's values, which are not stored.
+    info = core._state.source_override  # the loop's line, when the program recorded it
+    raise TypeError(_WHILE_REVERSE_ERRORS[origin] + (f" (at {info})" if info else _where()))
 
 
 def _while_batch(
@@ -216,11 +293,8 @@ while_p = define_primitive(
     batch=_while_batch,
     partial_eval=_while_partial_eval,
     partial_eval_jaxpr=_while_partial_eval_jaxpr,
+    transpose=_while_transpose,
     cost=_while_cost,
-    lacks={
-        "transpose": "reverse mode stops at partial evaluation (the trip count is known "
-        "only at run time), so a while loop never reaches a linear program"
-    },
 )
 # Run through a vmap whose named axis its program's collectives name, on any operands.
 jaxprs.carrier(while_p)
@@ -235,8 +309,8 @@ def while_loop(
     as a Python scalar first takes the dtype the body gives it (``0`` becomes a float if the
     body adds ``1.5``), and one whose dtype the body keeps stays weakly typed, a Python scalar
     on every iteration (``0`` through ``c + 1`` stays a weak int, which ``x * c`` does not
-    promote). Forward-mode differentiable and batchable; for reverse mode use
-    `fori_loop` with static bounds or `scan`.
+    promote). Forward-mode differentiable (`jvp`, `jacfwd`, `linearize`) and batchable;
+    for reverse mode use `fori_loop` with static bounds or `scan`.
 
     !!! Example
         ```python
