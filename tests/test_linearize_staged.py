@@ -153,6 +153,12 @@ def _chain(x):
     return jnp.sum(y * y)
 
 
+def _mlp(w, b, x):
+    h = jnp.tanh(x @ w + b)
+    logits = funcdiff.nn.sigmoid(h) @ w.T / 3.0
+    return -jnp.sum(logits - jnp.log(jnp.sum(jnp.exp(logits), axis=-1, keepdims=True)))
+
+
 CASES = {
     "chain": (funcdiff.grad(_chain), X3),
     "chain f32": (funcdiff.grad(_chain), X3.astype(np.float32)),
@@ -171,6 +177,10 @@ CASES = {
     "unused input": (funcdiff.grad(lambda x, y: jnp.sum(x * 2.0), (0, 1)), X3, X3),
     "integer input": (funcdiff.grad(lambda x, n: jnp.sum(x * n)), X3, 3),
     "matmul": (funcdiff.grad(lambda w: jnp.sum(jnp.tanh(X3 @ w) ** 2)), W),
+    "mlp": (funcdiff.grad(_mlp, (0, 1)), W, W[0], W.T[:2]),
+    "mlp f32": (funcdiff.grad(_mlp, (0, 1)), *(a.astype(np.float32) for a in (W, W[0], W.T[:2]))),
+    "quotients": (funcdiff.grad(lambda x, y: jnp.sum(x / y + 2.0 / y + y / 3.0), (0, 1)), X3,
+                  W[0, :3] + 2.0),
     "custom_jvp": (funcdiff.grad(lambda x: jnp.sum(_soft(x) * x)), X3),
     "custom_vjp": (funcdiff.grad(lambda x: jnp.sum(_clip(x * x))), X3),
     "grad of grad": (funcdiff.grad(funcdiff.grad(lambda x: jnp.sin(x) * x * x)), 0.7),
@@ -218,6 +228,27 @@ def test_the_chain_takes_the_direct_rules():
     assert _direct_rules_used(*CASES["broadcast add"]) >= 2
     transposed = staged_ad.direct_transpose_rules
     assert _direct_rules_used(f, *args, table=transposed) >= 6 * 7
+
+
+def _taken(p: core.Primitive, f: Callable[..., Any], *args: Any) -> int:
+    """How many equations of `p` its direct JVP rule handled while staging `f`."""
+    rules, calls = staged_ad.direct_jvp_rules, []
+    rule = rules[p]
+    rules[p] = lambda *a, **k: calls.append(rule(*a, **k)) or calls[-1]
+    try:
+        funcdiff.make_jaxpr(f)(*args)
+    finally:
+        rules[p] = rule
+    return sum(out is not NotImplemented for out in calls)
+
+
+def test_an_mlp_takes_the_direct_rules_of_its_elementwise_operations():
+    # tanh, logistic, exp, log and div, each by its direct rule (no general rule on tracers)
+    by_name = {p.name: p for p in staged_ad.direct_jvp_rules}
+    for name in ("tanh", "logistic", "exp", "log", "div"):
+        for case in ("mlp", "mlp f32"):
+            assert _taken(by_name[name], *CASES[case]) >= 1, (name, case)
+    assert _taken(by_name["div"], *CASES["quotients"]) == 3
 
 
 def test_converting_a_differentiated_value_names_the_derivative():

@@ -255,13 +255,36 @@ def _div_transpose(ct, x, y):
     return [unbroadcast(div(ct, y), x.aval), None]
 
 
+def _div_direct(lin, ins, tangents):
+    """The direct JVP (`staged_ad.direct_jvp_rules`) of div, its partials' equations in their
+    order: ``tx / y``, then ``-(ty * (ans / y))`` with ``ans / y`` staged with the primal, summed
+    by `add_any`."""
+    (_, y), (tx, ty) = ins, tangents
+    ans = lin.eqn.outvars[0]
+    ax = None if tx is None else div_p.abstract_eval(tx.aval, y.aval)
+    if ty is not None:
+        q_aval = div_p.abstract_eval(ans.aval, y.aval)
+        ay = mul_p.abstract_eval(ty.aval, q_aval)
+        if not lin.fits(ay):
+            return NotImplemented
+    if ax is not None and not lin.fits(ax):
+        return NotImplemented
+    lin.keep()
+    cx = None if tx is None else lin.tangent(div_p, [tx, lin.residual(y)], ax)
+    if ty is None:
+        return cx
+    q = lin.primal(div_p, [ans, y], q_aval)
+    cy = lin.tangent(neg_p, [lin.tangent(mul_p, [ty, lin.residual(q)], ay)], ay)
+    return cy if cx is None else lin.tangent(ad.add_any_p, [cx, cy])
+
+
 div_p = elementwise_primitive(
     "div", impl=np.true_divide, abstract_eval=binary_aval(INEXACT),
     jvp_partials=[
         lambda g, ans, x, y: div(g, y),
         lambda g, ans, x, y: neg(mul(g, div(ans, y))),
     ],
-    transpose=_div_transpose, lower=lowering.binary_operator("/"),
+    jvp_direct=_div_direct, transpose=_div_transpose, lower=lowering.binary_operator("/"),
     array_api="/",
 )
 

@@ -21,6 +21,7 @@ from funcdiff._src.lax.elementwise import (
     binary_aval,
     checked_impl,
     div,
+    div_p,
     eq,
     mul,
     mul_p,
@@ -29,6 +30,7 @@ from funcdiff._src.lax.elementwise import (
     ones_like,
     select_n,
     sub,
+    sub_p,
     unary_aval,
 )
 
@@ -61,12 +63,46 @@ def pow(x: Array, y: Array) -> Array:  # noqa: A001
     return pow_p.bind(x, y)
 
 
+def _scaled_direct(factor: Any):
+    """The direct JVP (`staged_ad.direct_jvp_rules`) of a unary primitive whose tangent is
+    ``t * factor`` (exp, tanh, logistic): ``factor(lin, ans)`` records the primal equations
+    of its partial below (from the result `ans`, in the partial's order) and returns their
+    last atom, which the tangent reads as a residual. `fits` is checked first on the avals
+    the equations will have: the factor has the result's shape and dtype here."""
+
+    def rule(lin, ins, tangents):
+        (t,) = tangents
+        ans = lin.eqn.outvars[0]
+        m_aval = mul_p.abstract_eval(t.aval, ans.aval)
+        if not lin.fits(m_aval):
+            return NotImplemented
+        lin.keep()
+        return lin.tangent(mul_p, [t, lin.residual(factor(lin, ans))], m_aval)
+
+    return rule
+
+
+def _one_minus(lin, a):
+    return lin.primal(sub_p, [lin.outer.pure(1).atom, a])
+
+
+def _log_direct(lin, ins, tangents):
+    """The direct JVP of log, ``t / x`` (its partial below)."""
+    (x,), (t,) = ins, tangents
+    aval = div_p.abstract_eval(t.aval, x.aval)
+    if not lin.fits(aval):
+        return NotImplemented
+    lin.keep()
+    return lin.tangent(div_p, [t, lin.residual(x)], aval)
+
+
 exp_p = elementwise_primitive(
     "exp",
     transcendental=True,
     impl=np.exp,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, ans)],
+    jvp_direct=_scaled_direct(lambda lin, ans: ans),
     array_api="exp",
 )
 log_p = elementwise_primitive(
@@ -75,6 +111,7 @@ log_p = elementwise_primitive(
     impl=np.log,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: div(g, x)],
+    jvp_direct=_log_direct,
     array_api="log",
 )
 log1p_p = elementwise_primitive(
@@ -139,6 +176,7 @@ logistic_p = elementwise_primitive(
     impl=_logistic_impl,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, mul(ans, sub(1, ans)))],
+    jvp_direct=_scaled_direct(lambda lin, ans: lin.primal(mul_p, [ans, _one_minus(lin, ans)])),
 )
 
 
@@ -257,6 +295,7 @@ tanh_p = elementwise_primitive(
     impl=np.tanh,
     abstract_eval=unary_aval(INEXACT),
     jvp_partials=[lambda g, ans, x: mul(g, sub(1, mul(ans, ans)))],
+    jvp_direct=_scaled_direct(lambda lin, ans: _one_minus(lin, lin.primal(mul_p, [ans, ans]))),
     array_api="tanh",
 )
 sinh_p = elementwise_primitive(
