@@ -243,9 +243,9 @@ def _taken(p: core.Primitive, f: Callable[..., Any], *args: Any) -> int:
 
 
 def test_an_mlp_takes_the_direct_rules_of_its_elementwise_operations():
-    # tanh, logistic, exp, log and div, each by its direct rule (no general rule on tracers)
+    # tanh, logistic, exp, log, div and dot_general, each by its direct rule
     by_name = {p.name: p for p in staged_ad.direct_jvp_rules}
-    for name in ("tanh", "logistic", "exp", "log", "div"):
+    for name in ("tanh", "logistic", "exp", "log", "div", "dot_general"):
         for case in ("mlp", "mlp f32"):
             assert _taken(by_name[name], *CASES[case]) >= 1, (name, case)
     assert _taken(by_name["div"], *CASES["quotients"]) == 3
@@ -288,3 +288,29 @@ def test_switch_is_on_and_used_under_jit():
 
 def test_module_stays_importable_in_isolation():
     assert "funcdiff._src.interpreters.ad" in sys.modules
+
+
+def test_dot_general_transposes_directly_in_each_layout():
+    # both cotangents of x @ w (w's contracted first, x's as it is), of w.T @ x (permuted
+    # back), of a batched contraction and of a mixed-precision product (`matmul` casts the
+    # f32 operand before it)
+    cases = [
+        (funcdiff.grad(lambda x, w: jnp.sum(jnp.tanh(x @ w)), (0, 1)), W.T[:2], W, 2),
+        (funcdiff.grad(lambda x, w: jnp.sum(jnp.sin(w.T @ x)), (0, 1)), W[:, :2], W, 2),
+        (funcdiff.grad(lambda x: jnp.sum(jnp.sin(jnp.einsum("bij,bjk->bik", x, x)))),
+         np.stack([W[:, :3], W[:, 1:]]), 2),
+        (funcdiff.grad(lambda x, w: jnp.sum(jnp.sin(x @ w)), (0, 1)), X3.astype(np.float32), W,
+         2),
+    ]
+    rules = staged_ad.direct_transpose_rules
+    (dot,) = [p for p in rules if p.name == "dot_general"]
+    rule, calls = rules[dot], []
+    for f, *args, expected in cases:
+        assert_same_programs(f, *args)
+        rules[dot] = lambda *a, **k: calls.append(rule(*a, **k)) or calls[-1]
+        try:
+            funcdiff.make_jaxpr(f)(*args)
+        finally:
+            rules[dot] = rule
+        assert sum(c is not NotImplemented for c in calls) == expected, f
+        calls.clear()

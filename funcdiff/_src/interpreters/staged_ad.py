@@ -380,7 +380,7 @@ def _atom_of(x: Any, trace: pe.JaxprTrace) -> Any:
     """The atom of a cotangent or residual `x` in `trace`'s program, if `x` has one already
     (a tracer of it with its variable, or a Python float); else None."""
     if type(x) is pe.JaxprTracer:
-        return x._atom if x._trace is trace else None
+        return x._atom if x._trace is trace or x._trace.main is trace.main else None
     if type(x) is float:
         return trace.pure(x)._atom
     return None

@@ -11,11 +11,11 @@ from funcdiff._src import core, dtypes
 from funcdiff._src.core import ShapedArray
 from funcdiff._src.errors import PrimitiveError
 from funcdiff._src.interpreters import cost as cost_mod
-from funcdiff._src.interpreters.ad import is_undefined_primal
+from funcdiff._src.interpreters.ad import UndefinedPrimal, add_any_p, is_undefined_primal
 from funcdiff._src.lax import elementwise as ew
 from funcdiff._src.lax import shape as sh
 from funcdiff._src.lax._define import define_primitive, shift_axes
-from funcdiff._src.lax.structural import moveaxis
+from funcdiff._src.lax.structural import moveaxis, transpose_p
 
 Array = Any
 
@@ -102,14 +102,14 @@ def _dot_general_aval(x: ShapedArray, y: ShapedArray, *, dimension_numbers) -> S
     return ShapedArray(shape, dtype, weak)
 
 
-def _transpose_operand(ct, other, aval: ShapedArray, mine, theirs, ct_free_offset, other_first):
-    """Cotangent of one operand of `dot_general`: contract `ct` with the other operand over
-    the other operand's free dimensions, then restore the operand's axis order.
+def _transpose_plan(other_ndim, aval: ShapedArray, mine, theirs, ct_free_offset, other_first):
+    """How `_transpose_operand` contracts: ``(dn, ct_first, perm)``, the dimension numbers of
+    ``dot_general(ct, other)`` (``ct_first``) or ``dot_general(other, ct)``, then the axis
+    permutation restoring the operand's order (None if the result is in it).
 
     `mine`/`theirs` are ``(contracting, batch)`` of this operand and of the other one.
     """
     (my_c, my_b), (their_c, their_b) = mine, theirs
-    other_ndim = core.get_aval(other).ndim
     their_free = _free_dims(other_ndim, their_c, their_b)
     my_free = _free_dims(aval.ndim, my_c, my_b)
     nb = len(my_b)
@@ -123,16 +123,55 @@ def _transpose_operand(ct, other, aval: ShapedArray, mine, theirs, ct_free_offse
         # The operand lists its contracting dims before its free ones (a weight matrix in
         # x @ w): contract `other` with `ct` in that order, giving a C-ordered result.
         dn = ((tuple(their_free), tuple(ct_their_free)), (tuple(their_b), tuple(range(nb))))
+        return dn, False, None
+    dn = ((tuple(ct_their_free), tuple(their_free)), (tuple(range(nb)), tuple(their_b)))
+    # The result's axes: batch, my free dims (ascending), then my contracting dims.
+    src = list(my_b) + my_free + contracted
+    return dn, True, tuple(np.argsort(src).tolist())
+
+
+def _transpose_operand(ct, other, aval: ShapedArray, mine, theirs, ct_free_offset, other_first):
+    """Cotangent of one operand of `dot_general`: contract `ct` with the other operand over
+    the other operand's free dimensions, then restore the operand's axis order."""
+    ndim = core.get_aval(other).ndim
+    dn, ct_first, perm = _transpose_plan(ndim, aval, mine, theirs, ct_free_offset, other_first)
+    if not ct_first:
         res = dot_general(other, ct, dn)
     else:
-        dn = ((tuple(ct_their_free), tuple(their_free)), (tuple(range(nb)), tuple(their_b)))
-        res = dot_general(ct, other, dn)
-        # `res` axes: batch, my free dims (ascending), then my contracting dims.
-        src = list(my_b) + my_free + contracted
-        res = sh.transpose(res, tuple(np.argsort(src).tolist()))
+        res = sh.transpose(dot_general(ct, other, dn), perm)
     if core.get_aval(res).dtype != aval.dtype:
         res = ew.convert_element_type(res, aval.dtype)
     return res
+
+
+def _dot_general_transpose_direct(tr, ct, x, y, *, dimension_numbers):
+    """`_dot_general_transpose`'s equations, recorded directly (`staged_ad.
+    direct_transpose_rules`): the contraction, and the permutation if it is not the identity;
+    a cast of the result is left to that rule."""
+    (xc, yc), (xb, yb) = dimension_numbers
+    if (type(x) is UndefinedPrimal) == (type(y) is UndefinedPrimal):
+        return NotImplemented
+    if type(x) is UndefinedPrimal:
+        aval, other, mine, theirs = x.aval, y, (xc, xb), (yc, yb)
+        offset, other_first = len(xb) + len(_free_dims(x.aval.ndim, xc, xb)), False
+    else:
+        aval, other, mine, theirs = y.aval, x, (yc, yb), (xc, xb)
+        offset, other_first = len(xb), True
+    dn, ct_first, perm = _transpose_plan(other.aval.ndim, aval, mine, theirs, offset, other_first)
+    params = {"dimension_numbers": dn}
+    atoms = [ct, other] if ct_first else [other, ct]
+    d_aval = dot_general_p.abstract_eval(*[a.aval for a in atoms], **params)
+    if perm == tuple(range(len(aval.shape))):
+        perm = None  # (`transpose` hands its operand back: no equation)
+    if perm is not None:
+        t_params = {"permutation": perm}
+        r_aval = transpose_p.abstract_eval(d_aval, **t_params)
+    if not tr.fits(d_aval if perm is None else r_aval, aval):
+        return NotImplemented
+    res = tr.emit(dot_general_p, atoms, d_aval, params)
+    if perm is not None:
+        res = tr.emit(transpose_p, [res], r_aval, t_params)
+    return [res, None] if type(x) is UndefinedPrimal else [None, res]
 
 
 def _dot_general_transpose(ct, x, y, *, dimension_numbers):
@@ -237,6 +276,24 @@ def _dot_general_batch(axis_size, vals, dims, *, dimension_numbers):
     return dot_general(x, y, dn), len(xb) + x_free + free_before
 
 
+def _dot_general_direct(lin, ins, tangents, *, dimension_numbers):
+    """The direct JVP (`staged_ad.direct_jvp_rules`) of dot_general: its partials'
+    contractions, ``tx . y`` and ``x . ty`` with the same dimension numbers, summed by
+    `add_any`."""
+    (x, y), (tx, ty) = ins, tangents
+    params = {"dimension_numbers": dimension_numbers}
+    ax = None if tx is None else dot_general_p.abstract_eval(tx.aval, y.aval, **params)
+    ay = None if ty is None else dot_general_p.abstract_eval(x.aval, ty.aval, **params)
+    if (ax is not None and not lin.fits(ax)) or (ay is not None and not lin.fits(ay)):
+        return NotImplemented
+    lin.keep()
+    cx = None if tx is None else lin.tangent(dot_general_p, [tx, lin.residual(y)], ax, params)
+    cy = None if ty is None else lin.tangent(dot_general_p, [lin.residual(x), ty], ay, params)
+    if cx is None or cy is None:
+        return cy if cx is None else cx
+    return lin.tangent(add_any_p, [cx, cy])
+
+
 dot_general_p = define_primitive(
     "dot_general",
     linear_in_each=True,
@@ -249,7 +306,9 @@ dot_general_p = define_primitive(
         lambda g, ans, x, y, *, dimension_numbers: dot_general(g, y, dimension_numbers),
         lambda g, ans, x, y, *, dimension_numbers: dot_general(x, g, dimension_numbers),
     ],
+    jvp_direct=_dot_general_direct,
     transpose=_dot_general_transpose,
+    transpose_direct=_dot_general_transpose_direct,
     batch=_dot_general_batch,
 )
 
