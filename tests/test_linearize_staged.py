@@ -291,14 +291,17 @@ def test_module_stays_importable_in_isolation():
 
 
 def test_dot_general_transposes_directly_in_each_layout():
-    # both cotangents of x @ w (w's contracted first, x's as it is), of w.T @ x (permuted
-    # back), of a batched contraction and of a mixed-precision product (`matmul` casts the
-    # f32 operand before it)
+    # both cotangents of x @ w (w's contracted first, x's as it is), of w.T @ x, of a
+    # contraction over a middle axis (permuted back), of a batched contraction and of a
+    # mixed-precision product (`matmul` casts the f32 operand before it)
     cases = [
         (funcdiff.grad(lambda x, w: jnp.sum(jnp.tanh(x @ w)), (0, 1)), W.T[:2], W, 2),
         (funcdiff.grad(lambda x, w: jnp.sum(jnp.sin(w.T @ x)), (0, 1)), W[:, :2], W, 2),
         (funcdiff.grad(lambda x: jnp.sum(jnp.sin(jnp.einsum("bij,bjk->bik", x, x)))),
          np.stack([W[:, :3], W[:, 1:]]), 2),
+        (funcdiff.grad(lambda x, w: jnp.sum(jnp.sin(lax.dot_general(x, w, (((1,), (0,)),
+                                                                        ((), ()))))), (0, 1)),
+         np.linspace(0.0, 1.0, 30).reshape(3, 2, 5), W[:2], 2),
         (funcdiff.grad(lambda x, w: jnp.sum(jnp.sin(x @ w)), (0, 1)), X3.astype(np.float32), W,
          2),
     ]
