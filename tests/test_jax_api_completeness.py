@@ -261,29 +261,42 @@ def _module(name: str):
         return None
 
 
+def assert_here_or_absent(jax_module, names, absent, module, where):
+    """Every JAX name of `jax_module` is in funcdiff's `module` (importable as `where`) or in
+    `absent` with a reason (shared with test_jax_namespaces_completeness.py)."""
+    missing = [n for n in names if (module is None or not hasattr(module, n)) and n not in absent]
+    assert not missing, (
+        f"{jax_module}: implement these in {where} or list them in ABSENT with the reason: "
+        f"{missing}"
+    )
+
+
+def assert_absent_is_true(jax_module, names, absent, module):
+    """An implemented name must leave `absent`, so the list stays true; each absent name is a
+    JAX name with a real reason."""
+    stale = [n for n in absent if module is not None and hasattr(module, n)]
+    assert not stale, f"{jax_module}: now implemented, remove from ABSENT: {stale}"
+    unknown = [n for n in absent if n not in names]
+    assert not unknown, f"{jax_module}: not a JAX name: {unknown}"
+    assert all(len(reason) > 15 for reason in absent.values())
+
+
 @pytest.mark.parametrize("jax_module", list(JAX_NAMES))
 def test_every_jax_name_is_here_or_absent_with_a_reason(jax_module):
-    module = _module(jax_module)
-    absent = ABSENT.get(jax_module, {})
-    missing = [
-        n
-        for n in JAX_NAMES[jax_module]
-        if (module is None or not hasattr(module, n)) and n not in absent
-    ]
-    assert not missing, (
-        f"{jax_module}: implement these in {FUNCDIFF_MODULE[jax_module]} or "
-        f"list them in ABSENT with the reason: {missing}"
+    assert_here_or_absent(
+        jax_module,
+        JAX_NAMES[jax_module],
+        ABSENT.get(jax_module, {}),
+        _module(jax_module),
+        FUNCDIFF_MODULE[jax_module],
     )
 
 
 @pytest.mark.parametrize("jax_module", list(JAX_NAMES))
 def test_absent_names_are_really_absent(jax_module):
-    """An implemented name must leave ABSENT, so the list stays true."""
-    module = _module(jax_module)
-    stale = [n for n in ABSENT.get(jax_module, {}) if module is not None and hasattr(module, n)]
-    assert not stale, f"{jax_module}: now implemented, remove from ABSENT: {stale}"
-    unknown = [n for n in ABSENT.get(jax_module, {}) if n not in JAX_NAMES[jax_module]]
-    assert not unknown, f"{jax_module}: not a JAX name: {unknown}"
+    assert_absent_is_true(
+        jax_module, JAX_NAMES[jax_module], ABSENT.get(jax_module, {}), _module(jax_module)
+    )
 
 
 def test_most_of_the_top_level_is_here():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from test_jax_api_completeness import assert_absent_is_true, assert_here_or_absent
 
 # fmt: off
 JAX_NAMES: dict[str, tuple[str, ...]] = {
@@ -338,28 +339,20 @@ def _module(name: str):
 
 @pytest.mark.parametrize("jax_module", list(JAX_NAMES))
 def test_every_jax_name_is_here_or_absent_with_a_reason(jax_module):
-    module = _module(jax_module)
-    absent = ABSENT.get(jax_module, {})
-    missing = [
-        n
-        for n in JAX_NAMES[jax_module]
-        if (module is None or not hasattr(module, n)) and n not in absent
-    ]
-    assert not missing, (
-        f"{jax_module}: implement these in {jax_module.replace('jax', 'funcdiff', 1)} or list "
-        f"them in ABSENT with the reason: {missing}"
+    assert_here_or_absent(
+        jax_module,
+        JAX_NAMES[jax_module],
+        ABSENT.get(jax_module, {}),
+        _module(jax_module),
+        jax_module.replace("jax", "funcdiff", 1),
     )
 
 
 @pytest.mark.parametrize("jax_module", list(JAX_NAMES))
 def test_absent_names_are_really_absent(jax_module):
-    """An implemented name must leave ABSENT, so the list stays true."""
-    module = _module(jax_module)
-    stale = [n for n in ABSENT.get(jax_module, {}) if module is not None and hasattr(module, n)]
-    assert not stale, f"{jax_module}: now implemented, remove from ABSENT: {stale}"
-    unknown = [n for n in ABSENT.get(jax_module, {}) if n not in JAX_NAMES[jax_module]]
-    assert not unknown, f"{jax_module}: not a JAX name: {unknown}"
-    assert all(len(reason) > 15 for reason in ABSENT.get(jax_module, {}).values())
+    assert_absent_is_true(
+        jax_module, JAX_NAMES[jax_module], ABSENT.get(jax_module, {}), _module(jax_module)
+    )
 
 
 def test_the_modules_funcdiff_has_cover_most_of_jax():
