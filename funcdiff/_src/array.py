@@ -355,7 +355,7 @@ def as_weak_array(x: Any) -> WeakArray:
     if type(x) is not np.ndarray:
         x = np.asarray(x)  # (a plain array: NumPy drops the subclass)
     a = x.view(WeakArray)
-    a.setflags(False)
+    _setflags(a, False)
     return a
 
 
@@ -409,7 +409,7 @@ def as_array(x: Any) -> Any:
         a = np.asarray(x).view(Array)
     else:
         return x
-    a.setflags(False)  # positional: much cheaper than write=False or flags.writeable = False
+    _setflags(a, False)  # NumPy's own (Array.setflags refuses write=True in Python), positional
     return a
 
 
